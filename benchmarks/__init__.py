@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks: meshlake, its peers and the physical limit, in one run each."""

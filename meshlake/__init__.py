@@ -1,0 +1,48 @@
+"""meshlake: data products on an open lakehouse.
+
+>>> import meshlake as ml
+>>> lake = ml.connect()                                       # doctest: +SKIP
+>>> product = lake.deploy("products/shipments/dataproduct.yaml")  # doctest: +SKIP
+>>> product.port("daily").write(table)                        # doctest: +SKIP
+"""
+
+from meshlake.address import Address, ProductName, Ref
+from meshlake.errors import (
+    BreakingChangeError,
+    CommitConflictError,
+    ConfigError,
+    ContractViolationError,
+    DescriptorError,
+    InvalidNameError,
+    MeshlakeError,
+    MissingDependencyError,
+    NotFoundError,
+    PortNotFoundError,
+    ProductNotFoundError,
+    QualityGateError,
+    SnapshotNotFoundError,
+)
+from meshlake.lake import Lake, connect
+
+__version__ = "0.1.0"
+__all__ = [
+    "Address",
+    "BreakingChangeError",
+    "CommitConflictError",
+    "ConfigError",
+    "ContractViolationError",
+    "DescriptorError",
+    "InvalidNameError",
+    "Lake",
+    "MeshlakeError",
+    "MissingDependencyError",
+    "NotFoundError",
+    "PortNotFoundError",
+    "ProductName",
+    "ProductNotFoundError",
+    "QualityGateError",
+    "Ref",
+    "SnapshotNotFoundError",
+    "__version__",
+    "connect",
+]

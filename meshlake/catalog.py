@@ -1,0 +1,57 @@
+"""Open the pyiceberg catalog a lake's settings describe (SQLite, PostgreSQL or REST)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from meshlake.config import Settings
+from meshlake.errors import ConfigError, require
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+
+
+def storage_properties(settings: Settings) -> dict[str, str]:
+    """FileIO properties for the warehouse (S3 endpoint and keys, which FileIO to use)."""
+    props: dict[str, str] = {}
+    if settings.s3_endpoint:
+        props["s3.endpoint"] = settings.s3_endpoint
+    if settings.s3_access_key_id:
+        props["s3.access-key-id"] = settings.s3_access_key_id
+    if settings.s3_secret_access_key:
+        props["s3.secret-access-key"] = settings.s3_secret_access_key
+    if settings.s3_endpoint or settings.resolved_warehouse.startswith("s3"):
+        props["s3.region"] = settings.s3_region
+        props["s3.path-style-access"] = "true"
+    if settings.io == "fsspec":
+        props["py-io-impl"] = "pyiceberg.io.fsspec.FsspecFileIO"
+    else:
+        props["py-io-impl"] = "pyiceberg.io.pyarrow.PyArrowFileIO"
+    return props
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    """Build the catalog; the embedded default creates its directory on first use."""
+    props = storage_properties(settings) | dict(settings.properties)
+    if settings.catalog == "rest":
+        from pyiceberg.catalog.rest import RestCatalog
+
+        rest = {"uri": settings.resolved_catalog_uri, "warehouse": settings.resolved_warehouse}
+        if settings.rest_credential:
+            rest["credential"] = settings.rest_credential
+        if settings.rest_token:
+            rest["token"] = settings.rest_token
+        return RestCatalog(settings.catalog_name, **(rest | props))
+    uri = settings.resolved_catalog_uri
+    if settings.is_embedded:
+        settings.home_path.mkdir(parents=True, exist_ok=True)
+        (settings.home_path / "warehouse").mkdir(exist_ok=True)
+    if uri.startswith("postgresql"):
+        require("psycopg2", extra="postgres", feature="a PostgreSQL catalog")
+    elif not uri.startswith("sqlite"):
+        raise ConfigError(f"catalog_uri {uri!r} is neither sqlite:// nor postgresql://.", key="catalog_uri")
+    if settings.resolved_warehouse.startswith("s3"):
+        require("s3fs", extra="s3", feature="S3 storage") if settings.io == "fsspec" else None
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    return SqlCatalog(settings.catalog_name, uri=uri, warehouse=settings.resolved_warehouse, **props)

@@ -1,0 +1,117 @@
+"""Commands about ports: write, history, tag, rollback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from meshlake.cli.main import Context, cli, json_option, pass_context
+from meshlake.modes import FILE_FORMATS, MODES
+
+
+@cli.command()
+@click.argument("address")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--mode", type=click.Choice(MODES), default="append", show_default=True, help="How the rows land.")
+@click.option("--where", help="Rows to replace with --mode replace, e.g. \"day = '2026-11-01'\".")
+@click.option("--format", "fmt", type=click.Choice(FILE_FORMATS), help="File format (default: from the file suffix).")
+@click.option("--run-id", help="Run id to stamp on the snapshot (default: a new one).")
+@json_option
+@pass_context
+def write(
+    ctx: Context,
+    address: str,
+    files: tuple[Path, ...],
+    mode: str,
+    where: str | None,
+    fmt: str | None,
+    run_id: str | None,
+) -> None:
+    """Write Parquet, CSV or JSON-lines FILES to the port ADDRESS as one checked snapshot.
+
+    CSV and JSON columns are parsed with the port's contract types. Exits non-zero, publishing
+    nothing, when the data breaks the contract or the quality gate fails.
+    """
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    from meshlake.files import count_rows, open_files
+
+    port = ctx.lake.port(address)
+    contract = schema_to_pyarrow(port.table().schema())
+    total = count_rows(list(files), fmt)
+    with ctx.out.progress(f"writing {address}", total=total) as progress:
+        reader = open_files(list(files), contract, fmt, on_batch=progress.advance)
+        result = port.write(reader, mode=mode, where=where, run_id=run_id)  # type: ignore[arg-type]
+    if not result.changed:
+        ctx.out.emit(result, f"{address}: nothing to write (no rows); published snapshot unchanged")
+        return
+    detail = f"{result.rows:,} rows"
+    if mode == "upsert":
+        detail += f" ({result.rows_updated:,} updated, {result.rows_inserted:,} inserted)"
+    if result.rows_deleted:
+        detail += f", {result.rows_deleted:,} removed"
+    checks = f"; quality: {len(result.quality.results)} expectations passed" if result.quality else ""
+    ctx.out.emit(
+        result,
+        f"{address}: {mode} {detail} → snapshot {result.snapshot_id} in {result.seconds:.2f} s{checks}",
+    )
+
+
+@cli.command()
+@click.argument("address")
+@click.option("--limit", type=int, default=50, show_default=True, help="Show the newest N snapshots.")
+@json_option
+@pass_context
+def history(ctx: Context, address: str, limit: int) -> None:
+    """Show the published snapshots of ADDRESS, oldest first, with meshlake's stamps."""
+    entries = ctx.lake.port(address).history()
+    shown = list(entries)[-limit:] if limit > 0 else list(entries)
+    rows = [
+        {
+            "snapshot_id": e.snapshot_id,
+            "committed_at": e.committed_at,
+            "operation": e.operation,
+            "mode": e.mode,
+            "added": e.rows_added,
+            "removed": e.rows_removed,
+            "total": e.rows_total,
+            "version": e.product_version,
+            "quality": e.quality,
+            "tags": e.tags,
+        }
+        for e in shown
+    ]
+    if ctx.out.json_mode:
+        ctx.out.emit([e.to_dict() for e in shown])
+        return
+    ctx.out.table(rows, list(rows[0]) if rows else [], title=f"{address}: {len(entries)} snapshot(s)")
+
+
+@cli.command()
+@click.argument("address")
+@click.argument("name")
+@click.option("--snapshot", help="Snapshot id, tag or zoned time to tag (default: the published one).")
+@json_option
+@pass_context
+def tag(ctx: Context, address: str, name: str, snapshot: str | None) -> None:
+    """Tag a snapshot of ADDRESS as NAME (e.g. v1.2.0); tags never move and survive maintenance."""
+    target = ctx.lake.port(address).tag(name, snapshot=snapshot)
+    ctx.out.emit(
+        {"address": address, "tag": name, "snapshot_id": target.snapshot_id},
+        f"{address}@{name} → snapshot {target.snapshot_id}",
+    )
+
+
+@cli.command()
+@click.argument("address")
+@click.option("--to", "to", required=True, help="Snapshot id, tag or zoned time to go back to.")
+@json_option
+@pass_context
+def rollback(ctx: Context, address: str, to: str) -> None:
+    """Point ADDRESS's published snapshot back at an earlier one (by id, tag or time)."""
+    target = ctx.lake.port(address).rollback(to=to)
+    ctx.out.emit(
+        {"address": address, "snapshot_id": target.snapshot_id},
+        f"{address}: main now at snapshot {target.snapshot_id} ({to})",
+    )

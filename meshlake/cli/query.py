@@ -1,0 +1,84 @@
+"""`meshlake sql`: DuckDB SQL over the whole mesh, with time travel."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from meshlake.cli.main import Context, cli, json_option, pass_context
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@click.option("--max-rows", type=int, default=200, show_default=True, help="Rows to show in a table (0: all).")
+@json_option
+@pass_context
+def sql(ctx: Context, query: str | None, as_csv: bool, max_rows: int) -> None:
+    """Run DuckDB SQL over every port of the mesh, each a view named DOMAIN.PRODUCT.PORT.
+
+    Time travel uses DuckDB's syntax on any port:
+
+    \b
+      ... FROM logistics.shipments.daily AT (VERSION => 1234)
+      ... FROM logistics.shipments.daily AT (VERSION => 'v1.2.0')        -- a tag or branch
+      ... FROM logistics.shipments.daily AT (TIMESTAMP => TIMESTAMPTZ '2026-11-01 00:00:00+00')
+
+    With no QUERY, statements are read from standard input and run one after another.
+    """
+    import duckdb
+
+    text = query if query is not None else sys.stdin.read()
+    statements = [s.query.strip() for s in duckdb.extract_statements(text)] if text.strip() else []
+    if not statements:
+        raise click.UsageError("give a QUERY, or SQL statements on standard input")
+    con = ctx.lake.duckdb()
+    for index, statement in enumerate(statements):
+        relation = ctx.lake.sql(statement, con=con)
+        if relation is None:
+            continue
+        if index and not ctx.out.json_mode and not as_csv:
+            click.echo()
+        _print(ctx, relation, as_csv, max_rows, lines=len(statements) > 1)
+
+
+def _print(ctx: Context, relation: Any, as_csv: bool, max_rows: int, *, lines: bool) -> None:
+    table = relation.to_arrow_table()
+    if as_csv:
+        import pyarrow.csv as pacsv
+
+        sink = _Sink()
+        pacsv.write_csv(table, sink)
+        return
+    rows = table.to_pylist()
+    if ctx.out.json_mode:
+        if lines:  # several statements: one JSON document per line
+            import json
+
+            from meshlake.cli.output import to_jsonable
+
+            click.echo(json.dumps(to_jsonable(rows), default=str))
+        else:
+            ctx.out.emit(rows)
+        return
+    shown = rows if max_rows <= 0 else rows[:max_rows]
+    ctx.out.table(shown, table.column_names)
+    if len(shown) < len(rows):
+        ctx.out.note(f"({len(rows) - len(shown)} more rows; use --max-rows 0, --csv or --json for all)")
+    else:
+        ctx.out.note(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+class _Sink:
+    """A binary file-like object writing to standard output (pyarrow's CSV writer needs one)."""
+
+    closed = False
+
+    def write(self, data: bytes) -> int:
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
+        return len(data)
+
+    def flush(self) -> None:
+        sys.stdout.flush()

@@ -1,0 +1,200 @@
+"""Commit a write's files as one snapshot on `main` (or a quarantine branch), with meshlake's own retries.
+
+A staged write is the set of data files it adds and removes, checked before anything is committed;
+the commit then asserts that `main` is still at the snapshot the write was based on. meshlake commits
+through `catalog.commit_table` with explicit requirements (pyiceberg's own retry would re-parent a
+snapshot silently) and retries on its own terms:
+
+- a lost race on the catalog row (nothing we depend on moved) is retried as is;
+- `main` moving under a staged write is a rebase: appends are re-applied on the new head, other
+  writes only when pyiceberg's conflict validation shows that no concurrent commit touched their data.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import CommitFailedException, ValidationException
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression
+from pyiceberg.manifest import DataFile
+from pyiceberg.table import Table, Transaction
+from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
+from pyiceberg.table.update import (
+    AssertRefSnapshotId,
+    RemoveSnapshotRefUpdate,
+    SetSnapshotRefUpdate,
+    TableRequirement,
+    TableUpdate,
+)
+from pyiceberg.table.update.validate import _validate_added_data_files, _validate_data_files_exist
+
+QUARANTINE_PREFIX = "meshlake-quarantine-"
+MAX_ATTEMPTS = 40
+
+
+class MainMovedError(Exception):
+    """`main` is no longer at the snapshot a write was based on."""
+
+    def __init__(self, head: int | None) -> None:
+        self.head = head
+        super().__init__(f"main moved to {head}")
+
+
+class RebaseConflictError(Exception):
+    """A concurrent commit touched the data this write deletes or filters on."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one write does to a table: files added and removed, and what it must not race with."""
+
+    kind: Literal["append", "overwrite"]
+    added: tuple[DataFile, ...] = ()
+    deleted: tuple[DataFile, ...] = ()
+    conflict_filter: BooleanExpression | None = None
+    new_rows: tuple[DataFile, ...] = ()
+    """The added files that hold the written rows (the rest of `added` re-writes rows that were kept)."""
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.added and not self.deleted
+
+
+def main_head(table: Table) -> int | None:
+    snapshot = table.metadata.snapshot_by_name(MAIN_BRANCH)
+    return snapshot.snapshot_id if snapshot else None
+
+
+def commit_snapshot(
+    catalog: Catalog,
+    table: Table,
+    change: Change,
+    *,
+    branch: str,
+    base_id: int | None,
+    properties: dict[str, str],
+) -> tuple[Table, int]:
+    """Commit `change` as one snapshot on `branch`, parented on `base_id`; returns the table and snapshot id.
+
+    For `main`, raises `MainMovedError` if `main` is not at `base_id`; a staging branch is (re)pointed at
+    `base_id` in the same commit.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        tx = Transaction(table)
+        ref_updates, ref_requirements = _point_branch(table, branch, base_id)
+        if ref_updates:
+            tx._stage(ref_updates, ref_requirements)
+        update = tx.update_snapshot(snapshot_properties=properties, branch=branch)
+        producer = update.fast_append() if change.kind == "append" else update.overwrite()
+        for data_file in change.deleted:
+            producer.delete_data_file(data_file)
+        for data_file in change.added:
+            producer.append_data_file(data_file)
+        updates, requirements = producer._commit()
+        if not table.metadata.snapshots and branch != MAIN_BRANCH:
+            requirements = tuple(r for r in requirements if not isinstance(r, AssertRefSnapshotId))
+        tx._stage(updates, requirements)
+        try:
+            response = catalog.commit_table(table, tx._requirements, tx._updates)
+        except (CommitFailedException, ValueError) as exc:
+            producer._clean_all_uncommitted()
+            if isinstance(exc, ValueError) and "sequence number" not in str(exc):
+                raise
+            table = table.refresh()
+            if branch == MAIN_BRANCH and main_head(table) != base_id:
+                raise MainMovedError(main_head(table)) from exc
+            _backoff(attempt)
+            continue
+        table = _updated(table, response.metadata, response.metadata_location)
+        return table, producer.snapshot_id
+    raise CommitFailedException(f"gave up committing to {table.name()} after {MAX_ATTEMPTS} attempts")
+
+
+def drop_branch(catalog: Catalog, table: Table, branch: str) -> Table:
+    if branch not in table.metadata.refs:
+        return table
+    return _commit_refs(catalog, table, (RemoveSnapshotRefUpdate(ref_name=branch),), None, check_main=False)
+
+
+def check_rebase(table: Table, change: Change, *, old_base: int | None, new_head: int | None) -> None:
+    """Raise `RebaseConflictError` unless `change` can be re-applied on `new_head` without losing anything."""
+    if change.kind == "append" or new_head is None:
+        return
+    head = table.metadata.snapshot_by_id(new_head)
+    base = table.metadata.snapshot_by_id(old_base) if old_base is not None else None
+    assert head is not None
+    try:
+        if change.deleted:
+            _validate_data_files_exist(table, head, set(change.deleted), base)
+        _validate_added_data_files(table, head, change.conflict_filter or AlwaysTrue(), base)
+    except ValidationException as exc:
+        raise RebaseConflictError(str(exc)) from exc
+
+
+def _point_branch(
+    table: Table, branch: str, base_id: int | None
+) -> tuple[tuple[TableUpdate, ...], tuple[TableRequirement, ...]]:
+    if branch == MAIN_BRANCH:
+        return (), (AssertRefSnapshotId(ref=MAIN_BRANCH, snapshot_id=base_id),)
+    ref = table.metadata.refs.get(branch)
+    current = ref.snapshot_id if ref else None
+    # pyiceberg refuses any ref assertion but main's on a table without snapshots; branch names are per run
+    requirement = (AssertRefSnapshotId(ref=branch, snapshot_id=current),) if table.metadata.snapshots else ()
+    if base_id is None:
+        return ((RemoveSnapshotRefUpdate(ref_name=branch),) if ref else ()), requirement
+    if current == base_id:
+        return (), requirement
+    return (_set_ref(branch, base_id),), requirement
+
+
+def _commit_refs(
+    catalog: Catalog,
+    table: Table,
+    updates: tuple[TableUpdate, ...],
+    base_id: int | None,
+    *,
+    check_main: bool = True,
+) -> Table:
+    requirements: tuple[TableRequirement, ...] = (
+        (AssertRefSnapshotId(ref=MAIN_BRANCH, snapshot_id=base_id),) if check_main else ()
+    )
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            response = catalog.commit_table(table, requirements, updates)
+        except CommitFailedException as exc:
+            table = table.refresh()
+            if check_main and main_head(table) != base_id:
+                raise MainMovedError(main_head(table)) from exc
+            _backoff(attempt)
+            continue
+        return _updated(table, response.metadata, response.metadata_location)
+    raise CommitFailedException(f"gave up updating refs of {table.name()} after {MAX_ATTEMPTS} attempts")
+
+
+def _set_ref(name: str, snapshot_id: int) -> SetSnapshotRefUpdate:
+    return SetSnapshotRefUpdate(
+        ref_name=name,
+        type=SnapshotRefType.BRANCH,
+        snapshot_id=snapshot_id,
+        max_ref_age_ms=None,
+        max_snapshot_age_ms=None,
+        min_snapshots_to_keep=None,
+    )
+
+
+def _updated(table: Table, metadata: object, location: str) -> Table:
+    return Table(
+        identifier=table.name(),
+        metadata=metadata,  # type: ignore[arg-type]
+        metadata_location=location,
+        io=table.io,
+        catalog=table.catalog,
+    )
+
+
+def _backoff(attempt: int) -> None:
+    time.sleep(min(0.005 * (2 ** min(attempt, 7)), 0.5) * (0.5 + random.random()))

@@ -1,0 +1,174 @@
+"""`meshlake demo`: the drone-delivery mesh — five products, five teams, several days of history.
+
+The products live in `products/` next to this file and are copied into the demo folder, so every step
+can be re-run by hand (`meshlake run products/orders --param day=…`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import meshlake as ml
+from meshlake.errors import QualityGateError
+
+PRODUCTS = ["drones", "orders", "shipping", "routing_analysis", "inventory_planning"]
+MARKER = ".meshlake-demo"
+SOURCE = Path(__file__).parent / "products"
+
+
+@dataclass
+class DemoResult:
+    """What the demo built, for the summary it prints (and for tests)."""
+
+    directory: Path
+    lake: ml.Lake
+    days: list[date]
+    release_tag: str
+    stopped: QualityGateError | None = None
+    runs: int = 0
+    seconds: float = 0.0
+    steps: list[str] = field(default_factory=list)
+
+
+def prepare(directory: Path) -> None:
+    """Create (or reset) the demo folder; refuse to touch a folder the demo did not create."""
+    if directory.exists() and any(directory.iterdir()) and not (directory / MARKER).exists():
+        raise FileExistsError(f"{directory} is not empty and was not made by `meshlake demo`; choose another folder")
+    for name in (".meshlake", "products"):
+        shutil.rmtree(directory / name, ignore_errors=True)
+    (directory / "products").mkdir(parents=True)
+    (directory / MARKER).write_text("made by `meshlake demo`; safe to delete\n")
+    for product in PRODUCTS:
+        shutil.copytree(
+            SOURCE / product, directory / "products" / product, ignore=shutil.ignore_patterns("__pycache__")
+        )
+
+
+def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambda _: None) -> DemoResult:
+    """Build the mesh in `directory`: deploy, then run every product for `days` simulated days."""
+    started = datetime.now(UTC)
+    prepare(directory)
+    lake = ml.connect(home=str(directory / ".meshlake"))
+    products = directory / "products"
+    for name in PRODUCTS:
+        step(f"deploy {name}")
+        lake.deploy(products / name)
+    first = datetime.now(UTC).date() - timedelta(days=days)
+    calendar = [first + timedelta(days=i) for i in range(days)]
+    result = DemoResult(directory, lake, calendar, release_tag=f"release-{calendar[min(2, days - 1)]:%Y-%m-%d}")
+    for number, day in enumerate(calendar, start=1):
+        params = {"day": day.isoformat()}
+        for name in ("drones", "orders"):
+            if name == "orders" and number == min(4, days):
+                step(f"day {number}/{days}: orders (a broken export)")
+                try:
+                    lake.run(products / name, params={**params, "bad": "true"})
+                except QualityGateError as stopped:
+                    result.stopped = stopped
+                result.runs += 1
+            step(f"day {number}/{days}: {name}")
+            lake.run(products / name, params=params)
+            result.runs += 1
+        for name in ("shipping", "routing_analysis", "inventory_planning"):
+            step(f"day {number}/{days}: {name}")
+            lake.run(products / name, params=params)
+            result.runs += 1
+        if day == calendar[min(2, days - 1)]:
+            step(f"tag {result.release_tag}")
+            for product in lake.products():
+                for port in product.ports:
+                    port.tag(result.release_tag)
+    result.seconds = (datetime.now(UTC) - started).total_seconds()
+    return result
+
+
+def summary(result: DemoResult) -> list[tuple[str, Any]]:
+    """The sections the demo prints: (title, rows or text)."""
+    lake = result.lake
+    owners = [
+        {
+            "product": str(p.name),
+            "owner": p.owner,
+            "version": p.version,
+            "ports": ", ".join(x.contract.name for x in p.ports),
+        }
+        for p in lake.products()
+    ]
+    cross = (
+        lake.sql(
+            """
+        SELECT r.model, d.hub, count(*) AS deliveries, round(avg(o.weight_kg), 2) AS avg_kg,
+               round(avg(d.distance_km), 1) AS avg_km
+        FROM logistics.shipping.deliveries AS d
+        JOIN fleet.drones.registry AS r USING (drone_id)
+        JOIN sales.orders.placed AS o USING (order_id)
+        GROUP BY ALL ORDER BY r.model, d.hub
+        """
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    travel = (
+        lake.sql(
+            f"""
+        SELECT now.hub, now.orders AS orders_now, rel.orders AS orders_at_release, now.orders - rel.orders AS added
+        FROM (SELECT hub, count(*) AS orders FROM sales.orders.placed GROUP BY hub) AS now
+        JOIN (SELECT hub, count(*) AS orders FROM sales.orders.placed AT (VERSION => '{result.release_tag}')
+              GROUP BY hub) AS rel USING (hub)
+        ORDER BY hub
+        """
+        )
+        .to_arrow_table()
+        .to_pylist()
+    )
+    quarantined = []
+    for write in lake.port("sales.orders.placed").quarantine():
+        for failed in write.report.failed if write.report else []:
+            quarantined.append(
+                {
+                    "branch": write.branch,
+                    "rows": write.rows_added,
+                    "expectation": failed.expectation,
+                    "column": failed.column,
+                    "unexpected": failed.unexpected_count,
+                }
+            )
+    slos = [
+        {
+            "port": report.address,
+            "status": report.status,
+            "reasons": "; ".join(f"{c.objective}: {c.reason}" for c in report.checks),
+        }
+        for product in lake.products()
+        for report in (port.slo() for port in product.ports)
+    ]
+    return [
+        ("Data products and their owners", owners),
+        ("Across products: deliveries by drone model and hub", cross),
+        (f"Time travel: orders per hub now vs at tag {result.release_tag}", travel),
+        ("Stopped by the quality gate (kept in quarantine)", quarantined),
+        ("Service-level objectives", slos),
+    ]
+
+
+def next_commands(result: DemoResult) -> str:
+    folder = result.directory
+    return "\n".join(
+        [
+            f"cd {folder}",
+            "meshlake products",
+            "meshlake describe sales.orders",
+            "meshlake history sales.orders.placed",
+            'meshlake sql "SELECT hub, count(*) FROM logistics.shipping.deliveries GROUP BY hub"',
+            f"meshlake sql \"SELECT count(*) FROM sales.orders.placed AT (VERSION => '{result.release_tag}')\"",
+            "meshlake quarantine sales.orders.placed",
+            "meshlake check analytics.routing_analysis.hub_daily",
+            "meshlake slo",
+            f"meshlake run products/orders --param day={datetime.now(UTC).date().isoformat()}",
+        ]
+    )

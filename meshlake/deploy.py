@@ -1,0 +1,239 @@
+"""Deploy a descriptor: create or evolve the product's namespace and port tables, idempotently.
+
+Compatible changes apply (new optional column, int→long, float→double, wider decimal, docs, new
+port, partition spec). Breaking ones (dropped or retyped column, new required column, new primary
+key, dropped port) are refused with `BreakingChangeError` unless the major version was raised.
+Nothing is written when nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchNamespaceError, NoSuchTableError
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table
+
+from meshlake.address import SYSTEM_DOMAIN, location_under
+from meshlake.contract import SchemaPlan, plan_schema_change, port_partition_spec, port_schema
+from meshlake.descriptor import Descriptor, OutputPort
+from meshlake.errors import BreakingChangeError, DescriptorError
+from meshlake.registry import descriptor_properties, read_descriptor, stale_keys
+
+if TYPE_CHECKING:
+    from pyiceberg.partitioning import PartitionSpec
+
+CREATE_ONLY = frozenset({"format-version"})
+TABLE_DEFAULTS = {
+    "format-version": "2",
+    "write.parquet.compression-codec": "zstd",
+    "write.metadata.delete-after-commit.enabled": "false",
+}
+
+
+@dataclass
+class DeployReport:
+    """What a deploy did, port by port."""
+
+    product: str
+    version: str
+    created: list[str] = field(default_factory=list)
+    evolved: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    namespace_changed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.evolved or self.dropped or self.namespace_changed)
+
+
+def deploy_descriptor(catalog: Catalog, descriptor: Descriptor, *, warehouse: str, file: str) -> DeployReport:
+    """Create or evolve everything `descriptor` declares; refuse breaking changes without a major bump."""
+    name = descriptor.product_name
+    if name.domain == SYSTEM_DOMAIN:
+        raise DescriptorError(
+            f"domain '{SYSTEM_DOMAIN}' is reserved for meshlake's own tables", file=file, field="domain"
+        )
+    namespace = name.namespace
+    try:
+        current_props = catalog.load_namespace_properties(namespace)
+    except NoSuchNamespaceError:
+        current_props = None
+    deployed = read_descriptor(current_props) if current_props else None
+    report = DeployReport(str(name), descriptor.version)
+    plans = _plan_ports(catalog, descriptor)
+    _refuse_breaking(descriptor, deployed, plans, str(name), report)
+    wanted = descriptor_properties(descriptor)
+    if current_props is None:
+        try:
+            catalog.create_namespace(namespace, wanted)
+        except NamespaceAlreadyExistsError:  # another deploy won the race; update below
+            current_props = catalog.load_namespace_properties(namespace)
+        report.namespace_changed = True
+    for port in descriptor.outputs:
+        _apply_port(catalog, descriptor, port, plans[port.name], warehouse, report)
+    if deployed is not None:
+        for gone in sorted({p.name for p in deployed.outputs} - {p.name for p in descriptor.outputs}):
+            catalog.drop_table((*namespace, gone))
+            report.dropped.append(gone)
+    if current_props is not None:
+        changed = {k: v for k, v in wanted.items() if current_props.get(k) != v}
+        removals = stale_keys(current_props, wanted)
+        if changed or removals:
+            catalog.update_namespace_properties(namespace, removals=removals, updates=changed)
+            report.namespace_changed = True
+    return report
+
+
+@dataclass
+class _PortPlan:
+    table: Table | None
+    schema: Schema
+    spec: PartitionSpec
+    change: SchemaPlan | None
+
+
+def _plan_ports(catalog: Catalog, descriptor: Descriptor) -> dict[str, _PortPlan]:
+    plans = {}
+    for port in descriptor.outputs:
+        schema = port_schema(port)
+        spec = port_partition_spec(port, schema)
+        try:
+            table = catalog.load_table((descriptor.domain, descriptor.name, port.name))
+        except NoSuchTableError:
+            plans[port.name] = _PortPlan(None, schema, spec, None)
+            continue
+        plans[port.name] = _PortPlan(table, schema, spec, plan_schema_change(table.schema(), schema))
+    return plans
+
+
+def _refuse_breaking(
+    descriptor: Descriptor,
+    deployed: Descriptor | None,
+    plans: dict[str, _PortPlan],
+    product: str,
+    report: DeployReport,
+) -> None:
+    changes: list[str] = []
+    for port_name, plan in plans.items():
+        if plan.change is not None:
+            changes += [f"{port_name}: {change}" for change in plan.change.breaking]
+    if deployed is not None:
+        for gone in sorted({p.name for p in deployed.outputs} - {p.name for p in descriptor.outputs}):
+            changes.append(f"output port '{gone}' is removed")
+        if _version_key(descriptor.version) < _version_key(deployed.version):
+            raise BreakingChangeError(
+                product, [f"version {descriptor.version} is lower than the deployed {deployed.version}"]
+            )
+    major_raised = deployed is not None and descriptor.major_version > deployed.major_version
+    if changes and not major_raised:
+        raise BreakingChangeError(product, changes)
+
+
+def _version_key(version: str) -> tuple[int, int, int]:
+    major, minor, patch = version.split("-", maxsplit=1)[0].split("+", maxsplit=1)[0].split(".")
+    return int(major), int(minor), int(patch)
+
+
+def _apply_port(
+    catalog: Catalog,
+    descriptor: Descriptor,
+    port: OutputPort,
+    plan: _PortPlan,
+    warehouse: str,
+    report: DeployReport,
+) -> None:
+    identifier = (descriptor.domain, descriptor.name, port.name)
+    properties = _table_properties(descriptor, port)
+    if plan.table is None:
+        location = None
+        if "://" in warehouse:
+            location = location_under(warehouse, descriptor.domain, descriptor.name, port.name)
+        catalog.create_table(
+            identifier, schema=plan.schema, partition_spec=plan.spec, location=location, properties=properties
+        )
+        report.created.append(port.name)
+        return
+    table, change = plan.table, plan.change
+    assert change is not None
+    notes = _describe(change)
+    wanted_spec = [(clause.column, str(clause.to_transform())) for clause in port.partition_clauses]
+    spec_changed = _spec_signature(table.spec(), table.schema()) != wanted_spec
+    props_changed = {k: v for k, v in properties.items() if k not in CREATE_ONLY and table.properties.get(k) != v}
+    if change.empty and not spec_changed and not props_changed:
+        report.unchanged.append(port.name)
+        return
+    with table.transaction() as tx:
+        if not change.empty:
+            _evolve_schema(tx, change)
+        if spec_changed:
+            _evolve_spec(tx, port)
+            notes.append("partitioning changes to " + ", ".join(port.partition_by or ["none"]))
+        if props_changed:
+            tx.set_properties(props_changed)
+    report.evolved[port.name] = notes or ["properties updated"]
+
+
+def _table_properties(descriptor: Descriptor, port: OutputPort) -> dict[str, str]:
+    props = dict(TABLE_DEFAULTS)
+    props["meshlake.product"] = f"{descriptor.domain}.{descriptor.name}"
+    props["meshlake.owner"] = descriptor.owner.team
+    if port.description:
+        props["comment"] = port.description
+    return props
+
+
+def _evolve_schema(tx: object, change: SchemaPlan) -> None:
+    allow = bool(change.breaking)
+    with tx.update_schema(allow_incompatible_changes=allow) as update:  # type: ignore[attr-defined]
+        for name in change.drop:
+            update.delete_column(name)
+        for name, _ in change.retype:
+            update.delete_column(name)
+        for new_field in change.add:
+            update.add_column(new_field.name, new_field.field_type, doc=new_field.doc, required=new_field.required)
+        for name, new_type in change.retype:
+            update.add_column(name, new_type)
+        for name, new_type in change.widen:
+            update.update_column(name, field_type=new_type)
+        for name in change.relax:
+            update.update_column(name, required=False)
+        for name in change.require:
+            update.update_column(name, required=True)
+        for name, doc in change.docs:
+            update.update_column(name, doc=doc)
+        if change.identifier is not None:
+            update.set_identifier_fields(*change.identifier)
+
+
+def _spec_signature(spec: PartitionSpec, schema: Schema) -> list[tuple[str | None, str]]:
+    return [(schema.find_column_name(f.source_id), str(f.transform)) for f in spec.fields]
+
+
+def _evolve_spec(tx: object, port: OutputPort) -> None:
+    with tx.update_spec() as update:  # type: ignore[attr-defined]
+        existing = {f.name for f in tx.table_metadata.spec().fields}  # type: ignore[attr-defined]
+        wanted = {clause.field_name: clause for clause in port.partition_clauses}
+        for name in existing - set(wanted):
+            update.remove_field(name)
+        for name, clause in wanted.items():
+            if name not in existing:
+                update.add_field(clause.column, clause.to_transform(), name)
+
+
+def _describe(change: SchemaPlan) -> list[str]:
+    from meshlake.datatypes import format_type
+
+    notes = [f"add column {f.name} {format_type(f.field_type)}" for f in change.add]
+    notes += [f"widen {name} to {format_type(kind)}" for name, kind in change.widen]
+    notes += [f"drop column {name}" for name in change.drop]
+    notes += [f"retype {name} to {format_type(kind)}" for name, kind in change.retype]
+    notes += [f"{name} becomes optional" for name in change.relax]
+    notes += [f"{name} becomes required" for name in change.require]
+    notes += [f"update doc of {name}" for name, _ in change.docs]
+    if change.identifier is not None:
+        notes.append(f"primary key {change.identifier}")
+    return notes

@@ -1,0 +1,306 @@
+"""The product descriptor (`dataproduct.yaml`): typed models and precise errors (file, line, field)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from meshlake.address import Address, ProductName, validate_name
+from meshlake.datatypes import TypeSyntaxError, parse_type
+from meshlake.errors import DescriptorError, InvalidNameError
+from meshlake.partitioning import PartitionClause, PartitionSyntaxError
+from meshlake.quality.expectations import Expectation, ExpectationConfigError, validate_expectation
+from meshlake.yamlsource import YamlSource, YamlSourceError, format_path
+
+API_VERSION = "meshlake/v1"
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class _NamedPathError(ValueError):
+    """A semantic error found after parsing, with the field path it concerns."""
+
+    def __init__(self, problem: str, path: tuple[str | int, ...]) -> None:
+        self.problem = problem
+        self.path = path
+        super().__init__(problem)
+
+
+def _name(value: str) -> str:
+    try:
+        return validate_name(value)
+    except InvalidNameError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+def _type(value: str) -> str:
+    try:
+        parse_type(value)
+    except TypeSyntaxError as exc:
+        raise ValueError(str(exc)) from exc
+    return value
+
+
+def _semver(value: str) -> str:
+    if not _SEMVER.match(value):
+        raise ValueError(f"version {value!r} is not a semantic version like 1.4.0")
+    return value
+
+
+def _duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError(f"duration {value!r} must look like 30m, 24h, 7d or 2w")
+    return value
+
+
+def _address(value: str) -> str:
+    try:
+        address = Address.parse(value)
+    except InvalidNameError as exc:
+        raise ValueError(str(exc)) from exc
+    if address.ref is not None:
+        raise ValueError("an input port names a port without @ref; runs pin the snapshot themselves")
+    return value
+
+
+def _identifier(value: str) -> str:
+    if not value.isidentifier():
+        raise ValueError(f"{value!r} is not a Python function name")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_name)]
+TypeText = Annotated[str, AfterValidator(_type)]
+Duration = Annotated[str, AfterValidator(_duration)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Owner(_Model):
+    team: Name
+    email: Annotated[str, AfterValidator(_email)] | None = None
+
+
+class InputPort(_Model):
+    name: Name
+    port: Annotated[str, AfterValidator(_address)]
+
+    @property
+    def address(self) -> Address:
+        return Address.parse(self.port)
+
+
+class Column(_Model):
+    name: Name
+    type: TypeText
+    required: bool = False
+    description: str | None = None
+    classification: Name | None = None
+
+
+class Slo(_Model):
+    freshness: Duration | None = None
+    min_rows: int | None = Field(default=None, ge=0)
+    max_row_change: float | None = Field(default=None, ge=0)
+    quality_pass_rate: float | None = Field(default=None, ge=0, le=1)
+    window: Duration = "7d"
+
+
+class QualityOptions(_Model):
+    engine: Literal["native", "great_expectations"] = "native"
+    sample_size: int = Field(default=5, ge=0, le=1000)
+
+
+class Retention(_Model):
+    time_travel: Duration = "7d"
+    min_snapshots: int = Field(default=10, ge=1)
+
+
+class OutputPort(_Model):
+    name: Name
+    description: str | None = None
+    columns: list[Column] = Field(min_length=1)
+    primary_key: list[Name] = Field(default_factory=list)
+    partition_by: list[str] = Field(default_factory=list)
+    expectations: list[dict[str, dict[str, Any] | None]] = Field(default_factory=list)
+    quality: QualityOptions = QualityOptions()
+    slo: Slo | None = None
+    retention: Retention = Retention()
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    @property
+    def partition_clauses(self) -> list[PartitionClause]:
+        return [PartitionClause.parse(text) for text in self.partition_by]
+
+    @property
+    def expectation_list(self) -> list[Expectation]:
+        return [
+            Expectation(type=key, kwargs=dict(value or {})) for item in self.expectations for key, value in item.items()
+        ]
+
+    @model_validator(mode="after")
+    def _check_references(self) -> OutputPort:
+        columns = {column.name: column for column in self.columns}
+        for index, column in enumerate(self.columns):
+            if [c.name for c in self.columns].index(column.name) != index:
+                raise _NamedPathError(f"duplicate column '{column.name}'", ("columns", index, "name"))
+        for index, key in enumerate(self.primary_key):
+            if key not in columns:
+                raise _NamedPathError(
+                    f"primary key column '{key}' is not a column of port '{self.name}'",
+                    ("primary_key", index),
+                )
+            if not columns[key].required:
+                raise _NamedPathError(
+                    f"primary key column '{key}' must be declared required: true", ("primary_key", index)
+                )
+        for index, text in enumerate(self.partition_by):
+            try:
+                clause = PartitionClause.parse(text)
+            except PartitionSyntaxError as exc:
+                raise _NamedPathError(str(exc), ("partition_by", index)) from exc
+            if clause.column not in columns:
+                raise _NamedPathError(
+                    f"partition column '{clause.column}' is not a column of port '{self.name}'",
+                    ("partition_by", index),
+                )
+        types = {column.name: column.type for column in self.columns}
+        for index, item in enumerate(self.expectations):
+            if len(item) != 1:
+                raise _NamedPathError(
+                    "each expectation is one mapping {expect_…: {arguments}}", ("expectations", index)
+                )
+            ((kind, kwargs),) = item.items()
+            try:
+                validate_expectation(Expectation(type=kind, kwargs=dict(kwargs or {})), types)
+            except ExpectationConfigError as exc:
+                path: tuple[str | int, ...] = ("expectations", index, kind)
+                raise _NamedPathError(exc.problem, (*path, exc.field) if exc.field else path) from exc
+        return self
+
+
+class Pipeline(_Model):
+    """Where the product's pipeline function lives, relative to the descriptor."""
+
+    module: str = "pipeline.py"
+    function: Annotated[str, AfterValidator(_identifier)] = "build"
+
+
+class Descriptor(_Model):
+    api_version: Literal["meshlake/v1"] = Field(alias="apiVersion")
+    domain: Name
+    name: Name
+    version: Annotated[str, AfterValidator(_semver)]
+    owner: Owner
+    description: str | None = None
+    inputs: list[InputPort] = Field(default_factory=list)
+    outputs: list[OutputPort] = Field(min_length=1)
+    pipeline: Pipeline = Pipeline()
+
+    @property
+    def product_name(self) -> ProductName:
+        return ProductName(self.domain, self.name)
+
+    @property
+    def major_version(self) -> int:
+        return int(self.version.split(".")[0])
+
+    def output(self, name: str) -> OutputPort:
+        return next(port for port in self.outputs if port.name == name)
+
+    @model_validator(mode="after")
+    def _check_unique_names(self) -> Descriptor:
+        for kind, items in (("output", self.outputs), ("input", self.inputs)):
+            names = [item.name for item in items]
+            for index, name in enumerate(names):
+                if names.index(name) != index:
+                    raise _NamedPathError(f"duplicate {kind} port '{name}'", (f"{kind}s", index, "name"))
+        return self
+
+    def to_json(self) -> str:
+        """Canonical JSON of the descriptor (what is stored in the catalog)."""
+        return json.dumps(self.model_dump(mode="json", by_alias=True, exclude_defaults=False), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Descriptor:
+        return cls.model_validate_json(text)
+
+
+def load_descriptor(path: str | Path) -> Descriptor:
+    """Read and validate a `dataproduct.yaml`; every error names the file, line and field."""
+    file = Path(path)
+    if file.is_dir():
+        file = file / "dataproduct.yaml"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DescriptorError(f"cannot read the descriptor: {exc.strerror}", file=str(file)) from exc
+    return parse_descriptor(text, file=str(file))
+
+
+def parse_descriptor(text: str, *, file: str = "<descriptor>") -> Descriptor:
+    """Validate descriptor YAML text."""
+    try:
+        source = YamlSource.parse(text)
+    except YamlSourceError as exc:
+        problem = exc.problem
+        line_text = text.splitlines()[exc.line - 1] if exc.line and exc.line <= len(text.splitlines()) else ""
+        if re.search(r"(bucket|truncate)\[", line_text):
+            problem += "; quote partition clauses with brackets, e.g. partition_by: ['bucket[16](id)']"
+        raise DescriptorError(problem, file=file, line=exc.line, field=exc.field) from exc
+    if not isinstance(source.data, dict):
+        raise DescriptorError("the descriptor must be a mapping with apiVersion, domain, name, …", file=file, line=1)
+    try:
+        return Descriptor.model_validate(source.data)
+    except ValidationError as exc:
+        raise _descriptor_error(exc, source, file) from None
+
+
+def _descriptor_error(exc: ValidationError, source: YamlSource, file: str) -> DescriptorError:
+    errors = exc.errors(include_url=False)
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])  # a typo explains the rest
+    loc = tuple(part for part in first["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+    context = first.get("ctx", {}) or {}
+    original = context.get("error")
+    if isinstance(original, _NamedPathError):
+        path = (*loc, *original.path)
+        problem = original.problem
+    else:
+        path = loc
+        problem = _problem_text(first, loc)
+    more = len(errors) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more > 0 else ""
+    return DescriptorError(problem + suffix, file=file, line=source.line_of(path), field=format_path(path) or None)
+
+
+def _problem_text(error: Any, loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    field = str(loc[-1]) if loc else "descriptor"
+    if kind == "extra_forbidden":
+        if any(mark in field for mark in ")>:"):
+            return (
+                f"unknown field '{field}': a comma inside {{…}} split a value; quote types that contain commas, "
+                "e.g. type: 'decimal(10,2)' or type: 'map<string,long>'"
+            )
+        return f"unknown field '{field}'"
+    if kind == "missing":
+        return f"missing required field '{field}'"
+    if kind == "literal_error" and field == "apiVersion":
+        return f"apiVersion must be '{API_VERSION}'"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")

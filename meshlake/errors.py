@@ -1,0 +1,160 @@
+"""Every error meshlake raises, under one base class.
+
+Each message says what failed, for which address, and what to do next. Errors that are also a
+built-in kind (a bad value, a missing thing) inherit that built-in too, so generic handlers work.
+
+    MeshlakeError
+    ├── ConfigError                (ValueError)   bad or unknown setting; names the key and its source
+    ├── DescriptorError            (ValueError)   bad dataproduct.yaml; names file, line and field
+    ├── InvalidNameError           (ValueError)   a name or address outside ^[a-z][a-z0-9_]{0,62}$
+    ├── ContractViolationError     (ValueError)   written data does not fit the port's contract
+    ├── BreakingChangeError                       deploy would break consumers; lists each change
+    ├── NotFoundError              (LookupError)
+    │   ├── ProductNotFoundError
+    │   ├── PortNotFoundError
+    │   └── SnapshotNotFoundError                 names the snapshots, tags and branches that exist
+    ├── CommitConflictError                       a concurrent commit makes this write unsafe to publish
+    ├── QualityGateError                          expectations failed; carries the report
+    └── MissingDependencyError     (ImportError)  an optional extra is not installed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from meshlake.quality.report import QualityReport
+
+
+class MeshlakeError(Exception):
+    """Base class of every meshlake error."""
+
+
+class ConfigError(MeshlakeError, ValueError):
+    """A setting is unknown or invalid."""
+
+    def __init__(self, message: str, *, key: str | None = None, source: str | None = None) -> None:
+        self.key = key
+        self.source = source
+        super().__init__(message)
+
+
+class DescriptorError(MeshlakeError, ValueError):
+    """A product descriptor is invalid; says where (file, line, field)."""
+
+    def __init__(self, problem: str, *, file: str, line: int | None = None, field: str | None = None) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        self.field = field
+        where = file if line is None else f"{file}:{line}"
+        at = f" (field '{field}')" if field else ""
+        super().__init__(f"{where}: {problem}{at}. Fix the descriptor and run the command again.")
+
+
+class InvalidNameError(MeshlakeError, ValueError):
+    """A name or address does not match the naming rule."""
+
+    def __init__(self, message: str, *, name: str) -> None:
+        self.name = name
+        super().__init__(message)
+
+
+class ContractViolationError(MeshlakeError, ValueError):
+    """Data offered to a port does not fit its contract; nothing was written."""
+
+    def __init__(self, message: str, *, address: str, column: str | None = None) -> None:
+        self.address = address
+        self.column = column
+        super().__init__(message)
+
+
+class BreakingChangeError(MeshlakeError):
+    """Deploying the descriptor would break the existing contract."""
+
+    def __init__(self, address: str, changes: Sequence[str]) -> None:
+        self.address = address
+        self.changes = list(changes)
+        listed = "\n".join(f"  - {change}" for change in self.changes)
+        super().__init__(
+            f"deploying {address} would break its contract:\n{listed}\n"
+            "Raise the product's major version to accept these changes, or make them compatible."
+        )
+
+
+class NotFoundError(MeshlakeError, LookupError):
+    """Something that was asked for does not exist."""
+
+
+class ProductNotFoundError(NotFoundError):
+    """No data product with this name is deployed."""
+
+    def __init__(self, name: str, known: Sequence[str] = ()) -> None:
+        self.name = name
+        self.known = list(known)
+        hint = f" Deployed products: {', '.join(self.known)}." if self.known else " No product is deployed yet."
+        super().__init__(f"data product '{name}' is not deployed.{hint} Run `meshlake deploy PATH` first.")
+
+
+class PortNotFoundError(NotFoundError):
+    """The product has no output port of this name."""
+
+    def __init__(self, address: str, known: Sequence[str] = ()) -> None:
+        self.address = address
+        self.known = list(known)
+        hint = f" Its ports: {', '.join(self.known)}." if self.known else ""
+        super().__init__(f"output port '{address}' does not exist.{hint} Check the address or deploy the product.")
+
+
+class SnapshotNotFoundError(NotFoundError):
+    """A snapshot id, tag, branch or time names no snapshot of the port."""
+
+    def __init__(self, address: str, ref: str, *, exists: str) -> None:
+        self.address = address
+        self.ref = ref
+        self.exists = exists
+        super().__init__(f"{address} has no snapshot for '{ref}'. {exists}")
+
+
+class CommitConflictError(MeshlakeError):
+    """A concurrent commit changed the port in a way this write cannot be rebased onto."""
+
+    def __init__(self, message: str, *, address: str) -> None:
+        self.address = address
+        super().__init__(f"{address}: {message} Nothing was published; re-read the port and retry the write.")
+
+
+class QualityGateError(MeshlakeError):
+    """Expectations failed on a staged write; nothing was published."""
+
+    def __init__(self, address: str, report: QualityReport, *, quarantine_branch: str | None) -> None:
+        self.address = address
+        self.report = report
+        self.quarantine_branch = quarantine_branch
+        failed = [r for r in report.results if not r.success]
+        lines = "\n".join(f"  - {r.summary()}" for r in failed[:10])
+        kept = f" The staged snapshot is kept on branch '{quarantine_branch}'." if quarantine_branch else ""
+        super().__init__(
+            f"quality gate failed for {address}: {len(failed)} of {len(report.results)} expectations failed:\n"
+            f"{lines}\nNothing was published.{kept} See `port.quarantine()` for the report."
+        )
+
+
+class MissingDependencyError(MeshlakeError, ImportError):
+    """An optional dependency is needed for this feature."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(f"{feature} needs '{package}'. Install it with: pip install 'meshlake[{extra}]'")
+
+
+def require(module: str, *, extra: str, feature: str) -> Any:
+    """Import an optional module, or raise `MissingDependencyError` naming the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(module.split(".", maxsplit=1)[0], extra, feature) from exc

@@ -1,0 +1,173 @@
+"""`connect()` and `Lake`: one Iceberg catalog + one warehouse, holding every data product of a mesh."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from meshlake.address import Address, ProductName
+from meshlake.config import Settings, load_settings
+from meshlake.errors import PortNotFoundError, ProductNotFoundError
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from duckdb import DuckDBPyConnection, DuckDBPyRelation
+    from pyiceberg.catalog import Catalog
+
+    from meshlake.deploy import DeployReport
+    from meshlake.mesh import MeshSession
+    from meshlake.pipeline import RunResult
+    from meshlake.port import Port
+    from meshlake.product import Product
+    from meshlake.snapshot import PortSnapshot
+    from meshlake.write import Gate
+
+
+def connect(config: str | os.PathLike[str] | None = None, **settings: Any) -> Lake:
+    """Open a lake: the embedded default (`./.meshlake/`), or what `config`, `MESHLAKE_*` or keywords say.
+
+    >>> lake = connect()                                   # doctest: +SKIP
+    >>> lake = connect("meshlake.yaml")                    # doctest: +SKIP
+    >>> lake = connect(catalog_uri="postgresql+psycopg2://…", warehouse="s3://lake/wh")  # doctest: +SKIP
+    """
+    return Lake(load_settings(config, **settings))
+
+
+class Lake:
+    """A mesh of data products: deploy them, find them, open their ports."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.last_deploy: DeployReport | None = None
+        self._sessions: dict[int, MeshSession] = {}
+        self._default_session: MeshSession | None = None
+
+    def __repr__(self) -> str:
+        return f"Lake({self.settings.resolved_catalog_uri.split('@')[-1]}, warehouse={self.warehouse})"
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The pyiceberg catalog (created on first use for the embedded default)."""
+        from meshlake.catalog import open_catalog
+
+        return open_catalog(self.settings)
+
+    @property
+    def warehouse(self) -> str:
+        return self.settings.resolved_warehouse
+
+    # -- products ---------------------------------------------------------------------------------
+    def deploy(self, path: str | os.PathLike[str]) -> Product:
+        """Create or evolve the product `path` (a dataproduct.yaml or its folder) declares."""
+        from meshlake.deploy import deploy_descriptor
+        from meshlake.descriptor import load_descriptor
+        from meshlake.product import Product
+
+        descriptor = load_descriptor(Path(path))
+        self.last_deploy = deploy_descriptor(self.catalog, descriptor, warehouse=self.warehouse, file=str(Path(path)))
+        return Product(self, descriptor)
+
+    def products(self) -> list[Product]:
+        """Every deployed data product, by name."""
+        from meshlake.product import Product
+        from meshlake.registry import list_products, load_descriptor_of
+
+        found = []
+        for name in list_products(self.catalog):
+            descriptor = load_descriptor_of(self.catalog, name)
+            if descriptor is not None:
+                found.append(Product(self, descriptor))
+        return found
+
+    def product(self, name: str) -> Product:
+        """A deployed product by `domain.product`."""
+        from meshlake.product import Product
+        from meshlake.registry import list_products, load_descriptor_of
+
+        product_name = ProductName.parse(name)
+        descriptor = load_descriptor_of(self.catalog, product_name)
+        if descriptor is None:
+            raise ProductNotFoundError(name, [str(n) for n in list_products(self.catalog)])
+        return Product(self, descriptor)
+
+    def port(self, address: str | Address) -> Port:
+        """An output port by address `domain.product.port` (a `@ref` is refused here: use `read`)."""
+        parsed = address if isinstance(address, Address) else Address.parse(address)
+        if parsed.ref is not None:
+            raise PortNotFoundError(
+                str(parsed), [f"use lake.read('{parsed}') or port.at('{parsed.ref}') for a point in history"]
+            )
+        return self.product(str(parsed.product_name)).port(parsed.port)
+
+    def read(self, address: str | Address) -> PortSnapshot:
+        """A port at `@ref` (snapshot id, tag, branch or zoned time), or its published snapshot."""
+        parsed = address if isinstance(address, Address) else Address.parse(address)
+        port = self.port(parsed.unpinned)
+        return port.latest() if parsed.ref is None else port.at(str(parsed.ref))
+
+    def run(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        replay: str | int | None = None,
+        params: dict[str, str] | None = None,
+    ) -> RunResult:
+        """Run a product's pipeline: pin its inputs, call it, write each output through the gate.
+
+        `replay` (a run id, or a snapshot id an earlier run wrote) reads that run's exact input snapshots.
+        """
+        from meshlake.pipeline import run_product
+
+        return run_product(self, Path(path), replay=replay, params=params)
+
+    # -- the mesh in DuckDB ------------------------------------------------------------------------
+    def duckdb(self, con: DuckDBPyConnection | None = None, *, as_of: datetime | None = None) -> DuckDBPyConnection:
+        """A DuckDB connection (new, or `con`) where every port is a view named by its address.
+
+        Views read the ports' Parquet files in place; a port is planned when a query first uses it.
+        With `as_of` (an aware datetime) every view reads the snapshot published at that instant.
+
+        >>> lake.duckdb().sql("SELECT count(*) FROM logistics.shipments.daily")  # doctest: +SKIP
+        """
+        import duckdb
+
+        from meshlake.mesh import MeshSession
+
+        connection = con if con is not None else duckdb.connect()
+        self._sessions[id(connection)] = MeshSession(self.catalog, connection, as_of=as_of)
+        return connection
+
+    def refresh(self, con: DuckDBPyConnection) -> list[str]:
+        """Bring a connection from `duckdb()` to the latest snapshots; only changed ports are re-planned."""
+        session = self._sessions.get(id(con))
+        if session is None:
+            raise ValueError("this connection was not attached by lake.duckdb(); call lake.duckdb(con) first")
+        return session.refresh()
+
+    def sql(self, query: str, *, con: DuckDBPyConnection | None = None) -> DuckDBPyRelation:
+        """Run DuckDB SQL over the mesh, with DuckDB's time-travel syntax on ports.
+
+        >>> lake.sql("SELECT * FROM logistics.shipments.daily AT (VERSION => 'v1.2.0')")  # doctest: +SKIP
+        """
+        if con is not None:
+            if id(con) not in self._sessions:
+                self.duckdb(con)
+            return self._sessions[id(con)].sql(query)
+        if self._default_session is None:
+            connection = self.duckdb()
+            self._default_session = self._sessions[id(connection)]
+        else:
+            self._default_session.refresh()
+        return self._default_session.sql(query)
+
+    # -- quality gate hook ------------------------------------------------------------------------
+    def _gate_for(self, port: Port) -> Gate | None:
+        """The quality gate of a port, or None when it declares no expectations."""
+        if not port.contract.expectations:
+            return None
+        from meshlake.quality.gate import make_gate
+
+        return make_gate(self, port)

@@ -1,0 +1,71 @@
+"""The mesh in DuckDB: every port of a lake as a view named by its address, planned on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.table import Table
+
+from meshlake.address import NAME_PATTERN, Address
+from meshlake.query.views import MeshViews, PortEntry
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def port_entries(catalog: Catalog) -> list[PortEntry]:
+    """Every table named like `domain.product.port`, with its metadata location when the catalog has it.
+
+    A SQL catalog answers in one query; other catalogs are listed namespace by namespace.
+    """
+    if hasattr(catalog, "engine"):
+        return _sql_entries(catalog)
+    entries: list[PortEntry] = []
+    for top in catalog.list_namespaces():
+        for namespace in catalog.list_namespaces(top):
+            for identifier in catalog.list_tables(namespace):
+                entries.extend(_entry(tuple(identifier), None))
+    return sorted(entries, key=lambda e: e.address)
+
+
+def _sql_entries(catalog: Catalog) -> list[PortEntry]:
+    from sqlalchemy import text
+
+    query = text("SELECT table_namespace, table_name, metadata_location FROM iceberg_tables WHERE catalog_name = :name")
+    with catalog.engine.connect() as connection:  # type: ignore[attr-defined]
+        rows = connection.execute(query, {"name": catalog.name}).fetchall()
+    entries: list[PortEntry] = []
+    for namespace, name, location in rows:
+        entries.extend(_entry((*str(namespace).split("."), str(name)), location))
+    return sorted(entries, key=lambda e: e.address)
+
+
+def _entry(identifier: tuple[str, ...], location: str | None) -> Iterable[PortEntry]:
+    if len(identifier) == 3 and all(NAME_PATTERN.fullmatch(part) for part in identifier):
+        yield PortEntry(".".join(identifier), location)
+
+
+class MeshSession:
+    """One DuckDB connection holding the mesh's views, kept fresh on demand."""
+
+    def __init__(self, catalog: Catalog, con: duckdb.DuckDBPyConnection, *, as_of: datetime | None = None) -> None:
+        self.catalog = catalog
+        self.con = con
+        self.views = MeshViews(con, ports=lambda: port_entries(catalog), load=self._load, as_of=as_of).attach()
+
+    def _load(self, entry: PortEntry) -> Table:
+        return self.catalog.load_table(Address.parse(entry.address).identifier)
+
+    def refresh(self) -> list[str]:
+        """Re-plan only the ports whose metadata changed (and add new ports); returns their addresses."""
+        return self.views.refresh()
+
+    def sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        """Run DuckDB SQL; `AT (VERSION => …)` and `AT (TIMESTAMP => …)` on ports are resolved first."""
+        return self.views.sql(query)
+
+    def close(self) -> None:
+        self.views.close()

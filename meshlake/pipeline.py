@@ -1,0 +1,243 @@
+"""Pipelines: a plain Python function receives a product's input ports and returns data for its outputs.
+
+    # products/shipping/pipeline.py
+    def build(inputs, context):
+        orders = inputs.orders.to_polars()              # pinned to the snapshot current when the run began
+        return {"deliveries": orders.filter(...)}       # or Output(data, mode="replace", where="day = '…'")
+
+`lake.run(path)` pins every input port to its current snapshot, calls the function, and writes each output
+through the quality gate, stamping the pinned snapshot ids on every snapshot it writes (`meshlake.inputs`).
+`lake.run(path, replay=RUN_OR_SNAPSHOT_ID)` runs again against the exact inputs (and parameters) of an
+earlier run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import json
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pyiceberg.exceptions import NoSuchTableError
+
+from meshlake.address import Address
+from meshlake.descriptor import Descriptor, load_descriptor
+from meshlake.errors import DescriptorError, SnapshotNotFoundError
+from meshlake.modes import WriteMode
+from meshlake.stamps import INPUTS, RUN_ID, new_run_id
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from meshlake.lake import Lake
+    from meshlake.snapshot import PortSnapshot
+    from meshlake.write import WriteResult
+
+PARAMS = "meshlake.run-params"
+REPLAY_OF = "meshlake.replay-of"
+
+
+@dataclass(frozen=True)
+class Output:
+    """Data for one output port and how to write it (default: append)."""
+
+    data: Any
+    mode: WriteMode = "append"
+    where: str | None = None
+
+
+class Inputs(Mapping[str, "PortSnapshot"]):
+    """A run's input ports by name, each pinned to one snapshot: `inputs.orders.to_polars()`."""
+
+    def __init__(self, snapshots: Mapping[str, PortSnapshot]) -> None:
+        self._snapshots = dict(snapshots)
+
+    def __getitem__(self, name: str) -> PortSnapshot:
+        try:
+            return self._snapshots[name]
+        except KeyError:
+            raise KeyError(f"no input port '{name}'; inputs: {', '.join(self._snapshots) or 'none'}") from None
+
+    def __getattr__(self, name: str) -> PortSnapshot:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(str(exc)) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._snapshots)
+
+    def __len__(self) -> int:
+        return len(self._snapshots)
+
+    def duckdb(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection where each input is a view named by its input name, read in place."""
+        import duckdb
+
+        from meshlake.query.types import quote_ident
+
+        con = duckdb.connect()
+        for name, snapshot in self._snapshots.items():
+            con.execute(f"CREATE VIEW {quote_ident(name)} AS {snapshot.sql()}")
+        return con
+
+    @property
+    def pins(self) -> dict[str, int]:
+        """Input address → snapshot id read (inputs never written are left out)."""
+        return {s.address: s.snapshot_id for s in self._snapshots.values() if s.snapshot_id is not None}
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a pipeline may want besides its inputs."""
+
+    run_id: str
+    started_at: datetime
+    descriptor: Descriptor
+    params: Mapping[str, str]
+    lake: Lake
+    replay_of: str | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run read and wrote."""
+
+    run_id: str
+    product: str
+    inputs: dict[str, int]
+    outputs: dict[str, WriteResult] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+    replay_of: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "product": self.product,
+            "inputs": self.inputs,
+            "params": self.params,
+            "replay_of": self.replay_of,
+            "outputs": {name: result.to_dict() for name, result in self.outputs.items()},
+        }
+
+
+def run_product(
+    lake: Lake,
+    path: str | Path,
+    *,
+    replay: str | int | None = None,
+    params: Mapping[str, str] | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Run the pipeline of the product at `path` (its folder or dataproduct.yaml)."""
+    file = Path(path) / "dataproduct.yaml" if Path(path).is_dir() else Path(path)
+    descriptor = load_descriptor(file)
+    product = lake.product(str(descriptor.product_name))
+    if product.version != descriptor.version:
+        raise DescriptorError(
+            f"the descriptor is version {descriptor.version} but {product.name} {product.version} is deployed; "
+            "run `meshlake deploy` first",
+            file=str(file),
+            field="version",
+        )
+    pins: dict[str, int | None]
+    if replay is not None:
+        pins, original_params = _earlier_run(lake, descriptor, str(replay))
+        params = params if params is not None else original_params
+    else:
+        pins = {i.port: _current(lake, i.port) for i in descriptor.inputs}
+    snapshots = {i.name: _pinned(lake, i.port, pins.get(i.port)) for i in descriptor.inputs}
+    inputs = Inputs(snapshots)
+    run = run_id or new_run_id()
+    context = RunContext(run, datetime.now(UTC), descriptor, dict(params or {}), lake, str(replay) if replay else None)
+    produced = _call(_load_function(file.parent, descriptor), inputs, context)
+    extra = {PARAMS: json.dumps(dict(sorted(context.params.items())))}
+    if replay is not None:
+        extra[REPLAY_OF] = str(replay)
+    outputs: dict[str, WriteResult] = {}
+    writer = f"pipeline:{descriptor.product_name}"
+    for port in descriptor.outputs:
+        if port.name not in produced:
+            continue
+        item = produced[port.name]
+        output = item if isinstance(item, Output) else Output(item)
+        outputs[port.name] = product.port(port.name).write(
+            output.data,
+            mode=output.mode,
+            where=output.where,
+            inputs=inputs.pins,
+            run_id=run,
+            writer=writer,
+            stamps=extra,
+        )
+    return RunResult(run, str(descriptor.product_name), inputs.pins, outputs, dict(context.params), context.replay_of)
+
+
+def _current(lake: Lake, address: str) -> int | None:
+    return lake.port(address).latest().snapshot_id
+
+
+def _pinned(lake: Lake, address: str, snapshot_id: int | None) -> PortSnapshot:
+    port = lake.port(address)
+    return port.at(snapshot_id) if snapshot_id is not None else port.latest()
+
+
+def _load_function(folder: Path, descriptor: Descriptor) -> Callable[..., Any]:
+    module_path = (folder / descriptor.pipeline.module).resolve()
+    if not module_path.is_file():
+        raise FileNotFoundError(f"pipeline module {module_path} does not exist (descriptor `pipeline.module`)")
+    name = f"meshlake_pipeline_{descriptor.domain}_{descriptor.name}"
+    spec = importlib.util.spec_from_file_location(name, module_path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load pipeline module {module_path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    function = getattr(module, descriptor.pipeline.function, None)
+    if not callable(function):
+        raise AttributeError(f"{module_path} has no function '{descriptor.pipeline.function}'")
+    return function  # type: ignore[no-any-return]
+
+
+def _call(function: Callable[..., Any], inputs: Inputs, context: RunContext) -> Mapping[str, Any]:
+    parameters = inspect.signature(function).parameters
+    produced = function(inputs, context) if len(parameters) >= 2 else function(inputs)
+    if not isinstance(produced, Mapping):
+        raise TypeError(
+            f"the pipeline returned {type(produced).__name__}; return a dict of output port name → data (or Output)"
+        )
+    known = {port.name for port in context.descriptor.outputs}
+    unknown = sorted(set(produced) - known)
+    if unknown:
+        raise ValueError(f"the pipeline returned data for unknown output port(s) {unknown}; outputs: {sorted(known)}")
+    return produced
+
+
+def _earlier_run(lake: Lake, descriptor: Descriptor, replay: str) -> tuple[dict[str, int | None], dict[str, str]]:
+    """The input pins and parameters of an earlier run, found by run id or by a snapshot it wrote."""
+    recent: list[str] = []
+    for port in descriptor.outputs:
+        try:
+            table = lake.catalog.load_table(Address(descriptor.domain, descriptor.name, port.name).identifier)
+        except NoSuchTableError:
+            continue
+        for snapshot in table.snapshots():
+            props = snapshot.summary.additional_properties if snapshot.summary else {}
+            run = props.get(RUN_ID)
+            if run:
+                recent.append(run)
+            if replay in (run, str(snapshot.snapshot_id)) and INPUTS in props:
+                pins = {str(k): int(v) for k, v in json.loads(props[INPUTS]).items()}
+                params = {str(k): str(v) for k, v in json.loads(props.get(PARAMS, "{}")).items()}
+                return dict(pins), params
+    shown = ", ".join(dict.fromkeys(reversed(recent))) if recent else "none"
+    raise SnapshotNotFoundError(
+        str(descriptor.product_name), replay, exists=f"Runs that wrote its outputs (newest first): {shown[:400]}."
+    )

@@ -1,0 +1,271 @@
+"""`Port`: one output port — write it, read it at any point in its history, tag and roll it back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from pyiceberg.expressions import BooleanExpression
+from pyiceberg.table import Table
+from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
+from pyiceberg.table.snapshots import ancestors_of
+
+from meshlake.address import Address, Ref, validate_ref_name
+from meshlake.commit import QUARANTINE_PREFIX
+from meshlake.descriptor import Descriptor, OutputPort
+from meshlake.errors import CommitConflictError, InvalidNameError, QualityGateError, SnapshotNotFoundError
+from meshlake.history import History, port_history
+from meshlake.modes import WriteMode
+from meshlake.snapshot import PortSnapshot
+from meshlake.stamps import Stamps, default_writer, new_run_id
+from meshlake.write import WriteResult, delete_rows, write_port
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+    import pyarrow as pa
+
+    from meshlake.lake import Lake
+    from meshlake.quality.report import QualityReport
+    from meshlake.quarantine import QuarantinedWrite
+    from meshlake.slo import SloReport
+
+
+class Port:
+    """An output port `domain.product.port`; a thin handle, the table is loaded per operation."""
+
+    def __init__(self, lake: Lake, address: Address, descriptor: Descriptor) -> None:
+        self.lake = lake
+        self.address = address.unpinned
+        self.descriptor = descriptor
+        self.contract: OutputPort = descriptor.output(address.port)
+
+    def __repr__(self) -> str:
+        return f"Port({self.address})"
+
+    @property
+    def name(self) -> str:
+        return str(self.address)
+
+    def table(self) -> Table:
+        """The pyiceberg table behind this port, freshly loaded."""
+        return self.lake.catalog.load_table(self.address.identifier)
+
+    # -- writing ----------------------------------------------------------------------------------
+    def write(
+        self,
+        data: Any,
+        *,
+        mode: WriteMode = "append",
+        where: str | BooleanExpression | None = None,
+        inputs: Mapping[str, int] | None = None,
+        run_id: str | None = None,
+        writer: str | None = None,
+        stamps: Mapping[str, str] | None = None,
+    ) -> WriteResult:
+        """Write `data` (anything that exports Arrow) as one checked snapshot.
+
+        Modes: "append", "overwrite" (replace everything), "replace" (rows matching `where`),
+        "upsert" (by primary key). Raises `ContractViolationError` for data that breaks the contract,
+        `QualityGateError` when expectations fail, `CommitConflictError` when a concurrent commit
+        makes the write unsafe; in every case `main` does not change. `inputs` (address → snapshot id
+        read) and extra `stamps` land in the snapshot summary under `meshlake.`.
+        """
+        stamps_ = self._stamps(mode, inputs, run_id, writer, stamps)
+        try:
+            return write_port(
+                self.lake.catalog,
+                self.table(),
+                data,
+                address=str(self.address),
+                mode=mode,
+                where=where,
+                primary_key=list(self.contract.primary_key),
+                stamps=stamps_,
+                gate=self.lake._gate_for(self),
+                quarantine_name=f"{QUARANTINE_PREFIX}{stamps_.run_id}",
+            )
+        except QualityGateError:
+            self._expire_quarantine()
+            raise
+
+    def delete(
+        self, where: str | BooleanExpression, *, run_id: str | None = None, writer: str | None = None
+    ) -> WriteResult:
+        """Delete the rows matching `where` (e.g. `"shipped_at < '2026-01-01T00:00:00+00:00'"`)."""
+        stamps = self._stamps("delete", None, run_id, writer)
+        try:
+            return delete_rows(
+                self.lake.catalog,
+                self.table(),
+                where,
+                address=str(self.address),
+                stamps=stamps,
+                gate=self.lake._gate_for(self),
+                quarantine_name=f"{QUARANTINE_PREFIX}{stamps.run_id}",
+            )
+        except QualityGateError:
+            self._expire_quarantine()
+            raise
+
+    def _expire_quarantine(self) -> None:
+        """Drop quarantined writes older than the `quarantine_retention` setting (best effort)."""
+        from meshlake.durations import parse_duration
+        from meshlake.quarantine import expire_quarantine
+
+        try:
+            expire_quarantine(self.lake.catalog, self.table(), parse_duration(self.lake.settings.quarantine_retention))
+        except Exception:
+            return
+
+    def _stamps(
+        self,
+        mode: str,
+        inputs: Mapping[str, int] | None,
+        run_id: str | None,
+        writer: str | None,
+        extra: Mapping[str, str] | None = None,
+    ) -> Stamps:
+        return Stamps(
+            writer=writer or default_writer(),
+            run_id=run_id or new_run_id(),
+            product_version=self.descriptor.version,
+            mode=mode,
+            inputs=dict(inputs or {}),
+            extra=dict(extra or {}),
+        )
+
+    # -- reading and time travel ------------------------------------------------------------------
+    def latest(self) -> PortSnapshot:
+        """The published snapshot (`main`)."""
+        table = self.table()
+        return self._snapshot(table, table.metadata.snapshot_by_name(MAIN_BRANCH))
+
+    def at(self, ref: int | str) -> PortSnapshot:
+        """The snapshot with this id, tag or branch name (or a zoned ISO-8601 time)."""
+        parsed = Ref.parse(ref)
+        if parsed.at is not None:
+            return self.as_of(parsed.at)
+        table = self.table()
+        if parsed.snapshot_id is not None:
+            snapshot = table.metadata.snapshot_by_id(parsed.snapshot_id)
+        else:
+            snapshot = table.metadata.snapshot_by_name(parsed.name or "")
+        if snapshot is None:
+            raise SnapshotNotFoundError(str(self.address), str(parsed), exists=self._what_exists(table))
+        return self._snapshot(table, snapshot)
+
+    def as_of(self, when: datetime) -> PortSnapshot:
+        """The snapshot that was published at instant `when` (a timezone-aware datetime)."""
+        if not isinstance(when, datetime) or when.tzinfo is None:
+            raise InvalidNameError(
+                "as_of() needs a timezone-aware datetime, e.g. datetime(2026, 11, 1, tzinfo=UTC)",
+                name=str(when),
+            )
+        table = self.table()
+        snapshot = table.snapshot_as_of_timestamp(int(when.timestamp() * 1000), inclusive=True)
+        if snapshot is None:
+            raise SnapshotNotFoundError(str(self.address), when.isoformat(), exists=self._what_exists(table))
+        return self._snapshot(table, snapshot)
+
+    def history(self) -> History:
+        """One row per published snapshot, oldest first, with meshlake's stamps."""
+        return port_history(self.table().metadata)
+
+    def to_arrow(self) -> pa.Table:
+        return self.latest().to_arrow()
+
+    def to_polars(self) -> polars.LazyFrame:
+        return self.latest().to_polars()
+
+    def to_pandas(self) -> pandas.DataFrame:
+        return self.latest().to_pandas()
+
+    # -- quality --------------------------------------------------------------------------------
+    def check(self, ref: int | str | None = None, *, run_id: str | None = None) -> QualityReport:
+        """Run the port's expectations on a snapshot (default: the published one) and record the report.
+
+        Returns the report (it does not raise on failed expectations: only the write gate does).
+        """
+        from meshlake.quality.gate import check_snapshot
+
+        snapshot = self.latest() if ref is None else self.at(ref)
+        return check_snapshot(self.lake, self, snapshot, run_id=run_id or new_run_id())
+
+    def quarantine(self) -> list[QuarantinedWrite]:
+        """Writes stopped by the gate, newest first, each with its quality report."""
+        from meshlake.quarantine import list_quarantine
+
+        return list_quarantine(self.lake, self)
+
+    def slo(self) -> SloReport:
+        """Freshness, volume and quality pass rate against the port's `slo`, from metadata and history."""
+        from meshlake.slo import evaluate_slo
+
+        return evaluate_slo(self.lake, self)
+
+    # -- refs -------------------------------------------------------------------------------------
+    def tag(self, name: str, snapshot: int | str | None = None) -> PortSnapshot:
+        """Tag a snapshot (default: the published one); tags are kept by maintenance."""
+        validate_ref_name(name)
+        if name.startswith(QUARANTINE_PREFIX) or name == MAIN_BRANCH:
+            raise InvalidNameError(f"tag name {name!r} is reserved by meshlake", name=name)
+        target = self.latest() if snapshot is None else self.at(snapshot)
+        if target.snapshot_id is None:
+            raise SnapshotNotFoundError(str(self.address), "latest", exists="The port has never been written.")
+        table = self.table()
+        existing = table.metadata.refs.get(name)
+        if existing is not None:
+            if existing.snapshot_ref_type == SnapshotRefType.TAG and existing.snapshot_id == target.snapshot_id:
+                return target
+            raise InvalidNameError(
+                f"{self.address} already has a {existing.snapshot_ref_type.value} '{name}' at snapshot "
+                f"{existing.snapshot_id}; tags do not move — choose another name",
+                name=name,
+            )
+        table.manage_snapshots().create_tag(target.snapshot_id, name).commit()
+        return target
+
+    def rollback(self, *, to: int | str | datetime) -> PortSnapshot:
+        """Point `main` back at an earlier published snapshot (by id, tag or time)."""
+        target = self.as_of(to) if isinstance(to, datetime) else self.at(to)
+        table = self.table()
+        head = table.metadata.snapshot_by_name(MAIN_BRANCH)
+        assert target.snapshot_id is not None
+        if head is None or target.snapshot_id not in {s.snapshot_id for s in ancestors_of(head, table.metadata)}:
+            raise SnapshotNotFoundError(
+                str(self.address),
+                str(to),
+                exists="Rollback goes back along the published history only; see `history()` for its snapshots.",
+            )
+        if head.snapshot_id == target.snapshot_id:
+            return target
+        from pyiceberg.exceptions import CommitFailedException
+
+        try:
+            table.manage_snapshots().set_current_snapshot(snapshot_id=target.snapshot_id).commit()
+        except CommitFailedException as exc:
+            raise CommitConflictError("main moved while rolling back.", address=str(self.address)) from exc
+        return target
+
+    # -- helpers ----------------------------------------------------------------------------------
+    def _snapshot(self, table: Table, snapshot: Any) -> PortSnapshot:
+        return PortSnapshot(str(self.address), table.metadata, table.io, snapshot, table.metadata_location)
+
+    def _what_exists(self, table: Table) -> str:
+        history = port_history(table.metadata)
+        if not len(history):
+            return "The port has never been written."
+        tags = sorted(n for n, r in table.metadata.refs.items() if r.snapshot_ref_type == SnapshotRefType.TAG)
+        branches = sorted(
+            n
+            for n, r in table.metadata.refs.items()
+            if r.snapshot_ref_type == SnapshotRefType.BRANCH and not n.startswith(QUARANTINE_PREFIX)
+        )
+        first, last = history[0], history[-1]
+        return (
+            f"It has {len(history)} published snapshot(s) from {first.committed_at.isoformat()} "
+            f"(id {first.snapshot_id}) to {last.committed_at.isoformat()} (id {last.snapshot_id}); "
+            f"tags: {', '.join(tags) or 'none'}; branches: {', '.join(branches)}."
+        )

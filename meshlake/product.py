@@ -1,0 +1,145 @@
+"""`Product`: a deployed data product (an Iceberg namespace) and what it describes, from metadata only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.table.refs import MAIN_BRANCH
+
+from meshlake.address import ProductName
+from meshlake.datatypes import format_type
+from meshlake.descriptor import Descriptor
+from meshlake.errors import PortNotFoundError
+from meshlake.history import port_history
+from meshlake.port import Port
+
+if TYPE_CHECKING:
+    from meshlake.lake import Lake
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    type: str
+    required: bool
+    description: str | None
+    classification: str | None
+
+
+@dataclass(frozen=True)
+class PortInfo:
+    """A port as `describe()` shows it: contract plus the latest published snapshot."""
+
+    address: str
+    description: str | None
+    columns: list[ColumnInfo]
+    primary_key: list[str]
+    partition_by: list[str]
+    expectations: int
+    latest_snapshot_id: int | None
+    latest_committed_at: datetime | None
+    rows: int
+    snapshots: int
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProductDescription:
+    """Everything `product.describe()` returns."""
+
+    name: str
+    version: str
+    owner: str
+    owner_email: str | None
+    description: str | None
+    inputs: dict[str, str]
+    ports: list[PortInfo]
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        data = asdict(self)
+        for port in data["ports"]:
+            when = port["latest_committed_at"]
+            port["latest_committed_at"] = when.isoformat() if when else None
+        return data
+
+
+class Product:
+    """A deployed data product: its descriptor and its output ports."""
+
+    def __init__(self, lake: Lake, descriptor: Descriptor) -> None:
+        self.lake = lake
+        self.descriptor = descriptor
+        self.name = ProductName(descriptor.domain, descriptor.name)
+
+    def __repr__(self) -> str:
+        return f"Product({self.name} {self.descriptor.version})"
+
+    @property
+    def version(self) -> str:
+        return self.descriptor.version
+
+    @property
+    def owner(self) -> str:
+        return self.descriptor.owner.team
+
+    @property
+    def ports(self) -> list[Port]:
+        return [Port(self.lake, self.name.port(p.name), self.descriptor) for p in self.descriptor.outputs]
+
+    def port(self, name: str) -> Port:
+        if name not in {p.name for p in self.descriptor.outputs}:
+            raise PortNotFoundError(f"{self.name}.{name}", [p.name for p in self.descriptor.outputs])
+        return Port(self.lake, self.name.port(name), self.descriptor)
+
+    def describe(self) -> ProductDescription:
+        """Owner, description, version, ports with schema, docs, latest snapshot and row count."""
+        return ProductDescription(
+            name=str(self.name),
+            version=self.descriptor.version,
+            owner=self.descriptor.owner.team,
+            owner_email=self.descriptor.owner.email,
+            description=self.descriptor.description,
+            inputs={i.name: i.port for i in self.descriptor.inputs},
+            ports=[self._port_info(port) for port in self.ports],
+        )
+
+    def _port_info(self, port: Port) -> PortInfo:
+        contract = port.contract
+        try:
+            table = port.table()
+        except NoSuchTableError:
+            table = None
+        head = table.metadata.snapshot_by_name(MAIN_BRANCH) if table else None
+        summary = head.summary.additional_properties if head and head.summary else {}
+        schema = table.schema() if table else None
+        columns = [
+            ColumnInfo(
+                name=c.name,
+                type=format_type(schema.find_field(c.name).field_type) if schema else c.type,
+                required=c.required,
+                description=c.description,
+                classification=c.classification,
+            )
+            for c in contract.columns
+        ]
+        tags = sorted(
+            name for name, ref in (table.metadata.refs.items() if table else []) if ref.snapshot_ref_type == "tag"
+        )
+        return PortInfo(
+            address=str(port.address),
+            description=contract.description,
+            columns=columns,
+            primary_key=list(contract.primary_key),
+            partition_by=list(contract.partition_by),
+            expectations=len(contract.expectations),
+            latest_snapshot_id=head.snapshot_id if head else None,
+            latest_committed_at=datetime.fromtimestamp(head.timestamp_ms / 1000, tz=UTC) if head else None,
+            rows=int(summary.get("total-records", 0)),
+            snapshots=len(port_history(table.metadata)) if table else 0,
+            tags=tags,
+        )

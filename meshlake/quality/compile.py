@@ -1,0 +1,253 @@
+"""Compile expectations to DuckDB aggregate expressions with Great Expectations' (pandas) semantics.
+
+Each expectation becomes a `Plan`: a few aggregates (`count(*)`, `count(v)`, `count(*) FILTER (WHERE NOT
+cond)`, `min(v)` …) that the native engine evaluates, shared and deduplicated, in one SELECT per source,
+plus a predicate that selects failing rows for samples. The semantics mirrored from GE on pandas:
+
+* `v` is the column with NaN turned into NULL for float columns: pandas treats NaN as missing.
+* Map expectations ignore missing values (except `not_null`/`null`); `unexpected_percent` is over the
+  non-missing values, success is `(nonmissing - unexpected) / nonmissing >= mostly`, and no non-missing
+  value at all is a vacuous success. `not_null`/`null` count over all rows.
+* Column pairs and compound keys drop rows per `ignore_row_if` first; a pair row with one missing side
+  (default `both_values_are_missing`) is unexpected. pandas' `duplicated` treats NULLs as equal, as does
+  SQL GROUP BY.
+* `_to_be_unique` counts every row whose value occurs more than once: exact, in two steps. The main pass
+  compares `count(v)` with `count(DISTINCT v)`; only when they differ does a GROUP BY count the rows.
+* Aggregates: min/max/mean/median of no value is NULL, a failure (observed None); the sum of no value is 0
+  (pandas); the proportion of unique values with no value is 0. Decimals are averaged, summed and
+  medianed as doubles (GE converts them to float); the median of an even count is the midpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, Literal
+
+from meshlake.quality.expectations import (
+    Expectation,
+    ExpectationConfigError,
+    ExpectationSpec,
+    check_literal,
+    render_query,
+    type_family,
+)
+from meshlake.quality.regex import RegexPlan, plan_regex, quote
+
+Source = Literal["new", "table"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+
+    @property
+    def family(self) -> str:
+        return type_family(self.sql_type)
+
+    @property
+    def ident(self) -> str:
+        return ident(self.name)
+
+    @property
+    def value(self) -> str:
+        """The column as GE on pandas sees it: NaN is missing.
+
+        Not `isnan(x)` nor `x = 'NaN'`: Parquet min/max statistics leave NaN out, and DuckDB 2.0 folds
+        those to false from the statistics, so NaN rows would count as values. `isfinite`/`isinf` are
+        not folded (the test corpus has a Parquet file that shows the difference).
+        """
+        q = self.ident
+        return f"(CASE WHEN isfinite({q}) OR isinf({q}) THEN {q} END)" if self.family == "float" else q
+
+
+@dataclass
+class Plan:
+    """How to evaluate one expectation in SQL."""
+
+    exp: Expectation
+    spec: ExpectationSpec
+    source: Source
+    aggregates: dict[str, str] = field(default_factory=dict)
+    """role → aggregate SQL, e.g. {"total": "count(*)", "unexpected": "count(*) FILTER (WHERE …)"}."""
+    failing: str | None = None
+    """Predicate selecting failing rows (for samples)."""
+    followup: str | None = None
+    """Scalar SQL run only when needed (exact duplicate count of a uniqueness check)."""
+    query: str | None = None
+    """SQL expectation: the rendered query returning unexpected rows."""
+    regex: RegexPlan | None = None
+    family: str | None = None
+    """Family of the checked column (for observed values)."""
+    needs_followup: Callable[[Mapping[str, Any]], bool] | None = None
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: Any, family: str) -> str:
+    """A SQL literal for a bound or set value compared with a column of `family`."""
+    value = check_literal(value, family, field="value")
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"'{value}'::DOUBLE" if not math.isfinite(value) else repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        kind = "TIMESTAMPTZ" if value.tzinfo is not None else "TIMESTAMP"
+        return f"{kind} '{value.isoformat()}'"
+    if isinstance(value, date):
+        return f"DATE '{value.isoformat()}'"
+    if isinstance(value, time):
+        return f"TIME '{value.isoformat()}'"
+    if family == "uuid":
+        return f"{quote(str(value))}::UUID"
+    return quote(str(value))
+
+
+def compile_plan(
+    exp: Expectation,
+    columns: Mapping[str, Column],
+    *,
+    source: Source,
+    source_sql: str,
+    relation: str,
+    sample_size: int = 5,
+) -> Plan:
+    """Compile one (already validated) expectation.
+
+    `source_sql` is the relation the expectation reads (the new rows or the whole snapshot), `relation` the
+    whole staged snapshot (what `{batch}` means in a SQL expectation).
+    """
+    spec = exp.spec
+    kw = exp.kwargs
+    plan = Plan(exp, spec, source)
+    if spec.kind == "query":
+        plan.query = render_query(kw["unexpected_rows_query"], relation)
+        return plan
+    if spec.kind == "schema":
+        return plan
+    name = spec.name.removeprefix("expect_")
+    if name == "table_row_count_to_be_between":
+        plan.aggregates["value"] = "count(*)"
+        return plan
+    if name == "compound_columns_to_be_unique":
+        return _unique(plan, [columns[c] for c in kw["column_list"]], source_sql, sample_size)
+    if name == "column_pair_values_a_to_be_greater_than_b":
+        return _pair(plan, columns[kw["column_A"]], columns[kw["column_B"]])
+    col = columns[kw["column"]]
+    plan.family = col.family
+    v = col.value
+    plan.aggregates["total"] = "count(*)"
+    plan.aggregates["nonnull"] = f"count({v})"
+    if name in ("column_values_to_not_be_null", "column_values_to_be_null"):
+        plan.failing = f"{v} IS NULL" if "not" in name else f"{v} IS NOT NULL"
+        return plan
+    if name == "column_values_to_be_unique":
+        return _unique(plan, [col], source_sql, sample_size)
+    if spec.kind == "aggregate":
+        _aggregate(plan, name, col)
+        return plan
+    condition = _map_condition(plan, name, col)
+    plan.aggregates["unexpected"] = f"count(*) FILTER (WHERE NOT ({condition}))"
+    plan.failing = f"NOT ({condition})"
+    return plan
+
+
+def _map_condition(plan: Plan, name: str, col: Column) -> str:
+    kw = plan.exp.kwargs
+    v = col.value
+    if name == "column_values_to_be_between":
+        return _between(v, kw, col.family)
+    if name == "column_value_lengths_to_be_between":
+        return _between(f"length({v})", kw, "integer")
+    if name in ("column_values_to_be_in_set", "column_values_to_not_be_in_set"):
+        values = [
+            literal(x, col.family)
+            for x in kw["value_set"]
+            if x is not None and not (isinstance(x, float) and math.isnan(x))
+        ]
+        member = f"{v} IN ({', '.join(values)})" if values else f"(CASE WHEN {v} IS NOT NULL THEN false END)"
+        return member if "not" not in name else f"NOT ({member})"
+    if name in ("column_values_to_match_regex", "column_values_to_not_match_regex"):
+        plan.regex = plan_regex(kw["regex"])
+        found = plan.regex.search_sql(v)
+        return found if "not" not in name else f"NOT ({found})"
+    raise ExpectationConfigError(f"no SQL compilation for {plan.spec.name}")  # pragma: no cover
+
+
+def _between(expr: str, kw: Mapping[str, Any], family: str) -> str:
+    parts = []
+    if kw.get("min_value") is not None:
+        parts.append(f"{expr} {'>' if kw.get('strict_min') else '>='} {literal(kw['min_value'], family)}")
+    if kw.get("max_value") is not None:
+        parts.append(f"{expr} {'<' if kw.get('strict_max') else '<='} {literal(kw['max_value'], family)}")
+    return " AND ".join(parts) or "true"
+
+
+def _aggregate(plan: Plan, name: str, col: Column) -> None:
+    v = col.value
+    as_double = f"{v}::DOUBLE" if col.family == "decimal" else v
+    plan.aggregates["value"] = {
+        "column_min_to_be_between": f"min({v})",
+        "column_max_to_be_between": f"max({v})",
+        "column_mean_to_be_between": f"avg({as_double})",
+        "column_median_to_be_between": f"median({as_double})",
+        "column_sum_to_be_between": f"coalesce(sum({v}), 0)",
+        "column_proportion_of_unique_values_to_be_between": f"count(DISTINCT {v})",
+    }[name]
+
+
+def _pair(plan: Plan, a: Column, b: Column) -> Plan:
+    kw = plan.exp.kwargs
+    va, vb = a.value, b.value
+    ignore = kw.get("ignore_row_if") or "both_values_are_missing"
+    domain = {
+        "both_values_are_missing": f"NOT ({va} IS NULL AND {vb} IS NULL)",
+        "either_value_is_missing": f"{va} IS NOT NULL AND {vb} IS NOT NULL",
+        "neither": "true",
+    }[ignore]
+    greater = f"{va} {'>=' if kw.get('or_equal') else '>'} {vb}"
+    plan.aggregates["total"] = "count(*)"
+    plan.aggregates["nonnull"] = f"count(*) FILTER (WHERE {domain})"
+    plan.aggregates["unexpected"] = f"count(*) FILTER (WHERE ({domain}) AND ({greater}) IS NOT TRUE)"
+    plan.failing = f"({domain}) AND ({greater}) IS NOT TRUE"
+    return plan
+
+
+def _unique(plan: Plan, cols: list[Column], source_sql: str, sample_size: int) -> Plan:
+    """GE's unexpected_count: every row whose (non-missing) key occurs more than once."""
+    values = [c.value for c in cols]
+    if len(cols) == 1:
+        domain = f"{values[0]} IS NOT NULL"
+        key = values[0]
+    else:
+        ignore = plan.exp.kwargs.get("ignore_row_if") or "all_values_are_missing"
+        domain = {
+            "all_values_are_missing": "NOT (" + " AND ".join(f"{v} IS NULL" for v in values) + ")",
+            "any_value_is_missing": " AND ".join(f"{v} IS NOT NULL" for v in values),
+            "never": "true",
+        }[ignore]
+        key = "{" + ", ".join(f"{quote(f'c{i}')}: {v}" for i, v in enumerate(values)) + "}"
+        plan.aggregates["total"] = "count(*)"
+        plan.aggregates["nonnull"] = f"count(*) FILTER (WHERE {domain})"
+    # Equal keys hash equally, so fewer distinct hashes than rows means duplicates *or* a collision: the
+    # exact GROUP BY settles it. Hashing a compound key is cheaper than building a hash table of structs.
+    plan.aggregates["distinct"] = (
+        f"count(DISTINCT {key})"
+        if len(cols) == 1
+        else f"count(DISTINCT hash({', '.join(values)})) FILTER (WHERE {domain})"
+    )
+    grouped = f"FROM {source_sql} AS __src WHERE {domain} GROUP BY {', '.join(values)} HAVING count(*) > 1"
+    plan.followup = f"(SELECT sum(c) FROM (SELECT count(*) AS c {grouped}))"
+    plan.failing = f"({domain}) AND {key} IN (SELECT {key} {grouped} LIMIT {max(sample_size, 1)})"
+    plan.needs_followup = lambda r: bool(r["nonnull"] != r["distinct"])
+    return plan

@@ -1,0 +1,362 @@
+"""The optional Great Expectations engine, and import of existing GE suites.
+
+GE 1.x validates pandas only (its DuckDB SQL datasource is broken), so the checked data is materialised as
+a pandas DataFrame and validated in an ephemeral context, progress bars off. The conversion is chosen so
+GE's verdicts are the ones a user means:
+
+* plain `to_pandas()`: NaN and NULL are both missing, as pandas users expect (ints with NULLs become
+  float64: exact up to 2**53);
+* decimals become float64, so a bound written `0.1` equals the stored `0.10` (GE compares Python
+  `Decimal` with binary floats otherwise, and casts decimals to float for mean and sum anyway);
+* timestamps become nanosecond `datetime64`, which GE's vectorised datetime path needs (a `us` column
+  makes `expect_column_values_to_be_between` raise), and ISO-8601 bounds and set values of temporal
+  columns are parsed to timestamps/dates before they reach GE.
+
+`unexpected_rows_expectation` has no pandas implementation in GE, so it is evaluated with DuckDB over the
+same data (the Arrow table, registered as `{batch}`), through the native engine.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from meshlake.errors import require
+from meshlake.quality.expectations import (
+    REGISTRY,
+    TEMPORAL,
+    Expectation,
+    ExpectationConfigError,
+    parse_temporal,
+    spec_for,
+    type_family,
+    validate_expectation,
+)
+from meshlake.quality.report import ExpectationResult, Scope
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+DROPPED_KWARGS = frozenset(
+    [
+        "result_format",
+        "catch_exceptions",
+        "include_config",
+        "meta",
+        "notes",
+        "id",
+        "rendered_content",
+        "severity",
+        "batch_id",
+    ]
+)
+"""GE kwargs that never change a verdict in meshlake; `import_suite` drops them."""
+
+_RESULT_FORMAT = {"result_format": "SUMMARY", "include_unexpected_rows": True}
+
+
+def run_great_expectations(
+    table: pa.Table,
+    expectations: Sequence[Expectation],
+    *,
+    new_rows: pa.Table | None = None,
+    sample_size: int = 5,
+) -> tuple[ExpectationResult, ...]:
+    """Validate `expectations` with Great Expectations; one result per expectation, in order.
+
+    With `new_rows`, row-level checks read only the new rows and table checks the whole `table`.
+    """
+    require("great_expectations", extra="great-expectations", feature="the great_expectations quality engine")
+    types = {f.name: _type_name(f.type) for f in table.schema}
+    results: dict[int, ExpectationResult] = {}
+    wanted: dict[str, dict[int, Expectation]] = {"table": {}, "new": {}}
+    for i, exp in enumerate(expectations):
+        row_level = new_rows is not None and exp.type in REGISTRY and REGISTRY[exp.type].row_level
+        try:
+            validate_expectation(exp, types)
+        except ExpectationConfigError as exc:
+            scope: Scope = "new_rows" if row_level else "table"
+            results[i] = ExpectationResult(exp.type, dict(exp.kwargs), "errored", scope, error=exc.problem)
+            continue
+        if exp.spec.kind == "query":
+            results[i] = _sql_expectation(table, exp, sample_size)
+        else:
+            wanted["new" if row_level else "table"][i] = exp
+    for source, chosen in wanted.items():
+        if chosen:
+            data = new_rows if source == "new" and new_rows is not None else table
+            results.update(_validate(data, chosen, types, "new_rows" if source == "new" else "table", sample_size))
+    return tuple(results[i] for i in range(len(expectations)))
+
+
+@functools.lru_cache(maxsize=1)
+def _batch_definition() -> Any:
+    """One ephemeral context per process: a pandas asset whose batches take the DataFrame as parameter."""
+    gx = require("great_expectations", extra="great-expectations", feature="the great_expectations quality engine")
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("meshlake").add_dataframe_asset("port")
+    return asset.add_batch_definition_whole_dataframe("snapshot")
+
+
+def _validate(
+    data: pa.Table,
+    chosen: Mapping[int, Expectation],
+    types: Mapping[str, str],
+    scope: Scope,
+    sample_size: int,
+) -> dict[int, ExpectationResult]:
+    """Validate one DataFrame with a suite of the chosen expectations (GE dedupes and reorders suites)."""
+    import great_expectations as gx
+    import numpy
+
+    batch_definition = _batch_definition()
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": to_pandas(data)})
+    result_format = _RESULT_FORMAT | {"partial_unexpected_count": max(sample_size, 1)}
+    firsts: dict[str, int] = {}
+    suite = gx.ExpectationSuite(name="meshlake")
+    out: dict[int, ExpectationResult] = {}
+    for i, exp in list(chosen.items()):
+        key = json.dumps([exp.type, exp.kwargs], sort_keys=True, default=str)
+        if firsts.setdefault(key, i) != i:
+            continue
+        try:
+            suite.add_expectation(_gx_expectation(exp, types, meta={"meshlake_index": i}))
+        except Exception as exc:  # GE refuses the configuration (pydantic)
+            out[i] = ExpectationResult(exp.type, dict(exp.kwargs), "errored", scope, error=_first_line(exc))
+    by_index: dict[int, Any] = {}
+    with numpy.errstate(all="ignore"):  # e.g. the mean of +inf and -inf is NaN, which GE reports as such
+        validated = batch.validate(suite, result_format=result_format)
+    for result in validated.results:
+        index = (result.expectation_config.meta or {}).get("meshlake_index")
+        if index is not None:
+            by_index[int(index)] = result
+    for i, exp in chosen.items():
+        if i in out:
+            continue
+        first = firsts[json.dumps([exp.type, exp.kwargs], sort_keys=True, default=str)]
+        if first in out:
+            out[i] = out[first]
+            continue
+        result = by_index.get(first)
+        if result is None:  # GE merged it with another expectation it considers equal
+            with numpy.errstate(all="ignore"):
+                result = batch.validate(_gx_expectation(exp, types), result_format=result_format)
+        out[i] = _from_gx(exp, result, scope, sample_size)
+    return out
+
+
+def _gx_expectation(exp: Expectation, types: Mapping[str, str], meta: dict[str, Any] | None = None) -> Any:
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    kwargs = _coerce(exp, types)
+    return ExpectationConfiguration(type=exp.type, kwargs=kwargs, meta=meta).to_domain_obj()
+
+
+def _coerce(exp: Expectation, types: Mapping[str, str]) -> dict[str, Any]:
+    """Temporal bounds and set values parsed to what the pandas column holds."""
+    kwargs = dict(exp.kwargs)
+    column = kwargs.get("column")
+    family = type_family(types[column]) if isinstance(column, str) and column in types else None
+    if family not in TEMPORAL:
+        return kwargs
+    assert family is not None
+
+    def parse(value: Any, field: str) -> Any:
+        if value is None:
+            return None
+        parsed = parse_temporal(value, family, field=field)
+        return _timestamp(parsed) if isinstance(parsed, datetime) else parsed
+
+    for field in ("min_value", "max_value"):
+        if field in kwargs:
+            kwargs[field] = parse(kwargs[field], field)
+    if "value_set" in kwargs:
+        kwargs["value_set"] = [parse(v, "value_set") for v in kwargs["value_set"]]
+    return kwargs
+
+
+def _timestamp(value: datetime) -> Any:
+    import pandas as pd
+
+    return pd.Timestamp(value)
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """The DataFrame GE validates: decimals as float64, timestamps in nanoseconds (see module docstring)."""
+    import pyarrow as pa
+
+    columns = []
+    for column, f in zip(table.columns, table.schema, strict=True):
+        if pa.types.is_decimal(f.type):  # through text: pyarrow's direct cast turns 99.99 into 99.99000000000001
+            columns.append(column.cast(pa.string()).cast(pa.float64()))
+        elif pa.types.is_timestamp(f.type):
+            columns.append(column.cast(pa.timestamp("ns", tz=f.type.tz)))
+        else:
+            columns.append(column)
+    frame: pd.DataFrame = pa.Table.from_arrays(columns, names=table.column_names).to_pandas()
+    return frame
+
+
+def _from_gx(exp: Expectation, result: Any, scope: Scope, sample_size: int) -> ExpectationResult:
+    error = _exception(result.exception_info)
+    if error is not None:
+        return ExpectationResult(exp.type, dict(exp.kwargs), "errored", scope, error=error)
+    r = dict(result.result or {})
+    sample: list[dict[str, Any]] = []
+    rows = r.get("unexpected_rows")
+    if rows is not None and hasattr(rows, "to_dict") and not result.success:
+        sample = [{k: _plain(v) for k, v in row.items()} for row in rows.head(sample_size).to_dict("records")]
+    mismatched = (r.get("details") or {}).get("mismatched")
+    if mismatched:
+        sample = [{"missing": mismatched.get("missing", []), "unexpected": mismatched.get("unexpected", [])}]
+    unexpected = r.get("unexpected_count")
+    if exp.type == "expect_table_columns_to_match_set":
+        unexpected = None
+    return ExpectationResult(
+        exp.type,
+        dict(exp.kwargs),
+        "passed" if result.success else "failed",
+        scope,
+        observed_value=_plain(r.get("observed_value")),
+        element_count=_plain(r.get("element_count")),
+        unexpected_count=_plain(unexpected),
+        unexpected_percent=_plain(r.get("unexpected_percent")),
+        sample=sample,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _exception(info: Any) -> str | None:
+    """GE reports an exception either flat or per metric; return its message."""
+    if not isinstance(info, Mapping):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "raised an exception")
+    for value in info.values():
+        if isinstance(value, Mapping) and value.get("raised_exception"):
+            return str(value.get("exception_message") or "raised an exception")
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """numpy/pandas scalars as Python values; NaN/NaT/NA as None."""
+    import pandas as pd
+
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist") and getattr(value, "ndim", 0) > 0:
+        return _plain(value.tolist())
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _sql_expectation(table: pa.Table, exp: Expectation, sample_size: int) -> ExpectationResult:
+    """GE runs SQL expectations on SQL datasources only: evaluate with DuckDB over the Arrow table."""
+    import duckdb
+
+    from meshlake.quality.native import run_native
+
+    con = duckdb.connect()
+    try:
+        con.register("__meshlake_batch", table)
+        (result,) = run_native(
+            con,
+            relation_sql="__meshlake_batch",
+            new_rows_sql=None,
+            expectations=[exp],
+            sample_size=sample_size,
+        )
+    finally:
+        con.close()
+    return result
+
+
+def _type_name(t: pa.DataType) -> str:
+    """A meshlake type name for an Arrow type (enough for `validate_expectation`)."""
+    import pyarrow as pa
+
+    checks = (
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_integer, "long"),
+        (pa.types.is_floating, "double"),
+        (pa.types.is_decimal, "decimal(38,9)"),
+        (
+            lambda x: pa.types.is_string(x) or pa.types.is_large_string(x) or pa.types.is_string_view(x),
+            "string",
+        ),
+        (pa.types.is_date, "date"),
+        (pa.types.is_time, "time"),
+        (lambda x: pa.types.is_timestamp(x) and x.tz is not None, "timestamptz"),
+        (pa.types.is_timestamp, "timestamp"),
+        (
+            lambda x: pa.types.is_binary(x) or pa.types.is_large_binary(x) or pa.types.is_fixed_size_binary(x),
+            "binary",
+        ),
+        (pa.types.is_nested, "list<unknown>"),
+    )
+    for check, name in checks:
+        if check(t):
+            return name
+    return str(t)
+
+
+def import_suite(path: str | Path) -> list[Expectation]:
+    """Read a GE suite JSON file (1.x `type` or 0.x `expectation_type` entries) as descriptor expectations.
+
+    Drops kwargs that never change a verdict (`result_format`, `catch_exceptions`, `meta` …); raises
+    `ExpectationConfigError` for an expectation type or argument meshlake does not support.
+    """
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    entries = document.get("expectations") if isinstance(document, Mapping) else None
+    if not isinstance(entries, list):
+        raise ExpectationConfigError(f"{path} is not a Great Expectations suite (no 'expectations' list)")
+    out: list[Expectation] = []
+    for index, entry in enumerate(entries):
+        name = entry.get("type") or entry.get("expectation_type")
+        if not isinstance(name, str):
+            raise ExpectationConfigError(f"entry {index} has no expectation type", field=f"expectations[{index}]")
+        spec = spec_for(name)
+        kwargs = {k: v for k, v in dict(entry.get("kwargs") or {}).items() if k not in DROPPED_KWARGS}
+        if entry.get("description") and "description" not in kwargs:
+            kwargs["description"] = entry["description"]
+        for key in kwargs:
+            if key not in spec.allowed:
+                raise ExpectationConfigError(
+                    f"entry {index} ({name}) uses '{key}', which meshlake does not support", field=key
+                )
+        out.append(Expectation(name, kwargs))
+    return out
+
+
+def to_yaml_items(expectations: Iterable[Expectation]) -> list[dict[str, Any]]:
+    """Expectations as `dataproduct.yaml` items: `[{expect_…: {kwargs}}]` with plain YAML values."""
+    return [{exp.type: {k: _yaml_value(v) for k, v in exp.kwargs.items()}} for exp in expectations]
+
+
+def _yaml_value(value: Any) -> Any:
+    if isinstance(value, tuple | list | set | frozenset):
+        items = [_yaml_value(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

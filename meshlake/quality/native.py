@@ -1,0 +1,359 @@
+"""The native quality engine: expectations compiled to DuckDB SQL, evaluated in place.
+
+Passes over the data, for a suite that passes:
+
+1. one SELECT of aggregates per source (the rows this write adds, and the whole staged snapshot), sent
+   as one statement; identical aggregates are computed once;
+2. one SELECT per SQL expectation (`unexpected_rows_expectation`).
+
+Only when something needs it: a GROUP BY for each uniqueness check whose distinct count showed duplicates
+(to count GE's unexpected rows exactly), and one small UNION ALL query fetching sample rows of the failed
+checks. If the combined statement fails (a cast or type error at run time, a column gone from the files),
+every expectation is evaluated on its own, so one broken expectation is reported `errored` and never hides
+the others. A SQL expectation that passes costs one query (`LIMIT` of the sample size, counted only if full).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import date, time
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from meshlake.quality.compile import Column, Plan, compile_plan
+from meshlake.quality.expectations import (
+    TEMPORAL,
+    Expectation,
+    ExpectationConfigError,
+    check_literal,
+    validate_expectation,
+)
+from meshlake.quality.regex import register_udf
+from meshlake.quality.report import ExpectationResult, Scope, Status
+
+if TYPE_CHECKING:
+    import duckdb
+
+_CHECK = "__meshlake_check"
+
+
+def run_native(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    relation_sql: str,
+    new_rows_sql: str | None,
+    expectations: Sequence[Expectation],
+    sample_size: int = 5,
+) -> tuple[ExpectationResult, ...]:
+    """Evaluate `expectations` on a DuckDB relation; one result per expectation, in order.
+
+    `relation_sql` is the whole staged snapshot (e.g. `(SELECT * FROM read_parquet([...]))`). With
+    `new_rows_sql` (the rows this write adds), row-level checks read only the new rows (older rows passed
+    when they were written) and table checks (uniqueness, aggregates, row count, SQL) the whole snapshot.
+    """
+    import duckdb
+
+    columns = describe(con, relation_sql)
+    types = {c.name: c.sql_type for c in columns.values()}
+    results: dict[int, ExpectationResult] = {}
+    plans: dict[int, Plan] = {}
+    for i, exp in enumerate(expectations):
+        try:
+            validate_expectation(exp, types)
+            row_level = new_rows_sql is not None and exp.spec.row_level
+            plans[i] = compile_plan(
+                exp,
+                columns,
+                source="new" if row_level else "table",
+                source_sql=new_rows_sql if row_level and new_rows_sql else relation_sql,
+                relation=relation_sql,
+                sample_size=sample_size,
+            )
+        except ExpectationConfigError as exc:
+            results[i] = _errored(exp, _scope(exp, new_rows_sql), exc.problem + _at(exc))
+    sources = {"table": relation_sql, "new": new_rows_sql or relation_sql}
+    if any(p.regex is not None and p.regex.needs_udf for p in plans.values()):
+        register_udf(con)
+
+    values = _aggregate_pass(con, plans, sources, duckdb.Error)
+    values = _followup_pass(con, plans, values, duckdb.Error)
+    for i, plan in plans.items():
+        scope: Scope = "new_rows" if plan.source == "new" else "table"
+        got = values.get(i)
+        if isinstance(got, BaseException):
+            results[i] = _errored(plan.exp, scope, _message(got))
+        elif plan.spec.kind == "query":
+            results[i] = _run_query(con, plan, sample_size, duckdb.Error)
+        elif plan.spec.kind == "schema":
+            results[i] = _columns_match(plan, list(columns))
+        else:
+            results[i] = finish(plan, got or {}, scope)
+    failed = {i: plans[i] for i, r in results.items() if r.status == "failed" and i in plans}
+    for i, rows in _samples(con, failed, sources, sample_size, duckdb.Error).items():
+        results[i] = _with_sample(results[i], rows)
+    return tuple(results[i] for i in range(len(expectations)))
+
+
+def describe(con: duckdb.DuckDBPyConnection, relation_sql: str) -> dict[str, Column]:
+    """Column names and DuckDB types of a relation (binds the query, reads no rows)."""
+    rel = con.sql(f"SELECT * FROM {relation_sql} AS __rel")
+    return {name: Column(name, str(dtype)) for name, dtype in zip(rel.columns, rel.dtypes, strict=True)}
+
+
+def _aggregate_pass(
+    con: duckdb.DuckDBPyConnection,
+    plans: Mapping[int, Plan],
+    sources: Mapping[str, str],
+    error: type[Exception],
+) -> dict[int, dict[str, Any] | BaseException]:
+    """Evaluate every plan's aggregates: one SELECT per source, all in one statement."""
+    wanted = {i: p for i, p in plans.items() if p.aggregates}
+    if not wanted:
+        return {}
+    aliases: dict[str, dict[str, str]] = {}
+    for plan in wanted.values():
+        names = aliases.setdefault(plan.source, {})
+        for sql in plan.aggregates.values():
+            names.setdefault(sql, f"{plan.source[0]}{len(names)}")
+    selects = [
+        "(SELECT "
+        + ", ".join(f"{sql} AS {alias}" for sql, alias in names.items())
+        + f" FROM {sources[source]} AS __src) AS __{source}"
+        for source, names in aliases.items()
+    ]
+    try:
+        row = _one(con, "SELECT * FROM " + ", ".join(selects))
+    except error:
+        return {i: _aggregate_alone(con, p, sources[p.source], error) for i, p in wanted.items()}
+    return {i: {role: row[aliases[p.source][sql]] for role, sql in p.aggregates.items()} for i, p in wanted.items()}
+
+
+def _aggregate_alone(
+    con: duckdb.DuckDBPyConnection, plan: Plan, source_sql: str, error: type[Exception]
+) -> dict[str, Any] | BaseException:
+    roles = list(plan.aggregates)
+    sql = ", ".join(f"{plan.aggregates[r]} AS a{k}" for k, r in enumerate(roles))
+    try:
+        row = _one(con, f"SELECT {sql} FROM {source_sql} AS __src")
+    except error as exc:
+        return exc
+    return {r: row[f"a{k}"] for k, r in enumerate(roles)}
+
+
+def _followup_pass(
+    con: duckdb.DuckDBPyConnection,
+    plans: Mapping[int, Plan],
+    values: dict[int, dict[str, Any] | BaseException],
+    error: type[Exception],
+) -> dict[int, dict[str, Any] | BaseException]:
+    """Count duplicated rows exactly, only for uniqueness checks whose distinct count showed duplicates."""
+    todo: dict[int, str] = {}
+    for i, plan in plans.items():
+        got = values.get(i)
+        if plan.followup and plan.needs_followup and isinstance(got, dict) and plan.needs_followup(got):
+            todo[i] = plan.followup
+    if not todo:
+        return values
+    try:
+        row = _one(con, "SELECT " + ", ".join(f"{sql} AS f{i}" for i, sql in todo.items()))
+        found: dict[int, Any] = {i: row[f"f{i}"] for i in todo}
+    except error:
+        found = {}
+        for i, sql in todo.items():
+            try:
+                found[i] = _one(con, f"SELECT {sql} AS f")["f"]
+            except error as exc:
+                found[i] = exc
+    for i, value in found.items():
+        got = values[i]
+        assert isinstance(got, dict)
+        values[i] = value if isinstance(value, BaseException) else got | {"duplicated": int(value or 0)}
+    return values
+
+
+def finish(plan: Plan, got: Mapping[str, Any], scope: Scope) -> ExpectationResult:
+    """Turn a plan's aggregate values into a result with GE's verdict and conventions."""
+    exp, spec = plan.exp, plan.spec
+    kw = exp.kwargs
+    if spec.kind == "aggregate":
+        observed = _observed(plan, got)
+        ok = observed is not None and _in_range(observed, kw, plan.family)
+        return ExpectationResult(
+            exp.type,
+            dict(kw),
+            "passed" if ok else "failed",
+            scope,
+            observed_value=_plain(observed, plan.family),
+        )
+    total = int(got["total"])
+    considered = int(got["nonnull"])
+    if spec.name == "expect_column_values_to_not_be_null":
+        unexpected, considered = total - considered, total
+    elif spec.name == "expect_column_values_to_be_null":
+        unexpected, considered = considered, total
+    elif "distinct" in got:
+        unexpected = int(got.get("duplicated", 0))
+    else:
+        unexpected = int(got["unexpected"])
+    mostly = kw.get("mostly")
+    mostly = 1.0 if mostly is None else float(mostly)
+    vacuous = total == 0 or considered == 0
+    ok = vacuous or (float(considered) - float(unexpected)) / float(considered) >= mostly
+    return ExpectationResult(
+        exp.type,
+        dict(kw),
+        "passed" if ok else "failed",
+        scope,
+        element_count=total,
+        unexpected_count=unexpected,
+        unexpected_percent=unexpected / considered * 100 if considered else None,
+    )
+
+
+def _observed(plan: Plan, got: Mapping[str, Any]) -> Any:
+    value = got["value"]
+    if plan.spec.name == "expect_column_proportion_of_unique_values_to_be_between":
+        nonnull = int(got["nonnull"])
+        return int(value) / nonnull if nonnull else 0
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _in_range(value: Any, kw: Mapping[str, Any], family: str | None) -> bool:
+    lo, hi = kw.get("min_value"), kw.get("max_value")
+    if lo is not None:
+        bound = _comparable(value, lo, family, "min_value")
+        if value < bound or (kw.get("strict_min") and value == bound):
+            return False
+    if hi is not None:
+        bound = _comparable(value, hi, family, "max_value")
+        if value > bound or (kw.get("strict_max") and value == bound):
+            return False
+    return True
+
+
+def _comparable(value: Any, bound: Any, family: str | None, field: str) -> Any:
+    """Temporal bounds are parsed; a float bound against an exact decimal is read as written (0.1 = 1/10)."""
+    if isinstance(value, date | time) and family in TEMPORAL:
+        return check_literal(bound, family, field=field)
+    if isinstance(value, Decimal) and isinstance(bound, float) and math.isfinite(bound):
+        return Decimal(repr(bound))
+    return bound
+
+
+def _plain(value: Any, family: str | None) -> Any:
+    """Observed values as GE reports them: decimals as floats, integer sums as ints."""
+    if isinstance(value, Decimal):
+        return int(value) if family == "integer" else float(value)
+    return value
+
+
+def _run_query(
+    con: duckdb.DuckDBPyConnection, plan: Plan, sample_size: int, error: type[Exception]
+) -> ExpectationResult:
+    """A SQL expectation passes when its query returns no row; observed = number of rows (as GE)."""
+    exp = plan.exp
+    assert plan.query is not None
+    limit = max(sample_size, 1)
+    try:
+        rows = _rows(con, f"SELECT * FROM ({plan.query}) AS __q LIMIT {limit}")
+        count = len(rows)
+        if count == limit:
+            count = int(_one(con, f"SELECT count(*) AS n FROM ({plan.query}) AS __q")["n"])
+    except error as exc:
+        return _errored(exp, "table", _message(exc))
+    status: Status = "passed" if count == 0 else "failed"
+    return ExpectationResult(
+        exp.type,
+        dict(exp.kwargs),
+        status,
+        "table",
+        observed_value=count,
+        unexpected_count=count,
+        sample=rows[:sample_size],
+    )
+
+
+def _columns_match(plan: Plan, actual: list[str]) -> ExpectationResult:
+    kw = plan.exp.kwargs
+    expected = set(kw["column_set"])
+    missing, unexpected = sorted(expected - set(actual)), sorted(set(actual) - expected)
+    exact = kw.get("exact_match", True) is not False
+    ok = not missing and (not unexpected or not exact)
+    detail = [{"missing": missing, "unexpected": unexpected}] if missing or unexpected else []
+    return ExpectationResult(
+        plan.exp.type,
+        dict(kw),
+        "passed" if ok else "failed",
+        "table",
+        observed_value=sorted(actual),
+        sample=detail,
+    )
+
+
+def _samples(
+    con: duckdb.DuckDBPyConnection,
+    failed: Mapping[int, Plan],
+    sources: Mapping[str, str],
+    sample_size: int,
+    error: type[Exception],
+) -> dict[int, list[dict[str, Any]]]:
+    """Up to `sample_size` failing rows per failed row check, in one UNION ALL query."""
+    branches = {
+        i: f"(SELECT {i} AS {_CHECK}, * FROM {sources[p.source]} AS __src WHERE {p.failing} LIMIT {sample_size})"
+        for i, p in failed.items()
+        if p.failing and sample_size > 0
+    }
+    if not branches:
+        return {}
+    try:
+        rows = _rows(con, " UNION ALL ".join(branches.values()))
+    except error:
+        rows = []
+        for sql in branches.values():
+            try:
+                rows.extend(_rows(con, sql))
+            except error:
+                continue
+    out: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        out.setdefault(row.pop(_CHECK), []).append(row)
+    return out
+
+
+def _with_sample(result: ExpectationResult, rows: list[dict[str, Any]]) -> ExpectationResult:
+    from dataclasses import replace
+
+    return replace(result, sample=rows)
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, Any]:
+    rows = _rows(con, sql)
+    return rows[0]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    # Arrow, not fetchall(): DuckDB's Python conversion of TIMESTAMPTZ needs pytz.
+    rows: list[dict[str, Any]] = con.sql(sql).to_arrow_table().to_pylist()
+    return rows
+
+
+def _errored(exp: Expectation, scope: Scope, message: str) -> ExpectationResult:
+    return ExpectationResult(exp.type, dict(exp.kwargs), "errored", scope, error=message)
+
+
+def _scope(exp: Expectation, new_rows_sql: str | None) -> Scope:
+    try:
+        return "new_rows" if new_rows_sql is not None and exp.spec.row_level else "table"
+    except ExpectationConfigError:
+        return "table"
+
+
+def _at(exc: ExpectationConfigError) -> str:
+    return f" (field '{exc.field}')" if exc.field else ""
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,83 @@
+"""Check results as data: one `ExpectationResult` per expectation, one `QualityReport` per run."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+Status = Literal["passed", "failed", "errored"]
+Scope = Literal["new_rows", "table"]
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    """The outcome of one expectation on one snapshot."""
+
+    expectation: str
+    kwargs: dict[str, Any]
+    status: Status
+    scope: Scope = "table"
+    observed_value: Any = None
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    sample: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def column(self) -> str | None:
+        column = self.kwargs.get("column")
+        return str(column) if column is not None else None
+
+    def summary(self) -> str:
+        """One line: expectation, column, status and what was observed."""
+        target = f"({self.column})" if self.column else ""
+        if self.status == "errored":
+            return f"{self.expectation}{target}: errored: {self.error}"
+        details = []
+        if self.observed_value is not None or self.unexpected_count is None:
+            details.append(f"observed {self.observed_value!r}")
+        if self.unexpected_count is not None:
+            of = f" of {self.element_count} rows" if self.element_count is not None else ""
+            details.append(f"{self.unexpected_count} unexpected{of}")
+        return f"{self.expectation}{target}: {self.status}, {', '.join(details)}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"success": self.success}
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """All expectation results of one check run on one snapshot."""
+
+    address: str
+    snapshot_id: int | None
+    run_id: str
+    engine: str
+    checked_at: datetime
+    results: tuple[ExpectationResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        """True when every expectation passed (an errored expectation is not a pass)."""
+        return all(result.success for result in self.results)
+
+    @property
+    def failed(self) -> tuple[ExpectationResult, ...]:
+        return tuple(result for result in self.results if not result.success)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "snapshot_id": self.snapshot_id,
+            "run_id": self.run_id,
+            "engine": self.engine,
+            "checked_at": self.checked_at.isoformat(),
+            "passed": self.passed,
+            "results": [result.to_dict() for result in self.results],
+        }

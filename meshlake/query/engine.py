@@ -1,0 +1,56 @@
+"""Run a scan plan in DuckDB: to Arrow, or as a relation on a given connection.
+
+Local files need nothing. For object stores, DuckDB (without extensions) reads through an fsspec filesystem
+registered on the connection: `read_arrow(plan, io=table.io)` registers the FileIO's own filesystem when it
+is a pyiceberg `FsspecFileIO`; otherwise register one yourself (`con.register_filesystem(fs)`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+import pyarrow as pa
+from pyiceberg.io import FileIO
+
+from meshlake.query.plan import ScanPlan
+from meshlake.query.sql import scan_sql
+
+if TYPE_CHECKING:
+    import duckdb
+
+_LOCAL = {"", "file"}
+
+
+def read_arrow(plan: ScanPlan, *, io: FileIO | None = None, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+    """The snapshot's rows as an Arrow table, read by DuckDB in place."""
+    import duckdb
+
+    own = con is None
+    connection = duckdb.connect() if con is None else con
+    try:
+        if io is not None:
+            register_filesystems(connection, plan, io)
+        # DuckDB 2.0: `.arrow()` is a RecordBatchReader; `to_arrow_table()` is the table.
+        table: pa.Table = connection.sql(scan_sql(plan)).to_arrow_table()
+        return table
+    finally:
+        if own:
+            connection.close()
+
+
+def register_filesystems(con: duckdb.DuckDBPyConnection, plan: ScanPlan, io: FileIO) -> list[str]:
+    """Register on `con` the fsspec filesystems of `io` for the object-store schemes the plan reads."""
+    get_fs = getattr(io, "get_fs", None)
+    if get_fs is None:
+        return []
+    paths = [t.path for t in plan.tasks] + [d.path for t in plan.tasks for d in t.position_deletes]
+    paths += [d.path for t in plan.tasks for d in t.equality_deletes]
+    schemes = {(u.scheme, u.netloc) for u in map(urlparse, paths) if u.scheme not in _LOCAL}
+    registered: list[str] = []
+    for scheme, netloc in sorted(schemes):
+        if con.filesystem_is_registered(scheme):
+            continue
+        con.register_filesystem(get_fs(scheme, netloc))
+        registered.append(scheme)
+    return registered

@@ -1,0 +1,414 @@
+"""Scan planning: which Parquet files make up one snapshot of a port, and which delete files apply.
+
+pyiceberg 0.12's `plan_files` refuses equality deletes, so the plan is built from the manifests directly,
+with the Iceberg spec's rules (https://iceberg.apache.org/spec/#scan-planning):
+
+- a position delete applies to a data file of the same partition (spec and values) whose data sequence
+  number is <= the delete's, and only if the delete may reference that file (its `file_path` bounds);
+- an equality delete applies to data files whose data sequence number is < the delete's, in the same
+  partition, or in every partition when the delete was written with an unpartitioned spec.
+
+A snapshot never changes, so its plan is cached (`cached_plan`).
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from pyiceberg.io import FileIO
+from pyiceberg.manifest import DataFile, DataFileContent, ManifestContent, ManifestEntry, ManifestFile
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table
+from pyiceberg.table.metadata import TableMetadata
+from pyiceberg.table.name_mapping import MappedField
+from pyiceberg.table.snapshots import Snapshot
+from pyiceberg.transforms import IdentityTransform
+from pyiceberg.typedef import Record
+from pyiceberg.types import NestedField
+from pyiceberg.utils.concurrent import ExecutorFactory
+
+from meshlake.errors import SnapshotNotFoundError
+from meshlake.query.errors import UnsupportedScanError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+FILE_PATH_FIELD_ID = 2147483546
+POS_FIELD_ID = 2147483545
+
+PartitionKey = tuple[int, tuple[object, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFile:
+    """A position or equality delete file."""
+
+    path: str
+    content: Literal["position", "equality"]
+    file_format: str
+    sequence_number: int
+    record_count: int
+    partition: int | None
+    """Index into `ScanPlan.partitions`; None for an equality delete that applies to every partition."""
+    equality_ids: tuple[int, ...] = ()
+    referenced_file: str | None = None
+    """The single data file whose rows this position delete file lists, when its bounds say so."""
+    path_bounds: tuple[bytes, bytes] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DataTask:
+    """One data file of the snapshot, with the delete files that apply to it."""
+
+    path: str
+    file_format: str
+    sequence_number: int
+    record_count: int
+    file_size: int
+    partition: int
+    position_deletes: tuple[DeleteFile, ...] = ()
+    equality_deletes: tuple[DeleteFile, ...] = ()
+
+    @property
+    def has_deletes(self) -> bool:
+        return bool(self.position_deletes or self.equality_deletes)
+
+
+@dataclass(frozen=True, eq=False)
+class ScanPlan:
+    """Everything a reader needs to read one snapshot in place, without touching the catalog again."""
+
+    name: str
+    snapshot_id: int | None
+    schema: Schema
+    tasks: tuple[DataTask, ...] = ()
+    partitions: tuple[PartitionKey, ...] = ()
+    equality_fields: Mapping[int, NestedField] = field(default_factory=dict)
+    """Every column an equality delete compares on, by field id (it may be absent from `schema`)."""
+    schemas: tuple[Schema, ...] = ()
+    """All the table's schemas, so readers can tell whether nested names were ever reused or renamed."""
+    name_mapping: Mapping[int, tuple[str, ...]] | None = None
+    """The table's name mapping (field id -> names), if any: some data files may then lack field ids."""
+    io_properties: Mapping[str, str] = field(default_factory=dict)
+    identity_sources: frozenset[int] = frozenset()
+    """Field ids that some partition spec partitions by identity (their values live in the manifests too)."""
+    """The table's FileIO properties (storage endpoint and credentials), for readers that open files."""
+
+    @property
+    def files(self) -> list[str]:
+        return [task.path for task in self.tasks]
+
+    @property
+    def has_deletes(self) -> bool:
+        return any(task.has_deletes for task in self.tasks)
+
+    def to_duckdb_sql(self) -> str:
+        """One DuckDB relation (SELECT text) reading this snapshot in place."""
+        from meshlake.query.sql import scan_sql
+
+        return scan_sql(self)
+
+    def to_polars(self) -> pl.LazyFrame:
+        """A lazy Polars frame reading this snapshot in place."""
+        from meshlake.query.polars_scan import to_polars
+
+        return to_polars(self)
+
+
+def plan_scan(table: Table, snapshot_id: int | None) -> ScanPlan:
+    """Plan a snapshot of `table` (None: the table has no snapshot yet, an empty plan). Not cached."""
+    return _plan(table.metadata, table.io, snapshot_id, ".".join(table.name()))
+
+
+def plan_snapshot(
+    metadata: TableMetadata,
+    io: FileIO,
+    snapshot_id: int | None,
+    *,
+    metadata_location: str | None = None,
+    name: str | None = None,
+    cache: PlanCache | None = None,
+) -> ScanPlan:
+    """Plan a snapshot from table metadata and its FileIO, through `cache` (default: process-wide)."""
+    return (cache or _default_cache).plan(metadata, io, snapshot_id, metadata_location=metadata_location, name=name)
+
+
+def cached_plan(table: Table, snapshot_id: int | None) -> ScanPlan:
+    """`plan_scan` through the process-wide plan cache."""
+    return _default_cache.get(table, snapshot_id)
+
+
+def clear_plan_cache() -> None:
+    """Forget every plan of the process-wide cache (to measure cold reads, or free memory)."""
+    _default_cache.clear()
+
+
+class PlanCache:
+    """A bounded LRU of plans; a snapshot's plan never changes, so entries never go stale.
+
+    The key is (table uuid, snapshot id) when the snapshot records its schema, since the plan is then the
+    same in every later metadata version; otherwise (metadata location, snapshot id).
+    """
+
+    def __init__(self, maxsize: int = 256) -> None:
+        self.maxsize = maxsize
+        self._plans: OrderedDict[tuple[str, int | None], ScanPlan] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, table: Table, snapshot_id: int | None) -> ScanPlan:
+        """The plan of `snapshot_id` of `table`, planned on first use."""
+        return self.plan(
+            table.metadata,
+            table.io,
+            snapshot_id,
+            metadata_location=table.metadata_location,
+            name=".".join(table.name()),
+        )
+
+    def plan(
+        self,
+        metadata: TableMetadata,
+        io: FileIO,
+        snapshot_id: int | None,
+        *,
+        metadata_location: str | None = None,
+        name: str | None = None,
+    ) -> ScanPlan:
+        """The plan of `snapshot_id`, planned on first use."""
+        key = _cache_key(metadata, snapshot_id, metadata_location)
+        with self._lock:
+            plan = self._plans.get(key) if key is not None else None
+            if plan is not None:
+                self._plans.move_to_end(key)  # type: ignore[arg-type]
+                return plan
+        plan = _plan(metadata, io, snapshot_id, name or f"table {metadata.table_uuid}")
+        if key is not None:
+            with self._lock:
+                self._plans[key] = plan
+                while len(self._plans) > self.maxsize:
+                    self._plans.popitem(last=False)
+        return plan
+
+    def clear(self) -> None:
+        with self._lock:
+            self._plans.clear()
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+
+_default_cache = PlanCache()
+
+
+def _cache_key(
+    metadata: TableMetadata, snapshot_id: int | None, metadata_location: str | None
+) -> tuple[str, int | None] | None:
+    snapshot = metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
+    if snapshot is not None and snapshot.schema_id is not None:
+        return (f"uuid:{metadata.table_uuid}", snapshot_id)
+    return (metadata_location, snapshot_id) if metadata_location else None
+
+
+def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: str) -> ScanPlan:
+    meta = metadata
+    schemas = tuple(meta.schemas)
+    mapping = _name_mapping(meta)
+    io_properties = dict(io.properties)
+    if snapshot_id is None:
+        return ScanPlan(name, None, meta.schema(), schemas=schemas, name_mapping=mapping, io_properties=io_properties)
+    snapshot = meta.snapshot_by_id(snapshot_id)
+    if snapshot is None:
+        known = ", ".join(str(s.snapshot_id) for s in meta.snapshots[-5:]) or "none"
+        raise SnapshotNotFoundError(name, str(snapshot_id), exists=f"Recent snapshots: {known}.")
+    schema = meta.schema_by_id(snapshot.schema_id) if snapshot.schema_id is not None else None
+    schema = schema or meta.schema()
+    schemas = _schemas_until(meta, snapshot)
+
+    entries = _read_entries(io, snapshot.manifests(io))
+    partitions: dict[PartitionKey, int] = {}
+    data: list[ManifestEntry] = []
+    position: dict[int, list[DeleteFile]] = {}
+    equality: dict[int | None, list[DeleteFile]] = {}
+    for entry in entries:
+        file = entry.data_file
+        key = partitions.setdefault(_partition_key(file), len(partitions))
+        if file.content == DataFileContent.DATA:
+            data.append(entry)
+        elif file.content == DataFileContent.POSITION_DELETES:
+            position.setdefault(key, []).append(_delete_file(entry, "position", key))
+        elif file.content == DataFileContent.EQUALITY_DELETES:
+            scope = None if meta.specs()[file.spec_id].is_unpartitioned() else key
+            equality.setdefault(scope, []).append(_delete_file(entry, "equality", scope))
+        else:
+            raise UnsupportedScanError(f"unknown file content {file.content}", hint="upgrade meshlake", address=name)
+
+    index = _DeleteIndex(position, equality)
+    tasks = tuple(index.task(entry, partitions[_partition_key(entry.data_file)]) for entry in data)
+    eq_ids = {i for deletes in equality.values() for d in deletes for i in d.equality_ids}
+    return ScanPlan(
+        name=name,
+        snapshot_id=snapshot_id,
+        schema=schema,
+        tasks=tasks,
+        partitions=tuple(partitions),
+        equality_fields=_equality_fields(eq_ids, schema, schemas, name),
+        schemas=schemas,
+        name_mapping=mapping,
+        io_properties=io_properties,
+        identity_sources=_identity_sources(meta),
+    )
+
+
+def _identity_sources(meta: TableMetadata) -> frozenset[int]:
+    return frozenset(
+        f.source_id for spec in meta.partition_specs for f in spec.fields if isinstance(f.transform, IdentityTransform)
+    )
+
+
+def _schemas_until(meta: TableMetadata, snapshot: Snapshot) -> tuple[Schema, ...]:
+    """The schemas the snapshot's files can have been written with: none newer than its lineage used."""
+    newest = -1
+    current: Snapshot | None = snapshot
+    while current is not None:
+        if current.schema_id is None:
+            return tuple(meta.schemas)
+        newest = max(newest, current.schema_id)
+        parent = current.parent_snapshot_id
+        current = meta.snapshot_by_id(parent) if parent is not None else None
+    return tuple(s for s in meta.schemas if s.schema_id <= newest)
+
+
+def _read_entries(io: FileIO, manifests: Iterable[ManifestFile]) -> list[ManifestEntry]:
+    manifests = list(manifests)
+    floor = min((m.min_sequence_number for m in manifests if m.content == ManifestContent.DATA), default=0)
+    # A delete manifest older than every data file holds no delete that applies (pyiceberg skips it too).
+    wanted = [m for m in manifests if m.content == ManifestContent.DATA or m.sequence_number >= floor]
+    executor = ExecutorFactory.get_or_create()
+    batches = executor.map(lambda m: m.fetch_manifest_entry(io, discard_deleted=True), wanted)
+    return [entry for batch in batches for entry in batch]
+
+
+def _name_mapping(metadata: TableMetadata) -> dict[int, tuple[str, ...]] | None:
+    mapping = metadata.name_mapping()
+    if mapping is None:
+        return None
+    out: dict[int, tuple[str, ...]] = {}
+
+    def visit(fields: Iterable[MappedField]) -> None:
+        for f in fields:
+            if f.field_id is not None:
+                out[f.field_id] = tuple(f.names)
+            visit(f.fields)
+
+    visit(mapping.root)
+    return out
+
+
+def _partition_key(file: DataFile) -> PartitionKey:
+    partition: Record = file.partition
+    return (file.spec_id, tuple(partition[i] for i in range(len(partition))))
+
+
+def _delete_file(entry: ManifestEntry, content: Literal["position", "equality"], partition: int | None) -> DeleteFile:
+    file = entry.data_file
+    lower = (file.lower_bounds or {}).get(FILE_PATH_FIELD_ID)
+    upper = (file.upper_bounds or {}).get(FILE_PATH_FIELD_ID)
+    bounds = (lower, upper) if content == "position" and lower is not None and upper is not None else None
+    referenced = None
+    if bounds is not None and bounds[0] == bounds[1]:
+        try:
+            referenced = bounds[0].decode("utf-8")
+        except UnicodeDecodeError:
+            referenced = None
+    return DeleteFile(
+        path=file.file_path,
+        content=content,
+        file_format=str(file.file_format.value),
+        sequence_number=_sequence_number(entry),
+        record_count=file.record_count,
+        partition=partition,
+        equality_ids=tuple(file.equality_ids or ()) if content == "equality" else (),
+        referenced_file=referenced,
+        path_bounds=bounds,
+    )
+
+
+def _sequence_number(entry: ManifestEntry) -> int:
+    # v1 tables have no sequence numbers: every file has sequence number 0.
+    return entry.sequence_number if entry.sequence_number is not None else 0
+
+
+class _DeleteIndex:
+    """Delete files by partition, sorted by sequence number, matched to data files with the spec's rules."""
+
+    def __init__(self, position: dict[int, list[DeleteFile]], equality: dict[int | None, list[DeleteFile]]) -> None:
+        self._position = {k: _by_seq(v) for k, v in position.items()}
+        self._equality = {k: _by_seq(v) for k, v in equality.items()}
+
+    def task(self, entry: ManifestEntry, partition: int) -> DataTask:
+        file = entry.data_file
+        seq = _sequence_number(entry)
+        path = file.file_path
+        pos: list[DeleteFile] = []
+        if partition in self._position:
+            seqs, files = self._position[partition]
+            pos = [d for d in files[bisect_left(seqs, seq) :] if _may_reference(d, path)]
+        eq: list[DeleteFile] = []
+        for scope in (partition, None):
+            if scope in self._equality:
+                seqs, files = self._equality[scope]
+                eq.extend(files[bisect_right(seqs, seq) :])
+        return DataTask(
+            path=path,
+            file_format=str(file.file_format.value),
+            sequence_number=seq,
+            record_count=file.record_count,
+            file_size=file.file_size_in_bytes,
+            partition=partition,
+            position_deletes=tuple(pos),
+            equality_deletes=tuple(eq),
+        )
+
+
+def _by_seq(files: list[DeleteFile]) -> tuple[list[int], list[DeleteFile]]:
+    ordered = sorted(files, key=lambda d: d.sequence_number)
+    return [d.sequence_number for d in ordered], ordered
+
+
+def _may_reference(delete: DeleteFile, data_path: str) -> bool:
+    if delete.path_bounds is None:
+        return True
+    lower, upper = delete.path_bounds
+    return lower <= data_path.encode("utf-8") <= upper
+
+
+def _equality_fields(ids: set[int], schema: Schema, schemas: tuple[Schema, ...], name: str) -> dict[int, NestedField]:
+    found: dict[int, NestedField] = {}
+    for field_id in sorted(ids):
+        # The snapshot's own schema first, then newer-to-older: a column may have been dropped since.
+        for candidate in (schema, *reversed(schemas)):
+            top = {f.field_id: f for f in candidate.fields}
+            if field_id in top:
+                found[field_id] = top[field_id]
+                break
+            try:
+                candidate.find_field(field_id)
+            except ValueError:
+                continue
+            raise UnsupportedScanError(
+                f"an equality delete compares nested field id {field_id}",
+                hint="equality deletes on nested fields are not applied by meshlake; compact the table",
+                address=name,
+            )
+        else:
+            raise UnsupportedScanError(
+                f"an equality delete compares field id {field_id}, which no schema of the table has",
+                hint="the table metadata is inconsistent; compact or repair the table",
+                address=name,
+            )
+    return found

@@ -1,0 +1,306 @@
+"""A scan plan as a lazy Polars frame over the planned Parquet files, read in place.
+
+Polars' own Iceberg reader does the heavy lifting: `scan_parquet` with the (private, but what
+`pl.scan_iceberg` itself uses) Iceberg column mapping resolves every column, nested ones included, by field
+id, applies the table's name mapping to files without ids, casts widened types, and applies position delete
+files that hold the rows of a single data file. The lazy frame keeps predicate and projection pushdown.
+
+Polars' native reader refuses position delete files that span several data files and does not do equality
+deletes, so data files with such deletes are read with a row index and anti-joined instead:
+
+- position deletes on (data file, row number), with delete sequence number >= the data file's;
+- equality deletes on the equality columns (NULL matches NULL): a row goes if a delete row with the same
+  values is newer than its data file and global or of its partition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from pyiceberg.io import FileIO
+from pyiceberg.schema import Schema
+
+from meshlake.query.errors import UnsupportedScanError
+from meshlake.query.plan import DataTask, DeleteFile, ScanPlan
+
+if TYPE_CHECKING:
+    import polars as pl
+
+_FILE = "__ml_file"
+_ROW = "__ml_row"
+
+
+def to_polars(
+    plan: ScanPlan, *, io: FileIO | None = None, storage_options: Mapping[str, Any] | None = None
+) -> pl.LazyFrame:
+    """A lazy frame reading `plan`; an empty plan gives an empty frame with the snapshot's schema.
+
+    Object-store credentials come from `storage_options`, else from `io` (or the plan's) FileIO properties.
+    """
+    import polars as pl
+
+    try:
+        _check_readable(plan)
+        if storage_options is not None:
+            options: dict[str, Any] | None = dict(storage_options)
+        else:
+            options = _storage_options(io.properties if io is not None else plan.io_properties)
+        arrow_schema = schema_to_pyarrow(plan.schema)
+        if not plan.tasks:
+            return pl.LazyFrame(pl.from_arrow(arrow_schema.empty_table()))
+        native = [t for t in plan.tasks if _native(t)]
+        joined = [t for t in plan.tasks if not _native(t)]
+        frames = []
+        if native:
+            frames.append(_scan_native(plan, native, options))
+        if joined:
+            frames.append(_scan_joined(plan, joined, options))
+        return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+    except UnsupportedScanError as exc:
+        raise exc.at(plan.name) from None
+
+
+def polars_path(path: str) -> str:
+    """A file location as Polars opens it (local `file:` URIs as plain paths)."""
+    if path.startswith("file://"):
+        path = path[len("file://") :]
+        return path[len("localhost") :] if path.startswith("localhost/") else path
+    if path.startswith("file:/"):
+        return path[len("file:") :]
+    return path
+
+
+def schema_to_pyarrow(schema: Schema) -> pa.Schema:
+    """pyiceberg's Arrow schema (with field ids); imported late, as `pyiceberg.io.pyarrow` pulls in pandas."""
+    from pyiceberg.io.pyarrow import schema_to_pyarrow as convert
+
+    converted: pa.Schema = convert(schema)
+    return converted
+
+
+def _check_readable(plan: ScanPlan) -> None:
+    if plan.tasks and plan.name_mapping and plan.identity_sources & set(plan.schema.field_ids):
+        # Files imported without field ids (migrated Hive data) may lack their identity-partition columns,
+        # whose values then live only in the manifests; this reader does not fill them in.
+        raise UnsupportedScanError(
+            "the table has a name mapping and identity partitions: imported files may lack partition columns",
+            hint="read it with pyiceberg, or rewrite the imported files",
+        )
+    for task in plan.tasks:
+        files: list[DataTask | DeleteFile] = [task, *task.position_deletes, *task.equality_deletes]
+        for file in files:
+            if file.file_format.upper() != "PARQUET":
+                raise UnsupportedScanError(
+                    f"file {file.path} is {file.file_format} (only Parquet data and delete files are read)",
+                    hint="compact the table, or read it with an engine that applies deletion vectors",
+                )
+
+
+def _native(task: DataTask) -> bool:
+    return not task.equality_deletes and all(d.referenced_file == task.path for d in task.position_deletes)
+
+
+def _storage_options(properties: Mapping[str, str]) -> dict[str, Any] | None:
+    if not properties:
+        return None
+    try:
+        from polars.io.iceberg._dataset import _convert_iceberg_to_object_store_storage_options
+    except ImportError:  # pragma: no cover - a later Polars moved it; pass storage_options explicitly
+        return None
+    options: dict[str, Any] = _convert_iceberg_to_object_store_storage_options(dict(properties))
+    return options or None
+
+
+def _scan(
+    plan: ScanPlan,
+    paths: Sequence[str],
+    options: dict[str, Any] | None,
+    arrow_schema: pa.Schema,
+    **kwargs: Any,
+) -> pl.LazyFrame:
+    import polars as pl
+    from polars.io.scan_options.cast_options import ScanCastOptions
+
+    mapping = {k: list(v) for k, v in plan.name_mapping.items()} if plan.name_mapping else None
+    defaults = _initial_defaults(plan.schema)
+    if defaults:
+        kwargs["_default_values"] = ("iceberg", ({}, defaults))
+    return pl.scan_parquet(
+        [polars_path(p) for p in paths],
+        glob=False,
+        cast_options=ScanCastOptions._default_iceberg(),
+        missing_columns="insert",
+        extra_columns="ignore",
+        storage_options=options,
+        # Without an explicit schema Polars 2.1 takes the first file's names (and panics on some layouts).
+        schema=pl.Schema(arrow_schema),
+        _column_mapping=("iceberg-column-mapping", arrow_schema, mapping),
+        **kwargs,
+    )
+
+
+def _initial_defaults(schema: Schema) -> dict[int, pl.Series]:
+    import polars as pl
+
+    out: dict[int, pl.Series] = {}
+    for f in schema.fields:
+        value = getattr(f, "initial_default", None)
+        if value is not None:
+            _, dtype = pl.Schema(schema_to_pyarrow(Schema(f))).popitem()
+            out[f.field_id] = pl.Series([value], dtype=dtype)
+    return out
+
+
+def _scan_native(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> pl.LazyFrame:
+    deletes = {i: [polars_path(d.path) for d in t.position_deletes] for i, t in enumerate(tasks) if t.position_deletes}
+    extra: dict[str, Any] = {"_deletion_files": ("iceberg", (deletes, {}))} if deletes else {}
+    return _scan(plan, [t.path for t in tasks], options, schema_to_pyarrow(plan.schema), **extra)
+
+
+def _scan_joined(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> pl.LazyFrame:
+    """Files whose deletes Polars cannot apply natively: row index + anti-joins."""
+    import polars as pl
+
+    names = {f.field_id: f.name for f in plan.schema.fields}
+    hidden = [f for i, f in plan.equality_fields.items() if i not in names]
+    read_schema = Schema(*plan.schema.fields, *(f.model_copy(update={"name": f"__ml_c{f.field_id}"}) for f in hidden))
+    for f in hidden:
+        names[f.field_id] = f"__ml_c{f.field_id}"
+    data = _scan(
+        plan,
+        [t.path for t in tasks],
+        options,
+        schema_to_pyarrow(read_schema),
+        row_index_name=_ROW,
+        include_file_paths=_FILE,
+    )
+    # The row index runs across the files in order: each file's rows start at the sum of earlier counts.
+    offsets, total = [], 0
+    for t in tasks:
+        if t.record_count < 0:
+            raise UnsupportedScanError(f"data file {t.path} has no record count", hint="compact the table")
+        offsets.append(total)
+        total += t.record_count
+    meta = pl.LazyFrame(
+        {
+            _FILE: [polars_path(t.path) for t in tasks],
+            "__ml_target": [t.path for t in tasks],
+            "__ml_offset": offsets,
+            "__ml_seq": [t.sequence_number for t in tasks],
+            "__ml_part": [t.partition for t in tasks],
+        },
+        schema={
+            _FILE: pl.String,
+            "__ml_target": pl.String,
+            "__ml_offset": pl.Int64,
+            "__ml_seq": pl.Int64,
+            "__ml_part": pl.Int64,
+        },
+    )
+    data = data.with_columns(pl.col(_ROW).cast(pl.Int64))
+    position = _distinct(d for t in tasks for d in t.position_deletes)
+    if position:
+        data = data.join(_position_rows(position, meta, options), on=_ROW, how="anti")
+    groups: dict[tuple[int, ...], list[DeleteFile]] = {}
+    for delete in _distinct(d for t in tasks for d in t.equality_deletes):
+        groups.setdefault(delete.equality_ids, []).append(delete)
+    if groups:
+        data = data.join(meta.select(_FILE, "__ml_seq", "__ml_part"), on=_FILE)
+        for eq_ids, deletes in groups.items():
+            data = _drop_equal(data, eq_ids, deletes=deletes, names=names, plan=plan, options=options)
+    return data.select([f.name for f in plan.schema.fields])
+
+
+def _distinct(deletes: Any) -> list[DeleteFile]:
+    seen: dict[str, DeleteFile] = {}
+    for d in deletes:
+        seen.setdefault(d.path, d)
+    return list(seen.values())
+
+
+def _position_rows(deletes: Sequence[DeleteFile], meta: pl.LazyFrame, options: dict[str, Any] | None) -> pl.LazyFrame:
+    """The row index (in the joined scan) of every deleted row."""
+    import polars as pl
+
+    seqs = pl.LazyFrame(
+        {
+            "__ml_del": [polars_path(d.path) for d in deletes],
+            "__ml_del_seq": [d.sequence_number for d in deletes],
+        },
+        schema={"__ml_del": pl.String, "__ml_del_seq": pl.Int64},
+    )
+    rows = pl.scan_parquet(
+        [polars_path(d.path) for d in deletes],
+        glob=False,
+        storage_options=options,
+        include_file_paths="__ml_del",
+    ).select(pl.col("file_path").cast(pl.String).alias("__ml_target"), pl.col("pos").cast(pl.Int64), "__ml_del")
+    return (
+        rows.join(seqs, on="__ml_del")
+        .join(meta, on="__ml_target")
+        .filter(pl.col("__ml_seq") <= pl.col("__ml_del_seq"))
+        .select((pl.col("__ml_offset") + pl.col("pos")).alias(_ROW))
+        .unique()
+    )
+
+
+def _drop_equal(
+    data: pl.LazyFrame,
+    eq_ids: tuple[int, ...],
+    *,
+    deletes: Sequence[DeleteFile],
+    names: dict[int, str],
+    plan: ScanPlan,
+    options: dict[str, Any] | None,
+) -> pl.LazyFrame:
+    import polars as pl
+
+    cols = [names[i] for i in eq_ids]
+    fields = [plan.equality_fields[i].model_copy(update={"name": names[i]}) for i in eq_ids]
+    delete_schema = schema_to_pyarrow(Schema(*fields))
+    scopes = pl.LazyFrame(
+        {
+            "__ml_del": [polars_path(d.path) for d in deletes],
+            "__ml_del_seq": [d.sequence_number for d in deletes],
+            "__ml_del_part": [d.partition for d in deletes],
+        },
+        schema={"__ml_del": pl.String, "__ml_del_seq": pl.Int64, "__ml_del_part": pl.Int64},
+    )
+    rows = pl.scan_parquet(
+        [polars_path(d.path) for d in deletes],
+        glob=False,
+        storage_options=options,
+        include_file_paths="__ml_del",
+        cast_options=_cast_options(),
+        missing_columns="insert",
+        extra_columns="ignore",
+        schema=pl.Schema(delete_schema),
+        _column_mapping=("iceberg-column-mapping", delete_schema, None),
+    ).join(scopes, on="__ml_del")
+    # Newest delete per key, globally and per partition: a row goes if either is newer than its file.
+    newest_global = (
+        rows.filter(pl.col("__ml_del_part").is_null()).group_by(cols).agg(pl.col("__ml_del_seq").max().alias("__ml_g"))
+    )
+    newest_local = (
+        rows.filter(pl.col("__ml_del_part").is_not_null())
+        .group_by([*cols, "__ml_del_part"])
+        .agg(pl.col("__ml_del_seq").max().alias("__ml_p"))
+    )
+    joined = data.join(newest_global, on=cols, how="left", nulls_equal=True).join(
+        newest_local,
+        left_on=[*cols, "__ml_part"],
+        right_on=[*cols, "__ml_del_part"],
+        how="left",
+        nulls_equal=True,
+    )
+    seq = pl.col("__ml_seq")
+    deleted = (pl.col("__ml_g") > seq).fill_null(False) | (pl.col("__ml_p") > seq).fill_null(False)
+    return joined.filter(~deleted).drop("__ml_g", "__ml_p")
+
+
+def _cast_options() -> Any:
+    from polars.io.scan_options.cast_options import ScanCastOptions
+
+    return ScanCastOptions._default_iceberg()

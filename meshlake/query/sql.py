@@ -1,0 +1,255 @@
+"""A scan plan as one DuckDB relation that reads the planned Parquet files in place.
+
+Columns resolve by Iceberg field id through `read_parquet(..., schema = MAP {field_id: {...}})`, so renamed,
+added, dropped and widened columns read right across old files. Files without deletes are one plain
+`read_parquet` (raw Parquet speed). Files with deletes are read with `file_row_number` and anti-joined:
+
+- position deletes on (data file, row number), keeping only deletes with sequence number >= the file's;
+- equality deletes on the equality columns (NULL matches NULL), keeping only deletes newer than the data
+  file, of its partition or global.
+
+Every identifier is double-quoted and every path is a single-quoted literal; paths are also escaped for
+DuckDB's glob matching, so a file named `a[1].parquet` never reads `a1.parquet`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pyiceberg.schema import Schema
+from pyiceberg.types import ListType, MapType, NestedField, StructType
+
+from meshlake.query.errors import UnsupportedScanError
+from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, DataTask, DeleteFile, ScanPlan
+from meshlake.query.types import default_literal, duckdb_type, quote_ident, quote_literal
+
+_GLOB_ESCAPES = str.maketrans({"[": "[[]", "*": "[*]", "?": "[?]"})
+
+
+def relation_sql(plan: ScanPlan) -> str:
+    """Alias of `scan_sql`."""
+    return scan_sql(plan)
+
+
+def scan_sql(plan: ScanPlan) -> str:
+    """The SELECT text reading `plan`; an empty plan gives a typed relation with no rows."""
+    try:
+        check_readable(plan)
+        if not plan.tasks:
+            return empty_relation(plan.schema)
+        clean = [t for t in plan.tasks if not t.has_deletes]
+        dirty = [t for t in plan.tasks if t.has_deletes]
+        columns = ", ".join(quote_ident(f.name) for f in plan.schema.fields)
+        if not dirty:
+            return f"SELECT {columns} FROM {_read(clean, schema_map(plan.schema.fields))}"
+        ctes, body = _with_deletes(plan, dirty)
+        parts = [body]
+        if clean:
+            parts.insert(0, f"SELECT {columns} FROM {_read(clean, schema_map(plan.schema.fields))}")
+        return f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts)
+    except UnsupportedScanError as exc:
+        raise exc.at(plan.name) from None
+
+
+def empty_relation(schema: Schema) -> str:
+    """`SELECT CAST(NULL AS T) AS "c", ... WHERE false`: the schema's columns, no rows."""
+    if not schema.fields:
+        raise UnsupportedScanError("the table has no columns", hint="add a column to the port")
+    cols = ", ".join(f"CAST(NULL AS {duckdb_type(f.field_type)}) AS {quote_ident(f.name)}" for f in schema.fields)
+    return f"SELECT {cols} WHERE false"
+
+
+def schema_map(fields: Iterable[NestedField], names: dict[int, str] | None = None) -> str:
+    """The `schema` argument of `read_parquet`: columns by field id, optionally renamed via `names`."""
+    entries = []
+    for f in fields:
+        name = (names or {}).get(f.field_id, f.name)
+        default = default_literal(getattr(f, "initial_default", None))
+        entries.append(
+            f"{f.field_id}: {{name: {quote_literal(name)}, type: {quote_literal(duckdb_type(f.field_type))}, "
+            f"default_value: {default}}}"
+        )
+    if not entries:
+        raise UnsupportedScanError("the table has no columns", hint="add a column to the port")
+    return "MAP {" + ", ".join(entries) + "}"
+
+
+def duckdb_path(path: str) -> str:
+    """A file location as DuckDB should open it: local `file:` URIs as paths, glob characters escaped."""
+    if path.startswith("file://"):
+        path = path[len("file://") :]
+        path = path[len("localhost") :] if path.startswith("localhost/") else path
+    elif path.startswith("file:/"):
+        path = path[len("file:") :]
+    return path.translate(_GLOB_ESCAPES)
+
+
+def path_list(paths: Sequence[str]) -> str:
+    return "[" + ", ".join(quote_literal(duckdb_path(p)) for p in paths) + "]"
+
+
+def check_readable(plan: ScanPlan) -> None:
+    """Raise `UnsupportedScanError` for anything DuckDB would read wrongly instead of failing."""
+    for task in plan.tasks:
+        if task.file_format.upper() != "PARQUET":
+            raise UnsupportedScanError(f"data file {task.path} is {task.file_format}", hint="only Parquet is read")
+        for delete in (*task.position_deletes, *task.equality_deletes):
+            if delete.file_format.upper() != "PARQUET":
+                raise UnsupportedScanError(
+                    f"delete file {delete.path} is {delete.file_format} (deletion vectors are not applied)",
+                    hint="compact the table, or read it with an engine that applies deletion vectors",
+                )
+    if plan.tasks and plan.name_mapping:
+        raise UnsupportedScanError(
+            "the table has a name mapping, so some data files may lack Parquet field ids",
+            hint="read it with Polars (which applies the mapping), or rewrite files imported by add_files",
+        )
+    renamed = nested_name_conflicts(plan)
+    if plan.tasks and renamed:
+        raise UnsupportedScanError(
+            f"nested fields were renamed or their names reused ({', '.join(renamed)}); DuckDB matches nested "
+            "fields by name, not field id",
+            hint="read this port with Polars, or rewrite its files",
+        )
+
+
+def nested_name_conflicts(plan: ScanPlan) -> list[str]:
+    """Nested fields of the read schema whose name ever differed, or whose name another id ever had."""
+    names: dict[int, set[str]] = {}
+    ids: dict[tuple[int, str], set[int]] = {}
+    for schema in (plan.schema, *plan.schemas):
+        for f in schema.fields:
+            _struct_children(f.field_id, f.field_type, names, ids=ids)
+    wanted: dict[int, str] = {}
+    for f in plan.schema.fields:
+        _struct_children(f.field_id, f.field_type, {}, ids={}, paths=wanted, prefix=f"{f.name}.")
+    bad = {i for i, n in names.items() if len(n) > 1}
+    bad |= {i for (_, _), members in ids.items() if len(members) > 1 for i in members}
+    return sorted(wanted[i] for i in bad if i in wanted)
+
+
+def _struct_children(
+    parent: int,
+    iceberg_type: object,
+    names: dict[int, set[str]],
+    *,
+    ids: dict[tuple[int, str], set[int]],
+    paths: dict[int, str] | None = None,
+    prefix: str = "",
+) -> None:
+    if isinstance(iceberg_type, StructType):
+        for f in iceberg_type.fields:
+            names.setdefault(f.field_id, set()).add(f.name)
+            ids.setdefault((parent, f.name), set()).add(f.field_id)
+            if paths is not None:
+                paths[f.field_id] = f"{prefix}{f.name}"
+            child = f"{prefix}{f.name}."
+            _struct_children(f.field_id, f.field_type, names, ids=ids, paths=paths, prefix=child)
+    elif isinstance(iceberg_type, ListType):
+        element = iceberg_type.element_type
+        _struct_children(iceberg_type.element_id, element, names, ids=ids, paths=paths, prefix=prefix)
+    elif isinstance(iceberg_type, MapType):
+        key, value = iceberg_type.key_type, iceberg_type.value_type
+        _struct_children(iceberg_type.key_id, key, names, ids=ids, paths=paths, prefix=prefix)
+        _struct_children(iceberg_type.value_id, value, names, ids=ids, paths=paths, prefix=prefix)
+
+
+def _read(tasks: Sequence[DataTask], schema: str, extra: str = "") -> str:
+    return f"read_parquet({path_list([t.path for t in tasks])}, schema = {schema}{extra})"
+
+
+def _col(field_id: int) -> str:
+    return quote_ident(f"__ml_c{field_id}")
+
+
+def _values(rows: Iterable[Sequence[object]], names: str, types: Sequence[str] | None = None) -> str:
+    """A VALUES list; the first row is cast (BIGINT by default) so joins compare BIGINT to BIGINT."""
+
+    def lit(v: object) -> str:
+        if v is None:
+            return "NULL"
+        if isinstance(v, int):
+            return str(v)
+        return quote_literal(str(v))
+
+    rendered = []
+    for n, row in enumerate(rows):
+        kinds = (types or ["BIGINT"] * len(row)) if n == 0 else None
+        cells = [f"CAST({lit(v)} AS {k})" for v, k in zip(row, kinds, strict=True)] if kinds else map(lit, row)
+        rendered.append("(" + ", ".join(cells) + ")")
+    return f"(VALUES {', '.join(rendered)}) AS {names}"
+
+
+def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask]) -> tuple[list[str], str]:
+    """CTEs and the SELECT that reads `dirty` files and drops their deleted rows (equi-joins only)."""
+    fields = list(plan.schema.fields)
+    hidden = [f for i, f in plan.equality_fields.items() if i not in {g.field_id for g in fields}]
+    internal = {f.field_id: f"__ml_c{f.field_id}" for f in (*fields, *hidden)}
+    read = _read(dirty, schema_map((*fields, *hidden), internal), ", file_row_number = true")
+    source = f"(SELECT *, CAST(file_index AS BIGINT) AS __ml_file FROM {read}) AS d"
+    ctes: list[str] = []
+    joins: list[str] = []
+    where: list[str] = []
+    position = _distinct(d for t in dirty for d in t.position_deletes)
+    if position:
+        ctes.append(_position_cte(position, dirty))
+        joins.append("ANTI JOIN __ml_pos AS p ON p.file_index = d.__ml_file AND p.pos = d.file_row_number")
+    groups: dict[tuple[int, ...], list[DeleteFile]] = {}
+    for delete in _distinct(d for t in dirty for d in t.equality_deletes):
+        groups.setdefault(delete.equality_ids, []).append(delete)
+    if groups:
+        meta = _values(((i, t.sequence_number, t.partition) for i, t in enumerate(dirty)), "m(file_index, seq, part)")
+        joins.append(f"JOIN {meta} ON m.file_index = d.__ml_file")
+    for n, (eq_ids, deletes) in enumerate(groups.items()):
+        # Newest delete per key, globally and per partition: a row goes if either is newer than its file.
+        cols = ", ".join(_col(i) for i in eq_ids)
+        ctes.append(_equality_cte(n, eq_ids, deletes, plan))
+        ctes.append(f"__ml_eqg{n} AS (SELECT {cols}, max(seq) AS seq FROM __ml_eq{n} WHERE part IS NULL GROUP BY ALL)")
+        ctes.append(
+            f"__ml_eqp{n} AS (SELECT {cols}, part, max(seq) AS seq FROM __ml_eq{n} WHERE part IS NOT NULL GROUP BY ALL)"
+        )
+        match = " AND ".join(f"{{a}}.{_col(i)} IS NOT DISTINCT FROM d.{_col(i)}" for i in eq_ids)
+        joins.append(f"LEFT JOIN __ml_eqg{n} AS g{n} ON {match.format(a=f'g{n}')}")
+        joins.append(f"LEFT JOIN __ml_eqp{n} AS q{n} ON {match.format(a=f'q{n}')} AND q{n}.part = m.part")
+        where.append(f"(g{n}.seq IS NULL OR g{n}.seq <= m.seq) AND (q{n}.seq IS NULL OR q{n}.seq <= m.seq)")
+    select = ", ".join(f"d.{_col(f.field_id)} AS {quote_ident(f.name)}" for f in fields)
+    body = f"SELECT {select} FROM {source} {' '.join(joins)}"
+    if where:
+        body += f" WHERE {' AND '.join(where)}"
+    return ctes, body
+
+
+def _distinct(deletes: Iterable[DeleteFile]) -> list[DeleteFile]:
+    seen: dict[str, DeleteFile] = {}
+    for d in deletes:
+        seen.setdefault(d.path, d)
+    return list(seen.values())
+
+
+def _position_cte(deletes: Sequence[DeleteFile], dirty: Sequence[DataTask]) -> str:
+    schema = (
+        f"MAP {{{FILE_PATH_FIELD_ID}: {{name: 'file_path', type: 'VARCHAR', default_value: NULL}}, "
+        f"{POS_FIELD_ID}: {{name: 'pos', type: 'BIGINT', default_value: NULL}}}}"
+    )
+    files = f"read_parquet({path_list([d.path for d in deletes])}, schema = {schema})"
+    targets = _values(
+        ((t.path, i, t.sequence_number) for i, t in enumerate(dirty)),
+        "t(path, file_index, seq)",
+        ["VARCHAR", "BIGINT", "BIGINT"],
+    )
+    seqs = _values(((i, d.sequence_number) for i, d in enumerate(deletes)), "s(delete_index, seq)")
+    return (
+        f"__ml_pos AS (SELECT t.file_index, p.pos FROM {files} AS p "
+        f"JOIN {seqs} ON s.delete_index = CAST(p.file_index AS BIGINT) "
+        f"JOIN {targets} ON t.path = p.file_path AND t.seq <= s.seq)"
+    )
+
+
+def _equality_cte(n: int, eq_ids: tuple[int, ...], deletes: Sequence[DeleteFile], plan: ScanPlan) -> str:
+    fields = [plan.equality_fields[i] for i in eq_ids]
+    names = {f.field_id: f"__ml_c{f.field_id}" for f in fields}
+    files = f"read_parquet({path_list([d.path for d in deletes])}, schema = {schema_map(fields, names)})"
+    seqs = _values(((i, d.sequence_number, d.partition) for i, d in enumerate(deletes)), "s(delete_index, seq, part)")
+    cols = ", ".join(f"e.{_col(i)}" for i in eq_ids)
+    join = f"JOIN {seqs} ON s.delete_index = CAST(e.file_index AS BIGINT)"
+    return f"__ml_eq{n} AS (SELECT {cols}, s.seq, s.part FROM {files} AS e {join})"

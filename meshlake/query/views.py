@@ -1,0 +1,295 @@
+"""The lazy mesh: every port a DuckDB view named by its address, planned on first use.
+
+    ATTACH ':memory:' AS "logistics";  CREATE SCHEMA "logistics"."shipments";
+    CREATE VIEW "logistics"."shipments"."daily" AS SELECT * FROM query(ml_scan('logistics.shipments.daily'))
+
+`ml_scan` is a Python scalar UDF without side effects, so DuckDB folds it while binding `query(...)`: the
+port's table is loaded and its snapshot planned only when a query first uses the view, then cached. While
+the views are being created the UDF returns a one-column placeholder, so attaching 1,000 ports reads no
+table metadata at all (DuckDB 2.0 re-binds a view on every use and does not check it against the types it
+had when created). `refresh()` re-plans only ports whose metadata location changed. With `as_of`, every view
+reads the snapshot that was current at that instant; a port that did not exist then raises
+`SnapshotNotFoundError` when a query uses it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pyiceberg.table import Table
+
+from meshlake.address import Address
+from meshlake.errors import InvalidNameError, PortNotFoundError, SnapshotNotFoundError
+from meshlake.query.plan import PlanCache, cached_plan
+from meshlake.query.sql import scan_sql
+from meshlake.query.timetravel import AtSpec, rewrite
+from meshlake.query.types import quote_ident, quote_literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+FUNCTION = "ml_scan"
+_PLACEHOLDER = 'SELECT NULL AS "__ml_unplanned" WHERE false'
+
+
+@dataclass(frozen=True)
+class PortEntry:
+    """A port the mesh lists: its address and, when the catalog gives it cheaply, its metadata location."""
+
+    address: str
+    metadata_location: str | None = None
+
+
+@dataclass
+class _Port:
+    entry: PortEntry
+    table: Table | None = None
+    sql: str | None = None
+
+
+class MeshViews:
+    """Every port of the mesh as a view in one DuckDB connection, optionally frozen at one instant.
+
+    >>> views = MeshViews(con, ports=lambda: [PortEntry("sales.orders.placed")], load=load).attach()
+    >>> con.sql("SELECT count(*) FROM sales.orders.placed")
+    """
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        ports: Callable[[], Iterable[PortEntry]],
+        load: Callable[[PortEntry], Table],
+        *,
+        as_of: datetime | None = None,
+        plans: PlanCache | None = None,
+    ) -> None:
+        if as_of is not None and as_of.tzinfo is None:
+            raise InvalidNameError("as_of must be an aware datetime (give it a tzinfo, e.g. UTC)", name=str(as_of))
+        self.con = con
+        self.as_of = as_of
+        self._list_ports = ports
+        self._load = load
+        self._plans = plans
+        self._ports: dict[str, _Port] = {}
+        self._lock = threading.RLock()
+        self._creating = False
+        self._errors = threading.local()
+        self._registered = False
+
+    # -- building the views -------------------------------------------------------------------
+
+    def attach(self) -> MeshViews:
+        """Register `ml_scan` and create one view per listed port."""
+        self._register()
+        entries = self._list()
+        with self._lock:
+            self._ports = {e.address: _Port(e) for e in entries}
+        self._create(entries)
+        return self
+
+    def refresh(self) -> list[str]:
+        """Pick up new, changed and removed ports; returns the addresses whose views changed."""
+        entries = {e.address: e for e in self._list()}
+        changed: list[str] = []
+        with self._lock:
+            for address in [a for a in self._ports if a not in entries]:
+                del self._ports[address]
+                self.con.execute(f"DROP VIEW IF EXISTS {_qualified(address)}")
+                changed.append(address)
+            new = [e for a, e in entries.items() if a not in self._ports]
+            for address, entry in entries.items():
+                port = self._ports.get(address)
+                if port is not None and self._moved(port, entry):
+                    self._ports[address] = _Port(entry)
+                    changed.append(address)
+            for entry in new:
+                self._ports[entry.address] = _Port(entry)
+        self._create(new)
+        return changed + [e.address for e in new]
+
+    def close(self) -> None:
+        """Unregister `ml_scan` (the views stay, but fail until `attach()` is called again)."""
+        if self._registered:
+            self._registered = False
+            with contextlib.suppress(Exception):  # the connection may be closed already
+                self.con.remove_function(FUNCTION)
+
+    @property
+    def addresses(self) -> list[str]:
+        return sorted(self._ports)
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def relation(self, address: str, at: AtSpec | None = None) -> str:
+        """The relation SQL for a port: at `at`, else at the session's pinned snapshot."""
+        port = self._port(address)
+        if at is None and port.sql is not None:
+            return port.sql
+        table = self._table(port)
+        try:
+            snapshot_id = _snapshot_for(table, address, at, self.as_of)
+        except SnapshotNotFoundError:
+            if at is None:
+                raise
+            # The view is pinned to the metadata it first loaded; an AT clause may name a newer snapshot.
+            table = self._load(port.entry)
+            snapshot_id = _snapshot_for(table, address, at, self.as_of)
+        plan = self._plans.get(table, snapshot_id) if self._plans else cached_plan(table, snapshot_id)
+        sql = scan_sql(plan)
+        if at is None:
+            port.sql = sql
+        return sql
+
+    def resolve(self, parts: tuple[str, ...], at: AtSpec | None) -> str | None:
+        """A `timetravel.Resolve`: AT clauses on known ports become pinned relations."""
+        address = ".".join(parts)
+        if at is None or address not in self._ports:
+            return None
+        return self.relation(address, at)
+
+    def sql(self, query: str, params: object = None) -> duckdb.DuckDBPyRelation:
+        """Run `query` on the connection, with `AT (VERSION => …)` / `AT (TIMESTAMP => …)` on ports."""
+        import duckdb
+
+        text = rewrite(query, self.resolve, con=self.con)
+        self._errors.last = None
+        try:
+            return self.con.sql(text, params=params)
+        except duckdb.Error as exc:
+            error: BaseException | None = getattr(self._errors, "last", None)
+            self._errors.last = None
+            if error is not None:
+                raise error from exc
+            raise
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        import duckdb
+
+        if self._registered:
+            return
+        with contextlib.suppress(duckdb.Error):  # a previous MeshViews on this connection
+            self.con.remove_function(FUNCTION)
+        self.con.create_function(FUNCTION, self._scan, ["VARCHAR"], "VARCHAR", side_effects=False)
+        self._registered = True
+        me = weakref.ref(self)
+
+        def _unregister() -> None:
+            # An open connection with a Python UDF at interpreter exit makes nanobind report leaks.
+            views = me()
+            if views is not None:
+                views.close()
+
+        atexit.register(_unregister)
+
+    def _list(self) -> list[PortEntry]:
+        entries = list(self._list_ports())
+        for entry in entries:
+            Address.parse(entry.address)  # refuse anything that is not domain.product.port
+        return entries
+
+    def _create(self, entries: Iterable[PortEntry]) -> None:
+        entries = list(entries)
+        if not entries:
+            return
+        known = {row[0] for row in self.con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+        statements: list[str] = []
+        schemas: set[tuple[str, str]] = set()
+        for entry in entries:
+            address = Address.parse(entry.address)
+            if address.domain not in known:
+                statements.append(f"ATTACH ':memory:' AS {quote_ident(address.domain)}")
+                known.add(address.domain)
+            if (address.domain, address.product) not in schemas:
+                schemas.add((address.domain, address.product))
+                schema = f"{quote_ident(address.domain)}.{quote_ident(address.product)}"
+                statements.append(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            statements.append(
+                f"CREATE OR REPLACE VIEW {_qualified(entry.address)} AS "
+                f"SELECT * FROM query({FUNCTION}({quote_literal(entry.address)}))"
+            )
+        with self._lock:
+            self._creating = True
+            try:
+                self.con.execute(";\n".join(statements))
+            finally:
+                self._creating = False
+
+    def _scan(self, address: str) -> str:
+        """The UDF: the relation SQL of a port (a placeholder while views are being created)."""
+        if self._creating:
+            return _PLACEHOLDER
+        try:
+            return self.relation(address)
+        except BaseException as exc:
+            self._errors.last = exc
+            raise
+
+    def _port(self, address: str) -> _Port:
+        port = self._ports.get(address)
+        if port is None:
+            raise PortNotFoundError(address, sorted(self._ports)[:20])
+        return port
+
+    def _table(self, port: _Port) -> Table:
+        with self._lock:
+            if port.table is None:
+                port.table = self._load(port.entry)
+            return port.table
+
+    def _moved(self, port: _Port, entry: PortEntry) -> bool:
+        if entry.metadata_location is not None:
+            return entry.metadata_location != port.entry.metadata_location
+        if port.table is None:  # never used: nothing planned to invalidate
+            return False
+        return self._load(entry).metadata_location != port.table.metadata_location
+
+
+def _qualified(address: str) -> str:
+    parsed = Address.parse(address)
+    return ".".join(quote_ident(p) for p in (parsed.domain, parsed.product, parsed.port))
+
+
+def _snapshot_for(table: Table, address: str, at: AtSpec | None, as_of: datetime | None) -> int | None:
+    """The snapshot id an AT clause (or the session's `as_of`, or `main`) selects; None for an empty table."""
+    if at is not None and at.version is not None:
+        version = at.version
+        snapshot = table.snapshot_by_id(version) if isinstance(version, int) else table.snapshot_by_name(version)
+        if snapshot is None:
+            raise SnapshotNotFoundError(address, str(version), exists=describe_history(table))
+        return snapshot.snapshot_id
+    instant = at.timestamp if at is not None else as_of
+    if instant is None:
+        current = table.current_snapshot()
+        return current.snapshot_id if current is not None else None
+    snapshot = table.snapshot_as_of_timestamp(int(instant.timestamp() * 1000))
+    if snapshot is not None:
+        return snapshot.snapshot_id
+    if _created_ms(table) <= instant.timestamp() * 1000:
+        return None  # the table existed, but had no data yet
+    raise SnapshotNotFoundError(address, instant.isoformat(), exists=describe_history(table))
+
+
+def _created_ms(table: Table) -> float:
+    log = table.metadata.metadata_log
+    return float(log[0].timestamp_ms if log else table.metadata.last_updated_ms)
+
+
+def describe_history(table: Table) -> str:
+    """A short account of what a table's history offers, for `SnapshotNotFoundError` messages."""
+    snapshots = table.snapshots()
+    refs = sorted(table.metadata.refs)
+    if not snapshots:
+        return "It has no snapshot yet."
+    first = datetime.fromtimestamp(snapshots[0].timestamp_ms / 1000).astimezone().isoformat()
+    last = datetime.fromtimestamp(snapshots[-1].timestamp_ms / 1000).astimezone().isoformat()
+    named = ", ".join(refs) or "none"
+    return f"It has {len(snapshots)} snapshots, from {first} to {last}; tags and branches: {named}."

@@ -1,0 +1,104 @@
+"""`PortSnapshot`: an immutable handle on one snapshot of a port, read in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from pyiceberg.io import FileIO
+from pyiceberg.schema import Schema
+from pyiceberg.table.metadata import TableMetadata
+from pyiceberg.table.snapshots import Snapshot
+
+from meshlake.errors import require
+from meshlake.stamps import read_stamps
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+
+    from meshlake.query.plan import ScanPlan
+
+
+@dataclass(frozen=True, eq=False)
+class PortSnapshot:
+    """One port at one snapshot: `to_arrow()`, `to_polars()` (lazy), `to_pandas()`, `schema`, stamps.
+
+    A snapshot reads with the schema it was written with. `snapshot_id` is None for a port that has
+    never been written (it reads as an empty table with the current schema).
+    """
+
+    address: str
+    metadata: TableMetadata
+    io: FileIO
+    snapshot: Snapshot | None
+    metadata_location: str = ""
+
+    @property
+    def snapshot_id(self) -> int | None:
+        return self.snapshot.snapshot_id if self.snapshot else None
+
+    @property
+    def committed_at(self) -> datetime | None:
+        if self.snapshot is None:
+            return None
+        return datetime.fromtimestamp(self.snapshot.timestamp_ms / 1000, tz=UTC)
+
+    @property
+    def schema(self) -> Schema:
+        """The Iceberg schema as of this snapshot."""
+        if self.snapshot is not None and self.snapshot.schema_id is not None:
+            for schema in self.metadata.schemas:
+                if schema.schema_id == self.snapshot.schema_id:
+                    return schema
+        return self.metadata.schema()
+
+    @property
+    def stamps(self) -> dict[str, Any]:
+        """meshlake's stamps (writer, run-id, product-version, inputs, quality) on this snapshot."""
+        if self.snapshot is None or self.snapshot.summary is None:
+            return {}
+        return read_stamps(self.snapshot.summary.additional_properties)
+
+    @property
+    def rows(self) -> int:
+        if self.snapshot is None or self.snapshot.summary is None:
+            return 0
+        return int(self.snapshot.summary.additional_properties.get("total-records", 0))
+
+    @cached_property
+    def plan(self) -> ScanPlan:
+        """The data and delete files of this snapshot (planned once, cached)."""
+        from meshlake.query.plan import plan_snapshot
+
+        return plan_snapshot(self.metadata, self.io, self.snapshot_id, metadata_location=self.metadata_location)
+
+    def sql(self) -> str:
+        """A DuckDB relation (SQL text) that reads this snapshot's files in place."""
+        from meshlake.query.sql import relation_sql
+
+        return relation_sql(self.plan)
+
+    def to_arrow(self) -> pa.Table:
+        """Read the snapshot into an Arrow table (DuckDB reads the Parquet files in place)."""
+        from meshlake.query.engine import read_arrow
+
+        return read_arrow(self.plan, io=self.io)
+
+    def to_polars(self) -> polars.LazyFrame:
+        """A lazy Polars scan of the same files, with predicate and projection pushdown."""
+        from meshlake.query.polars_scan import to_polars
+
+        return to_polars(self.plan, io=self.io)
+
+    def to_pandas(self) -> pandas.DataFrame:
+        require("pandas", extra="pandas", feature="to_pandas()")
+        frame: pandas.DataFrame = self.to_arrow().to_pandas()
+        return frame
+
+    def __repr__(self) -> str:
+        when = self.committed_at.isoformat() if self.committed_at else "never written"
+        return f"PortSnapshot({self.address}@{self.snapshot_id}, {when})"

@@ -1,0 +1,356 @@
+"""A port write from start to publish: conform, write files, stage, check, publish (write-audit-publish)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.expressions import AlwaysTrue, BooleanExpression
+from pyiceberg.io.pyarrow import expression_to_pyarrow, schema_to_pyarrow
+from pyiceberg.table import Table
+from pyiceberg.table.refs import MAIN_BRANCH
+
+from meshlake import commit
+from meshlake.commit import Change, MainMovedError, RebaseConflictError
+from meshlake.datafiles import DataFileWriter
+from meshlake.errors import CommitConflictError, ContractViolationError, QualityGateError
+from meshlake.ingest import Conformer, to_reader
+from meshlake.modes import MODES, WriteMode  # noqa: F401 - re-exported
+from meshlake.quality.report import QualityReport
+from meshlake.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
+from meshlake.stamps import Stamps
+
+
+class Gate(Protocol):
+    """A port's quality gate: checks a staged change before it is committed, and records the verdict."""
+
+    def check(self, table: Table, base_id: int | None, change: Change, stamps: Stamps) -> QualityReport:
+        """Run the expectations on `base_id` + `change` (the staged snapshot), reading files in place."""
+        ...
+
+    def record(self, report: QualityReport, snapshot_id: int, *, published: bool) -> QualityReport:
+        """Append the report to the quality history, for the committed snapshot; returns it with the id."""
+        ...
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write published."""
+
+    address: str
+    mode: str
+    snapshot_id: int | None
+    rows: int
+    run_id: str
+    rows_deleted: int = 0
+    rows_updated: int = 0
+    rows_inserted: int = 0
+    files_added: int = 0
+    files_deleted: int = 0
+    rebases: int = 0
+    quality: QualityReport | None = None
+    seconds: float = 0.0
+    changed: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.__dict__.items() if k != "quality"}
+        data["quality"] = self.quality.to_dict() if self.quality else None
+        return data
+
+
+@dataclass
+class _Prepared:
+    change: Change
+    rows: int
+    rows_deleted: int = 0
+    rows_updated: int = 0
+    written_paths: list[str] = field(default_factory=list)
+
+
+def write_port(
+    catalog: Catalog,
+    table: Table,
+    data: Any,
+    *,
+    address: str,
+    mode: str,
+    where: str | BooleanExpression | None,
+    primary_key: list[str],
+    stamps: Stamps,
+    gate: Gate | None,
+    quarantine_name: str,
+) -> WriteResult:
+    """Write `data` to `table` in `mode`; publish only what passed the gate and did not race."""
+    started = time.perf_counter()
+    _check_mode(mode, where, primary_key, address)
+    base_id = commit.main_head(table)
+    prepared = _prepare(table, data, address=address, mode=mode, where=where, primary_key=primary_key)
+    if prepared.change.is_empty:
+        _delete_files(table, prepared.written_paths)
+        return WriteResult(
+            address, mode, base_id, 0, stamps.run_id, seconds=time.perf_counter() - started, changed=False
+        )
+    try:
+        snapshot_id, report, rebases = _commit_loop(
+            catalog,
+            table,
+            prepared.change,
+            base_id,
+            stamps=stamps,
+            gate=gate,
+            quarantine_name=quarantine_name,
+        )
+    except CommitConflictError:
+        _delete_files(table, prepared.written_paths)
+        raise
+    inserted = prepared.rows - prepared.rows_updated if mode == "upsert" else 0
+    return WriteResult(
+        address=address,
+        mode=mode,
+        snapshot_id=snapshot_id,
+        rows=prepared.rows,
+        run_id=stamps.run_id,
+        rows_deleted=prepared.rows_deleted,
+        rows_updated=prepared.rows_updated,
+        rows_inserted=inserted,
+        files_added=len(prepared.change.added),
+        files_deleted=len(prepared.change.deleted),
+        rebases=rebases,
+        quality=report,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def delete_rows(
+    catalog: Catalog,
+    table: Table,
+    where: str | BooleanExpression,
+    *,
+    address: str,
+    stamps: Stamps,
+    gate: Gate | None,
+    quarantine_name: str,
+) -> WriteResult:
+    """Delete the rows matching `where` (copy-on-write), through the same gate as writes."""
+    started = time.perf_counter()
+    base_id = commit.main_head(table)
+    expression = parse_filter(where, table)
+    rewrite = rewrite_where(table, table.metadata.snapshot_by_id(base_id) if base_id else None, expression)
+    change = Change("overwrite", rewrite.added, rewrite.deleted, conflict_filter=expression)
+    if change.is_empty:
+        return WriteResult(
+            address, "delete", base_id, 0, stamps.run_id, seconds=time.perf_counter() - started, changed=False
+        )
+    try:
+        snapshot_id, report, rebases = _commit_loop(
+            catalog, table, change, base_id, stamps=stamps, gate=gate, quarantine_name=quarantine_name
+        )
+    except CommitConflictError:
+        _delete_files(table, list(rewrite.written_paths))
+        raise
+    return WriteResult(
+        address,
+        "delete",
+        snapshot_id,
+        0,
+        stamps.run_id,
+        rows_deleted=rewrite.rows_removed,
+        files_added=len(change.added),
+        files_deleted=len(change.deleted),
+        rebases=rebases,
+        quality=report,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _check_mode(mode: str, where: object, primary_key: list[str], address: str) -> None:
+    if mode not in MODES:
+        raise ValueError(f"unknown write mode {mode!r}; use one of {', '.join(MODES)}")
+    if mode == "replace" and where is None:
+        raise ValueError("mode='replace' needs where=… (the rows to replace); use mode='overwrite' to replace all")
+    if mode != "replace" and where is not None:
+        raise ValueError(f"where=… only applies to mode='replace' (and port.delete), not mode={mode!r}")
+    if mode == "upsert" and not primary_key:
+        raise ContractViolationError(
+            f"{address}: upsert needs a primary_key in the port's contract; add one to dataproduct.yaml and deploy",
+            address=address,
+        )
+
+
+def _prepare(
+    table: Table,
+    data: Any,
+    *,
+    address: str,
+    mode: str,
+    where: str | BooleanExpression | None,
+    primary_key: list[str],
+) -> _Prepared:
+    target = schema_to_pyarrow(table.schema(), include_field_ids=True)
+    conformer = Conformer(target, address)
+    reader = to_reader(data)
+    conformer.check_schema(reader.schema)
+    base = table.metadata.snapshot_by_name(MAIN_BRANCH)
+    if mode == "upsert":
+        return _prepare_upsert(table, conformer, reader, base, primary_key, address)
+    counter = _RowCounter()
+    batches = counter.count(conformer.conform(reader))
+    expression: BooleanExpression | None = None
+    if mode == "replace":
+        assert where is not None
+        expression = parse_filter(where, table)
+        batches = _only_matching(batches, expression, table, address)
+    writer = DataFileWriter(table.metadata, table.io)
+    added = writer.write_all(batches)
+    paths = writer.written_paths
+    if mode == "append":
+        return _Prepared(Change("append", tuple(added), new_rows=tuple(added)), counter.rows, written_paths=paths)
+    if mode == "overwrite":
+        live = tuple(task.file for task in table.scan(snapshot_id=base.snapshot_id).plan_files()) if base else ()
+        removed = sum(f.record_count for f in live)
+        return _Prepared(
+            Change("overwrite", tuple(added), live, AlwaysTrue(), new_rows=tuple(added)),
+            counter.rows,
+            removed,
+            written_paths=paths,
+        )
+    assert expression is not None
+    rewrite = rewrite_where(table, base, expression)
+    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, expression, new_rows=tuple(added))
+    return _Prepared(change, counter.rows, rewrite.rows_removed, written_paths=[*paths, *rewrite.written_paths])
+
+
+def _prepare_upsert(
+    table: Table,
+    conformer: Conformer,
+    reader: pa.RecordBatchReader,
+    base: Any,
+    primary_key: list[str],
+    address: str,
+) -> _Prepared:
+    rows = pa.Table.from_batches(list(conformer.conform(reader)), schema=conformer.target)
+    keys = rows.select(primary_key)
+    if keys.num_rows and keys.group_by(primary_key).aggregate([]).num_rows != keys.num_rows:
+        raise ContractViolationError(
+            f"{address}: the data repeats a primary key ({', '.join(primary_key)}); upsert needs one row per key. "
+            "Nothing was written.",
+            address=address,
+            column=primary_key[0],
+        )
+    rewrite: Rewrite = rewrite_keys(table, base, keys)
+    writer = DataFileWriter(table.metadata, table.io)
+    added = writer.write_all(rows.to_batches())
+    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, key_filter(keys), new_rows=tuple(added))
+    return _Prepared(
+        change,
+        rows.num_rows,
+        0,
+        rewrite.rows_removed,
+        written_paths=[*writer.written_paths, *rewrite.written_paths],
+    )
+
+
+def _commit_loop(
+    catalog: Catalog,
+    table: Table,
+    change: Change,
+    base_id: int | None,
+    *,
+    stamps: Stamps,
+    gate: Gate | None,
+    quarantine_name: str,
+) -> tuple[int, QualityReport | None, int]:
+    """Check the staged change, then commit it as `main`'s next snapshot with the verdict stamped on it.
+
+    A failed check commits the staged snapshot to a quarantine branch instead. When `main` moved,
+    the change is rebased (if nothing it depends on was touched) and checked again.
+    """
+    rebases = 0
+    while True:
+        report = gate.check(table, base_id, change, stamps) if gate is not None else None
+        properties = stamps.properties(quality=verdict(report))
+        if gate is not None and report is not None and not report.passed:
+            table, kept = commit.commit_snapshot(
+                catalog, table, change, branch=quarantine_name, base_id=base_id, properties=properties
+            )
+            report = gate.record(report, kept, published=False)
+            raise QualityGateError(stamps_address(table), report, quarantine_branch=quarantine_name)
+        try:
+            table, snapshot_id = commit.commit_snapshot(
+                catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
+            )
+        except MainMovedError as moved:
+            table = table.refresh()
+            try:
+                commit.check_rebase(table, change, old_base=base_id, new_head=moved.head)
+            except RebaseConflictError as conflict:
+                raise CommitConflictError(
+                    f"a concurrent commit changed data this {stamps.mode} replaces ({conflict}).",
+                    address=stamps_address(table),
+                ) from conflict
+            base_id = moved.head
+            rebases += 1
+            continue
+        if gate is not None and report is not None:
+            report = gate.record(report, snapshot_id, published=True)
+        return snapshot_id, report, rebases
+
+
+def verdict(report: QualityReport | None) -> str | None:
+    """The `meshlake.quality` stamp: a compact JSON verdict (the full report is in the quality history)."""
+    if report is None:
+        return None
+    failed = [result.expectation for result in report.results if not result.success]
+    return json.dumps(
+        {
+            "verdict": "passed" if report.passed else "failed",
+            "engine": report.engine,
+            "expectations": len(report.results),
+            "failed": failed,
+        },
+        separators=(",", ":"),
+    )
+
+
+def stamps_address(table: Table) -> str:
+    return ".".join(table.name())
+
+
+class _RowCounter:
+    def __init__(self) -> None:
+        self.rows = 0
+
+    def count(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            self.rows += batch.num_rows
+            yield batch
+
+
+def _only_matching(
+    batches: Iterator[pa.RecordBatch], expression: BooleanExpression, table: Table, address: str
+) -> Iterator[pa.RecordBatch]:
+    from pyiceberg.expressions.visitors import bind
+
+    arrow_filter = expression_to_pyarrow(bind(table.schema(), expression, case_sensitive=True), table.schema())
+    for batch in batches:
+        matching = pa.Table.from_batches([batch]).filter(arrow_filter).num_rows
+        if matching != batch.num_rows:
+            raise ContractViolationError(
+                f"{address}: {batch.num_rows - matching} row(s) of the data fall outside where={expression}; "
+                "mode='replace' only writes rows inside the replaced range. Nothing was written.",
+                address=address,
+            )
+        yield batch
+
+
+def _delete_files(table: Table, paths: list[str]) -> None:
+    for path in paths:
+        try:
+            table.io.delete(path)
+        except Exception:
+            continue

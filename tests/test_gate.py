@@ -1,0 +1,273 @@
+"""Write-audit-publish: the quality gate stops bad data before anyone can read it, and leaves records."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+import meshlake as ml
+from meshlake.errors import QualityGateError
+from meshlake.stamps import Stamps
+from meshlake.write import write_port
+from tests.conftest import DescriptorWriter, main_snapshot_id
+from tests.test_write import shipments
+
+EXPECTATIONS = [
+    {"expect_column_values_to_not_be_null": {"column": "shipment_id"}},
+    {"expect_column_values_to_be_unique": {"column": "shipment_id"}},
+    {"expect_column_values_to_be_between": {"column": "weight_kg", "min_value": 0, "max_value": 50}},
+    {"expect_table_row_count_to_be_between": {"min_value": 1, "max_value": 10}},
+]
+
+
+@pytest.fixture
+def gated(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> Any:
+    descriptor["outputs"][0]["expectations"] = EXPECTATIONS
+    descriptor["outputs"][0]["slo"] = {
+        "freshness": "24h",
+        "min_rows": 1,
+        "max_row_change": 1.0,
+        "quality_pass_rate": 0.5,
+        "window": "1d",
+    }
+    lake.deploy(write_descriptor(descriptor))
+    return lake.port("logistics.shipments.daily")
+
+
+def referenced_files(port: Any) -> set[str]:
+    return {task.file.file_path for task in port.table().scan().plan_files()}
+
+
+def test_a_passing_write_is_published_with_its_verdict(gated: Any) -> None:
+    result = gated.write(shipments(["a", "b"], weight=2.0))
+    assert result.quality is not None and result.quality.passed
+    assert result.quality.snapshot_id == result.snapshot_id == main_snapshot_id(gated)
+    summary = gated.table().metadata.snapshot_by_id(result.snapshot_id).summary.additional_properties
+    verdict = json.loads(summary["meshlake.quality"])
+    assert verdict["verdict"] == "passed" and verdict["expectations"] == 4
+    assert gated.history()[-1].quality == "passed"
+
+
+def test_a_failing_write_raises_with_the_report_and_publishes_nothing(gated: Any) -> None:
+    gated.write(shipments(["a"], weight=2.0))
+    before, files = main_snapshot_id(gated), referenced_files(gated)
+    with pytest.raises(QualityGateError) as caught:
+        gated.write(shipments(["b", "c"], weight=99.0))
+    error = caught.value
+    assert error.address == "logistics.shipments.daily"
+    failed = {r.expectation: r for r in error.report.failed}
+    assert set(failed) == {"expect_column_values_to_be_between"}
+    between = failed["expect_column_values_to_be_between"]
+    assert between.unexpected_count == 2
+    assert {row["shipment_id"] for row in between.sample} == {"b", "c"}
+    assert main_snapshot_id(gated) == before
+    assert referenced_files(gated) == files, "no new file is referenced by main"
+    assert sorted(gated.latest().to_arrow()["shipment_id"].to_pylist()) == ["a"]
+
+
+def test_the_staged_snapshot_is_kept_in_quarantine_with_its_report(gated: Any) -> None:
+    with pytest.raises(QualityGateError) as caught:
+        gated.write(shipments(["b"], weight=99.0), run_id="bad-run")
+    kept = gated.quarantine()
+    assert [w.branch for w in kept] == ["meshlake-quarantine-bad-run"] == [caught.value.quarantine_branch]
+    assert kept[0].run_id == "bad-run" and kept[0].rows_added == 1
+    assert kept[0].report is not None and not kept[0].report.passed
+    assert kept[0].report.failed[0].sample[0]["shipment_id"] == "b"
+    staged = gated.at("meshlake-quarantine-bad-run").to_arrow()
+    assert staged["weight_kg"].to_pylist() == [99.0]
+    assert gated.at(kept[0].snapshot_id).stamps["quality"]["verdict"] == "failed"
+
+
+def test_old_quarantine_is_cleaned_after_the_retention(
+    lake: ml.Lake, tmp_path: Path, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = EXPECTATIONS
+    short = ml.connect(home=str(tmp_path / ".meshlake"), quarantine_retention="1s")
+    short.deploy(write_descriptor(descriptor))
+    port = short.port("logistics.shipments.daily")
+    for run in ("first", "second"):
+        with pytest.raises(QualityGateError):
+            port.write(shipments(["x"], weight=99.0), run_id=run)
+        time.sleep(1.1)
+    assert [w.run_id for w in port.quarantine()] == ["second"]
+
+
+def test_row_checks_read_new_rows_and_table_checks_the_whole_snapshot(gated: Any) -> None:
+    gated.write(shipments(["a", "b"], weight=1.0))
+    with pytest.raises(QualityGateError) as caught:
+        gated.write(shipments(["c", "a"], weight=1.0))  # 'a' exists already: unique across old and new rows
+    unique = next(r for r in caught.value.report.results if r.expectation == "expect_column_values_to_be_unique")
+    assert not unique.success and unique.scope == "table" and unique.unexpected_count == 2
+    between = next(r for r in caught.value.report.results if r.expectation == "expect_column_values_to_be_between")
+    assert between.success and between.scope == "new_rows" and between.element_count == 2
+    with pytest.raises(QualityGateError) as too_many:
+        gated.write(shipments([f"n{i}" for i in range(9)], weight=1.0))  # 2 + 9 rows > max 10
+    count = next(r for r in too_many.value.report.results if r.expectation == "expect_table_row_count_to_be_between")
+    assert count.observed_value == 11
+
+
+def test_a_rebased_write_is_checked_again(gated: Any) -> None:
+    gated.write(shipments(["a"], weight=1.0))
+    stale = gated.table()
+    gated.write(shipments(["b"], weight=1.0))
+    stamps = Stamps(writer="t", run_id="late", product_version="1.4.0", mode="append")
+    gate = gated.lake._gate_for(gated)
+    with pytest.raises(QualityGateError):  # 'b' is only a duplicate against the new head
+        write_port(
+            gated.lake.catalog,
+            stale,
+            shipments(["b"], weight=1.0),
+            address=str(gated.address),
+            mode="append",
+            where=None,
+            primary_key=["shipment_id"],
+            stamps=stamps,
+            gate=gate,
+            quarantine_name="meshlake-quarantine-late",
+        )
+    assert sorted(gated.latest().to_arrow()["shipment_id"].to_pylist()) == ["a", "b"]
+
+
+def test_every_check_run_lands_in_the_quality_history(gated: Any) -> None:
+    gated.write(shipments(["a"], weight=1.0))
+    with pytest.raises(QualityGateError):
+        gated.write(shipments(["b"], weight=99.0))
+    report = gated.check()
+    assert report.passed and report.snapshot_id == main_snapshot_id(gated)
+    rows = gated.lake.sql(
+        "SELECT trigger, published, count(*) AS n, bool_and(success) AS ok FROM meshlake.system.quality_results "
+        "WHERE address = 'logistics.shipments.daily' GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert rows == [("check", None, 4, True), ("gate", False, 4, False), ("gate", True, 4, True)]
+    columns = gated.lake.sql("SELECT * FROM meshlake.system.quality_results LIMIT 0").columns
+    for needed in (
+        "address",
+        "snapshot_id",
+        "run_id",
+        "expectation",
+        "success",
+        "observed_value",
+        "unexpected_count",
+        "checked_at",
+    ):
+        assert needed in columns
+
+
+def test_an_expectation_that_errors_is_never_a_pass(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    query = "SELECT * FROM {batch} WHERE no_such_column > 1"
+    descriptor["outputs"][0]["expectations"] = [{"unexpected_rows_expectation": {"unexpected_rows_query": query}}]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    with pytest.raises(QualityGateError) as caught:
+        port.write(shipments(["a"]))
+    assert caught.value.report.results[0].status == "errored"
+    assert caught.value.report.results[0].error
+    assert main_snapshot_id(port) is None
+
+
+def test_the_great_expectations_engine_gates_too(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    pytest.importorskip("great_expectations", reason="the great-expectations extra is not installed")
+    descriptor["outputs"][0]["expectations"] = EXPECTATIONS[:3]
+    descriptor["outputs"][0]["quality"] = {"engine": "great_expectations"}
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    assert port.write(shipments(["a"], weight=1.0)).quality.engine == "great_expectations"
+    with pytest.raises(QualityGateError) as caught:
+        port.write(shipments(["b"], weight=99.0))
+    assert [r.expectation for r in caught.value.report.failed] == ["expect_column_values_to_be_between"]
+
+
+def test_slo_report_from_metadata_and_history(gated: Any) -> None:
+    report = gated.slo()
+    assert report.status == "unknown"
+    gated.write(shipments(["a"], weight=1.0))
+    gated.write(shipments(["b", "c", "d"], weight=1.0))
+    report = gated.slo()
+    by_name = {c.objective: c for c in report.checks}
+    assert by_name["freshness"].status == "met"
+    assert by_name["min_rows"].status == "met" and by_name["min_rows"].observed == 4
+    assert by_name["max_row_change"].status == "violated"  # 1 → 4 rows is +300 %
+    assert by_name["quality_pass_rate"].status == "met"
+    assert report.status == "violated"
+    from meshlake.slo import evaluate_slo
+
+    later = evaluate_slo(gated.lake, gated, at=datetime.now(UTC) + timedelta(days=2))
+    assert {c.objective: c.status for c in later.checks}["freshness"] == "violated"
+
+
+def cli(*args: str) -> Any:
+    from meshlake.cli import commands  # noqa: F401
+    from meshlake.cli.main import cli as group
+
+    return CliRunner().invoke(group, list(args))
+
+
+def test_cli_check_slo_and_quarantine(gated: Any) -> None:
+    first = gated.write(shipments(["a"], weight=1.0)).snapshot_id
+    result = cli("check", f"logistics.shipments.daily@{first}", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["passed"] is True
+    with pytest.raises(QualityGateError):
+        gated.write(shipments(["b"], weight=99.0))
+    listed = json.loads(cli("quarantine", "logistics.shipments.daily", "--json").output)
+    assert len(listed) == 1 and listed[0]["report"]["passed"] is False
+    slo = cli("slo", "logistics.shipments", "--json")
+    assert slo.exit_code == 0, slo.output
+    assert json.loads(slo.output)[0]["status"] == "unknown"  # one snapshot: row change cannot be judged yet
+    gated.write(shipments(["c", "d", "e"], weight=1.0))  # +300 % rows: max_row_change violated
+    assert cli("slo").exit_code == 1
+    human = cli("slo")
+    assert "violated" in human.output
+
+
+def test_cli_check_exits_non_zero_on_failure(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    lake.deploy(write_descriptor(descriptor))
+    lake.port("logistics.shipments.daily").write(shipments(["a"], weight=99.0))
+    descriptor["version"] = "1.5.0"
+    descriptor["outputs"][0]["expectations"] = EXPECTATIONS
+    lake.deploy(write_descriptor(descriptor))
+    result = cli("check", "logistics.shipments.daily")
+    assert result.exit_code == 1
+    assert "FAILED" in result.output
+
+
+def test_import_a_great_expectations_suite(
+    tmp_path: Path, write_descriptor: DescriptorWriter, descriptor: dict[str, Any]
+) -> None:
+    suite = tmp_path / "suite.json"
+    suite.write_text(
+        json.dumps(
+            {
+                "name": "shipments",
+                "expectations": [
+                    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "shipment_id"}, "meta": {}},
+                    {
+                        "type": "expect_column_values_to_be_between",
+                        "kwargs": {"column": "weight_kg", "min_value": 0, "max_value": 50, "result_format": "BASIC"},
+                    },
+                ],
+            }
+        )
+    )
+    path = write_descriptor(descriptor)
+    result = cli("import-suite", str(suite), str(path), "--port", "daily", "--write")
+    assert result.exit_code == 0, result.output
+    from meshlake.descriptor import load_descriptor
+
+    imported = load_descriptor(path).output("daily").expectation_list
+    assert [e.type for e in imported] == ["expect_column_values_to_not_be_null", "expect_column_values_to_be_between"]
+    assert "result_format" not in imported[1].kwargs
+    assert pa  # arrow is the lingua franca of these tests
