@@ -54,4 +54,29 @@ def open_catalog(settings: Settings) -> Catalog:
         require("s3fs", extra="s3", feature="S3 storage") if settings.io == "fsspec" else None
     from pyiceberg.catalog.sql import SqlCatalog
 
-    return SqlCatalog(settings.catalog_name, uri=uri, warehouse=settings.resolved_warehouse, **props)
+    catalog = SqlCatalog(settings.catalog_name, uri=uri, warehouse=settings.resolved_warehouse, **props)
+    if uri.startswith("sqlite"):
+        _tune_sqlite(catalog)
+    return catalog
+
+
+def _tune_sqlite(catalog: Catalog) -> None:
+    """WAL journal, NORMAL sync and a busy timeout for the embedded catalog.
+
+    Readers no longer wait for writers, concurrent writers queue instead of failing with "database is
+    locked", and a commit costs one fsync of the WAL instead of two of the rollback journal (a commit is
+    still durable across a crash of the process; only an OS crash may lose the last commits).
+    """
+    from sqlalchemy import event
+
+    engine = catalog.engine  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: object, _record: object) -> None:
+        cursor = connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    engine.dispose()

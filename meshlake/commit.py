@@ -22,6 +22,7 @@ from pyiceberg.exceptions import CommitFailedException, ValidationException
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
+from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.update import (
     AssertRefSnapshotId,
@@ -64,6 +65,24 @@ class Change:
         return not self.added and not self.deleted
 
 
+class _Transaction(Transaction):
+    """A transaction that computes its staged metadata once per staged update.
+
+    pyiceberg recomputes `table_metadata` (a deep copy of the whole metadata) on every access, and a
+    snapshot producer reads it dozens of times: on a table with a long history that dominated commit time.
+    Staged updates only ever grow, so their count keys the cache.
+    """
+
+    _cached: tuple[int, TableMetadata] | None = None
+
+    @property
+    def table_metadata(self) -> TableMetadata:
+        count = len(self._updates)
+        if self._cached is None or self._cached[0] != count:
+            self._cached = (count, super().table_metadata)
+        return self._cached[1]
+
+
 def main_head(table: Table) -> int | None:
     snapshot = table.metadata.snapshot_by_name(MAIN_BRANCH)
     return snapshot.snapshot_id if snapshot else None
@@ -84,7 +103,7 @@ def commit_snapshot(
     `base_id` in the same commit.
     """
     for attempt in range(MAX_ATTEMPTS):
-        tx = Transaction(table)
+        tx = _Transaction(table)
         ref_updates, ref_requirements = _point_branch(table, branch, base_id)
         if ref_updates:
             tx._stage(ref_updates, ref_requirements)

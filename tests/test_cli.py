@@ -161,3 +161,10 @@ def test_the_installed_script_runs_without_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert "meshlake" in subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_cli_reference_in_docs_is_current() -> None:
+    from meshlake.cli.reference import render
+
+    reference = Path(__file__).parent.parent / "docs" / "cli.md"
+    assert reference.read_text() == render(), "run: python -m meshlake.cli.reference > docs/cli.md"

@@ -91,3 +91,67 @@ def demo(ctx: Context, directory: str, days: int) -> None:
         ctx.out.table(rows, columns, title=title)
         click.echo()
     click.echo("Next, try:\n" + "\n".join(f"  {line}" for line in next_commands(result).splitlines()))
+
+
+class _NewCommand(click.Command):
+    """`new` lists the templates (read when help is shown, not at start-up)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from meshlake.scaffold import templates
+
+        rows = []
+        for item in templates().values():
+            needs = " ".join(f"--input {name}=ADDRESS" for name in item.inputs)
+            rows.append((item.name, item.summary + (f" (needs {needs})" if needs else "")))
+        with formatter.section("Templates"):
+            formatter.write_dl(rows)
+        super().format_epilog(ctx, formatter)
+
+
+@cli.command(cls=_NewCommand)
+@click.argument("product", metavar="DOMAIN.PRODUCT")
+@click.option(
+    "--template",
+    "template_name",
+    default="source-aligned",
+    show_default=True,
+    metavar="NAME",
+    help="Template to copy (see below).",
+)
+@click.option(
+    "--dir", "directory", type=click.Path(file_okay=False), help="Folder to create [default: products/PRODUCT]."
+)
+@click.option(
+    "--input",
+    "input_values",
+    multiple=True,
+    metavar="NAME=ADDRESS",
+    help="Address of an input port the template reads.",
+)
+@json_option
+@pass_context
+def new(ctx: Context, product: str, template_name: str, directory: str | None, input_values: tuple[str, ...]) -> None:
+    """Create a data product from a template.
+
+    Writes dataproduct.yaml, pipeline.py, test_pipeline.py and README.md for DOMAIN.PRODUCT, with the
+    addresses of the input ports the template reads (--input NAME=DOMAIN.PRODUCT.PORT). Refuses a
+    folder that already exists and is not empty. Needs no lake: it only writes files; the
+    product is then ready to deploy, run and test.
+    """
+    from meshlake.scaffold import create_product
+
+    inputs = {}
+    for value in input_values:
+        name, sep, address = value.partition("=")
+        if not sep or not name or not address:
+            raise click.BadParameter(f"{value!r} is not NAME=DOMAIN.PRODUCT.PORT", param_hint="--input")
+        inputs[name] = address
+    created = create_product(product, template=template_name, directory=directory, inputs=inputs)
+    if ctx.out.json_mode:
+        ctx.out.emit(created.to_dict())
+        return
+    lines = [f"created {created.product} from the {created.template} template in {created.directory}:"]
+    lines += [f"  {path.relative_to(created.directory).as_posix()}" for path in created.files]
+    lines += [f"  input {name} ← {address}" for name, address in created.inputs.items()]
+    lines += ["next:", *(f"  {command}" for command in created.next_commands)]
+    ctx.out.emit(None, "\n".join(lines))

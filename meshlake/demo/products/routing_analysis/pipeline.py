@@ -28,6 +28,6 @@ GROUP BY f.day, f.hub ORDER BY f.hub
 def build(inputs: Any, context: Any) -> dict[str, Any]:
     con = inputs.duckdb()
     con.execute("CREATE VIEW registry_hubs AS SELECT DISTINCT drone_id, hub AS home_hub FROM deliveries")
-    day = context.params.get("day") or con.sql("SELECT max(day)::VARCHAR FROM deliveries").fetchone()[0]
+    day = context.params.get("day") or con.sql("SELECT max(day)::VARCHAR FROM deliveries").fetchall()[0][0]
     table = con.sql(SQL, params={"day": day}).to_arrow_table()
     return {"hub_daily": Output(table, mode="replace", where=f"day = '{day}'")}

@@ -1,0 +1,35 @@
+"""Render the CLI reference (docs/cli.md) from the commands' own help, so the two never drift apart.
+
+python -m meshlake.cli.reference > docs/cli.md
+"""
+
+from __future__ import annotations
+
+import click
+
+
+def render() -> str:
+    """Markdown with the `--help` text of the group and of every command."""
+    from meshlake.cli import commands  # noqa: F401 - registers every command
+    from meshlake.cli.main import cli
+
+    context = click.Context(cli, info_name="meshlake", **cli.context_settings)
+    parts = [
+        "# meshlake command line",
+        "",
+        "Generated from the commands' `--help` by `python -m meshlake.cli.reference`; a test keeps it current.",
+        "",
+        "```text",
+        cli.get_help(context),
+        "```",
+    ]
+    for name in sorted(cli.list_commands(context)):
+        command = cli.get_command(context, name)
+        assert command is not None
+        sub = click.Context(command, info_name=name, parent=context, **cli.context_settings)
+        parts += ["", f"## meshlake {name}", "", "```text", command.get_help(sub), "```"]
+    return "\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")
