@@ -43,9 +43,7 @@ def open_catalog(settings: Settings) -> Catalog:
             rest["token"] = settings.rest_token
         return RestCatalog(settings.catalog_name, **(rest | props))
     uri = settings.resolved_catalog_uri
-    if settings.is_embedded:
-        settings.home_path.mkdir(parents=True, exist_ok=True)
-        (settings.home_path / "warehouse").mkdir(exist_ok=True)
+    _create_local_folders(uri, settings.resolved_warehouse)
     if uri.startswith("postgresql"):
         require("psycopg2", extra="postgres", feature="a PostgreSQL catalog")
     elif not uri.startswith("sqlite"):
@@ -58,6 +56,17 @@ def open_catalog(settings: Settings) -> Catalog:
     if uri.startswith("sqlite"):
         _tune_sqlite(catalog)
     return catalog
+
+
+def _create_local_folders(uri: str, warehouse: str) -> None:
+    """A SQLite catalog file and a file:// warehouse are created on first use, wherever they are."""
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if warehouse.startswith("file:"):
+        Path(urlparse(warehouse).path).mkdir(parents=True, exist_ok=True)
 
 
 def _tune_sqlite(catalog: Catalog) -> None:

@@ -43,24 +43,40 @@ def prepare(directory: Path) -> None:
         shutil.rmtree(directory / name, ignore_errors=True)
     (directory / "products").mkdir(parents=True)
     (directory / MARKER).write_text("made by `meshlake demo`; safe to delete\n")
+    (directory / "meshlake.yaml").write_text(
+        "# The demo's own embedded lake: `meshlake …` in this folder, or ml.connect('<this file>') from anywhere.\n"
+        "home: .meshlake\n"
+    )
     for product in PRODUCTS:
         shutil.copytree(
             SOURCE / product, directory / "products" / product, ignore=shutil.ignore_patterns("__pycache__")
         )
 
 
+def demo_lake(directory: Path) -> ml.Lake:
+    """The demo folder's own embedded lake, whatever the environment's MESHLAKE_* settings say."""
+    home = directory / ".meshlake"
+    return ml.connect(
+        catalog="sql",
+        home=str(home),
+        catalog_uri=f"sqlite:///{home / 'catalog.db'}",
+        warehouse=(home / "warehouse").as_uri(),
+    )
+
+
 def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambda _: None) -> DemoResult:
     """Build the mesh in `directory`: deploy, then run every product for `days` simulated days."""
     started = datetime.now(UTC)
     prepare(directory)
-    lake = ml.connect(home=str(directory / ".meshlake"))
+    lake = demo_lake(directory)
     products = directory / "products"
     for name in PRODUCTS:
         step(f"deploy {name}")
         lake.deploy(products / name)
     first = datetime.now(UTC).date() - timedelta(days=days)
     calendar = [first + timedelta(days=i) for i in range(days)]
-    result = DemoResult(directory, lake, calendar, release_tag=f"release-{calendar[min(2, days - 1)]:%Y-%m-%d}")
+    releases = {calendar[1]: "release-1", calendar[min(3, days - 1)]: "release-2"}
+    result = DemoResult(directory, lake, calendar, release_tag="release-1")
     for number, day in enumerate(calendar, start=1):
         params = {"day": day.isoformat()}
         for name in ("drones", "orders"):
@@ -78,11 +94,11 @@ def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambd
             step(f"day {number}/{days}: {name}")
             lake.run(products / name, params=params)
             result.runs += 1
-        if day == calendar[min(2, days - 1)]:
-            step(f"tag {result.release_tag}")
+        if day in releases:
+            step(f"tag {releases[day]}")
             for product in lake.products():
                 for port in product.ports:
-                    port.tag(result.release_tag)
+                    port.tag(releases[day])
     result.seconds = (datetime.now(UTC) - started).total_seconds()
     return result
 

@@ -1,0 +1,71 @@
+"""`meshlake demo`: the drone-delivery mesh, its history, its stopped batch, and its tour."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import meshlake as ml
+from meshlake.demo import PRODUCTS, build
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("demo") / "mesh"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MESHLAKE_")}
+    script = Path(sys.executable).parent / "meshlake"
+    done = subprocess.run(
+        [str(script), "--json", "demo", str(folder)], capture_output=True, text=True, env=env, check=False, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    print(f"meshlake demo took {report['seconds']} s for {report['runs']} runs")
+    (folder / "report.json").write_text(done.stdout)
+    return folder
+
+
+def test_the_demo_builds_five_products_of_five_teams(demo: Path) -> None:
+    lake = ml.connect(demo / "meshlake.yaml")
+    products = lake.products()
+    assert len(products) == len(PRODUCTS) == 5
+    assert len({p.owner for p in products}) == 5
+    assert {str(p.name) for p in products} >= {"fleet.drones", "sales.orders", "logistics.shipping"}
+
+
+def test_the_demo_has_history_tags_and_a_stopped_batch(demo: Path) -> None:
+    lake = ml.connect(demo / "meshlake.yaml")
+    orders = lake.port("sales.orders.placed")
+    assert len(orders.history()) == 5
+    assert orders.at("release-1").rows < orders.at("release-2").rows < orders.latest().rows
+    stopped = orders.quarantine()
+    assert len(stopped) == 1 and stopped[0].report is not None
+    assert {r.expectation for r in stopped[0].report.failed} == {
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_be_in_set",
+    }
+    planning = lake.port("planning.inventory_planning.weekly_demand").latest()
+    assert set(planning.stamps["inputs"]) == {"sales.orders.placed", "analytics.routing_analysis.hub_daily"}
+
+
+def test_the_demo_prints_its_tour(demo: Path) -> None:
+    report = json.loads((demo / "report.json").read_text())
+    sections = report["sections"]
+    assert any("owners" in title for title in sections)
+    assert any(title.startswith("Across products") and rows for title, rows in sections.items())
+    travel = next(rows for title, rows in sections.items() if title.startswith("Time travel"))
+    assert all(row["orders_now"] > row["orders_at_release"] for row in travel)
+    assert any(title.startswith("Stopped") and rows for title, rows in sections.items())
+    assert "meshlake sql" in report["next"]
+
+
+def test_the_demo_can_run_again_but_never_in_a_foreign_folder(demo: Path, tmp_path: Path) -> None:
+    build(demo, days=2)
+    assert len(ml.connect(demo / "meshlake.yaml").port("sales.orders.placed").history()) == 2
+    (tmp_path / "mine.txt").write_text("not a demo")
+    with pytest.raises(FileExistsError):
+        build(tmp_path, days=2)
