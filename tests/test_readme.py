@@ -31,8 +31,8 @@ def test_readme_starts_with_exactly_the_two_commands() -> None:
 
 
 def run_bash(code: str, cwd: Path, env: dict[str, str]) -> Path:
-    for line in code.splitlines():
-        line = line.split("  #")[0].strip()
+    for raw in code.splitlines():
+        line = raw.split("  #")[0].strip()
         if not line:
             continue
         words = shlex.split(line)
@@ -62,7 +62,7 @@ def test_every_readme_code_block_runs(tmp_path: Path, monkeypatch: pytest.Monkey
             cwd = run_bash(code, cwd, env)
         elif language == "python":
             monkeypatch.chdir(tmp_path)
-            exec(compile(code, "README.md", "exec"), {"__name__": "readme"})  # noqa: S102 - the README's own code
+            exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
         elif language == "sql":
             lake = ml.connect(tmp_path / "meshlake-demo" / "meshlake.yaml")
             rows = lake.sql(code).fetchall()
