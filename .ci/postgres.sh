@@ -38,7 +38,7 @@ if ! command -v pg_lsclusters >/dev/null || ! ls /usr/lib/postgresql/*/bin/postg
 fi
 
 # 2. Pick the newest installed major version; create its `main` cluster if it has none.
-PG_VERSION="$(ls /usr/lib/postgresql | sort -V | tail -n 1)"
+PG_VERSION="$( (find /usr/lib/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null || true) | sort -V | tail -n 1)"
 [ -n "$PG_VERSION" ] || die "no PostgreSQL version under /usr/lib/postgresql"
 if ! pg_lsclusters -h | awk -v v="$PG_VERSION" '$1 == v && $2 == "main" {found=1} END {exit !found}'; then
     log "creating cluster $PG_VERSION main"

@@ -449,17 +449,22 @@ def _launch(
             f"-bucket={bucket}",
             f"-tableBucket={table_bucket}",
             *ports.flags(),
+            *_local_socket_flags(workdir),
         ]
-    process = subprocess.Popen(
-        command,
-        cwd=workdir,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=_set_parent_death_signal,  # noqa: PLW1509 (only a prctl call)
-    )
+    try:
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_set_parent_death_signal,  # noqa: PLW1509 (only a prctl call)
+        )
+    except OSError as exc:  # e.g. a binary for another platform
+        log_file.close()
+        raise ServiceUnavailableError(f"cannot run SeaweedFS binary {weed}: {exc}") from exc
     return SeaweedFS(
         workdir=workdir,
         log_path=log_path,
@@ -473,6 +478,17 @@ def _launch(
         process=process,
         _log_file=log_file,
     )
+
+
+def _local_socket_flags(workdir: Path) -> list[str]:
+    """Put the filer's and S3's unix sockets in ``workdir``: weed leaves ``/tmp/seaweedfs-s3-<port>.sock``
+    behind even on a clean stop. Unix socket paths are limited to 107 bytes; keep the default if longer."""
+    flags = []
+    for service in ("filer", "s3"):
+        path = workdir / f"{service}.sock"
+        if len(str(path).encode()) < 100:
+            flags.append(f"-{service}.localSocket={path}")
+    return flags
 
 
 def _wait_until_ready(server: SeaweedFS, timeout: float) -> None:
