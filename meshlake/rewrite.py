@@ -53,19 +53,14 @@ def rewrite_where(table: Table, snapshot: Snapshot | None, where: BooleanExpress
         return Rewrite((), (), 0)
     bound = bind(table.schema(), where, case_sensitive=True)
     keep = _expression_to_complementary_pyarrow(bound, table.schema())
-    deleted: list[DataFile] = []
-    kept_tables: list[pa.Table] = []
-    removed = 0
-    for task in table.scan(row_filter=where, snapshot_id=snapshot.snapshot_id).plan_files():
-        rows = _read(table, [task])
-        remaining = rows.filter(keep)
-        if remaining.num_rows == rows.num_rows:
-            continue
-        removed += rows.num_rows - remaining.num_rows
-        deleted.append(task.file)
-        if remaining.num_rows:
-            kept_tables.append(remaining)
-    return _rewrite(table, deleted, kept_tables, removed)
+    rewriter = _Rewriter(table)
+    with rewriter:
+        for task in table.scan(row_filter=where, snapshot_id=snapshot.snapshot_id).plan_files():
+            rows = _read(table, [task])
+            remaining = rows.filter(keep)
+            if remaining.num_rows != rows.num_rows:
+                rewriter.replace(task.file, remaining, rows.num_rows - remaining.num_rows)
+    return rewriter.result()
 
 
 def key_filter(keys: pa.Table) -> BooleanExpression:
@@ -88,33 +83,74 @@ def rewrite_keys(table: Table, snapshot: Snapshot | None, keys: pa.Table) -> Rew
     names = keys.column_names
     key_schema = table.schema().select(*names)
     tasks = list(table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id).plan_files())
-    deleted: list[DataFile] = []
-    kept_tables: list[pa.Table] = []
-    removed = 0
-    marker = keys.append_column("__meshlake_hit", pa.array([True] * keys.num_rows))
-    for task in tasks:
-        existing_keys = _read(table, [task], key_schema)
-        hits = _matches(existing_keys, marker, names)
-        hit_count = int(pc.sum(hits).as_py() or 0)
-        if hit_count == 0:
-            continue
-        rows = _read(table, [task])
-        remaining = rows.filter(pc.invert(hits))
-        removed += hit_count
-        deleted.append(task.file)
-        if remaining.num_rows:
-            kept_tables.append(remaining)
-    return _rewrite(table, deleted, kept_tables, removed)
+    rewriter = _Rewriter(table)
+    with rewriter:
+        for task in tasks:
+            hits = _matches(_read(table, [task], key_schema), keys, names)
+            hit_count = int(pc.sum(hits).as_py() or 0)
+            if hit_count:
+                rewriter.replace(task.file, _read(table, [task]).filter(pc.invert(hits)), hit_count)
+    return rewriter.result()
 
 
-def _matches(existing: pa.Table, marker: pa.Table, names: Sequence[str]) -> pa.Array:
-    """A boolean mask over `existing`: True where its key is among the marked keys (order kept)."""
+def _matches(existing: pa.Table, keys: pa.Table, names: Sequence[str]) -> pa.Array:
+    """A boolean mask over `existing`: True where its key is among `keys` (row order kept)."""
     if len(names) == 1:
-        return pc.fill_null(pc.is_in(existing.column(names[0]), value_set=marker.column(names[0])), False)
-    indexed = existing.append_column("__meshlake_row", pa.array(range(existing.num_rows), pa.int64()))
-    joined = indexed.join(marker, keys=list(names), join_type="left outer")
-    ordered = joined.sort_by("__meshlake_row")
-    return pc.fill_null(ordered.column("__meshlake_hit"), False).combine_chunks()
+        return pc.fill_null(pc.is_in(existing.column(names[0]), value_set=keys.column(names[0])), False)
+    import duckdb
+    import numpy as np
+
+    from meshlake.query.types import quote_ident
+
+    con = duckdb.connect()
+    try:
+        indexed = existing.select(list(names)).append_column("__row", pa.array(np.arange(existing.num_rows)))
+        con.register("existing", indexed)
+        con.register("wanted", keys.select(list(names)))
+        on = " AND ".join(f"e.{quote_ident(n)} = w.{quote_ident(n)}" for n in names)
+        rows = con.sql(f"SELECT e.__row FROM existing AS e SEMI JOIN wanted AS w ON {on}").to_arrow_table()
+    finally:
+        con.close()
+    mask = np.zeros(existing.num_rows, dtype=bool)
+    mask[rows.column(0).to_numpy()] = True
+    return pa.array(mask)
+
+
+class _Rewriter:
+    """Streams the kept rows of rewritten files into new data files, one source file at a time."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.target = _file_schema(table)
+        self.writer: DataFileWriter | None = None
+        self.deleted: list[DataFile] = []
+        self.removed = 0
+
+    def __enter__(self) -> _Rewriter:
+        return self
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if error is not None and self.writer is not None:
+            self.writer.abort()
+
+    def replace(self, old: DataFile, kept: pa.Table, removed: int) -> None:
+        self.deleted.append(old)
+        self.removed += removed
+        if kept.num_rows:
+            if self.writer is None:
+                self.writer = DataFileWriter(self.table.metadata, self.table.io)
+            for batch in kept.cast(self.target).to_batches():
+                self.writer.add(batch)
+
+    def result(self) -> Rewrite:
+        if self.writer is None:
+            return Rewrite(tuple(self.deleted), (), self.removed)
+        try:
+            added = self.writer.finish()
+        except BaseException:
+            self.writer.abort()
+            raise
+        return Rewrite(tuple(self.deleted), tuple(added), self.removed, tuple(self.writer.written_paths))
 
 
 def _read(table: Table, tasks: list[object], schema: object | None = None) -> pa.Table:
@@ -125,16 +161,6 @@ def _read(table: Table, tasks: list[object], schema: object | None = None) -> pa
         row_filter=AlwaysTrue(),
     )
     return scan.to_table(tasks)  # type: ignore[arg-type]
-
-
-def _rewrite(table: Table, deleted: list[DataFile], kept: list[pa.Table], removed: int) -> Rewrite:
-    if not kept:
-        return Rewrite(tuple(deleted), (), removed)
-    target = _file_schema(table)
-    writer = DataFileWriter(table.metadata, table.io)
-    batches = (batch for part in kept for batch in part.cast(target).to_batches())
-    added = writer.write_all(batches)
-    return Rewrite(tuple(deleted), tuple(added), removed, tuple(writer.written_paths))
 
 
 def _file_schema(table: Table) -> pa.Schema:

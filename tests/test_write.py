@@ -282,3 +282,27 @@ def test_partitioned_write_lands_in_day_folders(port: Any, tmp_path: Path) -> No
     port.write(pa.concat_tables([shipments(["a"], DAY1), shipments(["b"], DAY2)]))
     folders = {p.parent.name for p in data_files_on_disk(tmp_path)}
     assert folders == {"shipped_at_day=2026-11-01", "shipped_at_day=2026-11-02"}
+
+
+def test_upsert_by_a_compound_key(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"] = [
+        {
+            "name": "lines",
+            "columns": [
+                {"name": "order_id", "type": "long", "required": True},
+                {"name": "line", "type": "int", "required": True},
+                {"name": "qty", "type": "double"},
+            ],
+            "primary_key": ["order_id", "line"],
+        }
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.lines")
+    port.write(pa.table({"order_id": [1, 1, 2, 2], "line": pa.array([1, 2, 1, 2], pa.int32()), "qty": [1.0] * 4}))
+    port.write(
+        pa.table({"order_id": [1, 2, 3], "line": pa.array([2, 2, 1], pa.int32()), "qty": [5.0] * 3}), mode="upsert"
+    )
+    found = sorted((r["order_id"], r["line"], r["qty"]) for r in port.table().scan().to_arrow().to_pylist())
+    assert found == [(1, 1, 1.0), (1, 2, 5.0), (2, 1, 1.0), (2, 2, 5.0), (3, 1, 5.0)]
