@@ -137,38 +137,23 @@ def delete_rows(
     quarantine_name: str,
 ) -> WriteResult:
     """Delete the rows matching `where` (copy-on-write), through the same gate as writes."""
-    started = time.perf_counter()
-    base_id = commit.main_head(table)
-    expression = parse_filter(where, table)
-    rewrite = rewrite_where(table, table.metadata.snapshot_by_id(base_id) if base_id else None, expression)
-    change = Change("overwrite", rewrite.added, rewrite.deleted, conflict_filter=expression)
-    if change.is_empty:
-        return WriteResult(
-            address, "delete", base_id, 0, stamps.run_id, seconds=time.perf_counter() - started, changed=False
-        )
-    try:
-        snapshot_id, report, rebases = _commit_loop(
-            catalog, table, change, base_id, stamps=stamps, gate=gate, quarantine_name=quarantine_name
-        )
-    except CommitConflictError:
-        _delete_files(table, list(rewrite.written_paths))
-        raise
-    return WriteResult(
-        address,
-        "delete",
-        snapshot_id,
-        0,
-        stamps.run_id,
-        rows_deleted=rewrite.rows_removed,
-        files_added=len(change.added),
-        files_deleted=len(change.deleted),
-        rebases=rebases,
-        quality=report,
-        seconds=time.perf_counter() - started,
+    return write_port(
+        catalog,
+        table,
+        None,
+        address=address,
+        mode="delete",
+        where=where,
+        primary_key=[],
+        stamps=stamps,
+        gate=gate,
+        quarantine_name=quarantine_name,
     )
 
 
 def _check_mode(mode: str, where: object, primary_key: list[str], address: str) -> None:
+    if mode == "delete":
+        return
     if mode not in MODES:
         raise ValueError(f"unknown write mode {mode!r}; use one of {', '.join(MODES)}")
     if mode == "replace" and where is None:
@@ -191,11 +176,17 @@ def _prepare(
     where: str | BooleanExpression | None,
     primary_key: list[str],
 ) -> _Prepared:
+    base = table.metadata.snapshot_by_name(MAIN_BRANCH)
+    if mode == "delete":
+        assert where is not None
+        doomed = parse_filter(where, table)
+        rewrite = rewrite_where(table, base, doomed)
+        change = Change("overwrite", rewrite.added, rewrite.deleted, conflict_filter=doomed)
+        return _Prepared(change, 0, rewrite.rows_removed, written_paths=list(rewrite.written_paths))
     target = schema_to_pyarrow(table.schema(), include_field_ids=True)
     conformer = Conformer(target, address)
     reader = to_reader(data)
     conformer.check_schema(reader.schema)
-    base = table.metadata.snapshot_by_name(MAIN_BRANCH)
     if mode == "upsert":
         return _prepare_upsert(table, conformer, reader, base, primary_key, address)
     counter = _RowCounter()
