@@ -41,6 +41,9 @@ def open_catalog(settings: Settings) -> Catalog:
             rest["credential"] = settings.rest_credential
         if settings.rest_token:
             rest["token"] = settings.rest_token
+        if settings.rest_credential or settings.rest_token:
+            # pyiceberg's own default, said explicitly: it warns on every catalog load when left implicit
+            rest["oauth2-server-uri"] = f"{rest['uri'].rstrip('/')}/v1/oauth/tokens"
         return RestCatalog(settings.catalog_name, **(rest | props))
     uri = settings.resolved_catalog_uri
     _create_local_folders(uri, settings.resolved_warehouse)

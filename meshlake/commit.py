@@ -5,7 +5,10 @@ the commit then asserts that `main` is still at the snapshot the write was based
 through `catalog.commit_table` with explicit requirements (pyiceberg's own retry would re-parent a
 snapshot silently) and retries on its own terms:
 
-- a lost race on the catalog row (nothing we depend on moved) is retried as is;
+- a lost race on the catalog row (nothing we depend on moved), or a table object refused as stale for its
+  sequence number (`ValueError` from SQL catalogs, `BadRequestError` from REST), is retried as is;
+- a commit whose outcome the catalog could not tell (`CommitStateUnknownException`) is looked up: if the
+  snapshot is on the branch it succeeded, otherwise it is retried like a lost race;
 - `main` moving under a staged write is a rebase: appends are re-applied on the new head, other
   writes only when pyiceberg's conflict validation shows that no concurrent commit touched their data.
 """
@@ -18,12 +21,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import CommitFailedException, ValidationException
+from pyiceberg.exceptions import (
+    BadRequestError,
+    CommitFailedException,
+    CommitStateUnknownException,
+    ValidationException,
+)
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
+from pyiceberg.table.snapshots import ancestors_of
 from pyiceberg.table.update import (
     AssertRefSnapshotId,
     RemoveSnapshotRefUpdate,
@@ -32,6 +41,8 @@ from pyiceberg.table.update import (
     TableUpdate,
 )
 from pyiceberg.table.update.validate import _validate_added_data_files, _validate_data_files_exist
+
+from meshlake import faults
 
 QUARANTINE_PREFIX = "meshlake-quarantine-"
 MAX_ATTEMPTS = 40
@@ -47,6 +58,13 @@ class MainMovedError(Exception):
 
 class RebaseConflictError(Exception):
     """A concurrent commit touched the data this write deletes or filters on."""
+
+
+@dataclass
+class CommitStats:
+    """Counts what committing one write took: catalog-level retries (lost races where `main` did not move)."""
+
+    retries: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,11 +114,12 @@ def commit_snapshot(
     branch: str,
     base_id: int | None,
     properties: dict[str, str],
+    stats: CommitStats | None = None,
 ) -> tuple[Table, int]:
     """Commit `change` as one snapshot on `branch`, parented on `base_id`; returns the table and snapshot id.
 
     For `main`, raises `MainMovedError` if `main` is not at `base_id`; a staging branch is (re)pointed at
-    `base_id` in the same commit.
+    `base_id` in the same commit. Each catalog-level retry is counted in `stats`.
     """
     for attempt in range(MAX_ATTEMPTS):
         tx = _Transaction(table)
@@ -117,20 +136,41 @@ def commit_snapshot(
         if not table.metadata.snapshots and branch != MAIN_BRANCH:
             requirements = tuple(r for r in requirements if not isinstance(r, AssertRefSnapshotId))
         tx._stage(updates, requirements)
+        faults.reached("commit", table.name())
         try:
             response = catalog.commit_table(table, tx._requirements, tx._updates)
-        except (CommitFailedException, ValueError) as exc:
-            producer._clean_all_uncommitted()
-            if isinstance(exc, ValueError) and "sequence number" not in str(exc):
+        except CommitStateUnknownException as exc:
+            # The catalog may have applied it (a REST server answering 500/502/504): look before cleaning
+            # up or retrying, as Iceberg's own clients do. SeaweedFS does this on rare concurrent commits.
+            table = table.refresh()
+            if _landed(table, branch, producer.snapshot_id):
+                faults.reached("committed", table.name())
+                return table, producer.snapshot_id
+            failure: Exception = exc
+        except (CommitFailedException, ValueError, BadRequestError) as exc:
+            if not isinstance(exc, CommitFailedException) and "sequence number" not in str(exc):
+                producer._clean_all_uncommitted()
                 raise
             table = table.refresh()
-            if branch == MAIN_BRANCH and main_head(table) != base_id:
-                raise MainMovedError(main_head(table)) from exc
-            _backoff(attempt)
-            continue
-        table = _updated(table, response.metadata, response.metadata_location)
-        return table, producer.snapshot_id
+            failure = exc
+        else:
+            faults.reached("committed", table.name())
+            table = _updated(table, response.metadata, response.metadata_location)
+            return table, producer.snapshot_id
+        producer._clean_all_uncommitted()
+        if branch == MAIN_BRANCH and main_head(table) != base_id:
+            raise MainMovedError(main_head(table)) from failure
+        if stats is not None:
+            stats.retries += 1
+        _backoff(attempt)
     raise CommitFailedException(f"gave up committing to {table.name()} after {MAX_ATTEMPTS} attempts")
+
+
+def _landed(table: Table, branch: str, snapshot_id: int) -> bool:
+    """Whether `snapshot_id` is on `branch` of the freshly loaded `table`."""
+    ref = table.metadata.refs.get(branch)
+    head = table.metadata.snapshot_by_id(ref.snapshot_id) if ref else None
+    return head is not None and any(s.snapshot_id == snapshot_id for s in ancestors_of(head, table.metadata))
 
 
 def drop_branch(catalog: Catalog, table: Table, branch: str) -> Table:

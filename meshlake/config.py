@@ -75,6 +75,12 @@ class Settings:
     def is_embedded(self) -> bool:
         return self.catalog == "sql" and self.catalog_uri is None
 
+    @property
+    def uses_s3(self) -> bool:
+        """True when the lake's files are (or may be) on S3: an `s3://` warehouse or S3 settings given."""
+        warehouse = self.warehouse or ""
+        return warehouse.startswith(("s3://", "s3a://")) or bool(self.s3_endpoint or self.s3_access_key_id)
+
     def redacted(self) -> dict[str, Any]:
         """Settings as a dict with secrets masked, for display."""
         shown: dict[str, Any] = {}

@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchNamespaceError, NoSuchTableError
+from pyiceberg.exceptions import (
+    NamespaceAlreadyExistsError,
+    NoSuchNamespaceError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+)
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 
@@ -50,8 +55,12 @@ class DeployReport:
         return bool(self.created or self.evolved or self.dropped or self.namespace_changed)
 
 
-def deploy_descriptor(catalog: Catalog, descriptor: Descriptor, *, warehouse: str, file: str) -> DeployReport:
-    """Create or evolve everything `descriptor` declares; refuse breaking changes without a major bump."""
+def deploy_descriptor(catalog: Catalog, descriptor: Descriptor, *, warehouse: str | None, file: str) -> DeployReport:
+    """Create or evolve everything `descriptor` declares; refuse breaking changes without a major bump.
+
+    New tables go to `<warehouse>/<domain>/<product>/<port>`; with `warehouse=None` (REST catalogs, which
+    choose and police their own locations) the catalog places them.
+    """
     name = descriptor.product_name
     if name.domain == SYSTEM_DOMAIN:
         raise DescriptorError(
@@ -143,21 +152,35 @@ def _apply_port(
     descriptor: Descriptor,
     port: OutputPort,
     plan: _PortPlan,
-    warehouse: str,
+    warehouse: str | None,
     report: DeployReport,
 ) -> None:
     identifier = (descriptor.domain, descriptor.name, port.name)
     properties = _table_properties(descriptor, port)
     if plan.table is None:
         location = None
-        if "://" in warehouse:
+        if warehouse and "://" in warehouse:
             location = location_under(warehouse, descriptor.domain, descriptor.name, port.name)
-        catalog.create_table(
-            identifier, schema=plan.schema, partition_spec=plan.spec, location=location, properties=properties
-        )
-        report.created.append(port.name)
-        return
+        try:
+            created = catalog.create_table(
+                identifier, schema=plan.schema, partition_spec=plan.spec, location=location, properties=properties
+            )
+        except TableAlreadyExistsError:  # a concurrent deploy created it between our check and now
+            created = catalog.load_table(identifier)
+        # A REST catalog may also return an existing table instead of raising (SeaweedFS does, ignoring the
+        # schema and properties given): whichever table we got, make it match the descriptor.
+        found = plan_schema_change(created.schema(), plan.schema)
+        if found.breaking:
+            raise BreakingChangeError(
+                f"{descriptor.domain}.{descriptor.name}",
+                [f"{port.name}: {item} (the table was created concurrently)" for item in found.breaking],
+            )
+        if _matches(created, port, found, properties):
+            report.created.append(port.name)
+            return
+        plan = _PortPlan(created, plan.schema, plan.spec, found)
     table, change = plan.table, plan.change
+    assert table is not None
     assert change is not None
     notes = _describe(change)
     wanted_spec = [(clause.column, str(clause.to_transform())) for clause in port.partition_clauses]
@@ -175,6 +198,15 @@ def _apply_port(
         if props_changed:
             tx.set_properties(props_changed)
     report.evolved[port.name] = notes or ["properties updated"]
+
+
+def _matches(table: Table, port: OutputPort, change: SchemaPlan, properties: dict[str, str]) -> bool:
+    wanted_spec = [(clause.column, str(clause.to_transform())) for clause in port.partition_clauses]
+    return (
+        change.empty
+        and _spec_signature(table.spec(), table.schema()) == wanted_spec
+        and all(table.properties.get(k) == v for k, v in properties.items() if k not in CREATE_ONLY)
+    )
 
 
 def _table_properties(descriptor: Descriptor, port: OutputPort) -> dict[str, str]:

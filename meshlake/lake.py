@@ -12,12 +12,14 @@ from meshlake.config import Settings, load_settings
 from meshlake.errors import PortNotFoundError, ProductNotFoundError
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from collections.abc import Callable
+    from datetime import datetime, timedelta
 
     from duckdb import DuckDBPyConnection, DuckDBPyRelation
     from pyiceberg.catalog import Catalog
 
     from meshlake.deploy import DeployReport
+    from meshlake.maintain import MaintenanceReport
     from meshlake.mesh import MeshSession
     from meshlake.pipeline import RunResult
     from meshlake.port import Port
@@ -59,6 +61,14 @@ class Lake:
     def warehouse(self) -> str:
         return self.settings.resolved_warehouse
 
+    @property
+    def location_root(self) -> str | None:
+        """Where meshlake places new tables (`<root>/<domain>/<product>/<port>`); None lets the catalog choose.
+
+        A REST catalog chooses its table locations (SeaweedFS refuses any outside its table bucket).
+        """
+        return None if self.settings.catalog == "rest" else self.warehouse
+
     # -- products ---------------------------------------------------------------------------------
     def deploy(self, path: str | os.PathLike[str]) -> Product:
         """Create or evolve the product `path` (a dataproduct.yaml or its folder) declares."""
@@ -67,7 +77,9 @@ class Lake:
         from meshlake.product import Product
 
         descriptor = load_descriptor(Path(path))
-        self.last_deploy = deploy_descriptor(self.catalog, descriptor, warehouse=self.warehouse, file=str(Path(path)))
+        self.last_deploy = deploy_descriptor(
+            self.catalog, descriptor, warehouse=self.location_root, file=str(Path(path))
+        )
         return Product(self, descriptor)
 
     def products(self) -> list[Product]:
@@ -123,6 +135,37 @@ class Lake:
 
         return run_product(self, Path(path), replay=replay, params=params)
 
+    def maintain(
+        self,
+        product: str | None = None,
+        *,
+        apply: bool = False,
+        expire: bool = True,
+        orphans: bool = True,
+        compact: bool = True,
+        now: datetime | None = None,
+        orphan_age: str | timedelta = "1h",
+        progress: Callable[[str, str], None] | None = None,
+    ) -> MaintenanceReport:
+        """Expire snapshots by retention, find (and with `apply`, delete) orphan files, compact small files.
+
+        A dry run unless `apply=True`: the report says what would be done. `product` narrows it to
+        `domain.product` or one port `domain.product.port`. See `meshlake.maintain`.
+        """
+        from meshlake.maintain import maintain
+
+        return maintain(
+            self,
+            product,
+            apply=apply,
+            expire=expire,
+            orphans=orphans,
+            compact=compact,
+            now=now,
+            orphan_age=orphan_age,
+            progress=progress,
+        )
+
     # -- the mesh in DuckDB ------------------------------------------------------------------------
     def duckdb(self, con: DuckDBPyConnection | None = None, *, as_of: datetime | None = None) -> DuckDBPyConnection:
         """A DuckDB connection (new, or `con`) where every port is a view named by its address.
@@ -137,6 +180,11 @@ class Lake:
         from meshlake.mesh import MeshSession
 
         connection = con if con is not None else duckdb.connect()
+        if self.settings.uses_s3:
+            from meshlake.catalog import storage_properties
+            from meshlake.storage import register_s3
+
+            register_s3(connection, storage_properties(self.settings) | dict(self.settings.properties))
         self._sessions[id(connection)] = MeshSession(self.catalog, connection, as_of=as_of)
         return connection
 

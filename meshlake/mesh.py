@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchNamespaceError
 from pyiceberg.table import Table
 
 from meshlake.address import NAME_PATTERN, Address
 from meshlake.query.views import MeshViews, PortEntry
+from meshlake.storage import is_s3, register_s3
 
 if TYPE_CHECKING:
     import duckdb
@@ -23,11 +25,16 @@ def port_entries(catalog: Catalog) -> list[PortEntry]:
     """
     if hasattr(catalog, "engine"):
         return _sql_entries(catalog)
+    from meshlake.registry import product_namespaces
+
     entries: list[PortEntry] = []
-    for top in catalog.list_namespaces():
-        for namespace in catalog.list_namespaces(top):
-            for identifier in catalog.list_tables(namespace):
-                entries.extend(_entry(tuple(identifier), None))
+    for namespace in product_namespaces(catalog):
+        try:
+            identifiers = catalog.list_tables(namespace)
+        except NoSuchNamespaceError:  # dropped while we listed
+            continue
+        for identifier in identifiers:
+            entries.extend(_entry(tuple(identifier), None))
     return sorted(entries, key=lambda e: e.address)
 
 
@@ -57,7 +64,12 @@ class MeshSession:
         self.views = MeshViews(con, ports=lambda: port_entries(catalog), load=self._load, as_of=as_of).attach()
 
     def _load(self, entry: PortEntry) -> Table:
-        return self.catalog.load_table(Address.parse(entry.address).identifier)
+        table = self.catalog.load_table(Address.parse(entry.address).identifier)
+        if is_s3(table.metadata.location):
+            # Usually registered from the lake's settings already; a REST catalog may place tables on S3
+            # with no S3 setting given (credentials from the environment or vended with the table).
+            register_s3(self.con, table.io.properties)
+        return table
 
     def refresh(self) -> list[str]:
         """Re-plan only the ports whose metadata changed (and add new ports); returns their addresses."""

@@ -81,10 +81,12 @@ class Inputs(Mapping[str, "PortSnapshot"]):
         """A DuckDB connection where each input is a view named by its input name, read in place."""
         import duckdb
 
+        from meshlake.query.engine import register_filesystems
         from meshlake.query.types import quote_ident
 
         con = duckdb.connect()
         for name, snapshot in self._snapshots.items():
+            register_filesystems(con, snapshot.plan, snapshot.io)  # s3:// files read through s3fs
             con.execute(f"CREATE VIEW {quote_ident(name)} AS {snapshot.sql()}")
         return con
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pyiceberg.expressions import BooleanExpression
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from meshlake.lake import Lake
+    from meshlake.maintain import MaintenanceReport
     from meshlake.quality.report import QualityReport
     from meshlake.quarantine import QuarantinedWrite
     from meshlake.slo import SloReport
@@ -204,6 +205,22 @@ class Port:
         from meshlake.slo import evaluate_slo
 
         return evaluate_slo(self.lake, self)
+
+    def maintain(
+        self,
+        *,
+        apply: bool = False,
+        expire: bool = True,
+        orphans: bool = True,
+        compact: bool = True,
+        now: datetime | None = None,
+        orphan_age: str | timedelta = "1h",
+    ) -> MaintenanceReport:
+        """`lake.maintain()` for this port alone (a dry run unless `apply=True`)."""
+        from meshlake.maintain import port_target, run
+
+        steps = {"expire": expire, "orphans": orphans, "compact": compact}
+        return run(self.lake, [port_target(self)], apply=apply, steps=steps, now=now, orphan_age=orphan_age)
 
     # -- refs -------------------------------------------------------------------------------------
     def tag(self, name: str, snapshot: int | str | None = None) -> PortSnapshot:

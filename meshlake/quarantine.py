@@ -78,16 +78,21 @@ def list_quarantine(lake: Lake, port: Port) -> list[QuarantinedWrite]:
     return sorted(writes, key=lambda w: w.committed_at, reverse=True)
 
 
-def expire_quarantine(catalog: Catalog, table: Table, retention: timedelta) -> list[str]:
-    """Drop quarantine branches older than `retention`; returns their names."""
-    cutoff = datetime.now(UTC) - retention
+def expire_quarantine(
+    catalog: Catalog, table: Table, retention: timedelta, *, now: datetime | None = None, apply: bool = True
+) -> list[str]:
+    """Drop quarantine branches older than `retention` (as of `now`); returns their names.
+
+    With `apply=False` nothing is dropped: the names are what would be.
+    """
+    cutoff = (now or datetime.now(UTC)) - retention
     expired = []
     for name, ref in table.metadata.refs.items():
         snapshot = table.metadata.snapshot_by_id(ref.snapshot_id)
         old = snapshot is not None and datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=UTC) < cutoff
         if name.startswith(QUARANTINE_PREFIX) and old:
             expired.append(name)
-    if expired:
+    if expired and apply:
         updates: tuple[TableUpdate, ...] = tuple(RemoveSnapshotRefUpdate(ref_name=name) for name in expired)
         catalog.commit_table(table, (), updates)
     return expired

@@ -66,17 +66,27 @@ def stale_keys(current: Mapping[str, str], wanted: Mapping[str, str]) -> set[str
 
 def list_products(catalog: Catalog) -> list[ProductName]:
     """Every deployed data product (namespaces of two levels holding a meshlake descriptor)."""
-    names: list[ProductName] = []
-    for top in catalog.list_namespaces():
-        for namespace in _children(catalog, top):
-            if len(namespace) == 2 and namespace[0] != SYSTEM_DOMAIN:
-                names.append(ProductName(namespace[0], namespace[1]))
+    names = [ProductName(ns[0], ns[1]) for ns in product_namespaces(catalog) if ns[0] != SYSTEM_DOMAIN]
     return sorted(set(names), key=str)
+
+
+def product_namespaces(catalog: Catalog) -> list[tuple[str, str]]:
+    """Every two-level namespace `(domain, product)`, meshlake's system namespace included.
+
+    pyiceberg's SQL and REST catalogs list one level at a time (`('logistics',)`, then its children as
+    full identifiers); a catalog that lists nested namespaces at the top level is handled too.
+    """
+    found: set[tuple[str, str]] = set()
+    for top in catalog.list_namespaces():
+        for namespace in _children(catalog, tuple(top)):
+            if len(namespace) == 2:
+                found.add((namespace[0], namespace[1]))
+    return sorted(found)
 
 
 def _children(catalog: Catalog, top: tuple[str, ...]) -> list[tuple[str, ...]]:
     if len(top) >= 2:
-        return [tuple(top)]
+        return [top]
     try:
         return [tuple(ns) for ns in catalog.list_namespaces(top)]
     except NoSuchNamespaceError:

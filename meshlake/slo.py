@@ -66,8 +66,9 @@ def evaluate_slo(lake: Lake, port: Port, *, at: datetime | None = None) -> SloRe
     address = str(port.address)
     if slo is None:
         return SloReport(address, now, (SloCheck("slo", "unknown", "the port declares no slo"),))
-    history = port_history(port.table().metadata)
-    latest = history[-1] if len(history) else None
+    # a compaction (`meshlake maintain`) rewrites files, not data: it makes a port neither fresher nor bigger
+    history = [entry for entry in port_history(port.table().metadata) if entry.mode != "compact"]
+    latest = history[-1] if history else None
     checks: list[SloCheck] = []
     if slo.freshness:
         limit = parse_duration(slo.freshness)

@@ -15,7 +15,7 @@ from pyiceberg.io.pyarrow import expression_to_pyarrow, schema_to_pyarrow
 from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH
 
-from meshlake import commit
+from meshlake import commit, faults
 from meshlake.commit import Change, MainMovedError, RebaseConflictError
 from meshlake.datafiles import DataFileWriter
 from meshlake.errors import CommitConflictError, ContractViolationError, QualityGateError
@@ -53,6 +53,9 @@ class WriteResult:
     files_added: int = 0
     files_deleted: int = 0
     rebases: int = 0
+    """Times `main` moved under the write and it was re-applied on the new head."""
+    commit_retries: int = 0
+    """Catalog commits retried after a lost race in which `main` did not move."""
     quality: QualityReport | None = None
     seconds: float = 0.0
     changed: bool = True
@@ -90,11 +93,13 @@ def write_port(
     _check_mode(mode, where, primary_key, address)
     base_id = commit.main_head(table)
     prepared = _prepare(table, data, address=address, mode=mode, where=where, primary_key=primary_key)
+    faults.reached("files", table.name())
     if prepared.change.is_empty:
         _delete_files(table, prepared.written_paths)
         return WriteResult(
             address, mode, base_id, 0, stamps.run_id, seconds=time.perf_counter() - started, changed=False
         )
+    stats = commit.CommitStats()
     try:
         snapshot_id, report, rebases = _commit_loop(
             catalog,
@@ -104,6 +109,7 @@ def write_port(
             stamps=stamps,
             gate=gate,
             quarantine_name=quarantine_name,
+            stats=stats,
         )
     except CommitConflictError:
         _delete_files(table, prepared.written_paths)
@@ -121,6 +127,7 @@ def write_port(
         files_added=len(prepared.change.added),
         files_deleted=len(prepared.change.deleted),
         rebases=rebases,
+        commit_retries=stats.retries,
         quality=report,
         seconds=time.perf_counter() - started,
     )
@@ -255,6 +262,7 @@ def _commit_loop(
     stamps: Stamps,
     gate: Gate | None,
     quarantine_name: str,
+    stats: commit.CommitStats | None = None,
 ) -> tuple[int, QualityReport | None, int]:
     """Check the staged change, then commit it as `main`'s next snapshot with the verdict stamped on it.
 
@@ -264,16 +272,17 @@ def _commit_loop(
     rebases = 0
     while True:
         report = gate.check(table, base_id, change, stamps) if gate is not None else None
+        faults.reached("checked", table.name())
         properties = stamps.properties(quality=verdict(report))
         if gate is not None and report is not None and not report.passed:
             table, kept = commit.commit_snapshot(
-                catalog, table, change, branch=quarantine_name, base_id=base_id, properties=properties
+                catalog, table, change, branch=quarantine_name, base_id=base_id, properties=properties, stats=stats
             )
             report = gate.record(report, kept, published=False)
             raise QualityGateError(stamps_address(table), report, quarantine_branch=quarantine_name)
         try:
             table, snapshot_id = commit.commit_snapshot(
-                catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
+                catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties, stats=stats
             )
         except MainMovedError as moved:
             table = table.refresh()
@@ -293,19 +302,23 @@ def _commit_loop(
 
 
 def verdict(report: QualityReport | None) -> str | None:
-    """The `meshlake.quality` stamp: a compact JSON verdict (the full report is in the quality history)."""
+    """The `meshlake.quality` stamp: a compact JSON verdict (the full report is in the quality history).
+
+    A passed report of the native engine also carries its `basis` (`fingerprint`, `rows`, `aggregates`):
+    what the next append's check builds on instead of re-reading this snapshot.
+    """
     if report is None:
         return None
     failed = [result.expectation for result in report.results if not result.success]
-    return json.dumps(
-        {
-            "verdict": "passed" if report.passed else "failed",
-            "engine": report.engine,
-            "expectations": len(report.results),
-            "failed": failed,
-        },
-        separators=(",", ":"),
-    )
+    stamp = {
+        "verdict": "passed" if report.passed else "failed",
+        "engine": report.engine,
+        "expectations": len(report.results),
+        "failed": failed,
+    }
+    if report.passed and report.basis:
+        stamp |= report.basis
+    return json.dumps(stamp, separators=(",", ":"), default=str)
 
 
 def stamps_address(table: Table) -> str:

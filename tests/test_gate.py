@@ -271,3 +271,18 @@ def test_import_a_great_expectations_suite(
     assert [e.type for e in imported] == ["expect_column_values_to_not_be_null", "expect_column_values_to_be_between"]
     assert "result_format" not in imported[1].kwargs
     assert pa  # arrow is the lingua franca of these tests
+
+
+def test_the_quality_history_keeps_its_rows_but_trims_its_snapshots(
+    gated: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlake.quality import records
+
+    monkeypatch.setattr(records, "TRIM_ABOVE", 6)
+    monkeypatch.setattr(records, "KEEP_SNAPSHOTS", 3)
+    for index in range(8):
+        gated.write(shipments([f"s{index}"], weight=1.0))
+    history = gated.lake.catalog.load_table(records.RESULTS_TABLE)
+    assert len(history.metadata.snapshots) <= 6
+    runs = gated.lake.sql("SELECT count(DISTINCT run_id) FROM meshlake.system.quality_results").fetchall()
+    assert runs == [(8,)], "trimming snapshots never drops recorded results"

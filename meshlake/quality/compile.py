@@ -36,6 +36,7 @@ from meshlake.quality.expectations import (
     type_family,
 )
 from meshlake.quality.regex import RegexPlan, plan_regex, quote
+from meshlake.quality.report import Method
 
 Source = Literal["new", "table"]
 
@@ -84,6 +85,19 @@ class Plan:
     family: str | None = None
     """Family of the checked column (for observed values)."""
     needs_followup: Callable[[Mapping[str, Any]], bool] | None = None
+    followup_sql: Callable[[Mapping[str, Any]], str | None] | None = None
+    """Builds the follow-up from the aggregates (e.g. with the new keys' range); None: nothing to follow up."""
+    followup_role: str = "duplicated"
+    """The role the follow-up's value gets among the aggregates."""
+    reads: Source | None = None
+    """The source the aggregates read, when not `source` (an incremental table check reads the new rows)."""
+    known: dict[str, Any] = field(default_factory=dict)
+    """Values known without a query (row count from metadata, the base's aggregates); queries override."""
+    method: Method = "full"
+
+    @property
+    def aggregate_source(self) -> Source:
+        return self.reads or self.source
 
 
 def ident(name: str) -> str:
@@ -204,6 +218,12 @@ def _aggregate(plan: Plan, name: str, col: Column) -> None:
         "column_sum_to_be_between": f"coalesce(sum({v}), 0)",
         "column_proportion_of_unique_values_to_be_between": f"count(DISTINCT {v})",
     }[name]
+    # What an incremental check of the next append builds on (`meshlake.quality.incremental`): the exact
+    # value as DuckDB text (it casts back losslessly), and for the mean the exact sum.
+    if name in ("column_min_to_be_between", "column_max_to_be_between", "column_sum_to_be_between"):
+        plan.aggregates["text"] = f"CAST({plan.aggregates['value']} AS VARCHAR)"
+    elif name == "column_mean_to_be_between":
+        plan.aggregates["sum_text"] = f"CAST(sum({v}) AS VARCHAR)"
 
 
 def _pair(plan: Plan, a: Column, b: Column) -> Plan:
@@ -223,20 +243,25 @@ def _pair(plan: Plan, a: Column, b: Column) -> Plan:
     return plan
 
 
+def unique_key(exp: Expectation, cols: list[Column]) -> tuple[str, str]:
+    """A uniqueness check's domain (the rows GE considers, per `ignore_row_if`) and its key expression."""
+    values = [c.value for c in cols]
+    if len(cols) == 1:
+        return f"{values[0]} IS NOT NULL", values[0]
+    ignore = exp.kwargs.get("ignore_row_if") or "all_values_are_missing"
+    domain = {
+        "all_values_are_missing": "NOT (" + " AND ".join(f"{v} IS NULL" for v in values) + ")",
+        "any_value_is_missing": " AND ".join(f"{v} IS NOT NULL" for v in values),
+        "never": "true",
+    }[ignore]
+    return domain, "{" + ", ".join(f"{quote(f'c{i}')}: {v}" for i, v in enumerate(values)) + "}"
+
+
 def _unique(plan: Plan, cols: list[Column], source_sql: str, sample_size: int) -> Plan:
     """GE's unexpected_count: every row whose (non-missing) key occurs more than once."""
     values = [c.value for c in cols]
-    if len(cols) == 1:
-        domain = f"{values[0]} IS NOT NULL"
-        key = values[0]
-    else:
-        ignore = plan.exp.kwargs.get("ignore_row_if") or "all_values_are_missing"
-        domain = {
-            "all_values_are_missing": "NOT (" + " AND ".join(f"{v} IS NULL" for v in values) + ")",
-            "any_value_is_missing": " AND ".join(f"{v} IS NOT NULL" for v in values),
-            "never": "true",
-        }[ignore]
-        key = "{" + ", ".join(f"{quote(f'c{i}')}: {v}" for i, v in enumerate(values)) + "}"
+    domain, key = unique_key(plan.exp, cols)
+    if len(cols) > 1:
         plan.aggregates["total"] = "count(*)"
         plan.aggregates["nonnull"] = f"count(*) FILTER (WHERE {domain})"
     # Equal keys hash equally, so fewer distinct hashes than rows means duplicates *or* a collision: the

@@ -1,11 +1,15 @@
 """The quality gate of a port: run its expectations on a staged write, in place, before anything is published.
 
 The staged snapshot is the base snapshot's files minus the files the write removes plus the files it
-adds; row-level checks read only the files holding the written rows, table-level checks all of them.
+adds; row-level checks read only the files holding the written rows, table-level checks all of them, or,
+for an append onto a snapshot the native gate published, the base's stamped aggregates and the new rows
+(`meshlake.quality.incremental`). The native engine stamps those aggregates on what it checks (`basis`).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -24,6 +28,8 @@ from meshlake.stamps import Stamps
 if TYPE_CHECKING:
     from meshlake.lake import Lake
     from meshlake.port import Port
+    from meshlake.quality.incremental import Incremental
+    from meshlake.quality.native import NativeRun
     from meshlake.snapshot import PortSnapshot
 
 
@@ -36,24 +42,66 @@ class PortGate:
         self.expectations = port.contract.expectation_list
         self.engine = port.contract.quality.engine
         self.sample_size = port.contract.quality.sample_size
+        self._staged: tuple[str, ScanPlan] | None = None
 
     def check(self, table: Table, base_id: int | None, change: Change, stamps: Stamps) -> QualityReport:
-        base = plan_snapshot(table.metadata, table.io, base_id, name=self.address)
+        uuid = str(table.metadata.table_uuid)
+        base = _published(uuid, base_id) or plan_snapshot(table.metadata, table.io, base_id, name=self.address)
         staged, new_rows = staged_plans(base, change, table.metadata)
         only_new = len(staged.tasks) == len(new_rows.tasks)
-        results = evaluate(
-            self.engine, staged, None if only_new else new_rows, self.expectations, self.sample_size, table.io
+        pure_append = change.kind == "append" and not change.deleted and not staged.has_deletes
+        self._staged = (uuid, staged) if pure_append else None
+        if self.engine != "native":
+            results = evaluate(
+                self.engine, staged, None if only_new else new_rows, self.expectations, self.sample_size, table.io
+            )
+            return QualityReport(self.address, None, stamps.run_id, self.engine, now(), results)
+        # -- native: incremental table checks on appends (see meshlake.quality.incremental) --
+        from meshlake.quality.incremental import fingerprint, on_snapshot, prior_aggregates
+
+        key = fingerprint(self.expectations, table.metadata.current_schema_id)
+        rows = None if staged.has_deletes else sum(task.record_count for task in staged.tasks)
+        incremental = None
+        if not only_new and rows is not None and base_id is not None:
+            prior = prior_aggregates(table.metadata, base_id, change, key, base)
+            snapshot = table.metadata.snapshot_by_id(base_id)
+            if prior is not None and snapshot is not None:
+                incremental = on_snapshot(base, snapshot, table.io, rows, prior, change.new_rows)
+        run = run_native_on(
+            staged, None if only_new else new_rows, self.expectations, self.sample_size, table.io, incremental
         )
-        return QualityReport(self.address, None, stamps.run_id, self.engine, now(), results)
+        basis = None if rows is None else {"fingerprint": key, "rows": rows, "aggregates": run.aggregates}
+        return QualityReport(self.address, None, stamps.run_id, self.engine, now(), run.results, basis)
 
     def record(self, report: QualityReport, snapshot_id: int, *, published: bool) -> QualityReport:
+        if published and self._staged is not None:
+            _remember(self._staged[0], snapshot_id, self._staged[1])
         recorded = replace(report, snapshot_id=snapshot_id)
-        append_results(self.lake.catalog, self.lake.warehouse, [(recorded, "gate", published)])
+        append_results(self.lake.catalog, self.lake.location_root, [(recorded, "gate", published)])
         return recorded
 
 
 def make_gate(lake: Lake, port: Port) -> PortGate:
     return PortGate(lake, port)
+
+
+# -- plans of snapshots this process published by appends: the base of the next append's check -------------
+# Planning a new base from its manifests costs O(manifests) on every append (one manifest per append); the
+# snapshot an append published is exactly its staged plan (base files + added files, no delete file).
+_PUBLISHED: OrderedDict[tuple[str, int], ScanPlan] = OrderedDict()
+_PUBLISHED_LOCK = threading.Lock()
+
+
+def _remember(table_uuid: str, snapshot_id: int, staged: ScanPlan) -> None:
+    with _PUBLISHED_LOCK:
+        _PUBLISHED[(table_uuid, snapshot_id)] = replace(staged, snapshot_id=snapshot_id)
+        while len(_PUBLISHED) > 64:
+            _PUBLISHED.popitem(last=False)
+
+
+def _published(table_uuid: str, snapshot_id: int | None) -> ScanPlan | None:
+    with _PUBLISHED_LOCK:
+        return _PUBLISHED.get((table_uuid, snapshot_id)) if snapshot_id is not None else None
 
 
 def staged_plans(base: ScanPlan, change: Change, metadata: TableMetadata) -> tuple[ScanPlan, ScanPlan]:
@@ -112,24 +160,33 @@ def evaluate(
             new_rows=read_arrow(new_rows, io=io) if new_rows is not None else None,
             sample_size=sample_size,
         )
-    import duckdb
+    return run_native_on(plan, new_rows, expectations, sample_size, io).results
 
-    from meshlake.quality.native import run_native
-    from meshlake.query.engine import register_filesystems
-    from meshlake.query.sql import scan_sql
 
-    con = duckdb.connect()
-    try:
-        register_filesystems(con, plan, io)
-        return run_native(
+def run_native_on(
+    plan: ScanPlan,
+    new_rows: ScanPlan | None,
+    expectations: Sequence[Expectation],
+    sample_size: int,
+    io: FileIO,
+    incremental: Incremental | None = None,
+) -> NativeRun:
+    """The native engine on a planned relation, on a shared DuckDB database (`meshlake.quality.session`)."""
+    from meshlake.quality.native import evaluate_native
+    from meshlake.quality.session import connection
+    from meshlake.query.sql import empty_relation, scan_sql
+
+    relation_sql = f"({scan_sql(plan)})"  # raises UnsupportedScanError for what DuckDB would misread
+    with connection(plan, io) as con:
+        return evaluate_native(
             con,
-            relation_sql=f"({scan_sql(plan)})",
+            relation_sql=relation_sql,
             new_rows_sql=f"({scan_sql(new_rows)})" if new_rows is not None else None,
             expectations=expectations,
             sample_size=sample_size,
+            incremental=incremental,
+            schema_sql=f"({empty_relation(plan.schema)})",
         )
-    finally:
-        con.close()
 
 
 def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: str) -> QualityReport:
@@ -144,5 +201,5 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
         snapshot.io,
     )
     report = QualityReport(str(port.address), snapshot.snapshot_id, run_id, contract.quality.engine, now(), results)
-    append_results(lake.catalog, lake.warehouse, [(report, "check", None)])
+    append_results(lake.catalog, lake.location_root, [(report, "check", None)])
     return report

@@ -2,21 +2,34 @@
 
 The table is an ordinary Iceberg table in meshlake's reserved namespace, so it reads through
 `lake.duckdb()` like any port: `SELECT * FROM meshlake.system.quality_results`.
+
+A record is one Iceberg append on the write path of every gated write, so it is lean: the table handle
+is kept per catalog (a stale one costs a retry, never a lost record) and the rows, already in the table's
+schema, go straight to a data file and a commit. Tables made before the `method` column existed get it
+(optional, NULL in older rows) the first time this version opens them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import threading
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NamespaceAlreadyExistsError, NoSuchTableError, TableAlreadyExistsError
+from pyiceberg.exceptions import (
+    CommitFailedException,
+    NamespaceAlreadyExistsError,
+    NoSuchTableError,
+    TableAlreadyExistsError,
+)
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table
+from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.types import (
     BooleanType,
     DoubleType,
@@ -53,19 +66,20 @@ _FIELDS = [
     ("error", StringType(), False),
     ("sample", StringType(), False),
     ("checked_at", TimestamptzType(), True),
+    ("method", StringType(), False),
 ]
 RESULTS_SCHEMA = Schema(*(NestedField(i + 1, name, kind, required=req) for i, (name, kind, req) in enumerate(_FIELDS)))
 
 
-def results_table(catalog: Catalog, warehouse: str) -> Table:
-    """The quality-results table, created on first use."""
+def results_table(catalog: Catalog, warehouse: str | None) -> Table:
+    """The quality-results table, created on first use (under `warehouse`, else where the catalog puts it)."""
     with contextlib.suppress(NoSuchTableError):
-        return catalog.load_table(RESULTS_TABLE)
+        return _migrated(catalog.load_table(RESULTS_TABLE))
     with contextlib.suppress(NamespaceAlreadyExistsError):
         catalog.create_namespace(
             (SYSTEM_DOMAIN, SYSTEM_PRODUCT), {"owner": "meshlake", "description": "meshlake records"}
         )
-    location = location_under(warehouse, *RESULTS_TABLE) if "://" in warehouse else None
+    location = location_under(warehouse, *RESULTS_TABLE) if warehouse and "://" in warehouse else None
     try:
         return catalog.create_table(
             RESULTS_TABLE,
@@ -78,7 +92,24 @@ def results_table(catalog: Catalog, warehouse: str) -> Table:
             },
         )
     except TableAlreadyExistsError:
-        return catalog.load_table(RESULTS_TABLE)
+        return _migrated(catalog.load_table(RESULTS_TABLE))
+
+
+def _migrated(table: Table) -> Table:
+    """The table with every column of `RESULTS_SCHEMA` (added as optional columns where missing)."""
+    for _ in range(5):
+        present = {field.name for field in table.schema().fields}
+        missing = [(name, kind) for name, kind, _ in _FIELDS if name not in present]
+        if not missing:
+            return table
+        try:
+            with table.update_schema() as update:
+                for name, kind in missing:
+                    update.add_column(name, kind)
+        except (CommitFailedException, ValueError):
+            pass  # another process migrated it first (or raced us): look again
+        table = table.refresh()
+    return table
 
 
 def report_rows(report: QualityReport, *, trigger: str, published: bool | None) -> pa.Table:
@@ -108,6 +139,7 @@ def report_rows(report: QualityReport, *, trigger: str, published: bool | None) 
                 "error": result.error,
                 "sample": json.dumps(result.sample, default=str) if result.sample else None,
                 "checked_at": report.checked_at.astimezone(UTC),
+                "method": result.method,
             }
         )
     from pyiceberg.io.pyarrow import schema_to_pyarrow
@@ -115,28 +147,88 @@ def report_rows(report: QualityReport, *, trigger: str, published: bool | None) 
     return pa.Table.from_pylist(rows, schema=schema_to_pyarrow(RESULTS_SCHEMA))
 
 
-def append_results(catalog: Catalog, warehouse: str, reports: Sequence[tuple[QualityReport, str, bool | None]]) -> None:
+def append_results(
+    catalog: Catalog, warehouse: str | None, reports: Sequence[tuple[QualityReport, str, bool | None]]
+) -> None:
     """Append reports (report, trigger, published) to the quality history as one snapshot."""
     from meshlake.stamps import Stamps, default_writer, new_run_id
-    from meshlake.write import write_port
 
     tables = [report_rows(report, trigger=trigger, published=published) for report, trigger, published in reports]
     if not tables:
         return
-    table = results_table(catalog, warehouse)
+    with _HANDLES_LOCK:
+        table = _HANDLES.get(catalog)
+    if table is None:
+        table = results_table(catalog, warehouse)
     stamps = Stamps(writer=default_writer(), run_id=new_run_id(), product_version="1", mode="append")
-    write_port(
-        catalog,
-        table,
-        pa.concat_tables(tables),
-        address=RESULTS_ADDRESS,
-        mode="append",
-        where=None,
-        primary_key=[],
-        stamps=stamps,
-        gate=None,
-        quarantine_name="",
-    )
+    rows = pa.concat_tables(tables)
+    try:
+        table = _append(catalog, table, rows, stamps.properties())
+    except NoSuchTableError:  # dropped since this process last wrote it: create it again
+        table = _append(catalog, results_table(catalog, warehouse), rows, stamps.properties())
+    table = _trim(table)
+    with _HANDLES_LOCK:
+        _HANDLES[catalog] = table
+
+
+TRIM_ABOVE = 300
+KEEP_SNAPSHOTS = 100
+
+
+def _trim(table: Table) -> Table:
+    """Keep the history table's metadata small: past `TRIM_ABOVE` snapshots, expire all but the newest 100.
+
+    Every check adds a snapshot, and each commit rewrites the whole metadata, so an untrimmed history
+    table makes every gate slower. Its rows stay (expiry removes snapshots, not data); only time travel
+    on the history table itself is bounded. `meshlake maintain` removes the data files nothing needs.
+    """
+    snapshots = table.metadata.snapshots
+    if len(snapshots) <= TRIM_ABOVE:
+        return table
+    keep = {ref.snapshot_id for ref in table.metadata.refs.values()}
+    newest = sorted(snapshots, key=lambda s: s.timestamp_ms)[-KEEP_SNAPSHOTS:]
+    keep.update(s.snapshot_id for s in newest)
+    expired = [s.snapshot_id for s in snapshots if s.snapshot_id not in keep]
+    try:
+        table.maintenance.expire_snapshots().by_ids(expired).commit()
+    except Exception:
+        return table
+    return table.refresh()
+
+
+_HANDLES: weakref.WeakKeyDictionary[Catalog, Table] = weakref.WeakKeyDictionary()
+"""The results table as this process last committed it, per catalog."""
+_HANDLES_LOCK = threading.Lock()
+
+
+def _append(catalog: Catalog, table: Table, rows: pa.Table, properties: dict[str, str]) -> Table:
+    """Commit `rows` as one appended data file on `main`, re-applied on the head when `main` moved."""
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    from meshlake.commit import Change, MainMovedError, commit_snapshot, main_head
+    from meshlake.datafiles import DataFileWriter
+
+    target = schema_to_pyarrow(table.schema(), include_field_ids=True)
+    batches = rows.select(target.names).cast(target).to_batches()
+    writer = DataFileWriter(table.metadata, table.io)
+    added = tuple(writer.write_all(batches))
+    change = Change("append", added, new_rows=added)
+    base_id = main_head(table)
+    try:
+        for _ in range(100):
+            try:
+                table, _snapshot = commit_snapshot(
+                    catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
+                )
+                return table
+            except MainMovedError as moved:  # another writer recorded first: an append applies on any head
+                table, base_id = table.refresh(), moved.head
+        raise CommitFailedException(f"{RESULTS_ADDRESS}: main kept moving; the quality record was not written")
+    except BaseException:
+        for path in writer.written_paths:
+            with contextlib.suppress(Exception):
+                table.io.delete(path)
+        raise
 
 
 def now() -> datetime:
@@ -195,6 +287,7 @@ def reports_from_rows(rows: Sequence[dict[str, Any]]) -> list[QualityReport]:
                 unexpected_percent=item["unexpected_percent"],
                 error=item["error"],
                 sample=json.loads(item["sample"]) if item.get("sample") else [],
+                method=item.get("method") or "full",
             )
             for item in items
         )

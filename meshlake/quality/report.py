@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 Status = Literal["passed", "failed", "errored"]
 Scope = Literal["new_rows", "table"]
+Method = Literal["full", "incremental"]
+"""How a result was computed: `full` read everything its scope covers; `incremental` (table checks of an
+append) combined the base snapshot's stamped aggregates with the new rows (see `meshlake.quality.incremental`)."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class ExpectationResult:
     unexpected_percent: float | None = None
     sample: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
+    method: Method = "full"
 
     @property
     def success(self) -> bool:
@@ -61,6 +65,9 @@ class QualityReport:
     engine: str
     checked_at: datetime
     results: tuple[ExpectationResult, ...]
+    basis: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    """What the next append's check can build on (`fingerprint`, `rows`, `aggregates` by expectation index),
+    stamped on the published snapshot with the verdict; None when the engine keeps none."""
 
     @property
     def passed(self) -> bool:

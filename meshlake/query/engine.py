@@ -1,8 +1,9 @@
 """Run a scan plan in DuckDB: to Arrow, or as a relation on a given connection.
 
 Local files need nothing. For object stores, DuckDB (without extensions) reads through an fsspec filesystem
-registered on the connection: `read_arrow(plan, io=table.io)` registers the FileIO's own filesystem when it
-is a pyiceberg `FsspecFileIO`; otherwise register one yourself (`con.register_filesystem(fs)`).
+registered on the connection: `read_arrow(plan, io=table.io)` registers an s3fs filesystem built from the
+FileIO's properties for `s3://` files, and the FileIO's own filesystem for other schemes when it is a
+pyiceberg `FsspecFileIO`; otherwise register one yourself (`con.register_filesystem(fs)`).
 """
 
 from __future__ import annotations
@@ -40,16 +41,22 @@ def read_arrow(plan: ScanPlan, *, io: FileIO | None = None, con: duckdb.DuckDBPy
 
 
 def register_filesystems(con: duckdb.DuckDBPyConnection, plan: ScanPlan, io: FileIO) -> list[str]:
-    """Register on `con` the fsspec filesystems of `io` for the object-store schemes the plan reads."""
-    get_fs = getattr(io, "get_fs", None)
-    if get_fs is None:
-        return []
+    """Register on `con` the fsspec filesystems for the object-store schemes the plan reads.
+
+    S3 gets an s3fs filesystem built from the FileIO properties, whatever the FileIO (`meshlake.storage`);
+    other schemes the filesystem of a pyiceberg `FsspecFileIO`.
+    """
+    from meshlake.storage import S3_SCHEMES, register_s3
+
     paths = [t.path for t in plan.tasks] + [d.path for t in plan.tasks for d in t.position_deletes]
     paths += [d.path for t in plan.tasks for d in t.equality_deletes]
     schemes = {(u.scheme, u.netloc) for u in map(urlparse, paths) if u.scheme not in _LOCAL}
     registered: list[str] = []
+    if any(scheme in S3_SCHEMES for scheme, _ in schemes) and register_s3(con, {**plan.io_properties, **io.properties}):
+        registered.append("s3")
+    get_fs = getattr(io, "get_fs", None)
     for scheme, netloc in sorted(schemes):
-        if con.filesystem_is_registered(scheme):
+        if scheme in S3_SCHEMES or get_fs is None or con.filesystem_is_registered(scheme):
             continue
         con.register_filesystem(get_fs(scheme, netloc))
         registered.append(scheme)

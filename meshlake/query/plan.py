@@ -34,6 +34,8 @@ from pyiceberg.utils.concurrent import ExecutorFactory
 
 from meshlake.errors import SnapshotNotFoundError
 from meshlake.query.errors import UnsupportedScanError
+from meshlake.query.fieldids import carry_field_ids
+from meshlake.query.manifests import clear_readers, read_manifest
 
 if TYPE_CHECKING:
     import polars as pl
@@ -93,11 +95,11 @@ class ScanPlan:
     schemas: tuple[Schema, ...] = ()
     """All the table's schemas, so readers can tell whether nested names were ever reused or renamed."""
     name_mapping: Mapping[int, tuple[str, ...]] | None = None
-    """The table's name mapping (field id -> names), if any: some data files may then lack field ids."""
+    """The table's name mapping (field id -> names) when some planned file lacks field ids, else None."""
     io_properties: Mapping[str, str] = field(default_factory=dict)
+    """The table's FileIO properties (storage endpoint and credentials), for readers that open files."""
     identity_sources: frozenset[int] = frozenset()
     """Field ids that some partition spec partitions by identity (their values live in the manifests too)."""
-    """The table's FileIO properties (storage endpoint and credentials), for readers that open files."""
 
     @property
     def files(self) -> list[str]:
@@ -144,8 +146,9 @@ def cached_plan(table: Table, snapshot_id: int | None) -> ScanPlan:
 
 
 def clear_plan_cache() -> None:
-    """Forget every plan of the process-wide cache (to measure cold reads, or free memory)."""
+    """Forget every plan of the process-wide cache, and the manifest readers (to measure cold reads)."""
     _default_cache.clear()
+    clear_readers()
 
 
 class PlanCache:
@@ -220,7 +223,8 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
     mapping = _name_mapping(meta)
     io_properties = dict(io.properties)
     if snapshot_id is None:
-        return ScanPlan(name, None, meta.schema(), schemas=schemas, name_mapping=mapping, io_properties=io_properties)
+        # no file to read: the table's name mapping (if any) cannot matter
+        return ScanPlan(name, None, meta.schema(), schemas=schemas, io_properties=io_properties)
     snapshot = meta.snapshot_by_id(snapshot_id)
     if snapshot is None:
         known = ", ".join(str(s.snapshot_id) for s in meta.snapshots[-5:]) or "none"
@@ -249,6 +253,8 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
 
     index = _DeleteIndex(position, equality)
     tasks = tuple(index.task(entry, partitions[_partition_key(entry.data_file)]) for entry in data)
+    if mapping is not None and carry_field_ids(io, [e.data_file.file_path for e in entries]):
+        mapping = None  # some REST catalogs put a name mapping on every table; the files decide if it matters
     eq_ids = {i for deletes in equality.values() for d in deletes for i in d.equality_ids}
     return ScanPlan(
         name=name,
@@ -272,14 +278,18 @@ def _identity_sources(meta: TableMetadata) -> frozenset[int]:
 
 def _schemas_until(meta: TableMetadata, snapshot: Snapshot) -> tuple[Schema, ...]:
     """The schemas the snapshot's files can have been written with: none newer than its lineage used."""
+    top = max((s.schema_id for s in meta.schemas), default=-1)
+    by_id = {s.snapshot_id: s for s in meta.snapshots}  # `snapshot_by_id` is a linear search
     newest = -1
     current: Snapshot | None = snapshot
     while current is not None:
         if current.schema_id is None:
             return tuple(meta.schemas)
         newest = max(newest, current.schema_id)
+        if newest >= top:  # every schema is in range already: no need to walk a long history
+            break
         parent = current.parent_snapshot_id
-        current = meta.snapshot_by_id(parent) if parent is not None else None
+        current = by_id.get(parent) if parent is not None else None
     return tuple(s for s in meta.schemas if s.schema_id <= newest)
 
 
@@ -288,9 +298,16 @@ def _read_entries(io: FileIO, manifests: Iterable[ManifestFile]) -> list[Manifes
     floor = min((m.min_sequence_number for m in manifests if m.content == ManifestContent.DATA), default=0)
     # A delete manifest older than every data file holds no delete that applies (pyiceberg skips it too).
     wanted = [m for m in manifests if m.content == ManifestContent.DATA or m.sequence_number >= floor]
-    executor = ExecutorFactory.get_or_create()
-    batches = executor.map(lambda m: m.fetch_manifest_entry(io, discard_deleted=True), wanted)
+    if all(_is_local(m.manifest_path) for m in wanted):
+        # Local manifests decode in ~50 µs each: handing them to threads costs more than it saves.
+        batches: Iterable[list[ManifestEntry]] = [read_manifest(io, m) for m in wanted]
+    else:
+        batches = ExecutorFactory.get_or_create().map(lambda m: read_manifest(io, m), wanted)
     return [entry for batch in batches for entry in batch]
+
+
+def _is_local(path: str) -> bool:
+    return path.startswith(("/", "file:"))
 
 
 def _name_mapping(metadata: TableMetadata) -> dict[int, tuple[str, ...]] | None:

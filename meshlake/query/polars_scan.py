@@ -110,6 +110,8 @@ def _storage_options(properties: Mapping[str, str]) -> dict[str, Any] | None:
     except ImportError:  # pragma: no cover - a later Polars moved it; pass storage_options explicitly
         return None
     options: dict[str, Any] = _convert_iceberg_to_object_store_storage_options(dict(properties))
+    if str(options.get("aws_endpoint_url", "")).startswith("http://"):
+        options.setdefault("aws_allow_http", "true")  # object_store refuses plain-HTTP endpoints otherwise
     return options or None
 
 

@@ -11,11 +11,22 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
+import meshlake as ml
+from tests.backends import (
+    BACKENDS,
+    Backend,
+    backend_settings,
+    product_descriptor,
+    product_domain,
+    unique_tag,
+    write_descriptor,
+)
 from tests.services import (
     SeaweedFS,
     ServiceUnavailableError,
@@ -85,3 +96,65 @@ def postgres_catalog_url(postgres_base_url: str) -> Iterator[str]:
         yield url
     finally:
         drop_postgres_database(postgres_base_url, url)
+
+
+# ------------------------------------------------------------------------------------------------------
+# meshlake on every backend
+
+
+@dataclass
+class BackendLake:
+    """One backend ready for a test: settings for `ml.connect`, and names of its own."""
+
+    backend: Backend
+    settings: dict[str, Any]
+    root: Path
+    tag: str
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    @property
+    def domain(self) -> str:
+        return product_domain(self.tag)
+
+    @property
+    def address(self) -> str:
+        return f"{self.domain}.shipments.daily"
+
+    def connect(self) -> ml.Lake:
+        return ml.connect(**self.settings)
+
+    def descriptor_path(self, descriptor: dict[str, Any] | None = None, *, folder: str = "product") -> Path:
+        return write_descriptor(self.root / folder, descriptor or product_descriptor(self.domain))
+
+    def deploy(self) -> ml.Lake:
+        lake = self.connect()
+        lake.deploy(self.descriptor_path())
+        return lake
+
+
+def backend_lake(request: pytest.FixtureRequest, name: str, root: Path) -> BackendLake:
+    """Settings for backend `name`; skips (or fails, see REQUIRE_SERVICES_ENV) when a service is missing."""
+    backend = BACKENDS[name]
+    seaweed = request.getfixturevalue("seaweedfs") if backend.needs_seaweedfs else None
+    postgres = request.getfixturevalue("postgres_catalog_url") if backend.needs_postgres else None
+    tag = unique_tag()
+    settings = backend_settings(name, root=root, tag=tag, seaweedfs=seaweed, postgres_url=postgres)
+    return BackendLake(backend, settings, root, tag)
+
+
+@pytest.fixture(params=list(BACKENDS))
+def any_backend(request: pytest.FixtureRequest, tmp_path: Path) -> BackendLake:
+    """Each of the five backends in turn: SQLite or PostgreSQL catalog on local disk or S3, REST + S3."""
+    return backend_lake(request, request.param, tmp_path)
+
+
+CATALOG_BACKENDS = ("sqlite-local", "postgres-local", "rest-s3")
+
+
+@pytest.fixture(params=CATALOG_BACKENDS)
+def any_catalog(request: pytest.FixtureRequest, tmp_path: Path) -> BackendLake:
+    """Each catalog in turn (SQLite, PostgreSQL, REST), for tests about commits rather than storage."""
+    return backend_lake(request, request.param, tmp_path)

@@ -1,0 +1,47 @@
+"""A seam for crash tests: a write names the phase it is in, and dies there when a test asks it to.
+
+Off unless one of these environment variables is set in the writing process (read at every call, so a
+test sets them for a child process only; nothing is mocked):
+
+- `MESHLAKE_CRASH_AT="<phase>[:<n>]"`: SIGKILL this process the n-th time (default: the first) it
+  reaches `<phase>`;
+- `MESHLAKE_CRASH_TRACE=<file>`: append `<pid> <phase> <table>` to the file at every phase reached, so a
+  test that kills a writer at a random instant knows which phase (and whose write) it interrupted.
+
+Phases of one write, in order: `files` (its data files are written, nothing is staged or checked yet),
+`checked` (the quality gate ran), `commit` (manifests and manifest list are written; the catalog commit
+is next), `committed` (the catalog accepted the commit; the write has not returned yet). A port write with
+a quality gate passes them twice: for the port, then for its verdict appended to the quality history.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Sequence
+
+CRASH_AT = "MESHLAKE_CRASH_AT"
+CRASH_TRACE = "MESHLAKE_CRASH_TRACE"
+PHASES = ("files", "checked", "commit", "committed")
+
+_reached: dict[str, int] = {}
+
+
+def reached(phase: str, table: Sequence[str] = ()) -> None:
+    """Mark `phase` of a write to `table` (its identifier) as reached; record it and/or die here if asked."""
+    trace = os.environ.get(CRASH_TRACE)
+    target = os.environ.get(CRASH_AT)
+    if not trace and not target:
+        return
+    if trace:
+        fd = os.open(trace, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, f"{os.getpid()} {phase} {'.'.join(table) or '-'}\n".encode())
+        finally:
+            os.close(fd)
+    if target:
+        name, _, nth = target.partition(":")
+        if name == phase:
+            _reached[phase] = _reached.get(phase, 0) + 1
+            if _reached[phase] >= int(nth or 1):
+                os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,272 @@
+"""Compaction: rewrite a partition's many small data files into few, as one `overwrite` snapshot on `main`.
+
+Per partition (spec and values), the data files smaller than `small_file_bytes` are rewritten when there are
+at least `min_files` of them; larger files are left alone. Rows are read through meshlake's read engine, so
+position and equality deletes are applied, and written with `DataFileWriter` (field ids, partition
+fan-out, the table's target file size). The commit does not go through the quality gate, since the rows do
+not change: the rows read must equal the rows written (and the rewritten files' record counts when no delete
+applies), or nothing is committed.
+
+Concurrent writers: the snapshot is based on the `main` head that was read. When `main` moved, the rewrite is
+re-based on the new head if `check_rebase` finds every rewritten file still live and no delete file was
+added meanwhile (a new delete could apply to rows copied into the new files); appended files stay as they
+are. Otherwise the compaction gives up and deletes the files it wrote.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.expressions import AlwaysFalse
+from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.manifest import DataFile, DataFileContent, ManifestContent
+from pyiceberg.table import Table
+from pyiceberg.table.refs import MAIN_BRANCH
+from pyiceberg.table.snapshots import ancestors_between
+
+from meshlake.commit import Change, MainMovedError, RebaseConflictError, check_rebase, commit_snapshot
+from meshlake.datafiles import DataFileWriter
+from meshlake.query.manifests import read_manifest
+from meshlake.query.plan import ScanPlan, clear_plan_cache, plan_snapshot
+from meshlake.stamps import Stamps, default_writer
+
+SMALL_FILE_BYTES = 32 * 1024 * 1024
+MIN_FILES = 5
+MAX_GROUP_BYTES = 1024 * 1024 * 1024
+MAX_REBASES = 20
+BATCH_ROWS = 256 * 1024
+
+PartitionKey = tuple[int, tuple[object, ...]]
+_DELETE_COUNTS = ("added-delete-files", "added-position-delete-files", "added-equality-delete-files")
+
+
+class CompactionError(Exception):
+    """Compaction stopped without committing (its files were deleted); the table is unchanged."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """When a partition is compacted."""
+
+    small_file_bytes: int = SMALL_FILE_BYTES
+    min_files: int = MIN_FILES
+    max_group_bytes: int = MAX_GROUP_BYTES
+
+
+@dataclass
+class Compaction:
+    """What compaction did (or, in a dry run, would do) to one table."""
+
+    partitions: int = 0
+    files_before: int = 0
+    """Small files rewritten."""
+    files_after: int = 0
+    """Files written in their place (a dry run counts one per rewrite group: at least this many)."""
+    bytes_before: int = 0
+    bytes_after: int = 0
+    rows: int = 0
+    data_files_before: int = 0
+    data_files_after: int | None = None
+    snapshot_id: int | None = None
+    rebases: int = 0
+    planning_ms_before: float | None = None
+    planning_ms_after: float | None = None
+    groups: list[list[DataFile]] = field(default_factory=list, repr=False)
+
+
+def find_groups(table: Table, options: Options) -> Compaction:
+    """The rewrite groups of `main`'s head: per partition, small files in bins of at most `max_group_bytes`."""
+    found = Compaction()
+    head = table.metadata.snapshot_by_name(MAIN_BRANCH)
+    if head is None:
+        return found
+    entries = [
+        entry
+        for manifest in head.manifests(table.io)
+        if manifest.content == ManifestContent.DATA
+        for entry in read_manifest(table.io, manifest)
+        if entry.data_file.content == DataFileContent.DATA
+    ]
+    found.data_files_before = len(entries)
+    partitions: dict[PartitionKey, list[DataFile]] = {}
+    # oldest first, so rows keep the order they were written in (time-ordered appends stay clustered)
+    for entry in sorted(entries, key=lambda e: e.sequence_number or 0):
+        if entry.data_file.file_size_in_bytes < options.small_file_bytes:
+            partitions.setdefault(_partition_key(entry.data_file), []).append(entry.data_file)
+    for small in partitions.values():
+        if len(small) < max(options.min_files, 2):
+            continue
+        found.partitions += 1
+        found.groups.extend(_bins(small, options.max_group_bytes))
+    found.files_before = sum(len(group) for group in found.groups)
+    found.bytes_before = sum(f.file_size_in_bytes for group in found.groups for f in group)
+    found.rows = sum(f.record_count for group in found.groups for f in group)
+    found.files_after = len(found.groups)
+    return found
+
+
+def compact(
+    catalog: Catalog,
+    table: Table,
+    *,
+    product_version: str,
+    run_id: str,
+    apply: bool,
+    options: Options | None = None,
+    on_group: Callable[[int, int], None] | None = None,
+    before_commit: Callable[[], None] | None = None,
+) -> tuple[Table, Compaction]:
+    """Compact `table`'s `main`; returns the table after the commit and what was done.
+
+    `on_group(done, total)` reports progress; `before_commit` runs once between rewriting and committing
+    (a seam for tests that race a concurrent write against compaction). Raises `CompactionError`.
+    """
+    found = find_groups(table, options or Options())
+    head = table.metadata.snapshot_by_name(MAIN_BRANCH)
+    if not found.groups or head is None:
+        return table, found
+    found.planning_ms_before = planning_ms(table, head.snapshot_id)
+    if not apply:
+        return table, found
+    plan = plan_snapshot(table.metadata, table.io, head.snapshot_id, metadata_location=table.metadata_location)
+    writer = DataFileWriter(table.metadata, table.io, schema=plan.schema)
+    try:
+        added, rows = _rewrite(table, plan, found, writer, on_group)
+        deleted = tuple(f for group in found.groups for f in group)
+        change = Change("overwrite", tuple(added), deleted, conflict_filter=AlwaysFalse())
+        stamps = Stamps(
+            writer=default_writer(),
+            run_id=run_id,
+            product_version=product_version,
+            mode="compact",
+            extra={"compacted-files": f"{len(deleted)}->{len(added)}"},
+        )
+        if before_commit is not None:
+            before_commit()
+        table, snapshot_id, found.rebases = _commit(catalog, table, change, head.snapshot_id, stamps.properties())
+    except BaseException:
+        writer.abort()
+        raise
+    found.rows, found.snapshot_id, found.files_after = rows, snapshot_id, len(added)
+    found.bytes_after = sum(f.file_size_in_bytes for f in added)
+    found.data_files_after = found.data_files_before - len(deleted) + len(added)
+    found.planning_ms_after = planning_ms(table, snapshot_id)
+    return table, found
+
+
+def planning_ms(table: Table, snapshot_id: int, repeat: int = 3) -> float:
+    """Cold planning time of a snapshot (plan cache and manifest readers cleared), median of `repeat`."""
+    times = []
+    for _ in range(repeat):
+        clear_plan_cache()
+        started = time.perf_counter()
+        plan_snapshot(table.metadata, table.io, snapshot_id, metadata_location=table.metadata_location)
+        times.append((time.perf_counter() - started) * 1000)
+    clear_plan_cache()
+    return round(statistics.median(times), 3)
+
+
+def _rewrite(
+    table: Table,
+    plan: ScanPlan,
+    found: Compaction,
+    writer: DataFileWriter,
+    on_group: Callable[[int, int], None] | None,
+) -> tuple[list[DataFile], int]:
+    """Read each group's live rows and write them; returns the new files and the rows copied."""
+    by_path = {task.path: task for task in plan.tasks}
+    target = schema_to_pyarrow(plan.schema, include_field_ids=True)
+    rows = 0
+    for index, group in enumerate(found.groups):
+        tasks = tuple(by_path[f.file_path] for f in group)
+        read = 0
+        for batch in _read(replace(plan, tasks=tasks), table):
+            read += batch.num_rows
+            writer.add(batch.cast(target))
+        if not any(task.has_deletes for task in tasks) and read != sum(f.record_count for f in group):
+            raise CompactionError(f"read {read} rows from files that hold {sum(f.record_count for f in group)}")
+        rows += read
+        if on_group is not None:
+            on_group(index + 1, len(found.groups))
+    added = writer.finish()
+    written = sum(f.record_count for f in added)
+    if written != rows:
+        raise CompactionError(f"wrote {written} rows where {rows} were read; nothing was committed")
+    return added, rows
+
+
+def _read(plan: ScanPlan, table: Table) -> Iterator[pa.RecordBatch]:
+    """The plan's live rows, streamed from DuckDB with types Arrow can cast back losslessly."""
+    import duckdb
+
+    from meshlake.query.engine import register_filesystems
+    from meshlake.query.sql import scan_sql
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET arrow_lossless_conversion = true")
+        register_filesystems(con, plan, table.io)
+        yield from con.sql(scan_sql(plan)).to_arrow_reader(BATCH_ROWS)
+    finally:
+        con.close()
+
+
+def _commit(
+    catalog: Catalog, table: Table, change: Change, base_id: int, properties: dict[str, str]
+) -> tuple[Table, int, int]:
+    """Commit on `main` at `base_id`, re-basing on each new head that left the rewritten files alone."""
+    for rebases in range(MAX_REBASES):
+        try:
+            table, snapshot_id = commit_snapshot(
+                catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
+            )
+        except MainMovedError as moved:
+            table = table.refresh()
+            if moved.head is None:
+                raise CompactionError("main was removed while compacting") from moved
+            try:
+                check_rebase(table, change, old_base=base_id, new_head=moved.head)
+            except RebaseConflictError as conflict:
+                raise CompactionError(f"a concurrent commit replaced files being compacted ({conflict})") from None
+            _refuse_new_deletes(table, base_id, moved.head)
+            base_id = moved.head
+            continue
+        return table, snapshot_id, rebases
+    raise CompactionError(f"main kept moving: gave up after {MAX_REBASES} re-bases")
+
+
+def _refuse_new_deletes(table: Table, old_base: int, new_head: int) -> None:
+    base = table.metadata.snapshot_by_id(old_base)
+    head = table.metadata.snapshot_by_id(new_head)
+    assert head is not None
+    for snapshot in ancestors_between(base, head, table.metadata):
+        if snapshot.snapshot_id == old_base:
+            break
+        summary = snapshot.summary.additional_properties if snapshot.summary else {}
+        if any(int(summary.get(key, 0)) for key in _DELETE_COUNTS):
+            raise CompactionError(f"snapshot {snapshot.snapshot_id} added delete files while compacting")
+
+
+def _bins(files: list[DataFile], max_bytes: int) -> list[list[DataFile]]:
+    """Consecutive files in bins of at most `max_bytes`; a last bin of one file joins the one before."""
+    bins: list[list[DataFile]] = [[]]
+    size = 0
+    for data_file in files:
+        if bins[-1] and size + data_file.file_size_in_bytes > max_bytes:
+            bins.append([])
+            size = 0
+        bins[-1].append(data_file)
+        size += data_file.file_size_in_bytes
+    if len(bins) > 1 and len(bins[-1]) == 1:
+        bins[-2].extend(bins.pop())
+    return bins
+
+
+def _partition_key(data_file: DataFile) -> PartitionKey:
+    partition = data_file.partition
+    return (data_file.spec_id, tuple(partition[i] for i in range(len(partition))))

@@ -1,0 +1,338 @@
+"""Incremental table checks: an append is checked from the base snapshot's stamped aggregates plus its new rows.
+
+A table check (uniqueness, row count, min/max/sum/mean) covers every row of the staged snapshot. When the
+write appends to a snapshot that the native gate published, most of that work was done when the base was
+checked: the gate stamps the aggregates behind each table check on what it publishes (`meshlake.quality`
+gets `fingerprint`, `rows` and `aggregates`, by expectation index), and the next append combines them with
+aggregates of its new rows only:
+
+- row count: the record counts of the staged plan (metadata; there is no delete file in it);
+- min / max: the least / greatest of the base's value and the new rows'; sum: the base's sum plus the new
+  rows', exactly for integers (HUGEINT) and decimals (DECIMAL(38, s)); mean: (base sum + new sum) /
+  (base count + new count). Values travel as DuckDB text, which casts back to the same value;
+- uniqueness: GE counts every row, old or new, whose key occurs more than once. An append can only add
+  rows to keys of its new rows, so the count is the base's plus, for each new key, its rows now minus its
+  rows counted before (when the key was already duplicated in the base). The base rows of the new keys
+  come from a join whose base side is also filtered by the new keys' min/max: DuckDB skips every base row
+  group whose Parquet statistics lie outside, so sequential keys appended to millions of rows read
+  almost nothing of the base.
+
+Integers, decimals, dates, times and timestamps combine exactly. Float sums and means combine in
+floating point, as the full evaluation sums them (its own result depends on the summation order).
+Median, proportion of unique values, SQL expectations and the column-set check are evaluated in full.
+
+`prior_aggregates` decides whether an append may be checked this way (see its docstring); otherwise the
+whole staged snapshot is read, and the fresh aggregates are stamped for the next append.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pyiceberg.io import FileIO
+from pyiceberg.manifest import DataFile
+from pyiceberg.table.metadata import TableMetadata
+from pyiceberg.table.refs import MAIN_BRANCH
+from pyiceberg.table.snapshots import Snapshot
+
+from meshlake.commit import Change
+from meshlake.quality.compile import Column, Plan, unique_key
+from meshlake.quality.expectations import Expectation
+from meshlake.quality.regex import quote
+from meshlake.quality.report import ExpectationResult
+from meshlake.query.plan import ScanPlan
+from meshlake.stamps import QUALITY
+
+BASIS_VERSION = 1
+"""Bumped when the meaning of stamped aggregates changes: older stamps then no longer match any fingerprint."""
+
+_UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
+_ROW_COUNT = "expect_table_row_count_to_be_between"
+_EXTREMES = {
+    "expect_column_min_to_be_between": ("min", "least"),
+    "expect_column_max_to_be_between": ("max", "greatest"),
+}
+_SUM = "expect_column_sum_to_be_between"
+_MEAN = "expect_column_mean_to_be_between"
+_PRUNABLE = frozenset({"integer", "decimal", "date", "time", "timestamp", "timestamptz", "string", "uuid"})
+"""Key families whose min/max filter prunes base row groups safely (equal keys always lie inside the range)."""
+_DECIMAL = re.compile(r"^DECIMAL\(\s*\d+\s*,\s*(\d+)\s*\)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """What an append's incremental check builds on."""
+
+    base_sql: str
+    """The base snapshot's rows (a DuckDB relation)."""
+    rows: int
+    """The staged snapshot's row count, from metadata."""
+    aggregates: Mapping[str, Any]
+    """The base's stamped aggregates, by expectation index (as text)."""
+    base_for_keys: Callable[[Sequence[str], bool], str | None] | None = None
+    """(key columns, whether NULLs match) → the base's rows in the files that may share a key with the new
+    rows, or None when no base file may (by Iceberg column bounds). Without it: `base_sql`."""
+
+
+def on_snapshot(
+    base: ScanPlan,
+    snapshot: Snapshot,
+    io: FileIO,
+    rows: int,
+    aggregates: Mapping[str, Any],
+    new_files: Sequence[DataFile],
+) -> Incremental:
+    """An `Incremental` on a planned base snapshot; key lookups read only the base files whose Iceberg
+    column bounds overlap those of the new files (`meshlake.quality.pruning`)."""
+    from meshlake.quality.pruning import new_range, outside
+    from meshlake.query.sql import scan_sql
+
+    def base_for_keys(names: Sequence[str], nulls_match: bool) -> str | None:
+        ranges = {}
+        for name in names:
+            found = new_range(new_files, base.schema.find_field(name), nulls_match=nulls_match)
+            if found is not None:
+                ranges[name] = found
+        skipped = outside(snapshot, io, base.schema, ranges) if ranges else set()
+        kept = tuple(task for task in base.tasks if task.path not in skipped)
+        if not kept:
+            return None
+        return f"({scan_sql(replace(base, tasks=kept) if skipped else base)})"
+
+    return Incremental(f"({scan_sql(base)})", rows, aggregates, base_for_keys)
+
+
+def fingerprint(expectations: Sequence[Expectation], schema_id: int) -> str:
+    """Identifies an expectation list (types, kwargs, order) on one table schema: aggregates stamped under
+    one fingerprint only serve checks under the same one."""
+    text = json.dumps(
+        {"v": BASIS_VERSION, "schema": schema_id, "expectations": [e.to_item() for e in expectations]},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def prior_aggregates(
+    metadata: TableMetadata, base_id: int | None, change: Change, key: str, base: ScanPlan
+) -> Mapping[str, Any] | None:
+    """The base snapshot's stamped aggregates, when `change` may be checked incrementally on it; else None.
+
+    All of: the change is a pure append (nothing deleted, every added file holds new rows); the base is
+    `main`'s head (the staged snapshot's parent) on the current schema; its `meshlake.quality` stamp says
+    the native gate passed it under fingerprint `key`; neither the base plan nor, hence, the staged plan
+    has a delete file; and the base's record counts add up to the rows the stamp says it checked.
+    """
+    if change.kind != "append" or change.deleted or base_id is None:
+        return None
+    if {f.file_path for f in change.added} != {f.file_path for f in change.new_rows}:
+        return None
+    head = metadata.snapshot_by_name(MAIN_BRANCH)
+    if head is None or head.snapshot_id != base_id or head.schema_id != metadata.current_schema_id:
+        return None
+    summary = head.summary.additional_properties if head.summary else {}
+    try:
+        stamp = json.loads(summary.get(QUALITY) or "null")
+    except ValueError:
+        return None
+    if not isinstance(stamp, dict) or stamp.get("verdict") != "passed" or stamp.get("engine") != "native":
+        return None
+    aggregates, rows = stamp.get("aggregates"), stamp.get("rows")
+    if stamp.get("fingerprint") != key or not isinstance(aggregates, dict) or not isinstance(rows, int):
+        return None
+    if base.has_deletes or sum(task.record_count for task in base.tasks) != rows:
+        return None
+    return aggregates
+
+
+def incremental_plan(
+    exp: Expectation,
+    columns: Mapping[str, Column],
+    state: Mapping[str, Any],
+    incremental: Incremental,
+    *,
+    new_sql: str,
+    sample_size: int,
+) -> Plan | None:
+    """The incremental plan of a table check, or None when it is evaluated in full (or `state` does not fit)."""
+    spec = exp.spec
+    plan = Plan(exp, spec, "table", reads="new", method="incremental")
+    try:
+        if spec.name == _ROW_COUNT:
+            plan.known["value"] = incremental.rows
+            return plan
+        if spec.name in _UNIQUE:
+            names = [exp.kwargs["column"]] if "column" in exp.kwargs else list(exp.kwargs["column_list"])
+            return _unique(plan, [columns[n] for n in names], state, incremental, new_sql, sample_size)
+        if spec.name in (*_EXTREMES, _SUM, _MEAN):
+            return _aggregate(plan, columns[exp.kwargs["column"]], state)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
+
+
+def basis(plan: Plan, got: Mapping[str, Any], result: ExpectationResult) -> dict[str, Any] | None:
+    """The aggregates to stamp for a table check (full or incremental), so that the next append builds on them."""
+    if plan.source != "table" or result.status == "errored":
+        return None
+    name = plan.spec.name
+    if name == _ROW_COUNT:
+        return {}
+    if name in _UNIQUE and result.unexpected_count is not None:
+        return {"nonnull": int(got["nonnull"]), "unexpected": int(result.unexpected_count)}
+    if name in _EXTREMES or name == _SUM:
+        return {"value": got.get("text")}
+    if name == _MEAN:
+        return {"nonnull": int(got["nonnull"]), "sum": got.get("sum_text")}
+    return None
+
+
+def _aggregate(plan: Plan, col: Column, state: Mapping[str, Any]) -> Plan | None:
+    name, v = plan.spec.name, col.value
+    plan.family = col.family
+    if name in _EXTREMES:
+        new, combine = _EXTREMES[name]
+        before = state["value"]
+        value = f"{new}({v})" if before is None else f"{combine}({_cast(before, col.sql_type)}, {new}({v}))"
+        plan.aggregates |= {"value": value, "text": f"CAST({value} AS VARCHAR)"}
+        return plan
+    total = _sum_type(col)
+    if total is None:
+        return None
+    if name == _SUM:
+        value = f"{_cast(state['value'], total)} + coalesce(sum({v}), 0)"
+        plan.aggregates |= {"value": value, "text": f"CAST({value} AS VARCHAR)"}
+        return plan
+    count = f"{int(state['nonnull'])} + count({v})"
+    summed = f"({_cast(state['sum'] or '0', total)} + coalesce(sum({v}), 0))"
+    plan.aggregates |= {
+        "value": f"{summed} / NULLIF({count}, 0)",
+        "nonnull": count,
+        "sum_text": f"CAST({summed} AS VARCHAR)",
+    }
+    return plan
+
+
+def _unique(
+    plan: Plan,
+    cols: list[Column],
+    state: Mapping[str, Any],
+    incremental: Incremental,
+    new_sql: str,
+    sample_size: int,
+) -> Plan:
+    """GE's unexpected count after the append: the base's, corrected for each key the new rows carry."""
+    before = int(state["unexpected"])
+    domain, key = unique_key(plan.exp, cols)
+    values = [c.value for c in cols]
+    plan.known |= {"total": incremental.rows, "unexpected": before}
+    in_domain = f"count({values[0]})" if len(cols) == 1 else f"count(*) FILTER (WHERE {domain})"
+    plan.aggregates |= {"nonnull": f"{int(state['nonnull'])} + {in_domain}", "new_keys": in_domain}
+    plan.followup_role = "unexpected"
+    names = [c.name for c in cols]
+    lookup = incremental.base_sql
+    if incremental.base_for_keys is not None:
+        found = incremental.base_for_keys(names, len(cols) > 1)  # NULLs are part of compound keys only
+        if found is None:
+            return _new_keys_only(plan, cols, domain, key, before, new_sql, sample_size)
+        lookup = found
+    for j, v in enumerate(values):
+        plan.aggregates[f"lo{j}"] = f"CAST(min({v}) FILTER (WHERE {domain}) AS VARCHAR)"
+        plan.aggregates[f"hi{j}"] = f"CAST(max({v}) FILTER (WHERE {domain}) AS VARCHAR)"
+        if len(cols) > 1:
+            plan.aggregates[f"nulls{j}"] = f"count(*) FILTER (WHERE ({domain}) AND {v} IS NULL)"
+
+    def followup(got: Mapping[str, Any]) -> str | None:
+        if not int(got["new_keys"]):
+            return None
+        return _duplicates_after(cols, domain, got, before, new_sql, lookup)
+
+    plan.followup_sql = followup
+    # Samples: rows (old or new) whose key is duplicated among the new keys and the base rows sharing them.
+    touched = (
+        f"(SELECT * FROM {new_sql} AS __src UNION ALL SELECT * FROM {lookup} AS __src "
+        f"WHERE ({domain}) AND {key} IN (SELECT {key} FROM {new_sql} AS __src WHERE {domain}))"
+    )
+    grouped = f"FROM {touched} AS __src WHERE {domain} GROUP BY {', '.join(values)} HAVING count(*) > 1"
+    plan.failing = f"({domain}) AND {key} IN (SELECT {key} {grouped} LIMIT {max(sample_size, 1)})"
+    return plan
+
+
+def _new_keys_only(
+    plan: Plan, cols: list[Column], domain: str, key: str, before: int, new_sql: str, sample_size: int
+) -> Plan:
+    """No base row can share a key with the new rows: only duplicates among the new rows add to the count.
+
+    As in the full evaluation, a distinct count tells whether there is any (a compound key counts distinct
+    hashes: a collision only costs the exact GROUP BY), and only then are the duplicated rows counted.
+    """
+    values = [c.value for c in cols]
+    plan.aggregates["new_distinct"] = (
+        f"count(DISTINCT {key})"
+        if len(cols) == 1
+        else f"count(DISTINCT hash({', '.join(values)})) FILTER (WHERE {domain})"
+    )
+    grouped = f"FROM {new_sql} AS __src WHERE {domain} GROUP BY {', '.join(values)} HAVING count(*) > 1"
+    plan.followup_sql = lambda got: (
+        f"({before} + coalesce((SELECT sum(c) FROM (SELECT count(*) AS c {grouped})), 0))"
+        if got["new_distinct"] != got["new_keys"]
+        else None
+    )
+    plan.failing = f"({domain}) AND {key} IN (SELECT {key} {grouped} LIMIT {max(sample_size, 1)})"
+    return plan
+
+
+def _duplicates_after(
+    cols: list[Column], domain: str, got: Mapping[str, Any], before: int, new_sql: str, base_sql: str
+) -> str:
+    """Scalar SQL: GE's unexpected count of the staged snapshot, from the base's (`before`) and the new keys.
+
+    For each distinct new key with n new rows and b base rows: it now counts n + b rows if n + b > 1, and it
+    counted b before if b > 1. The base side is filtered by the new keys' range (literals: pushed into the
+    Parquet scan, which skips row groups by their statistics), then semi-joined with the new keys.
+    """
+    keys = [f"__k{j}" for j in range(len(cols))]
+    selected = ", ".join(f"{c.value} AS {k}" for c, k in zip(cols, keys, strict=True))
+    nulls = [int(got.get(f"nulls{j}") or 0) for j in range(len(cols))]
+    ranges = [
+        f"{c.ident} BETWEEN {_cast(got[f'lo{j}'], c.sql_type)} AND {_cast(got[f'hi{j}'], c.sql_type)}"
+        for j, c in enumerate(cols)
+        if not nulls[j] and c.family in _PRUNABLE and got.get(f"lo{j}") is not None
+    ]
+
+    def same(a: str, b: str) -> str:
+        return " AND ".join(
+            f"{a}.{k} = {b}.{k}" if not nulls[j] else f"{a}.{k} IS NOT DISTINCT FROM {b}.{k}"
+            for j, k in enumerate(keys)
+        )
+
+    base_keys = ", ".join(f"__b.{k}" for k in keys)
+    n, b = "__nk.__c", "coalesce(__bk.__c, 0)"
+    return (
+        f"(WITH __nk AS (SELECT {selected}, count(*) AS __c FROM {new_sql} AS __src WHERE {domain} GROUP BY ALL), "
+        f"__bk AS (SELECT {base_keys}, count(*) AS __c FROM (SELECT {selected} FROM {base_sql} AS __src "
+        f"WHERE {' AND '.join([f'({domain})', *ranges])}) AS __b SEMI JOIN __nk ON {same('__b', '__nk')} "
+        f"GROUP BY ALL) "
+        f"SELECT {before} + coalesce(sum(CASE WHEN {n} + {b} > 1 THEN {n} + {b} ELSE 0 END "
+        f"- CASE WHEN {b} > 1 THEN {b} ELSE 0 END), 0) "
+        f"FROM __nk LEFT JOIN __bk ON {same('__nk', '__bk')})"
+    )
+
+
+def _cast(text: Any, sql_type: str) -> str:
+    return f"CAST({quote(str(text))} AS {sql_type})"
+
+
+def _sum_type(col: Column) -> str | None:
+    """The type DuckDB sums a column in (exact for integers and decimals), or None if not summable here."""
+    if col.family == "integer":
+        return "HUGEINT"
+    if col.family == "float":
+        return "DOUBLE"
+    match = _DECIMAL.match(col.sql_type.strip()) if col.family == "decimal" else None
+    return f"DECIMAL(38,{match.group(1)})" if match else None
