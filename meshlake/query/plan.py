@@ -298,6 +298,8 @@ def _read_entries(io: FileIO, manifests: Iterable[ManifestFile]) -> list[Manifes
     floor = min((m.min_sequence_number for m in manifests if m.content == ManifestContent.DATA), default=0)
     # A delete manifest older than every data file holds no delete that applies (pyiceberg skips it too).
     wanted = [m for m in manifests if m.content == ManifestContent.DATA or m.sequence_number >= floor]
+    # A manifest that only records removed files (every overwrite writes one) holds no live entry.
+    wanted = [m for m in wanted if m.has_added_files() or m.has_existing_files()]
     if all(_is_local(m.manifest_path) for m in wanted):
         # Local manifests decode in ~50 µs each: handing them to threads costs more than it saves.
         batches: Iterable[list[ManifestEntry]] = [read_manifest(io, m) for m in wanted]
