@@ -188,3 +188,12 @@ def test_cli_sql_error_is_one_line(shipments: ml.Lake) -> None:
     assert result.exit_code == 1
     assert result.output.strip().startswith("error: ") and len(result.output.strip().splitlines()) == 1
     assert UTC  # zoned times are the norm in this module
+
+
+def test_nan_values_are_found_and_ordered_like_duckdb_does(port: Any) -> None:
+    port.write(shipments(["a"], weight=1.0))
+    port.write(shipments(["b"], weight=float("nan")))
+    lake = port.lake
+    assert lake.sql("SELECT count(*) FROM logistics.shipments.daily WHERE isnan(weight_kg)").fetchall() == [(1,)]
+    assert lake.sql("SELECT count(*) FROM logistics.shipments.daily WHERE weight_kg > 5").fetchall() == [(1,)]
+    assert port.latest().to_arrow().num_rows == 2

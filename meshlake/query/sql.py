@@ -14,6 +14,7 @@ DuckDB's glob matching, so a file named `a[1].parquet` never reads `a1.parquet`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from pyiceberg.schema import Schema
@@ -155,7 +156,13 @@ def _struct_children(
 
 
 def _read(tasks: Sequence[DataTask], schema: str, extra: str = "") -> str:
-    return f"read_parquet({path_list([t.path for t in tasks])}, schema = {schema}{extra})"
+    # Parquet writers leave NaN out of float min/max statistics and DuckDB 2.0 trusts them
+    # (duckdb/duckdb#25521: `WHERE isnan(x)` finds nothing, `max(x)` skips NaN) unless told otherwise.
+    nan = ", can_have_nan = true" if _FLOATS.search(schema) else ""
+    return f"read_parquet({path_list([t.path for t in tasks])}, schema = {schema}{extra}{nan})"
+
+
+_FLOATS = re.compile(r"\b(DOUBLE|FLOAT|REAL)\b")
 
 
 def _col(field_id: int) -> str:
