@@ -241,9 +241,11 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "Failed appends: " + ("; ".join(failed) if failed else "none") + ".",
         "",
-        "Orphan files after a run without crashes are `metadata.json` files: the metadata log keeps the last",
-        "100 (`write.metadata.previous-versions-max`), and a SQL catalog leaves the metadata file of a commit",
-        "that lost the race at its UPDATE. `lake.maintain` removes them (here, after each run).",
+        "Orphan files after a run without crashes: `metadata.json` files (the metadata log keeps the last 100,",
+        "`write.metadata.previous-versions-max`, and a SQL catalog leaves the metadata file of a commit that lost",
+        "the race at its UPDATE) and, once the quality history passes 300 snapshots (the REST catalog's is shared",
+        "by every run), the manifests of the history snapshots meshlake expires (`quality/records.py`). No data",
+        "file. `lake.maintain` removes them (here, after each run).",
     ]
     lines += [
         "",
