@@ -27,7 +27,7 @@ from pyiceberg.exceptions import NoSuchTableError
 
 from meshlake.address import Address
 from meshlake.descriptor import Descriptor, load_descriptor
-from meshlake.errors import DescriptorError, SnapshotNotFoundError
+from meshlake.errors import DescriptorError, QualityGateError, SnapshotNotFoundError
 from meshlake.modes import WriteMode
 from meshlake.stamps import INPUTS, RUN_ID, new_run_id
 
@@ -35,8 +35,9 @@ if TYPE_CHECKING:
     import duckdb
 
     from meshlake.lake import Lake
+    from meshlake.product import Product
     from meshlake.snapshot import PortSnapshot
-    from meshlake.write import WriteResult
+    from meshlake.write import StagedWrite, WriteResult
 
 PARAMS = "meshlake.run-params"
 REPLAY_OF = "meshlake.replay-of"
@@ -163,23 +164,73 @@ def run_product(
     extra = {PARAMS: json.dumps(dict(sorted(context.params.items())))}
     if replay is not None:
         extra[REPLAY_OF] = str(replay)
-    outputs: dict[str, WriteResult] = {}
-    writer = f"pipeline:{descriptor.product_name}"
-    for port in descriptor.outputs:
-        if port.name not in produced:
-            continue
-        item = produced[port.name]
-        output = item if isinstance(item, Output) else Output(item)
-        outputs[port.name] = product.port(port.name).write(
-            output.data,
-            mode=output.mode,
-            where=output.where,
-            inputs=inputs.pins,
-            run_id=run,
-            writer=writer,
-            stamps=extra,
-        )
+    staged = _stage_outputs(product, descriptor, produced, inputs.pins, run, extra)
+    outputs = _publish_all(product, staged)
     return RunResult(run, str(descriptor.product_name), inputs.pins, outputs, dict(context.params), context.replay_of)
+
+
+def _stage_outputs(
+    product: Product,
+    descriptor: Descriptor,
+    produced: Mapping[str, Any],
+    pins: dict[str, int],
+    run: str,
+    extra: dict[str, str],
+) -> dict[str, StagedWrite]:
+    """Write and check every output the pipeline returned; on any error, drop what was staged."""
+    staged: dict[str, StagedWrite] = {}
+    writer = f"pipeline:{descriptor.product_name}"
+    try:
+        for port in descriptor.outputs:
+            if port.name not in produced:
+                continue
+            item = produced[port.name]
+            output = item if isinstance(item, Output) else Output(item)
+            staged[port.name] = product.port(port.name).stage(
+                output.data,
+                mode=output.mode,
+                where=output.where,
+                inputs=pins,
+                run_id=run,
+                writer=writer,
+                stamps=extra,
+            )
+    except BaseException:
+        for write in staged.values():
+            _discard(write)
+        raise
+    return staged
+
+
+def _publish_all(product: Product, staged: dict[str, StagedWrite]) -> dict[str, WriteResult]:
+    """Publish a run's outputs only if every one passed its gate; otherwise quarantine the failures.
+
+    A run is then all or nothing as far as quality goes: consumers never see one output of a run next
+    to the previous run's other output because a check failed. (A commit conflict on a later output can
+    still leave earlier ones published: Iceberg has no transaction across tables.)
+    """
+    if all(write.passed for write in staged.values()):
+        return {name: product.port(name).publish(write) for name, write in staged.items()}
+    refused: list[QualityGateError] = []
+    for name, write in staged.items():
+        if write.passed:
+            _discard(write)
+            continue
+        try:
+            product.port(name).publish(write)  # commits to its quarantine branch and raises
+        except QualityGateError as error:
+            refused.append(error)
+    held = sorted(name for name, write in staged.items() if write.passed)
+    first = refused[0]
+    if held:
+        first.args = (f"{first.args[0]}\nThe run's other outputs ({', '.join(held)}) were not published either.",)
+    raise first
+
+
+def _discard(write: StagedWrite) -> None:
+    from meshlake.write import discard
+
+    discard(write)
 
 
 def _current(lake: Lake, address: str) -> int | None:

@@ -19,7 +19,7 @@ from meshlake.history import History, port_history
 from meshlake.modes import WriteMode
 from meshlake.snapshot import PortSnapshot
 from meshlake.stamps import Stamps, default_writer, new_run_id
-from meshlake.write import WriteResult, delete_rows, write_port
+from meshlake.write import StagedWrite, WriteResult, delete_rows, discard, publish, stage_write
 
 if TYPE_CHECKING:
     import pandas
@@ -73,23 +73,51 @@ class Port:
         makes the write unsafe; in every case `main` does not change. `inputs` (address → snapshot id
         read) and extra `stamps` land in the snapshot summary under `meshlake.`.
         """
+        staged = self.stage(data, mode=mode, where=where, inputs=inputs, run_id=run_id, writer=writer, stamps=stamps)
+        return self.publish(staged)
+
+    def stage(
+        self,
+        data: Any,
+        *,
+        mode: WriteMode = "append",
+        where: str | BooleanExpression | None = None,
+        inputs: Mapping[str, int] | None = None,
+        run_id: str | None = None,
+        writer: str | None = None,
+        stamps: Mapping[str, str] | None = None,
+    ) -> StagedWrite:
+        """The first half of `write`: write the files and run the gate, publishing nothing.
+
+        Then `publish(staged)` commits it (or quarantines it when `staged.passed` is False), or
+        `discard(staged)` drops its files. Pipelines stage every output before publishing any.
+        """
         stamps_ = self._stamps(mode, inputs, run_id, writer, stamps)
+        return stage_write(
+            self.lake.catalog,
+            self.table(),
+            data,
+            address=str(self.address),
+            mode=mode,
+            where=where,
+            primary_key=list(self.contract.primary_key),
+            stamps=stamps_,
+            gate=self.lake._gate_for(self),
+            quarantine_name=f"{QUARANTINE_PREFIX}{stamps_.run_id}",
+        )
+
+    def publish(self, staged: StagedWrite) -> WriteResult:
+        """Commit a staged write: to `main` if it passed its gate, else to quarantine (raising QualityGateError)."""
         try:
-            return write_port(
-                self.lake.catalog,
-                self.table(),
-                data,
-                address=str(self.address),
-                mode=mode,
-                where=where,
-                primary_key=list(self.contract.primary_key),
-                stamps=stamps_,
-                gate=self.lake._gate_for(self),
-                quarantine_name=f"{QUARANTINE_PREFIX}{stamps_.run_id}",
-            )
+            return publish(staged)
         except QualityGateError:
             self._expire_quarantine()
             raise
+
+    @staticmethod
+    def discard(staged: StagedWrite) -> None:
+        """Drop a staged write without publishing it (its files are deleted)."""
+        discard(staged)
 
     def delete(
         self, where: str | BooleanExpression, *, run_id: str | None = None, writer: str | None = None

@@ -7,8 +7,9 @@ scan, so renamed columns and older schemas resolve by field id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -63,6 +64,12 @@ def rewrite_where(table: Table, snapshot: Snapshot | None, where: BooleanExpress
     return rewriter.result()
 
 
+# pyiceberg's predicates take (term, literal) positionally; the pydantic mypy plugin
+# types their constructors by field name, so they are called through untyped aliases.
+_at_least = cast(Callable[[str, object], BooleanExpression], GreaterThanOrEqual)
+_at_most = cast(Callable[[str, object], BooleanExpression], LessThanOrEqual)
+
+
 def key_filter(keys: pa.Table) -> BooleanExpression:
     """A pruning filter covering every key: one min/max range per key column."""
     expression: BooleanExpression = AlwaysTrue()
@@ -71,7 +78,7 @@ def key_filter(keys: pa.Table) -> BooleanExpression:
         low, high = bounds["min"].as_py(), bounds["max"].as_py()
         if low is None:
             continue
-        bounds_filter = And(GreaterThanOrEqual(name, low), LessThanOrEqual(name, high))  # type: ignore[call-arg,misc]
+        bounds_filter = And(_at_least(name, low), _at_most(name, high))
         expression = And(expression, bounds_filter)
     return expression
 

@@ -75,6 +75,32 @@ class _Prepared:
     written_paths: list[str] = field(default_factory=list)
 
 
+@dataclass
+class StagedWrite:
+    """A write whose files are written and whose expectations ran, not yet committed (see `stage_write`)."""
+
+    catalog: Catalog
+    table: Table
+    address: str
+    mode: str
+    stamps: Stamps
+    gate: Gate | None
+    quarantine_name: str
+    prepared: _Prepared
+    base_id: int | None
+    report: QualityReport | None
+    started: float
+
+    @property
+    def passed(self) -> bool:
+        """False when the gate refused the staged snapshot."""
+        return self.report is None or self.report.passed
+
+    @property
+    def changed(self) -> bool:
+        return not self.prepared.change.is_empty
+
+
 def write_port(
     catalog: Catalog,
     table: Table,
@@ -89,35 +115,85 @@ def write_port(
     quarantine_name: str,
 ) -> WriteResult:
     """Write `data` to `table` in `mode`; publish only what passed the gate and did not race."""
+    staged = stage_write(
+        catalog,
+        table,
+        data,
+        address=address,
+        mode=mode,
+        where=where,
+        primary_key=primary_key,
+        stamps=stamps,
+        gate=gate,
+        quarantine_name=quarantine_name,
+    )
+    return publish(staged)
+
+
+def stage_write(
+    catalog: Catalog,
+    table: Table,
+    data: Any,
+    *,
+    address: str,
+    mode: str,
+    where: str | BooleanExpression | None,
+    primary_key: list[str],
+    stamps: Stamps,
+    gate: Gate | None,
+    quarantine_name: str,
+) -> StagedWrite:
+    """Conform and write the data files, then run the gate on the staged snapshot; commit nothing."""
     started = time.perf_counter()
     _check_mode(mode, where, primary_key, address)
     base_id = commit.main_head(table)
     prepared = _prepare(table, data, address=address, mode=mode, where=where, primary_key=primary_key)
     faults.reached("files", table.name())
-    if prepared.change.is_empty:
+    report = None
+    if gate is not None and not prepared.change.is_empty:
+        try:
+            report = gate.check(table, base_id, prepared.change, stamps)
+        except BaseException:
+            _delete_files(table, prepared.written_paths)
+            raise
+        faults.reached("checked", table.name())
+    return StagedWrite(catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started)
+
+
+def publish(staged: StagedWrite) -> WriteResult:
+    """Commit a staged write: to `main` if it passed (re-checked after a rebase), else to quarantine (raises)."""
+    prepared, stamps, table = staged.prepared, staged.stamps, staged.table
+    if not staged.changed:
         _delete_files(table, prepared.written_paths)
         return WriteResult(
-            address, mode, base_id, 0, stamps.run_id, seconds=time.perf_counter() - started, changed=False
+            staged.address,
+            staged.mode,
+            staged.base_id,
+            0,
+            stamps.run_id,
+            seconds=time.perf_counter() - staged.started,
+            changed=False,
         )
     stats = commit.CommitStats()
     try:
         snapshot_id, report, rebases = _commit_loop(
-            catalog,
+            staged.catalog,
             table,
             prepared.change,
-            base_id,
+            staged.base_id,
             stamps=stamps,
-            gate=gate,
-            quarantine_name=quarantine_name,
+            gate=staged.gate,
+            quarantine_name=staged.quarantine_name,
             stats=stats,
+            first_report=staged.report,
         )
     except CommitConflictError:
         _delete_files(table, prepared.written_paths)
         raise
-    inserted = prepared.rows - prepared.rows_updated if mode == "upsert" else 0
+    inserted = prepared.rows - prepared.rows_updated if staged.mode == "upsert" else 0
     return WriteResult(
-        address=address,
-        mode=mode,
+        address=staged.address,
+        mode=staged.mode,
         snapshot_id=snapshot_id,
         rows=prepared.rows,
         run_id=stamps.run_id,
@@ -129,8 +205,13 @@ def write_port(
         rebases=rebases,
         commit_retries=stats.retries,
         quality=report,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - staged.started,
     )
+
+
+def discard(staged: StagedWrite) -> None:
+    """Drop a staged write that will not be published: delete the files it wrote."""
+    _delete_files(staged.table, staged.prepared.written_paths)
 
 
 def delete_rows(
@@ -263,16 +344,20 @@ def _commit_loop(
     gate: Gate | None,
     quarantine_name: str,
     stats: commit.CommitStats | None = None,
+    first_report: QualityReport | None = None,
 ) -> tuple[int, QualityReport | None, int]:
     """Check the staged change, then commit it as `main`'s next snapshot with the verdict stamped on it.
 
     A failed check commits the staged snapshot to a quarantine branch instead. When `main` moved,
-    the change is rebased (if nothing it depends on was touched) and checked again.
+    the change is rebased (if nothing it depends on was touched) and checked again. `first_report` is the
+    check already run on `base_id` (by `stage_write`).
     """
     rebases = 0
+    report = first_report
     while True:
-        report = gate.check(table, base_id, change, stamps) if gate is not None else None
-        faults.reached("checked", table.name())
+        if gate is not None and (report is None or rebases):
+            report = gate.check(table, base_id, change, stamps)
+            faults.reached("checked", table.name())
         properties = stamps.properties(quality=verdict(report))
         if gate is not None and report is not None and not report.passed:
             table, kept = commit.commit_snapshot(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import textwrap
 from pathlib import Path
@@ -370,3 +371,23 @@ def test_cli_run_failures_print_one_line(lake: ml.Lake, picking: Path) -> None:
     assert stopped.stderr.startswith(f"error: quality gate failed for {SEEN}")
     assert len(stopped.stderr.strip().splitlines()) == 1
     assert malformed.exit_code == 2 and "KEY=VALUE" in malformed.stderr
+
+
+def test_a_run_publishes_no_output_when_another_output_fails_its_gate(lake: ml.Lake, picking: Path) -> None:
+    strict = copy.deepcopy(PICKING)
+    strict["name"] = "strict"
+    strict["outputs"][1]["expectations"] = [
+        {"expect_column_values_to_be_between": {"column": "orders", "min_value": 0, "max_value": 1}}
+    ]
+    path = make_product(picking.parent / "strict", strict, PICKING_PIPELINE)
+    lake.deploy(path)
+
+    with pytest.raises(QualityGateError) as stopped:
+        lake.run(path)  # `seen` passes, `totals` counts 2 orders > 1
+
+    assert stopped.value.address == "logistics.strict.totals"
+    assert "seen" in str(stopped.value), "the message says which passing outputs were held back"
+    assert lake.port("logistics.strict.seen").latest().snapshot_id is None, "the passing output is not published"
+    assert lake.port("logistics.strict.totals").latest().snapshot_id is None
+    assert len(lake.port("logistics.strict.totals").quarantine()) == 1
+    assert lake.port("logistics.strict.seen").quarantine() == []
