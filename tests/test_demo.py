@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import meshlake as ml
-from meshlake.demo import PRODUCTS, build
+from meshlake.demo import PRODUCTS, DemoResult, build, next_commands
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +69,15 @@ def test_the_demo_can_run_again_but_never_in_a_foreign_folder(demo: Path, tmp_pa
     (tmp_path / "mine.txt").write_text("not a demo")
     with pytest.raises(FileExistsError):
         build(tmp_path, days=2)
+
+
+def test_the_tour_says_how_to_activate_a_virtual_environment_missing_from_path(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = DemoResult(directory=demo, lake=ml.connect(demo / "meshlake.yaml"), days=[], release_tag="release-1")
+    monkeypatch.setenv("PATH", str(demo))
+    first = next_commands(result).splitlines()[0]
+    in_venv = sys.prefix != sys.base_prefix
+    assert first == (f"source {Path(sys.prefix) / 'bin' / 'activate'}" if in_venv else f"cd {demo}")
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    assert next_commands(result).splitlines()[0] == f"cd {demo}"

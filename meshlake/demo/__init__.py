@@ -7,6 +7,7 @@ can be re-run by hand (`meshlake run products/orders --param day=…`).
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -172,10 +173,18 @@ def summary(result: DemoResult) -> list[tuple[str, Any]]:
     ]
 
 
+def _activate() -> list[str]:
+    """How to put `meshlake` on PATH when it runs from a virtual environment that is not active."""
+    if shutil.which("meshlake") or sys.prefix == sys.base_prefix:
+        return []
+    return [f"source {Path(sys.prefix) / 'bin' / 'activate'}"]
+
+
 def next_commands(result: DemoResult) -> str:
     folder = result.directory
     return "\n".join(
         [
+            *_activate(),
             f"cd {folder}",
             "meshlake products",
             "meshlake describe sales.orders",

@@ -27,6 +27,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 
+from meshlake.quality.bitmap import RangeLookup, distinct_count
 from meshlake.quality.expectations import (
     Expectation,
     ExpectationConfigError,
@@ -135,11 +136,13 @@ def compile_plan(
     source_sql: str,
     relation: str,
     sample_size: int = 5,
+    ranges: RangeLookup | None = None,
 ) -> Plan:
     """Compile one (already validated) expectation.
 
     `source_sql` is the relation the expectation reads (the new rows or the whole snapshot), `relation` the
-    whole staged snapshot (what `{batch}` means in a SQL expectation).
+    whole staged snapshot (what `{batch}` means in a SQL expectation). `ranges` gives the bounds of integer
+    columns over `source_sql`'s files, which let uniqueness checks count keys in a bitmap (`bitmap`).
     """
     spec = exp.spec
     kw = exp.kwargs
@@ -154,7 +157,7 @@ def compile_plan(
         plan.aggregates["value"] = "count(*)"
         return plan
     if name == "compound_columns_to_be_unique":
-        return _unique(plan, [columns[c] for c in kw["column_list"]], source_sql, sample_size)
+        return _unique(plan, [columns[c] for c in kw["column_list"]], source_sql, sample_size, ranges)
     if name == "column_pair_values_a_to_be_greater_than_b":
         return _pair(plan, columns[kw["column_A"]], columns[kw["column_B"]])
     col = columns[kw["column"]]
@@ -166,7 +169,7 @@ def compile_plan(
         plan.failing = f"{v} IS NULL" if "not" in name else f"{v} IS NOT NULL"
         return plan
     if name == "column_values_to_be_unique":
-        return _unique(plan, [col], source_sql, sample_size)
+        return _unique(plan, [col], source_sql, sample_size, ranges)
     if spec.kind == "aggregate":
         _aggregate(plan, name, col)
         return plan
@@ -243,6 +246,22 @@ def _pair(plan: Plan, a: Column, b: Column) -> Plan:
     return plan
 
 
+def _bitmap_distinct(exp: Expectation, cols: list[Column], ranges: RangeLookup | None, where: str | None) -> str | None:
+    """The bitmap count of an integer key's distinct values, when its range is known and small enough.
+
+    A compound key with a possible NULL part is left to hashing (unless such rows are ignored): its rows
+    would all fall to the exact GROUP BY.
+    """
+    if ranges is None or not all(c.family == "integer" for c in cols):
+        return None
+    known = ranges([c.name for c in cols])
+    found = [known.get(c.name) for c in cols]
+    ignored = exp.kwargs.get("ignore_row_if") == "any_value_is_missing"
+    if len(cols) > 1 and not ignored and any(r is None or r.nulls for r in found):
+        return None
+    return distinct_count([c.value for c in cols], found, where=where)
+
+
 def unique_key(exp: Expectation, cols: list[Column]) -> tuple[str, str]:
     """A uniqueness check's domain (the rows GE considers, per `ignore_row_if`) and its key expression."""
     values = [c.value for c in cols]
@@ -257,7 +276,7 @@ def unique_key(exp: Expectation, cols: list[Column]) -> tuple[str, str]:
     return domain, "{" + ", ".join(f"{quote(f'c{i}')}: {v}" for i, v in enumerate(values)) + "}"
 
 
-def _unique(plan: Plan, cols: list[Column], source_sql: str, sample_size: int) -> Plan:
+def _unique(plan: Plan, cols: list[Column], source_sql: str, sample_size: int, ranges: RangeLookup | None) -> Plan:
     """GE's unexpected_count: every row whose (non-missing) key occurs more than once."""
     values = [c.value for c in cols]
     domain, key = unique_key(plan.exp, cols)
@@ -265,12 +284,17 @@ def _unique(plan: Plan, cols: list[Column], source_sql: str, sample_size: int) -
         plan.aggregates["total"] = "count(*)"
         plan.aggregates["nonnull"] = f"count(*) FILTER (WHERE {domain})"
     # Equal keys hash equally, so fewer distinct hashes than rows means duplicates *or* a collision: the
-    # exact GROUP BY settles it. Hashing a compound key is cheaper than building a hash table of structs.
-    plan.aggregates["distinct"] = (
-        f"count(DISTINCT {key})"
-        if len(cols) == 1
-        else f"count(DISTINCT hash({', '.join(values)})) FILTER (WHERE {domain})"
-    )
+    # exact GROUP BY settles it. Hashing a compound key is cheaper than building a hash table of structs;
+    # a dense integer key is cheaper still to count in a bitmap (a NULL or stray key falls to the GROUP BY).
+    bitmap = _bitmap_distinct(plan.exp, cols, ranges, None if len(cols) == 1 else domain)
+    if bitmap is not None:
+        plan.aggregates["distinct"] = bitmap
+    else:
+        plan.aggregates["distinct"] = (
+            f"count(DISTINCT {key})"
+            if len(cols) == 1
+            else f"count(DISTINCT hash({', '.join(values)})) FILTER (WHERE {domain})"
+        )
     grouped = f"FROM {source_sql} AS __src WHERE {domain} GROUP BY {', '.join(values)} HAVING count(*) > 1"
     plan.followup = f"(SELECT sum(c) FROM (SELECT count(*) AS c {grouped}))"
     plan.failing = f"({domain}) AND {key} IN (SELECT {key} {grouped} LIMIT {max(sample_size, 1)})"

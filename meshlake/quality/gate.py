@@ -19,6 +19,7 @@ from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
 
 from meshlake.commit import Change
+from meshlake.quality.bitmap import RangeLookup, staged_ranges
 from meshlake.quality.expectations import Expectation
 from meshlake.quality.records import append_results, now
 from meshlake.quality.report import ExpectationResult, QualityReport
@@ -67,8 +68,10 @@ class PortGate:
             snapshot = table.metadata.snapshot_by_id(base_id)
             if prior is not None and snapshot is not None:
                 incremental = on_snapshot(base, snapshot, table.io, rows, prior, change.new_rows)
+        paths = [task.path for task in staged.tasks]
+        ranges = staged_ranges(table.metadata, table.io, base_id, paths, change.added)
         run = run_native_on(
-            staged, None if only_new else new_rows, self.expectations, self.sample_size, table.io, incremental
+            staged, None if only_new else new_rows, self.expectations, self.sample_size, table.io, incremental, ranges
         )
         basis = None if rows is None else {"fingerprint": key, "rows": rows, "aggregates": run.aggregates}
         return QualityReport(self.address, None, stamps.run_id, self.engine, now(), run.results, basis)
@@ -148,8 +151,9 @@ def evaluate(
     expectations: Sequence[Expectation],
     sample_size: int,
     io: FileIO,
+    ranges: RangeLookup | None = None,
 ) -> tuple[ExpectationResult, ...]:
-    """Run `expectations` on a planned relation with the chosen engine."""
+    """Run `expectations` on a planned relation with the chosen engine (`ranges`: see `run_native_on`)."""
     if engine == "great_expectations":
         from meshlake.quality.gx import run_great_expectations
         from meshlake.query.engine import read_arrow
@@ -160,7 +164,7 @@ def evaluate(
             new_rows=read_arrow(new_rows, io=io) if new_rows is not None else None,
             sample_size=sample_size,
         )
-    return run_native_on(plan, new_rows, expectations, sample_size, io).results
+    return run_native_on(plan, new_rows, expectations, sample_size, io, ranges=ranges).results
 
 
 def run_native_on(
@@ -170,8 +174,12 @@ def run_native_on(
     sample_size: int,
     io: FileIO,
     incremental: Incremental | None = None,
+    ranges: RangeLookup | None = None,
 ) -> NativeRun:
-    """The native engine on a planned relation, on a shared DuckDB database (`meshlake.quality.session`)."""
+    """The native engine on a planned relation, on a shared DuckDB database (`meshlake.quality.session`).
+
+    `ranges` gives the bounds of integer columns over `plan`'s files (`meshlake.quality.bitmap`).
+    """
     from meshlake.quality.native import evaluate_native
     from meshlake.quality.session import connection
     from meshlake.query.sql import empty_relation, scan_sql
@@ -186,6 +194,7 @@ def run_native_on(
             sample_size=sample_size,
             incremental=incremental,
             schema_sql=f"({empty_relation(plan.schema)})",
+            ranges=ranges,
         )
 
 
@@ -199,6 +208,7 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
         contract.expectation_list,
         contract.quality.sample_size,
         snapshot.io,
+        staged_ranges(snapshot.metadata, snapshot.io, snapshot.snapshot_id, [t.path for t in snapshot.plan.tasks], ()),
     )
     report = QualityReport(str(port.address), snapshot.snapshot_id, run_id, contract.quality.engine, now(), results)
     append_results(lake.catalog, lake.location_root, [(report, "check", None)])

@@ -26,6 +26,7 @@ from datetime import date, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from meshlake.quality.bitmap import RangeLookup
 from meshlake.quality.compile import Column, Plan, compile_plan
 from meshlake.quality.expectations import (
     TEMPORAL,
@@ -62,6 +63,7 @@ def run_native(
     sample_size: int = 5,
     incremental: Incremental | None = None,
     schema_sql: str | None = None,
+    ranges: RangeLookup | None = None,
 ) -> tuple[ExpectationResult, ...]:
     """Evaluate `expectations` on a DuckDB relation; one result per expectation, in order.
 
@@ -78,6 +80,7 @@ def run_native(
         sample_size=sample_size,
         incremental=incremental,
         schema_sql=schema_sql,
+        ranges=ranges,
     ).results
 
 
@@ -90,11 +93,13 @@ def evaluate_native(
     sample_size: int = 5,
     incremental: Incremental | None = None,
     schema_sql: str | None = None,
+    ranges: RangeLookup | None = None,
 ) -> NativeRun:
     """`run_native`, also returning the aggregates to stamp for the next append's incremental check.
 
     `schema_sql` is a relation with the columns and types of `relation_sql` and no rows (`empty_relation`):
-    its description is cached, where describing `relation_sql` would bind every file's scan.
+    its description is cached, where describing `relation_sql` would bind every file's scan. `ranges` gives
+    the bounds of integer columns over `relation_sql`'s files (see `meshlake.quality.bitmap`).
     """
     import duckdb
 
@@ -120,6 +125,7 @@ def evaluate_native(
                 source_sql=new_rows_sql if row_level and new_rows_sql else relation_sql,
                 relation=relation_sql,
                 sample_size=sample_size,
+                ranges=None if row_level else ranges,
             )
         except ExpectationConfigError as exc:
             results[i] = _errored(exp, _scope(exp, new_rows_sql), exc.problem + _at(exc))

@@ -70,7 +70,7 @@ def outside(snapshot: Snapshot, io: FileIO, schema: Schema, ranges: Mapping[str,
     ids = tuple(f.field_id for f, _, _ in fields)
     types = [f.field_type for f, _, _ in fields]
     out: set[str] = set()
-    for manifest in _manifests(snapshot, io):
+    for manifest in snapshot_manifests(snapshot, io):
         if manifest.content != ManifestContent.DATA:
             continue
         for path, bounds in _bounds(io, manifest, ids, types).items():
@@ -90,7 +90,7 @@ def clear() -> None:
 _lists: OrderedDict[str, tuple[ManifestFile, ...]] = OrderedDict()
 
 
-def _manifests(snapshot: Snapshot, io: FileIO) -> tuple[ManifestFile, ...]:
+def snapshot_manifests(snapshot: Snapshot, io: FileIO) -> tuple[ManifestFile, ...]:
     """The snapshot's manifests; a manifest list never changes either (pyiceberg re-reads it on every call)."""
     key = snapshot.manifest_list
     with _lock:
