@@ -92,3 +92,22 @@ def _tune_sqlite(catalog: Catalog) -> None:
         cursor.close()
 
     engine.dispose()
+
+
+def create_namespace_once(catalog: Catalog, namespace: tuple[str, ...], properties: dict[str, str]) -> bool:
+    """Create `namespace` unless it exists; True when this call created it.
+
+    Losing a race to a concurrent creator is not an error. pyiceberg's SqlCatalog checks, then inserts, so the
+    loser gets the database's unique violation (an `IntegrityError`), not `NamespaceAlreadyExistsError`.
+    """
+    from pyiceberg.exceptions import NamespaceAlreadyExistsError
+
+    try:
+        catalog.create_namespace(namespace, properties)
+    except NamespaceAlreadyExistsError:
+        return False
+    except Exception:
+        if catalog.namespace_exists(namespace):
+            return False
+        raise
+    return True

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
-    NamespaceAlreadyExistsError,
     NoSuchNamespaceError,
     NoSuchTableError,
     TableAlreadyExistsError,
@@ -22,6 +21,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 
 from meshlake.address import SYSTEM_DOMAIN, location_under
+from meshlake.catalog import create_namespace_once
 from meshlake.contract import SchemaPlan, plan_schema_change, port_partition_spec, port_schema
 from meshlake.descriptor import Descriptor, OutputPort
 from meshlake.errors import BreakingChangeError, DescriptorError
@@ -77,9 +77,7 @@ def deploy_descriptor(catalog: Catalog, descriptor: Descriptor, *, warehouse: st
     _refuse_breaking(descriptor, deployed, plans, str(name), report)
     wanted = descriptor_properties(descriptor)
     if current_props is None:
-        try:
-            catalog.create_namespace(namespace, wanted)
-        except NamespaceAlreadyExistsError:  # another deploy won the race; update below
+        if not create_namespace_once(catalog, namespace, wanted):  # another deploy won the race; update below
             current_props = catalog.load_namespace_properties(namespace)
         report.namespace_changed = True
     for port in descriptor.outputs:

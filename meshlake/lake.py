@@ -208,7 +208,7 @@ class Lake:
             connection = self.duckdb()
             self._default_session = self._sessions[id(connection)]
         else:
-            self._default_session.refresh()
+            self._default_session.refresh_for(query)
         return self._default_session.sql(query)
 
     # -- quality gate hook ------------------------------------------------------------------------

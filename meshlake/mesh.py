@@ -11,6 +11,7 @@ from pyiceberg.exceptions import NoSuchNamespaceError
 from pyiceberg.table import Table
 
 from meshlake.address import NAME_PATTERN, Address
+from meshlake.query.timetravel import referenced_names
 from meshlake.query.views import MeshViews, PortEntry
 from meshlake.storage import is_s3, register_s3
 
@@ -71,9 +72,18 @@ class MeshSession:
             register_s3(self.con, table.io.properties)
         return table
 
-    def refresh(self) -> list[str]:
-        """Re-plan only the ports whose metadata changed (and add new ports); returns their addresses."""
-        return self.views.refresh()
+    def refresh(self, only: Iterable[str] | None = None) -> list[str]:
+        """Re-plan only the ports whose metadata changed (and add new ports); returns their addresses.
+
+        `only`: the addresses a query reads; see `MeshViews.refresh`.
+        """
+        return self.views.refresh(only)
+
+    def refresh_for(self, query: str) -> list[str]:
+        """`refresh` before running `query`: only the ports it references when that is known."""
+        names = referenced_names(query)
+        addresses = None if names is None else {".".join(n) for n in names if len(n) == 3}
+        return self.refresh(addresses)
 
     def sql(self, query: str) -> duckdb.DuckDBPyRelation:
         """Run DuckDB SQL; `AT (VERSION => …)` and `AT (TIMESTAMP => …)` on ports are resolved first."""

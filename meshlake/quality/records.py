@@ -23,7 +23,6 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
     CommitFailedException,
-    NamespaceAlreadyExistsError,
     NoSuchTableError,
     TableAlreadyExistsError,
 )
@@ -40,6 +39,7 @@ from pyiceberg.types import (
 )
 
 from meshlake.address import SYSTEM_DOMAIN, location_under
+from meshlake.catalog import create_namespace_once
 from meshlake.quality.report import QualityReport
 
 SYSTEM_PRODUCT = "system"
@@ -75,10 +75,8 @@ def results_table(catalog: Catalog, warehouse: str | None) -> Table:
     """The quality-results table, created on first use (under `warehouse`, else where the catalog puts it)."""
     with contextlib.suppress(NoSuchTableError):
         return _migrated(catalog.load_table(RESULTS_TABLE))
-    with contextlib.suppress(NamespaceAlreadyExistsError):
-        catalog.create_namespace(
-            (SYSTEM_DOMAIN, SYSTEM_PRODUCT), {"owner": "meshlake", "description": "meshlake records"}
-        )
+    namespace = (SYSTEM_DOMAIN, SYSTEM_PRODUCT)
+    create_namespace_once(catalog, namespace, {"owner": "meshlake", "description": "meshlake records"})
     location = location_under(warehouse, *RESULTS_TABLE) if warehouse and "://" in warehouse else None
     try:
         return catalog.create_table(

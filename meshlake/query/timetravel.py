@@ -79,6 +79,26 @@ def rewrite(sql: str, resolve: Resolve, *, con: duckdb.DuckDBPyConnection | None
     return "".join(_rewrite_statement(text, resolve, con) for text in texts)
 
 
+def referenced_names(sql: str) -> set[tuple[str, ...]] | None:
+    """The table names `sql` references (parts as written, unquoted), or None when some statement is not a
+    query DuckDB's serializer can describe (then any table may be touched)."""
+    import duckdb
+
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error:
+        return None
+    names: set[tuple[str, ...]] = set()
+    for statement in statements:
+        parsed = _serialize(statement.query.encode("utf-8"))
+        if parsed is None:
+            return None
+        for ref in _base_tables(parsed):
+            parts = tuple(p for p in (ref.get("catalog_name"), ref.get("schema_name"), ref.get("table_name")) if p)
+            names.add(parts)
+    return names
+
+
 def _rewrite_statement(text: str, resolve: Resolve, con: duckdb.DuckDBPyConnection | None) -> str:
     data = text.encode("utf-8")
     parsed = _serialize(data)

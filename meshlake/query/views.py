@@ -94,8 +94,17 @@ class MeshViews:
         self._create(entries)
         return self
 
-    def refresh(self) -> list[str]:
-        """Pick up new, changed and removed ports; returns the addresses whose views changed."""
+    def refresh(self, only: Iterable[str] | None = None) -> list[str]:
+        """Pick up new, changed and removed ports; returns the addresses whose views changed.
+
+        With `only` (the addresses a query is about to read) and a catalog that does not list metadata
+        locations in one query (REST), just those ports are checked, one table load each, instead of
+        listing the whole mesh; an address not attached yet still lists it, to find the new port.
+        """
+        if only is not None:
+            quick = self._refresh_known(set(only))
+            if quick is not None:
+                return quick
         entries = {e.address: e for e in self._list()}
         changed: list[str] = []
         with self._lock:
@@ -113,6 +122,28 @@ class MeshViews:
                 self._ports[entry.address] = _Port(entry)
         self._create(new)
         return changed + [e.address for e in new]
+
+    def _refresh_known(self, wanted: set[str]) -> list[str] | None:
+        """`refresh` of attached ports whose entries carry no metadata location; None: list the mesh instead."""
+        with self._lock:
+            ports = {a: self._ports.get(a) for a in wanted}
+            listed_cheaply = any(p.entry.metadata_location is not None for p in self._ports.values())
+        if listed_cheaply or any(p is None for p in ports.values()):
+            return None
+        changed: list[str] = []
+        for address, port in ports.items():
+            assert port is not None
+            if port.table is None:
+                continue  # never used: planned on first use anyway
+            try:
+                table = self._load(port.entry)
+            except Exception:  # dropped, or the catalog cannot say: the full listing decides
+                return None
+            if table.metadata_location != port.table.metadata_location:
+                with self._lock:
+                    self._ports[address] = _Port(port.entry, table=table)
+                changed.append(address)
+        return changed
 
     def close(self) -> None:
         """Unregister `ml_scan` (the views stay, but fail until `attach()` is called again)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from meshlake.query.timetravel import AtSpec, TimeTravelError, rewrite
+from meshlake.query.timetravel import AtSpec, TimeTravelError, referenced_names, rewrite
 
 
 class Recorder:
@@ -118,3 +118,22 @@ def test_now_is_evaluated_and_tags_are_strings() -> None:
 def test_parameters_in_an_at_clause_are_refused() -> None:
     with pytest.raises(TimeTravelError):
         rewrite("SELECT * FROM a.b.c AT (VERSION => $1)", Recorder())
+
+
+def test_referenced_names_lists_every_table_of_every_statement_or_says_it_cannot() -> None:
+    query = """
+        WITH recent AS (SELECT * FROM sales.orders.placed AT (VERSION => 'v1'))
+        SELECT * FROM recent JOIN "kw"."select"."order" o USING (id)
+        WHERE id IN (SELECT id FROM logistics.shipments.daily);
+        SELECT 1 FROM two.parts
+    """
+    assert referenced_names(query) == {
+        ("sales", "orders", "placed"),
+        ("recent",),
+        ("kw", "select", "order"),
+        ("logistics", "shipments", "daily"),
+        ("two", "parts"),
+    }
+    assert referenced_names("SELECT 42") == set()
+    assert referenced_names("CREATE TABLE t AS SELECT * FROM a.b.c") is None
+    assert referenced_names("SELEC broken") is None

@@ -115,6 +115,35 @@ def test_refresh_adds_new_ports_drops_removed_ones_and_follows_schema_changes(
     views.close()
 
 
+def test_refresh_of_a_query_s_ports_lists_nothing_when_the_catalog_cannot_list_cheaply(
+    mesh: SqlCatalog, mor: type[Files], duck: Any
+) -> None:
+    listings: list[int] = []
+
+    def list_like_rest() -> list[PortEntry]:  # a REST catalog lists names, not metadata locations
+        listings.append(1)
+        return [PortEntry(e.address) for e in list_ports(mesh)]
+
+    load = Loader(mesh)
+    views = MeshViews(duck, ports=list_like_rest, load=load).attach()
+    duck.sql("SELECT * FROM logistics.shipments.daily, sales.orders.placed").fetchall()
+    mor.append(mesh.load_table("logistics.shipments.daily"), [{"id": 4}])
+    mor.append(mesh.load_table("sales.orders.placed"), [{"id": 11}])
+    load.loaded.clear()
+    assert views.refresh(only=["logistics.shipments.daily", "kw.select.order"]) == ["logistics.shipments.daily"]
+    assert listings == [1], "the mesh was not listed again"
+    assert load.loaded == ["logistics.shipments.daily"], "only the used port it names was loaded"
+    assert duck.sql("SELECT count(*) FROM logistics.shipments.daily").fetchall() == [(4,)]
+    assert duck.sql("SELECT count(*) FROM sales.orders.placed").fetchall() == [(1,)], "not named: still pinned"
+    make_port(mesh, mor, "sales.orders.returned", [5])
+    assert views.refresh(only=["sales.orders.returned"]) == ["sales.orders.placed", "sales.orders.returned"]
+    assert listings == [1, 1], "an address not attached yet lists the mesh"
+    mesh.drop_table("logistics.shipments.daily")
+    assert "logistics.shipments.daily" in views.refresh(only=["logistics.shipments.daily"])
+    assert len(listings) == 3, "a port that no longer loads lists the mesh"
+    views.close()
+
+
 def test_as_of_pins_every_view_and_a_port_born_later_fails_only_when_used(
     catalog: SqlCatalog, mor: type[Files], duck: Any
 ) -> None:
