@@ -80,7 +80,9 @@ class MeshSession:
         return self.views.refresh(only)
 
     def refresh_for(self, query: str) -> list[str]:
-        """`refresh` before running `query`: only the ports it references when that is known."""
+        """`refresh` before running `query`: only the ports it references when that is known and cheaper."""
+        if self.views.lists_locations:
+            return self.refresh()  # one listing query finds every change: no need to parse the query
         names = referenced_names(query)
         addresses = None if names is None else {".".join(n) for n in names if len(n) == 3}
         return self.refresh(addresses)

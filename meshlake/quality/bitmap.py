@@ -25,6 +25,7 @@ from pyiceberg.types import IntegerType, LongType
 
 from meshlake.quality.pruning import snapshot_manifests
 from meshlake.query.manifests import read_manifest
+from meshlake.query.plan import ScanPlan
 
 MAX_BITS = 1 << 27
 """Largest bitmap: 16 MiB per thread; a key range wider than this is counted by hashing."""
@@ -44,30 +45,32 @@ RangeLookup = Callable[[Sequence[str]], Mapping[str, IntRange]]
 
 
 def int_ranges(files: Iterable[DataFile], schema: Schema, names: Sequence[str]) -> dict[str, IntRange]:
-    """The bounds of the integer columns `names` over `files`, from their Iceberg metrics."""
+    """The bounds of the integer columns `names` over `files`, from their Iceberg metrics; a column is left
+    out when a file holding values gives no bounds for it."""
     fields = {name: schema.find_field(name) for name in names if _is_int(schema, name)}
-    found: dict[str, IntRange] = {}
+    lows: dict[str, list[int]] = {name: [] for name in fields}
+    highs: dict[str, list[int]] = {name: [] for name in fields}
+    nulls: set[str] = set()
     unknown: set[str] = set()
-    for file in files:
-        if file.record_count == 0:
-            continue
-        lower, upper, nulls = file.lower_bounds or {}, file.upper_bounds or {}, file.null_value_counts or {}
+    for file in (f for f in files if f.record_count > 0):
+        lower, upper, null_counts = file.lower_bounds or {}, file.upper_bounds or {}, file.null_value_counts or {}
         for name, field in fields.items():
-            if name in unknown:
-                continue
-            count = nulls.get(field.field_id)
+            count = null_counts.get(field.field_id)
+            if count != 0:
+                nulls.add(name)
             low, high = lower.get(field.field_id), upper.get(field.field_id)
-            if low is None or high is None:
-                if count is not None and count == file.record_count:
-                    found[name] = _widen(found.get(name), None, None, nulls=True)
-                else:
-                    unknown.add(name)
-                continue
-            kind = field.field_type
-            assert isinstance(kind, IntegerType | LongType)
-            a, b = int(from_bytes(kind, low)), int(from_bytes(kind, high))
-            found[name] = _widen(found.get(name), a, b, nulls=count != 0)
-    return {name: r for name, r in found.items() if name not in unknown and r.low <= r.high}
+            if low is not None and high is not None:
+                kind = field.field_type
+                assert isinstance(kind, IntegerType | LongType)
+                lows[name].append(int(from_bytes(kind, low)))
+                highs[name].append(int(from_bytes(kind, high)))
+            elif count != file.record_count:  # values without bounds
+                unknown.add(name)
+    return {
+        name: IntRange(min(lows[name]), max(highs[name]), name in nulls)
+        for name in fields
+        if lows[name] and name not in unknown
+    }
 
 
 def distinct_count(values: Sequence[str], ranges: Sequence[IntRange | None], *, where: str | None = None) -> str | None:
@@ -96,22 +99,14 @@ def _is_int(schema: Schema, name: str) -> bool:
         return False
 
 
-def _widen(known: IntRange | None, low: int | None, high: int | None, *, nulls: bool) -> IntRange:
-    if low is None or high is None:
-        return IntRange(known.low, known.high, True) if known else IntRange(1, 0, True)
-    if known is None or known.low > known.high:
-        return IntRange(low, high, nulls or (known is not None and known.nulls))
-    return IntRange(min(known.low, low), max(known.high, high), nulls or known.nulls)
-
-
 def staged_ranges(
-    metadata: TableMetadata, io: FileIO, base_id: int | None, paths: Iterable[str], added: Sequence[DataFile]
+    metadata: TableMetadata, io: FileIO, base_id: int | None, staged: ScanPlan, added: Sequence[DataFile]
 ) -> RangeLookup:
-    """A lookup of the ranges over the data files `paths` of a staged snapshot: its `added` files and files of
-    the base snapshot `base_id`, whose metrics the base's manifests hold (read only when a check asks)."""
-    wanted = frozenset(paths)
+    """A lookup of the ranges over the data files of a `staged` plan: its `added` files and files of the base
+    snapshot `base_id`, whose metrics the base's manifests hold (all read only when a check asks)."""
 
     def lookup(names: Sequence[str]) -> Mapping[str, IntRange]:
+        wanted = {task.path for task in staged.tasks}
         files = [f for f in added if f.file_path in wanted]
         rest = wanted - {f.file_path for f in files}
         snapshot = metadata.snapshot_by_id(base_id) if base_id is not None and rest else None

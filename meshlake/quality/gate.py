@@ -68,8 +68,7 @@ class PortGate:
             snapshot = table.metadata.snapshot_by_id(base_id)
             if prior is not None and snapshot is not None:
                 incremental = on_snapshot(base, snapshot, table.io, rows, prior, change.new_rows)
-        paths = [task.path for task in staged.tasks]
-        ranges = staged_ranges(table.metadata, table.io, base_id, paths, change.added)
+        ranges = staged_ranges(table.metadata, table.io, base_id, staged, change.added)
         run = run_native_on(
             staged, None if only_new else new_rows, self.expectations, self.sample_size, table.io, incremental, ranges
         )
@@ -208,7 +207,7 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
         contract.expectation_list,
         contract.quality.sample_size,
         snapshot.io,
-        staged_ranges(snapshot.metadata, snapshot.io, snapshot.snapshot_id, [t.path for t in snapshot.plan.tasks], ()),
+        staged_ranges(snapshot.metadata, snapshot.io, snapshot.snapshot_id, snapshot.plan, ()),
     )
     report = QualityReport(str(port.address), snapshot.snapshot_id, run_id, contract.quality.engine, now(), results)
     append_results(lake.catalog, lake.location_root, [(report, "check", None)])

@@ -125,10 +125,11 @@ class MeshViews:
 
     def _refresh_known(self, wanted: set[str]) -> list[str] | None:
         """`refresh` of attached ports whose entries carry no metadata location; None: list the mesh instead."""
+        if self.lists_locations:
+            return None
         with self._lock:
             ports = {a: self._ports.get(a) for a in wanted}
-            listed_cheaply = any(p.entry.metadata_location is not None for p in self._ports.values())
-        if listed_cheaply or any(p is None for p in ports.values()):
+        if any(p is None for p in ports.values()):
             return None
         changed: list[str] = []
         for address, port in ports.items():
@@ -151,6 +152,12 @@ class MeshViews:
             self._registered = False
             with contextlib.suppress(Exception):  # the connection may be closed already
                 self.con.remove_function(FUNCTION)
+
+    @property
+    def lists_locations(self) -> bool:
+        """Whether the mesh's listing carries metadata locations (a SQL catalog: one query finds every change)."""
+        with self._lock:
+            return any(p.entry.metadata_location is not None for p in self._ports.values())
 
     @property
     def addresses(self) -> list[str]:

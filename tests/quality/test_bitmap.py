@@ -135,14 +135,13 @@ def test_key_ranges_come_from_the_metrics_of_new_and_base_files(lines: Any) -> N
     lines.write(batch([10, 11, 12], [1, 2, None]))
     lines.write(batch([-3, 40], [7, 8]))
     snapshot = lines.latest()
-    paths = [task.path for task in snapshot.plan.tasks]
-    lookup = staged_ranges(snapshot.metadata, snapshot.io, snapshot.snapshot_id, paths, ())
+    lookup = staged_ranges(snapshot.metadata, snapshot.io, snapshot.snapshot_id, snapshot.plan, ())
     assert lookup(["order_id", "line", "note"]) == {
         "order_id": IntRange(-3, 40, False),
         "line": IntRange(1, 8, True),
     }
     first = lines.table().metadata.snapshots[0].snapshot_id
-    assert staged_ranges(snapshot.metadata, snapshot.io, first, paths, ())(["order_id"]) == {}, (
+    assert staged_ranges(snapshot.metadata, snapshot.io, first, snapshot.plan, ())(["order_id"]) == {}, (
         "a file the base does not list has no metrics at hand: no range"
     )
 
