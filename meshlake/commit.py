@@ -49,11 +49,13 @@ MAX_ATTEMPTS = 40
 
 
 class MainMovedError(Exception):
-    """`main` is no longer at the snapshot a write was based on."""
+    """`main` is no longer at the snapshot a write was based on; `table` is the table as just loaded, with
+    `main` at `head` (rebase onto exactly that: it is what the next commit will build on)."""
 
-    def __init__(self, head: int | None) -> None:
-        self.head = head
-        super().__init__(f"main moved to {head}")
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.head = main_head(table)
+        super().__init__(f"main moved to {self.head}")
 
 
 class RebaseConflictError(Exception):
@@ -122,6 +124,10 @@ def commit_snapshot(
     `base_id` in the same commit. Each catalog-level retry is counted in `stats`.
     """
     for attempt in range(MAX_ATTEMPTS):
+        if branch == MAIN_BRANCH and main_head(table) != base_id:
+            # The snapshot is built on the table's `main`: it must be the base the commit asserts, or files
+            # committed in between would be carried into it without any rebase check.
+            raise MainMovedError(table)
         tx = _Transaction(table)
         ref_updates, ref_requirements = _point_branch(table, branch, base_id)
         if ref_updates:
@@ -159,7 +165,7 @@ def commit_snapshot(
             return table, producer.snapshot_id
         producer._clean_all_uncommitted()
         if branch == MAIN_BRANCH and main_head(table) != base_id:
-            raise MainMovedError(main_head(table)) from failure
+            raise MainMovedError(table) from failure
         if stats is not None:
             stats.retries += 1
         _backoff(attempt)
@@ -227,7 +233,7 @@ def _commit_refs(
         except CommitFailedException as exc:
             table = table.refresh()
             if check_main and main_head(table) != base_id:
-                raise MainMovedError(main_head(table)) from exc
+                raise MainMovedError(table) from exc
             _backoff(attempt)
             continue
         return _updated(table, response.metadata, response.metadata_location)

@@ -370,7 +370,7 @@ def _commit_loop(
                 catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties, stats=stats
             )
         except MainMovedError as moved:
-            table = table.refresh()
+            table = moved.table
             try:
                 commit.check_rebase(table, change, old_base=base_id, new_head=moved.head)
             except RebaseConflictError as conflict:

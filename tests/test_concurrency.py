@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 import meshlake as ml
-from meshlake.commit import main_head
+from meshlake.commit import Change, MainMovedError, commit_snapshot, main_head
 from meshlake.errors import CommitConflictError
 from meshlake.stamps import Stamps
 from meshlake.write import write_port
@@ -127,3 +127,18 @@ def test_a_replace_of_another_partition_is_rebased(port: Any) -> None:
     assert result.rebases == 1
     found = sorted(port.table().scan().to_arrow()["shipment_id"].to_pylist())
     assert found == sorted(batch("fresh", 2)["shipment_id"].to_pylist() + day2["shipment_id"].to_pylist())
+
+
+def test_a_commit_never_builds_on_a_main_other_than_the_base_it_asserts(port: Any) -> None:
+    """The snapshot is built on the table object's `main`; if that is not the asserted base (here the table was
+    loaded before a rollback), the commit must stop instead of carrying the newer files into `main`."""
+    port.write(batch("seed", 0))
+    base = main_head(port.table())
+    port.write(batch("undone", 1))
+    newer = port.table()
+    port.rollback(to=base)
+    with pytest.raises(MainMovedError) as caught:
+        commit_snapshot(port.lake.catalog, newer, Change("append"), branch="main", base_id=base, properties={})
+    assert caught.value.head == main_head(caught.value.table) != base
+    assert main_head(port.table()) == base
+    assert "undone-1-0" not in port.table().scan().to_arrow()["shipment_id"].to_pylist()

@@ -226,7 +226,7 @@ def _commit(
                 catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
             )
         except MainMovedError as moved:
-            table = table.refresh()
+            table = moved.table
             if moved.head is None:
                 raise CompactionError("main was removed while compacting") from moved
             try:

@@ -220,7 +220,7 @@ def _append(catalog: Catalog, table: Table, rows: pa.Table, properties: dict[str
                 )
                 return table
             except MainMovedError as moved:  # another writer recorded first: an append applies on any head
-                table, base_id = table.refresh(), moved.head
+                table, base_id = moved.table, moved.head
         raise CommitFailedException(f"{RESULTS_ADDRESS}: main kept moving; the quality record was not written")
     except BaseException:
         for path in writer.written_paths:
