@@ -42,12 +42,12 @@ from pyiceberg.io.pyarrow import schema_to_pyarrow
 
 import meshlake as ml
 from benchmarks.common import fresh_dir, machine, save
-from meshlake.commit import Change
-from meshlake.datafiles import DataFileWriter
-from meshlake.ingest import Conformer
+from meshlake.contract.stamps import Stamps
 from meshlake.quality.gate import PortGate, evaluate, make_gate, staged_plans
 from meshlake.query.plan import plan_snapshot
-from meshlake.stamps import Stamps
+from meshlake.write.commit import Change
+from meshlake.write.datafiles import DataFileWriter
+from meshlake.write.ingest import Conformer
 
 COLUMNS = """\
       - {name: id, type: long, required: true}

@@ -6,7 +6,7 @@
 >>> product.port("daily").write(table)                        # doctest: +SKIP
 """
 
-from meshlake.address import Address, ProductName, Ref
+from meshlake.contract.address import Address, ProductName, Ref
 from meshlake.errors import (
     BreakingChangeError,
     CommitConflictError,

@@ -7,8 +7,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from meshlake.address import Address, ProductName
-from meshlake.config import Settings, load_settings
+from meshlake.catalog.settings import Settings, load_settings
+from meshlake.contract.address import Address, ProductName
 from meshlake.errors import PortNotFoundError, ProductNotFoundError
 
 if TYPE_CHECKING:
@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from duckdb import DuckDBPyConnection, DuckDBPyRelation
     from pyiceberg.catalog import Catalog
 
-    from meshlake.deploy import DeployReport
-    from meshlake.maintain import MaintenanceReport
-    from meshlake.mesh import MeshSession
-    from meshlake.pipeline import RunResult
+    from meshlake.contract.deploy import DeployReport
+    from meshlake.maintenance.maintain import MaintenanceReport
+    from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
     from meshlake.product import Product
+    from meshlake.query.mesh import MeshSession
     from meshlake.snapshot import PortSnapshot
-    from meshlake.write import Gate
+    from meshlake.write.flow import Gate
 
 
 def connect(config: str | os.PathLike[str] | None = None, **settings: Any) -> Lake:
@@ -53,7 +53,7 @@ class Lake:
     @cached_property
     def catalog(self) -> Catalog:
         """The pyiceberg catalog (created on first use for the embedded default)."""
-        from meshlake.catalog import open_catalog
+        from meshlake.catalog.catalogs import open_catalog
 
         return open_catalog(self.settings)
 
@@ -72,8 +72,8 @@ class Lake:
     # -- products ---------------------------------------------------------------------------------
     def deploy(self, path: str | os.PathLike[str]) -> Product:
         """Create or evolve the product `path` (a dataproduct.yaml or its folder) declares."""
-        from meshlake.deploy import deploy_descriptor
-        from meshlake.descriptor import load_descriptor
+        from meshlake.contract.deploy import deploy_descriptor
+        from meshlake.contract.descriptor import load_descriptor
         from meshlake.product import Product
 
         descriptor = load_descriptor(Path(path))
@@ -84,8 +84,8 @@ class Lake:
 
     def products(self) -> list[Product]:
         """Every deployed data product, by name."""
+        from meshlake.contract.registry import list_products, load_descriptor_of
         from meshlake.product import Product
-        from meshlake.registry import list_products, load_descriptor_of
 
         found = []
         for name in list_products(self.catalog):
@@ -96,8 +96,8 @@ class Lake:
 
     def product(self, name: str) -> Product:
         """A deployed product by `domain.product`."""
+        from meshlake.contract.registry import list_products, load_descriptor_of
         from meshlake.product import Product
-        from meshlake.registry import list_products, load_descriptor_of
 
         product_name = ProductName.parse(name)
         descriptor = load_descriptor_of(self.catalog, product_name)
@@ -131,7 +131,7 @@ class Lake:
 
         `replay` (a run id, or a snapshot id an earlier run wrote) reads that run's exact input snapshots.
         """
-        from meshlake.pipeline import run_product
+        from meshlake.pipelines.run import run_product
 
         return run_product(self, Path(path), replay=replay, params=params)
 
@@ -150,9 +150,9 @@ class Lake:
         """Expire snapshots by retention, find (and with `apply`, delete) orphan files, compact small files.
 
         A dry run unless `apply=True`: the report says what would be done. `product` narrows it to
-        `domain.product` or one port `domain.product.port`. See `meshlake.maintain`.
+        `domain.product` or one port `domain.product.port`. See `meshlake.maintenance.maintain`.
         """
-        from meshlake.maintain import maintain
+        from meshlake.maintenance.maintain import maintain
 
         return maintain(
             self,
@@ -177,12 +177,12 @@ class Lake:
         """
         import duckdb
 
-        from meshlake.mesh import MeshSession
+        from meshlake.query.mesh import MeshSession
 
         connection = con if con is not None else duckdb.connect()
         if self.settings.uses_s3:
-            from meshlake.catalog import storage_properties
-            from meshlake.storage import register_s3
+            from meshlake.catalog.catalogs import storage_properties
+            from meshlake.catalog.storage import register_s3
 
             register_s3(connection, storage_properties(self.settings) | dict(self.settings.properties))
         self._sessions[id(connection)] = MeshSession(self.catalog, connection, as_of=as_of)

@@ -11,15 +11,15 @@ from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import ancestors_of
 
-from meshlake.address import Address, Ref, validate_ref_name
-from meshlake.commit import QUARANTINE_PREFIX
-from meshlake.descriptor import Descriptor, OutputPort
+from meshlake.contract.address import Address, Ref, validate_ref_name
+from meshlake.contract.descriptor import Descriptor, OutputPort
+from meshlake.contract.stamps import Stamps, default_writer, new_run_id
 from meshlake.errors import CommitConflictError, InvalidNameError, QualityGateError, SnapshotNotFoundError
-from meshlake.history import History, port_history
-from meshlake.modes import WriteMode
+from meshlake.query.history import History, port_history
 from meshlake.snapshot import PortSnapshot
-from meshlake.stamps import Stamps, default_writer, new_run_id
-from meshlake.write import StagedWrite, WriteResult, delete_rows, discard, publish, stage_write
+from meshlake.write.commit import QUARANTINE_PREFIX
+from meshlake.write.flow import StagedWrite, WriteResult, delete_rows, discard, publish, stage_write
+from meshlake.write.modes import WriteMode
 
 if TYPE_CHECKING:
     import pandas
@@ -27,10 +27,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from meshlake.lake import Lake
-    from meshlake.maintain import MaintenanceReport
+    from meshlake.maintenance.maintain import MaintenanceReport
+    from meshlake.quality.quarantine import QuarantinedWrite
     from meshlake.quality.report import QualityReport
-    from meshlake.quarantine import QuarantinedWrite
-    from meshlake.slo import SloReport
+    from meshlake.quality.slo import SloReport
 
 
 class Port:
@@ -140,8 +140,8 @@ class Port:
 
     def _expire_quarantine(self) -> None:
         """Drop quarantined writes older than the `quarantine_retention` setting (best effort)."""
-        from meshlake.durations import parse_duration
-        from meshlake.quarantine import expire_quarantine
+        from meshlake.contract.durations import parse_duration
+        from meshlake.quality.quarantine import expire_quarantine
 
         try:
             expire_quarantine(self.lake.catalog, self.table(), parse_duration(self.lake.settings.quarantine_retention))
@@ -224,13 +224,13 @@ class Port:
 
     def quarantine(self) -> list[QuarantinedWrite]:
         """Writes stopped by the gate, newest first, each with its quality report."""
-        from meshlake.quarantine import list_quarantine
+        from meshlake.quality.quarantine import list_quarantine
 
         return list_quarantine(self.lake, self)
 
     def slo(self) -> SloReport:
         """Freshness, volume and quality pass rate against the port's `slo`, from metadata and history."""
-        from meshlake.slo import evaluate_slo
+        from meshlake.quality.slo import evaluate_slo
 
         return evaluate_slo(self.lake, self)
 
@@ -245,7 +245,7 @@ class Port:
         orphan_age: str | timedelta = "1h",
     ) -> MaintenanceReport:
         """`lake.maintain()` for this port alone (a dry run unless `apply=True`)."""
-        from meshlake.maintain import port_target, run
+        from meshlake.maintenance.maintain import port_target, run
 
         steps = {"expire": expire, "orphans": orphans, "compact": compact}
         return run(self.lake, [port_target(self)], apply=apply, steps=steps, now=now, orphan_age=orphan_age)

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table.refs import MAIN_BRANCH
 
-from meshlake.address import ProductName
-from meshlake.datatypes import format_type
-from meshlake.descriptor import Descriptor
+from meshlake.contract.address import ProductName
+from meshlake.contract.descriptor import Descriptor
+from meshlake.contract.types import format_type
 from meshlake.errors import PortNotFoundError
-from meshlake.history import port_history
 from meshlake.port import Port
+from meshlake.query.history import port_history
 
 if TYPE_CHECKING:
     from meshlake.lake import Lake

@@ -13,8 +13,8 @@ from pyiceberg.schema import Schema
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Snapshot
 
+from meshlake.contract.stamps import read_stamps
 from meshlake.errors import require
-from meshlake.stamps import read_stamps
 
 if TYPE_CHECKING:
     import pandas

@@ -4,7 +4,7 @@
     run.torn_reads, run.lost_commits, run.duplicates, run.orphans_found, run.orphans_removed
 
 Half the kills (by default) hit an exact phase of a write through meshlake's crash seam
-(`MESHLAKE_CRASH_AT`, see `meshlake.faults`): after its data files are written, after the quality gate,
+(`MESHLAKE_CRASH_AT`, see `meshlake.write.faults`): after its data files are written, after the quality gate,
 right before the catalog commit, or right after it. The others land at a random instant; the writer's
 phase trace (`MESHLAKE_CRASH_TRACE`) tells which phase they interrupted. Nothing is mocked: the writer is
 a real process on the real backend, killed with SIGKILL.
@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import meshlake as ml
-from meshlake import faults
+from meshlake.write import faults
 from tests.writers import crash_writer, poll_reader
 
-# What a writer was doing when it died, by the last phase marker it passed (see meshlake.faults).
+# What a writer was doing when it died, by the last phase marker it passed (see meshlake.write.faults).
 INTERRUPTED = {
     None: "writing data files",
     "files": "checking (quality gate)",

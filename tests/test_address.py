@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from meshlake.address import Address, ProductName, Ref, location_under, validate_name
+from meshlake.contract.address import Address, ProductName, Ref, location_under, validate_name
 from meshlake.errors import InvalidNameError
 
 BAD_NAMES = ["../x", "a;b", "a'b", 'a"b', "Upper", "", "x" * 64, "a\x00b", "1abc", "a-b", "a b", "a.b", "é"]

@@ -10,10 +10,10 @@ import pyarrow as pa
 import pytest
 
 import meshlake as ml
-from meshlake.commit import Change, MainMovedError, commit_snapshot, main_head
+from meshlake.contract.stamps import Stamps
 from meshlake.errors import CommitConflictError
-from meshlake.stamps import Stamps
-from meshlake.write import write_port
+from meshlake.write.commit import Change, MainMovedError, commit_snapshot, main_head
+from meshlake.write.flow import write_port
 from tests.workers import batch, run_writer
 
 

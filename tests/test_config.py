@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import meshlake as ml
-from meshlake.config import load_settings
+from meshlake.catalog.settings import load_settings
 from meshlake.errors import ConfigError
 
 

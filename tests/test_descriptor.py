@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pyiceberg.types import DecimalType, ListType, MapType, StructType, TimestamptzType
 
-from meshlake.contract import port_partition_spec, port_schema
-from meshlake.datatypes import format_type, parse_type
-from meshlake.descriptor import load_descriptor, parse_descriptor
+from meshlake.contract.descriptor import load_descriptor, parse_descriptor
+from meshlake.contract.schema import port_partition_spec, port_schema
+from meshlake.contract.types import format_type, parse_type
 from meshlake.errors import DescriptorError
 
 GOOD = """\
@@ -201,7 +201,7 @@ def test_unquoted_bracket_clause_gets_a_quoting_hint(tmp_path: Path) -> None:
 
 
 def test_day_transform_on_a_string_is_refused(tmp_path: Path) -> None:
-    from meshlake.partitioning import PartitionClause, PartitionSyntaxError
+    from meshlake.contract.partitioning import PartitionClause, PartitionSyntaxError
 
     port = parse_descriptor(GOOD.replace("day(shipped_at)", "day(shipment_id)")).output("daily")
     with pytest.raises(PartitionSyntaxError):

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 import meshlake as ml
+from meshlake.contract.stamps import Stamps
 from meshlake.errors import QualityGateError
-from meshlake.stamps import Stamps
-from meshlake.write import write_port
+from meshlake.write.flow import write_port
 from tests.conftest import DescriptorWriter, main_snapshot_id
 from tests.test_write import shipments
 
@@ -200,7 +200,7 @@ def test_slo_report_from_metadata_and_history(gated: Any) -> None:
     assert by_name["max_row_change"].status == "violated"  # 1 → 4 rows is +300 %
     assert by_name["quality_pass_rate"].status == "met"
     assert report.status == "violated"
-    from meshlake.slo import evaluate_slo
+    from meshlake.quality.slo import evaluate_slo
 
     later = evaluate_slo(gated.lake, gated, at=datetime.now(UTC) + timedelta(days=2))
     assert {c.objective: c.status for c in later.checks}["freshness"] == "violated"
@@ -265,7 +265,7 @@ def test_import_a_great_expectations_suite(
     path = write_descriptor(descriptor)
     result = cli("import-suite", str(suite), str(path), "--port", "daily", "--write")
     assert result.exit_code == 0, result.output
-    from meshlake.descriptor import load_descriptor
+    from meshlake.contract.descriptor import load_descriptor
 
     imported = load_descriptor(path).output("daily").expectation_list
     assert [e.type for e in imported] == ["expect_column_values_to_not_be_null", "expect_column_values_to_be_between"]

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import meshlake as ml
-from meshlake.datafiles import DataFileWriter
 from meshlake.errors import QualityGateError
 from meshlake.maintenance.compact import CompactionError, compact
+from meshlake.write.datafiles import DataFileWriter
 from tests.conftest import DescriptorWriter
 
 DAY1 = datetime(2026, 11, 1, tzinfo=UTC)
@@ -347,7 +347,7 @@ def test_compaction_gives_up_when_a_concurrent_commit_replaces_its_files(lake: m
 def test_a_compaction_does_not_make_a_stale_port_look_fresh(lake: ml.Lake, port: Any) -> None:
     for index in range(6):
         port.write(rows([f"s{index}"]))
-    from meshlake.slo import evaluate_slo
+    from meshlake.quality.slo import evaluate_slo
 
     last_write = port.history()[-1].committed_at
     time.sleep(0.01)

@@ -75,7 +75,7 @@ PICKING: dict[str, Any] = {
 # `--param move=true` writes to the input port mid-run, as a concurrent upstream writer would.
 PICKING_PIPELINE = """
 import pyarrow as pa
-from meshlake.pipeline import Output
+from meshlake.pipelines.run import Output
 
 def build(inputs, context):
     label = context.params.get("label", "run")
@@ -101,7 +101,7 @@ COUNTER: dict[str, Any] = {
 # Writes `labels` (comma-separated) with `orders` each, as bare data (`mode=bare`) or Output(mode, where).
 COUNTER_PIPELINE = """
 import pyarrow as pa
-from meshlake.pipeline import Output
+from meshlake.pipelines.run import Output
 
 def build(inputs, context):
     p = context.params

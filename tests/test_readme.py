@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import meshlake as ml
-from meshlake.config import load_settings
+from meshlake.catalog.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.DOTALL | re.MULTILINE)

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import meshlake as ml
-from meshlake.descriptor import load_descriptor
+from meshlake.contract.descriptor import load_descriptor
 from meshlake.errors import InvalidNameError, NotFoundError
-from meshlake.scaffold import TEMPLATE_FILES, create_product, templates
+from meshlake.pipelines.scaffold import TEMPLATE_FILES, create_product, templates
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = {

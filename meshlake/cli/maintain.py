@@ -10,7 +10,7 @@ import click
 from meshlake.cli.main import Context, cli, json_option, pass_context
 
 if TYPE_CHECKING:
-    from meshlake.maintain import PortMaintenance
+    from meshlake.maintenance.maintain import PortMaintenance
 
 
 @cli.command()
@@ -43,8 +43,8 @@ def maintain(
     A dry run unless --apply. meshlake.system.quality_results is maintained too (a day of snapshots,
     at least the newest 100) when no PRODUCT is given. Exits non-zero on any error.
     """
-    from meshlake.durations import parse_duration
-    from meshlake.maintain import run, targets
+    from meshlake.contract.durations import parse_duration
+    from meshlake.maintenance.maintain import run, targets
 
     try:
         age = parse_duration(orphan_age)

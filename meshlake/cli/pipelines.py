@@ -97,7 +97,7 @@ class _NewCommand(click.Command):
     """`new` lists the templates (read when help is shown, not at start-up)."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from meshlake.scaffold import templates
+        from meshlake.pipelines.scaffold import templates
 
         rows = []
         for item in templates().values():
@@ -138,7 +138,7 @@ def new(ctx: Context, product: str, template_name: str, directory: str | None, i
     folder that already exists and is not empty. Needs no lake: it only writes files; the
     product is then ready to deploy, run and test.
     """
-    from meshlake.scaffold import create_product
+    from meshlake.pipelines.scaffold import create_product
 
     inputs = {}
     for value in input_values:

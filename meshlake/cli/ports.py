@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from meshlake.cli.main import Context, cli, json_option, pass_context
-from meshlake.modes import FILE_FORMATS, MODES
+from meshlake.write.modes import FILE_FORMATS, MODES
 
 
 @cli.command()
@@ -35,7 +35,7 @@ def write(
     """
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
-    from meshlake.files import count_rows, open_files
+    from meshlake.write.files import count_rows, open_files
 
     port = ctx.lake.port(address)
     contract = schema_to_pyarrow(port.table().schema())

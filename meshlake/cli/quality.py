@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from meshlake.address import Address
 from meshlake.cli.main import Context, cli, json_option, pass_context
+from meshlake.contract.address import Address
 
 
 @cli.command()

@@ -2,6 +2,8 @@
 
 The products live in `products/` next to this file and are copied into the demo folder, so every step
 can be re-run by hand (`meshlake run products/orders --param day=…`).
+
+May import every layer below the CLI: it builds the mesh through the public facades.
 """
 
 from __future__ import annotations

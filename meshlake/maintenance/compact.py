@@ -29,11 +29,11 @@ from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import ancestors_between
 
-from meshlake.commit import Change, MainMovedError, RebaseConflictError, check_rebase, commit_snapshot
-from meshlake.datafiles import DataFileWriter
+from meshlake.contract.stamps import Stamps, default_writer
 from meshlake.query.manifests import read_manifest
 from meshlake.query.plan import ScanPlan, clear_plan_cache, plan_snapshot
-from meshlake.stamps import Stamps, default_writer
+from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, check_rebase, commit_snapshot
+from meshlake.write.datafiles import DataFileWriter
 
 SMALL_FILE_BYTES = 32 * 1024 * 1024
 MIN_FILES = 5

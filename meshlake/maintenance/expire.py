@@ -27,8 +27,8 @@ from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import ancestors_of
 from pyiceberg.table.update import AssertRefSnapshotId, RemoveSnapshotRefUpdate, TableRequirement, TableUpdate
 
-from meshlake.commit import QUARANTINE_PREFIX
-from meshlake.quarantine import expire_quarantine
+from meshlake.quality.quarantine import expire_quarantine
+from meshlake.write.commit import QUARANTINE_PREFIX
 
 STAGING_PREFIX = "meshlake-"
 STAGING_MAX_AGE = timedelta(days=1)

@@ -1,6 +1,16 @@
-"""Quality: expectations in the Great Expectations vocabulary, compiled to DuckDB SQL."""
+"""Quality: the gate, what it records, and what is built on its records.
 
-from meshlake.quality.expectations import (
+Owns the native engine that compiles the contract's expectations (Great Expectations vocabulary,
+`meshlake.contract.expectations`) to one DuckDB pass (`compile`, `native`, `regex`, `bitmap`, `pruning`,
+`incremental`, `session`), Great Expectations as an optional engine (`gx`, `suites`), the gate a write runs
+(`gate`), the quality history table (`records`), reports (`report`), SLOs (`slo`) and the writes the gate
+stopped (`quarantine`).
+
+May import: `meshlake.errors`, `meshlake.catalog`, `meshlake.contract`, `meshlake.query`, `meshlake.write`
+(quality records are committed like any port write); the facades (`Lake`, `Port`) only as types.
+"""
+
+from meshlake.contract.expectations import (
     REGISTRY,
     Expectation,
     ExpectationConfigError,

@@ -27,8 +27,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
 
-from meshlake.quality.bitmap import RangeLookup, distinct_count
-from meshlake.quality.expectations import (
+from meshlake.contract.expectations import (
     Expectation,
     ExpectationConfigError,
     ExpectationSpec,
@@ -36,6 +35,7 @@ from meshlake.quality.expectations import (
     render_query,
     type_family,
 )
+from meshlake.quality.bitmap import RangeLookup, distinct_count
 from meshlake.quality.regex import RegexPlan, plan_regex, quote
 from meshlake.quality.report import Method
 

@@ -18,13 +18,13 @@ from pyiceberg.io import FileIO
 from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
 
-from meshlake.commit import Change
+from meshlake.contract.expectations import Expectation
+from meshlake.contract.stamps import Stamps
 from meshlake.quality.bitmap import RangeLookup, staged_ranges
-from meshlake.quality.expectations import Expectation
 from meshlake.quality.records import append_results, now
 from meshlake.quality.report import ExpectationResult, QualityReport
 from meshlake.query.plan import DataTask, ScanPlan, plan_snapshot
-from meshlake.stamps import Stamps
+from meshlake.write.commit import Change
 
 if TYPE_CHECKING:
     from meshlake.lake import Lake

@@ -26,8 +26,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from meshlake.errors import require
-from meshlake.quality.expectations import (
+from meshlake.contract.expectations import (
     REGISTRY,
     TEMPORAL,
     Expectation,
@@ -37,6 +36,7 @@ from meshlake.quality.expectations import (
     type_family,
     validate_expectation,
 )
+from meshlake.errors import require
 from meshlake.quality.report import ExpectationResult, Scope
 
 if TYPE_CHECKING:

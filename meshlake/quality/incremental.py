@@ -40,13 +40,13 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
 
-from meshlake.commit import Change
+from meshlake.contract.expectations import Expectation
+from meshlake.contract.stamps import QUALITY
 from meshlake.quality.compile import Column, Plan, unique_key
-from meshlake.quality.expectations import Expectation
 from meshlake.quality.regex import quote
 from meshlake.quality.report import ExpectationResult
 from meshlake.query.plan import ScanPlan
-from meshlake.stamps import QUALITY
+from meshlake.write.commit import Change
 
 BASIS_VERSION = 1
 """Bumped when the meaning of stamped aggregates changes: older stamps then no longer match any fingerprint."""

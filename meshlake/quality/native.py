@@ -26,15 +26,15 @@ from datetime import date, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from meshlake.quality.bitmap import RangeLookup
-from meshlake.quality.compile import Column, Plan, compile_plan
-from meshlake.quality.expectations import (
+from meshlake.contract.expectations import (
     TEMPORAL,
     Expectation,
     ExpectationConfigError,
     check_literal,
     validate_expectation,
 )
+from meshlake.quality.bitmap import RangeLookup
+from meshlake.quality.compile import Column, Plan, compile_plan
 from meshlake.quality.incremental import Incremental, basis, incremental_plan
 from meshlake.quality.regex import register_udf
 from meshlake.quality.report import ExpectationResult, Scope, Status

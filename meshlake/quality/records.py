@@ -38,8 +38,8 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
-from meshlake.address import SYSTEM_DOMAIN, location_under
-from meshlake.catalog import create_namespace_once
+from meshlake.catalog.catalogs import create_namespace_once
+from meshlake.contract.address import SYSTEM_DOMAIN, location_under
 from meshlake.quality.report import QualityReport
 
 SYSTEM_PRODUCT = "system"
@@ -149,7 +149,7 @@ def append_results(
     catalog: Catalog, warehouse: str | None, reports: Sequence[tuple[QualityReport, str, bool | None]]
 ) -> None:
     """Append reports (report, trigger, published) to the quality history as one snapshot."""
-    from meshlake.stamps import Stamps, default_writer, new_run_id
+    from meshlake.contract.stamps import Stamps, default_writer, new_run_id
 
     tables = [report_rows(report, trigger=trigger, published=published) for report, trigger, published in reports]
     if not tables:
@@ -203,8 +203,8 @@ def _append(catalog: Catalog, table: Table, rows: pa.Table, properties: dict[str
     """Commit `rows` as one appended data file on `main`, re-applied on the head when `main` moved."""
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
-    from meshlake.commit import Change, MainMovedError, commit_snapshot, main_head
-    from meshlake.datafiles import DataFileWriter
+    from meshlake.write.commit import Change, MainMovedError, commit_snapshot, main_head
+    from meshlake.write.datafiles import DataFileWriter
 
     target = schema_to_pyarrow(table.schema(), include_field_ids=True)
     batches = rows.select(target.names).cast(target).to_batches()

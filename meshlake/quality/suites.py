@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from meshlake.descriptor import parse_descriptor
+from meshlake.contract.descriptor import parse_descriptor
 from meshlake.errors import DescriptorError
 from meshlake.quality.gx import import_suite, to_yaml_items
 

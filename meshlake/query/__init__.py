@@ -7,6 +7,10 @@
 - `timetravel`: rewrite `AT (VERSION => ...)` / `AT (TIMESTAMP => ...)` on ports before DuckDB binds
 - `views`: every port a lazily planned DuckDB view named by its address (`MeshViews`)
 - `types`: Iceberg types, names and paths spelled for DuckDB; `errors`: `UnsupportedScanError`
+- `history`: a port's history, one row per snapshot with meshlake's stamps, from metadata only
+- `mesh`: the lake in DuckDB (`lake.duckdb()`, `lake.sql`): every port a view named by its address
 
 Nothing here imports DuckDB, Polars or pandas at module level.
+
+May import: `meshlake.errors`, `meshlake.catalog`, `meshlake.contract`. Knows nothing of writing.
 """

@@ -43,10 +43,10 @@ def read_arrow(plan: ScanPlan, *, io: FileIO | None = None, con: duckdb.DuckDBPy
 def register_filesystems(con: duckdb.DuckDBPyConnection, plan: ScanPlan, io: FileIO) -> list[str]:
     """Register on `con` the fsspec filesystems for the object-store schemes the plan reads.
 
-    S3 gets an s3fs filesystem built from the FileIO properties, whatever the FileIO (`meshlake.storage`);
+    S3 gets an s3fs filesystem built from the FileIO properties, whatever the FileIO (`meshlake.catalog.storage`);
     other schemes the filesystem of a pyiceberg `FsspecFileIO`.
     """
-    from meshlake.storage import S3_SCHEMES, register_s3
+    from meshlake.catalog.storage import S3_SCHEMES, register_s3
 
     paths = [t.path for t in plan.tasks] + [d.path for t in plan.tasks for d in t.position_deletes]
     paths += [d.path for t in plan.tasks for d in t.equality_deletes]

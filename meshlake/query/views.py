@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from pyiceberg.table import Table
 
-from meshlake.address import Address
+from meshlake.contract.address import Address
 from meshlake.errors import InvalidNameError, PortNotFoundError, SnapshotNotFoundError
 from meshlake.query.plan import PlanCache, cached_plan
 from meshlake.query.sql import scan_sql

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from meshlake.pipeline import Inputs, Output, RunContext
+from meshlake.pipelines import Inputs, Output, RunContext
 
 SQL = """
 SELECT CAST(occurred_at AT TIME ZONE 'UTC' AS DATE) AS day,

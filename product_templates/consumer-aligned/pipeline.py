@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlake.pipeline import Inputs, Output, RunContext
+from meshlake.pipelines import Inputs, Output, RunContext
 
 SQL = """
 WITH weeks AS (

@@ -17,8 +17,7 @@ from typing import Any
 import pyarrow as pa
 from pyiceberg.io.pyarrow import schema_to_pyarrow
 
-from meshlake.files import open_files
-from meshlake.pipeline import Inputs, Output, RunContext
+from meshlake.pipelines import Inputs, Output, RunContext, open_files
 
 PORT = "events"
 SUFFIXES = (".csv", ".parquet", ".jsonl")

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from meshlake.address import location_under
+from meshlake.contract.address import location_under
 from meshlake.errors import QualityGateError
-from meshlake.pipeline import Inputs
+from meshlake.pipelines.run import Inputs
 from tests.backends import DAY2, DAY2_WHERE, product_descriptor, shipments
 from tests.integration.conftest import BackendLake
 
@@ -54,9 +54,9 @@ def test_deploy_creates_the_product_once_and_a_redeploy_changes_nothing(any_back
 def test_a_deploy_that_lost_the_race_to_create_a_port_still_ends_with_its_descriptor(any_backend: BackendLake) -> None:
     """Two deploys both found no table and both create it. SQL catalogs raise for the second create; the
     REST catalog returns the first table, ignoring the schema given. Either way the loser converges."""
-    from meshlake.contract import port_partition_spec, port_schema
-    from meshlake.deploy import DeployReport, _apply_port, _PortPlan
-    from meshlake.descriptor import load_descriptor
+    from meshlake.contract.deploy import DeployReport, _apply_port, _PortPlan
+    from meshlake.contract.descriptor import load_descriptor
+    from meshlake.contract.schema import port_partition_spec, port_schema
 
     lake = any_backend.deploy()  # the winner: version 1.0.0
     newer = product_descriptor(any_backend.domain)

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from meshlake.catalog import create_namespace_once
+from meshlake.catalog.catalogs import create_namespace_once
 from tests.backends import DAY2
 from tests.integration.conftest import BackendLake
 from tests.writers import run_writers

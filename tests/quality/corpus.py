@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from meshlake.quality.expectations import Expectation
+from meshlake.contract.expectations import Expectation
 
 NAN, INF = math.nan, math.inf
 SCHEMA = pa.schema(

@@ -12,10 +12,10 @@ import pyarrow.compute as pc
 import pytest
 
 import meshlake as ml
+from meshlake.contract.expectations import Expectation
 from meshlake.errors import QualityGateError
 from meshlake.quality.bitmap import MAX_BITS, IntRange, RangeLookup, staged_ranges
 from meshlake.quality.compile import Column, compile_plan
-from meshlake.quality.expectations import Expectation
 from meshlake.quality.native import run_native
 from meshlake.quality.report import ExpectationResult
 from tests.quality.conftest import relation, write_parquet

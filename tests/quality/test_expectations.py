@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from meshlake.quality.expectations import (
+from meshlake.contract.expectations import (
     REGISTRY,
     Expectation,
     ExpectationConfigError,

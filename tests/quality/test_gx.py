@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 import yaml
 
-from meshlake.quality.expectations import Expectation, ExpectationConfigError, validate_expectation
+from meshlake.contract.expectations import Expectation, ExpectationConfigError, validate_expectation
 from meshlake.quality.gx import import_suite, run_great_expectations, to_pandas, to_yaml_items
 from tests.quality.corpus import COLUMNS, DATASETS
 

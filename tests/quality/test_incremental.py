@@ -16,14 +16,14 @@ from pyiceberg.io.pyarrow import schema_to_pyarrow
 from pyiceberg.manifest import DataFile
 
 import meshlake as ml
-from meshlake.datafiles import DataFileWriter
 from meshlake.errors import QualityGateError
-from meshlake.ingest import Conformer
 from meshlake.quality.gate import evaluate
 from meshlake.quality.incremental import on_snapshot
 from meshlake.quality.records import RESULTS_TABLE, read_results, reports_from_rows
 from meshlake.quality.report import ExpectationResult, QualityReport
 from meshlake.query.plan import plan_scan
+from meshlake.write.datafiles import DataFileWriter
+from meshlake.write.ingest import Conformer
 from tests.conftest import DescriptorWriter
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

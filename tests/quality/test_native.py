@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from meshlake.quality.expectations import Expectation
+from meshlake.contract.expectations import Expectation
 from meshlake.quality.native import run_native
 from meshlake.quality.regex import UDF_NAME
 from meshlake.quality.report import ExpectationResult

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from meshlake.quality.expectations import Expectation
+from meshlake.contract.expectations import Expectation
 from meshlake.quality.gx import run_great_expectations
 from meshlake.quality.native import run_native
 from meshlake.quality.report import ExpectationResult

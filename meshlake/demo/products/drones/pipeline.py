@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from meshlake.pipeline import Output
+from meshlake.pipelines import Output
 
 HUBS = {"north": (59.35, 18.06), "south": (59.28, 18.07), "east": (59.33, 18.15), "west": (59.33, 17.95)}
 MODELS = [("Hopper-S", 2.5), ("Hopper-M", 5.0), ("Condor-XL", 12.0)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from meshlake.pipeline import Output
+from meshlake.pipelines import Output
 
 SQL = """
 WITH recent AS (

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from meshlake.pipeline import Output
+from meshlake.pipelines import Output
 
 
 def build(inputs: Any, context: Any) -> dict[str, Any]:

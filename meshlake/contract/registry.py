@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchNamespaceError
 
-from meshlake.address import SYSTEM_DOMAIN, ProductName
-from meshlake.descriptor import Descriptor
+from meshlake.contract.address import SYSTEM_DOMAIN, ProductName
+from meshlake.contract.descriptor import Descriptor
 
 PARTS_KEY = "meshlake.descriptor.parts"
 PART_KEY = "meshlake.descriptor.part-{:03d}"

@@ -42,7 +42,7 @@ from pyiceberg.table.update import (
 )
 from pyiceberg.table.update.validate import _validate_added_data_files, _validate_data_files_exist
 
-from meshlake import faults
+from meshlake.write import faults
 
 QUARANTINE_PREFIX = "meshlake-quarantine-"
 MAX_ATTEMPTS = 40

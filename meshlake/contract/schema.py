@@ -8,9 +8,9 @@ from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.schema import Schema, assign_fresh_schema_ids
 from pyiceberg.types import IcebergType, ListType, MapType, NestedField, StructType
 
-from meshlake.datatypes import _IdCounter, format_type, is_widening, parse_type
-from meshlake.descriptor import OutputPort
-from meshlake.partitioning import build_partition_spec
+from meshlake.contract.descriptor import OutputPort
+from meshlake.contract.partitioning import build_partition_spec
+from meshlake.contract.types import _IdCounter, format_type, is_widening, parse_type
 
 
 def port_schema(port: OutputPort) -> Schema:

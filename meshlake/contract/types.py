@@ -31,7 +31,7 @@ from pyiceberg.types import (
     UUIDType,
 )
 
-from meshlake.address import NAME_PATTERN
+from meshlake.contract.address import NAME_PATTERN
 
 PRIMITIVES: dict[str, type[PrimitiveType]] = {
     "boolean": BooleanType,

@@ -10,10 +10,10 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchNamespaceError
 from pyiceberg.table import Table
 
-from meshlake.address import NAME_PATTERN, Address
+from meshlake.catalog.storage import is_s3, register_s3
+from meshlake.contract.address import NAME_PATTERN, Address
 from meshlake.query.timetravel import referenced_names
 from meshlake.query.views import MeshViews, PortEntry
-from meshlake.storage import is_s3, register_s3
 
 if TYPE_CHECKING:
     import duckdb
@@ -26,7 +26,7 @@ def port_entries(catalog: Catalog) -> list[PortEntry]:
     """
     if hasattr(catalog, "engine"):
         return _sql_entries(catalog)
-    from meshlake.registry import product_namespaces
+    from meshlake.contract.registry import product_namespaces
 
     entries: list[PortEntry] = []
     for namespace in product_namespaces(catalog):

@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
@@ -15,15 +15,17 @@ from pyiceberg.io.pyarrow import expression_to_pyarrow, schema_to_pyarrow
 from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH
 
-from meshlake import commit, faults
-from meshlake.commit import Change, MainMovedError, RebaseConflictError
-from meshlake.datafiles import DataFileWriter
+from meshlake.contract.stamps import Stamps
 from meshlake.errors import CommitConflictError, ContractViolationError, QualityGateError
-from meshlake.ingest import Conformer, to_reader
-from meshlake.modes import MODES, WriteMode  # noqa: F401 - re-exported
-from meshlake.quality.report import QualityReport
-from meshlake.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
-from meshlake.stamps import Stamps
+from meshlake.write import commit, faults
+from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
+from meshlake.write.datafiles import DataFileWriter
+from meshlake.write.ingest import Conformer, to_reader
+from meshlake.write.modes import MODES, WriteMode  # noqa: F401 - re-exported
+from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
+
+if TYPE_CHECKING:
+    from meshlake.quality.report import QualityReport  # the gate is handed in; see `Gate`
 
 
 class Gate(Protocol):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from meshlake.modes import FILE_FORMATS
+from meshlake.write.modes import FILE_FORMATS
 
 FORMATS = FILE_FORMATS
 _SUFFIXES = {

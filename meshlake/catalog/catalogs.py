@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from meshlake.config import Settings
+from meshlake.catalog.settings import Settings
 from meshlake.errors import ConfigError, require
 
 if TYPE_CHECKING:

@@ -28,15 +28,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table import Table
 
-from meshlake.address import SYSTEM_DOMAIN, Address
-from meshlake.descriptor import Retention
-from meshlake.durations import format_duration, parse_duration
+from meshlake.contract.address import SYSTEM_DOMAIN, Address
+from meshlake.contract.descriptor import Retention
+from meshlake.contract.durations import format_duration, parse_duration
+from meshlake.contract.stamps import new_run_id
 from meshlake.maintenance.compact import Compaction, Options
 from meshlake.maintenance.compact import compact as compact_table
 from meshlake.maintenance.expire import Policy
 from meshlake.maintenance.expire import expire as expire_table
 from meshlake.maintenance.orphans import delete_orphans, find_orphans
-from meshlake.stamps import new_run_id
 
 if TYPE_CHECKING:
     from meshlake.lake import Lake

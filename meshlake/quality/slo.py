@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from meshlake.durations import format_duration, parse_duration
-from meshlake.history import port_history
+from meshlake.contract.durations import format_duration, parse_duration
+from meshlake.query.history import port_history
 
 if TYPE_CHECKING:
     from meshlake.lake import Lake

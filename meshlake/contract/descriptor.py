@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from meshlake.address import Address, ProductName, validate_name
-from meshlake.datatypes import TypeSyntaxError, parse_type
+from meshlake.contract.address import Address, ProductName, validate_name
+from meshlake.contract.expectations import Expectation, ExpectationConfigError, validate_expectation
+from meshlake.contract.partitioning import PartitionClause, PartitionSyntaxError
+from meshlake.contract.types import TypeSyntaxError, parse_type
+from meshlake.contract.yamlsource import YamlSource, YamlSourceError, format_path
 from meshlake.errors import DescriptorError, InvalidNameError
-from meshlake.partitioning import PartitionClause, PartitionSyntaxError
-from meshlake.quality.expectations import Expectation, ExpectationConfigError, validate_expectation
-from meshlake.yamlsource import YamlSource, YamlSourceError, format_path
 
 API_VERSION = "meshlake/v1"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")

@@ -12,7 +12,7 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot, ancestors_of
 
-from meshlake.stamps import read_stamps
+from meshlake.contract.stamps import read_stamps
 
 if TYPE_CHECKING:
     import pandas

@@ -20,7 +20,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from meshlake.address import Address, ProductName
+from meshlake.contract.address import Address, ProductName
 from meshlake.errors import NotFoundError
 
 PACKAGE = "meshlake.product_templates"

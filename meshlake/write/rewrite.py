@@ -26,7 +26,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 
-from meshlake.datafiles import DataFileWriter
+from meshlake.write.datafiles import DataFileWriter
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from pyiceberg.table import Table
 from pyiceberg.table.refs import SnapshotRefType
 from pyiceberg.table.update import RemoveSnapshotRefUpdate, TableUpdate
 
-from meshlake.commit import QUARANTINE_PREFIX
+from meshlake.contract.stamps import read_stamps
 from meshlake.quality.records import read_results, reports_from_rows
 from meshlake.quality.report import QualityReport
-from meshlake.stamps import read_stamps
+from meshlake.write.commit import QUARANTINE_PREFIX
 
 if TYPE_CHECKING:
     from meshlake.lake import Lake

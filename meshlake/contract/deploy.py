@@ -20,12 +20,12 @@ from pyiceberg.exceptions import (
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 
-from meshlake.address import SYSTEM_DOMAIN, location_under
-from meshlake.catalog import create_namespace_once
-from meshlake.contract import SchemaPlan, plan_schema_change, port_partition_spec, port_schema
-from meshlake.descriptor import Descriptor, OutputPort
+from meshlake.catalog.catalogs import create_namespace_once
+from meshlake.contract.address import SYSTEM_DOMAIN, location_under
+from meshlake.contract.descriptor import Descriptor, OutputPort
+from meshlake.contract.registry import descriptor_properties, read_descriptor, stale_keys
+from meshlake.contract.schema import SchemaPlan, plan_schema_change, port_partition_spec, port_schema
 from meshlake.errors import BreakingChangeError, DescriptorError
-from meshlake.registry import descriptor_properties, read_descriptor, stale_keys
 
 if TYPE_CHECKING:
     from pyiceberg.partitioning import PartitionSpec
@@ -255,7 +255,7 @@ def _evolve_spec(tx: object, port: OutputPort) -> None:
 
 
 def _describe(change: SchemaPlan) -> list[str]:
-    from meshlake.datatypes import format_type
+    from meshlake.contract.types import format_type
 
     notes = [f"add column {f.name} {format_type(f.field_type)}" for f in change.add]
     notes += [f"widen {name} to {format_type(kind)}" for name, kind in change.widen]

@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from pyiceberg.exceptions import NoSuchTableError
 
-from meshlake.address import Address
-from meshlake.descriptor import Descriptor, load_descriptor
+from meshlake.contract.address import Address
+from meshlake.contract.descriptor import Descriptor, load_descriptor
+from meshlake.contract.stamps import INPUTS, RUN_ID, new_run_id
 from meshlake.errors import DescriptorError, QualityGateError, SnapshotNotFoundError
-from meshlake.modes import WriteMode
-from meshlake.stamps import INPUTS, RUN_ID, new_run_id
+from meshlake.write.modes import WriteMode
 
 if TYPE_CHECKING:
     import duckdb
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from meshlake.lake import Lake
     from meshlake.product import Product
     from meshlake.snapshot import PortSnapshot
-    from meshlake.write import StagedWrite, WriteResult
+    from meshlake.write.flow import StagedWrite, WriteResult
 
 PARAMS = "meshlake.run-params"
 REPLAY_OF = "meshlake.replay-of"
@@ -228,7 +228,7 @@ def _publish_all(product: Product, staged: dict[str, StagedWrite]) -> dict[str, 
 
 
 def _discard(write: StagedWrite) -> None:
-    from meshlake.write import discard
+    from meshlake.write.flow import discard
 
     discard(write)
 

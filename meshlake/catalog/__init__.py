@@ -1,0 +1,8 @@
+"""The catalog: settings, opening Iceberg catalogs, and the storage behind them.
+
+Owns `settings` (keyword > `MESHLAKE_*` > `meshlake.yaml` > embedded default), `catalogs` (pyiceberg SQL or
+REST catalogs, namespaces created once) and `storage` (s3fs filesystems built from a catalog's FileIO
+properties, for DuckDB and maintenance).
+
+May import: `meshlake.errors` only. Knows nothing of descriptors, ports or data.
+"""
