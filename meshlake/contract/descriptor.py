@@ -19,6 +19,7 @@ from meshlake.errors import DescriptorError, InvalidNameError
 API_VERSION = "meshlake/v1"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+TEAM_MAX_LENGTH = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -74,6 +75,21 @@ def _identifier(value: str) -> str:
     return value
 
 
+def _team(value: str) -> str:
+    """A team is a display name: letters, digits, spaces, '-', '_' and '.', starting with a letter or digit."""
+    if not value.strip():
+        raise ValueError("the owner team is empty")
+    if len(value) > TEAM_MAX_LENGTH:
+        raise ValueError(f"the owner team has {len(value)} characters (at most {TEAM_MAX_LENGTH})")
+    bad = sorted({c for c in value if not (c.isalnum() or c in " -_.")})
+    if bad:
+        shown = ", ".join(repr(c) for c in bad[:5])
+        raise ValueError(f"the owner team contains {shown}; use letters, digits, spaces, '-', '_' and '.'")
+    if not value[0].isalnum() or value != value.strip():
+        raise ValueError(f"the owner team {value!r} must start with a letter or digit and not end with a space")
+    return value
+
+
 def _email(value: str) -> str:
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an e-mail address")
@@ -90,7 +106,7 @@ class _Model(BaseModel):
 
 
 class Owner(_Model):
-    team: Name
+    team: Annotated[str, AfterValidator(_team)]
     email: Annotated[str, AfterValidator(_email)] | None = None
 
 
@@ -246,29 +262,49 @@ def load_descriptor(path: str | Path) -> Descriptor:
     file = Path(path)
     if file.is_dir():
         file = file / "dataproduct.yaml"
+    return parse_descriptor(read_descriptor_text(file), file=str(file))
+
+
+def read_descriptor_text(file: Path) -> str:
+    """The descriptor file's text; a file that cannot be read or is not UTF-8 is a `DescriptorError`."""
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = file.read_bytes()
     except OSError as exc:
         raise DescriptorError(f"cannot read the descriptor: {exc.strerror}", file=str(file)) from exc
-    return parse_descriptor(text, file=str(file))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DescriptorError(
+            f"the file is not UTF-8 text: byte 0x{raw[exc.start]:02x} at byte offset {exc.start} "
+            f"(column {column}) cannot be decoded; save the descriptor as UTF-8",
+            file=str(file),
+            line=line,
+        ) from None
 
 
 def parse_descriptor(text: str, *, file: str = "<descriptor>") -> Descriptor:
     """Validate descriptor YAML text."""
-    try:
-        source = YamlSource.parse(text)
-    except YamlSourceError as exc:
-        problem = exc.problem
-        line_text = text.splitlines()[exc.line - 1] if exc.line and exc.line <= len(text.splitlines()) else ""
-        if re.search(r"(bucket|truncate)\[", line_text):
-            problem += "; quote partition clauses with brackets, e.g. partition_by: ['bucket[16](id)']"
-        raise DescriptorError(problem, file=file, line=exc.line, field=exc.field) from exc
+    source = parse_descriptor_yaml(text, file=file)
     if not isinstance(source.data, dict):
         raise DescriptorError("the descriptor must be a mapping with apiVersion, domain, name, …", file=file, line=1)
     try:
         return Descriptor.model_validate(source.data)
     except ValidationError as exc:
         raise _descriptor_error(exc, source, file) from None
+
+
+def parse_descriptor_yaml(text: str, *, file: str) -> YamlSource:
+    """The descriptor's YAML document, not validated yet; malformed YAML is a `DescriptorError`."""
+    try:
+        return YamlSource.parse(text)
+    except YamlSourceError as exc:
+        problem = exc.problem
+        line_text = text.splitlines()[exc.line - 1] if exc.line and exc.line <= len(text.splitlines()) else ""
+        if re.search(r"(bucket|truncate)\[", line_text):
+            problem += "; quote partition clauses with brackets, e.g. partition_by: ['bucket[16](id)']"
+        raise DescriptorError(problem, file=file, line=exc.line, field=exc.field) from exc
 
 
 def _descriptor_error(exc: ValidationError, source: YamlSource, file: str) -> DescriptorError:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from meshlake.contract.descriptor import parse_descriptor
+from meshlake.contract.descriptor import parse_descriptor, parse_descriptor_yaml, read_descriptor_text
 from meshlake.errors import DescriptorError
 from meshlake.quality.gx import import_suite, to_yaml_items
 
@@ -17,7 +17,7 @@ def import_into_descriptor(suite: Path, descriptor: Path, port: str) -> tuple[st
     The result is validated as a whole (unknown expectations or columns fail with file and line).
     """
     path = descriptor / "dataproduct.yaml" if descriptor.is_dir() else descriptor
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = parse_descriptor_yaml(read_descriptor_text(path), file=str(path)).data
     outputs = data.get("outputs", []) if isinstance(data, dict) else []
     target = next((o for o in outputs if isinstance(o, dict) and o.get("name") == port), None)
     if target is None:
