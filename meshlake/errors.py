@@ -9,6 +9,8 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── InvalidNameError           (ValueError)   a name or address outside ^[a-z][a-z0-9_]{0,62}$
     ├── ContractViolationError     (ValueError)   written data does not fit the port's contract
     ├── BreakingChangeError                       deploy would break consumers; lists each change
+    ├── CatalogUnavailableError    (ConnectionError)  the catalog cannot be reached or refused the credentials
+    ├── BrokenProductError                        a deployed product's descriptor or a port's table cannot be read
     ├── NotFoundError              (LookupError)
     │   ├── ProductNotFoundError
     │   ├── PortNotFoundError
@@ -81,6 +83,32 @@ class BreakingChangeError(MeshlakeError):
             f"deploying {address} would break its contract:\n{listed}\n"
             "Raise the product's major version to accept these changes, or make them compatible."
         )
+
+
+class CatalogUnavailableError(MeshlakeError, ConnectionError):
+    """The catalog cannot be reached, or refused the connection; `catalog` is its URI with secrets masked."""
+
+    def __init__(self, catalog: str, reason: str) -> None:
+        self.catalog = catalog
+        self.reason = reason
+        super().__init__(
+            f"cannot connect to the catalog {catalog}: {reason}. Check catalog_uri (user, password, host, port, "
+            "database) and that the catalog server is running, then run the command again."
+        )
+
+
+class BrokenProductError(MeshlakeError):
+    """A deployed product cannot be read: its stored descriptor, or the table of one of its ports."""
+
+    def __init__(self, name: str, reason: str, *, port: str | None = None) -> None:
+        self.name = name
+        self.port = port
+        self.reason = reason
+        if port:
+            message = f"port {name}.{port} cannot be read: {reason}. Restore the table's metadata or drop the table."
+        else:
+            message = f"data product {name} cannot be read: {reason}. Redeploy it with `meshlake deploy PATH`."
+        super().__init__(message)
 
 
 class NotFoundError(MeshlakeError, LookupError):

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
-    from meshlake.product import Product
+    from meshlake.product import Product, ProductList
     from meshlake.query.mesh import MeshSession
     from meshlake.snapshot import PortSnapshot
     from meshlake.write.flow import Gate
@@ -82,20 +82,29 @@ class Lake:
         )
         return Product(self, descriptor)
 
-    def products(self) -> list[Product]:
-        """Every deployed data product, by name."""
-        from meshlake.contract.registry import list_products, load_descriptor_of
-        from meshlake.product import Product
+    def products(self, *, check_tables: bool = False) -> ProductList:
+        """Every deployed data product that can be read, by name; `.broken` lists those that cannot, and why.
 
-        found = []
-        for name in list_products(self.catalog):
-            descriptor = load_descriptor_of(self.catalog, name)
-            if descriptor is not None:
-                found.append(Product(self, descriptor))
+        One broken product (its stored descriptor unreadable) never hides the others. With
+        `check_tables=True` each port's table is loaded too, and a port whose table cannot be loaded is
+        listed in `.broken` with its port (its product stays in the list: its other ports work).
+        """
+        from meshlake.contract.registry import scan_products
+        from meshlake.product import BrokenProduct, Product, ProductList
+
+        found = ProductList()
+        for entry in scan_products(self.catalog):
+            if entry.descriptor is None:
+                found.broken.append(BrokenProduct(str(entry.name), entry.problem or "unreadable"))
+                continue
+            product = Product(self, entry.descriptor)
+            found.append(product)
+            if check_tables:
+                found.broken.extend(product.broken_ports())
         return found
 
     def product(self, name: str) -> Product:
-        """A deployed product by `domain.product`."""
+        """A deployed product by `domain.product` (`BrokenProductError` if its descriptor cannot be read)."""
         from meshlake.contract.registry import list_products, load_descriptor_of
         from meshlake.product import Product
 

@@ -50,8 +50,10 @@ class Port:
         return str(self.address)
 
     def table(self) -> Table:
-        """The pyiceberg table behind this port, freshly loaded."""
-        return self.lake.catalog.load_table(self.address.identifier)
+        """The pyiceberg table behind this port, freshly loaded (`BrokenProductError` if it cannot be read)."""
+        from meshlake.contract.registry import load_port_table
+
+        return load_port_table(self.lake.catalog, self.address)
 
     # -- writing ----------------------------------------------------------------------------------
     def write(

@@ -12,7 +12,7 @@ from pyiceberg.table.refs import MAIN_BRANCH
 from meshlake.contract.address import ProductName
 from meshlake.contract.descriptor import Descriptor
 from meshlake.contract.types import format_type
-from meshlake.errors import PortNotFoundError
+from meshlake.errors import BrokenProductError, PortNotFoundError
 from meshlake.port import Port
 from meshlake.query.history import port_history
 
@@ -44,6 +44,28 @@ class PortInfo:
     rows: int
     snapshots: int
     tags: list[str] = field(default_factory=list)
+    problem: str | None = None
+    """Why the port's table cannot be read (its contract is still shown), or None."""
+
+
+@dataclass(frozen=True)
+class BrokenProduct:
+    """A deployed product (or one port of it, when `port` is set) that cannot be read, and why."""
+
+    name: str
+    reason: str
+    port: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "port": self.port, "reason": self.reason}
+
+
+class ProductList(list["Product"]):
+    """The products `lake.products()` could read; `broken` holds those it could not, with the reason."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken: list[BrokenProduct] = []
 
 
 @dataclass(frozen=True)
@@ -108,12 +130,27 @@ class Product:
             ports=[self._port_info(port) for port in self.ports],
         )
 
+    def broken_ports(self) -> list[BrokenProduct]:
+        """The ports whose table cannot be loaded (a missing table counts: the deploy did not finish)."""
+        broken = []
+        for port in self.ports:
+            try:
+                port.table()
+            except NoSuchTableError:
+                broken.append(BrokenProduct(str(self.name), "its table does not exist; redeploy", port.address.port))
+            except BrokenProductError as exc:
+                broken.append(BrokenProduct(str(self.name), exc.reason, port.address.port))
+        return broken
+
     def _port_info(self, port: Port) -> PortInfo:
         contract = port.contract
+        problem = None
         try:
             table = port.table()
         except NoSuchTableError:
             table = None
+        except BrokenProductError as exc:
+            table, problem = None, exc.reason
         head = table.metadata.snapshot_by_name(MAIN_BRANCH) if table else None
         summary = head.summary.additional_properties if head and head.summary else {}
         schema = table.schema() if table else None
@@ -142,4 +179,5 @@ class Product:
             rows=int(summary.get("total-records", 0)),
             snapshots=len(port_history(table.metadata)) if table else 0,
             tags=tags,
+            problem=problem,
         )

@@ -18,7 +18,7 @@ def test_products_lists_what_is_deployed(
 ) -> None:
     assert lake.products() == []
     lake.deploy(write_descriptor(descriptor))
-    descriptor.update(domain="sales", name="orders")
+    descriptor.update(domain="sales", name="orders", inputs=[])
     lake.deploy(write_descriptor(descriptor))
     assert [str(p.name) for p in lake.products()] == ["logistics.shipments", "sales.orders"]
 

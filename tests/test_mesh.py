@@ -85,7 +85,7 @@ def test_as_of_freezes_the_whole_mesh(
     shipments: ml.Lake, history: dict[str, int], descriptor: dict[str, Any], write_descriptor: DescriptorWriter
 ) -> None:
     frozen_at = shipments.port("logistics.shipments.daily").history()[1].committed_at + timedelta(milliseconds=5)
-    descriptor.update(domain="sales", name="orders")
+    descriptor.update(domain="sales", name="orders", inputs=[])
     shipments.deploy(write_descriptor(descriptor))
     shipments.port("sales.orders.daily").write(shipments_rows(["o1"]))
     con = shipments.duckdb(as_of=frozen_at)
@@ -107,7 +107,7 @@ def shipments_rows(ids: list[str]) -> pa.Table:
 def test_refresh_replans_only_changed_ports(
     shipments: ml.Lake, history: dict[str, int], descriptor: dict[str, Any], write_descriptor: DescriptorWriter
 ) -> None:
-    descriptor.update(domain="sales", name="orders")
+    descriptor.update(domain="sales", name="orders", inputs=[])
     shipments.deploy(write_descriptor(descriptor))
     con = shipments.duckdb()
     assert count(con, "SELECT count(*) FROM logistics.shipments.daily") == 1

@@ -53,6 +53,8 @@ def deploy(ctx: Context, paths: tuple[str, ...]) -> None:
         reports.append(report)
         if not ctx.out.json_mode:
             ctx.out.emit(None, _deploy_text(str(product.name), report))
+            for warning in report.warnings:
+                click.echo(f"warning: {product.name}: {warning}", err=True)
     if ctx.out.json_mode:
         ctx.out.emit([r.__dict__ | {"changed": r.changed} for r in reports])
 

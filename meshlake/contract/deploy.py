@@ -4,6 +4,12 @@ Compatible changes apply (new optional column, int→long, float→double, wider
 port, partition spec). Breaking ones (dropped or retyped column, new required column, new primary
 key, dropped port) are refused with `BreakingChangeError` unless the major version was raised.
 Nothing is written when nothing changed.
+
+Everything pyiceberg would refuse is found before anything is written: each new table's metadata is built
+in memory (and read back), each evolution is applied to an uncommitted transaction. A deploy that still
+fails midway (a lost race, an unreachable store) is undone: tables it created are purged, a namespace it
+created is dropped, tables it evolved get their previous schema, partition spec and properties back.
+Ports a major version removes are dropped last, once the new descriptor is stored.
 """
 
 from __future__ import annotations
@@ -17,15 +23,19 @@ from pyiceberg.exceptions import (
     NoSuchTableError,
     TableAlreadyExistsError,
 )
+from pyiceberg.exceptions import ValidationError as IcebergValidationError
 from pyiceberg.schema import Schema
-from pyiceberg.table import Table
+from pyiceberg.table import Table, Transaction
 
 from meshlake.catalog.catalogs import create_namespace_once
 from meshlake.contract.address import SYSTEM_DOMAIN, location_under
-from meshlake.contract.descriptor import Descriptor, OutputPort
-from meshlake.contract.registry import descriptor_properties, read_descriptor, stale_keys
+from meshlake.contract.deploy_undo import DeployUndo
+from meshlake.contract.descriptor import Descriptor, OutputPort, line_in_file
+from meshlake.contract.inputs import check_inputs
+from meshlake.contract.registry import descriptor_properties, load_port_table, read_descriptor, stale_keys
 from meshlake.contract.schema import SchemaPlan, plan_schema_change, port_partition_spec, port_schema
-from meshlake.errors import BreakingChangeError, DescriptorError
+from meshlake.contract.yamlsource import format_path
+from meshlake.errors import BreakingChangeError, BrokenProductError, DescriptorError
 
 if TYPE_CHECKING:
     from pyiceberg.partitioning import PartitionSpec
@@ -49,6 +59,8 @@ class DeployReport:
     unchanged: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     namespace_changed: bool = False
+    warnings: list[str] = field(default_factory=list)
+    """Things the deploy accepted but the owner should know (an input whose product is not deployed yet)."""
 
     @property
     def changed(self) -> bool:
@@ -71,27 +83,42 @@ def deploy_descriptor(catalog: Catalog, descriptor: Descriptor, *, warehouse: st
         current_props = catalog.load_namespace_properties(namespace)
     except NoSuchNamespaceError:
         current_props = None
-    deployed = read_descriptor(current_props) if current_props else None
     report = DeployReport(str(name), descriptor.version)
-    plans = _plan_ports(catalog, descriptor)
+    try:
+        deployed = read_descriptor(current_props, name=str(name)) if current_props else None
+    except BrokenProductError as exc:  # deploying is how a broken descriptor is repaired
+        deployed = None
+        report.warnings.append(f"the deployed descriptor could not be read ({exc.reason}); this deploy replaces it")
+    report.warnings += check_inputs(catalog, descriptor, file=file)
+    plans = _plan_ports(catalog, descriptor, warehouse, file)
     _refuse_breaking(descriptor, deployed, plans, str(name), report)
+    for index, port in enumerate(descriptor.outputs):
+        if plans[port.name].table is not None:
+            _prepare_evolution(plans[port.name], descriptor, port, file=file, where=("outputs", index))
     wanted = descriptor_properties(descriptor)
-    if current_props is None:
-        if not create_namespace_once(catalog, namespace, wanted):  # another deploy won the race; update below
-            current_props = catalog.load_namespace_properties(namespace)
-        report.namespace_changed = True
-    for port in descriptor.outputs:
-        _apply_port(catalog, descriptor, port, plans[port.name], warehouse, report)
+    undo = DeployUndo(catalog)
+    try:
+        if current_props is None:
+            if create_namespace_once(catalog, namespace, wanted):
+                undo.created_namespace = namespace
+            else:  # another deploy won the race; update below
+                current_props = catalog.load_namespace_properties(namespace)
+            report.namespace_changed = True
+        for port in descriptor.outputs:
+            _apply_port(catalog, descriptor, port, plans[port.name], warehouse, report, undo, file=file)
+        if current_props is not None:
+            changed = {k: v for k, v in wanted.items() if current_props.get(k) != v}
+            removals = stale_keys(current_props, wanted)
+            if changed or removals:
+                catalog.update_namespace_properties(namespace, removals=removals, updates=changed)
+                report.namespace_changed = True
+    except BaseException as exc:
+        undo.run(exc)
+        raise
     if deployed is not None:
         for gone in sorted({p.name for p in deployed.outputs} - {p.name for p in descriptor.outputs}):
             catalog.drop_table((*namespace, gone))
             report.dropped.append(gone)
-    if current_props is not None:
-        changed = {k: v for k, v in wanted.items() if current_props.get(k) != v}
-        removals = stale_keys(current_props, wanted)
-        if changed or removals:
-            catalog.update_namespace_properties(namespace, removals=removals, updates=changed)
-            report.namespace_changed = True
     return report
 
 
@@ -101,20 +128,55 @@ class _PortPlan:
     schema: Schema
     spec: PartitionSpec
     change: SchemaPlan | None
+    evolution: Transaction | None = None
+    notes: list[str] = field(default_factory=list)
 
 
-def _plan_ports(catalog: Catalog, descriptor: Descriptor) -> dict[str, _PortPlan]:
+def _plan_ports(catalog: Catalog, descriptor: Descriptor, warehouse: str | None, file: str) -> dict[str, _PortPlan]:
+    """Each port's target schema and spec, checked against pyiceberg's own rules before anything is written."""
     plans = {}
-    for port in descriptor.outputs:
+    name = descriptor.product_name
+    for index, port in enumerate(descriptor.outputs):
+        where = ("outputs", index)
         schema = port_schema(port)
         spec = port_partition_spec(port, schema)
         try:
-            table = catalog.load_table((descriptor.domain, descriptor.name, port.name))
+            table = load_port_table(catalog, name.port(port.name))
         except NoSuchTableError:
+            location = _location(descriptor, port, warehouse) or "file:///meshlake-deploy-check"
+            _check_new_table(schema, spec, location, _table_properties(descriptor, port), file=file, where=where)
             plans[port.name] = _PortPlan(None, schema, spec, None)
             continue
         plans[port.name] = _PortPlan(table, schema, spec, plan_schema_change(table.schema(), schema))
     return plans
+
+
+def _check_new_table(
+    schema: Schema,
+    spec: PartitionSpec,
+    location: str,
+    properties: dict[str, str],
+    *,
+    file: str,
+    where: tuple[str | int, ...],
+) -> None:
+    """Build the table's metadata as `create_table` would and read it back; refuse what pyiceberg refuses."""
+    from pyiceberg.table.metadata import TableMetadataUtil, new_table_metadata
+    from pyiceberg.table.sorting import UNSORTED_SORT_ORDER
+
+    try:
+        metadata = new_table_metadata(schema, spec, UNSORTED_SORT_ORDER, location, dict(properties))
+        TableMetadataUtil.parse_raw(metadata.model_dump_json())
+    except (ValueError, RecursionError, IcebergValidationError) as exc:
+        raise _refused(f"pyiceberg refuses this port: {_first_line(exc)}", file, where) from exc
+
+
+def _refused(problem: str, file: str, where: tuple[str | int, ...]) -> DescriptorError:
+    return DescriptorError(problem, file=file, line=line_in_file(file, where), field=format_path(where))
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _refuse_breaking(
@@ -152,17 +214,23 @@ def _apply_port(
     plan: _PortPlan,
     warehouse: str | None,
     report: DeployReport,
+    undo: DeployUndo | None = None,
+    *,
+    file: str = "<descriptor>",
 ) -> None:
     identifier = (descriptor.domain, descriptor.name, port.name)
     properties = _table_properties(descriptor, port)
     if plan.table is None:
-        location = None
-        if warehouse and "://" in warehouse:
-            location = location_under(warehouse, descriptor.domain, descriptor.name, port.name)
         try:
             created = catalog.create_table(
-                identifier, schema=plan.schema, partition_spec=plan.spec, location=location, properties=properties
+                identifier,
+                schema=plan.schema,
+                partition_spec=plan.spec,
+                location=_location(descriptor, port, warehouse),
+                properties=properties,
             )
+            if undo is not None:
+                undo.created_tables.append(identifier)
         except TableAlreadyExistsError:  # a concurrent deploy created it between our check and now
             created = catalog.load_table(identifier)
         # A REST catalog may also return an existing table instead of raising (SeaweedFS does, ignoring the
@@ -177,17 +245,42 @@ def _apply_port(
             report.created.append(port.name)
             return
         plan = _PortPlan(created, plan.schema, plan.spec, found)
+        index = [p.name for p in descriptor.outputs].index(port.name)
+        _prepare_evolution(plan, descriptor, port, file=file, where=("outputs", index))
+    if plan.evolution is None:
+        report.unchanged.append(port.name)
+        return
+    assert plan.table is not None
+    if undo is not None:
+        undo.evolved.append((identifier, plan.table.metadata))
+    plan.evolution.commit_transaction()
+    report.evolved[port.name] = plan.notes
+
+
+def _location(descriptor: Descriptor, port: OutputPort, warehouse: str | None) -> str | None:
+    if warehouse and "://" in warehouse:
+        return location_under(warehouse, descriptor.domain, descriptor.name, port.name)
+    return None
+
+
+def _prepare_evolution(
+    plan: _PortPlan, descriptor: Descriptor, port: OutputPort, *, file: str, where: tuple[str | int, ...]
+) -> None:
+    """Apply the port's changes to an uncommitted transaction, so pyiceberg refuses them before any commit."""
     table, change = plan.table, plan.change
     assert table is not None
     assert change is not None
+    properties = _table_properties(descriptor, port)
     notes = _describe(change)
     wanted_spec = [(clause.column, str(clause.to_transform())) for clause in port.partition_clauses]
     spec_changed = _spec_signature(table.spec(), table.schema()) != wanted_spec
     props_changed = {k: v for k, v in properties.items() if k not in CREATE_ONLY and table.properties.get(k) != v}
     if change.empty and not spec_changed and not props_changed:
-        report.unchanged.append(port.name)
         return
-    with table.transaction() as tx:
+    from pyiceberg.table.metadata import TableMetadataUtil
+
+    tx = table.transaction()
+    try:
         if not change.empty:
             _evolve_schema(tx, change)
         if spec_changed:
@@ -195,7 +288,11 @@ def _apply_port(
             notes.append("partitioning changes to " + ", ".join(port.partition_by or ["none"]))
         if props_changed:
             tx.set_properties(props_changed)
-    report.evolved[port.name] = notes or ["properties updated"]
+        TableMetadataUtil.parse_raw(tx.table_metadata.model_dump_json())
+    except (ValueError, RecursionError, IcebergValidationError) as exc:
+        raise _refused(f"pyiceberg refuses this change: {_first_line(exc)}", file, where) from exc
+    plan.evolution = tx
+    plan.notes = notes or ["properties updated"]
 
 
 def _matches(table: Table, port: OutputPort, change: SchemaPlan, properties: dict[str, str]) -> bool:

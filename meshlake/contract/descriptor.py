@@ -8,17 +8,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pyiceberg.types import DoubleType, FloatType, PrimitiveType
 
 from meshlake.contract.address import Address, ProductName, validate_name
+from meshlake.contract.durations import parse_duration
 from meshlake.contract.expectations import Expectation, ExpectationConfigError, validate_expectation
 from meshlake.contract.partitioning import PartitionClause, PartitionSyntaxError
-from meshlake.contract.types import TypeSyntaxError, parse_type
+from meshlake.contract.types import TypeSyntaxError, format_type, parse_type
 from meshlake.contract.yamlsource import YamlSource, YamlSourceError, format_path
 from meshlake.errors import DescriptorError, InvalidNameError
 
 API_VERSION = "meshlake/v1"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 TEAM_MAX_LENGTH = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -54,8 +55,7 @@ def _semver(value: str) -> str:
 
 
 def _duration(value: str) -> str:
-    if not _DURATION.match(value):
-        raise ValueError(f"duration {value!r} must look like 30m, 24h, 7d or 2w")
+    parse_duration(value)
     return value
 
 
@@ -185,14 +185,35 @@ class OutputPort(_Model):
                 raise _NamedPathError(
                     f"primary key column '{key}' must be declared required: true", ("primary_key", index)
                 )
+            key_type = parse_type(columns[key].type)
+            if not isinstance(key_type, PrimitiveType) or isinstance(key_type, (FloatType, DoubleType)):
+                raise _NamedPathError(
+                    f"primary key column '{key}' is {format_type(key_type)}: a key must be a primitive type "
+                    "other than float and double (Iceberg identifier fields)",
+                    ("primary_key", index),
+                )
+        partitioned: dict[str, str] = {}
         for index, text in enumerate(self.partition_by):
             try:
                 clause = PartitionClause.parse(text)
+                if clause.column not in columns:
+                    raise PartitionSyntaxError(
+                        f"partition column '{clause.column}' is not a column of port '{self.name}'"
+                    )
+                clause.check_source(parse_type(columns[clause.column].type))
             except PartitionSyntaxError as exc:
                 raise _NamedPathError(str(exc), ("partition_by", index)) from exc
-            if clause.column not in columns:
+            if clause.column in partitioned:
                 raise _NamedPathError(
-                    f"partition column '{clause.column}' is not a column of port '{self.name}'",
+                    f"column '{clause.column}' is already partitioned by {partitioned[clause.column]}; "
+                    "partition a column once (pyiceberg cannot write redundant partitions)",
+                    ("partition_by", index),
+                )
+            partitioned[clause.column] = str(clause)
+            if clause.transform != "identity" and clause.field_name in columns:
+                raise _NamedPathError(
+                    f"{clause} makes a partition field named '{clause.field_name}', which is also a column; "
+                    "rename the column",
                     ("partition_by", index),
                 )
         types = {column.name: column.type for column in self.columns}
@@ -282,6 +303,16 @@ def read_descriptor_text(file: Path) -> str:
             file=str(file),
             line=line,
         ) from None
+
+
+def line_in_file(file: str, path: tuple[str | int, ...]) -> int | None:
+    """The line of a field in a descriptor file (or folder), for errors found after parsing; None if unreadable."""
+    where = Path(file)
+    try:
+        where = where / "dataproduct.yaml" if where.is_dir() else where
+        return YamlSource.parse(where.read_text(encoding="utf-8")).line_of(path)
+    except (OSError, ValueError):
+        return None
 
 
 def parse_descriptor(text: str, *, file: str = "<descriptor>") -> Descriptor:

@@ -18,24 +18,27 @@ from pyiceberg.transforms import (
     TruncateTransform,
     YearTransform,
 )
-from pyiceberg.types import (
-    DateType,
-    DecimalType,
-    IntegerType,
-    LongType,
-    NestedField,
-    PrimitiveType,
-    StringType,
-    TimestampType,
-    TimestamptzType,
-)
+from pyiceberg.types import IcebergType, PrimitiveType
+
+from meshlake.contract.types import format_type
 
 TRANSFORMS = ("identity", "year", "month", "day", "hour", "bucket[N]", "truncate[W]")
 _CLAUSE = re.compile(
     r"^\s*(?:(?P<name>[a-z]+)\s*(?:\[\s*(?P<param>\d+)\s*\])?\s*\(\s*(?P<column>[a-z][a-z0-9_]*)\s*\)"
     r"|(?P<bare>[a-z][a-z0-9_]*))\s*$"
 )
-_TIME_TYPES = (DateType, TimestampType, TimestamptzType)
+MAX_BUCKETS = 100_000
+"""More buckets than this is never useful: a write opens up to one file per bucket it touches."""
+MAX_TRUNCATE_WIDTH = 2**31 - 1
+"""Iceberg stores a truncate width as a 32-bit int."""
+_NEEDS = {
+    "year": "a date or timestamp",
+    "month": "a date or timestamp",
+    "day": "a date or timestamp",
+    "hour": "a timestamp",
+    "bucket": "an int, long, decimal, date, time, timestamp, string, binary or uuid",
+    "truncate": "an int, long, decimal, string or binary",
+}
 
 
 class PartitionSyntaxError(ValueError):
@@ -62,9 +65,13 @@ class PartitionClause:
             return cls("identity", match.group("bare"))
         name, param = match.group("name"), match.group("param")
         if name in ("bucket", "truncate"):
-            if param is None or int(param) < 1:
+            digits = (param or "").lstrip("0")
+            if not digits:
                 raise PartitionSyntaxError(f"{name} needs a positive width, e.g. {name}[16]({match.group('column')})")
-            return cls(name, match.group("column"), int(param))
+            most = MAX_BUCKETS if name == "bucket" else MAX_TRUNCATE_WIDTH
+            if len(digits) > len(str(most)) or int(digits) > most:
+                raise PartitionSyntaxError(f"{name}[{param}] is out of range: {name} takes at most {most:,}")
+            return cls(name, match.group("column"), int(digits))
         if name not in ("identity", "year", "month", "day", "hour"):
             raise PartitionSyntaxError(f"unknown partition transform '{name}'; known: {', '.join(TRANSFORMS)}")
         if param is not None:
@@ -96,20 +103,13 @@ class PartitionClause:
             return TruncateTransform(self.param)
         return transforms[self.transform]
 
-    def check_source(self, source: NestedField) -> None:
-        """Refuse a transform that cannot apply to the source column's type."""
-        kind = source.field_type
+    def check_source(self, kind: IcebergType) -> None:
+        """Refuse a transform that cannot apply to the source column's type (pyiceberg's own rule)."""
         if not isinstance(kind, PrimitiveType):
             raise PartitionSyntaxError(f"cannot partition by nested column '{self.column}'")
-        if self.transform in ("year", "month", "day") and not isinstance(kind, _TIME_TYPES):
+        if not self.to_transform().can_transform(kind):
             raise PartitionSyntaxError(
-                f"{self.transform}() needs a date or timestamp column; '{self.column}' is {kind}"
-            )
-        if self.transform == "hour" and not isinstance(kind, (TimestampType, TimestamptzType)):
-            raise PartitionSyntaxError(f"hour() needs a timestamp column; '{self.column}' is {kind}")
-        if self.transform == "truncate" and not isinstance(kind, (IntegerType, LongType, StringType, DecimalType)):
-            raise PartitionSyntaxError(
-                f"truncate[] needs an int, long, decimal or string column; '{self.column}' is {kind}"
+                f"{self} needs {_NEEDS[self.transform]} column; '{self.column}' is {format_type(kind)}"
             )
 
     def __str__(self) -> str:
@@ -124,7 +124,7 @@ def build_partition_spec(clauses: list[PartitionClause], schema: Schema) -> Part
     fields = []
     for offset, clause in enumerate(clauses):
         source = schema.find_field(clause.column)
-        clause.check_source(source)
+        clause.check_source(source.field_type)
         fields.append(
             PartitionField(
                 source_id=source.field_id,

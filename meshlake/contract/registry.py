@@ -4,17 +4,25 @@ Keys on the namespace `(domain, product)`:
 `owner`, `description`, `meshlake.version`, `meshlake.api-version`, and the descriptor's canonical
 JSON in chunks of at most 900 characters (`meshlake.descriptor.part-000`, …; count in
 `meshlake.descriptor.parts`), because SQL catalogs store a property value in VARCHAR(1000).
+
+A product that cannot be read (its stored descriptor incomplete or invalid, or a port's table metadata
+gone) is a `BrokenProductError` when asked for by name, and is listed with its problem by `scan_products`,
+so one broken product never stops a lake-wide listing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchNamespaceError
+from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+from pyiceberg.exceptions import ValidationError as IcebergValidationError
+from pyiceberg.table import Table
 
-from meshlake.contract.address import SYSTEM_DOMAIN, ProductName
+from meshlake.contract.address import SYSTEM_DOMAIN, Address, ProductName
 from meshlake.contract.descriptor import Descriptor
+from meshlake.errors import BrokenProductError, MeshlakeError
 
 PARTS_KEY = "meshlake.descriptor.parts"
 PART_KEY = "meshlake.descriptor.part-{:03d}"
@@ -40,21 +48,77 @@ def descriptor_properties(descriptor: Descriptor) -> dict[str, str]:
     return props
 
 
-def read_descriptor(properties: Mapping[str, str]) -> Descriptor | None:
-    """The descriptor stored in namespace properties, or None if meshlake did not deploy this namespace."""
+def read_descriptor(properties: Mapping[str, str], *, name: str = "this product") -> Descriptor | None:
+    """The descriptor stored in namespace properties, or None if meshlake did not deploy this namespace.
+
+    Raises `BrokenProductError` (naming `name`) when the stored descriptor is incomplete or invalid.
+    """
     if PARTS_KEY not in properties:
         return None
-    count = int(properties[PARTS_KEY])
-    text = "".join(properties.get(PART_KEY.format(index), "") for index in range(count))
-    return Descriptor.from_json(text)
+    count_text = properties[PARTS_KEY]
+    if not count_text.isdigit():
+        raise BrokenProductError(name, f"{PARTS_KEY} is {count_text!r}, not a number")
+    keys = [PART_KEY.format(index) for index in range(int(count_text))]
+    missing = [key for key in keys if key not in properties]
+    if missing:
+        raise BrokenProductError(name, f"the stored descriptor lacks {missing[0]} of {len(keys)} parts")
+    try:
+        return Descriptor.from_json("".join(properties[key] for key in keys))
+    except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BrokenProductError(name, f"the stored descriptor is not valid: {first}") from exc
 
 
 def load_descriptor_of(catalog: Catalog, name: ProductName) -> Descriptor | None:
+    """The deployed descriptor of `name`, None if it is not deployed; `BrokenProductError` if unreadable."""
     try:
         properties = catalog.load_namespace_properties(name.namespace)
     except NoSuchNamespaceError:
         return None
-    return read_descriptor(properties)
+    return read_descriptor(properties, name=str(name))
+
+
+@dataclass(frozen=True)
+class ProductEntry:
+    """One deployed product as the registry finds it: its descriptor, or why it cannot be read."""
+
+    name: ProductName
+    descriptor: Descriptor | None
+    problem: str | None = None
+
+
+def scan_products(catalog: Catalog) -> list[ProductEntry]:
+    """Every deployed product, in name order; one whose descriptor cannot be read is listed with the problem.
+
+    Namespaces meshlake did not deploy (no stored descriptor) are left out.
+    """
+    entries = []
+    for name in list_products(catalog):
+        try:
+            descriptor = load_descriptor_of(catalog, name)
+        except BrokenProductError as exc:
+            entries.append(ProductEntry(name, None, exc.reason))
+            continue
+        if descriptor is not None:
+            entries.append(ProductEntry(name, descriptor))
+    return entries
+
+
+def load_port_table(catalog: Catalog, address: Address) -> Table:
+    """The table of an output port, freshly loaded.
+
+    Raises `NoSuchTableError` when there is none, and `BrokenProductError` when its metadata cannot be
+    read (a metadata file gone, invalid, or nested beyond what pyiceberg can load).
+    """
+    try:
+        return catalog.load_table(address.identifier)
+    except (NoSuchTableError, MeshlakeError):
+        raise
+    except (OSError, ValueError, RecursionError, IcebergValidationError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise BrokenProductError(
+            str(address.product_name), f"its table cannot be loaded: {type(exc).__name__}: {first}", port=address.port
+        ) from exc
 
 
 def stale_keys(current: Mapping[str, str], wanted: Mapping[str, str]) -> set[str]:

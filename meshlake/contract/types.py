@@ -47,6 +47,8 @@ PRIMITIVES: dict[str, type[PrimitiveType]] = {
     "timestamptz": TimestamptzType,
     "uuid": UUIDType,
 }
+MAX_NESTING = 32
+"""How deep list, map and struct types may nest (pyiceberg cannot load a schema much deeper back)."""
 TYPE_NAMES = (*PRIMITIVES, "decimal(p,s)", "list<T>", "map<K,V>", "struct<name: T, ...>")
 _TOKEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|\d+|[<>(),:])")
 
@@ -96,6 +98,7 @@ class _Parser:
         self.text = text
         self.ids = ids
         self.position = 0
+        self.depth = 0
 
     def _next(self) -> str:
         if self.position >= len(self.tokens):
@@ -113,6 +116,14 @@ class _Parser:
         name = self._next().lower()
         if name in PRIMITIVES:
             return PRIMITIVES[name]()
+        if name in ("list", "map", "struct"):
+            self.depth += 1
+            if self.depth > MAX_NESTING:
+                raise TypeSyntaxError(f"type nests list, map and struct deeper than {MAX_NESTING} levels")
+            try:
+                return self._nested(name)
+            finally:
+                self.depth -= 1
         if name == "decimal":
             self._expect("(")
             precision = int(self._number())
@@ -124,6 +135,10 @@ class _Parser:
                     f"decimal({precision},{scale}) needs 1 ≤ precision ≤ 38 and 0 ≤ scale ≤ precision"
                 )
             return DecimalType(precision, scale)
+        known = ", ".join(TYPE_NAMES)
+        raise TypeSyntaxError(f"unknown type '{name}' in {self.text!r}; known types: {known}")
+
+    def _nested(self, name: str) -> IcebergType:
         if name == "list":
             self._expect("<")
             element_id = self.ids()
@@ -138,10 +153,7 @@ class _Parser:
             value = self.parse()
             self._expect(">")
             return MapType(key_id=key_id, key_type=key, value_id=value_id, value_type=value, value_required=False)
-        if name == "struct":
-            return self._struct()
-        known = ", ".join(TYPE_NAMES)
-        raise TypeSyntaxError(f"unknown type '{name}' in {self.text!r}; known types: {known}")
+        return self._struct()
 
     def _number(self) -> str:
         token = self._next()
