@@ -43,14 +43,36 @@ def validate_name(name: object, what: str = "name") -> str:
 
 
 def validate_ref_name(name: str) -> str:
-    """Return `name` if it can name a tag or branch (letters, digits, '.', '_', '-')."""
-    if not REF_NAME_PATTERN.fullmatch(name):
+    """Return `name` if it can name a tag or branch (letters, digits, '.', '_', '-').
+
+    A name that is all digits or parses as an ISO-8601 time is refused: a ref reads as a snapshot id or a
+    time first, so such a tag would mean one snapshot in `port.at(...)` and another in SQL's `AT (VERSION => …)`.
+    """
+    if not isinstance(name, str) or not REF_NAME_PATTERN.fullmatch(name):
         raise InvalidNameError(
             f"invalid tag or branch name {name!r}: use letters, digits, '.', '_' and '-' (at most 128, "
             "starting with a letter or digit).",
-            name=name,
+            name=str(name),
         )
-    return name
+    if name.isdigit():
+        reason = "it is all digits, like a snapshot id"
+    elif _is_iso_time(name):
+        reason = "it reads as an ISO-8601 time"
+    else:
+        return name
+    raise InvalidNameError(
+        f"invalid tag or branch name {name!r}: {reason}, so it would not read as a tag everywhere. "
+        f"Add a letter, e.g. 'v{name}'.",
+        name=name,
+    )
+
+
+def _is_iso_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def parse_timestamp(text: str) -> datetime | None:
