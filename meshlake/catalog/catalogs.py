@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from meshlake.catalog.settings import Settings
-from meshlake.errors import ConfigError, require
+from meshlake.catalog.settings import Settings, redact_uri
+from meshlake.errors import CatalogUnavailableError, ConfigError, MeshlakeError, require
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -31,7 +31,61 @@ def storage_properties(settings: Settings) -> dict[str, str]:
 
 
 def open_catalog(settings: Settings) -> Catalog:
-    """Build the catalog; the embedded default creates its directory on first use."""
+    """Build the catalog; the embedded default creates its directory on first use.
+
+    A catalog that cannot be reached or refuses the credentials is a `CatalogUnavailableError` naming
+    the catalog with its password masked, here and on any later connection of a SQL catalog.
+    """
+    try:
+        catalog = _open(settings)
+    except MeshlakeError:
+        raise
+    except Exception as exc:
+        if not _is_connection_failure(exc):
+            raise
+        raise unavailable(settings, exc) from None
+    engine = getattr(catalog, "engine", None)
+    if engine is not None:
+        _raise_unavailable_on_connect_failure(engine, settings)
+    return catalog
+
+
+def unavailable(settings: Settings, error: BaseException) -> CatalogUnavailableError:
+    """The error for a catalog connection that failed with `error`; no secret of `settings` is in it."""
+    cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
+    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
+    reason = " ".join((lines[0] if lines else type(cause).__name__).split())
+    return CatalogUnavailableError(
+        redact_uri(settings.resolved_catalog_uri, settings.secrets), redact_uri(reason, settings.secrets)
+    )
+
+
+def _is_connection_failure(exc: Exception) -> bool:
+    import requests
+    from pyiceberg.exceptions import ForbiddenError, OAuthError, ServiceUnavailableError, UnauthorizedError
+
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        return True
+    if isinstance(exc, (UnauthorizedError, ForbiddenError, OAuthError, ServiceUnavailableError)):
+        return True
+    if type(exc).__module__.startswith("sqlalchemy"):
+        from sqlalchemy.exc import InterfaceError, OperationalError
+
+        return isinstance(exc, (OperationalError, InterfaceError))
+    return False
+
+
+def _raise_unavailable_on_connect_failure(engine: Any, settings: Settings) -> None:
+    """Turn a later failure to connect (the server went away, the password changed) into the same error."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "handle_error")
+    def _unavailable(context: Any) -> None:
+        if context.connection is None or context.is_disconnect:
+            raise unavailable(settings, context.original_exception) from None
+
+
+def _open(settings: Settings) -> Catalog:
     props = storage_properties(settings) | dict(settings.properties)
     if settings.catalog == "rest":
         from pyiceberg.catalog.rest import RestCatalog
@@ -50,7 +104,10 @@ def open_catalog(settings: Settings) -> Catalog:
     if uri.startswith("postgresql"):
         require("psycopg2", extra="postgres", feature="a PostgreSQL catalog")
     elif not uri.startswith("sqlite"):
-        raise ConfigError(f"catalog_uri {uri!r} is neither sqlite:// nor postgresql://.", key="catalog_uri")
+        raise ConfigError(
+            f"catalog_uri {redact_uri(uri, settings.secrets)!r} is neither sqlite:// nor postgresql://.",
+            key="catalog_uri",
+        )
     if settings.resolved_warehouse.startswith("s3"):
         require("s3fs", extra="s3", feature="S3 storage") if settings.io == "fsspec" else None
     from pyiceberg.catalog.sql import SqlCatalog

@@ -5,12 +5,19 @@ The embedded default is a SQLite catalog and a local warehouse under `./.meshlak
 
 A YAML file may group keys in sections (`s3: {endpoint: …}`) or use flat names (`s3_endpoint: …`);
 the environment always uses flat upper-case names (`MESHLAKE_S3_ENDPOINT`).
+
+Secrets never show: `repr(settings)`, `settings.redacted()` and meshlake's errors mask the S3 secret key,
+REST credential and token, the password of any URI (`scheme://user:***@host`, and `password=` style query
+parameters), and every catalog property whose key names a secret: password, passwd, pwd, secret, token,
+credential, private/account/api key, authorization, signature, sas. Key *ids* (`s3.access-key-id`) are
+identifiers, not secrets, and stay visible so a wrong key can be spotted.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +30,29 @@ CatalogKind = Literal["sql", "rest"]
 ENV_PREFIX = "MESHLAKE_"
 CONFIG_FILE_NAME = "meshlake.yaml"
 SECRET_KEYS = frozenset({"s3_secret_access_key", "rest_credential", "rest_token"})
+MASK = "***"
+_SECRET_KEY = re.compile(
+    r"pass(word|wd)?|pwd|secret|token|credential|(private|account|api)[-_.]?key|authorization|signature|\bsas\b",
+    re.IGNORECASE,
+)
+_URI_PASSWORD = re.compile(
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#\s]*:)(?P<password>.*?)@(?=[^@/?#\s]*(?:[/?#\s]|$))", re.DOTALL
+)
+_QUERY_PARAMETER = re.compile(r"(?P<head>[?&;](?P<key>[^=&;#\s]*)=)(?P<value>[^&;#\s]*)")
+
+
+def is_secret_key(key: str) -> bool:
+    """True when a setting or property key names a secret (see the module docstring for the rule)."""
+    return bool(_SECRET_KEY.search(key))
+
+
+def redact_uri(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every URI password (`user:***@host`), secret query parameter and given secret masked."""
+    text = _URI_PASSWORD.sub(lambda m: f"{m['head']}{MASK}@" if m["password"] else m[0], text)
+    text = _QUERY_PARAMETER.sub(lambda m: f"{m['head']}{MASK}" if is_secret_key(m["key"]) else m[0], text)
+    for secret in sorted({s for s in secrets if s and len(s) >= 3 and s != MASK}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
 
 
 @dataclass(frozen=True)
@@ -86,8 +116,26 @@ class Settings:
         shown: dict[str, Any] = {}
         for item in fields(self):
             value = getattr(self, item.name)
-            shown[item.name] = "***" if item.name in SECRET_KEYS and value else value
+            if item.name in SECRET_KEYS and value:
+                value = MASK
+            elif isinstance(value, str):
+                value = redact_uri(value)
+            elif isinstance(value, Mapping):
+                value = {k: MASK if is_secret_key(k) and v else redact_uri(str(v)) for k, v in value.items()}
+            shown[item.name] = value
         return shown
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values these settings hold, to mask them wherever they could be echoed (errors)."""
+        found = [getattr(self, key) for key in SECRET_KEYS]
+        found += [value for key, value in self.properties.items() if is_secret_key(key)]
+        found += [m["password"] for m in _URI_PASSWORD.finditer(self.catalog_uri or "")]
+        return [value for value in found if value]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{key}={value!r}" for key, value in self.redacted().items())
+        return f"Settings({shown})"
 
 
 _KEYS = {item.name for item in fields(Settings)} - {"source"}
@@ -135,8 +183,11 @@ def _config_path(config_file: str | os.PathLike[str] | None) -> Path | None:
 def _read_file(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:  # its str quotes the line, which may hold a password
+        line = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        raise ConfigError(f"{path}{line}: not valid YAML: {exc.problem}", source=str(path)) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}", source=str(path)) from exc
+        raise ConfigError(f"{path}: not valid YAML: {type(exc).__name__}", source=str(path)) from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):

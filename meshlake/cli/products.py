@@ -43,7 +43,8 @@ def deploy(ctx: Context, paths: tuple[str, ...]) -> None:
     """Create or evolve the products that PATHS (dataproduct.yaml files or their folders) declare.
 
     Idempotent: an unchanged descriptor writes nothing. Compatible changes apply; breaking ones
-    (dropped or retyped column, new required column) need a higher major version.
+    (dropped or retyped column, new required column) need a higher major version. A deploy that fails
+    leaves the catalog as it was. An input whose product is not deployed yet is a warning (on stderr).
     """
     reports = []
     for path in paths:
@@ -140,9 +141,6 @@ def describe(ctx: Context, name: str) -> None:
 
 
 def _hide_password(uri: str) -> str:
-    if "@" in uri and "://" in uri:
-        scheme, rest = uri.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return uri
+    from meshlake.catalog.settings import redact_uri
+
+    return redact_uri(uri)
