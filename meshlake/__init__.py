@@ -9,6 +9,8 @@
 from meshlake.contract.address import Address, ProductName, Ref
 from meshlake.errors import (
     BreakingChangeError,
+    BrokenProductError,
+    CatalogUnavailableError,
     CommitConflictError,
     ConfigError,
     ContractViolationError,
@@ -28,6 +30,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Address",
     "BreakingChangeError",
+    "BrokenProductError",
+    "CatalogUnavailableError",
     "CommitConflictError",
     "ConfigError",
     "ContractViolationError",
