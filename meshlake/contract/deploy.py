@@ -221,6 +221,7 @@ def _apply_port(
     identifier = (descriptor.domain, descriptor.name, port.name)
     properties = _table_properties(descriptor, port)
     if plan.table is None:
+        ours = True
         try:
             created = catalog.create_table(
                 identifier,
@@ -229,10 +230,8 @@ def _apply_port(
                 location=_location(descriptor, port, warehouse),
                 properties=properties,
             )
-            if undo is not None:
-                undo.created_tables.append(identifier)
         except TableAlreadyExistsError:  # a concurrent deploy created it between our check and now
-            created = catalog.load_table(identifier)
+            created, ours = catalog.load_table(identifier), False
         # A REST catalog may also return an existing table instead of raising (SeaweedFS does, ignoring the
         # schema and properties given): whichever table we got, make it match the descriptor.
         found = plan_schema_change(created.schema(), plan.schema)
@@ -242,6 +241,8 @@ def _apply_port(
                 [f"{port.name}: {item} (the table was created concurrently)" for item in found.breaking],
             )
         if _matches(created, port, found, properties):
+            if ours and undo is not None and created.current_snapshot() is None:
+                undo.created_tables.append(identifier)  # a table with data is not the one this call created
             report.created.append(port.name)
             return
         plan = _PortPlan(created, plan.schema, plan.spec, found)
