@@ -98,7 +98,7 @@ def _align(batch: pa.RecordBatch, schema: pa.Schema, path: Path) -> pa.RecordBat
         columns = [cast_column(batch.column(f.name), f, f.name) for f in schema]
     except CastRefusedError as refused:
         raise InputFileError(
-            f"its type {refused.source} cannot take the first file's {refused.target} exactly: {refused.problem}",
+            f"its values ({refused.source}) do not fit the first file's type ({refused.target}): {refused.problem}",
             file=str(path),
             column=refused.path,
             fix="write files of different types one at a time",

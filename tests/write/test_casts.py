@@ -284,3 +284,19 @@ def test_the_error_reads_in_the_contract_s_words(port: Any) -> None:
     message = str(caught.value)
     assert "input double" in message and "contract decimal(10,2)" in message
     assert json.dumps(ADDRESS)[1:-1] in message
+
+
+def test_cli_write_of_several_files_refuses_a_lossy_cast_between_them(cli_lake: ml.Lake, tmp_path: Path) -> None:
+    """Files of one write are aligned to the first file's types by the same rule: nothing is rounded."""
+    port = cli_lake.port(ADDRESS)
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    pq.write_table(one_row("dec", dec("1.50"), 1), first)
+    pq.write_table(one_row("dec", pa.array([1.234]), 2), second)
+    with pytest.raises(InputFileError) as caught:
+        from meshlake.write.files import open_files
+
+        port.write(open_files([first, second], _contract(port)))
+    assert (caught.value.file, caught.value.column) == (str(second), "dec")
+    result = cli("write", ADDRESS, str(first), str(second))
+    assert result.exit_code == 1 and "1.234" in result.output
+    assert main_id(port) is None
