@@ -8,6 +8,8 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── DescriptorError            (ValueError)   bad dataproduct.yaml; names file, line and field
     ├── InvalidNameError           (ValueError)   a name or address outside ^[a-z][a-z0-9_]{0,62}$
     ├── ContractViolationError     (ValueError)   written data does not fit the port's contract
+    ├── InputFileError             (ValueError)   a CSV or JSON-lines file cannot be read; names file, line, column
+    ├── InvalidFilterError         (ValueError)   a `where` filter outside the grammar; shows the part it could not read
     ├── BreakingChangeError                       deploy would break consumers; lists each change
     ├── CatalogUnavailableError    (ConnectionError)  the catalog cannot be reached or refused the credentials
     ├── BrokenProductError                        a deployed product's descriptor or a port's table cannot be read
@@ -64,12 +66,76 @@ class InvalidNameError(MeshlakeError, ValueError):
 
 
 class ContractViolationError(MeshlakeError, ValueError):
-    """Data offered to a port does not fit its contract; nothing was written."""
+    """Data offered to a port does not fit its contract; nothing was written.
 
-    def __init__(self, message: str, *, address: str, column: str | None = None) -> None:
+    `column` is the column's path (`st.a`, `items[].price`, `tags.value` for nested fields) and `value` an
+    example of an offending value when there is one.
+    """
+
+    def __init__(self, message: str, *, address: str, column: str | None = None, value: object = None) -> None:
         self.address = address
         self.column = column
+        self.value = value
         super().__init__(message)
+
+
+class InputFileError(MeshlakeError, ValueError):
+    """An input file (CSV, JSON-lines) cannot be read as the port's contract says; nothing was written.
+
+    `line` is the 1-based line of the file (a CSV header is line 1), `column` and `value` the field that failed.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+        fix: str = "fix the file and run the write again",
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        self.column = column
+        self.value = value
+        where = file if line is None else f"{file}, line {line}"
+        at = f", column '{column}'" if column else ""
+        shown = f", value {value}" if value is not None else ""
+        super().__init__(f"{where}{at}{shown}: {problem}; {fix}. Nothing was written.")
+
+
+class InvalidFilterError(MeshlakeError, ValueError):
+    """A `where` filter that meshlake's filter grammar does not accept; nothing was changed.
+
+    `position` is the 1-based character where reading stopped, `column` the column it names (if any).
+    """
+
+    def __init__(
+        self,
+        where: str,
+        problem: str,
+        *,
+        position: int | None = None,
+        column: str | None = None,
+        known: Sequence[str] = (),
+    ) -> None:
+        self.where = where
+        self.problem = problem
+        self.position = position
+        self.column = column
+        self.known = list(known)
+        at = ""
+        if position is not None:
+            rest = where[position - 1 : position + 29]
+            near = f" near {rest!r}" if rest else " at the end"
+            at = f" (character {position}{near})"
+        shown = where if len(where) <= 80 else where[:77] + "..."
+        super().__init__(
+            f"cannot use the filter {shown!r}: {problem}{at}. Filters are SQL conditions on the port's columns: "
+            "comparisons, IN, BETWEEN, IS [NOT] NULL, LIKE, AND, OR, NOT and parentheses (see `meshlake write --help`)."
+        )
 
 
 class BreakingChangeError(MeshlakeError):

@@ -70,10 +70,16 @@ class Port:
         """Write `data` (anything that exports Arrow) as one checked snapshot.
 
         Modes: "append", "overwrite" (replace everything), "replace" (rows matching `where`),
-        "upsert" (by primary key). Raises `ContractViolationError` for data that breaks the contract,
-        `QualityGateError` when expectations fail, `CommitConflictError` when a concurrent commit
-        makes the write unsafe; in every case `main` does not change. `inputs` (address → snapshot id
-        read) and extra `stamps` land in the snapshot summary under `meshlake.`.
+        "upsert" (by primary key). Columns are cast to the contract only when no value can change
+        (int → long, int → decimal with room, float → double, a float → decimal that reads back the
+        same, nested fields by name); anything else raises `ContractViolationError` naming the column
+        path (`st.a`, `items[].price`), both types and an example value. Raises `QualityGateError`
+        when expectations fail, `CommitConflictError` when a concurrent commit makes the write unsafe;
+        in every case `main` does not change. `inputs` (address → snapshot id read) and extra
+        `stamps` land in the snapshot summary under `meshlake.`.
+
+        `where` is a SQL condition in meshlake's filter grammar (see `delete`), or a pyiceberg
+        `BooleanExpression`.
         """
         staged = self.stage(data, mode=mode, where=where, inputs=inputs, run_id=run_id, writer=writer, stamps=stamps)
         return self.publish(staged)
@@ -124,7 +130,18 @@ class Port:
     def delete(
         self, where: str | BooleanExpression, *, run_id: str | None = None, writer: str | None = None
     ) -> WriteResult:
-        """Delete the rows matching `where` (e.g. `"shipped_at < '2026-01-01T00:00:00+00:00'"`)."""
+        """Delete the rows matching `where` (e.g. `"shipped_at < '2026-01-01T00:00:00+00:00'"`).
+
+        `where` is a SQL condition on the port's top-level columns, meaning exactly what it means in
+        SQL (and DuckDB): `col op literal` with `= == != <> < <= > >=` (the literal may come first),
+        `col [NOT] IN (…)`, `col [NOT] BETWEEN a AND b`, `col [NOT] LIKE 'p' [ESCAPE 'c']` (`%` any run,
+        `_` one character, case-sensitive, no escape character unless ESCAPE), `col IS [NOT] NULL`,
+        combined with AND, OR, NOT and parentheses. Literals: `'text'` (`''` for a quote), numbers,
+        TRUE/FALSE, `DATE '…'`, `TIMESTAMP '…'`, `TIMESTAMPTZ '…'` or a quoted date/time; each must
+        fit its column's type (a timestamptz needs a zone). A comparison with NULL selects nothing.
+        Anything else raises `InvalidFilterError` showing the part it could not read (a pyiceberg
+        `BooleanExpression` is accepted too). Nothing is deleted unless the filter parses.
+        """
         stamps = self._stamps("delete", None, run_id, writer)
         try:
             return delete_rows(

@@ -14,7 +14,10 @@ from meshlake.write.modes import FILE_FORMATS, MODES
 @click.argument("address")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--mode", type=click.Choice(MODES), default="append", show_default=True, help="How the rows land.")
-@click.option("--where", help="Rows to replace with --mode replace, e.g. \"day = '2026-11-01'\".")
+@click.option(
+    "--where",
+    help="Rows to replace with --mode replace: a SQL condition such as \"day = '2026-11-01'\" (grammar below).",
+)
 @click.option("--format", "fmt", type=click.Choice(FILE_FORMATS), help="File format (default: from the file suffix).")
 @click.option("--run-id", help="Run id to stamp on the snapshot (default: a new one).")
 @json_option
@@ -30,8 +33,25 @@ def write(
 ) -> None:
     """Write Parquet, CSV or JSON-lines FILES to the port ADDRESS as one checked snapshot.
 
-    CSV and JSON columns are parsed with the port's contract types. Exits non-zero, publishing
-    nothing, when the data breaks the contract or the quality gate fails.
+    CSV and JSON columns are parsed with the port's contract types; JSON-lines may hold lists,
+    structs and maps. In CSV an empty unquoted field is NULL (so a required column refuses it), a
+    quoted "" is an empty string, and no other text (NULL, NA) means NULL. A value is never
+    rounded or dropped: 1.234 for a decimal(10,2) column, a float too precise for a float column
+    or an unknown struct field is refused. A time without a zone is refused for a timestamptz
+    column. Errors name the file, line, column and value. Exits non-zero, publishing nothing, when
+    the data breaks the contract or the quality gate fails.
+
+    \b
+    --where is a SQL condition on the port's columns (meshlake's own grammar):
+      col = 'eu'   col != 5   col <> 5   <   <=   >   >=     (or a literal first: 5 < col)
+      col [NOT] IN ('eu', 'us')        col [NOT] BETWEEN 1 AND 9
+      col [NOT] LIKE 'e_%' [ESCAPE '!']   % any run, _ one character, case-sensitive
+      col IS [NOT] NULL                AND   OR   NOT   ( )
+    Literals: 'text' ('' for a quote), 12, -2.5, 1e3, TRUE, FALSE, DATE '2026-11-01',
+    TIMESTAMP '2026-11-01 08:00:00', TIMESTAMPTZ '2026-11-01T08:00:00+00:00' (or a quoted
+    string for a date/time column; a timestamptz needs a zone). Literals must fit the column's
+    type. A comparison with NULL selects nothing, as in SQL. Functions, column-to-column
+    comparisons and nested fields are refused with the part that could not be read.
     """
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 

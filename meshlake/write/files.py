@@ -1,7 +1,8 @@
 """Read Parquet, CSV and JSON-lines files as one Arrow stream, typed by a port's contract.
 
 CSV and JSON carry no types of their own, so known columns are parsed with the contract's types
-(ids stay text, zoned times become timestamptz); unknown columns are kept so the write can name them.
+(ids stay text, zoned times become timestamptz; `csv_input`, `jsonl_input`); unknown columns are kept so
+the write can name them. A value that does not parse raises `InputFileError` naming file, line and column.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from meshlake.errors import InputFileError
+from meshlake.write.casts import CastRefusedError, cast_column
 from meshlake.write.modes import FILE_FORMATS
 
 FORMATS = FILE_FORMATS
@@ -86,8 +89,21 @@ def _lazy(
 
 def _align(batch: pa.RecordBatch, schema: pa.Schema, path: Path) -> pa.RecordBatch:
     if set(batch.schema.names) != set(schema.names):
-        raise ValueError(f"{path.name} has columns {batch.schema.names}, unlike the first file's {schema.names}")
-    return batch.select(schema.names).cast(schema)
+        raise InputFileError(
+            f"the file has columns {batch.schema.names}, unlike the first file's {schema.names}",
+            file=str(path),
+            fix="write files with the same columns together, or write them one at a time",
+        )
+    try:
+        columns = [cast_column(batch.column(f.name), f, f.name) for f in schema]
+    except CastRefusedError as refused:
+        raise InputFileError(
+            f"its values ({refused.source}) do not fit the first file's type ({refused.target}): {refused.problem}",
+            file=str(path),
+            column=refused.path,
+            fix="write files of different types one at a time",
+        ) from refused
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def _open(path: Path, contract: pa.Schema, fmt: str) -> pa.RecordBatchReader:
@@ -96,42 +112,10 @@ def _open(path: Path, contract: pa.Schema, fmt: str) -> pa.RecordBatchReader:
 
         parquet = pq.ParquetFile(path)
         return pa.RecordBatchReader.from_batches(parquet.schema_arrow, parquet.iter_batches(batch_size=128 * 1024))
-    plain = pa.schema([pa.field(f.name, _plain(f.type)) for f in contract])
     if fmt == "csv":
-        from pyarrow import csv
+        from meshlake.write.csv_input import open_csv
 
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        return csv.open_csv(
-            path,
-            parse_options=csv.ParseOptions(delimiter=delimiter),
-            convert_options=csv.ConvertOptions(column_types={f.name: f.type for f in plain if _csv_ok(f.type)}),
-        )
-    import pyarrow.json as pj
+        return open_csv(path, contract)
+    from meshlake.write.jsonl_input import read_jsonl
 
-    table = pj.read_json(path, parse_options=pj.ParseOptions(explicit_schema=plain, unexpected_field_behavior="infer"))
-    present = [name for name in table.column_names if name in _keys(path)]
-    return table.select(present or table.column_names).to_reader()
-
-
-def _keys(path: Path) -> set[str]:
-    """Column names that actually occur in a JSON-lines file (explicit schemas add absent ones)."""
-    import json
-
-    names: set[str] = set()
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                names.update(json.loads(line).keys())
-    return names
-
-
-def _plain(kind: pa.DataType) -> pa.DataType:
-    if isinstance(kind, pa.ExtensionType):
-        return pa.string()
-    if pa.types.is_large_string(kind):
-        return pa.string()
-    return kind
-
-
-def _csv_ok(kind: pa.DataType) -> bool:
-    return not (pa.types.is_nested(kind) or pa.types.is_time(kind))
+    return read_jsonl(path, contract)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
-from pyiceberg.io.pyarrow import expression_to_pyarrow, schema_to_pyarrow
+from pyiceberg.io.pyarrow import schema_to_pyarrow
 from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH
 
@@ -23,6 +23,7 @@ from meshlake.write.datafiles import DataFileWriter
 from meshlake.write.ingest import Conformer, to_reader
 from meshlake.write.modes import MODES, WriteMode  # noqa: F401 - re-exported
 from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
+from meshlake.write.rowfilter import RowFilter
 
 if TYPE_CHECKING:
     from meshlake.quality.report import QualityReport  # the gate is handed in; see `Gate`
@@ -271,7 +272,7 @@ def _prepare(
         assert where is not None
         doomed = parse_filter(where, table)
         rewrite = rewrite_where(table, base, doomed)
-        change = Change("overwrite", rewrite.added, rewrite.deleted, conflict_filter=doomed)
+        change = Change("overwrite", rewrite.added, rewrite.deleted, conflict_filter=doomed.prune)
         return _Prepared(change, 0, rewrite.rows_removed, written_paths=list(rewrite.written_paths))
     target = schema_to_pyarrow(table.schema(), include_field_ids=True)
     conformer = Conformer(target, address)
@@ -281,11 +282,11 @@ def _prepare(
         return _prepare_upsert(table, conformer, reader, base, primary_key, address)
     counter = _RowCounter()
     batches = counter.count(conformer.conform(reader))
-    expression: BooleanExpression | None = None
+    replaced: RowFilter | None = None
     if mode == "replace":
         assert where is not None
-        expression = parse_filter(where, table)
-        batches = _only_matching(batches, expression, table, address)
+        replaced = parse_filter(where, table)
+        batches = _only_matching(batches, replaced, address)
     writer = DataFileWriter(table.metadata, table.io)
     added = writer.write_all(batches)
     paths = writer.written_paths
@@ -300,9 +301,9 @@ def _prepare(
             removed,
             written_paths=paths,
         )
-    assert expression is not None
-    rewrite = rewrite_where(table, base, expression)
-    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, expression, new_rows=tuple(added))
+    assert replaced is not None
+    rewrite = rewrite_where(table, base, replaced)
+    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, replaced.prune, new_rows=tuple(added))
     return _Prepared(change, counter.rows, rewrite.rows_removed, written_paths=[*paths, *rewrite.written_paths])
 
 
@@ -422,17 +423,14 @@ class _RowCounter:
             yield batch
 
 
-def _only_matching(
-    batches: Iterator[pa.RecordBatch], expression: BooleanExpression, table: Table, address: str
-) -> Iterator[pa.RecordBatch]:
-    from pyiceberg.expressions.visitors import bind
+def _only_matching(batches: Iterator[pa.RecordBatch], where: RowFilter, address: str) -> Iterator[pa.RecordBatch]:
+    import pyarrow.compute as pc
 
-    arrow_filter = expression_to_pyarrow(bind(table.schema(), expression, case_sensitive=True), table.schema())
     for batch in batches:
-        matching = pa.Table.from_batches([batch]).filter(arrow_filter).num_rows
+        matching = int(pc.sum(where.matches(pa.Table.from_batches([batch]))).as_py() or 0)
         if matching != batch.num_rows:
             raise ContractViolationError(
-                f"{address}: {batch.num_rows - matching} row(s) of the data fall outside where={expression}; "
+                f"{address}: {batch.num_rows - matching} row(s) of the data fall outside where={where.text!r}; "
                 "mode='replace' only writes rows inside the replaced range. Nothing was written.",
                 address=address,
             )

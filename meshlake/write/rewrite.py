@@ -20,13 +20,13 @@ from pyiceberg.expressions import (
     GreaterThanOrEqual,
     LessThanOrEqual,
 )
-from pyiceberg.expressions.visitors import bind
-from pyiceberg.io.pyarrow import ArrowScan, _expression_to_complementary_pyarrow
+from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.manifest import DataFile
-from pyiceberg.table import Table
+from pyiceberg.table import FileScanTask, Table
 from pyiceberg.table.snapshots import Snapshot
 
 from meshlake.write.datafiles import DataFileWriter
+from meshlake.write.rowfilter import RowFilter, row_filter
 
 
 @dataclass(frozen=True)
@@ -39,29 +39,34 @@ class Rewrite:
     written_paths: tuple[str, ...] = ()
 
 
-def parse_filter(where: str | BooleanExpression, table: Table) -> BooleanExpression:
-    """Parse and bind a row filter (pyiceberg syntax: `region = 'eu' and day >= '2026-11-01'`)."""
-    from pyiceberg.expressions.parser import parse
-
-    expression = parse(where) if isinstance(where, str) else where
-    bind(table.schema(), expression, case_sensitive=True)  # raises on unknown columns
-    return expression
+def parse_filter(where: str | BooleanExpression, table: Table) -> RowFilter:
+    """Parse a row filter in meshlake's grammar (`where.py`: `region = 'eu' AND day >= '2026-11-01'`)."""
+    return row_filter(where, table.schema())
 
 
-def rewrite_where(table: Table, snapshot: Snapshot | None, where: BooleanExpression) -> Rewrite:
+def rewrite_where(table: Table, snapshot: Snapshot | None, where: RowFilter) -> Rewrite:
     """Remove the rows matching `where` from the files of `snapshot`."""
     if snapshot is None:
         return Rewrite((), (), 0)
-    bound = bind(table.schema(), where, case_sensitive=True)
-    keep = _expression_to_complementary_pyarrow(bound, table.schema())
     rewriter = _Rewriter(table)
     with rewriter:
-        for task in table.scan(row_filter=where, snapshot_id=snapshot.snapshot_id).plan_files():
+        for task in _plan(table, snapshot, where.prune):
             rows = _read(table, [task])
-            remaining = rows.filter(keep)
-            if remaining.num_rows != rows.num_rows:
-                rewriter.replace(task.file, remaining, rows.num_rows - remaining.num_rows)
+            matched = where.matches(rows)
+            removed = int(pc.sum(matched).as_py() or 0)
+            if removed:
+                rewriter.replace(task.file, rows.filter(pc.invert(matched)), removed)
     return rewriter.result()
+
+
+def _plan(table: Table, snapshot: Snapshot, prune: BooleanExpression) -> list[FileScanTask]:
+    """The files of `snapshot` that may hold rows matching `prune` (partition and column-metrics pruning)."""
+    try:
+        return list(table.scan(row_filter=prune, snapshot_id=snapshot.snapshot_id).plan_files())
+    except TypeError:
+        # pyiceberg 0.12's residual evaluator compares a null partition value with `<` and fails;
+        # every file is then read and its rows tested, which selects the same rows.
+        return list(table.scan(snapshot_id=snapshot.snapshot_id).plan_files())
 
 
 # pyiceberg's predicates take (term, literal) positionally; the pydantic mypy plugin
