@@ -1,11 +1,12 @@
 """The time budget of a quality check: one deadline for everything the check runs, and what happens at it.
 
 A check gets `quality_time_budget` (a lake setting, default `DEFAULT_SECONDS`). While it runs, its queries go
-through `guarded`: at the deadline a watchdog interrupts the DuckDB connection the check is using (and again every
-50 ms until the check gives up, so a query started at that moment stops too), and Python regexes, which run in
-worker processes (`meshlake.quality.regex_worker`), are killed at the same deadline. The check then reports every
-expectation it had not finished as `errored` with the reason: a check that ran out of time never passes, and a
-gated write that ran out of time publishes nothing.
+through `guarded`. Python regexes, which run in worker processes (`meshlake.quality.regex_worker`), are killed at
+the deadline and say which pattern was running; `GRACE` later (time for that error to come through) a watchdog
+interrupts the DuckDB connection the check is using, and again every 50 ms until the check gives up, so a query
+started at that moment stops too. The check then reports every expectation it had not finished as `errored`
+with the reason: a check that ran out of time never passes, and a gated write that ran out of time publishes
+nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 
 DEFAULT_SECONDS = 300.0
 """Five minutes: a full check of 6,000,000 rows takes about a second (benchmarks/results/quality.md)."""
+GRACE = 1.0
+"""Seconds between the deadline and the watchdog's first interrupt."""
 SETTING = "quality_time_budget"
 DEADLINE_VARIABLE = "meshlake_quality_deadline"
 """The DuckDB variable holding a check's deadline (`time.monotonic()`), read by the regex function."""
@@ -74,7 +77,7 @@ class Budget:
             _current.reset(token)
 
     def _watch(self) -> None:
-        if self._done.wait(max(0.0, self.deadline - time.monotonic())):
+        if self._done.wait(max(0.0, self.deadline + GRACE - time.monotonic())):
             return
         while True:
             with self._lock:
@@ -123,8 +126,6 @@ def current() -> Budget | None:
 
 def guarded(con: duckdb.DuckDBPyConnection, run: Callable[[], T]) -> T:
     """Run one query of a check on `con` within the check's budget; raise `BudgetExceededError` once it is spent."""
-    import duckdb
-
     budget = _current.get()
     if budget is None:
         return run()
@@ -133,7 +134,7 @@ def guarded(con: duckdb.DuckDBPyConnection, run: Callable[[], T]) -> T:
     with budget.running(con):
         try:
             return run()
-        except duckdb.Error as exc:
+        except Exception as exc:
             if budget.expired:
                 raise BudgetExceededError(budget.reason(_detail(exc))) from exc
             raise

@@ -417,18 +417,27 @@ def _run_query(
 ) -> ExpectationResult:
     """A SQL expectation passes when its query returns no row; observed = number of rows (as GE).
 
-    The checked query runs as it is (never pasted into other SQL); the relation API adds the LIMIT and count.
+    The checked query runs as it is, never composed into other SQL: its rows are streamed, the first
+    `sample_size` kept and the rest counted.
     """
     exp = plan.exp
     assert plan.query is not None
     query = plan.query
-    limit = max(sample_size, 1)
+
+    def run() -> tuple[list[dict[str, Any]], int]:
+        if len(con.extract_statements(query)) != 1:  # checked before; a sandbox never runs a second statement
+            raise ExpectationConfigError("unexpected_rows_query must be exactly one SELECT")
+        sample: list[dict[str, Any]] = []
+        count = 0
+        for batch in con.sql(query).to_arrow_reader(2048):
+            if len(sample) < sample_size:
+                sample += batch.slice(0, sample_size - len(sample)).to_pylist()
+            count += batch.num_rows
+        return sample, count
+
     try:
-        rows: list[dict[str, Any]] = guarded(con, lambda: con.sql(query).limit(limit).to_arrow_table().to_pylist())
-        count = len(rows)
-        if count == limit:
-            count = int(guarded(con, lambda: con.sql(query).aggregate("count(*) AS n").fetchall())[0][0])
-    except error as exc:
+        rows, count = guarded(con, run)
+    except (error, ExpectationConfigError) as exc:
         return _errored(exp, "table", _message(exc))
     status: Status = "passed" if count == 0 else "failed"
     return ExpectationResult(
@@ -438,7 +447,7 @@ def _run_query(
         "table",
         observed_value=count,
         unexpected_count=count,
-        sample=rows[:sample_size],
+        sample=rows,
     )
 
 
