@@ -72,6 +72,8 @@ class Settings:
     rest_credential: str | None = field(default=None, repr=False)
     rest_token: str | None = field(default=None, repr=False)
     quarantine_retention: str = "7d"
+    quality_time_budget: str = "5m"
+    """How long one quality check may run (a duration or seconds); see `meshlake.quality.budget`."""
     properties: Mapping[str, str] = field(default_factory=dict)
     source: str = "embedded default"
 

@@ -12,12 +12,13 @@ or a table check (run over the whole staged snapshot), which kwargs it takes and
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Literal
+
+from meshlake.contract.expectation_sql import QueryRefusedError, check_query
 
 Kind = Literal["map", "aggregate", "query", "schema"]
 Scope = Literal["new_rows", "table"]
@@ -396,21 +397,16 @@ def _check_query(query: Any) -> None:
     if not isinstance(query, str) or not query.strip():
         raise ExpectationConfigError("unexpected_rows_query must be a SQL query", field="unexpected_rows_query")
     try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(query) if name is not None}
-    except ValueError as exc:
+        check_query(query)
+    except QueryRefusedError as exc:
         raise ExpectationConfigError(
-            f"unexpected_rows_query has an unpaired brace ({exc}); write literal braces as {{{{ and }}}}",
+            f"unexpected_rows_query must be one read-only SELECT over {{batch}}: {exc.problem}",
             field="unexpected_rows_query",
         ) from None
-    if fields != {"batch"}:
-        extra = ", ".join(sorted(fields - {"batch"}))
-        problem = f"unknown placeholder(s) {extra}" if extra else "the query never reads {batch}"
-        raise ExpectationConfigError(
-            f"{problem}; unexpected_rows_query must select the failing rows FROM {{batch}}",
-            field="unexpected_rows_query",
-        )
 
 
-def render_query(query: str, relation: str) -> str:
-    """Substitute the checked relation for `{batch}`, as GE does (`{{`/`}}` are literal braces)."""
-    return query.rstrip("; \t\r\n\v\f").format(batch=relation)
+def render_query(query: str) -> str:
+    """The checked SQL of a SQL expectation: `{batch}` is the relation `__meshlake_batch` (see
+    `meshlake.contract.expectation_sql`); raises `ExpectationConfigError` for a query that is refused."""
+    _check_query(query)
+    return check_query(query)

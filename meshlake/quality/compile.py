@@ -81,7 +81,7 @@ class Plan:
     followup: str | None = None
     """Scalar SQL run only when needed (exact duplicate count of a uniqueness check)."""
     query: str | None = None
-    """SQL expectation: the rendered query returning unexpected rows."""
+    """SQL expectation: the checked query returning unexpected rows (it reads `__meshlake_batch`)."""
     regex: RegexPlan | None = None
     family: str | None = None
     """Family of the checked column (for observed values)."""
@@ -134,21 +134,20 @@ def compile_plan(
     *,
     source: Source,
     source_sql: str,
-    relation: str,
     sample_size: int = 5,
     ranges: RangeLookup | None = None,
 ) -> Plan:
     """Compile one (already validated) expectation.
 
-    `source_sql` is the relation the expectation reads (the new rows or the whole snapshot), `relation` the
-    whole staged snapshot (what `{batch}` means in a SQL expectation). `ranges` gives the bounds of integer
-    columns over `source_sql`'s files, which let uniqueness checks count keys in a bitmap (`bitmap`).
+    `source_sql` is the relation the expectation reads (the new rows or the whole snapshot); a SQL expectation
+    gets its checked query, which reads `{batch}` in a sandbox (`meshlake.quality.sandbox`). `ranges` gives the
+    bounds of integer columns over `source_sql`'s files, which let uniqueness checks count keys in a bitmap.
     """
     spec = exp.spec
     kw = exp.kwargs
     plan = Plan(exp, spec, source)
     if spec.kind == "query":
-        plan.query = render_query(kw["unexpected_rows_query"], relation)
+        plan.query = render_query(kw["unexpected_rows_query"])
         return plan
     if spec.kind == "schema":
         return plan

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -21,12 +22,15 @@ from pyiceberg.table.metadata import TableMetadata
 from meshlake.contract.expectations import Expectation
 from meshlake.contract.stamps import Stamps
 from meshlake.quality.bitmap import RangeLookup, staged_ranges
+from meshlake.quality.budget import DEFAULT_SECONDS, budget_seconds
 from meshlake.quality.records import append_results, now
 from meshlake.quality.report import ExpectationResult, QualityReport
 from meshlake.query.plan import DataTask, ScanPlan, plan_snapshot
 from meshlake.write.commit import Change
 
 if TYPE_CHECKING:
+    import duckdb
+
     from meshlake.lake import Lake
     from meshlake.port import Port
     from meshlake.quality.incremental import Incremental
@@ -43,6 +47,7 @@ class PortGate:
         self.expectations = port.contract.expectation_list
         self.engine = port.contract.quality.engine
         self.sample_size = port.contract.quality.sample_size
+        self.time_budget = budget_seconds(lake.settings.quality_time_budget)
         self._staged: tuple[str, ScanPlan] | None = None
 
     def check(self, table: Table, base_id: int | None, change: Change, stamps: Stamps) -> QualityReport:
@@ -54,7 +59,13 @@ class PortGate:
         self._staged = (uuid, staged) if pure_append else None
         if self.engine != "native":
             results = evaluate(
-                self.engine, staged, None if only_new else new_rows, self.expectations, self.sample_size, table.io
+                self.engine,
+                staged,
+                None if only_new else new_rows,
+                self.expectations,
+                self.sample_size,
+                table.io,
+                time_budget=self.time_budget,
             )
             return QualityReport(self.address, None, stamps.run_id, self.engine, now(), results)
         # -- native: incremental table checks on appends (see meshlake.quality.incremental) --
@@ -70,7 +81,14 @@ class PortGate:
                 incremental = on_snapshot(base, snapshot, table.io, rows, prior, change.new_rows)
         ranges = staged_ranges(table.metadata, table.io, base_id, staged, change.added)
         run = run_native_on(
-            staged, None if only_new else new_rows, self.expectations, self.sample_size, table.io, incremental, ranges
+            staged,
+            None if only_new else new_rows,
+            self.expectations,
+            self.sample_size,
+            table.io,
+            incremental,
+            ranges,
+            time_budget=self.time_budget,
         )
         basis = None if rows is None else {"fingerprint": key, "rows": rows, "aggregates": run.aggregates}
         return QualityReport(self.address, None, stamps.run_id, self.engine, now(), run.results, basis)
@@ -151,6 +169,8 @@ def evaluate(
     sample_size: int,
     io: FileIO,
     ranges: RangeLookup | None = None,
+    *,
+    time_budget: float = DEFAULT_SECONDS,
 ) -> tuple[ExpectationResult, ...]:
     """Run `expectations` on a planned relation with the chosen engine (`ranges`: see `run_native_on`)."""
     if engine == "great_expectations":
@@ -162,8 +182,9 @@ def evaluate(
             expectations,
             new_rows=read_arrow(new_rows, io=io) if new_rows is not None else None,
             sample_size=sample_size,
+            time_budget=time_budget,
         )
-    return run_native_on(plan, new_rows, expectations, sample_size, io, ranges=ranges).results
+    return run_native_on(plan, new_rows, expectations, sample_size, io, ranges=ranges, time_budget=time_budget).results
 
 
 def run_native_on(
@@ -174,16 +195,28 @@ def run_native_on(
     io: FileIO,
     incremental: Incremental | None = None,
     ranges: RangeLookup | None = None,
+    *,
+    time_budget: float = DEFAULT_SECONDS,
 ) -> NativeRun:
     """The native engine on a planned relation, on a shared DuckDB database (`meshlake.quality.session`).
 
-    `ranges` gives the bounds of integer columns over `plan`'s files (`meshlake.quality.bitmap`).
+    `ranges` gives the bounds of integer columns over `plan`'s files (`meshlake.quality.bitmap`). SQL
+    expectations read the same files in place, in a sandbox that may read only them (`meshlake.quality.sandbox`).
     """
+    from meshlake.quality import sandbox
     from meshlake.quality.native import evaluate_native
     from meshlake.quality.session import connection
+    from meshlake.query.engine import register_filesystems
     from meshlake.query.sql import empty_relation, scan_sql
 
     relation_sql = f"({scan_sql(plan)})"  # raises UnsupportedScanError for what DuckDB would misread
+    paths = [t.path for t in plan.tasks] + [
+        d.path for t in plan.tasks for d in (*t.position_deletes, *t.equality_deletes)
+    ]
+
+    def open_sandbox() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return sandbox.on_files(relation_sql, paths, lambda con: register_filesystems(con, plan, io))
+
     with connection(plan, io) as con:
         return evaluate_native(
             con,
@@ -194,6 +227,8 @@ def run_native_on(
             incremental=incremental,
             schema_sql=f"({empty_relation(plan.schema)})",
             ranges=ranges,
+            sandbox=open_sandbox,
+            time_budget=time_budget,
         )
 
 
@@ -208,6 +243,7 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
         contract.quality.sample_size,
         snapshot.io,
         staged_ranges(snapshot.metadata, snapshot.io, snapshot.snapshot_id, snapshot.plan, ()),
+        time_budget=budget_seconds(lake.settings.quality_time_budget),
     )
     report = QualityReport(str(port.address), snapshot.snapshot_id, run_id, contract.quality.engine, now(), results)
     append_results(lake.catalog, lake.location_root, [(report, "check", None)])

@@ -13,7 +13,12 @@ GE's verdicts are the ones a user means:
   columns are parsed to timestamps/dates before they reach GE.
 
 `unexpected_rows_expectation` has no pandas implementation in GE, so it is evaluated with DuckDB over the
-same data (the Arrow table, registered as `{batch}`), through the native engine.
+same data (the Arrow table, as `{batch}`), through the native engine and its sandbox.
+
+GE runs in this process, where a Python regex search cannot be interrupted, and pandas hands some patterns
+to Python's `re` (those RE2 cannot evaluate, or evaluates differently on the data). So each regex expectation
+is first run on the column's distinct values in a worker process bounded by the time budget
+(`meshlake.quality.regex_worker`); one that does not finish in time is reported `errored` and never reaches GE.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ from meshlake.contract.expectations import (
     validate_expectation,
 )
 from meshlake.errors import require
+from meshlake.quality.budget import DEFAULT_SECONDS, Budget
+from meshlake.quality.regex_worker import RegexTimeoutError, RegexWorkerError, search
 from meshlake.quality.report import ExpectationResult, Scope
 
 if TYPE_CHECKING:
@@ -67,12 +74,15 @@ def run_great_expectations(
     *,
     new_rows: pa.Table | None = None,
     sample_size: int = 5,
+    time_budget: float = DEFAULT_SECONDS,
 ) -> tuple[ExpectationResult, ...]:
     """Validate `expectations` with Great Expectations; one result per expectation, in order.
 
-    With `new_rows`, row-level checks read only the new rows and table checks the whole `table`.
+    With `new_rows`, row-level checks read only the new rows and table checks the whole `table`. Regexes and
+    SQL expectations get `time_budget` seconds (see the module docstring).
     """
     require("great_expectations", extra="great-expectations", feature="the great_expectations quality engine")
+    budget = Budget(time_budget)
     types = {f.name: _type_name(f.type) for f in table.schema}
     results: dict[int, ExpectationResult] = {}
     wanted: dict[str, dict[int, Expectation]] = {"table": {}, "new": {}}
@@ -84,8 +94,13 @@ def run_great_expectations(
             scope: Scope = "new_rows" if row_level else "table"
             results[i] = ExpectationResult(exp.type, dict(exp.kwargs), "errored", scope, error=exc.problem)
             continue
-        if exp.spec.kind == "query":
-            results[i] = _sql_expectation(table, exp, sample_size)
+        overrun = _regex_overrun(new_rows if row_level and new_rows is not None else table, exp, budget)
+        if overrun is not None:
+            results[i] = ExpectationResult(
+                exp.type, dict(exp.kwargs), "errored", "new_rows" if row_level else "table", error=overrun
+            )
+        elif exp.spec.kind == "query":
+            results[i] = _sql_expectation(table, exp, sample_size, max(budget.deadline - _now(), 0.001))
         else:
             wanted["new" if row_level else "table"][i] = exp
     for source, chosen in wanted.items():
@@ -270,21 +285,54 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _sql_expectation(table: pa.Table, exp: Expectation, sample_size: int) -> ExpectationResult:
-    """GE runs SQL expectations on SQL datasources only: evaluate with DuckDB over the Arrow table."""
+def _regex_overrun(data: pa.Table, exp: Expectation, budget: Budget) -> str | None:
+    """Search the regex of a regex expectation in the column's distinct values within the budget; return the
+    reason it could not finish in time, or None (also for anything GE will report itself)."""
+    import pyarrow.compute as pc
+
+    pattern, column = exp.kwargs.get("regex"), exp.kwargs.get("column")
+    if not isinstance(pattern, str) or not isinstance(column, str) or column not in data.column_names:
+        return None
+    values = pc.unique(data.column(column).drop_null()).to_pylist()
+    try:
+        for start in range(0, len(values), _CHUNK):
+            chunk = [str(v) for v in values[start : start + _CHUNK]]
+            search([pattern], [0] * len(chunk), chunk, budget.deadline)
+    except RegexTimeoutError:
+        return budget.reason(f"Python regex {pattern!r} was still matching")
+    except RegexWorkerError:
+        return None
+    return None
+
+
+_CHUNK = 4096
+
+
+def _now() -> float:
+    import time
+
+    return time.monotonic()
+
+
+def _sql_expectation(table: pa.Table, exp: Expectation, sample_size: int, time_budget: float) -> ExpectationResult:
+    """GE runs SQL expectations on SQL datasources only: evaluate with DuckDB over the Arrow table (in the
+    native engine's sandbox)."""
     import duckdb
 
     from meshlake.quality.native import run_native
+    from meshlake.quality.sandbox import in_memory
 
     con = duckdb.connect()
     try:
-        con.register("__meshlake_batch", table)
+        con.register("__meshlake_arrow", table)
         (result,) = run_native(
             con,
-            relation_sql="__meshlake_batch",
+            relation_sql="__meshlake_arrow",
             new_rows_sql=None,
             expectations=[exp],
             sample_size=sample_size,
+            sandbox=lambda: in_memory(table),
+            time_budget=time_budget,
         )
     finally:
         con.close()

@@ -4,7 +4,8 @@ Passes over the data, for a suite that passes:
 
 1. one SELECT of aggregates per source (the rows this write adds, and the whole staged snapshot), sent
    as one statement; identical aggregates are computed once;
-2. one SELECT per SQL expectation (`unexpected_rows_expectation`).
+2. one SELECT per SQL expectation (`unexpected_rows_expectation`), in a sandbox that reads only the batch
+   (`meshlake.quality.sandbox`; the query was checked by `meshlake.contract.expectation_sql`).
 
 Only when something needs it: a GROUP BY for each uniqueness check whose distinct count showed duplicates
 (to count GE's unexpected rows exactly), and one small UNION ALL query fetching sample rows of the failed
@@ -15,12 +16,16 @@ the others. A SQL expectation that passes costs one query (`LIMIT` of the sample
 With `incremental` (an append onto a snapshot the gate published, see `meshlake.quality.incremental`), the
 table checks that can be are combined from the base's stamped aggregates and the new rows: the whole
 snapshot is then not read at all unless some table check (median, SQL, …) needs it.
+
+Everything a run executes shares one time budget (`meshlake.quality.budget`): what it had not finished when the
+budget ran out is reported `errored` with the reason, never passed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 from decimal import Decimal
@@ -34,6 +39,7 @@ from meshlake.contract.expectations import (
     validate_expectation,
 )
 from meshlake.quality.bitmap import RangeLookup
+from meshlake.quality.budget import DEADLINE_VARIABLE, DEFAULT_SECONDS, Budget, BudgetExceededError, guarded
 from meshlake.quality.compile import Column, Plan, compile_plan
 from meshlake.quality.incremental import Incremental, basis, incremental_plan
 from meshlake.quality.regex import register_udf
@@ -43,6 +49,8 @@ if TYPE_CHECKING:
     import duckdb
 
 _CHECK = "__meshlake_check"
+Sandbox = Callable[[], AbstractContextManager["duckdb.DuckDBPyConnection"]]
+"""Opens the sandbox SQL expectations run in (`meshlake.quality.sandbox`)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ def run_native(
     incremental: Incremental | None = None,
     schema_sql: str | None = None,
     ranges: RangeLookup | None = None,
+    sandbox: Sandbox | None = None,
+    time_budget: float = DEFAULT_SECONDS,
 ) -> tuple[ExpectationResult, ...]:
     """Evaluate `expectations` on a DuckDB relation; one result per expectation, in order.
 
@@ -71,6 +81,9 @@ def run_native(
     `new_rows_sql` (the rows this write adds), row-level checks read only the new rows (older rows passed
     when they were written) and table checks (uniqueness, aggregates, row count, SQL) the whole snapshot,
     or, with `incremental`, the new rows and the base's aggregates where that is exact.
+
+    SQL expectations run in `sandbox` (by default one holding `relation_sql` read into memory); the whole run
+    gets `time_budget` seconds.
     """
     return evaluate_native(
         con,
@@ -81,6 +94,8 @@ def run_native(
         incremental=incremental,
         schema_sql=schema_sql,
         ranges=ranges,
+        sandbox=sandbox,
+        time_budget=time_budget,
     ).results
 
 
@@ -94,6 +109,8 @@ def evaluate_native(
     incremental: Incremental | None = None,
     schema_sql: str | None = None,
     ranges: RangeLookup | None = None,
+    sandbox: Sandbox | None = None,
+    time_budget: float = DEFAULT_SECONDS,
 ) -> NativeRun:
     """`run_native`, also returning the aggregates to stamp for the next append's incremental check.
 
@@ -103,9 +120,53 @@ def evaluate_native(
     """
     import duckdb
 
+    results: dict[int, ExpectationResult] = {}
+    aggregates: dict[str, Any] = {}
+    budget = Budget(time_budget)
+    with budget.active():
+        try:
+            _evaluate(
+                con,
+                results,
+                aggregates,
+                relation_sql=relation_sql,
+                new_rows_sql=new_rows_sql,
+                expectations=expectations,
+                sample_size=sample_size,
+                incremental=incremental,
+                schema_sql=schema_sql,
+                ranges=ranges,
+                sandbox=sandbox or _in_memory(con, relation_sql),
+                budget=budget,
+                error=duckdb.Error,
+            )
+        except BudgetExceededError as exc:
+            for i, exp in enumerate(expectations):
+                if i not in results:
+                    results[i] = _errored(exp, _scope(exp, new_rows_sql), exc.reason)
+            return NativeRun(tuple(results[i] for i in range(len(expectations))))
+    return NativeRun(tuple(results[i] for i in range(len(expectations))), aggregates)
+
+
+def _evaluate(
+    con: duckdb.DuckDBPyConnection,
+    results: dict[int, ExpectationResult],
+    aggregates: dict[str, Any],
+    *,
+    relation_sql: str,
+    new_rows_sql: str | None,
+    expectations: Sequence[Expectation],
+    sample_size: int,
+    incremental: Incremental | None,
+    schema_sql: str | None,
+    ranges: RangeLookup | None,
+    sandbox: Sandbox,
+    budget: Budget,
+    error: type[Exception],
+) -> None:
+    """The body of `evaluate_native`: fills `results` (and `aggregates`) as each expectation is finished."""
     columns = _described(con, schema_sql) if schema_sql else describe(con, relation_sql)
     types = {c.name: c.sql_type for c in columns.values()}
-    results: dict[int, ExpectationResult] = {}
     plans: dict[int, Plan] = {}
     for i, exp in enumerate(expectations):
         try:
@@ -123,7 +184,6 @@ def evaluate_native(
                 columns,
                 source="new" if row_level else "table",
                 source_sql=new_rows_sql if row_level and new_rows_sql else relation_sql,
-                relation=relation_sql,
                 sample_size=sample_size,
                 ranges=None if row_level else ranges,
             )
@@ -131,18 +191,18 @@ def evaluate_native(
             results[i] = _errored(exp, _scope(exp, new_rows_sql), exc.problem + _at(exc))
     sources = {"table": relation_sql, "new": new_rows_sql or relation_sql}
     if any(p.regex is not None and p.regex.needs_udf for p in plans.values()):
-        register_udf(con)
+        register_udf(con)  # Python regexes stop at the budget's deadline, which they read from this variable
+        con.execute(f"SET VARIABLE {DEADLINE_VARIABLE} = {budget.deadline!r}::DOUBLE")
 
-    values = _aggregate_pass(con, plans, sources, duckdb.Error)
-    values = _followup_pass(con, plans, values, duckdb.Error)
-    aggregates: dict[str, Any] = {}
+    values = _aggregate_pass(con, plans, sources, error)
+    values = _followup_pass(con, plans, values, error)
     for i, plan in plans.items():
         scope: Scope = "new_rows" if plan.source == "new" else "table"
         got = values.get(i)
         if isinstance(got, BaseException):
             results[i] = _errored(plan.exp, scope, _message(got))
         elif plan.spec.kind == "query":
-            results[i] = _run_query(con, plan, sample_size, duckdb.Error)
+            continue
         elif plan.spec.kind == "schema":
             results[i] = _columns_match(plan, list(columns))
         else:
@@ -151,10 +211,12 @@ def evaluate_native(
             state = basis(plan, known, results[i])
             if state is not None:
                 aggregates[str(i)] = state
+    queries = {i: p for i, p in plans.items() if p.spec.kind == "query" and i not in results}
+    if queries:
+        results.update(_run_queries(sandbox, queries, sample_size, error))
     failed = {i: plans[i] for i, r in results.items() if r.status == "failed" and i in plans}
-    for i, rows in _samples(con, failed, sources, sample_size, duckdb.Error).items():
+    for i, rows in _samples(con, failed, sources, sample_size, error).items():
         results[i] = _with_sample(results[i], rows)
-    return NativeRun(tuple(results[i] for i in range(len(expectations))), aggregates)
 
 
 def describe(con: duckdb.DuckDBPyConnection, relation_sql: str) -> dict[str, Column]:
@@ -339,19 +401,43 @@ def _plain(value: Any, family: str | None) -> Any:
     return value
 
 
+def _run_queries(
+    sandbox: Sandbox, plans: Mapping[int, Plan], sample_size: int, error: type[Exception]
+) -> dict[int, ExpectationResult]:
+    """Run the SQL expectations in one sandbox; a sandbox that cannot be opened errors them all."""
+    try:
+        with sandbox() as box:
+            return {i: _run_query(box, plan, sample_size, error) for i, plan in plans.items()}
+    except error as exc:
+        return {i: _errored(p.exp, "table", f"cannot open the SQL sandbox: {_message(exc)}") for i, p in plans.items()}
+
+
 def _run_query(
     con: duckdb.DuckDBPyConnection, plan: Plan, sample_size: int, error: type[Exception]
 ) -> ExpectationResult:
-    """A SQL expectation passes when its query returns no row; observed = number of rows (as GE)."""
+    """A SQL expectation passes when its query returns no row; observed = number of rows (as GE).
+
+    The checked query runs as it is, never composed into other SQL: its rows are streamed, the first
+    `sample_size` kept and the rest counted.
+    """
     exp = plan.exp
     assert plan.query is not None
-    limit = max(sample_size, 1)
+    query = plan.query
+
+    def run() -> tuple[list[dict[str, Any]], int]:
+        if len(con.extract_statements(query)) != 1:  # checked before; a sandbox never runs a second statement
+            raise ExpectationConfigError("unexpected_rows_query must be exactly one SELECT")
+        sample: list[dict[str, Any]] = []
+        count = 0
+        for batch in con.sql(query).to_arrow_reader(2048):
+            if len(sample) < sample_size:
+                sample += batch.slice(0, sample_size - len(sample)).to_pylist()
+            count += batch.num_rows
+        return sample, count
+
     try:
-        rows = _rows(con, f"SELECT * FROM ({plan.query}) AS __q LIMIT {limit}")
-        count = len(rows)
-        if count == limit:
-            count = int(_one(con, f"SELECT count(*) AS n FROM ({plan.query}) AS __q")["n"])
-    except error as exc:
+        rows, count = guarded(con, run)
+    except (error, ExpectationConfigError) as exc:
         return _errored(exp, "table", _message(exc))
     status: Status = "passed" if count == 0 else "failed"
     return ExpectationResult(
@@ -361,8 +447,19 @@ def _run_query(
         "table",
         observed_value=count,
         unexpected_count=count,
-        sample=rows[:sample_size],
+        sample=rows,
     )
+
+
+def _in_memory(con: duckdb.DuckDBPyConnection, relation_sql: str) -> Sandbox:
+    """A sandbox holding `relation_sql` read from `con` into memory (for relations not planned from files)."""
+    from meshlake.quality.sandbox import in_memory
+
+    def read() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        table = guarded(con, lambda: con.sql(f"SELECT * FROM {relation_sql} AS __rel").to_arrow_table())
+        return in_memory(table)
+
+    return read
 
 
 def _columns_match(plan: Plan, actual: list[str]) -> ExpectationResult:
@@ -421,21 +518,26 @@ def _one(con: duckdb.DuckDBPyConnection, sql: str, *, arrow: bool = True) -> dic
     Python conversion there needs pytz) and where DB-API and Arrow give the same Python values."""
     if arrow:
         return _rows(con, sql)[0]
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description or ()]
-    (row,) = cursor.fetchall()  # fetchall, not fetchone: DuckDB 2 keeps an unfinished result open
-    return dict(zip(names, row, strict=True))
+
+    def run() -> dict[str, Any]:
+        cursor = con.execute(sql)
+        names = [d[0] for d in cursor.description or ()]
+        (row,) = cursor.fetchall()  # fetchall, not fetchone: DuckDB 2 keeps an unfinished result open
+        return dict(zip(names, row, strict=True))
+
+    return guarded(con, run)
 
 
 def _scalars(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     """The one row of a query returning numbers only (the DB-API path binds once; `_rows` twice)."""
-    (row,) = con.execute(sql).fetchall()  # fetchall, not fetchone: DuckDB 2 keeps an unfinished result open
+    # fetchall, not fetchone: DuckDB 2 keeps an unfinished result open
+    (row,) = guarded(con, lambda: con.execute(sql).fetchall())
     return tuple(row)
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     # Arrow, not fetchall(): DuckDB's Python conversion of TIMESTAMPTZ needs pytz.
-    rows: list[dict[str, Any]] = con.sql(sql).to_arrow_table().to_pylist()
+    rows: list[dict[str, Any]] = guarded(con, lambda: con.sql(sql).to_arrow_table().to_pylist())
     return rows
 
 

@@ -15,6 +15,11 @@ hands simple patterns to pyarrow's RE2 and falls back to `re` wherever the two d
 * Lookaround, backreferences, atomic groups, possessive quantifiers, verbose/ASCII flags, comments, and
   repeat counts over 1000 do not exist in RE2: such patterns run entirely in Python through a DuckDB
   scalar function (`meshlake_re_search`), which is correct but 10 to 50 times slower.
+
+Python's `re` backtracks, and some patterns (`^(?=a)(a+)+$`) take exponential time; a search cannot be
+interrupted inside the process. So `meshlake_re_search` searches in worker processes
+(`meshlake.quality.regex_worker`) that are killed at the check's deadline, which it reads from the DuckDB
+variable `meshlake_quality_deadline` (`meshlake.quality.budget`; `DEFAULT_SECONDS` from now when unset).
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from meshlake.quality.budget import DEADLINE_VARIABLE, DEFAULT_SECONDS
+from meshlake.quality.regex_worker import RegexTimeoutError, search
 
 if TYPE_CHECKING:
     import duckdb
@@ -61,7 +69,7 @@ class RegexPlan:
 
     def search_sql(self, value_sql: str) -> str:
         """A SQL boolean: does `re.search(pattern, value)` find a match (NULL for a NULL value)."""
-        python = f"{UDF_NAME}({value_sql}, {quote(self.pattern)})"
+        python = f"{UDF_NAME}({value_sql}, {quote(self.pattern)}, getvariable('{DEADLINE_VARIABLE}'))"
         if self.re2 is None:
             return python
         fast = f"regexp_matches({value_sql}, {quote(self.re2)})"
@@ -171,9 +179,12 @@ def _unicode_escape(pattern: str, kind: str, i: int) -> tuple[int, int]:
 
 
 def register_udf(con: duckdb.DuckDBPyConnection) -> None:
-    """Register `meshlake_re_search(value, pattern)` on `con` (idempotent)."""
+    """Register `meshlake_re_search(value, pattern, deadline)` on `con` (idempotent).
+
+    `deadline` is a `time.monotonic()` value; NULL means `DEFAULT_SECONDS` from each call.
+    """
     import duckdb
-    from duckdb.func import ARROW
+    from duckdb.func import ARROW, SPECIAL
 
     rows = con.execute("SELECT 1 FROM duckdb_functions() WHERE function_name = ?", [UDF_NAME]).fetchall()
     if rows:
@@ -181,24 +192,30 @@ def register_udf(con: duckdb.DuckDBPyConnection) -> None:
     con.create_function(
         UDF_NAME,
         _search_arrow,
-        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR")],
+        [duckdb.sqltype("VARCHAR"), duckdb.sqltype("VARCHAR"), duckdb.sqltype("DOUBLE")],
         duckdb.sqltype("BOOLEAN"),
         type=ARROW,
+        null_handling=SPECIAL,
         side_effects=False,
     )
 
 
-def _search_arrow(values: Any, patterns: Any) -> Any:
+def _search_arrow(values: Any, patterns: Any, deadlines: Any) -> Any:
     # Annotations stay `Any`: DuckDB evaluates them at registration, when pyarrow is not imported here.
+    import time
+
     import pyarrow as pa
 
-    found = [
-        None if text is None or regex is None else _compiled(regex).search(text) is not None
-        for text, regex in zip(values.to_pylist(), patterns.to_pylist(), strict=True)
-    ]
+    texts, regexes = values.to_pylist(), patterns.to_pylist()
+    given = [d for d in deadlines.to_pylist() if d is not None]
+    deadline = min(given) if given else time.monotonic() + DEFAULT_SECONDS
+    unique = sorted({r for r in regexes if r is not None})
+    position = {r: i for i, r in enumerate(unique)}
+    index = [position.get(r, 0) if r is not None else 0 for r in regexes]
+    kept = [None if r is None else t for t, r in zip(texts, regexes, strict=True)]
+    try:
+        found = search(unique, index, kept, deadline) if unique else [None] * len(texts)
+    except RegexTimeoutError:
+        shown = ", ".join(quote(r) for r in unique)
+        raise RegexTimeoutError(f"Python regex {shown} was still matching") from None
     return pa.array(found, type=pa.bool_())
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)

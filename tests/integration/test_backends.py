@@ -135,6 +135,53 @@ def test_the_gate_publishes_good_data_and_quarantines_bad_data(any_backend: Back
     assert recorded == [(0, 1)]
 
 
+def test_sql_and_python_regex_expectations_read_the_staged_files_in_their_sandbox(any_backend: BackendLake) -> None:
+    """The SQL sandbox may read exactly the staged files, wherever they are (local paths, S3 URLs)."""
+    descriptor = product_descriptor(any_backend.domain)
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_match_regex": {"column": "shipment_id", "regex": r"^(?!bad)\w"}},
+        {"unexpected_rows_expectation": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE weight_kg > 40"}},
+    ]
+    lake = any_backend.connect()
+    lake.deploy(any_backend.descriptor_path(descriptor))
+    port = lake.port(any_backend.address)
+    good = port.write(shipments("ok", 1, weight=1.0))
+    assert good.quality is not None
+    assert [r.status for r in good.quality.results] == ["passed", "passed"]
+
+    with pytest.raises(QualityGateError) as caught:
+        port.write(shipments("bad", 2, weight=45.0))
+
+    regex, sql = caught.value.report.results
+    assert (regex.status, regex.unexpected_count) == ("failed", 3)
+    assert (sql.status, sql.observed_value) == ("failed", 3)
+    assert port.latest().snapshot_id == good.snapshot_id
+
+
+def test_the_sql_sandbox_reads_no_other_file_even_past_the_query_check(
+    any_backend: BackendLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the query check lets everything through; the sandbox alone refuses the table's own
+    metadata file (not part of the batch), on local disk and on S3 alike."""
+    from meshlake.contract import expectations
+    from meshlake.contract.expectation_sql import BATCH
+    from meshlake.quality import compile as compile_module
+
+    lake = any_backend.deploy()
+    port = lake.port(any_backend.address)
+    port.write(shipments("ok", 1, weight=1.0))
+    monkeypatch.setattr(expectations, "_check_query", lambda query: None)
+    monkeypatch.setattr(compile_module, "render_query", lambda query: query.format(batch=BATCH))
+    metadata = port.table().metadata_location
+    query = f"SELECT content AS shipment_id FROM read_text('{metadata}'), {{batch}}"
+    port.contract.expectations.append({"unexpected_rows_expectation": {"unexpected_rows_query": query}})
+    report = port.check()
+    result = report.results[-1]
+    assert result.status == "errored"
+    assert "Permission Error" in (result.error or "")
+    assert '"format-version"' not in str(report.to_dict())
+
+
 def test_time_travel_by_snapshot_id_tag_and_time(any_backend: BackendLake) -> None:
     lake = any_backend.deploy()
     port = lake.port(any_backend.address)

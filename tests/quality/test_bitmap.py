@@ -83,7 +83,7 @@ def test_the_bitmap_is_used_only_for_a_known_small_integer_range() -> None:
     columns = {"a": Column("a", "BIGINT"), "b": Column("b", "INTEGER"), "s": Column("s", "VARCHAR")}
 
     def distinct(exp: Expectation, ranges: Mapping[str, IntRange]) -> str:
-        plan = compile_plan(exp, columns, source="table", source_sql="t", relation="t", ranges=lambda _: ranges)
+        plan = compile_plan(exp, columns, source="table", source_sql="t", ranges=lambda _: ranges)
         return plan.aggregates["distinct"]
 
     single, pair = Expectation(UNIQUE, {"column": "a"}), Expectation(COMPOUND, {"column_list": ["a", "b"]})

@@ -79,4 +79,4 @@ def test_udf_registration_is_idempotent() -> None:
     con = duckdb.connect()
     register_udf(con)
     register_udf(con)
-    assert con.sql("SELECT meshlake_re_search('ab', '(?<=a)b')").fetchall() == [(True,)]
+    assert con.sql("SELECT meshlake_re_search('ab', '(?<=a)b', NULL)").fetchall() == [(True,)]

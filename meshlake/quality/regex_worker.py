@@ -1,0 +1,171 @@
+"""Python regexes in worker processes, so that a search that backtracks without end can be stopped.
+
+Python's `re` holds the GIL for the whole of one search and cannot be interrupted from another thread: a pattern
+such as `^(?=a)(a+)+$` takes minutes on 30 characters. So the patterns DuckDB's RE2 cannot evaluate
+(`meshlake.quality.regex`) are searched in a child process (`python -I -S` running this file: the same `re`,
+nothing else imported), which is killed when the check's deadline passes (`RegexTimeoutError`). Workers are reused:
+one per concurrent search, up to `MAX_IDLE` kept idle; a forked child starts its own.
+
+Protocol, over the worker's stdin/stdout: a 4-byte big-endian length, then JSON. Request `[patterns, index,
+values]` (`index[i]` is the position in `patterns` of the pattern for `values[i]`); reply `{"found": [...]}`
+(true, false or null per value) or `{"error": "..."}`.
+
+This file runs as a script in the worker: it imports nothing but the standard library.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import re
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+MAX_IDLE = 4
+_HEADER = struct.Struct(">I")
+
+
+class RegexTimeoutError(Exception):
+    """A Python regex search did not finish before the check's deadline."""
+
+
+class RegexWorkerError(RuntimeError):
+    """A regex worker could not be started or answered with an error."""
+
+
+def search(
+    patterns: Sequence[str], index: Sequence[int], values: Sequence[str | None], deadline: float
+) -> list[bool | None]:
+    """`re.search(patterns[index[i]], values[i]) is not None` for each value (None for None), in a worker.
+
+    Raises `RegexTimeoutError` when the answer has not come by `deadline` (`time.monotonic()`); the worker is killed.
+    """
+    worker = _take()
+    try:
+        reply = worker.ask(json.dumps([list(patterns), list(index), list(values)]).encode(), deadline)
+    except BaseException:
+        worker.kill()
+        raise
+    _give_back(worker)
+    if "error" in reply:
+        raise RegexWorkerError(str(reply["error"]))
+    found: list[bool | None] = reply["found"]
+    return found
+
+
+class _Worker:
+    def __init__(self) -> None:
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", "-S", os.path.abspath(__file__)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError as exc:
+            raise RegexWorkerError(f"cannot start a Python regex worker ({sys.executable}): {exc}") from exc
+        self.replies: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        threading.Thread(target=self._read, name="meshlake-regex-reader", daemon=True).start()
+
+    def _read(self) -> None:
+        out = self.process.stdout
+        assert out is not None
+        while True:
+            head = out.read(_HEADER.size)
+            if len(head) < _HEADER.size:
+                self.replies.put(None)
+                return
+            self.replies.put(out.read(_HEADER.unpack(head)[0]))
+
+    def ask(self, payload: bytes, deadline: float) -> dict[str, Any]:
+        pipe = self.process.stdin
+        assert pipe is not None
+        try:
+            pipe.write(_HEADER.pack(len(payload)) + payload)
+            pipe.flush()
+        except OSError as exc:
+            raise RegexWorkerError(f"the Python regex worker stopped: {exc}") from exc
+        try:
+            answer = self.replies.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise RegexTimeoutError from None
+        if answer is None:
+            raise RegexWorkerError(f"the Python regex worker exited with code {self.process.poll()}")
+        reply: dict[str, Any] = json.loads(answer)
+        return reply
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+_lock = threading.Lock()
+_idle: list[_Worker] = []
+_owner = [os.getpid()]
+
+
+def _take() -> _Worker:
+    with _lock:
+        if _owner[0] != os.getpid():  # a forked child must not talk to its parent's workers
+            _idle.clear()
+            _owner[0] = os.getpid()
+        if _idle:
+            return _idle.pop()
+    return _Worker()
+
+
+def _give_back(worker: _Worker) -> None:
+    with _lock:
+        if _owner[0] == os.getpid() and len(_idle) < MAX_IDLE:
+            _idle.append(worker)
+            return
+    worker.kill()
+
+
+@atexit.register
+def _stop_idle() -> None:
+    with _lock:
+        workers = _idle[:] if _owner[0] == os.getpid() else []
+        _idle.clear()
+    for worker in workers:
+        worker.kill()
+
+
+# -- the worker ---------------------------------------------------------------------------------------------------
+
+
+def serve() -> None:
+    """Answer requests on stdin until it closes."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    compiled: dict[str, re.Pattern[str]] = {}
+    while True:
+        head = stdin.read(_HEADER.size)
+        if len(head) < _HEADER.size:
+            return
+        patterns, index, values = json.loads(stdin.read(_HEADER.unpack(head)[0]))
+        try:
+            regexes = [compiled.get(p) or compiled.setdefault(p, re.compile(p)) for p in patterns]
+            reply: dict[str, object] = {
+                "found": [
+                    None if v is None else regexes[i].search(v) is not None for i, v in zip(index, values, strict=True)
+                ]
+            }
+        except (re.error, TypeError, IndexError) as exc:
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        body = json.dumps(reply).encode()
+        stdout.write(_HEADER.pack(len(body)) + body)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    serve()
