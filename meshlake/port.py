@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from meshlake.lake import Lake
     from meshlake.maintenance.maintain import MaintenanceReport
-    from meshlake.quality.quarantine import QuarantinedWrite
+    from meshlake.quality.quarantine import Quarantine
     from meshlake.quality.report import QualityReport
     from meshlake.quality.slo import SloReport
 
@@ -221,11 +221,16 @@ class Port:
         snapshot = self.latest() if ref is None else self.at(ref)
         return check_snapshot(self.lake, self, snapshot, run_id=run_id or new_run_id())
 
-    def quarantine(self) -> list[QuarantinedWrite]:
-        """Writes stopped by the gate, newest first, each with its quality report."""
-        from meshlake.quality.quarantine import list_quarantine
+    def quarantine(self) -> Quarantine:
+        """Writes stopped by the gate, newest first, each with its quality report.
 
-        return list_quarantine(self.lake, self)
+        A sequence of `QuarantinedWrite`, which also reviews and settles them by branch, run id or snapshot
+        id: `.show(id)`, `.release(id)` (through the gate onto the current `main`), `.release(id, force=True,
+        reason=…)`, `.drop(id)`. See `meshlake.quality.quarantine`.
+        """
+        from meshlake.quality.quarantine import quarantine_of
+
+        return quarantine_of(self.lake, self)
 
     def slo(self) -> SloReport:
         """Freshness, volume and quality pass rate against the port's `slo`, from metadata and history."""

@@ -409,9 +409,9 @@ def _gated_snapshots(metadata: TableMetadata, head_id: int | None) -> list[tuple
                 found.append((snapshot, True))
     for name, ref in metadata.refs.items():
         if ref.snapshot_ref_type == SnapshotRefType.BRANCH and name.startswith(QUARANTINE_PREFIX):
-            snapshot = metadata.snapshot_by_id(ref.snapshot_id)
-            if snapshot is not None and _stamp(snapshot) is not None:
-                found.append((snapshot, False))
+            branch_head = metadata.snapshot_by_id(ref.snapshot_id)
+            if branch_head is not None and _stamp(branch_head) is not None:
+                found.append((branch_head, False))
     return found
 
 
@@ -430,6 +430,7 @@ def _report_from_stamp(address: str, snapshot: Snapshot) -> QualityReport:
     props = snapshot.summary.additional_properties if snapshot.summary else {}
     note = "recovered from the snapshot's meshlake.quality stamp (the writer stopped before recording it)"
     failed = [str(name) for name in stamp.get("failed") or []]
+    results: tuple[ExpectationResult, ...]
     if stamp.get("verdict") == "passed":
         results = (
             ExpectationResult(
