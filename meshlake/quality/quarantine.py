@@ -19,10 +19,10 @@ named by its branch, its run id or its snapshot id:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.expressions import AlwaysTrue
@@ -99,36 +99,21 @@ class QuarantineReview:
         }
 
 
-class Quarantine(Sequence[QuarantinedWrite]):
-    """A port's quarantined writes, newest first; `show`, `release` or `drop` one by branch, run id or snapshot id."""
+class Quarantine(list[QuarantinedWrite]):
+    """A port's quarantined writes, newest first (a list); `show`, `release` or `drop` one by branch, run id or
+    snapshot id."""
 
-    def __init__(self, port: Port, writes: Sequence[QuarantinedWrite]) -> None:
+    def __init__(self, port: Port, writes: Iterable[QuarantinedWrite] = ()) -> None:
+        super().__init__(writes)
         self.port = port
-        self._writes = list(writes)
-
-    @overload
-    def __getitem__(self, index: int) -> QuarantinedWrite: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[QuarantinedWrite]: ...
-    def __getitem__(self, index: int | slice) -> QuarantinedWrite | list[QuarantinedWrite]:
-        return self._writes[index]
-
-    def __len__(self) -> int:
-        return len(self._writes)
-
-    def __iter__(self) -> Iterator[QuarantinedWrite]:
-        return iter(self._writes)
-
-    def __repr__(self) -> str:
-        return f"Quarantine({self.port.address}: {len(self)} write(s))"
 
     def find(self, id: str | int) -> QuarantinedWrite:
         """The quarantined write named by its branch, its run id or its snapshot id (`SnapshotNotFoundError`)."""
         key = str(id)
-        for write in self._writes:
+        for write in self:
             if key in (write.branch, write.run_id, str(write.snapshot_id)):
                 return write
-        listed = ", ".join(w.branch for w in self._writes) or "none"
+        listed = ", ".join(w.branch for w in self) or "none"
         raise SnapshotNotFoundError(
             str(self.port.address),
             key,
