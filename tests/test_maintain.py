@@ -461,15 +461,19 @@ def test_orphan_removal_never_follows_symlinks_out_of_the_table(lake: ml.Lake, p
     age_everything(port)
     before = sorted_rows(port)
 
-    report = lake.maintain(apply=True, expire=False, compact=False, orphan_age=timedelta(0))
+    Path("meshlake.yaml").write_text(f"home: {tmp_path / '.meshlake'}\n")
 
-    done = report.port(ADDRESS)
-    assert report.ok, report.errors
-    assert done.orphan_files_removed == [str(stray)] and not stray.exists()
+    applied = cli("maintain", "--apply", "--no-expire", "--no-compact", "--json")
+
+    assert applied.exit_code == 0, applied.output
+    done = json.loads(applied.stdout)["ports"][0]
+    assert done["address"] == ADDRESS and done["orphan_files_removed"] == [str(stray)] and not stray.exists()
     assert all(link.is_symlink() for link in links), "no link was removed"
     assert all(target.read_bytes() == b"someone else's file" for target in targets.values())
     assert notes.exists()
     assert sorted_rows(port) == before
+    again = lake.maintain(apply=True, expire=False, compact=False, orphan_age=timedelta(0)).port(ADDRESS)
+    assert again.orphan_files == [] and all(link.is_symlink() for link in links)
 
 
 def test_lake_wide_maintenance_reports_a_broken_port_and_maintains_the_others(

@@ -75,6 +75,12 @@ def test_release_is_refused_while_the_write_still_fails_its_gate(stopped: Any) -
     assert main_snapshot_id(stopped) == before and ids(stopped) == ["a"]
     assert [w.branch for w in stopped.quarantine()] == ["meshlake-quarantine-heavyrun"]
     assert len(stopped.table().metadata.snapshots) == 2, "no new snapshot, not even in quarantine"
+    [write] = stopped.quarantine()
+    assert write.report is not None and write.report.run_id == "heavyrun" and len(write.report.results) == 2
+    attempts = stopped.lake.sql(
+        "SELECT DISTINCT trigger, ad_hoc, published FROM meshlake.system.quality_results WHERE trigger = 'release'"
+    ).fetchall()
+    assert attempts == [("release", True, False)], "the refused release is recorded, as an ad-hoc check"
 
 
 def test_release_passes_once_the_expectation_is_fixed_and_lands_on_the_current_main(stopped: Any, deploy: Any) -> None:

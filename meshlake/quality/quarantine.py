@@ -32,7 +32,16 @@ from pyiceberg.table.refs import SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.table.update import RemoveSnapshotRefUpdate, TableUpdate
 
-from meshlake.contract.stamps import INPUTS, LIBRARY_VERSION, PREFIX, QUALITY, Stamps, default_writer, read_stamps
+from meshlake.contract.stamps import (
+    INPUTS,
+    LIBRARY_VERSION,
+    PREFIX,
+    QUALITY,
+    Stamps,
+    default_writer,
+    new_run_id,
+    read_stamps,
+)
 from meshlake.errors import CommitConflictError, QualityGateError, SnapshotNotFoundError
 from meshlake.quality.records import append_results, read_results, reports_from_rows
 from meshlake.quality.report import ExpectationResult, QualityReport
@@ -181,7 +190,9 @@ def list_quarantine(lake: Lake, port: Port) -> list[QuarantinedWrite]:
         stamps = read_stamps(props)
         found.append((name, snapshot, stamps, int(props.get("added-records", 0))))
     rows = read_results(lake.catalog, address=str(port.address), snapshot_ids=[s.snapshot_id for _, s, _, _ in found])
-    reports = {report.snapshot_id: report for report in reports_from_rows(rows)}
+    # the gate's verdict (or the one recovered from its stamp) over ad-hoc checks and refused releases
+    ordered = sorted(reports_from_rows(rows), key=lambda report: not report.ad_hoc)
+    reports = {report.snapshot_id: report for report in ordered}
     writes = [
         QuarantinedWrite(
             address=str(port.address),
@@ -272,7 +283,7 @@ def release_write(port: Port, write: QuarantinedWrite, *, force: bool, reason: s
         quarantine_name=write.branch,
     )
     if staged.report is not None and not staged.report.passed:
-        refused = replace(staged.report, snapshot_id=write.snapshot_id, ad_hoc=True)
+        refused = replace(staged.report, snapshot_id=write.snapshot_id, run_id=new_run_id(), ad_hoc=True)
         append_results(lake.catalog, lake.location_root, [(refused, "release", False)])
         raise QualityGateError(address, refused, quarantine_branch=write.branch)
     result = publish(staged)
