@@ -19,6 +19,7 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     │   └── SnapshotNotFoundError                 names the snapshots, tags and branches that exist
     ├── CommitConflictError                       a concurrent commit makes this write unsafe to publish
     ├── QualityGateError                          expectations failed; carries the report
+    ├── PipelineError                             a product's pipeline.py raised; names its file and line
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -232,6 +233,25 @@ class QualityGateError(MeshlakeError):
         super().__init__(
             f"quality gate failed for {address}: {len(failed)} of {len(report.results)} expectations failed:\n"
             f"{lines}\nNothing was published.{kept} See `port.quarantine()` for the report."
+        )
+
+
+class PipelineError(MeshlakeError):
+    """A product's own pipeline code raised; names the product, the pipeline file and line, and the error.
+
+    The original exception is chained (`__cause__`), so its full traceback is one `raise … from` away.
+    """
+
+    def __init__(self, product: str, *, file: str, line: int | None, error: BaseException) -> None:
+        self.product = product
+        self.file = file
+        self.line = line
+        self.error = error
+        where = file if line is None else f"{file}:{line}"
+        message = " ".join(str(error).split()) or "(no message)"
+        super().__init__(
+            f"the pipeline of {product} failed at {where}: {type(error).__name__}: {message}. "
+            "Fix the pipeline and run it again (--debug shows the full traceback)."
         )
 
 

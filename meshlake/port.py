@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from pyiceberg.expressions import BooleanExpression
 from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
-from pyiceberg.table.snapshots import ancestors_of
 
 from meshlake.contract.address import Address, Ref, validate_ref_name
 from meshlake.contract.descriptor import Descriptor, OutputPort
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
 
     from meshlake.lake import Lake
     from meshlake.maintenance.maintain import MaintenanceReport
-    from meshlake.quality.quarantine import QuarantinedWrite
+    from meshlake.quality.quarantine import Quarantine
     from meshlake.quality.report import QualityReport
     from meshlake.quality.slo import SloReport
 
@@ -241,11 +240,16 @@ class Port:
         snapshot = self.latest() if ref is None else self.at(ref)
         return check_snapshot(self.lake, self, snapshot, run_id=run_id or new_run_id())
 
-    def quarantine(self) -> list[QuarantinedWrite]:
-        """Writes stopped by the gate, newest first, each with its quality report."""
-        from meshlake.quality.quarantine import list_quarantine
+    def quarantine(self) -> Quarantine:
+        """Writes stopped by the gate, newest first, each with its quality report.
 
-        return list_quarantine(self.lake, self)
+        A sequence of `QuarantinedWrite`, which also reviews and settles them by branch, run id or snapshot
+        id: `.show(id)`, `.release(id)` (through the gate onto the current `main`), `.release(id, force=True,
+        reason=…)`, `.drop(id)`. See `meshlake.quality.quarantine`.
+        """
+        from meshlake.quality.quarantine import quarantine_of
+
+        return quarantine_of(self.lake, self)
 
     def slo(self) -> SloReport:
         """Freshness, volume and quality pass rate against the port's `slo`, from metadata and history."""
@@ -292,26 +296,47 @@ class Port:
         return target
 
     def rollback(self, *, to: int | str | datetime) -> PortSnapshot:
-        """Point `main` back at an earlier published snapshot (by id, tag or time)."""
+        """Point `main` at another published snapshot (by id, tag or time): back, or forward again after a rollback.
+
+        Any snapshot that is or was on `main` and is still kept can be the target (`history().moves`
+        records each move); a snapshot that was never published (a quarantined write) is refused, as is
+        one expired by maintenance. Raises `SnapshotNotFoundError`, or `CommitConflictError` if `main`
+        moved meanwhile.
+        """
+        from pyiceberg.exceptions import CommitFailedException
+
+        from meshlake.query.history import published_snapshot_ids
+
         target = self.as_of(to) if isinstance(to, datetime) else self.at(to)
+        assert target.snapshot_id is not None
         table = self.table()
         head = table.metadata.snapshot_by_name(MAIN_BRANCH)
-        assert target.snapshot_id is not None
-        if head is None or target.snapshot_id not in {s.snapshot_id for s in ancestors_of(head, table.metadata)}:
+        if target.snapshot_id not in published_snapshot_ids(table.metadata):
             raise SnapshotNotFoundError(
                 str(self.address),
                 str(to),
-                exists="Rollback goes back along the published history only; see `history()` for its snapshots.",
+                exists=f"Snapshot {target.snapshot_id} was never published on main (a quarantined write is "
+                "published with `meshlake quarantine release`); `main` can only move to snapshots it was on, "
+                "see `meshlake history`.",
             )
-        if head.snapshot_id == target.snapshot_id:
+        if head is not None and head.snapshot_id == target.snapshot_id:
             return target
-        from pyiceberg.exceptions import CommitFailedException
-
         try:
             table.manage_snapshots().set_current_snapshot(snapshot_id=target.snapshot_id).commit()
         except CommitFailedException as exc:
-            raise CommitConflictError("main moved while rolling back.", address=str(self.address)) from exc
+            raise CommitConflictError("main moved while it was being rolled back.", address=str(self.address)) from exc
         return target
+
+    def is_on_main(self, ref: int | str | datetime) -> bool:
+        """Whether the snapshot `ref` names is `main`'s head or one of its ancestors."""
+        from meshlake.query.history import is_ancestor
+
+        target = self.as_of(ref) if isinstance(ref, datetime) else self.at(ref)
+        table = self.table()
+        head = table.metadata.snapshot_by_name(MAIN_BRANCH)
+        return target.snapshot_id is not None and is_ancestor(
+            table.metadata, target.snapshot_id, head.snapshot_id if head else None
+        )
 
     # -- helpers ----------------------------------------------------------------------------------
     def _snapshot(self, table: Table, snapshot: Any) -> PortSnapshot:

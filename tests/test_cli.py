@@ -127,6 +127,28 @@ def test_tag_and_rollback(deployed: Path, tmp_path: Path) -> None:
     assert len(history) == 1 and history[0]["tags"] == ["v1.0.0"]
 
 
+def test_rolling_forward_again_asks_first_and_is_recorded(deployed: Path, tmp_path: Path) -> None:
+    address = "logistics.shipments.daily"
+    run("write", address, str(csv_file(tmp_path, "a.csv", ["a,2026-11-01T10:00:00Z,1"])))
+    run("tag", address, "a")
+    run("write", address, str(csv_file(tmp_path, "b.csv", ["b,2026-11-01T10:00:00Z,1"])))
+    run("tag", address, "v1")
+    assert run("rollback", address, "--to", "a").exit_code == 0  # back along main: no question
+
+    declined = CliRunner().invoke(cli, ["rollback", address, "--to", "v1"], input="n\n")
+    assert declined.exit_code == 1 and "not in the current history" in declined.stderr
+    assert len(json.loads(run("history", address, "--json").output)) == 1, "declined: main did not move"
+
+    confirmed = CliRunner().invoke(cli, ["rollback", address, "--to", "v1"], input="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert len(json.loads(run("history", address, "--json").output)) == 2
+    assert run("rollback", address, "--to", "a", "--yes").exit_code == 0
+    assert run("rollback", address, "--to", "v1", "--yes", "--json").exit_code == 0
+    moves = json.loads(run("history", address, "--moves", "--json").output)
+    assert [m["direction"] for m in moves] == ["back", "forward", "back", "forward"]
+    assert "moves of main" in run("history", address).output
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -286,3 +286,62 @@ def test_the_quality_history_keeps_its_rows_but_trims_its_snapshots(
     assert len(history.metadata.snapshots) <= 6
     runs = gated.lake.sql("SELECT count(DISTINCT run_id) FROM meshlake.system.quality_results").fetchall()
     assert runs == [(8,)], "trimming snapshots never drops recorded results"
+
+
+# -- what counts in the quality SLO -----------------------------------------------------------------
+
+
+def test_ad_hoc_checks_of_quarantine_and_old_tags_do_not_count_in_the_slo(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = EXPECTATIONS[:3]
+    descriptor["outputs"][0]["slo"] = {"quality_pass_rate": 0.7, "window": "1d"}
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(shipments(["a"], weight=1.0))
+    port.tag("v0")
+    port.write(shipments(["b"], weight=1.0))
+    with pytest.raises(QualityGateError):
+        port.write(shipments(["bad"], weight=99.0))  # the gate's verdict counts: 2 of 3 passed
+    branch = port.quarantine()[0].branch
+    assert port.slo().checks[0].observed == pytest.approx(2 / 3)
+
+    quarantined = cli("check", f"logistics.shipments.daily@{branch}", "--json")
+    old = port.check("v0")
+    head = port.check()
+
+    assert quarantined.exit_code == 1 and json.loads(quarantined.output)["ad_hoc"] is True
+    assert old.ad_hoc and old.passed and not head.ad_hoc
+    slo = port.slo()
+    assert slo.status == "met" and slo.checks[0].observed == pytest.approx(3 / 4), slo.checks[0].reason
+    assert cli("slo", "logistics.shipments").exit_code == 0
+    assert "ad-hoc" in cli("check", "logistics.shipments.daily@v0").output
+    rows = lake.sql(
+        "SELECT run_id, ad_hoc, bool_and(success) AS ok FROM meshlake.system.quality_results "
+        "WHERE trigger = 'check' GROUP BY ALL ORDER BY min(checked_at)"
+    ).fetchall()
+    assert [(ad_hoc, ok) for _, ad_hoc, ok in rows] == [(True, False), (True, True), (False, True), (True, True)]
+
+
+def test_a_history_table_without_the_ad_hoc_column_gains_it_and_counts_its_old_checks(gated: Any) -> None:
+    from pyiceberg.schema import Schema
+
+    from meshlake.quality import records
+    from meshlake.quality.report import ExpectationResult, QualityReport
+
+    catalog = gated.lake.catalog
+    old_fields = [f for f in records.RESULTS_SCHEMA.fields if f.name not in ("method", "ad_hoc")]
+    catalog.create_namespace_if_not_exists(records.RESULTS_TABLE[:2])
+    old_table = catalog.create_table(records.RESULTS_TABLE, schema=Schema(*old_fields))
+    report = QualityReport(
+        str(gated.address), 1, "old", "native", datetime.now(UTC), (ExpectationResult("x", {}, "failed"),)
+    )
+    old_row = records.report_rows(report, trigger="check", published=None).drop_columns(["method", "ad_hoc"])
+    old_table.append(old_row.cast(old_table.schema().as_arrow()))
+    records._HANDLES.clear()
+
+    gated.write(shipments(["a"], weight=1.0))
+
+    names = [f.name for f in catalog.load_table(records.RESULTS_TABLE).schema().fields]
+    assert names == [*(f.name for f in old_fields), "method", "ad_hoc"]
+    assert gated.slo().checks[-1].observed == pytest.approx(1 / 2), "an old check counts as it did"

@@ -427,3 +427,94 @@ def test_the_cli_exits_non_zero_on_errors(lake: ml.Lake, port: Any, tmp_path: Pa
     assert result.exit_code == 1
     assert json.loads(result.stdout)["errors"] and "does not exist" in result.stderr
     assert cli("maintain", "--orphan-age", "soon").exit_code == 2
+
+
+# -- the warehouse is a boundary -------------------------------------------------------------------
+
+
+def test_orphan_removal_never_follows_symlinks_out_of_the_table(lake: ml.Lake, port: Any, tmp_path: Path) -> None:
+    port.write(rows(["a"]))
+    outside = tmp_path / "unrelated"
+    (outside / "folder").mkdir(parents=True)
+    targets = {
+        "in_folder_data": outside / "folder" / "part-0.parquet",
+        "in_folder_manifest": outside / "folder" / "snap-1.avro",
+        "in_folder_metadata": outside / "folder" / "00001-x.metadata.json",
+        "file_data": outside / "lone.parquet",
+        "file_metadata": outside / "lone.metadata.json",
+    }
+    for target in targets.values():
+        target.write_bytes(b"someone else's file")
+    root = table_dir(port)
+    links = {
+        root / "data" / "linked-folder": outside / "folder",
+        root / "metadata" / "linked-folder": outside / "folder",
+        root / "data" / "linked.parquet": targets["file_data"],
+        root / "metadata" / "99999-linked.metadata.json": targets["file_metadata"],
+    }
+    for link, target in links.items():
+        link.symlink_to(target)
+    notes = root / "data" / "README.txt"  # not a kind of file a table owns
+    notes.write_text("kept by whoever wrote it")
+    stray = root / "data" / "stray.parquet"
+    stray.write_bytes(b"a real orphan")
+    age_everything(port)
+    before = sorted_rows(port)
+
+    Path("meshlake.yaml").write_text(f"home: {tmp_path / '.meshlake'}\n")
+
+    applied = cli("maintain", "--apply", "--no-expire", "--no-compact", "--json")
+
+    assert applied.exit_code == 0, applied.output
+    done = json.loads(applied.stdout)["ports"][0]
+    assert done["address"] == ADDRESS and done["orphan_files_removed"] == [str(stray)] and not stray.exists()
+    assert all(link.is_symlink() for link in links), "no link was removed"
+    assert all(target.read_bytes() == b"someone else's file" for target in targets.values())
+    assert notes.exists()
+    assert sorted_rows(port) == before
+    again = lake.maintain(apply=True, expire=False, compact=False, orphan_age=timedelta(0)).port(ADDRESS)
+    assert again.orphan_files == [] and all(link.is_symlink() for link in links)
+
+
+def test_lake_wide_maintenance_reports_a_broken_port_and_maintains_the_others(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter, tmp_path: Path
+) -> None:
+    broken = deploy(lake, descriptor, write_descriptor)
+    broken.write(rows(["a"]))
+    other = dict(descriptor, name="parcels", inputs=[])
+    lake.deploy(write_descriptor(other))
+    healthy = lake.port("logistics.parcels.daily")
+    healthy.write(rows(["b"]))
+    stray = table_dir(healthy) / "data" / "stray.parquet"
+    stray.write_bytes(b"orphan")
+    age_everything(healthy)
+    Path(broken.table().metadata_location.removeprefix("file://")).unlink()  # its current metadata file is gone
+
+    report = lake.maintain(apply=True, expire=False, compact=False)
+
+    assert [p.address for p in report.ports][:2] == ["logistics.parcels.daily", ADDRESS]
+    assert report.port("logistics.parcels.daily").orphan_files_removed == [str(stray)]
+    assert not report.ok and len(report.errors) == 1
+    assert report.errors[0].startswith(f"{ADDRESS}: the port's table cannot be loaded: FileNotFoundError")
+
+    Path("meshlake.yaml").write_text(f"home: {tmp_path / '.meshlake'}\n")
+    result = cli("maintain", "--apply")
+    assert result.exit_code == 1
+    assert "logistics.parcels.daily" in result.stdout
+    assert f"error: {ADDRESS}: the port's table cannot be loaded" in result.stderr
+
+
+def test_lake_wide_maintenance_reports_an_unreadable_product_and_goes_on(
+    lake: ml.Lake, port: Any, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    lake.deploy(write_descriptor(dict(descriptor, name="parcels", inputs=[])))
+    lake.catalog.update_namespace_properties(
+        ("logistics", "parcels"), updates={"meshlake.descriptor.part-000": "{not a descriptor"}
+    )
+    port.write(rows(["a"]))
+
+    report = lake.maintain(expire=False, compact=False)
+
+    assert [p.address for p in report.ports][:2] == ["logistics.parcels", ADDRESS]
+    assert report.port(ADDRESS).errors == []
+    assert len(report.errors) == 1 and report.errors[0].startswith("logistics.parcels: the product cannot be read")

@@ -14,7 +14,13 @@ import yaml
 from click.testing import CliRunner, Result
 
 import meshlake as ml
-from meshlake.errors import DescriptorError, ProductNotFoundError, QualityGateError, SnapshotNotFoundError
+from meshlake.errors import (
+    DescriptorError,
+    PipelineError,
+    ProductNotFoundError,
+    QualityGateError,
+    SnapshotNotFoundError,
+)
 
 ORDERS = "sales.orders.placed"
 SEEN = "logistics.picking.seen"
@@ -391,3 +397,77 @@ def test_a_run_publishes_no_output_when_another_output_fails_its_gate(lake: ml.L
     assert lake.port("logistics.strict.totals").latest().snapshot_id is None
     assert len(lake.port("logistics.strict.totals").quarantine()) == 1
     assert lake.port("logistics.strict.seen").quarantine() == []
+
+
+# -- the pipeline is the product's own code -------------------------------------------------------------
+EVIL = """
+from pathlib import Path
+Path({marker!r}).write_text("the evil pipeline ran")
+
+def build(inputs):
+    return {{}}
+"""
+
+
+@pytest.mark.parametrize("how", ["parent-path", "absolute-path", "symlink"])
+def test_a_pipeline_module_outside_the_product_folder_is_never_imported(
+    lake: ml.Lake, tmp_path: Path, how: str
+) -> None:
+    marker = tmp_path / "evil-ran"
+    evil = tmp_path / "products" / "evil_pipeline.py"
+    evil.parent.mkdir(parents=True)
+    evil.write_text(EVIL.format(marker=str(marker)))
+    module = {"parent-path": "../evil_pipeline.py", "absolute-path": str(evil), "symlink": "linked.py"}[how]
+    path = make_product(tmp_path / "products" / "counter", COUNTER | {"pipeline": {"module": module}}, "")
+    if how == "symlink":
+        (path / "linked.py").symlink_to(evil)
+    lake.deploy(path)
+
+    with pytest.raises(DescriptorError) as refused:
+        lake.run(path)
+
+    assert refused.value.field == "pipeline.module"
+    assert refused.value.file == str(path / "dataproduct.yaml")
+    assert not marker.exists(), "the module outside the product folder was executed"
+    assert meshlake("run", str(path)).exit_code == 1 and not marker.exists()
+
+
+FAILING = """
+def helper(rows):
+    return rows["missing"]
+
+
+def build(inputs):
+    rows = {"present": 1}
+    return {"totals": helper(rows)}
+"""
+
+
+def test_an_error_in_the_pipeline_names_the_pipeline_file_and_line(lake: ml.Lake, tmp_path: Path) -> None:
+    path = make_product(tmp_path / "products" / "counter", COUNTER, FAILING)
+    lake.deploy(path)
+
+    with pytest.raises(PipelineError) as failed:
+        lake.run(path)
+
+    pipeline = str((path / "pipeline.py").resolve())
+    assert failed.value.product == "ops.counter"
+    assert (failed.value.file, failed.value.line) == (pipeline, 3)  # the innermost frame in pipeline.py
+    assert isinstance(failed.value.error, KeyError) and failed.value.__cause__ is failed.value.error
+    assert f"{pipeline}:3: KeyError: 'missing'" in str(failed.value)
+    assert len(lake.port("ops.counter.totals").history()) == 0
+
+    result = meshlake("run", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the pipeline of ops.counter failed at")
+    assert f"{pipeline}:3" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_error_while_importing_the_pipeline_names_its_line(lake: ml.Lake, tmp_path: Path) -> None:
+    path = make_product(tmp_path / "products" / "counter", COUNTER, "import json\nraise RuntimeError('no config')\n")
+    lake.deploy(path)
+
+    with pytest.raises(PipelineError) as failed:
+        lake.run(path)
+
+    assert failed.value.line == 2 and isinstance(failed.value.error, RuntimeError)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 import meshlake as ml
-from meshlake.errors import InvalidNameError, SnapshotNotFoundError
+from meshlake.errors import InvalidNameError, QualityGateError, SnapshotNotFoundError
 from tests.conftest import DescriptorWriter, main_snapshot_id
 from tests.test_write import shipments
 
@@ -118,11 +118,44 @@ def test_rollback_moves_main_back(port: Any, three_writes: list[int]) -> None:
     assert ids_of(port.at(three_writes[2])) == ["c"], "rolled-back snapshots stay readable by id"
 
 
-def test_rollback_to_a_snapshot_outside_main_is_refused(port: Any, three_writes: list[int]) -> None:
+def test_a_rollback_can_be_undone_by_rolling_forward_to_a_later_tag(port: Any, three_writes: list[int]) -> None:
+    port.tag("v1", snapshot=three_writes[2])
     port.rollback(to=three_writes[0])
+    assert not port.is_on_main("v1")
+
+    port.rollback(to="v1")
+
+    assert main_snapshot_id(port) == three_writes[2]
+    assert ids_of(port.latest()) == ["c"]
+    assert [h.snapshot_id for h in port.history()] == three_writes
+    moves = port.history().moves
+    assert [(m.from_snapshot_id, m.to_snapshot_id, m.direction) for m in moves] == [
+        (three_writes[2], three_writes[0], "back"),
+        (three_writes[0], three_writes[2], "forward"),
+    ]
+    assert moves[0].moved_at <= moves[1].moved_at
+    assert port.lake.sql("SELECT shipment_id FROM logistics.shipments.daily").fetchall() == [("c",)]
+
+
+def test_main_never_moves_to_a_snapshot_that_was_not_published(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_be_between": {"column": "weight_kg", "min_value": 0, "max_value": 50}}
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    published = port.write(shipments(["a"])).snapshot_id
+    with pytest.raises(QualityGateError):
+        port.write(shipments(["b"], weight=99.0))
+    quarantined = port.quarantine()[0].snapshot_id
+
     with pytest.raises(SnapshotNotFoundError):
-        port.rollback(to=three_writes[2])
-    assert main_snapshot_id(port) == three_writes[0]
+        port.rollback(to=quarantined)
+    with pytest.raises(SnapshotNotFoundError):
+        port.rollback(to=port.quarantine()[0].branch)
+
+    assert main_snapshot_id(port) == published and port.history().moves == ()
 
 
 def test_a_snapshot_reads_with_the_schema_of_its_time(

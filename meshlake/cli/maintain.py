@@ -36,12 +36,14 @@ def maintain(
     1. expire: quarantine branches older than the lake's quarantine_retention, other meshlake-*
        branches older than a day, then snapshots older than the port's retention.time_travel,
        always keeping tagged and branch snapshots and the newest retention.min_snapshots;
-    2. orphans: files under the table's data/ and metadata/ that no live snapshot or metadata
-       file refers to, older than --orphan-age;
+    2. orphans: data, delete, manifest and metadata files under the table's data/ and metadata/
+       that no live snapshot or metadata file refers to, older than --orphan-age (symbolic links
+       are never followed nor removed, other kinds of files are left alone);
     3. compact: partitions with many small data files rewritten into few (one `compact` snapshot).
 
     A dry run unless --apply. meshlake.system.quality_results is maintained too (a day of snapshots,
-    at least the newest 100) when no PRODUCT is given. Exits non-zero on any error.
+    at least the newest 100) when no PRODUCT is given. A port or product that cannot be loaded is
+    reported and the others are maintained. Exits non-zero on any error.
     """
     from meshlake.contract.durations import parse_duration
     from meshlake.maintenance.maintain import run, targets

@@ -81,11 +81,22 @@ def write(
 @cli.command()
 @click.argument("address")
 @click.option("--limit", type=int, default=50, show_default=True, help="Show the newest N snapshots.")
+@click.option("--moves", is_flag=True, help="Show only the moves of main (rollbacks back or forward).")
 @json_option
 @pass_context
-def history(ctx: Context, address: str, limit: int) -> None:
-    """Show the published snapshots of ADDRESS, oldest first, with meshlake's stamps."""
+def history(ctx: Context, address: str, limit: int, moves: bool) -> None:
+    """Show the published snapshots of ADDRESS, oldest first, with meshlake's stamps.
+
+    Rollbacks (moves of main back, or forward again) follow as a second table; --moves shows only them.
+    """
     entries = ctx.lake.port(address).history()
+    moved = [
+        {"moved_at": m.moved_at, "direction": m.direction, "from": m.from_snapshot_id, "to": m.to_snapshot_id}
+        for m in entries.moves
+    ]
+    if moves:
+        ctx.out.table(moved, ["moved_at", "direction", "from", "to"], title=f"{address}: moves of main")
+        return
     shown = list(entries)[-limit:] if limit > 0 else list(entries)
     rows = [
         {
@@ -106,6 +117,8 @@ def history(ctx: Context, address: str, limit: int) -> None:
         ctx.out.emit([e.to_dict() for e in shown])
         return
     ctx.out.table(rows, list(rows[0]) if rows else [], title=f"{address}: {len(entries)} snapshot(s)")
+    if moved:
+        ctx.out.table(moved, ["moved_at", "direction", "from", "to"], title="moves of main (rollbacks)")
 
 
 @cli.command()
@@ -125,12 +138,25 @@ def tag(ctx: Context, address: str, name: str, snapshot: str | None) -> None:
 
 @cli.command()
 @click.argument("address")
-@click.option("--to", "to", required=True, help="Snapshot id, tag or zoned time to go back to.")
+@click.option("--to", "to", required=True, help="Snapshot id, tag or zoned time to move main to.")
+@click.option("--yes", "-y", "yes", is_flag=True, help="Do not ask before moving main off its own history.")
 @json_option
 @pass_context
-def rollback(ctx: Context, address: str, to: str) -> None:
-    """Point ADDRESS's published snapshot back at an earlier one (by id, tag or time)."""
-    target = ctx.lake.port(address).rollback(to=to)
+def rollback(ctx: Context, address: str, to: str, yes: bool) -> None:
+    """Point ADDRESS's published snapshot (main) at another one it was on (by id, tag or time).
+
+    Goes back along main's history, or forward again to a snapshot main left by an earlier rollback
+    (asks first, unless --yes, since that snapshot is not in main's current history). Only snapshots
+    that were published and are still kept qualify; `meshlake history` lists the moves.
+    """
+    port = ctx.lake.port(address)
+    if not port.is_on_main(to) and not yes:
+        click.confirm(
+            f"{to} is not in the current history of {address}'s main; move main to it?",
+            abort=True,
+            err=True,
+        )
+    target = port.rollback(to=to)
     ctx.out.emit(
         {"address": address, "snapshot_id": target.snapshot_id},
         f"{address}: main now at snapshot {target.snapshot_id} ({to})",

@@ -1,4 +1,4 @@
-"""Quality commands: check, slo, quarantine, import-suite."""
+"""Quality commands: check, slo, quarantine (list, show, release, drop), import-suite."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from meshlake.contract.address import Address
 def check(ctx: Context, address: str) -> None:
     """Run the expectations of ADDRESS[@REF] (default: the published snapshot) and record the results.
 
-    Exits non-zero when any expectation fails or errors, so it can gate CI.
+    A check of anything but main's head (an older snapshot, a tag, a quarantine branch) is ad hoc:
+    recorded as such, and not counted in the port's quality SLO. Exits non-zero when any expectation
+    fails or errors, so it can gate CI.
     """
     parsed = Address.parse(address)
     port = ctx.lake.port(parsed.unpinned)
@@ -42,6 +44,8 @@ def check(ctx: Context, address: str) -> None:
             for r in report.results
         ]
         title = f"{parsed.unpinned}@{report.snapshot_id}: {'passed' if report.passed else 'FAILED'}"
+        if report.ad_hoc:
+            title += " (ad-hoc check: not main's head, not counted in the SLO)"
         ctx.out.table(rows, list(rows[0]), title=title)
     if not report.passed:
         sys.exit(1)
@@ -73,11 +77,30 @@ def slo(ctx: Context, product: str | None) -> None:
         sys.exit(1)
 
 
-@cli.command()
+class _QuarantineGroup(click.Group):
+    """`meshlake quarantine ADDRESS` still lists: an address is not a subcommand name."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_QuarantineGroup)
+def quarantine() -> None:
+    """Review the writes the quality gate stopped: list, show, release (publish) or drop them.
+
+    \b
+    A quarantined write is named by its branch (meshlake-quarantine-RUN_ID), its run id or its
+    snapshot id. `meshlake quarantine ADDRESS` is short for `meshlake quarantine list ADDRESS`.
+    """
+
+
+@quarantine.command("list")
 @click.argument("address")
 @json_option
 @pass_context
-def quarantine(ctx: Context, address: str) -> None:
+def quarantine_list(ctx: Context, address: str) -> None:
     """List the writes to ADDRESS that the quality gate stopped, with their failing expectations."""
     writes = ctx.lake.port(address).quarantine()
     if ctx.out.json_mode:
@@ -96,6 +119,79 @@ def quarantine(ctx: Context, address: str) -> None:
             }
         )
     ctx.out.table(rows, ["branch", "committed_at", "rows", "run_id", "failed"], title=f"{address}: quarantined writes")
+
+
+@quarantine.command("show")
+@click.argument("address")
+@click.argument("write_id", metavar="ID")
+@click.option("--rows", type=click.IntRange(0, 1000), help="Sample failing rows per expectation (default: the port's).")
+@json_option
+@pass_context
+def quarantine_show(ctx: Context, address: str, write_id: str, rows: int | None) -> None:
+    """Show why a quarantined write of ADDRESS was stopped, and its failing rows as the port's checks see them now.
+
+    Runs the port's expectations on the quarantined snapshot (written rows for row checks, the whole
+    snapshot for table checks) without recording anything.
+    """
+    review = ctx.lake.port(address).quarantine().show(write_id, rows=rows)
+    if ctx.out.json_mode:
+        ctx.out.emit(review.to_dict())
+        return
+    write = review.write
+    ctx.out.emit(
+        {},
+        f"{address}: {write.branch} (snapshot {write.snapshot_id}, run {write.run_id}, {write.mode}, "
+        f"{write.rows_added:,} rows, {write.committed_at:%Y-%m-%d %H:%M:%S%z})",
+    )
+    stopped = [r.summary() for r in write.report.failed] if write.report else ["(the gate's report was not found)"]
+    ctx.out.emit({}, "stopped by:\n" + "\n".join(f"  - {line}" for line in stopped))
+    if review.passes_now:
+        ctx.out.emit({}, f"it passes the port's expectations now: `meshlake quarantine release {address} {write_id}`")
+        return
+    ctx.out.emit({}, "failing now:")
+    for result in review.failed:
+        ctx.out.emit({}, f"  - {result.summary()}")
+        if result.sample:
+            ctx.out.table(
+                result.sample, list(result.sample[0]), title=f"    sample failing rows ({len(result.sample)})"
+            )
+
+
+@quarantine.command("release")
+@click.argument("address")
+@click.argument("write_id", metavar="ID")
+@click.option("--force", is_flag=True, help="Publish without running the gate again (needs --reason).")
+@click.option("--reason", help="Why it is published anyway; stamped on the snapshot as meshlake.release-reason.")
+@json_option
+@pass_context
+def quarantine_release(ctx: Context, address: str, write_id: str, force: bool, reason: str | None) -> None:
+    """Publish a quarantined write of ADDRESS onto the current main, through the quality gate again.
+
+    Exits non-zero, publishing nothing, while it still fails the gate, or when main has since changed
+    data the write replaces. --force --reason TEXT publishes it without the gate and stamps the reason.
+    The quarantine branch is dropped once the write is published.
+    """
+    if force and not (reason and reason.strip()):
+        raise click.UsageError("--force needs --reason TEXT (it is stamped on the published snapshot)")
+    if reason and not force:
+        raise click.UsageError("--reason goes with --force (a release through the gate needs no reason)")
+    result = ctx.lake.port(address).quarantine().release(write_id, force=force, reason=reason)
+    how = f"forced ({reason})" if force else "passed the gate"
+    ctx.out.emit(result, f"{address}: released {write_id} → snapshot {result.snapshot_id}, {result.rows:,} rows; {how}")
+
+
+@quarantine.command("drop")
+@click.argument("address")
+@click.argument("write_id", metavar="ID")
+@json_option
+@pass_context
+def quarantine_drop(ctx: Context, address: str, write_id: str) -> None:
+    """Drop a quarantined write of ADDRESS (its branch; files go with the next `meshlake maintain --apply`)."""
+    dropped = ctx.lake.port(address).quarantine().drop(write_id)
+    ctx.out.emit(
+        {"address": address, "dropped": dropped.branch, "snapshot_id": dropped.snapshot_id},
+        f"{address}: dropped {dropped.branch} (snapshot {dropped.snapshot_id})",
+    )
 
 
 @cli.command("import-suite")

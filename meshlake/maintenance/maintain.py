@@ -10,6 +10,9 @@ Per port, in order (each step can be turned off):
    older than `orphan_age` (default 1 h: a writer may not have committed its files yet);
 3. **compact**: partitions with many small data files rewritten into few, as one `compact` snapshot.
 
+One broken port or product (its table cannot be loaded, its descriptor cannot be read) never stops the
+run: it is reported (address and reason, in `report.errors`) and the others are maintained.
+
 meshlake's own quality history (`meshlake.system.quality_results`, one snapshot per check run) is maintained
 too when no product is named: it keeps a day of snapshots and at least its newest 100 (`SYSTEM_RETENTION`).
 
@@ -135,12 +138,27 @@ class MaintenanceReport:
 
 @dataclass(frozen=True)
 class Target:
-    """One table to maintain: how to load it and how long it keeps its history."""
+    """One table to maintain: how to load it and how long it keeps its history.
+
+    `problem` is set for a port (or product) that could not even be listed: it is reported, not maintained.
+    """
 
     address: str
     load: Callable[[], Table]
     retention: Retention
     product_version: str
+    problem: str | None = None
+
+
+def is_broken_part(exc: BaseException) -> bool:
+    """Whether `exc` says one port or product is broken (report it, go on), rather than a bug in meshlake."""
+    from meshlake.errors import MeshlakeError
+
+    return isinstance(exc, MeshlakeError | OSError | ValueError) or type(exc).__module__.startswith("pyiceberg")
+
+
+def describe_failure(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def maintain(
@@ -186,7 +204,7 @@ def targets(lake: Lake, selection: str | None = None) -> list[Target]:
     elif selection is not None:
         ports = lake.product(selection).ports
     else:
-        ports = [port for product in lake.products() for port in product.ports]
+        return [*_every_port(lake), *([system] if lake.catalog.table_exists(RESULTS_TABLE) else [])]
     found = [port_target(port) for port in ports]
     if selection is None and lake.catalog.table_exists(RESULTS_TABLE):
         found.append(system)
@@ -195,6 +213,30 @@ def targets(lake: Lake, selection: str | None = None) -> list[Target]:
 
 def port_target(port: Port) -> Target:
     return Target(str(port.address), port.table, port.contract.retention, port.descriptor.version)
+
+
+def _every_port(lake: Lake) -> list[Target]:
+    """A target per port of every deployed product; a product that cannot be read is one broken target."""
+    from meshlake.contract.registry import list_products
+
+    found = []
+    for name in list_products(lake.catalog):
+        try:
+            ports = lake.product(str(name)).ports
+        except Exception as exc:
+            if not is_broken_part(exc):
+                raise
+            found.append(_broken(str(name), f"the product cannot be read: {describe_failure(exc)}"))
+            continue
+        found.extend(port_target(port) for port in ports)
+    return found
+
+
+def _broken(address: str, problem: str) -> Target:
+    def load() -> Table:
+        raise AssertionError("a broken target is never loaded")
+
+    return Target(address, load, SYSTEM_RETENTION, "", problem)
 
 
 def run(
@@ -239,11 +281,21 @@ class _Job:
 
     def maintain(self, target: Target) -> PortMaintenance:
         result = PortMaintenance(target.address)
+        if target.problem is not None:
+            result.errors.append(target.problem)
+            self.progress(target.address, "done")
+            return result
         try:
             table = target.load()
         except NoSuchTableError:
             if not target.address.startswith(f"{SYSTEM_DOMAIN}."):
                 result.errors.append("the port's table does not exist; run `meshlake deploy` for its product")
+            self.progress(target.address, "done")
+            return result
+        except Exception as exc:  # a broken table (e.g. its metadata file is gone): report it, go on
+            if not is_broken_part(exc):
+                raise
+            result.errors.append(f"the port's table cannot be loaded: {describe_failure(exc)}; nothing was done")
             self.progress(target.address, "done")
             return result
         expired: set[int] = set()

@@ -7,7 +7,10 @@ A file is kept when any of these holds, and is an orphan otherwise:
   for time travel) refers to it: its manifest list, its manifests, their data and delete files;
 - it is a statistics file of the metadata;
 - it was modified less than `older_than` ago: a writer may have written it and not committed yet;
-- it sits in `metadata/` and is not a kind of file Iceberg writes there (left to whoever wrote it).
+- it is not a kind of file the table can own: data and delete files in `data/` (`.parquet`, `.orc`,
+  `.avro`, `.puffin`), manifests, manifest lists, metadata and statistics files in `metadata/`
+  (left to whoever wrote it);
+- it is a symbolic link, or lies behind one (see `meshlake.maintenance.storage`: never listed).
 
 Before deleting, the table is loaded again and anything a newer metadata refers to is taken back out.
 """
@@ -33,6 +36,8 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 METADATA_SUFFIXES = (".metadata.json", ".metadata.json.gz", ".gz.metadata.json", ".avro", ".puffin", ".stats")
+DATA_SUFFIXES = (".parquet", ".orc", ".avro", ".puffin")
+"""Data files (Parquet, ORC, Avro) and delete files (Parquet position/equality deletes, Puffin deletion vectors)."""
 
 
 @dataclass
@@ -92,12 +97,13 @@ def find_orphans(table: Table, snapshots: Sequence[Snapshot], *, older_than: dat
     orphans: list[StoredFile] = []
     young: list[StoredFile] = []
     listed = 0
-    for folder, only_iceberg in ((f"{location}/data", False), (f"{location}/metadata", True)):
+    for folder, kinds in ((f"{location}/data", DATA_SUFFIXES), (f"{location}/metadata", METADATA_SUFFIXES)):
+        prefix = file_key(folder).rstrip("/") + "/"
         for stored in storage.list(folder):
             listed += 1
             if stored.key in references.keys:
                 continue
-            if only_iceberg and not stored.key.endswith(METADATA_SUFFIXES):
+            if not stored.key.startswith(prefix) or not stored.key.endswith(kinds):
                 continue
             if stored.modified is None or stored.modified >= older_than:
                 young.append(stored)

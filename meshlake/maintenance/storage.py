@@ -5,10 +5,16 @@ listing call), `FsspecFileIO` its fsspec filesystem (`find`, with each store's o
 Files are named by `file_key`: the path the filesystem uses (`/abs/path` locally, `bucket/key` on S3), so
 references written as `file:///…`, `/…`, `s3://…` or `s3a://…` compare equal to what a listing returns.
 A file whose modification time cannot be read counts as new (it is never an orphan).
+
+On a local disk the listing never leaves the folder it was asked for: symbolic links (to files or to
+folders) are neither followed nor listed, and a file is listed only when its resolved path is the path it
+was found at, under the listed folder (so nothing outside the warehouse can ever be deleted through it).
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,8 +61,14 @@ class Storage:
             )
 
     def list(self, location: str) -> Iterator[StoredFile]:
-        """Every file under `location` (recursively); nothing if it does not exist."""
+        """Every file under `location` (recursively); nothing if it does not exist.
+
+        Locally, symbolic links are skipped and never followed (see the module docstring).
+        """
         root = file_key(location).rstrip("/")
+        if self.scheme == "file":
+            yield from (StoredFile(key, key, size, modified) for key, size, modified in _walk_local(root))
+            return
         if self._arrow is not None:
             selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
             for info in self._arrow.get_file_info(selector):
@@ -71,13 +83,47 @@ class Storage:
                 yield StoredFile(key, self.location_of(key), int(info.get("size") or 0), _modified(info))
 
     def delete(self, key: str) -> None:
-        if self._arrow is not None:
+        if self.scheme == "file":
+            _delete_local(key)
+        elif self._arrow is not None:
             self._arrow.delete_file(key)
         else:
             self._fsspec.rm_file(key)
 
     def location_of(self, key: str) -> str:
         return key if self.scheme == "file" else f"{self.scheme}://{key}"
+
+
+def _walk_local(root: str) -> Iterator[tuple[str, int, datetime]]:
+    """(path, size, modified) of the regular files under `root`, without following or listing symlinks."""
+    real_root = os.path.realpath(root)
+    if os.path.islink(root) or not os.path.isdir(root):
+        return
+    for folder, subfolders, files in os.walk(root, followlinks=False):
+        subfolders[:] = [name for name in subfolders if not os.path.islink(os.path.join(folder, name))]
+        for name in files:
+            path = os.path.join(folder, name)
+            try:
+                info = os.lstat(path)
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode) or not _stays_under(path, root, real_root):
+                continue
+            yield path, info.st_size, datetime.fromtimestamp(info.st_mtime, tz=UTC)
+
+
+def _stays_under(path: str, root: str, real_root: str) -> bool:
+    """Whether `path` (found under `root`) resolves to itself under the resolved root: no link on the way."""
+    relative = os.path.relpath(path, root)
+    return not relative.startswith("..") and os.path.realpath(path) == os.path.join(real_root, relative)
+
+
+def _delete_local(key: str) -> None:
+    """Delete a regular file; a path that became a symbolic link meanwhile is refused, not followed."""
+    info = os.lstat(key)
+    if not stat.S_ISREG(info.st_mode):
+        raise IsADirectoryError(f"{key} is not a regular file (a symbolic link or folder): left alone")
+    os.unlink(key)
 
 
 def _modified(info: Mapping[str, Any]) -> datetime | None:

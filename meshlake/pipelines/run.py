@@ -9,6 +9,11 @@
 through the quality gate, stamping the pinned snapshot ids on every snapshot it writes (`meshlake.inputs`).
 `lake.run(path, replay=RUN_OR_SNAPSHOT_ID)` runs again against the exact inputs (and parameters) of an
 earlier run.
+
+The pipeline module must lie inside the product's folder (its resolved path: a symbolic link out of the
+folder is refused too), checked before anything is imported. An exception raised by the pipeline's own
+code, while it is imported or while its function runs, becomes a `PipelineError` naming the product and
+the pipeline file and line where it was raised (the original exception chained).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import importlib.util
 import inspect
 import json
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +34,7 @@ from pyiceberg.exceptions import NoSuchTableError
 from meshlake.contract.address import Address
 from meshlake.contract.descriptor import Descriptor, load_descriptor
 from meshlake.contract.stamps import INPUTS, RUN_ID, new_run_id
-from meshlake.errors import DescriptorError, QualityGateError, SnapshotNotFoundError
+from meshlake.errors import DescriptorError, PipelineError, QualityGateError, SnapshotNotFoundError
 from meshlake.write.modes import WriteMode
 
 if TYPE_CHECKING:
@@ -150,6 +156,7 @@ def run_product(
             file=str(file),
             field="version",
         )
+    module_path = _module_path(file, descriptor)  # refused before anything is read or imported
     pins: dict[str, int | None]
     if replay is not None:
         pins, original_params = _earlier_run(lake, descriptor, str(replay))
@@ -160,7 +167,7 @@ def run_product(
     inputs = Inputs(snapshots)
     run = run_id or new_run_id()
     context = RunContext(run, datetime.now(UTC), descriptor, dict(params or {}), lake, str(replay) if replay else None)
-    produced = _call(_load_function(file.parent, descriptor), inputs, context)
+    produced = _call(_load_function(module_path, descriptor), module_path, inputs, context)
     extra = {PARAMS: json.dumps(dict(sorted(context.params.items())))}
     if replay is not None:
         extra[REPLAY_OF] = str(replay)
@@ -242,26 +249,45 @@ def _pinned(lake: Lake, address: str, snapshot_id: int | None) -> PortSnapshot:
     return port.at(snapshot_id) if snapshot_id is not None else port.latest()
 
 
-def _load_function(folder: Path, descriptor: Descriptor) -> Callable[..., Any]:
-    module_path = (folder / descriptor.pipeline.module).resolve()
-    if not module_path.is_file():
-        raise FileNotFoundError(f"pipeline module {module_path} does not exist (descriptor `pipeline.module`)")
+def _load_function(module_path: Path, descriptor: Descriptor) -> Callable[..., Any]:
     name = f"meshlake_pipeline_{descriptor.domain}_{descriptor.name}"
     spec = importlib.util.spec_from_file_location(name, module_path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load pipeline module {module_path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise _pipeline_error(descriptor, module_path, exc) from exc
     function = getattr(module, descriptor.pipeline.function, None)
     if not callable(function):
         raise AttributeError(f"{module_path} has no function '{descriptor.pipeline.function}'")
     return function  # type: ignore[no-any-return]
 
 
-def _call(function: Callable[..., Any], inputs: Inputs, context: RunContext) -> Mapping[str, Any]:
+def _module_path(file: Path, descriptor: Descriptor) -> Path:
+    """The pipeline module, resolved; refused unless it lies inside the product folder (links resolved)."""
+    folder = file.parent.resolve()
+    module_path = (folder / descriptor.pipeline.module).resolve()
+    if not module_path.is_relative_to(folder):
+        raise DescriptorError(
+            f"pipeline.module {descriptor.pipeline.module!r} resolves to {module_path}, outside the product "
+            f"folder {folder}; a pipeline module must lie inside its product's folder",
+            file=str(file),
+            field="pipeline.module",
+        )
+    if not module_path.is_file():
+        raise FileNotFoundError(f"pipeline module {module_path} does not exist (descriptor `pipeline.module`)")
+    return module_path
+
+
+def _call(function: Callable[..., Any], module_path: Path, inputs: Inputs, context: RunContext) -> Mapping[str, Any]:
     parameters = inspect.signature(function).parameters
-    produced = function(inputs, context) if len(parameters) >= 2 else function(inputs)
+    try:
+        produced = function(inputs, context) if len(parameters) >= 2 else function(inputs)
+    except Exception as exc:
+        raise _pipeline_error(context.descriptor, module_path, exc) from exc
     if not isinstance(produced, Mapping):
         raise TypeError(
             f"the pipeline returned {type(produced).__name__}; return a dict of output port name → data (or Output)"
@@ -271,6 +297,18 @@ def _call(function: Callable[..., Any], inputs: Inputs, context: RunContext) -> 
     if unknown:
         raise ValueError(f"the pipeline returned data for unknown output port(s) {unknown}; outputs: {sorted(known)}")
     return produced
+
+
+def _pipeline_error(descriptor: Descriptor, module_path: Path, exc: Exception) -> PipelineError:
+    """`exc` raised by the pipeline, located at the innermost frame in the pipeline's own file."""
+    line: int | None = None
+    target = str(module_path.resolve())
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename and str(Path(frame.filename).resolve()) == target:
+            line = frame.lineno
+    if line is None and isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == module_path:
+        line = exc.lineno
+    return PipelineError(str(descriptor.product_name), file=str(module_path), line=line, error=exc)
 
 
 def _earlier_run(lake: Lake, descriptor: Descriptor, replay: str) -> tuple[dict[str, int | None], dict[str, str]]:

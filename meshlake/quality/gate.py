@@ -1,5 +1,9 @@
 """The quality gate of a port: run its expectations on a staged write, in place, before anything is published.
 
+Every verdict is recorded in the quality history, together with any verdict the port's recent snapshots
+carry in their stamp but the history lacks (a writer that died between its commit and its record; see
+`meshlake.quality.records`).
+
 The staged snapshot is the base snapshot's files minus the files the write removes plus the files it
 adds; row-level checks read only the files holding the written rows, table-level checks all of them, or,
 for an append onto a snapshot the native gate published, the base's stamped aggregates and the new rows
@@ -18,12 +22,13 @@ from typing import TYPE_CHECKING
 from pyiceberg.io import FileIO
 from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
+from pyiceberg.table.refs import MAIN_BRANCH
 
 from meshlake.contract.expectations import Expectation
 from meshlake.contract.stamps import Stamps
 from meshlake.quality.bitmap import RangeLookup, staged_ranges
 from meshlake.quality.budget import DEFAULT_SECONDS, budget_seconds
-from meshlake.quality.records import append_results, now
+from meshlake.quality.records import RECOVERED, append_results, now, remember_recorded, unrecorded_verdicts
 from meshlake.quality.report import ExpectationResult, QualityReport
 from meshlake.query.plan import DataTask, ScanPlan, plan_snapshot
 from meshlake.write.commit import Change
@@ -49,8 +54,10 @@ class PortGate:
         self.sample_size = port.contract.quality.sample_size
         self.time_budget = budget_seconds(lake.settings.quality_time_budget)
         self._staged: tuple[str, ScanPlan] | None = None
+        self._seen: tuple[TableMetadata, int | None] | None = None
 
     def check(self, table: Table, base_id: int | None, change: Change, stamps: Stamps) -> QualityReport:
+        self._seen = (table.metadata, base_id)
         uuid = str(table.metadata.table_uuid)
         base = _published(uuid, base_id) or plan_snapshot(table.metadata, table.io, base_id, name=self.address)
         staged, new_rows = staged_plans(base, change, table.metadata)
@@ -97,7 +104,14 @@ class PortGate:
         if published and self._staged is not None:
             _remember(self._staged[0], snapshot_id, self._staged[1])
         recorded = replace(report, snapshot_id=snapshot_id)
-        append_results(self.lake.catalog, self.lake.location_root, [(recorded, "gate", published)])
+        recovered: list[tuple[QualityReport, bool]] = []
+        if self._seen is not None:
+            metadata, base_id = self._seen
+            recovered = _unrecorded(self.lake, metadata, self.address, base_id, exclude=(snapshot_id,))
+        batch = [(recorded, "gate", published), *((r, RECOVERED, p) for r, p in recovered)]
+        append_results(self.lake.catalog, self.lake.location_root, batch)
+        if self._seen is not None:
+            remember_recorded(str(self._seen[0].table_uuid), [snapshot_id, *(r.snapshot_id or 0 for r, _ in recovered)])
         return recorded
 
 
@@ -245,6 +259,26 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
         staged_ranges(snapshot.metadata, snapshot.io, snapshot.snapshot_id, snapshot.plan, ()),
         time_budget=budget_seconds(lake.settings.quality_time_budget),
     )
-    report = QualityReport(str(port.address), snapshot.snapshot_id, run_id, contract.quality.engine, now(), results)
-    append_results(lake.catalog, lake.location_root, [(report, "check", None)])
+    head = snapshot.metadata.snapshot_by_name(MAIN_BRANCH)
+    head_id = head.snapshot_id if head is not None else None
+    address = str(port.address)
+    ad_hoc = snapshot.snapshot_id != head_id  # only checks of main's head count in the quality SLO
+    report = QualityReport(
+        address, snapshot.snapshot_id, run_id, contract.quality.engine, now(), results, ad_hoc=ad_hoc
+    )
+    recovered = _unrecorded(lake, snapshot.metadata, address, head_id)
+    append_results(
+        lake.catalog, lake.location_root, [(report, "check", None), *((r, RECOVERED, p) for r, p in recovered)]
+    )
+    remember_recorded(str(snapshot.metadata.table_uuid), [r.snapshot_id or 0 for r, _ in recovered])
     return report
+
+
+def _unrecorded(
+    lake: Lake, metadata: TableMetadata, address: str, head_id: int | None, exclude: tuple[int, ...] = ()
+) -> list[tuple[QualityReport, bool]]:
+    """Stamped verdicts missing from the history (best effort: looking them up never fails a record)."""
+    try:
+        return unrecorded_verdicts(lake.catalog, metadata, address, head_id=head_id, exclude=exclude)
+    except Exception:
+        return []

@@ -5,8 +5,18 @@ The table is an ordinary Iceberg table in meshlake's reserved namespace, so it r
 
 A record is one Iceberg append on the write path of every gated write, so it is lean: the table handle
 is kept per catalog (a stale one costs a retry, never a lost record) and the rows, already in the table's
-schema, go straight to a data file and a commit. Tables made before the `method` column existed get it
-(optional, NULL in older rows) the first time this version opens them.
+schema, go straight to a data file and a commit. Tables made before a column existed (`method`, `ad_hoc`)
+get it (optional, NULL in older rows) the first time this version opens them.
+
+Who ran a check is the `trigger`: `gate` (a write's verdict, `published` or quarantined), `check` (a check
+of a snapshot; `ad_hoc` when it was not `main`'s head, so it does not count in the SLO), `release` (a
+quarantined write checked again before it is published) or `recovered` (see below).
+
+The verdict stamped on a snapshot (`meshlake.quality`) is the truth; the history is completed from it. A
+writer that dies between its commit and its record leaves a stamped snapshot without rows: the next write
+or check of the port finds such snapshots (the newest `RECOVERY_DEPTH` of `main`, and quarantine heads,
+committed more than `RECOVERY_GRACE` ago) and records their stamped verdict with `trigger = 'recovered'`,
+under the writer's run id. Should the writer record after all, its own rows win (`reports_from_rows`).
 """
 
 from __future__ import annotations
@@ -15,8 +25,8 @@ import contextlib
 import json
 import threading
 import weakref
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -28,7 +38,9 @@ from pyiceberg.exceptions import (
 )
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table
-from pyiceberg.table.refs import MAIN_BRANCH
+from pyiceberg.table.metadata import TableMetadata
+from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
+from pyiceberg.table.snapshots import Snapshot, ancestors_of
 from pyiceberg.types import (
     BooleanType,
     DoubleType,
@@ -40,7 +52,9 @@ from pyiceberg.types import (
 
 from meshlake.catalog.catalogs import create_namespace_once
 from meshlake.contract.address import SYSTEM_DOMAIN, location_under
-from meshlake.quality.report import QualityReport
+from meshlake.contract.stamps import QUALITY, RUN_ID
+from meshlake.quality.report import ExpectationResult, QualityReport
+from meshlake.write.commit import QUARANTINE_PREFIX
 
 SYSTEM_PRODUCT = "system"
 RESULTS_TABLE = (SYSTEM_DOMAIN, SYSTEM_PRODUCT, "quality_results")
@@ -67,6 +81,7 @@ _FIELDS = [
     ("sample", StringType(), False),
     ("checked_at", TimestamptzType(), True),
     ("method", StringType(), False),
+    ("ad_hoc", BooleanType(), False),
 ]
 RESULTS_SCHEMA = Schema(*(NestedField(i + 1, name, kind, required=req) for i, (name, kind, req) in enumerate(_FIELDS)))
 
@@ -138,6 +153,7 @@ def report_rows(report: QualityReport, *, trigger: str, published: bool | None) 
                 "sample": json.dumps(result.sample, default=str) if result.sample else None,
                 "checked_at": report.checked_at.astimezone(UTC),
                 "method": result.method,
+                "ad_hoc": report.ad_hoc,
             }
         )
     from pyiceberg.io.pyarrow import schema_to_pyarrow
@@ -234,9 +250,17 @@ def now() -> datetime:
 
 
 def read_results(
-    catalog: Catalog, *, address: str, since: datetime | None = None, snapshot_ids: Sequence[int] | None = None
+    catalog: Catalog,
+    *,
+    address: str,
+    since: datetime | None = None,
+    snapshot_ids: Sequence[int] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows of the quality history for one port (optionally since an instant or for some snapshots)."""
+    """Rows of the quality history for one port (optionally since an instant or for some snapshots).
+
+    `columns` (names of `RESULTS_SCHEMA`) narrows what is read; each distinct row is returned once then.
+    """
     import duckdb
 
     from meshlake.query.engine import register_filesystems
@@ -257,7 +281,12 @@ def read_results(
     con = duckdb.connect()
     try:
         register_filesystems(con, plan, table.io)
-        query = f"SELECT * FROM ({scan_sql(plan)}) WHERE {' AND '.join(conditions)} ORDER BY checked_at"
+        known = {name for name, _, _ in _FIELDS}
+        if columns is not None and not set(columns) <= known:
+            raise ValueError(f"unknown quality-history column(s): {sorted(set(columns) - known)}")
+        select = "*" if columns is None else "DISTINCT " + ", ".join(columns)
+        order = " ORDER BY checked_at" if columns is None else ""
+        query = f"SELECT {select} FROM ({scan_sql(plan)}) WHERE {' AND '.join(conditions)}{order}"
         rows: list[dict[str, Any]] = con.sql(query, params=params).to_arrow_table().to_pylist()
     finally:
         con.close()
@@ -265,14 +294,17 @@ def read_results(
 
 
 def reports_from_rows(rows: Sequence[dict[str, Any]]) -> list[QualityReport]:
-    """Group history rows back into reports (one per run and snapshot)."""
-    from meshlake.quality.report import ExpectationResult
+    """Group history rows back into reports (one per run and snapshot).
 
+    A recovered verdict gives way to the writer's own record of the same run and snapshot, if both exist.
+    """
     grouped: dict[tuple[Any, Any], list[dict[str, Any]]] = {}
     for row in rows:
         grouped.setdefault((row["run_id"], row["snapshot_id"]), []).append(row)
     reports = []
-    for (run_id, snapshot_id), items in grouped.items():
+    for (run_id, snapshot_id), group in grouped.items():
+        own = [item for item in group if item.get("trigger") != RECOVERED]
+        items = own or group
         results = tuple(
             ExpectationResult(
                 expectation=item["expectation"],
@@ -291,6 +323,129 @@ def reports_from_rows(rows: Sequence[dict[str, Any]]) -> list[QualityReport]:
         )
         first = items[0]
         reports.append(
-            QualityReport(first["address"], snapshot_id, run_id, first["engine"], first["checked_at"], results)
+            QualityReport(
+                first["address"],
+                snapshot_id,
+                run_id,
+                first["engine"],
+                first["checked_at"],
+                results,
+                ad_hoc=bool(first.get("ad_hoc")),
+            )
         )
     return reports
+
+
+# -- completing the history from the stamps ------------------------------------------------------------
+
+RECOVERED = "recovered"
+RECOVERY_GRACE = timedelta(seconds=2)
+"""A stamped snapshot younger than this may still be recorded by its writer: it is not recovered yet."""
+RECOVERY_DEPTH = 100
+"""How many of `main`'s newest gated snapshots a write or check looks at for a missing record."""
+_KNOWN_LIMIT = 100_000
+
+_KNOWN: dict[str, set[int]] = {}
+"""Per table uuid: snapshot ids this process knows to be in the history (recorded or looked up)."""
+_KNOWN_LOCK = threading.Lock()
+
+
+def unrecorded_verdicts(
+    catalog: Catalog,
+    metadata: TableMetadata,
+    address: str,
+    *,
+    head_id: int | None,
+    exclude: Iterable[int] = (),
+    at: datetime | None = None,
+) -> list[tuple[QualityReport, bool]]:
+    """Stamped snapshots of the port without a record, as (report from the stamp, published) to append.
+
+    Looks at the newest `RECOVERY_DEPTH` gated snapshots behind `head_id` on `main` and at quarantine
+    branch heads, leaving out `exclude`, those this process knows are recorded and those younger than
+    `RECOVERY_GRACE` (as of `at`). One query of the history, only when there is anything to look up.
+    """
+    uuid = str(metadata.table_uuid)
+    cutoff_ms = int(((at or now()) - RECOVERY_GRACE).timestamp() * 1000)
+    skip = set(exclude)
+    with _KNOWN_LOCK:
+        known = set(_KNOWN.get(uuid, ()))
+    candidates: dict[int, tuple[Snapshot, bool]] = {}
+    for snapshot, published in _gated_snapshots(metadata, head_id):
+        sid = snapshot.snapshot_id
+        if sid in known or sid in skip or snapshot.timestamp_ms > cutoff_ms:
+            continue
+        candidates.setdefault(sid, (snapshot, published))
+    if not candidates:
+        return []
+    rows = read_results(catalog, address=address, snapshot_ids=list(candidates), columns=["snapshot_id"])
+    recorded = {row["snapshot_id"] for row in rows}
+    remember_recorded(uuid, recorded)
+    return [
+        (_report_from_stamp(address, snapshot), published)
+        for sid, (snapshot, published) in candidates.items()
+        if sid not in recorded
+    ]
+
+
+def remember_recorded(table_uuid: str, snapshot_ids: Iterable[int]) -> None:
+    """Note snapshots whose verdict is in the history, so later writes of this process skip them."""
+    with _KNOWN_LOCK:
+        known = _KNOWN.setdefault(table_uuid, set())
+        if len(known) > _KNOWN_LIMIT:
+            known.clear()
+        known.update(snapshot_ids)
+
+
+def _gated_snapshots(metadata: TableMetadata, head_id: int | None) -> list[tuple[Snapshot, bool]]:
+    """The newest `RECOVERY_DEPTH` stamped snapshots behind `head_id` (published), then quarantine heads."""
+    found: list[tuple[Snapshot, bool]] = []
+    head = metadata.snapshot_by_id(head_id) if head_id is not None else None
+    if head is not None:
+        for snapshot in ancestors_of(head, metadata):
+            if len(found) >= RECOVERY_DEPTH:
+                break
+            if _stamp(snapshot) is not None:
+                found.append((snapshot, True))
+    for name, ref in metadata.refs.items():
+        if ref.snapshot_ref_type == SnapshotRefType.BRANCH and name.startswith(QUARANTINE_PREFIX):
+            branch_head = metadata.snapshot_by_id(ref.snapshot_id)
+            if branch_head is not None and _stamp(branch_head) is not None:
+                found.append((branch_head, False))
+    return found
+
+
+def _stamp(snapshot: Snapshot) -> dict[str, Any] | None:
+    props = snapshot.summary.additional_properties if snapshot.summary else {}
+    try:
+        stamp = json.loads(props[QUALITY])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) and stamp.get("verdict") in ("passed", "failed") else None
+
+
+def _report_from_stamp(address: str, snapshot: Snapshot) -> QualityReport:
+    """The verdict a snapshot carries, as a report: the stamp keeps the verdict and the failed expectations."""
+    stamp = _stamp(snapshot) or {}
+    props = snapshot.summary.additional_properties if snapshot.summary else {}
+    note = "recovered from the snapshot's meshlake.quality stamp (the writer stopped before recording it)"
+    failed = [str(name) for name in stamp.get("failed") or []]
+    results: tuple[ExpectationResult, ...]
+    if stamp.get("verdict") == "passed":
+        results = (
+            ExpectationResult(
+                "all_expectations_passed", {"expectations": stamp.get("expectations")}, "passed", observed_value=note
+            ),
+        )
+    else:
+        results = tuple(
+            ExpectationResult(name, {}, "failed", observed_value=note) for name in failed or ["unknown_expectation"]
+        )
+    return QualityReport(
+        address,
+        snapshot.snapshot_id,
+        props.get(RUN_ID) or f"recovered-{snapshot.snapshot_id}",
+        str(stamp.get("engine") or "unknown"),
+        datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=UTC),
+        results,
+    )

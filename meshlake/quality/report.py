@@ -68,6 +68,9 @@ class QualityReport:
     basis: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     """What the next append's check can build on (`fingerprint`, `rows`, `aggregates` by expectation index),
     stamped on the published snapshot with the verdict; None when the engine keeps none."""
+    ad_hoc: bool = False
+    """A check of something other than `main`'s head (an old snapshot, a tag, a quarantine branch): recorded,
+    but not counted in the port's quality SLO."""
 
     @property
     def passed(self) -> bool:
@@ -86,5 +89,6 @@ class QualityReport:
             "engine": self.engine,
             "checked_at": self.checked_at.isoformat(),
             "passed": self.passed,
+            "ad_hoc": self.ad_hoc,
             "results": [result.to_dict() for result in self.results],
         }

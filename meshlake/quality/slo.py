@@ -3,7 +3,9 @@
 - freshness: age of the latest published snapshot against `slo.freshness`;
 - volume: rows of the latest snapshot against `slo.min_rows`, and the change in rows between the last
   two snapshots against `slo.max_row_change` (0.5 = ±50 %);
-- quality: the share of quality runs in `slo.window` that passed, against `slo.quality_pass_rate`.
+- quality: the share of quality runs in `slo.window` that passed, against `slo.quality_pass_rate`. The runs
+  that count are the gate's verdicts (of published and of quarantined writes) and checks of `main`'s head;
+  ad-hoc checks (of an old snapshot, a tag, a quarantine branch) are recorded but do not count.
 Each objective is met, violated, or unknown (not declared, or nothing to judge yet), with a reason.
 """
 
@@ -109,7 +111,7 @@ def _quality(lake: Lake, address: str, now: datetime, window: str, target: float
     from meshlake.quality.records import read_results, reports_from_rows
 
     since = now - parse_duration(window)
-    reports = reports_from_rows(read_results(lake.catalog, address=address, since=since))
+    reports = [r for r in reports_from_rows(read_results(lake.catalog, address=address, since=since)) if not r.ad_hoc]
     if not reports:
         return SloCheck("quality_pass_rate", "unknown", f"no quality check in the last {window}", None, target)
     passed = sum(1 for report in reports if report.passed)

@@ -1,4 +1,8 @@
-"""A port's history: one row per published snapshot, with meshlake's stamps, from metadata only."""
+"""A port's history: one row per published snapshot, with meshlake's stamps, from metadata only.
+
+`main` is moved by commits and by rollbacks (back, or forward again to a snapshot it left): Iceberg's
+snapshot log records every move, so `History.moves` lists the rollbacks next to the snapshots.
+"""
 
 from __future__ import annotations
 
@@ -45,11 +49,29 @@ class SnapshotInfo:
         return data
 
 
-class History(Sequence[SnapshotInfo]):
-    """The published history of a port, oldest first; also as Arrow, Polars or pandas."""
+@dataclass(frozen=True)
+class MainMove:
+    """`main` pointed at a snapshot that already existed (a rollback, or a roll forward), not a new commit."""
 
-    def __init__(self, entries: list[SnapshotInfo]) -> None:
+    moved_at: datetime
+    from_snapshot_id: int | None
+    to_snapshot_id: int
+    direction: str
+    """`back` (to an ancestor of where main was), `forward` (to a descendant) or `across` (another line)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"moved_at": self.moved_at.isoformat()}
+
+
+class History(Sequence[SnapshotInfo]):
+    """The published history of a port, oldest first; also as Arrow, Polars or pandas.
+
+    `moves` lists, oldest first, every time `main` was rolled back or forward (still in the snapshot log).
+    """
+
+    def __init__(self, entries: list[SnapshotInfo], moves: Sequence[MainMove] = ()) -> None:
         self._entries = entries
+        self.moves: tuple[MainMove, ...] = tuple(moves)
 
     @overload
     def __getitem__(self, index: int) -> SnapshotInfo: ...
@@ -57,7 +79,7 @@ class History(Sequence[SnapshotInfo]):
     def __getitem__(self, index: slice) -> History: ...
     def __getitem__(self, index: int | slice) -> SnapshotInfo | History:
         if isinstance(index, slice):
-            return History(self._entries[index])
+            return History(self._entries[index], self.moves)
         return self._entries[index]
 
     def __len__(self) -> int:
@@ -113,7 +135,62 @@ def port_history(metadata: TableMetadata) -> History:
         if ref.snapshot_ref_type == SnapshotRefType.TAG:
             tags.setdefault(ref.snapshot_id, []).append(name)
     chain = list(ancestors_of(head, metadata))
-    return History([snapshot_info(s, tuple(sorted(tags.get(s.snapshot_id, [])))) for s in reversed(chain)])
+    entries = [snapshot_info(s, tuple(sorted(tags.get(s.snapshot_id, [])))) for s in reversed(chain)]
+    return History(entries, main_moves(metadata))
+
+
+def main_moves(metadata: TableMetadata) -> list[MainMove]:
+    """Every move of `main` to a snapshot committed earlier (a rollback or roll forward), from the snapshot log.
+
+    A commit enters the log at its own commit time; a move enters it later than the snapshot was made.
+    """
+    moves = []
+    previous: int | None = None
+    for entry in metadata.snapshot_log:
+        snapshot = metadata.snapshot_by_id(entry.snapshot_id)
+        if snapshot is not None and entry.timestamp_ms > snapshot.timestamp_ms and entry.snapshot_id != previous:
+            moves.append(
+                MainMove(
+                    moved_at=datetime.fromtimestamp(entry.timestamp_ms / 1000, tz=UTC),
+                    from_snapshot_id=previous,
+                    to_snapshot_id=entry.snapshot_id,
+                    direction=_direction(metadata, previous, entry.snapshot_id),
+                )
+            )
+        previous = entry.snapshot_id
+    return moves
+
+
+def published_snapshot_ids(metadata: TableMetadata) -> set[int]:
+    """Snapshots that are or were on `main` and are still kept: main's history, and every line main was on.
+
+    Snapshots only ever committed to a branch (quarantined or staged writes) are not among them.
+    """
+    heads = [metadata.snapshot_by_name(MAIN_BRANCH)]
+    heads += [metadata.snapshot_by_id(entry.snapshot_id) for entry in metadata.snapshot_log]
+    found: set[int] = set()
+    for head in heads:
+        if head is None or head.snapshot_id in found:
+            continue
+        for snapshot in ancestors_of(head, metadata):
+            if snapshot.snapshot_id in found:
+                break
+            found.add(snapshot.snapshot_id)
+    return found
+
+
+def is_ancestor(metadata: TableMetadata, ancestor_id: int, snapshot_id: int | None) -> bool:
+    """Whether `ancestor_id` is `snapshot_id` or one of its ancestors."""
+    snapshot = metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
+    return snapshot is not None and any(s.snapshot_id == ancestor_id for s in ancestors_of(snapshot, metadata))
+
+
+def _direction(metadata: TableMetadata, before: int | None, after: int) -> str:
+    if before is not None and is_ancestor(metadata, after, before):
+        return "back"
+    if before is not None and is_ancestor(metadata, before, after):
+        return "forward"
+    return "across"
 
 
 def snapshot_info(snapshot: Snapshot, tags: tuple[str, ...] = ()) -> SnapshotInfo:

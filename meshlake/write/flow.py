@@ -217,6 +217,30 @@ def discard(staged: StagedWrite) -> None:
     _delete_files(staged.table, staged.prepared.written_paths)
 
 
+def stage_change(
+    catalog: Catalog,
+    table: Table,
+    change: Change,
+    *,
+    address: str,
+    rows: int,
+    base_id: int | None,
+    stamps: Stamps,
+    gate: Gate | None,
+    quarantine_name: str,
+) -> StagedWrite:
+    """Stage files that already exist (a quarantined write, for one) as a write on `base_id`, and run the gate.
+
+    The files belong to another snapshot: whatever happens to this write, none of them is ever deleted.
+    """
+    started = time.perf_counter()
+    report = gate.check(table, base_id, change, stamps) if gate is not None and not change.is_empty else None
+    prepared = _Prepared(change, rows, written_paths=[])
+    return StagedWrite(
+        catalog, table, address, stamps.mode, stamps, gate, quarantine_name, prepared, base_id, report, started
+    )
+
+
 def delete_rows(
     catalog: Catalog,
     table: Table,
