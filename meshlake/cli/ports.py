@@ -37,7 +37,11 @@ def write(
 
     from meshlake.write.files import count_rows, open_files
 
-    port = ctx.lake.port(address)
+    if mode == "replace" and not where:
+        raise click.UsageError("--mode replace needs --where (the rows to replace); --mode overwrite replaces all")
+    if where and mode != "replace":
+        raise click.UsageError(f"--where only applies to --mode replace, not --mode {mode}")
+    port = ctx.port(address)
     contract = schema_to_pyarrow(port.table().schema())
     total = count_rows(list(files), fmt)
     with ctx.out.progress(f"writing {address}", total=total) as progress:
@@ -65,7 +69,7 @@ def write(
 @pass_context
 def history(ctx: Context, address: str, limit: int) -> None:
     """Show the published snapshots of ADDRESS, oldest first, with meshlake's stamps."""
-    entries = ctx.lake.port(address).history()
+    entries = ctx.port(address).history()
     shown = list(entries)[-limit:] if limit > 0 else list(entries)
     rows = [
         {
@@ -96,7 +100,7 @@ def history(ctx: Context, address: str, limit: int) -> None:
 @pass_context
 def tag(ctx: Context, address: str, name: str, snapshot: str | None) -> None:
     """Tag a snapshot of ADDRESS as NAME (e.g. v1.2.0); tags never move and survive maintenance."""
-    target = ctx.lake.port(address).tag(name, snapshot=snapshot)
+    target = ctx.port(address).tag(name, snapshot=snapshot)
     ctx.out.emit(
         {"address": address, "tag": name, "snapshot_id": target.snapshot_id},
         f"{address}@{name} → snapshot {target.snapshot_id}",
