@@ -16,7 +16,8 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── NotFoundError              (LookupError)
     │   ├── ProductNotFoundError
     │   ├── PortNotFoundError
-    │   └── SnapshotNotFoundError                 names the snapshots, tags and branches that exist
+    │   ├── SnapshotNotFoundError                 names the snapshots, tags and branches that exist
+    │   └── LakeNotFoundError                     no lake where the settings point; says where it looked
     ├── CommitConflictError                       a concurrent commit makes this write unsafe to publish
     ├── QualityGateError                          expectations failed; carries the report
     ├── PipelineError                             a product's pipeline.py raised; names its file and line
@@ -210,6 +211,15 @@ class SnapshotNotFoundError(NotFoundError):
         self.ref = ref
         self.exists = exists
         super().__init__(f"{address} has no snapshot for '{ref}'. {exists}")
+
+
+class LakeNotFoundError(NotFoundError):
+    """No lake exists where the settings point, or none was found in a folder and its parents; nothing was created."""
+
+    def __init__(self, message: str, *, home: str, searched: Sequence[str] = ()) -> None:
+        self.home = home
+        self.searched = list(searched)
+        super().__init__(message)
 
 
 class CommitConflictError(MeshlakeError):

@@ -81,3 +81,47 @@ def test_the_tour_says_how_to_activate_a_virtual_environment_missing_from_path(
     assert first == (f"source {Path(sys.prefix) / 'bin' / 'activate'}" if in_venv else f"cd {demo}")
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     assert next_commands(result).splitlines()[0] == f"cd {demo}"
+
+
+def test_the_demo_builds_with_the_fewest_days_its_help_allows(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from meshlake.cli import commands  # noqa: F401 - registers commands
+    from meshlake.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["--json", "demo", str(tmp_path / "mesh"), "--days", "2"])
+
+    assert result.exit_code == 0, result.output
+    lake = ml.connect(tmp_path / "mesh" / "meshlake.yaml")
+    orders = lake.port("sales.orders.placed")
+    assert len(orders.history()) == 2
+    assert orders.at("release-1").rows < orders.at("release-2").rows == orders.latest().rows
+
+
+def test_running_the_demo_again_keeps_files_a_user_added_and_refreshes_its_own(tmp_path: Path) -> None:
+    folder = tmp_path / "mesh"
+    build(folder, days=2)
+    mine = [
+        folder / "notes.md",
+        folder / "products" / "mine" / "dataproduct.yaml",
+        folder / "products" / "orders" / "x.py",
+    ]
+    for path in mine:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("mine")
+    pipeline = folder / "products" / "orders" / "pipeline.py"
+    pipeline.write_text("# edited")
+    (folder / "products" / "stale.txt").write_text("a file an earlier demo wrote")
+    marker = folder / ".meshlake-demo"
+    marker.write_text(marker.read_text() + "products/stale.txt\n../outside.txt\n")
+    (tmp_path / "outside.txt").write_text("never the demo's")
+
+    build(folder, days=2)
+
+    assert all(path.read_text() == "mine" for path in mine)
+    assert (
+        pipeline.read_text() == (Path(ml.__file__).parent / "demo" / "products" / "orders" / "pipeline.py").read_text()
+    )
+    assert not (folder / "products" / "stale.txt").exists()
+    assert (tmp_path / "outside.txt").exists()
+    assert len(ml.connect(folder / "meshlake.yaml").port("sales.orders.placed").history()) == 2

@@ -350,7 +350,7 @@ def test_cli_run_with_params_prints_json(lake: ml.Lake, picking: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["params"] == {"label": "cli", "move": "false"}
-    assert data["inputs"] == {ORDERS: lake.port(ORDERS).latest().snapshot_id}
+    assert data["inputs"] == {ORDERS: str(lake.port(ORDERS).latest().snapshot_id)}  # ids are JSON strings
     assert data["outputs"]["seen"]["rows"] == 2 and data["outputs"]["seen"]["quality"]["passed"]
     assert lake.port(SEEN).latest().stamps["run-id"] == data["run_id"]
 
@@ -374,8 +374,10 @@ def test_cli_run_failures_print_one_line(lake: ml.Lake, picking: Path) -> None:
     malformed = meshlake("run", str(picking), "--param", "label")
 
     assert stopped.exit_code == 1
-    assert stopped.stderr.startswith(f"error: quality gate failed for {SEEN}")
-    assert len(stopped.stderr.strip().splitlines()) == 1
+    first, *failed, kept = stopped.stderr.strip().splitlines()
+    assert first.startswith(f"error: quality gate failed for {SEEN}: 1 of 1 expectations failed")
+    assert len(failed) == 1 and failed[0].startswith("  - expect_")  # one failed expectation per line
+    assert f"`meshlake quarantine {SEEN}`" in kept and "Traceback" not in stopped.stderr
     assert malformed.exit_code == 2 and "KEY=VALUE" in malformed.stderr
 
 

@@ -3,6 +3,11 @@
 Precedence: keyword arguments > `MESHLAKE_*` environment variables > `meshlake.yaml` > embedded default.
 The embedded default is a SQLite catalog and a local warehouse under `./.meshlake/`.
 
+Without a config file (argument or `MESHLAKE_CONFIG`), the lake is found as git finds a repository: the
+nearest folder, from the working folder up, holding a `meshlake.yaml` (read as the config file) or a
+`.meshlake/` folder (the embedded lake's home). When there is none, the embedded default in the working
+folder is used (`connect()` creates it on first use; the CLI's read-only commands refuse, see `discover`).
+
 A YAML file may group keys in sections (`s3: {endpoint: …}`) or use flat names (`s3_endpoint: …`);
 the environment always uses flat upper-case names (`MESHLAKE_S3_ENDPOINT`).
 
@@ -29,6 +34,9 @@ from meshlake.errors import ConfigError
 CatalogKind = Literal["sql", "rest"]
 ENV_PREFIX = "MESHLAKE_"
 CONFIG_FILE_NAME = "meshlake.yaml"
+HOME_NAME = ".meshlake"
+EMBEDDED_CATALOG_NAME = "catalog.db"
+DEFAULT_SOURCE = "embedded default"
 SECRET_KEYS = frozenset({"s3_secret_access_key", "rest_credential", "rest_token"})
 MASK = "***"
 _SECRET_KEY = re.compile(
@@ -63,7 +71,7 @@ class Settings:
     catalog_name: str = "meshlake"
     catalog_uri: str | None = None
     warehouse: str | None = None
-    home: str = ".meshlake"
+    home: str = HOME_NAME
     s3_endpoint: str | None = None
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = field(default=None, repr=False)
@@ -75,11 +83,16 @@ class Settings:
     quality_time_budget: str = "5m"
     """How long one quality check may run (a duration or seconds); see `meshlake.quality.budget`."""
     properties: Mapping[str, str] = field(default_factory=dict)
-    source: str = "embedded default"
+    source: str = DEFAULT_SOURCE
 
     @property
     def home_path(self) -> Path:
         return Path(self.home).expanduser().resolve()
+
+    @property
+    def embedded_catalog(self) -> Path:
+        """The SQLite file of the embedded catalog (whether or not this lake uses it)."""
+        return self.home_path / EMBEDDED_CATALOG_NAME
 
     @property
     def resolved_catalog_uri(self) -> str:
@@ -90,7 +103,7 @@ class Settings:
                 "catalog 'rest' needs catalog_uri (the REST endpoint): set MESHLAKE_CATALOG_URI or catalog_uri.",
                 key="catalog_uri",
             )
-        return f"sqlite:///{self.home_path / 'catalog.db'}"
+        return f"sqlite:///{self.embedded_catalog}"
 
     @property
     def resolved_warehouse(self) -> str:
@@ -144,14 +157,50 @@ _KEYS = {item.name for item in fields(Settings)} - {"source"}
 _SECTIONS = {"s3", "rest"}
 
 
-def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
-    """Resolve settings from keywords, `MESHLAKE_*` environment, a YAML file and the defaults."""
+@dataclass(frozen=True)
+class Discovery:
+    """Where `discover` found a lake: its `meshlake.yaml` or its `.meshlake/` home (or neither), and the
+    folders it looked in."""
+
+    config: Path | None
+    home: Path | None
+    searched: tuple[Path, ...]
+
+
+def discover(start: str | os.PathLike[str] | None = None, *, search_parents: bool = True) -> Discovery:
+    """The nearest folder, from `start` (default: the working folder) up to the root, with a `meshlake.yaml`
+    or a `.meshlake/` folder; in one folder the file wins. `search_parents=False` looks in `start` only."""
+    here = Path(start if start is not None else Path.cwd()).resolve()
+    searched: list[Path] = []
+    for folder in (here, *here.parents) if search_parents else (here,):
+        searched.append(folder)
+        if (folder / CONFIG_FILE_NAME).is_file():
+            return Discovery(folder / CONFIG_FILE_NAME, None, tuple(searched))
+        if (folder / HOME_NAME).is_dir():
+            return Discovery(None, folder / HOME_NAME, tuple(searched))
+    return Discovery(None, None, tuple(searched))
+
+
+def load_settings(
+    config_file: str | os.PathLike[str] | None = None, *, search_parents: bool = True, **overrides: Any
+) -> Settings:
+    """Resolve settings from keywords, `MESHLAKE_*` environment, a YAML file and the defaults.
+
+    Without `config_file` or `MESHLAKE_CONFIG`, the lake is `discover`ed from the working folder (and, with
+    `search_parents`, the folders above it).
+    """
     values: dict[str, Any] = {}
     sources: list[str] = []
     path = _config_path(config_file)
+    found = discover(search_parents=search_parents) if path is None else None
+    if found is not None and found.config is not None:
+        path = found.config
     if path is not None:
         values.update(_read_file(path))
         sources.append(str(path))
+    elif found is not None and found.home is not None and found.home != Path(HOME_NAME).resolve():
+        values["home"] = str(found.home)
+        sources.append(str(found.home))
     env_values = _read_env(os.environ)
     if env_values:
         values.update(env_values)
@@ -163,7 +212,7 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
     if given:
         values.update(given)
         sources.append("keywords")
-    settings = replace(Settings(), **_validated(values), source=" + ".join(sources) or "embedded default")
+    settings = replace(Settings(), **_validated(values), source=" + ".join(sources) or DEFAULT_SOURCE)
     settings.resolved_catalog_uri  # noqa: B018  (validates that a REST catalog has its URI)
     settings.resolved_warehouse  # noqa: B018
     return settings
@@ -178,8 +227,7 @@ def _config_path(config_file: str | os.PathLike[str] | None) -> Path | None:
     env_path = os.environ.get(f"{ENV_PREFIX}CONFIG")
     if env_path:
         return _config_path(env_path)
-    local = Path(CONFIG_FILE_NAME)
-    return local if local.is_file() else None
+    return None
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -191,7 +239,7 @@ def _read_file(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {type(exc).__name__}", source=str(path)) from None
     if raw is None:
-        return {}
+        raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level.", source=str(path))
     flat: dict[str, Any] = {}
@@ -203,8 +251,8 @@ def _read_file(path: Path) -> dict[str, Any]:
         else:
             _check_known(str(key), str(key), path)
             flat[str(key)] = value
-    if "home" in flat and not Path(str(flat["home"])).is_absolute():
-        flat["home"] = str((path.parent / str(flat["home"])).resolve())
+    # the embedded lake's home is relative to the file (by default, the .meshlake/ next to it)
+    flat["home"] = str((path.parent / str(flat.get("home", HOME_NAME))).resolve())
     return flat
 
 

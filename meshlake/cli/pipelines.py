@@ -60,7 +60,8 @@ def demo(ctx: Context, directory: str, days: int) -> None:
     Five data products owned by five teams (fleet.drones, sales.orders, logistics.shipping,
     analytics.routing_analysis, planning.inventory_planning), several simulated days of history,
     a release tag, and one broken batch stopped by the quality gate. Uses its own embedded lake in
-    DIRECTORY/.meshlake, whatever your settings say. Safe to run again.
+    DIRECTORY/.meshlake, whatever your settings say. Safe to run again: it rebuilds that lake and
+    refreshes the product files it copied; files you added to DIRECTORY are kept.
     """
     from pathlib import Path
 
@@ -82,15 +83,15 @@ def demo(ctx: Context, directory: str, days: int) -> None:
             }
         )
         return
-    click.echo(
+    ctx.out.text(
         f"Built the drone-delivery mesh in {folder} — {result.runs} pipeline runs over {days} days "
         f"in {result.seconds:.1f} s.\n"
     )
     for title, rows in sections:
         columns = list(rows[0]) if rows else []
         ctx.out.table(rows, columns, title=title)
-        click.echo()
-    click.echo("Next, try:\n" + "\n".join(f"  {line}" for line in next_commands(result).splitlines()))
+        ctx.out.text()
+    ctx.out.text("Next, try:\n" + "\n".join(f"  {line}" for line in next_commands(result).splitlines()))
 
 
 class _NewCommand(click.Command):

@@ -57,7 +57,11 @@ def write(
 
     from meshlake.write.files import count_rows, open_files
 
-    port = ctx.lake.port(address)
+    if mode == "replace" and not where:
+        raise click.UsageError("--mode replace needs --where (the rows to replace); --mode overwrite replaces all")
+    if where and mode != "replace":
+        raise click.UsageError(f"--where only applies to --mode replace, not --mode {mode}")
+    port = ctx.port(address)
     contract = schema_to_pyarrow(port.table().schema())
     total = count_rows(list(files), fmt)
     with ctx.out.progress(f"writing {address}", total=total) as progress:
@@ -89,13 +93,20 @@ def history(ctx: Context, address: str, limit: int, moves: bool) -> None:
 
     Rollbacks (moves of main back, or forward again) follow as a second table; --moves shows only them.
     """
-    entries = ctx.lake.port(address).history()
+    entries = ctx.port(address).history()
     moved = [
-        {"moved_at": m.moved_at, "direction": m.direction, "from": m.from_snapshot_id, "to": m.to_snapshot_id}
+        {
+            "moved_at": m.moved_at,
+            "direction": m.direction,
+            "from_snapshot_id": m.from_snapshot_id,
+            "to_snapshot_id": m.to_snapshot_id,
+        }
         for m in entries.moves
     ]
     if moves:
-        ctx.out.table(moved, ["moved_at", "direction", "from", "to"], title=f"{address}: moves of main")
+        ctx.out.table(
+            moved, ["moved_at", "direction", "from_snapshot_id", "to_snapshot_id"], title=f"{address}: moves of main"
+        )
         return
     shown = list(entries)[-limit:] if limit > 0 else list(entries)
     rows = [
@@ -118,7 +129,9 @@ def history(ctx: Context, address: str, limit: int, moves: bool) -> None:
         return
     ctx.out.table(rows, list(rows[0]) if rows else [], title=f"{address}: {len(entries)} snapshot(s)")
     if moved:
-        ctx.out.table(moved, ["moved_at", "direction", "from", "to"], title="moves of main (rollbacks)")
+        ctx.out.table(
+            moved, ["moved_at", "direction", "from_snapshot_id", "to_snapshot_id"], title="moves of main (rollbacks)"
+        )
 
 
 @cli.command()
@@ -129,7 +142,7 @@ def history(ctx: Context, address: str, limit: int, moves: bool) -> None:
 @pass_context
 def tag(ctx: Context, address: str, name: str, snapshot: str | None) -> None:
     """Tag a snapshot of ADDRESS as NAME (e.g. v1.2.0); tags never move and survive maintenance."""
-    target = ctx.lake.port(address).tag(name, snapshot=snapshot)
+    target = ctx.port(address).tag(name, snapshot=snapshot)
     ctx.out.emit(
         {"address": address, "tag": name, "snapshot_id": target.snapshot_id},
         f"{address}@{name} → snapshot {target.snapshot_id}",

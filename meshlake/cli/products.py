@@ -15,9 +15,11 @@ from meshlake.cli.main import Context, cli, json_option, pass_context
 def init(ctx: Context) -> None:
     """Create the lake if needed (the embedded default lives in ./.meshlake/) and check it opens.
 
-    Safe to run again: an existing lake is left as it is.
+    Safe to run again: an existing lake is left as it is. Like `git init`, it makes the working
+    folder's own lake even inside the folder of another one (unless --config or MESHLAKE_* say
+    otherwise).
     """
-    lake = ctx.lake
+    lake = ctx.lake_or_new(here=True)
     products = lake.products()
     settings = lake.settings
     data = {
@@ -45,11 +47,13 @@ def deploy(ctx: Context, paths: tuple[str, ...]) -> None:
     Idempotent: an unchanged descriptor writes nothing. Compatible changes apply; breaking ones
     (dropped or retyped column, new required column) need a higher major version. A deploy that fails
     leaves the catalog as it was. An input whose product is not deployed yet is a warning (on stderr).
+    Creates the lake in the working folder when none is found.
     """
     reports = []
+    lake = ctx.lake_or_new()
     for path in paths:
-        product = ctx.lake.deploy(path)
-        report = ctx.lake.last_deploy
+        product = lake.deploy(path)
+        report = lake.last_deploy
         assert report is not None
         reports.append(report)
         if not ctx.out.json_mode:
@@ -120,22 +124,22 @@ def describe(ctx: Context, name: str) -> None:
         lines.append(description.description)
     if description.inputs:
         lines.append("inputs: " + ", ".join(f"{k} ← {v}" for k, v in description.inputs.items()))
-    ctx.out.emit(None, "\n".join(lines))
+    ctx.out.text("\n".join(lines))
     for port in ports:
         when = port.latest_committed_at.isoformat(timespec="seconds") if port.latest_committed_at else "never written"
-        click.echo(
+        ctx.out.text(
             f"\n{port.address}: {port.rows:,} rows, {port.snapshots} snapshot(s), latest {port.latest_snapshot_id} "
             f"({when})" + (f", tags {', '.join(port.tags)}" if port.tags else "")
         )
         if port.description:
-            click.echo(f"  {port.description}")
+            ctx.out.text(f"  {port.description}")
         extras = []
         if port.primary_key:
             extras.append("primary key " + ", ".join(port.primary_key))
         if port.partition_by:
             extras.append("partitioned by " + ", ".join(port.partition_by))
         extras.append(f"{port.expectations} expectation(s)")
-        click.echo("  " + "; ".join(extras))
+        ctx.out.text("  " + "; ".join(extras))
         rows = [c.__dict__ for c in port.columns]
         ctx.out.table(rows, ["name", "type", "required", "classification", "description"])
 

@@ -26,7 +26,8 @@ def sql(ctx: Context, query: str | None, as_csv: bool, max_rows: int) -> None:
       ... FROM logistics.shipments.daily AT (VERSION => 'v1.2.0')        -- a tag or branch
       ... FROM logistics.shipments.daily AT (TIMESTAMP => TIMESTAMPTZ '2026-11-01 00:00:00+00')
 
-    With no QUERY, statements are read from standard input and run one after another.
+    With no QUERY, statements are read from standard input and run one after another. With --csv,
+    nested values (lists, structs, maps) are written as DuckDB's text for them.
     """
     import duckdb
 
@@ -40,26 +41,19 @@ def sql(ctx: Context, query: str | None, as_csv: bool, max_rows: int) -> None:
         if relation is None:
             continue
         if index and not ctx.out.json_mode and not as_csv:
-            click.echo()
+            ctx.out.text()
         _print(ctx, relation, as_csv, max_rows, lines=len(statements) > 1)
 
 
 def _print(ctx: Context, relation: Any, as_csv: bool, max_rows: int, *, lines: bool) -> None:
-    table = relation.to_arrow_table()
     if as_csv:
-        import pyarrow.csv as pacsv
-
-        sink = _Sink()
-        pacsv.write_csv(table, sink)
+        ctx.out.csv(_flat(relation).to_arrow_table())
         return
+    table = relation.to_arrow_table()
     rows = table.to_pylist()
     if ctx.out.json_mode:
         if lines:  # several statements: one JSON document per line
-            import json
-
-            from meshlake.cli.output import to_jsonable
-
-            click.echo(json.dumps(to_jsonable(rows), default=str))
+            ctx.out.json_line(rows)
         else:
             ctx.out.emit(rows)
         return
@@ -71,14 +65,15 @@ def _print(ctx: Context, relation: Any, as_csv: bool, max_rows: int, *, lines: b
         ctx.out.note(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
 
-class _Sink:
-    """A binary file-like object writing to standard output (pyarrow's CSV writer needs one)."""
+def _flat(relation: Any) -> Any:
+    """`relation` with nested columns (lists, structs, maps) as DuckDB's text for them: CSV has no nesting."""
+    from meshlake.query.types import quote_ident
 
-    closed = False
-
-    def write(self, data: bytes) -> int:
-        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(data.decode())
-        return len(data)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
+    nested = {"LIST", "STRUCT", "MAP", "ARRAY", "UNION"}
+    if not any(str(kind.id).upper() in nested for kind in relation.types):
+        return relation
+    columns = []
+    for name, kind in zip(relation.columns, relation.types, strict=True):
+        quoted = quote_ident(name)
+        columns.append(f"CAST({quoted} AS VARCHAR) AS {quoted}" if str(kind.id).upper() in nested else quoted)
+    return relation.project(", ".join(columns))

@@ -39,21 +39,42 @@ class DemoResult:
 
 
 def prepare(directory: Path) -> None:
-    """Create (or reset) the demo folder; refuse to touch a folder the demo did not create."""
-    if directory.exists() and any(directory.iterdir()) and not (directory / MARKER).exists():
+    """Create the demo folder, or refresh the demo's own files in it; files anyone else put there are kept.
+
+    Refuses a folder that is not empty and was not made by the demo. The demo's lake (`.meshlake/`) is made
+    afresh; the files the demo wrote last time (listed in its marker file) are replaced by fresh copies.
+    """
+    marker = directory / MARKER
+    if directory.exists() and any(directory.iterdir()) and not marker.exists():
         raise FileExistsError(f"{directory} is not empty and was not made by `meshlake demo`; choose another folder")
-    for name in (".meshlake", "products"):
-        shutil.rmtree(directory / name, ignore_errors=True)
-    (directory / "products").mkdir(parents=True)
-    (directory / MARKER).write_text("made by `meshlake demo`; safe to delete\n")
+    for name in _written_before(marker):
+        (directory / name).unlink(missing_ok=True)
+    shutil.rmtree(directory / ".meshlake", ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / "meshlake.yaml").write_text(
         "# The demo's own embedded lake: `meshlake …` in this folder, or ml.connect('<this file>') from anywhere.\n"
         "home: .meshlake\n"
     )
+    written = ["meshlake.yaml"]
     for product in PRODUCTS:
-        shutil.copytree(
-            SOURCE / product, directory / "products" / product, ignore=shutil.ignore_patterns("__pycache__")
-        )
+        for source in sorted((SOURCE / product).rglob("*")):
+            if source.is_file() and "__pycache__" not in source.parts:
+                relative = Path("products", product, source.relative_to(SOURCE / product))
+                (directory / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, directory / relative)
+                written.append(relative.as_posix())
+    marker.write_text(
+        "# made by `meshlake demo`; safe to delete. Running it again rebuilds .meshlake/ and replaces these files:\n"
+        + "".join(f"{name}\n" for name in written)
+    )
+
+
+def _written_before(marker: Path) -> list[str]:
+    """The files a previous `meshlake demo` wrote, from its marker (only plain paths inside the folder)."""
+    if not marker.is_file():
+        return []
+    names = [line.strip() for line in marker.read_text(encoding="utf-8", errors="replace").splitlines()]
+    return [n for n in names if n and not n.startswith("#") and ".." not in Path(n).parts and not Path(n).is_absolute()]
 
 
 def demo_lake(directory: Path) -> ml.Lake:
@@ -68,7 +89,9 @@ def demo_lake(directory: Path) -> ml.Lake:
 
 
 def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambda _: None) -> DemoResult:
-    """Build the mesh in `directory`: deploy, then run every product for `days` simulated days."""
+    """Build the mesh in `directory`: deploy, then run every product for `days` (at least 2) simulated days."""
+    if days < 2:
+        raise ValueError(f"the demo needs at least 2 simulated days (two releases and a day after one), not {days}")
     started = datetime.now(UTC)
     prepare(directory)
     lake = demo_lake(directory)
@@ -78,7 +101,8 @@ def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambd
         lake.deploy(products / name)
     first = datetime.now(UTC).date() - timedelta(days=days)
     calendar = [first + timedelta(days=i) for i in range(days)]
-    releases = {calendar[1]: "release-1", calendar[min(3, days - 1)]: "release-2"}
+    # two releases on two different days, whatever `days` is (at least 2)
+    releases = {calendar[1 if days > 2 else 0]: "release-1", calendar[min(3, days - 1)]: "release-2"}
     result = DemoResult(directory, lake, calendar, release_tag="release-1")
     for number, day in enumerate(calendar, start=1):
         params = {"day": day.isoformat()}

@@ -45,7 +45,13 @@ Resolve = Callable[[tuple[str, ...], AtSpec | None], str | None]
 
 
 class TimeTravelError(MeshlakeError, ValueError):
-    """An AT clause meshlake cannot evaluate (a parameter, a subquery, a value of the wrong type)."""
+    """An AT clause meshlake cannot evaluate (a parameter, a subquery, a value of the wrong type or out of range)."""
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST_US = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+_LAST_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(microseconds=1)
+"""The instants a snapshot can be looked up at, in microseconds since 1970: years 1 to 9999 UTC (Python's range)."""
 
 
 _local = threading.local()
@@ -278,17 +284,36 @@ def _at_spec(
             return AtSpec(version=int(literal["text"]))
         if literal and literal.get("kind") == "STRING":
             return AtSpec(version=str(literal["text"]))
-        rows = engine.execute(f"SELECT ({raw})").fetchall()
-        value = rows[0][0] if rows else None
+        value = _evaluate(engine, f"SELECT ({raw})", f"AT (VERSION => {raw})")
         if isinstance(value, bool) or not isinstance(value, (int, str)):
             raise TimeTravelError(f"AT (VERSION => {raw}) must be a snapshot id or a tag/branch name")
         return AtSpec(version=value)
     if unit == "TIMESTAMP":
-        rows = engine.execute(f"SELECT epoch_us(CAST(({raw}) AS TIMESTAMPTZ))").fetchall()
-        if not rows or rows[0][0] is None:
-            raise TimeTravelError(f"AT (TIMESTAMP => {raw}) is NULL")
-        return AtSpec(timestamp=datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(rows[0][0])))
+        shown = f"AT (TIMESTAMP => {raw})"
+        micros = _evaluate(engine, f"SELECT epoch_us(CAST(({raw}) AS TIMESTAMPTZ))", shown)
+        if micros is None:
+            raise TimeTravelError(
+                f"{shown} is NULL or not a finite instant; give one like TIMESTAMPTZ '2026-11-01 00:00:00+00'"
+            )
+        if not _FIRST_US <= int(micros) <= _LAST_US:
+            raise TimeTravelError(
+                f"{shown} is outside the instants a snapshot can be looked up at (years 1 to 9999 UTC); "
+                "give one like TIMESTAMPTZ '2026-11-01 00:00:00+00'"
+            )
+        return AtSpec(timestamp=_EPOCH + timedelta(microseconds=int(micros)))
     raise TimeTravelError(f"AT ({unit} => …) is not supported: use VERSION or TIMESTAMP")
+
+
+def _evaluate(engine: duckdb.DuckDBPyConnection, query: str, clause: str) -> Any:
+    """The one value `query` gives, or a `TimeTravelError` naming `clause` when DuckDB cannot compute it."""
+    import duckdb
+
+    try:
+        rows = engine.execute(query).fetchall()
+    except duckdb.Error as exc:
+        reason = str(exc).split("\n", 1)[0]
+        raise TimeTravelError(f"{clause} cannot be evaluated: {reason}") from None
+    return rows[0][0] if rows else None
 
 
 def _contains(node: Any, cls: str) -> bool:

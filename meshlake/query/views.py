@@ -10,12 +10,17 @@ table metadata at all (DuckDB 2.0 re-binds a view on every use and does not chec
 had when created). `refresh()` re-plans only ports whose metadata location changed. With `as_of`, every view
 reads the snapshot that was current at that instant; a port that did not exist then raises
 `SnapshotNotFoundError` when a query uses it.
+
+DuckDB's catalog (`SHOW ALL TABLES`, `information_schema.columns`, `duckdb_columns()`) lists the columns a
+view had when last bound, so before `sql` runs a statement that reads it, `describe` binds every view not
+bound yet to its port's schema (table metadata only, nothing planned): the placeholder never shows.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -28,7 +33,7 @@ from pyiceberg.table import Table
 from meshlake.contract.address import Address
 from meshlake.errors import InvalidNameError, PortNotFoundError, SnapshotNotFoundError
 from meshlake.query.plan import PlanCache, cached_plan
-from meshlake.query.sql import scan_sql
+from meshlake.query.sql import empty_relation, scan_sql
 from meshlake.query.timetravel import AtSpec, rewrite
 from meshlake.query.types import quote_ident, quote_literal
 
@@ -37,6 +42,11 @@ if TYPE_CHECKING:
 
 FUNCTION = "ml_scan"
 _PLACEHOLDER = 'SELECT NULL AS "__ml_unplanned" WHERE false'
+_READS_CATALOG = re.compile(
+    r"\b(show|describe|summarize|information_schema|duckdb_(views|columns|tables)|pragma_\w+|table_info)\b",
+    re.IGNORECASE,
+)
+"""Words of a statement that may list views with their columns (a false match only costs a `describe`)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ class _Port:
     entry: PortEntry
     table: Table | None = None
     sql: str | None = None
+    bound: bool = False
+    """Whether DuckDB bound the view to the port since it was created, so its catalog shows the real columns."""
 
 
 class MeshViews:
@@ -80,6 +92,7 @@ class MeshViews:
         self._ports: dict[str, _Port] = {}
         self._lock = threading.RLock()
         self._creating = False
+        self._describing = False
         self._errors = threading.local()
         self._registered = False
 
@@ -192,10 +205,32 @@ class MeshViews:
             return None
         return self.relation(address, at)
 
+    def describe(self) -> None:
+        """Bind every view not bound yet to its port's schema, so that DuckDB's catalog lists the real columns.
+
+        Loads each such port's table metadata; plans nothing. A port that cannot be loaded keeps the placeholder.
+        """
+        import duckdb
+
+        with self._lock:
+            pending = [address for address, port in self._ports.items() if not port.bound]
+            if not pending:
+                return
+            self._describing = True
+            try:
+                for address in pending:
+                    with contextlib.suppress(duckdb.Error):
+                        self.con.execute(f"SELECT * FROM {_qualified(address)} LIMIT 0")
+            finally:
+                self._describing = False
+                self._errors.last = None
+
     def sql(self, query: str, params: object = None) -> duckdb.DuckDBPyRelation:
         """Run `query` on the connection, with `AT (VERSION => …)` / `AT (TIMESTAMP => …)` on ports."""
         import duckdb
 
+        if _READS_CATALOG.search(query):
+            self.describe()
         text = rewrite(query, self.resolve, con=self.con)
         self._errors.last = None
         try:
@@ -266,7 +301,13 @@ class MeshViews:
         if self._creating:
             return _PLACEHOLDER
         try:
-            return self.relation(address)
+            port = self._port(address)
+            if self._describing and port.sql is None:
+                sql = empty_relation(self._table(port).schema())
+            else:
+                sql = self.relation(address)
+            port.bound = True
+            return sql
         except BaseException as exc:
             self._errors.last = exc
             raise
