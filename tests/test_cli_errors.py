@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -186,6 +188,13 @@ def test_every_command_accepts_the_shared_options() -> None:
     from meshlake.cli import commands  # noqa: F401 - registers commands
     from meshlake.cli.main import cli
 
-    for name, command in cli.commands.items():
+    def leaves(group: click.Group, prefix: str) -> Iterator[tuple[str, click.Command]]:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from leaves(command, f"{prefix}{name} ")
+            else:
+                yield f"{prefix}{name}", command
+
+    for name, command in leaves(cli, ""):
         options = {opt for param in command.params for opt in getattr(param, "opts", [])}
         assert {"--config", "--debug", "--json"} <= options, name

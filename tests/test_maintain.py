@@ -495,7 +495,7 @@ def test_lake_wide_maintenance_reports_a_broken_port_and_maintains_the_others(
     assert [p.address for p in report.ports][:2] == ["logistics.parcels.daily", ADDRESS]
     assert report.port("logistics.parcels.daily").orphan_files_removed == [str(stray)]
     assert not report.ok and len(report.errors) == 1
-    assert report.errors[0].startswith(f"{ADDRESS}: the port's table cannot be loaded: FileNotFoundError")
+    assert report.errors[0].startswith(f"{ADDRESS}: the port's table cannot be loaded: BrokenProductError")
 
     Path("meshlake.yaml").write_text(f"home: {tmp_path / '.meshlake'}\n")
     result = cli("maintain", "--apply")

@@ -171,7 +171,7 @@ def test_the_cli_shows_releases_and_drops_quarantined_writes(stopped: Any, deplo
 
     forced = meshlake("quarantine", "release", ADDRESS, "heavyrun", "--force", "--reason", "known outlier", "--json")
     assert forced.exit_code == 0, forced.output
-    assert json.loads(forced.output)["snapshot_id"] == main_snapshot_id(stopped)
+    assert json.loads(forced.output)["snapshot_id"] == str(main_snapshot_id(stopped))
     assert stamps_of(stopped)["meshlake.release-reason"] == "known outlier"
 
     with pytest.raises(QualityGateError):

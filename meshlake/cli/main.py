@@ -156,10 +156,10 @@ def _command_options() -> list[click.Parameter]:
 pass_context = click.make_pass_decorator(Context)
 
 
-class _Group(click.Group):
+class CommandGroup(click.Group):
     """Gives every command the shared options, and runs it under the top-level error handler.
 
-    A group made with `@cli.group()` is a `_Group` too, so its commands get the options as well.
+    A group made with `@cli.group()` is a `CommandGroup` too, so its commands get the options as well.
     """
 
     group_class = type
@@ -190,7 +190,7 @@ def _fail(exc: Exception, context: Context) -> None:
     sys.exit(1)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=CommandGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--config",
     "config",

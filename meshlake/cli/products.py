@@ -59,7 +59,7 @@ def deploy(ctx: Context, paths: tuple[str, ...]) -> None:
         if not ctx.out.json_mode:
             ctx.out.emit(None, _deploy_text(str(product.name), report))
             for warning in report.warnings:
-                click.echo(f"warning: {product.name}: {warning}", err=True)
+                ctx.out.note(f"warning: {product.name}: {warning}")
     if ctx.out.json_mode:
         ctx.out.emit([r.__dict__ | {"changed": r.changed} for r in reports])
 

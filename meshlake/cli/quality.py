@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from meshlake.cli.main import Context, cli, json_option, pass_context
+from meshlake.cli.main import CommandGroup, Context, cli, json_option, pass_context
 from meshlake.contract.address import Address
 
 
@@ -77,7 +77,7 @@ def slo(ctx: Context, product: str | None) -> None:
         sys.exit(1)
 
 
-class _QuarantineGroup(click.Group):
+class _QuarantineGroup(CommandGroup):
     """`meshlake quarantine ADDRESS` still lists: an address is not a subcommand name."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
