@@ -36,7 +36,7 @@ from pyiceberg.expressions import (
 from pyiceberg.schema import Schema
 from pyiceberg.types import DoubleType, FloatType
 
-from meshlake.write import where as grammar
+from meshlake.contract import filters as grammar
 
 # pyiceberg's predicates take (term, literal) positionally; the pydantic mypy plugin types their
 # constructors by field name, so they are called through untyped aliases.
