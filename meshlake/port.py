@@ -71,8 +71,10 @@ class Port:
         "upsert" (by primary key). Raises `ContractViolationError` for data that breaks the contract,
         `QualityGateError` when expectations fail, `CommitConflictError` when a concurrent commit
         makes the write unsafe; in every case `main` does not change. `inputs` (address → snapshot id
-        read) and extra `stamps` land in the snapshot summary under `meshlake.`.
+        read) and extra `stamps` land in the snapshot summary under `meshlake.`. In a lake with a mesh
+        policy only the product's owners and the mesh admins write (`AccessDeniedError` otherwise).
         """
+        self._check_write("write")
         staged = self.stage(data, mode=mode, where=where, inputs=inputs, run_id=run_id, writer=writer, stamps=stamps)
         return self.publish(staged)
 
@@ -92,6 +94,7 @@ class Port:
         Then `publish(staged)` commits it (or quarantines it when `staged.passed` is False), or
         `discard(staged)` drops its files. Pipelines stage every output before publishing any.
         """
+        self._check_write("stage")
         stamps_ = self._stamps(mode, inputs, run_id, writer, stamps)
         return stage_write(
             self.lake.catalog,
@@ -108,6 +111,7 @@ class Port:
 
     def publish(self, staged: StagedWrite) -> WriteResult:
         """Commit a staged write: to `main` if it passed its gate, else to quarantine (raising QualityGateError)."""
+        self._check_write("publish")
         try:
             return publish(staged)
         except QualityGateError:
@@ -123,6 +127,7 @@ class Port:
         self, where: str | BooleanExpression, *, run_id: str | None = None, writer: str | None = None
     ) -> WriteResult:
         """Delete the rows matching `where` (e.g. `"shipped_at < '2026-01-01T00:00:00+00:00'"`)."""
+        self._check_write("delete")
         stamps = self._stamps("delete", None, run_id, writer)
         try:
             return delete_rows(
@@ -244,8 +249,11 @@ class Port:
         now: datetime | None = None,
         orphan_age: str | timedelta = "1h",
     ) -> MaintenanceReport:
-        """`lake.maintain()` for this port alone (a dry run unless `apply=True`)."""
+        """`lake.maintain()` for this port alone (a dry run unless `apply=True`; applying is for owners)."""
         from meshlake.maintenance.maintain import port_target, run
+
+        if apply:
+            self._check_write("maintain")
 
         steps = {"expire": expire, "orphans": orphans, "compact": compact}
         return run(self.lake, [port_target(self)], apply=apply, steps=steps, now=now, orphan_age=orphan_age)
@@ -253,6 +261,7 @@ class Port:
     # -- refs -------------------------------------------------------------------------------------
     def tag(self, name: str, snapshot: int | str | None = None) -> PortSnapshot:
         """Tag a snapshot (default: the published one); tags are kept by maintenance."""
+        self._check_write("tag")
         validate_ref_name(name)
         if name.startswith(QUARANTINE_PREFIX) or name == MAIN_BRANCH:
             raise InvalidNameError(f"tag name {name!r} is reserved by meshlake", name=name)
@@ -274,6 +283,7 @@ class Port:
 
     def rollback(self, *, to: int | str | datetime) -> PortSnapshot:
         """Point `main` back at an earlier published snapshot (by id, tag or time)."""
+        self._check_write("rollback")
         target = self.as_of(to) if isinstance(to, datetime) else self.at(to)
         table = self.table()
         head = table.metadata.snapshot_by_name(MAIN_BRANCH)
@@ -295,6 +305,10 @@ class Port:
         return target
 
     # -- helpers ----------------------------------------------------------------------------------
+    def _check_write(self, action: str) -> None:
+        """Raise `AccessDeniedError` unless the caller owns this port's product (or is a mesh admin)."""
+        self.lake.check_write(self.descriptor, action=action, address=str(self.address))
+
     def _snapshot(self, table: Table, snapshot: Any) -> PortSnapshot:
         return PortSnapshot(str(self.address), table.metadata, table.io, snapshot, table.metadata_location)
 

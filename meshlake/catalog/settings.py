@@ -5,6 +5,9 @@ The embedded default is a SQLite catalog and a local warehouse under `./.meshlak
 
 A YAML file may group keys in sections (`s3: {endpoint: …}`) or use flat names (`s3_endpoint: …`);
 the environment always uses flat upper-case names (`MESHLAKE_S3_ENDPOINT`).
+
+The `auth_*` keys say how a token in `MESHLAKE_TOKEN` is verified (see `meshlake.access.identity`); who the
+caller is and what the mesh allows are never settings.
 """
 
 from __future__ import annotations
@@ -42,6 +45,12 @@ class Settings:
     rest_credential: str | None = field(default=None, repr=False)
     rest_token: str | None = field(default=None, repr=False)
     quarantine_retention: str = "7d"
+    auth_jwks_file: str | None = None
+    auth_issuer_key: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_groups_claim: str = "groups"
+    auth_principal_claim: str = "sub"
     properties: Mapping[str, str] = field(default_factory=dict)
     source: str = "embedded default"
 
@@ -91,7 +100,7 @@ class Settings:
 
 
 _KEYS = {item.name for item in fields(Settings)} - {"source"}
-_SECTIONS = {"s3", "rest"}
+_SECTIONS = {"s3", "rest", "auth"}
 
 
 def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
