@@ -23,12 +23,21 @@ def render() -> str:
         cli.get_help(context),
         "```",
     ]
-    for name in sorted(cli.list_commands(context)):
-        command = cli.get_command(context, name)
-        assert command is not None
-        sub = click.Context(command, info_name=name, parent=context, **cli.context_settings)
-        parts += ["", f"## meshlake {name}", "", "```text", command.get_help(sub), "```"]
+    parts += _commands(cli, context)
     return "\n".join(parts) + "\n"
+
+
+def _commands(group: click.Group, context: click.Context) -> list[str]:
+    """The help of every command of `group`, and of the commands of its sub-groups, in name order."""
+    parts: list[str] = []
+    for name in sorted(group.list_commands(context)):
+        command = group.get_command(context, name)
+        assert command is not None
+        sub = click.Context(command, info_name=name, parent=context, **group.context_settings)
+        parts += ["", f"## {sub.command_path}", "", "```text", command.get_help(sub), "```"]
+        if isinstance(command, click.Group):
+            parts += _commands(command, sub)
+    return parts
 
 
 if __name__ == "__main__":

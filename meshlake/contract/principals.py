@@ -63,11 +63,11 @@ class Principal:
                 raise InvalidPrincipalError(text, _WILDCARD_HERE)
             return EVERYONE
         _check_characters(text)
+        if WILDCARD in text:
+            raise InvalidPrincipalError(text, "'*' stands alone for everyone; patterns such as 'group:*' do not exist")
         kind, colon, name = text.partition(":")
         if not colon:
             raise InvalidPrincipalError(text, "it has no kind")
-        if WILDCARD in text:
-            raise InvalidPrincipalError(text, "'*' stands alone for everyone; patterns such as 'group:*' do not exist")
         if kind not in KINDS:
             raise InvalidPrincipalError(text, f"unknown kind {kind!r} (kinds: {', '.join(KINDS)})")
         return cls(kind, name)
