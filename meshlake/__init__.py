@@ -8,12 +8,15 @@
 
 from meshlake.contract.address import Address, ProductName, Ref
 from meshlake.errors import (
+    AccessDeniedError,
+    AuthenticationError,
     BreakingChangeError,
     CommitConflictError,
     ConfigError,
     ContractViolationError,
     DescriptorError,
     InvalidNameError,
+    InvalidPrincipalError,
     MeshlakeError,
     MissingDependencyError,
     NotFoundError,
@@ -26,13 +29,16 @@ from meshlake.lake import Lake, connect
 
 __version__ = "0.1.0"
 __all__ = [
+    "AccessDeniedError",
     "Address",
+    "AuthenticationError",
     "BreakingChangeError",
     "CommitConflictError",
     "ConfigError",
     "ContractViolationError",
     "DescriptorError",
     "InvalidNameError",
+    "InvalidPrincipalError",
     "Lake",
     "MeshlakeError",
     "MissingDependencyError",

@@ -168,15 +168,13 @@ class AuthenticationError(MeshlakeError):
 class AccessDeniedError(MeshlakeError, PermissionError):
     """A principal lacks the grant an operation needs; nothing was read or changed."""
 
-    def __init__(self, principal: str, address: str, missing: str, *, action: str) -> None:
+    def __init__(self, principal: str, address: str, missing: str, *, action: str, hint: str | None = None) -> None:
         self.principal = principal
         self.address = address
         self.missing = missing
         self.action = action
-        super().__init__(
-            f"{principal} may not {action} {address}: {missing}. Nothing was read or changed. "
-            f"See `meshlake access explain {principal} {address}`."
-        )
+        next_step = hint or f"See `meshlake access explain {principal} {address}`."
+        super().__init__(f"{principal} may not {action} {address}: {missing}. Nothing was read or changed. {next_step}")
 
 
 class MissingDependencyError(MeshlakeError, ImportError):

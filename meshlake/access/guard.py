@@ -53,7 +53,11 @@ def require_admin(identity: Identity, policy: MeshPolicy | None, *, action: str,
     if policy.admin_grant(identity) is None:
         admins = ", ".join(str(a) for a in policy.admins)
         raise AccessDeniedError(
-            str(identity.principal), address, f"only mesh admins ({admins}) may {action} it", action=action
+            str(identity.principal),
+            address,
+            f"only mesh admins ({admins}) may {action} it",
+            action=action,
+            hint="Ask one of them; `meshlake access policy show` prints the policy in force.",
         )
 
 

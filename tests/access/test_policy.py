@@ -91,6 +91,7 @@ def test_non_admin_cannot_publish_and_the_policy_stays(governed: ml.Lake, tmp_pa
     assert denied.value.address == "the mesh policy"
     assert "group:platform" in denied.value.missing
     assert isinstance(denied.value, PermissionError)
+    assert "meshlake access policy show" in str(denied.value)
     assert policy_versions(governed.catalog) == [1]
     stored = load_policy(governed.catalog)
     assert stored is not None and stored.admins == [Principal.parse("group:platform")]

@@ -15,7 +15,9 @@ import pyarrow as pa
 import pytest
 
 import meshlake as ml
-from meshlake.errors import AccessDeniedError, MeshlakeError
+from meshlake.access.policy import MeshPolicy
+from meshlake.contract.principals import Principal
+from meshlake.errors import AccessDeniedError, AuthenticationError, MeshlakeError
 from tests.access.conftest import as_caller, run_cli
 from tests.conftest import SHIPMENTS, DescriptorWriter, data_files_on_disk, main_snapshot_id
 from tests.test_pipelines import PICKING, PICKING_PIPELINE, UPSTREAM, make_product, orders
@@ -108,6 +110,7 @@ def test_non_owner_write_is_refused_and_changes_nothing(
     assert (denied.value.principal, denied.value.address, denied.value.action) == ("user:eve", ADDRESS, action)
     assert "group:logistics" in denied.value.missing and "admins" in denied.value.missing
     assert isinstance(denied.value, MeshlakeError) and isinstance(denied.value, PermissionError)
+    assert isinstance(denied.value, ml.AccessDeniedError)
     assert state(governed, tmp_path) == before
 
 
@@ -269,3 +272,17 @@ def test_acting_as_a_product_is_for_its_owners(lake: ml.Lake, picking: Path) -> 
     acting = as_caller(lake, "user:olga", "logistics", verified=True).as_product("logistics.picking")
     assert str(acting.principal) == "product:logistics.picking"
     assert acting.identity.verified and acting.identity.source == "pipeline"
+
+
+def test_require_verified_refuses_an_unverified_owners_write(governed: ml.Lake, tmp_path: Path) -> None:
+    strict = MeshPolicy(admins=[Principal.parse("group:platform")], require_verified=True)
+    as_caller(governed, "user:pat", "platform").publish_access_policy(strict)
+    before = state(governed, tmp_path)
+
+    with pytest.raises(AuthenticationError, match="requires a verified identity") as refused:
+        as_caller(governed, "user:olga", "logistics").port(ADDRESS).write(rows("s6"))
+
+    assert refused.value.source == "argument"
+    assert state(governed, tmp_path) == before
+    written = as_caller(governed, "user:olga", "logistics", verified=True).port(ADDRESS).write(rows("s6"))
+    assert main_snapshot_id(governed.port(ADDRESS)) == written.snapshot_id
