@@ -8,6 +8,8 @@
 
 from meshlake.contract.address import Address, ProductName, Ref
 from meshlake.errors import (
+    AccessDeniedError,
+    AuthenticationError,
     BreakingChangeError,
     BrokenProductError,
     CatalogUnavailableError,
@@ -16,6 +18,7 @@ from meshlake.errors import (
     ContractViolationError,
     DescriptorError,
     InvalidNameError,
+    InvalidPrincipalError,
     MeshlakeError,
     MissingDependencyError,
     NotFoundError,
@@ -29,7 +32,9 @@ from meshlake.lake import Lake, connect
 
 __version__ = "0.1.0"
 __all__ = [
+    "AccessDeniedError",
     "Address",
+    "AuthenticationError",
     "BreakingChangeError",
     "BrokenProductError",
     "CatalogUnavailableError",
@@ -38,6 +43,7 @@ __all__ = [
     "ContractViolationError",
     "DescriptorError",
     "InvalidNameError",
+    "InvalidPrincipalError",
     "Lake",
     "MeshlakeError",
     "MissingDependencyError",

@@ -21,6 +21,9 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── CommitConflictError                       a concurrent commit makes this write unsafe to publish
     ├── QualityGateError                          expectations failed; carries the report
     ├── PipelineError                             a product's pipeline.py raised; names its file and line
+    ├── InvalidPrincipalError      (ValueError)   a principal string outside the grammar (`user:alice`, …)
+    ├── AuthenticationError                       the caller's identity cannot be established or is refused
+    ├── AccessDeniedError          (PermissionError)  names principal, address and the missing grant
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -263,6 +266,39 @@ class PipelineError(MeshlakeError):
             f"the pipeline of {product} failed at {where}: {type(error).__name__}: {message}. "
             "Fix the pipeline and run it again (--debug shows the full traceback)."
         )
+
+
+class InvalidPrincipalError(MeshlakeError, ValueError):
+    """A principal string does not parse: `KIND:NAME` with kind user, group, product or service."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        shown = repr(text) if len(text) <= 80 else repr(text[:77] + "...")
+        super().__init__(
+            f"invalid principal {shown}: {reason}. Write KIND:NAME with kind user, group, service or product, "
+            "e.g. user:alice, group:analytics, service:airflow, product:logistics.shipping."
+        )
+
+
+class AuthenticationError(MeshlakeError):
+    """The caller's identity cannot be established (bad token, unreadable key) or the mesh refuses it."""
+
+    def __init__(self, message: str, *, source: str) -> None:
+        self.source = source
+        super().__init__(message)
+
+
+class AccessDeniedError(MeshlakeError, PermissionError):
+    """A principal lacks the grant an operation needs; nothing was read or changed."""
+
+    def __init__(self, principal: str, address: str, missing: str, *, action: str, hint: str | None = None) -> None:
+        self.principal = principal
+        self.address = address
+        self.missing = missing
+        self.action = action
+        next_step = hint or f"See `meshlake access explain {principal} {address}`."
+        super().__init__(f"{principal} may not {action} {address}: {missing}. Nothing was read or changed. {next_step}")
 
 
 class MissingDependencyError(MeshlakeError, ImportError):

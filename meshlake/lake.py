@@ -1,4 +1,8 @@
-"""`connect()` and `Lake`: one Iceberg catalog + one warehouse, holding every data product of a mesh."""
+"""`connect()` and `Lake`: one Iceberg catalog + one warehouse, holding every data product of a mesh.
+
+A lake is opened as one caller (`lake.identity`); in a lake with a mesh policy only a product's owners and
+the mesh admins change it (see `meshlake.access`).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,18 @@ from meshlake.contract.address import Address, ProductName
 from meshlake.errors import PortNotFoundError, ProductNotFoundError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from datetime import datetime, timedelta
 
     from duckdb import DuckDBPyConnection, DuckDBPyRelation
     from pyiceberg.catalog import Catalog
 
+    from meshlake.access.identity import Identity
+    from meshlake.access.policy import MeshPolicy
+    from meshlake.access.rights import Decision, Level
     from meshlake.contract.deploy import DeployReport
+    from meshlake.contract.descriptor import Descriptor
+    from meshlake.contract.principals import Principal
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
@@ -28,24 +37,43 @@ if TYPE_CHECKING:
     from meshlake.write.flow import Gate
 
 
-def connect(config: str | os.PathLike[str] | None = None, **settings: Any) -> Lake:
+def connect(
+    config: str | os.PathLike[str] | None = None,
+    *,
+    principal: str | Principal | None = None,
+    groups: Iterable[str | Principal] | None = None,
+    token: str | None = None,
+    **settings: Any,
+) -> Lake:
     """Open a lake: the embedded default (`./.meshlake/`), or what `config`, `MESHLAKE_*` or keywords say.
 
+    The caller is `principal` (with `groups`), or who a verified JWT `token` names, else `MESHLAKE_PRINCIPAL`,
+    `MESHLAKE_TOKEN`, or the OS user (see `meshlake.access.identity`). A token that does not verify raises
+    `AuthenticationError` here.
+
     >>> lake = connect()                                   # doctest: +SKIP
-    >>> lake = connect("meshlake.yaml")                    # doctest: +SKIP
+    >>> lake = connect("meshlake.yaml", principal="user:alice", groups=["analytics"])  # doctest: +SKIP
     >>> lake = connect(catalog_uri="postgresql+psycopg2://…", warehouse="s3://lake/wh")  # doctest: +SKIP
     """
-    return Lake(load_settings(config, **settings))
+    from meshlake.access.identity import resolve_identity
+
+    resolved = load_settings(config, **settings)
+    return Lake(resolved, identity=resolve_identity(resolved, principal=principal, groups=groups, token=token))
+
+
+_UNLOADED: Any = object()
 
 
 class Lake:
     """A mesh of data products: deploy them, find them, open their ports."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, identity: Identity | None = None) -> None:
         self.settings = settings
         self.last_deploy: DeployReport | None = None
         self._sessions: dict[int, MeshSession] = {}
         self._default_session: MeshSession | None = None
+        self._identity = identity
+        self._policy: MeshPolicy | None = _UNLOADED
 
     def __repr__(self) -> str:
         return f"Lake({self.settings.resolved_catalog_uri.split('@')[-1]}, warehouse={self.warehouse})"
@@ -61,6 +89,124 @@ class Lake:
     def warehouse(self) -> str:
         return self.settings.resolved_warehouse
 
+    # -- who is calling, and what the mesh allows ---------------------------------------------------
+    @property
+    def identity(self) -> Identity:
+        """The caller this lake acts for (resolved when it was opened)."""
+        if self._identity is None:
+            from meshlake.access.identity import resolve_identity
+
+            self._identity = resolve_identity(self.settings)
+        return self._identity
+
+    @property
+    def principal(self) -> Principal:
+        return self.identity.principal
+
+    @property
+    def mesh_policy(self) -> MeshPolicy | None:
+        """The mesh policy in force (read once per Lake; `refresh_policy()` reads it again), or None."""
+        if self._policy is _UNLOADED:
+            from meshlake.access.policy import load_policy
+
+            self._policy = load_policy(self.catalog)
+        return self._policy
+
+    def refresh_policy(self) -> MeshPolicy | None:
+        """Read the mesh policy from the lake again (another process may have published a new version)."""
+        self._policy = _UNLOADED
+        return self.mesh_policy
+
+    @property
+    def access_level(self) -> Level:
+        """`declared` (no mesh policy: access rules are metadata only) or `library` (meshlake enforces them)."""
+        from meshlake.access.rights import level_of
+
+        return level_of(self.mesh_policy)
+
+    def publish_access_policy(self, policy: MeshPolicy | str | os.PathLike[str]) -> MeshPolicy:
+        """Publish a mesh policy (a `MeshPolicy` or a YAML file) as the next version; admins only.
+
+        The first policy of a lake may be published by anyone (`meshlake init --admin` does it): before it the
+        lake enforces nothing.
+        """
+        from meshlake.access.guard import require_admin
+        from meshlake.access.policy import MeshPolicy, read_policy_file, store_policy
+
+        document = policy if isinstance(policy, MeshPolicy) else read_policy_file(Path(policy))
+        require_admin(self.identity, self.refresh_policy(), action="publish")
+        self._policy = store_policy(self.catalog, document, by=self.identity)
+        return self._policy
+
+    def init_access(self, admins: Iterable[str | Principal]) -> MeshPolicy:
+        """Give the lake its first mesh policy, naming its `admins` (the default policy otherwise).
+
+        Run again with admins that are already the policy's, it changes nothing; any other change is a
+        `publish_access_policy` by an admin.
+        """
+        from meshlake.access.policy import MeshPolicy
+        from meshlake.contract.principals import parse_principals
+        from meshlake.errors import ConfigError
+
+        wanted = parse_principals(admins)
+        current = self.refresh_policy()
+        if current is not None:
+            if set(wanted) <= set(current.admins):
+                return current
+            raise ConfigError(
+                f"the lake already has a mesh policy (version {current.version}, admins "
+                f"{', '.join(map(str, current.admins))}); an admin changes it with `meshlake access policy publish`",
+                key="admin",
+            )
+        return self.publish_access_policy(MeshPolicy(admins=list(wanted)))
+
+    def explain_access(
+        self, principal: str | Principal | Identity, address: str | Address, *, groups: Iterable[str] = ()
+    ) -> Decision:
+        """What `principal` (a member of `groups`) may do with a port: read, rows, masks, write, and the level."""
+        from meshlake.access.identity import Identity, claimed
+        from meshlake.access.rights import decide
+
+        who = principal if isinstance(principal, Identity) else claimed(principal, groups, source="argument")
+        parsed = address if isinstance(address, Address) else Address.parse(address)
+        descriptor = self.port(parsed.unpinned).descriptor
+        return decide(who, descriptor, parsed.port, self.mesh_policy)
+
+    def check_write(self, owners: Descriptor | tuple[Principal, ...], *, action: str, address: str) -> None:
+        """Raise `AccessDeniedError` unless the caller may `action` what `owners` own (no-op without a policy).
+
+        `owners` is a product's descriptor (its `owner.principals`) or a tuple of principals (`()`: admins only).
+        """
+        from meshlake.access.guard import require_write
+
+        names = owners if isinstance(owners, tuple) else owners.owners
+        require_write(self.identity, names, self.mesh_policy, action=action, address=address)
+
+    def write_refusal(self, owners: Descriptor | tuple[Principal, ...], *, action: str, address: str) -> str | None:
+        """Why the caller may not `action` what `owners` own (None when it may, or nothing is enforced)."""
+        from meshlake.errors import AccessDeniedError
+
+        try:
+            self.check_write(owners, action=action, address=address)
+        except AccessDeniedError as exc:
+            return exc.missing
+        return None
+
+    def as_product(self, name: str | ProductName) -> Lake:
+        """This lake acting as the product's pipeline identity `product:<domain>.<name>`; owners only.
+
+        Runs read their inputs through it, so an input port's `readers` grant the product, not its operator.
+        """
+        from meshlake.access.identity import pipeline_identity
+
+        product = self.product(str(name))
+        self.check_write(product.descriptor, action="run", address=str(product.name))
+        acting = Lake(self.settings, identity=pipeline_identity(product.name, self.identity))
+        if "catalog" in self.__dict__:
+            acting.__dict__["catalog"] = self.catalog
+        acting._policy = self._policy
+        return acting
+
     @property
     def location_root(self) -> str | None:
         """Where meshlake places new tables (`<root>/<domain>/<product>/<port>`); None lets the catalog choose.
@@ -74,9 +220,12 @@ class Lake:
         """Create or evolve the product `path` (a dataproduct.yaml or its folder) declares."""
         from meshlake.contract.deploy import deploy_descriptor
         from meshlake.contract.descriptor import load_descriptor
+        from meshlake.contract.registry import load_descriptor_of
         from meshlake.product import Product
 
         descriptor = load_descriptor(Path(path))
+        deployed = load_descriptor_of(self.catalog, descriptor.product_name)  # redeploying: its STORED owners decide
+        self.check_write(deployed or descriptor, action="deploy", address=str(descriptor.product_name))
         self.last_deploy = deploy_descriptor(
             self.catalog, descriptor, warehouse=self.location_root, file=str(Path(path))
         )

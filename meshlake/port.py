@@ -79,7 +79,10 @@ class Port:
 
         `where` is a SQL condition in meshlake's filter grammar (see `delete`), or a pyiceberg
         `BooleanExpression`.
+        In a lake with a mesh policy only the product's owners and the mesh admins write
+        (`AccessDeniedError` otherwise).
         """
+        self._check_write("write")
         staged = self.stage(data, mode=mode, where=where, inputs=inputs, run_id=run_id, writer=writer, stamps=stamps)
         return self.publish(staged)
 
@@ -99,6 +102,7 @@ class Port:
         Then `publish(staged)` commits it (or quarantines it when `staged.passed` is False), or
         `discard(staged)` drops its files. Pipelines stage every output before publishing any.
         """
+        self._check_write("stage")
         stamps_ = self._stamps(mode, inputs, run_id, writer, stamps)
         return stage_write(
             self.lake.catalog,
@@ -115,6 +119,7 @@ class Port:
 
     def publish(self, staged: StagedWrite) -> WriteResult:
         """Commit a staged write: to `main` if it passed its gate, else to quarantine (raising QualityGateError)."""
+        self._check_write("publish")
         try:
             return publish(staged)
         except QualityGateError:
@@ -141,6 +146,7 @@ class Port:
         Anything else raises `InvalidFilterError` showing the part it could not read (a pyiceberg
         `BooleanExpression` is accepted too). Nothing is deleted unless the filter parses.
         """
+        self._check_write("delete")
         stamps = self._stamps("delete", None, run_id, writer)
         try:
             return delete_rows(
@@ -267,8 +273,11 @@ class Port:
         now: datetime | None = None,
         orphan_age: str | timedelta = "1h",
     ) -> MaintenanceReport:
-        """`lake.maintain()` for this port alone (a dry run unless `apply=True`)."""
+        """`lake.maintain()` for this port alone (a dry run unless `apply=True`; applying is for owners)."""
         from meshlake.maintenance.maintain import port_target, run
+
+        if apply:
+            self._check_write("maintain")
 
         steps = {"expire": expire, "orphans": orphans, "compact": compact}
         return run(self.lake, [port_target(self)], apply=apply, steps=steps, now=now, orphan_age=orphan_age)
@@ -276,6 +285,7 @@ class Port:
     # -- refs -------------------------------------------------------------------------------------
     def tag(self, name: str, snapshot: int | str | None = None) -> PortSnapshot:
         """Tag a snapshot (default: the published one); tags are kept by maintenance."""
+        self._check_write("tag")
         validate_ref_name(name)
         if name.startswith(QUARANTINE_PREFIX) or name == MAIN_BRANCH:
             raise InvalidNameError(f"tag name {name!r} is reserved by meshlake", name=name)
@@ -303,6 +313,7 @@ class Port:
         one expired by maintenance. Raises `SnapshotNotFoundError`, or `CommitConflictError` if `main`
         moved meanwhile.
         """
+        self._check_write("rollback")
         from pyiceberg.exceptions import CommitFailedException
 
         from meshlake.query.history import published_snapshot_ids
@@ -339,6 +350,10 @@ class Port:
         )
 
     # -- helpers ----------------------------------------------------------------------------------
+    def _check_write(self, action: str) -> None:
+        """Raise `AccessDeniedError` unless the caller owns this port's product (or is a mesh admin)."""
+        self.lake.check_write(self.descriptor, action=action, address=str(self.address))
+
     def _snapshot(self, table: Table, snapshot: Any) -> PortSnapshot:
         return PortSnapshot(str(self.address), table.metadata, table.io, snapshot, table.metadata_location)
 

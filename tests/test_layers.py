@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("query",),
     ("write",),
     ("quality",),
+    ("access",),
     ("maintenance",),
     ("pipelines",),
     ("lake", "product", "port", "snapshot", "__init__"),  # the public facades

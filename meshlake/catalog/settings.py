@@ -16,6 +16,9 @@ REST credential and token, the password of any URI (`scheme://user:***@host`, an
 parameters), and every catalog property whose key names a secret: password, passwd, pwd, secret, token,
 credential, private/account/api key, authorization, signature, sas. Key *ids* (`s3.access-key-id`) are
 identifiers, not secrets, and stay visible so a wrong key can be spotted.
+
+The `auth_*` keys say how a token in `MESHLAKE_TOKEN` is verified (see `meshlake.access.identity`); who the
+caller is and what the mesh allows are never settings.
 """
 
 from __future__ import annotations
@@ -82,6 +85,12 @@ class Settings:
     quarantine_retention: str = "7d"
     quality_time_budget: str = "5m"
     """How long one quality check may run (a duration or seconds); see `meshlake.quality.budget`."""
+    auth_jwks_file: str | None = None
+    auth_issuer_key: str | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_groups_claim: str = "groups"
+    auth_principal_claim: str = "sub"
     properties: Mapping[str, str] = field(default_factory=dict)
     source: str = DEFAULT_SOURCE
 
@@ -154,7 +163,7 @@ class Settings:
 
 
 _KEYS = {item.name for item in fields(Settings)} - {"source"}
-_SECTIONS = {"s3", "rest"}
+_SECTIONS = {"s3", "rest", "auth"}
 
 
 @dataclass(frozen=True)

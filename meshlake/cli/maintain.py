@@ -43,16 +43,19 @@ def maintain(
 
     A dry run unless --apply. meshlake.system.quality_results is maintained too (a day of snapshots,
     at least the newest 100) when no PRODUCT is given. A port or product that cannot be loaded is
-    reported and the others are maintained. Exits non-zero on any error.
+    reported and the others are maintained. In a lake with a mesh policy, --apply is for owners and
+    admins: other products are skipped (named ones refused). Exits non-zero on any error.
     """
     from meshlake.contract.durations import parse_duration
-    from meshlake.maintenance.maintain import run, targets
+    from meshlake.maintenance.maintain import check_owned, run, targets
 
     try:
         age = parse_duration(orphan_age)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--orphan-age") from exc
     tables = targets(ctx.lake, product)
+    if apply and product is not None:
+        check_owned(ctx.lake, tables)
     steps = {"expire": not no_expire, "orphans": not no_orphans, "compact": not no_compact}
     with ctx.out.progress("maintaining", total=len(tables)) as bar:
 
@@ -73,6 +76,8 @@ def maintain(
             {},
             "applied." if apply else "dry run: nothing was changed; run again with --apply to do the above.",
         )
+    for address, reason in report.skipped.items():
+        ctx.out.note(f"skipped {address}: {reason}")
     for error in report.errors:
         ctx.out.note(f"error: {error}")
     if report.errors:

@@ -10,16 +10,25 @@ from meshlake.cli.main import Context, cli, json_option, pass_context
 
 
 @cli.command()
+@click.option(
+    "--admin",
+    "admins",
+    multiple=True,
+    metavar="PRINCIPAL",
+    help="Give the lake a mesh policy with this admin (e.g. group:platform; repeatable), so access is enforced.",
+)
 @json_option
 @pass_context
-def init(ctx: Context) -> None:
+def init(ctx: Context, admins: tuple[str, ...]) -> None:
     """Create the lake if needed (the embedded default lives in ./.meshlake/) and check it opens.
 
     Safe to run again: an existing lake is left as it is. Like `git init`, it makes the working
     folder's own lake even inside the folder of another one (unless --config or MESHLAKE_* say
-    otherwise).
+    otherwise). Without --admin (and until a mesh policy is published) the lake enforces no access
+    rules: they are metadata only (level `declared`).
     """
     lake = ctx.lake_or_new(here=True)
+    policy = lake.init_access(admins) if admins else lake.mesh_policy
     products = lake.products()
     settings = lake.settings
     data = {
@@ -28,11 +37,19 @@ def init(ctx: Context) -> None:
         "warehouse": lake.warehouse,
         "settings_from": settings.source,
         "products": len(products),
+        "access_level": lake.access_level,
+        "admins": [str(a) for a in policy.admins] if policy else [],
     }
+    admin_names = ", ".join(str(a) for a in policy.admins) if policy else ""
+    access = (
+        f"access enforced by meshlake (mesh policy version {policy.version}, admins {admin_names})"
+        if policy
+        else "access not enforced (no mesh policy: run meshlake init --admin PRINCIPAL)"
+    )
     ctx.out.emit(
         data,
         f"lake ready: {data['catalog']} catalog {data['catalog_uri']}, warehouse {data['warehouse']} "
-        f"({len(products)} product(s); settings from {settings.source})\n"
+        f"({len(products)} product(s); settings from {settings.source}); {access}\n"
         "next: meshlake new DOMAIN.PRODUCT --template source-aligned, or meshlake deploy PATH",
     )
 

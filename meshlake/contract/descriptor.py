@@ -10,10 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pyiceberg.types import DoubleType, FloatType, PrimitiveType
 
+from meshlake.contract.access import ClassificationField, ColumnMask, PortAccess, PrincipalField, mask_problem
 from meshlake.contract.address import Address, ProductName, validate_name
 from meshlake.contract.durations import parse_duration
 from meshlake.contract.expectations import Expectation, ExpectationConfigError, validate_expectation
 from meshlake.contract.partitioning import PartitionClause, PartitionSyntaxError
+from meshlake.contract.principals import Principal
+from meshlake.contract.row_filters import RowFilterError, validate_row_filter
 from meshlake.contract.types import TypeSyntaxError, format_type, parse_type
 from meshlake.contract.yamlsource import YamlSource, YamlSourceError, format_path
 from meshlake.errors import DescriptorError, InvalidNameError
@@ -96,6 +99,12 @@ def _email(value: str) -> str:
     return value
 
 
+def _some_owner(value: list[Principal]) -> list[Principal]:
+    if not value:
+        raise ValueError("name at least one owner, or leave owner.principals out for product:<domain>.<name>")
+    return value
+
+
 Name = Annotated[str, AfterValidator(_name)]
 TypeText = Annotated[str, AfterValidator(_type)]
 Duration = Annotated[str, AfterValidator(_duration)]
@@ -108,6 +117,8 @@ class _Model(BaseModel):
 class Owner(_Model):
     team: Annotated[str, AfterValidator(_team)]
     email: Annotated[str, AfterValidator(_email)] | None = None
+    principals: Annotated[list[PrincipalField], AfterValidator(_some_owner)] | None = None
+    """Who owns the product (reads unmasked, writes); absent: `product:<domain>.<name>`."""
 
 
 class InputPort(_Model):
@@ -124,7 +135,16 @@ class Column(_Model):
     type: TypeText
     required: bool = False
     description: str | None = None
-    classification: Name | None = None
+    classification: ClassificationField | None = None
+    mask: ColumnMask | None = None
+
+    @model_validator(mode="after")
+    def _check_mask(self) -> Column:
+        if self.mask is not None:
+            problem = mask_problem(self.mask.action, parse_type(self.type), required=self.required)
+            if problem is not None:
+                raise _NamedPathError(problem, ("mask",))
+        return self
 
 
 class Slo(_Model):
@@ -155,6 +175,7 @@ class OutputPort(_Model):
     quality: QualityOptions = QualityOptions()
     slo: Slo | None = None
     retention: Retention = Retention()
+    access: PortAccess | None = None
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
@@ -230,6 +251,24 @@ class OutputPort(_Model):
                 raise _NamedPathError(exc.problem, (*path, exc.field) if exc.field else path) from exc
         return self
 
+    @model_validator(mode="after")
+    def _check_filters(self) -> OutputPort:
+        """Row filters and apply-expression masks are filters over this port's columns."""
+        types = {column.name: column.type for column in self.columns}
+        texts: list[tuple[str | None, tuple[str | int, ...]]] = [
+            (c.mask.expression, ("columns", i, "mask", "apply-expression"))
+            for i, c in enumerate(self.columns)
+            if c.mask is not None and c.mask.action == "apply-expression"
+        ]
+        if self.access is not None:
+            texts += [(r.where, ("access", "row_filters", i, "where")) for i, r in enumerate(self.access.row_filters)]
+        for text, path in texts:
+            try:
+                validate_row_filter(text, types)
+            except RowFilterError as exc:
+                raise _NamedPathError(exc.problem, path) from exc
+        return self
+
 
 class Pipeline(_Model):
     """Where the product's pipeline function lives, relative to the descriptor."""
@@ -259,6 +298,11 @@ class Descriptor(_Model):
 
     def output(self, name: str) -> OutputPort:
         return next(port for port in self.outputs if port.name == name)
+
+    @property
+    def owners(self) -> tuple[Principal, ...]:
+        """`owner.principals`, or the product's own principal `product:<domain>.<name>` when none are named."""
+        return tuple(self.owner.principals or [Principal.product(self.product_name)])
 
     @model_validator(mode="after")
     def _check_unique_names(self) -> Descriptor:

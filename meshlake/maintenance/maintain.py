@@ -16,6 +16,10 @@ run: it is reported (address and reason, in `report.errors`) and the others are 
 meshlake's own quality history (`meshlake.system.quality_results`, one snapshot per check run) is maintained
 too when no product is named: it keeps a day of snapshots and at least its newest 100 (`SYSTEM_RETENTION`).
 
+Maintenance with `apply` changes ports, so in a lake with a mesh policy it is for owners and admins: a named
+product or port the caller does not own raises `AccessDeniedError`; a lake-wide run maintains what the caller
+owns (everything, for an admin) and reports the rest in `skipped`.
+
 >>> report = lake.maintain()                        # doctest: +SKIP
 >>> report = lake.maintain("logistics.shipments", apply=True)   # doctest: +SKIP
 """
@@ -42,6 +46,7 @@ from meshlake.maintenance.expire import expire as expire_table
 from meshlake.maintenance.orphans import delete_orphans, find_orphans
 
 if TYPE_CHECKING:
+    from meshlake.contract.principals import Principal
     from meshlake.lake import Lake
     from meshlake.port import Port
 
@@ -111,6 +116,8 @@ class MaintenanceReport:
     steps: dict[str, bool]
     ports: list[PortMaintenance] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Tables left alone because the caller may not change them: address → the grant it lacks."""
 
     @property
     def errors(self) -> list[str]:
@@ -132,6 +139,7 @@ class MaintenanceReport:
             "ok": self.ok,
             "seconds": round(self.seconds, 3),
             "ports": [port.to_dict() for port in self.ports],
+            "skipped": dict(self.skipped),
             "errors": self.errors,
         }
 
@@ -147,6 +155,8 @@ class Target:
     load: Callable[[], Table]
     retention: Retention
     product_version: str
+    owners: tuple[Principal, ...] = ()
+    """Who may change it besides the mesh admins (none: meshlake's own tables)."""
     problem: str | None = None
 
 
@@ -180,9 +190,12 @@ def maintain(
     The orphan safety age `orphan_age` is always counted back from the real clock (or an earlier `now`).
     `compaction` sets when a partition is compacted (`meshlake.maintenance.compact.Options`).
     """
+    tables = targets(lake, product)
+    if apply and product is not None:
+        check_owned(lake, tables)
     return run(
         lake,
-        targets(lake, product),
+        tables,
         apply=apply,
         steps={"expire": expire, "orphans": orphans, "compact": compact},
         now=now,
@@ -212,7 +225,15 @@ def targets(lake: Lake, selection: str | None = None) -> list[Target]:
 
 
 def port_target(port: Port) -> Target:
-    return Target(str(port.address), port.table, port.contract.retention, port.descriptor.version)
+    return Target(
+        str(port.address), port.table, port.contract.retention, port.descriptor.version, port.descriptor.owners
+    )
+
+
+def check_owned(lake: Lake, tables: list[Target]) -> None:
+    """Raise `AccessDeniedError` for the first of `tables` the caller may not maintain (named work is all or none)."""
+    for target in tables:
+        lake.check_write(target.owners, action="maintain", address=target.address)
 
 
 def _every_port(lake: Lake) -> list[Target]:
@@ -236,7 +257,7 @@ def _broken(address: str, problem: str) -> Target:
     def load() -> Table:
         raise AssertionError("a broken target is never loaded")
 
-    return Target(address, load, SYSTEM_RETENTION, "", problem)
+    return Target(address, load, SYSTEM_RETENTION, "", problem=problem)
 
 
 def run(
@@ -259,6 +280,11 @@ def run(
     report = MaintenanceReport(applied=apply, now=when, orphan_age=age, steps=dict(steps))
     job = _Job(lake, apply, steps, when, age, compaction or Options(), progress or _quiet, new_run_id())
     for target in tables:
+        refusal = lake.write_refusal(target.owners, action="maintain", address=target.address) if apply else None
+        if refusal is not None:
+            report.skipped[target.address] = refusal
+            (progress or _quiet)(target.address, "done")
+            continue
         report.ports.append(job.maintain(target))
     report.seconds = time.perf_counter() - started
     return report

@@ -5,8 +5,10 @@
         orders = inputs.orders.to_polars()              # pinned to the snapshot current when the run began
         return {"deliveries": orders.filter(...)}       # or Output(data, mode="replace", where="day = '…'")
 
-`lake.run(path)` pins every input port to its current snapshot, calls the function, and writes each output
-through the quality gate, stamping the pinned snapshot ids on every snapshot it writes (`meshlake.inputs`).
+`lake.run(path)` (by one of the product's owners) pins every input port to its current snapshot, read as the
+product's own principal `product:<domain>.<name>` (`context.lake` acts as it too), calls the function, and writes
+each output through the quality gate, stamping the pinned snapshot ids on every snapshot it writes
+(`meshlake.inputs`).
 `lake.run(path, replay=RUN_OR_SNAPSHOT_ID)` runs again against the exact inputs (and parameters) of an
 earlier run.
 
@@ -157,16 +159,19 @@ def run_product(
             field="version",
         )
     module_path = _module_path(file, descriptor)  # refused before anything is read or imported
+    reader = lake.as_product(descriptor.product_name)  # owners only; inputs are read as the product
     pins: dict[str, int | None]
     if replay is not None:
         pins, original_params = _earlier_run(lake, descriptor, str(replay))
         params = params if params is not None else original_params
     else:
-        pins = {i.port: _current(lake, i.port) for i in descriptor.inputs}
-    snapshots = {i.name: _pinned(lake, i.port, pins.get(i.port)) for i in descriptor.inputs}
+        pins = {i.port: _current(reader, i.port) for i in descriptor.inputs}
+    snapshots = {i.name: _pinned(reader, i.port, pins.get(i.port)) for i in descriptor.inputs}
     inputs = Inputs(snapshots)
     run = run_id or new_run_id()
-    context = RunContext(run, datetime.now(UTC), descriptor, dict(params or {}), lake, str(replay) if replay else None)
+    context = RunContext(
+        run, datetime.now(UTC), descriptor, dict(params or {}), reader, str(replay) if replay else None
+    )
     produced = _call(_load_function(module_path, descriptor), module_path, inputs, context)
     extra = {PARAMS: json.dumps(dict(sorted(context.params.items())))}
     if replay is not None:

@@ -1,0 +1,9 @@
+"""Access control: who the caller is, the mesh policy stored in the lake, and what each principal may do.
+
+Owns: resolving the caller's identity (`identity`), the mesh-wide policy document kept in the lake's system
+namespace (`policy`), and the pure decision of a principal's rights on a port (`rights`); the access checks
+the facades run before every write (`guard`) and `explain` (what a principal may do, and how far that holds).
+
+May import: errors, catalog, contract, query, write, quality (never maintenance, pipelines, the facades or cli;
+the facades hand it what it needs).
+"""
