@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from meshlake.catalog.settings import Settings, load_settings
 from meshlake.contract.address import Address, ProductName
-from meshlake.errors import PortNotFoundError, ProductNotFoundError
+from meshlake.errors import BrokenProductError, PortNotFoundError, ProductNotFoundError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -224,8 +224,13 @@ class Lake:
         from meshlake.product import Product
 
         descriptor = load_descriptor(Path(path))
-        deployed = load_descriptor_of(self.catalog, descriptor.product_name)  # redeploying: its STORED owners decide
-        self.check_write(deployed or descriptor, action="deploy", address=str(descriptor.product_name))
+        address = str(descriptor.product_name)
+        try:
+            deployed = load_descriptor_of(self.catalog, descriptor.product_name)  # redeploying: STORED owners decide
+        except BrokenProductError:  # its stored owners cannot be read: only the mesh admins may repair it
+            self.check_write((), action="deploy", address=address)
+        else:
+            self.check_write(deployed or descriptor, action="deploy", address=address)
         self.last_deploy = deploy_descriptor(
             self.catalog, descriptor, warehouse=self.location_root, file=str(Path(path))
         )

@@ -290,6 +290,10 @@ class _Parser:
             column = self._column()
             return self._comparison(column, FLIPPED[op], literal, column_token)
         column = self._column()
+        if isinstance(column.type, BooleanType) and (
+            self.current.kind == "end" or self._at("and", "or") or self._at_symbol(")")
+        ):
+            return Comparison(column, "=", True)  # `WHERE active`: a boolean column on its own
         negated = False
         if self._at("not"):
             self._advance()

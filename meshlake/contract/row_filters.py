@@ -1,15 +1,22 @@
 """Row filters of a port's `access.row_filters` (and `apply-expression` masks): checked text, never SQL.
 
 A filter is a boolean expression over the port's columns in meshlake's filter grammar. It is checked when the
-descriptor loads and compiled (never pasted) when a read applies it. `validate_row_filter` is the single seam:
-today it refuses what can never be a filter (empty text, `;`, control characters); the filter grammar plugs in
-here to parse the text and type-check it against the port's columns.
+descriptor loads and compiled (never pasted) when a read applies it. `validate_row_filter` refuses what can
+never be a filter (empty text, `;`, control characters), then parses the text with the grammar of
+`meshlake.contract.filters` and type-checks its literals against the port's columns.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
+
+from pyiceberg.schema import Schema
+from pyiceberg.types import NestedField
+
+from meshlake.contract.filters import Node, parse_where
+from meshlake.contract.types import TypeSyntaxError, parse_type
+from meshlake.errors import InvalidFilterError
 
 
 class RowFilterError(ValueError):
@@ -33,4 +40,25 @@ def validate_row_filter(where: object, columns: Mapping[str, str]) -> str:
     for char in where:
         if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
             raise RowFilterError(f"the row filter contains the control character U+{ord(char):04X}", where=where)
+    parse_row_filter(where, columns)
     return where
+
+
+def parse_row_filter(where: str, columns: Mapping[str, str]) -> Node:
+    """`where` parsed and type-checked over `columns` (name → contract type text); `RowFilterError` otherwise."""
+    try:
+        return parse_where(where, columns_schema(columns))
+    except InvalidFilterError as exc:
+        raise RowFilterError(str(exc), where=where, column=exc.column) from exc
+
+
+def columns_schema(columns: Mapping[str, str]) -> Schema:
+    """An Iceberg schema of `columns` for the grammar's type checks (types that do not parse are left out)."""
+    fields = []
+    for index, (name, text) in enumerate(columns.items(), start=1):
+        try:
+            kind = parse_type(text)
+        except TypeSyntaxError:
+            continue  # reported on the column itself
+        fields.append(NestedField(index, name, kind, required=False))
+    return Schema(*fields)

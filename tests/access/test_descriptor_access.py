@@ -278,42 +278,33 @@ def test_validate_row_filter_refuses_what_is_never_a_filter(where: object, probl
     assert isinstance(caught.value, ValueError)
 
 
-NEEDS_GRAMMAR = pytest.mark.xfail(strict=True, reason="needs the issue-10 filter grammar; wired at merge")
-
-
-@NEEDS_GRAMMAR
 def test_row_filter_naming_an_unknown_column_is_refused() -> None:
     with pytest.raises(RowFilterError) as caught:
         validate_row_filter("country = 'eu'", COLUMNS)
     assert caught.value.column == "country"
 
 
-@NEEDS_GRAMMAR
 def test_row_filter_comparing_a_string_column_with_a_number_is_refused() -> None:
     with pytest.raises(RowFilterError) as caught:
         validate_row_filter("region = 5", COLUMNS)
     assert caught.value.column == "region"
 
 
-@NEEDS_GRAMMAR
 def test_row_filter_calling_sql_functions_is_refused() -> None:
     with pytest.raises(RowFilterError):
         validate_row_filter("region = 'eu' OR length(read_text('/etc/passwd')) > 0", COLUMNS)
 
 
-@NEEDS_GRAMMAR
 def test_row_filter_with_sql_comment_is_refused() -> None:
     with pytest.raises(RowFilterError):
         validate_row_filter("region = 'eu' OR 1=1 --", COLUMNS)
 
 
-@NEEDS_GRAMMAR
 def test_descriptor_row_filter_on_unknown_column_names_the_field(tmp_path: Path) -> None:
     error = error_for(POLICED.replace("where: \"region = 'eu'\"", "where: \"country = 'eu'\""), tmp_path)
     assert error.field == "outputs[0].access.row_filters[0].where"
 
 
-@NEEDS_GRAMMAR
 def test_descriptor_apply_expression_with_type_mismatch_names_the_field(tmp_path: Path) -> None:
     error = error_for(
         POLICED.replace("{apply-expression: \"region = 'eu'\"}", '{apply-expression: "region = 5"}'), tmp_path

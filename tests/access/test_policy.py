@@ -185,6 +185,9 @@ def test_cli_init_with_admin_then_show_and_publish(tmp_path: Path, monkeypatch: 
     home = f"--config={tmp_path / 'meshlake.yaml'}"
     (tmp_path / "meshlake.yaml").write_text("home: lake\n")
 
+    missing = run_cli(*[home, "access", "policy", "show"])  # a read-only command creates no lake
+    assert missing.exit_code == 1 and not (tmp_path / "lake").exists()
+    assert run_cli(*[home, "init"]).exit_code == 0
     shown = run_cli(*[home, "access", "policy", "show"])
     assert shown.exit_code == 0 and "no mesh policy" in shown.output
 

@@ -176,6 +176,20 @@ def test_redeploy_is_decided_by_the_stored_owners(
         as_caller(governed, "user:olga", "logistics").port(ADDRESS).write(rows("s9"))
 
 
+def test_a_product_whose_stored_owners_cannot_be_read_is_repaired_by_an_admin_only(
+    governed: ml.Lake, write_descriptor: DescriptorWriter
+) -> None:
+    from meshlake.contract.registry import PART_KEY
+
+    governed.catalog.update_namespace_properties(("logistics", "shipments"), updates={PART_KEY.format(0): "{broken"})
+    repaired = write_descriptor(shipments_descriptor("group:logistics"))
+    with pytest.raises(AccessDeniedError) as denied:
+        as_caller(governed, "user:olga", "logistics").deploy(repaired)  # an owner by the new descriptor's word
+    assert denied.value.action == "deploy"
+    as_caller(governed, "user:pat", "platform").deploy(repaired)
+    assert governed.product("logistics.shipments").descriptor.owners == (Principal.parse("group:logistics"),)
+
+
 def test_admin_deploys_any_product(governed: ml.Lake, write_descriptor: DescriptorWriter) -> None:
     as_caller(governed, "user:pat", "platform").deploy(write_descriptor(shipments_descriptor() | {"version": "1.5.0"}))
     assert governed.product("logistics.shipments").version == "1.5.0"

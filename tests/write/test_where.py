@@ -1,6 +1,6 @@
 """`where=` filters mean what a SQL user reads: the rows deleted are exactly those DuckDB's WHERE selects.
 
-Filters are meshlake's own small grammar (meshlake/write/where.py), evaluated with Arrow, never pasted into
+Filters are meshlake's own small grammar (meshlake/contract/filters.py), evaluated with Arrow, never pasted into
 SQL; anything outside it is an `InvalidFilterError` that shows where reading stopped.
 """
 
@@ -89,6 +89,8 @@ class FilterGenerator:
         negation = rng.choice(["", "NOT "])
         if roll < 0.1:
             return f"{name} IS {negation}NULL"
+        if column == "b" and roll < 0.4:
+            return name  # a boolean column on its own, as in `WHERE active`
         if column == "region" and roll < 0.6:
             pattern = self.pattern()
             escape = " ESCAPE '!'" if "!" in pattern else ""
