@@ -9,6 +9,7 @@
 - `types`: Iceberg types, names and paths spelled for DuckDB; `errors`: `UnsupportedScanError`
 - `history`: a port's history, one row per snapshot with meshlake's stamps, from metadata only
 - `mesh`: the lake in DuckDB (`lake.duckdb()`, `lake.sql`): every port a view named by its address
+- `policy`: `ReadPolicy`, the seam through which a read applies its reader's rights (made by `meshlake.access`)
 
 Nothing here imports DuckDB, Polars or pandas at module level.
 
