@@ -563,3 +563,16 @@ def test_masks_and_filters_follow_renamed_columns_by_field_id(engine: str) -> No
 def test_mask_value_masks_one_python_value(action: str, kind: IcebergType, value: Any, expected: Any) -> None:
     assert mask_value(value, ColumnMask.model_validate(action), kind) == expected
     assert mask_value(None, ColumnMask.model_validate(action), kind) is None
+
+
+def test_row_filter_on_uuid_time_and_boolean_columns(engine: str) -> None:
+    schema = schema_of(("id", IntegerType()), ("u", UUIDType()), ("t", TimeType()), ("ok", BooleanType()))
+    rows = [
+        {"id": 1, "u": uuid.UUID(int=1), "t": dt.time(8, 0), "ok": True},
+        {"id": 2, "u": uuid.UUID(int=2), "t": dt.time(9, 30), "ok": False},
+        {"id": 3, "u": None, "t": None, "ok": None},
+    ]
+    where = f"ok OR u = '{uuid.UUID(int=2)}'"
+    assert values(read(engine, schema, rows, decision(where=[where])), "id") == [1, 2]
+    assert values(read(engine, schema, rows, decision(where=["t > '09:00:00'"])), "id") == [2]
+    assert values(read(engine, schema, rows, decision(where=[f"u IN ('{uuid.UUID(int=1)}')"])), "id") == [1]

@@ -23,7 +23,9 @@ import pytest
 
 import meshlake as ml
 from meshlake.access.policy import MeshPolicy
+from meshlake.contract.principals import Principal
 from meshlake.errors import AccessDeniedError, AuthenticationError, QualityGateError
+from meshlake.port import Port
 from meshlake.quality.records import read_results
 from tests.access.conftest import as_caller, run_cli
 from tests.conftest import DescriptorWriter
@@ -175,8 +177,7 @@ def test_a_principal_without_a_grant_gets_access_denied_before_anything_is_loade
     governed: ml.Lake, path: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     eve = as_caller(governed, "user:eve", "marketing")
-    if path not in ("at(id).to_polars",):  # that one looks up history first
-        monkeypatch.setattr(ml.port.Port, "table", _no_table_loads)  # type: ignore[attr-defined]
+    monkeypatch.setattr(Port, "table", _no_table_loads)
     with pytest.raises(AccessDeniedError) as denied:
         DENIED_CALLS[path](eve)
     assert (denied.value.principal, denied.value.address) == ("user:eve", ADDRESS)
@@ -201,7 +202,7 @@ def test_a_lake_without_a_policy_reads_everything_for_anyone_as_before(
 
 def test_an_unverified_reader_is_refused_where_the_mesh_requires_verified_callers(governed: ml.Lake) -> None:
     admin = as_caller(governed, "user:root", "platform")
-    admin.publish_access_policy(MeshPolicy(admins=list(admin.mesh_policy.admins), require_verified=True))  # type: ignore[union-attr]
+    admin.publish_access_policy(MeshPolicy(admins=[Principal.parse("group:platform")], require_verified=True))
     with pytest.raises(AuthenticationError):
         analyst(governed).port(ADDRESS).latest()
 
