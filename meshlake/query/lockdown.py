@@ -64,8 +64,7 @@ def lock_connection(con: duckdb.DuckDBPyConnection, directories: Iterable[str]) 
 
 def refuse_locked(con: duckdb.DuckDBPyConnection) -> None:
     """`ConfigError` when `con`'s configuration is locked (its file access can then no longer be narrowed)."""
-    row = con.execute("SELECT current_setting('lock_configuration')").fetchone()
-    if row is not None and str(row[0]).lower() == "true":
+    if is_locked(con):
         raise ConfigError(
             "this DuckDB connection's configuration is locked, so meshlake cannot restrict it to the ports you "
             "may read; pass a connection that is not locked, or call lake.duckdb() without one",
@@ -74,8 +73,9 @@ def refuse_locked(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def is_locked(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute("SELECT current_setting('lock_configuration')").fetchone()
-    return row is not None and str(row[0]).lower() == "true"
+    """Whether `con`'s configuration is locked (`lock_configuration`)."""
+    rows = con.sql("SELECT current_setting('lock_configuration')").fetchall()
+    return bool(rows) and str(rows[0][0]).lower() == "true"
 
 
 def table_directory(metadata_location: str | None) -> str | None:
