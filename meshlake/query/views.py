@@ -88,6 +88,8 @@ class _Port:
     """How the caller reads the port (with an access object): in place, or restricted; None: not decided."""
     denial: BaseException | None = None
     """Why the caller may not read the port at all (raised when a query uses it)."""
+    local: bool | None = None
+    """Whether every file of `plan` lies in a directory the locked connection may read (None: not checked)."""
 
 
 class MeshViews:
@@ -197,11 +199,18 @@ class MeshViews:
         return changed
 
     def close(self) -> None:
-        """Unregister `ml_scan` (the views stay, but fail until `attach()` is called again)."""
+        """Unregister `ml_scan` (the views stay, but fail until `attach()` is called again).
+
+        With an access object the private database is closed too (restricted ports fail likewise).
+        """
         if self._registered:
             self._registered = False
             with contextlib.suppress(Exception):  # the connection may be closed already
                 self.con.remove_function(FUNCTION)
+        if self._private is not None:
+            private, self._private = self._private, None
+            with contextlib.suppress(Exception):
+                private.db.close()
 
     @property
     def lists_locations(self) -> bool:
@@ -237,7 +246,12 @@ class MeshViews:
         mode = self._mode(port)
         if mode == "in_place":
             plan, _ = self._planned(port, at)
-            if self.allowed and within(_plan_files(plan), self.allowed):
+            local = port.local if at is None else None
+            if local is None:
+                local = bool(self.allowed) and within(_plan_files(plan), self.allowed)
+                if at is None:
+                    port.local = local
+            if local:
                 return self.relation(address, at)
         if at is None:
             self._planned(port, None)  # plan now, so that planning errors surface here, not in the stream
