@@ -2,7 +2,9 @@
 
 Owns: resolving the caller's identity (`identity`), the mesh-wide policy document kept in the lake's system
 namespace (`policy`), and the pure decision of a principal's rights on a port (`rights`); the access checks
-the facades run before every write (`guard`) and `explain` (what a principal may do, and how far that holds).
+the facades run before every write (`guard`) and `explain` (what a principal may do, and how far that holds);
+the caller's read rights as the DuckDB views ask them (`mesh_reads`), and who reads meshlake's own tables
+(`system`).
 
 May import: errors, catalog, contract, query, write, quality (never maintenance, pipelines, the facades or cli;
 the facades hand it what it needs).

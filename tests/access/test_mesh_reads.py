@@ -229,6 +229,7 @@ BYPASSES = [
     "SELECT * FROM read_parquet('file://{file}')",
     "ATTACH '{warehouse}/stolen.db' AS stolen",
     "COPY (SELECT * FROM {address}) TO '{warehouse}/stolen.csv'",
+    "EXPORT DATABASE '{warehouse}/stolen'",
     "SET enable_external_access = true",
     "SET allowed_directories = ['/']",
     "SET allowed_paths = ['{file}']",
