@@ -26,6 +26,7 @@ from meshlake.errors import (
     PortNotFoundError,
     ProductNotFoundError,
     QualityGateError,
+    ReadRestrictionError,
     SnapshotNotFoundError,
 )
 from meshlake.lake import Lake, connect
@@ -53,6 +54,7 @@ __all__ = [
     "ProductName",
     "ProductNotFoundError",
     "QualityGateError",
+    "ReadRestrictionError",
     "Ref",
     "SnapshotNotFoundError",
     "__version__",

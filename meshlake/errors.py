@@ -24,6 +24,7 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── InvalidPrincipalError      (ValueError)   a principal string outside the grammar (`user:alice`, …)
     ├── AuthenticationError                       the caller's identity cannot be established or is refused
     ├── AccessDeniedError          (PermissionError)  names principal, address and the missing grant
+    ├── ReadRestrictionError       (ValueError)   a mask or row filter a read cannot apply; nothing is returned
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -299,6 +300,24 @@ class AccessDeniedError(MeshlakeError, PermissionError):
         self.action = action
         next_step = hint or f"See `meshlake access explain {principal} {address}`."
         super().__init__(f"{principal} may not {action} {address}: {missing}. Nothing was read or changed. {next_step}")
+
+
+class ReadRestrictionError(MeshlakeError, ValueError):
+    """A read restriction (mask or row filter) that cannot be applied to what is read: the read fails, never unmasked.
+
+    `column` is the column concerned (None for a whole row filter), `restriction` the mask action or "row filter".
+    """
+
+    def __init__(self, address: str, problem: str, *, restriction: str, column: str | None = None) -> None:
+        self.address = address
+        self.problem = problem
+        self.restriction = restriction
+        self.column = column
+        at = f" on column '{column}'" if column else ""
+        super().__init__(
+            f"cannot apply the {restriction}{at} of {address}: {problem}. Nothing was read. The port's owners "
+            f"can fix the restriction in its descriptor; `meshlake access explain PRINCIPAL {address}` shows it."
+        )
 
 
 class MissingDependencyError(MeshlakeError, ImportError):

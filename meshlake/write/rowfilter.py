@@ -180,7 +180,7 @@ def _evaluate(node: grammar.Node, rows: pa.Table) -> pa.ChunkedArray:
         inside = pc.and_kleene(_compare(values, ">=", node.low), _compare(values, "<=", node.high))
         return pc.invert(inside) if node.negated else inside
     assert isinstance(node, grammar.Like)
-    matched = pc.match_substring_regex(values, _like_regex(node.pattern, node.escape))
+    matched = pc.match_substring_regex(values, like_regex(node.pattern, node.escape))
     return pc.invert(matched) if node.negated else matched
 
 
@@ -211,7 +211,7 @@ def _arrow_value(value: object) -> object:
 _REGEX_SPECIAL = set(r"\.^$|?*+()[]{}")
 
 
-def _like_regex(pattern: str, escape: str | None) -> str:
+def like_regex(pattern: str, escape: str | None) -> str:
     """A LIKE pattern as an anchored RE2 expression (`%` any run, `_` one character, newlines included)."""
     pieces = []
     for kind, text in grammar.like_parts(pattern, escape):
