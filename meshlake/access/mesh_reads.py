@@ -58,15 +58,13 @@ class MeshReads:
             raise self.denial(decision)
         return "in_place" if decision.unrestricted else "restricted"
 
-    def restrict(self, address: str, relation: str, schema: Schema) -> str:
+    def restrict(self, address: str, relation: str, schema: Schema, *, contract: Schema | None = None) -> str:
         from meshlake.access.mask_sql import restricted_sql
 
         decision = self.decision(address)
         if not decision.read:
             raise self.denial(decision)
-        if decision.unrestricted:
-            return relation
-        return restricted_sql(decision, relation, schema)
+        return restricted_sql(decision, relation, schema, contract=contract)
 
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         from meshlake.access.mask_sql import register_mask_functions

@@ -31,10 +31,11 @@ class MeshAccess(Protocol):
         """How the caller reads the port at `address`; raises when it may not read it at all."""
         ...
 
-    def restrict(self, address: str, relation: str, schema: Schema) -> str:
+    def restrict(self, address: str, relation: str, schema: Schema, *, contract: Schema | None = None) -> str:
         """A SELECT over `relation` (the port's rows, with `schema`) returning only what the caller may see.
 
-        Each call may draw a new salt (for `sha-256-query-local`): one call serves one scan of one query.
+        `contract`: the port's current schema, which the rights' column names refer to when `relation` is an
+        older snapshot. Each call draws a new salt (for `sha-256-query-local`): one call serves one scan.
         """
         ...
 

@@ -49,6 +49,8 @@ class Served:
     """The plan to read (planned at most once per snapshot) and the table's FileIO."""
     schema: Callable[[], Schema]
     """The snapshot's schema, from table metadata (nothing planned)."""
+    contract: Callable[[], Schema]
+    """The port's current schema (the rights name its columns), from table metadata."""
 
 
 class PrivateDatabase:
@@ -60,7 +62,7 @@ class PrivateDatabase:
         self.access = access
         self.db = duckdb.connect()
         self._lock = threading.Lock()
-        self._schemas: dict[tuple[str, str], pa.Schema] = {}
+        self._schemas: dict[tuple[str, str, str], pa.Schema] = {}
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection to the private database with the mask functions registered."""
@@ -74,13 +76,13 @@ class PrivateDatabase:
         with self._lock:
             register_filesystems(self.db, plan, io)
 
-    def schema(self, address: str, schema: Schema) -> pa.Schema:
+    def schema(self, address: str, schema: Schema, contract: Schema) -> pa.Schema:
         """The Arrow schema of what the caller sees of `address` when the port has `schema` (binds, reads nothing)."""
-        key = (address, schema.model_dump_json())
+        key = (address, schema.model_dump_json(), contract.model_dump_json())
         known = self._schemas.get(key)
         if known is not None:
             return known
-        sql = self.access.restrict(address, empty_relation(schema), schema)
+        sql = self.access.restrict(address, empty_relation(schema), schema, contract=contract)
         cursor = self.cursor()
         try:
             result: pa.Schema = cursor.sql(f"SELECT * FROM ({sql}) AS __ml_restricted LIMIT 0").to_arrow_table().schema
@@ -95,8 +97,9 @@ class PrivateDatabase:
         """The restricted rows of a port (only `columns`, only rows matching `where`), run when first pulled."""
         plan, io = served.plan()
         self.register_filesystems(plan, io)
-        restricted = self.access.restrict(served.address, scan_sql(plan), plan.schema)
-        full = self.schema(served.address, plan.schema)
+        contract = served.contract()
+        restricted = self.access.restrict(served.address, scan_sql(plan), plan.schema, contract=contract)
+        full = self.schema(served.address, plan.schema, contract)
         wanted = list(columns) if columns is not None else full.names
         select = ", ".join(quote_ident(name) for name in wanted)
         text = f"SELECT {select} FROM ({restricted}) AS __ml_restricted"
@@ -160,7 +163,7 @@ def _source_class() -> type[Any]:
         def _schema(self) -> pa.Schema:
             if self._placeholder():
                 return _PLACEHOLDER
-            return self._private.schema(self._served.address, self._served.schema())
+            return self._private.schema(self._served.address, self._served.schema(), self._served.contract())
 
         def __arrow_c_schema__(self) -> object:
             return self._schema().__arrow_c_schema__()

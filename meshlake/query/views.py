@@ -253,8 +253,10 @@ class MeshViews:
                     port.local = local
             if local:
                 return self.relation(address, at)
+        plan, table = self._planned(port, at)  # plan now: planning errors surface here, not in the stream
+        assert self._private is not None
+        self._private.schema(address, plan.schema, table.schema())  # and those of the restriction
         if at is None:
-            self._planned(port, None)  # plan now, so that planning errors surface here, not in the stream
             return f"SELECT * FROM {quote_ident(SOURCE_PREFIX + address)}"
         return f"SELECT * FROM {quote_ident(self._time_travel_source(port, at))}"
 
@@ -449,7 +451,12 @@ class MeshViews:
                 self._mode(port)
             if port.denial is not None:
                 continue
-            served = Served(entry.address, self._served_plan(entry.address), self._served_schema(entry.address))
+            served = Served(
+                entry.address,
+                self._served_plan(entry.address),
+                self._served_schema(entry.address),
+                self._served_contract(entry.address),
+            )
             self._register_source(SOURCE_PREFIX + entry.address, make_source(self._private, served, self._is_creating))
 
     def _served_plan(self, address: str) -> Callable[[], tuple[ScanPlan, FileIO]]:
@@ -464,6 +471,9 @@ class MeshViews:
     def _served_schema(self, address: str) -> Callable[[], Schema]:
         return lambda: self._snapshot_schema(self._port(address))
 
+    def _served_contract(self, address: str) -> Callable[[], Schema]:
+        return lambda: self._table(self._port(address)).schema()
+
     def _time_travel_source(self, port: _Port, at: AtSpec) -> str:
         """The name of a source serving `port` restricted at the snapshot `at` names (registered on first use)."""
         from meshlake.query.private import Served, make_source
@@ -477,7 +487,7 @@ class MeshViews:
                 self._time_travel.move_to_end(key)
                 return name
             name = f"{SOURCE_PREFIX}{port.entry.address}@{plan.snapshot_id}"
-            served = Served(port.entry.address, lambda: (plan, table.io), lambda: plan.schema)
+            served = Served(port.entry.address, lambda: (plan, table.io), lambda: plan.schema, table.schema)
             self._register_source(name, make_source(self._private, served, lambda: False))
             self._time_travel[key] = name
             while len(self._time_travel) > TIME_TRAVEL_SOURCES:

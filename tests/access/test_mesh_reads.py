@@ -390,3 +390,22 @@ def test_cli_sql_applies_the_principals_rights(
     monkeypatch.delenv("MESHLAKE_GROUPS")
     denied = run_cli("sql", f"SELECT count(*) FROM {ADDRESS}")
     assert denied.exit_code == 1 and "user:eve may not read logistics.shipments.daily" in denied.output
+
+
+def test_time_travel_to_a_snapshot_before_a_masked_column_existed(
+    lake: ml.Lake, mesh: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    evolved = policed()
+    evolved["version"] = "1.5.0"
+    evolved["outputs"][0]["columns"].append({"name": "phone", "type": "string", "mask": "show-last-4"})
+    olga = owner(lake)
+    olga.deploy(write_descriptor(evolved))
+    olga.port(ADDRESS).write(
+        shipment_rows([("g", 2.0, "gil@example.com")]).append_column("phone", pa.array(["555-0101"]))
+    )
+    ann = analyst(lake)
+    old = ann.sql(f"SELECT shipment_id, customer_email FROM {ADDRESS} AT (VERSION => 'v1') ORDER BY 1").fetchall()
+    assert old == visible(ROWS)
+    assert "phone" not in ann.sql(f"SELECT * FROM {ADDRESS} AT (VERSION => 'v1')").columns
+    now = ann.sql(f"SELECT shipment_id, phone FROM {ADDRESS} WHERE phone IS NOT NULL").fetchall()
+    assert now == [("g", "nnn-0101")]
