@@ -37,7 +37,8 @@ from meshlake.query.types import quote_ident
 if TYPE_CHECKING:
     import duckdb
 
-BATCH_ROWS = 131_072
+BATCH_ROWS = 16_384
+"""Rows per Arrow batch handed over: small enough that a LIMIT stops the private query early."""
 
 
 @dataclass(frozen=True)
