@@ -21,14 +21,17 @@ from meshlake.write.flow import StagedWrite, WriteResult, delete_rows, discard, 
 from meshlake.write.modes import WriteMode
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     import pandas
     import polars
     import pyarrow as pa
 
+    from meshlake.access.enforce import PortReader
     from meshlake.lake import Lake
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.quality.quarantine import Quarantine
-    from meshlake.quality.report import QualityReport
+    from meshlake.quality.report import ExpectationResult, QualityReport
     from meshlake.quality.slo import SloReport
 
 
@@ -191,15 +194,21 @@ class Port:
 
     # -- reading and time travel ------------------------------------------------------------------
     def latest(self) -> PortSnapshot:
-        """The published snapshot (`main`)."""
+        """The published snapshot (`main`).
+
+        Like `at` and `as_of`, it raises `AccessDeniedError` before anything is loaded when the caller may not
+        read the port; the snapshot's reads are filtered and masked as the caller's rights say.
+        """
+        reader = self._reader()
         table = self.table()
-        return self._snapshot(table, table.metadata.snapshot_by_name(MAIN_BRANCH))
+        return self._snapshot(table, table.metadata.snapshot_by_name(MAIN_BRANCH), reader)
 
     def at(self, ref: int | str) -> PortSnapshot:
         """The snapshot with this id, tag or branch name (or a zoned ISO-8601 time)."""
         parsed = Ref.parse(ref)
         if parsed.at is not None:
             return self.as_of(parsed.at)
+        reader = self._reader()
         table = self.table()
         if parsed.snapshot_id is not None:
             snapshot = table.metadata.snapshot_by_id(parsed.snapshot_id)
@@ -207,7 +216,7 @@ class Port:
             snapshot = table.metadata.snapshot_by_name(parsed.name or "")
         if snapshot is None:
             raise SnapshotNotFoundError(str(self.address), str(parsed), exists=self._what_exists(table))
-        return self._snapshot(table, snapshot)
+        return self._snapshot(table, snapshot, reader)
 
     def as_of(self, when: datetime) -> PortSnapshot:
         """The snapshot that was published at instant `when` (a timezone-aware datetime)."""
@@ -216,14 +225,16 @@ class Port:
                 "as_of() needs a timezone-aware datetime, e.g. datetime(2026, 11, 1, tzinfo=UTC)",
                 name=str(when),
             )
+        reader = self._reader()
         table = self.table()
         snapshot = table.snapshot_as_of_timestamp(int(when.timestamp() * 1000), inclusive=True)
         if snapshot is None:
             raise SnapshotNotFoundError(str(self.address), when.isoformat(), exists=self._what_exists(table))
-        return self._snapshot(table, snapshot)
+        return self._snapshot(table, snapshot, reader)
 
     def history(self) -> History:
-        """One row per published snapshot, oldest first, with meshlake's stamps."""
+        """One row per published snapshot, oldest first, with meshlake's stamps (for the port's readers)."""
+        self._reader()
         return port_history(self.table().metadata)
 
     def to_arrow(self) -> pa.Table:
@@ -239,12 +250,18 @@ class Port:
     def check(self, ref: int | str | None = None, *, run_id: str | None = None) -> QualityReport:
         """Run the port's expectations on a snapshot (default: the published one) and record the report.
 
-        Returns the report (it does not raise on failed expectations: only the write gate does).
+        Returns the report (it does not raise on failed expectations: only the write gate does). A check reads
+        every row: a caller whose reads are row-filtered gets `AccessDeniedError`, one whose reads are masked
+        gets the samples masked.
         """
+        from dataclasses import replace
+
         from meshlake.quality.gate import check_snapshot
 
+        shown = self._review("check")
         snapshot = self.latest() if ref is None else self.at(ref)
-        return check_snapshot(self.lake, self, snapshot, run_id=run_id or new_run_id())
+        report = check_snapshot(self.lake, self, snapshot, run_id=run_id or new_run_id())
+        return replace(report, results=shown(report.results))
 
     def quarantine(self) -> Quarantine:
         """Writes stopped by the gate, newest first, each with its quality report.
@@ -255,6 +272,7 @@ class Port:
         """
         from meshlake.quality.quarantine import quarantine_of
 
+        self._review("list the quarantine of")
         return quarantine_of(self.lake, self)
 
     def slo(self) -> SloReport:
@@ -354,8 +372,37 @@ class Port:
         """Raise `AccessDeniedError` unless the caller owns this port's product (or is a mesh admin)."""
         self.lake.check_write(self.descriptor, action=action, address=str(self.address))
 
-    def _snapshot(self, table: Table, snapshot: Any) -> PortSnapshot:
-        return PortSnapshot(str(self.address), table.metadata, table.io, snapshot, table.metadata_location)
+    def _snapshot(self, table: Table, snapshot: Any, reader: PortReader | None) -> PortSnapshot:
+        policy = reader.bind(table.metadata.schema()) if reader is not None else None
+        return PortSnapshot(str(self.address), table.metadata, table.io, snapshot, table.metadata_location, policy)
+
+    def _reader(self) -> PortReader | None:
+        """The caller's reads of this port, checked before anything is loaded; None when nothing is enforced."""
+        policy = self.lake.mesh_policy
+        if policy is None:
+            return None
+        from meshlake.access.enforce import port_reader
+
+        return port_reader(self.lake.identity, policy, self.descriptor, self.contract.name)
+
+    def _review(self, action: str) -> Callable[[Sequence[ExpectationResult]], tuple[ExpectationResult, ...]]:
+        """How quality results of this port are shown to the caller (`AccessDeniedError` first if not at all)."""
+        from functools import partial
+
+        reader = self._reader()
+        if reader is None:
+            return tuple
+        reader.review((), action=action)
+        return partial(reader.review, action=action)
+
+    def _recorded(self, report: QualityReport) -> QualityReport:
+        """`report` as the quality history keeps it: samples of masked and classified columns masked."""
+        policy = self.lake.mesh_policy
+        if policy is None:
+            return report
+        from meshlake.access.enforce import recorded
+
+        return recorded(report, self.contract, policy)
 
     def _what_exists(self, table: Table) -> str:
         history = port_history(table.metadata)

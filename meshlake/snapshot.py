@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import polars
 
     from meshlake.query.plan import ScanPlan
+    from meshlake.query.policy import ReadPolicy
 
 
 @dataclass(frozen=True, eq=False)
@@ -29,6 +30,10 @@ class PortSnapshot:
 
     A snapshot reads with the schema it was written with. `snapshot_id` is None for a port that has
     never been written (it reads as an empty table with the current schema).
+
+    Every read returns what the caller may see: with a `policy` (the caller's rights, handed over by
+    `Port.latest/at/as_of` in a lake with a mesh policy) the rows are filtered and the columns masked;
+    an owner, an admin or an unrestricted reader reads the files as they are.
     """
 
     address: str
@@ -36,6 +41,7 @@ class PortSnapshot:
     io: FileIO
     snapshot: Snapshot | None
     metadata_location: str = ""
+    policy: ReadPolicy | None = None
 
     @property
     def snapshot_id(self) -> int | None:
@@ -77,22 +83,24 @@ class PortSnapshot:
         return plan_snapshot(self.metadata, self.io, self.snapshot_id, metadata_location=self.metadata_location)
 
     def sql(self) -> str:
-        """A DuckDB relation (SQL text) that reads this snapshot's files in place."""
+        """A DuckDB relation (SQL text) reading this snapshot's files in place, filtered and masked for the caller."""
+        from meshlake.query.policy import restricted
         from meshlake.query.sql import relation_sql
 
-        return relation_sql(self.plan)
+        sql = relation_sql(self.plan)
+        return self.policy.relation(sql, self.plan.schema) if restricted(self.policy) else sql
 
     def to_arrow(self) -> pa.Table:
         """Read the snapshot into an Arrow table (DuckDB reads the Parquet files in place)."""
         from meshlake.query.engine import read_arrow
 
-        return read_arrow(self.plan, io=self.io)
+        return read_arrow(self.plan, io=self.io, policy=self.policy)
 
     def to_polars(self) -> polars.LazyFrame:
         """A lazy Polars scan of the same files, with predicate and projection pushdown."""
         from meshlake.query.polars_scan import to_polars
 
-        return to_polars(self.plan, io=self.io)
+        return to_polars(self.plan, io=self.io, policy=self.policy)
 
     def to_pandas(self) -> pandas.DataFrame:
         require("pandas", extra="pandas", feature="to_pandas()")

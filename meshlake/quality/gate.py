@@ -48,6 +48,7 @@ class PortGate:
 
     def __init__(self, lake: Lake, port: Port) -> None:
         self.lake = lake
+        self.port = port
         self.address = str(port.address)
         self.expectations = port.contract.expectation_list
         self.engine = port.contract.quality.engine
@@ -108,7 +109,7 @@ class PortGate:
         if self._seen is not None:
             metadata, base_id = self._seen
             recovered = _unrecorded(self.lake, metadata, self.address, base_id, exclude=(snapshot_id,))
-        batch = [(recorded, "gate", published), *((r, RECOVERED, p) for r, p in recovered)]
+        batch = [(self.port._recorded(recorded), "gate", published), *((r, RECOVERED, p) for r, p in recovered)]
         append_results(self.lake.catalog, self.lake.location_root, batch)
         if self._seen is not None:
             remember_recorded(str(self._seen[0].table_uuid), [snapshot_id, *(r.snapshot_id or 0 for r, _ in recovered)])
@@ -247,7 +248,11 @@ def run_native_on(
 
 
 def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: str) -> QualityReport:
-    """Run a port's expectations on one of its snapshots (whole table) and record the report."""
+    """Run a port's expectations on one of its snapshots (whole table) and record the report.
+
+    The history keeps the samples of masked and classified columns masked (`port._recorded`); the report
+    returned is the full one.
+    """
     contract = port.contract
     results = evaluate(
         contract.quality.engine,
@@ -267,9 +272,8 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
         address, snapshot.snapshot_id, run_id, contract.quality.engine, now(), results, ad_hoc=ad_hoc
     )
     recovered = _unrecorded(lake, snapshot.metadata, address, head_id)
-    append_results(
-        lake.catalog, lake.location_root, [(report, "check", None), *((r, RECOVERED, p) for r, p in recovered)]
-    )
+    batch = [(port._recorded(report), "check", None), *((r, RECOVERED, p) for r, p in recovered)]
+    append_results(lake.catalog, lake.location_root, batch)
     remember_recorded(str(snapshot.metadata.table_uuid), [r.snapshot_id or 0 for r, _ in recovered])
     return report
 

@@ -131,9 +131,14 @@ class Quarantine(list[QuarantinedWrite]):
         )
 
     def show(self, id: str | int, *, rows: int | None = None) -> QuarantineReview:
-        """The write, its recorded report, and the port's expectations run on it now (`rows` samples each)."""
+        """The write, its recorded report, and the port's expectations run on it now (`rows` samples each).
+
+        Failing rows are shown as the caller may see them: masked for a reader with masks; a caller that may
+        not read the port, or whose reads are row-filtered, gets `AccessDeniedError` before anything is read.
+        """
         from meshlake.quality.gate import evaluate
 
+        shown = self.port._review("review quarantined writes of")
         write = self.find(id)
         table = self.port.table()
         snapshot = _quarantined(table, write, str(self.port.address))
@@ -150,7 +155,7 @@ class Quarantine(list[QuarantinedWrite]):
             contract.quality.sample_size if rows is None else rows,
             at.io,
         )
-        return QuarantineReview(write, results)
+        return QuarantineReview(write, shown(results))
 
     def release(self, id: str | int, *, force: bool = False, reason: str | None = None) -> WriteResult:
         """Publish a quarantined write onto the current `main`, through the gate (or, with `force`, without).
@@ -284,7 +289,7 @@ def release_write(port: Port, write: QuarantinedWrite, *, force: bool, reason: s
     )
     if staged.report is not None and not staged.report.passed:
         refused = replace(staged.report, snapshot_id=write.snapshot_id, run_id=new_run_id(), ad_hoc=True)
-        append_results(lake.catalog, lake.location_root, [(refused, "release", False)])
+        append_results(lake.catalog, lake.location_root, [(port._recorded(refused), "release", False)])
         raise QualityGateError(address, refused, quarantine_branch=write.branch)
     result = publish(staged)
     drop_branch(lake.catalog, port.table(), write.branch)

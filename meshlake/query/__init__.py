@@ -13,6 +13,7 @@
 - `private`: restricted ports computed in a private DuckDB database, served as Arrow sources (`pushdown`: the
   filters DuckDB hands a source, as SQL with parameters)
 - `lockdown`: locking a caller's connection to the directories of the ports it reads in place
+- `policy`: `ReadPolicy`, the seam through which a read applies its reader's rights (made by `meshlake.access`)
 
 Nothing here imports DuckDB, Polars or pandas at module level.
 

@@ -15,6 +15,7 @@ import pyarrow as pa
 from pyiceberg.io import FileIO
 
 from meshlake.query.plan import ScanPlan
+from meshlake.query.policy import ReadPolicy, restricted
 from meshlake.query.sql import scan_sql
 
 if TYPE_CHECKING:
@@ -23,9 +24,19 @@ if TYPE_CHECKING:
 _LOCAL = {"", "file"}
 
 
-def read_arrow(plan: ScanPlan, *, io: FileIO | None = None, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
-    """The snapshot's rows as an Arrow table, read by DuckDB in place."""
+def read_arrow(
+    plan: ScanPlan,
+    *,
+    io: FileIO | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+    policy: ReadPolicy | None = None,
+) -> pa.Table:
+    """The snapshot's rows as an Arrow table, read by DuckDB in place (as `policy` lets its reader see them)."""
     import duckdb
+
+    sql = scan_sql(plan)
+    if restricted(policy):
+        sql = policy.relation(sql, plan.schema)
 
     own = con is None
     connection = duckdb.connect() if con is None else con
@@ -33,7 +44,7 @@ def read_arrow(plan: ScanPlan, *, io: FileIO | None = None, con: duckdb.DuckDBPy
         if io is not None:
             register_filesystems(connection, plan, io)
         # DuckDB 2.0: `.arrow()` is a RecordBatchReader; `to_arrow_table()` is the table.
-        table: pa.Table = connection.sql(scan_sql(plan)).to_arrow_table()
+        table: pa.Table = connection.sql(sql).to_arrow_table()
         return table
     finally:
         if own:

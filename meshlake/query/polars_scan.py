@@ -24,6 +24,7 @@ from pyiceberg.schema import Schema
 
 from meshlake.query.errors import UnsupportedScanError
 from meshlake.query.plan import DataTask, DeleteFile, ScanPlan
+from meshlake.query.policy import ReadPolicy, restricted
 
 if TYPE_CHECKING:
     import polars as pl
@@ -33,12 +34,24 @@ _ROW = "__ml_row"
 
 
 def to_polars(
-    plan: ScanPlan, *, io: FileIO | None = None, storage_options: Mapping[str, Any] | None = None
+    plan: ScanPlan,
+    *,
+    io: FileIO | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    policy: ReadPolicy | None = None,
 ) -> pl.LazyFrame:
     """A lazy frame reading `plan`; an empty plan gives an empty frame with the snapshot's schema.
 
     Object-store credentials come from `storage_options`, else from `io` (or the plan's) FileIO properties.
+    With a restricting `policy`, the frame is filtered and masked for its reader.
     """
+    frame = _frame(plan, io, storage_options)
+    if restricted(policy):
+        return policy.frame(frame, plan.schema)
+    return frame
+
+
+def _frame(plan: ScanPlan, io: FileIO | None, storage_options: Mapping[str, Any] | None) -> pl.LazyFrame:
     import polars as pl
 
     try:
