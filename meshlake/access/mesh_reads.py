@@ -6,8 +6,8 @@ meshlake's own tables), and answers
 
 - `mode`: `in_place` (owner, admin, or no mask and no row filter apply), `restricted`, or raises
   `AccessDeniedError` naming the principal, the port and the missing grant;
-- `restrict`: the restricted SELECT over the port's relation (`mask_sql.restricted_sql`: row filter first on
-  the original values, masks after);
+- `restrict`: the restricted SELECT over the port's relation (`enforce.PortReader.relation`, i.e.
+  `mask_sql.restricted_sql`: row filter first on the original values, masks after);
 - `prepare`: the mask functions a private connection needs.
 
 Fails closed: a table in the mesh whose product has no readable descriptor, or that its descriptor does not
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from pyiceberg.catalog import Catalog
 
+from meshlake.access.enforce import PortReader
 from meshlake.access.guard import check_verified
 from meshlake.access.identity import Identity
 from meshlake.access.policy import MeshPolicy
@@ -29,7 +30,7 @@ from meshlake.access.system import is_system, owned_ports, system_decision
 from meshlake.contract.address import Address, ProductName
 from meshlake.contract.descriptor import Descriptor
 from meshlake.contract.principals import Principal
-from meshlake.errors import AccessDeniedError, BrokenProductError
+from meshlake.errors import BrokenProductError
 from meshlake.query.access import ReadMode
 
 if TYPE_CHECKING:
@@ -53,18 +54,13 @@ class MeshReads:
     # -- MeshAccess ------------------------------------------------------------------------------------
 
     def mode(self, address: str) -> ReadMode:
-        decision = self.decision(address)
-        if not decision.read:
-            raise self.denial(decision)
-        return "in_place" if decision.unrestricted else "restricted"
+        reader = self.reader(address)
+        reader.check()
+        return "in_place" if reader.unrestricted else "restricted"
 
     def restrict(self, address: str, relation: str, schema: Schema, *, contract: Schema | None = None) -> str:
-        from meshlake.access.mask_sql import restricted_sql
-
-        decision = self.decision(address)
-        if not decision.read:
-            raise self.denial(decision)
-        return restricted_sql(decision, relation, schema, contract=contract)
+        reader = self.reader(address)
+        return (reader if contract is None else reader.bind(contract)).relation(relation, schema)
 
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         from meshlake.access.mask_sql import register_mask_functions
@@ -81,13 +77,9 @@ class MeshReads:
                 known = self._decisions[address] = self._decide(Address.parse(address))
             return known
 
-    def denial(self, decision: Decision) -> AccessDeniedError:
-        return AccessDeniedError(
-            str(self.identity.principal),
-            decision.address,
-            decision.missing_read or f"no grant ({decision.reason})",
-            action="read",
-        )
+    def reader(self, address: str) -> PortReader:
+        """The caller's reads of the port at `address` (`check()` raises `AccessDeniedError` when denied)."""
+        return PortReader(self.decision(address), {})
 
     def _decide(self, address: Address) -> Decision:
         text = str(address.unpinned)

@@ -147,7 +147,7 @@ def test_time_travel_on_a_restricted_port_is_restricted_at_that_snapshot(lake: m
     assert by_id.fetchall() == visible(ROWS)
     by_tag = ann.sql(f"SELECT shipment_id, customer_email FROM {ADDRESS} AT (VERSION => 'v1') ORDER BY 1")
     assert by_tag.fetchall() == visible(ROWS)
-    committed = lake.port(ADDRESS).at(mesh["first"]).committed_at
+    committed = owner(lake).port(ADDRESS).at(mesh["first"]).committed_at
     assert committed is not None
     by_time = ann.sql(
         f"SELECT count(*) FROM {ADDRESS} AT (TIMESTAMP => TIMESTAMPTZ '{committed.isoformat()}')"
@@ -160,7 +160,7 @@ def test_time_travel_on_a_restricted_port_is_restricted_at_that_snapshot(lake: m
 
 
 def test_as_of_connection_serves_restricted_ports_at_that_instant(lake: ml.Lake, mesh: dict[str, Any]) -> None:
-    committed = lake.port(ADDRESS).at(mesh["first"]).committed_at
+    committed = owner(lake).port(ADDRESS).at(mesh["first"]).committed_at
     assert committed is not None
     con = analyst(lake).duckdb(as_of=committed)
     assert con.sql(f"SELECT shipment_id, customer_email FROM {ADDRESS} ORDER BY 1").fetchall() == visible(ROWS)
@@ -214,7 +214,8 @@ def test_show_all_tables_lists_every_port_with_its_columns(lake: ml.Lake, mesh: 
 
 
 def data_file(lake: ml.Lake, address: str) -> str:
-    return str(lake.port(address).latest().plan.files[0]).removeprefix("file://")
+    admin = as_caller(lake, "user:pat", "platform")
+    return str(admin.port(address).latest().plan.files[0]).removeprefix("file://")
 
 
 BYPASSES = [
