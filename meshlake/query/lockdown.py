@@ -63,19 +63,31 @@ def lock_connection(con: duckdb.DuckDBPyConnection, directories: Iterable[str]) 
 
 
 def refuse_locked(con: duckdb.DuckDBPyConnection) -> None:
-    """`ConfigError` when `con`'s configuration is locked (its file access can then no longer be narrowed)."""
-    if is_locked(con):
+    """`ConfigError` when `con`'s file access can no longer be narrowed to given directories.
+
+    That is when its configuration is locked, or its external access is off already (DuckDB then refuses to
+    change `allowed_directories`).
+    """
+    locked, external = _settings(con)
+    if locked or not external:
+        why = "configuration is locked" if locked else "external access is disabled already"
         raise ConfigError(
-            "this DuckDB connection's configuration is locked, so meshlake cannot restrict it to the ports you "
-            "may read; pass a connection that is not locked, or call lake.duckdb() without one",
+            f"this DuckDB connection's {why}, so meshlake cannot restrict it to the ports you may read; pass a "
+            "connection with DuckDB's default settings, or call lake.duckdb() without one",
             key="con",
         )
 
 
 def is_locked(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether `con`'s configuration is locked (`lock_configuration`)."""
-    rows = con.sql("SELECT current_setting('lock_configuration')").fetchall()
-    return bool(rows) and str(rows[0][0]).lower() == "true"
+    return _settings(con)[0]
+
+
+def _settings(con: duckdb.DuckDBPyConnection) -> tuple[bool, bool]:
+    """(`lock_configuration`, `enable_external_access`) of `con`."""
+    rows = con.sql("SELECT current_setting('lock_configuration'), current_setting('enable_external_access')").fetchall()
+    locked, external = rows[0]
+    return str(locked).lower() == "true", str(external).lower() == "true"
 
 
 def table_directory(metadata_location: str | None) -> str | None:

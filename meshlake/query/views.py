@@ -365,9 +365,13 @@ class MeshViews:
         try:
             port = self._port(address)
             if self.access is not None and self._describing and port.sql is None:
-                # Columns for DuckDB's catalog only: a denied port shows its (published) columns, reads nothing.
+                # Columns for DuckDB's catalog only, from table metadata: a denied port shows its (published)
+                # columns, a restricted one its source's (what the caller sees); nothing is planned or read.
                 mode = None if port.denial is not None else self._mode(port)
-                sql = empty_relation(self._snapshot_schema(port)) if mode != "restricted" else self.readable(address)
+                if mode == "restricted":
+                    sql = f"SELECT * FROM {quote_ident(SOURCE_PREFIX + address)}"
+                else:
+                    sql = empty_relation(self._snapshot_schema(port))
             elif self._describing and port.sql is None:
                 sql = empty_relation(self._table(port).schema())
             else:

@@ -308,6 +308,9 @@ def test_a_passed_connection_is_locked_and_a_locked_one_refused(lake: ml.Lake, m
     locked.execute("SET lock_configuration = true")
     with pytest.raises(ConfigError, match="configuration is locked"):
         analyst(lake).duckdb(locked)
+    closed = duckdb.connect(config={"enable_external_access": False})
+    with pytest.raises(ConfigError, match="external access is disabled already"):
+        analyst(lake).duckdb(closed)
 
 
 def test_harmless_settings_stay_changeable_on_a_locked_connection(lake: ml.Lake, mesh: dict[str, Any]) -> None:
