@@ -210,6 +210,16 @@ def test_show_all_tables_lists_every_port_with_its_columns(lake: ml.Lake, mesh: 
         assert tables[PUBLIC] == ["shipment_id", "depot"]
 
 
+def test_listing_the_catalog_plans_no_restricted_port(lake: ml.Lake, mesh: dict[str, Any]) -> None:
+    ann = analyst(lake)
+    ann.sql("SELECT * FROM duckdb_columns() WHERE column_name = 'customer_email'").fetchall()
+    assert ann._default_session is not None
+    views = ann._default_session.views
+    assert views._ports[ADDRESS].plan is None  # listed from table metadata only
+    assert ann.sql(f"SELECT count(*) FROM {ADDRESS}").fetchall() == [(4,)]
+    assert views._ports[ADDRESS].plan is not None
+
+
 # -- what the lock stops --------------------------------------------------------------------------------
 
 
