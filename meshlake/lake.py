@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
     from meshlake.product import Product, ProductList
+    from meshlake.query.access import MeshAccess
     from meshlake.query.mesh import MeshSession
     from meshlake.snapshot import PortSnapshot
     from meshlake.write.flow import Gate
@@ -113,8 +114,13 @@ class Lake:
         return self._policy
 
     def refresh_policy(self) -> MeshPolicy | None:
-        """Read the mesh policy from the lake again (another process may have published a new version)."""
+        """Read the mesh policy from the lake again (another process may have published a new version).
+
+        `lake.sql` then opens a new connection, decided under the policy read now; connections from
+        `lake.duckdb()` keep the rights they were opened with.
+        """
         self._policy = _UNLOADED
+        self._default_session = None
         return self.mesh_policy
 
     @property
@@ -336,23 +342,47 @@ class Lake:
         Views read the ports' Parquet files in place; a port is planned when a query first uses it.
         With `as_of` (an aware datetime) every view reads the snapshot published at that instant.
 
+        In a lake with a mesh policy the views apply the caller's rights: a port it may not read raises
+        `AccessDeniedError` when used; a port it reads with masks or a row filter is served from a private
+        database; and the connection — `con` too — is then locked to the files of the ports it reads
+        unrestricted (see docs/security.md). A `con` whose configuration is already locked is refused.
+
         >>> lake.duckdb().sql("SELECT count(*) FROM logistics.shipments.daily")  # doctest: +SKIP
         """
         import duckdb
 
         from meshlake.query.mesh import MeshSession
 
+        access = self._mesh_reads()
+        if access is not None and con is not None:
+            from meshlake.query.lockdown import refuse_locked
+
+            refuse_locked(con)
         connection = con if con is not None else duckdb.connect()
         if self.settings.uses_s3:
             from meshlake.catalog.catalogs import storage_properties
             from meshlake.catalog.storage import register_s3
 
-            register_s3(connection, storage_properties(self.settings) | dict(self.settings.properties))
-        self._sessions[id(connection)] = MeshSession(self.catalog, connection, as_of=as_of)
+            properties = storage_properties(self.settings) | dict(self.settings.properties)
+            register_s3(connection, properties, read_only=access is not None)
+        self._sessions[id(connection)] = MeshSession(self.catalog, connection, as_of=as_of, access=access)
         return connection
 
+    def _mesh_reads(self) -> MeshAccess | None:
+        """The caller's read rights for the DuckDB views; None in a lake without a mesh policy."""
+        policy = self.mesh_policy
+        if policy is None:
+            return None
+        from meshlake.access.mesh_reads import MeshReads
+
+        return MeshReads(self.identity, policy, self.catalog)
+
     def refresh(self, con: DuckDBPyConnection) -> list[str]:
-        """Bring a connection from `duckdb()` to the latest snapshots; only changed ports are re-planned."""
+        """Bring a connection from `duckdb()` to the latest snapshots; only changed ports are re-planned.
+
+        New ports get views (served through the private database in a lake with a mesh policy: the
+        connection stays locked to the directories it was opened with).
+        """
         session = self._sessions.get(id(con))
         if session is None:
             raise ValueError("this connection was not attached by lake.duckdb(); call lake.duckdb(con) first")

@@ -5,7 +5,9 @@ namespace (`policy`), and the pure decision of a principal's rights on a port (`
 the facades run before every write (`guard`) and `explain` (what a principal may do, and how far that holds);
 applying a decision to what is read: `masks` (a decision resolved on one relation, and each mask on a plain
 value), `mask_sql` (DuckDB SQL), `mask_polars` (Polars expressions) and `enforce` (a principal's reads of a
-port, the `meshlake.query.policy.ReadPolicy` the read paths apply, and quality samples as shown and recorded).
+port, the `meshlake.query.policy.ReadPolicy` the read paths apply, and quality samples as shown and recorded);
+the caller's read rights as the DuckDB views ask them (`mesh_reads`), and who reads meshlake's own tables
+(`system`).
 
 May import: errors, catalog, contract, query, write, quality (never maintenance, pipelines, the facades or cli;
 the facades hand it what it needs).

@@ -27,8 +27,11 @@ def is_s3(location: str) -> bool:
     return urlparse(location).scheme in S3_SCHEMES
 
 
-def s3_filesystem(properties: Mapping[str, str]) -> Any:
+def s3_filesystem(properties: Mapping[str, str], *, read_only: bool = False) -> Any:
     """An `s3fs.S3FileSystem` for the FileIO `properties`, without a read-ahead cache, that remembers files.
+
+    `read_only`: every write (open for writing, put, copy, move, delete, mkdir) raises `PermissionError`; the
+    filesystem of a DuckDB connection locked to the ports a caller may read (`COPY … TO` cannot write there).
 
     DuckDB asks an fsspec filesystem for a file's details several times per file and query (7 HEAD requests
     per file measured on SeaweedFS, more than the data reads themselves). Iceberg never rewrites a data or
@@ -45,7 +48,8 @@ def s3_filesystem(properties: Mapping[str, str]) -> Any:
         config_kwargs["s3"] = {"addressing_style": "virtual"}
     elif properties.get("s3.path-style-access", "").lower() == "true":
         config_kwargs["s3"] = {"addressing_style": "path"}
-    return _file_remembering_s3fs()(
+    kind = _read_only_s3fs() if read_only else _file_remembering_s3fs()
+    return kind(
         key=properties.get("s3.access-key-id") or properties.get("client.access-key-id"),
         secret=properties.get("s3.secret-access-key") or properties.get("client.secret-access-key"),
         token=properties.get("s3.session-token") or properties.get("client.session-token"),
@@ -94,13 +98,38 @@ def _file_remembering_s3fs() -> type[Any]:
     return FileRememberingS3FileSystem
 
 
-def register_s3(con: duckdb.DuckDBPyConnection, properties: Mapping[str, str]) -> bool:
+@cache
+def _read_only_s3fs() -> type[Any]:
+    """`_file_remembering_s3fs()` refusing every write."""
+
+    def refuse(self: Any, path: Any = None, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(f"{path}: this S3 filesystem is read-only")
+
+    def refuse_open(self: Any, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        if any(flag in mode for flag in "wax+"):
+            raise PermissionError(f"{path}: this S3 filesystem is read-only")
+        return super(read_only, self)._open(path, mode, *args, **kwargs)
+
+    writes = {
+        name: refuse
+        for name in (
+            "_rm", "rm", "_rm_file", "rm_file", "_rmdir", "rmdir", "_mkdir", "mkdir", "_makedirs", "makedirs",
+            "_pipe_file", "pipe_file", "_put_file", "put_file", "_cp_file", "cp_file", "_mv", "mv", "touch",
+            "_touch", "_put", "put", "_copy", "copy", "_pipe", "pipe",
+        )
+    }  # fmt: skip
+    read_only: type[Any] = type("ReadOnlyS3FileSystem", (_file_remembering_s3fs(),), {**writes, "_open": refuse_open})
+    return read_only
+
+
+def register_s3(con: duckdb.DuckDBPyConnection, properties: Mapping[str, str], *, read_only: bool = False) -> bool:
     """Register an S3 filesystem built from FileIO `properties` on `con`, once per connection.
 
     Returns True when this call registered it. A connection reads one S3 service: the first registration
-    wins, so ports on two S3 endpoints with different credentials need a connection each.
+    wins, so ports on two S3 endpoints with different credentials need a connection each. `read_only`: see
+    `s3_filesystem`.
     """
     if con.filesystem_is_registered("s3"):
         return False
-    con.register_filesystem(s3_filesystem(properties))
+    con.register_filesystem(s3_filesystem(properties, read_only=read_only))
     return True

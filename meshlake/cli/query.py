@@ -28,6 +28,10 @@ def sql(ctx: Context, query: str | None, as_csv: bool, max_rows: int) -> None:
 
     With no QUERY, statements are read from standard input and run one after another. With --csv,
     nested values (lists, structs, maps) are written as DuckDB's text for them.
+
+    In a lake with a mesh policy every port is read with the caller's rights (MESHLAKE_PRINCIPAL,
+    MESHLAKE_TOKEN): masked columns masked, rows outside its row filter left out, a port it may not
+    read an error; and the connection reads no file but those of the ports it reads unrestricted.
     """
     import duckdb
 

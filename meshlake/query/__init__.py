@@ -9,6 +9,10 @@
 - `types`: Iceberg types, names and paths spelled for DuckDB; `errors`: `UnsupportedScanError`
 - `history`: a port's history, one row per snapshot with meshlake's stamps, from metadata only
 - `mesh`: the lake in DuckDB (`lake.duckdb()`, `lake.sql`): every port a view named by its address
+- `access`: the `MeshAccess` protocol the views ask a caller's rights through (implemented in `meshlake.access`)
+- `private`: restricted ports computed in a private DuckDB database, served as Arrow sources (`pushdown`: the
+  filters DuckDB hands a source, as SQL with parameters)
+- `lockdown`: locking a caller's connection to the directories of the ports it reads in place
 - `policy`: `ReadPolicy`, the seam through which a read applies its reader's rights (made by `meshlake.access`)
 
 Nothing here imports DuckDB, Polars or pandas at module level.

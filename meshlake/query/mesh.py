@@ -12,6 +12,7 @@ from pyiceberg.table import Table
 
 from meshlake.catalog.storage import is_s3, register_s3
 from meshlake.contract.address import NAME_PATTERN, Address
+from meshlake.query.access import MeshAccess
 from meshlake.query.timetravel import referenced_names
 from meshlake.query.views import MeshViews, PortEntry
 
@@ -57,19 +58,33 @@ def _entry(identifier: tuple[str, ...], location: str | None) -> Iterable[PortEn
 
 
 class MeshSession:
-    """One DuckDB connection holding the mesh's views, kept fresh on demand."""
+    """One DuckDB connection holding the mesh's views, kept fresh on demand.
 
-    def __init__(self, catalog: Catalog, con: duckdb.DuckDBPyConnection, *, as_of: datetime | None = None) -> None:
+    With `access` (a lake with a mesh policy) the views apply the caller's rights and the connection is locked
+    (see `meshlake.query.views`); its S3 filesystem is then read-only.
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        as_of: datetime | None = None,
+        access: MeshAccess | None = None,
+    ) -> None:
         self.catalog = catalog
         self.con = con
-        self.views = MeshViews(con, ports=lambda: port_entries(catalog), load=self._load, as_of=as_of).attach()
+        self.access = access
+        self.views = MeshViews(
+            con, ports=lambda: port_entries(catalog), load=self._load, as_of=as_of, access=access
+        ).attach()
 
     def _load(self, entry: PortEntry) -> Table:
         table = self.catalog.load_table(Address.parse(entry.address).identifier)
         if is_s3(table.metadata.location):
             # Usually registered from the lake's settings already; a REST catalog may place tables on S3
             # with no S3 setting given (credentials from the environment or vended with the table).
-            register_s3(self.con, table.io.properties)
+            register_s3(self.con, table.io.properties, read_only=self.access is not None)
         return table
 
     def refresh(self, only: Iterable[str] | None = None) -> list[str]:

@@ -11,6 +11,14 @@ had when created). `refresh()` re-plans only ports whose metadata location chang
 reads the snapshot that was current at that instant; a port that did not exist then raises
 `SnapshotNotFoundError` when a query uses it.
 
+With an access object (`meshlake.query.access.MeshAccess`, a lake with a mesh policy) every port is decided
+for the caller when the views are attached: a port it reads unrestricted is read in place as above; a port it
+reads restricted (row filter, masks) — or whose files lie outside what the caller may open — is served from
+a private database through an Arrow source registered on the connection (`meshlake.query.private`); a port
+it may not read raises `AccessDeniedError` when a query uses it. Then the connection is locked to the data
+directories of the ports read in place (`meshlake.query.lockdown`). `AT` clauses follow the same rules at the
+snapshot they name.
+
 DuckDB's catalog (`SHOW ALL TABLES`, `information_schema.columns`, `duckdb_columns()`) lists the columns a
 view had when last bound, so before `sql` runs a statement that reads it, `describe` binds every view not
 bound yet to its port's schema (table metadata only, nothing planned): the placeholder never shows.
@@ -23,6 +31,7 @@ import contextlib
 import re
 import threading
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,15 +41,25 @@ from pyiceberg.table import Table
 
 from meshlake.contract.address import Address
 from meshlake.errors import InvalidNameError, PortNotFoundError, SnapshotNotFoundError
-from meshlake.query.plan import PlanCache, cached_plan
+from meshlake.query.access import MeshAccess, ReadMode
+from meshlake.query.lockdown import lock_connection, table_directory, within
+from meshlake.query.plan import PlanCache, ScanPlan, cached_plan
 from meshlake.query.sql import empty_relation, scan_sql
 from meshlake.query.timetravel import AtSpec, rewrite
 from meshlake.query.types import quote_ident, quote_literal
 
 if TYPE_CHECKING:
     import duckdb
+    from pyiceberg.io import FileIO
+    from pyiceberg.schema import Schema
+
+    from meshlake.query.private import PrivateDatabase
 
 FUNCTION = "ml_scan"
+SOURCE_PREFIX = "__meshlake_"
+"""Registered sources are named `__meshlake_<address>` (time travel: `__meshlake_<address>@<snapshot id>`)."""
+TIME_TRAVEL_SOURCES = 64
+"""How many `AT` sources of restricted ports a connection keeps registered (the oldest is dropped first)."""
 _PLACEHOLDER = 'SELECT NULL AS "__ml_unplanned" WHERE false'
 _READS_CATALOG = re.compile(
     r"\b(show|describe|summarize|information_schema|duckdb_(views|columns|tables)|pragma_\w+|table_info)\b",
@@ -62,8 +81,15 @@ class _Port:
     entry: PortEntry
     table: Table | None = None
     sql: str | None = None
+    plan: ScanPlan | None = None
     bound: bool = False
     """Whether DuckDB bound the view to the port since it was created, so its catalog shows the real columns."""
+    mode: ReadMode | None = None
+    """How the caller reads the port (with an access object): in place, or restricted; None: not decided."""
+    denial: BaseException | None = None
+    """Why the caller may not read the port at all (raised when a query uses it)."""
+    local: bool | None = None
+    """Whether every file of `plan` lies in a directory the locked connection may read (None: not checked)."""
 
 
 class MeshViews:
@@ -81,6 +107,7 @@ class MeshViews:
         *,
         as_of: datetime | None = None,
         plans: PlanCache | None = None,
+        access: MeshAccess | None = None,
     ) -> None:
         if as_of is not None and as_of.tzinfo is None:
             raise InvalidNameError("as_of must be an aware datetime (give it a tzinfo, e.g. UTC)", name=str(as_of))
@@ -95,6 +122,12 @@ class MeshViews:
         self._describing = False
         self._errors = threading.local()
         self._registered = False
+        self.access = access
+        self.allowed: tuple[str, ...] = ()
+        """The directories the locked connection may read (with an access object), as DuckDB was told."""
+        self._private: PrivateDatabase | None = None
+        self._sources: dict[str, object] = {}
+        self._time_travel: OrderedDict[tuple[str, int | None], str] = OrderedDict()
 
     # -- building the views -------------------------------------------------------------------
 
@@ -105,6 +138,9 @@ class MeshViews:
         with self._lock:
             self._ports = {e.address: _Port(e) for e in entries}
         self._create(entries)
+        if self.access is not None:
+            self._guard(entries)
+            self.allowed = tuple(lock_connection(self.con, self._in_place_directories()))
         return self
 
     def refresh(self, only: Iterable[str] | None = None) -> list[str]:
@@ -124,16 +160,19 @@ class MeshViews:
             for address in [a for a in self._ports if a not in entries]:
                 del self._ports[address]
                 self.con.execute(f"DROP VIEW IF EXISTS {_qualified(address)}")
+                self._drop_source(address)
                 changed.append(address)
             new = [e for a, e in entries.items() if a not in self._ports]
             for address, entry in entries.items():
                 port = self._ports.get(address)
                 if port is not None and self._moved(port, entry):
-                    self._ports[address] = _Port(entry)
+                    self._ports[address] = _Port(entry, mode=port.mode, denial=port.denial)
                     changed.append(address)
             for entry in new:
                 self._ports[entry.address] = _Port(entry)
         self._create(new)
+        if self.access is not None:
+            self._guard(new)  # files of new ports are outside the locked directories: served privately
         return changed + [e.address for e in new]
 
     def _refresh_known(self, wanted: set[str]) -> list[str] | None:
@@ -155,16 +194,23 @@ class MeshViews:
                 return None
             if table.metadata_location != port.table.metadata_location:
                 with self._lock:
-                    self._ports[address] = _Port(port.entry, table=table)
+                    self._ports[address] = _Port(port.entry, table=table, mode=port.mode, denial=port.denial)
                 changed.append(address)
         return changed
 
     def close(self) -> None:
-        """Unregister `ml_scan` (the views stay, but fail until `attach()` is called again)."""
+        """Unregister `ml_scan` (the views stay, but fail until `attach()` is called again).
+
+        With an access object the private database is closed too (restricted ports fail likewise).
+        """
         if self._registered:
             self._registered = False
             with contextlib.suppress(Exception):  # the connection may be closed already
                 self.con.remove_function(FUNCTION)
+        if self._private is not None:
+            private, self._private = self._private, None
+            with contextlib.suppress(Exception):
+                private.db.close()
 
     @property
     def lists_locations(self) -> bool:
@@ -179,31 +225,47 @@ class MeshViews:
     # -- reading ---------------------------------------------------------------------------------
 
     def relation(self, address: str, at: AtSpec | None = None) -> str:
-        """The relation SQL for a port: at `at`, else at the session's pinned snapshot."""
+        """The relation SQL for a port: at `at`, else at the session's pinned snapshot (files read in place)."""
         port = self._port(address)
         if at is None and port.sql is not None:
             return port.sql
-        table = self._table(port)
-        try:
-            snapshot_id = _snapshot_for(table, address, at, self.as_of)
-        except SnapshotNotFoundError:
-            if at is None:
-                raise
-            # The view is pinned to the metadata it first loaded; an AT clause may name a newer snapshot.
-            table = self._load(port.entry)
-            snapshot_id = _snapshot_for(table, address, at, self.as_of)
-        plan = self._plans.get(table, snapshot_id) if self._plans else cached_plan(table, snapshot_id)
+        plan, _ = self._planned(port, at)
         sql = scan_sql(plan)
         if at is None:
             port.sql = sql
         return sql
+
+    def readable(self, address: str, at: AtSpec | None = None) -> str:
+        """What the caller's connection reads for a port: its relation in place, or its restricted source.
+
+        Raises the port's denial when the caller may not read it. Without an access object: `relation`.
+        """
+        if self.access is None:
+            return self.relation(address, at)
+        port = self._port(address)
+        mode = self._mode(port)
+        if mode == "in_place":
+            plan, _ = self._planned(port, at)
+            local = port.local if at is None else None
+            if local is None:
+                local = bool(self.allowed) and within(_plan_files(plan), self.allowed)
+                if at is None:
+                    port.local = local
+            if local:
+                return self.relation(address, at)
+        plan, table = self._planned(port, at)  # plan now: planning errors surface here, not in the stream
+        assert self._private is not None
+        self._private.schema(address, plan.schema, table.schema())  # and those of the restriction
+        if at is None:
+            return f"SELECT * FROM {quote_ident(SOURCE_PREFIX + address)}"
+        return f"SELECT * FROM {quote_ident(self._time_travel_source(port, at))}"
 
     def resolve(self, parts: tuple[str, ...], at: AtSpec | None) -> str | None:
         """A `timetravel.Resolve`: AT clauses on known ports become pinned relations."""
         address = ".".join(parts)
         if at is None or address not in self._ports:
             return None
-        return self.relation(address, at)
+        return self.readable(address, at)
 
     def describe(self) -> None:
         """Bind every view not bound yet to its port's schema, so that DuckDB's catalog lists the real columns.
@@ -302,10 +364,18 @@ class MeshViews:
             return _PLACEHOLDER
         try:
             port = self._port(address)
-            if self._describing and port.sql is None:
+            if self.access is not None and self._describing and port.sql is None:
+                # Columns for DuckDB's catalog only, from table metadata: a denied port shows its (published)
+                # columns, a restricted one its source's (what the caller sees); nothing is planned or read.
+                mode = None if port.denial is not None else self._mode(port)
+                if mode == "restricted":
+                    sql = f"SELECT * FROM {quote_ident(SOURCE_PREFIX + address)}"
+                else:
+                    sql = empty_relation(self._snapshot_schema(port))
+            elif self._describing and port.sql is None:
                 sql = empty_relation(self._table(port).schema())
             else:
-                sql = self.relation(address)
+                sql = self.readable(address)
             port.bound = True
             return sql
         except BaseException as exc:
@@ -324,12 +394,163 @@ class MeshViews:
                 port.table = self._load(port.entry)
             return port.table
 
+    def _planned(self, port: _Port, at: AtSpec | None) -> tuple[ScanPlan, Table]:
+        """The plan a port is read with (at `at`, else at the session's pinned snapshot) and its table."""
+        address = port.entry.address
+        if at is None and port.plan is not None:
+            return port.plan, self._table(port)
+        table = self._table(port)
+        try:
+            snapshot_id = _snapshot_for(table, address, at, self.as_of)
+        except SnapshotNotFoundError:
+            if at is None:
+                raise
+            # The view is pinned to the metadata it first loaded; an AT clause may name a newer snapshot.
+            table = self._load(port.entry)
+            snapshot_id = _snapshot_for(table, address, at, self.as_of)
+        plan = self._plans.get(table, snapshot_id) if self._plans else cached_plan(table, snapshot_id)
+        if at is None:
+            port.plan = plan
+        return plan, table
+
+    def _snapshot_schema(self, port: _Port) -> Schema:
+        """The schema of the snapshot the view reads, from table metadata (nothing planned)."""
+        if port.plan is not None:
+            return port.plan.schema
+        table = self._table(port)
+        snapshot_id = _snapshot_for(table, port.entry.address, None, self.as_of)
+        snapshot = table.metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
+        schema = (
+            table.metadata.schema_by_id(snapshot.schema_id) if snapshot and snapshot.schema_id is not None else None
+        )
+        return schema or table.metadata.schema()
+
+    # -- access (only with an access object) ----------------------------------------------------------
+
+    def _mode(self, port: _Port) -> ReadMode:
+        """How the caller reads `port`; raises its denial."""
+        if port.denial is not None:
+            raise port.denial
+        if port.mode is None:
+            assert self.access is not None
+            try:
+                port.mode = self.access.mode(port.entry.address)
+            except Exception as exc:
+                port.denial = exc
+                raise
+        return port.mode
+
+    def _guard(self, entries: Iterable[PortEntry]) -> None:
+        """Decide each port for the caller and register the Arrow source restricted reads go through."""
+        from meshlake.query.private import PrivateDatabase, Served, make_source
+
+        assert self.access is not None
+        if self._private is None:
+            self._private = PrivateDatabase(self.access)
+        for entry in entries:
+            port = self._ports.get(entry.address)
+            if port is None:
+                continue
+            with contextlib.suppress(Exception):  # a denial is kept on the port and raised when it is used
+                self._mode(port)
+            if port.denial is not None:
+                continue
+            served = Served(
+                entry.address,
+                self._served_plan(entry.address),
+                self._served_schema(entry.address),
+                self._served_contract(entry.address),
+            )
+            self._register_source(SOURCE_PREFIX + entry.address, make_source(self._private, served, self._is_creating))
+
+    def _served_plan(self, address: str) -> Callable[[], tuple[ScanPlan, FileIO]]:
+        def plan() -> tuple[ScanPlan, FileIO]:
+            port = self._port(address)
+            self._mode(port)  # a source is read directly too: never serve a port the caller may not read
+            planned, table = self._planned(port, None)
+            return planned, table.io
+
+        return plan
+
+    def _served_schema(self, address: str) -> Callable[[], Schema]:
+        return lambda: self._snapshot_schema(self._port(address))
+
+    def _served_contract(self, address: str) -> Callable[[], Schema]:
+        return lambda: self._table(self._port(address)).schema()
+
+    def _time_travel_source(self, port: _Port, at: AtSpec) -> str:
+        """The name of a source serving `port` restricted at the snapshot `at` names (registered on first use)."""
+        from meshlake.query.private import Served, make_source
+
+        assert self._private is not None
+        plan, table = self._planned(port, at)
+        key = (port.entry.address, plan.snapshot_id)
+        with self._lock:
+            name = self._time_travel.get(key)
+            if name is not None:
+                self._time_travel.move_to_end(key)
+                return name
+            name = f"{SOURCE_PREFIX}{port.entry.address}@{plan.snapshot_id}"
+            served = Served(port.entry.address, lambda: (plan, table.io), lambda: plan.schema, table.schema)
+            self._register_source(name, make_source(self._private, served, lambda: False))
+            self._time_travel[key] = name
+            while len(self._time_travel) > TIME_TRAVEL_SOURCES:
+                _, oldest = self._time_travel.popitem(last=False)
+                self._unregister_source(oldest)
+        return name
+
+    def _register_source(self, name: str, source: object) -> None:
+        with self._lock:
+            self._creating = True
+            try:
+                self.con.register(name, source)
+            finally:
+                self._creating = False
+            self._sources[name] = source
+
+    def _unregister_source(self, name: str) -> None:
+        import duckdb
+
+        with self._lock:
+            if self._sources.pop(name, None) is not None:
+                with contextlib.suppress(duckdb.Error):
+                    self.con.unregister(name)
+
+    def _drop_source(self, address: str) -> None:
+        for name in [
+            n for n in self._sources if n == SOURCE_PREFIX + address or n.startswith(f"{SOURCE_PREFIX}{address}@")
+        ]:
+            self._unregister_source(name)
+        for key in [k for k in self._time_travel if k[0] == address]:
+            del self._time_travel[key]
+
+    def _is_creating(self) -> bool:
+        return self._creating
+
+    def _in_place_directories(self) -> list[str]:
+        """The data directories of the ports the caller reads in place (none shared with any other port)."""
+        allowed: set[str] = set()
+        others: set[str] = set()
+        for port in self._ports.values():
+            directory = table_directory(port.entry.metadata_location)
+            if directory is None:
+                continue
+            (allowed if port.mode == "in_place" else others).add(directory)
+        return sorted(d for d in allowed if not any(d.startswith(o) or o.startswith(d) for o in others))
+
     def _moved(self, port: _Port, entry: PortEntry) -> bool:
         if entry.metadata_location is not None:
             return entry.metadata_location != port.entry.metadata_location
         if port.table is None:  # never used: nothing planned to invalidate
             return False
         return self._load(entry).metadata_location != port.table.metadata_location
+
+
+def _plan_files(plan: ScanPlan) -> list[str]:
+    """Every file a plan reads: data files and their delete files."""
+    files = [task.path for task in plan.tasks]
+    files += [d.path for task in plan.tasks for d in (*task.position_deletes, *task.equality_deletes)]
+    return files
 
 
 def _qualified(address: str) -> str:
