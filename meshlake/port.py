@@ -355,7 +355,14 @@ class Port:
         self.lake.check_write(self.descriptor, action=action, address=str(self.address))
 
     def _snapshot(self, table: Table, snapshot: Any) -> PortSnapshot:
-        return PortSnapshot(str(self.address), table.metadata, table.io, snapshot, table.metadata_location)
+        return PortSnapshot(
+            str(self.address),
+            table.metadata,
+            table.io,
+            snapshot,
+            table.metadata_location,
+            read_log=self.lake._read_recorder(),
+        )
 
     def _what_exists(self, table: Table) -> str:
         history = port_history(table.metadata)

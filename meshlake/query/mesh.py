@@ -12,6 +12,7 @@ from pyiceberg.table import Table
 
 from meshlake.catalog.storage import is_s3, register_s3
 from meshlake.contract.address import NAME_PATTERN, Address
+from meshlake.query.read_log import ReadRecorder
 from meshlake.query.timetravel import referenced_names
 from meshlake.query.views import MeshViews, PortEntry
 
@@ -59,10 +60,19 @@ def _entry(identifier: tuple[str, ...], location: str | None) -> Iterable[PortEn
 class MeshSession:
     """One DuckDB connection holding the mesh's views, kept fresh on demand."""
 
-    def __init__(self, catalog: Catalog, con: duckdb.DuckDBPyConnection, *, as_of: datetime | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        as_of: datetime | None = None,
+        read_log: ReadRecorder | None = None,
+    ) -> None:
         self.catalog = catalog
         self.con = con
-        self.views = MeshViews(con, ports=lambda: port_entries(catalog), load=self._load, as_of=as_of).attach()
+        self.views = MeshViews(
+            con, ports=lambda: port_entries(catalog), load=self._load, as_of=as_of, read_log=read_log
+        ).attach()
 
     def _load(self, entry: PortEntry) -> Table:
         table = self.catalog.load_table(Address.parse(entry.address).identifier)

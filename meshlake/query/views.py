@@ -22,7 +22,9 @@ import atexit
 import contextlib
 import re
 import threading
+import uuid
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +41,9 @@ from meshlake.query.types import quote_ident, quote_literal
 
 if TYPE_CHECKING:
     import duckdb
+
+    from meshlake.query.plan import ScanPlan
+    from meshlake.query.read_log import ReadRecorder
 
 FUNCTION = "ml_scan"
 _PLACEHOLDER = 'SELECT NULL AS "__ml_unplanned" WHERE false'
@@ -62,6 +67,7 @@ class _Port:
     entry: PortEntry
     table: Table | None = None
     sql: str | None = None
+    plan: ScanPlan | None = None
     bound: bool = False
     """Whether DuckDB bound the view to the port since it was created, so its catalog shows the real columns."""
 
@@ -81,6 +87,7 @@ class MeshViews:
         *,
         as_of: datetime | None = None,
         plans: PlanCache | None = None,
+        read_log: ReadRecorder | None = None,
     ) -> None:
         if as_of is not None and as_of.tzinfo is None:
             raise InvalidNameError("as_of must be an aware datetime (give it a tzinfo, e.g. UTC)", name=str(as_of))
@@ -95,6 +102,13 @@ class MeshViews:
         self._describing = False
         self._errors = threading.local()
         self._registered = False
+        self._read_log = read_log
+        self._query = threading.local()
+        """The `sql` statement being bound in this thread: its id and the reads logged for it."""
+        self.log_unbound_scans = True
+        """Log scans outside `sql` too (statements run on the connection itself); False when only `sql` runs on it."""
+        self._credits: Counter[tuple[str, int | None]] = Counter()
+        """Scans `sql` bound and logged, which DuckDB repeats when it runs the statement: those are not logged again."""
 
     # -- building the views -------------------------------------------------------------------
 
@@ -180,9 +194,12 @@ class MeshViews:
 
     def relation(self, address: str, at: AtSpec | None = None) -> str:
         """The relation SQL for a port: at `at`, else at the session's pinned snapshot."""
+        return self._relation(address, at)[0]
+
+    def _relation(self, address: str, at: AtSpec | None) -> tuple[str, ScanPlan]:
         port = self._port(address)
-        if at is None and port.sql is not None:
-            return port.sql
+        if at is None and port.sql is not None and port.plan is not None:
+            return port.sql, port.plan
         table = self._table(port)
         try:
             snapshot_id = _snapshot_for(table, address, at, self.as_of)
@@ -195,15 +212,17 @@ class MeshViews:
         plan = self._plans.get(table, snapshot_id) if self._plans else cached_plan(table, snapshot_id)
         sql = scan_sql(plan)
         if at is None:
-            port.sql = sql
-        return sql
+            port.sql, port.plan = sql, plan
+        return sql, plan
 
     def resolve(self, parts: tuple[str, ...], at: AtSpec | None) -> str | None:
         """A `timetravel.Resolve`: AT clauses on known ports become pinned relations."""
         address = ".".join(parts)
         if at is None or address not in self._ports:
             return None
-        return self.relation(address, at)
+        sql, plan = self._relation(address, at)
+        self._log_read(address, plan, scan=False)
+        return sql
 
     def describe(self) -> None:
         """Bind every view not bound yet to its port's schema, so that DuckDB's catalog lists the real columns.
@@ -227,6 +246,15 @@ class MeshViews:
 
     def sql(self, query: str, params: object = None) -> duckdb.DuckDBPyRelation:
         """Run `query` on the connection, with `AT (VERSION => …)` / `AT (TIMESTAMP => …)` on ports."""
+        if self._read_log is None:
+            return self._sql(query, params)
+        self._query.current = (uuid.uuid4().hex, set())  # the reads it binds are logged once, with this id
+        try:
+            return self._sql(query, params)
+        finally:
+            self._query.current = None
+
+    def _sql(self, query: str, params: object) -> duckdb.DuckDBPyRelation:
         import duckdb
 
         if _READS_CATALOG.search(query):
@@ -305,12 +333,46 @@ class MeshViews:
             if self._describing and port.sql is None:
                 sql = empty_relation(self._table(port).schema())
             else:
-                sql = self.relation(address)
+                sql, plan = self._relation(address, None)
+                if not self._describing:
+                    self._log_read(address, plan, scan=True)
             port.bound = True
             return sql
         except BaseException as exc:
             self._errors.last = exc
             raise
+
+    def _log_read(self, address: str, plan: ScanPlan, *, scan: bool) -> None:
+        """Report a read to the access log: once per port and snapshot in a `sql` statement (path `sql`, with
+        its id), and each scan of statements run on the connection itself (path `duckdb`).
+
+        DuckDB binds a statement when `sql` is called and again each time it runs. The first run's scans of a
+        statement `sql` logged are not logged again (each bound `scan` leaves a credit that one later scan of
+        the same port and snapshot takes); later runs are. On a connection only `sql` uses
+        (`log_unbound_scans=False`) nothing else is logged.
+        """
+        if self._read_log is None:
+            return
+        key = (address, plan.snapshot_id)
+        query: tuple[str, set[tuple[str, int | None]]] | None = getattr(self._query, "current", None)
+        if query is None:
+            if self.log_unbound_scans and not self._take_credit(key):
+                self._read_log(address, plan.snapshot_id, _columns(plan), path="duckdb")
+            return
+        query_id, logged = query
+        if scan and self.log_unbound_scans:
+            with self._lock:
+                self._credits[key] += 1
+        if key not in logged:
+            logged.add(key)
+            self._read_log(address, plan.snapshot_id, _columns(plan), path="sql", query_id=query_id)
+
+    def _take_credit(self, key: tuple[str, int | None]) -> bool:
+        with self._lock:
+            if self._credits[key] <= 0:
+                return False
+            self._credits[key] -= 1
+            return True
 
     def _port(self, address: str) -> _Port:
         port = self._ports.get(address)
@@ -330,6 +392,10 @@ class MeshViews:
         if port.table is None:  # never used: nothing planned to invalidate
             return False
         return self._load(entry).metadata_location != port.table.metadata_location
+
+
+def _columns(plan: ScanPlan) -> list[str]:
+    return [column.name for column in plan.schema.fields]
 
 
 def _qualified(address: str) -> str:
