@@ -271,6 +271,13 @@ def test_reads_are_buffered_not_committed_one_by_one(governed: ml.Lake) -> None:
     assert len(log_rows(governed)) == 21
 
 
+def test_leaving_a_with_block_writes_the_log(governed: ml.Lake) -> None:
+    with ml.Lake(governed.settings) as lake:
+        lake.port(ADDRESS).latest().to_arrow()
+        assert log_snapshots(lake) == 0
+    assert log_snapshots(governed) == 1 and len(log_rows(governed)) == 1
+
+
 def test_the_log_is_written_once_flush_entries_are_buffered(tmp_path: Path, governed: ml.Lake) -> None:
     lake = ml.connect(home=str(tmp_path / ".meshlake"), access_log_flush_entries="5")
     port = lake.port(ADDRESS)
