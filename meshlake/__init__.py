@@ -9,6 +9,7 @@
 from meshlake.contract.address import Address, ProductName, Ref
 from meshlake.errors import (
     AccessDeniedError,
+    AccessLogError,
     AuthenticationError,
     BreakingChangeError,
     BrokenProductError,
@@ -34,6 +35,7 @@ from meshlake.lake import Lake, connect
 __version__ = "0.1.0"
 __all__ = [
     "AccessDeniedError",
+    "AccessLogError",
     "Address",
     "AuthenticationError",
     "BreakingChangeError",

@@ -25,6 +25,7 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── AuthenticationError                       the caller's identity cannot be established or is refused
     ├── AccessDeniedError          (PermissionError)  names principal, address and the missing grant
     ├── ReadRestrictionError       (ValueError)   a mask or row filter a read cannot apply; nothing is returned
+    ├── AccessLogError                            the access log cannot be written; its entries stay buffered
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -317,6 +318,28 @@ class ReadRestrictionError(MeshlakeError, ValueError):
         super().__init__(
             f"cannot apply the {restriction}{at} of {address}: {problem}. Nothing was read. The port's owners "
             f"can fix the restriction in its descriptor; `meshlake access explain PRINCIPAL {address}` shows it."
+        )
+
+
+class AccessLogError(MeshlakeError):
+    """The access log could not be written to `meshlake.system.access_log`; its entries stay in memory.
+
+    `pending` entries wait for the next attempt; `full` says the buffer is full, so reads are refused until the
+    log can be written again.
+    """
+
+    def __init__(self, reason: str, *, pending: int, full: bool = False) -> None:
+        self.reason = reason
+        self.pending = pending
+        self.full = full
+        then = (
+            "the buffer is full, so reads are refused until the log can be written"
+            if full
+            else "they stay buffered and are written by the next flush"
+        )
+        super().__init__(
+            f"the access log (meshlake.system.access_log) could not be written: {reason}; {pending} entries wait "
+            f"and {then}. Check that this process may write the lake's system namespace (meshlake.system)."
         )
 
 

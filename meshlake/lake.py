@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
     from meshlake.access.identity import Identity
+    from meshlake.access.log import AccessLog
     from meshlake.access.policy import MeshPolicy
     from meshlake.access.rights import Decision, Level
     from meshlake.contract.deploy import DeployReport
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from meshlake.product import Product, ProductList
     from meshlake.query.access import MeshAccess
     from meshlake.query.mesh import MeshSession
+    from meshlake.query.read_log import ReadRecorder
     from meshlake.snapshot import PortSnapshot
     from meshlake.write.flow import Gate
 
@@ -69,12 +71,18 @@ class Lake:
     """A mesh of data products: deploy them, find them, open their ports."""
 
     def __init__(self, settings: Settings, *, identity: Identity | None = None) -> None:
+        from meshlake.access.log import LogSettings
+
+        LogSettings.of(settings)  # a bad access_log setting is an error here, not at the first read
         self.settings = settings
         self.last_deploy: DeployReport | None = None
         self._sessions: dict[int, MeshSession] = {}
         self._default_session: MeshSession | None = None
         self._identity = identity
         self._policy: MeshPolicy | None = _UNLOADED
+        self._access_log: AccessLog | None = _UNLOADED
+        self._read_labels: tuple[str | None, str | None] = (None, None)
+        self._recorder: ReadRecorder | None = _UNLOADED
 
     def __repr__(self) -> str:
         return f"Lake({self.settings.resolved_catalog_uri.split('@')[-1]}, warehouse={self.warehouse})"
@@ -211,6 +219,7 @@ class Lake:
         if "catalog" in self.__dict__:
             acting.__dict__["catalog"] = self.catalog
         acting._policy = self._policy
+        acting._access_log = self.access_log  # one buffer: closing this lake writes the run's reads too
         return acting
 
     @property
@@ -365,7 +374,9 @@ class Lake:
 
             properties = storage_properties(self.settings) | dict(self.settings.properties)
             register_s3(connection, properties, read_only=access is not None)
-        self._sessions[id(connection)] = MeshSession(self.catalog, connection, as_of=as_of, access=access)
+        self._sessions[id(connection)] = MeshSession(
+            self.catalog, connection, as_of=as_of, access=access, read_log=self._read_recorder()
+        )
         return connection
 
     def _mesh_reads(self) -> MeshAccess | None:
@@ -393,6 +404,8 @@ class Lake:
 
         >>> lake.sql("SELECT * FROM logistics.shipments.daily AT (VERSION => 'v1.2.0')")  # doctest: +SKIP
         """
+        if "access_log" in query and self._access_log not in (_UNLOADED, None):
+            self._flush_access_log()  # a query of the log sees the reads made before it
         if con is not None:
             if id(con) not in self._sessions:
                 self.duckdb(con)
@@ -400,9 +413,80 @@ class Lake:
         if self._default_session is None:
             connection = self.duckdb()
             self._default_session = self._sessions[id(connection)]
+            self._default_session.views.log_unbound_scans = False  # only lake.sql runs on it: logged when bound
         else:
             self._default_session.refresh_for(query)
         return self._default_session.sql(query)
+
+    # -- the access log ----------------------------------------------------------------------------
+    @property
+    def access_log(self) -> AccessLog | None:
+        """The buffered log of reads through this lake (`meshlake.system.access_log`), or None when it is off.
+
+        The `access_log` setting: `auto` (the default: on in a lake with a mesh policy), `on` or `off`. Entries
+        are written when `access_log_flush_entries` are buffered, after `access_log_flush_interval`, on
+        `close()` and when the process exits; see `meshlake.access.log`.
+        """
+        if self._access_log is _UNLOADED:
+            from meshlake.access.log import open_access_log
+
+            self._access_log = open_access_log(self.catalog, self.location_root, self.settings, self.mesh_policy)
+        return self._access_log
+
+    def log_reads_as(self, path: str, *, query_id: str | None = None) -> None:
+        """Label every read through this lake in the access log with `path` (and `query_id`): the CLI's
+        reads are `cli`, a pipeline run's `pipeline` with its run id."""
+        self._read_labels = (path, query_id)
+        self._recorder = _UNLOADED
+
+    def close(self) -> None:
+        """Write the access log's buffered entries (`AccessLogError` if it cannot; they stay buffered)."""
+        if self._access_log is not _UNLOADED and self._access_log is not None:
+            self._access_log.flush()
+
+    def __enter__(self) -> Lake:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _flush_access_log(self) -> None:
+        import logging
+
+        from meshlake.errors import AccessLogError
+
+        assert self._access_log is not None
+        try:
+            self._access_log.flush()
+        except AccessLogError as exc:
+            logging.getLogger("meshlake.access.log").warning("%s", exc)
+
+    def _read_recorder(self) -> ReadRecorder | None:
+        """What the read paths call for each read (None when reads are not logged)."""
+        if self._recorder is _UNLOADED:
+            from meshlake.access.log import Recorder
+
+            log = self.access_log
+            path, query_id = self._read_labels
+            self._recorder = (
+                None
+                if log is None
+                else Recorder(log, self.identity, rights=self._rights_on, path=path, query_id=query_id)
+            )
+        return self._recorder
+
+    def _rights_on(self, address: str) -> Decision | None:
+        """The caller's rights on a port, for the access log (None when nothing is enforced or it is no port)."""
+        from meshlake.access.rights import decide
+        from meshlake.contract.address import SYSTEM_DOMAIN
+        from meshlake.contract.registry import load_descriptor_of
+
+        policy = self.mesh_policy
+        parsed = Address.parse(address)
+        if policy is None or parsed.domain == SYSTEM_DOMAIN:
+            return None
+        descriptor = load_descriptor_of(self.catalog, parsed.product_name)
+        return None if descriptor is None else decide(self.identity, descriptor, parsed.port, policy)
 
     # -- quality gate hook ------------------------------------------------------------------------
     def _gate_for(self, port: Port) -> Gate | None:

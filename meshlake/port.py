@@ -374,7 +374,15 @@ class Port:
 
     def _snapshot(self, table: Table, snapshot: Any, reader: PortReader | None) -> PortSnapshot:
         policy = reader.bind(table.metadata.schema()) if reader is not None else None
-        return PortSnapshot(str(self.address), table.metadata, table.io, snapshot, table.metadata_location, policy)
+        return PortSnapshot(
+            str(self.address),
+            table.metadata,
+            table.io,
+            snapshot,
+            table.metadata_location,
+            policy,
+            read_log=self.lake._read_recorder(),
+        )
 
     def _reader(self) -> PortReader | None:
         """The caller's reads of this port, checked before anything is loaded; None when nothing is enforced."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from meshlake.query.plan import ScanPlan
     from meshlake.query.policy import ReadPolicy
+    from meshlake.query.read_log import ReadRecorder
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +43,8 @@ class PortSnapshot:
     snapshot: Snapshot | None
     metadata_location: str = ""
     policy: ReadPolicy | None = None
+    read_log: ReadRecorder | None = field(default=None, repr=False)
+    """Called for each read (the access log); None when reads are not logged."""
 
     @property
     def snapshot_id(self) -> int | None:
@@ -88,24 +91,40 @@ class PortSnapshot:
         from meshlake.query.sql import relation_sql
 
         sql = relation_sql(self.plan)
-        return self.policy.relation(sql, self.plan.schema) if restricted(self.policy) else sql
+        if restricted(self.policy):
+            sql = self.policy.relation(sql, self.plan.schema)
+        self._logged("relation")
+        return sql
 
     def to_arrow(self) -> pa.Table:
-        """Read the snapshot into an Arrow table (DuckDB reads the Parquet files in place)."""
-        from meshlake.query.engine import read_arrow
-
-        return read_arrow(self.plan, io=self.io, policy=self.policy)
+        """Read the snapshot into an Arrow table (DuckDB reads the Parquet files in place), as the caller may see it."""
+        table = self._read_arrow()
+        self._logged("arrow")
+        return table
 
     def to_polars(self) -> polars.LazyFrame:
         """A lazy Polars scan of the same files, with predicate and projection pushdown."""
         from meshlake.query.polars_scan import to_polars
 
-        return to_polars(self.plan, io=self.io, policy=self.policy)
+        frame = to_polars(self.plan, io=self.io, policy=self.policy)
+        self._logged("polars")
+        return frame
 
     def to_pandas(self) -> pandas.DataFrame:
         require("pandas", extra="pandas", feature="to_pandas()")
-        frame: pandas.DataFrame = self.to_arrow().to_pandas()
+        frame: pandas.DataFrame = self._read_arrow().to_pandas()
+        self._logged("pandas")
         return frame
+
+    def _read_arrow(self) -> pa.Table:
+        from meshlake.query.engine import read_arrow
+
+        return read_arrow(self.plan, io=self.io, policy=self.policy)
+
+    def _logged(self, path: str) -> None:
+        """Report this read to the access log (every column of the snapshot's schema: the read returns them all)."""
+        if self.read_log is not None:
+            self.read_log(self.address, self.snapshot_id, [f.name for f in self.schema.fields], path=path)
 
     def __repr__(self) -> str:
         when = self.committed_at.isoformat() if self.committed_at else "never written"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,17 @@ def _isolate_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("MESHLAKE_") and not name.startswith("MESHLAKE_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _access_log_entries_stay_with_their_test() -> Iterator[None]:
+    """Entries a test leaves in an access-log buffer are dropped after it, not written when the run exits."""
+    yield
+    log = sys.modules.get("meshlake.access.log")
+    if log is not None:
+        for pending in list(log._PENDING):
+            pending._entries.clear()
+        log._PENDING.clear()
 
 
 @pytest.fixture

@@ -277,9 +277,10 @@ def test_the_quality_history_keeps_its_rows_but_trims_its_snapshots(
     gated: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from meshlake.quality import records
+    from meshlake.write import system_table
 
-    monkeypatch.setattr(records, "TRIM_ABOVE", 6)
-    monkeypatch.setattr(records, "KEEP_SNAPSHOTS", 3)
+    monkeypatch.setattr(system_table, "TRIM_ABOVE", 6)
+    monkeypatch.setattr(system_table, "KEEP_SNAPSHOTS", 3)
     for index in range(8):
         gated.write(shipments([f"s{index}"], weight=1.0))
     history = gated.lake.catalog.load_table(records.RESULTS_TABLE)
@@ -328,6 +329,7 @@ def test_a_history_table_without_the_ad_hoc_column_gains_it_and_counts_its_old_c
 
     from meshlake.quality import records
     from meshlake.quality.report import ExpectationResult, QualityReport
+    from meshlake.write import system_table
 
     catalog = gated.lake.catalog
     old_fields = [f for f in records.RESULTS_SCHEMA.fields if f.name not in ("method", "ad_hoc")]
@@ -338,7 +340,7 @@ def test_a_history_table_without_the_ad_hoc_column_gains_it_and_counts_its_old_c
     )
     old_row = records.report_rows(report, trigger="check", published=None).drop_columns(["method", "ad_hoc"])
     old_table.append(old_row.cast(old_table.schema().as_arrow()))
-    records._HANDLES.clear()
+    system_table.forget_handles()
 
     gated.write(shipments(["a"], weight=1.0))
 

@@ -91,6 +91,14 @@ class Settings:
     auth_audience: str | None = None
     auth_groups_claim: str = "groups"
     auth_principal_claim: str = "sub"
+    access_log: str = "auto"
+    """Log every read to `meshlake.system.access_log`: `auto` (when the lake has a mesh policy), `on` or `off`."""
+    access_log_flush_entries: str = "1000"
+    """Write the access log once this many entries are buffered; see `meshlake.access.log`."""
+    access_log_flush_interval: str = "30s"
+    """…or once this long (a duration or seconds) has passed since the last write, checked at each read."""
+    access_log_max_entries: str = "100000"
+    """How many entries the access log buffers while it cannot be written; past that, reads are refused."""
     properties: Mapping[str, str] = field(default_factory=dict)
     source: str = DEFAULT_SOURCE
 

@@ -70,7 +70,9 @@ class Context:
                 self.out.note(f"creating a new lake in {settings.home_path}")
         elif not self.out.json_mode and settings.home_path != Path.cwd().resolve() / ".meshlake":
             self.out.note(f"lake: {describe_lake(settings)}")
-        return Lake(settings)
+        lake = Lake(settings)
+        lake.log_reads_as("cli")
+        return lake
 
 
 def describe_lake(settings: Settings) -> str:

@@ -160,6 +160,8 @@ def run_product(
         )
     module_path = _module_path(file, descriptor)  # refused before anything is read or imported
     reader = lake.as_product(descriptor.product_name)  # owners only; inputs are read as the product
+    run = run_id or new_run_id()
+    reader.log_reads_as("pipeline", query_id=run)
     pins: dict[str, int | None]
     if replay is not None:
         pins, original_params = _earlier_run(lake, descriptor, str(replay))
@@ -168,7 +170,6 @@ def run_product(
         pins = {i.port: _current(reader, i.port) for i in descriptor.inputs}
     snapshots = {i.name: _pinned(reader, i.port, pins.get(i.port)) for i in descriptor.inputs}
     inputs = Inputs(snapshots)
-    run = run_id or new_run_id()
     context = RunContext(
         run, datetime.now(UTC), descriptor, dict(params or {}), reader, str(replay) if replay else None
     )

@@ -3,10 +3,10 @@
 The table is an ordinary Iceberg table in meshlake's reserved namespace, so it reads through
 `lake.duckdb()` like any port: `SELECT * FROM meshlake.system.quality_results`.
 
-A record is one Iceberg append on the write path of every gated write, so it is lean: the table handle
-is kept per catalog (a stale one costs a retry, never a lost record) and the rows, already in the table's
-schema, go straight to a data file and a commit. Tables made before a column existed (`method`, `ad_hoc`)
-get it (optional, NULL in older rows) the first time this version opens them.
+A record is one Iceberg append on the write path of every gated write, so it is lean: the rows, already in
+the table's schema, go straight to a data file and a commit (`meshlake.write.system_table`, shared with the
+access log). Tables made before a column existed (`method`, `ad_hoc`) get it (optional, NULL in older rows)
+the first time this version opens them.
 
 Who ran a check is the `trigger`: `gate` (a write's verdict, `published` or quarantined), `check` (a check
 of a snapshot; `ad_hoc` when it was not `main`'s head, so it does not count in the SLO), `release` (a
@@ -21,46 +21,32 @@ under the writer's run id. Should the writer record after all, its own rows win 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
-import weakref
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import (
-    CommitFailedException,
-    NoSuchTableError,
-    TableAlreadyExistsError,
-)
-from pyiceberg.schema import Schema
-from pyiceberg.table import Table
+from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table.metadata import TableMetadata
-from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
+from pyiceberg.table.refs import SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot, ancestors_of
 from pyiceberg.types import (
     BooleanType,
     DoubleType,
     LongType,
-    NestedField,
     StringType,
     TimestamptzType,
 )
 
-from meshlake.catalog.catalogs import create_namespace_once
-from meshlake.contract.address import SYSTEM_DOMAIN, location_under
 from meshlake.contract.stamps import QUALITY, RUN_ID
 from meshlake.quality.report import ExpectationResult, QualityReport
 from meshlake.write.commit import QUARANTINE_PREFIX
+from meshlake.write.system_table import SystemTable
 
-SYSTEM_PRODUCT = "system"
-RESULTS_TABLE = (SYSTEM_DOMAIN, SYSTEM_PRODUCT, "quality_results")
-RESULTS_ADDRESS = ".".join(RESULTS_TABLE)
-
-_FIELDS = [
+_FIELDS = (
     ("address", StringType(), True),
     ("snapshot_id", LongType(), False),
     ("run_id", StringType(), True),
@@ -82,47 +68,11 @@ _FIELDS = [
     ("checked_at", TimestamptzType(), True),
     ("method", StringType(), False),
     ("ad_hoc", BooleanType(), False),
-]
-RESULTS_SCHEMA = Schema(*(NestedField(i + 1, name, kind, required=req) for i, (name, kind, req) in enumerate(_FIELDS)))
-
-
-def results_table(catalog: Catalog, warehouse: str | None) -> Table:
-    """The quality-results table, created on first use (under `warehouse`, else where the catalog puts it)."""
-    with contextlib.suppress(NoSuchTableError):
-        return _migrated(catalog.load_table(RESULTS_TABLE))
-    namespace = (SYSTEM_DOMAIN, SYSTEM_PRODUCT)
-    create_namespace_once(catalog, namespace, {"owner": "meshlake", "description": "meshlake records"})
-    location = location_under(warehouse, *RESULTS_TABLE) if warehouse and "://" in warehouse else None
-    try:
-        return catalog.create_table(
-            RESULTS_TABLE,
-            schema=RESULTS_SCHEMA,
-            location=location,
-            properties={
-                "format-version": "2",
-                "write.parquet.compression-codec": "zstd",
-                "comment": "Every expectation result of every quality check run.",
-            },
-        )
-    except TableAlreadyExistsError:
-        return _migrated(catalog.load_table(RESULTS_TABLE))
-
-
-def _migrated(table: Table) -> Table:
-    """The table with every column of `RESULTS_SCHEMA` (added as optional columns where missing)."""
-    for _ in range(5):
-        present = {field.name for field in table.schema().fields}
-        missing = [(name, kind) for name, kind, _ in _FIELDS if name not in present]
-        if not missing:
-            return table
-        try:
-            with table.update_schema() as update:
-                for name, kind in missing:
-                    update.add_column(name, kind)
-        except (CommitFailedException, ValueError):
-            pass  # another process migrated it first (or raced us): look again
-        table = table.refresh()
-    return table
+)
+RESULTS = SystemTable("quality_results", _FIELDS, "Every expectation result of every quality check run.")
+RESULTS_TABLE = RESULTS.identifier
+RESULTS_ADDRESS = RESULTS.address
+RESULTS_SCHEMA = RESULTS.schema
 
 
 def report_rows(report: QualityReport, *, trigger: str, published: bool | None) -> pa.Table:
@@ -156,93 +106,16 @@ def report_rows(report: QualityReport, *, trigger: str, published: bool | None) 
                 "ad_hoc": report.ad_hoc,
             }
         )
-    from pyiceberg.io.pyarrow import schema_to_pyarrow
-
-    return pa.Table.from_pylist(rows, schema=schema_to_pyarrow(RESULTS_SCHEMA))
+    return pa.Table.from_pylist(rows, schema=RESULTS.arrow_schema)
 
 
 def append_results(
     catalog: Catalog, warehouse: str | None, reports: Sequence[tuple[QualityReport, str, bool | None]]
 ) -> None:
     """Append reports (report, trigger, published) to the quality history as one snapshot."""
-    from meshlake.contract.stamps import Stamps, default_writer, new_run_id
-
     tables = [report_rows(report, trigger=trigger, published=published) for report, trigger, published in reports]
-    if not tables:
-        return
-    with _HANDLES_LOCK:
-        table = _HANDLES.get(catalog)
-    if table is None:
-        table = results_table(catalog, warehouse)
-    stamps = Stamps(writer=default_writer(), run_id=new_run_id(), product_version="1", mode="append")
-    rows = pa.concat_tables(tables)
-    try:
-        table = _append(catalog, table, rows, stamps.properties())
-    except NoSuchTableError:  # dropped since this process last wrote it: create it again
-        table = _append(catalog, results_table(catalog, warehouse), rows, stamps.properties())
-    table = _trim(table)
-    with _HANDLES_LOCK:
-        _HANDLES[catalog] = table
-
-
-TRIM_ABOVE = 300
-KEEP_SNAPSHOTS = 100
-
-
-def _trim(table: Table) -> Table:
-    """Keep the history table's metadata small: past `TRIM_ABOVE` snapshots, expire all but the newest 100.
-
-    Every check adds a snapshot, and each commit rewrites the whole metadata, so an untrimmed history
-    table makes every gate slower. Its rows stay (expiry removes snapshots, not data); only time travel
-    on the history table itself is bounded. `meshlake maintain` removes the data files nothing needs.
-    """
-    snapshots = table.metadata.snapshots
-    if len(snapshots) <= TRIM_ABOVE:
-        return table
-    keep = {ref.snapshot_id for ref in table.metadata.refs.values()}
-    newest = sorted(snapshots, key=lambda s: s.timestamp_ms)[-KEEP_SNAPSHOTS:]
-    keep.update(s.snapshot_id for s in newest)
-    expired = [s.snapshot_id for s in snapshots if s.snapshot_id not in keep]
-    try:
-        table.maintenance.expire_snapshots().by_ids(expired).commit()
-    except Exception:
-        return table
-    return table.refresh()
-
-
-_HANDLES: weakref.WeakKeyDictionary[Catalog, Table] = weakref.WeakKeyDictionary()
-"""The results table as this process last committed it, per catalog."""
-_HANDLES_LOCK = threading.Lock()
-
-
-def _append(catalog: Catalog, table: Table, rows: pa.Table, properties: dict[str, str]) -> Table:
-    """Commit `rows` as one appended data file on `main`, re-applied on the head when `main` moved."""
-    from pyiceberg.io.pyarrow import schema_to_pyarrow
-
-    from meshlake.write.commit import Change, MainMovedError, commit_snapshot, main_head
-    from meshlake.write.datafiles import DataFileWriter
-
-    target = schema_to_pyarrow(table.schema(), include_field_ids=True)
-    batches = rows.select(target.names).cast(target).to_batches()
-    writer = DataFileWriter(table.metadata, table.io)
-    added = tuple(writer.write_all(batches))
-    change = Change("append", added, new_rows=added)
-    base_id = main_head(table)
-    try:
-        for _ in range(100):
-            try:
-                table, _snapshot = commit_snapshot(
-                    catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
-                )
-                return table
-            except MainMovedError as moved:  # another writer recorded first: an append applies on any head
-                table, base_id = moved.table, moved.head
-        raise CommitFailedException(f"{RESULTS_ADDRESS}: main kept moving; the quality record was not written")
-    except BaseException:
-        for path in writer.written_paths:
-            with contextlib.suppress(Exception):
-                table.io.delete(path)
-        raise
+    if tables:
+        RESULTS.append(catalog, warehouse, pa.concat_tables(tables))
 
 
 def now() -> datetime:

@@ -13,6 +13,7 @@ from pyiceberg.table import Table
 from meshlake.catalog.storage import is_s3, register_s3
 from meshlake.contract.address import NAME_PATTERN, Address
 from meshlake.query.access import MeshAccess
+from meshlake.query.read_log import ReadRecorder
 from meshlake.query.timetravel import referenced_names
 from meshlake.query.views import MeshViews, PortEntry
 
@@ -71,12 +72,18 @@ class MeshSession:
         *,
         as_of: datetime | None = None,
         access: MeshAccess | None = None,
+        read_log: ReadRecorder | None = None,
     ) -> None:
         self.catalog = catalog
         self.con = con
         self.access = access
         self.views = MeshViews(
-            con, ports=lambda: port_entries(catalog), load=self._load, as_of=as_of, access=access
+            con,
+            ports=lambda: port_entries(catalog),
+            load=self._load,
+            as_of=as_of,
+            access=access,
+            read_log=read_log,
         ).attach()
 
     def _load(self, entry: PortEntry) -> Table:

@@ -30,8 +30,9 @@ import atexit
 import contextlib
 import re
 import threading
+import uuid
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,7 +54,9 @@ if TYPE_CHECKING:
     from pyiceberg.io import FileIO
     from pyiceberg.schema import Schema
 
+    from meshlake.query.plan import ScanPlan
     from meshlake.query.private import PrivateDatabase
+    from meshlake.query.read_log import ReadRecorder
 
 FUNCTION = "ml_scan"
 SOURCE_PREFIX = "__meshlake_"
@@ -108,6 +111,7 @@ class MeshViews:
         as_of: datetime | None = None,
         plans: PlanCache | None = None,
         access: MeshAccess | None = None,
+        read_log: ReadRecorder | None = None,
     ) -> None:
         if as_of is not None and as_of.tzinfo is None:
             raise InvalidNameError("as_of must be an aware datetime (give it a tzinfo, e.g. UTC)", name=str(as_of))
@@ -128,6 +132,13 @@ class MeshViews:
         self._private: PrivateDatabase | None = None
         self._sources: dict[str, object] = {}
         self._time_travel: OrderedDict[tuple[str, int | None], str] = OrderedDict()
+        self._read_log = read_log
+        self._query = threading.local()
+        """The `sql` statement being bound in this thread: its id and the reads logged for it."""
+        self.log_unbound_scans = True
+        """Log scans outside `sql` too (statements run on the connection itself); False when only `sql` runs on it."""
+        self._credits: Counter[tuple[str, int | None]] = Counter()
+        """Scans `sql` bound and logged, which DuckDB repeats when it runs the statement: those are not logged again."""
 
     # -- building the views -------------------------------------------------------------------
 
@@ -265,7 +276,7 @@ class MeshViews:
         address = ".".join(parts)
         if at is None or address not in self._ports:
             return None
-        return self.readable(address, at)
+        return self._read(address, at, scan=False)
 
     def describe(self) -> None:
         """Bind every view not bound yet to its port's schema, so that DuckDB's catalog lists the real columns.
@@ -289,6 +300,15 @@ class MeshViews:
 
     def sql(self, query: str, params: object = None) -> duckdb.DuckDBPyRelation:
         """Run `query` on the connection, with `AT (VERSION => …)` / `AT (TIMESTAMP => …)` on ports."""
+        if self._read_log is None:
+            return self._sql(query, params)
+        self._query.current = (uuid.uuid4().hex, set())  # the reads it binds are logged once, with this id
+        try:
+            return self._sql(query, params)
+        finally:
+            self._query.current = None
+
+    def _sql(self, query: str, params: object) -> duckdb.DuckDBPyRelation:
         import duckdb
 
         if _READS_CATALOG.search(query):
@@ -375,12 +395,52 @@ class MeshViews:
             elif self._describing and port.sql is None:
                 sql = empty_relation(self._table(port).schema())
             else:
-                sql = self.readable(address)
+                sql = self._read(address, None, scan=True)
             port.bound = True
             return sql
         except BaseException as exc:
             self._errors.last = exc
             raise
+
+    def _read(self, address: str, at: AtSpec | None, *, scan: bool) -> str:
+        """`readable`, reported to the access log (a `scan` is a use of the view; False: bound by `sql`)."""
+        sql = self.readable(address, at)
+        if self._read_log is not None and not self._describing:
+            plan, _ = self._planned(self._port(address), at)
+            self._log_read(address, plan, scan=scan)
+        return sql
+
+    def _log_read(self, address: str, plan: ScanPlan, *, scan: bool) -> None:
+        """Report a read to the access log: once per port and snapshot in a `sql` statement (path `sql`, with
+        its id), and each scan of statements run on the connection itself (path `duckdb`).
+
+        DuckDB binds a statement when `sql` is called and again each time it runs. The first run's scans of a
+        statement `sql` logged are not logged again (each bound `scan` leaves a credit that one later scan of
+        the same port and snapshot takes); later runs are. On a connection only `sql` uses
+        (`log_unbound_scans=False`) nothing else is logged.
+        """
+        if self._read_log is None:
+            return
+        key = (address, plan.snapshot_id)
+        query: tuple[str, set[tuple[str, int | None]]] | None = getattr(self._query, "current", None)
+        if query is None:
+            if self.log_unbound_scans and not self._take_credit(key):
+                self._read_log(address, plan.snapshot_id, _columns(plan), path="duckdb")
+            return
+        query_id, logged = query
+        if scan and self.log_unbound_scans:
+            with self._lock:
+                self._credits[key] += 1
+        if key not in logged:
+            logged.add(key)
+            self._read_log(address, plan.snapshot_id, _columns(plan), path="sql", query_id=query_id)
+
+    def _take_credit(self, key: tuple[str, int | None]) -> bool:
+        with self._lock:
+            if self._credits[key] <= 0:
+                return False
+            self._credits[key] -= 1
+            return True
 
     def _port(self, address: str) -> _Port:
         port = self._ports.get(address)
@@ -551,6 +611,10 @@ def _plan_files(plan: ScanPlan) -> list[str]:
     files = [task.path for task in plan.tasks]
     files += [d.path for task in plan.tasks for d in (*task.position_deletes, *task.equality_deletes)]
     return files
+
+
+def _columns(plan: ScanPlan) -> list[str]:
+    return [column.name for column in plan.schema.fields]
 
 
 def _qualified(address: str) -> str:

@@ -299,6 +299,7 @@ def test_a_history_table_of_an_older_version_gains_the_method_column(port_with: 
     from pyiceberg.schema import Schema
 
     from meshlake.quality import records
+    from meshlake.write import system_table
 
     port = port_with(EXPECTATIONS[:1])
     catalog = port.lake.catalog
@@ -308,7 +309,7 @@ def test_a_history_table_of_an_older_version_gains_the_method_column(port_with: 
     report = QualityReport(str(port.address), 1, "old-run", "native", T0, (ExpectationResult("x", {}, "passed"),))
     old_row = records.report_rows(report, trigger="check", published=None).drop_columns(["method"])
     old_table.append(old_row.cast(old_table.schema().as_arrow()))
-    records._HANDLES.clear()
+    system_table.forget_handles()
     port.write(Appends(4).batch(clean=True))
     names = [f.name for f in catalog.load_table(RESULTS_TABLE).schema().fields]
     assert names[-1] == "method" and names[:-1] == [f.name for f in old_fields]
