@@ -40,9 +40,12 @@ from pyiceberg.table.update import (
     TableRequirement,
     TableUpdate,
 )
+from pyiceberg.table.update.snapshot import UpdateSnapshot
 from pyiceberg.table.update.validate import _validate_added_data_files, _validate_data_files_exist
+from pyiceberg.typedef import EMPTY_DICT
 
 from meshlake.write import faults
+from meshlake.write.known_length import KnownLengthIO
 
 QUARANTINE_PREFIX = "meshlake-quarantine-"
 MAX_ATTEMPTS = 40
@@ -94,6 +97,14 @@ class _Transaction(Transaction):
     """
 
     _cached: tuple[int, TableMetadata] | None = None
+
+    def update_snapshot(
+        self, snapshot_properties: dict[str, str] = EMPTY_DICT, branch: str | None = MAIN_BRANCH
+    ) -> UpdateSnapshot:
+        """pyiceberg's, writing manifests through `KnownLengthIO` (no read-back of a file just written)."""
+        return UpdateSnapshot(
+            self, io=KnownLengthIO(self._table.io), branch=branch, snapshot_properties=snapshot_properties
+        )
 
     @property
     def table_metadata(self) -> TableMetadata:
