@@ -2,7 +2,10 @@
 
 Owns: resolving the caller's identity (`identity`), the mesh-wide policy document kept in the lake's system
 namespace (`policy`), and the pure decision of a principal's rights on a port (`rights`); the access checks
-the facades run before every write (`guard`) and `explain` (what a principal may do, and how far that holds).
+the facades run before every write (`guard`) and `explain` (what a principal may do, and how far that holds);
+the storage level: object-store policies per principal from the grants (`storage_policy`, over the table
+locations of `storage_layout`, rendered by `storage_formats`, with keys from `storage_credentials`) and the
+probes of each principal's keys that let `explain` report it (`storage_verify`).
 
 May import: errors, catalog, contract, query, write, quality (never maintenance, pipelines, the facades or cli;
 the facades hand it what it needs).
