@@ -79,13 +79,13 @@ def storage_policy(
         lake.catalog, lake.location_root, lake.mesh_policy, keys, principal=principal, groups=groups
     )
     chosen = cast("Format", form)
-    text = json_text(render(found, chosen, single=principal is not None)) + "\n"
+    text = json_text(render(found, chosen, single=principal is not None))
     summary = _summary(found, placeholders(found, chosen))
     if out is None:
-        sys.stdout.write(text)
+        ctx.out.text(text)  # JSON escapes everything a terminal would act on
         ctx.out.note(summary)
         return
-    _write_private(out, text)
+    _write_private(out, text + "\n")
     data = {"format": form, "out": str(out), "principals": [p.to_dict() for p in found.policies]}
     ctx.out.emit(data | {"notes": list(found.notes)}, f"wrote {form} policies to {out}\n{summary}")
 

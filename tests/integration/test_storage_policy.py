@@ -129,9 +129,8 @@ class StorageLake:
             return run_cli(*args, "--config", str(self.config))
 
 
-def apply_identities(seaweed: SeaweedFS, path: Path, until: Callable[[], bool]) -> None:
-    """Replace the server's IAM configuration with the identities in `path` (`weed shell`, `s3.iam.import`),
-    then wait until `until()` sees it in force."""
+def weed_shell(seaweed: SeaweedFS, *commands: str) -> str:
+    """Run `commands` in `weed shell` against `seaweed`; its output."""
     ports = seaweed.ports
     command = [
         str(seaweed.weed),
@@ -139,9 +138,23 @@ def apply_identities(seaweed: SeaweedFS, path: Path, until: Callable[[], bool]) 
         f"-master={seaweed.host}:{ports.master}.{ports.master_grpc}",
         f"-filer={seaweed.host}:{ports.filer}.{ports.filer_grpc}",
     ]
-    script = f"s3.iam.import -file {path} -apply\nexit\n"
+    script = "".join(f"{line}\n" for line in (*commands, "exit"))
     done = subprocess.run(command, input=script, capture_output=True, text=True, timeout=60, check=False)
-    assert "Imported IAM configuration" in done.stdout, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def apply_identities(
+    seaweed: SeaweedFS, path: Path, until: Callable[[], bool], policies: dict[str, Path] | None = None
+) -> None:
+    """Replace the server's IAM configuration with the identities in `path` (`s3.iam.import -file FILE -apply`),
+    store the IAM `policies` they attach (`s3.policy -put`: 4.48's import leaves a file's policies out), then wait
+    until `until()` sees it in force."""
+    output = weed_shell(seaweed, f"s3.iam.import -file {path} -apply")
+    assert "Imported IAM configuration" in output, output
+    if policies:
+        output = weed_shell(seaweed, *(f"s3.policy -put -name={name} -file={file}" for name, file in policies.items()))
+        listed = weed_shell(seaweed, "s3.policy -list")
+        assert all(f"Name: {name}" in listed for name in policies), output + listed
     deadline = time.monotonic() + 30
     while not until():
         assert time.monotonic() < deadline, f"the identities of {path} did not come into force"
@@ -408,3 +421,64 @@ def test_storage_level_goes_stale_when_grants_or_policy_change(storage_lake: Sto
     stale = storage_lake.connect().explain_access("user:dave", "sales.orders.daily")
     assert (stale.read, stale.level) == (False, "library")
     assert storage_lake.connect().explain_access(Principal.parse("user:alice"), "sales.orders.daily").level == "storage"
+
+
+def test_aws_iam_document_of_one_principal_goes_to_stdout_and_the_summary_to_stderr(storage_lake: StorageLake) -> None:
+    result = storage_lake.cli("access", "storage-policy", "--format", "aws-iam", "--principal", "user:alice")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["Version"] == "2012-10-17"
+    daily = storage_lake.connect().port("sales.orders.daily").table().location().removeprefix("s3://")
+    read = next(s for s in document["Statement"] if s["Sid"] == "MeshlakeRead")
+    assert f"arn:aws:s3:::{daily}/*" in read["Resource"]
+    assert "sales.orders.customers: masks on email" in result.stderr
+
+
+def test_the_aws_iam_documents_hold_the_same_lines_in_an_iam_policy_engine(storage_lake: StorageLake) -> None:
+    """SeaweedFS evaluates attached IAM policies as AWS does (resources, `s3:prefix` conditions): the aws-iam
+    form, attached to each principal instead of the identities' actions, draws the same lines."""
+    credentials = str(storage_lake.credentials)
+    result = storage_lake.cli("access", "storage-policy", "--format", "aws-iam", "--credentials", credentials)
+    assert result.exit_code == 0, result.output
+    documents = json.loads(result.stdout)
+    identities, policies = [], {}
+    for index, principal in enumerate(PRINCIPALS):
+        name = f"meshlake-{index}"
+        policies[name] = storage_lake.root / f"{name}.json"
+        policies[name].write_text(json.dumps(documents[principal]), encoding="utf-8")
+        key, secret = storage_lake.keys[principal]
+        identities.append(
+            {"name": principal, "credentials": [{"accessKey": key, "secretKey": secret}], "policyNames": [name]}
+        )
+    iam = storage_lake.root / "iam.json"
+    iam.write_text(json.dumps({"identities": identities}), encoding="utf-8")
+
+    def ready() -> bool:
+        return _can_get(storage_lake, "user:alice", "sales.orders.daily")
+
+    apply_identities(storage_lake.seaweed, iam, ready, policies)
+    try:
+        bucket = storage_lake.seaweed.bucket
+        warehouse = storage_lake.settings["warehouse"].removeprefix(f"s3://{bucket}/")
+        metadata, data = _files(storage_lake, "sales.orders.daily")
+        alice, bob = storage_lake.client("user:alice"), storage_lake.client("user:bob")
+        assert _error_code(bob.get_object, Bucket=bucket, Key=data) == "403 AccessDenied"
+        assert _error_code(bob.get_object, Bucket=bucket, Key=metadata) == "403 AccessDenied"
+        assert _error_code(alice.put_object, Bucket=bucket, Key=f"{data}.forged", Body=b"x") == "403 AccessDenied"
+        assert alice.list_objects_v2(Bucket=bucket, Prefix=f"{warehouse}/sales/orders/daily/")["KeyCount"] > 0
+        assert _error_code(alice.list_objects_v2, Bucket=bucket, Prefix=f"{warehouse}/sales/") == "403 AccessDenied"
+        customers = _files(storage_lake, "sales.orders.customers")[1]
+        assert _error_code(alice.get_object, Bucket=bucket, Key=customers) == "403 AccessDenied"
+        owner = storage_lake.connect("product:sales.orders")
+        written = owner.port("sales.orders.daily").write(pa.table({"order_id": [5], "amount": [50.0]}))
+        assert storage_lake.connect().port("sales.orders.daily").latest().snapshot_id == written.snapshot_id
+        scanned = storage_lake.connect("user:alice").port("sales.orders.daily").latest().to_arrow()
+        assert sorted(scanned["order_id"].to_pylist()) == [1, 2, 3, 4, 5]
+        verified = storage_lake.cli("access", "verify", "--credentials", credentials)
+        assert verified.exit_code == 0, verified.output
+    finally:
+        apply_identities(
+            storage_lake.seaweed,
+            storage_lake.identities,
+            lambda: _can_get(storage_lake, "user:alice", "sales.orders.daily"),
+        )
