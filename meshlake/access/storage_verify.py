@@ -8,7 +8,7 @@ fails, is a mismatch. Files are found with the caller's catalog and keys (an adm
 
 A principal whose probes all match is recorded in the system namespace's properties
 (`meshlake.storage-verified.<principal>`: the fingerprint of its rights, the mesh policy version, when and by
-whom). `explain` then reports the `storage` level for it, as long as neither its rights (a descriptor or the
+whom); one whose probes do not loses any earlier record. `explain` then reports the `storage` level for it, as long as neither its rights (a descriptor or the
 mesh policy changed what it reaches) nor the mesh policy version changed since.
 """
 
@@ -243,13 +243,19 @@ def record_verified(
     by: Identity,
     now: datetime | None = None,
 ) -> list[str]:
-    """Record every principal whose probes all matched; returns their names."""
+    """Record every principal whose probes all matched, and forget an earlier record of every principal whose
+    probes did not (its storage no longer matches); returns the names recorded."""
+    from pyiceberg.exceptions import NoSuchNamespaceError
+
     when = (now or datetime.now(UTC)).isoformat()
     updates = {}
+    failed = []
     for check in checks:
+        key = RECORD_KEY.format(principal=check.policy.principal)
         if not check.ok:
+            failed.append(key)
             continue
-        updates[RECORD_KEY.format(principal=check.policy.principal)] = json.dumps(
+        updates[key] = json.dumps(
             {
                 "fingerprint": check.policy.fingerprint,
                 "policy_version": policy.version,
@@ -259,9 +265,14 @@ def record_verified(
             },
             sort_keys=True,
         )
-    if updates:
+    try:
+        present = catalog.load_namespace_properties(SYSTEM_NAMESPACE)
+    except NoSuchNamespaceError:
+        present = {}
+    removals = {key for key in failed if key in present}
+    if updates or removals:
         create_namespace_once(catalog, SYSTEM_NAMESPACE, {"owner": "meshlake", "description": "meshlake records"})
-        catalog.update_namespace_properties(SYSTEM_NAMESPACE, updates=updates)
+        catalog.update_namespace_properties(SYSTEM_NAMESPACE, removals=removals, updates=updates)
     return sorted(key.removeprefix(RECORD_KEY.format(principal="")) for key in updates)
 
 

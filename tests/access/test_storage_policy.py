@@ -304,6 +304,8 @@ def test_no_storage_policy_without_a_mesh_policy_nor_for_a_group(
         lake_policy_set(lake.catalog, lake.location_root, None)
     with pytest.raises(InvalidPrincipalError):
         lake_policy_set(lake.catalog, "s3://lake/wh", POLICY, principal="group:sales")
+    with pytest.raises(ConfigError, match="groups are given for one principal"):
+        lake_policy_set(lake.catalog, "s3://lake/wh", POLICY, groups=["sales"])
 
 
 def test_storage_policy_and_verify_refuse_a_lake_on_local_disk(lake: ml.Lake, tmp_path: Path) -> None:
@@ -345,5 +347,10 @@ def test_a_recorded_verification_holds_until_the_rights_or_the_policy_version_ch
     assert storage_verified(lake.catalog, alice, policy, lake.location_root) is None  # a lake on local disk
     assert lake.explain_access("user:alice", "logistics.shipments.daily").level == "library"
 
+    again = PrincipalCheck(passed.policy, failed.probes)  # alice's storage no longer matches
+    assert record_verified(lake.catalog, [again], policy, by=who("user:root")) == []
+    assert storage_verified(lake.catalog, alice, policy, root) is None
+
+    record_verified(lake.catalog, [passed], policy, by=who("user:root"))
     newer = lake.publish_access_policy(policy)
     assert storage_verified(lake.catalog, alice, newer, root) is None

@@ -383,6 +383,7 @@ def test_verify_reports_a_storage_that_grants_more_than_the_policy(storage_lake:
     bob["actions"].append(f"Read:{warehouse}/sales/*")
     loose = storage_lake.root / "loose.json"
     loose.write_text(json.dumps(identities), encoding="utf-8")
+    assert storage_lake.connect().explain_access("user:bob", "hr.people.staff").level == "storage"
     apply_identities(storage_lake.seaweed, loose, lambda: _can_get(storage_lake, "user:bob", "sales.orders.daily"))
     try:
         result = storage_lake.cli("access", "verify", "--credentials", str(storage_lake.credentials))
@@ -390,9 +391,10 @@ def test_verify_reports_a_storage_that_grants_more_than_the_policy(storage_lake:
         assert "user:bob: " in result.stdout and "MISMATCH" in result.stdout
         assert "expected denied, allowed" in result.stdout
         assert "user:alice: ok" in result.stdout
-        catalog = storage_lake.connect().catalog
-        recorded = catalog.load_namespace_properties(("meshlake", "system"))
+        recorded = storage_lake.connect().catalog.load_namespace_properties(("meshlake", "system"))
         assert RECORD_KEY.format(principal="user:alice") in recorded
+        assert RECORD_KEY.format(principal="user:bob") not in recorded  # its earlier record is forgotten
+        assert storage_lake.connect().explain_access("user:bob", "hr.people.staff").level == "library"
     finally:
         apply_identities(
             storage_lake.seaweed,
