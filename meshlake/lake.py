@@ -170,11 +170,10 @@ class Lake:
         """
         from meshlake.access.identity import Identity, claimed
         from meshlake.access.rights import decide
+        from meshlake.access.storage_verify import with_storage_level
 
         who = principal if isinstance(principal, Identity) else claimed(principal, groups, source="argument")
         parsed = address if isinstance(address, Address) else Address.parse(address)
-        from meshlake.access.storage_verify import with_storage_level
-
         descriptor = self.port(parsed.unpinned).descriptor
         decision = decide(who, descriptor, parsed.port, self.mesh_policy)
         return with_storage_level(decision, self.catalog, who, self.mesh_policy, self.location_root)

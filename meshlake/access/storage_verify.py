@@ -8,8 +8,9 @@ fails, is a mismatch. Files are found with the caller's catalog and keys (an adm
 
 A principal whose probes all match is recorded in the system namespace's properties
 (`meshlake.storage-verified.<principal>`: the fingerprint of its rights, the mesh policy version, when and by
-whom); one whose probes do not loses any earlier record. `explain` then reports the `storage` level for it, as long as neither its rights (a descriptor or the
-mesh policy changed what it reaches) nor the mesh policy version changed since.
+whom); one whose probes do not loses any earlier record. `explain` then reports the `storage` level for a
+recorded principal as long as neither its rights (a descriptor or the mesh policy changed what it reaches) nor
+the mesh policy version changed since.
 """
 
 from __future__ import annotations

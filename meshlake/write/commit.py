@@ -93,7 +93,8 @@ class _Transaction(Transaction):
 
     pyiceberg recomputes `table_metadata` (a deep copy of the whole metadata) on every access, and a
     snapshot producer reads it dozens of times: on a table with a long history that dominated commit time.
-    Staged updates only ever grow, so their count keys the cache.
+    Staged updates only ever grow, so their count keys the cache. Its snapshots write their manifests through
+    `KnownLengthIO`, so a commit never reads back a file it just wrote.
     """
 
     _cached: tuple[int, TableMetadata] | None = None
