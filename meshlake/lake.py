@@ -177,14 +177,20 @@ class Lake:
     def explain_access(
         self, principal: str | Principal | Identity, address: str | Address, *, groups: Iterable[str] = ()
     ) -> Decision:
-        """What `principal` (a member of `groups`) may do with a port: read, rows, masks, write, and the level."""
+        """What `principal` (a member of `groups`) may do with a port: read, rows, masks, write, and the level.
+
+        The level is `storage` when `meshlake access verify` last found the principal's storage keys to match
+        its current grants (see `meshlake.access.storage_verify`).
+        """
         from meshlake.access.identity import Identity, claimed
         from meshlake.access.rights import decide
+        from meshlake.access.storage_verify import with_storage_level
 
         who = principal if isinstance(principal, Identity) else claimed(principal, groups, source="argument")
         parsed = address if isinstance(address, Address) else Address.parse(address)
         descriptor = self.port(parsed.unpinned).descriptor
-        return decide(who, descriptor, parsed.port, self.mesh_policy)
+        decision = decide(who, descriptor, parsed.port, self.mesh_policy)
+        return with_storage_level(decision, self.catalog, who, self.mesh_policy, self.location_root)
 
     def check_write(self, owners: Descriptor | tuple[Principal, ...], *, action: str, address: str) -> None:
         """Raise `AccessDeniedError` unless the caller may `action` what `owners` own (no-op without a policy).

@@ -14,7 +14,8 @@ The rules, in order:
 
 A `Decision` also carries the **enforcement level**: `declared` when the lake has no mesh policy (the rules are
 metadata, nothing enforces them), `library` when every meshlake path enforces them. (`storage` — object-store
-policies that hold even against direct file access — is reported by the storage-policy checks.)
+policies that hold even against direct file access — is set by `meshlake.access.storage_verify` for a principal
+whose storage keys `meshlake access verify` found to match its current grants.)
 """
 
 from __future__ import annotations

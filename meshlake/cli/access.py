@@ -52,6 +52,7 @@ def explain(ctx: Context, principal: str, address: str, groups: tuple[str, ...])
       declared  the lake has no mesh policy: the rules are metadata, nothing enforces them
       library   every meshlake path enforces them; not a boundary against storage credentials
       storage   the principal's storage credentials cannot reach files outside its grants
+                (`meshlake access verify` found them to match its current grants)
     """
     lake = ctx.lake
     parts = address.split(".")

@@ -10,10 +10,15 @@ in memory (and read back), each evolution is applied to an uncommitted transacti
 fails midway (a lost race, an unreachable store) is undone: tables it created are purged, a namespace it
 created is dropped, tables it evolved get their previous schema, partition spec and properties back.
 Ports a major version removes are dropped last, once the new descriptor is stored.
+
+Columns classified `pii` or `confidential` get `write.metadata.metrics.column.<name>=none` on their table (set
+on every deploy, so existing tables gain it; removed when a column is no longer classified): their minimum and
+maximum never land in manifests, nor in the Parquet footers meshlake writes (`meshlake.write.datafiles`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,6 +46,9 @@ if TYPE_CHECKING:
     from pyiceberg.partitioning import PartitionSpec
 
 CREATE_ONLY = frozenset({"format-version"})
+UNMEASURED = frozenset({"pii", "confidential"})
+"""Column classifications written without metrics: their minimum and maximum never land in manifests."""
+METRICS_COLUMN = "write.metadata.metrics.column."
 TABLE_DEFAULTS = {
     "format-version": "2",
     "write.parquet.compression-codec": "zstd",
@@ -276,7 +284,8 @@ def _prepare_evolution(
     wanted_spec = [(clause.column, str(clause.to_transform())) for clause in port.partition_clauses]
     spec_changed = _spec_signature(table.spec(), table.schema()) != wanted_spec
     props_changed = {k: v for k, v in properties.items() if k not in CREATE_ONLY and table.properties.get(k) != v}
-    if change.empty and not spec_changed and not props_changed:
+    props_removed = _stale_metrics(table.properties, properties)
+    if change.empty and not spec_changed and not props_changed and not props_removed:
         return
     from pyiceberg.table.metadata import TableMetadataUtil
 
@@ -289,6 +298,8 @@ def _prepare_evolution(
             notes.append("partitioning changes to " + ", ".join(port.partition_by or ["none"]))
         if props_changed:
             tx.set_properties(props_changed)
+        if props_removed:
+            tx.remove_properties(*props_removed)
         TableMetadataUtil.parse_raw(tx.table_metadata.model_dump_json())
     except (ValueError, RecursionError, IcebergValidationError) as exc:
         raise _refused(f"pyiceberg refuses this change: {_first_line(exc)}", file, where) from exc
@@ -302,6 +313,7 @@ def _matches(table: Table, port: OutputPort, change: SchemaPlan, properties: dic
         change.empty
         and _spec_signature(table.spec(), table.schema()) == wanted_spec
         and all(table.properties.get(k) == v for k, v in properties.items() if k not in CREATE_ONLY)
+        and not _stale_metrics(table.properties, properties)
     )
 
 
@@ -311,7 +323,19 @@ def _table_properties(descriptor: Descriptor, port: OutputPort) -> dict[str, str
     props["meshlake.owner"] = descriptor.owner.team
     if port.description:
         props["comment"] = port.description
+    for column in port.columns:
+        if column.classification in UNMEASURED:
+            props[METRICS_COLUMN + column.name] = "none"
     return props
+
+
+def _stale_metrics(current: Mapping[str, str], wanted: Mapping[str, str]) -> list[str]:
+    """The `none` metrics modes deploy set for columns that are no longer pii or confidential (or gone)."""
+    return sorted(
+        key
+        for key, value in current.items()
+        if key.startswith(METRICS_COLUMN) and value == "none" and key not in wanted
+    )
 
 
 def _evolve_schema(tx: object, change: SchemaPlan) -> None:

@@ -40,9 +40,12 @@ from pyiceberg.table.update import (
     TableRequirement,
     TableUpdate,
 )
+from pyiceberg.table.update.snapshot import UpdateSnapshot
 from pyiceberg.table.update.validate import _validate_added_data_files, _validate_data_files_exist
+from pyiceberg.typedef import EMPTY_DICT
 
 from meshlake.write import faults
+from meshlake.write.known_length import KnownLengthIO
 
 QUARANTINE_PREFIX = "meshlake-quarantine-"
 MAX_ATTEMPTS = 40
@@ -90,10 +93,19 @@ class _Transaction(Transaction):
 
     pyiceberg recomputes `table_metadata` (a deep copy of the whole metadata) on every access, and a
     snapshot producer reads it dozens of times: on a table with a long history that dominated commit time.
-    Staged updates only ever grow, so their count keys the cache.
+    Staged updates only ever grow, so their count keys the cache. Its snapshots write their manifests through
+    `KnownLengthIO`, so a commit never reads back a file it just wrote.
     """
 
     _cached: tuple[int, TableMetadata] | None = None
+
+    def update_snapshot(
+        self, snapshot_properties: dict[str, str] = EMPTY_DICT, branch: str | None = MAIN_BRANCH
+    ) -> UpdateSnapshot:
+        """pyiceberg's, writing manifests through `KnownLengthIO` (no read-back of a file just written)."""
+        return UpdateSnapshot(
+            self, io=KnownLengthIO(self._table.io), branch=branch, snapshot_properties=snapshot_properties
+        )
 
     @property
     def table_metadata(self) -> TableMetadata:

@@ -2,6 +2,11 @@
 
 Memory stays bounded: each open file holds at most one row group in memory and one being encoded.
 Unpartitioned data is spread over one file per core, so encoding uses every core.
+
+A column the table keeps no metrics for (`write.metadata.metrics.column.<name>=none`, which deploy sets for
+`pii` and `confidential` columns) gets no bounds in the manifests (pyiceberg's statistics plan honours the
+property) and no statistics in the Parquet footer either: its minimum and maximum are written nowhere but in
+the data itself. A file's size is what was written to it, not asked of the storage afterwards.
 """
 
 from __future__ import annotations
@@ -16,13 +21,21 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyiceberg.io import FileIO, OutputFile
-from pyiceberg.io.pyarrow import ParquetFormatWriter
+from pyiceberg.io.fileformat import DataFileStatistics
+from pyiceberg.io.pyarrow import (
+    MetricModeTypes,
+    ParquetFormatWriter,
+    compute_statistics_plan,
+    parquet_path_to_id_mapping,
+)
 from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
 from pyiceberg.partitioning import PartitionFieldValue, PartitionKey, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table.locations import load_location_provider
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.typedef import Record
+
+from meshlake.contract.deploy import METRICS_COLUMN
 
 ROW_GROUP_BYTES = 128 * 1024 * 1024
 ROW_GROUP_ROWS = 1_000_000
@@ -31,13 +44,49 @@ MAX_OPEN_FILES = 64
 BUFFER_BUDGET_BYTES = 512 * 1024 * 1024
 
 
+def unmeasured_paths(schema: Schema, properties: dict[str, str]) -> set[str]:
+    """The Parquet column paths of `schema` whose metrics mode is `none`, with everything nested under them."""
+    hidden = {
+        key.removeprefix(METRICS_COLUMN)
+        for key, value in properties.items()
+        if key.startswith(METRICS_COLUMN) and value.strip().lower() == "none"
+    }
+    plan = compute_statistics_plan(schema, properties)
+    found = set()
+    for path, field_id in parquet_path_to_id_mapping(schema).items():
+        collector = plan.get(field_id)
+        if (collector is not None and collector.mode.type == MetricModeTypes.NONE) or any(
+            path == name or path.startswith(f"{name}.") for name in hidden
+        ):
+            found.add(path)
+    return found
+
+
+class _ParquetWriter(ParquetFormatWriter):
+    """pyiceberg's Parquet writer, without footer statistics for unmeasured columns, measuring what it wrote."""
+
+    def __init__(self, output: OutputFile, schema: Schema, properties: dict[str, str]) -> None:
+        super().__init__(output, schema, properties)
+        hidden = unmeasured_paths(schema, properties)
+        if hidden:
+            measured = [path for path in parquet_path_to_id_mapping(schema) if path not in hidden]
+            self._parquet_writer_kwargs["write_statistics"] = measured
+        self.size: int | None = None
+
+    def close(self) -> DataFileStatistics:
+        if self._result is None and self._writer is not None and self._fos is not None:
+            self._writer.close()  # the footer is written: the stream's position is the file's size
+            self.size = self._fos.tell()
+        return super().close()
+
+
 @dataclass
 class _OpenFile:
     key: tuple[object, ...]
     partition_key: PartitionKey | None
     path: str
     output: OutputFile
-    writer: ParquetFormatWriter
+    writer: _ParquetWriter
     written_bytes: int = 0
     rows: int = 0
     pending: Future[None] | None = None
@@ -165,7 +214,7 @@ class DataFileWriter:
         name = f"{self.write_id}-{self._counter:05d}.parquet"
         path = self.locations.new_data_location(data_file_name=name, partition_key=lane.partition_key)
         output = self.io.new_output(path)
-        writer = ParquetFormatWriter(output, self.schema, self.metadata.properties)
+        writer = _ParquetWriter(output, self.schema, self.metadata.properties)
         self._written_paths.append(path)
         return _OpenFile(lane.key, lane.partition_key, path, output, writer)
 
@@ -180,7 +229,7 @@ class DataFileWriter:
             file_path=open_file.path,
             file_format=FileFormat.PARQUET,
             partition=open_file.partition_key.partition if open_file.partition_key else Record(),
-            file_size_in_bytes=len(open_file.output),
+            file_size_in_bytes=open_file.writer.size if open_file.writer.size is not None else len(open_file.output),
             sort_order_id=None,
             spec_id=self.metadata.default_spec_id,
             equality_ids=None,
