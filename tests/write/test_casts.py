@@ -214,6 +214,20 @@ def test_every_write_mode_refuses_a_lossy_nested_cast(port: Any, mode: str) -> N
     assert port.table().scan().to_arrow().num_rows == rows
 
 
+def test_write_widens_half_floats_exactly_or_refuses_them_clearly(port: Any) -> None:
+    """Half floats (Arrow's float16) go in as the numbers they hold; Arrow's own half-float kernels would
+    compare nothing and cast 2.0 to the integer of its raw bits (16384)."""
+    for column, expected in (("lng", 2), ("int_", 2), ("dbl", 2.0), ("flt", 2.0), ("dec", Decimal("2.00"))):
+        row_id = next(_ids)
+        port.write(one_row(column, pa.array([2.0], pa.float16()), row_id))
+        assert stored(port, row_id, column) == expected
+    before = main_id(port)
+    with pytest.raises(ContractViolationError) as caught:
+        port.write(one_row("lng", pa.array([2.5], pa.float16()), next(_ids)))
+    assert caught.value.column == "lng" and caught.value.value == 2.5
+    assert main_id(port) == before
+
+
 def test_a_sliced_batch_is_checked_on_its_own_rows_only(port: Any) -> None:
     """Values outside a slice (here a lossy 1.234) are not part of the data and do not refuse it."""
     values = pa.array([[{"price": 1.234}], [{"price": 2.5}]]).slice(1)
