@@ -139,7 +139,7 @@ class InvalidFilterError(MeshlakeError, ValueError):
         known: Sequence[str] = (),
     ) -> None:
         self.where = where
-        self.problem = problem
+        self.problem = shorten(problem)
         self.position = position
         self.column = column
         self.known = list(known)
@@ -150,7 +150,7 @@ class InvalidFilterError(MeshlakeError, ValueError):
             at = f" (character {position}{near})"
         shown = where if len(where) <= 80 else where[:77] + "..."
         super().__init__(
-            f"cannot use the filter {shown!r}: {problem}{at}. Filters are SQL conditions on the port's columns: "
+            f"cannot use the filter {shown!r}: {self.problem}{at}. Filters are SQL conditions on the port's columns: "
             "comparisons, IN, BETWEEN, IS [NOT] NULL, LIKE, AND, OR, NOT and parentheses (see `meshlake write --help`)."
         )
 

@@ -49,13 +49,19 @@ CONTRACT: dict[str, str] = {
     "items": "list<struct<price: decimal(10,2), qty: int>>",
     "tags": "map<string, long>",
     "nums": "list<long>",
+    "meta": "map<string, struct<v: long>>",
 }
 REQUIRED = ("id", "name")
 GATE_LIMIT = 10**15
 """The port's expectations: `l` between ±GATE_LIMIT, and no `name` starting with FAIL."""
 
 
-def descriptor() -> dict[str, Any]:
+PARTITIONINGS = (["bucket[2](id)", "flag"], ["bucket[4](id)", "day(tstz)"])
+"""Few partitions (files hold several rows, so deletes and upserts rewrite the rows they keep), or many (a
+timestamp partition over years 1 to 9999)."""
+
+
+def descriptor(partition_by: list[str]) -> dict[str, Any]:
     return {
         "apiVersion": "meshlake/v1",
         "domain": "fuzz",
@@ -67,7 +73,7 @@ def descriptor() -> dict[str, Any]:
                 "name": "rows",
                 "columns": [{"name": n, "type": t, "required": n in REQUIRED} for n, t in CONTRACT.items()],
                 "primary_key": ["id"],
-                "partition_by": ["bucket[4](id)", "day(tstz)"],
+                "partition_by": partition_by,
                 "expectations": [
                     {
                         "expect_column_values_to_be_between": {
@@ -175,12 +181,21 @@ def _value(rng: random.Random, kind: str) -> Any:
         }
     if kind.startswith("list<struct"):
         return [
-            {"price": _maybe(rng, lambda: _value(rng, "decimal(10,2)")), "qty": _maybe(rng, lambda: _value(rng, "int"))}
+            _maybe(
+                rng,
+                lambda: {
+                    "price": _maybe(rng, lambda: _value(rng, "decimal(10,2)")),
+                    "qty": _maybe(rng, lambda: _value(rng, "int")),
+                },
+            )
             for _ in range(rng.randint(0, 3))
         ]
-    if kind.startswith("map"):
+    if kind == "map<string, long>":
         keys = rng.sample(["a", "b", "c", "ü", "", "k" * 40], rng.randint(0, 3))
         return [(key, _maybe(rng, lambda: _value(rng, "long"))) for key in keys]
+    if kind.startswith("map<string, struct"):
+        keys = rng.sample(["a", "b", "c"], rng.randint(0, 2))
+        return [(key, _maybe(rng, lambda: {"v": _maybe(rng, lambda: _value(rng, "long"))})) for key in keys]
     if kind == "list<long>":
         return [_maybe(rng, lambda: _value(rng, "long")) for _ in range(rng.randint(0, 4))]
     raise AssertionError(kind)
@@ -366,6 +381,13 @@ def _same(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def _null_over_values(values: list[Any]) -> pa.Array:
+    """Null structs whose children still hold values (Arrow allows it; the values are not part of the data)."""
+    filled = [{"a": 1, "b": "hidden", "inner": {"x": Decimal("1.00")}} if v is None else v for v in values]
+    children = pa.array(filled, type=ST).flatten()
+    return pa.StructArray.from_arrays(children, fields=list(ST), mask=pa.array([v is None for v in values]))
+
+
 STRUCT: list[tuple[str, Encoder]] = [
     ("exact", _arr(ST)),
     ("fields reordered", _struct_with([("inner", INNER), ("b", pa.string()), ("a", LONG)], _same)),
@@ -403,6 +425,7 @@ STRUCT: list[tuple[str, Encoder]] = [
     ),
     ("not a struct", _mapped(str, pa.string())),
     ("sliced", lambda values: pa.array([None, *values], type=ST).slice(1)),
+    ("null structs over values", _null_over_values),
 ]
 
 
@@ -415,7 +438,7 @@ ITEM = pa.struct([("price", DEC), ("qty", pa.int32())])
 
 def _items(item: pa.DataType, convert: Callable[[dict[str, Any]], dict[str, Any]], *, large: bool = False) -> Encoder:
     kind = pa.large_list(item) if large else pa.list_(item)
-    return lambda values: pa.array([None if v is None else [convert(e) for e in v] for v in values], type=kind)
+    return lambda values: pa.array([None if v is None else [_opt(convert, e) for e in v] for v in values], type=kind)
 
 
 ITEMS: list[tuple[str, Encoder]] = [
@@ -485,6 +508,14 @@ TAGS: list[tuple[str, Encoder]] = [
         ),
     ),
     ("sliced", lambda values: pa.array([[("z", 1)], *values], type=pa.map_(pa.string(), LONG)).slice(1)),
+    (
+        "entries named k and v",
+        _arr(pa.map_(pa.field("k", pa.string(), nullable=False), pa.field("v", LONG))),
+    ),
+    (
+        "a key twice",
+        lambda values: pa.array([None if v is None else [*v, *v[:1]] for v in values], type=pa.map_(pa.string(), LONG)),
+    ),
 ]
 NUMS: list[tuple[str, Encoder]] = [
     ("exact", _arr(pa.list_(LONG))),
@@ -510,6 +541,16 @@ NUMS: list[tuple[str, Encoder]] = [
     ),
     ("sliced", lambda values: pa.array([[1], *values], type=pa.list_(LONG)).slice(1)),
 ]
+META = pa.map_(pa.string(), pa.struct([("v", LONG)]))
+METAS: list[tuple[str, Encoder]] = [
+    ("exact", _arr(META)),
+    ("value v as int32", _arr(pa.map_(pa.string(), pa.struct([("v", pa.int32())])))),
+    (
+        "value with an extra field",
+        _entries(pa.string(), pa.struct([("v", LONG), ("w", LONG)]), lambda x: {**x, "w": 1}),
+    ),
+    ("sliced", lambda values: pa.array([[("z", {"v": 1})], *values], type=META).slice(1)),
+]
 ENCODERS: dict[str, list[tuple[str, Encoder]]] = {
     "long": INTEGER,
     "int": INTEGER,
@@ -529,6 +570,7 @@ ENCODERS: dict[str, list[tuple[str, Encoder]]] = {
     CONTRACT["items"]: ITEMS,
     CONTRACT["tags"]: TAGS,
     CONTRACT["nums"]: NUMS,
+    CONTRACT["meta"]: METAS,
 }
 CANONICAL: dict[str, Encoder] = {
     **{kind: encoders[0][1] for kind, encoders in ENCODERS.items()},
@@ -639,6 +681,9 @@ def written(table: pa.Table) -> dict[str, list[Any]]:
         if pa.types.is_time64(kind) and kind.unit == "ns":
             raw = column.cast(pa.int64()).to_pylist()
             result[name] = [_time_of(v) for v in raw]
+        elif pa.types.is_timestamp(kind):
+            raw = column.cast(pa.int64()).to_pylist()
+            result[name] = [_instant_of(v, kind) for v in raw]
         elif pa.types.is_float32(kind) or pa.types.is_float16(kind):
             result[name] = [None if v is None else np.float32(v) for v in column.to_pylist()]
         elif pa.types.is_date64(kind):
@@ -647,6 +692,18 @@ def written(table: pa.Table) -> dict[str, list[Any]]:
         else:
             result[name] = column.to_pylist()
     return result
+
+
+def _instant_of(count: int | None, kind: pa.TimestampType) -> Any:
+    """A timestamp's value from its raw count of units (a zoned one in UTC: the zone only changes how it shows)."""
+    if count is None:
+        return None
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[kind.unit]
+    if kind.unit == "ns" and count % 1000:
+        return Lossy(f"{count} ns")
+    micros = count * 1_000_000 // per_second
+    value = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=micros)
+    return value.replace(tzinfo=UTC) if kind.tz is not None else value
 
 
 def _time_of(nanos: int | None) -> Any:

@@ -42,7 +42,7 @@ def time_limit(seconds: float = CASE_SECONDS) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    faulthandler.dump_traceback_later(HARD_SECONDS, exit=True)
+    faulthandler.dump_traceback_later(HARD_SECONDS, exit=True, file=sys.__stderr__ or sys.stderr)
     try:
         yield
     finally:

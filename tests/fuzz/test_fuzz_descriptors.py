@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 import meshlake as ml
 from meshlake.contract.descriptor import load_descriptor
@@ -24,6 +25,8 @@ from tests.fuzz.descriptors import DOMAIN, DescriptorCase, base_descriptor, desc
 from tests.fuzz.harness import SEED, Report, error_problem, run_case
 
 CASES = 320
+CLI_EVERY = 4
+"""Every fourth refused descriptor is deployed with the CLI too: one `error:` line, exit status 1."""
 
 
 def catalog_rows(lake: ml.Lake) -> list[tuple[Any, ...]]:
@@ -108,6 +111,24 @@ def check_refused(report: Report, case: DescriptorCase, path: Path, error: BaseE
     report.count(type(error).__name__)
 
 
+def check_cli_refuses(report: Report, case: DescriptorCase, path: Path) -> None:
+    """`meshlake deploy PATH` refuses the file too, with one `error: …` line and exit status 1."""
+    from meshlake.cli import commands  # noqa: F401 - registers the commands
+    from meshlake.cli.main import cli
+
+    outcome = run_case(lambda: CliRunner().invoke(cli, ["deploy", str(path)]))
+    if outcome.error is not None:
+        report.fail(case.describe(), f"the CLI raised {outcome.error!r}", outcome.error)
+        return
+    result = outcome.result
+    lines = result.stderr.strip().splitlines()
+    if result.exit_code != 1 or len(lines) != 1 or not lines[0].startswith("error: ") or result.stdout.strip():
+        report.fail(case.describe(), f"meshlake deploy exited {result.exit_code} printing {result.output[:500]!r}")
+    elif "looks like a bug" in lines[0]:
+        report.fail(case.describe(), f"meshlake deploy calls a user error a bug: {lines[0][:500]}")
+    report.count("refused by the CLI too")
+
+
 def check_accepted(report: Report, case: DescriptorCase, path: Path, lake: ml.Lake) -> None:
     """The deployed product reads back as the descriptor, its tables load, and a second deploy changes nothing."""
     report.count("deployed")
@@ -143,6 +164,7 @@ def test_fuzz_deploy_refuses_bad_descriptors_clearly_and_changes_nothing(fuzz_la
     lake = fuzz_lake
     report = Report(f"deploy fuzz (seed {SEED}), {CASES} descriptors")
     rng = random.Random(SEED)
+    refused = 0
     for case in descriptor_cases(rng, CASES):
         folder = tmp_path / "cases" / str(case.number)
         folder.mkdir(parents=True)
@@ -155,6 +177,9 @@ def test_fuzz_deploy_refuses_bad_descriptors_clearly_and_changes_nothing(fuzz_la
             check_refused(report, case, path, outcome.error, lake)
             if catalog_rows(lake) != before:
                 report.fail(case.describe(), f"the refused deploy ({type(outcome.error).__name__}) changed the catalog")
+            refused += 1
+            if refused % CLI_EVERY == 0:
+                check_cli_refuses(report, case, path)
         else:
             check_accepted(report, case, path, lake)
     listing = run_case(lambda: lake.products(check_tables=True))

@@ -203,14 +203,7 @@ def _decimal(value: Any, precision: int, scale: int) -> Any:
 
 
 def _timestamp(value: Any, *, zoned: bool) -> Any:
-    if type(value) is not dt.datetime:
-        if hasattr(value, "nanosecond") and hasattr(value, "to_pydatetime"):  # a pandas Timestamp
-            if value.nanosecond:
-                return UNFIT
-            value = value.to_pydatetime()
-        else:
-            return UNFIT
-    if (value.tzinfo is not None) != zoned:
+    if type(value) is not dt.datetime or (value.tzinfo is not None) != zoned:
         return UNFIT
     return value.astimezone(dt.UTC) if zoned else value
 

@@ -228,6 +228,24 @@ def test_write_widens_half_floats_exactly_or_refuses_them_clearly(port: Any) -> 
     assert main_id(port) == before
 
 
+@pytest.mark.parametrize("mode", ["delete", "replace", "upsert"])
+def test_a_rewrite_keeps_a_null_list_of_structs_null(port: Any, mode: str) -> None:
+    """A delete, replace or upsert copies the rows it keeps into a new file; pyiceberg 0.12's Arrow scan reads a
+    null list of structs back as an empty list (apache/iceberg-python#3833), so they were stored as []."""
+    kept, touched = next(_ids), next(_ids)
+    items = pa.array(
+        [None, [{"price": Decimal("1.00"), "qty": 1}]],
+        pa.list_(pa.struct([("price", pa.decimal128(10, 2)), ("qty", pa.int32())])),
+    )
+    port.write(pa.table({"id": pa.array([kept, touched], pa.int64()), "items": items}))
+    if mode == "delete":
+        port.delete(f"id = {touched}")
+    else:
+        where = f"id = {touched}" if mode == "replace" else None
+        port.write(one_row("lng", pa.array([1]), touched), mode=mode, where=where)
+    assert stored(port, kept, "items") is None
+
+
 def test_a_sliced_batch_is_checked_on_its_own_rows_only(port: Any) -> None:
     """Values outside a slice (here a lossy 1.234) are not part of the data and do not refuse it."""
     values = pa.array([[{"price": 1.234}], [{"price": 2.5}]]).slice(1)

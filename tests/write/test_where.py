@@ -383,3 +383,14 @@ def test_timestamptz_literals_compare_as_instants(port: Any) -> None:
     port.write(region_rows())
     port.delete("ts >= '2026-11-01T01:00:00+01:00' AND ts < TIMESTAMPTZ '2026-11-01 00:00:01Z'")
     assert published_ids(port) == set()
+
+
+def test_a_filter_naming_a_huge_unknown_column_is_refused_in_a_short_message(port: Any) -> None:
+    port.write(region_rows())
+    before = main_id(port)
+    with pytest.raises(InvalidFilterError) as caught:
+        port.delete("x" * 50_000 + " = 1")
+    assert caught.value.column == "x" * 50_000
+    assert len(str(caught.value)) < 2_000, "the 50 KB name is not repeated in full"
+    assert "unknown column 'xxx" in str(caught.value)
+    assert main_id(port) == before
