@@ -217,3 +217,18 @@ def test_an_unreasonable_team_name_is_refused(team: str, tmp_path: Path) -> None
         load_descriptor(path)
     assert caught.value.field == "owner.team"
     assert caught.value.line is not None
+
+
+@pytest.mark.parametrize(
+    "regex",
+    ["a{4294967296}", "x{1,99999999999}", "(" * 1000 + "a" + ")" * 1000],
+    ids=["repeat-count-past-2**32", "repeat-range-past-2**32", "groups-nested-1000-deep"],
+)
+def test_a_regex_python_cannot_compile_is_a_descriptor_error(regex: str) -> None:
+    """Python's parser raises OverflowError and RecursionError (not re.error) for these: they escaped as such."""
+    text = HEAD + "      - {name: code, type: string}\n    expectations:\n"
+    text += f"      - expect_column_values_to_match_regex: {{column: code, regex: '{regex}'}}\n"
+    with pytest.raises(DescriptorError) as caught:
+        parse_descriptor(text, file="regex.yaml")
+    assert caught.value.field == "outputs[0].expectations[0].expect_column_values_to_match_regex.regex"
+    assert caught.value.line == 12

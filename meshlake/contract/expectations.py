@@ -409,8 +409,12 @@ def _check_regex(pattern: Any) -> None:
         raise ExpectationConfigError("regex must be a string", field="regex")
     try:
         re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:  # Python's parser: OverflowError for a repeat count past 2**32 - 1
         raise ExpectationConfigError(f"invalid regular expression {pattern!r}: {exc}", field="regex") from None
+    except RecursionError:
+        raise ExpectationConfigError(
+            f"invalid regular expression {pattern!r}: it nests groups too deeply for Python's parser", field="regex"
+        ) from None
 
 
 def _check_query(query: Any) -> None:
