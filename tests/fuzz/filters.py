@@ -71,8 +71,8 @@ def literal(rng: random.Random, kind: str, value: Any) -> str:
         if rng.random() < 0.3:
             text = text.replace("+00:00", "Z")
         elif rng.random() < 0.3:
-            shifted = value.astimezone(dt.timezone(dt.timedelta(hours=5, minutes=30)))
-            text = shifted.isoformat(sep=" ")
+            hours = -5 if value.year == 9999 else 5  # the same instant, written in another zone
+            text = value.astimezone(dt.timezone(dt.timedelta(hours=hours, minutes=30 * hours // 5))).isoformat(sep=" ")
         return rng.choice([f"TIMESTAMPTZ '{text}'", f"'{text}'"])
     if kind == "uuid":
         return f"'{value}'"
