@@ -42,6 +42,18 @@ class MeshlakeError(Exception):
     """Base class of every meshlake error."""
 
 
+MAX_PROBLEM = 1500
+"""How long the problem in an error message may be: a value it quotes (a 70 KB type string) is cut in the middle."""
+
+
+def shorten(text: str, limit: int = MAX_PROBLEM) -> str:
+    """`text`, or its beginning and end around ` … ` when it is longer than `limit` characters."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 3) // 2
+    return f"{text[:keep]} … {text[-keep:]}"
+
+
 class ConfigError(MeshlakeError, ValueError):
     """A setting is unknown or invalid."""
 
@@ -55,13 +67,13 @@ class DescriptorError(MeshlakeError, ValueError):
     """A product descriptor is invalid; says where (file, line, field)."""
 
     def __init__(self, problem: str, *, file: str, line: int | None = None, field: str | None = None) -> None:
-        self.problem = problem
+        self.problem = shorten(problem)
         self.file = file
         self.line = line
         self.field = field
         where = file if line is None else f"{file}:{line}"
         at = f" (field '{field}')" if field else ""
-        super().__init__(f"{where}: {problem}{at}. Fix the descriptor and run the command again.")
+        super().__init__(f"{where}: {self.problem}{at}. Fix the descriptor and run the command again.")
 
 
 class InvalidNameError(MeshlakeError, ValueError):
@@ -129,7 +141,7 @@ class InvalidFilterError(MeshlakeError, ValueError):
         known: Sequence[str] = (),
     ) -> None:
         self.where = where
-        self.problem = problem
+        self.problem = shorten(problem)
         self.position = position
         self.column = column
         self.known = list(known)
@@ -140,7 +152,7 @@ class InvalidFilterError(MeshlakeError, ValueError):
             at = f" (character {position}{near})"
         shown = where if len(where) <= 80 else where[:77] + "..."
         super().__init__(
-            f"cannot use the filter {shown!r}: {problem}{at}. Filters are SQL conditions on the port's columns: "
+            f"cannot use the filter {shown!r}: {self.problem}{at}. Filters are SQL conditions on the port's columns: "
             "comparisons, IN, BETWEEN, IS [NOT] NULL, LIKE, AND, OR, NOT and parentheses (see `meshlake write --help`)."
         )
 

@@ -123,6 +123,76 @@ def test_a_control_character_names_its_line(tmp_path: Path) -> None:
     assert caught.value.line == 10
 
 
+@pytest.mark.parametrize(
+    ("scalar", "field"),
+    [
+        ('description: "caf\\uD800"', "description"),
+        (
+            'outputs: [{name: daily, description: "\\uDC00", columns: [{name: id, type: long}]}]',
+            "outputs[0].description",
+        ),
+    ],
+)
+def test_a_lone_surrogate_escape_is_refused_where_it_is_written(scalar: str, field: str) -> None:
+    """Half a UTF-16 surrogate pair is no character: stored, it made the product unreadable for every command."""
+    head = HEAD if scalar.startswith("description") else HEAD[: HEAD.index("outputs:")]
+    with pytest.raises(DescriptorError) as caught:
+        parse_descriptor(head + scalar + "\n", file="surrogate.yaml")
+    assert caught.value.line == head.count("\n") + 1
+    assert caught.value.field == field
+    assert "surrogate" in caught.value.problem
+
+
+@pytest.mark.parametrize(
+    ("expectation", "argument"),
+    [
+        ("expect_column_values_to_be_between: {column: id, min_value: 0, max_value: .inf}", "max_value"),
+        ("expect_column_values_to_be_between: {column: id, min_value: .nan}", "min_value"),
+        ("expect_table_row_count_to_be_between: {max_value: -.inf}", "max_value"),
+        ("expect_table_columns_to_match_set: {column_set: [id, !!binary /wA=]}", "column_set"),
+    ],
+)
+def test_an_expectation_argument_json_cannot_hold_is_refused_not_stored_changed(
+    expectation: str, argument: str
+) -> None:
+    """The catalog stores the descriptor as JSON, which has no NaN, infinity or bytes: a bound was stored as
+    null (a lone bound left a product no command could read), and bytes failed the deploy with a bare
+    UnicodeDecodeError (or were stored as text)."""
+    text = HEAD + f"    expectations:\n      - {expectation}\n"
+    with pytest.raises(DescriptorError) as caught:
+        parse_descriptor(text, file="arguments.yaml")
+    assert caught.value.line == 11
+    assert caught.value.field is not None and caught.value.field.endswith(argument)
+
+
+def test_a_value_set_holding_nan_is_refused() -> None:
+    text = HEAD + "      - {name: x, type: double}\n"
+    text += "    expectations:\n      - expect_column_values_to_be_in_set: {column: x, value_set: [1.5, .nan]}\n"
+    with pytest.raises(DescriptorError) as caught:
+        parse_descriptor(text, file="set.yaml")
+    assert caught.value.field == "outputs[0].expectations[0].expect_column_values_to_be_in_set.value_set"
+
+
+def test_a_primary_key_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    """Accepted, it deployed, and then deploying the same file again was refused as a breaking change."""
+    text = HEAD + "      - {name: day, type: date, required: true}\n    primary_key: [id, day, id]\n"
+    with pytest.raises(DescriptorError) as caught:
+        parse_descriptor(text, file="key.yaml")
+    assert caught.value.field == "outputs[0].primary_key[2]"
+    assert caught.value.line == 11
+
+
+def test_a_descriptor_error_shortens_a_huge_value_it_quotes() -> None:
+    text = HEAD.replace("type: long", "type: " + "x" * 70_000)
+    with pytest.raises(DescriptorError) as caught:
+        parse_descriptor(text, file="huge.yaml")
+    message = str(caught.value)
+    assert len(message) < 2_000
+    assert message.startswith("huge.yaml:9: unknown type 'xxx")
+    assert message.endswith("(field 'outputs[0].columns[0].type'). Fix the descriptor and run the command again.")
+    assert " … " in caught.value.problem
+
+
 def test_the_designs_own_owner_is_accepted() -> None:
     text = HEAD.replace("{team: logistics_data}", "{team: logistics-data, email: logistics-data@example.com}")
     assert parse_descriptor(text).owner.team == "logistics-data"
@@ -147,3 +217,18 @@ def test_an_unreasonable_team_name_is_refused(team: str, tmp_path: Path) -> None
         load_descriptor(path)
     assert caught.value.field == "owner.team"
     assert caught.value.line is not None
+
+
+@pytest.mark.parametrize(
+    "regex",
+    ["a{4294967296}", "x{1,99999999999}", "(" * 1000 + "a" + ")" * 1000],
+    ids=["repeat-count-past-2**32", "repeat-range-past-2**32", "groups-nested-1000-deep"],
+)
+def test_a_regex_python_cannot_compile_is_a_descriptor_error(regex: str) -> None:
+    """Python's parser raises OverflowError and RecursionError (not re.error) for these: they escaped as such."""
+    text = HEAD + "      - {name: code, type: string}\n    expectations:\n"
+    text += f"      - expect_column_values_to_match_regex: {{column: code, regex: '{regex}'}}\n"
+    with pytest.raises(DescriptorError) as caught:
+        parse_descriptor(text, file="regex.yaml")
+    assert caught.value.field == "outputs[0].expectations[0].expect_column_values_to_match_regex.regex"
+    assert caught.value.line == 12

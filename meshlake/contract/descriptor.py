@@ -197,6 +197,8 @@ class OutputPort(_Model):
             if [c.name for c in self.columns].index(column.name) != index:
                 raise _NamedPathError(f"duplicate column '{column.name}'", ("columns", index, "name"))
         for index, key in enumerate(self.primary_key):
+            if self.primary_key.index(key) != index:
+                raise _NamedPathError(f"primary key column '{key}' is named twice", ("primary_key", index))
             if key not in columns:
                 raise _NamedPathError(
                     f"primary key column '{key}' is not a column of port '{self.name}'",

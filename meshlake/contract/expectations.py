@@ -11,6 +11,7 @@ or a table check (run over the whole staged snapshot), which kwargs it takes and
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -219,6 +220,7 @@ def validate_expectation(exp: Expectation, columns: Mapping[str, str]) -> None:
     """Check one expectation against the port's columns (name → type); raise `ExpectationConfigError`."""
     spec = spec_for(exp.type)
     try:
+        _check_storable(exp.kwargs)
         _check_kwargs(spec, exp.kwargs)
         _check_columns(spec, exp, columns)
         _check_values(spec, exp, columns)
@@ -226,6 +228,24 @@ def validate_expectation(exp: Expectation, columns: Mapping[str, str]) -> None:
         if exc.expectation is None:
             raise ExpectationConfigError(exc.problem, field=exc.field, expectation=exp.type) from None
         raise
+
+
+def _check_storable(kwargs: Mapping[str, Any]) -> None:
+    """Refuse values the descriptor's JSON (what the catalog stores) cannot hold as they are: NaN and infinities
+    (JSON has no such numbers: they would be stored as null) and binary data."""
+    for name, value in kwargs.items():
+        stack, seen = [value], set()
+        while stack:
+            item = stack.pop()
+            if isinstance(item, float) and not math.isfinite(item):
+                raise ExpectationConfigError(
+                    f"{name} holds {item}, which is not a finite number (leave a bound out for no bound)", field=name
+                )
+            if isinstance(item, bytes | bytearray):
+                raise ExpectationConfigError(f"{name} holds binary data; write values as text", field=name)
+            if isinstance(item, Mapping | list | tuple | set | frozenset) and id(item) not in seen:
+                seen.add(id(item))  # an anchored value repeated by aliases is looked at once
+                stack.extend(item.values() if isinstance(item, Mapping) else item)
 
 
 def _check_kwargs(spec: ExpectationSpec, kwargs: Mapping[str, Any]) -> None:
@@ -389,8 +409,12 @@ def _check_regex(pattern: Any) -> None:
         raise ExpectationConfigError("regex must be a string", field="regex")
     try:
         re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError) as exc:  # Python's parser: OverflowError for a repeat count past 2**32 - 1
         raise ExpectationConfigError(f"invalid regular expression {pattern!r}: {exc}", field="regex") from None
+    except RecursionError:
+        raise ExpectationConfigError(
+            f"invalid regular expression {pattern!r}: it nests groups too deeply for Python's parser", field="regex"
+        ) from None
 
 
 def _check_query(query: Any) -> None:

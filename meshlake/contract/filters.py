@@ -206,6 +206,7 @@ class _Parser:
         self.tokens = tokens(text)
         self.index = 0
         self.depth = 0
+        self.heights: dict[int, int] = {}  # id(node) → levels of its tree (a predicate is 1)
 
     # -- helpers
     @property
@@ -249,18 +250,36 @@ class _Parser:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise self._fail(f"the filter nests deeper than {MAX_DEPTH} levels")
-        node = self._term()
+        terms = [self._term()]
         while self._at("or"):
             self._advance()
-            node = Or(node, self._term())
+            terms.append(self._term())
         self.depth -= 1
-        return node
+        return self._joined(Or, terms)
 
     def _term(self) -> Node:
-        node = self._factor()
+        factors = [self._factor()]
         while self._at("and"):
             self._advance()
-            node = And(node, self._factor())
+            factors.append(self._factor())
+        return self._joined(And, factors)
+
+    def _joined(self, kind: type[And] | type[Or], nodes: list[Node]) -> Node:
+        """`a AND b AND c …` as a balanced tree (AND and OR are associative): a chain of thousands of
+        conditions stays a few levels deep for everything that walks the tree."""
+        while len(nodes) > 1:
+            nodes = [
+                self._node(kind(*nodes[i : i + 2])) if i + 1 < len(nodes) else nodes[i] for i in range(0, len(nodes), 2)
+            ]
+        return nodes[0]
+
+    def _node(self, node: Not | And | Or) -> Node:
+        """`node`, once its tree is known to be at most `MAX_DEPTH` levels deep."""
+        children = (node.child,) if isinstance(node, Not) else (node.left, node.right)
+        height = 1 + max(self.heights.get(id(child), 1) for child in children)
+        if height > MAX_DEPTH:
+            raise self._fail(f"the filter nests deeper than {MAX_DEPTH} levels")
+        self.heights[id(node)] = height
         return node
 
     def _factor(self) -> Node:
@@ -269,7 +288,7 @@ class _Parser:
             self.depth += 1
             if self.depth > MAX_DEPTH:
                 raise self._fail(f"the filter nests deeper than {MAX_DEPTH} levels")
-            negated = Not(self._factor())
+            negated = self._node(Not(self._factor()))
             self.depth -= 1
             return negated
         if self._at_symbol("("):

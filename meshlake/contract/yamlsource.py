@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -146,6 +147,8 @@ def _check_tree(root: yaml.Node) -> None:
         open_nodes.add(key)
         if isinstance(node, yaml.MappingNode):
             _refuse_duplicate_keys(node, path)
+        elif isinstance(node, yaml.ScalarNode):
+            _refuse_surrogates(node, path)
         stack.append((node, path, True))
         stack.extend((child, (*path, part), False) for part, child in reversed(_children_of(node)))
 
@@ -168,6 +171,21 @@ def _refuse_duplicate_keys(node: yaml.MappingNode, path: tuple[str | int, ...]) 
         if key in seen:
             raise YamlSourceError(f"duplicate key '{key}'", key_node.start_mark.line + 1, format_path((*path, key)))
         seen.add(key)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(node: yaml.ScalarNode, path: tuple[str | int, ...]) -> None:
+    """A `\\uD800`-style escape for half of a surrogate pair is no character: no UTF-8 text or JSON parser takes it."""
+    found = _SURROGATE.search(node.value)
+    if found:
+        raise YamlSourceError(
+            f"the escape \\u{ord(found.group()):04X} is half of a UTF-16 surrogate pair, not a character; "
+            "write the character itself (or its \\U escape)",
+            node.start_mark.line + 1,
+            format_path(path) or None,
+        )
 
 
 def format_path(path: Sequence[str | int]) -> str:

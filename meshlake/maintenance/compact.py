@@ -202,18 +202,9 @@ def _rewrite(
 
 def _read(plan: ScanPlan, table: Table) -> Iterator[pa.RecordBatch]:
     """The plan's live rows, streamed from DuckDB with types Arrow can cast back losslessly."""
-    import duckdb
+    from meshlake.query.engine import read_lossless
 
-    from meshlake.query.engine import register_filesystems
-    from meshlake.query.sql import scan_sql
-
-    con = duckdb.connect()
-    try:
-        con.execute("SET arrow_lossless_conversion = true")
-        register_filesystems(con, plan, table.io)
-        yield from con.sql(scan_sql(plan)).to_arrow_reader(BATCH_ROWS)
-    finally:
-        con.close()
+    return read_lossless(plan, io=table.io, rows=BATCH_ROWS)
 
 
 def _commit(

@@ -8,6 +8,7 @@ pyiceberg `FsspecFileIO`; otherwise register one yourself (`con.register_filesys
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -49,6 +50,20 @@ def read_arrow(
     finally:
         if own:
             connection.close()
+
+
+def read_lossless(plan: ScanPlan, *, io: FileIO, rows: int = 256 * 1024) -> Iterator[pa.RecordBatch]:
+    """The plan's rows streamed from DuckDB in types Arrow casts back to the table's without loss (uuids stay
+    uuids): what code that rewrites rows into new files reads them with."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET arrow_lossless_conversion = true")
+        register_filesystems(con, plan, io)
+        yield from con.sql(scan_sql(plan)).to_arrow_reader(rows)
+    finally:
+        con.close()
 
 
 def register_filesystems(con: duckdb.DuckDBPyConnection, plan: ScanPlan, io: FileIO) -> list[str]:

@@ -82,6 +82,10 @@ def contract_type_name(kind: pa.DataType) -> str:
 def _cast(array: pa.Array, target: pa.DataType, path: str) -> pa.Array:
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
+    if pa.types.is_float16(array.type):
+        # Arrow's half-float kernels are partial (no comparison; a cast to an integer reads the raw bits):
+        # widen to float32 first, which holds every half float exactly.
+        array = pc.cast(array, pa.float32())
     source = array.type
     if source == target:
         return array

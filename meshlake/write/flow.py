@@ -18,6 +18,7 @@ from pyiceberg.table.refs import MAIN_BRANCH
 from meshlake.contract.stamps import Stamps
 from meshlake.errors import CommitConflictError, ContractViolationError, QualityGateError
 from meshlake.write import commit, faults
+from meshlake.write.casts import shown
 from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
 from meshlake.write.datafiles import DataFileWriter
 from meshlake.write.ingest import Conformer, to_reader
@@ -454,7 +455,7 @@ def _only_matching(batches: Iterator[pa.RecordBatch], where: RowFilter, address:
         matching = int(pc.sum(where.matches(pa.Table.from_batches([batch]))).as_py() or 0)
         if matching != batch.num_rows:
             raise ContractViolationError(
-                f"{address}: {batch.num_rows - matching} row(s) of the data fall outside where={where.text!r}; "
+                f"{address}: {batch.num_rows - matching} row(s) of the data fall outside where={shown(where.text)}; "
                 "mode='replace' only writes rows inside the replaced range. Nothing was written.",
                 address=address,
             )

@@ -1,14 +1,15 @@
 """Copy-on-write row changes: which files a `where` filter or a set of keys touches, and their rewrites.
 
 A file whose rows all match is dropped; a file with some matching rows is rewritten without them.
-Files are planned with pyiceberg (partition and column-metrics pruning), rows read with its Arrow
-scan, so renamed columns and older schemas resolve by field id.
+Files are planned with pyiceberg (partition and column-metrics pruning); their rows are read with meshlake's
+read engine, by field id (so older schemas resolve) and exactly as readers see them: pyiceberg 0.12's Arrow
+scan reads a null list of structs as an empty list (apache/iceberg-python#3833), which a rewrite would store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import pyarrow as pa
@@ -20,11 +21,14 @@ from pyiceberg.expressions import (
     GreaterThanOrEqual,
     LessThanOrEqual,
 )
-from pyiceberg.io.pyarrow import ArrowScan
+from pyiceberg.io.pyarrow import schema_to_pyarrow
 from pyiceberg.manifest import DataFile
+from pyiceberg.schema import Schema
 from pyiceberg.table import FileScanTask, Table
 from pyiceberg.table.snapshots import Snapshot
 
+from meshlake.query.engine import read_lossless
+from meshlake.query.plan import cached_plan
 from meshlake.write.datafiles import DataFileWriter
 from meshlake.write.rowfilter import RowFilter, row_filter
 
@@ -49,9 +53,10 @@ def rewrite_where(table: Table, snapshot: Snapshot | None, where: RowFilter) -> 
     if snapshot is None:
         return Rewrite((), (), 0)
     rewriter = _Rewriter(table)
+    reader = _Reader(table, snapshot)
     with rewriter:
         for task in _plan(table, snapshot, where.prune):
-            rows = _read(table, [task])
+            rows = reader.read(task)
             matched = where.matches(rows)
             removed = int(pc.sum(matched).as_py() or 0)
             if removed:
@@ -96,12 +101,13 @@ def rewrite_keys(table: Table, snapshot: Snapshot | None, keys: pa.Table) -> Rew
     key_schema = table.schema().select(*names)
     tasks = list(table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id).plan_files())
     rewriter = _Rewriter(table)
+    reader = _Reader(table, snapshot)
     with rewriter:
         for task in tasks:
-            hits = _matches(_read(table, [task], key_schema), keys, names)
+            hits = _matches(reader.read(task, key_schema), keys, names)
             hit_count = int(pc.sum(hits).as_py() or 0)
             if hit_count:
-                rewriter.replace(task.file, _read(table, [task]).filter(pc.invert(hits)), hit_count)
+                rewriter.replace(task.file, reader.read(task).filter(pc.invert(hits)), hit_count)
     return rewriter.result()
 
 
@@ -165,17 +171,22 @@ class _Rewriter:
         return Rewrite(tuple(self.deleted), tuple(added), self.removed, tuple(self.writer.written_paths))
 
 
-def _read(table: Table, tasks: list[object], schema: object | None = None) -> pa.Table:
-    scan = ArrowScan(
-        table_metadata=table.metadata,
-        io=table.io,
-        projected_schema=schema or table.schema(),  # type: ignore[arg-type]
-        row_filter=AlwaysTrue(),
-    )
-    return scan.to_table(tasks)  # type: ignore[arg-type]
+class _Reader:
+    """Reads one planned file of a snapshot at a time, in the table's current schema (or `schema`)."""
+
+    def __init__(self, table: Table, snapshot: Snapshot) -> None:
+        self.table = table
+        self.plan = cached_plan(table, snapshot.snapshot_id)
+        self.tasks = {task.path: task for task in self.plan.tasks}
+
+    def read(self, task: FileScanTask, schema: Schema | None = None) -> pa.Table:
+        """The live rows of `task`'s file (deletes applied), in the Arrow types of `schema`."""
+        schema = schema or self.table.schema()
+        plan = replace(self.plan, schema=schema, tasks=(self.tasks[task.file.file_path],))
+        target = schema_to_pyarrow(schema, include_field_ids=True)
+        batches = [batch.cast(target) for batch in read_lossless(plan, io=self.table.io)]
+        return pa.Table.from_batches(batches, schema=target)
 
 
 def _file_schema(table: Table) -> pa.Schema:
-    from pyiceberg.io.pyarrow import schema_to_pyarrow
-
     return schema_to_pyarrow(table.schema(), include_field_ids=True)

@@ -212,6 +212,19 @@ def test_delete_removes_exactly_the_rows_duckdb_selects(port: Any) -> None:
         assert everything - published_ids(port) == reference.ids(where), where
 
 
+def test_a_filter_of_thousands_of_conditions_deletes_what_sql_means(port: Any) -> None:
+    """A long AND/OR chain (a generated `id = 0 OR id = 2 OR …`) is read as a shallow tree: every part of the
+    write path walks it without running out of stack."""
+    table = generated_rows(random.Random(5), 60)
+    port.write(table)
+    port.delete(" OR ".join(f"id = {i}" for i in range(0, 3000, 2)))
+    assert published_ids(port) == {i for i in range(60) if i % 2}
+    where = " AND ".join(["n IS NOT NULL"] * 3000)
+    left = published_ids(port) - DuckDB(table).ids(where)
+    port.delete(where)
+    assert published_ids(port) == left
+
+
 def region_rows() -> pa.Table:
     regions = ["eu", "e_", "ex", "eu-west", "us", "neu", "e", None, "E_"]
     return pa.table(
@@ -339,6 +352,18 @@ def test_replace_with_like_refuses_rows_outside_the_pattern(port: Any) -> None:
     assert remaining_regions(port) == ["E_", "e", "e_", "eu", "eu-west", "ex", "neu", "us", None]
 
 
+def test_a_replace_refusing_rows_outside_a_long_filter_quotes_the_filter_short(port: Any) -> None:
+    port.write(region_rows())
+    before = main_id(port)
+    where = " OR ".join(f"id = {i}" for i in range(2000))
+    outside = region_rows().set_column(0, "id", pa.array([5000 + i for i in range(9)], pa.int64()))
+    with pytest.raises(ContractViolationError) as caught:
+        port.write(outside, mode="replace", where=where)
+    assert len(str(caught.value)) < 600, "a 20 KB filter is not repeated in the message"
+    assert "9 row(s) of the data fall outside where='id = 0 OR id = 1" in str(caught.value)
+    assert main_id(port) == before
+
+
 def test_unquoted_names_and_keywords_are_case_insensitive_quoted_names_are_exact(port: Any) -> None:
     port.write(region_rows())
     port.delete("REGION = 'us' or \"region\" = 'neu'")
@@ -358,3 +383,14 @@ def test_timestamptz_literals_compare_as_instants(port: Any) -> None:
     port.write(region_rows())
     port.delete("ts >= '2026-11-01T01:00:00+01:00' AND ts < TIMESTAMPTZ '2026-11-01 00:00:01Z'")
     assert published_ids(port) == set()
+
+
+def test_a_filter_naming_a_huge_unknown_column_is_refused_in_a_short_message(port: Any) -> None:
+    port.write(region_rows())
+    before = main_id(port)
+    with pytest.raises(InvalidFilterError) as caught:
+        port.delete("x" * 50_000 + " = 1")
+    assert caught.value.column == "x" * 50_000
+    assert len(str(caught.value)) < 2_000, "the 50 KB name is not repeated in full"
+    assert "unknown column 'xxx" in str(caught.value)
+    assert main_id(port) == before
