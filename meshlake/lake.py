@@ -262,7 +262,8 @@ class Lake:
 
         One broken product (its stored descriptor unreadable) never hides the others. With
         `check_tables=True` each port's table is loaded too, and a port whose table cannot be loaded is
-        listed in `.broken` with its port (its product stays in the list: its other ports work).
+        listed in `.broken` with its port (its product stays in the list: its other ports work); a port
+        whose files the object store refuses the caller's storage credentials is not broken, and not listed.
         """
         from meshlake.contract.registry import scan_products
         from meshlake.product import BrokenProduct, Product, ProductList
@@ -381,7 +382,12 @@ class Lake:
             properties = storage_properties(self.settings) | dict(self.settings.properties)
             register_s3(connection, properties, read_only=access is not None)
         self._sessions[id(connection)] = MeshSession(
-            self.catalog, connection, as_of=as_of, access=access, read_log=self._read_recorder()
+            self.catalog,
+            connection,
+            as_of=as_of,
+            access=access,
+            read_log=self._read_recorder(),
+            principal=str(self.principal),
         )
         return connection
 
