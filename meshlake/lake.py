@@ -179,14 +179,21 @@ class Lake:
     ) -> Decision:
         """What `principal` (a member of `groups`) may do with a port: read, rows, masks, write, and the level.
 
+        `principal` may be a group (`group:analytics`): what any member of it may do through it (and `groups`).
         The level is `storage` when `meshlake access verify` last found the principal's storage keys to match
         its current grants (see `meshlake.access.storage_verify`).
         """
-        from meshlake.access.identity import Identity, claimed
+        from meshlake.access.identity import Identity, claimed, group_member
         from meshlake.access.rights import decide
         from meshlake.access.storage_verify import with_storage_level
+        from meshlake.contract.principals import Principal
 
-        who = principal if isinstance(principal, Identity) else claimed(principal, groups, source="argument")
+        if isinstance(principal, Identity):
+            who = principal
+        else:
+            parsed_principal = Principal.parse(principal)
+            is_group = parsed_principal.kind == "group"
+            who = group_member(parsed_principal, groups) if is_group else claimed(principal, groups, source="argument")
         parsed = address if isinstance(address, Address) else Address.parse(address)
         descriptor = self.port(parsed.unpinned).descriptor
         decision = decide(who, descriptor, parsed.port, self.mesh_policy)
