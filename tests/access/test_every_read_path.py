@@ -273,10 +273,21 @@ class Probe:
     principal: str
     groups: tuple[str, ...]
     address: str
+    opened: list[ml.Lake] = field(default_factory=list)
 
     @property
     def lake(self) -> ml.Lake:
-        return self.mesh.connect(self.principal, *self.groups)
+        """A fresh lake as the principal (a new DuckDB session for each: nothing carried over between paths)."""
+        lake = self.mesh.connect(self.principal, *self.groups)
+        self.opened.append(lake)
+        return lake
+
+    def close(self) -> None:
+        """Close the DuckDB connections the lakes opened (a connection's Python functions keep it alive)."""
+        for lake in self.opened:
+            for session in lake._sessions.values():
+                session.close()
+                session.con.close()
 
     @property
     def port(self) -> Any:
@@ -576,6 +587,8 @@ def test_every_read_path_returns_no_pii_and_no_row_outside_the_filter(
             assert read.kind == "around" or is_denial(exc, reader, address), f"{path}: {exc!r}"
             return
         raise
+    finally:
+        probe.close()
     assert not refused, f"{path}: {reader} read {address}, which it may not"
 
     text = "\n".join(texts(got))
