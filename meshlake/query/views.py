@@ -62,7 +62,8 @@ if TYPE_CHECKING:
 
 FUNCTION = "ml_scan"
 SOURCE_PREFIX = "__meshlake_"
-"""Registered sources are named `__meshlake_<address>` (time travel: `__meshlake_<address>@<snapshot id>`)."""
+"""Registered sources are named `__meshlake_<address>` (time travel: `__meshlake_<address>@<snapshot id>`; one
+`sql` statement's: `__meshlake_<address>@<snapshot id>#<statement id>`)."""
 TIME_TRAVEL_SOURCES = 64
 """How many `AT` sources of restricted ports a connection keeps registered (the oldest is dropped first)."""
 STATEMENT_SOURCES = 256
