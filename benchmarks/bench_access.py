@@ -312,8 +312,9 @@ NOTES = [
     "- **LIMIT** over a restricted port starts a parallel scan in the private database that masks a row group",
     "  per thread before the first rows arrive: a fixed cost of a few hundred ms with a string mask.",
     "- **Polars path**: the restrictions are expressions on the lazy frame (`meshlake.access.mask_polars`), so",
-    "  no second engine is involved and Q1/Q6 stay near 1×; there `head(100)` of a masked frame computed the",
-    "  masks of far more rows than it returns (the `limit` row).",
+    "  no second engine is involved and Q1/Q6 stay near 1×. Every mask is elementwise, so `head(100)` is pushed",
+    "  below the masks (filter, then limit, then mask): only the 100 rows returned are masked. What the `limit`",
+    "  row still pays is the row filter: the scan decodes and filters a row group before the limit stops it.",
     "- Wall times were taken on a shared 2-CPU machine (see the load average): judge by the CPU columns.",
 ]
 

@@ -179,14 +179,21 @@ class Lake:
     ) -> Decision:
         """What `principal` (a member of `groups`) may do with a port: read, rows, masks, write, and the level.
 
+        `principal` may be a group (`group:analytics`): what any member of it may do through it (and `groups`).
         The level is `storage` when `meshlake access verify` last found the principal's storage keys to match
         its current grants (see `meshlake.access.storage_verify`).
         """
-        from meshlake.access.identity import Identity, claimed
+        from meshlake.access.identity import Identity, claimed, group_member
         from meshlake.access.rights import decide
         from meshlake.access.storage_verify import with_storage_level
+        from meshlake.contract.principals import Principal
 
-        who = principal if isinstance(principal, Identity) else claimed(principal, groups, source="argument")
+        if isinstance(principal, Identity):
+            who = principal
+        else:
+            parsed_principal = Principal.parse(principal)
+            is_group = parsed_principal.kind == "group"
+            who = group_member(parsed_principal, groups) if is_group else claimed(principal, groups, source="argument")
         parsed = address if isinstance(address, Address) else Address.parse(address)
         descriptor = self.port(parsed.unpinned).descriptor
         decision = decide(who, descriptor, parsed.port, self.mesh_policy)
@@ -262,7 +269,8 @@ class Lake:
 
         One broken product (its stored descriptor unreadable) never hides the others. With
         `check_tables=True` each port's table is loaded too, and a port whose table cannot be loaded is
-        listed in `.broken` with its port (its product stays in the list: its other ports work).
+        listed in `.broken` with its port (its product stays in the list: its other ports work); a port
+        whose files the object store refuses the caller's storage credentials is not broken, and not listed.
         """
         from meshlake.contract.registry import scan_products
         from meshlake.product import BrokenProduct, Product, ProductList
@@ -381,7 +389,12 @@ class Lake:
             properties = storage_properties(self.settings) | dict(self.settings.properties)
             register_s3(connection, properties, read_only=access is not None)
         self._sessions[id(connection)] = MeshSession(
-            self.catalog, connection, as_of=as_of, access=access, read_log=self._read_recorder()
+            self.catalog,
+            connection,
+            as_of=as_of,
+            access=access,
+            read_log=self._read_recorder(),
+            principal=str(self.principal),
         )
         return connection
 

@@ -52,10 +52,11 @@ class Port:
         return str(self.address)
 
     def table(self) -> Table:
-        """The pyiceberg table behind this port, freshly loaded (`BrokenProductError` if it cannot be read)."""
+        """The pyiceberg table behind this port, freshly loaded (`BrokenProductError` if it cannot be read,
+        `AccessDeniedError` if the object store refuses the caller's storage credentials)."""
         from meshlake.contract.registry import load_port_table
 
-        return load_port_table(self.lake.catalog, self.address)
+        return load_port_table(self.lake.catalog, self.address, principal=str(self.lake.principal))
 
     # -- writing ----------------------------------------------------------------------------------
     def write(

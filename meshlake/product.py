@@ -12,7 +12,7 @@ from pyiceberg.table.refs import MAIN_BRANCH
 from meshlake.contract.address import ProductName
 from meshlake.contract.descriptor import Descriptor
 from meshlake.contract.types import format_type
-from meshlake.errors import BrokenProductError, PortNotFoundError
+from meshlake.errors import AccessDeniedError, BrokenProductError, PortNotFoundError
 from meshlake.port import Port
 from meshlake.query.history import port_history
 
@@ -131,11 +131,17 @@ class Product:
         )
 
     def broken_ports(self) -> list[BrokenProduct]:
-        """The ports whose table cannot be loaded (a missing table counts: the deploy did not finish)."""
+        """The ports whose table cannot be loaded (a missing table counts: the deploy did not finish).
+
+        A port whose files the object store refuses the caller's credentials is not broken: reading it raises
+        `AccessDeniedError`.
+        """
         broken = []
         for port in self.ports:
             try:
                 port.table()
+            except AccessDeniedError:
+                continue
             except NoSuchTableError:
                 broken.append(BrokenProduct(str(self.name), "its table does not exist; redeploy", port.address.port))
             except BrokenProductError as exc:
@@ -151,6 +157,8 @@ class Product:
             table = None
         except BrokenProductError as exc:
             table, problem = None, exc.reason
+        except AccessDeniedError as exc:
+            table, problem = None, exc.missing
         head = table.metadata.snapshot_by_name(MAIN_BRANCH) if table else None
         summary = head.summary.additional_properties if head and head.summary else {}
         schema = table.schema() if table else None

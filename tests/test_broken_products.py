@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import meshlake as ml
 from meshlake.contract.registry import PART_KEY, PARTS_KEY
-from meshlake.errors import BrokenProductError
+from meshlake.errors import AccessDeniedError, BrokenProductError
 from tests.conftest import DescriptorWriter
 
 
@@ -100,3 +100,46 @@ def test_the_products_command_lists_the_readable_products_when_one_is_broken(two
     result = CliRunner().invoke(cli, ["products", "--json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "logistics.shipments" in result.output
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "When reading information for key 'wh/x/metadata/00001.metadata.json' in bucket 'lake': AWS Error "
+        "ACCESS_DENIED during HeadObject operation: No response body.",  # pyarrow
+        "An error occurred (AccessDenied) when calling the GetObject operation: Access Denied",  # botocore
+        "HTTP Error: HTTP GET error on 's3://lake/wh/x.json' (HTTP 403)",  # DuckDB
+    ],
+)
+def test_a_table_the_storage_refuses_to_read_is_access_denied_not_broken(
+    two_products: ml.Lake, monkeypatch: pytest.MonkeyPatch, refusal: str
+) -> None:
+    load = type(two_products.catalog).load_table
+
+    def refused(catalog: Any, identifier: Any) -> Any:
+        if tuple(identifier) == ("logistics", "shipments", "weekly"):
+            raise OSError(refusal)
+        return load(catalog, identifier)
+
+    monkeypatch.setattr(type(two_products.catalog), "load_table", refused)
+    reader = ml.Lake(two_products.settings, identity=two_products.identity)
+    with pytest.raises(AccessDeniedError) as denied:
+        reader.port("logistics.shipments.weekly").latest()
+    assert (denied.value.principal, denied.value.address) == (str(two_products.principal), "logistics.shipments.weekly")
+    assert denied.value.missing.startswith("storage refused the read")
+    with pytest.raises(AccessDeniedError):
+        reader.sql("SELECT count(*) FROM logistics.shipments.weekly").fetchall()
+    assert reader.products(check_tables=True).broken == []
+    assert reader.port("logistics.shipments.daily").latest().to_arrow().num_rows == 0
+
+
+def test_any_other_error_reading_table_metadata_still_reports_a_broken_port(
+    two_products: ml.Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(*_: Any) -> Any:
+        raise OSError("Connection timed out")
+
+    monkeypatch.setattr(type(two_products.catalog), "load_table", unreadable)
+    with pytest.raises(BrokenProductError):
+        two_products.port("logistics.shipments.weekly").table()
+    assert len(two_products.products(check_tables=True).broken) == 3

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,9 @@ from pathlib import Path
 import pytest
 
 import meshlake as ml
+from meshlake.contract.principals import Principal
 from meshlake.demo import PRODUCTS, DemoResult, build, next_commands
+from meshlake.errors import AccessDeniedError
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +65,70 @@ def test_the_demo_prints_its_tour(demo: Path) -> None:
     assert all(row["orders_now"] > row["orders_at_release"] for row in travel)
     assert any(title.startswith("Stopped") and rows for title, rows in sections.items())
     assert "meshlake sql" in report["next"]
+
+
+def test_the_demo_lake_tells_who_reads_what(demo: Path) -> None:
+    config = demo / "meshlake.yaml"
+    lake = ml.connect(config)  # the OS user: a reader of the mesh
+    assert lake.mesh_policy is not None and lake.mesh_policy.admins == [Principal.parse("group:platform")]
+    assert {p.owner: [str(o) for o in p.descriptor.owners] for p in lake.products()} == {
+        p.owner: [f"group:{p.owner}"] for p in lake.products()
+    }  # each product names its team's group
+
+    def as_(principal: str, group: str) -> ml.Lake:
+        return ml.connect(config, principal=principal, groups=[group])
+
+    query = "SELECT DISTINCT customer_email, hub FROM sales.orders.placed"
+    analyst = as_("user:ana", "analytics").sql(query).fetchall()
+    assert analyst and all(re.fullmatch(r"x+n+@x+\.x+", email) for email, _ in analyst)  # mask-alphanum
+    assert {hub for _, hub in analyst} == {"north", "south", "east", "west"}
+    support = as_("user:sue", "support").sql(query).fetchall()
+    assert all(re.fullmatch(r"customer\d+@example\.com", email) for email, _ in support)
+    north = as_("user:nils", "north_hub").port("sales.orders.placed").latest().to_arrow()
+    assert set(north.column("hub").to_pylist()) == {"north"}
+    with pytest.raises(AccessDeniedError):
+        as_("user:ana", "analytics").port("sales.orders.revenue").latest()
+    assert as_("user:fay", "finance").port("sales.orders.revenue").latest().rows > 0
+    with pytest.raises(AccessDeniedError):
+        lake.sql("SELECT count(*) FROM fleet.drones.telemetry").fetchall()
+
+
+def test_the_demo_pipelines_read_their_inputs_as_their_products(demo: Path) -> None:
+    admin = ml.connect(demo / "meshlake.yaml", principal="user:root", groups=["platform"])
+    reads = admin.sql(
+        "SELECT DISTINCT principal, address, masks FROM meshlake.system.access_log WHERE path = 'pipeline'"
+    ).fetchall()
+    by_reader = {(principal, address): dict(masks) for principal, address, masks in reads}
+    assert by_reader[("product:logistics.shipping", "sales.orders.placed")] == {"customer_email": "mask-alphanum"}
+    assert by_reader[("product:analytics.routing_analysis", "fleet.drones.telemetry")] == {}
+    assert ("product:planning.inventory_planning", "sales.orders.placed") in by_reader
+
+
+def test_the_tour_explains_access_and_queries_as_an_analyst(demo: Path) -> None:
+    report = json.loads((demo / "report.json").read_text())
+    access = next(rows for title, rows in report["sections"].items() if title.startswith("Who reads what"))
+    assert {(row["principal"], row["port"], row["read"]) for row in access} >= {
+        ("group:analytics", "sales.orders.placed", "yes"),
+        ("group:analytics", "sales.orders.revenue", "no"),
+        ("group:finance", "sales.orders.revenue", "yes"),
+    }
+    tour = report["next"].splitlines()
+    assert "meshlake access explain group:analytics sales.orders.placed" in tour
+    shown = {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MESHLAKE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    for line in tour:
+        words = shlex.split(line)
+        assigned = dict(w.split("=", 1) for w in words if re.fullmatch(r"MESHLAKE_[A-Z_]+=.*", w))
+        command = words[len(assigned) :]
+        if command[:2] not in (["meshlake", "access"], ["meshlake", "sql"]) or not assigned:
+            continue  # the commands run as another principal than the OS user
+        done = subprocess.run(command, cwd=demo, env=env | assigned, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"{line}\n{done.stdout}{done.stderr}"
+        shown[assigned.get("MESHLAKE_PRINCIPAL", "admin")] = done.stdout
+    assert "xxxxxxxxnnnn@xxxxxxx.xxx" in shown["user:ana"] and "@example.com" not in shown["user:ana"]
+    assert "north" in shown["user:nils"] and "south" not in shown["user:nils"]
+    assert "user:ana" in shown["admin"]  # the access log, read by an admin, shows the analyst's read
 
 
 def test_the_demo_can_run_again_but_never_in_a_foreign_folder(demo: Path, tmp_path: Path) -> None:

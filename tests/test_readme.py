@@ -36,6 +36,10 @@ def run_bash(code: str, cwd: Path, env: dict[str, str]) -> Path:
         if not line:
             continue
         words = shlex.split(line)
+        assigned = {}
+        while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", words[0]):  # `NAME=value command`: its environment
+            name, _, value = words.pop(0).partition("=")
+            assigned[name] = value
         if words[0] == "cd":
             cwd = (cwd / words[1]).resolve()
             continue
@@ -43,7 +47,7 @@ def run_bash(code: str, cwd: Path, env: dict[str, str]) -> Path:
             words = ["make", "-n", *words[1:]]
             done = subprocess.run(words, cwd=ROOT, capture_output=True, text=True, env=env, check=False)
         else:
-            done = subprocess.run(words, cwd=cwd, capture_output=True, text=True, env=env, check=False)
+            done = subprocess.run(words, cwd=cwd, capture_output=True, text=True, env=env | assigned, check=False)
         assert done.returncode == 0, f"`{line}` failed:\n{done.stdout}\n{done.stderr}"
     return cwd
 

@@ -73,11 +73,12 @@ class PortReader:
         """This reader with the port's current table schema, to match older snapshots' columns by field id."""
         return replace(self, contract=contract)
 
-    def relation(self, sql: str, schema: Schema) -> str:
+    def relation(self, sql: str, schema: Schema, *, salt: bytes | None = None) -> str:
+        """`sql` restricted for the principal; `salt`: the `sha-256-query-local` salt (None: a fresh one)."""
         from meshlake.access.mask_sql import restricted_sql
 
         self.check()
-        return restricted_sql(self.decision, sql, schema, contract=self.contract)
+        return restricted_sql(self.decision, sql, schema, contract=self.contract, salt=salt)
 
     def frame(self, frame: pl.LazyFrame, schema: Schema) -> pl.LazyFrame:
         from meshlake.access.mask_polars import restricted_frame

@@ -32,7 +32,7 @@ from meshlake.contract.address import ProductName
 from meshlake.contract.principals import Principal
 from meshlake.errors import AuthenticationError, ConfigError, InvalidPrincipalError, require
 
-IdentitySource = Literal["argument", "environment", "token", "os-user", "pipeline"]
+IdentitySource = Literal["argument", "environment", "token", "os-user", "pipeline", "explain"]
 PRINCIPAL_ENV: Final = "MESHLAKE_PRINCIPAL"
 GROUPS_ENV: Final = "MESHLAKE_GROUPS"
 TOKEN_ENV: Final = "MESHLAKE_TOKEN"
@@ -53,7 +53,7 @@ class Identity:
     """Group names from a token that are not valid principal names: they grant nothing."""
 
     def __post_init__(self) -> None:
-        if self.principal.is_everyone or self.principal.kind == "group":
+        if self.principal.is_everyone or (self.principal.kind == "group" and self.source != "explain"):
             raise InvalidPrincipalError(
                 str(self.principal), "a caller is a user, service or product; groups are memberships (groups=...)"
             )
@@ -108,6 +108,16 @@ def resolve_identity(
 def claimed(principal: str | Principal, groups: Iterable[str | Principal] = (), *, source: IdentitySource) -> Identity:
     """An unverified identity: what the caller says it is."""
     return Identity(Principal.parse(principal), parse_groups(groups), verified=False, source=source)
+
+
+def group_member(group: Principal, groups: Iterable[str | Principal] = ()) -> Identity:
+    """Any member of `group` (and of `groups`) with no grant of its own: what `explain group:NAME` decides for.
+
+    Never a caller: `connect` and `resolve_identity` refuse a group as the caller's principal.
+    """
+    if group.kind != "group":
+        raise InvalidPrincipalError(str(group), "only a group: principal stands for its members")
+    return Identity(group, parse_groups(groups), verified=False, source="explain")
 
 
 def os_user_identity(groups: Iterable[str | Principal] = ()) -> Identity:

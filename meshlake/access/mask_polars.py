@@ -3,7 +3,10 @@
 `restricted_frame(decision, frame, schema)` is `frame.filter(<row filter>).with_columns(<masks>)`: the filter
 is compiled from the grammar's tree into Polars expressions (so Polars pushes it down into the scan), every
 mask is an expression under the column's own name with the column's own dtype (`apply-expression`: Boolean),
-and NULL stays NULL. The semantics are the DuckDB compiler's (`mask_sql`), value for value:
+and NULL stays NULL. Every mask is elementwise (a default is a scalar literal), so Polars pushes a `head` or
+`slice` of the frame below the masks — filter, then limit, then mask: only the rows returned are masked — but
+never below the filter, which always sees the original values. The semantics are the DuckDB compiler's
+(`mask_sql`), value for value:
 
 - comparisons of float columns are made in Float64 (a literal is never rounded to Float32); NaN equals NaN and
   sorts above every number, as in DuckDB; `IN` on floats compares by value (-0.0 is 0.0);
@@ -165,7 +168,7 @@ def _mask_expr(column: ColumnRestriction, dtype: pl.DataType, restrictions: Rest
         if mask.action == "replace-with-null":
             return pl.lit(None, dtype=dtype).alias(name)
         if mask.action == "mask-to-default":
-            default = pl.lit(pl.Series(name, [_polars_value(default_value(kind), dtype)], dtype=dtype)).first()
+            default = _constant(_polars_value(default_value(kind), dtype), dtype, name)
             return pl.when(value.is_null()).then(pl.lit(None, dtype=dtype)).otherwise(default).alias(name)
         if mask.action == "mask-alphanum":
             return alphanum_expr(value).alias(name)
@@ -198,6 +201,20 @@ def _mask_expr(column: ColumnRestriction, dtype: pl.DataType, restrictions: Rest
 def alphanum_expr(text: pl.Expr) -> pl.Expr:
     """`mask-alphanum` of a String expression: every code point but 0-9 and `( ) , . - @` → `x`, then 0-9 → `n`."""
     return text.str.replace_all(_NOT_KEPT, "x").str.replace_all("[0-9]", "n")
+
+
+def _constant(value: Any, dtype: pl.DataType, name: str) -> pl.Expr:
+    """`value` as a scalar literal of `dtype`: elementwise, so Polars pushes a `head`/`slice` below the masks.
+
+    A type Polars cannot make a scalar of takes the first value of a one-row Series (correct, but an
+    aggregation: a slice then stays above the masks).
+    """
+    import polars as pl
+
+    try:
+        return pl.lit(value, dtype=dtype)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):
+        return pl.lit(pl.Series(name, [value], dtype=dtype)).first()
 
 
 def _polars_value(value: Any, dtype: Any) -> Any:

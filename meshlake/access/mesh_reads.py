@@ -7,7 +7,8 @@ meshlake's own tables), and answers
 - `mode`: `in_place` (owner, admin, or no mask and no row filter apply), `restricted`, or raises
   `AccessDeniedError` naming the principal, the port and the missing grant;
 - `restrict`: the restricted SELECT over the port's relation (`enforce.PortReader.relation`, i.e.
-  `mask_sql.restricted_sql`: row filter first on the original values, masks after);
+  `mask_sql.restricted_sql`: row filter first on the original values, masks after), with the salt of the
+  statement it serves when the views give one (`salted` says when a port needs one);
 - `prepare`: the mask functions a private connection needs.
 
 Fails closed: a table in the mesh whose product has no readable descriptor, or that its descriptor does not
@@ -58,9 +59,16 @@ class MeshReads:
         reader.check()
         return "in_place" if reader.unrestricted else "restricted"
 
-    def restrict(self, address: str, relation: str, schema: Schema, *, contract: Schema | None = None) -> str:
+    def restrict(
+        self, address: str, relation: str, schema: Schema, *, contract: Schema | None = None, salt: bytes | None = None
+    ) -> str:
         reader = self.reader(address)
-        return (reader if contract is None else reader.bind(contract)).relation(relation, schema)
+        return (reader if contract is None else reader.bind(contract)).relation(relation, schema, salt=salt)
+
+    def salted(self, address: str) -> bool:
+        from meshlake.access.masks import needs_salt
+
+        return needs_salt(self.decision(address))
 
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:
         from meshlake.access.mask_sql import register_mask_functions

@@ -9,6 +9,7 @@ Polars reads through its own object_store client instead (see `meshlake.query.po
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from functools import cache
@@ -23,8 +24,18 @@ if TYPE_CHECKING:
 S3_SCHEMES = frozenset({"s3", "s3a", "s3n"})
 
 
+_REFUSAL = re.compile(r"ACCESS_DENIED|AccessDenied|Access Denied|\b403 Forbidden\b|\bHTTP 403\b|\(403\)")
+"""How pyarrow (`AWS Error ACCESS_DENIED`), botocore/s3fs (`AccessDenied`, `403 Forbidden`) and DuckDB
+(`HTTP 403`) say the object store refused the request's credentials."""
+
+
 def is_s3(location: str) -> bool:
     return urlparse(location).scheme in S3_SCHEMES
+
+
+def storage_refused(exc: BaseException) -> bool:
+    """Whether a failed file read is the storage refusing the caller's credentials (403 / access denied)."""
+    return isinstance(exc, PermissionError) or bool(_REFUSAL.search(str(exc)))
 
 
 def s3_filesystem(properties: Mapping[str, str], *, read_only: bool = False) -> Any:

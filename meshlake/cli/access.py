@@ -46,6 +46,8 @@ def whoami(ctx: Context) -> None:
 def explain(ctx: Context, principal: str, address: str, groups: tuple[str, ...]) -> None:
     """Print what PRINCIPAL may do with ADDRESS (DOMAIN.PRODUCT.PORT, or every port of DOMAIN.PRODUCT).
 
+    PRINCIPAL may be a group (group:analytics): what any member of it may do through it.
+
     \b
     For each port: read (and why), the row filter applied, the columns masked and how, write,
     and the enforcement level:

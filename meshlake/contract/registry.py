@@ -20,9 +20,10 @@ from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 from pyiceberg.exceptions import ValidationError as IcebergValidationError
 from pyiceberg.table import Table
 
+from meshlake.catalog.storage import storage_refused
 from meshlake.contract.address import SYSTEM_DOMAIN, Address, ProductName
 from meshlake.contract.descriptor import Descriptor
-from meshlake.errors import BrokenProductError, MeshlakeError
+from meshlake.errors import AccessDeniedError, BrokenProductError, MeshlakeError
 
 PARTS_KEY = "meshlake.descriptor.parts"
 PART_KEY = "meshlake.descriptor.part-{:03d}"
@@ -104,11 +105,17 @@ def scan_products(catalog: Catalog) -> list[ProductEntry]:
     return entries
 
 
-def load_port_table(catalog: Catalog, address: Address) -> Table:
+STORAGE_CREDENTIALS = "this process's storage credentials"
+"""Who `AccessDeniedError` names when the storage refuses a read and no principal was given."""
+
+
+def load_port_table(catalog: Catalog, address: Address, *, principal: str | None = None) -> Table:
     """The table of an output port, freshly loaded.
 
-    Raises `NoSuchTableError` when there is none, and `BrokenProductError` when its metadata cannot be
-    read (a metadata file gone, invalid, or nested beyond what pyiceberg can load).
+    Raises `NoSuchTableError` when there is none, `AccessDeniedError` (naming `principal`) when the object
+    store refuses the credentials its metadata is read with (403, access denied: the storage level's policies
+    at work, not a broken port), and `BrokenProductError` when its metadata cannot be read otherwise (a
+    metadata file gone, invalid, or nested beyond what pyiceberg can load).
     """
     try:
         return catalog.load_table(address.identifier)
@@ -116,6 +123,16 @@ def load_port_table(catalog: Catalog, address: Address) -> Table:
         raise
     except (OSError, ValueError, RecursionError, IcebergValidationError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc, OSError) and storage_refused(exc):
+            raise AccessDeniedError(
+                principal or STORAGE_CREDENTIALS,
+                str(address.unpinned),
+                f"storage refused the read of its table metadata ({first})",
+                action="read",
+                hint="The object store's policy gives these storage credentials no read of the port's files "
+                "(see `meshlake access storage-policy`); a reader with masks or a row filter reads through a "
+                "process holding broader credentials.",
+            ) from exc
         raise BrokenProductError(
             str(address.product_name), f"its table cannot be loaded: {type(exc).__name__}: {first}", port=address.port
         ) from exc

@@ -1,7 +1,15 @@
-"""`meshlake demo`: the drone-delivery mesh — five products, five teams, several days of history.
+"""`meshlake demo`: the drone-delivery mesh — five products, five teams, several days of history, and who may
+read what.
 
 The products live in `products/` next to this file and are copied into the demo folder, so every step
-can be re-run by hand (`meshlake run products/orders --param day=…`).
+can be re-run by hand (`meshlake run products/orders --param day=…`, as one of the product's owners).
+
+The lake is initialised with `group:platform` as its admins (`meshlake init --admin group:platform`) and built
+by `BUILDER`, a member of it. Each product names its owning team's group; `sales.orders.placed` is read by the
+whole mesh with customer emails masked (`mask-alphanum`) for everyone but the storefront (its owners) and
+`group:support`, and the north hub's staff (`group:north_hub`) read the north hub's orders only;
+`sales.orders.revenue` is for `group:finance` only; `fleet.drones.telemetry` for route science and the
+pipeline of `analytics.routing_analysis`, which reads it as `product:analytics.routing_analysis`.
 
 May import every layer below the CLI: it builds the mesh through the public facades.
 """
@@ -20,6 +28,18 @@ import meshlake as ml
 from meshlake.errors import QualityGateError
 
 PRODUCTS = ["drones", "orders", "shipping", "routing_analysis", "inventory_planning"]
+ADMINS = ["group:platform"]
+BUILDER = ("service:meshlake-demo", "platform")
+"""Who builds the mesh: a service of the platform team (a mesh admin deploys and runs every product)."""
+ACCESS_TOUR = [
+    ("group:analytics", "sales.orders.placed"),
+    ("group:north_hub", "sales.orders.placed"),
+    ("group:support", "sales.orders.placed"),
+    ("group:analytics", "sales.orders.revenue"),
+    ("group:finance", "sales.orders.revenue"),
+    ("product:analytics.routing_analysis", "fleet.drones.telemetry"),
+]
+"""The decisions the demo prints (`meshlake access explain PRINCIPAL PORT`)."""
 MARKER = ".meshlake-demo"
 SOURCE = Path(__file__).parent / "products"
 
@@ -78,13 +98,16 @@ def _written_before(marker: Path) -> list[str]:
 
 
 def demo_lake(directory: Path) -> ml.Lake:
-    """The demo folder's own embedded lake, whatever the environment's MESHLAKE_* settings say."""
+    """The demo folder's own embedded lake as `BUILDER`, whatever the environment's MESHLAKE_* settings say."""
     home = directory / ".meshlake"
+    principal, group = BUILDER
     return ml.connect(
         catalog="sql",
         home=str(home),
         catalog_uri=f"sqlite:///{home / 'catalog.db'}",
         warehouse=(home / "warehouse").as_uri(),
+        principal=principal,
+        groups=[group],
     )
 
 
@@ -95,6 +118,8 @@ def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambd
     started = datetime.now(UTC)
     prepare(directory)
     lake = demo_lake(directory)
+    step(f"init --admin {' '.join(ADMINS)}")
+    lake.init_access(ADMINS)
     products = directory / "products"
     for name in PRODUCTS:
         step(f"deploy {name}")
@@ -126,6 +151,7 @@ def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambd
             for product in lake.products():
                 for port in product.ports:
                     port.tag(releases[day])
+    lake.close()  # writes the access log: every read of the build, the pipelines' as their products
     result.seconds = (datetime.now(UTC) - started).total_seconds()
     return result
 
@@ -137,11 +163,24 @@ def summary(result: DemoResult) -> list[tuple[str, Any]]:
         {
             "product": str(p.name),
             "owner": p.owner,
+            "principals": ", ".join(str(o) for o in p.descriptor.owners),
             "version": p.version,
             "ports": ", ".join(x.contract.name for x in p.ports),
         }
         for p in lake.products()
     ]
+    access = []
+    for principal, address in ACCESS_TOUR:
+        decision = lake.explain_access(principal, address)
+        access.append(
+            {
+                "principal": principal,
+                "port": address,
+                "read": "yes" if decision.read else "no",
+                "rows": (str(decision.row_filter) if decision.row_filter else "all") if decision.read else "",
+                "masks": "; ".join(f"{c}: {m}" for c, m in decision.masks.items()) or ("none" if decision.read else ""),
+            }
+        )
     cross = (
         lake.sql(
             """
@@ -192,6 +231,7 @@ def summary(result: DemoResult) -> list[tuple[str, Any]]:
     ]
     return [
         ("Data products and their owners", owners),
+        (f"Who reads what (admins: {', '.join(ADMINS)}; meshlake access explain PRINCIPAL PORT)", access),
         ("Across products: deliveries by drone model and hub", cross),
         (f"Time travel: orders per hub now vs at tag {result.release_tag}", travel),
         ("Stopped by the quality gate (kept in quarantine)", quarantined),
@@ -206,20 +246,38 @@ def _activate() -> list[str]:
     return [f"source {Path(sys.prefix) / 'bin' / 'activate'}"]
 
 
+ANALYST = "MESHLAKE_PRINCIPAL=user:ana MESHLAKE_GROUPS=analytics"
+NORTH_HUB = "MESHLAKE_PRINCIPAL=user:nils MESHLAKE_GROUPS=north_hub"
+STOREFRONT = "MESHLAKE_PRINCIPAL=user:sam MESHLAKE_GROUPS=storefront"
+ADMIN = "MESHLAKE_GROUPS=platform"
+
+
 def next_commands(result: DemoResult) -> str:
+    """The tour: each command as you (the OS user: a reader of the mesh) unless it says who it runs as.
+
+    A name given in MESHLAKE_PRINCIPAL / MESHLAKE_GROUPS is a claim (unverified); a real mesh requires
+    verified tokens (`require_verified`, see docs/security.md).
+    """
     folder = result.directory
+    placed = "sales.orders.placed"
     return "\n".join(
         [
             *_activate(),
             f"cd {folder}",
             "meshlake products",
             "meshlake describe sales.orders",
-            "meshlake history sales.orders.placed",
+            f"meshlake history {placed}",
             'meshlake sql "SELECT hub, count(*) FROM logistics.shipping.deliveries GROUP BY hub"',
-            f"meshlake sql \"SELECT count(*) FROM sales.orders.placed AT (VERSION => '{result.release_tag}')\"",
-            "meshlake quarantine sales.orders.placed",
+            f"meshlake sql \"SELECT count(*) FROM {placed} AT (VERSION => '{result.release_tag}')\"",
+            f"meshlake quarantine {placed}",
             "meshlake check analytics.routing_analysis.hub_daily",
             "meshlake slo",
-            f"meshlake run products/orders --param day={datetime.now(UTC).date().isoformat()}",
+            f"meshlake access explain group:analytics {placed}",
+            f'{ANALYST} meshlake sql "SELECT order_id, customer_email, hub FROM {placed} LIMIT 3"',
+            f'{NORTH_HUB} meshlake sql "SELECT hub, count(*) AS orders FROM {placed} GROUP BY hub"',
+            "meshlake access explain group:analytics sales.orders.revenue",
+            f"{STOREFRONT} meshlake run products/orders --param day={datetime.now(UTC).date().isoformat()}",
+            f'{ADMIN} meshlake sql "SELECT principal, address, path, count(*) AS reads '
+            'FROM meshlake.system.access_log GROUP BY ALL ORDER BY ALL"',
         ]
     )

@@ -77,7 +77,8 @@ class PortGate:
             )
             return QualityReport(self.address, None, stamps.run_id, self.engine, now(), results)
         # -- native: incremental table checks on appends (see meshlake.quality.incremental) --
-        from meshlake.quality.incremental import fingerprint, on_snapshot, prior_aggregates
+        from meshlake.contract.deploy import UNMEASURED
+        from meshlake.quality.incremental import fingerprint, on_snapshot, prior_aggregates, withhold_values
 
         key = fingerprint(self.expectations, table.metadata.current_schema_id)
         rows = None if staged.has_deletes else sum(task.record_count for task in staged.tasks)
@@ -98,7 +99,9 @@ class PortGate:
             ranges,
             time_budget=self.time_budget,
         )
-        basis = None if rows is None else {"fingerprint": key, "rows": rows, "aggregates": run.aggregates}
+        classified = {c.name for c in self.port.contract.columns if c.classification in UNMEASURED}
+        aggregates = withhold_values(run.aggregates, self.expectations, classified)  # metadata holds no PII
+        basis = None if rows is None else {"fingerprint": key, "rows": rows, "aggregates": aggregates}
         return QualityReport(self.address, None, stamps.run_id, self.engine, now(), run.results, basis)
 
     def record(self, report: QualityReport, snapshot_id: int, *, published: bool) -> QualityReport:

@@ -23,6 +23,10 @@ Median, proportion of unique values, SQL expectations and the column-set check a
 
 `prior_aggregates` decides whether an append may be checked this way (see its docstring); otherwise the
 whole staged snapshot is read, and the fresh aggregates are stamped for the next append.
+
+Snapshot metadata is readable by anyone who reads the table's metadata, so a min, max, sum or mean of a column
+classified `pii` or `confidential` is never stamped (`withhold_values`): such a check is evaluated in full on
+every append instead, as the column's Iceberg bounds are not kept either.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,6 +63,8 @@ _EXTREMES = {
 }
 _SUM = "expect_column_sum_to_be_between"
 _MEAN = "expect_column_mean_to_be_between"
+_REVEALING = frozenset({*_EXTREMES, _SUM, _MEAN})
+"""Table checks whose stamped aggregate is a value of their column (a sum of one row is its value)."""
 _PRUNABLE = frozenset({"integer", "decimal", "date", "time", "timestamp", "timestamptz", "string", "uuid"})
 """Key families whose min/max filter prunes base row groups safely (equal keys always lie inside the range)."""
 _DECIMAL = re.compile(r"^DECIMAL\(\s*\d+\s*,\s*(\d+)\s*\)$", re.IGNORECASE)
@@ -190,6 +196,22 @@ def basis(plan: Plan, got: Mapping[str, Any], result: ExpectationResult) -> dict
     if name == _MEAN:
         return {"nonnull": int(got["nonnull"]), "sum": got.get("sum_text")}
     return None
+
+
+def withhold_values(
+    aggregates: Mapping[str, Any], expectations: Sequence[Expectation], classified: Collection[str]
+) -> dict[str, Any]:
+    """`aggregates` without those that hold a value of a `classified` column (a min, max, sum or mean).
+
+    Counts (row count, uniqueness) reveal no value and are kept.
+    """
+    kept = {}
+    for index, state in aggregates.items():
+        exp = expectations[int(index)]
+        if exp.spec.name in _REVEALING and exp.kwargs.get("column") in classified:
+            continue
+        kept[index] = state
+    return kept
 
 
 def _aggregate(plan: Plan, col: Column, state: Mapping[str, Any]) -> Plan | None:

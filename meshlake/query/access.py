@@ -31,12 +31,19 @@ class MeshAccess(Protocol):
         """How the caller reads the port at `address`; raises when it may not read it at all."""
         ...
 
-    def restrict(self, address: str, relation: str, schema: Schema, *, contract: Schema | None = None) -> str:
+    def restrict(
+        self, address: str, relation: str, schema: Schema, *, contract: Schema | None = None, salt: bytes | None = None
+    ) -> str:
         """A SELECT over `relation` (the port's rows, with `schema`) returning only what the caller may see.
 
         `contract`: the port's current schema, which the rights' column names refer to when `relation` is an
-        older snapshot. Each call draws a new salt (for `sha-256-query-local`): one call serves one scan.
+        older snapshot. `salt`: the `sha-256-query-local` salt of the statement the scan serves (at least 16
+        bytes); None draws a new one, so that one call serves one scan.
         """
+        ...
+
+    def salted(self, address: str) -> bool:
+        """Whether the caller's restricted reads of the port hash a column with a per-query salt."""
         ...
 
     def prepare(self, con: duckdb.DuckDBPyConnection) -> None:

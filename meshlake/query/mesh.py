@@ -73,10 +73,13 @@ class MeshSession:
         as_of: datetime | None = None,
         access: MeshAccess | None = None,
         read_log: ReadRecorder | None = None,
+        principal: str | None = None,
     ) -> None:
         self.catalog = catalog
         self.con = con
         self.access = access
+        self.principal = principal
+        """Who reads (named when the object store refuses a port's files to this process's credentials)."""
         self.views = MeshViews(
             con,
             ports=lambda: port_entries(catalog),
@@ -87,7 +90,9 @@ class MeshSession:
         ).attach()
 
     def _load(self, entry: PortEntry) -> Table:
-        table = self.catalog.load_table(Address.parse(entry.address).identifier)
+        from meshlake.contract.registry import load_port_table
+
+        table = load_port_table(self.catalog, Address.parse(entry.address), principal=self.principal)
         if is_s3(table.metadata.location):
             # Usually registered from the lake's settings already; a REST catalog may place tables on S3
             # with no S3 setting given (credentials from the environment or vended with the table).

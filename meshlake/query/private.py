@@ -37,6 +37,8 @@ from meshlake.query.types import quote_ident
 if TYPE_CHECKING:
     import duckdb
 
+SALT_BYTES = 16
+"""Bytes of a statement's `sha-256-query-local` salt (the specification asks for at least 16)."""
 BATCH_ROWS = 16_384
 """Rows per Arrow batch handed over: small enough that a LIMIT stops the private query early."""
 
@@ -52,6 +54,8 @@ class Served:
     """The snapshot's schema, from table metadata (nothing planned)."""
     contract: Callable[[], Schema]
     """The port's current schema (the rights name its columns), from table metadata."""
+    salt: bytes | None = None
+    """The `sha-256-query-local` salt of the one statement this source serves; None: a fresh salt per scan."""
 
 
 class PrivateDatabase:
@@ -99,7 +103,9 @@ class PrivateDatabase:
         plan, io = served.plan()
         self.register_filesystems(plan, io)
         contract = served.contract()
-        restricted = self.access.restrict(served.address, scan_sql(plan), plan.schema, contract=contract)
+        restricted = self.access.restrict(
+            served.address, scan_sql(plan), plan.schema, contract=contract, salt=served.salt
+        )
         full = self.schema(served.address, plan.schema, contract)
         wanted = list(columns) if columns is not None else full.names
         select = ", ".join(quote_ident(name) for name in wanted)

@@ -17,7 +17,8 @@ reads restricted (row filter, masks) — or whose files lie outside what the cal
 a private database through an Arrow source registered on the connection (`meshlake.query.private`); a port
 it may not read raises `AccessDeniedError` when a query uses it. Then the connection is locked to the data
 directories of the ports read in place (`meshlake.query.lockdown`). `AT` clauses follow the same rules at the
-snapshot they name.
+snapshot they name. A `sql` statement draws one `sha-256-query-local` salt: its references to ports the caller
+reads with such a hash are rewritten to sources of the statement's own, so all its scans hash alike.
 
 DuckDB's catalog (`SHOW ALL TABLES`, `information_schema.columns`, `duckdb_columns()`) lists the columns a
 view had when last bound, so before `sql` runs a statement that reads it, `describe` binds every view not
@@ -29,6 +30,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import re
+import secrets
 import threading
 import uuid
 import weakref
@@ -60,15 +62,26 @@ if TYPE_CHECKING:
 
 FUNCTION = "ml_scan"
 SOURCE_PREFIX = "__meshlake_"
-"""Registered sources are named `__meshlake_<address>` (time travel: `__meshlake_<address>@<snapshot id>`)."""
+"""Registered sources are named `__meshlake_<address>` (time travel: `__meshlake_<address>@<snapshot id>`; one
+`sql` statement's: `__meshlake_<address>@<snapshot id>#<statement id>`)."""
 TIME_TRAVEL_SOURCES = 64
 """How many `AT` sources of restricted ports a connection keeps registered (the oldest is dropped first)."""
+STATEMENT_SOURCES = 256
+"""How many statement sources (a restricted port salted for one `sql` statement) a connection keeps registered."""
 _PLACEHOLDER = 'SELECT NULL AS "__ml_unplanned" WHERE false'
 _READS_CATALOG = re.compile(
     r"\b(show|describe|summarize|information_schema|duckdb_(views|columns|tables)|pragma_\w+|table_info)\b",
     re.IGNORECASE,
 )
 """Words of a statement that may list views with their columns (a false match only costs a `describe`)."""
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """A statement `MeshViews.sql` binds: its id, and the salt its `sha-256-query-local` hashes use."""
+
+    id: str
+    salt: bytes
 
 
 @dataclass(frozen=True)
@@ -131,10 +144,12 @@ class MeshViews:
         """The directories the locked connection may read (with an access object), as DuckDB was told."""
         self._private: PrivateDatabase | None = None
         self._sources: dict[str, object] = {}
-        self._time_travel: OrderedDict[tuple[str, int | None], str] = OrderedDict()
+        self._time_travel: OrderedDict[tuple[str, int | None, str | None], str] = OrderedDict()
+        self._statements: OrderedDict[tuple[str, int | None, str | None], str] = OrderedDict()
         self._read_log = read_log
         self._query = threading.local()
-        """The `sql` statement being bound in this thread: its id and the reads logged for it."""
+        """The `sql` statement being bound in this thread: `statement` (its id and `sha-256-query-local` salt) and,
+        with a read log, `current` (its id and the reads logged for it)."""
         self.log_unbound_scans = True
         """Log scans outside `sql` too (statements run on the connection itself); False when only `sql` runs on it."""
         self._credits: Counter[tuple[str, int | None]] = Counter()
@@ -246,10 +261,11 @@ class MeshViews:
             port.sql = sql
         return sql
 
-    def readable(self, address: str, at: AtSpec | None = None) -> str:
+    def readable(self, address: str, at: AtSpec | None = None, *, statement: _Statement | None = None) -> str:
         """What the caller's connection reads for a port: its relation in place, or its restricted source.
 
-        Raises the port's denial when the caller may not read it. Without an access object: `relation`.
+        Raises the port's denial when the caller may not read it. Without an access object: `relation`. With a
+        `statement`, a restricted port is served by a source of its own, hashing with the statement's salt.
         """
         if self.access is None:
             return self.relation(address, at)
@@ -267,16 +283,32 @@ class MeshViews:
         plan, table = self._planned(port, at)  # plan now: planning errors surface here, not in the stream
         assert self._private is not None
         self._private.schema(address, plan.schema, table.schema())  # and those of the restriction
-        if at is None:
+        if at is None and statement is None:
             return f"SELECT * FROM {quote_ident(SOURCE_PREFIX + address)}"
-        return f"SELECT * FROM {quote_ident(self._time_travel_source(port, at))}"
+        return f"SELECT * FROM {quote_ident(self._pinned_source(port, at, statement))}"
 
     def resolve(self, parts: tuple[str, ...], at: AtSpec | None) -> str | None:
-        """A `timetravel.Resolve`: AT clauses on known ports become pinned relations."""
+        """A `timetravel.Resolve`: AT clauses on known ports become pinned relations, and so does every reference
+        of a `sql` statement to a port the caller reads with a query-local hash (all of the statement's scans of
+        it then hash with one salt)."""
         address = ".".join(parts)
-        if at is None or address not in self._ports:
+        if address not in self._ports:
             return None
-        return self._read(address, at, scan=False)
+        statement = self._salting(address)
+        if at is None and statement is None:
+            return None
+        return self._read(address, at, scan=False, statement=statement)
+
+    def _salting(self, address: str) -> _Statement | None:
+        """The `sql` statement being bound, when the caller reads `address` restricted with a query-local hash."""
+        statement: _Statement | None = getattr(self._query, "statement", None)
+        if statement is None or self.access is None:
+            return None
+        try:
+            restricted = self._mode(self._port(address)) == "restricted"
+        except Exception:  # denied: the view raises it when the statement uses it
+            return None
+        return statement if restricted and self.access.salted(address) else None
 
     def describe(self) -> None:
         """Bind every view not bound yet to its port's schema, so that DuckDB's catalog lists the real columns.
@@ -299,14 +331,22 @@ class MeshViews:
                 self._errors.last = None
 
     def sql(self, query: str, params: object = None) -> duckdb.DuckDBPyRelation:
-        """Run `query` on the connection, with `AT (VERSION => …)` / `AT (TIMESTAMP => …)` on ports."""
-        if self._read_log is None:
-            return self._sql(query, params)
-        self._query.current = (uuid.uuid4().hex, set())  # the reads it binds are logged once, with this id
+        """Run `query` on the connection, with `AT (VERSION => …)` / `AT (TIMESTAMP => …)` on ports.
+
+        The statement gets one `sha-256-query-local` salt: every scan of a port it reads (a self-join included)
+        hashes with it, however often the statement runs.
+        """
+        from meshlake.query.private import SALT_BYTES
+
+        statement = _Statement(uuid.uuid4().hex, secrets.token_bytes(SALT_BYTES))
+        self._query.statement = statement
+        if self._read_log is not None:
+            self._query.current = (statement.id, set())  # the reads it binds are logged once, with this id
         try:
             return self._sql(query, params)
         finally:
             self._query.current = None
+            self._query.statement = None
 
     def _sql(self, query: str, params: object) -> duckdb.DuckDBPyRelation:
         import duckdb
@@ -402,9 +442,9 @@ class MeshViews:
             self._errors.last = exc
             raise
 
-    def _read(self, address: str, at: AtSpec | None, *, scan: bool) -> str:
+    def _read(self, address: str, at: AtSpec | None, *, scan: bool, statement: _Statement | None = None) -> str:
         """`readable`, reported to the access log (a `scan` is a use of the view; False: bound by `sql`)."""
-        sql = self.readable(address, at)
+        sql = self.readable(address, at, statement=statement)
         if self._read_log is not None and not self._describing:
             plan, _ = self._planned(self._port(address), at)
             self._log_read(address, plan, scan=scan)
@@ -538,24 +578,32 @@ class MeshViews:
     def _served_contract(self, address: str) -> Callable[[], Schema]:
         return lambda: self._table(self._port(address)).schema()
 
-    def _time_travel_source(self, port: _Port, at: AtSpec) -> str:
-        """The name of a source serving `port` restricted at the snapshot `at` names (registered on first use)."""
+    def _pinned_source(self, port: _Port, at: AtSpec | None, statement: _Statement | None) -> str:
+        """The name of a source serving `port` restricted at the snapshot `at` names (else the view's), for one
+        `statement` (with its salt) or any; registered on first use, the least recently used dropped first."""
         from meshlake.query.private import Served, make_source
 
         assert self._private is not None
         plan, table = self._planned(port, at)
-        key = (port.entry.address, plan.snapshot_id)
+        key = (port.entry.address, plan.snapshot_id, statement.id if statement else None)
+        kept, limit = (self._statements, STATEMENT_SOURCES) if statement else (self._time_travel, TIME_TRAVEL_SOURCES)
         with self._lock:
-            name = self._time_travel.get(key)
+            name = kept.get(key)
             if name is not None:
-                self._time_travel.move_to_end(key)
+                kept.move_to_end(key)
                 return name
-            name = f"{SOURCE_PREFIX}{port.entry.address}@{plan.snapshot_id}"
-            served = Served(port.entry.address, lambda: (plan, table.io), lambda: plan.schema, table.schema)
+            name = f"{SOURCE_PREFIX}{port.entry.address}@{plan.snapshot_id}" + (f"#{key[2]}" if statement else "")
+            served = Served(
+                port.entry.address,
+                lambda: (plan, table.io),
+                lambda: plan.schema,
+                table.schema,
+                salt=statement.salt if statement else None,
+            )
             self._register_source(name, make_source(self._private, served, lambda: False))
-            self._time_travel[key] = name
-            while len(self._time_travel) > TIME_TRAVEL_SOURCES:
-                _, oldest = self._time_travel.popitem(last=False)
+            kept[key] = name
+            while len(kept) > limit:
+                _, oldest = kept.popitem(last=False)
                 self._unregister_source(oldest)
         return name
 
@@ -581,8 +629,9 @@ class MeshViews:
             n for n in self._sources if n == SOURCE_PREFIX + address or n.startswith(f"{SOURCE_PREFIX}{address}@")
         ]:
             self._unregister_source(name)
-        for key in [k for k in self._time_travel if k[0] == address]:
-            del self._time_travel[key]
+        for kept in (self._time_travel, self._statements):
+            for key in [k for k in kept if k[0] == address]:
+                del kept[key]
 
     def _is_creating(self) -> bool:
         return self._creating

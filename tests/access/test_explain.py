@@ -81,7 +81,7 @@ def test_cli_explain_json_for_a_port_and_for_a_product(lake: ml.Lake, config: Pa
     assert data["level"] == "library" and data["role"] == "reader"
 
     every = run_cli(f"--config={config}", "--json", "access", "explain", "group:platform", "logistics.shipments")
-    assert every.exit_code == 1 and "groups are memberships" in every.output
+    assert [d["role"] for d in json.loads(every.output)] == ["admin"]  # any member of the admins' group
     every = run_cli(
         f"--config={config}", "--json", "access", "explain", "user:p", "logistics.shipments", "--group", "platform"
     )
@@ -104,3 +104,22 @@ def test_cli_whoami_shows_the_caller(config: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MESHLAKE_PRINCIPAL", "ann")
     refused = run_cli(f"--config={config}", "access", "whoami")
     assert refused.exit_code == 1 and "invalid principal 'ann'" in refused.output
+
+
+def test_explain_of_a_group_says_what_any_member_may_do_through_it(lake: ml.Lake, config: Path) -> None:
+    lake.init_access(["group:platform"])
+    analysts = lake.explain_access("group:analytics", ADDRESS)
+    assert (str(analysts.principal), analysts.read, analysts.write) == ("group:analytics", True, False)
+    assert analysts.row_filter is not None and set(analysts.masks) == {"customer_email"}
+    assert lake.explain_access("group:analytics", ADDRESS, groups=["support"]).masks == {}
+    assert not lake.explain_access("group:marketing", ADDRESS).read
+    assert lake.explain_access("group:logistics", ADDRESS).write
+
+    shown = run_cli(f"--config={config}", "access", "explain", "group:analytics", ADDRESS)
+    assert shown.exit_code == 0, shown.output
+    assert "group:analytics on logistics.shipments.daily" in shown.output and "(weight_kg < 20)" in shown.output
+
+
+def test_a_group_is_never_a_caller(lake: ml.Lake) -> None:
+    with pytest.raises(InvalidPrincipalError):
+        ml.connect(home=str(lake.settings.home), principal="group:platform")

@@ -576,3 +576,45 @@ def test_row_filter_on_uuid_time_and_boolean_columns(engine: str) -> None:
     assert values(read(engine, schema, rows, decision(where=[where])), "id") == [1, 2]
     assert values(read(engine, schema, rows, decision(where=["t > '09:00:00'"])), "id") == [2]
     assert values(read(engine, schema, rows, decision(where=[f"u IN ('{uuid.UUID(int=1)}')"])), "id") == [1]
+
+
+# -- laziness: a limit is pushed below the masks, never above the row filter ----------------------------------
+
+
+def test_head_of_a_masked_polars_frame_masks_only_the_rows_it_returns(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlake.access import mask_polars
+
+    rows = 100_000
+    path = tmp_path / "people.parquet"
+    pl.DataFrame(
+        {
+            "id": list(range(rows)),
+            "region": ["eu", "us"] * (rows // 2),
+            "email": [f"p{i}@example.com" for i in range(rows)],
+            "note": ["private"] * rows,
+        }
+    ).write_parquet(path, row_group_size=10_000)
+    schema = schema_of(("id", LongType()), ("region", StringType()), ("email", StringType()), ("note", StringType()))
+    hashed: list[int] = []
+    hasher = mask_polars._hasher
+
+    def counting(*args: Any) -> Callable[[pl.Series], pl.Series]:
+        run = hasher(*args)
+
+        def count(series: pl.Series) -> pl.Series:
+            hashed.append(len(series))
+            return run(series)
+
+        return count
+
+    monkeypatch.setattr(mask_polars, "_hasher", counting)
+    restriction = decision({"email": "sha-256-global", "note": "mask-to-default"}, where=["region = 'us'"])
+
+    got = restricted_frame(restriction, pl.scan_parquet(path), schema).head(5).collect()
+
+    assert got["id"].to_list() == [1, 3, 5, 7, 9]  # the filter ran first, on every row it needed
+    assert got["email"].to_list() == [hashlib.sha256(f"p{i}@example.com".encode()).hexdigest() for i in (1, 3, 5, 7, 9)]
+    assert got["note"].to_list() == ["XXXXXXXX"] * 5
+    assert sum(hashed) == 5  # the mask ran on the five rows returned, not on every row the filter kept

@@ -423,3 +423,46 @@ def test_time_travel_to_a_snapshot_before_a_masked_column_existed(
     assert "phone" not in ann.sql(f"SELECT * FROM {ADDRESS} AT (VERSION => 'v1')").columns
     now = ann.sql(f"SELECT shipment_id, phone FROM {ADDRESS} WHERE phone IS NOT NULL").fetchall()
     assert now == [("g", "nnn-0101")]
+
+
+# -- sha-256-query-local: one salt per `lake.sql` statement ------------------------------------------------
+
+
+@pytest.fixture
+def hashed(lake: ml.Lake, write_descriptor: DescriptorWriter) -> None:
+    """Shipments whose emails analysts read hashed with a query-local salt; two rows share an email."""
+    data = policed()
+    data["outputs"][0]["columns"][3]["mask"] = "sha-256-query-local"
+    lake.deploy(write_descriptor(data))
+    rows: Rows = [("a", 1.0, "same@example.com"), ("b", 2.0, "same@example.com"), ("c", 3.0, "other@example.com")]
+    first = lake.port(ADDRESS).write(shipment_rows(rows))
+    lake.port(ADDRESS).tag("v1", first.snapshot_id)
+    lake.init_access(["group:platform"])
+
+
+SELF_JOIN = (
+    f"SELECT a.shipment_id AS left_id, b.shipment_id AS right_id, a.customer_email AS left_hash, "
+    f"b.customer_email AS right_hash FROM {ADDRESS} a JOIN {ADDRESS} b{{at}} ON a.customer_email = b.customer_email "
+    "ORDER BY 1, 2"
+)
+
+
+@pytest.mark.parametrize("at", ["", " AT (VERSION => 'v1')"])
+def test_query_local_hashes_are_one_salt_per_lake_sql_statement(lake: ml.Lake, hashed: None, at: str) -> None:
+    reader = analyst(lake)
+    pairs = reader.sql(SELF_JOIN.format(at=at)).fetchall()
+
+    # every row's hash equals itself and its duplicate's across the two scans: one salt for the statement
+    assert [(left, right) for left, right, _, _ in pairs] == [
+        ("a", "a"), ("a", "b"), ("b", "a"), ("b", "b"), ("c", "c"),
+    ]  # fmt: skip
+    assert all(left == right for _, _, left, right in pairs)
+    hashes = {left for _, _, left, _ in pairs}
+    assert len(hashes) == 2 and not hashes & {"same@example.com", "other@example.com"}
+    again = {row[0] for row in reader.sql(f"SELECT customer_email FROM {ADDRESS}").fetchall()}
+    assert again.isdisjoint(hashes)  # the next statement draws another salt
+
+
+def test_a_statement_hashes_with_its_salt_each_time_it_runs(lake: ml.Lake, hashed: None) -> None:
+    relation = analyst(lake).sql(f"SELECT customer_email FROM {ADDRESS} ORDER BY shipment_id")
+    assert relation.fetchall() == relation.fetchall()

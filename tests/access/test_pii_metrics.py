@@ -3,6 +3,7 @@ Parquet footers; existing tables gain that on redeploy; and the quality gate sti
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pyarrow as pa
@@ -157,3 +158,32 @@ def test_a_pii_primary_key_without_bounds_is_still_checked_exactly_for_uniquenes
     with pytest.raises(QualityGateError):
         port.write(rows([30, 30]))  # a duplicate within the batch
     assert lake.port(ADDRESS).latest().snapshot_id == before
+
+
+def test_no_min_max_sum_or_mean_of_a_classified_column_is_stamped_in_snapshot_metadata(
+    lake: ml.Lake, write_descriptor: DescriptorWriter
+) -> None:
+    descriptor = accounts()
+    descriptor["outputs"][0]["expectations"] += [
+        {"expect_column_max_to_be_between": {"column": "salary", "max_value": 10_000}},  # confidential
+        {"expect_column_min_to_be_between": {"column": "customer_id", "min_value": 0}},  # pii
+        {"expect_column_sum_to_be_between": {"column": "salary", "min_value": 0}},
+        {"expect_column_mean_to_be_between": {"column": "customer_id", "min_value": 0}},
+        {"expect_column_max_to_be_between": {"column": "visits", "max_value": 100}},  # public
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port(ADDRESS)
+    port.write(rows([1, 2, 3]))
+    second = port.write(rows([41, 42]))
+
+    revealing = ["1003", "3006", "1042", "5089", "17.8"]  # max and sum of salary, mean of the ids, after each write
+    for snapshot in port.table().metadata.snapshots:
+        stamp = (snapshot.summary.additional_properties if snapshot.summary else {})["meshlake.quality"]
+        assert not [value for value in revealing if value in stamp], stamp
+        assert set(json.loads(stamp)["aggregates"]) == {"0", "5"}  # uniqueness counts; the public maximum
+    methods = {(r.expectation, r.kwargs["column"]): r.method for r in second.quality.results}
+    assert methods[("expect_column_max_to_be_between", "visits")] == "incremental"
+    assert methods[("expect_column_max_to_be_between", "salary")] != "incremental"  # recomputed in full
+    assert methods[("expect_column_mean_to_be_between", "customer_id")] != "incremental"
+    assert all(r.success for r in second.quality.results)
+    assert second.quality.results[1].observed_value == 1042.0

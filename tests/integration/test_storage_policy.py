@@ -27,6 +27,7 @@ import yaml
 import meshlake as ml
 from meshlake.access.storage_verify import RECORD_KEY
 from meshlake.contract.principals import Principal
+from meshlake.errors import AccessDeniedError
 from tests.access.conftest import run_cli
 from tests.backends import write_descriptor
 from tests.services import SeaweedFS
@@ -484,3 +485,30 @@ def test_the_aws_iam_documents_hold_the_same_lines_in_an_iam_policy_engine(stora
             storage_lake.identities,
             lambda: _can_get(storage_lake, "user:alice", "sales.orders.daily"),
         )
+
+
+def test_a_read_the_storage_refuses_is_access_denied_not_a_broken_port(storage_lake: StorageLake) -> None:
+    alice = storage_lake.connect("user:alice")  # reads customers masked: her keys reach none of its files
+    reads = {
+        "latest": lambda: alice.port("sales.orders.customers").latest(),
+        "sql": lambda: alice.sql("SELECT * FROM sales.orders.customers").fetchall(),
+    }
+    for path, read in reads.items():
+        with pytest.raises(AccessDeniedError) as denied:
+            read()
+        assert (denied.value.principal, denied.value.address) == ("user:alice", "sales.orders.customers"), path
+        assert denied.value.missing.startswith("storage refused the read"), path
+
+    with pytest.MonkeyPatch.context() as patch:  # the CLI, as alice with her keys
+        patch.setenv("MESHLAKE_PRINCIPAL", "user:alice")
+        patch.setenv("MESHLAKE_S3_ACCESS_KEY_ID", storage_lake.keys["user:alice"][0])
+        patch.setenv("MESHLAKE_S3_SECRET_ACCESS_KEY", storage_lake.keys["user:alice"][1])
+        shown = run_cli("sql", "SELECT * FROM sales.orders.customers", "--config", str(storage_lake.config))
+    assert shown.exit_code == 1
+    assert "user:alice may not read sales.orders.customers: storage refused the read" in shown.output
+
+    assert alice.products(check_tables=True).broken == []  # refused to alice's keys, not broken
+    ports = {info.address: info for info in alice.product("sales.orders").describe().ports}
+    assert (ports["sales.orders.customers"].problem or "").startswith("storage refused the read")
+    assert ports["sales.orders.daily"].problem is None
+    assert sorted(alice.port("sales.orders.daily").latest().to_arrow().column("order_id").to_pylist())[:3] == [1, 2, 3]

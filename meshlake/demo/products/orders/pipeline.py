@@ -1,4 +1,5 @@
-"""Source-aligned: the shop's orders of one day (`--param day=YYYY-MM-DD`), appended as they happened.
+"""Source-aligned: the shop's orders of one day (`--param day=YYYY-MM-DD`), appended as they happened, and
+that day's revenue and margin per hub (a port for finance only).
 
 `--param bad=true` simulates a broken export (negative weights, an unknown hub) that the gate must stop.
 """
@@ -11,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+
+from meshlake.pipelines import Output
 
 HUBS = ["north", "south", "east", "west"]
 
@@ -44,6 +47,28 @@ def orders(day: date, *, bad: bool = False) -> pa.Table:
     )
 
 
+def revenue(day: date, placed: pa.Table) -> pa.Table:
+    """Per hub: orders, revenue, and the margin after delivery cost (a base fee plus a rate per kg)."""
+    totals: dict[str, list[Any]] = {}
+    for hub, total, weight in zip(
+        *(placed.column(c).to_pylist() for c in ("hub", "total_eur", "weight_kg")), strict=True
+    ):
+        count, earned, cost = totals.get(hub, [0, Decimal(0), Decimal(0)])
+        totals[hub] = [count + 1, earned + total, cost + Decimal("3.80") + Decimal("0.95") * Decimal(str(weight))]
+    hubs = sorted(totals)
+    money = pa.decimal128(12, 2)
+    return pa.table(
+        {
+            "day": pa.array([day] * len(hubs), pa.date32()),
+            "hub": hubs,
+            "orders": pa.array([totals[h][0] for h in hubs], pa.int64()),
+            "revenue_eur": pa.array([totals[h][1].quantize(Decimal("0.01")) for h in hubs], money),
+            "margin_eur": pa.array([(totals[h][1] - totals[h][2]).quantize(Decimal("0.01")) for h in hubs], money),
+        }
+    )
+
+
 def build(inputs: Any, context: Any) -> dict[str, Any]:
     day = date.fromisoformat(context.params.get("day", date.today().isoformat()))
-    return {"placed": orders(day, bad=context.params.get("bad") == "true")}
+    placed = orders(day, bad=context.params.get("bad") == "true")
+    return {"placed": placed, "revenue": Output(revenue(day, placed), mode="replace", where=f"day = '{day}'")}
