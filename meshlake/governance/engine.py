@@ -236,6 +236,11 @@ def _custom_hits(
                 path = ("outputs", index, "columns", columns.index(column_name))
         elif column_name is not None:
             return [], "it returned a finding with a column but no port"
+        elif item.get("input") is not None:
+            inputs = [i.name for i in descriptor.inputs]
+            if item["input"] not in inputs:
+                return [], f"it returned a finding for input {item['input']!r}, which {product} does not have"
+            path = ("inputs", inputs.index(item["input"]), "port")
         message = item.get("message")
         hits.append((subject, Hit(path, str(message) if message is not None else rule.title, port_name, column_name)))
     return hits, None

@@ -85,8 +85,15 @@ def _code(value: str) -> str:
     return value
 
 
+def _severity(value: Any) -> Any:
+    """YAML reads a bare `off` as false: it means the severity `off`."""
+    return "off" if value is False else value
+
+
 def _entries(value: Any) -> Any:
     """`error`, `{severity, scope}` or a list of those → a list of entries."""
+    if value is False:
+        return [{"severity": "off"}]
     if isinstance(value, str):
         return [{"severity": value}]
     if isinstance(value, Mapping):
@@ -138,7 +145,7 @@ class Scope(_Model):
 
 
 class RuleEntry(_Model):
-    severity: Severity
+    severity: Annotated[Severity, BeforeValidator(_severity)]
     scope: Scope | None = None
 
     def applies(self, descriptor: Descriptor, port: OutputPort | None, column: Column | None) -> bool:
@@ -221,7 +228,14 @@ class GovernancePolicy(_Model):
     def severity(
         self, code: str, default: Severity, descriptor: Descriptor, port: OutputPort | None, column: Column | None
     ) -> Severity:
-        """The severity of a finding of built-in rule `code` here: mesh entries, then the domain's (stricter only)."""
+        """The severity of a finding of built-in rule `code` here: mesh entries, then the domain's (stricter only).
+
+        The rules that cannot be weakened (`rules.FIXED`) are errors everywhere, even with `defaults: false`.
+        """
+        from meshlake.governance.rules import FIXED
+
+        if code in FIXED:
+            return "error"
         entries = self.rules.get(code)
         if entries is None:
             found: Severity = default if self.defaults else "off"

@@ -9,8 +9,9 @@ rego-cpp's own messages go to stderr. Requests and replies:
     {"op": "input", "input": JSON TEXT}                          → {"ok": true}
     {"op": "eval", "name": N, "module": TEXT, "query": Q}        → {"result": VALUE | null} | {"error": MSG}
 
-Its address space is limited to `MEMORY_LIMIT` bytes. This file imports nothing but the standard library and
-`regopy`.
+Its memory is not limited (rego-cpp's allocator, snmalloc, reserves a large address space when it starts, which
+`RLIMIT_AS` refuses); the time budget bounds a rule that keeps allocating. This file imports nothing but the
+standard library and `regopy`.
 """
 
 from __future__ import annotations
@@ -22,19 +23,9 @@ import struct
 import sys
 from typing import Any
 
-MEMORY_LIMIT = 2 * 1024**3
 _HEADER = struct.Struct(">I")
 _MESSAGE = re.compile(r"\(errormsg \d+:([^)\n]*)")
 _OFFSET = re.compile(r"\(error \d+:[^|\s]*\|(\d+)\|")
-
-
-def _limit_memory() -> None:
-    try:
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - not every platform has it
-        pass
 
 
 def _problem(exc: BaseException) -> dict[str, Any]:
@@ -73,7 +64,6 @@ def _evaluate(interpreter_type: Any, prepared: Any, request: dict[str, Any]) -> 
 
 def serve() -> None:
     """Answer requests on stdin until it closes."""
-    _limit_memory()
     replies = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # rego-cpp prints its errors on stdout: keep them off the replies
     stdin = sys.stdin.buffer
