@@ -101,10 +101,18 @@ def _entries(value: Any) -> Any:
     return value
 
 
+class _KeyProblem(ValueError):
+    """A problem with one key of a mapping (its path continues with `key`)."""
+
+    def __init__(self, problem: str, key: str) -> None:
+        self.key = key
+        super().__init__(problem)
+
+
 def _naming(value: dict[str, str]) -> dict[str, str]:
     for kind in value:
         if kind not in NAMING_KINDS:
-            raise ValueError(f"unknown kind of name {kind!r}; kinds: {', '.join(NAMING_KINDS)}")
+            raise _KeyProblem(f"unknown kind of name {kind!r}; kinds: {', '.join(NAMING_KINDS)}", kind)
     return value
 
 
@@ -480,6 +488,9 @@ def _validation_error(exc: ValidationError, source: YamlSource, file: str) -> Go
     loc = tuple(
         part for part in first["loc"] if not (isinstance(part, str) and part.startswith(("function-", "list[")))
     )
+    original = (first.get("ctx") or {}).get("error")
+    if isinstance(original, _KeyProblem):
+        loc = (*loc, original.key)
     field = str(loc[-1]) if loc else "policy"
     kind = first["type"]
     if kind == "extra_forbidden":
