@@ -90,7 +90,7 @@ def lint(
     elif chosen_format == "text":
         ctx.out.text(rendered)
     else:
-        sys.stdout.write(rendered + "\n")  # machine output stays exact
+        ctx.out.machine(rendered)
     if not report.passed:
         sys.exit(1)
 

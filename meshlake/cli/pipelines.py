@@ -59,7 +59,8 @@ def demo(ctx: Context, directory: str, days: int) -> None:
 
     Five data products owned by five teams (fleet.drones, sales.orders, logistics.shipping,
     analytics.routing_analysis, planning.inventory_planning), several simulated days of history,
-    a release tag, and one broken batch stopped by the quality gate. Uses its own embedded lake in
+    a release tag, one broken batch stopped by the quality gate, and a proposed product whose deploy
+    the mesh's governance policy refuses. Uses its own embedded lake in
     DIRECTORY/.meshlake, whatever your settings say. Safe to run again: it rebuilds that lake and
     refreshes the product files it copied; files you added to DIRECTORY are kept.
     """

@@ -35,8 +35,13 @@ def product(index: int, rng: random.Random, flaws: set[str], products: list[tupl
         {"name": "id", "type": "long", "required": True, "description": "Key", "classification": "internal"},
         {"name": "amount", "type": "double", "description": "Money", "classification": "internal"},
         {"name": "email", "type": "string", "description": "Contact", "classification": "pii"},
-        {"name": "card", "type": "string", "description": "Card", "classification": "confidential",
-         "mask": "show-last-4"},
+        {
+            "name": "card",
+            "type": "string",
+            "description": "Card",
+            "classification": "confidential",
+            "mask": "show-last-4",
+        },
     ]
     columns += [
         {"name": f"attr_{k}", "type": "string", "description": f"Attribute {k}", "classification": "public"}

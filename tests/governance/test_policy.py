@@ -35,7 +35,11 @@ def _error(text: str, tmp_path: Path) -> GovernanceError:
         ("naming:\n  column: '(?=a)a'\n", 2, "naming.column"),  # lookahead: not RE2
         ("naming:\n  column: '" + "a" * 300 + "'\n", 2, "naming.column"),  # too long
         ("naming:\n  colour: 'a'\n", 2, "naming.colour"),  # unknown kind of name
-        ("rules:\n  GOV005: error\ndomains:\n  sales:\n    rules: {GOV005: warn}\n", 5, "domains.sales.rules.GOV005.severity"),
+        (
+            "rules:\n  GOV005: error\ndomains:\n  sales:\n    rules: {GOV005: warn}\n",
+            5,
+            "domains.sales.rules.GOV005.severity",
+        ),
         ("domains:\n  sales:\n    rules:\n      GOV004: off\n", 4, "domains.sales.rules.GOV004.severity"),
         ("custom:\n  - {code: GOV500, title: t, rego: 'package x'}\n", 2, "custom[0].code"),
         (
@@ -90,7 +94,9 @@ def test_a_domain_section_raises_severities_and_adds_patterns_for_its_own_produc
     fleet = compliant(domain="fleet", name="drones")
     for data in (sales, fleet):
         del data["outputs"][0]["columns"][0]["description"]
-        data["outputs"][0]["columns"].append({"name": "v2", "type": "long", "description": "v", "classification": "public"})
+        data["outputs"][0]["columns"].append(
+            {"name": "v2", "type": "long", "description": "v", "classification": "public"}
+        )
     subjects = _subjects(tmp_path, sales, fleet)
     policy = parse_policy("domains:\n  sales:\n    rules: {GOV004: error}\n    naming: {column: '[a-z_]+'}\n")
     found = sorted((f.product, f.code, f.severity, f.column) for f in evaluate(subjects, policy=policy).findings)  # type: ignore[arg-type]

@@ -30,9 +30,7 @@ def _subjects(folder: Path, products: list[dict[str, object]]) -> list[object]:
 
 def _located(report: Report, rename: dict[str, str] | None = None) -> Counter[tuple[object, ...]]:
     rename = rename or {}
-    return Counter(
-        (rename.get(f.code, f.code), f.severity, f.product, f.port, f.column) for f in report.findings
-    )
+    return Counter((rename.get(f.code, f.code), f.severity, f.product, f.port, f.column) for f in report.findings)
 
 
 def test_the_rego_pack_finds_exactly_what_the_builtin_rules_find(tmp_path: Path) -> None:
@@ -75,7 +73,7 @@ def test_a_custom_rule_that_loops_is_stopped_at_its_time_budget_and_the_next_rul
     second = (
         "  - code: ACME002\n    title: Every product is flagged\n    rego: |\n"
         "      package acme2\n      import rego.v1\n"
-        "      deny := [f | some p in input.products; f := {\"product\": p.name}]\n"
+        '      deny := [f | some p in input.products; f := {"product": p.name}]\n'
     )
     policy = _policy(tmp_path, looping, budget="2s", extra=second)
     subjects = _subjects(tmp_path / "p", [compliant()])

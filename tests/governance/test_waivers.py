@@ -26,7 +26,12 @@ def _report(tmp_path: Path, waivers: list[dict[str, object]], *, today: date = d
 
 
 def _waiver(**fields: object) -> dict[str, object]:
-    return {"rule": "GOV005", "reason": "Classified in DATA-142", "owner": "sales@example.com", "expires": "2027-03-31"} | fields
+    return {
+        "rule": "GOV005",
+        "reason": "Classified in DATA-142",
+        "owner": "sales@example.com",
+        "expires": "2027-03-31",
+    } | fields
 
 
 def test_a_current_waiver_excuses_its_rule_and_the_product_passes(tmp_path: Path) -> None:
