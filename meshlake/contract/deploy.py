@@ -225,7 +225,7 @@ def breaking_changes(descriptor: Descriptor, deployed: Descriptor | None) -> lis
     reports before anything is loaded. Empty when nothing breaks or the major version was raised; a version
     lower than the deployed one is listed too.
     """
-    if deployed is None:
+    if deployed is None or deployed == descriptor:
         return []
     if _version_key(descriptor.version) < _version_key(deployed.version):
         return [f"version {descriptor.version} is lower than the deployed {deployed.version}"]

@@ -101,7 +101,7 @@ def _entries(value: Any) -> Any:
     return value
 
 
-class _KeyProblem(ValueError):
+class _KeyProblemError(ValueError):
     """A problem with one key of a mapping (its path continues with `key`)."""
 
     def __init__(self, problem: str, key: str) -> None:
@@ -112,7 +112,7 @@ class _KeyProblem(ValueError):
 def _naming(value: dict[str, str]) -> dict[str, str]:
     for kind in value:
         if kind not in NAMING_KINDS:
-            raise _KeyProblem(f"unknown kind of name {kind!r}; kinds: {', '.join(NAMING_KINDS)}", kind)
+            raise _KeyProblemError(f"unknown kind of name {kind!r}; kinds: {', '.join(NAMING_KINDS)}", kind)
     return value
 
 
@@ -489,7 +489,7 @@ def _validation_error(exc: ValidationError, source: YamlSource, file: str) -> Go
         part for part in first["loc"] if not (isinstance(part, str) and part.startswith(("function-", "list[")))
     )
     original = (first.get("ctx") or {}).get("error")
-    if isinstance(original, _KeyProblem):
+    if isinstance(original, _KeyProblemError):
         loc = (*loc, original.key)
     field = str(loc[-1]) if loc else "policy"
     kind = first["type"]

@@ -1,8 +1,9 @@
 """Custom governance rules in Rego, evaluated without a server by `regopy` (PyPI, the `governance` extra).
 
-Each rule runs in a worker process (`rego_worker`, reusing `meshlake.quality.regex_worker`'s process and
-framing) within the policy's `rego_time_budget`: a rule that runs past it is killed and reported, the worker is
-replaced and the other rules go on. A rule that does not compile, raises, runs out of time or memory, or returns
+Rules run in a worker process (`rego_worker`, reusing `meshlake.quality.regex_worker`'s process and framing),
+each query within the policy's `rego_time_budget`: a rule that runs past it is killed and reported, the worker
+is replaced and the other rules go on. The worker holds the mesh once, with the rules' modules in one
+interpreter where their packages allow it. A rule that does not compile, raises, runs out of time or memory, or returns
 something that is not a list of findings gives an outcome with `error` set: the engine makes it a `GOV099` error
 finding for every product in the rule's scope, so a broken rule never passes a product.
 
@@ -50,9 +51,10 @@ def budget_seconds(policy: GovernancePolicy) -> float:
 class _Session:
     """A worker, started on demand, given the input once; replaced when a rule kills it."""
 
-    def __init__(self, budget: float, input_text: str | None = None) -> None:
+    def __init__(self, budget: float, input_text: str | None = None, modules: dict[str, str] | None = None) -> None:
         self.budget = budget
         self.input_text = input_text
+        self.modules = modules or {}
         self.worker: Any = None
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -62,11 +64,13 @@ class _Session:
             if self.worker is None:
                 self.worker = WorkerProcess(_command())
                 if self.input_text is not None:
-                    reply = self.worker.ask(
-                        json.dumps({"op": "input", "input": self.input_text}).encode(), self._deadline()
-                    )
-                    if "error" in reply:
-                        raise RegexWorkerError(f"the mesh could not be handed to Rego: {reply['error']}")
+                    for setup in (
+                        {"op": "input", "input": self.input_text},
+                        {"op": "prepare", "modules": self.modules},
+                    ):
+                        reply = self.worker.ask(json.dumps(setup).encode(), self._deadline())
+                        if "error" in reply:
+                            raise RegexWorkerError(f"the mesh could not be handed to Rego: {reply['error']}")
             reply = self.worker.ask(json.dumps(request).encode(), self._deadline())
         except RegexTimeoutError:
             self.close()
@@ -114,7 +118,9 @@ def evaluate_rules(policy: GovernancePolicy, rules: Sequence[CustomRule], docume
     if not rules:
         return []
     require("regopy", extra="governance", feature="custom governance rules in Rego")
-    session = _Session(budget_seconds(policy), json.dumps(document))
+    session = _Session(
+        budget_seconds(policy), json.dumps(document), {rule.code: rule.source(policy.modules) for rule in rules}
+    )
     outcomes: list[Outcome] = []
     try:
         for rule in rules:

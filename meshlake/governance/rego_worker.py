@@ -7,7 +7,12 @@ rego-cpp's own messages go to stderr. Requests and replies:
 
     {"op": "compile", "name": N, "module": TEXT}                → {"ok": true} | {"error": MSG, "offset": N | null}
     {"op": "input", "input": JSON TEXT}                          → {"ok": true}
+    {"op": "prepare", "modules": {NAME: TEXT}}                   → {"ok": true}
     {"op": "eval", "name": N, "module": TEXT, "query": Q}        → {"result": VALUE | null} | {"error": MSG}
+
+`prepare` loads modules of distinct packages into one shared interpreter holding the input (handing the input to
+an interpreter costs about as much as a simple rule); a rule whose module is there is queried there, any other
+in an interpreter of its own.
 
 Its memory is not limited (rego-cpp's allocator, snmalloc, reserves a large address space when it starts, which
 `RLIMIT_AS` refuses); the time budget bounds a rule that keeps allocating. This file imports nothing but the
@@ -36,15 +41,43 @@ def _problem(exc: BaseException) -> dict[str, Any]:
     return {"error": message, "offset": int(offset.group(1)) if offset else None}
 
 
-def _evaluate(interpreter_type: Any, prepared: Any, request: dict[str, Any]) -> dict[str, Any]:
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
+
+
+def _shared(interpreter_type: Any, prepared: Any, modules: dict[str, str]) -> tuple[Any, set[str]]:
+    """One interpreter with the input and every module whose package no other module declares."""
     interpreter = interpreter_type()
     interpreter.strict_built_in_errors = True
-    try:
-        interpreter.add_module(request["name"], request["module"])
-    except Exception as exc:
-        return _problem(exc)
     if prepared is not None:
         interpreter.set_input(prepared)
+    packages: dict[str, list[str]] = {}
+    for source in set(modules.values()):
+        match = _PACKAGE.search(source)
+        packages.setdefault(match.group(1) if match else "", []).append(source)
+    loaded: set[str] = set()
+    for index, (package, sources) in enumerate(sorted(packages.items())):
+        if len(sources) != 1 or not package:
+            continue
+        try:
+            interpreter_type().add_module("check", sources[0])  # compiles alone first: a bad one stays out
+            interpreter.add_module(f"m{index}", sources[0])
+        except Exception:
+            continue
+        loaded.add(sources[0])
+    return interpreter, loaded
+
+
+def _evaluate(interpreter_type: Any, prepared: Any, request: dict[str, Any], shared: Any = None) -> dict[str, Any]:
+    interpreter = shared
+    if interpreter is None:
+        interpreter = interpreter_type()
+        interpreter.strict_built_in_errors = True
+        try:
+            interpreter.add_module(request["name"], request["module"])
+        except Exception as exc:
+            return _problem(exc)
+        if prepared is not None:
+            interpreter.set_input(prepared)
     try:
         output = interpreter.query(request["query"])
     except Exception as exc:
@@ -70,6 +103,8 @@ def serve() -> None:
     from regopy import Input, Interpreter
 
     prepared: Any = None
+    shared: Any = None
+    loaded: set[str] = set()
     while True:
         head = stdin.read(_HEADER.size)
         if len(head) < _HEADER.size:
@@ -86,8 +121,12 @@ def serve() -> None:
                     reply = {"ok": True}
                 except Exception as exc:
                     reply = _problem(exc)
+            elif request["op"] == "prepare":
+                shared, loaded = _shared(Interpreter, prepared, request["modules"])
+                reply = {"ok": True}
             else:
-                reply = _evaluate(Interpreter, prepared, request)
+                use = shared if request["module"] in loaded else None
+                reply = _evaluate(Interpreter, prepared, request, use)
         except Exception as exc:
             reply = {"error": f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"}
         body = json.dumps(reply).encode()

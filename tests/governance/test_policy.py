@@ -43,7 +43,8 @@ def _error(text: str, tmp_path: Path) -> GovernanceError:
         ("domains:\n  sales:\n    rules:\n      GOV004: off\n", 4, "domains.sales.rules.GOV004.severity"),
         ("custom:\n  - {code: GOV500, title: t, rego: 'package x'}\n", 2, "custom[0].code"),
         (
-            "custom:\n  - {code: ACME001, title: t, rego: 'package x'}\n  - {code: ACME001, title: u, rego: 'package y'}\n",
+            "custom:\n  - {code: ACME001, title: t, rego: 'package x'}\n"
+            "  - {code: ACME001, title: u, rego: 'package y'}\n",
             3,
             "custom[1].code",
         ),

@@ -139,3 +139,28 @@ def test_a_rego_syntax_error_in_a_module_file_names_that_file_and_line(tmp_path:
     with pytest.raises(GovernanceError) as caught:
         read_policy_file(tmp_path / "governance.yaml")
     assert caught.value.file.endswith("bad.rego") and caught.value.line == 5
+
+
+def test_a_rule_that_raises_does_not_stop_the_rules_after_it(tmp_path: Path) -> None:
+    second = (
+        "  - code: ACME002\n    title: Every product is flagged\n    rego: |\n"
+        "      package acme2\n      import rego.v1\n"
+        '      deny := [f | some p in input.products; f := {"product": p.name}]\n'
+    )
+    policy = _policy(tmp_path, "package acme\nimport rego.v1\ndeny contains f if {\n  f := 1 / 0\n}", extra=second)
+    subjects = _subjects(tmp_path / "p", [compliant()])
+    report = evaluate(subjects, policy=policy)  # type: ignore[arg-type]
+    assert sorted(f.code for f in report.findings) == ["ACME002", "GOV099"]
+
+
+def test_two_rules_of_the_same_package_in_different_modules_are_evaluated_apart(tmp_path: Path) -> None:
+    same = (
+        "  - code: ACME002\n    title: The other module of package acme\n    rego: |\n"
+        "      package acme\n      import rego.v1\n"
+        '      deny := [f | some p in input.products; f := {"product": p.name, "message": "second"}]\n'
+    )
+    first = 'package acme\nimport rego.v1\ndeny := [f | some p in input.products; f := {"product": p.name, "message": "first"}]'
+    policy = _policy(tmp_path, first, extra=same)
+    subjects = _subjects(tmp_path / "p", [compliant()])
+    found = sorted((f.code, f.message) for f in evaluate(subjects, policy=policy).findings)  # type: ignore[arg-type]
+    assert found == [("ACME001", "first"), ("ACME002", "second")]
