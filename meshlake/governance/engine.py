@@ -35,6 +35,7 @@ from meshlake.governance.subjects import Subject
 
 if TYPE_CHECKING:
     from meshlake.access.policy import MeshPolicy
+    from meshlake.governance.rego import RuleRun
 
 
 @dataclass
@@ -105,12 +106,13 @@ def evaluate(
     rules = [rule for rule in BUILTIN.values() if rule.runtime or not runtime]
     if any(rule.code == "GOV011" for rule in rules):
         ctx.names = _names(subjects, chosen)
+    custom = _start_custom(subjects, ctx, lineage) if not runtime and chosen.custom_rules() else None
     findings = list(invalid)
     for subject in subjects:
         for rule in rules:
             findings += _builtin_findings(rule, subject, ctx)
-    if not runtime and chosen.custom_rules():
-        findings += _custom_findings(subjects, ctx, lineage)
+    if custom is not None:
+        findings += _custom_findings(subjects, ctx, custom)
     by_name = {s.name: s for s in subjects}
     findings = _apply_waivers(findings, subjects, chosen, ctx.today)
     findings.sort(key=lambda f: (f.product, f.line or 0, f.code, f.port or "", f.column or ""))
@@ -163,29 +165,36 @@ def _located(
     return port, column
 
 
-def _custom_findings(
+def _start_custom(
     subjects: Sequence[Subject], ctx: Context, lineage: Mapping[str, Mapping[str, Any]] | None
-) -> list[Finding]:
+) -> RuleRun:
+    """Hand the mesh JSON to the Rego worker, which reads it while the built-in rules run here."""
     from meshlake.governance.mesh_json import mesh_document
-    from meshlake.governance.rego import evaluate_rules
+    from meshlake.governance.rego import start_rules
 
-    policy = ctx.policy
-    listed = policy.custom_rules()
     document = mesh_document(
         subjects, producers=ctx.producers, access_policy=ctx.access_policy, today=ctx.today, lineage=lineage
     )
-    outcomes = evaluate_rules(policy, [rule for _, rule, _ in listed], document)
+    return start_rules(ctx.policy, [rule for _, rule, _ in ctx.policy.custom_rules()], document)
+
+
+def _custom_findings(subjects: Sequence[Subject], ctx: Context, run: RuleRun) -> list[Finding]:
+    policy = ctx.policy
+    listed = policy.custom_rules()
+    outcomes = run.outcomes()
     by_name = {s.name: s for s in subjects}
     found: list[Finding] = []
-    for (_path, rule, domain), outcome in zip(listed, outcomes, strict=True):
+    for (path, rule, domain), outcome in zip(listed, outcomes, strict=True):
         in_scope = [s for s in subjects if _custom_applies(rule, domain, s.descriptor, None, None)]
+        line = policy.line_of(path)
+        where = f"{policy.file}:{line}" if line else policy.file
         if outcome.error is not None:
-            found += [_failed(rule, s, outcome.error) for s in in_scope]
+            found += [_failed(rule, s, outcome.error, where) for s in in_scope]
             continue
         assert outcome.results is not None
         hits, problem = _custom_hits(rule, outcome.results, by_name)
         if problem is not None:
-            found += [_failed(rule, s, problem) for s in in_scope]
+            found += [_failed(rule, s, problem, where) for s in in_scope]
             continue
         for subject, hit in hits:
             port, column = _located(subject.descriptor, hit.port, hit.column)
@@ -253,14 +262,14 @@ def json_text(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _failed(rule: CustomRule, subject: Subject, reason: str) -> Finding:
+def _failed(rule: CustomRule, subject: Subject, reason: str, where: str) -> Finding:
     code, name = CUSTOM_FAILED
     return Finding(
         code,
         name,
         "error",
         subject.name,
-        f"custom rule {rule.code} ({rule.title}) could not be evaluated, so it does not pass: {reason}",
+        f"custom rule {rule.code} ({rule.title}, {where}) could not be evaluated, so it does not pass: {reason}",
         file=subject.file,
     )
 

@@ -113,37 +113,55 @@ def compile_problems(policy: GovernancePolicy) -> list[RegoProblem | None]:
     return problems
 
 
+class RuleRun:
+    """Custom rules being evaluated: the worker starts and takes the mesh in the background (`start`), while the
+    caller runs the built-in rules; `outcomes()` then evaluates each rule."""
+
+    def __init__(self, policy: GovernancePolicy, rules: Sequence[CustomRule], document: dict[str, Any]) -> None:
+        import threading
+
+        self.policy = policy
+        self.rules = list(rules)
+        self.session = _Session(
+            budget_seconds(policy), json.dumps(document), {rule.code: rule.source(policy.modules) for rule in rules}
+        )
+        self._warming = threading.Thread(target=self._warm, name="meshlake-rego-warm", daemon=True)
+        self._warming.start()
+
+    def _warm(self) -> None:
+        self.session.ask({"op": "compile", "name": "warm", "module": "package meshlake_warm"})
+
+    def outcomes(self) -> list[Outcome]:
+        self._warming.join()
+        outcomes: list[Outcome] = []
+        try:
+            for rule in self.rules:
+                outcomes.append(self._outcome(rule))
+        finally:
+            self.session.close()
+        return outcomes
+
+    def _outcome(self, rule: CustomRule) -> Outcome:
+        modules = self.policy.modules
+        reply = self.session.ask(
+            {"op": "eval", "name": rule.code, "module": rule.source(modules), "query": rule.query_for(modules)}
+        )
+        if "error" in reply:
+            return Outcome(error=str(reply["error"]))
+        result = reply.get("result")
+        if result is None:
+            return Outcome(results=[])  # undefined: the rule found nothing
+        if isinstance(result, list):
+            return Outcome(results=result)
+        return Outcome(error=f"its query returned {type(result).__name__}, not a set or array of findings")
+
+
+def start_rules(policy: GovernancePolicy, rules: Sequence[CustomRule], document: dict[str, Any]) -> RuleRun:
+    """Start evaluating `rules` over `document` (the mesh JSON), each within the policy's time budget."""
+    require("regopy", extra="governance", feature="custom governance rules in Rego")
+    return RuleRun(policy, rules, document)
+
+
 def evaluate_rules(policy: GovernancePolicy, rules: Sequence[CustomRule], document: dict[str, Any]) -> list[Outcome]:
     """Evaluate each rule over `document` (the mesh JSON), each within the policy's time budget."""
-    if not rules:
-        return []
-    require("regopy", extra="governance", feature="custom governance rules in Rego")
-    session = _Session(
-        budget_seconds(policy), json.dumps(document), {rule.code: rule.source(policy.modules) for rule in rules}
-    )
-    outcomes: list[Outcome] = []
-    try:
-        for rule in rules:
-            reply = session.ask(
-                {
-                    "op": "eval",
-                    "name": rule.code,
-                    "module": rule.source(policy.modules),
-                    "query": rule.query_for(policy.modules),
-                }
-            )
-            if "error" in reply:
-                outcomes.append(Outcome(error=str(reply["error"])))
-                continue
-            result = reply.get("result")
-            if result is None:
-                outcomes.append(Outcome(results=[]))  # undefined: the rule found nothing
-            elif isinstance(result, list):
-                outcomes.append(Outcome(results=result))
-            else:
-                outcomes.append(
-                    Outcome(error=f"its query returned {type(result).__name__}, not a set or array of findings")
-                )
-    finally:
-        session.close()
-    return outcomes
+    return start_rules(policy, rules, document).outcomes() if rules else []

@@ -62,7 +62,7 @@ def test_a_custom_rule_that_raises_is_an_error_finding_for_every_product_in_scop
     report = evaluate(subjects, policy=policy)  # type: ignore[arg-type]
     failed = [f for f in report.findings if f.code == "GOV099"]
     assert sorted(f.product for f in failed) == ["sales.a", "sales.b"]
-    assert all(f.blocking and "ACME001" in f.message for f in failed)
+    assert all(f.blocking and "ACME001" in f.message and "governance.yaml:3" in f.message for f in failed)
     assert not report.passed
 
 
