@@ -159,7 +159,10 @@ def test_two_rules_of_the_same_package_in_different_modules_are_evaluated_apart(
         "      package acme\n      import rego.v1\n"
         '      deny := [f | some p in input.products; f := {"product": p.name, "message": "second"}]\n'
     )
-    first = 'package acme\nimport rego.v1\ndeny := [f | some p in input.products; f := {"product": p.name, "message": "first"}]'
+    first = (
+        "package acme\nimport rego.v1\n"
+        'deny := [f | some p in input.products; f := {"product": p.name, "message": "first"}]'
+    )
     policy = _policy(tmp_path, first, extra=same)
     subjects = _subjects(tmp_path / "p", [compliant()])
     found = sorted((f.code, f.message) for f in evaluate(subjects, policy=policy).findings)  # type: ignore[arg-type]
