@@ -51,17 +51,23 @@ def pack_with_builtins(folder: Path) -> Path:
     return policy
 
 
-def run_lint(home: Path, policy: Path | None) -> tuple[float, dict[str, Any]]:
+def run_lint(home: Path, policy: Path | None) -> tuple[float, float, dict[str, Any]]:
+    """Wall seconds, CPU seconds (the command and the Rego worker it waits for) and the JSON report."""
+    import resource
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("MESHLAKE_")} | {"MESHLAKE_HOME": str(home)}
     command = [str(Path(sys.executable).parent / "meshlake"), "--json", "lint", "--mesh"]
     if policy is not None:
         command += ["--policy", str(policy)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=home.parent)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode not in (0, 1):
         raise RuntimeError(done.stderr)
-    return seconds, json.loads(done.stdout)
+    return seconds, cpu, json.loads(done.stdout)
 
 
 def split(home: Path, policy: Path | None) -> dict[str, float]:
@@ -100,13 +106,16 @@ def main() -> None:
     cases: dict[str, Any] = {}
     for name, policy in (("builtin", None), ("builtin_and_rego_pack", pack)):
         runs = []
+        cpus = []
         report: dict[str, Any] = {}
         for _ in range(args.repeat):
-            seconds, report = run_lint(home, policy)
+            seconds, cpu, report = run_lint(home, policy)
             runs.append(seconds)
+            cpus.append(cpu)
         cases[name] = {
             "median_s": statistics.median(runs),
             "runs_s": runs,
+            "cpu_median_s": statistics.median(cpus),
             "products": len(report["products"]),
             "errors": report["errors"],
             "warnings": report["warnings"],
@@ -130,12 +139,14 @@ def _markdown(r: dict[str, Any]) -> str:
     def row(title: str, case: dict[str, Any]) -> str:
         s = case["split"]
         return (
-            f"| {title} | {case['median_s']:.2f} s | {case['findings']:,} ({case['errors']:,} errors) | "
+            f"| {title} | {case['median_s']:.2f} s | {case['cpu_median_s']:.2f} s | "
+            f"{case['findings']:,} ({case['errors']:,} errors) | "
             f"{s['read_mesh_s']:.2f} s | {s['read_policy_s']:.2f} s | {s['evaluate_s']:.2f} s |"
         )
 
     cases = r["cases"]
     worst = max(case["median_s"] for case in cases.values())
+    worst_cpu = max(case["cpu_median_s"] for case in cases.values())
     m = r["machine"]
     return "\n".join(
         [
@@ -150,18 +161,23 @@ def _markdown(r: dict[str, Any]) -> str:
             "products. Each time is `meshlake --json lint --mesh` as a fresh process (median of "
             f"{r['repeat']}); the split is measured in process.",
             "",
-            "| rules | `meshlake lint --mesh` | findings | read the mesh | read + compile the policy | evaluate |",
-            "|---|---|---|---|---|---|",
+            "| rules | `meshlake lint --mesh` (wall) | CPU | findings | read the mesh | read + compile the policy "
+            "| evaluate |",
+            "|---|---|---|---|---|---|---|",
             row("built-in (default policy)", cases["builtin"]),
             row("built-in + Rego pack (11 custom rules)", cases["builtin_and_rego_pack"]),
             "",
-            "Reading the mesh is one namespace-properties query per product on the SQLite catalog. The Rego pack "
-            "costs one worker process, the mesh JSON handed to it once, and one interpreter per rule (each "
-            "custom rule is evaluated separately, so one that fails or times out cannot hide the others).",
+            "Wall time on a shared machine depends on its load (the load average above is for 2 CPUs); the CPU "
+            "column (the command and its Rego worker) does not. Reading the mesh is one query on a SQL catalog. "
+            "The Rego pack costs a worker process, the mesh JSON (about 2.3 MB for 1,000 products) converted "
+            "once for rego-cpp (about 1.4 s of it, in the worker, while the built-in rules run in the main "
+            "process), and each rule's query in one shared interpreter (0.1–0.4 s each); a rule that fails or "
+            "times out is reported alone and the others go on.",
             "",
             f"Target (issue 12): `meshlake lint --mesh` over 1,000 products under {r['target_s']:.0f} s, with "
-            f"the Rego pack and without. Measured: at most {worst:.2f} s "
-            f"({'met' if worst < r['target_s'] else 'NOT met'}).",
+            f"the Rego pack and without. Measured: at most {worst:.2f} s wall "
+            f"({'met' if worst < r['target_s'] else 'NOT met'} at this load), {worst_cpu:.2f} s of CPU "
+            f"({'met' if worst_cpu < r['target_s'] else 'NOT met'}).",
             "",
         ]
     )
