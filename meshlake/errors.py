@@ -26,6 +26,8 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── AccessDeniedError          (PermissionError)  names principal, address and the missing grant
     ├── ReadRestrictionError       (ValueError)   a mask or row filter a read cannot apply; nothing is returned
     ├── AccessLogError                            the access log cannot be written; its entries stay buffered
+    ├── GovernanceError            (ValueError)   a bad governance policy or custom rule; names file, line and field
+    ├── GovernanceViolationError                  a deploy, run or write refused by the governance policy's rules
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -352,6 +354,53 @@ class AccessLogError(MeshlakeError):
         super().__init__(
             f"the access log (meshlake.system.access_log) could not be written: {reason}; {pending} entries wait "
             f"and {then}. Check that this process may write the lake's system namespace (meshlake.system)."
+        )
+
+
+class GovernanceError(MeshlakeError, ValueError):
+    """A governance policy (or one of its custom rules) cannot be used; says where (file, line, field).
+
+    `code` is the rule concerned, when there is one.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str,
+        line: int | None = None,
+        field: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.file = file
+        self.line = line
+        self.field = field
+        self.code = code
+        where = file if line is None else f"{file}:{line}"
+        at = f" (field '{field}')" if field else ""
+        super().__init__(f"{where}: {problem}{at}. Fix the governance policy and run the command again.")
+
+
+class GovernanceViolationError(MeshlakeError):
+    """The governance policy's rules refuse an action (deploy, run, write); nothing was changed.
+
+    `findings` are the error findings (`meshlake.governance.findings.Finding`), `policy_version` the version
+    of the policy checked (None: the default policy).
+    """
+
+    def __init__(self, address: str, findings: Sequence[Any], *, action: str, policy_version: int | None) -> None:
+        self.address = address
+        self.findings = list(findings)
+        self.action = action
+        self.policy_version = policy_version
+        policy = "the default governance policy" if policy_version is None else f"governance policy v{policy_version}"
+        listed = "\n".join(f"  - {finding}" for finding in self.findings[:20])
+        more = f"\n  … and {len(self.findings) - 20} more" if len(self.findings) > 20 else ""
+        super().__init__(
+            f"{policy} refuses to {action} {address}: {len(self.findings)} error finding(s):\n{listed}{more}\n"
+            "Nothing was changed. Fix them (or add a waiver with a reason, an owner and an expiry date); "
+            "`meshlake lint PATH` lists the same findings."
         )
 
 

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from meshlake.contract.deploy import DeployReport
     from meshlake.contract.descriptor import Descriptor
     from meshlake.contract.principals import Principal
+    from meshlake.governance.engine import Report as GovernanceReport
+    from meshlake.governance.policy import GovernancePolicy
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
@@ -80,6 +82,7 @@ class Lake:
         self._default_session: MeshSession | None = None
         self._identity = identity
         self._policy: MeshPolicy | None = _UNLOADED
+        self._governance: GovernancePolicy | None = _UNLOADED
         self._access_log: AccessLog | None = _UNLOADED
         self._read_labels: tuple[str | None, str | None] = (None, None)
         self._recorder: ReadRecorder | None = _UNLOADED
@@ -232,6 +235,7 @@ class Lake:
         if "catalog" in self.__dict__:
             acting.__dict__["catalog"] = self.catalog
         acting._policy = self._policy
+        acting._governance = self._governance
         acting._access_log = self.access_log  # one buffer: closing this lake writes the run's reads too
         return acting
 
@@ -259,10 +263,118 @@ class Lake:
             self.check_write((), action="deploy", address=address)
         else:
             self.check_write(deployed or descriptor, action="deploy", address=address)
+        stamp = self._governance_gate_deploy(Path(path), address)
         self.last_deploy = deploy_descriptor(
-            self.catalog, descriptor, warehouse=self.location_root, file=str(Path(path))
+            self.catalog, descriptor, warehouse=self.location_root, file=str(Path(path)), properties=stamp
         )
         return Product(self, descriptor)
+
+    # -- governance ---------------------------------------------------------------------------------
+    @property
+    def governance_policy(self) -> GovernancePolicy | None:
+        """The governance policy in force (read once per Lake; `refresh_governance()` reads it again), or None."""
+        if self._governance is _UNLOADED:
+            from meshlake.governance.policy import load_governance
+
+            self._governance = load_governance(self.catalog)
+        return self._governance
+
+    def refresh_governance(self) -> GovernancePolicy | None:
+        """Read the governance policy from the lake again (another process may have published a new version)."""
+        self._governance = _UNLOADED
+        return self.governance_policy
+
+    def publish_governance(self, path: str | os.PathLike[str]) -> GovernancePolicy:
+        """Publish a `governance.yaml` (and the Rego files it names) as the next version; mesh admins only.
+
+        A scope that matches none of the deployed products is refused (`GovernanceError`), as is anything
+        `meshlake lint` would refuse in the file itself. In a lake without a mesh policy anyone may publish.
+        """
+        from meshlake.access.guard import require_admin
+        from meshlake.governance.policy import POLICY_ADDRESS, read_policy_file, store_governance, unmatched_scopes
+        from meshlake.governance.subjects import deployed_mesh
+
+        policy = read_policy_file(Path(path))
+        require_admin(self.identity, self.refresh_policy(), action="publish", address=POLICY_ADDRESS)
+        deployed, _broken = deployed_mesh(self.catalog)
+        unmatched_scopes(policy, deployed.values())
+        store_governance(self.catalog, policy, by=str(self.identity.principal))
+        published = self.refresh_governance()
+        assert published is not None
+        return published
+
+    def lint(
+        self,
+        paths: Iterable[str | os.PathLike[str]] = (),
+        *,
+        mesh: bool = False,
+        policy: GovernancePolicy | str | os.PathLike[str] | None = None,
+        record: bool = False,
+    ) -> GovernanceReport:
+        """Check descriptor files (`paths`, folders searched) or, with `mesh`, every deployed product.
+
+        Against `policy` (a `GovernancePolicy` or a file), else the policy published in the lake, else the
+        default policy. `meshlake deploy` refuses exactly the report's `blocking` findings. With `record`, the
+        findings are appended to `meshlake.system.governance_findings`.
+        """
+        from meshlake.governance.checks import check_files, check_mesh
+        from meshlake.governance.policy import GovernancePolicy, read_policy_file
+
+        chosen = policy if isinstance(policy, GovernancePolicy) or policy is None else read_policy_file(Path(policy))
+        chosen = chosen or self.governance_policy
+        if mesh:
+            report = check_mesh(self.catalog, policy=chosen, access_policy=self.mesh_policy)
+        else:
+            report = check_files(
+                [Path(p) for p in paths], catalog=self.catalog, policy=chosen, access_policy=self.mesh_policy
+            )
+        if record:
+            self._record_governance(report, point="lint")
+        return report
+
+    def _governance_gate_deploy(self, path: Path, address: str) -> dict[str, str]:
+        """Refuse the deploy of `path` on the findings `lint` reports as errors; the properties that stamp it."""
+        policy = self.governance_policy
+        if policy is None:
+            return {}
+        from meshlake.errors import GovernanceViolationError
+        from meshlake.governance.checks import GOVERNANCE_VERSION, check_files
+
+        report = check_files([path], catalog=self.catalog, policy=policy, access_policy=self.mesh_policy)
+        self._record_governance(report, point="deploy")
+        if report.blocking:
+            raise GovernanceViolationError(address, report.blocking, action="deploy", policy_version=policy.version)
+        return {GOVERNANCE_VERSION: str(policy.version)}
+
+    def governance_gate_runtime(
+        self, descriptor: Descriptor, *, point: str, inputs: Iterable[str] | None = None
+    ) -> None:
+        """Refuse a run or write of `descriptor` that breaks a runtime rule (reading an ungranted input)."""
+        policy = self.governance_policy
+        if policy is None:
+            return
+        from meshlake.errors import GovernanceViolationError
+        from meshlake.governance.checks import check_runtime
+
+        report = check_runtime(self.catalog, descriptor, policy=policy, access_policy=self.mesh_policy, inputs=inputs)
+        if report.blocking:
+            self._record_governance(report, point=point)
+            raise GovernanceViolationError(
+                str(descriptor.product_name), report.blocking, action=point, policy_version=policy.version
+            )
+
+    def _record_governance(self, report: GovernanceReport, *, point: str) -> None:
+        from meshlake.contract.stamps import new_run_id
+        from meshlake.governance.records import record_findings
+
+        record_findings(
+            self.catalog,
+            self.location_root,
+            report,
+            point=point,
+            check_id=new_run_id(),
+            principal=str(self.identity.principal),
+        )
 
     def products(self, *, check_tables: bool = False) -> ProductList:
         """Every deployed data product that can be read, by name; `.broken` lists those that cannot, and why.

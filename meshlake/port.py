@@ -107,6 +107,8 @@ class Port:
         `discard(staged)` drops its files. Pipelines stage every output before publishing any.
         """
         self._check_write("stage")
+        if inputs:
+            self.lake.governance_gate_runtime(self.descriptor, point="write", inputs=list(inputs))
         stamps_ = self._stamps(mode, inputs, run_id, writer, stamps)
         return stage_write(
             self.lake.catalog,

@@ -131,6 +131,18 @@ def test_the_tour_explains_access_and_queries_as_an_analyst(demo: Path) -> None:
     assert "user:ana" in shown["admin"]  # the access log, read by an admin, shows the analyst's read
 
 
+def test_the_demo_shows_a_deploy_refused_by_its_governance_policy(demo: Path) -> None:
+    report = json.loads((demo / "report.json").read_text())
+    refused = next(rows for title, rows in report["sections"].items() if title.startswith("Refused by the governance"))
+    assert {"GOV001", "GOV005", "GOV006", "GOV008"} <= {row["code"] for row in refused}
+    lake = ml.connect(demo / "meshlake.yaml")
+    assert lake.governance_policy is not None and lake.governance_policy.version == 1
+    assert "marketing.campaigns" not in {str(p.name) for p in lake.products()}
+    assert not lake.lint([demo / "proposed" / "campaigns"]).passed
+    assert lake.lint([demo / "products"]).passed  # the five products pass the policy they were built under
+    assert "meshlake lint proposed/campaigns" in report["next"]
+
+
 def test_the_demo_can_run_again_but_never_in_a_foreign_folder(demo: Path, tmp_path: Path) -> None:
     build(demo, days=2)
     assert len(ml.connect(demo / "meshlake.yaml").port("sales.orders.placed").history()) == 2

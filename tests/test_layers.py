@@ -24,6 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("write",),
     ("quality",),
     ("access",),
+    ("governance",),
     ("maintenance",),
     ("pipelines",),
     ("lake", "product", "port", "snapshot", "__init__"),  # the public facades

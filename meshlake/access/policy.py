@@ -23,22 +23,28 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchNamespaceError
 
 from meshlake.access.identity import Identity
-from meshlake.catalog.catalogs import create_namespace_once
 from meshlake.contract.access import Classification, ClassificationField, ColumnMask, GranteeField, PrincipalField
-from meshlake.contract.address import SYSTEM_DOMAIN
+from meshlake.contract.documents import SYSTEM_NAMESPACE, VersionedDocument
 from meshlake.contract.principals import EVERYONE, Principal, matches
 from meshlake.contract.yamlsource import YamlSource, YamlSourceError, format_path
-from meshlake.errors import CommitConflictError, ConfigError
+from meshlake.errors import ConfigError
 
-SYSTEM_NAMESPACE: Final = (SYSTEM_DOMAIN, "system")
+__all__ = [
+    "CURRENT_KEY",
+    "SYSTEM_NAMESPACE",
+    "MeshPolicy",
+    "load_policy",
+    "parse_policy",
+    "policy_versions",
+    "read_policy_file",
+    "store_policy",
+]
+
 PREFIX: Final = "meshlake.access-policy."
-CURRENT_KEY: Final = PREFIX + "current"
-PARTS_KEY: Final = PREFIX + "v{version}.parts"
-PART_KEY: Final = PREFIX + "v{version}.part-{index:03d}"
-CHUNK: Final = 900
+DOCUMENT: Final = VersionedDocument(PREFIX, "the mesh policy")
+CURRENT_KEY: Final = DOCUMENT.current_key
 POLICY_ADDRESS: Final = "the mesh policy"
 """What `AccessDeniedError.address` says when publishing the policy is refused."""
 _SET_BY_PUBLISH: Final = ("version", "published_by", "published_at")
@@ -85,28 +91,13 @@ class MeshPolicy(BaseModel):
 
 def load_policy(catalog: Catalog, version: int | None = None) -> MeshPolicy | None:
     """The policy in force (or an earlier `version`); None when the lake has never had one."""
-    properties = _properties(catalog)
-    current = properties.get(CURRENT_KEY)
-    if current is None:
-        return None
-    wanted = int(current) if version is None else version
-    parts = properties.get(PARTS_KEY.format(version=wanted))
-    if parts is None:
-        raise ConfigError(
-            f"the mesh policy has no version {wanted}; versions: {', '.join(map(str, policy_versions(catalog)))}",
-            key="version",
-        )
-    text = "".join(properties.get(PART_KEY.format(version=wanted, index=i), "") for i in range(int(parts)))
-    return MeshPolicy.model_validate_json(text)
+    text = DOCUMENT.read(catalog, version)
+    return None if text is None else MeshPolicy.model_validate_json(text)
 
 
 def policy_versions(catalog: Catalog) -> list[int]:
     """Every stored version of the policy, oldest first."""
-    found = []
-    for key in _properties(catalog):
-        if key.startswith(PREFIX + "v") and key.endswith(".parts"):
-            found.append(int(key[len(PREFIX) + 1 : -len(".parts")]))
-    return sorted(found)
+    return DOCUMENT.versions(catalog)
 
 
 def store_policy(catalog: Catalog, policy: MeshPolicy, *, by: Identity, now: datetime | None = None) -> MeshPolicy:
@@ -117,23 +108,18 @@ def store_policy(catalog: Catalog, policy: MeshPolicy, *, by: Identity, now: dat
     """
     if not policy.admins:
         raise ConfigError("a mesh policy names at least one admin (admins: [group:platform])", key="admins")
-    create_namespace_once(catalog, SYSTEM_NAMESPACE, {"owner": "meshlake", "description": "meshlake records"})
-    properties = _properties(catalog)
-    version = int(properties.get(CURRENT_KEY, "0")) + 1
-    published = policy.model_copy(
-        update={"version": version, "published_by": str(by.principal), "published_at": now or datetime.now(UTC)}
-    )
-    text = published.to_json()
-    chunks = [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)]
-    updates = {PART_KEY.format(version=version, index=i): chunk for i, chunk in enumerate(chunks)}
-    updates[PARTS_KEY.format(version=version)] = str(len(chunks))
-    updates[CURRENT_KEY] = str(version)
-    catalog.update_namespace_properties(SYSTEM_NAMESPACE, updates=updates)
-    if load_policy(catalog, version) != published:
-        raise CommitConflictError(
-            f"another publisher stored mesh policy version {version} at the same time.", address=POLICY_ADDRESS
+    published: list[MeshPolicy] = []
+
+    def render(version: int) -> str:
+        published.append(
+            policy.model_copy(
+                update={"version": version, "published_by": str(by.principal), "published_at": now or datetime.now(UTC)}
+            )
         )
-    return published
+        return published[-1].to_json()
+
+    DOCUMENT.store(catalog, render, address=POLICY_ADDRESS)
+    return published[-1]
 
 
 def read_policy_file(path: str | Path) -> MeshPolicy:
@@ -173,10 +159,3 @@ def parse_policy(text: str, *, file: str = "<policy>") -> MeshPolicy:
         raise ConfigError(
             f"{file}:{line}: {problem} (field '{format_path(path)}')", key=format_path(path), source=file
         ) from None
-
-
-def _properties(catalog: Catalog) -> dict[str, str]:
-    try:
-        return dict(catalog.load_namespace_properties(SYSTEM_NAMESPACE))
-    except NoSuchNamespaceError:
-        return {}

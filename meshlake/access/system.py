@@ -3,8 +3,8 @@
 Their rows are about other products' ports, and some carry those ports' values (failing-row samples), so:
 
 - **mesh admins** read them whole;
-- **everyone else** reads only the rows whose `address` is a port of a product they own — a row filter
-  `address IN (...)` on the table's `address` column (nothing, when they own none);
+- **everyone else** reads only the rows whose `address` is a product they own or one of its ports — a row
+  filter `address IN (...)` on the table's `address` column (nothing, when they own none);
 - a system table without an `address` column is for the admins alone.
 
 Without a mesh policy nothing is enforced (the `declared` level), as for ports.
@@ -31,10 +31,15 @@ def is_system(address: str) -> bool:
 
 
 def owned_ports(identity: Identity, descriptors: Iterable[Descriptor]) -> list[str]:
-    """The addresses of every output port of the products `identity` owns (named in `owner.principals`)."""
+    """The addresses of the products `identity` owns (named in `owner.principals`) and of their output ports.
+
+    A product's own address (`domain.product`) is what a record about the whole product carries (a governance
+    finding about its description, say).
+    """
     owned: list[str] = []
     for descriptor in descriptors:
         if matches(descriptor.owners, identity.principals) is not None:
+            owned.append(f"{descriptor.domain}.{descriptor.name}")
             owned.extend(f"{descriptor.domain}.{descriptor.name}.{port.name}" for port in descriptor.outputs)
     return sorted(set(owned))
 
@@ -75,7 +80,7 @@ def system_decision(
         if ports
         else f"{ADDRESS_COLUMN} = '' AND {ADDRESS_COLUMN} != ''"  # true for no row: the caller owns no port
     )
-    reason = f"rows of the {len(ports)} port(s) it owns" if ports else "it owns no port, so no row"
+    reason = f"rows of the {len(ports)} product(s) and port(s) it owns" if ports else "it owns no port, so no row"
     return Decision(
         identity.principal,
         address,

@@ -88,6 +88,10 @@ class Output:
         """One JSON document on one line (for a stream of results)."""
         sys.stdout.write(json_text(data, indent=None) + "\n")
 
+    def machine(self, text: str) -> None:
+        """Machine output (SARIF, JUnit XML, workflow commands) on standard output, exactly as given."""
+        sys.stdout.write(text + "\n")
+
     def text(self, text: str = "") -> None:
         """Human text on standard output, made safe for a terminal."""
         sys.stdout.write(safe_text(text) + "\n")

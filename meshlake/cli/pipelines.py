@@ -59,9 +59,10 @@ def demo(ctx: Context, directory: str, days: int) -> None:
 
     Five data products owned by five teams (fleet.drones, sales.orders, logistics.shipping,
     analytics.routing_analysis, planning.inventory_planning), several simulated days of history,
-    a release tag, one broken batch stopped by the quality gate, and access policies: the lake's
+    a release tag, one broken batch stopped by the quality gate, access policies (the lake's
     admins are group:platform, customer emails are masked for all but their owners and group:support,
-    group:north_hub reads the north hub's orders only, sales.orders.revenue is for group:finance.
+    group:north_hub reads the north hub's orders only, sales.orders.revenue is for group:finance),
+    and a proposed product whose deploy the mesh's governance policy refuses.
     The tour shows them as other principals (MESHLAKE_PRINCIPAL, MESHLAKE_GROUPS). Uses its own embedded lake in
     DIRECTORY/.meshlake, whatever your settings say. Safe to run again: it rebuilds that lake and
     refreshes the product files it copied; files you added to DIRECTORY are kept.

@@ -75,11 +75,19 @@ class DeployReport:
         return bool(self.created or self.evolved or self.dropped or self.namespace_changed)
 
 
-def deploy_descriptor(catalog: Catalog, descriptor: Descriptor, *, warehouse: str | None, file: str) -> DeployReport:
+def deploy_descriptor(
+    catalog: Catalog,
+    descriptor: Descriptor,
+    *,
+    warehouse: str | None,
+    file: str,
+    properties: Mapping[str, str] | None = None,
+) -> DeployReport:
     """Create or evolve everything `descriptor` declares; refuse breaking changes without a major bump.
 
     New tables go to `<warehouse>/<domain>/<product>/<port>`; with `warehouse=None` (REST catalogs, which
-    choose and police their own locations) the catalog places them.
+    choose and police their own locations) the catalog places them. `properties` are stamped on the namespace
+    with the descriptor (the governance version the deploy passed).
     """
     name = descriptor.product_name
     if name.domain == SYSTEM_DOMAIN:
@@ -103,7 +111,7 @@ def deploy_descriptor(catalog: Catalog, descriptor: Descriptor, *, warehouse: st
     for index, port in enumerate(descriptor.outputs):
         if plans[port.name].table is not None:
             _prepare_evolution(plans[port.name], descriptor, port, file=file, where=("outputs", index))
-    wanted = descriptor_properties(descriptor)
+    wanted = descriptor_properties(descriptor) | dict(properties or {})
     undo = DeployUndo(catalog)
     try:
         if current_props is None:
@@ -208,6 +216,30 @@ def _refuse_breaking(
     major_raised = deployed is not None and descriptor.major_version > deployed.major_version
     if changes and not major_raised:
         raise BreakingChangeError(product, changes)
+
+
+def breaking_changes(descriptor: Descriptor, deployed: Descriptor | None) -> list[str]:
+    """What deploying `descriptor` over `deployed` would break, judged from the two descriptors alone.
+
+    The deploy itself judges from the tables' schemas (the same rules); this is what governance rule GOV013
+    reports before anything is loaded. Empty when nothing breaks or the major version was raised; a version
+    lower than the deployed one is listed too.
+    """
+    if deployed is None or deployed == descriptor:
+        return []
+    if _version_key(descriptor.version) < _version_key(deployed.version):
+        return [f"version {descriptor.version} is lower than the deployed {deployed.version}"]
+    if descriptor.major_version > deployed.major_version:
+        return []
+    before = {port.name: port for port in deployed.outputs}
+    changes: list[str] = []
+    for port in descriptor.outputs:
+        if port.name in before:
+            plan = plan_schema_change(port_schema(before[port.name]), port_schema(port))
+            changes += [f"{port.name}: {change}" for change in plan.breaking]
+    for gone in sorted(set(before) - {port.name for port in descriptor.outputs}):
+        changes.append(f"output port '{gone}' is removed")
+    return changes
 
 
 def _version_key(version: str) -> tuple[int, int, int]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pyiceberg.types import DoubleType, FloatType, PrimitiveType
 
 from meshlake.contract.access import ClassificationField, ColumnMask, PortAccess, PrincipalField, mask_problem
@@ -25,6 +26,7 @@ API_VERSION = "meshlake/v1"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 TEAM_MAX_LENGTH = 100
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_RULE_CODE = re.compile(r"^[A-Z]{2,10}[0-9]{3}$")
 
 
 class _NamedPathError(ValueError):
@@ -69,6 +71,18 @@ def _address(value: str) -> str:
         raise ValueError(str(exc)) from exc
     if address.ref is not None:
         raise ValueError("an input port names a port without @ref; runs pin the snapshot themselves")
+    return value
+
+
+def _rule_code(value: str) -> str:
+    if not _RULE_CODE.match(value):
+        raise ValueError(f"{value!r} is not a rule code like GOV005 or ACME001 (2 to 10 capitals, then 3 digits)")
+    return value
+
+
+def _some_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("this field must not be empty")
     return value
 
 
@@ -122,12 +136,31 @@ class Owner(_Model):
 
 
 class InputPort(_Model):
+    """A read of another product's output port; `snapshot` or `release` pins it (absent: the latest snapshot)."""
+
     name: Name
     port: Annotated[str, AfterValidator(_address)]
+    snapshot: int | None = None
+    """A snapshot id: every run reads exactly this snapshot."""
+    release: Annotated[str, AfterValidator(_semver)] | None = None
+    """A release of the producer (`release:<version>`): every run reads that release."""
 
     @property
     def address(self) -> Address:
         return Address.parse(self.port)
+
+    @property
+    def pin(self) -> str | None:
+        """The ref a run reads (`<snapshot id>` or `release:<version>`), None when the input floats."""
+        if self.snapshot is not None:
+            return str(self.snapshot)
+        return None if self.release is None else f"release:{self.release}"
+
+    @model_validator(mode="after")
+    def _one_pin(self) -> InputPort:
+        if self.snapshot is not None and self.release is not None:
+            raise _NamedPathError("pin an input to a snapshot or to a release, not both", ("release",))
+        return self
 
 
 class Column(_Model):
@@ -165,6 +198,38 @@ class Retention(_Model):
     min_snapshots: int = Field(default=10, ge=1)
 
 
+DEFAULT_RETENTION = Retention()
+"""What maintenance keeps of a port that declares no `retention`."""
+
+
+def _waiver_date(value: object) -> object:
+    if value is None:
+        raise ValueError("a waiver needs an expiry date (expires: YYYY-MM-DD); waivers without one are refused")
+    return value
+
+
+class Waiver(_Model):
+    """A governance rule the product is excused from, for a reason, by an owner, until a date.
+
+    `target` narrows it to one port (`daily`) or column (`daily.customer_email`); absent, it covers the product.
+    """
+
+    rule: Annotated[str, AfterValidator(_rule_code)]
+    reason: Annotated[str, AfterValidator(_some_text)]
+    owner: Annotated[str, AfterValidator(_some_text)]
+    expires: Annotated[date, BeforeValidator(_waiver_date)]
+    target: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expiry_required(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "expires" not in value:
+            raise _NamedPathError(
+                "a waiver needs an expiry date (expires: YYYY-MM-DD); waivers without one are refused", ()
+            )
+        return value
+
+
 class OutputPort(_Model):
     name: Name
     description: str | None = None
@@ -174,8 +239,16 @@ class OutputPort(_Model):
     expectations: list[dict[str, dict[str, Any] | None]] = Field(default_factory=list)
     quality: QualityOptions = QualityOptions()
     slo: Slo | None = None
-    retention: Retention = Retention()
+    retention: Retention | None = None
+    """What maintenance keeps; absent: `DEFAULT_RETENTION` (governance rule GOV012 asks for it declared)."""
     access: PortAccess | None = None
+    tags: list[Name] = Field(default_factory=list)
+    """Labels that governance rules may be scoped by (`scope: {tags: [finance]}`)."""
+
+    @property
+    def retention_policy(self) -> Retention:
+        """The declared retention, else `DEFAULT_RETENTION`."""
+        return self.retention or DEFAULT_RETENTION
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
@@ -289,6 +362,8 @@ class Descriptor(_Model):
     inputs: list[InputPort] = Field(default_factory=list)
     outputs: list[OutputPort] = Field(min_length=1)
     pipeline: Pipeline = Pipeline()
+    waivers: list[Waiver] = Field(default_factory=list)
+    """Governance rules this product is excused from until a date (see docs/governance.md)."""
 
     @property
     def product_name(self) -> ProductName:

@@ -91,9 +91,14 @@ class ProductEntry:
 def scan_products(catalog: Catalog) -> list[ProductEntry]:
     """Every deployed product, in name order; one whose descriptor cannot be read is listed with the problem.
 
-    Namespaces meshlake did not deploy (no stored descriptor) are left out.
+    Namespaces meshlake did not deploy (no stored descriptor) are left out. On a SQL catalog every product's
+    properties come from one query (a lake of 1,000 products: one query instead of 3,000).
     """
-    entries = []
+    bulk = _sql_product_properties(catalog)
+    if bulk is not None:
+        found = (_entry(name, props) for name, props in sorted(bulk.items(), key=lambda item: str(item[0])))
+        return [entry for entry in found if entry is not None]
+    entries: list[ProductEntry] = []
     for name in list_products(catalog):
         try:
             descriptor = load_descriptor_of(catalog, name)
@@ -107,6 +112,36 @@ def scan_products(catalog: Catalog) -> list[ProductEntry]:
 
 STORAGE_CREDENTIALS = "this process's storage credentials"
 """Who `AccessDeniedError` names when the storage refuses a read and no principal was given."""
+
+
+def _entry(name: ProductName, properties: Mapping[str, str]) -> ProductEntry | None:
+    try:
+        descriptor = read_descriptor(properties, name=str(name))
+    except BrokenProductError as exc:
+        return ProductEntry(name, None, exc.reason)
+    return None if descriptor is None else ProductEntry(name, descriptor)
+
+
+def _sql_product_properties(catalog: Catalog) -> dict[ProductName, dict[str, str]] | None:
+    """The properties of every two-level namespace of a pyiceberg SQL catalog, in one query; None for others."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    if not isinstance(catalog, SqlCatalog):
+        return None
+    from sqlalchemy import text
+
+    query = text(
+        "SELECT namespace, property_key, property_value FROM iceberg_namespace_properties WHERE catalog_name = :name"
+    )
+    with catalog.engine.connect() as connection:
+        rows = connection.execute(query, {"name": catalog.name}).fetchall()
+    found: dict[ProductName, dict[str, str]] = {}
+    for namespace, key, value in rows:
+        parts = str(namespace).split(".")
+        if len(parts) != 2 or parts[0] == SYSTEM_DOMAIN:
+            continue
+        found.setdefault(ProductName(parts[0], parts[1]), {})[str(key)] = str(value)
+    return found
 
 
 def load_port_table(catalog: Catalog, address: Address, *, principal: str | None = None) -> Table:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import meshlake as ml
-from meshlake.errors import QualityGateError
+from meshlake.errors import GovernanceViolationError, QualityGateError
 
 PRODUCTS = ["drones", "orders", "shipping", "routing_analysis", "inventory_planning"]
 ADMINS = ["group:platform"]
@@ -42,6 +42,8 @@ ACCESS_TOUR = [
 """The decisions the demo prints (`meshlake access explain PRINCIPAL PORT`)."""
 MARKER = ".meshlake-demo"
 SOURCE = Path(__file__).parent / "products"
+GOVERNANCE = ["governance.yaml", "proposed/campaigns/dataproduct.yaml"]
+"""The mesh's governance policy and a proposed product it refuses (copied into the demo folder)."""
 
 
 @dataclass
@@ -53,6 +55,7 @@ class DemoResult:
     days: list[date]
     release_tag: str
     stopped: QualityGateError | None = None
+    refused: GovernanceViolationError | None = None
     runs: int = 0
     seconds: float = 0.0
     steps: list[str] = field(default_factory=list)
@@ -83,6 +86,10 @@ def prepare(directory: Path) -> None:
                 (directory / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, directory / relative)
                 written.append(relative.as_posix())
+    for name in GOVERNANCE:
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(__file__).parent / name, directory / name)
+        written.append(name)
     marker.write_text(
         "# made by `meshlake demo`; safe to delete. Running it again rebuilds .meshlake/ and replaces these files:\n"
         + "".join(f"{name}\n" for name in written)
@@ -151,6 +158,12 @@ def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambd
             for product in lake.products():
                 for port in product.ports:
                     port.tag(releases[day])
+    step("governance: publish governance.yaml, then deploy a product it refuses")
+    lake.publish_governance(directory / "governance.yaml")
+    try:
+        lake.deploy(directory / "proposed" / "campaigns")
+    except GovernanceViolationError as refused:
+        result.refused = refused
     lake.close()  # writes the access log: every read of the build, the pipelines' as their products
     result.seconds = (datetime.now(UTC) - started).total_seconds()
     return result
@@ -229,6 +242,10 @@ def summary(result: DemoResult) -> list[tuple[str, Any]]:
         for product in lake.products()
         for report in (port.slo() for port in product.ports)
     ]
+    refused = [
+        {"code": f.code, "rule": f.name, "where": f.address + (f".{f.column}" if f.column else ""), "line": f.line}
+        for f in (result.refused.findings if result.refused else [])
+    ]
     return [
         ("Data products and their owners", owners),
         (f"Who reads what (admins: {', '.join(ADMINS)}; meshlake access explain PRINCIPAL PORT)", access),
@@ -236,6 +253,7 @@ def summary(result: DemoResult) -> list[tuple[str, Any]]:
         (f"Time travel: orders per hub now vs at tag {result.release_tag}", travel),
         ("Stopped by the quality gate (kept in quarantine)", quarantined),
         ("Service-level objectives", slos),
+        ("Refused by the governance policy: meshlake deploy proposed/campaigns", refused),
     ]
 
 
@@ -279,5 +297,7 @@ def next_commands(result: DemoResult) -> str:
             f"{STOREFRONT} meshlake run products/orders --param day={datetime.now(UTC).date().isoformat()}",
             f'{ADMIN} meshlake sql "SELECT principal, address, path, count(*) AS reads '
             'FROM meshlake.system.access_log GROUP BY ALL ORDER BY ALL"',
+            "meshlake lint proposed/campaigns",
+            "meshlake governance show",
         ]
     )

@@ -226,7 +226,7 @@ def targets(lake: Lake, selection: str | None = None) -> list[Target]:
 
 def port_target(port: Port) -> Target:
     return Target(
-        str(port.address), port.table, port.contract.retention, port.descriptor.version, port.descriptor.owners
+        str(port.address), port.table, port.contract.retention_policy, port.descriptor.version, port.descriptor.owners
     )
 
 

@@ -5,7 +5,8 @@
         orders = inputs.orders.to_polars()              # pinned to the snapshot current when the run began
         return {"deliveries": orders.filter(...)}       # or Output(data, mode="replace", where="day = '…'")
 
-`lake.run(path)` (by one of the product's owners) pins every input port to its current snapshot, read as the
+`lake.run(path)` (by one of the product's owners) pins every input port to its current snapshot (or to the
+`snapshot:` / `release:` its descriptor pins it to), read as the
 product's own principal `product:<domain>.<name>` (`context.lake` acts as it too), calls the function, and writes
 each output through the quality gate, stamping the pinned snapshot ids on every snapshot it writes
 (`meshlake.inputs`).
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from pyiceberg.exceptions import NoSuchTableError
 
 from meshlake.contract.address import Address
-from meshlake.contract.descriptor import Descriptor, load_descriptor
+from meshlake.contract.descriptor import Descriptor, InputPort, load_descriptor
 from meshlake.contract.stamps import INPUTS, RUN_ID, new_run_id
 from meshlake.errors import DescriptorError, PipelineError, QualityGateError, SnapshotNotFoundError
 from meshlake.write.modes import WriteMode
@@ -160,6 +161,7 @@ def run_product(
         )
     module_path = _module_path(file, descriptor)  # refused before anything is read or imported
     reader = lake.as_product(descriptor.product_name)  # owners only; inputs are read as the product
+    lake.governance_gate_runtime(descriptor, point="run")  # e.g. an input the product may not read stops the run
     run = run_id or new_run_id()
     reader.log_reads_as("pipeline", query_id=run)
     pins: dict[str, int | None]
@@ -167,7 +169,7 @@ def run_product(
         pins, original_params = _earlier_run(lake, descriptor, str(replay))
         params = params if params is not None else original_params
     else:
-        pins = {i.port: _current(reader, i.port) for i in descriptor.inputs}
+        pins = {i.port: _current(reader, i) for i in descriptor.inputs}
     snapshots = {i.name: _pinned(reader, i.port, pins.get(i.port)) for i in descriptor.inputs}
     inputs = Inputs(snapshots)
     context = RunContext(
@@ -246,8 +248,10 @@ def _discard(write: StagedWrite) -> None:
     discard(write)
 
 
-def _current(lake: Lake, address: str) -> int | None:
-    return lake.port(address).latest().snapshot_id
+def _current(lake: Lake, item: InputPort) -> int | None:
+    """The snapshot a run reads: the input's pin (`snapshot:` or `release:`), else the port's latest."""
+    port = lake.port(item.port)
+    return (port.at(item.pin) if item.pin is not None else port.latest()).snapshot_id
 
 
 def _pinned(lake: Lake, address: str, snapshot_id: int | None) -> PortSnapshot:

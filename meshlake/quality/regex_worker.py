@@ -61,10 +61,13 @@ def search(
 
 
 class _Worker:
-    def __init__(self) -> None:
+    """A child process answering length-prefixed JSON requests; `command` runs another worker script
+    (`meshlake.governance.rego_worker` uses the same framing)."""
+
+    def __init__(self, command: Sequence[str] | None = None) -> None:
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-I", "-S", os.path.abspath(__file__)],
+                list(command) if command is not None else [sys.executable, "-I", "-S", os.path.abspath(__file__)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -108,6 +111,9 @@ class _Worker:
             if pipe is not None:
                 pipe.close()
 
+
+WorkerProcess = _Worker
+"""The worker process, for other scripts that speak the same protocol."""
 
 _lock = threading.Lock()
 _idle: list[_Worker] = []
