@@ -132,6 +132,7 @@ def _translate(pattern: str, *, multiline: bool) -> tuple[str, bool] | None:
         if c == "\\" and i + 1 < n:
             e = pattern[i + 1]
             i += 2
+            class_start = False  # an escape is a member: a `]` after it closes the class
             if e in "uUN":
                 code, i = _unicode_escape(pattern, e, i)
                 out.append(f"\\x{{{code:x}}}")

@@ -80,3 +80,15 @@ def test_udf_registration_is_idempotent() -> None:
     register_udf(con)
     register_udf(con)
     assert con.sql("SELECT meshlake_re_search('ab', '(?<=a)b', NULL)").fetchall() == [(True,)]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value"),
+    [(r"^[\d]{3}-[\d]{4}$", "555-1234"), (r"^[\-]?[0-9]+$", "-12"), (r"^[^\s]+$", "ab"), (r"^[\w]$", "x")],
+)
+def test_class_opening_with_an_escape_closes_at_its_bracket(
+    con: duckdb.DuckDBPyConnection, pattern: str, value: str
+) -> None:
+    """An escape as the first member of a class is a member: the next `]` closes the class (issue 16)."""
+    assert re.search(pattern, value) is not None
+    assert con.sql(f"SELECT {plan_regex(pattern).search_sql(quote(value))}").fetchall() == [(True,)]
