@@ -23,10 +23,12 @@ is first run on the column's distinct values in a worker process bounded by the 
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,17 +53,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 DROPPED_KWARGS = frozenset(
-    [
-        "result_format",
-        "catch_exceptions",
-        "include_config",
-        "meta",
-        "notes",
-        "id",
-        "rendered_content",
-        "severity",
-        "batch_id",
-    ]
+    ["result_format", "catch_exceptions", "include_config", "meta", "notes", "id", "rendered_content", "batch_id", "windows"]
 )
 """GE kwargs that never change a verdict in meshlake; `import_suite` drops them."""
 
@@ -368,32 +360,74 @@ def _type_name(t: pa.DataType) -> str:
     return str(t)
 
 
-def import_suite(path: str | Path) -> list[Expectation]:
+@dataclass(frozen=True)
+class Skipped:
+    """A suite entry that was not imported, and why."""
+
+    index: int
+    expectation: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class SuiteImport:
+    """The expectations read from a GE suite, and the entries skipped."""
+
+    expectations: list[Expectation]
+    skipped: list[Skipped]
+
+
+_SEVERITIES = {"critical": "error", "error": "error", "warning": "warn", "warn": "warn", "info": "warn"}
+"""GE 1.x severities (critical, warning, info) as meshlake's (error, warn)."""
+
+
+def import_suite(path: str | Path) -> SuiteImport:
     """Read a GE suite JSON file (1.x `type` or 0.x `expectation_type` entries) as descriptor expectations.
 
-    Drops kwargs that never change a verdict (`result_format`, `catch_exceptions`, `meta` …); raises
-    `ExpectationConfigError` for an expectation type or argument meshlake does not support.
+    Drops kwargs that never change a verdict (`meta`, `notes`, `id` …) and maps GE's `severity`; an entry meshlake
+    cannot check (an unknown type or argument, a bad value, a suite parameter) is skipped with the reason, and the
+    rest is imported. Raises `ExpectationConfigError` only for a file that is not a suite.
     """
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     entries = document.get("expectations") if isinstance(document, Mapping) else None
     if not isinstance(entries, list):
         raise ExpectationConfigError(f"{path} is not a Great Expectations suite (no 'expectations' list)")
     out: list[Expectation] = []
+    skipped: list[Skipped] = []
     for index, entry in enumerate(entries):
-        name = entry.get("type") or entry.get("expectation_type")
+        name = entry.get("type") or entry.get("expectation_type") if isinstance(entry, Mapping) else None
         if not isinstance(name, str):
-            raise ExpectationConfigError(f"entry {index} has no expectation type", field=f"expectations[{index}]")
-        spec = spec_for(name)
-        kwargs = {k: v for k, v in dict(entry.get("kwargs") or {}).items() if k not in DROPPED_KWARGS}
-        if entry.get("description") and "description" not in kwargs:
-            kwargs["description"] = entry["description"]
-        for key in kwargs:
-            if key not in spec.allowed:
-                raise ExpectationConfigError(
-                    f"entry {index} ({name}) uses '{key}', which meshlake does not support", field=key
-                )
-        out.append(Expectation(name, kwargs))
-    return out
+            skipped.append(Skipped(index, None, "the entry has no expectation type"))
+            continue
+        try:
+            out.append(_entry(name, entry))
+        except ExpectationConfigError as exc:
+            at = f" (field '{exc.field}')" if exc.field else ""
+            skipped.append(Skipped(index, name, exc.problem + at))
+    return SuiteImport(out, skipped)
+
+
+def _entry(name: str, entry: Mapping[str, Any]) -> Expectation:
+    spec = spec_for(name)
+    kwargs = {k: v for k, v in dict(entry.get("kwargs") or {}).items() if k not in DROPPED_KWARGS}
+    if entry.get("description") and "description" not in kwargs:
+        kwargs["description"] = entry["description"]
+    severity = entry.get("severity") or kwargs.pop("severity", None)
+    if severity is not None:
+        if str(severity).lower() not in _SEVERITIES:
+            raise ExpectationConfigError(f"unknown severity {severity!r}", field="severity")
+        if _SEVERITIES[str(severity).lower()] == "warn":
+            kwargs["severity"] = "warn"  # error is the default
+    if kwargs.get("parse_strings_as_datetimes") in (False, None):
+        kwargs.pop("parse_strings_as_datetimes", None)  # GE 0.x: off changes nothing
+    if "$PARAMETER" in json.dumps(kwargs, default=str):
+        raise ExpectationConfigError("suite parameters ($PARAMETER) are evaluated by GE at run time: give the value")
+    for key in kwargs:
+        if key not in spec.allowed:
+            close = difflib.get_close_matches(key, spec.allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ExpectationConfigError(f"meshlake does not support the argument '{key}'{hint}", field=key)
+    return Expectation(name, kwargs)
 
 
 def to_yaml_items(expectations: Iterable[Expectation]) -> list[dict[str, Any]]:
