@@ -347,3 +347,50 @@ def test_a_history_table_without_the_ad_hoc_column_gains_it_and_counts_its_old_c
     names = [f.name for f in catalog.load_table(records.RESULTS_TABLE).schema().fields]
     assert names == [*(f.name for f in old_fields), "method", "ad_hoc"]
     assert gated.slo().checks[-1].observed == pytest.approx(1 / 2), "an old check counts as it did"
+
+
+# -- severity: warn ---------------------------------------------------------------------------------------
+
+
+def test_a_warn_expectation_that_fails_is_recorded_but_does_not_stop_the_write(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_not_be_null": {"column": "shipment_id"}},
+        {"expect_column_values_to_be_between": {"column": "weight_kg", "max_value": 50, "severity": "warn"}},
+    ]
+    descriptor["outputs"][0]["slo"] = {"quality_pass_rate": 1.0, "window": "1d"}
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+
+    result = port.write(shipments(["heavy"], weight=99.0))
+
+    report = result.quality
+    assert report is not None and report.passed
+    assert [r.expectation for r in report.warnings] == ["expect_column_values_to_be_between"]
+    assert report.warnings[0].unexpected_count == 1 and not report.failed
+    assert sorted(port.latest().to_arrow()["shipment_id"].to_pylist()) == ["heavy"]
+    stamp = json.loads(port.table().metadata.snapshot_by_id(result.snapshot_id).summary["meshlake.quality"])
+    assert stamp["verdict"] == "passed" and stamp["failed"] == [] and stamp["warned"] == [report.warnings[0].expectation]
+    rows = lake.sql(
+        "SELECT expectation, success FROM meshlake.system.quality_results WHERE trigger = 'gate' ORDER BY expectation"
+    ).fetchall()
+    assert rows == [("expect_column_values_to_be_between", False), ("expect_column_values_to_not_be_null", True)]
+    quality = port.slo().checks[0]
+    assert quality.objective == "quality_pass_rate" and quality.status == "met" and quality.observed == 1.0
+
+
+def test_an_error_expectation_next_to_a_warn_one_still_stops_the_write(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_be_between": {"column": "weight_kg", "max_value": 50, "severity": "warn"}},
+        {"expect_column_values_to_be_between": {"column": "weight_kg", "max_value": 60, "severity": "error"}},
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    with pytest.raises(QualityGateError) as caught:
+        port.write(shipments(["heavy"], weight=99.0))
+    assert [r.kwargs["max_value"] for r in caught.value.report.failed] == [60]
+    assert [r.kwargs["max_value"] for r in caught.value.report.warnings] == [50]
+    assert main_snapshot_id(port) is None

@@ -35,7 +35,7 @@ def check(ctx: Context, address: str) -> None:
             {
                 "expectation": r.expectation,
                 "column": r.column,
-                "status": r.status,
+                "status": r.status if r.success or r.blocking else f"{r.status} (warn)",
                 "observed": r.observed_value,
                 "unexpected": r.unexpected_count,
                 "scope": r.scope,

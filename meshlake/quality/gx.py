@@ -169,8 +169,8 @@ def _gx_expectation(exp: Expectation, types: Mapping[str, str], meta: dict[str, 
 
 
 def _coerce(exp: Expectation, types: Mapping[str, str]) -> dict[str, Any]:
-    """Temporal bounds and set values parsed to what the pandas column holds."""
-    kwargs = dict(exp.kwargs)
+    """Temporal bounds and set values parsed to what the pandas column holds; meshlake's `severity` left out."""
+    kwargs = {k: v for k, v in exp.kwargs.items() if k != "severity"}
     column = kwargs.get("column")
     family = type_family(types[column]) if isinstance(column, str) and column in types else None
     if family not in TEMPORAL:
