@@ -394,3 +394,22 @@ def test_an_error_expectation_next_to_a_warn_one_still_stops_the_write(
     assert [r.kwargs["max_value"] for r in caught.value.report.failed] == [60]
     assert [r.kwargs["max_value"] for r in caught.value.report.warnings] == [50]
     assert main_snapshot_id(port) is None
+
+
+def test_row_count_equal_to_another_port_compares_with_its_current_rows(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    import copy
+
+    weekly = copy.deepcopy(descriptor["outputs"][0]) | {"name": "weekly"}
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_table_row_count_to_equal_other_table": {"other_table_name": "logistics.shipments.weekly"}}
+    ]
+    descriptor["outputs"].append(weekly)
+    lake.deploy(write_descriptor(descriptor))
+    lake.port("logistics.shipments.weekly").write(shipments(["a", "b"], weight=1.0))
+    daily = lake.port("logistics.shipments.daily")
+    with pytest.raises(QualityGateError) as caught:
+        daily.write(shipments(["a"], weight=1.0))
+    assert caught.value.report.failed[0].observed_value == {"self": 1, "other": 2}
+    assert daily.write(shipments(["a", "b"], weight=1.0)).quality.passed
