@@ -371,7 +371,9 @@ def test_a_warn_expectation_that_fails_is_recorded_but_does_not_stop_the_write(
     assert report.warnings[0].unexpected_count == 1 and not report.failed
     assert sorted(port.latest().to_arrow()["shipment_id"].to_pylist()) == ["heavy"]
     stamp = json.loads(port.table().metadata.snapshot_by_id(result.snapshot_id).summary["meshlake.quality"])
-    assert stamp["verdict"] == "passed" and stamp["failed"] == [] and stamp["warned"] == [report.warnings[0].expectation]
+    assert (
+        stamp["verdict"] == "passed" and stamp["failed"] == [] and stamp["warned"] == [report.warnings[0].expectation]
+    )
     rows = lake.sql(
         "SELECT expectation, success FROM meshlake.system.quality_results WHERE trigger = 'gate' ORDER BY expectation"
     ).fetchall()

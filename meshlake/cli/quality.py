@@ -222,4 +222,7 @@ def import_suite(ctx: Context, suite: Path, descriptor: Path, port_name: str, wr
             f"added {added} expectation(s) to {target}{notes}",
         )
     else:
-        ctx.out.emit({"descriptor": text, "added": added, "skipped": listed}, text + ("#" + notes.replace("\n", "\n# ") if notes else ""))
+        ctx.out.emit(
+            {"descriptor": text, "added": added, "skipped": listed},
+            text + ("#" + notes.replace("\n", "\n# ") if notes else ""),
+        )

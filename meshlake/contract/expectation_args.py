@@ -163,7 +163,7 @@ def _strftime(name: str, value: Any, spec: ExpectationSpec) -> None:
         raise _fail(f"{name} must be a strftime format such as %Y-%m-%d, not {value!r}", name)
     now = datetime.now(UTC)
     try:  # what GE checks on Spark: a time formatted with it parses back
-        datetime.strptime(now.strftime(value), value)  # noqa: DTZ007 - formats without a zone are allowed
+        datetime.strptime(now.strftime(value), value)
     except ValueError as exc:
         raise _fail(f"{name} {value!r} is not a usable strftime format: {exc}", name) from None
 
@@ -258,7 +258,7 @@ def _address(name: str, value: Any, spec: ExpectationSpec) -> None:
 
 def _row_condition(name: str, value: Any, spec: ExpectationSpec) -> None:
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise _fail(f"{name} must be a condition such as col(\"x\") > 5, not {value!r}", name)
+        raise _fail(f'{name} must be a condition such as col("x") > 5, not {value!r}', name)
 
 
 def _result_format(name: str, value: Any, spec: ExpectationSpec) -> None:
@@ -268,8 +268,10 @@ def _result_format(name: str, value: Any, spec: ExpectationSpec) -> None:
 
 
 def _notes(name: str, value: Any, spec: ExpectationSpec) -> None:
-    if value is not None and not isinstance(value, str) and not (
-        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if (
+        value is not None
+        and not isinstance(value, str)
+        and not (isinstance(value, list) and all(isinstance(v, str) for v in value))
     ):
         raise _fail(f"{name} must be text or a list of text", name)
 

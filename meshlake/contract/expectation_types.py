@@ -24,7 +24,9 @@ from typing import Any, Literal
 
 Kind = Literal["map", "aggregate", "query", "schema"]
 Scope = Literal["new_rows", "table"]
-Group = Literal["column_map", "column_aggregate", "column_pair_map", "multicolumn_map", "distribution", "table", "query"]
+Group = Literal[
+    "column_map", "column_aggregate", "column_pair_map", "multicolumn_map", "distribution", "table", "query"
+]
 
 BOUNDS = ("min_value", "max_value", "strict_min", "strict_max")
 COMMON_KWARGS = ("description", "severity", "result_format", "catch_exceptions", "include_config", "meta", "notes")
@@ -104,7 +106,16 @@ def _stat(
 ) -> ExpectationSpec:
     defaults = {"strict_min": False, "strict_max": False} if "strict_min" in optional else {}
     return ExpectationSpec(
-        name, "aggregate", "table", ("column", *args), optional, ("column",), families, "column_aggregate", defaults, elsewhere
+        name,
+        "aggregate",
+        "table",
+        ("column", *args),
+        optional,
+        ("column",),
+        families,
+        "column_aggregate",
+        defaults,
+        elsewhere,
     )
 
 
@@ -163,7 +174,9 @@ _SPECS = (
         defaults={"regex": "(?s).*"},
         elsewhere="searches the text of each value (str(3.0) is '3.0')",
     ),
-    _map("expect_column_values_to_not_match_regex", "regex", families=STRING, elsewhere="searches the text of each value"),
+    _map(
+        "expect_column_values_to_not_match_regex", "regex", families=STRING, elsewhere="searches the text of each value"
+    ),
     _map(
         "expect_column_values_to_match_regex_list",
         "regex_list",
@@ -178,8 +191,20 @@ _SPECS = (
         families=STRING,
         elsewhere="searches the text of each value",
     ),
-    _map("expect_column_values_to_match_like_pattern", "like_pattern", optional=("escape",), families=STRING, elsewhere=_LIKE),
-    _map("expect_column_values_to_not_match_like_pattern", "like_pattern", optional=("escape",), families=STRING, elsewhere=_LIKE),
+    _map(
+        "expect_column_values_to_match_like_pattern",
+        "like_pattern",
+        optional=("escape",),
+        families=STRING,
+        elsewhere=_LIKE,
+    ),
+    _map(
+        "expect_column_values_to_not_match_like_pattern",
+        "like_pattern",
+        optional=("escape",),
+        families=STRING,
+        elsewhere=_LIKE,
+    ),
     _map(
         "expect_column_values_to_match_like_pattern_list",
         "like_pattern_list",
@@ -188,7 +213,13 @@ _SPECS = (
         defaults={"match_on": "any"},
         elsewhere=_LIKE,
     ),
-    _map("expect_column_values_to_not_match_like_pattern_list", "like_pattern_list", optional=("escape",), families=STRING, elsewhere=_LIKE),
+    _map(
+        "expect_column_values_to_not_match_like_pattern_list",
+        "like_pattern_list",
+        optional=("escape",),
+        families=STRING,
+        elsewhere=_LIKE,
+    ),
     _map(
         "expect_column_value_lengths_to_be_between",
         optional=BOUNDS,
@@ -197,11 +228,24 @@ _SPECS = (
     ),
     _map("expect_column_value_lengths_to_equal", "value", families=STRING, elsewhere="measures the text of each value"),
     _map("expect_column_values_to_be_json_parseable", families=STRING, elsewhere="fails every value that is not text"),
-    _map("expect_column_values_to_match_json_schema", "json_schema", families=STRING, elsewhere="fails every value that is not text"),
+    _map(
+        "expect_column_values_to_match_json_schema",
+        "json_schema",
+        families=STRING,
+        elsewhere="fails every value that is not text",
+    ),
     _map("expect_column_values_to_be_dateutil_parseable", families=STRING, elsewhere=_MAPS_ERROR),
     _map("expect_column_values_to_match_strftime_format", "strftime_format", families=STRING, elsewhere=_MAPS_ERROR),
     ExpectationSpec(
-        "expect_column_values_to_be_of_type", "schema", "table", ("column", "type_"), ("mostly",), ("column",), ANY, "column_map", {"mostly": 1}
+        "expect_column_values_to_be_of_type",
+        "schema",
+        "table",
+        ("column", "type_"),
+        ("mostly",),
+        ("column",),
+        ANY,
+        "column_map",
+        {"mostly": 1},
     ),
     ExpectationSpec(
         "expect_column_values_to_be_in_type_list",
@@ -215,8 +259,20 @@ _SPECS = (
         {"mostly": 1},
     ),
     _map("expect_column_values_to_be_unique", scope="table"),
-    _map("expect_column_values_to_be_increasing", optional=("strictly",), families=ORDERED, scope="table", defaults={"strictly": False}),
-    _map("expect_column_values_to_be_decreasing", optional=("strictly",), families=ORDERED, scope="table", defaults={"strictly": False}),
+    _map(
+        "expect_column_values_to_be_increasing",
+        optional=("strictly",),
+        families=ORDERED,
+        scope="table",
+        defaults={"strictly": False},
+    ),
+    _map(
+        "expect_column_values_to_be_decreasing",
+        optional=("strictly",),
+        families=ORDERED,
+        scope="table",
+        defaults={"strictly": False},
+    ),
     _map("expect_column_value_z_scores_to_be_less_than", "threshold", "double_sided", families=NUMERIC, scope="table"),
     # -- column pairs ------------------------------------------------------------------------------------------
     _pair(
@@ -240,7 +296,9 @@ _SPECS = (
     _stat("expect_column_stdev_to_be_between", NUMERIC),
     _stat("expect_column_proportion_of_unique_values_to_be_between", SCALAR),
     _stat("expect_column_unique_value_count_to_be_between", SCALAR),
-    _stat("expect_column_quantile_values_to_be_between", NUMERIC, "quantile_ranges", optional=("allow_relative_error",)),
+    _stat(
+        "expect_column_quantile_values_to_be_between", NUMERIC, "quantile_ranges", optional=("allow_relative_error",)
+    ),
     _stat("expect_column_most_common_value_to_be_in_set", SCALAR, "value_set", optional=("ties_okay",)),
     _stat("expect_column_distinct_values_to_be_in_set", SCALAR, "value_set", optional=()),
     _stat("expect_column_distinct_values_to_contain_set", SCALAR, "value_set", optional=()),
@@ -293,12 +351,24 @@ _SPECS = (
     _table("expect_table_row_count_to_equal", "value"),
     _table("expect_table_row_count_to_equal_other_table", "other_table_name"),
     _table("expect_column_to_exist", "column", optional=("column_index",), kind="schema", conditional=False),
-    _table("expect_table_column_count_to_be_between", optional=("min_value", "max_value"), kind="schema", conditional=False),
+    _table(
+        "expect_table_column_count_to_be_between", optional=("min_value", "max_value"), kind="schema", conditional=False
+    ),
     _table("expect_table_column_count_to_equal", "value", kind="schema", conditional=False),
     _table("expect_table_columns_to_match_ordered_list", "column_list", kind="schema", conditional=False),
-    _table("expect_table_columns_to_match_set", "column_set", optional=("exact_match",), kind="schema", conditional=False),
+    _table(
+        "expect_table_columns_to_match_set", "column_set", optional=("exact_match",), kind="schema", conditional=False
+    ),
     ExpectationSpec(
-        "unexpected_rows_expectation", "query", "table", ("unexpected_rows_query",), (), (), ANY, "query", conditional=False
+        "unexpected_rows_expectation",
+        "query",
+        "table",
+        ("unexpected_rows_query",),
+        (),
+        (),
+        ANY,
+        "query",
+        conditional=False,
     ),
 )
 REGISTRY: dict[str, ExpectationSpec] = {spec.name: spec for spec in _SPECS}

@@ -19,8 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from meshlake.contract.expectation_args import ExpectationConfigError, check_argument, check_regex, is_number
 from meshlake.contract.expectation_sql import QueryRefusedError, check_query
@@ -207,9 +206,7 @@ def _check_columns(spec: ExpectationSpec, exp: Expectation, columns: Mapping[str
                 known = ", ".join(columns) or "(none)"
                 close = difflib.get_close_matches(name, list(columns), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
-                raise ExpectationConfigError(
-                    f"column '{name}' does not exist{hint}; the port has: {known}", field=arg
-                )
+                raise ExpectationConfigError(f"column '{name}' does not exist{hint}; the port has: {known}", field=arg)
             family = type_family(columns[name])
             allowed = spec.families
             if arg == "column_list" and family == "nested":
@@ -318,9 +315,7 @@ def _check_bounds(spec: ExpectationSpec, kwargs: Mapping[str, Any], family: str 
         raise ExpectationConfigError("give min_value, max_value or both", field="min_value")
     if spec.name in _LENGTHS:
         target = "integer"
-    elif spec.name in _FRACTIONS or spec.name in _REAL:
-        target = "float"
-    elif family == "boolean":
+    elif spec.name in _FRACTIONS or spec.name in _REAL or family == "boolean":
         target = "float"
     else:
         target = family or "unknown"

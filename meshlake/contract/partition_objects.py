@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any, Literal
 
 PartitionKind = Literal["continuous", "categorical"]
@@ -55,7 +56,7 @@ def partition_kind(partition: Any) -> PartitionKind:
             combined += tail
         if len(bins) != len(weights) + 1:
             raise PartitionError(f"{len(weights)} weights need {len(weights) + 1} bin edges, not {len(bins)}")
-        if any(b >= a for b, a in zip(bins, bins[1:], strict=False)):
+        if any(b >= a for b, a in pairwise(bins)):
             raise PartitionError("bin edges must increase strictly")
         if not _sums_to_one(combined):
             raise PartitionError(f"weights sum to {math.fsum(combined):g}, not 1")
@@ -93,8 +94,8 @@ def check_distribution(name: str, kwargs: Mapping[str, Any]) -> None:
     """What GE refuses in a distribution expectation's arguments, as `ExpectationConfigError` (GE raises ValueError)."""
     from meshlake.contract.expectation_args import ExpectationConfigError
 
-    partition = kwargs.get("partition_object")
-    kind = partition_kind(partition) if partition is not None else None
+    partition: Mapping[str, Any] = kwargs.get("partition_object") or {}
+    kind = partition_kind(partition) if partition else None
     tail = kwargs.get("tail_weight_holdout") or 0
     bins = [float(b) for b in partition["bins"]] if kind == "continuous" else []
     infinite = bool(bins) and (math.isinf(bins[0]) or math.isinf(bins[-1]))
@@ -124,7 +125,7 @@ def check_distribution(name: str, kwargs: Mapping[str, Any]) -> None:
             refuse("the bootstrapped KS test takes a continuous partition (bins and weights)")
         if infinite:
             refuse("the partition's endpoints must be finite")
-        if sum(float(t) for t in partition.get("tail_weights") or ()) > 0:
+        if math.fsum(float(t) for t in partition.get("tail_weights") or ()) > 0:
             refuse("the partition cannot have tail weights: its endpoints must be finite")
     elif name == "expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than":
         p = kwargs.get("p_value", 0.05)

@@ -144,7 +144,9 @@ def _tokens(text: str) -> list[_Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            raise RowConditionError(f"cannot read {text[position:position + 12]!r}", condition=text, position=position + 1)
+            raise RowConditionError(
+                f"cannot read {text[position : position + 12]!r}", condition=text, position=position + 1
+            )
         kind = match.lastgroup or ""
         if kind in ("q", "colname", "dq", "datevalue"):
             kind = "col" if match.group("col") else "date"

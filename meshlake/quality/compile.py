@@ -38,7 +38,7 @@ from meshlake.contract.expectations import (
 )
 from meshlake.contract.filters import And, Comparison, IsNull, Node, Not, Or
 from meshlake.quality.bitmap import RangeLookup, distinct_count
-from meshlake.quality.regex import RegexPlan, plan_regex, quote
+from meshlake.quality.regex import RegexPlan, quote
 from meshlake.quality.report import Method
 
 Source = Literal["new", "table"]
@@ -156,7 +156,7 @@ def compile_plan(
     bounds of integer columns over `source_sql`'s files, which let uniqueness checks count keys in a bitmap.
     A `row_condition` narrows `source_sql` to the rows it selects (`plan.relation`).
     """
-    from meshlake.quality import compile_multi, compile_stats, compile_values, distribution, schema_checks
+    from meshlake.quality import compile_multi, compile_stats, compile_values, distribution
 
     spec = exp.spec
     kw = exp.kwargs
@@ -206,7 +206,9 @@ def condition_sql(exp: Expectation, columns: Mapping[str, Column]) -> str:
     from meshlake.contract.row_conditions import parse_row_condition
 
     kw = exp.kwargs
-    node = parse_row_condition(kw["row_condition"], kw.get("condition_parser"), {c.name: c.sql_type for c in columns.values()})
+    node = parse_row_condition(
+        kw["row_condition"], kw.get("condition_parser"), {c.name: c.sql_type for c in columns.values()}
+    )
     return _node_sql(node, columns)
 
 

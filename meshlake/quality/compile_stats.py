@@ -103,7 +103,11 @@ def _quantiles(plan: Plan, col: Column, source_sql: str) -> None:
 
     def followup(got: Mapping[str, Any]) -> str | None:
         n = int(got["nonnull"])
-        return None if n == 0 else f"(SELECT quantile_disc({v}, {_fractions(n, quantiles, method)}) FROM {source_sql} AS __src)"
+        return (
+            None
+            if n == 0
+            else f"(SELECT quantile_disc({v}, {_fractions(n, quantiles, method)}) FROM {source_sql} AS __src)"
+        )
 
     plan.followup_sql = followup
     plan.verdict = verdict
@@ -205,7 +209,9 @@ def _distinct_set(plan: Plan, name: str, col: Column) -> None:
     member = f"{v} IN ({', '.join(values)})" if values else "false"
     expected = _same(_set_values(plan, col))
     if name != "column_distinct_values_to_contain_set":
-        plan.aggregates["outside"] = f"list(DISTINCT {v} ORDER BY {v}) FILTER (WHERE {v} IS NOT NULL AND NOT ({member}))"
+        plan.aggregates["outside"] = (
+            f"list(DISTINCT {v} ORDER BY {v}) FILTER (WHERE {v} IS NOT NULL AND NOT ({member}))"
+        )
     if name != "column_distinct_values_to_be_in_set":
         plan.aggregates["inside"] = f"list(DISTINCT {v}) FILTER (WHERE {member})"
 
@@ -238,7 +244,7 @@ def window_plan(plan: Plan, name: str, col: Column, source_sql: str) -> Plan:
     threshold = float(kw["threshold"])
     x = f"{v}::DOUBLE"
     stats = f"(SELECT avg({x}) AS __m, stddev_samp({x}) AS __s FROM {source_sql} AS __src)"
-    z = f"CASE WHEN __s IS NULL OR __s = 0 OR isnan(__s) THEN NULL ELSE (__v::DOUBLE - __m) / __s END"
+    z = "CASE WHEN __s IS NULL OR __s = 0 OR isnan(__s) THEN NULL ELSE (__v::DOUBLE - __m) / __s END"
     under = f"abs(__z) < {abs(threshold)!r}" if kw.get("double_sided") else f"__z < {threshold!r}"
     scores = f"(SELECT {z} AS __z FROM {present}, {stats})"
     plan.subqueries["unexpected"] = (

@@ -80,11 +80,17 @@ def _like(v: str, pattern: str, escape: Any) -> str:
 
 
 _PYTHON = {
-    "column_values_to_be_json_parseable": ("json", lambda kw: ""),
-    "column_values_to_match_json_schema": ("json_schema", lambda kw: json.dumps(kw["json_schema"], sort_keys=True)),
-    "column_values_to_be_dateutil_parseable": ("dateutil", lambda kw: ""),
-    "column_values_to_match_strftime_format": ("strftime", lambda kw: str(kw["strftime_format"])),
+    "column_values_to_be_json_parseable": "json",
+    "column_values_to_match_json_schema": "json_schema",
+    "column_values_to_be_dateutil_parseable": "dateutil",
+    "column_values_to_match_strftime_format": "strftime",
 }
+
+
+def _argument(kind: str, kw: Mapping[str, Any]) -> str:
+    if kind == "json_schema":
+        return json.dumps(kw["json_schema"], sort_keys=True)
+    return str(kw["strftime_format"]) if kind == "strftime" else ""
 
 
 def _python(plan: Plan, name: str, v: str, kw: Mapping[str, Any]) -> str:
@@ -92,6 +98,6 @@ def _python(plan: Plan, name: str, v: str, kw: Mapping[str, Any]) -> str:
 
     if name not in _PYTHON:
         raise ExpectationConfigError(f"no SQL compilation for {plan.spec.name}")  # pragma: no cover
-    kind, argument = _PYTHON[name]
+    kind = _PYTHON[name]
     plan.python |= {kind}
-    return check_sql(kind, argument(kw), v)
+    return check_sql(kind, _argument(kind, kw), v)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from meshlake.contract.expectations import NUMERIC, check_literal
@@ -51,7 +52,7 @@ def distribution_plan(plan: Plan, columns: Mapping[str, Column], source_sql: str
         if partition is not None and partition_kind(partition) == "continuous":
             bins = [float(b) for b in partition["bins"]]
             x = f"{v}::DOUBLE"
-            for i, (lo, hi) in enumerate(zip(bins, bins[1:], strict=False)):
+            for i, (lo, hi) in enumerate(pairwise(bins)):
                 last = i == len(bins) - 2
                 plan.aggregates[f"bin{i}"] = (
                     f"count(*) FILTER (WHERE {x} >= {_f(lo)} AND {x} {'<=' if last else '<'} {_f(hi)})"
@@ -83,8 +84,8 @@ def entropy(pk: Sequence[float], qk: Sequence[float]) -> float:
     if not sp or not sq or math.isnan(sp) or math.isnan(sq):
         return math.nan
     total = 0.0
-    for p, q in zip(pk, qk, strict=True):
-        p, q = p / sp, q / sq
+    for raw_p, raw_q in zip(pk, qk, strict=True):
+        p, q = raw_p / sp, raw_q / sq
         if math.isnan(p) or math.isnan(q):
             return math.nan
         if p > 0:
@@ -120,10 +121,7 @@ def _kl(got: Mapping[str, Any], kw: Mapping[str, Any], col: Column) -> tuple[boo
     if partition_kind(partition) == "categorical":
         listed, others = _counts(got, col, partition["values"])
         pk = [c / nonnull if nonnull else math.nan for c in [*listed, *others.values()]]
-        if others:
-            qk = [w * (1 - tail) for w in weights] + [tail / len(others)] * len(others)
-        else:
-            qk = weights
+        qk = [w * (1 - tail) for w in weights] + [tail / len(others)] * len(others) if others else weights
         kl = entropy(pk, qk)
     else:
         bins = [float(b) for b in partition["bins"]]
@@ -253,9 +251,7 @@ def _bootstrapped_ks(values: Sequence[float], kw: Mapping[str, Any]) -> tuple[bo
     if not len(data):
         return False, None
     rng = np.random.default_rng(_SEED)
-    found = [
-        stats.kstest(rng.choice(data, size=size), lambda x: np.interp(x, bins, cdf))[1] for _ in range(samples)
-    ]
+    found = [stats.kstest(rng.choice(data, size=size), lambda x: np.interp(x, bins, cdf))[1] for _ in range(samples)]
     result = (1 + sum(x >= p for x in found)) / (samples + 1)
     return bool(result > p), float(result)
 

@@ -127,7 +127,7 @@ def port_rows(lake: Lake) -> OtherRows:
         snapshot = table.metadata.snapshot_by_name(MAIN_BRANCH)
         if snapshot is None or snapshot.summary is None:
             return 0
-        return int(snapshot.summary["total-records"])
+        return int(snapshot.summary["total-records"] or 0)
 
     return count
 

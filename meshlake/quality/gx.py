@@ -56,7 +56,17 @@ if TYPE_CHECKING:
     from meshlake.quality.native import OtherRows
 
 DROPPED_KWARGS = frozenset(
-    ["result_format", "catch_exceptions", "include_config", "meta", "notes", "id", "rendered_content", "batch_id", "windows"]
+    [
+        "result_format",
+        "catch_exceptions",
+        "include_config",
+        "meta",
+        "notes",
+        "id",
+        "rendered_content",
+        "batch_id",
+        "windows",
+    ]
 )
 """GE kwargs that never change a verdict in meshlake; `import_suite` drops them."""
 
@@ -428,8 +438,8 @@ def _type_name(t: pa.DataType) -> str:
         ),
         (pa.types.is_nested, "list<unknown>"),
     )
-    for check, name in checks:
-        if check(t):
+    for matches, name in checks:
+        if matches(t):
             return name
     return str(t)
 

@@ -44,8 +44,8 @@ from meshlake.quality.compile import Column, Plan, compile_plan
 from meshlake.quality.incremental import Incremental, basis, incremental_plan
 from meshlake.quality.python_checks import register_udf as register_python_checks
 from meshlake.quality.regex import register_udf
-from meshlake.quality.schema_checks import judge as judge_schema
 from meshlake.quality.report import ExpectationResult, Scope, Status
+from meshlake.quality.schema_checks import judge as judge_schema
 
 if TYPE_CHECKING:
     import duckdb
@@ -199,19 +199,7 @@ def _evaluate(
         except ExpectationConfigError as exc:
             results[i] = _errored(exp, _scope(exp, new_rows_sql), exc.problem + _at(exc))
     sources = {"table": relation_sql, "new": new_rows_sql or relation_sql}
-    python = set().union(*(p.python for p in plans.values())) if plans else set()
-    if any(p.regex is not None and p.regex.needs_udf for p in plans.values()):
-        python.add("regex")
-    if python:  # Python checks stop at the budget's deadline, which they read from this variable
-        if "regex" in python:
-            register_udf(con)
-        if python - {"regex"}:
-            register_python_checks(con)
-        con.execute(f"SET VARIABLE {DEADLINE_VARIABLE} = {budget.deadline!r}::DOUBLE")
-    for plan in plans.values():
-        if plan.spec.name == "expect_table_row_count_to_equal_other_table":
-            plan.known["other_rows"] = _other_rows(other_rows, plan.exp.kwargs["other_table_name"])
-
+    _prepare(con, plans, budget, other_rows)
     values = _aggregate_pass(con, plans, sources, error)
     values = _followup_pass(con, plans, values, error)
     for i, plan in plans.items():
@@ -239,6 +227,25 @@ def _evaluate(
     failed = {i: plans[i] for i, r in results.items() if r.status == "failed" and i in plans}
     for i, rows in _samples(con, failed, sources, sample_size, error).items():
         results[i] = _with_sample(results[i], rows)
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection, plans: Mapping[int, Plan], budget: Budget, other_rows: OtherRows | None
+) -> None:
+    """Register the Python functions the plans call (they stop at the budget's deadline, which they read from a
+    DuckDB variable) and look up the other ports' row counts."""
+    python = set().union(*(p.python for p in plans.values())) if plans else set()
+    if any(p.regex is not None and p.regex.needs_udf for p in plans.values()):
+        python.add("regex")
+    if python:
+        if "regex" in python:
+            register_udf(con)
+        if python - {"regex"}:
+            register_python_checks(con)
+        con.execute(f"SET VARIABLE {DEADLINE_VARIABLE} = {budget.deadline!r}::DOUBLE")
+    for plan in plans.values():
+        if plan.spec.name == "expect_table_row_count_to_equal_other_table":
+            plan.known["other_rows"] = _other_rows(other_rows, plan.exp.kwargs["other_table_name"])
 
 
 def describe(con: duckdb.DuckDBPyConnection, relation_sql: str) -> dict[str, Column]:

@@ -5,9 +5,9 @@ Four column map expectations are defined by Python code in GE, which meshlake ru
 | kind | GE's check (pandas) | where it runs |
 |---|---|---|
 | `json` | `json.loads(value)` succeeds | in the check's process (linear time) |
-| `strftime` | `datetime.strptime(value, format)` succeeds | in the check's process (its regex does not backtrack) |
-| `json_schema` | `jsonschema.validate(json.loads(value), schema)`; a value that is not JSON is an error, as in GE | a worker process (schemas hold regexes) |
-| `dateutil` | `dateutil.parser.parse(value)` succeeds | a worker process |
+| `strftime` | `datetime.strptime(value, format)` succeeds | in the check's process (no backtracking) |
+| `json_schema` | `jsonschema.validate(json.loads(value), schema)` (not JSON: an error, as in GE) | a worker |
+| `dateutil` | `dateutil.parser.parse(value)` succeeds | a worker |
 
 A DuckDB scalar function gets a chunk of values at a time: each distinct value is checked once and remembered
 (`_CACHE`), so a column of few distinct values costs few calls. Worker calls stop at the check's deadline
@@ -104,7 +104,7 @@ def _json(value: str) -> bool:
 
 def _strptime(value: str, fmt: str) -> bool:
     try:
-        datetime.strptime(value, fmt)  # noqa: DTZ007 - GE parses naive and zoned formats alike
+        datetime.strptime(value, fmt)
     except ValueError:
         return False
     return True

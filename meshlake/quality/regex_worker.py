@@ -194,7 +194,7 @@ def _checker(kind: str, argument: str) -> Any:
         pattern = re.compile(argument)
         return lambda value: pattern.search(value) is not None
     if kind == "json_schema":
-        import jsonschema
+        import jsonschema  # type: ignore[import-untyped]
 
         schema = json.loads(argument)
         validator = jsonschema.validators.validator_for(schema)(schema)
@@ -208,7 +208,7 @@ def _checker(kind: str, argument: str) -> Any:
 
         return matches
     if kind == "dateutil":
-        from dateutil.parser import parse
+        from dateutil.parser import parse  # type: ignore[import-untyped]
 
         def parseable(value: str) -> bool:
             try:

@@ -31,10 +31,7 @@ def judge(plan: Plan, columns: Mapping[str, Column]) -> ExpectationResult:
     observed: Any = actual
     if name == "expect_column_to_exist":
         index = kw.get("column_index")
-        if index:
-            ok = index < len(actual) and actual[index] == kw["column"]
-        else:
-            ok = kw["column"] in actual
+        ok = index < len(actual) and actual[index] == kw["column"] if index else kw["column"] in actual
         observed = None
     elif name == "expect_table_column_count_to_be_between":
         count = len(actual)

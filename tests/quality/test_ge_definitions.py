@@ -118,7 +118,8 @@ def frame(data: dict[str, Any], schema: dict[str, str] | None) -> Any:
     df = pd.DataFrame(data)
     if schema:
         types = {}
-        for key, value in schema.items():
+        for key, given in schema.items():
+            value = given
             if value.lower() in ("timestamp", "datetime64[ns, tz]"):
                 df[key] = pd.to_datetime(df[key], utc=True)
                 continue

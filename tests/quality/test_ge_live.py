@@ -82,7 +82,12 @@ def _bounds(draw: st.DrawFn, **extra: Any) -> dict[str, Any]:
         lo = -1
     if lo is not None and hi is not None and lo > hi:
         lo, hi = hi, lo
-    return {"min_value": lo, "max_value": hi, "strict_min": draw(st.booleans()), "strict_max": draw(st.booleans())} | extra
+    return {
+        "min_value": lo,
+        "max_value": hi,
+        "strict_min": draw(st.booleans()),
+        "strict_max": draw(st.booleans()),
+    } | extra
 
 
 @st.composite
@@ -111,7 +116,10 @@ FAMILIES: dict[str, Any] = {
         d(st.sampled_from(["expect_column_values_to_not_be_null", "expect_column_values_to_be_null"])),
         {"column": d(st.sampled_from("ifsc")), "mostly": d(MOSTLY)},
     ),
-    "between": lambda d: ("expect_column_values_to_be_between", _bounds(d, column=d(st.sampled_from("if")), mostly=d(MOSTLY))),
+    "between": lambda d: (
+        "expect_column_values_to_be_between",
+        _bounds(d, column=d(st.sampled_from("if")), mostly=d(MOSTLY)),
+    ),
     "set": lambda d: (
         d(st.sampled_from(["expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"])),
         {"column": "c", "value_set": d(st.lists(st.sampled_from(["red", "green", "blue", "pink"]), max_size=3))},
@@ -122,15 +130,26 @@ FAMILIES: dict[str, Any] = {
     ),
     "regex_list": lambda d: (
         "expect_column_values_to_match_regex_list",
-        {"column": "s", "regex_list": d(st.lists(regexes(), min_size=1, max_size=3)), "match_on": d(st.sampled_from(["any", "all"]))},
+        {
+            "column": "s",
+            "regex_list": d(st.lists(regexes(), min_size=1, max_size=3)),
+            "match_on": d(st.sampled_from(["any", "all"])),
+        },
     ),
     "lengths": lambda d: (
         "expect_column_value_lengths_to_be_between",
         {"column": "s", "min_value": d(st.integers(0, 3)), "max_value": d(st.integers(0, 5))},
     ),
-    "unique": lambda d: ("expect_column_values_to_be_unique", {"column": d(st.sampled_from("ifsc")), "mostly": d(MOSTLY)}),
+    "unique": lambda d: (
+        "expect_column_values_to_be_unique",
+        {"column": d(st.sampled_from("ifsc")), "mostly": d(MOSTLY)},
+    ),
     "pairs": lambda d: (
-        d(st.sampled_from(["expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"])),
+        d(
+            st.sampled_from(
+                ["expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"]
+            )
+        ),
         {
             "column_A": "i",
             "column_B": "f",
@@ -148,7 +167,10 @@ FAMILIES: dict[str, Any] = {
             "ignore_row_if": d(st.sampled_from(["all_values_are_missing", "any_value_is_missing", "never"])),
         },
     ),
-    "sum_equal": lambda d: ("expect_multicolumn_sum_to_equal", {"column_list": ["i", "f"], "sum_total": d(st.integers(-3, 3))}),
+    "sum_equal": lambda d: (
+        "expect_multicolumn_sum_to_equal",
+        {"column_list": ["i", "f"], "sum_total": d(st.integers(-3, 3))},
+    ),
     "aggregate": lambda d: (
         d(
             st.sampled_from(
@@ -192,10 +214,18 @@ FAMILIES: dict[str, Any] = {
     ),
     "zscore": lambda d: (
         "expect_column_value_z_scores_to_be_less_than",
-        {"column": d(st.sampled_from("if")), "threshold": d(st.sampled_from([0.5, 1, 2])), "double_sided": d(st.booleans())},
+        {
+            "column": d(st.sampled_from("if")),
+            "threshold": d(st.sampled_from([0.5, 1, 2])),
+            "double_sided": d(st.booleans()),
+        },
     ),
     "text": lambda d: (
-        d(st.sampled_from(["expect_column_values_to_be_json_parseable", "expect_column_values_to_be_dateutil_parseable"])),
+        d(
+            st.sampled_from(
+                ["expect_column_values_to_be_json_parseable", "expect_column_values_to_be_dateutil_parseable"]
+            )
+        ),
         {"column": "s"},
     ),
     "table": lambda d: (
@@ -216,7 +246,9 @@ def _fix(kind: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 @settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=tables(), expectation=expectations())
-def test_native_verdict_equals_great_expectations_live(gx: ModuleType, data: pa.Table, expectation: Expectation) -> None:
+def test_native_verdict_equals_great_expectations_live(
+    gx: ModuleType, data: pa.Table, expectation: Expectation
+) -> None:
     expectation = Expectation(expectation.type, _fix(expectation.type, dict(expectation.kwargs)))
     (reference,) = run_great_expectations(data, [expectation])
     con = duckdb.connect()

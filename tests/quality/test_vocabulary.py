@@ -85,7 +85,7 @@ def test_row_condition_is_compiled_never_pasted() -> None:
     result = check(
         "expect_column_values_to_not_be_null",
         column="code",
-        row_condition="col(\"code\") == \"x'); DROP TABLE t; --\"",
+        row_condition='col("code") == "x\'); DROP TABLE t; --"',
         condition_parser="great_expectations",
     )
     assert result.status == "passed" and result.element_count == 0
@@ -149,7 +149,7 @@ def deploy_error(tmp_path: Path, expectation: str) -> DescriptorError:
             "unknown column 'wieght'",
         ),
         (
-            "expect_column_values_to_not_be_null: {column: weight_kg, row_condition: 'col(\"weight_kg\") == \"x\"'}",
+            'expect_column_values_to_not_be_null: {column: weight_kg, row_condition: \'col("weight_kg") == "x"\'}',
             "row_condition",
             "write a number",
         ),
