@@ -203,3 +203,36 @@ def test_every_type_in_the_registry_compiles_and_runs_on_typed_columns() -> None
     assert {e.type for e in ONE_OF_EACH} == set(REGISTRY)
     failed = [(r.expectation, r.error, r.observed_value) for r in results if r.status != "passed"]
     assert not failed
+
+
+def test_values_of_a_masked_column_reach_the_history_masked_for_every_new_type() -> None:
+    """New types report a masked column's values only as samples (masked) or observed values (dropped)."""
+    import json
+
+    from pyiceberg.types import LongType, StringType
+
+    from meshlake.access.enforce import mask_results
+    from meshlake.contract.access import ColumnMask
+
+    secret = "zed@mars.io"
+    data = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "email": [secret, secret, "{}"]})
+    expectations = [
+        Expectation("expect_column_distinct_values_to_equal_set", {"column": "email", "value_set": ["a@b.c"]}),
+        Expectation("expect_column_distinct_values_to_be_in_set", {"column": "email", "value_set": ["a@b.c"]}),
+        Expectation("expect_column_most_common_value_to_be_in_set", {"column": "email", "value_set": ["a@b.c"]}),
+        Expectation("expect_column_values_to_be_json_parseable", {"column": "email"}),
+        Expectation("expect_column_values_to_match_like_pattern", {"column": "email", "like_pattern": "a%"}),
+        Expectation(
+            "expect_column_values_to_be_between",
+            {"column": "id", "max_value": 0, "row_condition": 'col("email") == "zed@mars.io"'},
+        ),
+    ]
+    con = duckdb.connect()
+    con.register("t", data)
+    results = run_native(con, relation_sql="t", new_rows_sql=None, expectations=expectations)
+    assert all(r.status == "failed" for r in results)
+    assert secret in json.dumps([r.to_dict() for r in results], default=str)  # what the check itself returns
+    masks = {"email": ColumnMask.model_validate("mask-alphanum")}
+    kept = mask_results(results, masks, {"id": LongType(), "email": StringType()}, salt=None)
+    recorded = json.dumps([{"sample": r.sample, "observed": r.observed_value} for r in kept], default=str)
+    assert secret not in recorded
