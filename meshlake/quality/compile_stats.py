@@ -66,6 +66,9 @@ def aggregate(plan: Plan, name: str, col: Column, source_sql: str) -> None:
                 plan.aggregates["text"] = f"CAST({plan.aggregates['value']} AS VARCHAR)"
             elif name == "column_mean_to_be_between":
                 plan.aggregates["sum_text"] = f"CAST(sum({v}) AS VARCHAR)"
+            elif name == "column_stdev_to_be_between":
+                x = f"{v}::DOUBLE"
+                plan.aggregates |= {"n": f"count({x})", "mean": f"avg({x})", "m2": f"var_pop({x}) * count({x})"}
         return
     if name == "column_quantile_values_to_be_between":
         _quantiles(plan, col, source_sql)

@@ -53,6 +53,12 @@ BASIS_VERSION = 1
 
 _UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 _ROW_COUNT = "expect_table_row_count_to_be_between"
+_ROW_COUNT_EQUAL = "expect_table_row_count_to_equal"
+_STDEV = "expect_column_stdev_to_be_between"
+_COUNTED = ("expect_column_kl_divergence_to_be_less_than", "expect_column_chisquare_test_p_value_to_be_greater_than")
+"""Distribution checks whose aggregates are counts (bins, values): the base's plus the new rows'."""
+MAX_COUNTED_VALUES = 1000
+"""A categorical partition's value counts are stamped when the column has at most this many distinct values."""
 _EXTREMES = {
     "expect_column_min_to_be_between": ("min", "least"),
     "expect_column_max_to_be_between": ("max", "greatest"),
@@ -161,11 +167,19 @@ def incremental_plan(
 ) -> Plan | None:
     """The incremental plan of a table check, or None when it is evaluated in full (or `state` does not fit)."""
     spec = exp.spec
+    if exp.kwargs.get("row_condition") is not None:
+        return None  # the base's aggregates are of every row
     plan = Plan(exp, spec, "table", reads="new", method="incremental")
     try:
-        if spec.name == _ROW_COUNT:
+        if spec.name in (_ROW_COUNT, _ROW_COUNT_EQUAL):
             plan.known["value"] = incremental.rows
+            if spec.name == _ROW_COUNT_EQUAL:
+                plan.verdict = lambda got: (int(got["value"]) == int(exp.kwargs["value"]), int(got["value"]))
             return plan
+        if spec.name == _STDEV:
+            return _stdev(plan, columns[exp.kwargs["column"]], state)
+        if spec.name in _COUNTED:
+            return _counted(exp, columns, state, new_sql)
         if spec.name in _UNIQUE:
             names = [exp.kwargs["column"]] if "column" in exp.kwargs else list(exp.kwargs["column_list"])
             return _unique(plan, [columns[n] for n in names], state, incremental, new_sql, sample_size)
@@ -178,11 +192,15 @@ def incremental_plan(
 
 def basis(plan: Plan, got: Mapping[str, Any], result: ExpectationResult) -> dict[str, Any] | None:
     """The aggregates to stamp for a table check (full or incremental), so that the next append builds on them."""
-    if plan.source != "table" or result.status == "errored":
+    if plan.source != "table" or result.status == "errored" or plan.exp.kwargs.get("row_condition") is not None:
         return None
     name = plan.spec.name
-    if name == _ROW_COUNT:
+    if name in (_ROW_COUNT, _ROW_COUNT_EQUAL):
         return {}
+    if name == _STDEV and got.get("m2") is not None:
+        return {"n": int(got["n"]), "mean": float(got["mean"]), "m2": float(got["m2"])}
+    if name in _COUNTED and plan.exp.kwargs.get("partition_object") is not None:
+        return _counts_basis(got)
     if name in _UNIQUE and result.unexpected_count is not None:
         return {"nonnull": int(got["nonnull"]), "unexpected": int(result.unexpected_count)}
     if name in _EXTREMES or name == _SUM:
@@ -190,6 +208,69 @@ def basis(plan: Plan, got: Mapping[str, Any], result: ExpectationResult) -> dict
     if name == _MEAN:
         return {"nonnull": int(got["nonnull"]), "sum": got.get("sum_text")}
     return None
+
+
+def _stdev(plan: Plan, col: Column, state: Mapping[str, Any]) -> Plan:
+    """The sample deviation of base + new rows from the base's (count, mean, M2) and the new rows' (Chan et al.),
+    in floating point, as the full evaluation computes it (its own result depends on the summation order)."""
+    x = f"{col.value}::DOUBLE"
+    na, ma, m2a = int(state["n"]), float(state["mean"]), float(state["m2"])
+    nb, mb = f"count({x})", f"coalesce(avg({x}), 0)"
+    m2b = f"coalesce(var_pop({x}) * count({x}), 0)"
+    n = f"({na} + {nb})"
+    delta = f"({mb} - {ma!r})"
+    m2 = f"({m2a!r} + {m2b} + {delta} * {delta} * {na} * {nb} / nullif({n}, 0))"
+    plan.family = col.family
+    plan.aggregates |= {
+        "n": n,
+        "mean": f"({ma!r} + {delta} * {nb} / nullif({n}, 0))",
+        "m2": m2,
+        "value": f"CASE WHEN {n} > 1 THEN sqrt({m2} / ({n} - 1)) END",
+    }
+    return plan
+
+
+def _counted(exp: Expectation, columns: Mapping[str, Column], state: Mapping[str, Any], new_sql: str) -> Plan:
+    """A distribution check of counts: the new rows' counts plus the base's (bins and tails, or value counts)."""
+    from meshlake.quality.compile import compile_plan
+
+    plan = compile_plan(exp, columns, source="table", source_sql=new_sql)
+    plan.reads, plan.method = "new", "incremental"
+    for role, sql in list(plan.aggregates.items()):
+        if role == "counts":
+            continue
+        plan.aggregates[role] = f"({int(state[role])} + {sql})"
+    if "counts" in plan.aggregates:
+        base = {tuple(pair)[0]: int(tuple(pair)[1]) for pair in state["counts"]}
+        judge = plan.verdict
+        assert judge is not None
+
+        def verdict(got: Mapping[str, Any]) -> tuple[bool, Any]:
+            merged = dict(base)
+            for value, count in dict(got.get("counts") or {}).items():
+                merged[value] = merged.get(value, 0) + int(count)
+            return judge({**got, "counts": merged})
+
+        plan.verdict = verdict
+        plan.known["base_counts"] = base
+    return plan
+
+
+def _counts_basis(got: Mapping[str, Any]) -> dict[str, Any] | None:
+    state: dict[str, Any] = {
+        role: int(value) for role, value in got.items() if role != "counts" and role != "base_counts"
+    }
+    if "counts" in got:
+        counts = dict(got.get("counts") or {})
+        if "base_counts" in got:  # an incremental result: what was stamped plus the new rows
+            merged = dict(got["base_counts"])
+            for value, count in counts.items():
+                merged[value] = merged.get(value, 0) + int(count)
+            counts = merged
+        if len(counts) > MAX_COUNTED_VALUES or not all(isinstance(v, str | int | float | bool) for v in counts):
+            return None
+        state["counts"] = [[value, int(count)] for value, count in counts.items()]
+    return state
 
 
 def _aggregate(plan: Plan, col: Column, state: Mapping[str, Any]) -> Plan | None:
