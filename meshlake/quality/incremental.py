@@ -241,7 +241,7 @@ def _counted(exp: Expectation, columns: Mapping[str, Column], state: Mapping[str
             continue
         plan.aggregates[role] = f"({int(state[role])} + {sql})"
     if "counts" in plan.aggregates:
-        base = {tuple(pair)[0]: int(tuple(pair)[1]) for pair in state["counts"]}
+        base = {value: int(count) for value, count in state["counts"]}
         judge = plan.verdict
         assert judge is not None
 
@@ -257,9 +257,7 @@ def _counted(exp: Expectation, columns: Mapping[str, Column], state: Mapping[str
 
 
 def _counts_basis(got: Mapping[str, Any]) -> dict[str, Any] | None:
-    state: dict[str, Any] = {
-        role: int(value) for role, value in got.items() if role != "counts" and role != "base_counts"
-    }
+    state: dict[str, Any] = {role: int(value) for role, value in got.items() if role not in ("counts", "base_counts")}
     if "counts" in got:
         counts = dict(got.get("counts") or {})
         if "base_counts" in got:  # an incremental result: what was stamped plus the new rows
