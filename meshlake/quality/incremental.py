@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -197,8 +198,9 @@ def basis(plan: Plan, got: Mapping[str, Any], result: ExpectationResult) -> dict
     name = plan.spec.name
     if name in (_ROW_COUNT, _ROW_COUNT_EQUAL):
         return {}
-    if name == _STDEV and got.get("m2") is not None:
-        return {"n": int(got["n"]), "mean": float(got["mean"]), "m2": float(got["m2"])}
+    if name == _STDEV and (got.get("m2") is not None or "base_n" in got):
+        n, mean, m2 = stdev_state(got)
+        return {"n": n, "mean": mean, "m2": m2}
     if name in _COUNTED and plan.exp.kwargs.get("partition_object") is not None:
         return _counts_basis(got)
     if name in _UNIQUE and result.unexpected_count is not None:
@@ -213,21 +215,34 @@ def basis(plan: Plan, got: Mapping[str, Any], result: ExpectationResult) -> dict
 def _stdev(plan: Plan, col: Column, state: Mapping[str, Any]) -> Plan:
     """The sample deviation of base + new rows from the base's (count, mean, M2) and the new rows' (Chan et al.),
     in floating point, as the full evaluation computes it (its own result depends on the summation order)."""
+    from meshlake.quality.native import in_range
+
     x = f"{col.value}::DOUBLE"
-    na, ma, m2a = int(state["n"]), float(state["mean"]), float(state["m2"])
-    nb, mb = f"count({x})", f"coalesce(avg({x}), 0)"
-    m2b = f"coalesce(var_pop({x}) * count({x}), 0)"
-    n = f"({na} + {nb})"
-    delta = f"({mb} - {ma!r})"
-    m2 = f"({m2a!r} + {m2b} + {delta} * {delta} * {na} * {nb} / nullif({n}, 0))"
     plan.family = col.family
-    plan.aggregates |= {
-        "n": n,
-        "mean": f"({ma!r} + {delta} * {nb} / nullif({n}, 0))",
-        "m2": m2,
-        "value": f"CASE WHEN {n} > 1 THEN sqrt({m2} / ({n} - 1)) END",
-    }
+    plan.known |= {"base_n": int(state["n"]), "base_mean": float(state["mean"]), "base_m2": float(state["m2"])}
+    plan.aggregates |= {"new_n": f"count({x})", "new_mean": f"avg({x})", "new_m2": f"var_pop({x})"}
+
+    def verdict(got: Mapping[str, Any]) -> tuple[bool, Any]:
+        n, _, m2 = stdev_state(got)
+        value = math.sqrt(m2 / (n - 1)) if n > 1 else None
+        return value is not None and in_range(value, plan.exp.kwargs, col.family), value
+
+    plan.verdict = verdict
     return plan
+
+
+def stdev_state(got: Mapping[str, Any]) -> tuple[int, float, float]:
+    """(count, mean, M2) of a stdev check's values: as aggregated, or the base's combined with the new rows'."""
+    if "base_n" not in got:
+        return int(got["n"]), float(got["mean"] or 0.0), float(got["m2"] or 0.0)
+    na, ma, m2a = int(got["base_n"]), float(got["base_mean"]), float(got["base_m2"])
+    nb = int(got["new_n"])
+    if nb == 0:
+        return na, ma, m2a
+    mb, m2b = float(got["new_mean"]), float(got["new_m2"]) * nb
+    n = na + nb
+    delta = mb - ma
+    return n, ma + delta * nb / n, m2a + m2b + delta * delta * na * nb / n
 
 
 def _counted(exp: Expectation, columns: Mapping[str, Column], state: Mapping[str, Any], new_sql: str) -> Plan:

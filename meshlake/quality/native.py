@@ -306,10 +306,7 @@ def _aggregate_pass(
         selects.append("(SELECT " + ", ".join(f"{sql} AS {alias}" for sql, alias in scalars.items()) + ") AS __q")
     # Temporal observed values come back through Arrow; everything else (counts, numbers, text) through the
     # DB-API, which binds the query once where the relation API binds it twice (~5 ms per statement).
-    arrow = any(
-        (p.spec.kind == "aggregate" and p.family in TEMPORAL) or p.subqueries or p.verdict is not None
-        for p in wanted.values()
-    )
+    arrow = any(p.family in TEMPORAL and (p.spec.kind == "aggregate" or p.verdict is not None) for p in wanted.values())
     try:
         row = _one(con, "SELECT * FROM " + ", ".join(selects), arrow=arrow)
     except error:
@@ -393,7 +390,7 @@ def finish(plan: Plan, got: Mapping[str, Any], scope: Scope) -> ExpectationResul
         )
     if spec.kind == "aggregate":
         observed = _observed(plan, got)
-        ok = observed is not None and _in_range(observed, kw, plan.family)
+        ok = observed is not None and in_range(observed, kw, plan.family)
         return ExpectationResult(
             exp.type,
             dict(kw),
@@ -438,7 +435,7 @@ def _observed(plan: Plan, got: Mapping[str, Any]) -> Any:
     return value
 
 
-def _in_range(value: Any, kw: Mapping[str, Any], family: str | None) -> bool:
+def in_range(value: Any, kw: Mapping[str, Any], family: str | None) -> bool:
     lo, hi = kw.get("min_value"), kw.get("max_value")
     if lo is not None:
         bound = _comparable(value, lo, family, "min_value")
