@@ -164,7 +164,12 @@ _SPECS = (
     # -- column map: one verdict per row, `mostly` of the non-missing values -----------------------------------
     _map("expect_column_values_to_not_be_null", families=ANY),
     _map("expect_column_values_to_be_null", families=ANY),
-    _map("expect_column_values_to_be_between", optional=BOUNDS, families=ORDERED, defaults={"strict_min": False}),
+    _map(
+        "expect_column_values_to_be_between",
+        optional=BOUNDS,
+        families=ORDERED,
+        defaults={"strict_min": False, "strict_max": False},
+    ),
     _map("expect_column_values_to_be_in_set", "value_set"),
     _map("expect_column_values_to_not_be_in_set", "value_set"),
     _map(

@@ -17,9 +17,14 @@ aggregates of its new rows only:
   group whose Parquet statistics lie outside, so sequential keys appended to millions of rows read
   almost nothing of the base.
 
-Integers, decimals, dates, times and timestamps combine exactly. Float sums and means combine in
-floating point, as the full evaluation sums them (its own result depends on the summation order).
-Median, proportion of unique values, SQL expectations and the column-set check are evaluated in full.
+- the sample deviation: the base's (count, mean, M2) with the new rows' (Chan et al.); row-count equality from
+  the plan's record counts; the KL divergence and chi-square tests from the base's bin or value counts plus the
+  new rows' (value counts are stamped for at most `MAX_COUNTED_VALUES` distinct values).
+
+Integers, decimals, dates, times and timestamps combine exactly. Float sums, means and deviations combine in
+floating point, as the full evaluation computes them (its own result depends on the summation order).
+The other table checks (median, quantiles, distinct values, order, z-scores, SQL expectations …) and every
+expectation with a `row_condition` are evaluated in full.
 
 `prior_aggregates` decides whether an append may be checked this way (see its docstring); otherwise the
 whole staged snapshot is read, and the fresh aggregates are stamped for the next append.

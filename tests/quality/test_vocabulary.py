@@ -236,3 +236,12 @@ def test_values_of_a_masked_column_reach_the_history_masked_for_every_new_type()
     kept = mask_results(results, masks, {"id": LongType(), "email": StringType()}, salt=None)
     recorded = json.dumps([{"sample": r.sample, "observed": r.observed_value} for r in kept], default=str)
     assert secret not in recorded
+
+
+def test_docs_list_every_supported_type_with_its_arguments() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "expectations.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1]: line for line in text.splitlines() if line.startswith("| `")}
+    assert set(rows) == set(REGISTRY)
+    for name, spec in REGISTRY.items():
+        for argument in (*spec.required, *spec.optional):
+            assert argument in rows[name], (name, argument)
