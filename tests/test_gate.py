@@ -273,6 +273,41 @@ def test_import_a_great_expectations_suite(
     assert pa  # arrow is the lingua franca of these tests
 
 
+def test_import_suite_imports_what_it_can_and_lists_what_it_skipped(
+    tmp_path: Path, write_descriptor: DescriptorWriter, descriptor: dict[str, Any]
+) -> None:
+    entries = [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "shipment_id"}},
+        {"type": "expect_column_values_to_be_sparkly", "kwargs": {"column": "shipment_id"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "no_such_column", "min_value": 0}},
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "shipment_id", "regx": "^s"}},
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "weight_kg", "max_value": 50, "row_condition": 'col("weight_kg") > 0'},
+            "severity": "warning",
+        },
+    ]
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"name": "s", "expectations": entries}))
+    path = write_descriptor(descriptor)
+    result = cli("import-suite", str(suite), str(path), "--port", "daily", "--write", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["added"] == 2
+    assert [(s["index"], s["expectation"]) for s in out["skipped"]] == [
+        (1, "expect_column_values_to_be_sparkly"),
+        (2, "expect_column_values_to_be_between"),
+        (3, "expect_column_values_to_match_regex"),
+    ]
+    assert "no_such_column" in out["skipped"][1]["reason"] and "did you mean 'regex'" in out["skipped"][2]["reason"]
+    from meshlake.contract.descriptor import load_descriptor
+
+    imported = load_descriptor(path).output("daily").expectation_list
+    assert imported[-1].kwargs["severity"] == "warn" and imported[-1].kwargs["row_condition"]
+    text = cli("import-suite", str(suite), str(path), "--port", "daily")
+    assert "skipped entry 1 (expect_column_values_to_be_sparkly)" in text.output
+
+
 def test_the_quality_history_keeps_its_rows_but_trims_its_snapshots(
     gated: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

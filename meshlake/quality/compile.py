@@ -105,8 +105,6 @@ class Plan:
     """(success, observed value) from the aggregates, for checks that are not bounds on one value."""
     python: frozenset[str] = frozenset()
     """Python functions of `meshlake.quality.python_checks` the SQL calls (registered before it runs)."""
-    detail: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
-    """What a failed check reports as its sample when it has no failing rows (missing values, a partition)."""
 
     @property
     def aggregate_source(self) -> Source:

@@ -385,7 +385,6 @@ def finish(plan: Plan, got: Mapping[str, Any], scope: Scope) -> ExpectationResul
             "passed" if ok else "failed",
             scope,
             observed_value=_plain(observed, plan.family),
-            sample=plan.detail(got) if plan.detail is not None and not ok else [],
             method=plan.method,
         )
     if spec.kind == "aggregate":
