@@ -28,7 +28,7 @@ import functools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -459,6 +459,8 @@ class SuiteImport:
 
     expectations: list[Expectation]
     skipped: list[Skipped]
+    positions: list[int] = field(default_factory=list)
+    """The suite index of each imported expectation."""
 
 
 _SEVERITIES = {"critical": "error", "error": "error", "warning": "warn", "warn": "warn", "info": "warn"}
@@ -477,6 +479,7 @@ def import_suite(path: str | Path) -> SuiteImport:
     if not isinstance(entries, list):
         raise ExpectationConfigError(f"{path} is not a Great Expectations suite (no 'expectations' list)")
     out: list[Expectation] = []
+    positions: list[int] = []
     skipped: list[Skipped] = []
     for index, entry in enumerate(entries):
         name = entry.get("type") or entry.get("expectation_type") if isinstance(entry, Mapping) else None
@@ -488,7 +491,9 @@ def import_suite(path: str | Path) -> SuiteImport:
         except ExpectationConfigError as exc:
             at = f" (field '{exc.field}')" if exc.field else ""
             skipped.append(Skipped(index, name, exc.problem + at))
-    return SuiteImport(out, skipped)
+            continue
+        positions.append(index)
+    return SuiteImport(out, skipped, positions)
 
 
 def _entry(name: str, entry: Mapping[str, Any]) -> Expectation:

@@ -29,7 +29,7 @@ def import_into_descriptor(suite: Path, descriptor: Path, port: str) -> tuple[st
     columns = {str(c.get("name")): str(c.get("type")) for c in target.get("columns") or [] if isinstance(c, dict)}
     skipped = list(imported.skipped)
     kept = []
-    for index, exp in enumerate(imported.expectations):
+    for index, exp in zip(imported.positions, imported.expectations, strict=True):
         try:
             validate_expectation(exp, columns)
         except ExpectationConfigError as exc:
