@@ -28,7 +28,8 @@ import functools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -459,7 +460,7 @@ class SuiteImport:
 
     expectations: list[Expectation]
     skipped: list[Skipped]
-    positions: list[int] = field(default_factory=list)
+    positions: list[int] = dataclass_field(default_factory=list)
     """The suite index of each imported expectation."""
 
 
