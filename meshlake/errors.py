@@ -256,7 +256,7 @@ class QualityGateError(MeshlakeError):
         self.address = address
         self.report = report
         self.quarantine_branch = quarantine_branch
-        failed = [r for r in report.results if not r.success]
+        failed = [r for r in report.results if r.blocking]
         lines = "\n".join(f"  - {r.summary()}" for r in failed[:10])
         kept = f" The staged snapshot is kept on branch '{quarantine_branch}'." if quarantine_branch else ""
         super().__init__(

@@ -273,6 +273,41 @@ def test_import_a_great_expectations_suite(
     assert pa  # arrow is the lingua franca of these tests
 
 
+def test_import_suite_imports_what_it_can_and_lists_what_it_skipped(
+    tmp_path: Path, write_descriptor: DescriptorWriter, descriptor: dict[str, Any]
+) -> None:
+    entries = [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "shipment_id"}},
+        {"type": "expect_column_values_to_be_sparkly", "kwargs": {"column": "shipment_id"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "no_such_column", "min_value": 0}},
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "shipment_id", "regx": "^s"}},
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "weight_kg", "max_value": 50, "row_condition": 'col("weight_kg") > 0'},
+            "severity": "warning",
+        },
+    ]
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"name": "s", "expectations": entries}))
+    path = write_descriptor(descriptor)
+    result = cli("import-suite", str(suite), str(path), "--port", "daily", "--write", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["added"] == 2
+    assert [(s["index"], s["expectation"]) for s in out["skipped"]] == [
+        (1, "expect_column_values_to_be_sparkly"),
+        (2, "expect_column_values_to_be_between"),
+        (3, "expect_column_values_to_match_regex"),
+    ]
+    assert "no_such_column" in out["skipped"][1]["reason"] and "did you mean 'regex'" in out["skipped"][2]["reason"]
+    from meshlake.contract.descriptor import load_descriptor
+
+    imported = load_descriptor(path).output("daily").expectation_list
+    assert imported[-1].kwargs["severity"] == "warn" and imported[-1].kwargs["row_condition"]
+    text = cli("import-suite", str(suite), str(path), "--port", "daily")
+    assert "skipped entry 1 (expect_column_values_to_be_sparkly)" in text.output
+
+
 def test_the_quality_history_keeps_its_rows_but_trims_its_snapshots(
     gated: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -347,3 +382,71 @@ def test_a_history_table_without_the_ad_hoc_column_gains_it_and_counts_its_old_c
     names = [f.name for f in catalog.load_table(records.RESULTS_TABLE).schema().fields]
     assert names == [*(f.name for f in old_fields), "method", "ad_hoc"]
     assert gated.slo().checks[-1].observed == pytest.approx(1 / 2), "an old check counts as it did"
+
+
+# -- severity: warn ---------------------------------------------------------------------------------------
+
+
+def test_a_warn_expectation_that_fails_is_recorded_but_does_not_stop_the_write(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_not_be_null": {"column": "shipment_id"}},
+        {"expect_column_values_to_be_between": {"column": "weight_kg", "max_value": 50, "severity": "warn"}},
+    ]
+    descriptor["outputs"][0]["slo"] = {"quality_pass_rate": 1.0, "window": "1d"}
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+
+    result = port.write(shipments(["heavy"], weight=99.0))
+
+    report = result.quality
+    assert report is not None and report.passed
+    assert [r.expectation for r in report.warnings] == ["expect_column_values_to_be_between"]
+    assert report.warnings[0].unexpected_count == 1 and not report.failed
+    assert sorted(port.latest().to_arrow()["shipment_id"].to_pylist()) == ["heavy"]
+    stamp = json.loads(port.table().metadata.snapshot_by_id(result.snapshot_id).summary["meshlake.quality"])
+    assert (
+        stamp["verdict"] == "passed" and stamp["failed"] == [] and stamp["warned"] == [report.warnings[0].expectation]
+    )
+    rows = lake.sql(
+        "SELECT expectation, success FROM meshlake.system.quality_results WHERE trigger = 'gate' ORDER BY expectation"
+    ).fetchall()
+    assert rows == [("expect_column_values_to_be_between", False), ("expect_column_values_to_not_be_null", True)]
+    quality = port.slo().checks[0]
+    assert quality.objective == "quality_pass_rate" and quality.status == "met" and quality.observed == 1.0
+
+
+def test_an_error_expectation_next_to_a_warn_one_still_stops_the_write(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_be_between": {"column": "weight_kg", "max_value": 50, "severity": "warn"}},
+        {"expect_column_values_to_be_between": {"column": "weight_kg", "max_value": 60, "severity": "error"}},
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    with pytest.raises(QualityGateError) as caught:
+        port.write(shipments(["heavy"], weight=99.0))
+    assert [r.kwargs["max_value"] for r in caught.value.report.failed] == [60]
+    assert [r.kwargs["max_value"] for r in caught.value.report.warnings] == [50]
+    assert main_snapshot_id(port) is None
+
+
+def test_row_count_equal_to_another_port_compares_with_its_current_rows(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    import copy
+
+    weekly = copy.deepcopy(descriptor["outputs"][0]) | {"name": "weekly"}
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_table_row_count_to_equal_other_table": {"other_table_name": "logistics.shipments.weekly"}}
+    ]
+    descriptor["outputs"].append(weekly)
+    lake.deploy(write_descriptor(descriptor))
+    lake.port("logistics.shipments.weekly").write(shipments(["a", "b"], weight=1.0))
+    daily = lake.port("logistics.shipments.daily")
+    with pytest.raises(QualityGateError) as caught:
+        daily.write(shipments(["a"], weight=1.0))
+    assert caught.value.report.failed[0].observed_value == {"self": 1, "other": 2}
+    assert daily.write(shipments(["a", "b"], weight=1.0)).quality.passed

@@ -35,7 +35,7 @@ def check(ctx: Context, address: str) -> None:
             {
                 "expectation": r.expectation,
                 "column": r.column,
-                "status": r.status,
+                "status": r.status if r.success or r.blocking else f"{r.status} (warn)",
                 "observed": r.observed_value,
                 "unexpected": r.unexpected_count,
                 "scope": r.scope,
@@ -205,14 +205,24 @@ def import_suite(ctx: Context, suite: Path, descriptor: Path, port_name: str, wr
     """Import a Great Expectations suite (JSON, GE 0.x or 1.x) into a port of DESCRIPTOR.
 
     Prints the expectations as YAML to paste under the port's `expectations:`, or with --write adds
-    them to the file (after checking the result is a valid descriptor).
+    them to the file (after checking the result is a valid descriptor). Entries meshlake cannot check on
+    the port (an unknown argument, a column it lacks, a suite parameter …) are skipped and listed with the
+    reason; the rest is imported.
     """
     from meshlake.quality.suites import import_into_descriptor
 
-    text, added = import_into_descriptor(suite, descriptor, port_name)
+    text, added, skipped = import_into_descriptor(suite, descriptor, port_name)
+    listed = [{"index": s.index, "expectation": s.expectation, "reason": s.reason} for s in skipped]
+    notes = "".join(f"\nskipped entry {s.index} ({s.expectation or 'no type'}): {s.reason}" for s in skipped)
     if write_back:
         target = descriptor / "dataproduct.yaml" if descriptor.is_dir() else descriptor
         target.write_text(text, encoding="utf-8")
-        ctx.out.emit({"descriptor": str(target), "added": added}, f"added {added} expectation(s) to {target}")
+        ctx.out.emit(
+            {"descriptor": str(target), "added": added, "skipped": listed},
+            f"added {added} expectation(s) to {target}{notes}",
+        )
     else:
-        ctx.out.emit({"descriptor": text, "added": added}, text)
+        ctx.out.emit(
+            {"descriptor": text, "added": added, "skipped": listed},
+            text + ("#" + notes.replace("\n", "\n# ") if notes else ""),
+        )

@@ -1,38 +1,66 @@
-"""Expectations in the Great Expectations vocabulary: what meshlake supports, and config validation.
+"""Expectations in the Great Expectations vocabulary: config, column type families, and validation.
 
 A port's `expectations:` list holds single-key mappings, as in GE suites::
 
     - expect_column_values_to_be_between: {column: weight_kg, min_value: 0, max_value: 50, mostly: 0.99}
 
-`REGISTRY` says, for each supported type, whether it is a row-level check (run over the rows a write adds)
-or a table check (run over the whole staged snapshot), which kwargs it takes and which of them name columns.
-`validate_expectation` refuses a bad config before any data is read.
+`REGISTRY` (`meshlake.contract.expectation_types`) says, for each of GE's core types, whether it is a row-level
+check (run over the rows a write adds) or a table check (run over the whole staged snapshot), which kwargs it
+takes and which of them name columns. `validate_expectation` refuses a bad config before any data is read:
+unknown arguments (with the closest known one), wrong argument types (`meshlake.contract.expectation_args`),
+unknown columns, a column type the expectation does not apply to (saying what GE does there), and a
+`row_condition` that does not parse (`meshlake.contract.row_conditions`).
 """
 
 from __future__ import annotations
 
 import math
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
+from meshlake.contract.expectation_args import ExpectationConfigError, check_argument, check_regex, is_number
 from meshlake.contract.expectation_sql import QueryRefusedError, check_query
+from meshlake.contract.expectation_types import (
+    ANY,
+    BOUNDS,
+    COMMON_KWARGS,
+    NULLABLE_REQUIRED,
+    NUMERIC,
+    ORDERED,
+    REGISTRY,
+    SCALAR,
+    TEMPORAL,
+    ExpectationSpec,
+    Kind,
+    Scope,
+)
 
-Kind = Literal["map", "aggregate", "query", "schema"]
-Scope = Literal["new_rows", "table"]
-
-BOUNDS = ("min_value", "max_value", "strict_min", "strict_max")
-COMMON_KWARGS = ("description",)
-"""Kwargs every expectation accepts (GE 1.x `description`); they never change the verdict."""
-
-NUMERIC = frozenset({"integer", "float", "decimal"})
-TEMPORAL = frozenset({"date", "time", "timestamp", "timestamptz"})
-SCALAR = NUMERIC | TEMPORAL | frozenset({"string", "boolean", "uuid", "binary"})
-ORDERED = NUMERIC | TEMPORAL
-"""Families GE compares with bounds (GE 1.x bounds are numbers, dates or timestamps, never strings)."""
+__all__ = [
+    "ANY",
+    "BOUNDS",
+    "COMMON_KWARGS",
+    "NUMERIC",
+    "ORDERED",
+    "REGISTRY",
+    "SCALAR",
+    "TEMPORAL",
+    "Expectation",
+    "ExpectationConfigError",
+    "ExpectationSpec",
+    "Kind",
+    "Scope",
+    "check_literal",
+    "check_regex",
+    "parse_temporal",
+    "render_query",
+    "spec_for",
+    "type_family",
+    "validate_expectation",
+]
 
 
 @dataclass(frozen=True)
@@ -78,98 +106,10 @@ class Expectation:
                 names.extend(str(v) for v in value)
         return tuple(names)
 
-
-class ExpectationConfigError(ValueError):
-    """An expectation's configuration is invalid; `.problem` says why, `.field` names the kwarg."""
-
-    def __init__(self, problem: str, *, field: str | None = None, expectation: str | None = None) -> None:
-        self.problem = problem
-        self.field = field
-        self.expectation = expectation
-        where = f"{expectation}: " if expectation else ""
-        at = f" (field '{field}')" if field else ""
-        super().__init__(f"{where}{problem}{at}")
-
-
-@dataclass(frozen=True)
-class ExpectationSpec:
-    """What one supported expectation type takes and how it is evaluated."""
-
-    name: str
-    kind: Kind
-    scope: Scope
-    required: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()
-    column_args: tuple[str, ...] = ()
-    families: frozenset[str] = SCALAR
-    """Column type families the expectation applies to (see `type_family`)."""
-
     @property
-    def row_level(self) -> bool:
-        """True when each row passes or fails on its own, so only new rows need checking."""
-        return self.scope == "new_rows"
-
-    @property
-    def allowed(self) -> tuple[str, ...]:
-        return self.required + self.optional + COMMON_KWARGS
-
-
-def _map(name: str, *args: str, optional: tuple[str, ...] = (), families: frozenset[str] = SCALAR) -> ExpectationSpec:
-    return ExpectationSpec(name, "map", "new_rows", ("column", *args), (*optional, "mostly"), ("column",), families)
-
-
-def _stat(name: str, families: frozenset[str]) -> ExpectationSpec:
-    return ExpectationSpec(name, "aggregate", "table", ("column",), BOUNDS, ("column",), families)
-
-
-_SPECS = (
-    _map("expect_column_values_to_not_be_null", families=frozenset()),
-    _map("expect_column_values_to_be_null", families=frozenset()),
-    _map("expect_column_values_to_be_between", optional=BOUNDS, families=ORDERED),
-    _map("expect_column_values_to_be_in_set", "value_set"),
-    _map("expect_column_values_to_not_be_in_set", "value_set"),
-    _map("expect_column_values_to_match_regex", "regex", families=frozenset({"string"})),
-    _map("expect_column_values_to_not_match_regex", "regex", families=frozenset({"string"})),
-    _map("expect_column_value_lengths_to_be_between", optional=BOUNDS, families=frozenset({"string"})),
-    ExpectationSpec("expect_column_values_to_be_unique", "map", "table", ("column",), ("mostly",), ("column",)),
-    ExpectationSpec(
-        "expect_compound_columns_to_be_unique",
-        "map",
-        "table",
-        ("column_list",),
-        ("ignore_row_if", "mostly"),
-        ("column_list",),
-    ),
-    ExpectationSpec(
-        "expect_column_pair_values_a_to_be_greater_than_b",
-        "map",
-        "new_rows",
-        ("column_A", "column_B"),
-        ("or_equal", "ignore_row_if", "mostly"),
-        ("column_A", "column_B"),
-        ORDERED | frozenset({"string"}),
-    ),
-    _stat("expect_column_min_to_be_between", ORDERED),
-    _stat("expect_column_max_to_be_between", ORDERED),
-    _stat("expect_column_mean_to_be_between", NUMERIC),
-    _stat("expect_column_median_to_be_between", NUMERIC),
-    _stat("expect_column_sum_to_be_between", NUMERIC),
-    _stat("expect_column_proportion_of_unique_values_to_be_between", SCALAR),
-    ExpectationSpec("expect_table_row_count_to_be_between", "aggregate", "table", (), BOUNDS),
-    ExpectationSpec("expect_table_columns_to_match_set", "schema", "table", ("column_set",), ("exact_match",)),
-    ExpectationSpec("unexpected_rows_expectation", "query", "table", ("unexpected_rows_query",)),
-)
-REGISTRY: dict[str, ExpectationSpec] = {spec.name: spec for spec in _SPECS}
-"""Every supported expectation type, by GE name."""
-
-IGNORE_ROW_IF = {
-    "expect_compound_columns_to_be_unique": ("all_values_are_missing", "any_value_is_missing", "never"),
-    "expect_column_pair_values_a_to_be_greater_than_b": (
-        "both_values_are_missing",
-        "either_value_is_missing",
-        "neither",
-    ),
-}
+    def severity(self) -> str:
+        """`error` (the default: a failure stops the write) or `warn` (reported and recorded only)."""
+        return "warn" if self.kwargs.get("severity") == "warn" else "error"
 
 
 def spec_for(name: str) -> ExpectationSpec:
@@ -177,8 +117,10 @@ def spec_for(name: str) -> ExpectationSpec:
     try:
         return REGISTRY[name]
     except KeyError:
+        close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
         raise ExpectationConfigError(
-            f"unknown expectation type '{name}'. Supported: {', '.join(sorted(REGISTRY))}"
+            f"unknown expectation type '{name}'.{hint} Supported: {', '.join(sorted(REGISTRY))}"
         ) from None
 
 
@@ -224,6 +166,7 @@ def validate_expectation(exp: Expectation, columns: Mapping[str, str]) -> None:
         _check_kwargs(spec, exp.kwargs)
         _check_columns(spec, exp, columns)
         _check_values(spec, exp, columns)
+        _check_condition(spec, exp.kwargs, columns)
     except ExpectationConfigError as exc:
         if exc.expectation is None:
             raise ExpectationConfigError(exc.problem, field=exc.field, expectation=exp.type) from None
@@ -249,29 +192,20 @@ def _check_storable(kwargs: Mapping[str, Any]) -> None:
 
 
 def _check_kwargs(spec: ExpectationSpec, kwargs: Mapping[str, Any]) -> None:
-    for name in spec.required:
-        if kwargs.get(name) is None:
-            raise ExpectationConfigError(f"missing required argument '{name}'", field=name)
     for name in kwargs:
         if name not in spec.allowed:
+            close = difflib.get_close_matches(str(name), spec.allowed, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ExpectationConfigError(
-                f"unknown argument '{name}'; {spec.name} takes {', '.join(spec.allowed)}", field=name
+                f"unknown argument '{name}'{hint}; {spec.name} takes {', '.join(spec.allowed)}", field=str(name)
             )
-    mostly = kwargs.get("mostly")
-    if mostly is not None and (not _is_number(mostly) or not 0 <= mostly <= 1):
-        raise ExpectationConfigError(f"mostly must be a number between 0 and 1, not {mostly!r}", field="mostly")
-    for flag in ("strict_min", "strict_max", "or_equal", "exact_match"):
-        if kwargs.get(flag) is not None and not isinstance(kwargs[flag], bool):
-            raise ExpectationConfigError(f"{flag} must be true or false, not {kwargs[flag]!r}", field=flag)
-    choices = IGNORE_ROW_IF.get(spec.name)
-    if choices and kwargs.get("ignore_row_if") is not None and kwargs["ignore_row_if"] not in choices:
-        raise ExpectationConfigError(
-            f"ignore_row_if must be one of {', '.join(choices)}, not {kwargs['ignore_row_if']!r}",
-            field="ignore_row_if",
-        )
-    description = kwargs.get("description")
-    if description is not None and not isinstance(description, str):
-        raise ExpectationConfigError("description must be a string", field="description")
+    for name in spec.required:
+        if kwargs.get(name) is None and (spec.name, name) not in NULLABLE_REQUIRED:
+            raise ExpectationConfigError(f"missing required argument '{name}'", field=name)
+        if name not in kwargs:
+            raise ExpectationConfigError(f"missing required argument '{name}' (null is allowed)", field=name)
+    for name, value in kwargs.items():
+        check_argument(spec, name, value)
 
 
 def _check_columns(spec: ExpectationSpec, exp: Expectation, columns: Mapping[str, str]) -> None:
@@ -290,69 +224,134 @@ def _check_columns(spec: ExpectationSpec, exp: Expectation, columns: Mapping[str
                 raise ExpectationConfigError(f"{arg} must name a column, not {name!r}", field=arg)
             if name not in columns:
                 known = ", ".join(columns) or "(none)"
-                raise ExpectationConfigError(f"column '{name}' does not exist; the port has: {known}", field=arg)
+                close = difflib.get_close_matches(name, list(columns), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ExpectationConfigError(f"column '{name}' does not exist{hint}; the port has: {known}", field=arg)
             family = type_family(columns[name])
             allowed = spec.families
             if arg == "column_list" and family == "nested":
-                allowed = frozenset()  # hashing nested values is not supported by GE (pandas)
+                allowed = NO_NESTED  # hashing nested values is not supported by GE (pandas)
             if allowed and family not in allowed:
+                takes = ", ".join(sorted(allowed))
                 raise ExpectationConfigError(
-                    f"{spec.name} does not apply to column '{name}' of type {columns[name]}", field=arg
+                    f"{spec.name} does not apply to column '{name}' of type {columns[name]}: it takes {takes} "
+                    f"columns (Great Expectations on pandas {spec.elsewhere})",
+                    field=arg,
                 )
+
+
+NO_NESTED = SCALAR
 
 
 def _check_values(spec: ExpectationSpec, exp: Expectation, columns: Mapping[str, str]) -> None:
     kwargs = exp.kwargs
-    column = kwargs.get("column")
+    column = kwargs.get("column") if "column" in spec.column_args else None
     family = type_family(columns[column]) if isinstance(column, str) else None
-    if spec.name == "expect_column_pair_values_a_to_be_greater_than_b":
+    if spec.group == "column_pair_map" or spec.name == "expect_column_pair_cramers_phi_value_to_be_less_than":
         a, b = (type_family(columns[kwargs[c]]) for c in ("column_A", "column_B"))
-        if a != b and not (a in NUMERIC and b in NUMERIC):
+        if spec.name in _COMPARED_PAIRS and a != b and not (a in NUMERIC and b in NUMERIC):
             raise ExpectationConfigError(f"cannot compare a {a} column with a {b} column", field="column_B")
-    if "min_value" in spec.optional:
+        if spec.name == "expect_column_pair_values_to_be_in_set":
+            for pair in kwargs["value_pairs_set"]:
+                for value, side in zip(pair, (a, b), strict=True):
+                    if value is not None:
+                        check_literal(value, side, field="value_pairs_set")
+    if "min_value" in spec.optional and spec.group != "distribution":
         _check_bounds(spec, kwargs, family)
     if "value_set" in spec.required:
-        values = kwargs["value_set"]
-        if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
-            raise ExpectationConfigError("value_set must be a list", field="value_set")
-        for value in values:
+        for value in kwargs["value_set"] or ():
             if value is not None:
                 check_literal(value, family or "unknown", field="value_set")
-    if "regex" in spec.required:
-        _check_regex(kwargs["regex"])
-    if spec.name == "expect_table_columns_to_match_set":
-        value = kwargs["column_set"]
-        if isinstance(value, str) or not isinstance(value, Sequence | set | frozenset):
-            raise ExpectationConfigError("column_set must be a list of column names", field="column_set")
     if spec.name == "unexpected_rows_expectation":
         _check_query(kwargs["unexpected_rows_query"])
+    if spec.name == "expect_column_values_to_match_regex" and "regex" not in kwargs:
+        return
+    if spec.name in _CATEGORIES_CHECKED and kwargs.get("partition_object") is not None:
+        _check_partition_values(kwargs["partition_object"], family or "unknown")
+    if spec.group == "distribution":
+        from meshlake.contract.partition_objects import check_distribution
+
+        check_distribution(spec.name, kwargs)
+
+
+_COMPARED_PAIRS = frozenset(
+    {"expect_column_pair_values_a_to_be_greater_than_b", "expect_column_pair_values_to_be_equal"}
+)
+_CATEGORIES_CHECKED = frozenset(
+    {"expect_column_kl_divergence_to_be_less_than", "expect_column_chisquare_test_p_value_to_be_greater_than"}
+)
+
+
+def _check_partition_values(partition: Mapping[str, Any], family: str) -> None:
+    from meshlake.contract.partition_objects import partition_kind
+
+    if partition_kind(partition) == "categorical":
+        for value in partition["values"]:
+            if value is not None:
+                check_literal(value, family, field="partition_object")
+    elif family not in NUMERIC:
+        raise ExpectationConfigError(
+            f"a partition with bins applies to numeric columns, not {family} ones", field="partition_object"
+        )
+
+
+def _check_condition(spec: ExpectationSpec, kwargs: Mapping[str, Any], columns: Mapping[str, str]) -> None:
+    if kwargs.get("row_condition") is None:
+        return
+    from meshlake.contract.row_conditions import RowConditionError, parse_row_condition
+
+    try:
+        parse_row_condition(kwargs["row_condition"], kwargs.get("condition_parser"), columns)
+    except RowConditionError as exc:
+        field = "condition_parser" if "condition_parser" in exc.problem else "row_condition"
+        raise ExpectationConfigError(str(exc), field=field) from None
+
+
+_LENGTHS = ("expect_column_value_lengths_to_be_between", "expect_table_row_count_to_be_between")
+_FRACTIONS = ("expect_column_proportion_of_unique_values_to_be_between",)
+_REAL = (
+    "expect_column_mean_to_be_between",
+    "expect_column_median_to_be_between",
+    "expect_column_stdev_to_be_between",
+    "expect_column_sum_to_be_between",
+    "expect_column_unique_value_count_to_be_between",
+    "expect_table_column_count_to_be_between",
+)
+_BOUND_NEEDED = frozenset({"expect_column_min_to_be_between", "expect_column_sum_to_be_between"})
+"""Aggregates GE 1.2 refuses without a bound (the others pass vacuously, as in GE)."""
+_JUDGED_EMPTY = frozenset(
+    {
+        "expect_column_values_to_be_between",
+        "expect_table_row_count_to_be_between",
+        "expect_table_column_count_to_be_between",
+    }
+)
+"""Types for which GE refuses min_value > max_value (elsewhere GE judges it: nothing is in range, so it fails)."""
 
 
 def _check_bounds(spec: ExpectationSpec, kwargs: Mapping[str, Any], family: str | None) -> None:
     lo, hi = kwargs.get("min_value"), kwargs.get("max_value")
-    if spec.kind == "map" and lo is None and hi is None:
+    if (spec.kind == "map" or spec.name in _BOUND_NEEDED) and lo is None and hi is None:
         raise ExpectationConfigError("give min_value, max_value or both", field="min_value")
-    counts = spec.name in (
-        "expect_column_value_lengths_to_be_between",
-        "expect_table_row_count_to_be_between",
-    )
-    if counts or spec.name == "expect_column_proportion_of_unique_values_to_be_between":
-        target = "integer" if counts else "float"
-    elif spec.name in ("expect_column_mean_to_be_between", "expect_column_median_to_be_between"):
+    if spec.name in _LENGTHS:
+        target = "integer"
+    elif spec.name in _FRACTIONS or spec.name in _REAL or family == "boolean":
         target = "float"
     else:
         target = family or "unknown"
     parsed = [
         check_literal(v, target, field=f) if v is not None else None for f, v in (("min_value", lo), ("max_value", hi))
     ]
-    if parsed[0] is not None and parsed[1] is not None and parsed[0] > parsed[1]:
-        raise ExpectationConfigError(f"min_value {lo!r} is greater than max_value {hi!r}", field="min_value")
+    if spec.name in _JUDGED_EMPTY and parsed[0] is not None and parsed[1] is not None and parsed[0] > parsed[1]:
+        raise ExpectationConfigError(
+            f"min_value {lo!r} is greater than max_value {hi!r} (Great Expectations refuses it too)", field="min_value"
+        )
 
 
 def check_literal(value: Any, family: str, *, field: str) -> Any:
     """Check that `value` compares with a column of `family`; return it parsed (ISO text → datetime)."""
     if family in NUMERIC:
-        if not _is_number(value):
+        if not is_number(value):
             raise ExpectationConfigError(f"{field} must be a number for a {family} column, not {value!r}", field=field)
         return value
     if family in ("string", "uuid") and not isinstance(value, str):
@@ -398,23 +397,6 @@ _EXAMPLE = {
     "timestamp": "2026-11-01T00:00:00",
     "timestamptz": "2026-11-01T00:00:00Z",
 }
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
-def _check_regex(pattern: Any) -> None:
-    if not isinstance(pattern, str):
-        raise ExpectationConfigError("regex must be a string", field="regex")
-    try:
-        re.compile(pattern)
-    except (re.error, OverflowError) as exc:  # Python's parser: OverflowError for a repeat count past 2**32 - 1
-        raise ExpectationConfigError(f"invalid regular expression {pattern!r}: {exc}", field="regex") from None
-    except RecursionError:
-        raise ExpectationConfigError(
-            f"invalid regular expression {pattern!r}: it nests groups too deeply for Python's parser", field="regex"
-        ) from None
 
 
 def _check_query(query: Any) -> None:

@@ -21,6 +21,7 @@ plus a predicate that selects failing rows for samples. The semantics mirrored f
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -35,8 +36,9 @@ from meshlake.contract.expectations import (
     render_query,
     type_family,
 )
+from meshlake.contract.filters import And, Comparison, IsNull, Node, Not, Or
 from meshlake.quality.bitmap import RangeLookup, distinct_count
-from meshlake.quality.regex import RegexPlan, plan_regex, quote
+from meshlake.quality.regex import RegexPlan, quote
 from meshlake.quality.report import Method
 
 Source = Literal["new", "table"]
@@ -95,6 +97,14 @@ class Plan:
     known: dict[str, Any] = field(default_factory=dict)
     """Values known without a query (row count from metadata, the base's aggregates); queries override."""
     method: Method = "full"
+    relation: str | None = None
+    """The rows the expectation reads when not the whole source: the source filtered by its `row_condition`."""
+    subqueries: dict[str, str] = field(default_factory=dict)
+    """role → scalar SQL with a scan of its own (a window over the rows, a GROUP BY), run in the same statement."""
+    verdict: Callable[[Mapping[str, Any]], tuple[bool, Any]] | None = None
+    """(success, observed value) from the aggregates, for checks that are not bounds on one value."""
+    python: frozenset[str] = frozenset()
+    """Python functions of `meshlake.quality.python_checks` the SQL calls (registered before it runs)."""
 
     @property
     def aggregate_source(self) -> Source:
@@ -142,7 +152,10 @@ def compile_plan(
     `source_sql` is the relation the expectation reads (the new rows or the whole snapshot); a SQL expectation
     gets its checked query, which reads `{batch}` in a sandbox (`meshlake.quality.sandbox`). `ranges` gives the
     bounds of integer columns over `source_sql`'s files, which let uniqueness checks count keys in a bitmap.
+    A `row_condition` narrows `source_sql` to the rows it selects (`plan.relation`).
     """
+    from meshlake.quality import compile_multi, compile_stats, compile_values, distribution
+
     spec = exp.spec
     kw = exp.kwargs
     plan = Plan(exp, spec, source)
@@ -151,14 +164,19 @@ def compile_plan(
         return plan
     if spec.kind == "schema":
         return plan
+    if kw.get("row_condition") is not None:
+        plan.relation = f"(SELECT * FROM {source_sql} AS __rc WHERE {condition_sql(exp, columns)})"
+        source_sql = plan.relation
+        ranges = None  # the files' bounds are of every row, not of the selected ones
     name = spec.name.removeprefix("expect_")
-    if name == "table_row_count_to_be_between":
-        plan.aggregates["value"] = "count(*)"
-        return plan
+    if spec.group == "table":
+        return compile_stats.table_plan(plan, name)
+    if spec.group == "distribution":
+        return distribution.distribution_plan(plan, columns, source_sql)
     if name == "compound_columns_to_be_unique":
         return _unique(plan, [columns[c] for c in kw["column_list"]], source_sql, sample_size, ranges)
-    if name == "column_pair_values_a_to_be_greater_than_b":
-        return _pair(plan, columns[kw["column_A"]], columns[kw["column_B"]])
+    if spec.group in ("column_pair_map", "multicolumn_map"):
+        return compile_multi.multi_plan(plan, columns)
     col = columns[kw["column"]]
     plan.family = col.family
     v = col.value
@@ -170,79 +188,54 @@ def compile_plan(
     if name == "column_values_to_be_unique":
         return _unique(plan, [col], source_sql, sample_size, ranges)
     if spec.kind == "aggregate":
-        _aggregate(plan, name, col)
+        compile_stats.aggregate(plan, name, col, source_sql)
         return plan
-    condition = _map_condition(plan, name, col)
+    if spec.scope == "table":  # row checks that need every row: order, z-scores
+        return compile_stats.window_plan(plan, name, col, source_sql)
+    condition = compile_values.map_condition(plan, name, col)
     plan.aggregates["unexpected"] = f"count(*) FILTER (WHERE NOT ({condition}))"
     plan.failing = f"NOT ({condition})"
     return plan
 
 
-def _map_condition(plan: Plan, name: str, col: Column) -> str:
-    kw = plan.exp.kwargs
-    v = col.value
-    if name == "column_values_to_be_between":
-        return _between(v, kw, col.family)
-    if name == "column_value_lengths_to_be_between":
-        return _between(f"length({v})", kw, "integer")
-    if name in ("column_values_to_be_in_set", "column_values_to_not_be_in_set"):
-        values = [
-            literal(x, col.family)
-            for x in kw["value_set"]
-            if x is not None and not (isinstance(x, float) and math.isnan(x))
-        ]
-        member = f"{v} IN ({', '.join(values)})" if values else f"(CASE WHEN {v} IS NOT NULL THEN false END)"
-        return member if "not" not in name else f"NOT ({member})"
-    if name in ("column_values_to_match_regex", "column_values_to_not_match_regex"):
-        plan.regex = plan_regex(kw["regex"])
-        found = plan.regex.search_sql(v)
-        return found if "not" not in name else f"NOT ({found})"
-    raise ExpectationConfigError(f"no SQL compilation for {plan.spec.name}")  # pragma: no cover
+def condition_sql(exp: Expectation, columns: Mapping[str, Column]) -> str:
+    """The SQL of an expectation's `row_condition`, with GE's pandas semantics (see
+    `meshlake.contract.row_conditions`): missing values compare false, except with `!=`, which is true."""
+    from meshlake.contract.row_conditions import parse_row_condition
+
+    kw = exp.kwargs
+    node = parse_row_condition(
+        kw["row_condition"], kw.get("condition_parser"), {c.name: c.sql_type for c in columns.values()}
+    )
+    return _node_sql(node, columns)
 
 
-def _between(expr: str, kw: Mapping[str, Any], family: str) -> str:
+def _node_sql(node: Node, columns: Mapping[str, Column]) -> str:
+    if isinstance(node, And):
+        return f"({_node_sql(node.left, columns)} AND {_node_sql(node.right, columns)})"
+    if isinstance(node, Or):
+        return f"({_node_sql(node.left, columns)} OR {_node_sql(node.right, columns)})"
+    if isinstance(node, Not):
+        return f"(NOT {_node_sql(node.child, columns)})"
+    if isinstance(node, IsNull):
+        col = columns[node.column.name]
+        return f"({col.value} IS {'NOT ' if node.negated else ''}NULL)"
+    if isinstance(node, Comparison):
+        col = columns[node.column.name]
+        value = node.value
+        shown = literal(str(value) if isinstance(value, uuid.UUID) else value, col.family)
+        compared = f"({col.value} {node.op} {shown})"
+        return f"({compared} IS NOT FALSE)" if node.op == "!=" else f"({compared} IS TRUE)"
+    raise ExpectationConfigError(f"row_condition: {type(node).__name__} is not supported")  # pragma: no cover
+
+
+def between(expr: str, kw: Mapping[str, Any], family: str) -> str:
     parts = []
     if kw.get("min_value") is not None:
         parts.append(f"{expr} {'>' if kw.get('strict_min') else '>='} {literal(kw['min_value'], family)}")
     if kw.get("max_value") is not None:
         parts.append(f"{expr} {'<' if kw.get('strict_max') else '<='} {literal(kw['max_value'], family)}")
     return " AND ".join(parts) or "true"
-
-
-def _aggregate(plan: Plan, name: str, col: Column) -> None:
-    v = col.value
-    as_double = f"{v}::DOUBLE" if col.family == "decimal" else v
-    plan.aggregates["value"] = {
-        "column_min_to_be_between": f"min({v})",
-        "column_max_to_be_between": f"max({v})",
-        "column_mean_to_be_between": f"avg({as_double})",
-        "column_median_to_be_between": f"median({as_double})",
-        "column_sum_to_be_between": f"coalesce(sum({v}), 0)",
-        "column_proportion_of_unique_values_to_be_between": f"count(DISTINCT {v})",
-    }[name]
-    # What an incremental check of the next append builds on (`meshlake.quality.incremental`): the exact
-    # value as DuckDB text (it casts back losslessly), and for the mean the exact sum.
-    if name in ("column_min_to_be_between", "column_max_to_be_between", "column_sum_to_be_between"):
-        plan.aggregates["text"] = f"CAST({plan.aggregates['value']} AS VARCHAR)"
-    elif name == "column_mean_to_be_between":
-        plan.aggregates["sum_text"] = f"CAST(sum({v}) AS VARCHAR)"
-
-
-def _pair(plan: Plan, a: Column, b: Column) -> Plan:
-    kw = plan.exp.kwargs
-    va, vb = a.value, b.value
-    ignore = kw.get("ignore_row_if") or "both_values_are_missing"
-    domain = {
-        "both_values_are_missing": f"NOT ({va} IS NULL AND {vb} IS NULL)",
-        "either_value_is_missing": f"{va} IS NOT NULL AND {vb} IS NOT NULL",
-        "neither": "true",
-    }[ignore]
-    greater = f"{va} {'>=' if kw.get('or_equal') else '>'} {vb}"
-    plan.aggregates["total"] = "count(*)"
-    plan.aggregates["nonnull"] = f"count(*) FILTER (WHERE {domain})"
-    plan.aggregates["unexpected"] = f"count(*) FILTER (WHERE ({domain}) AND ({greater}) IS NOT TRUE)"
-    plan.failing = f"({domain}) AND ({greater}) IS NOT TRUE"
-    return plan
 
 
 def _bitmap_distinct(exp: Expectation, cols: list[Column], ranges: RangeLookup | None, where: str | None) -> str | None:

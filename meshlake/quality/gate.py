@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from meshlake.lake import Lake
     from meshlake.port import Port
     from meshlake.quality.incremental import Incremental
-    from meshlake.quality.native import NativeRun
+    from meshlake.quality.native import NativeRun, OtherRows
     from meshlake.snapshot import PortSnapshot
 
 
@@ -74,6 +74,7 @@ class PortGate:
                 self.sample_size,
                 table.io,
                 time_budget=self.time_budget,
+                other_rows=port_rows(self.lake),
             )
             return QualityReport(self.address, None, stamps.run_id, self.engine, now(), results)
         # -- native: incremental table checks on appends (see meshlake.quality.incremental) --
@@ -98,6 +99,7 @@ class PortGate:
             incremental,
             ranges,
             time_budget=self.time_budget,
+            other_rows=port_rows(self.lake),
         )
         classified = {c.name for c in self.port.contract.columns if c.classification in UNMEASURED}
         aggregates = withhold_values(run.aggregates, self.expectations, classified)  # metadata holds no PII
@@ -117,6 +119,20 @@ class PortGate:
         if self._seen is not None:
             remember_recorded(str(self._seen[0].table_uuid), [snapshot_id, *(r.snapshot_id or 0 for r, _ in recovered)])
         return recorded
+
+
+def port_rows(lake: Lake) -> OtherRows:
+    """Another port's current row count, from its `main` snapshot's summary (no data is read): what
+    `expect_table_row_count_to_equal_other_table` compares with."""
+
+    def count(address: str) -> int:
+        table = lake.port(address).table()
+        snapshot = table.metadata.snapshot_by_name(MAIN_BRANCH)
+        if snapshot is None or snapshot.summary is None:
+            return 0
+        return int(snapshot.summary["total-records"] or 0)
+
+    return count
 
 
 def make_gate(lake: Lake, port: Port) -> PortGate:
@@ -189,6 +205,7 @@ def evaluate(
     ranges: RangeLookup | None = None,
     *,
     time_budget: float = DEFAULT_SECONDS,
+    other_rows: OtherRows | None = None,
 ) -> tuple[ExpectationResult, ...]:
     """Run `expectations` on a planned relation with the chosen engine (`ranges`: see `run_native_on`)."""
     if engine == "great_expectations":
@@ -201,8 +218,11 @@ def evaluate(
             new_rows=read_arrow(new_rows, io=io) if new_rows is not None else None,
             sample_size=sample_size,
             time_budget=time_budget,
+            other_rows=other_rows,
         )
-    return run_native_on(plan, new_rows, expectations, sample_size, io, ranges=ranges, time_budget=time_budget).results
+    return run_native_on(
+        plan, new_rows, expectations, sample_size, io, ranges=ranges, time_budget=time_budget, other_rows=other_rows
+    ).results
 
 
 def run_native_on(
@@ -215,6 +235,7 @@ def run_native_on(
     ranges: RangeLookup | None = None,
     *,
     time_budget: float = DEFAULT_SECONDS,
+    other_rows: OtherRows | None = None,
 ) -> NativeRun:
     """The native engine on a planned relation, on a shared DuckDB database (`meshlake.quality.session`).
 
@@ -247,6 +268,7 @@ def run_native_on(
             ranges=ranges,
             sandbox=open_sandbox,
             time_budget=time_budget,
+            other_rows=other_rows,
         )
 
 
@@ -266,6 +288,7 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
         snapshot.io,
         staged_ranges(snapshot.metadata, snapshot.io, snapshot.snapshot_id, snapshot.plan, ()),
         time_budget=budget_seconds(lake.settings.quality_time_budget),
+        other_rows=port_rows(lake),
     )
     head = snapshot.metadata.snapshot_by_name(MAIN_BRANCH)
     head_id = head.snapshot_id if head is not None else None

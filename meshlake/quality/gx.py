@@ -23,11 +23,15 @@ is first run on the column's distinct values in a worker process bounded by the 
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date, datetime, time
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,12 +47,14 @@ from meshlake.contract.expectations import (
 )
 from meshlake.errors import require
 from meshlake.quality.budget import DEFAULT_SECONDS, Budget
-from meshlake.quality.regex_worker import RegexTimeoutError, RegexWorkerError, search
+from meshlake.quality.regex_worker import RegexTimeoutError, RegexWorkerError, check
 from meshlake.quality.report import ExpectationResult, Scope
 
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+    from meshlake.quality.native import OtherRows
 
 DROPPED_KWARGS = frozenset(
     [
@@ -59,13 +65,28 @@ DROPPED_KWARGS = frozenset(
         "notes",
         "id",
         "rendered_content",
-        "severity",
         "batch_id",
+        "windows",
     ]
 )
 """GE kwargs that never change a verdict in meshlake; `import_suite` drops them."""
 
 _RESULT_FORMAT = {"result_format": "SUMMARY", "include_unexpected_rows": True}
+NATIVE_ONLY = frozenset(
+    {
+        "expect_column_values_to_match_like_pattern",
+        "expect_column_values_to_not_match_like_pattern",
+        "expect_column_values_to_match_like_pattern_list",
+        "expect_column_values_to_not_match_like_pattern_list",
+        "expect_multicolumn_values_to_be_unique",
+        "expect_table_row_count_to_equal_other_table",
+        "expect_column_pair_cramers_phi_value_to_be_less_than",
+        "expect_column_bootstrapped_ks_test_p_value_to_be_greater_than",
+        "expect_column_chisquare_test_p_value_to_be_greater_than",
+        "expect_column_parameterized_distribution_ks_test_p_value_to_be_greater_than",
+    }
+)
+"""Types GE 1.x has no pandas implementation of (the last four none at all): the engine evaluates them natively."""
 
 
 def run_great_expectations(
@@ -75,11 +96,13 @@ def run_great_expectations(
     new_rows: pa.Table | None = None,
     sample_size: int = 5,
     time_budget: float = DEFAULT_SECONDS,
+    other_rows: OtherRows | None = None,
 ) -> tuple[ExpectationResult, ...]:
     """Validate `expectations` with Great Expectations; one result per expectation, in order.
 
     With `new_rows`, row-level checks read only the new rows and table checks the whole `table`. Regexes and
-    SQL expectations get `time_budget` seconds (see the module docstring).
+    SQL expectations get `time_budget` seconds (see the module docstring). The types GE has no pandas
+    implementation of (`NATIVE_ONLY`) are evaluated by the native engine on the same data.
     """
     require("great_expectations", extra="great-expectations", feature="the great_expectations quality engine")
     budget = Budget(time_budget)
@@ -94,13 +117,15 @@ def run_great_expectations(
             scope: Scope = "new_rows" if row_level else "table"
             results[i] = ExpectationResult(exp.type, dict(exp.kwargs), "errored", scope, error=exc.problem)
             continue
-        overrun = _regex_overrun(new_rows if row_level and new_rows is not None else table, exp, budget)
+        checked = new_rows if row_level and new_rows is not None else table
+        overrun = _python_overrun(checked, exp, budget)
         if overrun is not None:
             results[i] = ExpectationResult(
                 exp.type, dict(exp.kwargs), "errored", "new_rows" if row_level else "table", error=overrun
             )
-        elif exp.spec.kind == "query":
-            results[i] = _sql_expectation(table, exp, sample_size, max(budget.deadline - _now(), 0.001))
+        elif exp.spec.kind == "query" or exp.type in NATIVE_ONLY:
+            left = max(budget.deadline - _now(), 0.001)
+            results[i] = _native(table, checked, row_level, exp, sample_size, left, other_rows)
         else:
             wanted["new" if row_level else "table"][i] = exp
     for source, chosen in wanted.items():
@@ -177,8 +202,11 @@ def _gx_expectation(exp: Expectation, types: Mapping[str, str], meta: dict[str, 
 
 
 def _coerce(exp: Expectation, types: Mapping[str, str]) -> dict[str, Any]:
-    """Temporal bounds and set values parsed to what the pandas column holds."""
-    kwargs = dict(exp.kwargs)
+    """Temporal bounds and set values parsed to what the pandas column holds; meshlake's `severity` left out."""
+    kwargs = {k: v for k, v in exp.kwargs.items() if k != "severity"}
+    if kwargs.get("row_condition") is not None:  # GE's own parser reads only a condition's first comparison
+        kwargs["row_condition"] = pandas_query(exp, types)
+        kwargs["condition_parser"] = "pandas"
     column = kwargs.get("column")
     family = type_family(types[column]) if isinstance(column, str) and column in types else None
     if family not in TEMPORAL:
@@ -197,6 +225,35 @@ def _coerce(exp: Expectation, types: Mapping[str, str]) -> dict[str, Any]:
     if "value_set" in kwargs:
         kwargs["value_set"] = [parse(v, "value_set") for v in kwargs["value_set"]]
     return kwargs
+
+
+def pandas_query(exp: Expectation, types: Mapping[str, str]) -> str:
+    """The expectation's `row_condition` as a pandas `DataFrame.query` string (same tree, same meaning)."""
+    from meshlake.contract.filters import And, Comparison, IsNull, Node, Not, Or
+    from meshlake.contract.row_conditions import parse_row_condition
+
+    def text(node: Node) -> str:
+        if isinstance(node, And):
+            return f"({text(node.left)}) & ({text(node.right)})"
+        if isinstance(node, Or):
+            return f"({text(node.left)}) | ({text(node.right)})"
+        if isinstance(node, Not):
+            return f"~({text(node.child)})"
+        if isinstance(node, IsNull):
+            return f"`{node.column.name}`.{'notnull' if node.negated else 'isnull'}()"
+        assert isinstance(node, Comparison)
+        value = node.value
+        if isinstance(value, datetime | date | time):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = float(value)  # the engine's DataFrame holds decimals as floats
+        elif not isinstance(value, bool | int | float | str):
+            value = str(value)
+        shown = repr(value)
+        return f"`{node.column.name}` {'==' if node.op == '=' else node.op} {shown}"
+
+    kw = exp.kwargs
+    return text(parse_row_condition(kw["row_condition"], kw.get("condition_parser"), types))
 
 
 def _timestamp(value: datetime) -> Any:
@@ -285,23 +342,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _regex_overrun(data: pa.Table, exp: Expectation, budget: Budget) -> str | None:
-    """Search the regex of a regex expectation in the column's distinct values within the budget; return the
-    reason it could not finish in time, or None (also for anything GE will report itself)."""
+def _python_overrun(data: pa.Table, exp: Expectation, budget: Budget) -> str | None:
+    """Run the Python checks GE would run in this process (regexes, JSON schemas, dateutil) on the column's
+    distinct values in a worker within the budget; return the reason one could not finish in time, or None
+    (also for anything GE will report itself)."""
     import pyarrow.compute as pc
 
-    pattern, column = exp.kwargs.get("regex"), exp.kwargs.get("column")
-    if not isinstance(pattern, str) or not isinstance(column, str) or column not in data.column_names:
+    column = exp.kwargs.get("column")
+    checks = [("regex", p) for p in [exp.kwargs.get("regex"), *(exp.kwargs.get("regex_list") or [])] if p is not None]
+    if exp.type == "expect_column_values_to_match_json_schema":
+        checks.append(("json_schema", json.dumps(exp.kwargs.get("json_schema"), sort_keys=True)))
+    if exp.type == "expect_column_values_to_be_dateutil_parseable":
+        checks.append(("dateutil", ""))
+    if not checks or not isinstance(column, str) or column not in data.column_names:
         return None
     values = pc.unique(data.column(column).drop_null()).to_pylist()
-    try:
-        for start in range(0, len(values), _CHUNK):
-            chunk = [str(v) for v in values[start : start + _CHUNK]]
-            search([pattern], [0] * len(chunk), chunk, budget.deadline)
-    except RegexTimeoutError:
-        return budget.reason(f"Python regex {pattern!r} was still matching")
-    except RegexWorkerError:
-        return None
+    for kind, argument in checks:
+        if not isinstance(argument, str):
+            continue
+        try:
+            for start in range(0, len(values), _CHUNK):
+                chunk = [str(v) for v in values[start : start + _CHUNK]]
+                check(kind, [argument], [0] * len(chunk), chunk, budget.deadline)
+        except RegexTimeoutError:
+            what = f"Python regex {argument!r}" if kind == "regex" else f"the Python {kind} check"
+            return budget.reason(f"{what} was still running")
+        except RegexWorkerError:
+            return None
     return None
 
 
@@ -314,9 +381,17 @@ def _now() -> float:
     return time.monotonic()
 
 
-def _sql_expectation(table: pa.Table, exp: Expectation, sample_size: int, time_budget: float) -> ExpectationResult:
-    """GE runs SQL expectations on SQL datasources only: evaluate with DuckDB over the Arrow table (in the
-    native engine's sandbox)."""
+def _native(
+    table: pa.Table,
+    checked: pa.Table,
+    row_level: bool,
+    exp: Expectation,
+    sample_size: int,
+    time_budget: float,
+    other_rows: OtherRows | None,
+) -> ExpectationResult:
+    """GE runs SQL expectations on SQL datasources only and has no pandas implementation of `NATIVE_ONLY`:
+    evaluate with DuckDB over the Arrow table (SQL in the native engine's sandbox)."""
     import duckdb
 
     from meshlake.quality.native import run_native
@@ -325,14 +400,16 @@ def _sql_expectation(table: pa.Table, exp: Expectation, sample_size: int, time_b
     con = duckdb.connect()
     try:
         con.register("__meshlake_arrow", table)
+        con.register("__meshlake_new", checked)
         (result,) = run_native(
             con,
             relation_sql="__meshlake_arrow",
-            new_rows_sql=None,
+            new_rows_sql="__meshlake_new" if row_level else None,
             expectations=[exp],
             sample_size=sample_size,
             sandbox=lambda: in_memory(table),
             time_budget=time_budget,
+            other_rows=other_rows,
         )
     finally:
         con.close()
@@ -362,38 +439,85 @@ def _type_name(t: pa.DataType) -> str:
         ),
         (pa.types.is_nested, "list<unknown>"),
     )
-    for check, name in checks:
-        if check(t):
+    for matches, name in checks:
+        if matches(t):
             return name
     return str(t)
 
 
-def import_suite(path: str | Path) -> list[Expectation]:
+@dataclass(frozen=True)
+class Skipped:
+    """A suite entry that was not imported, and why."""
+
+    index: int
+    expectation: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class SuiteImport:
+    """The expectations read from a GE suite, and the entries skipped."""
+
+    expectations: list[Expectation]
+    skipped: list[Skipped]
+    positions: list[int] = dataclass_field(default_factory=list)
+    """The suite index of each imported expectation."""
+
+
+_SEVERITIES = {"critical": "error", "error": "error", "warning": "warn", "warn": "warn", "info": "warn"}
+"""GE 1.x severities (critical, warning, info) as meshlake's (error, warn)."""
+
+
+def import_suite(path: str | Path) -> SuiteImport:
     """Read a GE suite JSON file (1.x `type` or 0.x `expectation_type` entries) as descriptor expectations.
 
-    Drops kwargs that never change a verdict (`result_format`, `catch_exceptions`, `meta` …); raises
-    `ExpectationConfigError` for an expectation type or argument meshlake does not support.
+    Drops kwargs that never change a verdict (`meta`, `notes`, `id` …) and maps GE's `severity`; an entry meshlake
+    cannot check (an unknown type or argument, a bad value, a suite parameter) is skipped with the reason, and the
+    rest is imported. Raises `ExpectationConfigError` only for a file that is not a suite.
     """
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     entries = document.get("expectations") if isinstance(document, Mapping) else None
     if not isinstance(entries, list):
         raise ExpectationConfigError(f"{path} is not a Great Expectations suite (no 'expectations' list)")
     out: list[Expectation] = []
+    positions: list[int] = []
+    skipped: list[Skipped] = []
     for index, entry in enumerate(entries):
-        name = entry.get("type") or entry.get("expectation_type")
+        name = entry.get("type") or entry.get("expectation_type") if isinstance(entry, Mapping) else None
         if not isinstance(name, str):
-            raise ExpectationConfigError(f"entry {index} has no expectation type", field=f"expectations[{index}]")
-        spec = spec_for(name)
-        kwargs = {k: v for k, v in dict(entry.get("kwargs") or {}).items() if k not in DROPPED_KWARGS}
-        if entry.get("description") and "description" not in kwargs:
-            kwargs["description"] = entry["description"]
-        for key in kwargs:
-            if key not in spec.allowed:
-                raise ExpectationConfigError(
-                    f"entry {index} ({name}) uses '{key}', which meshlake does not support", field=key
-                )
-        out.append(Expectation(name, kwargs))
-    return out
+            skipped.append(Skipped(index, None, "the entry has no expectation type"))
+            continue
+        try:
+            out.append(_entry(name, entry))
+        except ExpectationConfigError as exc:
+            at = f" (field '{exc.field}')" if exc.field else ""
+            skipped.append(Skipped(index, name, exc.problem + at))
+            continue
+        positions.append(index)
+    return SuiteImport(out, skipped, positions)
+
+
+def _entry(name: str, entry: Mapping[str, Any]) -> Expectation:
+    spec = spec_for(name)
+    kwargs = {k: v for k, v in dict(entry.get("kwargs") or {}).items() if k not in DROPPED_KWARGS}
+    if entry.get("description") and "description" not in kwargs:
+        kwargs["description"] = entry["description"]
+    severity = entry.get("severity") or kwargs.pop("severity", None)
+    if severity is not None:
+        if str(severity).lower() not in _SEVERITIES:
+            raise ExpectationConfigError(f"unknown severity {severity!r}", field="severity")
+        if _SEVERITIES[str(severity).lower()] == "warn":
+            kwargs["severity"] = "warn"  # error is the default
+    if kwargs.get("parse_strings_as_datetimes") in (False, None):
+        kwargs.pop("parse_strings_as_datetimes", None)  # GE 0.x: off changes nothing
+    if "$PARAMETER" in json.dumps(kwargs, default=str):
+        raise ExpectationConfigError("suite parameters ($PARAMETER) are evaluated by GE at run time: give the value")
+    for key in kwargs:
+        if key not in spec.allowed:
+            close = difflib.get_close_matches(key, spec.allowed, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ExpectationConfigError(f"meshlake does not support the argument '{key}'{hint}", field=key)
+    return Expectation(name, kwargs)
 
 
 def to_yaml_items(expectations: Iterable[Expectation]) -> list[dict[str, Any]]:

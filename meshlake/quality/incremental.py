@@ -17,9 +17,14 @@ aggregates of its new rows only:
   group whose Parquet statistics lie outside, so sequential keys appended to millions of rows read
   almost nothing of the base.
 
-Integers, decimals, dates, times and timestamps combine exactly. Float sums and means combine in
-floating point, as the full evaluation sums them (its own result depends on the summation order).
-Median, proportion of unique values, SQL expectations and the column-set check are evaluated in full.
+- the sample deviation: the base's (count, mean, M2) with the new rows' (Chan et al.); row-count equality from
+  the plan's record counts; the KL divergence and chi-square tests from the base's bin or value counts plus the
+  new rows' (value counts are stamped for at most `MAX_COUNTED_VALUES` distinct values).
+
+Integers, decimals, dates, times and timestamps combine exactly. Float sums, means and deviations combine in
+floating point, as the full evaluation computes them (its own result depends on the summation order).
+The other table checks (median, quantiles, distinct values, order, z-scores, SQL expectations …) and every
+expectation with a `row_condition` are evaluated in full.
 
 `prior_aggregates` decides whether an append may be checked this way (see its docstring); otherwise the
 whole staged snapshot is read, and the fresh aggregates are stamped for the next append.
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -57,6 +63,12 @@ BASIS_VERSION = 1
 
 _UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 _ROW_COUNT = "expect_table_row_count_to_be_between"
+_ROW_COUNT_EQUAL = "expect_table_row_count_to_equal"
+_STDEV = "expect_column_stdev_to_be_between"
+_COUNTED = ("expect_column_kl_divergence_to_be_less_than", "expect_column_chisquare_test_p_value_to_be_greater_than")
+"""Distribution checks whose aggregates are counts (bins, values): the base's plus the new rows'."""
+MAX_COUNTED_VALUES = 1000
+"""A categorical partition's value counts are stamped when the column has at most this many distinct values."""
 _EXTREMES = {
     "expect_column_min_to_be_between": ("min", "least"),
     "expect_column_max_to_be_between": ("max", "greatest"),
@@ -167,11 +179,19 @@ def incremental_plan(
 ) -> Plan | None:
     """The incremental plan of a table check, or None when it is evaluated in full (or `state` does not fit)."""
     spec = exp.spec
+    if exp.kwargs.get("row_condition") is not None:
+        return None  # the base's aggregates are of every row
     plan = Plan(exp, spec, "table", reads="new", method="incremental")
     try:
-        if spec.name == _ROW_COUNT:
+        if spec.name in (_ROW_COUNT, _ROW_COUNT_EQUAL):
             plan.known["value"] = incremental.rows
+            if spec.name == _ROW_COUNT_EQUAL:
+                plan.verdict = lambda got: (int(got["value"]) == int(exp.kwargs["value"]), int(got["value"]))
             return plan
+        if spec.name == _STDEV:
+            return _stdev(plan, columns[exp.kwargs["column"]], state)
+        if spec.name in _COUNTED:
+            return _counted(exp, columns, state, new_sql)
         if spec.name in _UNIQUE:
             names = [exp.kwargs["column"]] if "column" in exp.kwargs else list(exp.kwargs["column_list"])
             return _unique(plan, [columns[n] for n in names], state, incremental, new_sql, sample_size)
@@ -184,11 +204,16 @@ def incremental_plan(
 
 def basis(plan: Plan, got: Mapping[str, Any], result: ExpectationResult) -> dict[str, Any] | None:
     """The aggregates to stamp for a table check (full or incremental), so that the next append builds on them."""
-    if plan.source != "table" or result.status == "errored":
+    if plan.source != "table" or result.status == "errored" or plan.exp.kwargs.get("row_condition") is not None:
         return None
     name = plan.spec.name
-    if name == _ROW_COUNT:
+    if name in (_ROW_COUNT, _ROW_COUNT_EQUAL):
         return {}
+    if name == _STDEV and (got.get("m2") is not None or "base_n" in got):
+        n, mean, m2 = stdev_state(got)
+        return {"n": n, "mean": mean, "m2": m2}
+    if name in _COUNTED and plan.exp.kwargs.get("partition_object") is not None:
+        return _counts_basis(got)
     if name in _UNIQUE and result.unexpected_count is not None:
         return {"nonnull": int(got["nonnull"]), "unexpected": int(result.unexpected_count)}
     if name in _EXTREMES or name == _SUM:
@@ -212,6 +237,80 @@ def withhold_values(
             continue
         kept[index] = state
     return kept
+
+
+def _stdev(plan: Plan, col: Column, state: Mapping[str, Any]) -> Plan:
+    """The sample deviation of base + new rows from the base's (count, mean, M2) and the new rows' (Chan et al.),
+    in floating point, as the full evaluation computes it (its own result depends on the summation order)."""
+    from meshlake.quality.native import in_range
+
+    x = f"{col.value}::DOUBLE"
+    plan.family = col.family
+    plan.known |= {"base_n": int(state["n"]), "base_mean": float(state["mean"]), "base_m2": float(state["m2"])}
+    plan.aggregates |= {"new_n": f"count({x})", "new_mean": f"avg({x})", "new_m2": f"var_pop({x})"}
+
+    def verdict(got: Mapping[str, Any]) -> tuple[bool, Any]:
+        n, _, m2 = stdev_state(got)
+        value = math.sqrt(m2 / (n - 1)) if n > 1 else None
+        return value is not None and in_range(value, plan.exp.kwargs, col.family), value
+
+    plan.verdict = verdict
+    return plan
+
+
+def stdev_state(got: Mapping[str, Any]) -> tuple[int, float, float]:
+    """(count, mean, M2) of a stdev check's values: as aggregated, or the base's combined with the new rows'."""
+    if "base_n" not in got:
+        return int(got["n"]), float(got["mean"] or 0.0), float(got["m2"] or 0.0)
+    na, ma, m2a = int(got["base_n"]), float(got["base_mean"]), float(got["base_m2"])
+    nb = int(got["new_n"])
+    if nb == 0:
+        return na, ma, m2a
+    mb, m2b = float(got["new_mean"]), float(got["new_m2"]) * nb
+    n = na + nb
+    delta = mb - ma
+    return n, ma + delta * nb / n, m2a + m2b + delta * delta * na * nb / n
+
+
+def _counted(exp: Expectation, columns: Mapping[str, Column], state: Mapping[str, Any], new_sql: str) -> Plan:
+    """A distribution check of counts: the new rows' counts plus the base's (bins and tails, or value counts)."""
+    from meshlake.quality.compile import compile_plan
+
+    plan = compile_plan(exp, columns, source="table", source_sql=new_sql)
+    plan.reads, plan.method = "new", "incremental"
+    for role, sql in list(plan.aggregates.items()):
+        if role == "counts":
+            continue
+        plan.aggregates[role] = f"({int(state[role])} + {sql})"
+    if "counts" in plan.aggregates:
+        base = {value: int(count) for value, count in state["counts"]}
+        judge = plan.verdict
+        assert judge is not None
+
+        def verdict(got: Mapping[str, Any]) -> tuple[bool, Any]:
+            merged = dict(base)
+            for value, count in dict(got.get("counts") or {}).items():
+                merged[value] = merged.get(value, 0) + int(count)
+            return judge({**got, "counts": merged})
+
+        plan.verdict = verdict
+        plan.known["base_counts"] = base
+    return plan
+
+
+def _counts_basis(got: Mapping[str, Any]) -> dict[str, Any] | None:
+    state: dict[str, Any] = {role: int(value) for role, value in got.items() if role not in ("counts", "base_counts")}
+    if "counts" in got:
+        counts = dict(got.get("counts") or {})
+        if "base_counts" in got:  # an incremental result: what was stamped plus the new rows
+            merged = dict(got["base_counts"])
+            for value, count in counts.items():
+                merged[value] = merged.get(value, 0) + int(count)
+            counts = merged
+        if len(counts) > MAX_COUNTED_VALUES or not all(isinstance(v, str | int | float | bool) for v in counts):
+            return None
+        state["counts"] = [[value, int(count)] for value, count in counts.items()]
+    return state
 
 
 def _aggregate(plan: Plan, col: Column, state: Mapping[str, Any]) -> Plan | None:

@@ -42,8 +42,10 @@ from meshlake.quality.bitmap import RangeLookup
 from meshlake.quality.budget import DEADLINE_VARIABLE, DEFAULT_SECONDS, Budget, BudgetExceededError, guarded
 from meshlake.quality.compile import Column, Plan, compile_plan
 from meshlake.quality.incremental import Incremental, basis, incremental_plan
+from meshlake.quality.python_checks import register_udf as register_python_checks
 from meshlake.quality.regex import register_udf
 from meshlake.quality.report import ExpectationResult, Scope, Status
+from meshlake.quality.schema_checks import judge as judge_schema
 
 if TYPE_CHECKING:
     import duckdb
@@ -51,6 +53,8 @@ if TYPE_CHECKING:
 _CHECK = "__meshlake_check"
 Sandbox = Callable[[], AbstractContextManager["duckdb.DuckDBPyConnection"]]
 """Opens the sandbox SQL expectations run in (`meshlake.quality.sandbox`)."""
+OtherRows = Callable[[str], int]
+"""The current row count of another port, by address (`expect_table_row_count_to_equal_other_table`)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ def run_native(
     ranges: RangeLookup | None = None,
     sandbox: Sandbox | None = None,
     time_budget: float = DEFAULT_SECONDS,
+    other_rows: OtherRows | None = None,
 ) -> tuple[ExpectationResult, ...]:
     """Evaluate `expectations` on a DuckDB relation; one result per expectation, in order.
 
@@ -96,6 +101,7 @@ def run_native(
         ranges=ranges,
         sandbox=sandbox,
         time_budget=time_budget,
+        other_rows=other_rows,
     ).results
 
 
@@ -111,6 +117,7 @@ def evaluate_native(
     ranges: RangeLookup | None = None,
     sandbox: Sandbox | None = None,
     time_budget: float = DEFAULT_SECONDS,
+    other_rows: OtherRows | None = None,
 ) -> NativeRun:
     """`run_native`, also returning the aggregates to stamp for the next append's incremental check.
 
@@ -139,6 +146,7 @@ def evaluate_native(
                 sandbox=sandbox or _in_memory(con, relation_sql),
                 budget=budget,
                 error=duckdb.Error,
+                other_rows=other_rows,
             )
         except BudgetExceededError as exc:
             for i, exp in enumerate(expectations):
@@ -163,6 +171,7 @@ def _evaluate(
     sandbox: Sandbox,
     budget: Budget,
     error: type[Exception],
+    other_rows: OtherRows | None = None,
 ) -> None:
     """The body of `evaluate_native`: fills `results` (and `aggregates`) as each expectation is finished."""
     columns = _described(con, schema_sql) if schema_sql else describe(con, relation_sql)
@@ -190,10 +199,7 @@ def _evaluate(
         except ExpectationConfigError as exc:
             results[i] = _errored(exp, _scope(exp, new_rows_sql), exc.problem + _at(exc))
     sources = {"table": relation_sql, "new": new_rows_sql or relation_sql}
-    if any(p.regex is not None and p.regex.needs_udf for p in plans.values()):
-        register_udf(con)  # Python regexes stop at the budget's deadline, which they read from this variable
-        con.execute(f"SET VARIABLE {DEADLINE_VARIABLE} = {budget.deadline!r}::DOUBLE")
-
+    _prepare(con, plans, budget, other_rows)
     values = _aggregate_pass(con, plans, sources, error)
     values = _followup_pass(con, plans, values, error)
     for i, plan in plans.items():
@@ -204,10 +210,14 @@ def _evaluate(
         elif plan.spec.kind == "query":
             continue
         elif plan.spec.kind == "schema":
-            results[i] = _columns_match(plan, list(columns))
+            results[i] = judge_schema(plan, columns)
         else:
             known = plan.known | (got or {})
-            results[i] = finish(plan, known, scope)
+            try:
+                results[i] = finish(plan, known, scope)
+            except (ArithmeticError, ValueError, TypeError, KeyError, LookupError) as exc:
+                results[i] = _errored(plan.exp, scope, _message(exc))
+                continue
             state = basis(plan, known, results[i])
             if state is not None:
                 aggregates[str(i)] = state
@@ -217,6 +227,25 @@ def _evaluate(
     failed = {i: plans[i] for i, r in results.items() if r.status == "failed" and i in plans}
     for i, rows in _samples(con, failed, sources, sample_size, error).items():
         results[i] = _with_sample(results[i], rows)
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection, plans: Mapping[int, Plan], budget: Budget, other_rows: OtherRows | None
+) -> None:
+    """Register the Python functions the plans call (they stop at the budget's deadline, which they read from a
+    DuckDB variable) and look up the other ports' row counts."""
+    python = set().union(*(p.python for p in plans.values())) if plans else set()
+    if any(p.regex is not None and p.regex.needs_udf for p in plans.values()):
+        python.add("regex")
+    if python:
+        if "regex" in python:
+            register_udf(con)
+        if python - {"regex"}:
+            register_python_checks(con)
+        con.execute(f"SET VARIABLE {DEADLINE_VARIABLE} = {budget.deadline!r}::DOUBLE")
+    for plan in plans.values():
+        if plan.spec.name == "expect_table_row_count_to_equal_other_table":
+            plan.known["other_rows"] = _other_rows(other_rows, plan.exp.kwargs["other_table_name"])
 
 
 def describe(con: duckdb.DuckDBPyConnection, relation_sql: str) -> dict[str, Column]:
@@ -239,36 +268,52 @@ def _described(con: duckdb.DuckDBPyConnection, schema_sql: str) -> dict[str, Col
     return dict(columns)
 
 
+def _relation(plan: Plan, sources: Mapping[str, str]) -> str:
+    """The rows a plan's aggregates read: its source, or the source narrowed by its `row_condition`."""
+    return plan.relation or sources[plan.aggregate_source]
+
+
 def _aggregate_pass(
     con: duckdb.DuckDBPyConnection,
     plans: Mapping[int, Plan],
     sources: Mapping[str, str],
     error: type[Exception],
 ) -> dict[int, dict[str, Any] | BaseException]:
-    """Evaluate every plan's aggregates: one SELECT per source, all in one statement."""
-    wanted = {i: p for i, p in plans.items() if p.aggregates}
+    """Evaluate every plan's aggregates: one SELECT per relation read, and the scalar subqueries, in one statement."""
+    wanted = {i: p for i, p in plans.items() if p.aggregates or p.subqueries}
     if not wanted:
         return {}
     aliases: dict[str, dict[str, str]] = {}
+    prefixes: dict[str, str] = {}
     for plan in wanted.values():
-        names = aliases.setdefault(plan.aggregate_source, {})
+        relation = _relation(plan, sources)
+        prefix = prefixes.setdefault(relation, f"{plan.aggregate_source[0]}{len(prefixes)}_")
+        names = aliases.setdefault(relation, {})
         for sql in plan.aggregates.values():
-            names.setdefault(sql, f"{plan.aggregate_source[0]}{len(names)}")
+            names.setdefault(sql, f"{prefix}{len(names)}")
+    scalars: dict[str, str] = {}
+    for plan in wanted.values():
+        for sql in plan.subqueries.values():
+            scalars.setdefault(sql, f"q{len(scalars)}")
     selects = [
         "(SELECT "
         + ", ".join(f"{sql} AS {alias}" for sql, alias in names.items())
-        + f" FROM {sources[source]} AS __src) AS __{source}"
-        for source, names in aliases.items()
+        + f" FROM {relation} AS __src) AS __r{k}"
+        for k, (relation, names) in enumerate(aliases.items())
+        if names
     ]
+    if scalars:
+        selects.append("(SELECT " + ", ".join(f"{sql} AS {alias}" for sql, alias in scalars.items()) + ") AS __q")
     # Temporal observed values come back through Arrow; everything else (counts, numbers, text) through the
     # DB-API, which binds the query once where the relation API binds it twice (~5 ms per statement).
-    arrow = any(p.spec.kind == "aggregate" and p.family in TEMPORAL for p in wanted.values())
+    arrow = any(p.family in TEMPORAL and (p.spec.kind == "aggregate" or p.verdict is not None) for p in wanted.values())
     try:
         row = _one(con, "SELECT * FROM " + ", ".join(selects), arrow=arrow)
     except error:
-        return {i: _aggregate_alone(con, p, sources[p.aggregate_source], error, arrow=arrow) for i, p in wanted.items()}
+        return {i: _aggregate_alone(con, p, _relation(p, sources), error, arrow=arrow) for i, p in wanted.items()}
     return {
-        i: {role: row[aliases[p.aggregate_source][sql]] for role, sql in p.aggregates.items()}
+        i: {role: row[aliases[_relation(p, sources)][sql]] for role, sql in p.aggregates.items()}
+        | {role: row[scalars[sql]] for role, sql in p.subqueries.items()}
         for i, p in wanted.items()
     }
 
@@ -278,11 +323,15 @@ def _aggregate_alone(
 ) -> dict[str, Any] | BaseException:
     roles = list(plan.aggregates)
     sql = ", ".join(f"{plan.aggregates[r]} AS a{k}" for k, r in enumerate(roles))
+    extra = list(plan.subqueries)
+    scalars = ", ".join(f"{plan.subqueries[r]} AS s{k}" for k, r in enumerate(extra))
     try:
-        row = _one(con, f"SELECT {sql} FROM {source_sql} AS __src", arrow=arrow)
+        row = _one(con, f"SELECT {sql} FROM {source_sql} AS __src", arrow=arrow) if roles else {}
+        if extra:
+            row |= _one(con, f"SELECT {scalars}", arrow=True)
     except error as exc:
         return exc
-    return {r: row[f"a{k}"] for k, r in enumerate(roles)}
+    return {r: row[f"a{k}"] for k, r in enumerate(roles)} | {r: row[f"s{k}"] for k, r in enumerate(extra)}
 
 
 def _followup_pass(
@@ -317,7 +366,10 @@ def _followup_pass(
         got = values[i]
         assert isinstance(got, dict)
         role = plans[i].followup_role
-        values[i] = value if isinstance(value, BaseException) else got | {role: int(value or 0)}
+        if isinstance(value, BaseException):
+            values[i] = value
+        else:
+            values[i] = got | {role: int(value or 0) if role in ("duplicated", "unexpected") else value}
     return values
 
 
@@ -325,9 +377,19 @@ def finish(plan: Plan, got: Mapping[str, Any], scope: Scope) -> ExpectationResul
     """Turn a plan's aggregate values into a result with GE's verdict and conventions."""
     exp, spec = plan.exp, plan.spec
     kw = exp.kwargs
+    if plan.verdict is not None:
+        ok, observed = plan.verdict(got)
+        return ExpectationResult(
+            exp.type,
+            dict(kw),
+            "passed" if ok else "failed",
+            scope,
+            observed_value=_plain(observed, plan.family),
+            method=plan.method,
+        )
     if spec.kind == "aggregate":
         observed = _observed(plan, got)
-        ok = observed is not None and _in_range(observed, kw, plan.family)
+        ok = observed is not None and in_range(observed, kw, plan.family)
         return ExpectationResult(
             exp.type,
             dict(kw),
@@ -372,7 +434,7 @@ def _observed(plan: Plan, got: Mapping[str, Any]) -> Any:
     return value
 
 
-def _in_range(value: Any, kw: Mapping[str, Any], family: str | None) -> bool:
+def in_range(value: Any, kw: Mapping[str, Any], family: str | None) -> bool:
     lo, hi = kw.get("min_value"), kw.get("max_value")
     if lo is not None:
         bound = _comparable(value, lo, family, "min_value")
@@ -462,23 +524,6 @@ def _in_memory(con: duckdb.DuckDBPyConnection, relation_sql: str) -> Sandbox:
     return read
 
 
-def _columns_match(plan: Plan, actual: list[str]) -> ExpectationResult:
-    kw = plan.exp.kwargs
-    expected = set(kw["column_set"])
-    missing, unexpected = sorted(expected - set(actual)), sorted(set(actual) - expected)
-    exact = kw.get("exact_match", True) is not False
-    ok = not missing and (not unexpected or not exact)
-    detail = [{"missing": missing, "unexpected": unexpected}] if missing or unexpected else []
-    return ExpectationResult(
-        plan.exp.type,
-        dict(kw),
-        "passed" if ok else "failed",
-        "table",
-        observed_value=sorted(actual),
-        sample=detail,
-    )
-
-
 def _samples(
     con: duckdb.DuckDBPyConnection,
     failed: Mapping[int, Plan],
@@ -488,7 +533,8 @@ def _samples(
 ) -> dict[int, list[dict[str, Any]]]:
     """Up to `sample_size` failing rows per failed row check, in one UNION ALL query."""
     branches = {
-        i: f"(SELECT {i} AS {_CHECK}, * FROM {sources[p.source]} AS __src WHERE {p.failing} LIMIT {sample_size})"
+        i: f"(SELECT {i} AS {_CHECK}, * FROM {p.relation or sources[p.source]} AS __src WHERE {p.failing} "
+        f"LIMIT {sample_size})"
         for i, p in failed.items()
         if p.failing and sample_size > 0
     }
@@ -558,3 +604,13 @@ def _at(exc: ExpectationConfigError) -> str:
 
 def _message(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _other_rows(other_rows: OtherRows | None, address: str) -> int | BaseException:
+    """Another port's row count, or the reason it is not known (the expectation is then errored)."""
+    if other_rows is None:
+        return LookupError(f"the row count of {address} is not known here: check the port through its lake")
+    try:
+        return int(other_rows(address))
+    except Exception as exc:
+        return LookupError(f"cannot read the row count of {address}: {_message(exc)}")

@@ -13,8 +13,10 @@ hands simple patterns to pyarrow's RE2 and falls back to `re` wherever the two d
 * `\\b`, `\\B` (and `\\W` inside a class) cannot be rewritten: RE2 handles ASCII values and non-ASCII values
   go to Python.
 * Lookaround, backreferences, atomic groups, possessive quantifiers, verbose/ASCII flags, comments, and
-  repeat counts over 1000 do not exist in RE2: such patterns run entirely in Python through a DuckDB
-  scalar function (`meshlake_re_search`), which is correct but 10 to 50 times slower.
+  repeat counts over 1000 do not exist in RE2 (and a translation RE2 refuses, past its size limits say, is
+  treated alike): such patterns run entirely in Python through a DuckDB scalar function
+  (`meshlake_re_search`), which is correct but 10 to 50 times slower. So every pattern Python compiles runs
+  with Python's verdict; one Python refuses is refused at deploy, as GE would fail on it.
 
 Python's `re` backtracks, and some patterns (`^(?=a)(a+)+$`) take exponential time; a search cannot be
 interrupted inside the process. So `meshlake_re_search` searches in worker processes
@@ -93,9 +95,20 @@ def plan_regex(pattern: str) -> RegexPlan:
     if flags & (re.VERBOSE | re.ASCII) or "(?#" in pattern or _needs_python(parsed, _parser):
         return RegexPlan(pattern, None)
     translated = _translate(pattern, multiline=bool(flags & re.MULTILINE))
-    if translated is None:
+    if translated is None or not _re2_accepts(translated[0]):
         return RegexPlan(pattern, None)
     return RegexPlan(pattern, translated[0], translated[1])
+
+
+def _re2_accepts(re2: str) -> bool:
+    """Whether DuckDB's RE2 compiles the translation (one it refuses, e.g. past its size limits, runs in Python)."""
+    import duckdb
+
+    try:
+        duckdb.execute("SELECT regexp_matches('', ?)", [re2]).fetchall()
+    except duckdb.Error:
+        return False
+    return True
 
 
 def _needs_python(parsed: Any, p: Any) -> bool:
@@ -132,6 +145,7 @@ def _translate(pattern: str, *, multiline: bool) -> tuple[str, bool] | None:
         if c == "\\" and i + 1 < n:
             e = pattern[i + 1]
             i += 2
+            class_start = False  # an escape is a member: a `]` after it closes the class
             if e in "uUN":
                 code, i = _unicode_escape(pattern, e, i)
                 out.append(f"\\x{{{code:x}}}")

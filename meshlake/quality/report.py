@@ -34,6 +34,16 @@ class ExpectationResult:
         return self.status == "passed"
 
     @property
+    def severity(self) -> str:
+        """`error` (a failure stops the write) or `warn` (a failure is reported and recorded only)."""
+        return "warn" if self.kwargs.get("severity") == "warn" else "error"
+
+    @property
+    def blocking(self) -> bool:
+        """True when this result stops the write: it did not pass and its severity is `error`."""
+        return not self.success and self.severity == "error"
+
+    @property
     def column(self) -> str | None:
         column = self.kwargs.get("column")
         return str(column) if column is not None else None
@@ -52,7 +62,7 @@ class ExpectationResult:
         return f"{self.expectation}{target}: {self.status}, {', '.join(details)}"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self) | {"success": self.success}
+        return asdict(self) | {"success": self.success, "severity": self.severity}
 
 
 @dataclass(frozen=True)
@@ -74,12 +84,18 @@ class QualityReport:
 
     @property
     def passed(self) -> bool:
-        """True when every expectation passed (an errored expectation is not a pass)."""
-        return all(result.success for result in self.results)
+        """True when no `error`-severity expectation failed or errored (a `warn` one only warns)."""
+        return not any(result.blocking for result in self.results)
 
     @property
     def failed(self) -> tuple[ExpectationResult, ...]:
-        return tuple(result for result in self.results if not result.success)
+        """The results that stop the write (`error` severity, failed or errored)."""
+        return tuple(result for result in self.results if result.blocking)
+
+    @property
+    def warnings(self) -> tuple[ExpectationResult, ...]:
+        """The `warn`-severity results that failed or errored: reported and recorded, the write goes on."""
+        return tuple(result for result in self.results if not result.success and not result.blocking)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -7,14 +7,16 @@ from pathlib import Path
 import yaml
 
 from meshlake.contract.descriptor import parse_descriptor, parse_descriptor_yaml, read_descriptor_text
+from meshlake.contract.expectations import ExpectationConfigError, validate_expectation
 from meshlake.errors import DescriptorError
-from meshlake.quality.gx import import_suite, to_yaml_items
+from meshlake.quality.gx import Skipped, import_suite, to_yaml_items
 
 
-def import_into_descriptor(suite: Path, descriptor: Path, port: str) -> tuple[str, int]:
-    """The descriptor's YAML with the suite's expectations appended to `port`, and how many were added.
+def import_into_descriptor(suite: Path, descriptor: Path, port: str) -> tuple[str, int, list[Skipped]]:
+    """The descriptor's YAML with the suite's expectations appended to `port`, how many were added, and the suite
+    entries skipped (with the reason) because meshlake cannot check them on this port.
 
-    The result is validated as a whole (unknown expectations or columns fail with file and line).
+    Each expectation is checked against the port's columns; the result is validated as a whole.
     """
     path = descriptor / "dataproduct.yaml" if descriptor.is_dir() else descriptor
     data = parse_descriptor_yaml(read_descriptor_text(path), file=str(path)).data
@@ -23,10 +25,22 @@ def import_into_descriptor(suite: Path, descriptor: Path, port: str) -> tuple[st
     if target is None:
         names = [o.get("name") for o in outputs if isinstance(o, dict)]
         raise DescriptorError(f"no output port '{port}' (ports: {', '.join(map(str, names))})", file=str(path))
-    items = to_yaml_items(import_suite(suite))
+    imported = import_suite(suite)
+    columns = {str(c.get("name")): str(c.get("type")) for c in target.get("columns") or [] if isinstance(c, dict)}
+    skipped = list(imported.skipped)
+    kept = []
+    for index, exp in zip(imported.positions, imported.expectations, strict=True):
+        try:
+            validate_expectation(exp, columns)
+        except ExpectationConfigError as exc:
+            at = f" (field '{exc.field}')" if exc.field else ""
+            skipped.append(Skipped(index, exp.type, exc.problem + at))
+            continue
+        kept.append(exp)
+    items = to_yaml_items(kept)
     existing = target.setdefault("expectations", []) or []
     new = [item for item in items if item not in existing]
     target["expectations"] = [*existing, *new]
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     parse_descriptor(text, file=str(path))
-    return text, len(new)
+    return text, len(new), sorted(skipped, key=lambda s: s.index)

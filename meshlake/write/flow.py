@@ -422,13 +422,16 @@ def verdict(report: QualityReport | None) -> str | None:
     """
     if report is None:
         return None
-    failed = [result.expectation for result in report.results if not result.success]
+    failed = [result.expectation for result in report.results if result.blocking]
     stamp = {
         "verdict": "passed" if report.passed else "failed",
         "engine": report.engine,
         "expectations": len(report.results),
         "failed": failed,
     }
+    warned = [result.expectation for result in report.results if not result.success and not result.blocking]
+    if warned:
+        stamp["warned"] = warned
     if report.passed and report.basis:
         stamp |= report.basis
     return json.dumps(stamp, separators=(",", ":"), default=str)

@@ -192,3 +192,37 @@ def test_a_bad_budget_setting_is_a_config_error(value: str) -> None:
 def test_the_default_budget_is_five_minutes(tmp_path: Path) -> None:
     lake = ml.connect(home=str(tmp_path / ".meshlake"))
     assert budget_seconds(lake.settings.quality_time_budget) == DEFAULT_SECONDS == 300.0
+
+
+@pytest.mark.parametrize("engine", ["native", "great_expectations"])
+@pytest.mark.parametrize(
+    ("expectation", "quote"),
+    [
+        ({"expect_column_values_to_match_regex_list": {"column": "code", "regex_list": ["^b", CATASTROPHIC]}}, ""),
+        (
+            {
+                "expect_column_values_to_match_json_schema": {
+                    "column": "code",
+                    "json_schema": {"type": "string", "pattern": "^(a+)+$"},
+                }
+            },
+            '"',
+        ),
+    ],
+    ids=["regex-list", "json-schema-pattern"],
+)
+def test_python_checks_of_the_new_types_stop_at_the_budget(
+    budgeted: ml.Lake, write_descriptor: DescriptorWriter, engine: str, expectation: dict[str, Any], quote: str
+) -> None:
+    """A regex list and a JSON schema's `pattern` run in worker processes killed at the deadline (GE would hang)."""
+    if engine == "great_expectations":
+        pytest.importorskip("great_expectations", reason="the great_expectations engine needs its extra")
+    budgeted.deploy(write_descriptor(_descriptor([expectation], engine)))
+    port = budgeted.port(ADDRESS)
+    started = time.monotonic()
+    with pytest.raises(QualityGateError) as caught:
+        port.write(_codes(f"{quote}aaa{quote}", f"{quote}{SLOW_VALUE}{quote}"))
+    assert time.monotonic() - started < BOUND
+    (result,) = caught.value.report.results
+    assert result.status == "errored" and result.error is not None and "time budget" in result.error
+    assert main_snapshot_id(port) is None

@@ -69,8 +69,26 @@ EXPECTATIONS: list[dict[str, Any]] = [
     {"unexpected_rows_expectation": {"unexpected_rows_query": "SELECT * FROM {batch} WHERE qty > 4000"}},
     {"expect_column_values_to_be_unique": {"column": "serial", "mostly": 0.9}},
     {"expect_compound_columns_to_be_unique": {"column_list": ["serial", "qty"], "mostly": 0.9}},
+    {"expect_column_stdev_to_be_between": {"column": "weight", "min_value": 10, "max_value": 25, "severity": "warn"}},
+    {"expect_table_row_count_to_equal": {"value": 40, "severity": "warn"}},
+    {
+        "expect_column_kl_divergence_to_be_less_than": {
+            "column": "qty",
+            "partition_object": {"bins": [0, 100, 200, 301], "weights": [0.3, 0.3, 0.3], "tail_weights": [0.05, 0.05]},
+            "threshold": 0.1,
+            "severity": "warn",
+        }
+    },
+    {
+        "expect_column_chisquare_test_p_value_to_be_greater_than": {
+            "column": "b",
+            "partition_object": {"values": ["x", "y"], "weights": [0.5, 0.5]},
+            "tail_weight_holdout": 0.2,
+            "severity": "warn",
+        }
+    },
 ]
-INCREMENTAL = {*range(21), 25, 26}
+INCREMENTAL = {*range(21), 25, 26, 27, 28, 29, 30}
 """Indexes of the table checks evaluated incrementally on a stamped base (median, proportion, SQL: full)."""
 
 

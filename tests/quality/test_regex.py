@@ -80,3 +80,23 @@ def test_udf_registration_is_idempotent() -> None:
     register_udf(con)
     register_udf(con)
     assert con.sql("SELECT meshlake_re_search('ab', '(?<=a)b', NULL)").fetchall() == [(True,)]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value"),
+    [(r"^[\d]{3}-[\d]{4}$", "555-1234"), (r"^[\-]?[0-9]+$", "-12"), (r"^[^\s]+$", "ab"), (r"^[\w]$", "x")],
+)
+def test_class_opening_with_an_escape_closes_at_its_bracket(
+    con: duckdb.DuckDBPyConnection, pattern: str, value: str
+) -> None:
+    """An escape as the first member of a class is a member: the next `]` closes the class (issue 16)."""
+    assert re.search(pattern, value) is not None
+    assert con.sql(f"SELECT {plan_regex(pattern).search_sql(quote(value))}").fetchall() == [(True,)]
+
+
+def test_a_translation_re2_refuses_runs_in_python(con: duckdb.DuckDBPyConnection) -> None:
+    """RE2 refuses patterns past its program size (`(a{999}){999}`); Python runs them, so meshlake does."""
+    pattern = r"^(?:a{1,1000}){1,1000}b$"
+    plan = plan_regex(pattern)
+    assert plan.re2 is None
+    assert con.sql(f"SELECT {plan.search_sql(quote('aab'))}").fetchall() == [(True,)]
