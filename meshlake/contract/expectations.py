@@ -14,8 +14,8 @@ unknown columns, a column type the expectation does not apply to (saying what GE
 
 from __future__ import annotations
 
-import math
 import difflib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
