@@ -27,11 +27,14 @@ from pyiceberg.types import IcebergType, NestedField
 
 from meshlake.catalog.catalogs import create_namespace_once
 from meshlake.contract.address import SYSTEM_DOMAIN, location_under
+from meshlake.contract.deploy import MANIFEST_MERGING, METADATA_RETENTION
 
 SYSTEM_PRODUCT = "system"
 TRIM_ABOVE = 300
 KEEP_SNAPSHOTS = 100
 APPEND_ATTEMPTS = 100
+RECORD_PROPERTIES = {**METADATA_RETENTION, **MANIFEST_MERGING}
+"""Set on every record table (added to older ones on first use): old metadata files deleted, manifests merged."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,22 +85,28 @@ class SystemTable:
                     "format-version": "2",
                     "write.parquet.compression-codec": "zstd",
                     "comment": self.comment,
+                    **RECORD_PROPERTIES,
                 },
             )
         except TableAlreadyExistsError:
             return self._migrated(catalog.load_table(self.identifier))
 
     def _migrated(self, table: Table) -> Table:
-        """The table with every column of `fields` (added as optional columns where missing)."""
+        """The table with every column of `fields` (added as optional columns where missing), and the
+        properties that keep its metadata small (`RECORD_PROPERTIES`, set where missing)."""
         for _ in range(5):
             present = {field.name for field in table.schema().fields}
             missing = [(name, kind) for name, kind, _ in self.fields if name not in present]
-            if not missing:
+            unset = {k: v for k, v in RECORD_PROPERTIES.items() if k not in table.properties}
+            if not missing and not unset:
                 return table
             try:
-                with table.update_schema() as update:
-                    for name, kind in missing:
-                        update.add_column(name, kind)
+                if missing:
+                    with table.update_schema() as update:
+                        for name, kind in missing:
+                            update.add_column(name, kind)
+                if unset:
+                    table.refresh().transaction().set_properties(unset).commit_transaction()
             except (CommitFailedException, ValueError):
                 pass  # another process migrated it first (or raced us): look again
             table = table.refresh()
