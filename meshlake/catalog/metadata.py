@@ -7,7 +7,8 @@ again before applying the updates, and the JSON is rendered from scratch. Here:
 
 - `apply_updates` applies pyiceberg's own update rules (`_apply_table_update`, which copy only what they
   change) and skips the final deep copy: metadata models are frozen, and nothing mutates the lists and
-  dicts the new metadata shares with its base;
+  dicts the new metadata shares with its base (snapshot removal follows pyiceberg's rule with sets: its
+  own searches the whole list once per removed snapshot);
 - `metadata_json` renders the snapshots and the snapshot log from the previous render when the lists only
   grew (the usual commit), so a commit renders one snapshot, not all of them, and hands the file over as
   chunks of about 1 MiB that are never copied into one buffer;
@@ -28,6 +29,9 @@ from typing import Any
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.table.update import (
+    RemoveSnapshotRefUpdate,
+    RemoveSnapshotsUpdate,
+    RemoveStatisticsUpdate,
     TableUpdate,
     _apply_table_update,
     _TableMetadataUpdateContext,
@@ -49,7 +53,10 @@ def apply_updates(
     context = _TableMetadataUpdateContext()
     new = base
     for update in updates:
-        new = _apply_table_update(update, new, context)
+        if isinstance(update, RemoveSnapshotsUpdate):
+            new = _remove_snapshots(update, new, context)
+        else:
+            new = _apply_table_update(update, new, context)
     if context.has_changes():
         if metadata_location:
             new = _update_table_metadata_log(new, metadata_location, base.last_updated_ms)
@@ -58,6 +65,33 @@ def apply_updates(
     new.spec().check_compatible(new.schema())
     new.sort_order().check_compatible(new.schema())
     return new, context.has_changes()
+
+
+def _remove_snapshots(
+    update: RemoveSnapshotsUpdate, base: TableMetadata, context: _TableMetadataUpdateContext
+) -> TableMetadata:
+    """pyiceberg's rule for `RemoveSnapshotsUpdate`, with sets: pyiceberg searches the snapshot list once per
+    removed id, so expiring most of 10,000 snapshots took minutes."""
+    doomed = set(update.snapshot_ids)
+    index = snapshot_index(base)
+    missing = [snapshot_id for snapshot_id in update.snapshot_ids if snapshot_id not in index]
+    if missing:
+        raise ValueError(f"Snapshot with snapshot id {missing[0]} does not exist")
+    snapshots = [
+        s.model_copy(update={"parent_snapshot_id": None}) if s.parent_snapshot_id in doomed else s
+        for s in base.snapshots
+        if s.snapshot_id not in doomed
+    ]
+    snapshot_log = [entry for entry in base.snapshot_log if entry.snapshot_id not in doomed]
+    new = base
+    for name, ref in base.refs.items():
+        if ref.snapshot_id in doomed:
+            new = _apply_table_update(RemoveSnapshotRefUpdate(ref_name=name), new, context)
+    for statistics in base.statistics:
+        if statistics.snapshot_id in doomed:
+            new = _apply_table_update(RemoveStatisticsUpdate(snapshot_id=statistics.snapshot_id), new, context)
+    context.add_update(update)
+    return new.model_copy(update={"snapshots": snapshots, "snapshot_log": snapshot_log})
 
 
 # -- rendering ----------------------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def staged_plans(base: ScanPlan, change: Change, metadata: TableMetadata) -> tup
         added.append(task)
         if data_file.file_path in new_rows:
             written.append(task)
-    kept = tuple(task for task in base.tasks if task.path not in removed)
+    kept = tuple(task for task in base.tasks if task.path not in removed) if removed else base.tasks
     staged = replace(
         base,
         snapshot_id=None,
@@ -225,11 +225,10 @@ def run_native_on(
     from meshlake.query.sql import empty_relation, scan_sql
 
     relation_sql = f"({scan_sql(plan)})"  # raises UnsupportedScanError for what DuckDB would misread
-    paths = [t.path for t in plan.tasks] + [
-        d.path for t in plan.tasks for d in (*t.position_deletes, *t.equality_deletes)
-    ]
 
     def open_sandbox() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        paths = [t.path for t in plan.tasks]
+        paths += [d.path for t in plan.tasks for d in (*t.position_deletes, *t.equality_deletes)]
         return sandbox.on_files(relation_sql, paths, lambda con: register_filesystems(con, plan, io))
 
     with connection(plan, io) as con:

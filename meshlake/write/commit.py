@@ -175,7 +175,7 @@ def commit_snapshot(
             failure = exc
         else:
             faults.reached("committed", table.name())
-            table = _updated(table, response.metadata, response.metadata_location)
+            table = updated_table(table, response.metadata, response.metadata_location)
             return table, producer.snapshot_id
         producer._clean_all_uncommitted()
         if branch == MAIN_BRANCH and main_head(table) != base_id:
@@ -249,7 +249,7 @@ def _commit_refs(
                 raise MainMovedError(table) from exc
             _backoff(attempt)
             continue
-        return _updated(table, response.metadata, response.metadata_location)
+        return updated_table(table, response.metadata, response.metadata_location)
     raise CommitFailedException(f"gave up updating refs of {table.name()} after {MAX_ATTEMPTS} attempts")
 
 
@@ -264,7 +264,8 @@ def _set_ref(name: str, snapshot_id: int) -> SetSnapshotRefUpdate:
     )
 
 
-def _updated(table: Table, metadata: object, location: str) -> Table:
+def updated_table(table: Table, metadata: object, location: str) -> Table:
+    """`table` at the metadata a commit returned."""
     return Table(
         identifier=table.name(),
         metadata=metadata,  # type: ignore[arg-type]

@@ -128,7 +128,7 @@ class SystemTable:
             table = _append(catalog, table, rows, stamps.properties())
         except NoSuchTableError:  # dropped since this process last wrote it: create it again
             table = _append(catalog, self.table(catalog, warehouse), rows, stamps.properties())
-        table = _trim(table)
+        table = _trim(catalog, table)
         with _HANDLES_LOCK:
             _HANDLES.setdefault(catalog, {})[self.name] = table
         return table
@@ -175,13 +175,19 @@ def _append(catalog: Catalog, table: Table, rows: pa.Table, properties: dict[str
         raise
 
 
-def _trim(table: Table) -> Table:
+def _trim(catalog: Catalog, table: Table) -> Table:
     """Keep a record table's metadata small: past `TRIM_ABOVE` snapshots, expire all but the newest 100.
 
-    Every append adds a snapshot, and each commit rewrites the whole metadata, so an untrimmed record
-    table makes every append slower. Its rows stay (expiry removes snapshots, not data); only time travel
-    on the record table itself is bounded. `meshlake maintain` removes the data files nothing needs.
+    Every append adds a snapshot to the metadata each commit writes, so an untrimmed record table makes every
+    append slower. Its rows stay (expiry removes snapshots, not data); only time travel on the record table
+    itself is bounded. `meshlake maintain` removes the data files nothing needs. The expiry is one commit
+    that asserts every ref it saw; if another process moved one, the next append trims.
     """
+    from pyiceberg.table.update import AssertRefSnapshotId, RemoveSnapshotsUpdate
+
+    from meshlake.catalog.commits import commit_table
+    from meshlake.write.commit import updated_table
+
     snapshots = table.metadata.snapshots
     if len(snapshots) <= TRIM_ABOVE:
         return table
@@ -189,8 +195,10 @@ def _trim(table: Table) -> Table:
     newest = sorted(snapshots, key=lambda s: s.timestamp_ms)[-KEEP_SNAPSHOTS:]
     keep.update(s.snapshot_id for s in newest)
     expired = [s.snapshot_id for s in snapshots if s.snapshot_id not in keep]
+    refs = table.metadata.refs.items()
+    seen = tuple(AssertRefSnapshotId(ref=name, snapshot_id=ref.snapshot_id) for name, ref in refs)
     try:
-        table.maintenance.expire_snapshots().by_ids(expired).commit()
+        response = commit_table(catalog, table, seen, (RemoveSnapshotsUpdate(snapshot_ids=expired),))
     except Exception:
         return table
-    return table.refresh()
+    return updated_table(table, response.metadata, response.metadata_location)
