@@ -3,9 +3,10 @@
     python -m benchmarks.bench_history [--max-snapshots 10000] [--runs 7] [--skip-pyiceberg] [--keep]
 
 One lake, one product with two ports of the same four columns: `events` (no expectations) and `checked`
-(six expectations: not-null and unique keys, ranges, a set, the row count). Both grow by 1,000-row
+(six expectations: not-null and unique keys, ranges, a set, a maximum, the row count). Both grow by 1,000-row
 appends through `port.write` (no expiry, no compaction: every snapshot is kept). At each level, with the
-ports holding that many snapshots, `--runs` more appends are timed (median), and:
+ports holding that many snapshots, `--runs` more appends are timed (median of the wall time, and of the CPU
+time of the process: the machine is shared, and CPU time is what does not wander with the neighbours), and:
 
 * **append**: `events.write(rows)`; **gated append**: `checked.write(rows)`; the **gate overhead** is the
   difference of their medians (it includes recording the verdict in the quality history);
@@ -129,6 +130,7 @@ class Bench:
             "append": appends,
             "gated_append": gated,
             "gate_overhead_s": gated["median_s"] - appends["median_s"],
+            "gate_overhead_cpu_s": gated["cpu_s"] - appends["cpu_s"],
             "planning": self.planning(),
             "planning_cold_s": self.cold_planning(),
             "history": self.timed(self.events.history),
@@ -141,25 +143,17 @@ class Bench:
         return found
 
     def timed(self, function: Callable[[], Any]) -> dict[str, Any]:
-        times = []
-        for _ in range(self.runs):
-            started = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - started)
-        return {"median_s": statistics.median(times), "min_s": min(times), "runs_s": times}
+        return timed(function, self.runs)
 
     def planning(self) -> dict[str, Any]:
         from meshlake.query.plan import clear_plan_cache
 
-        times = []
-        for _ in range(self.runs):
+        def first_query() -> Any:
             con = self.lake.duckdb()
             clear_plan_cache()
-            started = time.perf_counter()
-            con.execute("EXPLAIN SELECT count(*) FROM bench.hist.events").fetchall()
-            times.append(time.perf_counter() - started)
-            con.close()
-        return {"median_s": statistics.median(times), "min_s": min(times), "runs_s": times}
+            return lambda: con.execute("EXPLAIN SELECT count(*) FROM bench.hist.events").fetchall()
+
+        return timed(first_query, self.runs, setup=True)
 
     def cold_planning(self) -> float:
         """Median of 3 first queries' planning, each in a new Python process (after one query of the other
@@ -190,6 +184,20 @@ class Bench:
         }
 
 
+def timed(function: Callable[[], Any], runs: int, *, setup: bool = False) -> dict[str, Any]:
+    """Median wall time and median CPU time of the process (all threads) of `runs` calls. The machine is shared:
+    CPU time is the stable measure of the work done, wall time what a caller waits. With `setup`, `function`
+    prepares and returns what is timed."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        call = function() if setup else function
+        wall, cpu = time.perf_counter(), time.process_time()
+        call()
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return {"median_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "runs_s": walls}
+
+
 class _Peer:
     """A pyiceberg table with the ports' schema, grown with meshlake's commit and appended to by pyiceberg."""
 
@@ -217,7 +225,8 @@ class _Peer:
         for _ in range(target - len(table.metadata.snapshots)):
             files = tuple(DataFileWriter(table.metadata, table.io).write_all(next_rows().cast(arrow).to_batches()))
             change = Change("append", files, new_rows=files)
-            table, _ = commit_snapshot(self.builder, table, change, branch="main", base_id=main_head(table), properties={})
+            head = main_head(table)
+            table, _ = commit_snapshot(self.builder, table, change, branch="main", base_id=head, properties={})
         self.table = self.catalog.load_table("bench.peer")
 
     def append(self, data: pa.Table) -> None:
@@ -229,13 +238,13 @@ def new_port_appends(lake: ml.Lake, root: Path, runs: int, tag: str) -> dict[str
     path = root / f"fresh_{tag}.yaml"
     path.write_text(descriptor(f"fresh_{tag}", {f"p{i}": True for i in range(runs)}))
     product = lake.deploy(path)
-    times = []
-    for i in range(runs):
-        port = product.port(f"p{i}")
-        started = time.perf_counter()
-        port.write(rows(10_000_000 + i))
-        times.append(time.perf_counter() - started)
-    return {"median_s": statistics.median(times), "min_s": min(times), "runs_s": times}
+    ports = iter(product.port(f"p{i}") for i in range(runs))
+
+    def first_append() -> Callable[[], Any]:
+        port = next(ports)
+        return lambda: port.write(rows(10_000_000))
+
+    return timed(first_append, runs, setup=True)
 
 
 def main() -> None:
@@ -259,6 +268,7 @@ def main() -> None:
         "busy": busy,
         "fresh": fresh,
         "ratio": busy["median_s"] / fresh["median_s"],
+        "ratio_cpu": busy["cpu_s"] / fresh["cpu_s"],
     }
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["targets"] = targets(results)
@@ -266,26 +276,27 @@ def main() -> None:
 
 
 def targets(results: dict[str, Any]) -> dict[str, Any]:
+    """Each target's ratio, in wall time and in CPU time (the machine is shared: wall times wander)."""
     levels = results["levels"]
     first, last = levels[0], levels[-1]
-    found: dict[str, Any] = {
-        "append_ratio": last["append"]["median_s"] / first["append"]["median_s"],
-        "planning_ratio": last["planning"]["median_s"] / first["planning"]["median_s"],
-        "gate_overhead_ratio": last["gate_overhead_s"] / first["gate_overhead_s"],
-        "history_s": last["history"]["median_s"],
-        "new_port_ratio": results["new_port"]["ratio"],
-    }
+
+    def ratio(key: str, cpu: bool) -> float:
+        if key == "gate_overhead":
+            name = "gate_overhead_cpu_s" if cpu else "gate_overhead_s"
+            return float(last[name] / first[name])
+        name = "cpu_s" if cpu else "median_s"
+        return float(last[key][name] / first[key][name])
+
+    found: dict[str, Any] = {}
+    for key in ("append", "planning", "gate_overhead"):
+        found[f"{key}_ratio"] = ratio(key, cpu=False)
+        found[f"{key}_ratio_cpu"] = ratio(key, cpu=True)
+    found["history_s"] = last["history"]["median_s"]
+    found["new_port_ratio"] = results["new_port"]["ratio"]
+    found["new_port_ratio_cpu"] = results["new_port"]["ratio_cpu"]
     if "pyiceberg_append" in last:
         found["pyiceberg_speedup"] = last["pyiceberg_append"]["median_s"] / last["append"]["median_s"]
-    found["met"] = {
-        "append_ratio <= 2": found["append_ratio"] <= 2,
-        "planning_ratio <= 2": found["planning_ratio"] <= 2,
-        "gate_overhead_ratio <= 2": found["gate_overhead_ratio"] <= 2,
-        "history < 50 ms": found["history_s"] < 0.050,
-        "new_port_ratio <= 1.2": found["new_port_ratio"] <= 1.2,
-    }
-    if "pyiceberg_speedup" in found:
-        found["met"]["pyiceberg_speedup >= 10"] = found["pyiceberg_speedup"] >= 10
+        found["pyiceberg_speedup_cpu"] = last["pyiceberg_append"]["cpu_s"] / last["append"]["cpu_s"]
     return found
 
 
@@ -293,54 +304,63 @@ def markdown(results: dict[str, Any]) -> str:
     def ms(seconds: float) -> str:
         return f"{seconds * 1000:,.1f}"
 
+    def both(measured: dict[str, Any]) -> str:
+        return f"{ms(measured['median_s'])} / {ms(measured['cpu_s'])}"
+
     levels = results["levels"]
     top = levels[-1]["snapshots"]
+    bottom = levels[0]["snapshots"]
     lines = [
         "# Commit cost against history length",
         "",
         f"`python -m benchmarks.bench_history{'' if top == LEVELS[-1] else f' --max-snapshots {top}'}` — "
         f"{results['rows_per_append']:,}-row appends to one port, every snapshot kept, median of "
-        f"{results['runs']} (ms). Took {results['seconds'] / 60:.0f} min on {results['machine']['cpus']} cores.",
+        f"{results['runs']}, in ms as **wall / CPU** (CPU time of the process, all threads: the machine is "
+        f"shared, so wall times wander while CPU times measure the work). The whole run took "
+        f"{results['seconds'] / 60:.0f} min on {results['machine']['cpus']} cores.",
         "",
-        "| snapshots | append | pyiceberg append | gated append | gate overhead | planning | planning, new process "
-        "| history() | metadata bytes / commit | metadata.json | manifests |",
+        "| snapshots | append | pyiceberg append | gated append | gate overhead | planning (first query) "
+        "| planning, new process | history() | metadata bytes / commit | metadata.json (files kept) | manifests |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in levels:
         peer = level.get("pyiceberg_append")
         lines.append(
-            f"| {level['snapshots']:,} | {ms(level['append']['median_s'])} | "
-            f"{ms(peer['median_s']) if peer else '–'} | {ms(level['gated_append']['median_s'])} | "
-            f"{ms(level['gate_overhead_s'])} | {ms(level['planning']['median_s'])} | "
-            f"{ms(level['planning_cold_s'])} | {ms(level['history']['median_s'])} | "
+            f"| {level['snapshots']:,} | {both(level['append'])} | {both(peer) if peer else '–'} | "
+            f"{both(level['gated_append'])} | {ms(level['gate_overhead_s'])} / {ms(level['gate_overhead_cpu_s'])} | "
+            f"{both(level['planning'])} | {ms(level['planning_cold_s'])} | {ms(level['history']['median_s'])} | "
             f"{level['metadata_bytes_per_commit']:,} | {level['metadata_json_bytes']:,} "
-            f"({level['metadata_json_files']} files) | {level['manifests_in_snapshot']} |"
+            f"({level['metadata_json_files']}) | {level['manifests_in_snapshot']} |"
         )
     new = results["new_port"]
     found = results["targets"]
+
+    def row(name: str, key: str, limit: float, *, above: bool = False) -> str:
+        wall, cpu = found[key], found[f"{key}_cpu"]
+
+        def ok(value: float) -> str:
+            return "yes" if (value >= limit if above else value <= limit) else "**no**"
+
+        return f"| {name} | {wall:.2f} × | {cpu:.2f} × | {ok(wall)} / {ok(cpu)} |"
+
     lines += [
         "",
-        f"A brand-new port's first gated append: {ms(new['busy']['median_s'])} ms in this lake "
-        f"(after {new['busy_lake_gated_writes']:,} gated writes on another port), {ms(new['fresh']['median_s'])} ms "
-        f"in a fresh lake: **{new['ratio']:.2f} ×**.",
+        f"A brand-new port's first gated append (median over {results['runs']} new ports): "
+        f"{both(new['busy'])} ms in this lake (after {new['busy_lake_gated_writes']:,} gated writes on another "
+        f"port), {both(new['fresh'])} ms in a fresh lake.",
         "",
-        "| target | value | met |",
-        "|---|---:|---|",
-        f"| append at {top:,} ≤ 2 × at {levels[0]['snapshots']} | {found['append_ratio']:.2f} × | "
-        f"{found['met']['append_ratio <= 2']} |",
+        "| target | wall | CPU | met (wall / CPU) |",
+        "|---|---:|---:|---|",
+        row(f"append at {top:,} ≤ 2 × at {bottom}", "append_ratio", 2),
     ]
     if "pyiceberg_speedup" in found:
-        lines.append(
-            f"| ≥ 10 × faster than pyiceberg at {top:,} | {found['pyiceberg_speedup']:.0f} × | "
-            f"{found['met']['pyiceberg_speedup >= 10']} |"
-        )
+        lines.append(row(f"append ≥ 10 × faster than pyiceberg's at {top:,}", "pyiceberg_speedup", 10, above=True))
+    history_ok = "yes" if found["history_s"] < 0.050 else "**no**"
     lines += [
-        f"| planning at {top:,} ≤ 2 × at {levels[0]['snapshots']} | {found['planning_ratio']:.2f} × | "
-        f"{found['met']['planning_ratio <= 2']} |",
-        f"| gate overhead at {top:,} ≤ 2 × at {levels[0]['snapshots']} | {found['gate_overhead_ratio']:.2f} × | "
-        f"{found['met']['gate_overhead_ratio <= 2']} |",
-        f"| history() at {top:,} < 50 ms | {ms(found['history_s'])} ms | {found['met']['history < 50 ms']} |",
-        f"| new port, busy ≤ 1.2 × fresh | {found['new_port_ratio']:.2f} × | {found['met']['new_port_ratio <= 1.2']} |",
+        row(f"first-query planning at {top:,} ≤ 2 × at {bottom}", "planning_ratio", 2),
+        row(f"gate overhead at {top:,} ≤ 2 × at {bottom}", "gate_overhead_ratio", 2),
+        row("new port's gated append, busy lake ≤ 1.2 × fresh lake", "new_port_ratio", 1.2),
+        f"| history() at {top:,} < 50 ms | {ms(found['history_s'])} ms | | {history_ok} |",
         "",
     ]
     return "\n".join(lines)

@@ -51,7 +51,7 @@ class LakeSqlCatalog(SqlCatalog):
         location = orm_table.metadata_location
         metadata = self.metadata_cache.get(location) if location else None
         io = self._load_file_io(metadata.properties, location) if metadata is not None else None
-        if metadata is None or io is None or not io.new_input(location).exists():
+        if location is None or metadata is None or io is None or not io.new_input(location).exists():
             # not parsed yet, or its file is gone (then pyiceberg raises as it would without the cache)
             table = super()._convert_orm_to_iceberg(orm_table)
             self.metadata_cache.put(table.metadata_location, table.metadata)

@@ -2,11 +2,15 @@
 
 Each is an ordinary Iceberg table, so it reads through `lake.duckdb()` like any port
 (`SELECT * FROM meshlake.system.<name>`). Rows are appended with meshlake's own commit: one data file and
-one snapshot per append, re-applied on `main`'s head when another process appended first, so concurrent
-writers never lose rows. A table is created on first use; one made by an older version gets the columns it
-lacks (optional, NULL in older rows) the first time this version opens it. The table handle is kept per
-catalog (a stale one costs a retry, never a lost row), and past `TRIM_ABOVE` snapshots the oldest are
-expired so that the metadata every append rewrites stays small.
+one snapshot per append (a caller batches what it has: a gated write's results and any recovered verdicts go
+together), re-applied on `main`'s head when another process appended first, so concurrent writers never lose
+rows. A table is created on first use; one made by an older version gets the columns it lacks (optional, NULL
+in older rows) and `RECORD_PROPERTIES` the first time this version opens it. The table handle is kept per
+catalog (a stale one costs a retry, never a lost row).
+
+An append costs the same however much the lake did before: commits merge the table's manifests
+(`meshlake.write.manifest_merge`), past `TRIM_ABOVE` snapshots the oldest are expired (so that the metadata
+every append writes stays small), and only the last 10 metadata files are kept.
 """
 
 from __future__ import annotations
