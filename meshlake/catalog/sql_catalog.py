@@ -34,7 +34,7 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.update import TableRequirement, TableUpdate
 
 from meshlake.catalog.commits import delete_file, delete_superseded
-from meshlake.catalog.metadata import MetadataCache, apply_updates, metadata_json
+from meshlake.catalog.metadata import MetadataCache, apply_updates, indexed, metadata_json
 
 
 class LakeSqlCatalog(SqlCatalog):
@@ -49,15 +49,17 @@ class LakeSqlCatalog(SqlCatalog):
 
     def _convert_orm_to_iceberg(self, orm_table: IcebergTables) -> Table:
         location = orm_table.metadata_location
-        metadata = self.metadata_cache.get(location) if location else None
+        identifier = (*Catalog.identifier_to_tuple(orm_table.table_namespace), orm_table.table_name)
+        metadata = self.metadata_cache.get(identifier, location) if location else None
         io = self._load_file_io(metadata.properties, location) if metadata is not None else None
         if location is None or metadata is None or io is None or not io.new_input(location).exists():
             # not parsed yet, or its file is gone (then pyiceberg raises as it would without the cache)
             table = super()._convert_orm_to_iceberg(orm_table)
-            self.metadata_cache.put(table.metadata_location, table.metadata)
-            return table
+            metadata = indexed(table.metadata)
+            self.metadata_cache.put(identifier, table.metadata_location, metadata)
+            return Table(identifier, metadata, table.metadata_location, table.io, self)
         return Table(
-            identifier=(*Catalog.identifier_to_tuple(orm_table.table_namespace), orm_table.table_name),
+            identifier=identifier,
             metadata=metadata,
             metadata_location=location,
             io=io,
@@ -87,7 +89,7 @@ class LakeSqlCatalog(SqlCatalog):
         if not swapped:
             delete_file(io, location)
             return self._commit_and_clean(table, requirements, updates)
-        self.metadata_cache.put(location, new)
+        self.metadata_cache.put(table.name(), location, new)
         delete_superseded(io, base, new)
         return CommitTableResponse(metadata=new, metadata_location=location)
 
@@ -100,7 +102,7 @@ class LakeSqlCatalog(SqlCatalog):
     ) -> CommitTableResponse:
         response = super().commit_table(table, requirements, updates)
         if response.metadata_location != table.metadata_location:
-            self.metadata_cache.put(response.metadata_location, response.metadata)
+            self.metadata_cache.put(table.name(), response.metadata_location, response.metadata)
             delete_superseded(table.io, table.metadata, response.metadata)
         return response
 

@@ -147,7 +147,7 @@ def prior_aggregates(
     aggregates, rows = stamp.get("aggregates"), stamp.get("rows")
     if stamp.get("fingerprint") != key or not isinstance(aggregates, dict) or not isinstance(rows, int):
         return None
-    if base.has_deletes or sum(task.record_count for task in base.tasks) != rows:
+    if base.has_deletes or base.record_count != rows:
         return None
     return aggregates
 

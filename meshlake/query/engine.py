@@ -8,7 +8,6 @@ pyiceberg `FsspecFileIO`; otherwise register one yourself (`con.register_filesys
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -20,10 +19,6 @@ from meshlake.query.sql import scan_sql
 
 if TYPE_CHECKING:
     import duckdb
-
-_LOCAL = {"", "file"}
-_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/\n]*)", re.MULTILINE)
-"""Scheme and netloc of each location (one per line): one regex pass instead of a `urlparse` per file."""
 
 
 def read_arrow(
@@ -61,11 +56,7 @@ def register_filesystems(con: duckdb.DuckDBPyConnection, plan: ScanPlan, io: Fil
     """
     from meshlake.catalog.storage import S3_SCHEMES, register_s3
 
-    paths = [t.path for t in plan.tasks]
-    if plan.has_deletes:
-        paths += [d.path for t in plan.tasks for d in (*t.position_deletes, *t.equality_deletes)]
-    found = {(scheme.lower(), netloc) for scheme, netloc in _URI.findall("\n".join(paths))}
-    schemes = {(scheme, netloc) for scheme, netloc in found if scheme not in _LOCAL}
+    schemes = plan.remote_locations
     registered: list[str] = []
     if any(scheme in S3_SCHEMES for scheme, _ in schemes) and register_s3(con, {**plan.io_properties, **io.properties}):
         registered.append("s3")

@@ -16,6 +16,7 @@ gave before. Partition keys are numbered per table (`ScanPlan.partitions` may li
 
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import chain
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pyiceberg.io import FileIO
 from pyiceberg.manifest import DataFile, DataFileContent, ManifestContent, ManifestEntry, ManifestFile
@@ -114,6 +115,27 @@ class ScanPlan:
     def has_deletes(self) -> bool:
         return any(task.position_deletes or task.equality_deletes for task in self.tasks)
 
+    @cached_property
+    def record_count(self) -> int:
+        """The rows of the data files (before any delete file applies)."""
+        return sum(task.record_count for task in self.tasks)
+
+    @cached_property
+    def remote_locations(self) -> frozenset[tuple[str, str]]:
+        """(scheme, netloc) of every data and delete file not on a local disk (what readers register filesystems
+        for)."""
+        return _remote_locations(self.tasks)
+
+    def appended(self, added: tuple[DataTask, ...], **changes: Any) -> ScanPlan:
+        """This plan with `added` tasks after its own (and `changes`), what it derived carried over, not
+        recomputed from every task: a staged append costs what it adds."""
+        plan = replace(self, tasks=(*self.tasks, *added), **changes)
+        # cached_property values live in the instance dict: set them from this plan's
+        plan.__dict__["has_deletes"] = self.has_deletes or any(t.has_deletes for t in added)
+        plan.__dict__["record_count"] = self.record_count + sum(t.record_count for t in added)
+        plan.__dict__["remote_locations"] = self.remote_locations | _remote_locations(added)
+        return plan
+
     def to_duckdb_sql(self) -> str:
         """One DuckDB relation (SELECT text) reading this snapshot in place."""
         from meshlake.query.sql import scan_sql
@@ -125,6 +147,22 @@ class ScanPlan:
         from meshlake.query.polars_scan import to_polars
 
         return to_polars(self)
+
+
+_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/\n]*)", re.MULTILINE)
+_LOCAL_SCHEMES = frozenset({"", "file"})
+
+
+def _remote_locations(tasks: tuple[DataTask, ...]) -> frozenset[tuple[str, str]]:
+    paths = [t.path for t in tasks]
+    for task in tasks:
+        if task.position_deletes or task.equality_deletes:
+            paths += [d.path for d in (*task.position_deletes, *task.equality_deletes)]
+    lines = "\n" + "\n".join(paths)
+    if lines.count("\n/") + lines.count("\nfile:") == len(paths):
+        return frozenset()  # every file is local (two scans in C instead of a pass per file)
+    found = {(scheme.lower(), netloc) for scheme, netloc in _URI.findall(lines)}
+    return frozenset((scheme, netloc) for scheme, netloc in found if scheme not in _LOCAL_SCHEMES)
 
 
 def plan_scan(table: Table, snapshot_id: int | None) -> ScanPlan:

@@ -101,7 +101,10 @@ def path_list(paths: Sequence[str]) -> str:
     joined = _SEPARATOR.join(paths)
     if len(paths) <= _LONG_LIST or joined.count(_SEPARATOR) != len(paths) - 1:
         return "[" + ", ".join(quote_literal(duckdb_path(p)) for p in paths) + "]"
-    local = _LOCAL_URI.sub(_SEPARATOR, _SEPARATOR + joined)[1:]
+    local = (_SEPARATOR + joined).replace(_SEPARATOR + "file:///", _SEPARATOR + "/")  # the usual case, in C
+    if "file:" in local:
+        local = _LOCAL_URI.sub(_SEPARATOR, local)
+    local = local[1:]
     if "[" in local or "*" in local or "?" in local:
         local = local.translate(_GLOB_ESCAPES)
     return f"string_split({quote_literal(local)}, chr(31))"
