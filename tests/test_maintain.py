@@ -299,8 +299,7 @@ def test_compaction_turns_200_small_appends_into_few_files_with_the_same_rows(la
     last = port.history()[-1]
     assert last.mode == "compact" and last.run_id and last.operation == "overwrite"
     assert last.rows_total == 200 and last.quality is None
-    assert done.planning_ms_before is not None and done.planning_ms_after is not None
-    assert done.planning_ms_after < done.planning_ms_before
+    assert done.planning_ms_before is not None and done.planning_ms_after is not None  # speed: bench_maintain
     again = lake.maintain(ADDRESS, apply=True, expire=False, orphans=False).port(ADDRESS)
     assert again.files_compacted is None, "compacted files are not compacted again"
 
