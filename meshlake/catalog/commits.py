@@ -52,5 +52,5 @@ def delete_file(io: FileIO, location: str) -> None:
         io.delete(location)
     except FileNotFoundError:
         return
-    except OSError as exc:
+    except Exception as exc:  # e.g. a principal allowed to put files but not to delete them
         _log.debug("could not delete %s: %s", location, exc)
