@@ -298,9 +298,9 @@ def _main_lineage(table: Any) -> list[Any]:
 def orphan_kind(path: str) -> str:
     """`data` (Parquet), `manifests` (Avro manifests and manifest lists) or `metadata` (table metadata JSON).
 
-    Old `metadata.json` files are orphans too once they fall out of the metadata log, which keeps the last
-    100 (`write.metadata.previous-versions-max`); on SQL catalogs so is the metadata file of a commit that
-    lost the race at the catalog's UPDATE.
+    Old `metadata.json` files that fall out of the metadata log (the last 10, `write.metadata.previous-versions-max`)
+    are deleted at commit; one is an orphan when its writer was killed between writing it and the catalog's
+    UPDATE.
     """
     if path.endswith(".parquet"):
         return "data"

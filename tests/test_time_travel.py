@@ -187,3 +187,37 @@ def test_lake_read_takes_an_address_with_a_ref(shipments: ml.Lake, port: Any, th
     assert ids_of(shipments.read("logistics.shipments.daily@v1")) == ["a"]
     assert ids_of(shipments.read(f"logistics.shipments.daily@{three_writes[1]}")) == ["a", "b"]
     assert ids_of(shipments.read("logistics.shipments.daily")) == ["c"]
+
+
+def test_history_shows_tags_made_after_it_was_last_read(port: Any, three_writes: list[int]) -> None:
+    assert [h.tags for h in port.history()] == [(), (), ()]
+    port.tag("v1", snapshot=three_writes[0])
+    port.tag("v0", snapshot=three_writes[0])
+    assert [h.tags for h in port.history()] == [("v0", "v1"), (), ()]
+
+
+@pytest.mark.parametrize(
+    ("stamp", "verdict"),
+    [
+        ('{"verdict":"passed","engine":"native","expectations":2,"failed":[]}', "passed"),
+        ('{"verdict":"failed","engine":"native","expectations":2,"failed":["x"]}', "failed"),
+        ('{"engine":"gx","verdict":"passed"}', "passed"),
+        ('{"verdict":"passed",', '{"verdict":"passed",'),
+        ("not json", "not json"),
+        ('{"no":"verdict"}', None),
+    ],
+)
+def test_history_reads_the_verdict_of_any_quality_stamp(stamp: str, verdict: str | None) -> None:
+    from pyiceberg.table.snapshots import Operation, Snapshot, Summary
+
+    from meshlake.contract.stamps import read_stamps
+    from meshlake.query.history import snapshot_info
+
+    snapshot = Snapshot(
+        snapshot_id=1,
+        manifest_list="file:///nowhere/snap-1.avro",
+        summary=Summary(Operation.APPEND, **{"meshlake.quality": stamp}),
+    )
+    decoded = read_stamps({"meshlake.quality": stamp})["quality"]
+    expected = decoded.get("verdict") if isinstance(decoded, dict) else decoded
+    assert snapshot_info(snapshot).quality == verdict == expected

@@ -110,9 +110,9 @@ def _open(settings: Settings) -> Catalog:
         )
     if settings.resolved_warehouse.startswith("s3"):
         require("s3fs", extra="s3", feature="S3 storage") if settings.io == "fsspec" else None
-    from pyiceberg.catalog.sql import SqlCatalog
+    from meshlake.catalog.sql_catalog import LakeSqlCatalog
 
-    catalog = SqlCatalog(settings.catalog_name, uri=uri, warehouse=settings.resolved_warehouse, **props)
+    catalog = LakeSqlCatalog(settings.catalog_name, uri=uri, warehouse=settings.resolved_warehouse, **props)
     if uri.startswith("sqlite"):
         _tune_sqlite(catalog)
     return catalog

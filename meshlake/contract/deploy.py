@@ -11,6 +11,10 @@ fails midway (a lost race, an unreachable store) is undone: tables it created ar
 created is dropped, tables it evolved get their previous schema, partition spec and properties back.
 Ports a major version removes are dropped last, once the new descriptor is stored.
 
+Every port table keeps its last 10 metadata files and deletes older ones at commit (`METADATA_RETENTION`: time
+travel reads snapshots, not old metadata files), and merges small manifests in commits (`MANIFEST_MERGING`);
+tables deployed before get both on their next deploy.
+
 Columns classified `pii` or `confidential` get `write.metadata.metrics.column.<name>=none` on their table (set
 on every deploy, so existing tables gain it; removed when a column is no longer classified): their minimum and
 maximum never land in manifests, nor in the Parquet footers meshlake writes (`meshlake.write.datafiles`).
@@ -49,10 +53,26 @@ CREATE_ONLY = frozenset({"format-version"})
 UNMEASURED = frozenset({"pii", "confidential"})
 """Column classifications written without metrics: their minimum and maximum never land in manifests."""
 METRICS_COLUMN = "write.metadata.metrics.column."
+METADATA_RETENTION = {
+    "write.metadata.delete-after-commit.enabled": "true",
+    "write.metadata.previous-versions-max": "10",
+}
+"""Old metadata files kept: the last 10 (for catalog recovery). Time travel reads snapshots, which every metadata
+file holds whole; a metadata file is deleted once it falls out of the metadata log."""
+MANIFEST_MERGING = {
+    "commit.manifest-merge.enabled": "true",
+    "commit.manifest.min-count-to-merge": "16",
+    "commit.manifest.target-size-bytes": str(8 * 1024 * 1024),
+}
+"""Manifests merged in commits by every engine that honours these (pyiceberg's own default is not to merge).
+meshlake merges in tiers of 16 (`meshlake.write.manifest_merge`): at most 15 manifests per tier, so a port
+appended to 10,000 times keeps at most 60 where Iceberg's 100 would let it reach about 200, and a merge
+rewrites 16 manifests, not 100."""
 TABLE_DEFAULTS = {
     "format-version": "2",
     "write.parquet.compression-codec": "zstd",
-    "write.metadata.delete-after-commit.enabled": "false",
+    **METADATA_RETENTION,
+    **MANIFEST_MERGING,
 }
 
 

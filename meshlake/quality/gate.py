@@ -82,7 +82,7 @@ class PortGate:
         from meshlake.quality.incremental import fingerprint, on_snapshot, prior_aggregates, withhold_values
 
         key = fingerprint(self.expectations, table.metadata.current_schema_id)
-        rows = None if staged.has_deletes else sum(task.record_count for task in staged.tasks)
+        rows = None if staged.has_deletes else staged.record_count
         incremental = None
         if not only_new and rows is not None and base_id is not None:
             prior = prior_aggregates(table.metadata, base_id, change, key, base)
@@ -148,7 +148,7 @@ _PUBLISHED_LOCK = threading.Lock()
 
 def _remember(table_uuid: str, snapshot_id: int, staged: ScanPlan) -> None:
     with _PUBLISHED_LOCK:
-        _PUBLISHED[(table_uuid, snapshot_id)] = replace(staged, snapshot_id=snapshot_id)
+        _PUBLISHED[(table_uuid, snapshot_id)] = staged.appended((), snapshot_id=snapshot_id)
         while len(_PUBLISHED) > 64:
             _PUBLISHED.popitem(last=False)
 
@@ -183,12 +183,11 @@ def staged_plans(base: ScanPlan, change: Change, metadata: TableMetadata) -> tup
         added.append(task)
         if data_file.file_path in new_rows:
             written.append(task)
-    kept = tuple(task for task in base.tasks if task.path not in removed)
-    staged = replace(
-        base,
+    kept = replace(base, tasks=tuple(task for task in base.tasks if task.path not in removed)) if removed else base
+    staged = kept.appended(
+        tuple(added),
         snapshot_id=None,
         schema=metadata.schema(),
-        tasks=(*kept, *added),
         partitions=tuple(partitions),
         schemas=tuple(metadata.schemas),
     )
@@ -249,11 +248,10 @@ def run_native_on(
     from meshlake.query.sql import empty_relation, scan_sql
 
     relation_sql = f"({scan_sql(plan)})"  # raises UnsupportedScanError for what DuckDB would misread
-    paths = [t.path for t in plan.tasks] + [
-        d.path for t in plan.tasks for d in (*t.position_deletes, *t.equality_deletes)
-    ]
 
     def open_sandbox() -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        paths = [t.path for t in plan.tasks]
+        paths += [d.path for t in plan.tasks for d in (*t.position_deletes, *t.equality_deletes)]
         return sandbox.on_files(relation_sql, paths, lambda con: register_filesystems(con, plan, io))
 
     with connection(plan, io) as con:

@@ -86,8 +86,8 @@ _DECIMAL = re.compile(r"^DECIMAL\(\s*\d+\s*,\s*(\d+)\s*\)$", re.IGNORECASE)
 class Incremental:
     """What an append's incremental check builds on."""
 
-    base_sql: str
-    """The base snapshot's rows (a DuckDB relation)."""
+    base_sql: Callable[[], str]
+    """The base snapshot's rows (a DuckDB relation), rendered when a check needs them."""
     rows: int
     """The staged snapshot's row count, from metadata."""
     aggregates: Mapping[str, Any]
@@ -107,7 +107,7 @@ def on_snapshot(
 ) -> Incremental:
     """An `Incremental` on a planned base snapshot; key lookups read only the base files whose Iceberg
     column bounds overlap those of the new files (`meshlake.quality.pruning`)."""
-    from meshlake.quality.pruning import new_range, outside
+    from meshlake.quality.pruning import inside, new_range
     from meshlake.query.sql import scan_sql
 
     def base_for_keys(names: Sequence[str], nulls_match: bool) -> str | None:
@@ -116,13 +116,15 @@ def on_snapshot(
             found = new_range(new_files, base.schema.find_field(name), nulls_match=nulls_match)
             if found is not None:
                 ranges[name] = found
-        skipped = outside(snapshot, io, base.schema, ranges) if ranges else set()
-        kept = tuple(task for task in base.tasks if task.path not in skipped)
-        if not kept:
-            return None
-        return f"({scan_sql(replace(base, tasks=kept) if skipped else base)})"
+        candidates = inside(snapshot, io, base.schema, ranges) if ranges else None
+        if candidates is None:
+            return f"({scan_sql(base)})" if base.tasks else None
+        if not candidates:
+            return None  # no base file may share a key with the new rows: none is even listed
+        kept = tuple(task for task in base.tasks if task.path in candidates)
+        return f"({scan_sql(replace(base, tasks=kept))})" if kept else None
 
-    return Incremental(f"({scan_sql(base)})", rows, aggregates, base_for_keys)
+    return Incremental(lambda: f"({scan_sql(base)})", rows, aggregates, base_for_keys)
 
 
 def fingerprint(expectations: Sequence[Expectation], schema_id: int) -> str:
@@ -163,7 +165,7 @@ def prior_aggregates(
     aggregates, rows = stamp.get("aggregates"), stamp.get("rows")
     if stamp.get("fingerprint") != key or not isinstance(aggregates, dict) or not isinstance(rows, int):
         return None
-    if base.has_deletes or sum(task.record_count for task in base.tasks) != rows:
+    if base.has_deletes or base.record_count != rows:
         return None
     return aggregates
 
@@ -356,12 +358,13 @@ def _unique(
     plan.aggregates |= {"nonnull": f"{int(state['nonnull'])} + {in_domain}", "new_keys": in_domain}
     plan.followup_role = "unexpected"
     names = [c.name for c in cols]
-    lookup = incremental.base_sql
     if incremental.base_for_keys is not None:
         found = incremental.base_for_keys(names, len(cols) > 1)  # NULLs are part of compound keys only
         if found is None:
             return _new_keys_only(plan, cols, domain, key, before, new_sql, sample_size)
         lookup = found
+    else:
+        lookup = incremental.base_sql()
     for j, v in enumerate(values):
         plan.aggregates[f"lo{j}"] = f"CAST(min({v}) FILTER (WHERE {domain}) AS VARCHAR)"
         plan.aggregates[f"hi{j}"] = f"CAST(max({v}) FILTER (WHERE {domain}) AS VARCHAR)"

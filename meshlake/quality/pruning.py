@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pyiceberg.conversions import from_bytes
@@ -32,8 +33,16 @@ from meshlake.query.manifests import read_manifest
 MAX_MANIFESTS = 4096
 _COMPARED = (IntegerType, LongType, StringType)
 
-_Bounds = dict[str, tuple[tuple[Any, Any], ...]]
-"""file path → (lower, upper) per requested field id, in request order (None: no bound)."""
+
+@dataclass(frozen=True)
+class _Bounds:
+    """What one manifest says of some columns: per file path, (lower, upper) per requested field id, in request
+    order (None: no bound); and the envelope of its files (None where some file has no bound)."""
+
+    files: dict[str, tuple[tuple[Any, Any], ...]]
+    envelope: tuple[tuple[Any, Any], ...]
+
+
 _cache: OrderedDict[tuple[str, tuple[int, ...]], _Bounds] = OrderedDict()
 _lock = threading.Lock()
 
@@ -60,25 +69,35 @@ def new_range(files: Sequence[DataFile], field: NestedField, *, nulls_match: boo
     return None if low is None else (low, high)
 
 
-def outside(snapshot: Snapshot, io: FileIO, schema: Schema, ranges: Mapping[str, tuple[Any, Any]]) -> set[str]:
-    """Paths of the snapshot's data files that hold no value inside `ranges` (column → (low, high)) for some
-    column: files whose upper bound is below `low` or lower bound above `high`."""
+def inside(snapshot: Snapshot, io: FileIO, schema: Schema, ranges: Mapping[str, tuple[Any, Any]]) -> set[str] | None:
+    """Paths of the snapshot's data files that may hold a value inside `ranges` (column → (low, high)) for
+    every column; None when no column of `ranges` is compared here (then every file may).
+
+    A manifest whose files' bounds, taken together, lie outside a range is passed over whole: with merged
+    manifests and keys that grow, a check looks at a handful of manifests, not at every file of the snapshot.
+    """
     fields = [(schema.find_field(name), low, high) for name, (low, high) in ranges.items()]
     fields = [(f, low, high) for f, low, high in fields if isinstance(f.field_type, _COMPARED)]
     if not fields:
-        return set()
+        return None
     ids = tuple(f.field_id for f, _, _ in fields)
     types = [f.field_type for f, _, _ in fields]
-    out: set[str] = set()
+    found: set[str] = set()
     for manifest in snapshot_manifests(snapshot, io):
         if manifest.content != ManifestContent.DATA:
             continue
-        for path, bounds in _bounds(io, manifest, ids, types).items():
-            for (lower, upper), (_, low, high) in zip(bounds, fields, strict=True):
-                if (upper is not None and upper < low) or (lower is not None and lower > high):
-                    out.add(path)
-                    break
-    return out
+        bounds = _bounds(io, manifest, ids, types)
+        if any(_apart(envelope, low, high) for envelope, (_, low, high) in zip(bounds.envelope, fields, strict=True)):
+            continue
+        for path, file_bounds in bounds.files.items():
+            if not any(_apart(b, low, high) for b, (_, low, high) in zip(file_bounds, fields, strict=True)):
+                found.add(path)
+    return found
+
+
+def _apart(bounds: tuple[Any, Any], low: Any, high: Any) -> bool:
+    lower, upper = bounds
+    return (upper is not None and upper < low) or (lower is not None and lower > high)
 
 
 def clear() -> None:
@@ -112,18 +131,26 @@ def _bounds(io: FileIO, manifest: ManifestFile, ids: tuple[int, ...], types: Ite
             _cache.move_to_end(key)
             return cached
     kinds = list(types)
-    found: _Bounds = {}
+    files: dict[str, tuple[tuple[Any, Any], ...]] = {}
     for entry in read_manifest(io, manifest):
         file = entry.data_file
         lower, upper = file.lower_bounds or {}, file.upper_bounds or {}
-        found[file.file_path] = tuple(
+        files[file.file_path] = tuple(
             (_decode(kind, lower.get(i)), _decode(kind, upper.get(i))) for i, kind in zip(ids, kinds, strict=True)
         )
+    found = _Bounds(files, tuple(_envelope([b[n] for b in files.values()]) for n in range(len(ids))))
     with _lock:
         _cache[key] = found
         while len(_cache) > MAX_MANIFESTS:
             _cache.popitem(last=False)
     return found
+
+
+def _envelope(bounds: list[tuple[Any, Any]]) -> tuple[Any, Any]:
+    lowers, uppers = [b[0] for b in bounds], [b[1] for b in bounds]
+    low = None if not lowers or any(v is None for v in lowers) else min(lowers)
+    high = None if not uppers or any(v is None for v in uppers) else max(uppers)
+    return low, high
 
 
 def _decode(kind: object, raw: bytes | None) -> Any:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +32,7 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import SnapshotRefType
-from pyiceberg.table.snapshots import Snapshot, ancestors_of
+from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.types import (
     BooleanType,
     DoubleType,
@@ -41,6 +41,7 @@ from pyiceberg.types import (
     TimestamptzType,
 )
 
+from meshlake.catalog.metadata import ancestors, snapshot_by_id
 from meshlake.contract.stamps import QUALITY, RUN_ID
 from meshlake.quality.report import ExpectationResult, QualityReport
 from meshlake.write.commit import QUARANTINE_PREFIX
@@ -244,7 +245,7 @@ def unrecorded_verdicts(
     with _KNOWN_LOCK:
         known = set(_KNOWN.get(uuid, ()))
     candidates: dict[int, tuple[Snapshot, bool]] = {}
-    for snapshot, published in _gated_snapshots(metadata, head_id):
+    for snapshot, published in _gated_snapshots(metadata, head_id, known):
         sid = snapshot.snapshot_id
         if sid in known or sid in skip or snapshot.timestamp_ms > cutoff_ms:
             continue
@@ -270,19 +271,22 @@ def remember_recorded(table_uuid: str, snapshot_ids: Iterable[int]) -> None:
         known.update(snapshot_ids)
 
 
-def _gated_snapshots(metadata: TableMetadata, head_id: int | None) -> list[tuple[Snapshot, bool]]:
-    """The newest `RECOVERY_DEPTH` stamped snapshots behind `head_id` (published), then quarantine heads."""
+def _gated_snapshots(
+    metadata: TableMetadata, head_id: int | None, known: Collection[int] = ()
+) -> list[tuple[Snapshot, bool]]:
+    """The newest `RECOVERY_DEPTH` stamped snapshots behind `head_id` (published), then quarantine heads.
+
+    Snapshots in `known` (recorded, hence stamped) count without their stamp being read.
+    """
     found: list[tuple[Snapshot, bool]] = []
-    head = metadata.snapshot_by_id(head_id) if head_id is not None else None
-    if head is not None:
-        for snapshot in ancestors_of(head, metadata):
-            if len(found) >= RECOVERY_DEPTH:
-                break
-            if _stamp(snapshot) is not None:
-                found.append((snapshot, True))
+    for snapshot in ancestors(metadata, snapshot_by_id(metadata, head_id)):
+        if len(found) >= RECOVERY_DEPTH:
+            break
+        if snapshot.snapshot_id in known or _stamp(snapshot) is not None:
+            found.append((snapshot, True))
     for name, ref in metadata.refs.items():
         if ref.snapshot_ref_type == SnapshotRefType.BRANCH and name.startswith(QUARANTINE_PREFIX):
-            branch_head = metadata.snapshot_by_id(ref.snapshot_id)
+            branch_head = snapshot_by_id(metadata, ref.snapshot_id)
             if branch_head is not None and _stamp(branch_head) is not None:
                 found.append((branch_head, False))
     return found

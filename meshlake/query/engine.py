@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 import pyarrow as pa
 from pyiceberg.io import FileIO
@@ -21,8 +20,6 @@ from meshlake.query.sql import scan_sql
 
 if TYPE_CHECKING:
     import duckdb
-
-_LOCAL = {"", "file"}
 
 
 def read_arrow(
@@ -74,9 +71,7 @@ def register_filesystems(con: duckdb.DuckDBPyConnection, plan: ScanPlan, io: Fil
     """
     from meshlake.catalog.storage import S3_SCHEMES, register_s3
 
-    paths = [t.path for t in plan.tasks] + [d.path for t in plan.tasks for d in t.position_deletes]
-    paths += [d.path for t in plan.tasks for d in t.equality_deletes]
-    schemes = {(u.scheme, u.netloc) for u in map(urlparse, paths) if u.scheme not in _LOCAL}
+    schemes = plan.remote_locations
     registered: list[str] = []
     if any(scheme in S3_SCHEMES for scheme, _ in schemes) and register_s3(con, {**plan.io_properties, **io.properties}):
         registered.append("s3")

@@ -6,17 +6,19 @@ snapshot log records every move, so `History.moves` lists the rollbacks next to 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 import pyarrow as pa
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
-from pyiceberg.table.snapshots import Snapshot, ancestors_of
+from pyiceberg.table.snapshots import Snapshot
 
-from meshlake.contract.stamps import read_stamps
+from meshlake.catalog.metadata import ancestors, snapshot_by_id, snapshot_by_name, snapshot_index
+from meshlake.contract.stamps import INPUTS, MODE, PRODUCT_VERSION, QUALITY, RUN_ID, WRITER, read_stamps
 
 if TYPE_CHECKING:
     import pandas
@@ -127,15 +129,16 @@ class History(Sequence[SnapshotInfo]):
 
 def port_history(metadata: TableMetadata) -> History:
     """The snapshots `main` is made of, oldest first."""
-    head = metadata.snapshot_by_name(MAIN_BRANCH)
+    head = snapshot_by_name(metadata, MAIN_BRANCH)
     if head is None:
         return History([])
     tags: dict[int, list[str]] = {}
     for name, ref in metadata.refs.items():
         if ref.snapshot_ref_type == SnapshotRefType.TAG:
             tags.setdefault(ref.snapshot_id, []).append(name)
-    chain = list(ancestors_of(head, metadata))
-    entries = [snapshot_info(s, tuple(sorted(tags.get(s.snapshot_id, [])))) for s in reversed(chain)]
+    chain = list(ancestors(metadata, head))
+    uuid = str(metadata.table_uuid)
+    entries = [_cached_info(uuid, s, tuple(sorted(tags.get(s.snapshot_id, ())))) for s in reversed(chain)]
     return History(entries, main_moves(metadata))
 
 
@@ -146,8 +149,9 @@ def main_moves(metadata: TableMetadata) -> list[MainMove]:
     """
     moves = []
     previous: int | None = None
+    index = snapshot_index(metadata)
     for entry in metadata.snapshot_log:
-        snapshot = metadata.snapshot_by_id(entry.snapshot_id)
+        snapshot = index.get(entry.snapshot_id)
         if snapshot is not None and entry.timestamp_ms > snapshot.timestamp_ms and entry.snapshot_id != previous:
             moves.append(
                 MainMove(
@@ -166,13 +170,14 @@ def published_snapshot_ids(metadata: TableMetadata) -> set[int]:
 
     Snapshots only ever committed to a branch (quarantined or staged writes) are not among them.
     """
-    heads = [metadata.snapshot_by_name(MAIN_BRANCH)]
-    heads += [metadata.snapshot_by_id(entry.snapshot_id) for entry in metadata.snapshot_log]
+    index = snapshot_index(metadata)
+    heads = [snapshot_by_name(metadata, MAIN_BRANCH)]
+    heads += [index.get(entry.snapshot_id) for entry in metadata.snapshot_log]
     found: set[int] = set()
     for head in heads:
         if head is None or head.snapshot_id in found:
             continue
-        for snapshot in ancestors_of(head, metadata):
+        for snapshot in ancestors(metadata, head):
             if snapshot.snapshot_id in found:
                 break
             found.add(snapshot.snapshot_id)
@@ -181,8 +186,7 @@ def published_snapshot_ids(metadata: TableMetadata) -> set[int]:
 
 def is_ancestor(metadata: TableMetadata, ancestor_id: int, snapshot_id: int | None) -> bool:
     """Whether `ancestor_id` is `snapshot_id` or one of its ancestors."""
-    snapshot = metadata.snapshot_by_id(snapshot_id) if snapshot_id is not None else None
-    return snapshot is not None and any(s.snapshot_id == ancestor_id for s in ancestors_of(snapshot, metadata))
+    return any(s.snapshot_id == ancestor_id for s in ancestors(metadata, snapshot_by_id(metadata, snapshot_id)))
 
 
 def _direction(metadata: TableMetadata, before: int | None, after: int) -> str:
@@ -194,25 +198,63 @@ def _direction(metadata: TableMetadata, before: int | None, after: int) -> str:
 
 
 def snapshot_info(snapshot: Snapshot, tags: tuple[str, ...] = ()) -> SnapshotInfo:
+    """One snapshot as history shows it (the stamps decoded as `read_stamps` decodes them)."""
     summary = snapshot.summary
-    props = summary.additional_properties if summary else {}
-    stamps = read_stamps(props)
-    quality = stamps.get("quality")
-    verdict = quality.get("verdict") if isinstance(quality, dict) else quality
-    inputs = stamps.get("inputs")
+    props = summary.additional_properties if summary is not None else {}
+    inputs = _inputs(props.get(INPUTS))
     return SnapshotInfo(
         snapshot_id=snapshot.snapshot_id,
         parent_id=snapshot.parent_snapshot_id,
         committed_at=datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=UTC),
-        operation=str(summary.operation.value) if summary else "unknown",
+        operation=str(summary.operation.value) if summary is not None else "unknown",
         rows_added=int(props.get("added-records", 0)),
         rows_removed=int(props.get("deleted-records", 0)),
         rows_total=int(props.get("total-records", 0)),
-        writer=stamps.get("writer"),
-        run_id=stamps.get("run-id"),
-        product_version=stamps.get("product-version"),
-        mode=stamps.get("mode"),
+        writer=props.get(WRITER),
+        run_id=props.get(RUN_ID),
+        product_version=props.get(PRODUCT_VERSION),
+        mode=props.get(MODE),
         inputs={str(k): int(v) for k, v in inputs.items()} if isinstance(inputs, dict) else {},
-        quality=str(verdict) if verdict is not None else None,
+        quality=_verdict(props.get(QUALITY)),
         tags=tags,
     )
+
+
+def _inputs(text: str | None) -> Any:
+    if text is None or text == "{}":
+        return {}
+    return read_stamps({INPUTS: text}).get("inputs")
+
+
+_VERDICTS = {f'{{"verdict":"{v}",': v for v in ("passed", "failed")}
+
+
+def _verdict(text: str | None) -> str | None:
+    """The verdict of a `meshlake.quality` stamp: meshlake writes it first, so it is read without decoding
+    the whole stamp (which carries the aggregates of the incremental checks)."""
+    if text is None:
+        return None
+    known = _VERDICTS.get(text[:20])
+    if known is not None and text.endswith("}"):
+        return known
+    quality = read_stamps({QUALITY: text}).get("quality")
+    verdict = quality.get("verdict") if isinstance(quality, dict) else quality
+    return str(verdict) if verdict is not None else None
+
+
+_INFOS: dict[tuple[str, int], SnapshotInfo] = {}
+"""Per (table uuid, snapshot id): the snapshot as history shows it, without tags (a snapshot never changes)."""
+_INFOS_LIMIT = 1_000_000
+_INFOS_LOCK = threading.Lock()
+
+
+def _cached_info(table_uuid: str, snapshot: Snapshot, tags: tuple[str, ...]) -> SnapshotInfo:
+    key = (table_uuid, snapshot.snapshot_id)
+    info = _INFOS.get(key)
+    if info is None:
+        info = snapshot_info(snapshot)
+        with _INFOS_LOCK:
+            if len(_INFOS) >= _INFOS_LIMIT:
+                _INFOS.clear()
+            _INFOS[key] = info
+    return replace(info, tags=tags) if tags else info

@@ -43,14 +43,17 @@ _readers: dict[str, tuple[Schema, Reader]] = {}
 _lock = threading.Lock()
 
 
-def read_manifest(io: FileIO, manifest: ManifestFile) -> list[ManifestEntry]:
-    """The live (not deleted) entries of `manifest`, as `manifest.fetch_manifest_entry(io)` gives them."""
+def read_manifest(io: FileIO, manifest: ManifestFile, *, discard_deleted: bool = True) -> list[ManifestEntry]:
+    """The live (not deleted) entries of `manifest`, as `manifest.fetch_manifest_entry(io)` gives them;
+    with `discard_deleted=False` the entries it records as deleted too."""
     if not _FAST:  # pragma: no cover
-        return manifest.fetch_manifest_entry(io, discard_deleted=True)
+        return manifest.fetch_manifest_entry(io, discard_deleted=discard_deleted)
     read_schema = MANIFEST_ENTRY_SCHEMAS[DEFAULT_READ_VERSION]
     with _ReusedReaderFile(io.new_input(manifest.manifest_path), read_schema, _READ_TYPES, _READ_ENUMS) as entries:
         return [
-            _inherit_from_manifest(entry, manifest) for entry in entries if entry.status != ManifestEntryStatus.DELETED
+            _inherit_from_manifest(entry, manifest)
+            for entry in entries
+            if not discard_deleted or entry.status != ManifestEntryStatus.DELETED
         ]
 
 

@@ -8,17 +8,23 @@ with the Iceberg spec's rules (https://iceberg.apache.org/spec/#scan-planning):
 - an equality delete applies to data files whose data sequence number is < the delete's, in the same
   partition, or in every partition when the delete was written with an unpartitioned spec.
 
-A snapshot never changes, so its plan is cached (`cached_plan`).
+A snapshot never changes, so its plan is cached (`cached_plan`); nor does a manifest, so what each manifest
+adds to a plan is kept too (`_manifest_part`): planning a new snapshot of a port appended to 10,000 times
+reads its manifest list and the one or two manifests the last commit wrote, and joins the tasks the others
+gave before. Partition keys are numbered per table (`ScanPlan.partitions` may list keys of other snapshots).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import chain
+from typing import TYPE_CHECKING, Any, Literal
 
 from pyiceberg.io import FileIO
 from pyiceberg.manifest import DataFile, DataFileContent, ManifestContent, ManifestEntry, ManifestFile
@@ -105,9 +111,30 @@ class ScanPlan:
     def files(self) -> list[str]:
         return [task.path for task in self.tasks]
 
-    @property
+    @cached_property
     def has_deletes(self) -> bool:
-        return any(task.has_deletes for task in self.tasks)
+        return any(task.position_deletes or task.equality_deletes for task in self.tasks)
+
+    @cached_property
+    def record_count(self) -> int:
+        """The rows of the data files (before any delete file applies)."""
+        return sum(task.record_count for task in self.tasks)
+
+    @cached_property
+    def remote_locations(self) -> frozenset[tuple[str, str]]:
+        """(scheme, netloc) of every data and delete file not on a local disk (what readers register filesystems
+        for)."""
+        return _remote_locations(self.tasks)
+
+    def appended(self, added: tuple[DataTask, ...], **changes: Any) -> ScanPlan:
+        """This plan with `added` tasks after its own (and `changes`), what it derived carried over, not
+        recomputed from every task: a staged append costs what it adds."""
+        plan = replace(self, tasks=(*self.tasks, *added), **changes)
+        # cached_property values live in the instance dict: set them from this plan's
+        plan.__dict__["has_deletes"] = self.has_deletes or any(t.has_deletes for t in added)
+        plan.__dict__["record_count"] = self.record_count + sum(t.record_count for t in added)
+        plan.__dict__["remote_locations"] = self.remote_locations | _remote_locations(added)
+        return plan
 
     def to_duckdb_sql(self) -> str:
         """One DuckDB relation (SELECT text) reading this snapshot in place."""
@@ -120,6 +147,22 @@ class ScanPlan:
         from meshlake.query.polars_scan import to_polars
 
         return to_polars(self)
+
+
+_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/\n]*)", re.MULTILINE)
+_LOCAL_SCHEMES = frozenset({"", "file"})
+
+
+def _remote_locations(tasks: tuple[DataTask, ...]) -> frozenset[tuple[str, str]]:
+    paths = [t.path for t in tasks]
+    for task in tasks:
+        if task.position_deletes or task.equality_deletes:
+            paths += [d.path for d in (*task.position_deletes, *task.equality_deletes)]
+    lines = "\n" + "\n".join(paths)
+    if lines.count("\n/") + lines.count("\nfile:") == len(paths):
+        return frozenset()  # every file is local (two scans in C instead of a pass per file)
+    found = {(scheme.lower(), netloc) for scheme, netloc in _URI.findall(lines)}
+    return frozenset((scheme, netloc) for scheme, netloc in found if scheme not in _LOCAL_SCHEMES)
 
 
 def plan_scan(table: Table, snapshot_id: int | None) -> ScanPlan:
@@ -146,8 +189,10 @@ def cached_plan(table: Table, snapshot_id: int | None) -> ScanPlan:
 
 
 def clear_plan_cache() -> None:
-    """Forget every plan of the process-wide cache, and the manifest readers (to measure cold reads)."""
+    """Forget every plan of the process-wide cache, the planned manifests and the manifest readers (to measure
+    cold reads)."""
     _default_cache.clear()
+    _manifest_parts.clear()
     clear_readers()
 
 
@@ -233,41 +278,151 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
     schema = schema or meta.schema()
     schemas = _schemas_until(meta, snapshot)
 
-    entries = _read_entries(io, snapshot.manifests(io))
-    partitions: dict[PartitionKey, int] = {}
-    data: list[ManifestEntry] = []
+    parts = _manifest_parts.get(meta, io, _wanted(snapshot.manifests(io)))
     position: dict[int, list[DeleteFile]] = {}
     equality: dict[int | None, list[DeleteFile]] = {}
-    for entry in entries:
-        file = entry.data_file
-        key = partitions.setdefault(_partition_key(file), len(partitions))
-        if file.content == DataFileContent.DATA:
-            data.append(entry)
-        elif file.content == DataFileContent.POSITION_DELETES:
-            position.setdefault(key, []).append(_delete_file(entry, "position", key))
-        elif file.content == DataFileContent.EQUALITY_DELETES:
-            scope = None if meta.specs()[file.spec_id].is_unpartitioned() else key
-            equality.setdefault(scope, []).append(_delete_file(entry, "equality", scope))
-        else:
-            raise UnsupportedScanError(f"unknown file content {file.content}", hint="upgrade meshlake", address=name)
-
-    index = _DeleteIndex(position, equality)
-    tasks = tuple(index.task(entry, partitions[_partition_key(entry.data_file)]) for entry in data)
-    if mapping is not None and carry_field_ids(io, [e.data_file.file_path for e in entries]):
-        mapping = None  # some REST catalogs put a name mapping on every table; the files decide if it matters
+    for part in parts:
+        for delete in part.deletes:
+            if delete.content == "position":
+                position.setdefault(delete.partition, []).append(delete)  # type: ignore[arg-type]
+            else:
+                equality.setdefault(delete.partition, []).append(delete)
+    clean = chain.from_iterable(part.tasks for part in parts)
+    if position or equality:
+        index = _DeleteIndex(position, equality)
+        tasks = tuple(index.attach(task) for task in clean)
+    else:
+        tasks = tuple(clean)  # the common case: the manifests' tasks as they were planned the first time
+    if mapping is not None:
+        paths = [task.path for task in tasks] + [d.path for part in parts for d in part.deletes]
+        if carry_field_ids(io, paths):
+            mapping = None  # some REST catalogs put a name mapping on every table; the files decide if it matters
     eq_ids = {i for deletes in equality.values() for d in deletes for i in d.equality_ids}
     return ScanPlan(
         name=name,
         snapshot_id=snapshot_id,
         schema=schema,
         tasks=tasks,
-        partitions=tuple(partitions),
+        partitions=_manifest_parts.partitions(meta).keys(),
         equality_fields=_equality_fields(eq_ids, schema, schemas, name),
         schemas=schemas,
         name_mapping=mapping,
         io_properties=io_properties,
         identity_sources=_identity_sources(meta),
     )
+
+
+# -- the plan of one manifest, kept: a manifest never changes ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ManifestPart:
+    """What one manifest adds to a plan: its data files as tasks (no deletes attached) and its delete files."""
+
+    tasks: tuple[DataTask, ...]
+    deletes: tuple[DeleteFile, ...]
+
+
+class _PartitionIndex:
+    """Partition keys of one table, numbered in the order first seen (shared by all its plans, so that a
+    manifest's tasks keep their partition numbers in every snapshot that lists it)."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[PartitionKey, int] = {}
+        self._keys: tuple[PartitionKey, ...] = ()
+        self._lock = threading.Lock()
+
+    def number(self, key: PartitionKey) -> int:
+        found = self._numbers.get(key)
+        if found is None:
+            with self._lock:
+                found = self._numbers.setdefault(key, len(self._numbers))
+                if len(self._keys) < len(self._numbers):
+                    self._keys = tuple(self._numbers)
+        return found
+
+    def keys(self) -> tuple[PartitionKey, ...]:
+        return self._keys
+
+
+class _ManifestParts:
+    """The planned parts of manifests, over all tables: a bounded LRU by the number of files they hold."""
+
+    def __init__(self, max_files: int = 500_000) -> None:
+        self.max_files = max_files
+        self._parts: OrderedDict[str, _ManifestPart] = OrderedDict()
+        self._files = 0
+        self._lock = threading.Lock()
+        self._partitions: dict[str, _PartitionIndex] = {}
+
+    def partitions(self, meta: TableMetadata) -> _PartitionIndex:
+        with self._lock:
+            return self._partitions.setdefault(str(meta.table_uuid), _PartitionIndex())
+
+    def get(self, meta: TableMetadata, io: FileIO, manifests: list[ManifestFile]) -> list[_ManifestPart]:
+        """The parts of `manifests`, reading those not kept (in threads when they are not on a local disk)."""
+        keys = [f"{meta.table_uuid}:{m.manifest_path}" for m in manifests]
+        with self._lock:
+            found = [self._parts.get(key) for key in keys]
+            for key, part in zip(keys, found, strict=True):
+                if part is not None:
+                    self._parts.move_to_end(key)
+        missing = [m for m, part in zip(manifests, found, strict=True) if part is None]
+        if missing:
+
+            def plan(manifest: ManifestFile) -> _ManifestPart:
+                return _plan_manifest(meta, read_manifest(io, manifest), self.partitions(meta))
+
+            if all(_is_local(m.manifest_path) for m in missing):
+                # Local manifests decode in ~50 µs each: handing them to threads costs more than it saves.
+                planned = iter([plan(m) for m in missing])
+            else:
+                planned = iter(list(ExecutorFactory.get_or_create().map(plan, missing)))
+            found = [part if part is not None else next(planned) for part in found]
+            with self._lock:
+                for key, part in zip(keys, found, strict=True):
+                    if key not in self._parts and part is not None:
+                        self._parts[key] = part
+                        self._files += len(part.tasks) + len(part.deletes)
+                while self._files > self.max_files and len(self._parts) > 1:
+                    _, dropped = self._parts.popitem(last=False)
+                    self._files -= len(dropped.tasks) + len(dropped.deletes)
+        return [part for part in found if part is not None]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._parts.clear()
+            self._files = 0
+
+
+_manifest_parts = _ManifestParts()
+
+
+def _plan_manifest(meta: TableMetadata, entries: list[ManifestEntry], partitions: _PartitionIndex) -> _ManifestPart:
+    tasks: list[DataTask] = []
+    deletes: list[DeleteFile] = []
+    for entry in entries:
+        file = entry.data_file
+        key = partitions.number(_partition_key(file))
+        if file.content == DataFileContent.DATA:
+            tasks.append(
+                DataTask(
+                    path=file.file_path,
+                    file_format=str(file.file_format.value),
+                    sequence_number=_sequence_number(entry),
+                    record_count=file.record_count,
+                    file_size=file.file_size_in_bytes,
+                    partition=key,
+                )
+            )
+        elif file.content == DataFileContent.POSITION_DELETES:
+            deletes.append(_delete_file(entry, "position", key))
+        elif file.content == DataFileContent.EQUALITY_DELETES:
+            scope = None if meta.specs()[file.spec_id].is_unpartitioned() else key
+            deletes.append(_delete_file(entry, "equality", scope))
+        else:
+            raise UnsupportedScanError(f"unknown file content {file.content}", hint="upgrade meshlake")
+    return _ManifestPart(tuple(tasks), tuple(deletes))
 
 
 def _identity_sources(meta: TableMetadata) -> frozenset[int]:
@@ -293,19 +448,13 @@ def _schemas_until(meta: TableMetadata, snapshot: Snapshot) -> tuple[Schema, ...
     return tuple(s for s in meta.schemas if s.schema_id <= newest)
 
 
-def _read_entries(io: FileIO, manifests: Iterable[ManifestFile]) -> list[ManifestEntry]:
+def _wanted(manifests: Iterable[ManifestFile]) -> list[ManifestFile]:
+    """The manifests a plan reads: delete manifests older than every data file apply to nothing (pyiceberg skips
+    them too), and a manifest that only records removed files (every overwrite writes one) holds no live entry."""
     manifests = list(manifests)
     floor = min((m.min_sequence_number for m in manifests if m.content == ManifestContent.DATA), default=0)
-    # A delete manifest older than every data file holds no delete that applies (pyiceberg skips it too).
     wanted = [m for m in manifests if m.content == ManifestContent.DATA or m.sequence_number >= floor]
-    # A manifest that only records removed files (every overwrite writes one) holds no live entry.
-    wanted = [m for m in wanted if m.has_added_files() or m.has_existing_files()]
-    if all(_is_local(m.manifest_path) for m in wanted):
-        # Local manifests decode in ~50 µs each: handing them to threads costs more than it saves.
-        batches: Iterable[list[ManifestEntry]] = [read_manifest(io, m) for m in wanted]
-    else:
-        batches = ExecutorFactory.get_or_create().map(lambda m: read_manifest(io, m), wanted)
-    return [entry for batch in batches for entry in batch]
+    return [m for m in wanted if m.has_added_files() or m.has_existing_files()]
 
 
 def _is_local(path: str) -> bool:
@@ -369,10 +518,9 @@ class _DeleteIndex:
         self._position = {k: _by_seq(v) for k, v in position.items()}
         self._equality = {k: _by_seq(v) for k, v in equality.items()}
 
-    def task(self, entry: ManifestEntry, partition: int) -> DataTask:
-        file = entry.data_file
-        seq = _sequence_number(entry)
-        path = file.file_path
+    def attach(self, task: DataTask) -> DataTask:
+        """`task` with the delete files that apply to it."""
+        seq, path, partition = task.sequence_number, task.path, task.partition
         pos: list[DeleteFile] = []
         if partition in self._position:
             seqs, files = self._position[partition]
@@ -382,16 +530,9 @@ class _DeleteIndex:
             if scope in self._equality:
                 seqs, files = self._equality[scope]
                 eq.extend(files[bisect_right(seqs, seq) :])
-        return DataTask(
-            path=path,
-            file_format=str(file.file_format.value),
-            sequence_number=seq,
-            record_count=file.record_count,
-            file_size=file.file_size_in_bytes,
-            partition=partition,
-            position_deletes=tuple(pos),
-            equality_deletes=tuple(eq),
-        )
+        if not pos and not eq:
+            return task
+        return replace(task, position_deletes=tuple(pos), equality_deletes=tuple(eq))
 
 
 def _by_seq(files: list[DeleteFile]) -> tuple[list[int], list[DeleteFile]]:

@@ -32,7 +32,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
-from pyiceberg.table.snapshots import ancestors_of
+from pyiceberg.table.snapshots import Operation
 from pyiceberg.table.update import (
     AssertRefSnapshotId,
     RemoveSnapshotRefUpdate,
@@ -40,12 +40,13 @@ from pyiceberg.table.update import (
     TableRequirement,
     TableUpdate,
 )
-from pyiceberg.table.update.snapshot import UpdateSnapshot
 from pyiceberg.table.update.validate import _validate_added_data_files, _validate_data_files_exist
-from pyiceberg.typedef import EMPTY_DICT
 
+from meshlake.catalog.commits import commit_table
+from meshlake.catalog.metadata import ancestors, apply_updates, snapshot_by_id, snapshot_by_name
 from meshlake.write import faults
 from meshlake.write.known_length import KnownLengthIO
+from meshlake.write.manifest_merge import MergingAppend, MergingOverwrite, _Merging
 
 QUARANTINE_PREFIX = "meshlake-quarantine-"
 MAX_ATTEMPTS = 40
@@ -89,35 +90,37 @@ class Change:
 
 
 class _Transaction(Transaction):
-    """A transaction that computes its staged metadata once per staged update.
+    """A transaction whose staged metadata costs what its updates change, not what the table holds.
 
-    pyiceberg recomputes `table_metadata` (a deep copy of the whole metadata) on every access, and a
+    pyiceberg recomputes `table_metadata` on every access as a deep copy of the whole metadata, and a
     snapshot producer reads it dozens of times: on a table with a long history that dominated commit time.
-    Staged updates only ever grow, so their count keys the cache. Its snapshots write their manifests through
-    `KnownLengthIO`, so a commit never reads back a file it just wrote.
+    Here the updates are applied without the copy (`meshlake.catalog.metadata.apply_updates`), once per
+    staged update (staged updates only ever grow, so their count keys the result). Its snapshot producers
+    merge manifests (`meshlake.write.manifest_merge`) and write them through `KnownLengthIO`, so a commit
+    never reads back a file it just wrote.
     """
 
     _cached: tuple[int, TableMetadata] | None = None
 
-    def update_snapshot(
-        self, snapshot_properties: dict[str, str] = EMPTY_DICT, branch: str | None = MAIN_BRANCH
-    ) -> UpdateSnapshot:
-        """pyiceberg's, writing manifests through `KnownLengthIO` (no read-back of a file just written)."""
-        return UpdateSnapshot(
-            self, io=KnownLengthIO(self._table.io), branch=branch, snapshot_properties=snapshot_properties
-        )
+    def producer(self, kind: Literal["append", "overwrite"], branch: str, properties: dict[str, str]) -> _Merging:
+        """The snapshot producer of a change of `kind` on `branch`."""
+        io = KnownLengthIO(self._table.io)
+        if kind == "append":
+            return MergingAppend(Operation.APPEND, self, io, snapshot_properties=properties, branch=branch)
+        operation = Operation.OVERWRITE if snapshot_by_name(self.table_metadata, branch) else Operation.APPEND
+        return MergingOverwrite(operation, self, io, snapshot_properties=properties, branch=branch)
 
     @property
     def table_metadata(self) -> TableMetadata:
         count = len(self._updates)
         if self._cached is None or self._cached[0] != count:
-            self._cached = (count, super().table_metadata)
+            self._cached = (count, apply_updates(self._table.metadata, self._updates)[0])
         return self._cached[1]
 
 
 def main_head(table: Table) -> int | None:
-    snapshot = table.metadata.snapshot_by_name(MAIN_BRANCH)
-    return snapshot.snapshot_id if snapshot else None
+    ref = table.metadata.refs.get(MAIN_BRANCH)
+    return ref.snapshot_id if ref is not None else None
 
 
 def commit_snapshot(
@@ -144,8 +147,7 @@ def commit_snapshot(
         ref_updates, ref_requirements = _point_branch(table, branch, base_id)
         if ref_updates:
             tx._stage(ref_updates, ref_requirements)
-        update = tx.update_snapshot(snapshot_properties=properties, branch=branch)
-        producer = update.fast_append() if change.kind == "append" else update.overwrite()
+        producer = tx.producer(change.kind, branch, properties)
         for data_file in change.deleted:
             producer.delete_data_file(data_file)
         for data_file in change.added:
@@ -156,7 +158,7 @@ def commit_snapshot(
         tx._stage(updates, requirements)
         faults.reached("commit", table.name())
         try:
-            response = catalog.commit_table(table, tx._requirements, tx._updates)
+            response = commit_table(catalog, table, tx._requirements, tx._updates)
         except CommitStateUnknownException as exc:
             # The catalog may have applied it (a REST server answering 500/502/504): look before cleaning
             # up or retrying, as Iceberg's own clients do. SeaweedFS does this on rare concurrent commits.
@@ -173,7 +175,7 @@ def commit_snapshot(
             failure = exc
         else:
             faults.reached("committed", table.name())
-            table = _updated(table, response.metadata, response.metadata_location)
+            table = updated_table(table, response.metadata, response.metadata_location)
             return table, producer.snapshot_id
         producer._clean_all_uncommitted()
         if branch == MAIN_BRANCH and main_head(table) != base_id:
@@ -186,9 +188,8 @@ def commit_snapshot(
 
 def _landed(table: Table, branch: str, snapshot_id: int) -> bool:
     """Whether `snapshot_id` is on `branch` of the freshly loaded `table`."""
-    ref = table.metadata.refs.get(branch)
-    head = table.metadata.snapshot_by_id(ref.snapshot_id) if ref else None
-    return head is not None and any(s.snapshot_id == snapshot_id for s in ancestors_of(head, table.metadata))
+    head = snapshot_by_name(table.metadata, branch)
+    return any(s.snapshot_id == snapshot_id for s in ancestors(table.metadata, head))
 
 
 def drop_branch(catalog: Catalog, table: Table, branch: str) -> Table:
@@ -201,8 +202,8 @@ def check_rebase(table: Table, change: Change, *, old_base: int | None, new_head
     """Raise `RebaseConflictError` unless `change` can be re-applied on `new_head` without losing anything."""
     if change.kind == "append" or new_head is None:
         return
-    head = table.metadata.snapshot_by_id(new_head)
-    base = table.metadata.snapshot_by_id(old_base) if old_base is not None else None
+    head = snapshot_by_id(table.metadata, new_head)
+    base = snapshot_by_id(table.metadata, old_base)
     assert head is not None
     try:
         if change.deleted:
@@ -241,14 +242,14 @@ def _commit_refs(
     )
     for attempt in range(MAX_ATTEMPTS):
         try:
-            response = catalog.commit_table(table, requirements, updates)
+            response = commit_table(catalog, table, requirements, updates)
         except CommitFailedException as exc:
             table = table.refresh()
             if check_main and main_head(table) != base_id:
                 raise MainMovedError(table) from exc
             _backoff(attempt)
             continue
-        return _updated(table, response.metadata, response.metadata_location)
+        return updated_table(table, response.metadata, response.metadata_location)
     raise CommitFailedException(f"gave up updating refs of {table.name()} after {MAX_ATTEMPTS} attempts")
 
 
@@ -263,7 +264,8 @@ def _set_ref(name: str, snapshot_id: int) -> SetSnapshotRefUpdate:
     )
 
 
-def _updated(table: Table, metadata: object, location: str) -> Table:
+def updated_table(table: Table, metadata: object, location: str) -> Table:
+    """`table` at the metadata a commit returned."""
     return Table(
         identifier=table.name(),
         metadata=metadata,  # type: ignore[arg-type]

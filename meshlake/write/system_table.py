@@ -2,11 +2,15 @@
 
 Each is an ordinary Iceberg table, so it reads through `lake.duckdb()` like any port
 (`SELECT * FROM meshlake.system.<name>`). Rows are appended with meshlake's own commit: one data file and
-one snapshot per append, re-applied on `main`'s head when another process appended first, so concurrent
-writers never lose rows. A table is created on first use; one made by an older version gets the columns it
-lacks (optional, NULL in older rows) the first time this version opens it. The table handle is kept per
-catalog (a stale one costs a retry, never a lost row), and past `TRIM_ABOVE` snapshots the oldest are
-expired so that the metadata every append rewrites stays small.
+one snapshot per append (a caller batches what it has: a gated write's results and any recovered verdicts go
+together), re-applied on `main`'s head when another process appended first, so concurrent writers never lose
+rows. A table is created on first use; one made by an older version gets the columns it lacks (optional, NULL
+in older rows) and `RECORD_PROPERTIES` the first time this version opens it. The table handle is kept per
+catalog (a stale one costs a retry, never a lost row).
+
+An append costs the same however much the lake did before: commits merge the table's manifests
+(`meshlake.write.manifest_merge`), past `TRIM_ABOVE` snapshots the oldest are expired (so that the metadata
+every append writes stays small), and only the last 10 metadata files are kept.
 """
 
 from __future__ import annotations
@@ -27,11 +31,14 @@ from pyiceberg.types import IcebergType, NestedField
 
 from meshlake.catalog.catalogs import create_namespace_once
 from meshlake.contract.address import SYSTEM_DOMAIN, location_under
+from meshlake.contract.deploy import MANIFEST_MERGING, METADATA_RETENTION
 
 SYSTEM_PRODUCT = "system"
 TRIM_ABOVE = 300
 KEEP_SNAPSHOTS = 100
 APPEND_ATTEMPTS = 100
+RECORD_PROPERTIES = {**METADATA_RETENTION, **MANIFEST_MERGING}
+"""Set on every record table (added to older ones on first use): old metadata files deleted, manifests merged."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,22 +89,28 @@ class SystemTable:
                     "format-version": "2",
                     "write.parquet.compression-codec": "zstd",
                     "comment": self.comment,
+                    **RECORD_PROPERTIES,
                 },
             )
         except TableAlreadyExistsError:
             return self._migrated(catalog.load_table(self.identifier))
 
     def _migrated(self, table: Table) -> Table:
-        """The table with every column of `fields` (added as optional columns where missing)."""
+        """The table with every column of `fields` (added as optional columns where missing), and the
+        properties that keep its metadata small (`RECORD_PROPERTIES`, set where missing)."""
         for _ in range(5):
             present = {field.name for field in table.schema().fields}
             missing = [(name, kind) for name, kind, _ in self.fields if name not in present]
-            if not missing:
+            unset = {k: v for k, v in RECORD_PROPERTIES.items() if k not in table.properties}
+            if not missing and not unset:
                 return table
             try:
-                with table.update_schema() as update:
-                    for name, kind in missing:
-                        update.add_column(name, kind)
+                if missing:
+                    with table.update_schema() as update:
+                        for name, kind in missing:
+                            update.add_column(name, kind)
+                if unset:
+                    table.refresh().transaction().set_properties(unset).commit_transaction()
             except (CommitFailedException, ValueError):
                 pass  # another process migrated it first (or raced us): look again
             table = table.refresh()
@@ -119,7 +132,7 @@ class SystemTable:
             table = _append(catalog, table, rows, stamps.properties())
         except NoSuchTableError:  # dropped since this process last wrote it: create it again
             table = _append(catalog, self.table(catalog, warehouse), rows, stamps.properties())
-        table = _trim(table)
+        table = _trim(catalog, table)
         with _HANDLES_LOCK:
             _HANDLES.setdefault(catalog, {})[self.name] = table
         return table
@@ -166,13 +179,19 @@ def _append(catalog: Catalog, table: Table, rows: pa.Table, properties: dict[str
         raise
 
 
-def _trim(table: Table) -> Table:
+def _trim(catalog: Catalog, table: Table) -> Table:
     """Keep a record table's metadata small: past `TRIM_ABOVE` snapshots, expire all but the newest 100.
 
-    Every append adds a snapshot, and each commit rewrites the whole metadata, so an untrimmed record
-    table makes every append slower. Its rows stay (expiry removes snapshots, not data); only time travel
-    on the record table itself is bounded. `meshlake maintain` removes the data files nothing needs.
+    Every append adds a snapshot to the metadata each commit writes, so an untrimmed record table makes every
+    append slower. Its rows stay (expiry removes snapshots, not data); only time travel on the record table
+    itself is bounded. `meshlake maintain` removes the data files nothing needs. The expiry is one commit
+    that asserts every ref it saw; if another process moved one, the next append trims.
     """
+    from pyiceberg.table.update import AssertRefSnapshotId, RemoveSnapshotsUpdate
+
+    from meshlake.catalog.commits import commit_table
+    from meshlake.write.commit import updated_table
+
     snapshots = table.metadata.snapshots
     if len(snapshots) <= TRIM_ABOVE:
         return table
@@ -180,8 +199,10 @@ def _trim(table: Table) -> Table:
     newest = sorted(snapshots, key=lambda s: s.timestamp_ms)[-KEEP_SNAPSHOTS:]
     keep.update(s.snapshot_id for s in newest)
     expired = [s.snapshot_id for s in snapshots if s.snapshot_id not in keep]
+    refs = table.metadata.refs.items()
+    seen = tuple(AssertRefSnapshotId(ref=name, snapshot_id=ref.snapshot_id) for name, ref in refs)
     try:
-        table.maintenance.expire_snapshots().by_ids(expired).commit()
+        response = commit_table(catalog, table, seen, (RemoveSnapshotsUpdate(snapshot_ids=expired),))
     except Exception:
         return table
-    return table.refresh()
+    return updated_table(table, response.metadata, response.metadata_location)

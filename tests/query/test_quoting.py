@@ -40,3 +40,31 @@ def test_duckdb_paths_strip_local_uris_and_escape_glob_characters() -> None:
     assert duckdb_path("file://localhost/a/b.parquet") == "/a/b.parquet"
     assert duckdb_path("s3://bucket/x[1]/y?.parquet") == "s3://bucket/x[[]1]/y[?].parquet"
     assert duckdb_path("/a/*.parquet") == "/a/[*].parquet"
+
+
+def test_a_long_file_list_reads_exactly_its_files_whatever_their_names(tmp_path: Path, duck: Any) -> None:
+    """Past 64 files the list is one string split by DuckDB: the same escaping, the same files, in order."""
+    from meshlake.query.sql import path_list
+
+    root = tmp_path / "it's [1] *wh"
+    root.mkdir()
+    paths = []
+    for i in range(70):
+        path = root / f"f{i:02d} [x]?.parquet"
+        pq.write_table(pa.table({"id": [i]}), path)
+        uri = ("file://" if i % 3 == 0 else "file://localhost" if i % 3 == 1 else "") + str(path)
+        paths.append(uri)
+    decoy = Path(str(root).replace("[1] *", "1 x"))  # what the unescaped glob would also match
+    decoy.mkdir()
+    pq.write_table(pa.table({"id": [999]}), decoy / "f00 x?.parquet")
+
+    listed = path_list(paths)
+
+    assert listed.startswith("string_split(")
+    assert listed.count("\x1f") == len(paths) - 1
+    got = duck.sql(f"SELECT file_index, id FROM read_parquet({listed}, file_row_number = true)").fetchall()
+    assert sorted(got) == [(i, i) for i in range(70)], "every file once, none else, each at its list position"
+    short = path_list(paths[:3])
+    assert short.startswith("[") and duck.sql(f"SELECT count(*) FROM read_parquet({short})").fetchall() == [(3,)]
+    with_separator = [*paths[:65], str(root / "a\x1fb.parquet")]
+    assert path_list(with_separator).startswith("["), "a name holding the separator keeps the list literal"

@@ -1,0 +1,399 @@
+"""Commit cost against history length: 1,000-row appends to one port at 10, 100, 1,000 and 10,000 snapshots.
+
+    python -m benchmarks.bench_history [--max-snapshots 10000] [--runs 7] [--skip-pyiceberg] [--keep]
+
+One lake, one product with two ports of the same four columns: `events` (no expectations) and `checked`
+(six expectations: not-null and unique keys, ranges, a set, a maximum, the row count). Both grow by 1,000-row
+appends through `port.write` (no expiry, no compaction: every snapshot is kept). At each level, with the
+ports holding that many snapshots, `--runs` more appends are timed (median of the wall time, and of the CPU
+time of the process: the machine is shared, and CPU time is what does not wander with the neighbours), and:
+
+* **append**: `events.write(rows)`; **gated append**: `checked.write(rows)`; the **gate overhead** is the
+  difference of their medians (it includes recording the verdict in the quality history);
+* **pyiceberg append**: `Table.append(rows)` on a pyiceberg table with the same schema and history (built
+  with meshlake's commit, then opened with pyiceberg's own `SqlCatalog`), the peer;
+* **planning**: the first query's planning in DuckDB, after an append: a new `lake.duckdb()` connection
+  binding `EXPLAIN SELECT count(*) FROM bench.hist.events` on the snapshot just committed, in the process
+  that wrote it (the metadata and what earlier plans read of the manifests are reused, as by any process that
+  keeps reading the port); and **new process**: the same in a new Python process, which parses the whole
+  `metadata.json` and reads every manifest first (after one query of the other port, so imports don't count);
+* **history()**: `events.history()`;
+* **metadata bytes per commit**: the bytes of the files one append adds under the port's `metadata/`
+  (its `metadata.json`, manifest list and manifests), and how many `metadata.json` files the port keeps.
+
+Last, a brand-new port's gated append (median of `--runs` first appends, one new port each) in this lake —
+where `checked` has made `--max-snapshots` gated writes — and in a fresh lake; then `meshlake maintain`
+compacts `events` and its first-query planning is measured again (planning grows with data files).
+
+Targets (issue 15): append at 10,000 ≤ 2 × at 10, and ≥ 10 × faster than pyiceberg at 10,000; planning at
+10,000 ≤ 2 × at 10; gate overhead at 10,000 ≤ 2 × at 10; `history()` at 10,000 < 50 ms; new port in the
+busy lake ≤ 1.2 × in a fresh lake. Writes benchmarks/results/history.json and history.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+import meshlake as ml
+from benchmarks.common import fresh_dir, machine, save
+from meshlake.contract.deploy import METADATA_RETENTION
+
+LEVELS = (10, 100, 1_000, 10_000)
+ROWS = 1_000
+COLUMNS = """\
+      - {name: id, type: long, required: true}
+      - {name: amount, type: double}
+      - {name: status, type: string}
+      - {name: at, type: timestamptz}
+"""
+EXPECTATIONS = """\
+    expectations:
+      - expect_column_values_to_not_be_null: {column: id}
+      - expect_column_values_to_be_unique: {column: id}
+      - expect_column_values_to_be_between: {column: amount, min_value: 0, max_value: 1000000}
+      - expect_column_values_to_be_in_set: {column: status, value_set: [new, paid, shipped]}
+      - expect_column_max_to_be_between: {column: id, min_value: 0}
+      - expect_table_row_count_to_be_between: {min_value: 1}
+"""
+
+
+def descriptor(product: str, ports: dict[str, bool]) -> str:
+    outputs = "".join(
+        f"  - name: {name}\n    columns:\n{COLUMNS}" + (EXPECTATIONS if gated else "") for name, gated in ports.items()
+    )
+    return (
+        f"apiVersion: meshlake/v1\ndomain: bench\nname: {product}\nversion: 1.0.0\n"
+        f"owner: {{team: bench}}\noutputs:\n{outputs}"
+    )
+
+
+def rows(batch: int) -> pa.Table:
+    """Batch `batch` of 1,000 rows: fresh ascending ids, so every append passes the gate."""
+    ids = np.arange(batch * ROWS, (batch + 1) * ROWS, dtype=np.int64)
+    return pa.table(
+        {
+            "id": ids,
+            "amount": (ids % 1000) * 1.5,
+            "status": pa.array(np.array(["new", "paid", "shipped"])[ids % 3]),
+            "at": pa.array(ids * 1_000_000 + 1_767_225_600_000_000, pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+class Bench:
+    def __init__(self, root: Path, runs: int, pyiceberg: bool) -> None:
+        self.root = root
+        self.runs = runs
+        self.pyiceberg = pyiceberg
+        self.home = root / "lake"
+        (root / "hist.yaml").write_text(descriptor("hist", {"events": False, "checked": True}))
+        self.lake = ml.connect(home=str(self.home))
+        product = self.lake.deploy(root / "hist.yaml")
+        self.events = product.port("events")
+        self.checked = product.port("checked")
+        self.batch = 0
+        self.peer = _Peer(root / "peer") if pyiceberg else None
+
+    def next_rows(self) -> pa.Table:
+        self.batch += 1
+        return rows(self.batch)
+
+    def snapshots(self, port: Any) -> int:
+        return len(port.table().metadata.snapshots)
+
+    def grow(self, target: int) -> float:
+        """Append until both ports (and the peer) hold `target` snapshots; returns the seconds it took."""
+        started = time.perf_counter()
+        for port in (self.events, self.checked):
+            for _ in range(target - self.snapshots(port)):
+                port.write(self.next_rows())
+        if self.peer is not None:
+            self.peer.grow(target, self.next_rows)
+        return time.perf_counter() - started
+
+    def level(self, level: int) -> dict[str, Any]:
+        built = self.grow(level)
+        appends = self.timed(lambda: self.events.write(self.next_rows()))
+        gated = self.timed(lambda: self.checked.write(self.next_rows()))
+        found: dict[str, Any] = {
+            "snapshots": level,
+            "build_s": round(built, 1),
+            "append": appends,
+            "gated_append": gated,
+            "gate_overhead_s": gated["median_s"] - appends["median_s"],
+            "gate_overhead_cpu_s": gated["cpu_s"] - appends["cpu_s"],
+            "planning": self.planning(),
+            "planning_cold_s": self.cold_planning(),
+            "history": self.timed(self.events.history),
+            "history_rows": len(self.events.history()),
+            **self.metadata_written(),
+        }
+        if self.peer is not None:
+            found["pyiceberg_append"] = self.timed(lambda: self.peer.append(self.next_rows()))  # type: ignore[union-attr]
+        print(json.dumps({k: v.get("median_s") if isinstance(v, dict) else v for k, v in found.items()}), flush=True)
+        return found
+
+    def timed(self, function: Callable[[], Any]) -> dict[str, Any]:
+        return timed(function, self.runs)
+
+    def planning(self) -> dict[str, Any]:
+        """The first query of the newest snapshot, after each of `runs` appends (one more before, to warm up)."""
+
+        def first_query() -> Any:
+            self.events.write(self.next_rows())
+            con = self.lake.duckdb()
+            return lambda: con.execute("EXPLAIN SELECT count(*) FROM bench.hist.events").fetchall()
+
+        first_query()()
+        return timed(first_query, self.runs, setup=True)
+
+    def compacted(self) -> dict[str, Any]:
+        """The first query's planning again, after `meshlake maintain` compacted the port's small files."""
+        started = time.perf_counter()
+        report = self.lake.maintain("bench.hist.events", apply=True, expire=False, orphans=False)
+        seconds = time.perf_counter() - started
+        files = report.port("bench.hist.events").files_compacted
+        return {
+            "maintain_s": seconds,
+            "files_before": files.before if files else None,
+            "files_after": files.after if files else None,
+            "snapshots": self.snapshots(self.events),
+            "planning": self.planning(),
+        }
+
+    def cold_planning(self) -> float:
+        """Median of 3 first queries' planning, each in a new Python process (after one query of the other
+        port, so that imports are not counted)."""
+        code = (
+            "import time, meshlake as ml\n"
+            f"con = ml.connect(home={str(self.home)!r}).duckdb()\n"
+            "con.execute('EXPLAIN SELECT count(*) FROM bench.hist.checked').fetchall()\n"
+            "started = time.perf_counter()\n"
+            "con.execute('EXPLAIN SELECT count(*) FROM bench.hist.events').fetchall()\n"
+            "print(time.perf_counter() - started)\n"
+        )
+        times = [float(subprocess.check_output([sys.executable, "-c", code], text=True)) for _ in range(3)]
+        return statistics.median(times)
+
+    def metadata_written(self) -> dict[str, Any]:
+        folder = Path(self.events.table().metadata.location.removeprefix("file://")) / "metadata"
+        before = {p.name: p.stat().st_size for p in folder.iterdir()}
+        self.events.write(self.next_rows())
+        after = {p.name: p.stat().st_size for p in folder.iterdir()}
+        added = {name: size for name, size in after.items() if name not in before}
+        table = self.events.table()
+        return {
+            "metadata_bytes_per_commit": sum(added.values()),
+            "metadata_json_bytes": Path(table.metadata_location.removeprefix("file://")).stat().st_size,
+            "metadata_json_files": sum(1 for name in after if name.endswith(".metadata.json")),
+            "manifests_in_snapshot": len(table.metadata.current_snapshot().manifests(table.io)),  # type: ignore[union-attr]
+        }
+
+
+def timed(function: Callable[[], Any], runs: int, *, setup: bool = False) -> dict[str, Any]:
+    """Median wall time and median CPU time of the process (all threads) of `runs` calls. The machine is shared:
+    CPU time is the stable measure of the work done, wall time what a caller waits. With `setup`, `function`
+    prepares and returns what is timed."""
+    walls, cpus = [], []
+    for _ in range(runs):
+        call = function() if setup else function
+        wall, cpu = time.perf_counter(), time.process_time()
+        call()
+        cpus.append(time.process_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return {"median_s": statistics.median(walls), "cpu_s": statistics.median(cpus), "runs_s": walls}
+
+
+class _Peer:
+    """A pyiceberg table with the ports' schema, grown with meshlake's commit and appended to by pyiceberg."""
+
+    def __init__(self, folder: Path) -> None:
+        from pyiceberg.catalog.sql import SqlCatalog
+
+        from meshlake.catalog.sql_catalog import LakeSqlCatalog
+
+        folder.mkdir(parents=True)
+        uri, warehouse = f"sqlite:///{folder}/catalog.db", folder.as_uri()
+        self.builder = LakeSqlCatalog("peer", uri=uri, warehouse=warehouse)
+        self.catalog = SqlCatalog("peer", uri=uri, warehouse=warehouse)
+        self.catalog.create_namespace("bench")
+        schema = rows(0).schema
+        properties = {"write.parquet.compression-codec": "zstd", **METADATA_RETENTION}  # else 50 GB of metadata
+        self.catalog.create_table("bench.peer", schema=schema, properties=properties)
+        self.table: Any = None
+
+    def grow(self, target: int, next_rows: Callable[[], pa.Table]) -> None:
+        from meshlake.write.commit import Change, commit_snapshot, main_head
+        from meshlake.write.datafiles import DataFileWriter
+
+        table = self.builder.load_table("bench.peer")
+        arrow = table.schema().as_arrow()
+        for _ in range(target - len(table.metadata.snapshots)):
+            files = tuple(DataFileWriter(table.metadata, table.io).write_all(next_rows().cast(arrow).to_batches()))
+            change = Change("append", files, new_rows=files)
+            head = main_head(table)
+            table, _ = commit_snapshot(self.builder, table, change, branch="main", base_id=head, properties={})
+        self.table = self.catalog.load_table("bench.peer")
+
+    def append(self, data: pa.Table) -> None:
+        self.table.append(data.cast(self.table.schema().as_arrow()))
+
+
+def new_port_appends(lake: ml.Lake, root: Path, runs: int, tag: str) -> dict[str, Any]:
+    """The first gated append to each of `runs` brand-new ports of a new product in `lake`."""
+    path = root / f"fresh_{tag}.yaml"
+    path.write_text(descriptor(f"fresh_{tag}", {f"p{i}": True for i in range(runs)}))
+    product = lake.deploy(path)
+    ports = iter(product.port(f"p{i}") for i in range(runs))
+
+    def first_append() -> Callable[[], Any]:
+        port = next(ports)
+        return lambda: port.write(rows(10_000_000))
+
+    return timed(first_append, runs, setup=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-snapshots", type=int, default=LEVELS[-1])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--skip-pyiceberg", action="store_true")
+    args = parser.parse_args()
+    root = fresh_dir("history")
+    started = time.perf_counter()
+    bench = Bench(root, args.runs, pyiceberg=not args.skip_pyiceberg)
+    levels = [level for level in LEVELS if level <= args.max_snapshots]
+    results: dict[str, Any] = {"machine": machine(), "rows_per_append": ROWS, "runs": args.runs, "levels": []}
+    for level in levels:
+        results["levels"].append(bench.level(level))
+    busy = new_port_appends(bench.lake, root, args.runs, "busy")
+    fresh_lake = ml.connect(home=str(root / "fresh-lake"))
+    fresh = new_port_appends(fresh_lake, root, args.runs, "fresh")
+    results["new_port"] = {
+        "busy_lake_gated_writes": bench.snapshots(bench.checked),
+        "busy": busy,
+        "fresh": fresh,
+        "ratio": busy["median_s"] / fresh["median_s"],
+        "ratio_cpu": busy["cpu_s"] / fresh["cpu_s"],
+    }
+    results["compacted"] = bench.compacted()
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["targets"] = targets(results)
+    save("history", results, markdown(results))
+
+
+def targets(results: dict[str, Any]) -> dict[str, Any]:
+    """Each target's ratio, in wall time and in CPU time (the machine is shared: wall times wander)."""
+    levels = results["levels"]
+    first, last = levels[0], levels[-1]
+
+    def ratio(key: str, cpu: bool) -> float:
+        if key == "gate_overhead":
+            name = "gate_overhead_cpu_s" if cpu else "gate_overhead_s"
+            return float(last[name] / first[name])
+        name = "cpu_s" if cpu else "median_s"
+        return float(last[key][name] / first[key][name])
+
+    found: dict[str, Any] = {}
+    for key in ("append", "planning", "gate_overhead"):
+        found[f"{key}_ratio"] = ratio(key, cpu=False)
+        found[f"{key}_ratio_cpu"] = ratio(key, cpu=True)
+    compacted = results["compacted"]["planning"]
+    found["planning_compacted_ratio"] = compacted["median_s"] / first["planning"]["median_s"]
+    found["planning_compacted_ratio_cpu"] = compacted["cpu_s"] / first["planning"]["cpu_s"]
+    found["history_s"] = last["history"]["median_s"]
+    found["new_port_ratio"] = results["new_port"]["ratio"]
+    found["new_port_ratio_cpu"] = results["new_port"]["ratio_cpu"]
+    if "pyiceberg_append" in last:
+        found["pyiceberg_speedup"] = last["pyiceberg_append"]["median_s"] / last["append"]["median_s"]
+        found["pyiceberg_speedup_cpu"] = last["pyiceberg_append"]["cpu_s"] / last["append"]["cpu_s"]
+    return found
+
+
+def markdown(results: dict[str, Any]) -> str:
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:,.1f}"
+
+    def both(measured: dict[str, Any]) -> str:
+        return f"{ms(measured['median_s'])} / {ms(measured['cpu_s'])}"
+
+    levels = results["levels"]
+    top = levels[-1]["snapshots"]
+    bottom = levels[0]["snapshots"]
+    lines = [
+        "# Commit cost against history length",
+        "",
+        f"`python -m benchmarks.bench_history{'' if top == LEVELS[-1] else f' --max-snapshots {top}'}` — "
+        f"{results['rows_per_append']:,}-row appends to one port, every snapshot kept, median of "
+        f"{results['runs']}, in ms as **wall / CPU** (CPU time of the process, all threads: the machine is "
+        f"shared, so wall times wander while CPU times measure the work). The whole run took "
+        f"{results['seconds'] / 60:.0f} min on {results['machine']['cpus']} cores.",
+        "",
+        "| snapshots | append | pyiceberg append | gated append | gate overhead | planning (first query) "
+        "| planning, new process | history() | metadata bytes / commit | metadata.json (files kept) | manifests |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for level in levels:
+        peer = level.get("pyiceberg_append")
+        lines.append(
+            f"| {level['snapshots']:,} | {both(level['append'])} | {both(peer) if peer else '–'} | "
+            f"{both(level['gated_append'])} | {ms(level['gate_overhead_s'])} / {ms(level['gate_overhead_cpu_s'])} | "
+            f"{both(level['planning'])} | {ms(level['planning_cold_s'])} | {ms(level['history']['median_s'])} | "
+            f"{level['metadata_bytes_per_commit']:,} | {level['metadata_json_bytes']:,} "
+            f"({level['metadata_json_files']}) | {level['manifests_in_snapshot']} |"
+        )
+    new = results["new_port"]
+    found = results["targets"]
+    compacted = results["compacted"]
+
+    def row(name: str, key: str, limit: float, *, above: bool = False) -> str:
+        wall, cpu = found[key], found[f"{key}_cpu"]
+
+        def ok(value: float) -> str:
+            return "yes" if (value >= limit if above else value <= limit) else "**no**"
+
+        return f"| {name} | {wall:.2f} × | {cpu:.2f} × | {ok(wall)} / {ok(cpu)} |"
+
+    lines += [
+        "",
+        f"A brand-new port's first gated append (median over {results['runs']} new ports): "
+        f"{both(new['busy'])} ms in this lake (after {new['busy_lake_gated_writes']:,} gated writes on another "
+        f"port), {both(new['fresh'])} ms in a fresh lake.",
+        "",
+        "Planning grows with the number of *data files*, not of snapshots: every append here adds a 1,000-row "
+        f"file, and DuckDB binds each file of the list. After `meshlake maintain` compacted the port's "
+        f"{compacted['files_before'] or 0:,} files into {compacted['files_after'] or 0:,} "
+        f"({compacted['maintain_s']:.1f} s), the first query's planning at {compacted['snapshots']:,} snapshots "
+        f"took {both(compacted['planning'])} ms.",
+        "",
+        "| target | wall | CPU | met (wall / CPU) |",
+        "|---|---:|---:|---|",
+        row(f"append at {top:,} ≤ 2 × at {bottom}", "append_ratio", 2),
+    ]
+    if "pyiceberg_speedup" in found:
+        lines.append(row(f"append ≥ 10 × faster than pyiceberg's at {top:,}", "pyiceberg_speedup", 10, above=True))
+    history_ok = "yes" if found["history_s"] < 0.050 else "**no**"
+    lines += [
+        row(f"first-query planning at {top:,} ≤ 2 × at {bottom}", "planning_ratio", 2),
+        row("the same, the port's small files compacted by `meshlake maintain`", "planning_compacted_ratio", 2),
+        row(f"gate overhead at {top:,} ≤ 2 × at {bottom}", "gate_overhead_ratio", 2),
+        row("new port's gated append, busy lake ≤ 1.2 × fresh lake", "new_port_ratio", 1.2),
+        f"| history() at {top:,} < 50 ms | {ms(found['history_s'])} ms | | {history_ok} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""How meshlake commits table metadata: `commit_table`, which also deletes the metadata files a commit supersedes.
+
+With `write.metadata.delete-after-commit.enabled`, a metadata file is deleted once it falls out of the table's
+metadata log (`write.metadata.previous-versions-max` entries). pyiceberg does that only inside its `Table`
+transactions, never in `Catalog.commit_table`, which is how meshlake commits: so meshlake does it here (its
+SQL catalog, `meshlake.catalog.sql_catalog.LakeSqlCatalog`, does it inside its own `commit_table`).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pyiceberg.catalog import Catalog
+from pyiceberg.io import FileIO
+from pyiceberg.table import CommitTableResponse, Table, TableProperties
+from pyiceberg.table.metadata import TableMetadata
+from pyiceberg.table.update import TableRequirement, TableUpdate
+from pyiceberg.utils.properties import property_as_bool
+
+from meshlake.catalog.metadata import superseded_metadata_files
+
+_log = logging.getLogger(__name__)
+
+
+def commit_table(
+    catalog: Catalog, table: Table, requirements: tuple[TableRequirement, ...], updates: tuple[TableUpdate, ...]
+) -> CommitTableResponse:
+    """`catalog.commit_table`, then the superseded metadata files deleted as the table's properties say."""
+    response = catalog.commit_table(table, requirements, updates)
+    if not getattr(catalog, "deletes_superseded_metadata", False):
+        delete_superseded(table.io, table.metadata, response.metadata)
+    return response
+
+
+def delete_superseded(io: FileIO, base: TableMetadata, new: TableMetadata) -> None:
+    """Delete the metadata files `new`'s log dropped, when the table's properties ask for it (best effort:
+    a file left behind is an orphan that `meshlake maintain` removes)."""
+    enabled = property_as_bool(
+        new.properties,
+        TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED,
+        TableProperties.METADATA_DELETE_AFTER_COMMIT_ENABLED_DEFAULT,
+    )
+    if not enabled:
+        return
+    for path in sorted(superseded_metadata_files(base, new)):
+        delete_file(io, path)
+
+
+def delete_file(io: FileIO, location: str) -> None:
+    """Delete a file; one that cannot be deleted is left (an orphan that `meshlake maintain` removes)."""
+    try:
+        io.delete(location)
+    except FileNotFoundError:
+        return
+    except Exception as exc:  # e.g. a principal allowed to put files but not to delete them
+        _log.debug("could not delete %s: %s", location, exc)

@@ -1,0 +1,201 @@
+"""Small manifests merged as part of a commit, so a table's manifest list stays short however long its history.
+
+Every append writes one manifest; unmerged, a port appended to 10,000 times has 10,000 manifests, each
+commit rewrites a manifest list naming all of them and planning opens every one. Iceberg merges them in the
+commit, under three table properties that meshlake honours: `commit.manifest-merge.enabled` (meshlake's
+default: on, as in Iceberg's Java library; pyiceberg's is off), `commit.manifest.min-count-to-merge` (m,
+default 100) and `commit.manifest.target-size-bytes` (default 8 MiB).
+
+Manifests merge in tiers, like the levels of an LSM tree: one of fewer than m file entries is tier 0, fewer
+than m² tier 1, and so on. When a tier holds m manifests of one partition spec (the commit's own included),
+they are rewritten as one manifest of a higher tier, packed in bins of at most the target size; a manifest
+at the target size is never rewritten. So a file entry is rewritten about log_m(files) times in its life, a
+snapshot keeps fewer than m manifests per tier (about 100 for the first 10,000 appends), and a merge reads at
+most m manifests of one tier: the costly merges are rare (one of 10,000 entries every 10,000 appends).
+Iceberg's Java library instead rewrites the newest bin whole every m commits, so the same up-to-8 MiB
+manifest is rewritten again and again as it grows.
+
+The rewrite follows Iceberg's rules (pyiceberg's `_ManifestMergeManager`): entries this commit adds stay
+added, entries it deletes stay deleted, other live entries become existing (with their sequence numbers), and
+entries deleted by earlier commits are dropped. The manifest of the files this commit adds is never read back
+(its entries are known); other manifests are read with meshlake's manifest reader. If one cannot be read
+(a principal that may append to meshlake's records but not read their manifests), nothing is merged: the
+commit goes on as a plain append, and a later commit by someone who can read them merges.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pyiceberg.manifest import ManifestContent, ManifestEntry, ManifestEntryStatus, ManifestFile
+from pyiceberg.table import TableProperties
+from pyiceberg.table.update.snapshot import _FastAppendFiles, _OverwriteFiles, _SnapshotProducer
+from pyiceberg.utils.properties import property_as_bool, property_as_int
+
+from meshlake.query.manifests import read_manifest
+
+MERGE_ENABLED = TableProperties.MANIFEST_MERGE_ENABLED
+MIN_COUNT_TO_MERGE = TableProperties.MANIFEST_MIN_MERGE_COUNT
+TARGET_SIZE_BYTES = TableProperties.MANIFEST_TARGET_SIZE_BYTES
+DEFAULT_MIN_COUNT = TableProperties.MANIFEST_MIN_MERGE_COUNT_DEFAULT
+DEFAULT_TARGET_BYTES = TableProperties.MANIFEST_TARGET_SIZE_BYTES_DEFAULT
+
+
+@dataclass(frozen=True)
+class MergePolicy:
+    """When a commit merges manifests (see the module docstring)."""
+
+    enabled: bool = True
+    min_count: int = DEFAULT_MIN_COUNT
+    target_bytes: int = DEFAULT_TARGET_BYTES
+
+    @classmethod
+    def of(cls, properties: dict[str, str]) -> MergePolicy:
+        """The policy a table's properties set (meshlake's defaults where they set none)."""
+        return cls(
+            enabled=bool(property_as_bool(properties, MERGE_ENABLED, True)),
+            min_count=max(2, property_as_int(properties, MIN_COUNT_TO_MERGE, DEFAULT_MIN_COUNT) or DEFAULT_MIN_COUNT),
+            target_bytes=max(1, property_as_int(properties, TARGET_SIZE_BYTES, DEFAULT_TARGET_BYTES) or 1),
+        )
+
+    def tier(self, manifest: ManifestFile) -> int:
+        """0 for fewer than `min_count` file entries, 1 for fewer than `min_count`², …"""
+        entries = _entry_count(manifest)
+        return 0 if entries < self.min_count else int(math.log(entries) / math.log(self.min_count) + 1e-9)
+
+
+class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
+    """A snapshot producer that merges its snapshot's data manifests by tier before writing the manifest list."""
+
+    merged: int = 0
+    """Manifests this producer rewrote (0 when it merged nothing)."""
+
+    def _process_manifests(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        policy = MergePolicy.of(self._transaction.table_metadata.properties)
+        if not policy.enabled:
+            return manifests
+        written_before = len(self._written_manifests)
+        try:
+            return merge_manifests(self, manifests, policy)
+        except OSError:
+            # Some manifest cannot be read here (a record grant, for one): commit without merging.
+            for path in self._written_manifests[written_before:]:
+                with contextlib.suppress(OSError):  # else an orphan for `meshlake maintain`
+                    self._io.delete(path)
+            del self._written_manifests[written_before:]
+            self.merged = 0
+            return manifests
+
+    def own_entries(self, manifest: ManifestFile) -> list[ManifestEntry] | None:
+        """The entries of a manifest this producer wrote for its added files (not read back), else None."""
+        if manifest.added_snapshot_id != self._snapshot_id or manifest.manifest_path not in self._written_manifests:
+            return None
+        added = manifest.added_files_count
+        if manifest.existing_files_count or manifest.deleted_files_count or added != len(self._added_data_files):
+            return None  # a manifest of deleted or kept entries this commit wrote (an overwrite's)
+        if not added:
+            return None
+        return [
+            ManifestEntry.from_args(
+                status=ManifestEntryStatus.ADDED,
+                snapshot_id=self._snapshot_id,
+                sequence_number=None,
+                file_sequence_number=None,
+                data_file=data_file,
+            )
+            for data_file in self._added_data_files
+        ]
+
+
+class MergingAppend(_Merging, _FastAppendFiles):
+    """pyiceberg's fast append, merging manifests by tier (see the module docstring)."""
+
+
+class MergingOverwrite(_Merging, _OverwriteFiles):
+    """pyiceberg's overwrite, merging manifests by tier (see the module docstring)."""
+
+
+def merge_manifests(producer: _Merging, manifests: list[ManifestFile], policy: MergePolicy) -> list[ManifestFile]:
+    """The snapshot's manifests with every full tier of data manifests merged (delete manifests untouched)."""
+    kept: list[ManifestFile] = [m for m in manifests if m.content != ManifestContent.DATA]
+    data = [m for m in manifests if m.content == ManifestContent.DATA]
+    by_spec: dict[int, list[ManifestFile]] = {}
+    for manifest in data:
+        by_spec.setdefault(manifest.partition_spec_id, []).append(manifest)
+    merged: list[ManifestFile] = []
+    for spec_id, group in by_spec.items():
+        merged += _merge_tiers(producer, spec_id, group, policy)
+    return merged + kept
+
+
+def _merge_tiers(
+    producer: _Merging, spec_id: int, manifests: list[ManifestFile], policy: MergePolicy
+) -> list[ManifestFile]:
+    current = [(policy.tier(m), m) for m in manifests]
+    tier = 0
+    while tier <= max(t for t, _ in current):
+        members = [m for t, m in current if t == tier and _mergeable(producer, m, policy)]
+        if len(members) >= policy.min_count:
+            outputs: list[tuple[int, ManifestFile]] = []
+            chosen: set[str] = set()
+            for group in _bins(members, policy.target_bytes):
+                if len(group) > 1:
+                    merged = _rewrite(producer, spec_id, group)
+                    outputs.append((policy.tier(merged), merged))
+                    chosen.update(m.manifest_path for m in group)
+            current = [*outputs, *((t, m) for t, m in current if m.manifest_path not in chosen)]
+        tier += 1
+    return [m for _, m in current]
+
+
+def _mergeable(producer: _Merging, manifest: ManifestFile, policy: MergePolicy) -> bool:
+    """Below the target size, and either committed already or the manifest of this commit's added files
+    (other manifests this commit wrote, such as merged ones, are merged by a later commit)."""
+    if manifest.manifest_length >= policy.target_bytes:
+        return False
+    return manifest.manifest_path not in producer._written_manifests or producer.own_entries(manifest) is not None
+
+
+def _bins(manifests: Sequence[ManifestFile], target: int) -> list[list[ManifestFile]]:
+    """Consecutive manifests (newest first) packed into bins of at most `target` bytes."""
+    bins: list[list[ManifestFile]] = []
+    size = 0
+    for manifest in manifests:
+        if bins and size + manifest.manifest_length <= target:
+            bins[-1].append(manifest)
+            size += manifest.manifest_length
+        else:
+            bins.append([manifest])
+            size = manifest.manifest_length
+    return bins
+
+
+def _rewrite(producer: _Merging, spec_id: int, group: list[ManifestFile]) -> ManifestFile:
+    """One manifest holding what the manifests of `group` hold."""
+    snapshot_id = producer.snapshot_id
+    with producer.new_manifest_writer(spec=producer.spec(spec_id)) as writer:
+        for entry in _entries(producer, group):
+            if entry.status == ManifestEntryStatus.DELETED:
+                if entry.snapshot_id == snapshot_id:
+                    writer.delete(entry)
+            elif entry.status == ManifestEntryStatus.ADDED and entry.snapshot_id == snapshot_id:
+                writer.add(entry)
+            else:
+                writer.existing(entry)
+    producer.merged += len(group)
+    return writer.to_manifest_file()
+
+
+def _entries(producer: _Merging, group: Iterable[ManifestFile]) -> Iterable[ManifestEntry]:
+    for manifest in group:
+        own = producer.own_entries(manifest)
+        yield from own if own is not None else read_manifest(producer._io, manifest, discard_deleted=False)
+
+
+def _entry_count(manifest: ManifestFile) -> int:
+    counts = (manifest.added_files_count, manifest.existing_files_count, manifest.deleted_files_count)
+    known = [c for c in counts if c is not None]
+    return max(1, sum(known)) if known else 1

@@ -1,0 +1,128 @@
+"""meshlake's tables read by other Iceberg readers: DuckDB's own iceberg extension, pyiceberg and Polars.
+
+Commits render `metadata.json` from cached parts and merge manifests in tiers (`meshlake.write.manifest_merge`):
+every snapshot of such a port must read the same rows in every engine. DuckDB's iceberg extension exists only for
+duckdb 1.4.4 (meshlake uses 2.x), so it runs in a venv of its own that `.ci/interop-venv.sh` creates (CI does;
+`MESHLAKE_INTEROP_PYTHON` names its python, default `.venv-interop/bin/python`). Without it the DuckDB test
+skips with that reason, or fails under MESHLAKE_TEST_REQUIRE_SERVICES=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+import meshlake as ml
+from tests.conftest import DescriptorWriter
+from tests.integration.conftest import service_unavailable
+
+INTEROP_PYTHON = "MESHLAKE_INTEROP_PYTHON"
+_REPO = Path(__file__).resolve().parents[2]
+_DUCKDB_SCRIPT = """
+import json, sys
+import duckdb, duckdb_ext
+location, snapshots = json.loads(sys.stdin.read())
+con = duckdb.connect()
+duckdb_ext.init(con)
+for name in ("avro", "iceberg"):
+    con.execute(f"LOAD {name}")
+found = {}
+for snapshot in snapshots:
+    rows = con.execute(
+        "SELECT shipment_id, weight_kg FROM iceberg_scan(?, snapshot_from_id = ?) ORDER BY shipment_id",
+        [location, snapshot],
+    ).fetchall()
+    found[str(snapshot)] = [list(row) for row in rows]
+print(json.dumps(found))
+"""
+
+
+@pytest.fixture(scope="module")
+def interop_python() -> str:
+    path = os.environ.get(INTEROP_PYTHON) or str(_REPO / ".venv-interop" / "bin" / "python")
+    if not Path(path).exists():
+        service_unavailable(
+            f"DuckDB's iceberg extension is not installed ({path} does not exist): run `bash .ci/interop-venv.sh`"
+        )
+    return path
+
+
+def _rows(ids: range, weight: float = 1.0) -> pa.Table:
+    return pa.table(
+        {
+            "shipment_id": [f"s{i:04d}" for i in ids],
+            "shipped_at": [datetime(2026, 1, 1 + i % 3, tzinfo=UTC) for i in ids],
+            "weight_kg": [weight + i for i in ids],
+            "customer_email": [None for _ in ids],
+        }
+    )
+
+
+@pytest.fixture
+def long_port(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> tuple[Any, list[int]]:
+    """A partitioned port after 40 writes (appends, deletes, upserts, an overwrite) with manifests merged from 4."""
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.table().transaction().set_properties({"commit.manifest.min-count-to-merge": "4"}).commit_transaction()
+    snapshots = []
+    for i in range(40):
+        if i == 30:
+            result = port.write(_rows(range(100, 110)), mode="overwrite")
+        elif i % 9 == 8:
+            result = port.delete(f"shipment_id = 's{i - 3:04d}'")
+        elif i % 7 == 6:
+            result = port.write(_rows(range(i - 2, i + 1), weight=70.0), mode="upsert")
+        else:
+            result = port.write(_rows(range(i, i + 1)))
+        snapshots.append(result.snapshot_id)
+    return port, snapshots
+
+
+def _meshlake_rows(port: Any, snapshot_id: int) -> list[list[Any]]:
+    table = port.at(snapshot_id).to_arrow().select(["shipment_id", "weight_kg"]).sort_by("shipment_id")
+    return [list(row.values()) for row in table.to_pylist()]
+
+
+def test_duckdbs_iceberg_extension_reads_every_snapshot_of_a_port_with_merged_manifests(
+    interop_python: str, long_port: tuple[Any, list[int]]
+) -> None:
+    port, snapshots = long_port
+    table = port.table()
+    assert len(table.metadata.current_snapshot().manifests(table.io)) < 12, "the manifests were merged"
+    request = json.dumps([table.metadata_location, snapshots])
+
+    out = subprocess.run(
+        [interop_python, "-c", _DUCKDB_SCRIPT], input=request, capture_output=True, text=True, check=True
+    ).stdout
+
+    theirs = json.loads(out)
+    for snapshot_id in snapshots:
+        assert theirs[str(snapshot_id)] == _meshlake_rows(port, snapshot_id), snapshot_id
+
+
+def test_pyiceberg_and_polars_read_every_snapshot_of_a_port_with_merged_manifests(
+    long_port: tuple[Any, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import polars as pl
+
+    monkeypatch.setenv("POLARS_ICEBERG_PLANNER", "pyiceberg")  # Polars' own default, minus the plugin advert
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    port, snapshots = long_port
+    ours = port.table()
+    # pyiceberg's own catalog on the same database: reads the metadata files meshlake rendered
+    catalog = SqlCatalog(port.lake.settings.catalog_name, **ours.catalog.properties)
+    table = catalog.load_table(ours.name())
+    for snapshot_id in snapshots:
+        expected = _meshlake_rows(port, snapshot_id)
+        scanned = table.scan(snapshot_id=snapshot_id).to_arrow().select(["shipment_id", "weight_kg"])
+        assert [list(r.values()) for r in scanned.sort_by("shipment_id").to_pylist()] == expected
+        frame = pl.scan_iceberg(table, snapshot_id=snapshot_id).select("shipment_id", "weight_kg").collect()
+        assert [list(r) for r in frame.sort("shipment_id").rows()] == expected

@@ -1,0 +1,133 @@
+"""Manifests merged in the commit: a short manifest list whatever the history, the same rows in every snapshot."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+import meshlake as ml
+from meshlake.write import manifest_merge
+from meshlake.write.manifest_merge import MergePolicy
+from tests.conftest import DescriptorWriter
+
+ADDRESS = "logistics.shipments.daily"
+
+
+def _rows(ids: range, weight: float = 1.0) -> pa.Table:
+    return pa.table(
+        {
+            "shipment_id": [f"s{i:04d}" for i in ids],
+            "shipped_at": [datetime(2026, 1, 1 + i % 3, tzinfo=UTC) for i in ids],
+            "weight_kg": [weight + i for i in ids],
+            "customer_email": [None for _ in ids],
+        }
+    )
+
+
+@pytest.fixture
+def merging(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> Any:
+    """The shipments port, unpartitioned, merging manifests from 4 on (so that a test needs few commits)."""
+    descriptor["outputs"][0]["partition_by"] = []
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port(ADDRESS)
+    port.table().transaction().set_properties({"commit.manifest.min-count-to-merge": "4"}).commit_transaction()
+    return port
+
+
+def _manifests(port: Any, snapshot_id: int | None = None) -> list[Any]:
+    table = port.table()
+    snapshot = table.metadata.snapshot_by_id(snapshot_id) if snapshot_id else table.metadata.current_snapshot()
+    return list(snapshot.manifests(table.io))
+
+
+def test_appends_keep_the_manifest_list_short(merging: Any) -> None:
+    for i in range(40):
+        merging.write(_rows(range(i, i + 1)))
+
+    manifests = _manifests(merging)
+    assert len(manifests) < 4 * 3, "fewer than min-count manifests per tier (40 appends: tiers 0, 1 and 2)"
+    assert sum(m.existing_files_count + m.added_files_count for m in manifests) == 40
+    assert merging.latest().to_arrow().num_rows == 40
+
+
+def test_every_snapshot_reads_the_same_after_merges(merging: Any) -> None:
+    """Appends, copy-on-write deletes, replaces and upserts through many merges: each snapshot, read by meshlake
+    and by pyiceberg's own scan, holds what was written up to it."""
+    expected: dict[int, set[str]] = {}
+    live: set[str] = set()
+    for i in range(30):
+        if i % 7 == 6:
+            doomed = sorted(live)[0]
+            result = merging.delete(f"shipment_id = '{doomed}'")
+            live.discard(doomed)
+        elif i % 5 == 4:
+            result = merging.write(_rows(range(i - 1, i + 1), weight=50.0), mode="upsert")
+            live |= {f"s{i - 1:04d}", f"s{i:04d}"}
+        else:
+            result = merging.write(_rows(range(i, i + 1)))
+            live.add(f"s{i:04d}")
+        expected[result.snapshot_id] = set(live)
+
+    table = merging.table()
+    for snapshot_id, ids in expected.items():
+        ours = set(merging.at(snapshot_id).to_arrow().column("shipment_id").to_pylist())
+        theirs = set(table.scan(snapshot_id=snapshot_id).to_arrow().column("shipment_id").to_pylist())
+        assert ours == theirs == ids, snapshot_id
+    assert len(_manifests(merging)) < 12
+
+
+def test_merging_honours_the_table_properties(merging: Any) -> None:
+    for i in range(3):
+        merging.write(_rows(range(i, i + 1)))
+    assert len(_manifests(merging)) == 3, "below min-count-to-merge nothing merges"
+    merging.write(_rows(range(3, 4)))
+    assert len(_manifests(merging)) == 1, "at min-count-to-merge the tier merges"
+
+    merging.table().transaction().set_properties({"commit.manifest-merge.enabled": "false"}).commit_transaction()
+    for i in range(4, 10):
+        merging.write(_rows(range(i, i + 1)))
+    assert len(_manifests(merging)) == 7, "merging off: one more manifest per append"
+
+    merging.table().transaction().set_properties(
+        {"commit.manifest-merge.enabled": "true", "commit.manifest.target-size-bytes": "10"}
+    ).commit_transaction()
+    merging.write(_rows(range(10, 11)))
+    assert len(_manifests(merging)) == 8, "no manifest is below a 10-byte target: none is rewritten"
+
+
+def test_a_writer_that_cannot_read_manifests_appends_without_merging(
+    merging: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        merging.write(_rows(range(i, i + 1)))
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("AccessDenied: GetObject on a manifest")
+
+    monkeypatch.setattr(manifest_merge, "read_manifest", refused)
+    merging.write(_rows(range(3, 4)))
+
+    assert len(_manifests(merging)) == 4, "the commit went on as a plain append"
+    metadata = Path(merging.table().metadata.location.removeprefix("file://"), "metadata")
+    listed = {str(m.manifest_path).removeprefix("file://") for m in _manifests(merging)}
+    on_disk = {str(p) for p in metadata.glob("*-m*.avro")}
+    assert on_disk == listed, "the merged manifest it began writing was deleted"
+    monkeypatch.undo()
+    merging.write(_rows(range(4, 5)))
+    assert len(_manifests(merging)) == 1, "the next writer that can read them merges"
+
+
+def test_a_policy_reads_meshlakes_defaults_where_the_table_sets_none() -> None:
+    assert MergePolicy.of({}) == MergePolicy(enabled=True, min_count=100, target_bytes=8 * 1024 * 1024)
+    policy = MergePolicy.of(
+        {
+            "commit.manifest-merge.enabled": "false",
+            "commit.manifest.min-count-to-merge": "1",
+            "commit.manifest.target-size-bytes": "1024",
+        }
+    )
+    assert policy == MergePolicy(enabled=False, min_count=2, target_bytes=1024)
