@@ -125,7 +125,9 @@ Duration = Annotated[str, AfterValidator(_duration)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # infinities (a histogram's open ends in an expectation's bins) are stored as JSON's -Infinity/Infinity
+    # constants, which Python and pydantic read back as they were; pydantic's default would store null
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, ser_json_inf_nan="constants")
 
 
 class Owner(_Model):

@@ -174,15 +174,15 @@ def validate_expectation(exp: Expectation, columns: Mapping[str, str]) -> None:
 
 
 def _check_storable(kwargs: Mapping[str, Any]) -> None:
-    """Refuse values the descriptor's JSON (what the catalog stores) cannot hold as they are: NaN and infinities
-    (JSON has no such numbers: they would be stored as null) and binary data."""
+    """Refuse values the descriptor's JSON (what the catalog stores) cannot hold as they are: NaN (no value
+    equals it, so no check could mean it) and binary data. Infinities are stored as JSON constants."""
     for name, value in kwargs.items():
         stack, seen = [value], set()
         while stack:
             item = stack.pop()
-            if isinstance(item, float) and not math.isfinite(item):
+            if isinstance(item, float) and math.isnan(item):
                 raise ExpectationConfigError(
-                    f"{name} holds {item}, which is not a finite number (leave a bound out for no bound)", field=name
+                    f"{name} holds NaN, which is not a number; leave a bound out for no bound", field=name
                 )
             if isinstance(item, bytes | bytearray):
                 raise ExpectationConfigError(f"{name} holds binary data; write values as text", field=name)

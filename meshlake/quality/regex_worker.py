@@ -203,7 +203,7 @@ def _checker(kind: str, argument: str) -> Any:
         pattern = re.compile(argument)
         return lambda value: pattern.search(value) is not None
     if kind == "json_schema":
-        import jsonschema  # type: ignore[import-untyped]
+        import jsonschema
 
         schema = json.loads(argument)
         validator = jsonschema.validators.validator_for(schema)(schema)
