@@ -484,6 +484,12 @@ class Lake:
 
         >>> lake.duckdb().sql("SELECT count(*) FROM logistics.shipments.daily")  # doctest: +SKIP
         """
+        return self._attach(con, as_of=as_of).con
+
+    def _attach(
+        self, con: DuckDBPyConnection | None = None, *, held: bool = True, as_of: datetime | None = None
+    ) -> MeshSession:
+        """A mesh session on `con` (or a new connection), kept by `con` (`held`) or only by this lake."""
         import duckdb
 
         from meshlake.query.mesh import MeshSession
@@ -500,15 +506,16 @@ class Lake:
 
             properties = storage_properties(self.settings) | dict(self.settings.properties)
             register_s3(connection, properties, read_only=access is not None)
-        self._sessions[id(connection)] = MeshSession(
+        session = self._sessions[id(connection)] = MeshSession(
             self.catalog,
             connection,
             as_of=as_of,
             access=access,
             read_log=self._read_recorder(),
             principal=str(self.principal),
+            held_by_connection=held,
         )
-        return connection
+        return session
 
     def _mesh_reads(self) -> MeshAccess | None:
         """The caller's read rights for the DuckDB views; None in a lake without a mesh policy."""
@@ -542,8 +549,7 @@ class Lake:
                 self.duckdb(con)
             return self._sessions[id(con)].sql(query)
         if self._default_session is None:
-            connection = self.duckdb()
-            self._default_session = self._sessions[id(connection)]
+            self._default_session = self._attach(held=False)
             self._default_session.views.log_unbound_scans = False  # only lake.sql runs on it: logged when bound
         else:
             self._default_session.refresh_for(query)

@@ -74,6 +74,7 @@ class MeshSession:
         access: MeshAccess | None = None,
         read_log: ReadRecorder | None = None,
         principal: str | None = None,
+        held_by_connection: bool = True,
     ) -> None:
         self.catalog = catalog
         self.con = con
@@ -87,6 +88,7 @@ class MeshSession:
             as_of=as_of,
             access=access,
             read_log=read_log,
+            held_by_connection=held_by_connection,
         ).attach()
 
     def _load(self, entry: PortEntry) -> Table:

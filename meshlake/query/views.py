@@ -38,7 +38,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pyiceberg.table import Table
 
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from meshlake.query.private import PrivateDatabase
     from meshlake.query.read_log import ReadRecorder
 
+_T = TypeVar("_T")
 FUNCTION = "ml_scan"
 SOURCE_PREFIX = "__meshlake_"
 """Registered sources are named `__meshlake_<address>` (time travel: `__meshlake_<address>@<snapshot id>`; one
@@ -125,11 +126,15 @@ class MeshViews:
         plans: PlanCache | None = None,
         access: MeshAccess | None = None,
         read_log: ReadRecorder | None = None,
+        held_by_connection: bool = True,
     ) -> None:
         if as_of is not None and as_of.tzinfo is None:
             raise InvalidNameError("as_of must be an aware datetime (give it a tzinfo, e.g. UTC)", name=str(as_of))
         self.con = con
         self.as_of = as_of
+        self.held_by_connection = held_by_connection
+        """Whether the connection keeps these views alive (one handed to a caller); False: whoever holds the
+        views keeps them (the connection fails once they are gone)."""
         self._list_ports = ports
         self._load = load
         self._plans = plans
@@ -373,9 +378,20 @@ class MeshViews:
             return
         with contextlib.suppress(duckdb.Error):  # a previous MeshViews on this connection
             self.con.remove_function(FUNCTION)
-        self.con.create_function(FUNCTION, self._scan, ["VARCHAR"], "VARCHAR", side_effects=False)
-        self._registered = True
         me = weakref.ref(self)
+        # DuckDB holds the UDF where Python's collector cannot see it: holding these views from there keeps
+        # them, their connection and the lake alive for the life of the process. A connection handed to the
+        # caller must keep its views (`held_by_connection`); the lake's own connection holds them weakly.
+        held = self if self.held_by_connection else None
+
+        def scan(address: str) -> str:
+            views = held or me()
+            if views is None:
+                raise InvalidNameError("the mesh session was closed; connect again", name=address)
+            return views._scan(address)
+
+        self.con.create_function(FUNCTION, scan, ["VARCHAR"], "VARCHAR", side_effects=False)
+        self._registered = True
 
         def _unregister() -> None:
             # An open connection with a Python UDF at interpreter exit makes nanobind report leaks.
@@ -561,22 +577,23 @@ class MeshViews:
                 self._served_schema(entry.address),
                 self._served_contract(entry.address),
             )
-            self._register_source(SOURCE_PREFIX + entry.address, make_source(self._private, served, self._is_creating))
+            creating = _weakly(self, lambda views: views._creating)
+            self._register_source(SOURCE_PREFIX + entry.address, make_source(self._private, served, creating))
 
     def _served_plan(self, address: str) -> Callable[[], tuple[ScanPlan, FileIO]]:
-        def plan() -> tuple[ScanPlan, FileIO]:
-            port = self._port(address)
-            self._mode(port)  # a source is read directly too: never serve a port the caller may not read
-            planned, table = self._planned(port, None)
+        def plan(views: MeshViews) -> tuple[ScanPlan, FileIO]:
+            port = views._port(address)
+            views._mode(port)  # a source is read directly too: never serve a port the caller may not read
+            planned, table = views._planned(port, None)
             return planned, table.io
 
-        return plan
+        return _weakly(self, plan)
 
     def _served_schema(self, address: str) -> Callable[[], Schema]:
-        return lambda: self._snapshot_schema(self._port(address))
+        return _weakly(self, lambda views: views._snapshot_schema(views._port(address)))
 
     def _served_contract(self, address: str) -> Callable[[], Schema]:
-        return lambda: self._table(self._port(address)).schema()
+        return _weakly(self, lambda views: views._table(views._port(address)).schema())
 
     def _pinned_source(self, port: _Port, at: AtSpec | None, statement: _Statement | None) -> str:
         """The name of a source serving `port` restricted at the snapshot `at` names (else the view's), for one
@@ -632,9 +649,6 @@ class MeshViews:
         for kept in (self._time_travel, self._statements):
             for key in [k for k in kept if k[0] == address]:
                 del kept[key]
-
-    def _is_creating(self) -> bool:
-        return self._creating
 
     def _in_place_directories(self) -> list[str]:
         """The data directories of the ports the caller reads in place (none shared with any other port)."""
@@ -706,3 +720,18 @@ def describe_history(table: Table) -> str:
     last = datetime.fromtimestamp(snapshots[-1].timestamp_ms / 1000).astimezone().isoformat()
     named = ", ".join(refs) or "none"
     return f"It has {len(snapshots)} snapshots, from {first} to {last}; tags and branches: {named}."
+
+
+def _weakly(views: MeshViews, call: Callable[[MeshViews], _T]) -> Callable[[], _T]:
+    """`call(views)` as a function holding `views` weakly: what is registered on the connection lives inside
+    DuckDB, where Python's collector cannot see it, so a strong reference would keep the views, their
+    connection and the lake alive for the life of the process."""
+    me = weakref.ref(views)
+
+    def bound() -> _T:
+        alive = me()
+        if alive is None:
+            raise InvalidNameError("the mesh session was closed; connect again", name=FUNCTION)
+        return call(alive)
+
+    return bound
