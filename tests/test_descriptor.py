@@ -89,6 +89,7 @@ def test_errors_name_file_line_and_field(change: tuple[str, str], line: int, fie
 def test_unknown_expectation_lists_what_is_supported(tmp_path: Path) -> None:
     error = error_for(GOOD.replace("expect_column_values_to_not_be_null", "expect_magic"), tmp_path)
     assert "expect_column_values_to_be_between" in error.problem
+    assert "docs/expectations.md" in error.problem and "…" not in error.problem  # named whole, not shortened
 
 
 def test_expectation_on_missing_column_names_it(tmp_path: Path) -> None:

@@ -120,7 +120,8 @@ def spec_for(name: str) -> ExpectationSpec:
         close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
         raise ExpectationConfigError(
-            f"unknown expectation type '{name}'.{hint} Supported: {', '.join(sorted(REGISTRY))}"
+            f"unknown expectation type '{name}'.{hint} meshlake supports the {len(REGISTRY)} types docs/expectations.md "
+            f"lists, among them {', '.join(sorted(n for n in REGISTRY if n.startswith('expect_column_values_to_be')))}"
         ) from None
 
 
