@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from meshlake.governance.engine import Report as GovernanceReport
     from meshlake.governance.policy import GovernancePolicy
     from meshlake.lineage.api import Lineage
+    from meshlake.lineage.openlineage import ExportReport
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
@@ -484,6 +485,16 @@ class Lake:
         from meshlake.lineage.graph import build_graph
 
         return Lineage(self, build_graph(self))
+
+    def export_lineage(
+        self, to: str | os.PathLike[str], *, since: datetime | None = None, timeout: float = 10.0
+    ) -> ExportReport:
+        """Write every kept snapshot committed since `since` as OpenLineage run events: to a file (JSON lines) or,
+        for an `http(s)://` URL, one POST per event (`meshlake[lineage]`). The same history always gives
+        byte-identical events, so back-fills and re-sends are safe. See docs/lineage.md."""
+        from meshlake.lineage.openlineage import export_events
+
+        return export_events(self.lineage().graph, to, since=since, timeout=timeout)
 
     def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
         """Products, ports and columns matching every word of `text`, best first (names, owners, tags and
