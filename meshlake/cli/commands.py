@@ -1,6 +1,18 @@
 """Importing this module registers every command on the `meshlake` group."""
 
-from meshlake.cli import access, governance, lineage, maintain, pipelines, ports, products, quality, query, storage
+from meshlake.cli import (
+    access,
+    governance,
+    lineage,
+    maintain,
+    pipelines,
+    ports,
+    products,
+    quality,
+    query,
+    site,
+    storage,
+)
 
 __all__ = [
     "access",
@@ -12,5 +24,6 @@ __all__ = [
     "products",
     "quality",
     "query",
+    "site",
     "storage",
 ]

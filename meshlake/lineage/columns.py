@@ -3,7 +3,8 @@
 Declared: `derived_from: [orders.total_eur]` (the column's values are computed from that input column: DIRECT)
 and `influenced_by: [orders.hub]` (it decides which rows or groups exist: INDIRECT), naming an input port by
 its name in the descriptor. From SQL: `source_sql` is parsed (never run) with sqlglot in DuckDB's dialect,
-its tables being the product's input names and their columns those the producers' descriptors declare;
+its tables being the product's input names and their columns those the producers' descriptors declare
+(without sqlglot installed, that is a problem of the port naming `meshlake[lineage]`);
 each output column's DIRECT sources are sqlglot's lineage of it, and the columns the query filters, joins,
 groups or orders by are INDIRECT sources of every output column. A query sqlglot cannot read, or that names
 a table that is no input, is reported as a problem of the port, and its declared lineage still stands.
@@ -81,9 +82,12 @@ def column_lineage(descriptor: Descriptor, columns_of: Mapping[str, Mapping[str,
 def _sql_edges(
     output: OutputPort, target: str, inputs: Mapping[str, str], columns_of: Mapping[str, Mapping[str, str]]
 ) -> tuple[list[ColumnEdge], str | None]:
-    from meshlake.errors import require
+    from meshlake.errors import MissingDependencyError, require
 
-    sqlglot = require("sqlglot", extra="lineage", feature="column lineage from source_sql")
+    try:
+        sqlglot = require("sqlglot", extra="lineage", feature="column lineage from source_sql")
+    except MissingDependencyError as exc:
+        return [], str(exc)
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.lineage import lineage

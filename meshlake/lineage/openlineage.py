@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from meshlake.errors import DiscoveryError, require
 
 if TYPE_CHECKING:
-    from meshlake.contract.descriptor import Descriptor, OutputPort
+    from meshlake.contract.descriptor import OutputPort
     from meshlake.lineage.columns import ColumnEdge
     from meshlake.lineage.graph import LineageGraph, SnapshotRecord
 
@@ -139,7 +139,6 @@ def _post(lines: Sequence[str], url: str, timeout: float) -> None:
 
 
 def _column_edges(graph: LineageGraph) -> dict[str, list[ColumnEdge]]:
-    from meshlake.errors import MissingDependencyError
     from meshlake.lineage.columns import column_lineage
 
     columns_of = {
@@ -149,18 +148,9 @@ def _column_edges(graph: LineageGraph) -> dict[str, list[ColumnEdge]]:
     }
     edges: dict[str, list[ColumnEdge]] = {}
     for descriptor in graph.descriptors.values():
-        try:
-            found = column_lineage(descriptor, columns_of).edges
-        except MissingDependencyError:  # no sqlglot: declared lineage only
-            found = column_lineage(_without_sql(descriptor), columns_of).edges
-        for edge in found:
+        for edge in column_lineage(descriptor, columns_of).edges:  # without sqlglot: the declared lineage
             edges.setdefault(edge.target_port, []).append(edge)
     return edges
-
-
-def _without_sql(descriptor: Descriptor) -> Descriptor:
-    outputs = [port.model_copy(update={"source_sql": None}) for port in descriptor.outputs]
-    return descriptor.model_copy(update={"outputs": outputs})
 
 
 def _run_events(
