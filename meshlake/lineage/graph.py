@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from meshlake.contract.descriptor import Descriptor
     from meshlake.lake import Lake
+    from meshlake.product import Product
 
 PortStatus = Literal["ok", "missing", "hidden", "broken"]
 
@@ -114,12 +115,12 @@ class LineageGraph:
         }
 
 
-def build_graph(lake: Lake) -> LineageGraph:
-    """The lineage graph of every product `lake` lists, as its caller may see it."""
+def build_graph(lake: Lake, products: Iterable[Product] | None = None) -> LineageGraph:
+    """The lineage graph of every product `lake` lists (or of `products`), as its caller may see it."""
     descriptors: dict[str, Descriptor] = {}
     ports: dict[str, PortRecord] = {}
     declared: set[tuple[str, str]] = set()
-    for product in lake.products():
+    for product in lake.products() if products is None else products:
         descriptor = product.descriptor
         descriptors[str(product.name)] = descriptor
         for output in descriptor.outputs:

@@ -20,10 +20,12 @@ from meshlake.site import pages
 from meshlake.site.search import build_index
 
 if TYPE_CHECKING:
+    from meshlake.access.rights import Decision
     from meshlake.governance.findings import Finding
     from meshlake.lake import Lake
     from meshlake.lineage.columns import ColumnEdge
     from meshlake.lineage.graph import LineageGraph
+    from meshlake.port import Port
     from meshlake.query.history import SnapshotInfo
 
 MARKER = ".meshlake-site"
@@ -73,13 +75,18 @@ def build_site(lake: Lake, out: Path, *, sample_rows: int = 10) -> SiteReport:
     if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or not 0 <= sample_rows <= 1000:
         raise DiscoveryError(f"sample rows must be 0 to 1000 (got {sample_rows!r})", value=str(sample_rows))
     _prepare(out)
+    from meshlake.lineage.api import Lineage
+    from meshlake.lineage.graph import build_graph
+
     audience = str(lake.identity.principal)
-    descriptors = sorted((p.descriptor for p in lake.products()), key=lambda d: str(d.product_name))
-    lineage = lake.lineage()
+    products = sorted(lake.products(), key=lambda p: str(p.name))
+    descriptors = [p.descriptor for p in products]
+    opened = {str(port.address): port for product in products for port in product.ports}
+    lineage = Lineage(lake, build_graph(lake, products))
     graph = lineage.graph
     columns = lineage.columns()
     findings, governed = _findings(lake)
-    facts = {address: _facts(lake, graph, address, sample_rows) for address in sorted(graph.ports)}
+    facts = {address: _facts(lake, graph, port, sample_rows) for address, port in sorted(opened.items())}
     edges_by_target: dict[str, list[ColumnEdge]] = {}
     for edge in columns.edges:
         edges_by_target.setdefault(edge.target_port, []).append(edge)
@@ -157,7 +164,8 @@ def _findings(lake: Lake) -> tuple[dict[str, list[Finding]], bool]:
     return grouped, True
 
 
-def _facts(lake: Lake, graph: LineageGraph, address: str, sample_rows: int) -> PortFacts:
+def _facts(lake: Lake, graph: LineageGraph, port: Port, sample_rows: int) -> PortFacts:
+    address = str(port.address)
     record = graph.port(address)
     facts = PortFacts(address, record.status, record.reason, tags=dict(record.tags))
     if record.status != "ok":
@@ -167,7 +175,6 @@ def _facts(lake: Lake, graph: LineageGraph, address: str, sample_rows: int) -> P
             else (record.reason or record.status)
         )
         return facts
-    port = lake.port(address)
     facts.history = list(port.history())
     slo = port.contract.slo
     if slo is not None and slo.freshness:
@@ -183,25 +190,31 @@ def _facts(lake: Lake, graph: LineageGraph, address: str, sample_rows: int) -> P
             facts.quality_points.append(
                 (f"{entry.snapshot_id} {entry.committed_at.isoformat()}", total - failed, failed)
             )
-    decision = _decision(lake, address)
+    decision = _decision(lake, port)
     facts.masks = {column: mask.action for column, mask in (decision.masks if decision else {}).items()}
-    facts.sample, facts.sample_note = _sample(lake, address, sample_rows, decision)
+    facts.sample, facts.sample_note = _sample(lake, port, sample_rows, decision)
     return facts
 
 
-def _decision(lake: Lake, address: str) -> Any:
-    if lake.mesh_policy is None:
+def _decision(lake: Lake, port: Port) -> Decision | None:
+    """What the audience may do with the port (None in a lake that enforces nothing)."""
+    policy = lake.mesh_policy
+    if policy is None:
         return None
-    return lake.explain_access(lake.identity, address)
+    from meshlake.access.rights import decide
+
+    return decide(lake.identity, port.descriptor, port.contract.name, policy)
 
 
-def _sample(lake: Lake, address: str, rows: int, decision: Any) -> tuple[tuple[list[str], list[list[Any]]] | None, str]:
+def _sample(
+    lake: Lake, port: Port, rows: int, decision: Decision | None
+) -> tuple[tuple[list[str], list[list[Any]]] | None, str]:
     """The first `rows` rows of the published snapshot, read as the audience (masked, row-filtered)."""
     audience = lake.identity.principal
     if rows == 0:
         return None, "Sample rows were left out of this site."
     try:
-        snapshot = lake.port(address).latest()
+        snapshot = port.latest()
         if snapshot.snapshot_id is None:
             return None, "No snapshot yet."
         frame = snapshot.to_polars().head(rows).collect()
