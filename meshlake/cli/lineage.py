@@ -41,6 +41,8 @@ def _print_trace(ctx: Context, trace: Trace) -> None:
         lines.append(f"{'  ' * step.depth}{arrow} {step.address}@{step.snapshot_id}  {text}".rstrip())
     if not trace.steps:
         lines.append("  (no stamped inputs)" if trace.direction == "upstream" else "  (no snapshot read it)")
+    if trace.hidden_readers:
+        lines.append(f"  also declared as readers, which you may not read: {', '.join(trace.hidden_readers)}")
     ctx.out.emit(trace.to_dict(), "\n".join(lines))
 
 

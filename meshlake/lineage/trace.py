@@ -58,6 +58,9 @@ class Trace:
     address: str
     snapshot_id: int
     steps: tuple[Step, ...]
+    hidden_readers: tuple[str, ...] = ()
+    """Downstream: ports the caller may not read whose products declare reading a port of the trace (their
+    snapshots, and whether they read these ones, are not shown)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class Trace:
             "address": self.address,
             "snapshot_id": self.snapshot_id,
             "steps": [step.to_dict() for step in self.steps],
+            "hidden_readers": list(self.hidden_readers),
         }
 
 
@@ -98,7 +102,11 @@ def downstream(graph: LineageGraph, address: str, snapshot_id: int, *, depth: in
     """Every kept snapshot built from `address@snapshot_id`, and what was built from those (impact)."""
     steps: list[Step] = []
     _down(graph, address, snapshot_id, 1, depth, (f"{address}@{snapshot_id}",), steps)
-    return Trace("downstream", address, snapshot_id, tuple(steps))
+    traced = {address} | {step.address for step in steps}
+    hidden = sorted(
+        {target for source, target in graph.declared if source in traced and graph.port(target).status == "hidden"}
+    )
+    return Trace("downstream", address, snapshot_id, tuple(steps), tuple(hidden))
 
 
 def _down(

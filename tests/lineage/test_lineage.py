@@ -201,3 +201,20 @@ def test_the_cli_refuses_downstream_without_a_ref_and_a_zero_depth(mesh: Mesh) -
     assert run_cli(config, "lineage", "upstream", ORDERS, "--depth", "0").exit_code == 2
     unknown = run_cli(config, "lineage", "upstream", "sales.orders.nope")
     assert unknown.exit_code == 1 and "does not exist" in unknown.output
+
+
+def test_a_port_the_caller_may_not_read_is_hidden_and_named_as_a_possible_reader(tmp_path: Path) -> None:
+    from meshlake.errors import AccessDeniedError
+    from tests.site.conftest import build_governed
+
+    governed = build_governed(tmp_path / ".meshlake")
+    lineage = governed.as_analyst().lineage()
+    orders = lineage.graph.port(ORDERS)
+
+    assert lineage.graph.port(PICKING).status == "hidden" and lineage.graph.port(PICKING).snapshots == {}
+    trace = lineage.downstream(f"{ORDERS}@{orders.main_id}")
+    assert trace.steps == () and trace.hidden_readers == (PICKING,)
+    with pytest.raises(AccessDeniedError):
+        lineage.upstream(PICKING)
+    admin = governed.admin.lineage().downstream(f"{ORDERS}@{orders.main_id}")
+    assert [s.address for s in admin.steps] == [PICKING] and admin.hidden_readers == ()
