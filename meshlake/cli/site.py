@@ -71,14 +71,24 @@ def build(ctx: Context, out: Path, audience: str | None, groups: tuple[str, ...]
 
 @site.command()
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port on 127.0.0.1 (0: any free)."
+)
+@json_option
 @pass_context
 def serve(ctx: Context, folder: Path, port: int) -> None:
-    """Serve a built site on http://127.0.0.1:PORT until interrupted (Ctrl-C). Only this machine can reach it."""
+    """Serve a built site on http://127.0.0.1:PORT until interrupted (Ctrl-C). Only this machine can reach it.
+
+    Prints the URL first (with --json: {"url": …, "folder": …}).
+    """
+    import sys
+
     from meshlake.site.serve import site_server
 
     server = site_server(folder, port=port)
-    ctx.out.note(f"serving {folder} on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    ctx.out.emit({"url": url, "folder": str(folder)}, f"serving {folder} on {url} (Ctrl-C stops)")
+    sys.stdout.flush()
     try:
         server.serve_forever()
     finally:

@@ -188,3 +188,9 @@ def test_search_entries_link_to_their_pages(mesh: Mesh, tmp_path: Path) -> None:
     assert f"ports/{ORDERS}.html#col-customer_email" in links
     for link in links:
         assert (tmp_path / "site" / link.split("#")[0]).is_file()
+
+
+def test_the_cli_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
+    result = run_cli("site", "serve", str(tmp_path), "--port", "0")
+
+    assert result.exit_code == 1 and "holds no site" in result.output
