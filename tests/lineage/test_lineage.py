@@ -218,3 +218,13 @@ def test_a_port_the_caller_may_not_read_is_hidden_and_named_as_a_possible_reader
         lineage.upstream(PICKING)
     admin = governed.admin.lineage().downstream(f"{ORDERS}@{orders.main_id}")
     assert [s.address for s in admin.steps] == [PICKING] and admin.hidden_readers == ()
+
+
+def test_the_cli_lists_column_lineage_and_declared_cycles(mesh: Mesh) -> None:
+    (mesh.home.parent / "meshlake.yaml").write_text(f"home: {mesh.home}\n", encoding="utf-8")
+    result = run_cli(f"--config={mesh.home.parent / 'meshlake.yaml'}", "--json", "lineage", "columns")
+
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed["edges"] == [e.to_dict() for e in mesh.lake.lineage().columns().edges]
+    assert printed["cycles"] == [] and printed["problems"] == []
