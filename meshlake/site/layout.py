@@ -1,5 +1,7 @@
 """A layered layout of a directed graph in pure Python (no Graphviz, no network): columns by longest path, rows
-ordered by the barycenter heuristic. Back edges of cycles are reversed for layering and drawn as they are."""
+ordered by the barycenter heuristic. An edge that spans several columns passes through a waypoint in each
+column between (a slot of its own, so it never runs under a node). Back edges of cycles are reversed for
+layering and drawn as they are."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ class Layout:
     """Node → (x, y) of its top-left corner."""
     width: int
     height: int
+    waypoints: dict[tuple[str, str], list[tuple[int, int]]]
+    """(source, target) of an edge spanning columns → the top-left corners of its slots, from source to target."""
 
 
 def layout(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> Layout:
@@ -30,10 +34,22 @@ def layout(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> Layout:
             children[source].append(target)
     acyclic = _without_back_edges(names, children)
     layers = _layers(names, acyclic)
+    chains: dict[tuple[str, str], list[str]] = {}
+    for source in list(acyclic):
+        for target in list(acyclic[source]):
+            span = layers[target] - layers[source]
+            if span <= 1:
+                continue
+            chain = [f"\x00{source}\x00{target}\x00{i}" for i in range(1, span)]
+            acyclic[source] = [chain[0] if t == target else t for t in acyclic[source]]
+            for i, dummy in enumerate(chain):
+                layers[dummy] = layers[source] + i + 1
+                acyclic[dummy] = [chain[i + 1] if i + 1 < len(chain) else target]
+            chains[(source, target)] = chain
     columns: dict[int, list[str]] = {}
-    for name in names:
+    for name in sorted(layers):
         columns.setdefault(layers[name], []).append(name)
-    parents: dict[str, list[str]] = {n: [] for n in names}
+    parents: dict[str, list[str]] = {n: [] for n in layers}
     for source, targets in acyclic.items():
         for target in targets:
             parents[target].append(source)
@@ -45,14 +61,16 @@ def layout(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> Layout:
         else:
             for i in range(len(order) - 2, -1, -1):
                 order[i] = _by_barycenter(order[i], order[i + 1], acyclic)
-    positions = {
+    slots = {
         name: (i * (NODE_WIDTH + COLUMN_GAP) + 10, j * (NODE_HEIGHT + ROW_GAP) + 10)
         for i, column in enumerate(order)
         for j, name in enumerate(column)
     }
     height = max((len(column) for column in order), default=0) * (NODE_HEIGHT + ROW_GAP) + 20
     width = len(order) * (NODE_WIDTH + COLUMN_GAP) - COLUMN_GAP + 20 if order else 20
-    return Layout(positions, width, height)
+    positions = {name: slots[name] for name in names}
+    waypoints = {edge: [slots[dummy] for dummy in chain] for edge, chain in chains.items()}
+    return Layout(positions, width, height, waypoints)
 
 
 def _without_back_edges(names: list[str], children: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -35,13 +35,23 @@ def lineage_svg(nodes: Mapping[str, Node], edges: Sequence[tuple[str, str, str]]
         if source not in placed.positions or target not in placed.positions:
             continue
         (x1, y1), (x2, y2) = placed.positions[source], placed.positions[target]
-        start = (x1 + NODE_WIDTH, y1 + NODE_HEIGHT // 2)
-        end = (x2, y2 + NODE_HEIGHT // 2)
-        bend = max(40, abs(end[0] - start[0]) // 2)
+        middle = NODE_HEIGHT // 2
+        forward = placed.waypoints.get((source, target))
+        slots = forward if forward is not None else list(reversed(placed.waypoints.get((target, source), [])))
+        points = [(x1 + NODE_WIDTH, y1 + middle)]
+        for x, y in slots:  # through each slot of a long edge, left to right
+            points += [(x, y + middle), (x + NODE_WIDTH, y + middle)]
+        points.append((x2, y2 + middle))
+        path = f"M{points[0][0]},{points[0][1]}"
+        for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+            if ay == by and bx - ax == NODE_WIDTH:
+                path += f" L{bx},{by}"
+                continue
+            bend = max(40, abs(bx - ax) // 2)
+            path += f" C{ax + bend},{ay} {bx - bend},{by} {bx},{by}"
         parts.append(
             f'<path class="edge edge-{kind.lower()}" data-source="{esc(source)}" data-target="{esc(target)}" '
-            f'd="M{start[0]},{start[1]} C{start[0] + bend},{start[1]} {end[0] - bend},{end[1]} {end[0]},{end[1]}" '
-            f'fill="none" {EDGE_STYLES.get(kind, EDGE_STYLES["DIRECT"])} marker-end="url(#arrow)">'
+            f'd="{path}" fill="none" {EDGE_STYLES.get(kind, EDGE_STYLES["DIRECT"])} marker-end="url(#arrow)">'
             f"<title>{esc(source)} → {esc(target)} ({esc(kind)})</title></path>"
         )
     for name in sorted(nodes):
