@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from dataclasses import dataclass
 
 from meshlake.site.html import esc
@@ -43,7 +44,7 @@ def lineage_svg(nodes: Mapping[str, Node], edges: Sequence[tuple[str, str, str]]
             points += [(x, y + middle), (x + NODE_WIDTH, y + middle)]
         points.append((x2, y2 + middle))
         path = f"M{points[0][0]},{points[0][1]}"
-        for (ax, ay), (bx, by) in zip(points, points[1:], strict=False):
+        for (ax, ay), (bx, by) in pairwise(points):
             if ay == by and bx - ax == NODE_WIDTH:
                 path += f" L{bx},{by}"
                 continue
