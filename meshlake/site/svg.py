@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
 from dataclasses import dataclass
+from itertools import pairwise
 
 from meshlake.site.html import esc
 from meshlake.site.layout import NODE_HEIGHT, NODE_WIDTH, layout
