@@ -24,8 +24,9 @@ def site() -> None:
     "audience",
     metavar="PRINCIPAL",
     default=None,
-    help="Build the site for this audience (e.g. group:analytics or user:ana): sample rows are masked and "
-    "filtered as it may read them, ports it may not read show no rows. Default: the caller.",
+    help="Build the site for this audience: a user, service or product (user:ana), or group:NAME for any member "
+    "of the group with no grant of its own. Sample rows are masked and filtered as it may read them; ports it "
+    "may not read show no rows. Default: the caller.",
 )
 @click.option(
     "--group",
@@ -56,11 +57,16 @@ def build(ctx: Context, out: Path, audience: str | None, groups: tuple[str, ...]
 
     lake = ctx.lake
     if audience is not None or groups:
-        from meshlake.access.identity import resolve_identity
+        from meshlake.access.identity import group_member, resolve_identity
+        from meshlake.contract.principals import Principal
         from meshlake.lake import Lake
 
         who = audience or str(lake.identity.principal)
-        lake = Lake(lake.settings, identity=resolve_identity(lake.settings, principal=who, groups=groups))
+        if who.startswith("group:"):  # any member of the group, with no grant of its own
+            identity = group_member(Principal.parse(who), groups)
+        else:
+            identity = resolve_identity(lake.settings, principal=who, groups=groups)
+        lake = Lake(lake.settings, identity=identity)
     report = build_site(lake, out, sample_rows=sample_rows)
     ctx.out.emit(
         report.to_dict(),

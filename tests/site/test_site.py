@@ -150,8 +150,10 @@ def test_the_cli_builds_for_an_audience_and_refuses_a_foreign_folder(
     result = run_cli(f"--config={config}", "site", "build", str(out), "--as", "user:ana", "--group", "analytics")
     assert result.exit_code == 0, result.output
     assert not [email for email in governed.emails if email in _text(out)]
-    again = run_cli(f"--config={config}", "site", "build", str(out), "--as", "user:ana", "--group", "analytics")
-    assert again.exit_code == 0, again.output  # a site built before is replaced
+    again = run_cli(f"--config={config}", "site", "build", str(out), "--as", "group:analytics")
+    assert again.exit_code == 0, again.output  # a site built before is replaced; a group is any of its members
+    assert "xxxxxx" in (out / "ports" / f"{ORDERS}.html").read_text(encoding="utf-8")
+    assert not [email for email in governed.emails if email in _text(out)]
     foreign = tmp_path / "notes"
     foreign.mkdir()
     (foreign / "todo.txt").write_text("keep me", encoding="utf-8")
