@@ -292,11 +292,9 @@ def _markdown(r: dict[str, Any]) -> str:
             f"| `{q}` | {v['input_to_results_ms']:.1f} | {v['ranking_ms']:.1f} | {py['query_median_ms'][q]:.1f} |"
             for q, v in queries.items()
         ]
-    lines += [
-        "",
-        f"Mesh setup (deploy and write every port) took {r['mesh_setup_s']:.0f} s; not part of any measure.",
-        "",
-    ]
+    setup = r["mesh_setup_s"]
+    built = f"took {setup:.0f} s" if setup is not None else "was reused from an earlier run (--reuse)"
+    lines += ["", f"The mesh (deploying and writing every port) {built}; it is not part of any measure.", ""]
     return "\n".join(lines)
 
 
