@@ -85,16 +85,17 @@ def build(ctx: Context, out: Path, audience: str | None, groups: tuple[str, ...]
 def serve(ctx: Context, folder: Path, port: int) -> None:
     """Serve a built site on http://127.0.0.1:PORT until interrupted (Ctrl-C). Only this machine can reach it.
 
-    Prints the URL first (with --json: {"url": …, "folder": …}).
+    Prints the URL first (with --json: one line, {"url": …, "folder": …}).
     """
-    import sys
-
     from meshlake.site.serve import site_server
 
     server = site_server(folder, port=port)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
-    ctx.out.emit({"url": url, "folder": str(folder)}, f"serving {folder} on {url} (Ctrl-C stops)")
-    sys.stdout.flush()
+    if ctx.out.json_mode:
+        ctx.out.json_line({"url": url, "folder": str(folder)})
+    else:
+        ctx.out.text(f"serving {folder} on {url} (Ctrl-C stops)")
+    ctx.out.flush()
     try:
         server.serve_forever()
     finally:

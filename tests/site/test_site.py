@@ -196,3 +196,23 @@ def test_the_cli_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
     result = run_cli("site", "serve", str(tmp_path), "--port", "0")
 
     assert result.exit_code == 1 and "holds no site" in result.output
+
+
+def test_the_cli_serves_a_built_site_on_loopback_and_prints_its_url(mesh: Mesh, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+
+    build_site(mesh.lake, tmp_path / "site")
+    command = [str(Path(sys.executable).parent / "meshlake"), "--json", "site", "serve", str(tmp_path / "site")]
+    server = subprocess.Popen([*command, "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = json.loads(server.stdout.readline())["url"]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "index.html", timeout=10) as response:
+            assert b"search-index" in response.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
