@@ -28,6 +28,7 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── AccessLogError                            the access log cannot be written; its entries stay buffered
     ├── GovernanceError            (ValueError)   a bad governance policy or custom rule; names file, line and field
     ├── GovernanceViolationError                  a deploy, run or write refused by the governance policy's rules
+    ├── DiscoveryError             (ValueError)   a bad lineage, search, export or site request (depth, --since, --to)
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -402,6 +403,15 @@ class GovernanceViolationError(MeshlakeError):
             "Nothing was changed. Fix them (or add a waiver with a reason, an owner and an expiry date); "
             "`meshlake lint PATH` lists the same findings."
         )
+
+
+class DiscoveryError(MeshlakeError, ValueError):
+    """A lineage trace, search, export or site build was asked for something it cannot do; the message says what
+    to do instead."""
+
+    def __init__(self, message: str, *, value: str | None = None) -> None:
+        self.value = value
+        super().__init__(message)
 
 
 class MissingDependencyError(MeshlakeError, ImportError):

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from meshlake.contract.principals import Principal
     from meshlake.governance.engine import Report as GovernanceReport
     from meshlake.governance.policy import GovernancePolicy
+    from meshlake.lineage.api import Lineage
+    from meshlake.lineage.openlineage import ExportReport
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from meshlake.query.access import MeshAccess
     from meshlake.query.mesh import MeshSession
     from meshlake.query.read_log import ReadRecorder
+    from meshlake.site.search import SearchHit
     from meshlake.snapshot import PortSnapshot
     from meshlake.write.flow import Gate
 
@@ -469,6 +472,36 @@ class Lake:
             orphan_age=orphan_age,
             progress=progress,
         )
+
+    # -- discovery: lineage and search --------------------------------------------------------------
+    def lineage(self) -> Lineage:
+        """The mesh's lineage at snapshot granularity, from descriptors and `meshlake.inputs` stamps.
+
+        Ports the caller may not read are in it without their snapshots. See docs/lineage.md.
+
+        >>> lake.lineage().upstream("logistics.shipping.deliveries@release-1").steps  # doctest: +SKIP
+        """
+        from meshlake.lineage.api import Lineage
+        from meshlake.lineage.graph import build_graph
+
+        return Lineage(self, build_graph(self))
+
+    def export_lineage(
+        self, to: str | os.PathLike[str], *, since: datetime | None = None, timeout: float = 10.0
+    ) -> ExportReport:
+        """Write every kept snapshot committed since `since` as OpenLineage run events: to a file (JSON lines) or,
+        for an `http(s)://` URL, one POST per event (`meshlake[lineage]`). The same history always gives
+        byte-identical events, so back-fills and re-sends are safe. See docs/lineage.md."""
+        from meshlake.lineage.openlineage import export_events
+
+        return export_events(self.lineage().graph, to, since=since, timeout=timeout)
+
+    def search(self, text: str, *, limit: int = 20) -> list[SearchHit]:
+        """Products, ports and columns matching every word of `text`, best first (names, owners, tags and
+        descriptions; from descriptors only). `meshlake search TEXT` prints the same ranking."""
+        from meshlake.site.search import build_index, search
+
+        return search(build_index([product.descriptor for product in self.products()]), text, limit=limit)
 
     # -- the mesh in DuckDB ------------------------------------------------------------------------
     def duckdb(self, con: DuckDBPyConnection | None = None, *, as_of: datetime | None = None) -> DuckDBPyConnection:

@@ -1,5 +1,29 @@
 """Importing this module registers every command on the `meshlake` group."""
 
-from meshlake.cli import access, governance, maintain, pipelines, ports, products, quality, query, storage
+from meshlake.cli import (
+    access,
+    governance,
+    lineage,
+    maintain,
+    pipelines,
+    ports,
+    products,
+    quality,
+    query,
+    site,
+    storage,
+)
 
-__all__ = ["access", "governance", "maintain", "pipelines", "ports", "products", "quality", "query", "storage"]
+__all__ = [
+    "access",
+    "governance",
+    "lineage",
+    "maintain",
+    "pipelines",
+    "ports",
+    "products",
+    "quality",
+    "query",
+    "site",
+    "storage",
+]

@@ -138,6 +138,10 @@ class Output:
         width = max(needed, terminal) if terminal is not None else natural  # piped: one row per line
         Console(width=width, markup=False, highlight=False).print(table)
 
+    def flush(self) -> None:
+        """Hand what was printed to the reader now (before a command that blocks, such as a server)."""
+        sys.stdout.flush()
+
     def note(self, text: str) -> None:
         """A remark for people (stderr, so JSON on stdout stays clean)."""
         sys.stderr.write(safe_text(text) + "\n")

@@ -80,6 +80,16 @@ def _rule_code(value: str) -> str:
     return value
 
 
+def _input_column(value: str) -> str:
+    """`INPUT.COLUMN`: an input port's name and one of its port's columns (top-level)."""
+    parts = value.split(".")
+    if len(parts) != 2:
+        raise ValueError(f"{value!r} is not INPUT.COLUMN (an input port's name, a dot, a column of that port)")
+    for part in parts:
+        _name(part)
+    return value
+
+
 def _some_text(value: str) -> str:
     if not value.strip():
         raise ValueError("this field must not be empty")
@@ -172,6 +182,11 @@ class Column(_Model):
     description: str | None = None
     classification: ClassificationField | None = None
     mask: ColumnMask | None = None
+    derived_from: list[Annotated[str, AfterValidator(_input_column)]] = Field(default_factory=list)
+    """Input columns whose values this column's values are computed from (`INPUT.COLUMN`): DIRECT lineage."""
+    influenced_by: list[Annotated[str, AfterValidator(_input_column)]] = Field(default_factory=list)
+    """Input columns that decide which rows or groups exist but not the values (filters, joins, grouping):
+    INDIRECT lineage."""
 
     @model_validator(mode="after")
     def _check_mask(self) -> Column:
@@ -246,6 +261,9 @@ class OutputPort(_Model):
     access: PortAccess | None = None
     tags: list[Name] = Field(default_factory=list)
     """Labels that governance rules may be scoped by (`scope: {tags: [finance]}`)."""
+    source_sql: Annotated[str, AfterValidator(_some_text)] | None = None
+    """The SELECT the pipeline runs over its inputs (tables named by input name) to make this port; meshlake only
+    parses it (with sqlglot) for column lineage, and never runs it."""
 
     @property
     def retention_policy(self) -> Retention:
@@ -390,6 +408,17 @@ class Descriptor(_Model):
             for index, name in enumerate(names):
                 if names.index(name) != index:
                     raise _NamedPathError(f"duplicate {kind} port '{name}'", (f"{kind}s", index, "name"))
+        inputs = {item.name for item in self.inputs}
+        for p, port in enumerate(self.outputs):
+            for c, column in enumerate(port.columns):
+                for field_name in ("derived_from", "influenced_by"):
+                    for i, source in enumerate(getattr(column, field_name)):
+                        if source.split(".")[0] not in inputs:
+                            raise _NamedPathError(
+                                f"{source!r} names no input port of this product (inputs: "
+                                f"{', '.join(sorted(inputs)) or 'none'}); write INPUT.COLUMN",
+                                ("outputs", p, "columns", c, field_name, i),
+                            )
         return self
 
     def to_json(self) -> str:

@@ -260,6 +260,29 @@ def breaking_change_major(subject: Subject, ctx: Context) -> Iterator[Hit]:
         )
 
 
+def column_lineage_known(subject: Subject, ctx: Context) -> Iterator[Hit]:
+    """`derived_from` / `influenced_by` name columns the input's port declares (when its producer is known)."""
+    descriptor = subject.descriptor
+    inputs = {item.name: item.address for item in descriptor.inputs}
+    for p, port in enumerate(descriptor.outputs):
+        for c, column in enumerate(port.columns):
+            for field_name in ("derived_from", "influenced_by"):
+                for i, source in enumerate(getattr(column, field_name)):
+                    name, source_column = source.split(".")
+                    address = inputs[name]
+                    producer = descriptor if address.product_name == descriptor.product_name else None
+                    producer = producer or ctx.producers.get(str(address.product_name))
+                    read = next((o for o in producer.outputs if o.name == address.port), None) if producer else None
+                    if read is None or source_column in {col.name for col in read.columns}:
+                        continue  # producer not deployed yet, or no such port (GOV009 and deploy say so)
+                    yield Hit(
+                        ("outputs", p, "columns", c, field_name, i),
+                        f"{field_name} names {source}, but {address} declares no column '{source_column}'",
+                        port=port.name,
+                        column=column.name,
+                    )
+
+
 _RULES: Final = (
     Rule("GOV001", "owner-contact", "The owner team and a contact e-mail are given", "error", owner_contact, "product"),
     Rule("GOV002", "product-description", "The product has a description", "error", product_description, "product"),
@@ -306,6 +329,14 @@ _RULES: Final = (
         "error",
         breaking_change_major,
         "product",
+    ),
+    Rule(
+        "GOV014",
+        "column-lineage-known",
+        "Column lineage names columns its inputs declare",
+        "warn",
+        column_lineage_known,
+        "column",
     ),
 )
 BUILTIN: Final[dict[str, Rule]] = {rule.code: rule for rule in _RULES}

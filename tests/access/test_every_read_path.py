@@ -396,6 +396,25 @@ def _files(probe: Probe) -> str:
     return str(probe.mesh.warehouse / domain / product / port / "**" / "*")
 
 
+def _site(probe: Probe, *, cli: bool = False) -> str:
+    """Build the catalog site for the principal (its page of the port, and the home page with the search index)."""
+    import tempfile
+
+    from meshlake.site.build import build_site
+
+    out = Path(tempfile.mkdtemp(prefix="site-"))
+    try:
+        if cli:
+            audience = ["--as", probe.principal] + [arg for g in probe.groups for arg in ("--group", g)]
+            probe.cli("site", "build", str(out / "site"), *audience)
+        else:
+            build_site(probe.lake, out / "site")
+        pages = [out / "site" / "ports" / f"{probe.address}.html", out / "site" / "index.html"]
+        return "\n".join(page.read_text(encoding="utf-8") for page in pages)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 READ_PATHS: dict[str, ReadPath] = {
     # Every new read path is added here: a name, and how it reads `probe.address` as `probe.principal`.
     # -- the Python API
@@ -476,6 +495,10 @@ READ_PATHS: dict[str, ReadPath] = {
     "meshlake check @branch": ReadPath(
         lambda p: p.cli("--json", "check", f"{p.address}@{p.mesh.branch}", fails=True), "review"
     ),
+    # the catalog site: sample rows as its audience; a port the audience may not read is shown without rows
+    "site build (port page, samples as the audience)": ReadPath(_site, "catalog"),
+    "meshlake site build --as": ReadPath(lambda p: _site(p, cli=True), "catalog"),
+    "lake.lineage() upstream": ReadPath(lambda p: p.lake.lineage().upstream(p.address).to_dict(), "metadata", False),
 }
 
 
