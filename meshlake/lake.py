@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from meshlake.access.log import AccessLog
     from meshlake.access.policy import MeshPolicy
     from meshlake.access.rights import Decision, Level
+    from meshlake.contract.changes import Plan
     from meshlake.contract.deploy import DeployReport
     from meshlake.contract.descriptor import Descriptor
     from meshlake.contract.principals import Principal
@@ -268,6 +269,33 @@ class Lake:
             self.catalog, descriptor, warehouse=self.location_root, file=str(Path(path)), properties=stamp
         )
         return Product(self, descriptor)
+
+    def plan(self, path: str | os.PathLike[str]) -> Plan:
+        """What deploying `path` would change, each change classified major, minor or patch, and the version bump
+        they need (`meshlake.contract.changes`). Nothing is written.
+
+        Raises `ProductNotFoundError` when the product is not deployed (a first deploy needs no plan).
+
+        >>> lake.plan("products/shipments").required  # doctest: +SKIP
+        'minor'
+        """
+        from pyiceberg.exceptions import NoSuchTableError
+
+        from meshlake.contract.changes import plan_changes
+        from meshlake.contract.descriptor import load_descriptor
+        from meshlake.contract.registry import list_products, load_descriptor_of, load_port_table
+
+        descriptor = load_descriptor(Path(path))
+        deployed = load_descriptor_of(self.catalog, descriptor.product_name)
+        if deployed is None:
+            raise ProductNotFoundError(str(descriptor.product_name), [str(n) for n in list_products(self.catalog)])
+        schemas = {}
+        for port in deployed.outputs:
+            try:
+                schemas[port.name] = load_port_table(self.catalog, descriptor.product_name.port(port.name)).schema()
+            except NoSuchTableError:
+                continue
+        return plan_changes(deployed, descriptor, schemas)
 
     # -- governance ---------------------------------------------------------------------------------
     @property
