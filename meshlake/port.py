@@ -206,14 +206,25 @@ class Port:
         table = self.table()
         return self._snapshot(table, table.metadata.snapshot_by_name(MAIN_BRANCH), reader)
 
-    def at(self, ref: int | str) -> PortSnapshot:
-        """The snapshot with this id, tag or branch name (or a zoned ISO-8601 time)."""
-        parsed = Ref.parse(ref)
+    def at(self, ref: int | str | None = None, *, release: str | None = None) -> PortSnapshot:
+        """The snapshot with this id, tag or branch name (or a zoned ISO-8601 time), or of a product release.
+
+        `release="1.4.0"` (or `ref="release:1.4.0"`) reads the snapshot the product's release 1.4.0 recorded for
+        this port; a range (`release="^1.4"`) reads the newest matching release. `ReleaseError` if none matches.
+        """
+        if (ref is None) == (release is None):
+            raise InvalidNameError("at() takes a ref or release=…, exactly one", name=f"{ref!r}, release={release!r}")
+        parsed = Ref.parse(ref) if ref is not None else Ref.parse(f"release:{release}")
         if parsed.at is not None:
             return self.as_of(parsed.at)
         reader = self._reader()
         table = self.table()
-        if parsed.snapshot_id is not None:
+        if parsed.release is not None:
+            from meshlake.contract.releases import release_snapshot
+
+            _release, snapshot_id = release_snapshot(self.lake.catalog, self.address, parsed.release)
+            snapshot = table.metadata.snapshot_by_id(snapshot_id)
+        elif parsed.snapshot_id is not None:
             snapshot = table.metadata.snapshot_by_id(parsed.snapshot_id)
         else:
             snapshot = table.metadata.snapshot_by_name(parsed.name or "")

@@ -2,4 +2,15 @@
 
 from meshlake.cli import access, governance, lifecycle, maintain, pipelines, ports, products, quality, query, storage
 
-__all__ = ["access", "governance", "lifecycle", "maintain", "pipelines", "ports", "products", "quality", "query", "storage"]
+__all__ = [
+    "access",
+    "governance",
+    "lifecycle",
+    "maintain",
+    "pipelines",
+    "ports",
+    "products",
+    "quality",
+    "query",
+    "storage",
+]

@@ -43,3 +43,81 @@ def plan(ctx: Context, path: str) -> None:
 
 def _fid(field_id: int | None) -> str:
     return "" if field_id is None else f"  (field id {field_id})"
+
+
+@cli.group()
+def release() -> None:
+    """Releases of a whole product: one snapshot of every output port, cut together.
+
+    `release cut` tags every port `release-<version>` at its published snapshot and records the release
+    manifest in the system namespace; readers ask for `ADDRESS@release:1.4.0`, `AT (VERSION => 'release:1.4.0')`
+    in SQL, or `port.at(release="1.4.0")`, and input ports may pin `release: "^1.4"` (the newest match).
+    """
+
+
+@release.command("cut")
+@click.argument("product")
+@click.option("--version", "version", metavar="X.Y.Z", help="The release's version (default: the descriptor's).")
+@json_option
+@pass_context
+def release_cut(ctx: Context, product: str, version: str | None) -> None:
+    """Release PRODUCT (domain.product): every output port at its published snapshot, atomically for readers.
+
+    Refused (nothing changed) for a version that is not semver or exists already, or a port never written.
+    A cut that dies midway leaves readers on the previous release; `meshlake release verify PRODUCT --repair`
+    cleans up after it. Owners only.
+    """
+    made = ctx.lake.product(product).cut_release(version)
+    ports = ", ".join(f"{port}@{snapshot}" for port, snapshot in sorted(made.ports.items()))
+    ctx.out.emit(made.to_dict(), f"{made.product} release {made.version}: {ports} (tag {made.tag})")
+
+
+@release.command("list")
+@click.argument("product")
+@json_option
+@pass_context
+def release_list(ctx: Context, product: str) -> None:
+    """List the releases of PRODUCT, oldest version first."""
+    rows = [
+        {"version": r.version, "cut_at": r.cut_at, "cut_by": r.cut_by, "ports": len(r.ports)}
+        for r in ctx.lake.product(product).releases()
+    ]
+    ctx.out.table(rows, ["version", "cut_at", "cut_by", "ports"], title=f"releases of {product}")
+
+
+@release.command("show")
+@click.argument("product")
+@click.argument("version")
+@json_option
+@pass_context
+def release_show(ctx: Context, product: str, version: str) -> None:
+    """Show the manifest of release VERSION of PRODUCT (a range such as ^1.4 shows the newest match)."""
+    found = ctx.lake.product(product).release(version)
+    lines = [f"{found.product} release {found.version}, cut {found.cut_at} by {found.cut_by} (tag {found.tag})"]
+    lines += [f"  {port}: snapshot {snapshot}" for port, snapshot in sorted(found.ports.items())]
+    ctx.out.emit(found.to_dict(), "\n".join(lines))
+
+
+@release.command("verify")
+@click.argument("product")
+@click.option("--repair", is_flag=True, help="Remove tags an interrupted cut left and re-create missing tags.")
+@json_option
+@pass_context
+def release_verify(ctx: Context, product: str, repair: bool) -> None:
+    """Check every release of PRODUCT against its ports' tags and snapshots; exit 1 when a problem is left.
+
+    Finds tags of an interrupted cut (no manifest names them), missing or moved release tags, and snapshots a
+    release needs that are gone. With --repair (owners only) the tags are fixed; a snapshot that is gone cannot be.
+    """
+    import sys
+
+    report = ctx.lake.product(product).verify_releases(repair=repair)
+    lines = [
+        f"{report.product}: {report.releases} release(s); "
+        + ("ok" if report.ok else f"{len(report.problems)} problem(s)")
+    ]
+    lines += [f"  repaired {item['port']}: {item['problem']} ({item['action']})" for item in report.repaired]
+    lines += [f"  {item['port']}: {item['problem']}" for item in report.problems]
+    ctx.out.emit(report.to_dict(), "\n".join(lines))
+    if not report.ok:
+        sys.exit(1)

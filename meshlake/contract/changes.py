@@ -128,9 +128,7 @@ def next_version(version: str, level: Level | None) -> str:
     return version
 
 
-def plan_changes(
-    deployed: Descriptor, descriptor: Descriptor, schemas: Mapping[str, Schema] | None = None
-) -> Plan:
+def plan_changes(deployed: Descriptor, descriptor: Descriptor, schemas: Mapping[str, Schema] | None = None) -> Plan:
     """Classify every change from `deployed` to `descriptor`.
 
     `schemas` are the port tables' current schemas by port name (their field ids are the ones named); a port
@@ -165,11 +163,11 @@ def schema_changes(current: Schema, target: Schema, port: str | None = None) -> 
 
     out = [Change("major", f"column '{name}' is dropped (or renamed)", port, fid(name)) for name in plan.drop]
     for new in plan.add:
-        kind = format_type(new.field_type)
+        text = format_type(new.field_type)
         if new.required:
-            out.append(Change("major", f"new required column '{new.name}' {kind}", port))
+            out.append(Change("major", f"new required column '{new.name}' {text}", port))
         else:
-            out.append(Change("minor", f"new optional column '{new.name}' {kind}", port))
+            out.append(Change("minor", f"new optional column '{new.name}' {text}", port))
     for name, kind in plan.retype:
         was = format_type(current.find_field(name).field_type)
         out.append(Change("major", f"column '{name}' changes type from {was} to {format_type(kind)}", port, fid(name)))
@@ -206,7 +204,11 @@ def _port_changes(old: OutputPort, new: OutputPort) -> list[Change]:
             continue
         if was.classification != column.classification:
             out.append(
-                Change("minor", f"column '{column.name}' classification {was.classification} → {column.classification}", name)
+                Change(
+                    "minor",
+                    f"column '{column.name}' classification {was.classification} → {column.classification}",
+                    name,
+                )
             )
         if was.mask != column.mask:
             level: Level = "minor" if column.mask is None else "major"
@@ -295,4 +297,8 @@ _PRODUCT_FIELDS = ("description", "owner", "inputs", "pipeline", "waivers")
 
 
 def _product_changes(old: Descriptor, new: Descriptor) -> list[Change]:
-    return [Change("patch", f"product {what} changes") for what in _PRODUCT_FIELDS if getattr(old, what) != getattr(new, what)]
+    return [
+        Change("patch", f"product {what} changes")
+        for what in _PRODUCT_FIELDS
+        if getattr(old, what) != getattr(new, what)
+    ]

@@ -238,6 +238,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
                 }
             )
         )
+        admin.product("sales.orders").cut_release("1.0.0")  # both ports written: the release read paths read it
         probes = {}
         for address in (PLACED, REVENUE, TELEMETRY):
             probes[address] = _probe_product(root / "probes", address)
@@ -407,6 +408,8 @@ READ_PATHS: dict[str, ReadPath] = {
     "lake.read(addr@tag)": ReadPath(lambda p: p.lake.read(f"{p.address}@{p.mesh.tag}").to_arrow()),
     "lake.read(addr@id)": ReadPath(lambda p: p.lake.read(f"{p.address}@{_first_snapshot(p)}").to_polars().collect()),
     "lake.read(addr@time)": ReadPath(lambda p: p.lake.read(f"{p.address}@{p.instant}").to_pandas()),
+    "port.at(release=…)": ReadPath(lambda p: p.port.at(release="^1").to_arrow()),
+    "lake.read(addr@release:…)": ReadPath(lambda p: p.lake.read(f"{p.address}@release:1.0.0").to_polars().collect()),
     "port.history()": ReadPath(lambda p: [e.to_dict() for e in p.port.history()], "metadata", rows=False),
     "snapshot stamps": ReadPath(lambda p: p.port.latest().stamps, "metadata", rows=False),
     "product.describe()": ReadPath(lambda p: p.lake.product(p.address.rsplit(".", 1)[0]).describe(), "catalog", False),
@@ -422,6 +425,9 @@ READ_PATHS: dict[str, ReadPath] = {
     ),
     "lake.sql AT (VERSION => quarantine branch)": ReadPath(
         lambda p: _sql(p, f"SELECT * FROM {p.address} AT (VERSION => '{p.mesh.branch}')")
+    ),
+    "lake.sql AT (VERSION => 'release:…')": ReadPath(
+        lambda p: _sql(p, "SELECT * FROM {a} AT (VERSION => 'release:1.0.0')")
     ),
     "lake.sql self-join": ReadPath(lambda p: _sql(p, _self_join(p))),
     "lake.sql join with another product": ReadPath(lambda p: _sql(p, _join_deliveries(p))),

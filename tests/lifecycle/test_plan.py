@@ -62,7 +62,11 @@ CASES: list[tuple[str, Edit, str]] = [
     ("change a column description", lambda d: _col(d, "shipment_id").update(description="The key"), "patch"),
     ("describe the port", lambda d: _port(d).update(description="Parcels by day."), "patch"),
     ("tag the port", lambda d: _port(d).update(tags=["finance"]), "patch"),
-    ("add an expectation", lambda d: _port(d).update(expectations=[{"expect_column_values_to_not_be_null": {"column": "weight_kg"}}]), "patch"),
+    (
+        "add an expectation",
+        lambda d: _port(d).update(expectations=[{"expect_column_values_to_not_be_null": {"column": "weight_kg"}}]),
+        "patch",
+    ),
     ("reorder nothing, describe the product", lambda d: d.update(description="Parcels."), "patch"),
 ]
 
@@ -97,7 +101,11 @@ CONTRACT_CASES: list[tuple[str, Edit, str]] = [
     ("drop an SLO", lambda d: _port(d).pop("slo"), "major"),
     ("tighten min_rows", lambda d: _port(d)["slo"].update(min_rows=100), "minor"),
     ("narrow readers", lambda d: _port(d).update(access={"readers": ["group:ops"]}), "major"),
-    ("add a row filter", lambda d: _port(d).update(access={"row_filters": [{"principals": ["group:ops"], "where": "weight_kg > 1"}]}), "major"),
+    (
+        "add a row filter",
+        lambda d: _port(d).update(access={"row_filters": [{"principals": ["group:ops"], "where": "weight_kg > 1"}]}),
+        "major",
+    ),
     ("mask a column", lambda d: _col(d, "customer_email").update(mask="replace-with-null"), "major"),
     ("remove an expectation", lambda d: _port(d).update(expectations=[]), "major"),
 ]
