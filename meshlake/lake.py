@@ -16,7 +16,7 @@ from meshlake.contract.address import Address, ProductName
 from meshlake.errors import BrokenProductError, PortNotFoundError, ProductNotFoundError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime, timedelta
 
     from duckdb import DuckDBPyConnection, DuckDBPyRelation
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from meshlake.contract.principals import Principal
     from meshlake.governance.engine import Report as GovernanceReport
     from meshlake.governance.policy import GovernancePolicy
+    from meshlake.lifecycle.diff import Diff
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
@@ -451,6 +452,26 @@ class Lake:
         parsed = address if isinstance(address, Address) else Address.parse(address)
         port = self.port(parsed.unpinned)
         return port.latest() if parsed.ref is None else port.at(str(parsed.ref))
+
+    def diff(
+        self,
+        a: str | Address,
+        b: str | Address,
+        *,
+        key: Sequence[str] | None = None,
+        samples: int = 5,
+        check_keys: bool = False,
+    ) -> Diff:
+        """`port.diff` of two addresses with refs (`sales.orders.placed@release:1.4.0`, `…@v2`; no ref: the published
+        snapshot); `DiffError` when they name different ports."""
+        from meshlake.errors import DiffError
+
+        first = a if isinstance(a, Address) else Address.parse(a)
+        second = b if isinstance(b, Address) else Address.parse(b)
+        if first.unpinned != second.unpinned:
+            raise DiffError(f"{first} and {second} are different ports; diff two snapshots of one port")
+        port = self.port(first.unpinned)
+        return port.diff(self.read(first), self.read(second), key=key, samples=samples, check_keys=check_keys)
 
     def run(
         self,
