@@ -298,6 +298,27 @@ class Lake:
                 continue
         return plan_changes(deployed, descriptor, schemas)
 
+    # -- open standards -------------------------------------------------------------------------------
+    def export_odcs(self, target: str) -> dict[str, Any]:
+        """The Open Data Contract Standard (3.2) document of a product (`domain.product`) or of one of its ports
+        (`domain.product.port`), as a mapping (dump it as YAML); see `meshlake.standards.odcs`."""
+        from meshlake.catalog.settings import redact_uri
+        from meshlake.standards.odcs import export_odcs
+
+        parts = target.split(".")
+        product = self.product(".".join(parts[:2]))
+        ports = [product.port(parts[2]).contract.name] if len(parts) == 3 else None
+        server = {"catalog": self.settings.catalog_name, "catalogUrl": redact_uri(self.settings.resolved_catalog_uri)}
+        if self.warehouse:
+            server["warehouse"] = str(self.warehouse)
+        return export_odcs(product.descriptor, server=server, ports=ports)
+
+    def export_odps(self, product: str) -> dict[str, Any]:
+        """The Open Data Product Standard (1.1) document of a product: input, output and management ports."""
+        from meshlake.standards.odps import export_odps
+
+        return export_odps(self.product(product).descriptor)
+
     # -- governance ---------------------------------------------------------------------------------
     @property
     def governance_policy(self) -> GovernancePolicy | None:
