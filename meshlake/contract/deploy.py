@@ -264,7 +264,8 @@ def breaking_changes(descriptor: Descriptor, deployed: Descriptor | None) -> lis
 
     The deploy itself judges from the tables' schemas (the same rules); this is what governance rule GOV013
     reports before anything is loaded. Empty when nothing breaks or the major version was raised; a version
-    lower than the deployed one is listed too.
+    lower than the deployed one is listed too, and so is a version that makes a smaller bump than the changes
+    need (`meshlake.contract.changes`: the deploy refuses it with `VersionBumpError`).
     """
     if deployed is None or deployed == descriptor:
         return []
@@ -280,6 +281,15 @@ def breaking_changes(descriptor: Descriptor, deployed: Descriptor | None) -> lis
             changes += [f"{port.name}: {change}" for change in plan.breaking]
     for gone in sorted(set(before) - {port.name for port in descriptor.outputs}):
         changes.append(f"output port '{gone}' is removed")
+    if not changes:
+        from meshlake.contract.changes import plan_changes
+
+        bump = plan_changes(deployed, descriptor)
+        if not bump.ok:
+            needed = "; ".join(str(c) for c in bump.changes if c.level == bump.required)
+            changes.append(
+                f"the changes need a {bump.required} version bump (declare {bump.suggested_version}): {needed}"
+            )
     return changes
 
 

@@ -162,7 +162,7 @@ def _load(con: duckdb.DuckDBPyConnection, name: str, snap: PortSnapshot, tasks: 
 
     sql, plan = _relation(snap, tasks)
     register_filesystems(con, plan, snap.io)
-    con.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+    con.execute(f"CREATE TEMP VIEW {name} AS {sql}")
 
 
 def _keys(key: list[str], alias: str = "") -> str:
@@ -221,8 +221,9 @@ def _compare(con: duckdb.DuckDBPyConnection, result: Diff, key: list[str], colum
         f"CREATE TEMP TABLE __j AS SELECT a.__present AS in_a, b.__present AS in_b, {keys}{flags}, "
         f"({' OR '.join(changes) or 'false'}) AS __any "
         "FROM (SELECT *, true AS __present FROM __a) a "
-        f"FULL OUTER JOIN (SELECT *, true AS __present FROM __b) b ON {joined('a', 'b')}"
-    )
+        f"FULL OUTER JOIN (SELECT *, true AS __present FROM __b) b ON {joined('a', 'b')} "
+        f"WHERE a.__present IS NULL OR b.__present IS NULL OR ({' OR '.join(changes) or 'false'})"
+    )  # only the rows that differ are kept: unchanged rows of rewritten files are most of a scattered change
     counts = [
         "count(*) FILTER (in_b AND in_a IS NULL)",
         "count(*) FILTER (in_a AND in_b IS NULL)",

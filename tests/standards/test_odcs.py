@@ -171,7 +171,13 @@ def test_a_valid_odcs_file_meshlake_cannot_map_is_refused_naming_each_field() ->
     with pytest.raises(StandardDocumentError) as caught:
         import_odcs(document)
     paths = [path for path, _ in caught.value.errors]
-    assert paths == ["domain", "dataProduct", "team.name", "schema[0].properties[0].physicalType", "schema[0].quality[0]"]
+    assert paths == [
+        "domain",
+        "dataProduct",
+        "team.name",
+        "schema[0].properties[0].physicalType",
+        "schema[0].quality[0]",
+    ]
 
 
 def test_cli_export_and_import_round_trip_through_files(tmp_path: Path) -> None:
