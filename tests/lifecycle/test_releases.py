@@ -203,3 +203,25 @@ def test_cli_release_cut_list_show_verify(sales: ml.Lake) -> None:
     assert runner.invoke(cli, ["release", "verify", "sales.orders"]).exit_code == 0
     again = runner.invoke(cli, ["release", "cut", "sales.orders", "--version", "1.4.1"])
     assert again.exit_code == 1 and "exists already" in again.output
+
+
+def test_only_owners_cut_or_repair_releases_and_a_refused_cut_changes_nothing(lake: ml.Lake, tmp_path: Path) -> None:
+    from meshlake.errors import AccessDeniedError
+    from tests.access.conftest import as_caller
+
+    lake.init_access(["group:platform"])
+    data = json.loads(json.dumps(TWO_PORTS))
+    data["owner"]["principals"] = ["group:sales"]
+    owner = as_caller(lake, "user:olga", "sales")
+    owner.deploy(write_product(tmp_path / "products", data))
+    owner.port("sales.orders.placed").write(orders([1]))
+    owner.port("sales.orders.lines").write(lines([1]))
+    eve = as_caller(lake, "user:eve")
+    with pytest.raises(AccessDeniedError) as caught:
+        eve.product("sales.orders").cut_release("1.4.0")
+    assert caught.value.action == "release"
+    with pytest.raises(AccessDeniedError):
+        eve.product("sales.orders").verify_releases(repair=True)
+    assert owner.product("sales.orders").releases() == []
+    assert "release-1.4.0" not in owner.port("sales.orders.placed").table().metadata.refs
+    assert owner.product("sales.orders").cut_release("1.4.0").version == "1.4.0"
