@@ -36,7 +36,7 @@ from pyiceberg.exceptions import NoSuchTableError
 
 from meshlake.contract.address import Address
 from meshlake.contract.descriptor import Descriptor, InputPort, load_descriptor
-from meshlake.contract.stamps import INPUTS, RUN_ID, new_run_id
+from meshlake.contract.stamps import INPUT_RELEASES, INPUTS, RUN_ID, new_run_id
 from meshlake.errors import DescriptorError, PipelineError, QualityGateError, SnapshotNotFoundError
 from meshlake.write.modes import WriteMode
 
@@ -49,8 +49,6 @@ if TYPE_CHECKING:
     from meshlake.write.flow import StagedWrite, WriteResult
 
 PARAMS = "meshlake.run-params"
-INPUT_RELEASES = "meshlake.input-releases"
-"""Stamped on a run's snapshots: input address → the producer's release version read (inputs pinned by `release:`)."""
 REPLAY_OF = "meshlake.replay-of"
 
 

@@ -179,6 +179,7 @@ def test_input_ports_pin_a_release_range_resolved_at_run_time_and_stamped(sales:
     assert sales.port("sales.report.totals").to_arrow().column("n").to_pylist() == [4]
     summary = sales.port("sales.report.totals").table().current_snapshot().summary.additional_properties
     assert json.loads(summary["meshlake.input-releases"]) == {"sales.orders.placed": "1.5.0"}
+    assert sales.port("sales.report.totals").latest().stamps["input-releases"] == {"sales.orders.placed": "1.5.0"}
 
 
 def test_a_bad_release_range_in_a_descriptor_is_a_descriptor_error(lake: ml.Lake, tmp_path: Path) -> None:
