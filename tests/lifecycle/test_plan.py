@@ -224,3 +224,14 @@ def test_cli_plan_exits_1_on_an_undershoot_and_prints_the_version_to_declare(
     descriptor["version"] = "1.5.0"
     ok = CliRunner().invoke(cli, ["plan", str(write_descriptor(descriptor))])
     assert ok.exit_code == 0 and "minor" in ok.output and "ok" in ok.output
+
+
+def test_lint_reports_a_version_that_undershoots_as_gov013(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    lake.deploy(write_descriptor(descriptor))
+    _with_pieces(descriptor)
+    findings = [f for f in lake.lint([write_descriptor(descriptor)]).findings if f.code == "GOV013"]
+    assert len(findings) == 1 and "declare 1.5.0" in findings[0].message
+    descriptor["version"] = "1.5.0"
+    assert not [f for f in lake.lint([write_descriptor(descriptor)]).findings if f.code == "GOV013"]
