@@ -155,7 +155,8 @@ def diff(ctx: Context, a: str, b: str, key: str | None, samples: int, check_keys
     for kind, rows in found.samples.items():
         for row in rows:
             lines.append(f"  {kind}: {row}")
-    lines.append(f"  read {found.files_read} of {found.files_total} files (the others are shared)")
+    shared = found.files_total - found.files_read
+    lines.append(f"  read {found.files_read} of {found.files_total} files ({shared} shared by both: not read)")
     ctx.out.emit(found.to_dict(), "\n".join(lines))
     if found.different:
         sys.exit(1)
