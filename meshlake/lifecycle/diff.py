@@ -140,7 +140,8 @@ def diff_snapshots(
         if check_keys:
             shared_tasks = tuple(t for t in a.plan.tasks if _signature(t) in shared)
             _check_shared_keys(con, a, shared_tasks, key)
-        _compare(con, result, key, [c for c in common if c not in key], samples)
+        sides = (list(names_a), list(names_b))
+        _compare(con, result, key, [c for c in common if c not in key], samples, sides)
     finally:
         con.close()
     for snap in (a, b):
@@ -205,8 +206,16 @@ def _check_shared_keys(
         )
 
 
-def _compare(con: duckdb.DuckDBPyConnection, result: Diff, key: list[str], columns: list[str], samples: int) -> None:
-    """Join the rows read on `key`; count added, removed and changed rows, per column too; keep samples."""
+def _compare(
+    con: duckdb.DuckDBPyConnection,
+    result: Diff,
+    key: list[str],
+    columns: list[str],
+    samples: int,
+    sides: tuple[list[str], list[str]],
+) -> None:
+    """Join the rows read on `key` once, keeping the rows that differ whole (each side's row as a struct); count
+    added, removed and changed rows, per column too, and take the samples from them (no second read)."""
 
     def flag(column: str) -> str:
         return quote_ident("__changed_" + column)
@@ -219,7 +228,7 @@ def _compare(con: duckdb.DuckDBPyConnection, result: Diff, key: list[str], colum
     flags = "".join(f", ({change}) AS {flag(c)}" for change, c in zip(changes, columns, strict=True))
     con.execute(
         f"CREATE TEMP TABLE __j AS SELECT a.__present AS in_a, b.__present AS in_b, {keys}{flags}, "
-        f"({' OR '.join(changes) or 'false'}) AS __any "
+        f"({' OR '.join(changes) or 'false'}) AS __any, a AS __arow, b AS __brow "
         "FROM (SELECT *, true AS __present FROM __a) a "
         f"FULL OUTER JOIN (SELECT *, true AS __present FROM __b) b ON {joined('a', 'b')} "
         f"WHERE a.__present IS NULL OR b.__present IS NULL OR ({' OR '.join(changes) or 'false'})"
@@ -235,25 +244,28 @@ def _compare(con: duckdb.DuckDBPyConnection, result: Diff, key: list[str], colum
     result.column_changes = {c: int(n) for c, n in zip(columns, row[3:], strict=True) if n}
     if samples <= 0:
         return
-    order = _keys(key, "j")
-    for kind, side, where in (
-        ("added", "__b", "j.in_b AND j.in_a IS NULL"),
-        ("removed", "__a", "j.in_a AND j.in_b IS NULL"),
+    order = _keys(key)
+
+    def whole(row: str, names: list[str]) -> str:
+        return ", ".join(f"{row}.{quote_ident(n)} AS {quote_ident(n)}" for n in names)
+
+    for kind, struct, names, where in (
+        ("added", "__brow", sides[1], "in_b AND in_a IS NULL"),
+        ("removed", "__arow", sides[0], "in_a AND in_b IS NULL"),
     ):
         result.samples[kind] = _rows(
-            con,
-            f"SELECT x.* FROM __j j JOIN {side} x ON {joined('x', 'j')} WHERE {where} ORDER BY {order} LIMIT {samples}",
+            con, f"SELECT {whole(struct, names)} FROM __j WHERE {where} ORDER BY {order} LIMIT {samples}"
         )
     result.samples["changed"] = []
     if not columns:
         return
     before_after = ", ".join(
-        f"CASE WHEN j.{flag(c)} THEN [a.{quote_ident(c)}, b.{quote_ident(c)}] END AS {quote_ident(c)}" for c in columns
+        f"CASE WHEN {flag(c)} THEN [__arow.{quote_ident(c)}, __brow.{quote_ident(c)}] END AS {quote_ident(c)}"
+        for c in columns
     )
     rows = _rows(
         con,
-        f"SELECT {_keys(key, 'j')}, {before_after} FROM __j j JOIN __a a ON {joined('a', 'j')} "
-        f"JOIN __b b ON {joined('b', 'j')} WHERE j.in_a AND j.in_b AND j.__any ORDER BY {order} LIMIT {samples}",
+        f"SELECT {_keys(key)}, {before_after} FROM __j WHERE in_a AND in_b AND __any ORDER BY {order} LIMIT {samples}",
     )
     result.samples["changed"] = [{k: v for k, v in item.items() if v is not None or k in key} for item in rows]
 
