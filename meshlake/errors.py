@@ -11,6 +11,7 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── InputFileError             (ValueError)   a CSV or JSON-lines file cannot be read; names file, line, column
     ├── InvalidFilterError         (ValueError)   a `where` filter outside the grammar; shows the part it could not read
     ├── BreakingChangeError                       deploy would break consumers; lists each change
+    │   └── VersionBumpError                      the declared version undershoots the change; names the one to declare
     ├── CatalogUnavailableError    (ConnectionError)  the catalog cannot be reached or refused the credentials
     ├── BrokenProductError                        a deployed product's descriptor or a port's table cannot be read
     ├── NotFoundError              (LookupError)
@@ -29,6 +30,9 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── GovernanceError            (ValueError)   a bad governance policy or custom rule; names file, line and field
     ├── GovernanceViolationError                  a deploy, run or write refused by the governance policy's rules
     ├── DiscoveryError             (ValueError)   a bad lineage, search, export or site request (depth, --since, --to)
+    ├── ReleaseError               (ValueError)   a release version that is not semver, exists already, or is broken
+    ├── DiffError                  (ValueError)   snapshots of different tables, or a key that is not unique
+    ├── StandardDocumentError      (ValueError)   an ODCS/ODPS document that does not validate; lists every error
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -171,6 +175,23 @@ class BreakingChangeError(MeshlakeError):
             f"deploying {address} would break its contract:\n{listed}\n"
             "Raise the product's major version to accept these changes, or make them compatible."
         )
+
+
+class VersionBumpError(BreakingChangeError):
+    """The declared version is a smaller bump than the changes need (`meshlake plan` shows each change)."""
+
+    def __init__(self, address: str, changes: Sequence[str], *, required: str, declared: str, suggested: str) -> None:
+        self.required = required
+        self.declared = declared
+        self.suggested = suggested
+        MeshlakeError.__init__(
+            self,
+            f"deploying {address} needs a {required} version bump; version {declared} is a smaller one:\n"
+            + "\n".join(f"  - {change}" for change in changes)
+            + f"\nDeclare version: {suggested} (see `meshlake plan PATH`).",
+        )
+        self.address = address
+        self.changes = list(changes)
 
 
 class CatalogUnavailableError(MeshlakeError, ConnectionError):
@@ -412,6 +433,40 @@ class DiscoveryError(MeshlakeError, ValueError):
     def __init__(self, message: str, *, value: str | None = None) -> None:
         self.value = value
         super().__init__(message)
+
+
+class ReleaseError(MeshlakeError, ValueError):
+    """A release that cannot be cut or read: a bad or existing version, a port without a snapshot, a broken cut."""
+
+    def __init__(self, product: str, problem: str, *, version: str | None = None) -> None:
+        self.product = product
+        self.version = version
+        self.problem = problem
+        super().__init__(f"{product}: {problem}")
+
+
+class DiffError(MeshlakeError, ValueError):
+    """Two snapshots that cannot be diffed as asked (different tables, a key that is not unique or not a column)."""
+
+    def __init__(self, problem: str, *, examples: Sequence[Any] = ()) -> None:
+        self.problem = problem
+        self.examples = list(examples)
+        shown = "".join(f"\n  - {example}" for example in self.examples[:5])
+        super().__init__(problem + shown)
+
+
+class StandardDocumentError(MeshlakeError, ValueError):
+    """An ODCS or ODPS document that does not validate against its JSON Schema, or cannot become a descriptor."""
+
+    def __init__(self, file: str, errors: Sequence[tuple[str, str]], *, standard: str) -> None:
+        self.file = file
+        self.standard = standard
+        self.errors = list(errors)
+        listed = "\n".join(f"  - {path or '(document)'}: {message}" for path, message in self.errors)
+        super().__init__(
+            f"{file} is not a valid {standard} document ({len(self.errors)} error(s)):\n{listed}\n"
+            "Fix each field named above and import it again."
+        )
 
 
 class MissingDependencyError(MeshlakeError, ImportError):

@@ -16,7 +16,7 @@ from meshlake.contract.address import Address, ProductName
 from meshlake.errors import BrokenProductError, PortNotFoundError, ProductNotFoundError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
     from datetime import datetime, timedelta
 
     from duckdb import DuckDBPyConnection, DuckDBPyRelation
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from meshlake.access.log import AccessLog
     from meshlake.access.policy import MeshPolicy
     from meshlake.access.rights import Decision, Level
+    from meshlake.contract.changes import Plan
     from meshlake.contract.deploy import DeployReport
     from meshlake.contract.descriptor import Descriptor
     from meshlake.contract.principals import Principal
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from meshlake.governance.policy import GovernancePolicy
     from meshlake.lineage.api import Lineage
     from meshlake.lineage.openlineage import ExportReport
+    from meshlake.lifecycle.diff import Diff
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
@@ -272,6 +274,54 @@ class Lake:
         )
         return Product(self, descriptor)
 
+    def plan(self, path: str | os.PathLike[str]) -> Plan:
+        """What deploying `path` would change, each change classified major, minor or patch, and the version bump
+        they need (`meshlake.contract.changes`). Nothing is written.
+
+        Raises `ProductNotFoundError` when the product is not deployed (a first deploy needs no plan).
+
+        >>> lake.plan("products/shipments").required  # doctest: +SKIP
+        'minor'
+        """
+        from pyiceberg.exceptions import NoSuchTableError
+
+        from meshlake.contract.changes import plan_changes
+        from meshlake.contract.descriptor import load_descriptor
+        from meshlake.contract.registry import list_products, load_descriptor_of, load_port_table
+
+        descriptor = load_descriptor(Path(path))
+        deployed = load_descriptor_of(self.catalog, descriptor.product_name)
+        if deployed is None:
+            raise ProductNotFoundError(str(descriptor.product_name), [str(n) for n in list_products(self.catalog)])
+        schemas = {}
+        for port in deployed.outputs:
+            try:
+                schemas[port.name] = load_port_table(self.catalog, descriptor.product_name.port(port.name)).schema()
+            except NoSuchTableError:
+                continue
+        return plan_changes(deployed, descriptor, schemas)
+
+    # -- open standards -------------------------------------------------------------------------------
+    def export_odcs(self, target: str) -> dict[str, Any]:
+        """The Open Data Contract Standard (3.2) document of a product (`domain.product`) or of one of its ports
+        (`domain.product.port`), as a mapping (dump it as YAML); see `meshlake.standards.odcs`."""
+        from meshlake.catalog.settings import redact_uri
+        from meshlake.standards.odcs import export_odcs
+
+        parts = target.split(".")
+        product = self.product(".".join(parts[:2]))
+        ports = [product.port(parts[2]).contract.name] if len(parts) == 3 else None
+        server = {"catalog": self.settings.catalog_name, "catalogUrl": redact_uri(self.settings.resolved_catalog_uri)}
+        if self.warehouse:
+            server["warehouse"] = str(self.warehouse)
+        return export_odcs(product.descriptor, server=server, ports=ports)
+
+    def export_odps(self, product: str) -> dict[str, Any]:
+        """The Open Data Product Standard (1.1) document of a product: input, output and management ports."""
+        from meshlake.standards.odps import export_odps
+
+        return export_odps(self.product(product).descriptor)
+
     # -- governance ---------------------------------------------------------------------------------
     @property
     def governance_policy(self) -> GovernancePolicy | None:
@@ -426,6 +476,26 @@ class Lake:
         parsed = address if isinstance(address, Address) else Address.parse(address)
         port = self.port(parsed.unpinned)
         return port.latest() if parsed.ref is None else port.at(str(parsed.ref))
+
+    def diff(
+        self,
+        a: str | Address,
+        b: str | Address,
+        *,
+        key: Sequence[str] | None = None,
+        samples: int = 5,
+        check_keys: bool = False,
+    ) -> Diff:
+        """`port.diff` of two addresses with refs (`sales.orders.placed@release:1.4.0`, `…@v2`; no ref: the published
+        snapshot); `DiffError` when they name different ports."""
+        from meshlake.errors import DiffError
+
+        first = a if isinstance(a, Address) else Address.parse(a)
+        second = b if isinstance(b, Address) else Address.parse(b)
+        if first.unpinned != second.unpinned:
+            raise DiffError(f"{first} and {second} are different ports; diff two snapshots of one port")
+        port = self.port(first.unpinned)
+        return port.diff(self.read(first), self.read(second), key=key, samples=samples, check_keys=check_keys)
 
     def run(
         self,

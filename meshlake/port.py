@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from meshlake.access.enforce import PortReader
     from meshlake.lake import Lake
+    from meshlake.lifecycle.diff import Diff
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.quality.quarantine import Quarantine
     from meshlake.quality.report import ExpectationResult, QualityReport
@@ -206,14 +207,25 @@ class Port:
         table = self.table()
         return self._snapshot(table, table.metadata.snapshot_by_name(MAIN_BRANCH), reader)
 
-    def at(self, ref: int | str) -> PortSnapshot:
-        """The snapshot with this id, tag or branch name (or a zoned ISO-8601 time)."""
-        parsed = Ref.parse(ref)
+    def at(self, ref: int | str | None = None, *, release: str | None = None) -> PortSnapshot:
+        """The snapshot with this id, tag or branch name (or a zoned ISO-8601 time), or of a product release.
+
+        `release="1.4.0"` (or `ref="release:1.4.0"`) reads the snapshot the product's release 1.4.0 recorded for
+        this port; a range (`release="^1.4"`) reads the newest matching release. `ReleaseError` if none matches.
+        """
+        if (ref is None) == (release is None):
+            raise InvalidNameError("at() takes a ref or release=…, exactly one", name=f"{ref!r}, release={release!r}")
+        parsed = Ref.parse(ref) if ref is not None else Ref.parse(f"release:{release}")
         if parsed.at is not None:
             return self.as_of(parsed.at)
         reader = self._reader()
         table = self.table()
-        if parsed.snapshot_id is not None:
+        if parsed.release is not None:
+            from meshlake.contract.releases import release_snapshot
+
+            _release, snapshot_id = release_snapshot(self.lake.catalog, self.address, parsed.release)
+            snapshot = table.metadata.snapshot_by_id(snapshot_id)
+        elif parsed.snapshot_id is not None:
             snapshot = table.metadata.snapshot_by_id(parsed.snapshot_id)
         else:
             snapshot = table.metadata.snapshot_by_name(parsed.name or "")
@@ -234,6 +246,31 @@ class Port:
         if snapshot is None:
             raise SnapshotNotFoundError(str(self.address), when.isoformat(), exists=self._what_exists(table))
         return self._snapshot(table, snapshot, reader)
+
+    def diff(
+        self,
+        a: int | str | PortSnapshot,
+        b: int | str | PortSnapshot | None = None,
+        *,
+        key: Sequence[str] | None = None,
+        samples: int = 5,
+        check_keys: bool = False,
+    ) -> Diff:
+        """What changed from snapshot `a` to snapshot `b` (default: the published one): the schema by field id, rows
+        added, removed and changed by `key` (default: the primary key), changes per column, sample rows.
+
+        Reads only the data files the two snapshots do not share (and their delete files), as the caller may see
+        them (masked, row-filtered). `DiffError` for snapshots of different tables or a key that is not unique;
+        `check_keys=True` also checks the key against the shared files. See `meshlake.lifecycle.diff`.
+
+        >>> port.diff("release:1.4.0").column_changes  # doctest: +SKIP
+        """
+        from meshlake.lifecycle.diff import diff_snapshots
+
+        before = a if isinstance(a, PortSnapshot) else self.at(a)
+        after = self.latest() if b is None else b if isinstance(b, PortSnapshot) else self.at(b)
+        columns = list(key) if key is not None else list(self.contract.primary_key)
+        return diff_snapshots(before, after, key=columns, samples=samples, check_keys=check_keys)
 
     def history(self) -> History:
         """One row per published snapshot, oldest first, with meshlake's stamps (for the port's readers)."""

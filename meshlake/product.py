@@ -17,7 +17,9 @@ from meshlake.port import Port
 from meshlake.query.history import port_history
 
 if TYPE_CHECKING:
+    from meshlake.contract.releases import Release
     from meshlake.lake import Lake
+    from meshlake.lifecycle.releases import VerifyReport
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,37 @@ class Product:
         if name not in {p.name for p in self.descriptor.outputs}:
             raise PortNotFoundError(f"{self.name}.{name}", [p.name for p in self.descriptor.outputs])
         return Port(self.lake, self.name.port(name), self.descriptor)
+
+    # -- releases ---------------------------------------------------------------------------------
+    def cut_release(self, version: str | None = None) -> Release:
+        """Release every output port at its published snapshot as `version` (default: the descriptor's version).
+
+        Tags each port `release-<version>`, then stores the release manifest in the system namespace: readers see
+        the release (`port.at(release="1.4.0")`, `ADDRESS@release:1.4.0`) all at once or not at all. Owners only.
+        Raises `ReleaseError` for a version that is not semver or exists already.
+        """
+        from meshlake.lifecycle.releases import cut_release
+
+        return cut_release(self, version)
+
+    def releases(self) -> list[Release]:
+        """Every release of the product, oldest version first."""
+        from meshlake.contract.releases import read_releases
+
+        return read_releases(self.lake.catalog, str(self.name))
+
+    def release(self, version: str) -> Release:
+        """The release `version` names (or the newest matching a range such as `^1.4`); `ReleaseError` if none."""
+        from meshlake.contract.releases import find_release
+
+        return find_release(self.lake.catalog, str(self.name), version)
+
+    def verify_releases(self, *, repair: bool = False) -> VerifyReport:
+        """Check the releases against the ports' tags and snapshots; `repair=True` fixes what can be fixed
+        (removes tags an interrupted cut left, re-creates missing tags). See `meshlake.lifecycle.releases`."""
+        from meshlake.lifecycle.releases import verify_releases
+
+        return verify_releases(self, repair=repair)
 
     def describe(self) -> ProductDescription:
         """Owner, description, version, ports with schema, docs, latest snapshot and row count."""

@@ -102,6 +102,12 @@ def shipments(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: Descr
     return lake
 
 
+def raise_major(descriptor: dict[str, Any]) -> None:
+    """Raise the descriptor's major version, so that a redeploy accepts any change (`meshlake plan` classifies
+    changed expectations, masks and readers as major, minor or patch bumps; a major bump covers them all)."""
+    descriptor["version"] = f"{int(str(descriptor['version']).split('.')[0]) + 1}.0.0"
+
+
 def main_snapshot_id(port: Any) -> int | None:
     """The id `main` points at, read straight from the catalog."""
     snapshot = port.table().metadata.snapshot_by_name("main")

@@ -162,6 +162,7 @@ def test_version_going_down_is_refused(
 def test_partitioning_evolves(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> None:
     lake.deploy(write_descriptor(descriptor))
     descriptor["outputs"][0]["partition_by"] = ["month(shipped_at)"]
+    descriptor["version"] = "1.5.0"  # a partitioning change is a minor bump
     lake.deploy(write_descriptor(descriptor))
     spec = lake.catalog.load_table("logistics.shipments.daily").spec()
     assert [str(f.transform) for f in spec.fields] == ["month"]

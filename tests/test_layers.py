@@ -27,6 +27,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("governance",),
     ("maintenance",),
     ("pipelines",),
+    ("lifecycle",),
+    ("standards",),
     ("lineage",),
     ("site",),
     ("lake", "product", "port", "snapshot", "__init__"),  # the public facades

@@ -17,7 +17,7 @@ import meshlake as ml
 from meshlake.errors import QualityGateError
 from meshlake.maintenance.compact import CompactionError, compact
 from meshlake.write.datafiles import DataFileWriter
-from tests.conftest import DescriptorWriter
+from tests.conftest import DescriptorWriter, raise_major
 
 DAY1 = datetime(2026, 11, 1, tzinfo=UTC)
 LATER = timedelta(days=30)
@@ -36,6 +36,7 @@ def rows(ids: list[str], day: int = 1, weight: float = 1.5) -> pa.Table:
 
 def deploy(lake: ml.Lake, descriptor: dict[str, Any], write: DescriptorWriter, **output: Any) -> Any:
     descriptor["outputs"][0].update(output)
+    raise_major(descriptor)  # whatever changed deploys (meshlake plan)
     lake.deploy(write(descriptor))
     return lake.port(ADDRESS)
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 import meshlake as ml
 from meshlake.errors import CommitConflictError, NotFoundError, QualityGateError
 from meshlake.quality.records import read_results, reports_from_rows
-from tests.conftest import DescriptorWriter, main_snapshot_id
+from tests.conftest import DescriptorWriter, main_snapshot_id, raise_major
 from tests.test_write import shipments
 
 ADDRESS = "logistics.shipments.daily"
@@ -30,6 +30,7 @@ def deploy(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: Descript
 
     def deploy(max_value: float) -> Any:
         descriptor["outputs"][0]["expectations"] = between(max_value)
+        raise_major(descriptor)  # a changed expectation deploys with a major bump (meshlake plan)
         lake.deploy(write_descriptor(descriptor))
         return lake.port(ADDRESS)
 

@@ -3,6 +3,7 @@
 from meshlake.cli import (
     access,
     governance,
+    lifecycle,
     lineage,
     maintain,
     pipelines,
@@ -17,6 +18,7 @@ from meshlake.cli import (
 __all__ = [
     "access",
     "governance",
+    "lifecycle",
     "lineage",
     "maintain",
     "pipelines",

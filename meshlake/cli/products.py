@@ -62,7 +62,9 @@ def deploy(ctx: Context, paths: tuple[str, ...]) -> None:
     """Create or evolve the products that PATHS (dataproduct.yaml files or their folders) declare.
 
     Idempotent: an unchanged descriptor writes nothing. Compatible changes apply; breaking ones
-    (dropped or retyped column, new required column) need a higher major version. A deploy that fails
+    (dropped or retyped column, new required column) need a higher major version, and every change needs
+    the version bump `meshlake plan PATH` classifies it as (minor for a new optional column, patch for a
+    description): a smaller one is refused, naming the version to declare. A deploy that fails
     leaves the catalog as it was. An input whose product is not deployed yet is a warning (on stderr).
     Creates the lake in the working folder when none is found.
     """

@@ -17,6 +17,8 @@ from meshlake.errors import InvalidNameError
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,62}")
 REF_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,127}")
 SYSTEM_DOMAIN = "meshlake"
+RELEASE_REF = "release:"
+"""How a ref names a product release: `release:1.4.0`, or a range (`release:^1.4`)."""
 
 
 def validate_name(name: object, what: str = "name") -> str:
@@ -67,6 +69,17 @@ def validate_ref_name(name: str) -> str:
     )
 
 
+def validate_release_range(text: str) -> str:
+    """Return `text` if it is a release version or range (`1.4.0`, `^1.4`, `~1.4.2`, `1.x`), else `InvalidNameError`."""
+    from meshlake.contract.semver import VersionRange
+
+    try:
+        VersionRange.parse(text)
+    except ValueError as exc:
+        raise InvalidNameError(str(exc), name=str(text)) from None
+    return text
+
+
 def _is_iso_time(text: str) -> bool:
     try:
         datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -90,11 +103,13 @@ def parse_timestamp(text: str) -> datetime | None:
 
 @dataclass(frozen=True)
 class Ref:
-    """A point in a port's history: exactly one of snapshot id, tag/branch name, or instant."""
+    """A point in a port's history: exactly one of snapshot id, tag/branch name, instant, or product release
+    (`release:1.4.0`, or a range `release:^1.4` meaning the newest release that matches)."""
 
     snapshot_id: int | None = None
     name: str | None = None
     at: datetime | None = None
+    release: str | None = None
 
     @classmethod
     def parse(cls, text: str | int | datetime) -> Ref:
@@ -109,6 +124,8 @@ class Ref:
             raise InvalidNameError(f"invalid ref {text!r}: expected a snapshot id, tag, branch or time", name=str(text))
         if re.fullmatch(r"-?\d+", text):
             return cls(snapshot_id=int(text))
+        if text.startswith(RELEASE_REF):
+            return cls(release=validate_release_range(text[len(RELEASE_REF) :]))
         instant = parse_timestamp(text)
         if instant is not None:
             return cls(at=instant)
@@ -119,6 +136,8 @@ class Ref:
             return str(self.snapshot_id)
         if self.name is not None:
             return self.name
+        if self.release is not None:
+            return RELEASE_REF + self.release
         assert self.at is not None
         return self.at.isoformat()
 

@@ -3,6 +3,8 @@
 Compatible changes apply (new optional column, int→long, float→double, wider decimal, docs, new
 port, partition spec). Breaking ones (dropped or retyped column, new required column, new primary
 key, dropped port) are refused with `BreakingChangeError` unless the major version was raised.
+Every change is classified major, minor or patch (`meshlake.contract.changes`); a declared version that
+makes a smaller bump over the deployed one is refused with `VersionBumpError`, naming the version to declare.
 Nothing is written when nothing changed.
 
 Everything pyiceberg would refuse is found before anything is written: each new table's metadata is built
@@ -44,7 +46,7 @@ from meshlake.contract.inputs import check_inputs
 from meshlake.contract.registry import descriptor_properties, load_port_table, read_descriptor, stale_keys
 from meshlake.contract.schema import SchemaPlan, plan_schema_change, port_partition_spec, port_schema
 from meshlake.contract.yamlsource import format_path
-from meshlake.errors import BreakingChangeError, BrokenProductError, DescriptorError
+from meshlake.errors import BreakingChangeError, BrokenProductError, DescriptorError, VersionBumpError
 
 if TYPE_CHECKING:
     from pyiceberg.partitioning import PartitionSpec
@@ -128,6 +130,8 @@ def deploy_descriptor(
     report.warnings += check_inputs(catalog, descriptor, file=file)
     plans = _plan_ports(catalog, descriptor, warehouse, file)
     _refuse_breaking(descriptor, deployed, plans, str(name), report)
+    if deployed is not None:
+        _refuse_undershoot(deployed, descriptor, plans)
     for index, port in enumerate(descriptor.outputs):
         if plans[port.name].table is not None:
             _prepare_evolution(plans[port.name], descriptor, port, file=file, where=("outputs", index))
@@ -238,12 +242,30 @@ def _refuse_breaking(
         raise BreakingChangeError(product, changes)
 
 
+def _refuse_undershoot(deployed: Descriptor, descriptor: Descriptor, plans: dict[str, _PortPlan]) -> None:
+    """Refuse a declared version that makes a smaller bump than the changes need (`meshlake plan` explains)."""
+    from meshlake.contract.changes import plan_changes
+
+    schemas = {name: plan.table.schema() for name, plan in plans.items() if plan.table is not None}
+    plan = plan_changes(deployed, descriptor, schemas)
+    if not plan.ok:
+        needed = [str(change) for change in plan.changes if change.level == plan.required]
+        raise VersionBumpError(
+            plan.product,
+            needed,
+            required=str(plan.required),
+            declared=descriptor.version,
+            suggested=plan.suggested_version,
+        )
+
+
 def breaking_changes(descriptor: Descriptor, deployed: Descriptor | None) -> list[str]:
     """What deploying `descriptor` over `deployed` would break, judged from the two descriptors alone.
 
     The deploy itself judges from the tables' schemas (the same rules); this is what governance rule GOV013
     reports before anything is loaded. Empty when nothing breaks or the major version was raised; a version
-    lower than the deployed one is listed too.
+    lower than the deployed one is listed too, and so is a version that makes a smaller bump than the changes
+    need (`meshlake.contract.changes`: the deploy refuses it with `VersionBumpError`).
     """
     if deployed is None or deployed == descriptor:
         return []
@@ -259,12 +281,22 @@ def breaking_changes(descriptor: Descriptor, deployed: Descriptor | None) -> lis
             changes += [f"{port.name}: {change}" for change in plan.breaking]
     for gone in sorted(set(before) - {port.name for port in descriptor.outputs}):
         changes.append(f"output port '{gone}' is removed")
+    if not changes:
+        from meshlake.contract.changes import plan_changes
+
+        bump = plan_changes(deployed, descriptor)
+        if not bump.ok:
+            needed = "; ".join(str(c) for c in bump.changes if c.level == bump.required)
+            changes.append(
+                f"the changes need a {bump.required} version bump (declare {bump.suggested_version}): {needed}"
+            )
     return changes
 
 
 def _version_key(version: str) -> tuple[int, int, int]:
-    major, minor, patch = version.split("-", maxsplit=1)[0].split("+", maxsplit=1)[0].split(".")
-    return int(major), int(minor), int(patch)
+    from meshlake.contract.changes import version_key
+
+    return version_key(version)
 
 
 def _apply_port(

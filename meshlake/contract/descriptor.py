@@ -59,6 +59,13 @@ def _semver(value: str) -> str:
     return value
 
 
+def _release_range(value: str) -> str:
+    from meshlake.contract.semver import VersionRange
+
+    VersionRange.parse(value)
+    return value
+
+
 def _duration(value: str) -> str:
     parse_duration(value)
     return value
@@ -154,8 +161,9 @@ class InputPort(_Model):
     port: Annotated[str, AfterValidator(_address)]
     snapshot: int | None = None
     """A snapshot id: every run reads exactly this snapshot."""
-    release: Annotated[str, AfterValidator(_semver)] | None = None
-    """A release of the producer (`release:<version>`): every run reads that release."""
+    release: Annotated[str, AfterValidator(_release_range)] | None = None
+    """A release of the producer, or a range of them (`1.4.0`, `^1.4`, `~1.4.2`, `1.x`): every run reads the
+    newest release that matches, and stamps its version in the run's provenance."""
 
     @property
     def address(self) -> Address:

@@ -18,6 +18,8 @@ INPUTS = "meshlake.inputs"
 MODE = "meshlake.mode"
 QUALITY = "meshlake.quality"
 LIBRARY_VERSION = "meshlake.library-version"
+INPUT_RELEASES = "meshlake.input-releases"
+"""Input address → the producer's release version a run read (inputs pinned by `release:`, a version or range)."""
 PREFIX = "meshlake."
 
 
@@ -73,7 +75,7 @@ def read_stamps(summary: Mapping[str, Any]) -> dict[str, Any]:
         if not key.startswith(PREFIX):
             continue
         name = key[len(PREFIX) :]
-        if key in (INPUTS, QUALITY, "meshlake.run-params"):
+        if key in (INPUTS, QUALITY, INPUT_RELEASES, "meshlake.run-params"):
             try:
                 stamps[name] = json.loads(value)
             except (TypeError, ValueError):

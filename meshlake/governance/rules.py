@@ -255,8 +255,8 @@ def breaking_change_major(subject: Subject, ctx: Context) -> Iterator[Hit]:
         deployed = subject.deployed.version if subject.deployed else "?"
         yield Hit(
             ("version",),
-            f"version {subject.descriptor.version} over the deployed {deployed} breaks the contract without a major "
-            f"version bump: {'; '.join(changes)}",
+            f"version {subject.descriptor.version} over the deployed {deployed} is not the version bump the change "
+            f"needs: {'; '.join(changes)}",
         )
 
 

@@ -36,7 +36,7 @@ from pyiceberg.exceptions import NoSuchTableError
 
 from meshlake.contract.address import Address
 from meshlake.contract.descriptor import Descriptor, InputPort, load_descriptor
-from meshlake.contract.stamps import INPUTS, RUN_ID, new_run_id
+from meshlake.contract.stamps import INPUT_RELEASES, INPUTS, RUN_ID, new_run_id
 from meshlake.errors import DescriptorError, PipelineError, QualityGateError, SnapshotNotFoundError
 from meshlake.write.modes import WriteMode
 
@@ -128,9 +128,12 @@ class RunResult:
     outputs: dict[str, WriteResult] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     replay_of: str | None = None
+    input_releases: dict[str, str] = field(default_factory=dict)
+    """Input address → the release version a `release:` pin (a version or range) resolved to."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "input_releases": self.input_releases,
             "run_id": self.run_id,
             "product": self.product,
             "inputs": self.inputs,
@@ -165,11 +168,13 @@ def run_product(
     run = run_id or new_run_id()
     reader.log_reads_as("pipeline", query_id=run)
     pins: dict[str, int | None]
+    releases: dict[str, str] = {}
     if replay is not None:
         pins, original_params = _earlier_run(lake, descriptor, str(replay))
         params = params if params is not None else original_params
     else:
-        pins = {i.port: _current(reader, i) for i in descriptor.inputs}
+        releases = _releases(lake, descriptor)  # each range resolved once: the pin below reads the same release
+        pins = {i.port: _current(reader, i, releases.get(i.port)) for i in descriptor.inputs}
     snapshots = {i.name: _pinned(reader, i.port, pins.get(i.port)) for i in descriptor.inputs}
     inputs = Inputs(snapshots)
     context = RunContext(
@@ -179,9 +184,13 @@ def run_product(
     extra = {PARAMS: json.dumps(dict(sorted(context.params.items())))}
     if replay is not None:
         extra[REPLAY_OF] = str(replay)
+    if releases:
+        extra[INPUT_RELEASES] = json.dumps(dict(sorted(releases.items())), separators=(",", ":"))
     staged = _stage_outputs(product, descriptor, produced, inputs.pins, run, extra)
     outputs = _publish_all(product, staged)
-    return RunResult(run, str(descriptor.product_name), inputs.pins, outputs, dict(context.params), context.replay_of)
+    return RunResult(
+        run, str(descriptor.product_name), inputs.pins, outputs, dict(context.params), context.replay_of, releases
+    )
 
 
 def _stage_outputs(
@@ -248,9 +257,22 @@ def _discard(write: StagedWrite) -> None:
     discard(write)
 
 
-def _current(lake: Lake, item: InputPort) -> int | None:
-    """The snapshot a run reads: the input's pin (`snapshot:` or `release:`), else the port's latest."""
+def _releases(lake: Lake, descriptor: Descriptor) -> dict[str, str]:
+    """Input address → the newest release of its producer that the input's `release:` range matches."""
+    from meshlake.contract.releases import find_release
+
+    return {
+        item.port: find_release(lake.catalog, str(item.address.product_name), item.release).version
+        for item in descriptor.inputs
+        if item.release is not None
+    }
+
+
+def _current(lake: Lake, item: InputPort, release: str | None = None) -> int | None:
+    """The snapshot a run reads: the input's pin (`snapshot:`, or the `release:` resolved), else the latest."""
     port = lake.port(item.port)
+    if release is not None:
+        return port.at(release=release).snapshot_id
     return (port.at(item.pin) if item.pin is not None else port.latest()).snapshot_id
 
 

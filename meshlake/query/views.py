@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pyiceberg.table import Table
 
-from meshlake.contract.address import Address
+from meshlake.contract.address import RELEASE_REF, Address, validate_release_range
 from meshlake.errors import InvalidNameError, PortNotFoundError, SnapshotNotFoundError
 from meshlake.query.access import MeshAccess, ReadMode
 from meshlake.query.lockdown import lock_connection, table_directory, within
@@ -689,6 +689,11 @@ def _snapshot_for(table: Table, address: str, at: AtSpec | None, as_of: datetime
     """The snapshot id an AT clause (or the session's `as_of`, or `main`) selects; None for an empty table."""
     if at is not None and at.version is not None:
         version = at.version
+        if isinstance(version, str) and version.startswith(RELEASE_REF):
+            from meshlake.contract.releases import release_snapshot
+
+            spec = validate_release_range(version[len(RELEASE_REF) :])
+            version = release_snapshot(table.catalog, Address.parse(address), spec)[1]
         snapshot = table.snapshot_by_id(version) if isinstance(version, int) else table.snapshot_by_name(version)
         if snapshot is None:
             raise SnapshotNotFoundError(address, str(version), exists=describe_history(table))

@@ -238,6 +238,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
                 }
             )
         )
+        admin.product("sales.orders").cut_release("1.0.0")  # both ports written: the release read paths read it
         probes = {}
         for address in (PLACED, REVENUE, TELEMETRY):
             probes[address] = _probe_product(root / "probes", address)
@@ -426,6 +427,12 @@ READ_PATHS: dict[str, ReadPath] = {
     "lake.read(addr@tag)": ReadPath(lambda p: p.lake.read(f"{p.address}@{p.mesh.tag}").to_arrow()),
     "lake.read(addr@id)": ReadPath(lambda p: p.lake.read(f"{p.address}@{_first_snapshot(p)}").to_polars().collect()),
     "lake.read(addr@time)": ReadPath(lambda p: p.lake.read(f"{p.address}@{p.instant}").to_pandas()),
+    "port.at(release=…)": ReadPath(lambda p: p.port.at(release="^1").to_arrow()),
+    "lake.read(addr@release:…)": ReadPath(lambda p: p.lake.read(f"{p.address}@release:1.0.0").to_polars().collect()),
+    "port.diff(tag, latest)": ReadPath(lambda p: p.port.diff(p.mesh.tag, samples=50).to_dict()),
+    "lake.diff(addr@tag, addr@release:…)": ReadPath(
+        lambda p: p.lake.diff(f"{p.address}@{p.mesh.tag}", f"{p.address}@release:1.0.0", key=["order_id"]).to_dict()
+    ),
     "port.history()": ReadPath(lambda p: [e.to_dict() for e in p.port.history()], "metadata", rows=False),
     "snapshot stamps": ReadPath(lambda p: p.port.latest().stamps, "metadata", rows=False),
     "product.describe()": ReadPath(lambda p: p.lake.product(p.address.rsplit(".", 1)[0]).describe(), "catalog", False),
@@ -441,6 +448,9 @@ READ_PATHS: dict[str, ReadPath] = {
     ),
     "lake.sql AT (VERSION => quarantine branch)": ReadPath(
         lambda p: _sql(p, f"SELECT * FROM {p.address} AT (VERSION => '{p.mesh.branch}')")
+    ),
+    "lake.sql AT (VERSION => 'release:…')": ReadPath(
+        lambda p: _sql(p, "SELECT * FROM {a} AT (VERSION => 'release:1.0.0')")
     ),
     "lake.sql self-join": ReadPath(lambda p: _sql(p, _self_join(p))),
     "lake.sql join with another product": ReadPath(lambda p: _sql(p, _join_deliveries(p))),
@@ -485,6 +495,9 @@ READ_PATHS: dict[str, ReadPath] = {
     "meshlake sql": ReadPath(lambda p: p.cli("sql", f"SELECT * FROM {p.address}")),
     "meshlake --json sql AT": ReadPath(
         lambda p: p.cli("--json", "sql", f"SELECT * FROM {p.address} AT (VERSION => '{p.mesh.tag}')")
+    ),
+    "meshlake --json diff": ReadPath(
+        lambda p: p.cli("--json", "diff", f"{p.address}@{p.mesh.tag}", p.address, "--samples", "50", fails=True)
     ),
     "meshlake describe": ReadPath(lambda p: p.cli("describe", p.address), "catalog", rows=False),
     "meshlake --json describe": ReadPath(lambda p: p.cli("--json", "describe", p.address), "catalog", rows=False),

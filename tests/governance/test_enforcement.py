@@ -128,8 +128,8 @@ def build(inputs, context):
 """
 
 
-def _producer(readers: list[str]) -> dict[str, object]:
-    data = compliant(domain="finance", name="ledger")
+def _producer(readers: list[str], version: str = "1.0.0") -> dict[str, object]:
+    data = compliant(domain="finance", name="ledger", version=version)
     data["outputs"][0]["access"] = {"readers": readers}
     return data
 
@@ -143,7 +143,7 @@ def test_a_run_reading_an_input_it_is_no_longer_granted_stops_before_the_pipelin
     (file.parent / "pipeline.py").write_text(PIPELINE)
     _publish(lake, tmp_path)
     lake.deploy(file)
-    lake.deploy(write(tmp_path / "products", _producer(["group:finance"])))  # the grant is revoked
+    lake.deploy(write(tmp_path / "products", _producer(["group:finance"], "2.0.0")))  # the grant is revoked (major)
     with pytest.raises(GovernanceViolationError) as caught:
         lake.run(file.parent)
     assert [f.code for f in caught.value.findings] == ["GOV009"] and caught.value.action == "run"

@@ -418,7 +418,7 @@ def test_storage_level_goes_stale_when_grants_or_policy_change(storage_lake: Sto
     assert storage_lake.cli("access", "verify", "--credentials", str(storage_lake.credentials)).exit_code == 0
     assert storage_lake.connect().explain_access("user:dave", "sales.orders.daily").level == "storage"
     descriptor = _orders()
-    descriptor["version"] = "1.1.0"
+    descriptor["version"] = "2.0.0"  # narrowing the readers is a major change
     descriptor["outputs"][0]["access"]["readers"] = ["user:alice"]  # dave loses the port
     admin.deploy(write_descriptor(storage_lake.root / "orders", descriptor))
     stale = storage_lake.connect().explain_access("user:dave", "sales.orders.daily")

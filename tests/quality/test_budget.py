@@ -86,7 +86,7 @@ def test_a_check_of_a_published_snapshot_stops_at_its_budget_too(
     lake.port(ADDRESS).write(_codes("aaa", SLOW_VALUE))
     regex = {"expect_column_values_to_match_regex": {"column": "code", "regex": CATASTROPHIC}}
     budgeted = ml.connect(home=str(tmp_path / ".meshlake"), quality_time_budget="1")
-    budgeted.deploy(write_descriptor(_descriptor([regex])))
+    budgeted.deploy(write_descriptor(_descriptor([regex]) | {"version": "1.0.1"}))  # an added expectation: patch
     started = time.monotonic()
     report = budgeted.port(ADDRESS).check()
     assert time.monotonic() - started < BOUND

@@ -24,7 +24,7 @@ from meshlake.quality.report import ExpectationResult, QualityReport
 from meshlake.query.plan import plan_scan
 from meshlake.write.datafiles import DataFileWriter
 from meshlake.write.ingest import Conformer
-from tests.conftest import DescriptorWriter
+from tests.conftest import DescriptorWriter, raise_major
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 AT = pa.timestamp("us", "UTC")
@@ -99,6 +99,7 @@ def port_with(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: Descr
         output.update({"columns": COLUMNS, "expectations": expectations, "primary_key": ["id"]})
         output.pop("partition_by", None)
         output["quality"] = {"engine": engine}
+        raise_major(descriptor)  # any change of the expectations deploys
         lake.deploy(write_descriptor(descriptor))
         return lake.port("logistics.shipments.daily")
 
