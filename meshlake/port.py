@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from meshlake.quality.quarantine import Quarantine
     from meshlake.quality.report import ExpectationResult, QualityReport
     from meshlake.quality.slo import SloReport
+    from meshlake.streams.consume import BatchResult, StreamReport
+    from meshlake.streams.source import Position, StreamSource
+    from meshlake.write.flow import RebaseCheck
 
 
 class Port:
@@ -69,6 +72,7 @@ class Port:
         run_id: str | None = None,
         writer: str | None = None,
         stamps: Mapping[str, str] | None = None,
+        rebase_check: RebaseCheck | None = None,
     ) -> WriteResult:
         """Write `data` (anything that exports Arrow) as one checked snapshot.
 
@@ -87,7 +91,16 @@ class Port:
         (`AccessDeniedError` otherwise).
         """
         self._check_write("write")
-        staged = self.stage(data, mode=mode, where=where, inputs=inputs, run_id=run_id, writer=writer, stamps=stamps)
+        staged = self.stage(
+            data,
+            mode=mode,
+            where=where,
+            inputs=inputs,
+            run_id=run_id,
+            writer=writer,
+            stamps=stamps,
+            rebase_check=rebase_check,
+        )
         return self.publish(staged)
 
     def stage(
@@ -100,11 +113,14 @@ class Port:
         run_id: str | None = None,
         writer: str | None = None,
         stamps: Mapping[str, str] | None = None,
+        rebase_check: RebaseCheck | None = None,
     ) -> StagedWrite:
         """The first half of `write`: write the files and run the gate, publishing nothing.
 
         Then `publish(staged)` commits it (or quarantines it when `staged.passed` is False), or
         `discard(staged)` drops its files. Pipelines stage every output before publishing any.
+        `rebase_check(table, old_base, new_head)` is called before the write is re-applied on a `main`
+        that moved; raising `CommitConflictError` there stops it.
         """
         self._check_write("stage")
         if inputs:
@@ -121,6 +137,7 @@ class Port:
             stamps=stamps_,
             gate=self.lake._gate_for(self),
             quarantine_name=f"{QUARANTINE_PREFIX}{stamps_.run_id}",
+            rebase_check=rebase_check,
         )
 
     def publish(self, staged: StagedWrite) -> WriteResult:
@@ -167,6 +184,40 @@ class Port:
         except QualityGateError:
             self._expire_quarantine()
             raise
+
+    def stream(
+        self,
+        source: StreamSource,
+        *,
+        max_rows: int = 10_000,
+        max_bytes: int = 64 << 20,
+        max_wait: float = 1.0,
+        max_batches: int | None = None,
+        idle: float | None = None,
+        retry_for: float = 30.0,
+        start: Mapping[str, Position] | None = None,
+        on_batch: Callable[[BatchResult], None] | None = None,
+    ) -> StreamReport:
+        """Consume `source` in micro-batches, each conformed, gated and committed as one snapshot.
+
+        A batch closes at `max_rows` messages, `max_bytes` bytes or `max_wait` seconds after its first
+        message; the loop ends after `max_batches` batches or `idle` seconds without a message (both None:
+        it runs until interrupted). Each snapshot's summary carries `meshlake.stream.<source_id>`, the next
+        offsets per partition, and consuming resumes from there (never from the broker's acknowledgements),
+        so rows land exactly once whatever crashes. Messages that are not rows of the contract go to
+        `meshlake.system.stream_rejects` with their offsets; a batch that fails the gate is quarantined with
+        its offsets, then the port's `stream: {on_failure: stop|skip}` decides (`StreamStoppedError` on stop).
+        Refused: a source id recorded for another stream (`StreamSourceMismatchError`), offsets the broker
+        no longer holds (`StreamGapError`; pass `start=` to accept a gap), a broker unreachable for
+        `retry_for` seconds (`StreamSourceUnavailableError`). With `serve: [table, stream]` and a stream
+        sink configured (`streams.serve`), each committed snapshot's rows are published too.
+        See docs/streaming.md.
+        """
+        from meshlake.streams.consume import Limits, consume
+
+        self._check_write("stream")
+        limits = Limits(max_rows, max_bytes, max_wait, max_batches, idle, retry_for)
+        return consume(self, source, limits, start=start, on_batch=on_batch)
 
     def _expire_quarantine(self) -> None:
         """Drop quarantined writes older than the `quarantine_retention` setting (best effort)."""

@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("governance",),
     ("maintenance",),
     ("pipelines",),
+    ("streams",),
     ("lake", "product", "port", "snapshot", "__init__"),  # the public facades
     ("demo",),
     ("cli",),

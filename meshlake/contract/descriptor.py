@@ -200,6 +200,29 @@ class Retention(_Model):
     min_snapshots: int = Field(default=10, ge=1)
 
 
+class StreamOptions(_Model):
+    """How the port consumes a stream (`meshlake stream`, `port.stream`)."""
+
+    on_failure: Literal["stop", "skip"] = "stop"
+    """A batch that fails the gate (or holds malformed messages) is quarantined with its offsets; then `stop`
+    ends the stream there, `skip` consumes on."""
+
+
+Serving = Literal["table", "stream"]
+
+
+def _serve(value: list[Serving]) -> list[Serving]:
+    if "table" not in value:
+        raise ValueError("serve must include 'table': every output port is an Iceberg table")
+    if len(set(value)) != len(value):
+        raise ValueError("serve lists a way twice")
+    return value
+
+
+def _table_only() -> list[Serving]:
+    return ["table"]
+
+
 DEFAULT_RETENTION = Retention()
 """What maintenance keeps of a port that declares no `retention`."""
 
@@ -246,6 +269,14 @@ class OutputPort(_Model):
     access: PortAccess | None = None
     tags: list[Name] = Field(default_factory=list)
     """Labels that governance rules may be scoped by (`scope: {tags: [finance]}`)."""
+    stream: StreamOptions | None = None
+    """How a stream consumed into this port treats a failing batch; absent: `on_failure: stop`."""
+    serve: Annotated[list[Serving], AfterValidator(_serve)] = Field(default_factory=_table_only)
+    """`[table, stream]`: each committed snapshot's new rows are also published to a stream (docs/streaming.md)."""
+
+    @property
+    def stream_options(self) -> StreamOptions:
+        return self.stream or StreamOptions()
 
     @property
     def retention_policy(self) -> Retention:
