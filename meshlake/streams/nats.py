@@ -12,6 +12,7 @@ again under the same name is another stream, and its sequence numbers are refuse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
@@ -78,7 +79,8 @@ class JetStreamSource:
     def _subscribe(self, start: int) -> None:
         api = require("nats.js.api", extra="streams", feature="NATS JetStream streams")
         if self._sub is not None:
-            self._call(self._sub.unsubscribe())
+            with contextlib.suppress(ConnectionError):
+                self._call(self._sub.unsubscribe())
         config = api.ConsumerConfig(
             deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=max(start, 1),
@@ -86,11 +88,20 @@ class JetStreamSource:
             inactive_threshold=60.0,
         )
         subject = self.subject or self._call(self._io.js.stream_info(self.stream)).config.subjects[0]
+        self._sub = None
         self._sub = self._call(self._io.js.pull_subscribe(subject, stream=self.stream, config=config))
         self._next = start
 
+    def _reconnect(self) -> None:
+        """A new connection when the client gave up on the old one (a broker down longer than its reconnects)."""
+        if self._io.nc.is_closed:
+            self._io.loop.close()
+            self._io = _Loop(self.url)
+            self._sub = None
+
     def fetch(self, positions: Mapping[str, Position], *, max_messages: int, timeout: float) -> list[Message]:
         start = int(positions.get(PARTITION, 1))
+        self._reconnect()
         if self._sub is None or self._next != start:
             self._subscribe(start)
         try:
@@ -111,6 +122,7 @@ class JetStreamSource:
         return found
 
     def first_positions(self) -> dict[str, Position]:
+        self._reconnect()
         state = self._call(self._io.js.stream_info(self.stream)).state
         return {PARTITION: int(state.first_seq) if state.messages else int(state.last_seq) + 1}
 

@@ -24,7 +24,7 @@ class Harness:
 
 
 def _read_all(source: StreamSource, positions: dict[str, Any] | None = None, *, limit: int = 1000) -> list[Any]:
-    found = []
+    found: list[Any] = []
     reading = dict(positions or {})
     while True:
         batch = source.fetch(reading, max_messages=limit, timeout=0.2)
