@@ -214,3 +214,21 @@ def test_meshlake_stream_command_consumes_a_jetstream(nats_server: Broker, lake:
     out = json.loads(result.output)
     assert out["rows"] == 40 and out["source_id"] == stream.name.lower()
     assert port_ids(port) == list(range(40))
+
+
+def test_killed_jetstream_consumers_commit_every_message_exactly_once(
+    nats_server: Broker, lake: ml.Lake, tmp_path: Path
+) -> None:
+    import random
+
+    from tests.stream_crash import stream_crash_run, summary
+    from tests.streams.conftest import ADDRESS
+
+    deploy_orders(lake, tmp_path / "orders", on_failure="skip")
+    stream = NatsStream(nats_server.url)
+    stream.sink.close()
+    spec = {"kind": "nats", "url": nats_server.url, "stream": stream.name, "subject": stream.subject}
+    settings = {"home": str(tmp_path / ".meshlake")}
+    run = stream_crash_run(settings, ADDRESS, spec, tmp_path / "crash", kills=6, rng=random.Random(7))
+    assert run.ok, summary(run)
+    assert run.killed >= 3, summary(run)
