@@ -33,6 +33,7 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     │   ├── StreamGapError                        the broker no longer holds offsets the port still needs
     │   ├── StreamSourceUnavailableError (ConnectionError)  the broker stayed unreachable through the retries
     │   └── StreamStoppedError                    a batch failed its gate (or held malformed messages) under `stop`
+    ├── StreamNotServedError       (ValueError)   the port does not declare `serve: [table, stream]`
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -480,6 +481,17 @@ class StreamStoppedError(StreamError):
             "(it resumes from the offsets the port recorded).",
             address=address,
             source_id=source_id,
+        )
+
+
+class StreamNotServedError(MeshlakeError, ValueError):
+    """A port asked to serve a stream does not declare `serve: [table, stream]`."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(
+            f"{address} does not serve a stream; declare `serve: [table, stream]` on the port in dataproduct.yaml "
+            "and deploy. Nothing was published."
         )
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from meshlake.quality.report import ExpectationResult, QualityReport
     from meshlake.quality.slo import SloReport
     from meshlake.streams.consume import BatchResult, StreamReport
+    from meshlake.streams.serve import ServeReport, StreamSink
     from meshlake.streams.source import Position, StreamSource
     from meshlake.write.flow import RebaseCheck
 
@@ -197,6 +198,7 @@ class Port:
         retry_for: float = 30.0,
         start: Mapping[str, Position] | None = None,
         on_batch: Callable[[BatchResult], None] | None = None,
+        serve: StreamSink | None = None,
     ) -> StreamReport:
         """Consume `source` in micro-batches, each conformed, gated and committed as one snapshot.
 
@@ -209,15 +211,37 @@ class Port:
         its offsets, then the port's `stream: {on_failure: stop|skip}` decides (`StreamStoppedError` on stop).
         Refused: a source id recorded for another stream (`StreamSourceMismatchError`), offsets the broker
         no longer holds (`StreamGapError`; pass `start=` to accept a gap), a broker unreachable for
-        `retry_for` seconds (`StreamSourceUnavailableError`). With `serve: [table, stream]` and a stream
-        sink configured (`streams.serve`), each committed snapshot's rows are published too.
+        `retry_for` seconds (`StreamSourceUnavailableError`). With a `serve` sink (the port must declare
+        `serve: [table, stream]`), each committed snapshot's rows are published to it as well (`serve_stream`).
         See docs/streaming.md.
         """
         from meshlake.streams.consume import Limits, consume
 
         self._check_write("stream")
+        if serve is not None:
+            self._check_serves()
         limits = Limits(max_rows, max_bytes, max_wait, max_batches, idle, retry_for)
-        return consume(self, source, limits, start=start, on_batch=on_batch)
+        return consume(self, source, limits, start=start, on_batch=on_batch, serve=serve)
+
+    def serve_stream(self, sink: StreamSink, *, rows_per_message: int = 500) -> ServeReport:
+        """Publish the new rows of every snapshot of `main` that the port's stream lacks, oldest first.
+
+        Messages go to the subject named by the port's address, with `<snapshot id>:<part>/<parts>` as their
+        de-duplication id (JetStream's `Nats-Msg-Id`); what is missing is read from the stream's last
+        message, so calling it again after a crash publishes nothing twice. The port must declare
+        `serve: [table, stream]` (`StreamNotServedError` otherwise). See docs/streaming.md.
+        """
+        from meshlake.streams.serve import serve_snapshots
+
+        self._check_write("stream")
+        self._check_serves()
+        return serve_snapshots(self, sink, rows_per_message=rows_per_message)
+
+    def _check_serves(self) -> None:
+        from meshlake.errors import StreamNotServedError
+
+        if "stream" not in self.contract.serve:
+            raise StreamNotServedError(str(self.address))
 
     def _expire_quarantine(self) -> None:
         """Drop quarantined writes older than the `quarantine_retention` setting (best effort)."""

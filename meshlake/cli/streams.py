@@ -43,6 +43,11 @@ from meshlake.cli.main import Context, cli, json_option, pass_context
     show_default=True,
     help="Seconds an unreachable broker is retried (with backoff) before the stream stops.",
 )
+@click.option(
+    "--serve-to",
+    metavar="BROKER",
+    help="Also publish each committed snapshot's rows to nats://HOST:PORT (needs serve: [table, stream]).",
+)
 @json_option
 @pass_context
 def stream(
@@ -56,6 +61,7 @@ def stream(
     batches: int | None,
     idle: float | None,
     retry_for: float,
+    serve_to: str | None,
 ) -> None:
     """Consume the stream SOURCE into the port ADDRESS in micro-batches, exactly once.
 
@@ -76,13 +82,17 @@ def stream(
       kafka://HOST:PORT/TOPIC                  Kafka (confluent-kafka; see docs/streaming.md)
     """
     from meshlake.streams.consume import BatchResult
-    from meshlake.streams.open import open_source
+    from meshlake.streams.open import open_sink, open_source
 
     port = ctx.port(address)
     try:
         source = open_source(source_url, source_id)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--from") from exc
+    try:
+        sink = open_sink(serve_to) if serve_to else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--serve-to") from exc
 
     def progress(batch: BatchResult) -> None:
         if ctx.out.json_mode:
@@ -106,11 +116,47 @@ def stream(
             idle=idle,
             retry_for=retry_for,
             on_batch=progress,
+            serve=sink,
         )
     finally:
         source.close()
+        if sink is not None:
+            sink.close()
     ctx.out.emit(
         report.to_dict(),
         f"{address} <- {source.source_id}: {len(report.batches)} batch(es), {report.rows:,} rows, "
         f"{report.rejected} rejected, {len(report.quarantined)} quarantined; ended: {report.ended}",
+    )
+
+
+@cli.command()
+@click.argument("address")
+@click.option("--to", "broker", required=True, metavar="BROKER", help="The broker: nats://HOST:PORT (JetStream).")
+@click.option("--rows-per-message", type=click.IntRange(min=1), default=500, show_default=True)
+@json_option
+@pass_context
+def serve(ctx: Context, address: str, broker: str, rows_per_message: int) -> None:
+    """Publish the port ADDRESS's snapshots that its stream lacks to the subject ADDRESS.
+
+    For ports that declare `serve: [table, stream]`. Each snapshot of main becomes JSON messages of up to
+    --rows-per-message of the rows it added, with the de-duplication id <snapshot id>:<part>/<parts>
+    (JetStream's Nats-Msg-Id). What is missing is read from the subject's last message, so running it
+    again (after a crash, or after writes that were not streamed) publishes nothing twice. A subject no
+    JetStream stream captures gets one, MESHLAKE_<DOMAIN>_<PRODUCT>_<PORT>.
+    """
+    from meshlake.streams.open import open_sink
+
+    port = ctx.port(address)
+    try:
+        sink = open_sink(broker)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from exc
+    try:
+        report = port.serve_stream(sink, rows_per_message=rows_per_message)
+    finally:
+        sink.close()
+    ctx.out.emit(
+        report.to_dict(),
+        f"{address}: {len(report.published)} snapshot(s) published as {report.messages} message(s)"
+        + (f" ({report.duplicates} already on the stream)" if report.duplicates else ""),
     )

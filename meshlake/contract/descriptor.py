@@ -278,6 +278,20 @@ class OutputPort(_Model):
     def stream_options(self) -> StreamOptions:
         return self.stream or StreamOptions()
 
+    @model_validator(mode="after")
+    def _served_streams_hide_nothing(self) -> OutputPort:
+        if "stream" not in self.serve:
+            return self
+        masked = [column.name for column in self.columns if column.mask is not None]
+        if masked or (self.access is not None and self.access.row_filters):
+            what = f"masks on {', '.join(masked)}" if masked else "row filters"
+            raise _NamedPathError(
+                f"a port with {what} cannot serve a stream: a broker's subscribers are outside meshlake's access "
+                "control, so the rows would reach them unmasked; serve a port without masks or row filters",
+                ("serve",),
+            )
+        return self
+
     @property
     def retention_policy(self) -> Retention:
         """The declared retention, else `DEFAULT_RETENTION`."""

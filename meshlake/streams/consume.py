@@ -38,6 +38,7 @@ from meshlake.write import faults
 
 if TYPE_CHECKING:
     from meshlake.port import Port
+    from meshlake.streams.serve import StreamSink
 
 _LOG = logging.getLogger("meshlake.streams")
 
@@ -69,6 +70,9 @@ class StreamReport:
     offsets: dict[str, Position] = field(default_factory=dict)
     retries: int = 0
     ended: str = ""
+    served: list[int] = field(default_factory=list)
+    """Snapshot ids published to the port's own stream (`serve: [table, stream]`)."""
+    serve_errors: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -94,6 +98,8 @@ class StreamReport:
             "quarantined": self.quarantined,
             "retries": self.retries,
             "ended": self.ended,
+            "served": self.served,
+            "serve_errors": self.serve_errors,
         }
 
 
@@ -127,7 +133,7 @@ def consume(
     *,
     start: Mapping[str, Position] | None = None,
     on_batch: Callable[[BatchResult], None] | None = None,
-    after_commit: Callable[[int], None] | None = None,
+    serve: StreamSink | None = None,
 ) -> StreamReport:
     """Consume `source` into `port` until a limit ends the loop (see the module docstring)."""
     address = str(port.address)
@@ -143,6 +149,8 @@ def consume(
     retry = _Retry(limits.retry_for, address, source.source_id, report)
     _check_gaps(retry.call(source.first_positions), positions, address, source.source_id)
     check = refuse_concurrent_consumer(source.source_id, address)
+    if serve is not None:
+        _serve(port, serve, report)  # what a crash after a commit left unpublished
     while limits.max_batches is None or len(report.batches) < limits.max_batches:
         started = time.monotonic()
         messages = _collect(source, positions, limits, retry)
@@ -158,8 +166,8 @@ def consume(
         report.batches.append(result)
         positions = after
         report.offsets = dict(after)
-        if result.snapshot_id is not None and result.quarantine_branch is None and after_commit is not None:
-            after_commit(result.snapshot_id)
+        if result.snapshot_id is not None and serve is not None:
+            _serve(port, serve, report)
         try:
             source.acknowledge(after)
         except (ConnectionError, OSError) as exc:
@@ -170,6 +178,18 @@ def consume(
     else:
         report.ended = f"{limits.max_batches} batch(es)"
     return report
+
+
+def _serve(port: Port, sink: StreamSink, report: StreamReport) -> None:
+    """Publish the committed snapshots the port's stream lacks; a broker failure waits for the next batch."""
+    from meshlake.streams.serve import serve_snapshots
+
+    try:
+        report.served.extend(serve_snapshots(port, sink).published)
+    except (ConnectionError, OSError) as exc:
+        report.serve_errors.append(str(exc))
+        _LOG.warning("%s: serving the stream failed (%s); the next batch publishes what is missing", port.address, exc)
+    faults.reached("stream-served", port.address.identifier)
 
 
 def _collect(source: StreamSource, positions: Mapping[str, Position], limits: Limits, retry: _Retry) -> list[Message]:

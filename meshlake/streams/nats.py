@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
@@ -136,24 +137,55 @@ class JetStreamSource:
 
 
 class JetStreamSink:
-    """Publishes a port's snapshots to JetStream; each message's `Nats-Msg-Id` makes a re-publish a no-op."""
+    """Publishes a port's snapshots to JetStream; each message's `Nats-Msg-Id` makes a re-publish a no-op.
 
-    def __init__(self, *, url: str, stream: str | None = None) -> None:
+    A subject no stream captures gets one: `MESHLAKE_<DOMAIN>_<PRODUCT>_<PORT>` on exactly that subject.
+    """
+
+    def __init__(self, *, url: str) -> None:
         self.url = url
-        self.stream = stream
         self._io = _Loop(url)
+        self._streams: dict[str, str] = {}
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        try:
+            return self._io.run(coroutine)
+        except Exception as exc:
+            if _broker_errors(exc) and type(exc).__name__ != "NotFoundError":
+                raise ConnectionError(f"{self.url}: {type(exc).__name__}: {exc}") from exc
+            raise
+
+    def stream_for(self, subject: str) -> str:
+        """The stream capturing `subject`, created when there is none."""
+        if subject in self._streams:
+            return self._streams[subject]
+        try:
+            name = self._run(self._io.js.find_stream_name_by_subject(subject))
+        except Exception as exc:
+            if type(exc).__name__ != "NotFoundError":
+                raise
+            name = "MESHLAKE_" + re.sub(r"[^A-Za-z0-9_]", "_", subject).upper()
+            self._run(self._io.js.add_stream(name=name, subjects=[subject]))
+        self._streams[subject] = str(name)
+        return str(name)
 
     def publish(self, subject: str, payload: bytes, *, message_id: str) -> bool:
         """Publish one message; False when the broker already had `message_id` (a duplicate it dropped)."""
-        try:
-            ack = self._io.run(
-                self._io.js.publish(subject, payload, stream=self.stream, headers={"Nats-Msg-Id": message_id})
-            )
-        except Exception as exc:
-            if _broker_errors(exc):
-                raise ConnectionError(f"{self.url}: publishing to {subject} failed: {exc}") from exc
-            raise
+        stream = self.stream_for(subject)
+        ack = self._run(self._io.js.publish(subject, payload, stream=stream, headers={"Nats-Msg-Id": message_id}))
         return not bool(getattr(ack, "duplicate", False))
+
+    def last_message_id(self, subject: str) -> str | None:
+        stream = self.stream_for(subject)
+        try:
+            message = self._run(self._io.js.get_last_msg(stream, subject))
+        except Exception as exc:
+            if type(exc).__name__ == "NotFoundError":
+                return None
+            raise
+        headers = message.headers or {}
+        found = headers.get("Nats-Msg-Id")
+        return str(found) if found else None
 
     def close(self) -> None:
         self._io.close()

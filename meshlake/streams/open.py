@@ -4,6 +4,8 @@
     redis://127.0.0.1:6379/DB/KEY             Redis Streams: the stream at KEY in database DB
     kafka://HOST:PORT[,HOST:PORT]/TOPIC       Kafka (confluent-kafka; untested against a real broker)
 
+Served streams (`serve: [table, stream]`) go to `nats://HOST:PORT` (`open_sink`).
+
 The source id defaults to the stream, key or topic name, lower-cased with anything outside `[a-z0-9_]` as `_`.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from meshlake.streams.serve import StreamSink
 from meshlake.streams.source import StreamSource
 
 SCHEMES = ("nats", "redis", "kafka")
@@ -46,3 +49,13 @@ def open_source(url: str, source_id: str | None = None) -> StreamSource:
         f"cannot read a stream from {url!r}; give nats://HOST:PORT/STREAM[/SUBJECT], "
         "redis://HOST:PORT/DB/KEY or kafka://HOST:PORT/TOPIC"
     )
+
+
+def open_sink(url: str) -> StreamSink:
+    """The broker a port's stream is served to: `nats://HOST:PORT` (JetStream; subjects are port addresses)."""
+    parts = urlsplit(url)
+    if parts.scheme == "nats" and parts.netloc and parts.path in ("", "/"):
+        from meshlake.streams.nats import JetStreamSink
+
+        return JetStreamSink(url=f"nats://{parts.netloc}")
+    raise ValueError(f"cannot serve a stream to {url!r}; give nats://HOST:PORT (JetStream)")

@@ -232,3 +232,60 @@ def test_killed_jetstream_consumers_commit_every_message_exactly_once(
     run = stream_crash_run(settings, ADDRESS, spec, tmp_path / "crash", kills=6, rng=random.Random(7))
     assert run.ok, summary(run)
     assert run.killed >= 3, summary(run)
+
+
+def test_a_port_serves_its_snapshots_to_jetstream_once_even_after_a_crash(
+    nats_server: Broker, lake: ml.Lake, tmp_path: Path
+) -> None:
+    from meshlake.streams.nats import JetStreamSink
+
+    port = deploy_orders(lake, tmp_path / "orders", serve=["table", "stream"])
+    sink = JetStreamSink(url=nats_server.url)
+    stream = NatsStream(nats_server.url)
+    for i in range(10):
+        stream.publish(order(i))
+    source = stream.source()
+    report = port.stream(source, max_rows=4, serve=sink, **FAST)
+    source.close()
+    assert report.served == [b.snapshot_id for b in report.batches]
+    # a crash after the commit, before the publish: the next serve call publishes just what is missing
+    source = stream.source()
+    for i in range(10, 13):
+        stream.publish(order(i))
+    port.stream(source, max_rows=100, **FAST)  # no sink: committed, not published
+    source.close()
+    caught_up = port.serve_stream(sink)
+    assert len(caught_up.published) == 1 and caught_up.duplicates == 0
+    assert port.serve_stream(sink).messages == 0
+    # the de-duplication id makes a re-sent message a no-op on the broker itself
+    last = sink.last_message_id(str(port.address))
+    assert last is not None
+    assert sink.publish(str(port.address), b"{}", message_id=last) is False
+    served = sink._run(sink._io.js.stream_info(sink.stream_for(str(port.address))))
+    assert served.state.messages == len(report.served) + 1
+    rows = []
+    for seq in range(served.state.first_seq, served.state.last_seq + 1):
+        message = sink._run(sink._io.js.get_msg(sink.stream_for(str(port.address)), seq))
+        rows += [r["order_id"] for r in json.loads(message.data)["rows"]]
+    assert sorted(rows) == list(range(13))
+    sink.close()
+    stream.sink.close()
+
+
+def test_meshlake_serve_command_publishes_to_jetstream(nats_server: Broker, lake: ml.Lake, tmp_path: Path) -> None:
+    from meshlake.cli import commands  # noqa: F401 - registers commands
+    from meshlake.cli.main import cli
+
+    port = deploy_orders(lake, tmp_path / "orders", serve=["table", "stream"])
+    stream = NatsStream(nats_server.url)
+    for i in range(5):
+        stream.publish(order(i))
+    source = stream.source()
+    port.stream(source, **FAST)
+    source.close()
+    stream.sink.close()
+    result = CliRunner().invoke(cli, ["--json", "serve", str(port.address), "--to", nats_server.url])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["messages"] == 1
+    again = CliRunner().invoke(cli, ["--json", "serve", str(port.address), "--to", nats_server.url])
+    assert json.loads(again.output)["messages"] == 0
