@@ -199,6 +199,7 @@ class Port:
         start: Mapping[str, Position] | None = None,
         on_batch: Callable[[BatchResult], None] | None = None,
         serve: StreamSink | None = None,
+        compact_every: float | None = None,
     ) -> StreamReport:
         """Consume `source` in micro-batches, each conformed, gated and committed as one snapshot.
 
@@ -213,6 +214,8 @@ class Port:
         no longer holds (`StreamGapError`; pass `start=` to accept a gap), a broker unreachable for
         `retry_for` seconds (`StreamSourceUnavailableError`). With a `serve` sink (the port must declare
         `serve: [table, stream]`), each committed snapshot's rows are published to it as well (`serve_stream`).
+        `compact_every` (seconds) compacts the port's small files in a background thread meanwhile, so
+        queries do not slow down as the stream ages (never rewriting a batch before it lands).
         See docs/streaming.md.
         """
         from meshlake.streams.consume import Limits, consume
@@ -220,7 +223,7 @@ class Port:
         self._check_write("stream")
         if serve is not None:
             self._check_serves()
-        limits = Limits(max_rows, max_bytes, max_wait, max_batches, idle, retry_for)
+        limits = Limits(max_rows, max_bytes, max_wait, max_batches, idle, retry_for, compact_every)
         return consume(self, source, limits, start=start, on_batch=on_batch, serve=serve)
 
     def serve_stream(self, sink: StreamSink, *, rows_per_message: int = 500) -> ServeReport:

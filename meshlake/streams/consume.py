@@ -17,6 +17,7 @@ A crash at any point leaves the port at a committed batch with its offsets, so r
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ from meshlake.errors import (
     StreamSourceUnavailableError,
     StreamStoppedError,
 )
+from meshlake.streams.compactor import Compactor
 from meshlake.streams.decode import decode_batch
 from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps
 from meshlake.streams.source import Message, Position, StreamSource, position_order
@@ -39,6 +41,7 @@ from meshlake.write import faults
 if TYPE_CHECKING:
     from meshlake.port import Port
     from meshlake.streams.serve import StreamSink
+    from meshlake.write.flow import RebaseCheck
 
 _LOG = logging.getLogger("meshlake.streams")
 
@@ -70,6 +73,8 @@ class StreamReport:
     offsets: dict[str, Position] = field(default_factory=dict)
     retries: int = 0
     ended: str = ""
+    compactions: list[dict[str, Any]] = field(default_factory=list)
+    """Compactions committed while the stream ran (`compact_every`)."""
     served: list[int] = field(default_factory=list)
     """Snapshot ids published to the port's own stream (`serve: [table, stream]`)."""
     serve_errors: list[str] = field(default_factory=list)
@@ -98,6 +103,7 @@ class StreamReport:
             "quarantined": self.quarantined,
             "retries": self.retries,
             "ended": self.ended,
+            "compactions": len(self.compactions),
             "served": self.served,
             "serve_errors": self.serve_errors,
         }
@@ -115,6 +121,8 @@ class Limits:
     """End the loop after this many seconds without a message (None: run until stopped)."""
     retry_for: float = 30.0
     """Seconds of broker failures in a row (retried with backoff from 0.1 s up to 5 s) before giving up."""
+    compact_every: float | None = None
+    """Compact the port's small files every this many seconds while consuming (None: never)."""
 
     def __post_init__(self) -> None:
         for name in ("max_rows", "max_bytes"):
@@ -124,6 +132,8 @@ class Limits:
             raise ValueError(f"max_wait must be positive (seconds), got {self.max_wait}")
         if self.max_batches is not None and self.max_batches < 1:
             raise ValueError(f"max_batches must be at least 1, got {self.max_batches}")
+        if self.compact_every is not None and self.compact_every <= 0:
+            raise ValueError(f"compact_every must be positive (seconds), got {self.compact_every}")
 
 
 def consume(
@@ -151,6 +161,26 @@ def consume(
     check = refuse_concurrent_consumer(source.source_id, address)
     if serve is not None:
         _serve(port, serve, report)  # what a crash after a commit left unpublished
+    compactor = Compactor(port, limits.compact_every) if limits.compact_every is not None else None
+    with compactor or contextlib.nullcontext():
+        _loop(port, source, limits, report, positions, retry, policy, check, on_batch, serve)
+    if compactor is not None:
+        report.compactions = compactor.done.runs
+    return report
+
+
+def _loop(
+    port: Port,
+    source: StreamSource,
+    limits: Limits,
+    report: StreamReport,
+    positions: dict[str, Position],
+    retry: _Retry,
+    policy: str,
+    check: RebaseCheck,
+    on_batch: Callable[[BatchResult], None] | None,
+    serve: StreamSink | None,
+) -> None:
     while limits.max_batches is None or len(report.batches) < limits.max_batches:
         started = time.monotonic()
         messages = _collect(source, positions, limits, retry)
@@ -171,13 +201,14 @@ def consume(
         try:
             source.acknowledge(after)
         except (ConnectionError, OSError) as exc:
-            _LOG.warning("%s: acknowledging offsets to the broker failed (%s); offsets stay in the port", address, exc)
+            _LOG.warning(
+                "%s: acknowledging offsets to the broker failed (%s); offsets stay in the port", port.address, exc
+            )
         faults.reached("stream-acknowledged", port.address.identifier)
         if on_batch is not None:
             on_batch(result)
     else:
         report.ended = f"{limits.max_batches} batch(es)"
-    return report
 
 
 def _serve(port: Port, sink: StreamSink, report: StreamReport) -> None:
