@@ -163,6 +163,8 @@ def _markdown(
     args: Any, result: dict[str, Any], windows: list[dict[str, Any]], elapsed: float, compactions: int
 ) -> str:
     r = result
+    files = f"{r['files_before_compaction']:,} / {r['files_after_compaction']:,} ({r['compaction_seconds']} s)"
+    queries = f"{r['query_ms_before_compaction']} ms / {r['query_ms_after_compaction']} ms"
     table = "\n".join(
         f"| {w['from_s']}–{w['from_s'] + int(args.window)} s | {w['batches']} | {w['p50_ms']} | {w['p99_ms']} |"
         for w in windows
@@ -184,8 +186,8 @@ other work. One expectation in the gate; every batch is one snapshot.
 | rows in the port | {result["rows_in_port"]:,} |
 | commit latency (stage + gate + commit) | p50 {result["commit_p50_ms"]} ms, p99 {result["commit_p99_ms"]} ms |
 | compactions while streaming | {compactions} |
-| data files before / after `maintain` | {r["files_before_compaction"]:,} / {r["files_after_compaction"]:,} ({r["compaction_seconds"]} s) |
-| query (`count(*)`, `avg`) before / after | {r["query_ms_before_compaction"]} ms / {r["query_ms_after_compaction"]} ms |
+| data files before / after `maintain` | {files} |
+| query (`count(*)`, `avg`) before / after | {queries} |
 
 Commit latency over time:
 
