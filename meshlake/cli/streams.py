@@ -144,9 +144,12 @@ def serve(ctx: Context, address: str, broker: str, rows_per_message: int) -> Non
     again (after a crash, or after writes that were not streamed) publishes nothing twice. A subject no
     JetStream stream captures gets one, MESHLAKE_<DOMAIN>_<PRODUCT>_<PORT>.
     """
+    from meshlake.errors import StreamNotServedError
     from meshlake.streams.open import open_sink
 
     port = ctx.port(address)
+    if "stream" not in port.contract.serve:
+        raise StreamNotServedError(str(port.address))
     try:
         sink = open_sink(broker)
     except ValueError as exc:
