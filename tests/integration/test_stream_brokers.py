@@ -289,3 +289,26 @@ def test_meshlake_serve_command_publishes_to_jetstream(nats_server: Broker, lake
     assert json.loads(result.output)["messages"] == 1
     again = CliRunner().invoke(cli, ["--json", "serve", str(port.address), "--to", nats_server.url])
     assert json.loads(again.output)["messages"] == 0
+
+
+def test_the_demo_streams_drone_telemetry_through_jetstream(
+    nats_server: Broker, lake: ml.Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+    import shutil
+
+    from meshlake.demo import streaming
+
+    folder = tmp_path / "drones"
+    shutil.copytree(Path(ml.__file__).parent / "demo" / "products" / "drones", folder)
+    lake.deploy(folder)
+    monkeypatch.setenv(streaming.NATS_ENV, nats_server.url)
+    done = streaming.stream_telemetry(lake, dt.date(2026, 12, 3))
+    assert done.rows == 16 and done.batches == 2, done
+    from meshlake.errors import StreamSourceMismatchError
+
+    # the stream deleted and created again under its name is another stream: its sequence numbers are refused
+    with pytest.raises(StreamSourceMismatchError) as refused:
+        streaming.stream_telemetry(lake, dt.date(2026, 12, 3))
+    assert refused.value.recorded != refused.value.given
+    assert lake.port(streaming.TELEMETRY).latest().rows == 16
