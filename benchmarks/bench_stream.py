@@ -121,8 +121,10 @@ def main() -> None:
     finally:
         publisher.join(timeout=60)
     elapsed = batches[-1][0] if batches else 0.0
-    published = int(admin._run(admin._io.js.stream_info(name)).state.messages)
     source.close()
+    admin.close()  # idle for the whole run (its loop never ran): ask on a fresh connection
+    admin = JetStreamSink(url=server.url)
+    published = int(admin._run(admin._io.js.stream_info(name)).state.messages)
     admin.close()
     rows = sum(b[1] for b in batches)
     windows = _windows(batches, elapsed, args.window)

@@ -44,7 +44,14 @@ class _Loop:
     def close(self) -> None:
         try:
             self.run(self.nc.close())
+        except Exception:  # a connection already gone: nothing to flush
+            pass
         finally:
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self.loop.close()
 
 
