@@ -73,7 +73,7 @@ def stream(
     with its offset. A batch that fails the gate is quarantined with its offsets; the port's
     `stream: {on_failure: stop|skip}` decides whether the stream stops (exit status 1) or goes on.
     Refused, consuming nothing: a source id recorded for another stream, and offsets the broker
-    no longer holds (a gap). Ctrl-C stops between batches; everything committed stays.
+    no longer holds (a gap). Ctrl-C stops it; every committed batch stays and the next run resumes there.
 
     \b
     SOURCE shapes:
