@@ -33,6 +33,12 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     ├── ReleaseError               (ValueError)   a release version that is not semver, exists already, or is broken
     ├── DiffError                  (ValueError)   snapshots of different tables, or a key that is not unique
     ├── StandardDocumentError      (ValueError)   an ODCS/ODPS document that does not validate; lists every error
+    ├── StreamError                               a stream cannot be consumed into a port; nothing past its offsets
+    │   ├── StreamSourceMismatchError (ValueError)  a source id already names another stream on this port
+    │   ├── StreamGapError                        the broker no longer holds offsets the port still needs
+    │   ├── StreamSourceUnavailableError (ConnectionError)  the broker stayed unreachable through the retries
+    │   └── StreamStoppedError                    a batch failed its gate (or held malformed messages) under `stop`
+    ├── StreamNotServedError       (ValueError)   the port does not declare `serve: [table, stream]`
     └── MissingDependencyError     (ImportError)  an optional extra is not installed
 """
 
@@ -466,6 +472,91 @@ class StandardDocumentError(MeshlakeError, ValueError):
         super().__init__(
             f"{file} is not a valid {standard} document ({len(self.errors)} error(s)):\n{listed}\n"
             "Fix each field named above and import it again."
+        )
+
+
+class StreamError(MeshlakeError):
+    """A stream cannot be consumed into a port; what was committed stays committed, nothing else is."""
+
+    def __init__(self, message: str, *, address: str, source_id: str) -> None:
+        self.address = address
+        self.source_id = source_id
+        super().__init__(f"{address} <- stream '{source_id}': {message}")
+
+
+class StreamSourceMismatchError(StreamError, ValueError):
+    """The source id is already recorded on the port for a different stream (another broker, stream or subject)."""
+
+    def __init__(self, *, address: str, source_id: str, recorded: str, given: str) -> None:
+        self.recorded = recorded
+        self.given = given
+        super().__init__(
+            f"this source id was used for {recorded!r}, not {given!r}; its recorded offsets mean nothing for the "
+            "new stream. Give the new stream its own source id. Nothing was consumed.",
+            address=address,
+            source_id=source_id,
+        )
+
+
+class StreamGapError(StreamError):
+    """The broker dropped (retention) messages the port has not consumed yet: consuming on would lose them."""
+
+    def __init__(self, *, address: str, source_id: str, gaps: Sequence[tuple[str, str, str]]) -> None:
+        self.gaps = list(gaps)
+        listed = "; ".join(f"partition {p}: needs offset {n}, the broker's first is {f}" for p, n, f in self.gaps)
+        super().__init__(
+            f"the stream no longer holds offsets the port still needs ({listed}). Those messages are lost on the "
+            "broker side; replay them from their origin, or accept the gap by writing the offsets you resume from "
+            "(`port.stream(..., start=...)`). Nothing was consumed.",
+            address=address,
+            source_id=source_id,
+        )
+
+
+class StreamSourceUnavailableError(StreamError, ConnectionError):
+    """The broker could not be reached (or kept failing) through every retry."""
+
+    def __init__(self, *, address: str, source_id: str, attempts: int, cause: str) -> None:
+        self.attempts = attempts
+        self.cause = cause
+        super().__init__(
+            f"the broker failed {attempts} time(s) in a row (last: {cause}). Every batch committed before is kept "
+            "with its offsets; start the stream again when the broker is back and it resumes from there.",
+            address=address,
+            source_id=source_id,
+        )
+
+
+class StreamStoppedError(StreamError):
+    """A batch failed its quality gate (or held malformed messages) and the port's policy is `on_failure: stop`."""
+
+    def __init__(
+        self, message: str, *, address: str, source_id: str, offsets: dict[str, str], quarantine_branch: str | None
+    ) -> None:
+        self.offsets = offsets
+        self.quarantine_branch = quarantine_branch
+        kept = (
+            f" The batch (up to offsets {offsets}) is kept on branch '{quarantine_branch}': release or drop it with "
+            "`meshlake quarantine`, or"
+            if quarantine_branch
+            else f" Nothing of the batch (up to offsets {offsets}) was published: fix the producer, or"
+        )
+        super().__init__(
+            f"{message}.{kept} declare `stream: {{on_failure: skip}}` on the port; then start the stream again "
+            "(it resumes from the offsets the port recorded).",
+            address=address,
+            source_id=source_id,
+        )
+
+
+class StreamNotServedError(MeshlakeError, ValueError):
+    """A port asked to serve a stream does not declare `serve: [table, stream]`."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(
+            f"{address} does not serve a stream; declare `serve: [table, stream]` on the port in dataproduct.yaml "
+            "and deploy. Nothing was published."
         )
 
 

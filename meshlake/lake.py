@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from meshlake.contract.principals import Principal
     from meshlake.governance.engine import Report as GovernanceReport
     from meshlake.governance.policy import GovernancePolicy
+    from meshlake.lifecycle.diff import Diff
     from meshlake.lineage.api import Lineage
     from meshlake.lineage.openlineage import ExportReport
-    from meshlake.lifecycle.diff import Diff
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port

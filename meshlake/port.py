@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from meshlake.quality.quarantine import Quarantine
     from meshlake.quality.report import ExpectationResult, QualityReport
     from meshlake.quality.slo import SloReport
+    from meshlake.streams.consume import BatchResult, StreamReport
+    from meshlake.streams.serve import ServeReport, StreamSink
+    from meshlake.streams.source import Position, StreamSource
+    from meshlake.write.flow import RebaseCheck
 
 
 class Port:
@@ -70,6 +74,7 @@ class Port:
         run_id: str | None = None,
         writer: str | None = None,
         stamps: Mapping[str, str] | None = None,
+        rebase_check: RebaseCheck | None = None,
     ) -> WriteResult:
         """Write `data` (anything that exports Arrow) as one checked snapshot.
 
@@ -88,7 +93,16 @@ class Port:
         (`AccessDeniedError` otherwise).
         """
         self._check_write("write")
-        staged = self.stage(data, mode=mode, where=where, inputs=inputs, run_id=run_id, writer=writer, stamps=stamps)
+        staged = self.stage(
+            data,
+            mode=mode,
+            where=where,
+            inputs=inputs,
+            run_id=run_id,
+            writer=writer,
+            stamps=stamps,
+            rebase_check=rebase_check,
+        )
         return self.publish(staged)
 
     def stage(
@@ -101,11 +115,14 @@ class Port:
         run_id: str | None = None,
         writer: str | None = None,
         stamps: Mapping[str, str] | None = None,
+        rebase_check: RebaseCheck | None = None,
     ) -> StagedWrite:
         """The first half of `write`: write the files and run the gate, publishing nothing.
 
         Then `publish(staged)` commits it (or quarantines it when `staged.passed` is False), or
         `discard(staged)` drops its files. Pipelines stage every output before publishing any.
+        `rebase_check(table, old_base, new_head)` is called before the write is re-applied on a `main`
+        that moved; raising `CommitConflictError` there stops it.
         """
         self._check_write("stage")
         if inputs:
@@ -122,6 +139,7 @@ class Port:
             stamps=stamps_,
             gate=self.lake._gate_for(self),
             quarantine_name=f"{QUARANTINE_PREFIX}{stamps_.run_id}",
+            rebase_check=rebase_check,
         )
 
     def publish(self, staged: StagedWrite) -> WriteResult:
@@ -168,6 +186,66 @@ class Port:
         except QualityGateError:
             self._expire_quarantine()
             raise
+
+    def stream(
+        self,
+        source: StreamSource,
+        *,
+        max_rows: int = 10_000,
+        max_bytes: int = 64 << 20,
+        max_wait: float = 1.0,
+        max_batches: int | None = None,
+        idle: float | None = None,
+        retry_for: float = 30.0,
+        start: Mapping[str, Position] | None = None,
+        on_batch: Callable[[BatchResult], None] | None = None,
+        serve: StreamSink | None = None,
+        compact_every: float | None = None,
+    ) -> StreamReport:
+        """Consume `source` in micro-batches, each conformed, gated and committed as one snapshot.
+
+        A batch closes at `max_rows` messages, `max_bytes` bytes or `max_wait` seconds after its first
+        message; the loop ends after `max_batches` batches or `idle` seconds without a message (both None:
+        it runs until interrupted). Each snapshot's summary carries `meshlake.stream.<source_id>`, the next
+        offsets per partition, and consuming resumes from there (never from the broker's acknowledgements),
+        so rows land exactly once whatever crashes. Messages that are not rows of the contract go to
+        `meshlake.system.stream_rejects` with their offsets; a batch that fails the gate is quarantined with
+        its offsets, then the port's `stream: {on_failure: stop|skip}` decides (`StreamStoppedError` on stop).
+        Refused: a source id recorded for another stream (`StreamSourceMismatchError`), offsets the broker
+        no longer holds (`StreamGapError`; pass `start=` to accept a gap), a broker unreachable for
+        `retry_for` seconds (`StreamSourceUnavailableError`). With a `serve` sink (the port must declare
+        `serve: [table, stream]`), each committed snapshot's rows are published to it as well (`serve_stream`).
+        `compact_every` (seconds) compacts the port's small files in a background thread meanwhile, so
+        queries do not slow down as the stream ages (never rewriting a batch before it lands).
+        See docs/streaming.md.
+        """
+        from meshlake.streams.consume import Limits, consume
+
+        self._check_write("stream")
+        if serve is not None:
+            self._check_serves()
+        limits = Limits(max_rows, max_bytes, max_wait, max_batches, idle, retry_for, compact_every)
+        return consume(self, source, limits, start=start, on_batch=on_batch, serve=serve)
+
+    def serve_stream(self, sink: StreamSink, *, rows_per_message: int = 500) -> ServeReport:
+        """Publish the new rows of every snapshot of `main` that the port's stream lacks, oldest first.
+
+        Messages go to the subject named by the port's address, with `<snapshot id>:<part>/<parts>` as their
+        de-duplication id (JetStream's `Nats-Msg-Id`); what is missing is read from the stream's last
+        message, so calling it again after a crash publishes nothing twice. The port must declare
+        `serve: [table, stream]` (`StreamNotServedError` otherwise). See docs/streaming.md.
+        """
+        from meshlake.streams.serve import serve_snapshots
+
+        self._check_write("stream")
+        self._check_serves()
+        return serve_snapshots(self, sink, rows_per_message=rows_per_message)
+
+    def _check_serves(self) -> None:
+        from meshlake.errors import StreamNotServedError
+
+        if "stream" not in self.contract.serve:
+            raise StreamNotServedError(str(self.address))
 
     def _expire_quarantine(self) -> None:
         """Drop quarantined writes older than the `quarantine_retention` setting (best effort)."""

@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("governance",),
     ("maintenance",),
     ("pipelines",),
+    ("streams",),
     ("lifecycle",),
     ("standards",),
     ("lineage",),

@@ -14,7 +14,20 @@ from meshlake.contract.principals import Principal
 from meshlake.errors import AccessDeniedError, AuthenticationError
 
 WRITE_ACTIONS = frozenset(
-    {"deploy", "write", "stage", "publish", "delete", "tag", "rollback", "maintain", "run", "release", "quarantine"}
+    {
+        "deploy",
+        "write",
+        "stage",
+        "publish",
+        "delete",
+        "tag",
+        "rollback",
+        "maintain",
+        "run",
+        "release",
+        "quarantine",
+        "stream",
+    }
 )
 """The operations that change a product: each needs `write_grant`."""
 

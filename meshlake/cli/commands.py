@@ -13,6 +13,7 @@ from meshlake.cli import (
     query,
     site,
     storage,
+    streams,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "query",
     "site",
     "storage",
+    "streams",
 ]

@@ -223,6 +223,29 @@ class Retention(_Model):
     min_snapshots: int = Field(default=10, ge=1)
 
 
+class StreamOptions(_Model):
+    """How the port consumes a stream (`meshlake stream`, `port.stream`)."""
+
+    on_failure: Literal["stop", "skip"] = "stop"
+    """A batch that fails the gate (or holds malformed messages) is quarantined with its offsets; then `stop`
+    ends the stream there, `skip` consumes on."""
+
+
+Serving = Literal["table", "stream"]
+
+
+def _serve(value: list[Serving]) -> list[Serving]:
+    if "table" not in value:
+        raise ValueError("serve must include 'table': every output port is an Iceberg table")
+    if len(set(value)) != len(value):
+        raise ValueError("serve lists a way twice")
+    return value
+
+
+def _table_only() -> list[Serving]:
+    return ["table"]
+
+
 DEFAULT_RETENTION = Retention()
 """What maintenance keeps of a port that declares no `retention`."""
 
@@ -272,6 +295,28 @@ class OutputPort(_Model):
     source_sql: Annotated[str, AfterValidator(_some_text)] | None = None
     """The SELECT the pipeline runs over its inputs (tables named by input name) to make this port; meshlake only
     parses it (with sqlglot) for column lineage, and never runs it."""
+    stream: StreamOptions | None = None
+    """How a stream consumed into this port treats a failing batch; absent: `on_failure: stop`."""
+    serve: Annotated[list[Serving], AfterValidator(_serve)] = Field(default_factory=_table_only)
+    """`[table, stream]`: each committed snapshot's new rows are also published to a stream (docs/streaming.md)."""
+
+    @property
+    def stream_options(self) -> StreamOptions:
+        return self.stream or StreamOptions()
+
+    @model_validator(mode="after")
+    def _served_streams_hide_nothing(self) -> OutputPort:
+        if "stream" not in self.serve:
+            return self
+        masked = [column.name for column in self.columns if column.mask is not None]
+        if masked or (self.access is not None and self.access.row_filters):
+            what = f"masks on {', '.join(masked)}" if masked else "row filters"
+            raise _NamedPathError(
+                f"a port with {what} cannot serve a stream: a broker's subscribers are outside meshlake's access "
+                "control, so the rows would reach them unmasked; serve a port without masks or row filters",
+                ("serve",),
+            )
+        return self
 
     @property
     def retention_policy(self) -> Retention:

@@ -112,6 +112,10 @@ class Expectation:
         return "warn" if self.kwargs.get("severity") == "warn" else "error"
 
 
+_COMMON_PREFIX = "expect_column_values_to_be"
+"""The types an unknown expectation's error names as examples."""
+
+
 def spec_for(name: str) -> ExpectationSpec:
     """The registry entry for an expectation type, or an error listing what is supported."""
     try:
@@ -121,7 +125,7 @@ def spec_for(name: str) -> ExpectationSpec:
         hint = f" Did you mean '{close[0]}'?" if close else ""
         raise ExpectationConfigError(
             f"unknown expectation type '{name}'.{hint} meshlake supports the {len(REGISTRY)} types docs/expectations.md "
-            f"lists, among them {', '.join(sorted(n for n in REGISTRY if n.startswith('expect_column_values_to_be')))}"
+            f"lists, among them {', '.join(sorted(n for n in REGISTRY if n.startswith(_COMMON_PREFIX)))}"
         ) from None
 
 

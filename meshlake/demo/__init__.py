@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import meshlake as ml
+from meshlake.demo.streaming import StreamDemo, stream_telemetry
 from meshlake.errors import GovernanceViolationError, QualityGateError
 
 PRODUCTS = ["drones", "orders", "shipping", "routing_analysis", "inventory_planning"]
@@ -58,6 +59,7 @@ class DemoResult:
     refused: GovernanceViolationError | None = None
     runs: int = 0
     seconds: float = 0.0
+    streaming: StreamDemo | None = None
     steps: list[str] = field(default_factory=list)
 
 
@@ -158,6 +160,8 @@ def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambd
             for product in lake.products():
                 for port in product.ports:
                     port.tag(releases[day])
+    step("streams: drone telemetry through NATS JetStream (when a broker is there)")
+    result.streaming = stream_telemetry(lake, calendar[-1])
     step("governance: publish governance.yaml, then deploy a product it refuses")
     lake.publish_governance(directory / "governance.yaml")
     try:
@@ -254,6 +258,7 @@ def summary(result: DemoResult) -> list[tuple[str, Any]]:
         ("Stopped by the quality gate (kept in quarantine)", quarantined),
         ("Service-level objectives", slos),
         ("Refused by the governance policy: meshlake deploy proposed/campaigns", refused),
+        ("Streams: meshlake stream ADDRESS --from SOURCE", [result.streaming.row()] if result.streaming else []),
     ]
 
 

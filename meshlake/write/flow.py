@@ -27,7 +27,13 @@ from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_ke
 from meshlake.write.rowfilter import RowFilter
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from meshlake.quality.report import QualityReport  # the gate is handed in; see `Gate`
+
+    RebaseCheck = Callable[[Table, int | None, int | None], None]
+    """Called with the table, the old base and `main`'s new head before a write is re-applied on a moved `main`;
+    raising `CommitConflictError` there stops the write (a stream refuses a second consumer this way)."""
 
 
 class Gate(Protocol):
@@ -94,6 +100,7 @@ class StagedWrite:
     base_id: int | None
     report: QualityReport | None
     started: float
+    rebase_check: RebaseCheck | None = None
 
     @property
     def passed(self) -> bool:
@@ -146,6 +153,7 @@ def stage_write(
     stamps: Stamps,
     gate: Gate | None,
     quarantine_name: str,
+    rebase_check: RebaseCheck | None = None,
 ) -> StagedWrite:
     """Conform and write the data files, then run the gate on the staged snapshot; commit nothing."""
     started = time.perf_counter()
@@ -161,7 +169,9 @@ def stage_write(
             _delete_files(table, prepared.written_paths)
             raise
         faults.reached("checked", table.name())
-    return StagedWrite(catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started)
+    return StagedWrite(
+        catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started, rebase_check
+    )
 
 
 def publish(staged: StagedWrite) -> WriteResult:
@@ -190,6 +200,7 @@ def publish(staged: StagedWrite) -> WriteResult:
             quarantine_name=staged.quarantine_name,
             stats=stats,
             first_report=staged.report,
+            rebase_check=staged.rebase_check,
         )
     except CommitConflictError:
         _delete_files(table, prepared.written_paths)
@@ -373,6 +384,7 @@ def _commit_loop(
     quarantine_name: str,
     stats: commit.CommitStats | None = None,
     first_report: QualityReport | None = None,
+    rebase_check: RebaseCheck | None = None,
 ) -> tuple[int, QualityReport | None, int]:
     """Check the staged change, then commit it as `main`'s next snapshot with the verdict stamped on it.
 
@@ -406,6 +418,8 @@ def _commit_loop(
                     f"a concurrent commit changed data this {stamps.mode} replaces ({conflict}).",
                     address=stamps_address(table),
                 ) from conflict
+            if rebase_check is not None:
+                rebase_check(table, base_id, moved.head)
             base_id = moved.head
             rebases += 1
             continue

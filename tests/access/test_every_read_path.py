@@ -88,6 +88,19 @@ class Mesh:
         return self.connect(ADMIN[0], ADMIN[1])
 
 
+def _reject_a_message(placed: Any, pii: set[str]) -> None:
+    """A streamed message that is not a row (no order id) but carries PII: kept in meshlake.system.stream_rejects."""
+    from meshlake.errors import StreamStoppedError
+    from meshlake.streams.memory import MemorySource
+
+    email = f"pii-{uuid.uuid4()}@example.com"
+    pii.add(email)
+    source = MemorySource("orders_feed")
+    source.publish(json.dumps({"customer_email": email, "hub": "north"}).encode())
+    with pytest.raises(StreamStoppedError):
+        placed.stream(source, max_wait=0.05, idle=0.5)
+
+
 def _orders(hubs: list[str], first: int, *, day: dt.date, pii: set[str], ids: dict[str, set[str]]) -> pa.Table:
     """Orders with unmistakable emails (every third one NULL); order ids `ORD-7…` in the north, `ORD-8…` elsewhere."""
     rows = []
@@ -213,6 +226,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         with pytest.raises(QualityGateError) as stopped:  # an unknown hub and negative weights: quarantined
             placed.write(_orders(["mars", "north", "mars", "south", "mars"], 202, day=day, pii=pii, ids=ids))
         assert stopped.value.quarantine_branch is not None
+        _reject_a_message(placed, pii)
         admin.port("logistics.shipping.deliveries").write(_deliveries(pa.concat_tables([first, second]), day))
         admin.port(REVENUE).write(
             pa.table(
@@ -487,6 +501,9 @@ READ_PATHS: dict[str, ReadPath] = {
     "quarantine().show(branch)": ReadPath(lambda p: p.port.quarantine().show(p.mesh.branch).to_dict(), "review"),
     "quality_results through lake.sql": ReadPath(
         lambda p: _sql(p, "SELECT * FROM meshlake.system.quality_results WHERE address = '{a}'"), "records", False
+    ),
+    "stream_rejects through lake.sql": ReadPath(
+        lambda p: _sql(p, "SELECT * FROM meshlake.system.stream_rejects WHERE address = '{a}'"), "records", False
     ),
     "access_log through lake.sql": ReadPath(
         lambda p: _sql(p, "SELECT * FROM meshlake.system.access_log"), "records", rows=False
