@@ -12,7 +12,7 @@ from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 
 from meshlake.contract.address import Address, Ref, validate_ref_name
 from meshlake.contract.descriptor import Descriptor, OutputPort
-from meshlake.contract.stamps import Stamps, default_writer, new_run_id
+from meshlake.contract.stamps import Stamps, default_writer, new_run_id, user_stamps
 from meshlake.errors import CommitConflictError, InvalidNameError, QualityGateError, SnapshotNotFoundError
 from meshlake.query.history import History, port_history
 from meshlake.snapshot import PortSnapshot
@@ -79,7 +79,8 @@ class Port:
         path (`st.a`, `items[].price`), both types and an example value. Raises `QualityGateError`
         when expectations fail, `CommitConflictError` when a concurrent commit makes the write unsafe;
         in every case `main` does not change. `inputs` (address → snapshot id read) and extra
-        `stamps` land in the snapshot summary under `meshlake.`.
+        `stamps` land in the snapshot summary under `meshlake.` (a stamp named with that prefix, or naming one
+        of meshlake's own stamps such as `quality`, raises `InvalidNameError`).
 
         `where` is a SQL condition in meshlake's filter grammar (see `delete`), or a pyiceberg
         `BooleanExpression`.
@@ -192,7 +193,7 @@ class Port:
             product_version=self.descriptor.version,
             mode=mode,
             inputs=dict(inputs or {}),
-            extra=dict(extra or {}),
+            extra=user_stamps(extra, address=str(self.address)),
         )
 
     # -- reading and time travel ------------------------------------------------------------------
@@ -236,9 +237,14 @@ class Port:
         return self._snapshot(table, snapshot, reader)
 
     def history(self) -> History:
-        """One row per published snapshot, oldest first, with meshlake's stamps (for the port's readers)."""
+        """One row per published snapshot, oldest first, with meshlake's stamps (for the port's readers).
+
+        Each row says whether the snapshot is `foreign` (not written by meshlake, or its stamps do not match
+        its files: `meshlake.query.provenance`); a snapshot without a row total in its summary gets one from its
+        manifests."""
         self._reader()
-        return port_history(self.table().metadata)
+        table = self.table()
+        return port_history(table.metadata, table.io)
 
     def to_arrow(self) -> pa.Table:
         return self.latest().to_arrow()

@@ -1,4 +1,8 @@
-"""A port's history: one row per published snapshot, with meshlake's stamps, from metadata only.
+"""A port's history: one row per published snapshot, with meshlake's stamps, from metadata.
+
+Given the table's `io`, each snapshot is also checked for who wrote it (`foreign`, see
+`meshlake.query.provenance`: that reads the manifests each snapshot wrote, once per process), and a snapshot
+whose summary has no row total (another engine's commit) gets it from its manifest list instead of 0.
 
 `main` is moved by commits and by rollbacks (back, or forward again to a snapshot it left): Iceberg's
 snapshot log records every move, so `History.moves` lists the rollbacks next to the snapshots.
@@ -13,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 import pyarrow as pa
+from pyiceberg.io import FileIO
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
@@ -43,6 +48,9 @@ class SnapshotInfo:
     inputs: dict[str, int] = field(default_factory=dict)
     quality: str | None = None
     tags: tuple[str, ...] = ()
+    foreign: bool | None = None
+    """True when meshlake did not write the snapshot (or its stamps do not match it); None when not verified."""
+    foreign_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -111,6 +119,8 @@ class History(Sequence[SnapshotInfo]):
                 ("inputs", pa.map_(pa.string(), pa.int64())),
                 ("quality", pa.string()),
                 ("tags", pa.list_(pa.string())),
+                ("foreign", pa.bool_()),
+                ("foreign_reason", pa.string()),
             ]
         )
         for row in rows:
@@ -127,8 +137,8 @@ class History(Sequence[SnapshotInfo]):
         return frame
 
 
-def port_history(metadata: TableMetadata) -> History:
-    """The snapshots `main` is made of, oldest first."""
+def port_history(metadata: TableMetadata, io: FileIO | None = None) -> History:
+    """The snapshots `main` is made of, oldest first; with `io`, each marked foreign or not, with its row total."""
     head = snapshot_by_name(metadata, MAIN_BRANCH)
     if head is None:
         return History([])
@@ -139,7 +149,18 @@ def port_history(metadata: TableMetadata) -> History:
     chain = list(ancestors(metadata, head))
     uuid = str(metadata.table_uuid)
     entries = [_cached_info(uuid, s, tuple(sorted(tags.get(s.snapshot_id, ())))) for s in reversed(chain)]
+    if io is not None:
+        entries = [_verified(uuid, s, entry, io) for s, entry in zip(reversed(chain), entries, strict=True)]
     return History(entries, main_moves(metadata))
+
+
+def _verified(uuid: str, snapshot: Snapshot, entry: SnapshotInfo, io: FileIO) -> SnapshotInfo:
+    from meshlake.query.provenance import provenance, total_records
+
+    found = provenance(uuid, snapshot, io)
+    props = snapshot.summary.additional_properties if snapshot.summary is not None else {}
+    total = entry.rows_total if "total-records" in props else total_records(snapshot, io)
+    return replace(entry, foreign=found.foreign, foreign_reason=found.reason, rows_total=total)
 
 
 def main_moves(metadata: TableMetadata) -> list[MainMove]:
