@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("access",),
     ("governance",),
     ("maintenance",),
+    ("distributed",),
     ("pipelines",),
     ("lake", "product", "port", "snapshot", "__init__"),  # the public facades
     ("demo",),

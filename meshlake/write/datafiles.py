@@ -107,8 +107,13 @@ class _Lane:
 class DataFileWriter:
     """Writes batches of one table's Arrow schema into data files and returns their `DataFile`s."""
 
-    def __init__(self, metadata: TableMetadata, io: FileIO, *, schema: Schema | None = None) -> None:
+    def __init__(
+        self, metadata: TableMetadata, io: FileIO, *, schema: Schema | None = None, name_prefix: str = ""
+    ) -> None:
+        """`name_prefix` starts every file name (a distributed write names its files by its run, so that the
+        files of an aborted run can be found and deleted: `meshlake.distributed`)."""
         self.metadata = metadata
+        self.name_prefix = name_prefix
         self.io = io
         self.schema = schema or metadata.schema()
         self.spec: PartitionSpec = metadata.spec()
@@ -211,7 +216,7 @@ class DataFileWriter:
 
     def _open(self, lane: _Lane) -> _OpenFile:
         self._counter += 1
-        name = f"{self.write_id}-{self._counter:05d}.parquet"
+        name = f"{self.name_prefix}{self.write_id}-{self._counter:05d}.parquet"
         path = self.locations.new_data_location(data_file_name=name, partition_key=lane.partition_key)
         output = self.io.new_output(path)
         writer = _ParquetWriter(output, self.schema, self.metadata.properties)

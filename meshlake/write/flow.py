@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -12,6 +12,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH
 
@@ -240,6 +241,45 @@ def stage_change(
     return StagedWrite(
         catalog, table, address, stamps.mode, stamps, gate, quarantine_name, prepared, base_id, report, started
     )
+
+
+def stage_files(
+    catalog: Catalog,
+    table: Table,
+    added: Sequence[DataFile],
+    *,
+    address: str,
+    mode: str,
+    rows: int,
+    stamps: Stamps,
+    gate: Gate | None,
+    quarantine_name: str,
+) -> StagedWrite:
+    """Stage data files written elsewhere for this write (by distributed workers) as an append or overwrite on
+    `main`'s head, and run the gate. Unlike `stage_change`, the files belong to this write: a write that is not
+    published deletes them."""
+    started = time.perf_counter()
+    if mode not in ("append", "overwrite"):
+        raise ValueError(f"mode={mode!r} is not supported for files written by workers; use 'append' or 'overwrite'")
+    base_id = commit.main_head(table)
+    files = tuple(added)
+    if mode == "append":
+        change = Change("append", files, new_rows=files)
+        removed = 0
+    else:
+        base = table.metadata.snapshot_by_name(MAIN_BRANCH)
+        live = tuple(task.file for task in table.scan(snapshot_id=base.snapshot_id).plan_files()) if base else ()
+        change = Change("overwrite", files, live, AlwaysTrue(), new_rows=files)
+        removed = sum(f.record_count for f in live)
+    prepared = _Prepared(change, rows, removed, written_paths=[f.file_path for f in files])
+    report = None
+    if gate is not None and not change.is_empty:
+        try:
+            report = gate.check(table, base_id, change, stamps)
+        except BaseException:
+            _delete_files(table, prepared.written_paths)
+            raise
+    return StagedWrite(catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started)
 
 
 def delete_rows(

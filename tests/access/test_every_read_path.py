@@ -396,6 +396,30 @@ def _files(probe: Probe) -> str:
     return str(probe.mesh.warehouse / domain / product / port / "**" / "*")
 
 
+def _distributed(engine: str) -> Any:
+    """Daft or Ray Data, which live in their own venv: skipped (with the reason) elsewhere, run by
+    tests/integration/test_distributed.py through `.ci/distributed-venv.sh`'s venv. Ray is started on loopback."""
+    if engine == "ray":
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when Ray is imported: listeners on 127.0.0.1
+        ray = pytest.importorskip("ray", reason="Ray is not installed here: it runs in the distributed venv")
+        if not ray.is_initialized():
+            ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+        return ray
+    return pytest.importorskip("daft", reason="Daft is not installed here: it runs in the distributed venv")
+
+
+def _daft(probe: Probe, ref: str | None = None) -> Any:
+    _distributed("daft")
+    snapshot = probe.port.latest() if ref is None else probe.port.at(ref)
+    return snapshot.to_daft().to_arrow()
+
+
+def _ray(probe: Probe) -> Any:
+    _distributed("ray")
+    _distributed("daft")
+    return probe.port.to_ray().take_all()
+
+
 READ_PATHS: dict[str, ReadPath] = {
     # Every new read path is added here: a name, and how it reads `probe.address` as `probe.principal`.
     # -- the Python API
@@ -407,6 +431,10 @@ READ_PATHS: dict[str, ReadPath] = {
     "lake.read(addr@tag)": ReadPath(lambda p: p.lake.read(f"{p.address}@{p.mesh.tag}").to_arrow()),
     "lake.read(addr@id)": ReadPath(lambda p: p.lake.read(f"{p.address}@{_first_snapshot(p)}").to_polars().collect()),
     "lake.read(addr@time)": ReadPath(lambda p: p.lake.read(f"{p.address}@{p.instant}").to_pandas()),
+    "port.to_daft()": ReadPath(_daft),
+    "port.at(tag).to_daft()": ReadPath(lambda p: _daft(p, p.mesh.tag)),
+    "port.at(quarantine branch).to_daft()": ReadPath(lambda p: _daft(p, p.mesh.branch)),
+    "port.to_ray()": ReadPath(_ray),
     "port.history()": ReadPath(lambda p: [e.to_dict() for e in p.port.history()], "metadata", rows=False),
     "snapshot stamps": ReadPath(lambda p: p.port.latest().stamps, "metadata", rows=False),
     "product.describe()": ReadPath(lambda p: p.lake.product(p.address.rsplit(".", 1)[0]).describe(), "catalog", False),
