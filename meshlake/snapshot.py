@@ -118,9 +118,7 @@ class PortSnapshot:
         """
         from meshlake.distributed.reads import to_daft
 
-        frame = to_daft(
-            self.address, self.metadata, self.io, self.snapshot, self.metadata_location, self.plan, self.policy
-        )
+        frame = to_daft(self)
         self._logged("daft")
         return frame
 
@@ -128,9 +126,7 @@ class PortSnapshot:
         """This snapshot as a Ray Dataset (`meshlake[daft]`: read through Daft's scan), as the caller may see it."""
         from meshlake.distributed.reads import to_ray
 
-        dataset = to_ray(
-            self.address, self.metadata, self.io, self.snapshot, self.metadata_location, self.plan, self.policy
-        )
+        dataset = to_ray(self)
         self._logged("ray")
         return dataset
 

@@ -16,6 +16,7 @@ from pyiceberg.types import StringType
 import meshlake as ml
 from meshlake.cli.main import cli
 from meshlake.errors import InvalidNameError, PortNotFoundError, ProductNotFoundError
+from meshlake.query import history as history_module
 from meshlake.query.provenance import _CACHE
 from tests.conftest import main_snapshot_id
 
@@ -67,6 +68,7 @@ def test_doctor_reports_a_foreign_snapshot_and_its_computed_row_total(port: Any,
     port.write(_rows(["a", "b"]))
     _foreign_append_without_totals(port, ["c", "d", "e"])
     _CACHE.clear()
+    history_module._INFOS.clear()
     foreign_id = main_snapshot_id(port)
 
     report = shipments.doctor(ADDRESS)

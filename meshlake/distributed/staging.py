@@ -53,7 +53,7 @@ def write_partition(spec: WorkerSpec, batches: Iterable[pa.RecordBatch]) -> tupl
 
     io = load_file_io(spec.io_properties, spec.metadata.location)
     conformer = spec.conformer()
-    writer = DataFileWriter(spec.metadata, io, name_prefix=spec.file_prefix)
+    writer = DataFileWriter(spec.metadata, io, name_prefix=spec.file_prefix, parallel=1)  # the engine runs many
     counted = [0]
 
     def conformed() -> Iterator[pa.RecordBatch]:

@@ -148,10 +148,19 @@ def port_history(metadata: TableMetadata, io: FileIO | None = None) -> History:
             tags.setdefault(ref.snapshot_id, []).append(name)
     chain = list(ancestors(metadata, head))
     uuid = str(metadata.table_uuid)
-    entries = [_cached_info(uuid, s, tuple(sorted(tags.get(s.snapshot_id, ())))) for s in reversed(chain)]
     if io is not None:
-        entries = [_verified(uuid, s, entry, io) for s, entry in zip(reversed(chain), entries, strict=True)]
+        _verify_unknown(uuid, chain, io)
+    entries = [_cached_info(uuid, s, tuple(sorted(tags.get(s.snapshot_id, ()))), io) for s in reversed(chain)]
     return History(entries, main_moves(metadata))
+
+
+def _verify_unknown(uuid: str, chain: Sequence[Snapshot], io: FileIO) -> None:
+    """Verify, in parallel, the snapshots of `chain` whose verified row this process does not have yet."""
+    unknown = [s for s in chain if (uuid, s.snapshot_id, True) not in _INFOS]
+    if len(unknown) > 1:
+        from pyiceberg.utils.concurrent import ExecutorFactory
+
+        list(ExecutorFactory.get_or_create().map(lambda s: _cached_info(uuid, s, (), io), unknown))
 
 
 def _verified(uuid: str, snapshot: Snapshot, entry: SnapshotInfo, io: FileIO) -> SnapshotInfo:
@@ -263,17 +272,20 @@ def _verdict(text: str | None) -> str | None:
     return str(verdict) if verdict is not None else None
 
 
-_INFOS: dict[tuple[str, int], SnapshotInfo] = {}
-"""Per (table uuid, snapshot id): the snapshot as history shows it, without tags (a snapshot never changes)."""
+_INFOS: dict[tuple[str, int, bool], SnapshotInfo] = {}
+"""Per (table uuid, snapshot id, verified): the snapshot as history shows it, without tags (a snapshot never
+changes); verified rows also say whether it is foreign, and carry a row total computed when the summary has none."""
 _INFOS_LIMIT = 1_000_000
 _INFOS_LOCK = threading.Lock()
 
 
-def _cached_info(table_uuid: str, snapshot: Snapshot, tags: tuple[str, ...]) -> SnapshotInfo:
-    key = (table_uuid, snapshot.snapshot_id)
+def _cached_info(table_uuid: str, snapshot: Snapshot, tags: tuple[str, ...], io: FileIO | None) -> SnapshotInfo:
+    key = (table_uuid, snapshot.snapshot_id, io is not None)
     info = _INFOS.get(key)
     if info is None:
         info = snapshot_info(snapshot)
+        if io is not None:
+            info = _verified(table_uuid, snapshot, info, io)
         with _INFOS_LOCK:
             if len(_INFOS) >= _INFOS_LIMIT:
                 _INFOS.clear()

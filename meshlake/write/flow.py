@@ -264,18 +264,14 @@ def stage_files(
     base_id = commit.main_head(table)
     files = tuple(added)
     if mode == "append":
-        change = Change("append", files, new_rows=files)
-        removed = 0
+        prepared = _Prepared(Change("append", files, new_rows=files), rows)
     else:
-        base = table.metadata.snapshot_by_name(MAIN_BRANCH)
-        live = tuple(task.file for task in table.scan(snapshot_id=base.snapshot_id).plan_files()) if base else ()
-        change = Change("overwrite", files, live, AlwaysTrue(), new_rows=files)
-        removed = sum(f.record_count for f in live)
-    prepared = _Prepared(change, rows, removed, written_paths=[f.file_path for f in files])
+        prepared = _overwrite(table, table.metadata.snapshot_by_name(MAIN_BRANCH), files, rows)
+    prepared.written_paths = [f.file_path for f in files]
     report = None
-    if gate is not None and not change.is_empty:
+    if gate is not None and not prepared.change.is_empty:
         try:
-            report = gate.check(table, base_id, change, stamps)
+            report = gate.check(table, base_id, prepared.change, stamps)
         except BaseException:
             _delete_files(table, prepared.written_paths)
             raise
@@ -358,18 +354,20 @@ def _prepare(
     if mode == "append":
         return _Prepared(Change("append", tuple(added), new_rows=tuple(added)), counter.rows, written_paths=paths)
     if mode == "overwrite":
-        live = tuple(task.file for task in table.scan(snapshot_id=base.snapshot_id).plan_files()) if base else ()
-        removed = sum(f.record_count for f in live)
-        return _Prepared(
-            Change("overwrite", tuple(added), live, AlwaysTrue(), new_rows=tuple(added)),
-            counter.rows,
-            removed,
-            written_paths=paths,
-        )
+        prepared = _overwrite(table, base, tuple(added), counter.rows)
+        prepared.written_paths = paths
+        return prepared
     assert replaced is not None
     rewrite = rewrite_where(table, base, replaced)
     change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, replaced.prune, new_rows=tuple(added))
     return _Prepared(change, counter.rows, rewrite.rows_removed, written_paths=[*paths, *rewrite.written_paths])
+
+
+def _overwrite(table: Table, base: Any, added: tuple[DataFile, ...], rows: int) -> _Prepared:
+    """Replace every live file of `base` by `added`."""
+    live = tuple(task.file for task in table.scan(snapshot_id=base.snapshot_id).plan_files()) if base else ()
+    removed = sum(f.record_count for f in live)
+    return _Prepared(Change("overwrite", added, live, AlwaysTrue(), new_rows=added), rows, removed)
 
 
 def _prepare_upsert(

@@ -18,6 +18,7 @@ from pyiceberg.io.pyarrow import schema_to_pyarrow
 import meshlake as ml
 from meshlake.contract.stamps import DIGEST, QUALITY
 from meshlake.errors import InvalidNameError, QualityGateError
+from meshlake.query import history as history_module
 from meshlake.query.provenance import _CACHE, provenance
 from tests.conftest import DescriptorWriter, main_snapshot_id
 
@@ -73,6 +74,7 @@ def test_a_foreign_snapshot_is_shown_in_history_describe_and_slo(unique_port: An
     unique_port.write(_rows(["a", "b"]))
     _foreign_append(unique_port, ["c"], {})
     _CACHE.clear()  # a fresh process: nothing known about any snapshot
+    history_module._INFOS.clear()
 
     history = unique_port.history()
     assert [e.foreign for e in history] == [False, True]
@@ -90,6 +92,7 @@ def test_a_stamp_copied_with_its_digest_does_not_match_the_new_files(unique_port
     assert DIGEST in copied
     _foreign_append(unique_port, ["c"], copied)
     _CACHE.clear()
+    history_module._INFOS.clear()
     table = unique_port.table()
     head = table.metadata.snapshot_by_name("main")
 
@@ -105,6 +108,7 @@ def test_meshlake_snapshots_verify_from_their_manifests_in_a_fresh_process(uniqu
     unique_port.write(_rows(["d"]), mode="overwrite")
     unique_port.delete("shipment_id = 'd'")
     _CACHE.clear()
+    history_module._INFOS.clear()
 
     assert [e.foreign for e in unique_port.history()] == [False, False, False, False]
 

@@ -25,6 +25,7 @@ from meshlake.errors import (
     MeshlakeError,
     QualityGateError,
 )
+from meshlake.query import history as history_module
 from meshlake.query.provenance import _CACHE
 from tests.conftest import DescriptorWriter, main_snapshot_id
 
@@ -66,6 +67,7 @@ def test_the_driver_commits_what_several_workers_wrote_as_one_stamped_snapshot(u
     result = write.commit([f for files, _ in shares for f in files], sum(rows for _, rows in shares))
 
     _CACHE.clear()
+    history_module._INFOS.clear()
     head = unique_port.history()[-1]
     assert (result.rows, head.rows_total, head.quality, head.foreign) == (15, 16, "passed", False)
     assert all(Path(f.file_path).name.startswith(write.spec.file_prefix) for files, _ in shares for f in files)
