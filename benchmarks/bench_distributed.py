@@ -265,7 +265,9 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"{host['when']}, {host['cpus']} CPUs (shared), Ray 2 CPUs on 127.0.0.1, daft {host['daft']}, "
         f"ray {host['ray']}, pyarrow {host['pyarrow']}. Command: `.venv-distributed/bin/python -m "
         f"benchmarks.bench_distributed --read-rows {args.read_rows} --write-rows {args.write_rows} --big-rows "
-        f"{args.big_rows} --partitions {args.partitions} --repeat {args.repeat}`.",
+        f"{args.big_rows} --partitions {args.partitions} --repeat {args.repeat}"
+        + (f" --files {args.files}" if args.files else "")
+        + "`.",
     ]
     if read or write:
         lines += ["", "| measure | meshlake | Daft alone | ratio | target |", "|---|---|---|---|---|"]
