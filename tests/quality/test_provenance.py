@@ -141,3 +141,17 @@ def test_write_keeps_a_callers_own_extra_stamp_under_the_prefix(unique_port: Any
 
     assert snapshot.summary.additional_properties["meshlake.ticket"] == "OPS-1"
     assert not unique_port.history()[-1].foreign
+
+
+def test_snapshots_whose_manifests_were_merged_still_verify(unique_port: Any) -> None:
+    table = unique_port.table()
+    table.transaction().set_properties({"commit.manifest.min-count-to-merge": "2"}).commit_transaction()
+    for i in range(6):
+        unique_port.write(_rows([f"m{i}"]))
+    _CACHE.clear()
+    history_module._INFOS.clear()
+
+    history = unique_port.history()
+
+    assert len(history) == 6
+    assert [e.foreign for e in history] == [False] * 6
