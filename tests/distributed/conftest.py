@@ -16,9 +16,6 @@ import pytest
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 os.environ.setdefault("DAFT_PROGRESS_BAR", "0")
 
-pytest.importorskip("daft", reason="Daft is not installed here: run through .ci/distributed-venv.sh's venv")
-pytest.importorskip("ray", reason="Ray is not installed here: run through .ci/distributed-venv.sh's venv")
-
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[Any]:

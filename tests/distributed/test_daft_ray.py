@@ -22,6 +22,9 @@ import meshlake as ml
 from meshlake.errors import ContractViolationError, QualityGateError
 from tests.conftest import DescriptorWriter, main_snapshot_id
 
+pytest.importorskip("daft", reason="Daft is not installed here: run through .ci/distributed-venv.sh's venv")
+pytest.importorskip("ray", reason="Ray is not installed here: run through .ci/distributed-venv.sh's venv")
+
 ADDRESS = "logistics.shipments.daily"
 UNIQUE = [{"expect_column_values_to_be_unique": {"column": "shipment_id"}}]
 
