@@ -2,7 +2,8 @@
 
 `DistributedWrite` is made on the driver before any worker starts: it checks that the caller may write the
 port and the mode, stamps the write (run id, writer, product version, extra stamps) and hands workers a
-`WorkerSpec`. When every worker is done, `commit` stages their files as one append or overwrite of `main`'s head,
+`WorkerSpec`. When every worker is done, `commit` stages their files as one append, overwrite or replace (the
+rows of `main`'s head matching `where` are rewritten away on the driver) of `main`'s head,
 runs the port's quality gate over the staged files in place (DuckDB reads them from storage: the driver never
 holds the data) and publishes one stamped snapshot, or quarantines it (`QualityGateError`). `abort` deletes every
 file of the write, found by its name prefix under the table's data folder, whichever worker wrote it.
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 
     from meshlake.port import Port
 
-MODES = ("append", "overwrite")
-"""The modes a distributed write supports (upsert, replace and delete run through `port.write` / `port.delete`)."""
+MODES = ("append", "overwrite", "replace")
+"""The modes a distributed write supports (upsert and delete run through `port.write` / `port.delete`)."""
 
 
 class DistributedWrite:
@@ -36,6 +37,7 @@ class DistributedWrite:
         port: Port,
         *,
         mode: str = "append",
+        where: str | None = None,
         run_id: str | None = None,
         writer: str | None = None,
         stamps: dict[str, str] | None = None,
@@ -46,11 +48,22 @@ class DistributedWrite:
                 f"a distributed write of {port.address} supports mode {' or '.join(repr(m) for m in MODES)}, "
                 f"not {mode!r}; write other modes with port.write()"
             )
+        if (mode == "replace") != (where is not None) or not isinstance(where, str | None):
+            raise ValueError(
+                f"a distributed write of {port.address} takes where='…' (meshlake's filter text) with mode='replace' "
+                "and only then"
+            )
         self.port = port
         self.mode = mode
         self.stamps = port._stamps(mode, None, run_id, writer, stamps)
         table = port.table()
-        self.spec = WorkerSpec(str(port.address), table.metadata, dict(table.io.properties), self.stamps.run_id)
+        if where is not None:
+            from meshlake.write.rowfilter import row_filter
+
+            row_filter(where, table.schema())  # InvalidFilterError now, before any worker starts
+        self.spec = WorkerSpec(
+            str(port.address), table.metadata, dict(table.io.properties), self.stamps.run_id, where=where
+        )
         self.result: WriteResult | None = None
 
     def check_schema(self, schema: pa.Schema) -> None:
@@ -70,6 +83,7 @@ class DistributedWrite:
             stamps=self.stamps,
             gate=lake._gate_for(self.port),
             quarantine_name=f"{QUARANTINE_PREFIX}{self.stamps.run_id}",
+            where=self.spec.where,
         )
         self.result = self.port.publish(staged)
         return self.result

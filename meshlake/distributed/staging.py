@@ -4,7 +4,8 @@ A `WorkerSpec` is all a worker needs (it pickles): the port's address, the table
 from, the FileIO properties and the write's run id. Files are written by meshlake's own writer
 (`meshlake.write.datafiles`) and named `ml-<run id>-…`, so the driver can find and delete every file of a write
 that fails anywhere (`meshlake.distributed.driver`). A worker whose partition breaks the contract deletes the
-files it wrote and raises `ContractViolationError` (meshlake's errors pickle: the driver gets it as it is).
+files it wrote and raises `ContractViolationError` (meshlake's errors pickle: the driver gets it as it is); in
+mode 'replace' a row outside the write's `where` breaks it too, as for `port.write`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class WorkerSpec:
     metadata: TableMetadata
     io_properties: dict[str, str] = field(default_factory=dict)
     run_id: str = ""
+    where: str | None = None
+    """mode='replace': every row written must match it (meshlake's filter grammar)."""
 
     @property
     def file_prefix(self) -> str:
@@ -66,5 +69,11 @@ def write_partition(spec: WorkerSpec, batches: Iterable[pa.RecordBatch]) -> tupl
                 counted[0] += batch.num_rows
                 yield conformer.conform_batch(batch)
 
-    files = writer.write_all(conformed())
+    batches_out: Iterator[pa.RecordBatch] = conformed()
+    if spec.where is not None:
+        from meshlake.write.flow import only_matching
+        from meshlake.write.rowfilter import row_filter
+
+        batches_out = only_matching(batches_out, row_filter(spec.where, spec.metadata.schema()), spec.address)
+    files = writer.write_all(batches_out)
     return files, counted[0]

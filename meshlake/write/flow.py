@@ -254,20 +254,27 @@ def stage_files(
     stamps: Stamps,
     gate: Gate | None,
     quarantine_name: str,
+    where: str | None = None,
 ) -> StagedWrite:
-    """Stage data files written elsewhere for this write (by distributed workers) as an append or overwrite on
-    `main`'s head, and run the gate. Unlike `stage_change`, the files belong to this write: a write that is not
-    published deletes them."""
+    """Stage data files written elsewhere for this write (by distributed workers) as an append, overwrite or
+    replace (`where`: the rows of `main`'s head they replace; the workers checked that every row they wrote
+    matches it) on `main`'s head, and run the gate. Unlike `stage_change`, the files belong to this write: a write
+    that is not published deletes them."""
     started = time.perf_counter()
-    if mode not in ("append", "overwrite"):
-        raise ValueError(f"mode={mode!r} is not supported for files written by workers; use 'append' or 'overwrite'")
+    _check_mode(mode, where, ["-"], address)
+    if mode not in ("append", "overwrite", "replace"):
+        raise ValueError(f"mode={mode!r} is not supported for files written by workers")
     base_id = commit.main_head(table)
+    base = table.metadata.snapshot_by_name(MAIN_BRANCH)
     files = tuple(added)
     if mode == "append":
         prepared = _Prepared(Change("append", files, new_rows=files), rows)
+    elif mode == "overwrite":
+        prepared = _overwrite(table, base, files, rows)
     else:
-        prepared = _overwrite(table, table.metadata.snapshot_by_name(MAIN_BRANCH), files, rows)
-    prepared.written_paths = [f.file_path for f in files]
+        assert where is not None
+        prepared = _replace(table, base, parse_filter(where, table), files, rows)
+    prepared.written_paths = [*(f.file_path for f in files), *prepared.written_paths]
     report = None
     if gate is not None and not prepared.change.is_empty:
         try:
@@ -347,7 +354,7 @@ def _prepare(
     if mode == "replace":
         assert where is not None
         replaced = parse_filter(where, table)
-        batches = _only_matching(batches, replaced, address)
+        batches = only_matching(batches, replaced, address)
     writer = DataFileWriter(table.metadata, table.io)
     added = writer.write_all(batches)
     paths = writer.written_paths
@@ -358,9 +365,16 @@ def _prepare(
         prepared.written_paths = paths
         return prepared
     assert replaced is not None
+    prepared = _replace(table, base, replaced, tuple(added), counter.rows)
+    prepared.written_paths = [*paths, *prepared.written_paths]
+    return prepared
+
+
+def _replace(table: Table, base: Any, replaced: RowFilter, added: tuple[DataFile, ...], rows: int) -> _Prepared:
+    """Remove the rows of `base` matching `replaced` (files rewritten without them) and add `added`."""
     rewrite = rewrite_where(table, base, replaced)
-    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, replaced.prune, new_rows=tuple(added))
-    return _Prepared(change, counter.rows, rewrite.rows_removed, written_paths=[*paths, *rewrite.written_paths])
+    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, replaced.prune, new_rows=added)
+    return _Prepared(change, rows, rewrite.rows_removed, written_paths=list(rewrite.written_paths))
 
 
 def _overwrite(table: Table, base: Any, added: tuple[DataFile, ...], rows: int) -> _Prepared:
@@ -489,7 +503,8 @@ class _RowCounter:
             yield batch
 
 
-def _only_matching(batches: Iterator[pa.RecordBatch], where: RowFilter, address: str) -> Iterator[pa.RecordBatch]:
+def only_matching(batches: Iterator[pa.RecordBatch], where: RowFilter, address: str) -> Iterator[pa.RecordBatch]:
+    """`batches`, raising `ContractViolationError` at the first row outside `where` (mode='replace')."""
     import pyarrow.compute as pc
 
     for batch in batches:

@@ -175,7 +175,19 @@ def test_a_failed_gate_quarantines_the_distributed_write(port: Any) -> None:
     assert main_snapshot_id(port) == head
 
 
-@pytest.mark.parametrize("mode", ["upsert", "replace", "sideways"])
+def test_write_daft_replace_swaps_the_rows_matching_where_in_one_snapshot(port: Any) -> None:
+    port.write(_rows(["d1-a", "d1-b"], day=1))
+    port.write(_rows(["d2-a", "d2-b"], day=2))
+    where = "shipped_at >= TIMESTAMPTZ '2026-11-02T00:00:00Z'"
+
+    result = port.write_daft(_frame(_rows([f"d2-n{i}" for i in range(20)], day=2)), mode="replace", where=where)
+
+    assert (result.mode, result.rows_deleted, result.rows) == ("replace", 2, 20)
+    kept = sorted(i for i in port.to_arrow().column("shipment_id").to_pylist() if not i.startswith("d2-n"))
+    assert kept == ["d1-a", "d1-b"]
+
+
+@pytest.mark.parametrize("mode", ["upsert", "delete", "sideways"])
 def test_distributed_writes_refuse_modes_they_do_not_run(port: Any, mode: str) -> None:
     port.write(_rows(["seed"]))
     head = main_snapshot_id(port)

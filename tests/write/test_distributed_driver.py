@@ -21,6 +21,7 @@ from meshlake.distributed.staging import write_partition
 from meshlake.errors import (
     AccessDeniedError,
     ContractViolationError,
+    InvalidFilterError,
     InvalidNameError,
     MeshlakeError,
     QualityGateError,
@@ -115,7 +116,62 @@ def test_an_overwrite_through_the_driver_replaces_every_row(unique_port: Any) ->
     assert unique_port.to_arrow().column("shipment_id").to_pylist() == ["new"]
 
 
-@pytest.mark.parametrize("mode", ["upsert", "replace", "delete", "append "])
+def _day_rows(ids: list[str], day: int) -> pa.Table:
+    return _rows(ids).set_column(
+        1, "shipped_at", pa.array([datetime(2026, 11, day, tzinfo=UTC)] * len(ids), pa.timestamp("us", tz="UTC"))
+    )
+
+
+REPLACED = "shipped_at >= TIMESTAMPTZ '2026-11-02T00:00:00Z'"
+
+
+def test_a_replace_through_the_driver_swaps_only_the_rows_matching_where(unique_port: Any) -> None:
+    unique_port.write(_day_rows(["d1-a", "d1-b"], 1))
+    unique_port.write(_day_rows(["d2-a", "d2-b"], 2))
+    write = DistributedWrite(unique_port, mode="replace", where=REPLACED)
+    files, rows = _worker(write, _day_rows(["d2-new"], 2))
+
+    result = write.commit(files, rows)
+
+    assert (result.mode, result.rows_deleted, result.rows) == ("replace", 2, 1)
+    assert sorted(unique_port.to_arrow().column("shipment_id").to_pylist()) == ["d1-a", "d1-b", "d2-new"]
+
+
+def test_a_worker_writing_a_row_outside_where_stops_the_replace(unique_port: Any) -> None:
+    unique_port.write(_day_rows(["d2-a"], 2))
+    head, before = main_snapshot_id(unique_port), _files(unique_port)
+    write = DistributedWrite(unique_port, mode="replace", where=REPLACED)
+
+    with pytest.raises(ContractViolationError) as raised:
+        _worker(write, _day_rows(["d1-late"], 1))
+    write.abort()
+
+    assert raised.value.address == ADDRESS
+    assert main_snapshot_id(unique_port) == head and _files(unique_port) == before
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"mode": "replace"}, ValueError),
+        ({"mode": "append", "where": REPLACED}, ValueError),
+        ({"mode": "replace", "where": "shipped_at >>> 1"}, InvalidFilterError),
+        ({"mode": "replace", "where": "no_such_column = 1"}, InvalidFilterError),
+    ],
+)
+def test_a_distributed_replace_refuses_a_missing_or_bad_where_before_any_worker(
+    unique_port: Any, options: dict[str, Any], error: type
+) -> None:
+    unique_port.write(_rows(["seed"]))
+    head = main_snapshot_id(unique_port)
+
+    with pytest.raises(error):
+        DistributedWrite(unique_port, **options)
+
+    assert main_snapshot_id(unique_port) == head
+
+
+@pytest.mark.parametrize("mode", ["upsert", "delete", "append "])
 def test_a_distributed_write_refuses_a_mode_it_does_not_run(unique_port: Any, mode: str) -> None:
     unique_port.write(_rows(["seed"]))
     head = main_snapshot_id(unique_port)
