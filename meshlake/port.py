@@ -137,8 +137,8 @@ class Port:
         """A Daft `DataSink` writing this port through its gate: `df.write_sink(port.daft_sink(mode="append"))`.
 
         Workers conform and write Parquet files; the driver gates them and commits one stamped snapshot (or
-        quarantines it). Modes: "append", "overwrite", "replace" (with `where=`). Prefer `write_daft`, which also
-        cleans up after a failure.
+        quarantines it). Modes: "append", "overwrite", "replace" (with `where=`), "upsert". Prefer `write_daft`,
+        which also cleans up after a failure.
         Needs `meshlake[daft]`; see `meshlake.distributed`.
         """
         require("daft", extra="daft", feature="port.daft_sink()")
@@ -151,8 +151,9 @@ class Port:
 
         The frame's schema is checked on the driver first; a worker whose rows break the contract stops the
         write, every file it left is deleted, and meshlake's own error is raised (`ContractViolationError`,
-        `QualityGateError` …). `mode`: "append", "overwrite" or "replace" (`where=`: meshlake's filter text; every
-        row written must match it, as for `write`); `run_id`, `writer`, `stamps` as for `write`.
+        `QualityGateError` …). `mode`: "append", "overwrite", "upsert" (by primary key) or "replace" (`where=`:
+        meshlake's filter text; every row written must match it, as for `write`); `run_id`, `writer`, `stamps` as
+        for `write`.
         """
         require("daft", extra="daft", feature="port.write_daft()")
         from meshlake.distributed.daft_sink import write_daft

@@ -3,7 +3,8 @@
 `DistributedWrite` is made on the driver before any worker starts: it checks that the caller may write the
 port and the mode, stamps the write (run id, writer, product version, extra stamps) and hands workers a
 `WorkerSpec`. When every worker is done, `commit` stages their files as one append, overwrite or replace (the
-rows of `main`'s head matching `where` are rewritten away on the driver) of `main`'s head,
+rows of `main`'s head matching `where` are rewritten away on the driver) or upsert (the written keys are read back
+from the staged files, one column each, and the base rows holding them rewritten away) of `main`'s head,
 runs the port's quality gate over the staged files in place (DuckDB reads them from storage: the driver never
 holds the data) and publishes one stamped snapshot, or quarantines it (`QualityGateError`). `abort` deletes every
 file of the write, found by its name prefix under the table's data folder, whichever worker wrote it.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from pyiceberg.manifest import DataFile
 
 from meshlake.distributed.staging import WorkerSpec
+from meshlake.errors import ContractViolationError
 from meshlake.write.commit import QUARANTINE_PREFIX
 from meshlake.write.flow import WriteResult, stage_files
 
@@ -25,8 +27,8 @@ if TYPE_CHECKING:
 
     from meshlake.port import Port
 
-MODES = ("append", "overwrite", "replace")
-"""The modes a distributed write supports (upsert and delete run through `port.write` / `port.delete`)."""
+MODES = ("append", "overwrite", "replace", "upsert")
+"""The modes a distributed write supports (delete runs through `port.delete`)."""
 
 
 class DistributedWrite:
@@ -52,6 +54,12 @@ class DistributedWrite:
             raise ValueError(
                 f"a distributed write of {port.address} takes where='…' (meshlake's filter text) with mode='replace' "
                 "and only then"
+            )
+        if mode == "upsert" and not port.contract.primary_key:
+            raise ContractViolationError(
+                f"{port.address}: upsert needs a primary_key in the port's contract; add one to dataproduct.yaml and "
+                "deploy",
+                address=str(port.address),
             )
         self.port = port
         self.mode = mode
@@ -84,6 +92,7 @@ class DistributedWrite:
             gate=lake._gate_for(self.port),
             quarantine_name=f"{QUARANTINE_PREFIX}{self.stamps.run_id}",
             where=self.spec.where,
+            primary_key=list(self.port.contract.primary_key),
         )
         self.result = self.port.publish(staged)
         return self.result

@@ -255,14 +255,15 @@ def stage_files(
     gate: Gate | None,
     quarantine_name: str,
     where: str | None = None,
+    primary_key: Sequence[str] = (),
 ) -> StagedWrite:
-    """Stage data files written elsewhere for this write (by distributed workers) as an append, overwrite or
-    replace (`where`: the rows of `main`'s head they replace; the workers checked that every row they wrote
-    matches it) on `main`'s head, and run the gate. Unlike `stage_change`, the files belong to this write: a write
-    that is not published deletes them."""
+    """Stage data files written elsewhere for this write (by distributed workers) as an append, overwrite, replace
+    (`where`: the rows of `main`'s head they replace; the workers checked that every row they wrote matches it) or
+    upsert (by `primary_key`: the keys are read back from the files, only those columns) on `main`'s head, and run
+    the gate. Unlike `stage_change`, the files belong to this write: a write that is not published deletes them."""
     started = time.perf_counter()
-    _check_mode(mode, where, ["-"], address)
-    if mode not in ("append", "overwrite", "replace"):
+    _check_mode(mode, where, list(primary_key), address)
+    if mode not in ("append", "overwrite", "replace", "upsert"):
         raise ValueError(f"mode={mode!r} is not supported for files written by workers")
     base_id = commit.main_head(table)
     base = table.metadata.snapshot_by_name(MAIN_BRANCH)
@@ -271,6 +272,14 @@ def stage_files(
         prepared = _Prepared(Change("append", files, new_rows=files), rows)
     elif mode == "overwrite":
         prepared = _overwrite(table, base, files, rows)
+    elif mode == "upsert":
+        keys = _keys_of(table, files, primary_key)
+        try:
+            _check_unique_keys(keys, primary_key, address)
+        except ContractViolationError:
+            _delete_files(table, [f.file_path for f in files])
+            raise
+        prepared = _upsert(rewrite_keys(table, base, keys), keys, files, rows)
     else:
         assert where is not None
         prepared = _replace(table, base, parse_filter(where, table), files, rows)
@@ -394,24 +403,42 @@ def _prepare_upsert(
 ) -> _Prepared:
     rows = pa.Table.from_batches(list(conformer.conform(reader)), schema=conformer.target)
     keys = rows.select(primary_key)
-    if keys.num_rows and keys.group_by(primary_key).aggregate([]).num_rows != keys.num_rows:
+    _check_unique_keys(keys, primary_key, address)
+    rewrite: Rewrite = rewrite_keys(table, base, keys)
+    writer = DataFileWriter(table.metadata, table.io)
+    added = writer.write_all(rows.to_batches())
+    prepared = _upsert(rewrite, keys, tuple(added), rows.num_rows)
+    prepared.written_paths = [*writer.written_paths, *prepared.written_paths]
+    return prepared
+
+
+def _check_unique_keys(keys: pa.Table, primary_key: Sequence[str], address: str) -> None:
+    if keys.num_rows and keys.group_by(list(primary_key)).aggregate([]).num_rows != keys.num_rows:
         raise ContractViolationError(
             f"{address}: the data repeats a primary key ({', '.join(primary_key)}); upsert needs one row per key. "
             "Nothing was written.",
             address=address,
             column=primary_key[0],
         )
-    rewrite: Rewrite = rewrite_keys(table, base, keys)
-    writer = DataFileWriter(table.metadata, table.io)
-    added = writer.write_all(rows.to_batches())
-    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, key_filter(keys), new_rows=tuple(added))
-    return _Prepared(
-        change,
-        rows.num_rows,
-        0,
-        rewrite.rows_removed,
-        written_paths=[*writer.written_paths, *rewrite.written_paths],
-    )
+
+
+def _upsert(rewrite: Rewrite, keys: pa.Table, added: tuple[DataFile, ...], rows: int) -> _Prepared:
+    """Add `added` and rewrite the base files holding any of `keys` without those rows (counted as updated)."""
+    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, key_filter(keys), new_rows=added)
+    return _Prepared(change, rows, 0, rewrite.rows_removed, written_paths=list(rewrite.written_paths))
+
+
+def _keys_of(table: Table, files: Sequence[DataFile], primary_key: Sequence[str]) -> pa.Table:
+    """The primary-key columns of the rows in `files` (written by meshlake: columns named as in the schema)."""
+    import pyarrow.parquet as pq
+
+    target = schema_to_pyarrow(table.schema(), include_field_ids=False)
+    key_schema = pa.schema([target.field(name) for name in primary_key])
+    parts = []
+    for file in files:
+        with table.io.new_input(file.file_path).open() as stream:
+            parts.append(pq.read_table(stream, columns=list(primary_key)).cast(key_schema))
+    return pa.concat_tables(parts) if parts else key_schema.empty_table()
 
 
 def _commit_loop(

@@ -187,7 +187,17 @@ def test_write_daft_replace_swaps_the_rows_matching_where_in_one_snapshot(port: 
     assert kept == ["d1-a", "d1-b"]
 
 
-@pytest.mark.parametrize("mode", ["upsert", "delete", "sideways"])
+def test_write_daft_upsert_updates_and_inserts_by_primary_key(port: Any) -> None:
+    port.write(_rows(["a", "b"]))
+
+    result = port.write_daft(_frame(_rows(["b", "c", "d"], weight=50.0), partitions=3), mode="upsert")
+
+    assert (result.rows_updated, result.rows_inserted) == (1, 2)
+    weights = {r["shipment_id"]: r["weight_kg"] for r in port.to_arrow().to_pylist()}
+    assert weights == {"a": 1.0, "b": 50.0, "c": 51.0, "d": 52.0}
+
+
+@pytest.mark.parametrize("mode", ["delete", "sideways"])
 def test_distributed_writes_refuse_modes_they_do_not_run(port: Any, mode: str) -> None:
     port.write(_rows(["seed"]))
     head = main_snapshot_id(port)

@@ -171,7 +171,45 @@ def test_a_distributed_replace_refuses_a_missing_or_bad_where_before_any_worker(
     assert main_snapshot_id(unique_port) == head
 
 
-@pytest.mark.parametrize("mode", ["upsert", "delete", "append "])
+def test_an_upsert_through_the_driver_updates_and_inserts_by_primary_key(unique_port: Any) -> None:
+    unique_port.write(_rows(["a", "b"]))
+    write = DistributedWrite(unique_port, mode="upsert")
+    first = _worker(write, _rows(["a"]).set_column(2, "weight_kg", pa.array([9.5])))
+    second = _worker(write, _rows(["c"]))
+
+    result = write.commit([*first[0], *second[0]], first[1] + second[1])
+
+    assert (result.rows_updated, result.rows_inserted) == (1, 1)
+    rows = {r["shipment_id"]: r["weight_kg"] for r in unique_port.to_arrow().to_pylist()}
+    assert rows == {"a": 9.5, "b": 1.0, "c": 1.0}
+
+
+def test_an_upsert_whose_workers_repeat_a_key_is_refused_and_leaves_nothing(unique_port: Any) -> None:
+    unique_port.write(_rows(["a"]))
+    head, before = main_snapshot_id(unique_port), _files(unique_port)
+    write = DistributedWrite(unique_port, mode="upsert")
+    first, second = _worker(write, _rows(["k"])), _worker(write, _rows(["k"]))
+
+    with pytest.raises(ContractViolationError) as raised:
+        write.commit([*first[0], *second[0]], 2)
+
+    assert raised.value.column == "shipment_id"
+    assert main_snapshot_id(unique_port) == head and _files(unique_port) == before
+
+
+def test_an_upsert_needs_a_primary_key_before_any_worker_starts(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    del descriptor["outputs"][0]["primary_key"]
+    lake.deploy(write_descriptor(descriptor))
+
+    with pytest.raises(ContractViolationError) as raised:
+        DistributedWrite(lake.port(ADDRESS), mode="upsert")
+
+    assert raised.value.address == ADDRESS
+
+
+@pytest.mark.parametrize("mode", ["delete", "sideways", "append "])
 def test_a_distributed_write_refuses_a_mode_it_does_not_run(unique_port: Any, mode: str) -> None:
     unique_port.write(_rows(["seed"]))
     head = main_snapshot_id(unique_port)
