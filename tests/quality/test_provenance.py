@@ -155,3 +155,18 @@ def test_snapshots_whose_manifests_were_merged_still_verify(unique_port: Any) ->
 
     assert len(history) == 6
     assert [e.foreign for e in history] == [False] * 6
+
+
+def test_history_verifies_the_newest_snapshots_and_judges_older_ones_by_their_summary(
+    unique_port: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_module, "VERIFY_DEPTH", 1)
+    unique_port.write(_rows(["a"]))
+    _foreign_append(unique_port, ["b"], {})
+    unique_port.write(_rows(["c"]))
+    _CACHE.clear()
+    history_module._INFOS.clear()
+
+    found = [e.foreign for e in unique_port.history()]
+
+    assert found == [None, True, False]  # not verified (has a digest), foreign (has none), verified
