@@ -52,7 +52,22 @@ if TYPE_CHECKING:
 
 
 class MeshlakeError(Exception):
-    """Base class of every meshlake error."""
+    """Base class of every meshlake error.
+
+    Every meshlake error pickles with its attributes (errors raised on a Daft or Ray worker arrive at the
+    driver as themselves), although most take keyword-only arguments.
+    """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_restore, (type(self), self.args, dict(self.__dict__)))
+
+
+def _restore(kind: type[MeshlakeError], args: tuple[Any, ...], state: dict[str, Any]) -> MeshlakeError:
+    """A pickled meshlake error, rebuilt without calling its `__init__` (its message is already made)."""
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 MAX_PROBLEM = 1500

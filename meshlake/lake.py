@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from meshlake.lifecycle.diff import Diff
     from meshlake.lineage.api import Lineage
     from meshlake.lineage.openlineage import ExportReport
+    from meshlake.maintenance.doctor import DoctorReport
     from meshlake.maintenance.maintain import MaintenanceReport
     from meshlake.pipelines.run import RunResult
     from meshlake.port import Port
@@ -511,6 +512,14 @@ class Lake:
         from meshlake.pipelines.run import run_product
 
         return run_product(self, Path(path), replay=replay, params=params)
+
+    def doctor(self, address: str | None = None) -> DoctorReport:
+        """Report drift of every port (or a product's, or one port's): schema or properties that differ from the
+        descriptor, foreign snapshots, snapshots without row totals, missing quality records. From metadata; it
+        changes nothing. See `meshlake.maintenance.doctor`."""
+        from meshlake.maintenance.doctor import diagnose
+
+        return diagnose(self, address)
 
     def maintain(
         self,

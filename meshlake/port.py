@@ -12,8 +12,8 @@ from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 
 from meshlake.contract.address import Address, Ref, validate_ref_name
 from meshlake.contract.descriptor import Descriptor, OutputPort
-from meshlake.contract.stamps import Stamps, default_writer, new_run_id
-from meshlake.errors import CommitConflictError, InvalidNameError, QualityGateError, SnapshotNotFoundError
+from meshlake.contract.stamps import Stamps, default_writer, new_run_id, user_stamps
+from meshlake.errors import CommitConflictError, InvalidNameError, QualityGateError, SnapshotNotFoundError, require
 from meshlake.query.history import History, port_history
 from meshlake.snapshot import PortSnapshot
 from meshlake.write.commit import QUARANTINE_PREFIX
@@ -85,7 +85,8 @@ class Port:
         path (`st.a`, `items[].price`), both types and an example value. Raises `QualityGateError`
         when expectations fail, `CommitConflictError` when a concurrent commit makes the write unsafe;
         in every case `main` does not change. `inputs` (address → snapshot id read) and extra
-        `stamps` land in the snapshot summary under `meshlake.`.
+        `stamps` land in the snapshot summary under `meshlake.` (a stamp named with that prefix, or naming one
+        of meshlake's own stamps such as `quality`, raises `InvalidNameError`).
 
         `where` is a SQL condition in meshlake's filter grammar (see `delete`), or a pyiceberg
         `BooleanExpression`.
@@ -150,6 +151,47 @@ class Port:
         except QualityGateError:
             self._expire_quarantine()
             raise
+
+    def daft_sink(self, *, mode: str = "append", **options: Any) -> Any:
+        """A Daft `DataSink` writing this port through its gate: `df.write_sink(port.daft_sink(mode="append"))`.
+
+        Workers conform and write Parquet files; the driver gates them and commits one stamped snapshot (or
+        quarantines it). Modes: "append", "overwrite", "replace" (with `where=`), "upsert". Prefer `write_daft`,
+        which also cleans up after a failure.
+        Needs `meshlake[daft]`; see `meshlake.distributed`.
+        """
+        require("daft", extra="daft", feature="port.daft_sink()")
+        from meshlake.distributed.daft_sink import daft_sink
+
+        return daft_sink(self, mode=mode, **options)
+
+    def write_daft(self, frame: Any, *, mode: str = "append", **options: Any) -> WriteResult:
+        """Write a Daft DataFrame as one checked snapshot, in parallel on Daft's workers (on Ray or locally).
+
+        The frame's schema is checked on the driver first; a worker whose rows break the contract stops the
+        write, every file it left is deleted, and meshlake's own error is raised (`ContractViolationError`,
+        `QualityGateError` …). `mode`: "append", "overwrite", "upsert" (by primary key) or "replace" (`where=`:
+        meshlake's filter text; every row written must match it, as for `write`); `run_id`, `writer`, `stamps` as
+        for `write`.
+        """
+        require("daft", extra="daft", feature="port.write_daft()")
+        from meshlake.distributed.daft_sink import write_daft
+
+        return write_daft(self, frame, mode=mode, **options)
+
+    def ray_sink(self, *, mode: str = "append", **options: Any) -> Any:
+        """A Ray Data `Datasink` writing this port through its gate: `ds.write_datasink(port.ray_sink())`."""
+        require("ray", extra="ray", feature="port.ray_sink()")
+        from meshlake.distributed.ray_sink import ray_sink
+
+        return ray_sink(self, mode=mode, **options)
+
+    def write_ray(self, dataset: Any, *, mode: str = "append", **options: Any) -> WriteResult:
+        """Write a Ray Dataset as one checked snapshot (as `write_daft`, for Ray Data)."""
+        require("ray", extra="ray", feature="port.write_ray()")
+        from meshlake.distributed.ray_sink import write_ray
+
+        return write_ray(self, dataset, mode=mode, **options)
 
     @staticmethod
     def discard(staged: StagedWrite) -> None:
@@ -271,7 +313,7 @@ class Port:
             product_version=self.descriptor.version,
             mode=mode,
             inputs=dict(inputs or {}),
-            extra=dict(extra or {}),
+            extra=user_stamps(extra, address=str(self.address)),
         )
 
     # -- reading and time travel ------------------------------------------------------------------
@@ -351,9 +393,14 @@ class Port:
         return diff_snapshots(before, after, key=columns, samples=samples, check_keys=check_keys)
 
     def history(self) -> History:
-        """One row per published snapshot, oldest first, with meshlake's stamps (for the port's readers)."""
+        """One row per published snapshot, oldest first, with meshlake's stamps (for the port's readers).
+
+        Each row says whether the snapshot is `foreign` (not written by meshlake, or its stamps do not match
+        its files: `meshlake.query.provenance`); a snapshot without a row total in its summary gets one from its
+        manifests."""
         self._reader()
-        return port_history(self.table().metadata)
+        table = self.table()
+        return port_history(table.metadata, table.io)
 
     def to_arrow(self) -> pa.Table:
         return self.latest().to_arrow()
@@ -363,6 +410,14 @@ class Port:
 
     def to_pandas(self) -> pandas.DataFrame:
         return self.latest().to_pandas()
+
+    def to_daft(self) -> Any:
+        """The published snapshot as a lazy Daft DataFrame (see `PortSnapshot.to_daft`)."""
+        return self.latest().to_daft()
+
+    def to_ray(self) -> Any:
+        """The published snapshot as a Ray Dataset (see `PortSnapshot.to_ray`)."""
+        return self.latest().to_ray()
 
     # -- quality --------------------------------------------------------------------------------
     def check(self, ref: int | str | None = None, *, run_id: str | None = None) -> QualityReport:

@@ -47,6 +47,8 @@ class PortInfo:
     snapshots: int
     tags: list[str] = field(default_factory=list)
     problem: str | None = None
+    foreign_snapshots: int = 0
+    """Snapshots of `main` meshlake did not write, or whose stamps do not match their files."""
     """Why the port's table cannot be read (its contract is still shown), or None."""
 
 
@@ -193,7 +195,7 @@ class Product:
         except AccessDeniedError as exc:
             table, problem = None, exc.missing
         head = table.metadata.snapshot_by_name(MAIN_BRANCH) if table else None
-        summary = head.summary.additional_properties if head and head.summary else {}
+        history = port_history(table.metadata, table.io) if table else None
         schema = table.schema() if table else None
         columns = [
             ColumnInfo(
@@ -217,8 +219,9 @@ class Product:
             expectations=len(contract.expectations),
             latest_snapshot_id=head.snapshot_id if head else None,
             latest_committed_at=datetime.fromtimestamp(head.timestamp_ms / 1000, tz=UTC) if head else None,
-            rows=int(summary.get("total-records", 0)),
-            snapshots=len(port_history(table.metadata)) if table else 0,
+            rows=history[-1].rows_total if history else 0,
+            snapshots=len(history) if history else 0,
+            foreign_snapshots=sum(1 for entry in history if entry.foreign) if history else 0,
             tags=tags,
             problem=problem,
         )

@@ -110,6 +110,26 @@ class PortSnapshot:
         self._logged("polars")
         return frame
 
+    def to_daft(self) -> Any:
+        """A lazy, distributed Daft DataFrame of exactly this snapshot (`meshlake[daft]`), as the caller may see it.
+
+        Unrestricted readers get Daft's own Iceberg scan pinned to the snapshot; masked or row-filtered readers
+        get meshlake's masked read as an in-memory frame (`meshlake.distributed.reads`).
+        """
+        from meshlake.distributed.reads import to_daft
+
+        frame = to_daft(self)
+        self._logged("daft")
+        return frame
+
+    def to_ray(self) -> Any:
+        """This snapshot as a Ray Dataset (`meshlake[daft]`: read through Daft's scan), as the caller may see it."""
+        from meshlake.distributed.reads import to_ray
+
+        dataset = to_ray(self)
+        self._logged("ray")
+        return dataset
+
     def to_pandas(self) -> pandas.DataFrame:
         require("pandas", extra="pandas", feature="to_pandas()")
         frame: pandas.DataFrame = self._read_arrow().to_pandas()

@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("access",),
     ("governance",),
     ("maintenance",),
+    ("distributed",),
     ("pipelines",),
     ("streams",),
     ("lifecycle",),

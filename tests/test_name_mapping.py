@@ -2,14 +2,20 @@
 
 Some Iceberg REST catalogs (SeaweedFS's) put `schema.name-mapping.default` on every table they create; a
 port whose files were all written by meshlake must still read in DuckDB. Files imported without field ids
-(`add_files`) are still refused by DuckDB: see tests/query/test_deletes.py.
+(`add_files`) are read by column name through the mapping, by DuckDB and Polars alike (and the gate checks them).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pytest
+
 import meshlake as ml
+from meshlake.errors import QualityGateError
 from tests.workers import batch
 
 
@@ -25,3 +31,67 @@ def test_a_name_mapping_does_not_stop_duckdb_when_every_file_has_field_ids(port:
     assert latest.plan.name_mapping is None  # every planned file carries field ids
     assert latest.to_arrow().num_rows == 6
     assert shipments.sql("SELECT count(*) FROM logistics.shipments.daily").fetchall() == [(6,)]
+
+
+def _import_without_field_ids(port: Any, tmp_path: Path) -> str:
+    """A Parquet file written by another tool (no field ids, columns in another order, no customer_email),
+    registered with pyiceberg's `add_files`, as a migration would."""
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "imported.parquet"
+    schema = pa.schema(
+        [
+            pa.field("weight_kg", pa.float64()),
+            pa.field("shipment_id", pa.string(), nullable=False),
+            pa.field("shipped_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        ]
+    )
+    when = datetime(2026, 11, 2, tzinfo=UTC)
+    data = pa.table({"weight_kg": [7.5, 8.5], "shipment_id": ["imp-1", "imp-2"], "shipped_at": [when] * 2}, schema)
+    pq.write_table(data, path)
+    port.table().add_files([f"file://{path}"])
+    return f"file://{path}"
+
+
+def test_meshlake_reads_files_imported_without_field_ids_in_duckdb_and_polars(
+    port: Any, shipments: ml.Lake, tmp_path: Path
+) -> None:
+    port.write(batch("a", 1))
+    imported = _import_without_field_ids(port, tmp_path)
+    latest = port.latest()
+    assert list(latest.plan.unmapped) == [imported]
+
+    from_duckdb = latest.to_arrow().sort_by("shipment_id").to_pylist()
+    from_polars = latest.to_polars().sort("shipment_id").collect().to_dicts()
+    from_sql = shipments.sql(
+        "SELECT shipment_id, weight_kg, customer_email FROM logistics.shipments.daily ORDER BY shipment_id"
+    ).fetchall()
+
+    assert from_duckdb == from_polars
+    assert [r["shipment_id"] for r in from_duckdb] == ["a-1-0", "a-1-1", "a-1-2", "imp-1", "imp-2"]
+    assert from_sql[-2:] == [("imp-1", 7.5, None), ("imp-2", 8.5, None)]
+
+
+def test_a_gated_write_checks_a_port_holding_files_without_field_ids(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: Any, tmp_path: Path
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [{"expect_column_values_to_be_unique": {"column": "shipment_id"}}]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(batch("a", 1))
+    _import_without_field_ids(port, tmp_path)
+    head = port.table().metadata.snapshot_by_name("main").snapshot_id
+    duplicate = pa.table(
+        {
+            "shipment_id": ["imp-1"],
+            "shipped_at": pa.array([datetime(2026, 11, 2, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
+            "weight_kg": [1.0],
+        }
+    )
+
+    with pytest.raises(QualityGateError) as raised:
+        port.write(duplicate)  # the imported rows are read by name: the duplicate key is found
+
+    assert raised.value.report.results[0].unexpected_count == 2
+    assert port.table().metadata.snapshot_by_name("main").snapshot_id == head
+    assert port.write(batch("b", 2)).quality.passed

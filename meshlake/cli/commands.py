@@ -2,6 +2,7 @@
 
 from meshlake.cli import (
     access,
+    doctor,
     governance,
     lifecycle,
     lineage,
@@ -18,6 +19,7 @@ from meshlake.cli import (
 
 __all__ = [
     "access",
+    "doctor",
     "governance",
     "lifecycle",
     "lineage",

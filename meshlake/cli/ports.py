@@ -92,6 +92,7 @@ def history(ctx: Context, address: str, limit: int, moves: bool) -> None:
     """Show the published snapshots of ADDRESS, oldest first, with meshlake's stamps.
 
     Rollbacks (moves of main back, or forward again) follow as a second table; --moves shows only them.
+    A snapshot meshlake did not write (or whose stamps do not match its files) is marked FOREIGN.
     """
     entries = ctx.port(address).history()
     moved = [
@@ -121,6 +122,7 @@ def history(ctx: Context, address: str, limit: int, moves: bool) -> None:
             "version": e.product_version,
             "quality": e.quality,
             "tags": e.tags,
+            "foreign": "FOREIGN" if e.foreign else "",
         }
         for e in shown
     ]

@@ -148,7 +148,9 @@ def describe(ctx: Context, name: str) -> None:
         when = port.latest_committed_at.isoformat(timespec="seconds") if port.latest_committed_at else "never written"
         ctx.out.text(
             f"\n{port.address}: {port.rows:,} rows, {port.snapshots} snapshot(s), latest {port.latest_snapshot_id} "
-            f"({when})" + (f", tags {', '.join(port.tags)}" if port.tags else "")
+            f"({when})"
+            + (f", tags {', '.join(port.tags)}" if port.tags else "")
+            + (f", {port.foreign_snapshots} FOREIGN snapshot(s)" if port.foreign_snapshots else "")
         )
         if port.description:
             ctx.out.text(f"  {port.description}")

@@ -401,6 +401,23 @@ def _matches(table: Table, port: OutputPort, change: SchemaPlan, properties: dic
     )
 
 
+def port_drift(descriptor: Descriptor, port: OutputPort, table: Table) -> list[str]:
+    """What `meshlake deploy` would change in `table` to match `port` now (empty when it matches): the schema,
+    partitioning and properties another writer or a hand edit moved away from the descriptor."""
+    change = plan_schema_change(table.schema(), port_schema(port))
+    notes = [*(f"breaking: {item}" for item in change.breaking), *_describe(change)]
+    wanted_spec = [(clause.column, str(clause.to_transform())) for clause in port.partition_clauses]
+    if _spec_signature(table.spec(), table.schema()) != wanted_spec:
+        notes.append("partitioning differs from " + (", ".join(port.partition_by) or "none"))
+    wanted = _table_properties(descriptor, port)
+    for key, value in wanted.items():
+        if key not in CREATE_ONLY and table.properties.get(key) != value:
+            notes.append(f"property {key} is {table.properties.get(key)!r}, the descriptor sets {value!r}")
+    stale = _stale_metrics(table.properties, wanted)
+    notes += [f"property {key} is left from a former classification" for key in stale]
+    return notes
+
+
 def _table_properties(descriptor: Descriptor, port: OutputPort) -> dict[str, str]:
     props = dict(TABLE_DEFAULTS)
     props["meshlake.product"] = f"{descriptor.domain}.{descriptor.name}"

@@ -36,7 +36,7 @@ from pyiceberg.exceptions import NoSuchTableError
 
 from meshlake.contract.address import Address
 from meshlake.contract.descriptor import Descriptor, InputPort, load_descriptor
-from meshlake.contract.stamps import INPUT_RELEASES, INPUTS, RUN_ID, new_run_id
+from meshlake.contract.stamps import INPUT_RELEASES, INPUTS, PREFIX, RUN_ID, new_run_id
 from meshlake.errors import DescriptorError, PipelineError, QualityGateError, SnapshotNotFoundError
 from meshlake.write.modes import WriteMode
 
@@ -181,11 +181,11 @@ def run_product(
         run, datetime.now(UTC), descriptor, dict(params or {}), reader, str(replay) if replay else None
     )
     produced = _call(_load_function(module_path, descriptor), module_path, inputs, context)
-    extra = {PARAMS: json.dumps(dict(sorted(context.params.items())))}
+    extra = {PARAMS.removeprefix(PREFIX): json.dumps(dict(sorted(context.params.items())))}
     if replay is not None:
-        extra[REPLAY_OF] = str(replay)
+        extra[REPLAY_OF.removeprefix(PREFIX)] = str(replay)
     if releases:
-        extra[INPUT_RELEASES] = json.dumps(dict(sorted(releases.items())), separators=(",", ":"))
+        extra[INPUT_RELEASES.removeprefix(PREFIX)] = json.dumps(dict(sorted(releases.items())), separators=(",", ":"))
     staged = _stage_outputs(product, descriptor, produced, inputs.pins, run, extra)
     outputs = _publish_all(product, staged)
     return RunResult(

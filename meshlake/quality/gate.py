@@ -55,10 +55,10 @@ class PortGate:
         self.sample_size = port.contract.quality.sample_size
         self.time_budget = budget_seconds(lake.settings.quality_time_budget)
         self._staged: tuple[str, ScanPlan] | None = None
-        self._seen: tuple[TableMetadata, int | None] | None = None
+        self._seen: tuple[TableMetadata, int | None, FileIO] | None = None
 
     def check(self, table: Table, base_id: int | None, change: Change, stamps: Stamps) -> QualityReport:
-        self._seen = (table.metadata, base_id)
+        self._seen = (table.metadata, base_id, table.io)
         uuid = str(table.metadata.table_uuid)
         base = _published(uuid, base_id) or plan_snapshot(table.metadata, table.io, base_id, name=self.address)
         staged, new_rows = staged_plans(base, change, table.metadata)
@@ -85,7 +85,7 @@ class PortGate:
         rows = None if staged.has_deletes else staged.record_count
         incremental = None
         if not only_new and rows is not None and base_id is not None:
-            prior = prior_aggregates(table.metadata, base_id, change, key, base)
+            prior = prior_aggregates(table.metadata, base_id, change, key, base, table.io)
             snapshot = table.metadata.snapshot_by_id(base_id)
             if prior is not None and snapshot is not None:
                 incremental = on_snapshot(base, snapshot, table.io, rows, prior, change.new_rows)
@@ -112,8 +112,8 @@ class PortGate:
         recorded = replace(report, snapshot_id=snapshot_id)
         recovered: list[tuple[QualityReport, bool]] = []
         if self._seen is not None:
-            metadata, base_id = self._seen
-            recovered = _unrecorded(self.lake, metadata, self.address, base_id, exclude=(snapshot_id,))
+            metadata, base_id, io = self._seen
+            recovered = _unrecorded(self.lake, metadata, io, self.address, base_id, exclude=(snapshot_id,))
         batch = [(self.port._recorded(recorded), "gate", published), *((r, RECOVERED, p) for r, p in recovered)]
         append_results(self.lake.catalog, self.lake.location_root, batch)
         if self._seen is not None:
@@ -295,7 +295,7 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
     report = QualityReport(
         address, snapshot.snapshot_id, run_id, contract.quality.engine, now(), results, ad_hoc=ad_hoc
     )
-    recovered = _unrecorded(lake, snapshot.metadata, address, head_id)
+    recovered = _unrecorded(lake, snapshot.metadata, snapshot.io, address, head_id)
     batch = [(port._recorded(report), "check", None), *((r, RECOVERED, p) for r, p in recovered)]
     append_results(lake.catalog, lake.location_root, batch)
     remember_recorded(str(snapshot.metadata.table_uuid), [r.snapshot_id or 0 for r, _ in recovered])
@@ -303,10 +303,15 @@ def check_snapshot(lake: Lake, port: Port, snapshot: PortSnapshot, *, run_id: st
 
 
 def _unrecorded(
-    lake: Lake, metadata: TableMetadata, address: str, head_id: int | None, exclude: tuple[int, ...] = ()
+    lake: Lake,
+    metadata: TableMetadata,
+    io: FileIO,
+    address: str,
+    head_id: int | None,
+    exclude: tuple[int, ...] = (),
 ) -> list[tuple[QualityReport, bool]]:
     """Stamped verdicts missing from the history (best effort: looking them up never fails a record)."""
     try:
-        return unrecorded_verdicts(lake.catalog, metadata, address, head_id=head_id, exclude=exclude)
+        return unrecorded_verdicts(lake.catalog, metadata, address, head_id=head_id, exclude=exclude, io=io)
     except Exception:
         return []

@@ -56,6 +56,7 @@ from meshlake.quality.compile import Column, Plan, unique_key
 from meshlake.quality.regex import quote
 from meshlake.quality.report import ExpectationResult
 from meshlake.query.plan import ScanPlan
+from meshlake.query.provenance import provenance
 from meshlake.write.commit import Change
 
 BASIS_VERSION = 1
@@ -139,14 +140,16 @@ def fingerprint(expectations: Sequence[Expectation], schema_id: int) -> str:
 
 
 def prior_aggregates(
-    metadata: TableMetadata, base_id: int | None, change: Change, key: str, base: ScanPlan
+    metadata: TableMetadata, base_id: int | None, change: Change, key: str, base: ScanPlan, io: FileIO
 ) -> Mapping[str, Any] | None:
     """The base snapshot's stamped aggregates, when `change` may be checked incrementally on it; else None.
 
     All of: the change is a pure append (nothing deleted, every added file holds new rows); the base is
     `main`'s head (the staged snapshot's parent) on the current schema; its `meshlake.quality` stamp says
     the native gate passed it under fingerprint `key`; neither the base plan nor, hence, the staged plan
-    has a delete file; and the base's record counts add up to the rows the stamp says it checked.
+    has a delete file; the base's record counts add up to the rows the stamp says it checked; and meshlake
+    wrote the base: its `meshlake.digest` matches its files and stamps (`meshlake.query.provenance`). A
+    foreign head is checked in full, and the next append builds on the fresh aggregates stamped then.
     """
     if change.kind != "append" or change.deleted or base_id is None:
         return None
@@ -166,6 +169,8 @@ def prior_aggregates(
     if stamp.get("fingerprint") != key or not isinstance(aggregates, dict) or not isinstance(rows, int):
         return None
     if base.has_deletes or base.record_count != rows:
+        return None
+    if provenance(str(metadata.table_uuid), head, io).foreign:
         return None
     return aggregates
 

@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.io import FileIO
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
@@ -44,6 +45,7 @@ from pyiceberg.types import (
 from meshlake.catalog.metadata import ancestors, snapshot_by_id
 from meshlake.contract.stamps import QUALITY, RUN_ID
 from meshlake.quality.report import ExpectationResult, QualityReport
+from meshlake.query.provenance import provenance
 from meshlake.write.commit import QUARANTINE_PREFIX
 from meshlake.write.system_table import SystemTable
 
@@ -232,12 +234,14 @@ def unrecorded_verdicts(
     head_id: int | None,
     exclude: Iterable[int] = (),
     at: datetime | None = None,
+    io: FileIO | None = None,
 ) -> list[tuple[QualityReport, bool]]:
     """Stamped snapshots of the port without a record, as (report from the stamp, published) to append.
 
     Looks at the newest `RECOVERY_DEPTH` gated snapshots behind `head_id` on `main` and at quarantine
     branch heads, leaving out `exclude`, those this process knows are recorded and those younger than
     `RECOVERY_GRACE` (as of `at`). One query of the history, only when there is anything to look up.
+    With `io`, a foreign snapshot's stamp (`meshlake.query.provenance`) is never taken for a verdict.
     """
     uuid = str(metadata.table_uuid)
     cutoff_ms = int(((at or now()) - RECOVERY_GRACE).timestamp() * 1000)
@@ -248,6 +252,8 @@ def unrecorded_verdicts(
     for snapshot, published in _gated_snapshots(metadata, head_id, known):
         sid = snapshot.snapshot_id
         if sid in known or sid in skip or snapshot.timestamp_ms > cutoff_ms:
+            continue
+        if io is not None and provenance(uuid, snapshot, io).foreign:
             continue
         candidates.setdefault(sid, (snapshot, published))
     if not candidates:

@@ -6,6 +6,8 @@
 - quality: the share of quality runs in `slo.window` that passed, against `slo.quality_pass_rate`. The runs
   that count are the gate's verdicts (of published and of quarantined writes) and checks of `main`'s head;
   ad-hoc checks (of an old snapshot, a tag, a quarantine branch) are recorded but do not count.
+- provenance: added (violated) when snapshots on `main` are foreign (`meshlake.query.provenance`): their
+  rows did not pass meshlake's gate, and the next gated write checks the port in full.
 Each objective is met, violated, or unknown (not declared, or nothing to judge yet), with a reason.
 """
 
@@ -69,7 +71,9 @@ def evaluate_slo(lake: Lake, port: Port, *, at: datetime | None = None) -> SloRe
     if slo is None:
         return SloReport(address, now, (SloCheck("slo", "unknown", "the port declares no slo"),))
     # a compaction (`meshlake maintain`) rewrites files, not data: it makes a port neither fresher nor bigger
-    history = [entry for entry in port_history(port.table().metadata) if entry.mode != "compact"]
+    table = port.table()
+    every = port_history(table.metadata, table.io)
+    history = [entry for entry in every if entry.mode != "compact"]
     latest = history[-1] if history else None
     checks: list[SloCheck] = []
     if slo.freshness:
@@ -92,6 +96,13 @@ def evaluate_slo(lake: Lake, port: Port, *, at: datetime | None = None) -> SloRe
         checks.append(_row_change(history, slo.max_row_change))
     if slo.quality_pass_rate is not None:
         checks.append(_quality(lake, address, now, slo.window, slo.quality_pass_rate))
+    foreign = [entry.snapshot_id for entry in every if entry.foreign]
+    if foreign:
+        reason = (
+            f"{len(foreign)} of {len(every)} snapshot(s) on main were not written by meshlake or do not match their "
+            f"stamps (latest {foreign[-1]}); `meshlake doctor {address}` explains"
+        )
+        checks.append(SloCheck("provenance", "violated", reason, len(foreign), 0))
     if not checks:
         checks.append(SloCheck("slo", "unknown", "the slo declares no objective"))
     return SloReport(address, now, tuple(checks))

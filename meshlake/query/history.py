@@ -1,4 +1,9 @@
-"""A port's history: one row per published snapshot, with meshlake's stamps, from metadata only.
+"""A port's history: one row per published snapshot, with meshlake's stamps, from metadata.
+
+Given the table's `io`, each of the newest `VERIFY_DEPTH` snapshots is also checked for who wrote it (`foreign`,
+see `meshlake.query.provenance`: that reads the manifests each snapshot wrote, once per process; older ones only
+by their summary), and a snapshot whose summary has no row total (another engine's commit) gets it from its
+manifest list instead of 0.
 
 `main` is moved by commits and by rollbacks (back, or forward again to a snapshot it left): Iceberg's
 snapshot log records every move, so `History.moves` lists the rollbacks next to the snapshots.
@@ -13,6 +18,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 import pyarrow as pa
+from pyiceberg.io import FileIO
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
@@ -43,6 +49,9 @@ class SnapshotInfo:
     inputs: dict[str, int] = field(default_factory=dict)
     quality: str | None = None
     tags: tuple[str, ...] = ()
+    foreign: bool | None = None
+    """True when meshlake did not write the snapshot (or its stamps do not match it); None when not verified."""
+    foreign_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -111,6 +120,8 @@ class History(Sequence[SnapshotInfo]):
                 ("inputs", pa.map_(pa.string(), pa.int64())),
                 ("quality", pa.string()),
                 ("tags", pa.list_(pa.string())),
+                ("foreign", pa.bool_()),
+                ("foreign_reason", pa.string()),
             ]
         )
         for row in rows:
@@ -127,8 +138,8 @@ class History(Sequence[SnapshotInfo]):
         return frame
 
 
-def port_history(metadata: TableMetadata) -> History:
-    """The snapshots `main` is made of, oldest first."""
+def port_history(metadata: TableMetadata, io: FileIO | None = None) -> History:
+    """The snapshots `main` is made of, oldest first; with `io`, each marked foreign or not, with its row total."""
     head = snapshot_by_name(metadata, MAIN_BRANCH)
     if head is None:
         return History([])
@@ -138,8 +149,41 @@ def port_history(metadata: TableMetadata) -> History:
             tags.setdefault(ref.snapshot_id, []).append(name)
     chain = list(ancestors(metadata, head))
     uuid = str(metadata.table_uuid)
-    entries = [_cached_info(uuid, s, tuple(sorted(tags.get(s.snapshot_id, ())))) for s in reversed(chain)]
+    modes = [_PLAIN] * len(chain)
+    if io is not None:
+        modes = [_VERIFIED if n < VERIFY_DEPTH else _SUMMARY for n in range(len(chain))]
+        _verify_unknown(uuid, chain[:VERIFY_DEPTH], io)
+    entries = [
+        _cached_info(uuid, s, tuple(sorted(tags.get(s.snapshot_id, ()))), io, mode)
+        for s, mode in zip(reversed(chain), reversed(modes), strict=True)
+    ]
     return History(entries, main_moves(metadata))
+
+
+VERIFY_DEPTH = 100
+"""How many of the newest snapshots `port_history` verifies against their files (`meshlake.query.provenance`);
+older ones are foreign when their summary alone says so (no digest), else not verified (`foreign` None):
+`meshlake doctor` verifies every one."""
+_PLAIN, _SUMMARY, _VERIFIED = 0, 1, 2
+
+
+def _verify_unknown(uuid: str, chain: Sequence[Snapshot], io: FileIO) -> None:
+    """Verify, in parallel, the snapshots of `chain` whose verified row this process does not have yet."""
+    unknown = [s for s in chain if (uuid, s.snapshot_id, _VERIFIED) not in _INFOS]
+    if len(unknown) > 1:
+        from pyiceberg.utils.concurrent import ExecutorFactory
+
+        list(ExecutorFactory.get_or_create().map(lambda s: _cached_info(uuid, s, (), io, _VERIFIED), unknown))
+
+
+def _verified(uuid: str, snapshot: Snapshot, entry: SnapshotInfo, io: FileIO, mode: int) -> SnapshotInfo:
+    from meshlake.query.provenance import provenance, total_records, unverified
+
+    found = provenance(uuid, snapshot, io) if mode == _VERIFIED else unverified(snapshot)
+    props = snapshot.summary.additional_properties if snapshot.summary is not None else {}
+    total = entry.rows_total if "total-records" in props else total_records(snapshot, io)
+    foreign = found.foreign if found is not None else None
+    return replace(entry, foreign=foreign, foreign_reason=found.reason if found else None, rows_total=total)
 
 
 def main_moves(metadata: TableMetadata) -> list[MainMove]:
@@ -242,17 +286,22 @@ def _verdict(text: str | None) -> str | None:
     return str(verdict) if verdict is not None else None
 
 
-_INFOS: dict[tuple[str, int], SnapshotInfo] = {}
-"""Per (table uuid, snapshot id): the snapshot as history shows it, without tags (a snapshot never changes)."""
+_INFOS: dict[tuple[str, int, int], SnapshotInfo] = {}
+"""Per (table uuid, snapshot id, how verified): the snapshot as history shows it, without tags (a snapshot never
+changes); verified rows also say whether it is foreign, and carry a row total computed when the summary has none."""
 _INFOS_LIMIT = 1_000_000
 _INFOS_LOCK = threading.Lock()
 
 
-def _cached_info(table_uuid: str, snapshot: Snapshot, tags: tuple[str, ...]) -> SnapshotInfo:
-    key = (table_uuid, snapshot.snapshot_id)
+def _cached_info(
+    table_uuid: str, snapshot: Snapshot, tags: tuple[str, ...], io: FileIO | None, mode: int = _PLAIN
+) -> SnapshotInfo:
+    key = (table_uuid, snapshot.snapshot_id, mode)
     info = _INFOS.get(key)
     if info is None:
         info = snapshot_info(snapshot)
+        if io is not None and mode != _PLAIN:
+            info = _verified(table_uuid, snapshot, info, io, mode)
         with _INFOS_LOCK:
             if len(_INFOS) >= _INFOS_LIMIT:
                 _INFOS.clear()

@@ -40,7 +40,7 @@ from pyiceberg.utils.concurrent import ExecutorFactory
 
 from meshlake.errors import SnapshotNotFoundError
 from meshlake.query.errors import UnsupportedScanError
-from meshlake.query.fieldids import carry_field_ids
+from meshlake.query.fieldids import without_field_ids
 from meshlake.query.manifests import clear_readers, read_manifest
 
 if TYPE_CHECKING:
@@ -102,6 +102,9 @@ class ScanPlan:
     """All the table's schemas, so readers can tell whether nested names were ever reused or renamed."""
     name_mapping: Mapping[int, tuple[str, ...]] | None = None
     """The table's name mapping (field id -> names) when some planned file lacks field ids, else None."""
+    unmapped: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """The planned files without field ids (`add_files` imports), with their top-level column names: read by name
+    through `name_mapping`."""
     io_properties: Mapping[str, str] = field(default_factory=dict)
     """The table's FileIO properties (storage endpoint and credentials), for readers that open files."""
     identity_sources: frozenset[int] = frozenset()
@@ -293,9 +296,11 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
         tasks = tuple(index.attach(task) for task in clean)
     else:
         tasks = tuple(clean)  # the common case: the manifests' tasks as they were planned the first time
+    unmapped: dict[str, tuple[str, ...]] = {}
     if mapping is not None:
         paths = [task.path for task in tasks] + [d.path for part in parts for d in part.deletes]
-        if carry_field_ids(io, paths):
+        unmapped = without_field_ids(io, paths)
+        if not unmapped:
             mapping = None  # some REST catalogs put a name mapping on every table; the files decide if it matters
     eq_ids = {i for deletes in equality.values() for d in deletes for i in d.equality_ids}
     return ScanPlan(
@@ -307,6 +312,7 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
         equality_fields=_equality_fields(eq_ids, schema, schemas, name),
         schemas=schemas,
         name_mapping=mapping,
+        unmapped=unmapped,
         io_properties=io_properties,
         identity_sources=_identity_sources(meta),
     )

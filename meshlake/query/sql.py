@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from pyiceberg.schema import Schema
 from pyiceberg.types import ListType, MapType, NestedField, StructType
@@ -38,15 +39,20 @@ def scan_sql(plan: ScanPlan) -> str:
         check_readable(plan)
         if not plan.tasks:
             return empty_relation(plan.schema)
-        dirty = [t for t in plan.tasks if t.position_deletes or t.equality_deletes]
-        clean = [t for t in plan.tasks if not (t.position_deletes or t.equality_deletes)] if dirty else plan.tasks
+        tasks = [t for t in plan.tasks if t.path not in plan.unmapped] if plan.unmapped else plan.tasks
+        imported = _by_name(plan) if plan.unmapped else None
+        dirty = [t for t in tasks if t.position_deletes or t.equality_deletes]
+        clean = [t for t in tasks if not (t.position_deletes or t.equality_deletes)] if dirty else tasks
         columns = ", ".join(quote_ident(f.name) for f in plan.schema.fields)
         if not dirty:
-            return f"SELECT {columns} FROM {_read(clean, schema_map(plan.schema.fields))}"
-        ctes, body = _with_deletes(plan, dirty)
+            parts = [f"SELECT {columns} FROM {_read(clean, schema_map(plan.schema.fields))}"] if clean else []
+            return " UNION ALL ".join([*parts, *([imported] if imported else [])])
+        ctes, body = _with_deletes(replace(plan, tasks=tuple(tasks)), dirty)
         parts = [body]
         if clean:
             parts.insert(0, f"SELECT {columns} FROM {_read(clean, schema_map(plan.schema.fields))}")
+        if imported:
+            parts.append(imported)
         return f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts)
     except UnsupportedScanError as exc:
         raise exc.at(plan.name) from None
@@ -123,11 +129,24 @@ def check_readable(plan: ScanPlan) -> None:
                     f"delete file {delete.path} is {delete.file_format} (deletion vectors are not applied)",
                     hint="compact the table, or read it with an engine that applies deletion vectors",
                 )
-    if plan.tasks and plan.name_mapping:
+    if plan.tasks and plan.name_mapping and not plan.unmapped:
         raise UnsupportedScanError(
             "the table has a name mapping, so some data files may lack Parquet field ids",
-            hint="read it with Polars (which applies the mapping), or rewrite files imported by add_files",
+            hint="plan the scan with meshlake (it reads each file's footer), or rewrite files imported by add_files",
         )
+    if plan.unmapped and plan.identity_sources & set(plan.schema.field_ids):
+        # Files imported without field ids (migrated Hive data) may lack their identity-partition columns,
+        # whose values then live only in the manifests; this reader does not fill them in.
+        raise UnsupportedScanError(
+            "the table has a name mapping and identity partitions: imported files may lack partition columns",
+            hint="read it with pyiceberg, or rewrite the imported files",
+        )
+    for task in plan.tasks if plan.unmapped else ():
+        if task.path in plan.unmapped and (task.position_deletes or task.equality_deletes):
+            raise UnsupportedScanError(
+                f"data file {task.path} has no field ids and delete files apply to it",
+                hint="compact the table (meshlake maintain --apply), or read it with pyiceberg",
+            )
     renamed = nested_name_conflicts(plan)
     if plan.tasks and renamed:
         raise UnsupportedScanError(
@@ -176,6 +195,26 @@ def _struct_children(
         key, value = iceberg_type.key_type, iceberg_type.value_type
         _struct_children(iceberg_type.key_id, key, names, ids=ids, paths=paths, prefix=prefix)
         _struct_children(iceberg_type.value_id, value, names, ids=ids, paths=paths, prefix=prefix)
+
+
+def _by_name(plan: ScanPlan) -> str:
+    """The files of `plan` without field ids, read by column name through the table's name mapping.
+
+    A column is the first name the mapping gives its field id that some file has (NULL where a file lacks it,
+    `union_by_name`); a field no file names reads as NULL. Values are cast to the column's type, as a field-id
+    read casts them.
+    """
+    paths = list(plan.unmapped)
+    present = {name for names in plan.unmapped.values() for name in names}
+    mapping = plan.name_mapping or {}
+    exprs = []
+    for f in plan.schema.fields:
+        names = [n for n in mapping.get(f.field_id, ()) if n in present]
+        kind = duckdb_type(f.field_type)
+        value = "NULL" if not names else f"coalesce({', '.join(quote_ident(n) for n in names)})"
+        exprs.append(f"CAST({value} AS {kind}) AS {quote_ident(f.name)}")
+    nan = ", can_have_nan = true" if any(_FLOATS.search(duckdb_type(f.field_type)) for f in plan.schema.fields) else ""
+    return f"SELECT {', '.join(exprs)} FROM read_parquet({path_list(paths)}, union_by_name = true{nan})"
 
 
 def _read(tasks: Sequence[DataTask], schema: str, extra: str = "") -> str:

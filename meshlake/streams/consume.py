@@ -34,7 +34,7 @@ from meshlake.errors import (
 )
 from meshlake.streams.compactor import Compactor
 from meshlake.streams.decode import decode_batch
-from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps
+from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
 from meshlake.streams.source import Message, Position, StreamSource, position_order
 from meshlake.write import faults
 
@@ -294,7 +294,7 @@ def _commit_batch(
         return BatchResult(None, 0, len(rejected), after)
     committing = time.monotonic()
     try:
-        written = port.write(rows, mode="append", run_id=run_id, stamps=stamps, rebase_check=check)
+        written = port.write(rows, mode="append", run_id=run_id, stamps=unprefixed(stamps), rebase_check=check)
     except QualityGateError as failed:
         if policy == "stop":
             raise StreamStoppedError(

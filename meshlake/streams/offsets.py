@@ -51,6 +51,11 @@ def stream_stamps(source_id: str, identity: str, positions: Mapping[str, Positio
     }
 
 
+def unprefixed(stamps: Mapping[str, str]) -> dict[str, str]:
+    """`stamps` as a write takes them: named without `meshlake.`, which the write adds back."""
+    return {key.removeprefix("meshlake."): value for key, value in stamps.items()}
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What the port has consumed of one source: the positions to resume from, the stream's identity, and the

@@ -44,6 +44,8 @@ from pyiceberg.table.update.validate import _validate_added_data_files, _validat
 
 from meshlake.catalog.commits import commit_table
 from meshlake.catalog.metadata import ancestors, apply_updates, snapshot_by_id, snapshot_by_name
+from meshlake.contract.stamps import DIGEST, content_digest
+from meshlake.query.provenance import remember_own
 from meshlake.write import faults
 from meshlake.write.known_length import KnownLengthIO
 from meshlake.write.manifest_merge import MergingAppend, MergingOverwrite, _Merging
@@ -136,8 +138,11 @@ def commit_snapshot(
     """Commit `change` as one snapshot on `branch`, parented on `base_id`; returns the table and snapshot id.
 
     For `main`, raises `MainMovedError` if `main` is not at `base_id`; a staging branch is (re)pointed at
-    `base_id` in the same commit. Each catalog-level retry is counted in `stats`.
+    `base_id` in the same commit. Each catalog-level retry is counted in `stats`. `meshlake.digest` binds the
+    stamps in `properties` to the change's files (`meshlake.query.provenance`).
     """
+    added = [(f.file_path, f.file_size_in_bytes, f.record_count) for f in change.added]
+    properties = properties | {DIGEST: content_digest(added, [f.file_path for f in change.deleted], properties)}
     for attempt in range(MAX_ATTEMPTS):
         if branch == MAIN_BRANCH and main_head(table) != base_id:
             # The snapshot is built on the table's `main`: it must be the base the commit asserts, or files
@@ -165,6 +170,7 @@ def commit_snapshot(
             table = table.refresh()
             if _landed(table, branch, producer.snapshot_id):
                 faults.reached("committed", table.name())
+                remember_own(str(table.metadata.table_uuid), producer.snapshot_id)
                 return table, producer.snapshot_id
             failure: Exception = exc
         except (CommitFailedException, ValueError, BadRequestError) as exc:
@@ -176,6 +182,7 @@ def commit_snapshot(
         else:
             faults.reached("committed", table.name())
             table = updated_table(table, response.metadata, response.metadata_location)
+            remember_own(str(table.metadata.table_uuid), producer.snapshot_id)
             return table, producer.snapshot_id
         producer._clean_all_uncommitted()
         if branch == MAIN_BRANCH and main_head(table) != base_id:

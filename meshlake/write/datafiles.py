@@ -107,14 +107,26 @@ class _Lane:
 class DataFileWriter:
     """Writes batches of one table's Arrow schema into data files and returns their `DataFile`s."""
 
-    def __init__(self, metadata: TableMetadata, io: FileIO, *, schema: Schema | None = None) -> None:
+    def __init__(
+        self,
+        metadata: TableMetadata,
+        io: FileIO,
+        *,
+        schema: Schema | None = None,
+        name_prefix: str = "",
+        parallel: int | None = None,
+    ) -> None:
+        """`name_prefix` starts every file name (a distributed write names its files by its run, so that the
+        files of an aborted run can be found and deleted: `meshlake.distributed`); `parallel` is how many files
+        encode at once (default: one per core, at most 4; a distributed worker uses 1, the engine runs many)."""
         self.metadata = metadata
+        self.name_prefix = name_prefix
         self.io = io
         self.schema = schema or metadata.schema()
         self.spec: PartitionSpec = metadata.spec()
         self.locations = load_location_provider(metadata.location, metadata.properties)
         self.write_id = uuid.uuid4()
-        self.parallel = max(1, min(4, os.cpu_count() or 1))
+        self.parallel = parallel if parallel is not None else max(1, min(4, os.cpu_count() or 1))
         self.target_file_bytes = int(metadata.properties.get("write.target-file-size-bytes", TARGET_FILE_BYTES))
         self._executor = ThreadPoolExecutor(self.parallel, thread_name_prefix="meshlake-write")
         self._lanes: dict[tuple[object, ...], _Lane] = {}
@@ -211,7 +223,7 @@ class DataFileWriter:
 
     def _open(self, lane: _Lane) -> _OpenFile:
         self._counter += 1
-        name = f"{self.write_id}-{self._counter:05d}.parquet"
+        name = f"{self.name_prefix}{self.write_id}-{self._counter:05d}.parquet"
         path = self.locations.new_data_location(data_file_name=name, partition_key=lane.partition_key)
         output = self.io.new_output(path)
         writer = _ParquetWriter(output, self.schema, self.metadata.properties)

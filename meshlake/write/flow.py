@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -12,6 +12,7 @@ import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH
 
@@ -253,6 +254,57 @@ def stage_change(
     )
 
 
+def stage_files(
+    catalog: Catalog,
+    table: Table,
+    added: Sequence[DataFile],
+    *,
+    address: str,
+    mode: str,
+    rows: int,
+    stamps: Stamps,
+    gate: Gate | None,
+    quarantine_name: str,
+    where: str | None = None,
+    primary_key: Sequence[str] = (),
+) -> StagedWrite:
+    """Stage data files written elsewhere for this write (by distributed workers) as an append, overwrite, replace
+    (`where`: the rows of `main`'s head they replace; the workers checked that every row they wrote matches it) or
+    upsert (by `primary_key`: the keys are read back from the files, only those columns) on `main`'s head, and run
+    the gate. Unlike `stage_change`, the files belong to this write: a write that is not published deletes them."""
+    started = time.perf_counter()
+    _check_mode(mode, where, list(primary_key), address)
+    if mode not in ("append", "overwrite", "replace", "upsert"):
+        raise ValueError(f"mode={mode!r} is not supported for files written by workers")
+    base_id = commit.main_head(table)
+    base = table.metadata.snapshot_by_name(MAIN_BRANCH)
+    files = tuple(added)
+    if mode == "append":
+        prepared = _Prepared(Change("append", files, new_rows=files), rows)
+    elif mode == "overwrite":
+        prepared = _overwrite(table, base, files, rows)
+    elif mode == "upsert":
+        keys = _keys_of(table, files, primary_key)
+        try:
+            _check_unique_keys(keys, primary_key, address)
+        except ContractViolationError:
+            _delete_files(table, [f.file_path for f in files])
+            raise
+        prepared = _upsert(rewrite_keys(table, base, keys), keys, files, rows)
+    else:
+        assert where is not None
+        prepared = _replace(table, base, parse_filter(where, table), files, rows)
+    prepared.written_paths = [*(f.file_path for f in files), *prepared.written_paths]
+    report = None
+    if gate is not None and not prepared.change.is_empty:
+        try:
+            report = gate.check(table, base_id, prepared.change, stamps)
+        except BaseException:
+            _delete_files(table, prepared.written_paths)
+            raise
+    return StagedWrite(catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started)
+
+
 def delete_rows(
     catalog: Catalog,
     table: Table,
@@ -322,25 +374,34 @@ def _prepare(
     if mode == "replace":
         assert where is not None
         replaced = parse_filter(where, table)
-        batches = _only_matching(batches, replaced, address)
+        batches = only_matching(batches, replaced, address)
     writer = DataFileWriter(table.metadata, table.io)
     added = writer.write_all(batches)
     paths = writer.written_paths
     if mode == "append":
         return _Prepared(Change("append", tuple(added), new_rows=tuple(added)), counter.rows, written_paths=paths)
     if mode == "overwrite":
-        live = tuple(task.file for task in table.scan(snapshot_id=base.snapshot_id).plan_files()) if base else ()
-        removed = sum(f.record_count for f in live)
-        return _Prepared(
-            Change("overwrite", tuple(added), live, AlwaysTrue(), new_rows=tuple(added)),
-            counter.rows,
-            removed,
-            written_paths=paths,
-        )
+        prepared = _overwrite(table, base, tuple(added), counter.rows)
+        prepared.written_paths = paths
+        return prepared
     assert replaced is not None
+    prepared = _replace(table, base, replaced, tuple(added), counter.rows)
+    prepared.written_paths = [*paths, *prepared.written_paths]
+    return prepared
+
+
+def _replace(table: Table, base: Any, replaced: RowFilter, added: tuple[DataFile, ...], rows: int) -> _Prepared:
+    """Remove the rows of `base` matching `replaced` (files rewritten without them) and add `added`."""
     rewrite = rewrite_where(table, base, replaced)
-    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, replaced.prune, new_rows=tuple(added))
-    return _Prepared(change, counter.rows, rewrite.rows_removed, written_paths=[*paths, *rewrite.written_paths])
+    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, replaced.prune, new_rows=added)
+    return _Prepared(change, rows, rewrite.rows_removed, written_paths=list(rewrite.written_paths))
+
+
+def _overwrite(table: Table, base: Any, added: tuple[DataFile, ...], rows: int) -> _Prepared:
+    """Replace every live file of `base` by `added`."""
+    live = tuple(task.file for task in table.scan(snapshot_id=base.snapshot_id).plan_files()) if base else ()
+    removed = sum(f.record_count for f in live)
+    return _Prepared(Change("overwrite", added, live, AlwaysTrue(), new_rows=added), rows, removed)
 
 
 def _prepare_upsert(
@@ -353,24 +414,42 @@ def _prepare_upsert(
 ) -> _Prepared:
     rows = pa.Table.from_batches(list(conformer.conform(reader)), schema=conformer.target)
     keys = rows.select(primary_key)
-    if keys.num_rows and keys.group_by(primary_key).aggregate([]).num_rows != keys.num_rows:
+    _check_unique_keys(keys, primary_key, address)
+    rewrite: Rewrite = rewrite_keys(table, base, keys)
+    writer = DataFileWriter(table.metadata, table.io)
+    added = writer.write_all(rows.to_batches())
+    prepared = _upsert(rewrite, keys, tuple(added), rows.num_rows)
+    prepared.written_paths = [*writer.written_paths, *prepared.written_paths]
+    return prepared
+
+
+def _check_unique_keys(keys: pa.Table, primary_key: Sequence[str], address: str) -> None:
+    if keys.num_rows and keys.group_by(list(primary_key)).aggregate([]).num_rows != keys.num_rows:
         raise ContractViolationError(
             f"{address}: the data repeats a primary key ({', '.join(primary_key)}); upsert needs one row per key. "
             "Nothing was written.",
             address=address,
             column=primary_key[0],
         )
-    rewrite: Rewrite = rewrite_keys(table, base, keys)
-    writer = DataFileWriter(table.metadata, table.io)
-    added = writer.write_all(rows.to_batches())
-    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, key_filter(keys), new_rows=tuple(added))
-    return _Prepared(
-        change,
-        rows.num_rows,
-        0,
-        rewrite.rows_removed,
-        written_paths=[*writer.written_paths, *rewrite.written_paths],
-    )
+
+
+def _upsert(rewrite: Rewrite, keys: pa.Table, added: tuple[DataFile, ...], rows: int) -> _Prepared:
+    """Add `added` and rewrite the base files holding any of `keys` without those rows (counted as updated)."""
+    change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, key_filter(keys), new_rows=added)
+    return _Prepared(change, rows, 0, rewrite.rows_removed, written_paths=list(rewrite.written_paths))
+
+
+def _keys_of(table: Table, files: Sequence[DataFile], primary_key: Sequence[str]) -> pa.Table:
+    """The primary-key columns of the rows in `files` (written by meshlake: columns named as in the schema)."""
+    import pyarrow.parquet as pq
+
+    target = schema_to_pyarrow(table.schema(), include_field_ids=False)
+    key_schema = pa.schema([target.field(name) for name in primary_key])
+    parts = []
+    for file in files:
+        with table.io.new_input(file.file_path).open() as stream:
+            parts.append(pq.read_table(stream, columns=list(primary_key)).cast(key_schema))
+    return pa.concat_tables(parts) if parts else key_schema.empty_table()
 
 
 def _commit_loop(
@@ -465,7 +544,8 @@ class _RowCounter:
             yield batch
 
 
-def _only_matching(batches: Iterator[pa.RecordBatch], where: RowFilter, address: str) -> Iterator[pa.RecordBatch]:
+def only_matching(batches: Iterator[pa.RecordBatch], where: RowFilter, address: str) -> Iterator[pa.RecordBatch]:
+    """`batches`, raising `ContractViolationError` at the first row outside `where` (mode='replace')."""
     import pyarrow.compute as pc
 
     for batch in batches:

@@ -430,6 +430,30 @@ def _site(probe: Probe, *, cli: bool = False) -> str:
         shutil.rmtree(out, ignore_errors=True)
 
 
+def _distributed(engine: str) -> Any:
+    """Daft or Ray Data, which live in their own venv: skipped (with the reason) elsewhere, run by
+    tests/integration/test_distributed.py through `.ci/distributed-venv.sh`'s venv. Ray is started on loopback."""
+    if engine == "ray":
+        os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when Ray is imported: listeners on 127.0.0.1
+        ray = pytest.importorskip("ray", reason="Ray is not installed here: it runs in the distributed venv")
+        if not ray.is_initialized():
+            ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+        return ray
+    return pytest.importorskip("daft", reason="Daft is not installed here: it runs in the distributed venv")
+
+
+def _daft(probe: Probe, ref: str | None = None) -> Any:
+    _distributed("daft")
+    snapshot = probe.port.latest() if ref is None else probe.port.at(ref)
+    return snapshot.to_daft().to_arrow()
+
+
+def _ray(probe: Probe) -> Any:
+    _distributed("ray")
+    _distributed("daft")
+    return probe.port.to_ray().take_all()
+
+
 READ_PATHS: dict[str, ReadPath] = {
     # Every new read path is added here: a name, and how it reads `probe.address` as `probe.principal`.
     # -- the Python API
@@ -447,6 +471,10 @@ READ_PATHS: dict[str, ReadPath] = {
     "lake.diff(addr@tag, addr@release:…)": ReadPath(
         lambda p: p.lake.diff(f"{p.address}@{p.mesh.tag}", f"{p.address}@release:1.0.0", key=["order_id"]).to_dict()
     ),
+    "port.to_daft()": ReadPath(_daft),
+    "port.at(tag).to_daft()": ReadPath(lambda p: _daft(p, p.mesh.tag)),
+    "port.at(quarantine branch).to_daft()": ReadPath(lambda p: _daft(p, p.mesh.branch)),
+    "port.to_ray()": ReadPath(_ray),
     "port.history()": ReadPath(lambda p: [e.to_dict() for e in p.port.history()], "metadata", rows=False),
     "snapshot stamps": ReadPath(lambda p: p.port.latest().stamps, "metadata", rows=False),
     "product.describe()": ReadPath(lambda p: p.lake.product(p.address.rsplit(".", 1)[0]).describe(), "catalog", False),

@@ -192,17 +192,36 @@ def test_deletion_vectors_and_non_parquet_files_raise_instead_of_reading_wrong_r
         dataclasses.replace(plan, tasks=(orc,)).to_duckdb_sql()
 
 
-def test_files_without_field_ids_refuse_duckdb_and_read_by_name_mapping_in_polars(
+def test_files_without_field_ids_read_by_name_mapping_in_duckdb_and_polars(
     table: Table, tmp_path: Any, duck: Any
 ) -> None:
     path = tmp_path / "foreign.parquet"
-    pq.write_table(pa.table({"id": pa.array([5, 6], pa.int64()), "v": ["x", "y"]}), path)
+    pq.write_table(pa.table({"v": ["x", "y"], "id": pa.array([5, 6], pa.int32())}), path)  # other order, int32
     table.add_files([f"file://{path}"])  # sets the table's name mapping
+    table.append(pa.table({"id": pa.array([7], pa.int64()), "v": ["z"]}))  # a file with field ids
     plan = current(table)
     assert plan.name_mapping
-    with pytest.raises(UnsupportedScanError):
-        plan.to_duckdb_sql()
-    assert plan.to_polars().sort("id").collect().to_dicts() == [{"id": 5, "v": "x"}, {"id": 6, "v": "y"}]
+    assert list(plan.unmapped) == [f"file://{path}"]
+
+    from_duck, from_polars = both(plan, duck)
+
+    expected = [{"id": 5, "v": "x"}, {"id": 6, "v": "y"}, {"id": 7, "v": "z"}]
+    assert from_duck == from_polars == expected
+
+
+def test_deletes_on_a_file_without_field_ids_are_refused_by_duckdb(
+    table: Table, mor: type[Files], tmp_path: Any
+) -> None:
+    path = tmp_path / "foreign.parquet"
+    pq.write_table(pa.table({"id": pa.array([5, 6], pa.int64()), "v": ["x", "y"]}), path)
+    table.add_files([f"file://{path}"])
+    deletes = mor.position_deletes(table, [(f"file://{path}", 0)])
+    mor.commit(table, deletes=[deletes])
+
+    with pytest.raises(UnsupportedScanError) as info:
+        current(table).to_duckdb_sql()
+
+    assert "no field ids" in str(info.value)
 
 
 def test_imported_files_in_an_identity_partitioned_table_are_refused_by_both_engines(

@@ -1,0 +1,305 @@
+"""Daft on Ray through meshlake, side by side with Daft on its own (run in the distributed venv).
+
+    bash .ci/distributed-venv.sh
+    .venv-distributed/bin/python -m benchmarks.bench_distributed [--read-rows 2000000] [--write-rows 4000000]
+        [--big-rows 10000000] [--partitions 8] [--repeat 3]
+
+On a local Ray cluster of 2 CPUs bound to 127.0.0.1 (`ray.init(num_cpus=2, include_dashboard=False,
+_node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
+
+- read: `port.to_daft()` of a `--read-rows` lineitem port (written in 4 appends) against Daft's own
+  `daft.read_iceberg(table, snapshot_id=…)` of the same snapshot: a full scan to Arrow and an aggregate (TPC-H Q6's
+  filter and sum), median of `--repeat` warm runs, the two interleaved;
+- write: `--write-rows` rows generated on the workers (`daft.range`, never on the driver) appended through
+  `port.write_daft` to a port with three expectations (id not null, id unique, value in a range), against Daft
+  writing the same frame as zstd Parquet files (the port's codec) with no gate (`df.write_parquet`); the gate's
+  share is the driver's commit phase (gate + catalog commit) over the whole write;
+- big: `--big-rows` through the sink, with the driver's peak RSS (`ru_maxrss`) before and after;
+- per-file and per-row costs of the driver's commit phase, from which docs/scaling.md projects 1 B rows / 10,000
+  files.
+
+Targets (issue 17): read ≤ 1.1 × Daft's own; write ≤ 1.3 × Daft's ungated Parquet write. The sizes are small on this
+shared 2-core machine (the issue's 6 M / 20 M / 100 M rows were not run here): say which ones ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # read when Ray is imported: listeners on 127.0.0.1
+os.environ.setdefault("DAFT_PROGRESS_BAR", "0")
+
+import daft
+import ray
+
+import meshlake as ml
+from benchmarks.common import LINEITEM_YAML, fresh_dir, lineitem, machine, save
+from meshlake.distributed.driver import DistributedWrite
+
+EVENTS_YAML = """\
+apiVersion: meshlake/v1
+domain: bench
+name: stream
+version: 1.0.0
+owner: {team: bench}
+outputs:
+  - name: events
+    columns:
+      - {name: id, type: long, required: true}
+      - {name: value, type: double}
+      - {name: tag, type: string}
+    expectations:
+      - expect_column_values_to_not_be_null: {column: id}
+      - expect_column_values_to_be_unique: {column: id}
+      - expect_column_values_to_be_between: {column: value, min_value: 0, max_value: 1000}
+"""
+READ_TARGET = 1.1
+WRITE_TARGET = 1.3
+
+
+def _median(runs: list[float]) -> float:
+    return statistics.median(runs)
+
+
+def _interleaved(repeat: int, **variants: Callable[[], Any]) -> dict[str, float]:
+    """Median seconds of each variant over `repeat` runs, after one warm-up each, run by run interleaved."""
+    for run in variants.values():
+        run()
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(repeat):
+        for name, run in variants.items():
+            started = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - started)
+    return {name: _median(found) for name, found in times.items()}
+
+
+def _events(rows: int, partitions: int, first: int = 0) -> daft.DataFrame:
+    """Rows generated on the workers: unique ids, values in range, a short tag."""
+    frame = daft.range(first, first + rows, partitions=partitions)
+    return frame.select(
+        daft.col("id"),
+        ((daft.col("id") % 1000).cast(daft.DataType.float64())).alias("value"),
+        (daft.col("id") % 97).cast(daft.DataType.string()).alias("tag"),
+    )
+
+
+def bench_read(lake: ml.Lake, home: Path, rows: int, repeat: int) -> dict[str, Any]:
+    lake.deploy(_descriptor(home, "lineitem", LINEITEM_YAML))
+    port = lake.port("bench.tpch.lineitem")
+    step = rows // 4
+    for i in range(4):
+        port.write(lineitem(step, seed=i + 1, first_order=i * step))
+    snapshot = port.latest()
+    table = port.table()
+
+    def own() -> daft.DataFrame:
+        return daft.read_iceberg(table, snapshot_id=snapshot.snapshot_id)
+
+    def ours() -> daft.DataFrame:
+        return port.latest().to_daft()
+
+    def q6(frame: daft.DataFrame) -> Any:
+        col = daft.col
+        return (
+            frame.where((col("l_discount") >= 0.05) & (col("l_discount") <= 0.07) & (col("l_quantity") < 24))
+            .agg((col("l_extendedprice") * col("l_discount")).sum().alias("revenue"))
+            .to_pydict()
+        )
+
+    scan = _interleaved(repeat, daft_read_iceberg=lambda: own().to_arrow(), meshlake_to_daft=lambda: ours().to_arrow())
+    agg = _interleaved(repeat, daft_read_iceberg=lambda: q6(own()), meshlake_to_daft=lambda: q6(ours()))
+    assert q6(own()) == q6(ours())
+    return {
+        "rows": rows,
+        "scan_s": scan,
+        "q6_s": agg,
+        "scan_ratio": scan["meshlake_to_daft"] / scan["daft_read_iceberg"],
+        "q6_ratio": agg["meshlake_to_daft"] / agg["daft_read_iceberg"],
+    }
+
+
+def bench_write(lake: ml.Lake, home: Path, rows: int, partitions: int, repeat: int) -> dict[str, Any]:
+    lake.deploy(_descriptor(home, "events", EVENTS_YAML))
+    port = lake.port("bench.stream.events")
+    port.write_daft(_events(1000, 2), mode="overwrite")  # warm-up: workers import meshlake once
+    commit_s: list[float] = []
+    original = DistributedWrite.commit
+
+    def timed_commit(self: DistributedWrite, files: Any, count: int) -> Any:
+        started = time.perf_counter()
+        try:
+            return original(self, files, count)
+        finally:
+            commit_s.append(time.perf_counter() - started)
+
+    DistributedWrite.commit = timed_commit  # type: ignore[method-assign]
+    plain_dir = home / "plain"
+    sink_s, plain_s, files = [], [], []
+    try:
+        for run in range(repeat):
+            started = time.perf_counter()
+            result = port.write_daft(_events(rows, partitions, first=(run + 1) * rows * 10), mode="append")
+            sink_s.append(time.perf_counter() - started)
+            files.append(result.files_added)
+            started = time.perf_counter()
+            frame = _events(rows, partitions, first=(run + 1) * rows * 10)
+            frame.write_parquet(str(plain_dir / f"run{run}"), compression="zstd")  # the port's codec
+            plain_s.append(time.perf_counter() - started)
+    finally:
+        DistributedWrite.commit = original  # type: ignore[method-assign]
+    sink, plain, gate = _median(sink_s), _median(plain_s), _median(commit_s[1:] or commit_s)
+    return {
+        "rows": rows,
+        "partitions": partitions,
+        "files_per_write": files,
+        "sink_s": sink,
+        "plain_parquet_s": plain,
+        "ratio": sink / plain,
+        "driver_commit_s": gate,
+        "gate_share": gate / sink,
+        "rows_after": port.latest().rows,
+    }
+
+
+def bench_big(lake: ml.Lake, home: Path, rows: int, partitions: int) -> dict[str, Any]:
+    """`rows` through the sink; the driver's peak RSS is the process's: run it alone (`--read-rows 0
+    --write-rows 0`) to see what the write itself costs the driver."""
+    if not lake.catalog.table_exists(("bench", "stream", "events")):
+        lake.deploy(_descriptor(home, "events", EVENTS_YAML))
+    port = lake.port("bench.stream.events")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    result = port.write_daft(_events(rows, partitions, first=10**12), mode="append")
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "files": result.files_added,
+        "driver_peak_rss_mb_before": before / 1024,
+        "driver_peak_rss_mb_after": after / 1024,
+        "rows_per_s": rows / seconds,
+    }
+
+
+def bench_commit(lake: ml.Lake, home: Path, counts: list[int]) -> dict[str, Any]:
+    """The driver's commit of `count` staged files (1,000 rows each, written in this process as workers would):
+    seconds per file, without a gate (a port with no expectations) — the per-file cost docs/scaling.md projects."""
+    import pyarrow as pa
+
+    from meshlake.distributed.staging import write_partition
+
+    lake.deploy(
+        _descriptor(home, "files", EVENTS_YAML.replace("name: stream", "name: files").split("    expectations")[0])
+    )
+    port = lake.port("bench.files.events")
+    found = {}
+    for count in counts:
+        write = DistributedWrite(port)
+        files = []
+        for n in range(count):
+            ids = pa.array(range(n * 1000, (n + 1) * 1000), pa.int64())
+            batch = pa.record_batch({"id": ids, "value": pa.array([1.0] * 1000), "tag": pa.array(["t"] * 1000)})
+            files += write_partition(write.spec, [batch])[0]
+        started = time.perf_counter()
+        write.commit(files, count * 1000)
+        seconds = time.perf_counter() - started
+        found[str(count)] = {"seconds": seconds, "per_file_ms": seconds / count * 1000}
+    return found
+
+
+def _descriptor(home: Path, name: str, text: str) -> Path:
+    folder = home / "products" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "dataproduct.yaml"
+    path.write_text(text)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--read-rows", type=int, default=2_000_000)
+    parser.add_argument("--write-rows", type=int, default=4_000_000)
+    parser.add_argument("--big-rows", type=int, default=10_000_000)
+    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--files", default="", help="commit this many staged files (e.g. 100,1000): cost per file")
+    args = parser.parse_args()
+    home = fresh_dir("distributed")
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    daft.set_runner_ray()
+    try:
+        lake = ml.connect(home=str(home / ".meshlake"))
+        read = bench_read(lake, home, args.read_rows, args.repeat) if args.read_rows else None
+        write = bench_write(lake, home, args.write_rows, args.partitions, args.repeat) if args.write_rows else None
+        big = bench_big(lake, home, args.big_rows, args.partitions) if args.big_rows else None
+        counts = [int(n) for n in args.files.split(",") if n]
+        commit = bench_commit(lake, home, counts) if counts else None
+    finally:
+        ray.shutdown()
+    results = {
+        "machine": machine() | {"daft": daft.__version__, "ray": ray.__version__},
+        "read": read,
+        "write": write,
+        "big": big,
+        "commit": commit,
+    }
+    ran = [k for k in ("read", "write", "big", "commit") if results[k]]
+    name = "distributed" if read and write else "distributed_" + "_".join(ran)
+    save(name, results, _markdown(results, args))
+
+
+def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
+    read, write, big, host = results["read"], results["write"], results["big"], results["machine"]
+    lines = [
+        "# Daft on Ray through meshlake (`benchmarks/bench_distributed.py`)",
+        "",
+        f"{host['when']}, {host['cpus']} CPUs (shared), Ray 2 CPUs on 127.0.0.1, daft {host['daft']}, "
+        f"ray {host['ray']}, pyarrow {host['pyarrow']}. Command: `.venv-distributed/bin/python -m "
+        f"benchmarks.bench_distributed --read-rows {args.read_rows} --write-rows {args.write_rows} --big-rows "
+        f"{args.big_rows} --partitions {args.partitions} --repeat {args.repeat}"
+        + (f" --files {args.files}" if args.files else "")
+        + "`.",
+    ]
+    if read or write:
+        lines += ["", "| measure | meshlake | Daft alone | ratio | target |", "|---|---|---|---|---|"]
+    if read:
+        lines += [
+            f"| read {read['rows']:,} rows, full scan | {read['scan_s']['meshlake_to_daft']:.3f} s | "
+            f"{read['scan_s']['daft_read_iceberg']:.3f} s | {read['scan_ratio']:.2f} | ≤ {READ_TARGET} |",
+            f"| read {read['rows']:,} rows, Q6 | {read['q6_s']['meshlake_to_daft']:.3f} s | "
+            f"{read['q6_s']['daft_read_iceberg']:.3f} s | {read['q6_ratio']:.2f} | ≤ {READ_TARGET} |",
+        ]
+    if write:
+        lines += [
+            f"| append {write['rows']:,} rows ({write['partitions']} partitions) | {write['sink_s']:.3f} s | "
+            f"{write['plain_parquet_s']:.3f} s (zstd Parquet, no gate) | {write['ratio']:.2f} | ≤ {WRITE_TARGET} |",
+            "",
+            f"Driver commit phase (gate over the staged files + one catalog commit): {write['driver_commit_s']:.3f} "
+            f"s, {write['gate_share']:.0%} of the append; files per append: {write['files_per_write']}.",
+        ]
+    if big:
+        lines += [
+            "",
+            f"{big['rows']:,} rows through the sink: {big['seconds']:.1f} s ({big['rows_per_s']:,.0f} rows/s), "
+            f"{big['files']} files; driver peak RSS {big['driver_peak_rss_mb_before']:.0f} MB before, "
+            f"{big['driver_peak_rss_mb_after']:.0f} MB after.",
+        ]
+    for count, found in (results["commit"] or {}).items():
+        lines += [
+            "",
+            f"Commit of {count} staged files (no gate): {found['seconds']:.3f} s, {found['per_file_ms']:.2f} ms/file.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

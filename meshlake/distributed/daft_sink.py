@@ -1,0 +1,125 @@
+"""A Daft `DataSink` that writes a port through meshlake's gate: `df.write_sink(port.daft_sink(mode=…))`.
+
+Each worker conforms its micropartitions to the contract and writes Parquet data files with meshlake's writer
+(`meshlake.distributed.staging`); the driver (`finalize`, which Daft runs on the driver) gates the files and
+commits one stamped snapshot, or quarantines it (`meshlake.distributed.driver`). Daft wraps a worker's error in a
+`RuntimeError` unless the sink says otherwise: this sink lets meshlake's own (picklable) errors through.
+
+`port.write_daft(df, mode=…)` is the safe way to run it: it checks the frame's schema on the driver before any
+worker starts, runs the sink, and when anything fails deletes every file the write left (`DistributedWrite.abort`)
+and raises meshlake's error as it was raised on the worker. A bare `df.write_sink(sink)` that fails leaves the
+files of partitions that finished: call `sink.abort()` (or `meshlake maintain --apply` finds them as orphans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from daft.io import DataSink
+from daft.io.sink import WriteResult as DaftWriteResult
+from daft.recordbatch import MicroPartition
+
+from meshlake.distributed.driver import DistributedWrite
+from meshlake.distributed.staging import write_partition
+from meshlake.errors import MeshlakeError, QualityGateError
+
+if TYPE_CHECKING:
+    from pyiceberg.manifest import DataFile
+
+    from meshlake.port import Port
+    from meshlake.write.flow import WriteResult
+
+
+class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here
+    """Writes a Daft DataFrame to a port as one gated snapshot (see the module docstring)."""
+
+    def __init__(self, write: DistributedWrite) -> None:
+        self._write: DistributedWrite | None = write
+        self.spec = write.spec
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_write": None, "spec": self.spec}  # workers get the spec only, never the lake
+
+    @property
+    def write_state(self) -> DistributedWrite:
+        if self._write is None:
+            raise RuntimeError("the driver's side of a meshlake sink is not available on a worker")
+        return self._write
+
+    @property
+    def result(self) -> WriteResult | None:
+        """What the write published, once `finalize` ran."""
+        return self.write_state.result
+
+    def name(self) -> str:
+        return f"meshlake port {self.spec.address}"
+
+    def schema(self) -> Any:
+        import daft
+
+        return daft.Schema.from_pydict(
+            {"snapshot_id": daft.DataType.int64(), "rows": daft.DataType.int64(), "files": daft.DataType.int64()}
+        )
+
+    def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[list[DataFile]]]:
+        batches = (batch for part in micropartitions for batch in part.to_arrow().to_batches())
+        files, rows = write_partition(self.spec, batches)
+        size = sum(f.file_size_in_bytes for f in files)
+        yield DaftWriteResult(result=files, bytes_written=size, rows_written=rows)
+
+    def safe_write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[list[DataFile]]]:
+        """`write`, letting meshlake's errors through as they are (they pickle); others as Daft wraps them."""
+        try:
+            yield from self.write(micropartitions)
+        except MeshlakeError:
+            raise
+        except Exception as exc:
+            raise RuntimeError(f"{self.name()}: {type(exc).__name__}: {exc}") from exc
+
+    def finalize(self, write_results: list[DaftWriteResult[list[DataFile]]]) -> MicroPartition:
+        files = [f for result in write_results for f in result.result]
+        rows = sum(result.rows_written for result in write_results)
+        published = self.write_state.commit(files, rows)
+        return MicroPartition.from_pydict(
+            {"snapshot_id": [published.snapshot_id], "rows": [published.rows], "files": [published.files_added]}
+        )
+
+    def abort(self) -> list[str]:
+        """Delete every file this write left (after a failed `df.write_sink(sink)`)."""
+        return self.write_state.abort()
+
+
+def daft_sink(port: Port, **options: Any) -> PortDaftSink:
+    """A sink writing to `port` (`mode`, `run_id`, `writer`, `stamps` as for `port.write`)."""
+    return PortDaftSink(DistributedWrite(port, **options))
+
+
+def write_daft(port: Port, frame: Any, **options: Any) -> WriteResult:
+    """Write a Daft DataFrame to `port` through the sink; on any failure delete the write's files and raise
+    meshlake's own error (see the module docstring)."""
+    sink = daft_sink(port, **options)
+    sink.write_state.check_schema(frame.schema().to_pyarrow_schema())
+    try:
+        frame.write_sink(sink).collect()
+    except BaseException as exc:
+        found = meshlake_error(exc)
+        if not isinstance(found, QualityGateError):  # a quarantined write keeps its files on its branch
+            sink.abort()
+        if found is exc:
+            raise
+        raise found from None
+    result = sink.result
+    assert result is not None
+    return result
+
+
+def meshlake_error(exc: BaseException) -> BaseException:
+    """The meshlake error behind an engine's wrapper (Ray's `RayTaskError(ContractViolationError)`, Daft's
+    `RuntimeError`), as it was raised; `exc` itself when there is none."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, MeshlakeError) and not type(seen).__module__.startswith("ray."):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc

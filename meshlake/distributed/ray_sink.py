@@ -1,0 +1,91 @@
+"""A Ray Data `Datasink` that writes a port through meshlake's gate: `dataset.write_datasink(port.ray_sink(…))`.
+
+Each write task conforms its blocks and writes data files with meshlake's writer; `on_write_complete` (on the
+driver) gates them and commits one stamped snapshot, or quarantines it; `on_write_failed` deletes every file of
+the write. `port.write_ray(dataset, mode=…)` checks the schema first and raises meshlake's own error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from ray.data import Datasink
+
+from meshlake.distributed.daft_sink import meshlake_error
+from meshlake.distributed.driver import DistributedWrite
+from meshlake.distributed.staging import write_partition
+from meshlake.errors import QualityGateError
+
+if TYPE_CHECKING:
+    from pyiceberg.manifest import DataFile
+
+    from meshlake.port import Port
+    from meshlake.write.flow import WriteResult
+
+
+class PortRayDatasink(Datasink):  # type: ignore[misc]  # ray is untyped here
+    """Writes a Ray Dataset to a port as one gated snapshot (see the module docstring)."""
+
+    def __init__(self, write: DistributedWrite) -> None:
+        self._write: DistributedWrite | None = write
+        self.spec = write.spec
+        self.failed = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_write": None, "spec": self.spec, "failed": False}
+
+    @property
+    def write_state(self) -> DistributedWrite:
+        if self._write is None:
+            raise RuntimeError("the driver's side of a meshlake sink is not available on a worker")
+        return self._write
+
+    @property
+    def result(self) -> WriteResult | None:
+        return self.write_state.result
+
+    def get_name(self) -> str:
+        return "MeshlakePort"
+
+    def write(self, blocks: Iterable[Any], ctx: Any) -> tuple[list[DataFile], int]:
+        from ray.data.block import BlockAccessor
+
+        batches = (b for block in blocks for b in BlockAccessor.for_block(block).to_arrow().to_batches())
+        return write_partition(self.spec, batches)
+
+    def on_write_complete(self, write_result: Any) -> None:
+        returns = write_result.write_returns
+        files = [f for found, _ in returns for f in found]
+        rows = sum(count for _, count in returns)
+        self.write_state.commit(files, rows)
+
+    def on_write_failed(self, error: Exception) -> None:
+        self.failed = True
+        if not isinstance(meshlake_error(error), QualityGateError):
+            self.write_state.abort()
+
+
+def ray_sink(port: Port, **options: Any) -> PortRayDatasink:
+    """A Datasink writing to `port` (`mode`, `run_id`, `writer`, `stamps` as for `port.write`)."""
+    return PortRayDatasink(DistributedWrite(port, **options))
+
+
+def write_ray(port: Port, dataset: Any, **options: Any) -> WriteResult:
+    """Write a Ray Dataset to `port` through the sink; raise meshlake's own error on failure (nothing left)."""
+    sink = ray_sink(port, **options)
+    schema = dataset.schema()
+    if schema is not None and hasattr(schema, "base_schema"):
+        sink.write_state.check_schema(schema.base_schema)
+    try:
+        dataset.write_datasink(sink)
+    except BaseException as exc:
+        found = meshlake_error(exc)
+        if not sink.failed and not isinstance(found, QualityGateError):
+            sink.write_state.abort()
+        if found is exc:
+            raise
+        raise found from None
+    result = sink.result
+    assert result is not None
+    return result

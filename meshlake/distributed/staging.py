@@ -1,0 +1,79 @@
+"""What a worker does with its partitions: conform them to the port's contract, write them as data files.
+
+A `WorkerSpec` is all a worker needs (it pickles): the port's address, the table metadata the write started
+from, the FileIO properties and the write's run id. Files are written by meshlake's own writer
+(`meshlake.write.datafiles`) and named `ml-<run id>-…`, so the driver can find and delete every file of a write
+that fails anywhere (`meshlake.distributed.driver`). A worker whose partition breaks the contract deletes the
+files it wrote and raises `ContractViolationError` (meshlake's errors pickle: the driver gets it as it is); in
+mode 'replace' a row outside the write's `where` breaks it too, as for `port.write`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+from pyiceberg.manifest import DataFile
+from pyiceberg.table.metadata import TableMetadata
+
+from meshlake.write.datafiles import DataFileWriter
+from meshlake.write.ingest import Conformer
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What workers need to write files of one distributed write."""
+
+    address: str
+    metadata: TableMetadata
+    io_properties: dict[str, str] = field(default_factory=dict)
+    run_id: str = ""
+    where: str | None = None
+    """mode='replace': every row written must match it (meshlake's filter grammar)."""
+
+    @property
+    def file_prefix(self) -> str:
+        """How every data file of this write is named."""
+        return f"ml-{self.run_id}-"
+
+    def target(self) -> pa.Schema:
+        """The port's Arrow schema (with Iceberg field ids), as the write conforms to it."""
+        from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+        return schema_to_pyarrow(self.metadata.schema(), include_field_ids=True)
+
+    def conformer(self) -> Conformer:
+        return Conformer(self.target(), self.address)
+
+
+def write_partition(spec: WorkerSpec, batches: Iterable[pa.RecordBatch]) -> tuple[list[DataFile], int]:
+    """Conform and write `batches` (one worker's share) as data files: (the files, the rows written).
+
+    On any error the files written here are deleted before the error is raised.
+    """
+    from pyiceberg.io import load_file_io
+
+    io = load_file_io(spec.io_properties, spec.metadata.location)
+    conformer = spec.conformer()
+    writer = DataFileWriter(spec.metadata, io, name_prefix=spec.file_prefix, parallel=1)  # the engine runs many
+    counted = [0]
+
+    def conformed() -> Iterator[pa.RecordBatch]:
+        checked = False
+        for batch in batches:
+            if not checked:
+                conformer.check_schema(batch.schema)
+                checked = True
+            if batch.num_rows:
+                counted[0] += batch.num_rows
+                yield conformer.conform_batch(batch)
+
+    batches_out: Iterator[pa.RecordBatch] = conformed()
+    if spec.where is not None:
+        from meshlake.write.flow import only_matching
+        from meshlake.write.rowfilter import row_filter
+
+        batches_out = only_matching(batches_out, row_filter(spec.where, spec.metadata.schema()), spec.address)
+    files = writer.write_all(batches_out)
+    return files, counted[0]
