@@ -113,7 +113,7 @@ class Expectation:
 
 
 _COMMON_PREFIX = "expect_column_values_to_be"
-"""The types an unknown expectation's error names as examples."""
+"""The types an unknown expectation's error names as examples start so."""
 
 
 def spec_for(name: str) -> ExpectationSpec:
@@ -123,9 +123,10 @@ def spec_for(name: str) -> ExpectationSpec:
     except KeyError:
         close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
+        common = ", ".join(sorted(n for n in REGISTRY if n.startswith(_COMMON_PREFIX)))
         raise ExpectationConfigError(
-            f"unknown expectation type '{name}'.{hint} meshlake supports the {len(REGISTRY)} types docs/expectations.md "
-            f"lists, among them {', '.join(sorted(n for n in REGISTRY if n.startswith(_COMMON_PREFIX)))}"
+            f"unknown expectation type '{name}'.{hint} meshlake supports the {len(REGISTRY)} types "
+            f"docs/expectations.md lists, among them {common}"
         ) from None
 
 
