@@ -97,7 +97,10 @@ def test_cycles_in_declared_lineage_are_reported_once_each() -> None:
 def test_a_declared_cycle_between_two_products_is_reported(mesh: Mesh, tmp_path: Path) -> None:
     from tests.lineage.mesh import ORDERS_PRODUCT, deploy
 
-    looped = json.loads(json.dumps(ORDERS_PRODUCT)) | {"inputs": [{"name": "report", "port": REPORT}]}
+    looped = json.loads(json.dumps(ORDERS_PRODUCT)) | {
+        "inputs": [{"name": "report", "port": REPORT}],
+        "version": "1.0.1",
+    }
     deploy(mesh.lake, tmp_path / "looped", looped)
 
     assert mesh.lake.lineage().cycles() == [[REPORT, ORDERS, PICKING, REPORT]]  # from its smallest address

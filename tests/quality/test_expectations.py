@@ -36,7 +36,7 @@ def test_unknown_expectation_type_lists_what_is_supported() -> None:
     error = _error("expect_column_values_to_be_awesome", column="x")
     assert error.field is None
     assert "expect_column_values_to_be_between" in error.problem
-    assert "unexpected_rows_expectation" in error.problem
+    assert "docs/expectations.md" in error.problem
 
 
 @pytest.mark.parametrize(

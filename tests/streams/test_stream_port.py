@@ -19,7 +19,7 @@ from meshlake.errors import (
     StreamStoppedError,
 )
 from meshlake.streams.memory import MemorySource
-from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps
+from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
 from tests.streams.conftest import order, orders_descriptor, port_ids
 
 FAST = {"max_wait": 0.05, "idle": 0.3}
@@ -240,7 +240,7 @@ def test_a_second_consumer_of_the_same_source_is_refused_on_rebase(orders: Calla
     check = refuse_concurrent_consumer("orders", str(port.address))
     port.write(_rows(2))  # another writer, not a stream: rebasing onto it is fine
     check(port.table(), base, _head(port))
-    port.write(_rows(3), stamps=stream_stamps("orders", "memory:orders", {"0": 3}, "stop"))
+    port.write(_rows(3), stamps=unprefixed(stream_stamps("orders", "memory:orders", {"0": 3}, "stop")))
     with pytest.raises(CommitConflictError):
         check(port.table(), base, _head(port))
 
