@@ -69,6 +69,17 @@ TIME_TRAVEL_SOURCES = 64
 """How many `AT` sources of restricted ports a connection keeps registered (the oldest is dropped first)."""
 STATEMENT_SOURCES = 256
 """How many statement sources (a restricted port salted for one `sql` statement) a connection keeps registered."""
+_OPEN_AT_EXIT: weakref.WeakSet[MeshViews] = weakref.WeakSet()
+"""Sessions with a Python UDF registered: an open connection holding one at interpreter exit makes nanobind
+report leaks, so what is still alive then is closed (one exit hook for all, held weakly)."""
+
+
+@atexit.register
+def _close_open_sessions() -> None:
+    for views in list(_OPEN_AT_EXIT):
+        views.close()
+
+
 _PLACEHOLDER = 'SELECT NULL AS "__ml_unplanned" WHERE false'
 _READS_CATALOG = re.compile(
     r"\b(show|describe|summarize|information_schema|duckdb_(views|columns|tables)|pragma_\w+|table_info)\b",
@@ -392,14 +403,7 @@ class MeshViews:
 
         self.con.create_function(FUNCTION, scan, ["VARCHAR"], "VARCHAR", side_effects=False)
         self._registered = True
-
-        def _unregister() -> None:
-            # An open connection with a Python UDF at interpreter exit makes nanobind report leaks.
-            views = me()
-            if views is not None:
-                views.close()
-
-        atexit.register(_unregister)
+        _OPEN_AT_EXIT.add(self)
 
     def _list(self) -> list[PortEntry]:
         entries = list(self._list_ports())

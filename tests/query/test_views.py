@@ -216,3 +216,21 @@ def test_a_session_left_open_at_exit_prints_no_nanobind_leak_report(mesh: SqlCat
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "3"
     assert "nanobind" not in done.stderr
+
+
+def test_dropped_sessions_leave_nothing_behind_for_exit(mesh: SqlCatalog) -> None:
+    import gc
+
+    import duckdb
+
+    from meshlake.query import views as views_module
+
+    before = len(views_module._OPEN_AT_EXIT)
+    for _ in range(20):
+        con = duckdb.connect()
+        session = MeshViews(con, ports=lambda: list_ports(mesh), load=lambda e: mesh.load_table(e.address)).attach()
+        assert session in views_module._OPEN_AT_EXIT
+        del session
+        con.close()
+    gc.collect()
+    assert len(views_module._OPEN_AT_EXIT) <= before
