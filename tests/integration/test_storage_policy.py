@@ -412,18 +412,28 @@ def test_storage_level_goes_stale_when_grants_or_policy_change(storage_lake: Sto
 
     policy = admin.mesh_policy
     assert policy is not None
+    deployed = admin.product("sales.orders").descriptor.version
     admin.publish_access_policy(policy.model_copy(update={"require_verified": False}))
-    assert storage_lake.connect().explain_access("user:dave", "sales.orders.daily").level == "library"
+    try:
+        assert storage_lake.connect().explain_access("user:dave", "sales.orders.daily").level == "library"
 
-    assert storage_lake.cli("access", "verify", "--credentials", str(storage_lake.credentials)).exit_code == 0
-    assert storage_lake.connect().explain_access("user:dave", "sales.orders.daily").level == "storage"
-    descriptor = _orders()
-    descriptor["version"] = "2.0.0"  # narrowing the readers is a major change
-    descriptor["outputs"][0]["access"]["readers"] = ["user:alice"]  # dave loses the port
-    admin.deploy(write_descriptor(storage_lake.root / "orders", descriptor))
-    stale = storage_lake.connect().explain_access("user:dave", "sales.orders.daily")
-    assert (stale.read, stale.level) == (False, "library")
-    assert storage_lake.connect().explain_access(Principal.parse("user:alice"), "sales.orders.daily").level == "storage"
+        assert storage_lake.cli("access", "verify", "--credentials", str(storage_lake.credentials)).exit_code == 0
+        assert storage_lake.connect().explain_access("user:dave", "sales.orders.daily").level == "storage"
+        descriptor = _orders()
+        descriptor["version"] = f"{int(deployed.split('.')[0]) + 1}.0.0"  # narrowing the readers is a major change
+        descriptor["outputs"][0]["access"]["readers"] = ["user:alice"]  # dave loses the port
+        admin.deploy(write_descriptor(storage_lake.root / "orders", descriptor))
+        stale = storage_lake.connect().explain_access("user:dave", "sales.orders.daily")
+        assert (stale.read, stale.level) == (False, "library")
+        alice = Principal.parse("user:alice")
+        assert storage_lake.connect().explain_access(alice, "sales.orders.daily").level == "storage"
+    finally:
+        # The lake is shared by this module's tests, which xdist may run in any order: put back what was changed.
+        admin.publish_access_policy(policy)
+        restored = _orders()
+        restored["version"] = f"{int(deployed.split('.')[0]) + 2}.0.0"
+        admin.deploy(write_descriptor(storage_lake.root / "orders", restored))
+        storage_lake.cli("access", "verify", "--credentials", str(storage_lake.credentials))
 
 
 def test_aws_iam_document_of_one_principal_goes_to_stdout_and_the_summary_to_stderr(storage_lake: StorageLake) -> None:
