@@ -6,22 +6,10 @@
 # `executable_path`; `playwright install` (which downloads a browser build) is never run.
 set -euo pipefail
 
-log() { echo "chromium.sh: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+CI_NAME=chromium.sh
+. "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" -eq 0 ]; then
-    as_root() { "$@"; }
-else
-    command -v sudo >/dev/null || die "not root and no sudo: cannot install Chromium"
-    as_root() { sudo "$@"; }
-fi
-
-if ! command -v chromium >/dev/null; then
-    log "installing Chromium (apt-get)"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -q >&2
-    as_root apt-get install -y -q chromium >&2
-fi
+command -v chromium >/dev/null || apt_install chromium
 
 BINARY="$(command -v chromium)" || die "no chromium binary after installing the package"
 # A headless start that prints the DOM of an empty page proves the binary and its libraries work.

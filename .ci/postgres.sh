@@ -17,24 +17,17 @@ PG_PASSWORD="${MESHLAKE_PG_PASSWORD:-meshlake}"
 PG_DB="${MESHLAKE_PG_DB:-meshlake_test}"
 WAIT_SECONDS="${MESHLAKE_PG_WAIT_SECONDS:-60}"
 
-log() { echo "postgres.sh: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
+CI_NAME=postgres.sh
+. "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" -eq 0 ]; then
-    as_root() { "$@"; }
     as_postgres() { (cd /tmp && runuser -u postgres -- "$@"); }
 else
-    command -v sudo >/dev/null || die "not root and no sudo: cannot install or start PostgreSQL"
-    as_root() { sudo "$@"; }
     as_postgres() { (cd /tmp && sudo -u postgres "$@"); }
 fi
 
 # 1. Install (only when the server binaries are missing).
 if ! command -v pg_lsclusters >/dev/null || ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
-    log "installing PostgreSQL (apt-get)"
-    export DEBIAN_FRONTEND=noninteractive
-    as_root apt-get update -q >&2
-    as_root apt-get install -y -q postgresql >&2
+    apt_install postgresql
 fi
 
 # 2. Pick the newest installed major version; create its `main` cluster if it has none.
