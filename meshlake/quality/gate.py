@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pyiceberg.io import FileIO
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH
@@ -30,7 +31,7 @@ from meshlake.quality.bitmap import RangeLookup, staged_ranges
 from meshlake.quality.budget import DEFAULT_SECONDS, budget_seconds
 from meshlake.quality.records import RECOVERED, append_results, now, remember_recorded, unrecorded_verdicts
 from meshlake.quality.report import ExpectationResult, QualityReport
-from meshlake.query.plan import DataTask, ScanPlan, plan_snapshot
+from meshlake.query.plan import DataTask, PartitionKey, ScanPlan, may_reference, partition_key, plan_snapshot
 from meshlake.write.commit import Change
 
 if TYPE_CHECKING:
@@ -184,6 +185,8 @@ def staged_plans(base: ScanPlan, change: Change, metadata: TableMetadata) -> tup
         if data_file.file_path in new_rows:
             written.append(task)
     kept = replace(base, tasks=tuple(task for task in base.tasks if task.path not in removed)) if removed else base
+    if change.delete_files:
+        kept = replace(kept, tasks=with_deletes(kept.tasks, change.delete_files, kept.partitions, sequence))
     staged = kept.appended(
         tuple(added),
         snapshot_id=None,
@@ -192,6 +195,22 @@ def staged_plans(base: ScanPlan, change: Change, metadata: TableMetadata) -> tup
         schemas=tuple(metadata.schemas),
     )
     return staged, replace(staged, tasks=tuple(written))
+
+
+def with_deletes(
+    tasks: Sequence[DataTask], delete_files: Sequence[DataFile], partitions: Sequence[PartitionKey], sequence: int
+) -> tuple[DataTask, ...]:
+    """`tasks` with the position delete files a change adds attached where the spec applies them (same partition,
+    the data file's path within the delete file's `file_path` bounds)."""
+    from meshlake.query.plan import delete_file_of
+
+    index = {key: i for i, key in enumerate(partitions)}
+    deletes = [delete_file_of(f, index.get(partition_key(f), -1), sequence) for f in delete_files]
+    attached = []
+    for task in tasks:
+        applying = tuple(d for d in deletes if d.partition == task.partition and may_reference(d, task.path))
+        attached.append(replace(task, position_deletes=(*task.position_deletes, *applying)) if applying else task)
+    return tuple(attached)
 
 
 def evaluate(

@@ -30,9 +30,18 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pyiceberg.manifest import ManifestContent, ManifestEntry, ManifestEntryStatus, ManifestFile
+from pyiceberg.manifest import (
+    DataFile,
+    ManifestContent,
+    ManifestEntry,
+    ManifestEntryStatus,
+    ManifestFile,
+    ManifestWriterV2,
+)
 from pyiceberg.table import TableProperties
+from pyiceberg.table.snapshots import Summary
 from pyiceberg.table.update.snapshot import _FastAppendFiles, _OverwriteFiles, _SnapshotProducer
+from pyiceberg.typedef import EMPTY_DICT
 from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
@@ -68,12 +77,53 @@ class MergePolicy:
 
 
 class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
-    """A snapshot producer that merges its snapshot's data manifests by tier before writing the manifest list."""
+    """A snapshot producer that merges its snapshot's data manifests by tier before writing the manifest list,
+    and that adds delete files in a DELETES manifest of their own (pyiceberg 0.12 writes only data manifests)."""
 
     merged: int = 0
     """Manifests this producer rewrote (0 when it merged nothing)."""
+    _delete_files: tuple[DataFile, ...] = ()
+
+    def add_delete_file(self, delete_file: DataFile) -> None:
+        """Add a position or equality delete file to the snapshot."""
+        self._delete_files = (*self._delete_files, delete_file)
+
+    def _summary(self, snapshot_properties: dict[str, str] = EMPTY_DICT) -> Summary:
+        # pyiceberg's summary counts what `_added_data_files` holds, delete files by their content
+        # (added-delete-files, added-position-deletes, total-position-deletes …).
+        data_files = self._added_data_files
+        self._added_data_files = [*data_files, *self._delete_files]
+        try:
+            return super()._summary(snapshot_properties)
+        finally:
+            self._added_data_files = data_files
+
+    def _delete_manifests(self) -> list[ManifestFile]:
+        by_spec: dict[int, list[DataFile]] = {}
+        for delete_file in self._delete_files:
+            by_spec.setdefault(delete_file.spec_id, []).append(delete_file)
+        manifests = []
+        for spec_id, files in by_spec.items():
+            writer = DeleteManifestWriter(
+                self.spec(spec_id), self.schema(), self.new_manifest_output(), self._snapshot_id, self._compression
+            )
+            with writer:
+                for delete_file in files:
+                    writer.add(
+                        ManifestEntry.from_args(
+                            status=ManifestEntryStatus.ADDED,
+                            snapshot_id=self._snapshot_id,
+                            sequence_number=None,
+                            file_sequence_number=None,
+                            data_file=delete_file,
+                        )
+                    )
+            manifests.append(writer.to_manifest_file())
+        return manifests
 
     def _process_manifests(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        if self._delete_files:
+            manifests = [*self._delete_manifests(), *manifests]
         policy = MergePolicy.of(self._transaction.table_metadata.properties)
         if not policy.enabled:
             return manifests
@@ -108,6 +158,17 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             )
             for data_file in self._added_data_files
         ]
+
+
+class DeleteManifestWriter(ManifestWriterV2):
+    """A v2 manifest of delete files (content `deletes`)."""
+
+    def content(self) -> ManifestContent:
+        return ManifestContent.DELETES
+
+    @property
+    def _meta(self) -> dict[str, str]:
+        return {**super()._meta, "content": "deletes"}
 
 
 class MergingAppend(_Merging, _FastAppendFiles):

@@ -1,0 +1,187 @@
+"""Merge-on-read row changes: the rows a `where` filter or a set of keys selects, recorded as position deletes.
+
+Where copy-on-write (`meshlake.write.rewrite`) rewrites every file holding a selected row, merge-on-read lists
+the rows as (data file, row position) in Iceberg v2 position delete files and leaves the data files alone: a
+change costs what it changes, not what the files it touches hold. Positions are the physical row numbers of
+each file, read with DuckDB's `file_row_number` from the file's *live* rows (the delete files already applying
+to it are anti-joined first), so a row an earlier delete removed is never listed again nor mis-indexed.
+
+One delete file is written per partition touched, its rows sorted by (file_path, pos) as the spec asks, with
+`file_path` lower/upper bounds so readers apply it only to the data files it can name; it carries the
+partition of the data files it references. Deletion vectors (format v3) are not written: pyiceberg 0.12 cannot
+plan a v3 table's deletion vectors and DuckDB 1.4's iceberg extension does not read them, so the port's
+readers would see deleted rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyiceberg.conversions import to_bytes
+from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table
+from pyiceberg.table.snapshots import Snapshot
+from pyiceberg.types import LongType, StringType
+
+from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, cached_plan
+from meshlake.write.rewrite import key_filter, key_matches, plan_files
+from meshlake.write.rowfilter import RowFilter
+
+DELETE_SCHEMA = pa.schema(
+    [
+        pa.field("file_path", pa.string(), False, {b"PARQUET:field_id": str(FILE_PATH_FIELD_ID).encode()}),
+        pa.field("pos", pa.int64(), False, {b"PARQUET:field_id": str(POS_FIELD_ID).encode()}),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class PositionDeletes:
+    """Delete files written for a change, the data files they reference, and what the touched files hold."""
+
+    delete_files: tuple[DataFile, ...]
+    referenced: tuple[DataFile, ...]
+    rows_removed: int
+    rows_touched: int
+    """Live rows of the data files holding a removed row (what copy-on-write would have rewritten)."""
+
+    @property
+    def written_paths(self) -> tuple[str, ...]:
+        return tuple(f.file_path for f in self.delete_files)
+
+    @property
+    def share(self) -> float:
+        """The share of the touched files' live rows this change removes (0 when it touches none)."""
+        return self.rows_removed / self.rows_touched if self.rows_touched else 0.0
+
+
+NOTHING = PositionDeletes((), (), 0, 0)
+
+
+def deletes_where(
+    table: Table, snapshot: Snapshot | None, where: RowFilter, *, max_share: float | None = None
+) -> PositionDeletes | None:
+    """Position deletes for the rows of `snapshot` matching `where`; None (nothing written) when they are
+    `max_share` or more of the live rows of the files holding them."""
+    if snapshot is None:
+        return NOTHING
+    tasks = [task.file for task in plan_files(table, snapshot, where.prune)]
+    return _deletes(table, snapshot, tasks, table.schema(), where.matches, max_share)
+
+
+def deletes_for_keys(
+    table: Table, snapshot: Snapshot | None, keys: pa.Table, *, max_share: float | None = None
+) -> PositionDeletes | None:
+    """Position deletes for the rows of `snapshot` whose primary key is in `keys` (only key columns are read);
+    None as for `deletes_where`."""
+    if snapshot is None or keys.num_rows == 0:
+        return NOTHING
+    names = keys.column_names
+    scan = table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id)
+    tasks = [task.file for task in scan.plan_files()]
+    schema = table.schema().select(*names)
+    return _deletes(table, snapshot, tasks, schema, lambda rows: key_matches(rows, keys, names), max_share)
+
+
+def _deletes(
+    table: Table,
+    snapshot: Snapshot,
+    files: Sequence[DataFile],
+    schema: Schema,
+    select: Callable[[pa.Table], pa.Array | pa.ChunkedArray],
+    max_share: float | None,
+) -> PositionDeletes | None:
+    if not files:
+        return NOTHING
+    from meshlake.query.engine import register_filesystems
+    from meshlake.query.sql import positions_sql
+
+    plan = cached_plan(table, snapshot.snapshot_id)
+    by_path = {task.path: task for task in plan.tasks}
+    tasks = tuple(by_path[f.file_path] for f in files if f.file_path in by_path)
+    sub = replace(plan, schema=schema, tasks=tasks)
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET arrow_lossless_conversion = true")
+        register_filesystems(con, sub, table.io)
+        rows = con.sql(positions_sql(sub)).to_arrow_table()
+    finally:
+        con.close()
+    target = schema_to_pyarrow(schema, include_field_ids=True)
+    data = pa.Table.from_arrays([rows.column(f.name).cast(f.type) for f in target], schema=target)
+    hits = select(data)
+    chosen = rows.select(["__ml_file", "__ml_pos"]).filter(pc.fill_null(hits, False))
+    if chosen.num_rows == 0:
+        return NOTHING
+    file_index = chosen.column("__ml_file").to_numpy()
+    positions = chosen.column("__ml_pos").to_numpy()
+    counts = pc.value_counts(rows.column("__ml_file"))
+    live = {int(v["values"].as_py()): int(v["counts"].as_py()) for v in counts}
+    data_files = {f.file_path: f for f in files}
+    touched = sorted(set(int(i) for i in file_index))
+    referenced = tuple(data_files[tasks[i].path] for i in touched)
+    removed, live_rows = len(positions), sum(live[i] for i in touched)
+    if max_share is not None and removed >= max_share * live_rows:
+        return None
+    groups: dict[tuple[int, tuple[object, ...]], list[int]] = {}
+    for i in touched:
+        f = data_files[tasks[i].path]
+        groups.setdefault((f.spec_id, tuple(f.partition[j] for j in range(len(f.partition)))), []).append(i)
+    paths = pa.array([t.path for t in tasks], pa.string())
+    written: list[DataFile] = []
+    try:
+        for members in groups.values():
+            mask = pc.is_in(chosen.column("__ml_file"), value_set=pa.array(members, pa.int64()))
+            part = pa.table(
+                {
+                    "file_path": pc.take(paths, pc.filter(chosen.column("__ml_file"), mask)),
+                    "pos": pc.filter(chosen.column("__ml_pos"), mask),
+                },
+                schema=DELETE_SCHEMA,
+            ).sort_by([("file_path", "ascending"), ("pos", "ascending")])
+            written.append(_write(table, part, data_files[tasks[members[0]].path]))
+    except BaseException:
+        for f in written:
+            table.io.delete(f.file_path)
+        raise
+    return PositionDeletes(tuple(written), referenced, removed, live_rows)
+
+
+def _write(table: Table, rows: pa.Table, like: DataFile) -> DataFile:
+    """Write one position delete file for data files of `like`'s partition."""
+    name = f"{uuid.uuid4()}-deletes.parquet"
+    path = table.location_provider().new_data_location(name)
+    buffer = pa.BufferOutputStream()
+    pq.write_table(rows, buffer, compression="zstd")
+    content = buffer.getvalue()
+    with table.io.new_output(path).create(overwrite=True) as stream:
+        stream.write(content.to_pybytes())
+    paths = rows.column("file_path")
+    positions = pc.min_max(rows.column("pos"))
+    file = DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES,
+        file_path=path,
+        file_format=FileFormat.PARQUET,
+        partition=like.partition,
+        record_count=rows.num_rows,
+        file_size_in_bytes=content.size,
+        lower_bounds={
+            FILE_PATH_FIELD_ID: to_bytes(StringType(), paths[0].as_py()),
+            POS_FIELD_ID: to_bytes(LongType(), positions["min"].as_py()),
+        },
+        upper_bounds={
+            FILE_PATH_FIELD_ID: to_bytes(StringType(), paths[-1].as_py()),
+            POS_FIELD_ID: to_bytes(LongType(), positions["max"].as_py()),
+        },
+    )
+    file.spec_id = like.spec_id
+    return file
