@@ -104,10 +104,14 @@ def rewrite_keys(table: Table, snapshot: Snapshot | None, keys: pa.Table) -> Rew
     reader = _Reader(table, snapshot)
     with rewriter:
         for task in tasks:
-            hits = key_matches(reader.read(task, key_schema), keys, names)
+            # A file with deletes is read once: its live rows come back from an anti-join, whose row order
+            # may differ between two reads, so a mask from one read must not filter another.
+            whole = reader.read(task) if reader.has_deletes(task) else None
+            hits = key_matches(whole.select(names) if whole is not None else reader.read(task, key_schema), keys, names)
             hit_count = int(pc.sum(hits).as_py() or 0)
             if hit_count:
-                rewriter.replace(task.file, reader.read(task).filter(pc.invert(hits)), hit_count)
+                rows = whole if whole is not None else reader.read(task)
+                rewriter.replace(task.file, rows.filter(pc.invert(hits)), hit_count)
     return rewriter.result()
 
 
@@ -178,6 +182,9 @@ class _Reader:
         self.table = table
         self.plan = cached_plan(table, snapshot.snapshot_id)
         self.tasks = {task.path: task for task in self.plan.tasks}
+
+    def has_deletes(self, task: FileScanTask) -> bool:
+        return self.tasks[task.file.file_path].has_deletes
 
     def read(self, task: FileScanTask, schema: Schema | None = None) -> pa.Table:
         """The live rows of `task`'s file (deletes applied), in the Arrow types of `schema`."""
