@@ -150,6 +150,7 @@ def test_the_descriptor_write_mode_sets_iceberg_row_level_properties(
     descriptor["outputs"][0]["write_mode"] = "copy-on-write"
     descriptor["version"] = "1.4.1"
     path = write_descriptor(descriptor)
+    assert any("write_mode changes from auto to copy-on-write" in str(c) for c in lake.plan(path).changes)
     lake.deploy(path)
     assert lake.last_deploy is not None
     assert any("write.delete.mode" in note for notes in lake.last_deploy.evolved.values() for note in notes)
