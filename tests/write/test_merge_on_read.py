@@ -359,3 +359,56 @@ def test_a_corrupted_delete_file_is_refused_not_read_as_no_deletes(filled: Any) 
     with pytest.raises(Exception):  # noqa: B017 - any read error: the write must not go on with wrong positions
         filled.delete("shipment_id = 'a-0-4'", write_mode="merge-on-read")
     assert main_head(filled.table()) == before
+
+
+# -- compaction folds pending deletes into the data files ------------------------------------------------
+
+
+def test_compaction_rewrites_files_whose_pending_deletes_pass_the_threshold(filled: Any) -> None:
+    from meshlake.maintenance.compact import Options, compact
+
+    filled.delete("shipment_id = 'a-0-3'", write_mode="merge-on-read")  # 10 % of file a
+    expected = rows_of(filled)
+    lake = filled.lake
+    _, skipped = compact(
+        lake.catalog,
+        filled.table(),
+        product_version="1.4.0",
+        run_id="c0",
+        apply=True,
+        options=Options(deleted_share=0.2),
+    )
+    assert skipped.deletes_folded == 0 and skipped.snapshot_id is None
+    _, done = compact(lake.catalog, filled.table(), product_version="1.4.0", run_id="c1", apply=True)
+    assert done.deletes_folded == 1 and done.files_before == 1 and done.rows == 9
+    assert rows_of(filled) == expected
+    assert not any(task.has_deletes for task in filled.latest().plan.tasks)
+    assert filled.table().scan().to_arrow().num_rows == 19
+
+
+def test_a_merge_on_read_write_racing_compaction_of_its_files_fails_cleanly(filled: Any) -> None:
+    from meshlake.maintenance.compact import compact
+
+    filled.delete("shipment_id = 'a-0-3'", write_mode="merge-on-read")
+    stale = filled.table()
+    compact(filled.lake.catalog, filled.table(), product_version="1.4.0", run_id="c1", apply=True)
+    before, expected = main_head(filled.table()), rows_of(filled)
+    with pytest.raises(CommitConflictError):
+        _stale_write(filled, stale, None, "delete", "shipment_id = 'a-0-4'")
+    assert main_head(filled.table()) == before and rows_of(filled) == expected
+
+
+def test_compaction_gives_up_when_deletes_land_on_its_files_meanwhile(filled: Any) -> None:
+    from meshlake.maintenance.compact import CompactionError, compact
+
+    filled.delete("shipment_id = 'a-0-3'", write_mode="merge-on-read")
+
+    def delete() -> None:
+        filled.delete("shipment_id = 'a-0-4'", write_mode="merge-on-read")
+
+    with pytest.raises(CompactionError):
+        compact(
+            filled.lake.catalog, filled.table(), product_version="1.4.0", run_id="c", apply=True, before_commit=delete
+        )
+    found = rows_of(filled)
+    assert "a-0-3" not in found and "a-0-4" not in found and len(found) == 18
