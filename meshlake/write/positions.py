@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,8 +32,12 @@ from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.types import LongType, StringType
 
 from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, cached_plan
-from meshlake.write.rewrite import key_filter, key_matches, plan_files
+from meshlake.query.types import quote_ident
+from meshlake.write.rewrite import key_filter, plan_files
 from meshlake.write.rowfilter import RowFilter
+
+if TYPE_CHECKING:
+    import duckdb
 
 DELETE_SCHEMA = pa.schema(
     [
@@ -50,7 +55,7 @@ class PositionDeletes:
     referenced: tuple[DataFile, ...]
     rows_removed: int
     rows_touched: int
-    """Live rows of the data files holding a removed row (what copy-on-write would have rewritten)."""
+    """Rows of the data files holding a removed row (what copy-on-write would have read and rewritten)."""
 
     @property
     def written_paths(self) -> tuple[str, ...]:
@@ -58,7 +63,7 @@ class PositionDeletes:
 
     @property
     def share(self) -> float:
-        """The share of the touched files' live rows this change removes (0 when it touches none)."""
+        """The share of the touched files' rows this change removes (0 when it touches none)."""
         return self.rows_removed / self.rows_touched if self.rows_touched else 0.0
 
 
@@ -69,25 +74,39 @@ def deletes_where(
     table: Table, snapshot: Snapshot | None, where: RowFilter, *, max_share: float | None = None
 ) -> PositionDeletes | None:
     """Position deletes for the rows of `snapshot` matching `where`; None (nothing written) when they are
-    `max_share` or more of the live rows of the files holding them."""
+    `max_share` or more of the rows of the files holding them."""
     if snapshot is None:
         return NOTHING
-    tasks = [task.file for task in plan_files(table, snapshot, where.prune)]
-    return _deletes(table, snapshot, tasks, table.schema(), where.matches, max_share)
+    files = [task.file for task in plan_files(table, snapshot, where.prune)]
+    schema = table.schema()
+    target = schema_to_pyarrow(schema, include_field_ids=True)
+
+    def matching(con: duckdb.DuckDBPyConnection, live: str) -> pa.Table:
+        rows = con.sql(live).to_arrow_table()
+        data = pa.Table.from_arrays([rows.column(f.name).cast(f.type) for f in target], schema=target)
+        return rows.select(["__ml_file", "__ml_pos"]).filter(pc.fill_null(where.matches(data), False))
+
+    return _deletes(table, snapshot, files, schema, matching, max_share)
 
 
 def deletes_for_keys(
     table: Table, snapshot: Snapshot | None, keys: pa.Table, *, max_share: float | None = None
 ) -> PositionDeletes | None:
-    """Position deletes for the rows of `snapshot` whose primary key is in `keys` (only key columns are read);
-    None as for `deletes_where`."""
+    """Position deletes for the rows of `snapshot` whose primary key is in `keys`; None as for `deletes_where`.
+    Only the key columns are read, and matched to `keys` by a semi-join in DuckDB."""
     if snapshot is None or keys.num_rows == 0:
         return NOTHING
     names = keys.column_names
     scan = table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id)
-    tasks = [task.file for task in scan.plan_files()]
-    schema = table.schema().select(*names)
-    return _deletes(table, snapshot, tasks, schema, lambda rows: key_matches(rows, keys, names), max_share)
+    files = [task.file for task in scan.plan_files()]
+
+    def matching(con: duckdb.DuckDBPyConnection, live: str) -> pa.Table:
+        con.register("__ml_keys", keys)
+        on = " AND ".join(f"l.{quote_ident(n)} = k.{quote_ident(n)}" for n in names)
+        query = f"SELECT l.__ml_file, l.__ml_pos FROM ({live}) AS l SEMI JOIN __ml_keys AS k ON {on}"
+        return con.sql(query).to_arrow_table()
+
+    return _deletes(table, snapshot, files, table.schema().select(*names), matching, max_share)
 
 
 def _deletes(
@@ -95,11 +114,15 @@ def _deletes(
     snapshot: Snapshot,
     files: Sequence[DataFile],
     schema: Schema,
-    select: Callable[[pa.Table], pa.Array | pa.ChunkedArray],
+    matching: Callable[[duckdb.DuckDBPyConnection, str], pa.Table],
     max_share: float | None,
 ) -> PositionDeletes | None:
+    """Position deletes for the live rows of `files` that `matching(con, live_rows_sql)` returns as
+    (`__ml_file`, `__ml_pos`)."""
     if not files:
         return NOTHING
+    import duckdb
+
     from meshlake.query.engine import register_filesystems
     from meshlake.query.sql import positions_sql
 
@@ -107,30 +130,21 @@ def _deletes(
     by_path = {task.path: task for task in plan.tasks}
     tasks = tuple(by_path[f.file_path] for f in files if f.file_path in by_path)
     sub = replace(plan, schema=schema, tasks=tasks)
-    import duckdb
-
     con = duckdb.connect()
     try:
         con.execute("SET arrow_lossless_conversion = true")
         register_filesystems(con, sub, table.io)
-        rows = con.sql(positions_sql(sub)).to_arrow_table()
+        chosen = matching(con, positions_sql(sub))
     finally:
         con.close()
-    target = schema_to_pyarrow(schema, include_field_ids=True)
-    data = pa.Table.from_arrays([rows.column(f.name).cast(f.type) for f in target], schema=target)
-    hits = select(data)
-    chosen = rows.select(["__ml_file", "__ml_pos"]).filter(pc.fill_null(hits, False))
     if chosen.num_rows == 0:
         return NOTHING
-    file_index = chosen.column("__ml_file").to_numpy()
-    positions = chosen.column("__ml_pos").to_numpy()
-    counts = pc.value_counts(rows.column("__ml_file"))
-    live = {int(v["values"].as_py()): int(v["counts"].as_py()) for v in counts}
     data_files = {f.file_path: f for f in files}
-    touched = sorted(set(int(i) for i in file_index))
+    touched = pc.unique(chosen.column("__ml_file")).to_pylist()
+    touched.sort()
     referenced = tuple(data_files[tasks[i].path] for i in touched)
-    removed, live_rows = len(positions), sum(live[i] for i in touched)
-    if max_share is not None and removed >= max_share * live_rows:
+    removed, rows = chosen.num_rows, sum(tasks[i].record_count for i in touched)
+    if max_share is not None and removed >= max_share * rows:
         return None
     groups: dict[tuple[int, tuple[object, ...]], list[int]] = {}
     for i in touched:
@@ -153,7 +167,7 @@ def _deletes(
         for f in written:
             table.io.delete(f.file_path)
         raise
-    return PositionDeletes(tuple(written), referenced, removed, live_rows)
+    return PositionDeletes(tuple(written), referenced, removed, rows)
 
 
 def _write(table: Table, rows: pa.Table, like: DataFile) -> DataFile:
