@@ -6,11 +6,15 @@ change costs what it changes, not what the files it touches hold. Positions are 
 each file, read with DuckDB's `file_row_number` from the file's *live* rows (the delete files already applying
 to it are anti-joined first), so a row an earlier delete removed is never listed again nor mis-indexed.
 
-One delete file is written per partition touched, its rows sorted by (file_path, pos) as the spec asks, with
-`file_path` lower/upper bounds so readers apply it only to the data files it can name; it carries the
-partition of the data files it references. Deletion vectors (format v3) are not written: pyiceberg 0.12 cannot
-plan a v3 table's deletion vectors and DuckDB 1.4's iceberg extension does not read them, so the port's
-readers would see deleted rows.
+One delete file is written per data file touched (file-scoped, Iceberg's `write.delete.granularity=file`, Spark's
+default since Iceberg 1.5), its positions sorted, with equal `file_path` lower and upper bounds: every reader
+applies it to that one file only (Polars natively, without a join), and compaction can drop it with its file.
+
+Deletion vectors (format v3) are not written. Checked here: pyiceberg 0.12 writes manifests of format
+versions 1 and 2 only (`write_manifest` raises for 3), so no meshlake commit could land on a v3 table; DuckDB
+1.4's iceberg extension does not apply deletion vectors (support comes with DuckDB 2), and meshlake's own
+DuckDB read path refuses Puffin delete files (`meshlake.query.sql.check_readable`). Position deletes are read
+by all of them, by Polars `scan_iceberg`, Spark and Trino.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -146,23 +151,18 @@ def _deletes(
     removed, rows = chosen.num_rows, sum(tasks[i].record_count for i in touched)
     if max_share is not None and removed >= max_share * rows:
         return None
-    groups: dict[tuple[int, tuple[object, ...]], list[int]] = {}
-    for i in touched:
-        f = data_files[tasks[i].path]
-        groups.setdefault((f.spec_id, tuple(f.partition[j] for j in range(len(f.partition)))), []).append(i)
-    paths = pa.array([t.path for t in tasks], pa.string())
+    order = pc.sort_indices(chosen, [("__ml_file", "ascending"), ("__ml_pos", "ascending")])
+    chosen = chosen.take(order)
+    index = chosen.column("__ml_file").to_numpy()
+    starts = np.searchsorted(index, touched, side="left")
+    ends = np.searchsorted(index, touched, side="right")
     written: list[DataFile] = []
     try:
-        for members in groups.values():
-            mask = pc.is_in(chosen.column("__ml_file"), value_set=pa.array(members, pa.int64()))
-            part = pa.table(
-                {
-                    "file_path": pc.take(paths, pc.filter(chosen.column("__ml_file"), mask)),
-                    "pos": pc.filter(chosen.column("__ml_pos"), mask),
-                },
-                schema=DELETE_SCHEMA,
-            ).sort_by([("file_path", "ascending"), ("pos", "ascending")])
-            written.append(_write(table, part, data_files[tasks[members[0]].path]))
+        for i, start, end in zip(touched, starts, ends, strict=True):
+            data_file = data_files[tasks[i].path]
+            pos = chosen.column("__ml_pos").slice(start, end - start)
+            part = pa.table({"file_path": pa.repeat(tasks[i].path, end - start), "pos": pos}, schema=DELETE_SCHEMA)
+            written.append(_write(table, part, data_file))
     except BaseException:
         for f in written:
             table.io.delete(f.file_path)

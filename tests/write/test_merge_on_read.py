@@ -76,14 +76,17 @@ def test_merge_on_read_upsert_records_old_rows_as_position_deletes(filled: Any) 
     assert path.endswith(".parquet") and pos == 1
 
 
-def test_delete_files_carry_file_path_bounds_and_the_partition(filled: Any) -> None:
+def test_delete_files_are_file_scoped_with_file_path_bounds_and_the_partition(filled: Any) -> None:
     filled.delete("shipment_id IN ('a-0-2', 'b-0-7')", write_mode="merge-on-read")
-    [entry] = delete_files(filled)
-    lower, upper = dict(entry["lower_bounds"]), dict(entry["upper_bounds"])
-    listed = sorted(path for path, _ in positions(filled))
-    assert lower[2147483546].decode() == listed[0] and upper[2147483546].decode() == listed[-1]
-    data = [f for f in filled.table().inspect.files().to_pylist() if f["content"] == 0]
-    assert entry["partition"] == data[0]["partition"]
+    data = {f["file_path"]: f for f in filled.table().inspect.files().to_pylist() if f["content"] == 0}
+    entries = delete_files(filled)
+    assert len(entries) == 2
+    for entry in entries:
+        with filled.table().io.new_input(entry["file_path"]).open() as stream:
+            [listed] = set(pq.read_table(stream)["file_path"].to_pylist())
+        lower, upper = dict(entry["lower_bounds"]), dict(entry["upper_bounds"])
+        assert lower[2147483546].decode() == upper[2147483546].decode() == listed
+        assert entry["partition"] == data[listed]["partition"]
 
 
 def test_merge_on_read_delete_commits_a_delete_snapshot(filled: Any) -> None:
