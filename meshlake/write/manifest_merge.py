@@ -143,6 +143,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         """The entries of a manifest this producer wrote for its added files (not read back), else None."""
         if manifest.added_snapshot_id != self._snapshot_id or manifest.manifest_path not in self._written_manifests:
             return None
+        if manifest.content != ManifestContent.DATA:
+            return None  # this commit's delete manifest: merged by a later commit
         added = manifest.added_files_count
         if manifest.existing_files_count or manifest.deleted_files_count or added != len(self._added_data_files):
             return None  # a manifest of deleted or kept entries this commit wrote (an overwrite's)
@@ -180,20 +182,23 @@ class MergingOverwrite(_Merging, _OverwriteFiles):
 
 
 def merge_manifests(producer: _Merging, manifests: list[ManifestFile], policy: MergePolicy) -> list[ManifestFile]:
-    """The snapshot's manifests with every full tier of data manifests merged (delete manifests untouched)."""
-    kept: list[ManifestFile] = [m for m in manifests if m.content != ManifestContent.DATA]
-    data = [m for m in manifests if m.content == ManifestContent.DATA]
-    by_spec: dict[int, list[ManifestFile]] = {}
-    for manifest in data:
-        by_spec.setdefault(manifest.partition_spec_id, []).append(manifest)
+    """The snapshot's manifests with every full tier merged, data and delete manifests apart (a merge-on-read
+    write adds a delete manifest, so those grow as the data manifests do)."""
+    by_kind: dict[tuple[ManifestContent, int], list[ManifestFile]] = {}
+    for manifest in manifests:
+        by_kind.setdefault((manifest.content, manifest.partition_spec_id), []).append(manifest)
     merged: list[ManifestFile] = []
-    for spec_id, group in by_spec.items():
-        merged += _merge_tiers(producer, spec_id, group, policy)
-    return merged + kept
+    for (content, spec_id), group in by_kind.items():
+        merged += _merge_tiers(producer, spec_id, group, policy, content)
+    return merged
 
 
 def _merge_tiers(
-    producer: _Merging, spec_id: int, manifests: list[ManifestFile], policy: MergePolicy
+    producer: _Merging,
+    spec_id: int,
+    manifests: list[ManifestFile],
+    policy: MergePolicy,
+    content: ManifestContent = ManifestContent.DATA,
 ) -> list[ManifestFile]:
     current = [(policy.tier(m), m) for m in manifests]
     tier = 0
@@ -204,7 +209,7 @@ def _merge_tiers(
             chosen: set[str] = set()
             for group in _bins(members, policy.target_bytes):
                 if len(group) > 1:
-                    merged = _rewrite(producer, spec_id, group)
+                    merged = _rewrite(producer, spec_id, group, content)
                     outputs.append((policy.tier(merged), merged))
                     chosen.update(m.manifest_path for m in group)
             current = [*outputs, *((t, m) for t, m in current if m.manifest_path not in chosen)]
@@ -234,10 +239,17 @@ def _bins(manifests: Sequence[ManifestFile], target: int) -> list[list[ManifestF
     return bins
 
 
-def _rewrite(producer: _Merging, spec_id: int, group: list[ManifestFile]) -> ManifestFile:
-    """One manifest holding what the manifests of `group` hold."""
+def _rewrite(
+    producer: _Merging, spec_id: int, group: list[ManifestFile], content: ManifestContent = ManifestContent.DATA
+) -> ManifestFile:
+    """One manifest (of `content`) holding what the manifests of `group` hold."""
     snapshot_id = producer.snapshot_id
-    with producer.new_manifest_writer(spec=producer.spec(spec_id)) as writer:
+    if content == ManifestContent.DATA:
+        writer = producer.new_manifest_writer(spec=producer.spec(spec_id))
+    else:
+        spec, schema, output = producer.spec(spec_id), producer.schema(), producer.new_manifest_output()
+        writer = DeleteManifestWriter(spec, schema, output, snapshot_id, producer._compression)
+    with writer:
         for entry in _entries(producer, group):
             if entry.status == ManifestEntryStatus.DELETED:
                 if entry.snapshot_id == snapshot_id:
