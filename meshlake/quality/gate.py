@@ -85,11 +85,15 @@ class PortGate:
         key = fingerprint(self.expectations, table.metadata.current_schema_id)
         rows = None if staged.has_deletes else staged.record_count
         incremental = None
-        if not only_new and rows is not None and base_id is not None:
+        if not only_new and base_id is not None:
             prior = prior_aggregates(table.metadata, base_id, change, key, base, table.io)
             snapshot = table.metadata.snapshot_by_id(base_id)
             if prior is not None and snapshot is not None:
-                incremental = on_snapshot(base, snapshot, table.io, rows, prior, change.new_rows)
+                aggregates, base_rows = prior
+                rows = base_rows + sum(f.record_count for f in change.new_rows)
+                incremental = on_snapshot(base, snapshot, table.io, rows, aggregates, change.new_rows)
+        if rows is None:
+            rows = live_rows(staged, table.io)
         ranges = staged_ranges(table.metadata, table.io, base_id, staged, change.added)
         run = run_native_on(
             staged,
@@ -120,6 +124,22 @@ class PortGate:
         if self._seen is not None:
             remember_recorded(str(self._seen[0].table_uuid), [snapshot_id, *(r.snapshot_id or 0 for r, _ in recovered)])
         return recorded
+
+
+def live_rows(plan: ScanPlan, io: FileIO) -> int:
+    """The rows of a plan with its delete files applied (what the stamp's `rows` says the gate checked)."""
+    import duckdb
+
+    from meshlake.query.engine import register_filesystems
+    from meshlake.query.sql import scan_sql
+
+    con = duckdb.connect()
+    try:
+        register_filesystems(con, plan, io)
+        found = con.execute(f"SELECT count(*) FROM ({scan_sql(plan)})").fetchone()
+    finally:
+        con.close()
+    return int(found[0]) if found else 0
 
 
 def port_rows(lake: Lake) -> OtherRows:
