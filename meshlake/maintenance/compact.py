@@ -4,8 +4,10 @@ Per partition (spec and values), the data files smaller than `small_file_bytes` 
 at least `min_files` of them; larger files are left alone, unless their pending deletes (merge-on-read writes,
 docs/write-modes.md) remove at least `deleted_share` of their rows or come from at least `max_delete_files`
 delete files: those are rewritten with the deletes applied, whatever their size, so readers stop merging them.
-The delete files stay in the snapshot, dangling (Iceberg's RewriteDataFiles does the same): a position
-delete applies only to data files of its sequence number or older, so it never applies to a rewritten file.
+A file-scoped position delete file (all its rows name one data file, as meshlake writes them) is removed in the
+same commit as its rewritten file; a delete file naming several files stays, dangling, as Iceberg's
+RewriteDataFiles leaves it: it applies only to data files of its sequence number or older, never to a rewritten
+file.
 
 Rows are read through meshlake's read engine, so
 position and equality deletes are applied, and written with `DataFileWriter` (field ids, partition
@@ -196,7 +198,13 @@ def compact(
     try:
         added, rows = _rewrite(table, plan, found, writer, on_group)
         deleted = tuple(f for group in found.groups for f in group)
-        change = Change("overwrite", tuple(added), deleted, conflict_filter=AlwaysFalse())
+        change = Change(
+            "overwrite",
+            tuple(added),
+            deleted,
+            conflict_filter=AlwaysFalse(),
+            removed_deletes=_folded_deletes(plan, {f.file_path for f in deleted}),
+        )
         stamps = Stamps(
             writer=default_writer(),
             run_id=run_id,
@@ -215,6 +223,22 @@ def compact(
     found.data_files_after = found.data_files_before - len(deleted) + len(added)
     found.planning_ms_after = planning_ms(table, snapshot_id)
     return table, found
+
+
+def _folded_deletes(plan: ScanPlan, rewritten: set[str]) -> tuple[str, ...]:
+    """The position delete files that name only one of the `rewritten` files (file-scoped): applied now, and
+    removed in the same commit so the snapshot counts only pending deletes."""
+    return tuple(
+        sorted(
+            {
+                delete.path
+                for task in plan.tasks
+                if task.path in rewritten
+                for delete in task.position_deletes
+                if delete.referenced_file == task.path
+            }
+        )
+    )
 
 
 def planning_ms(table: Table, snapshot_id: int, repeat: int = 3) -> float:

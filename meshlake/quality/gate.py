@@ -32,6 +32,7 @@ from meshlake.quality.budget import DEFAULT_SECONDS, budget_seconds
 from meshlake.quality.records import RECOVERED, append_results, now, remember_recorded, unrecorded_verdicts
 from meshlake.quality.report import ExpectationResult, QualityReport
 from meshlake.query.plan import DataTask, PartitionKey, ScanPlan, may_reference, partition_key, plan_snapshot
+from meshlake.query.provenance import live_records
 from meshlake.write.commit import Change
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ def port_rows(lake: Lake) -> OtherRows:
         snapshot = table.metadata.snapshot_by_name(MAIN_BRANCH)
         if snapshot is None or snapshot.summary is None:
             return 0
-        return int(snapshot.summary["total-records"] or 0)
+        return live_records(snapshot.summary.additional_properties)
 
     return count
 

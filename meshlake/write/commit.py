@@ -91,6 +91,8 @@ class Change:
     """Position delete files this change adds (merge-on-read, `meshlake.write.positions`)."""
     referenced: tuple[DataFile, ...] = ()
     """The data files `delete_files` name: they must still be live, with no new deletes, where it commits."""
+    removed_deletes: tuple[str, ...] = ()
+    """Paths of delete files this change removes (compaction: they name only files it rewrote)."""
 
     @property
     def is_empty(self) -> bool:
@@ -157,7 +159,8 @@ def commit_snapshot(
     stamps in `properties` to the change's files (`meshlake.query.provenance`).
     """
     added = [(f.file_path, f.file_size_in_bytes, f.record_count) for f in (*change.added, *change.delete_files)]
-    properties = properties | {DIGEST: content_digest(added, [f.file_path for f in change.deleted], properties)}
+    removed = [*(f.file_path for f in change.deleted), *change.removed_deletes]
+    properties = properties | {DIGEST: content_digest(added, removed, properties)}
     for attempt in range(MAX_ATTEMPTS):
         if branch == MAIN_BRANCH and main_head(table) != base_id:
             # The snapshot is built on the table's `main`: it must be the base the commit asserts, or files
@@ -174,6 +177,8 @@ def commit_snapshot(
             producer.append_data_file(data_file)
         for delete_file in change.delete_files:
             producer.add_delete_file(delete_file)
+        for path in change.removed_deletes:
+            producer.remove_delete_file(path)
         updates, requirements = producer._commit()
         if not table.metadata.snapshots and branch != MAIN_BRANCH:
             requirements = tuple(r for r in requirements if not isinstance(r, AssertRefSnapshotId))

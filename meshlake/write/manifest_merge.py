@@ -83,20 +83,64 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
     merged: int = 0
     """Manifests this producer rewrote (0 when it merged nothing)."""
     _delete_files: tuple[DataFile, ...] = ()
+    _removed_delete_files: frozenset[str] = frozenset()
+    _removed_found: tuple[DataFile, ...] = ()
 
     def add_delete_file(self, delete_file: DataFile) -> None:
         """Add a position or equality delete file to the snapshot."""
         self._delete_files = (*self._delete_files, delete_file)
 
+    def remove_delete_file(self, path: str) -> None:
+        """Remove a delete file from the snapshot (one that applies to no live data file any more)."""
+        self._removed_delete_files = self._removed_delete_files | {path}
+
     def _summary(self, snapshot_properties: dict[str, str] = EMPTY_DICT) -> Summary:
-        # pyiceberg's summary counts what `_added_data_files` holds, delete files by their content
-        # (added-delete-files, added-position-deletes, total-position-deletes …).
-        data_files = self._added_data_files
+        # pyiceberg's summary counts what `_added_data_files` and `_deleted_data_files` hold, delete files by their
+        # content (added-delete-files, added-position-deletes, removed-position-deletes, total-position-deletes …).
+        data_files, deleted = self._added_data_files, self._deleted_data_files
         self._added_data_files = [*data_files, *self._delete_files]
+        self._deleted_data_files = deleted | set(self._removed_found)
         try:
             return super()._summary(snapshot_properties)
         finally:
-            self._added_data_files = data_files
+            self._added_data_files, self._deleted_data_files = data_files, deleted
+
+    def _without_removed_deletes(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        """`manifests` with each delete manifest that lists a removed delete file rewritten to mark it deleted."""
+        found: list[DataFile] = []
+        out: list[ManifestFile] = []
+        for manifest in manifests:
+            if manifest.content != ManifestContent.DELETES or manifest.manifest_path in self._written_manifests:
+                out.append(manifest)
+                continue
+            entries = read_manifest(self._io, manifest)
+            if not any(e.data_file.file_path in self._removed_delete_files for e in entries):
+                out.append(manifest)
+                continue
+            spec = self.spec(manifest.partition_spec_id)
+            writer = DeleteManifestWriter(
+                spec, self.schema(), self.new_manifest_output(), self._snapshot_id, self._compression
+            )
+            with writer:
+                for entry in entries:
+                    status = ManifestEntryStatus.EXISTING
+                    if entry.data_file.file_path in self._removed_delete_files:
+                        status = ManifestEntryStatus.DELETED
+                        found.append(entry.data_file)
+                    writer.add_entry(
+                        ManifestEntry.from_args(
+                            status=status,
+                            snapshot_id=self._snapshot_id
+                            if status == ManifestEntryStatus.DELETED
+                            else entry.snapshot_id,
+                            sequence_number=entry.sequence_number,
+                            file_sequence_number=entry.file_sequence_number,
+                            data_file=entry.data_file,
+                        )
+                    )
+            out.append(writer.to_manifest_file())
+        self._removed_found = tuple(found)
+        return out
 
     def _delete_manifests(self) -> list[ManifestFile]:
         by_spec: dict[int, list[DataFile]] = {}
@@ -122,6 +166,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         return manifests
 
     def _process_manifests(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        if self._removed_delete_files:
+            manifests = self._without_removed_deletes(manifests)
         if self._delete_files:
             manifests = [*self._delete_manifests(), *manifests]
         policy = MergePolicy.of(self._transaction.table_metadata.properties)

@@ -96,6 +96,16 @@ def test_merge_on_read_delete_commits_a_delete_snapshot(filled: Any) -> None:
     assert "b-0-3" not in rows_of(filled) and len(rows_of(filled)) == 19
 
 
+def test_row_counts_and_history_subtract_pending_position_deletes(filled: Any) -> None:
+    filled.write(changes(["a-0-1", "new-1"], 5.0), mode="upsert", write_mode="merge-on-read")
+    filled.delete("shipment_id = 'b-0-3'", write_mode="merge-on-read")
+    assert filled.latest().rows == len(rows_of(filled)) == 20
+    *_, upsert, delete = filled.history()
+    assert (upsert.rows_added, upsert.rows_removed, upsert.rows_total) == (2, 1, 21)
+    assert (delete.rows_added, delete.rows_removed, delete.rows_total) == (0, 1, 20)
+    assert not upsert.foreign and not delete.foreign
+
+
 def test_positions_are_physical_rows_and_deleted_rows_are_never_listed_again(filled: Any) -> None:
     filled.delete("shipment_id = 'a-0-3'", write_mode="merge-on-read")
     filled.delete("shipment_id = 'a-0-5'", write_mode="merge-on-read")
@@ -387,6 +397,11 @@ def test_compaction_rewrites_files_whose_pending_deletes_pass_the_threshold(fill
     assert rows_of(filled) == expected
     assert not any(task.has_deletes for task in filled.latest().plan.tasks)
     assert filled.table().scan().to_arrow().num_rows == 19
+    assert delete_files(filled) == [], "the folded delete file is removed with its data file"
+    summary = filled.table().current_snapshot().summary
+    assert summary["removed-position-deletes"] == "1" and summary["total-position-deletes"] == "0"
+    assert filled.latest().rows == 19 and filled.history()[-1].rows_total == 19
+    assert not filled.history()[-1].foreign
 
 
 def test_a_merge_on_read_write_racing_compaction_of_its_files_fails_cleanly(filled: Any) -> None:
