@@ -72,6 +72,7 @@ def run_row_changer(home: str, writer: str, mode: str, write_mode: str, count: i
                     "ids": ids,
                     "weight": float(seq),
                     "ok": True,
+                    "changed": result.changed,
                     "used": result.write_mode,
                 }
             )
