@@ -430,3 +430,25 @@ def test_compaction_gives_up_when_deletes_land_on_its_files_meanwhile(filled: An
         )
     found = rows_of(filled)
     assert "a-0-3" not in found and "a-0-4" not in found and len(found) == 18
+
+
+def test_a_quarantined_merge_on_read_upsert_is_released_with_its_deletes(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    limit = {"expect_column_values_to_be_between": {"column": "weight_kg", "min_value": 0, "max_value": 50}}
+    descriptor["outputs"][0]["expectations"] = [limit]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(batch("a", 0, 10))
+    with pytest.raises(QualityGateError):
+        port.write(changes(["a-0-1", "new-1"], 99.0), mode="upsert", write_mode="merge-on-read", run_id="heavy")
+    assert rows_of(port)["a-0-1"] == 0.0
+    limit["expect_column_values_to_be_between"]["max_value"] = 100
+    descriptor["version"] = "2.0.0"
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    released = port.quarantine().release("heavy")
+    assert released.quality is not None and released.quality.passed
+    found = port.latest().to_arrow()["shipment_id"].to_pylist()
+    assert len(found) == len(set(found)) == 11, "the replaced row must not come back next to its new version"
+    assert rows_of(port)["a-0-1"] == 99.0 and rows_of(port)["new-1"] == 99.0
