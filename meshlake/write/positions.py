@@ -66,11 +66,6 @@ class PositionDeletes:
     def written_paths(self) -> tuple[str, ...]:
         return tuple(f.file_path for f in self.delete_files)
 
-    @property
-    def share(self) -> float:
-        """The share of the touched files' rows this change removes (0 when it touches none)."""
-        return self.rows_removed / self.rows_touched if self.rows_touched else 0.0
-
 
 NOTHING = PositionDeletes((), (), 0, 0)
 
