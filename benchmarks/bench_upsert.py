@@ -1,7 +1,7 @@
 """Upserts at the limit: merge-on-read vs copy-on-write vs writing only the changed rows, and reads with deletes.
 
     python -m benchmarks.bench_upsert [--sizes 1000000,6000000] [--share 0.01] [--repeat 3] [--upserts 10]
-                                      [--pyiceberg-timeout 120] [--skip-pyiceberg]
+                                      [--pyiceberg-timeout 120] [--skip-pyiceberg] [--name upsert]
 
 For each port size, one upsert of `share` of the rows (half changed rows spread over the port, half new keys),
 side by side in one run:
@@ -238,8 +238,9 @@ def run(
     upserts: int = 10,
     pyiceberg_timeout: float | None = 120.0,
     command: str = "python -m benchmarks.bench_upsert",
+    name: str = "upsert",
 ) -> dict[str, Any]:
-    """Run the benchmark for each port size; returns the results (also written to benchmarks/results)."""
+    """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>)."""
     root = fresh_dir("upsert")
     results: dict[str, Any] = {
         "machine": machine(),
@@ -248,7 +249,7 @@ def run(
         "repeat": repeat,
         "sizes": [bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout) for rows in sizes],
     }
-    save("upsert", results, markdown(results))
+    save(name, results, markdown(results))
     return results
 
 
@@ -260,6 +261,7 @@ def main() -> None:
     parser.add_argument("--upserts", type=int, default=10)
     parser.add_argument("--pyiceberg-timeout", type=float, default=120.0)
     parser.add_argument("--skip-pyiceberg", action="store_true")
+    parser.add_argument("--name", default="upsert", help="results file name under benchmarks/results/")
     args = parser.parse_args()
     import sys
 
@@ -270,6 +272,7 @@ def main() -> None:
         upserts=args.upserts,
         pyiceberg_timeout=None if args.skip_pyiceberg else args.pyiceberg_timeout,
         command="python -m benchmarks.bench_upsert " + " ".join(sys.argv[1:]),
+        name=args.name,
     )
 
 
