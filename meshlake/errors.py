@@ -292,6 +292,15 @@ class CommitConflictError(MeshlakeError):
         super().__init__(f"{address}: {message} Nothing was published; re-read the port and retry the write.")
 
 
+class WriteModeError(MeshlakeError, ValueError):
+    """A write cannot use the write mode asked for (merge-on-read on a format-version-1 table, for one)."""
+
+    def __init__(self, message: str, *, address: str, write_mode: str) -> None:
+        super().__init__(f"{address}: {message}")
+        self.address = address
+        self.write_mode = write_mode
+
+
 class QualityGateError(MeshlakeError):
     """Expectations failed on a staged write; nothing was published."""
 

@@ -18,7 +18,7 @@ from meshlake.query.history import History, port_history
 from meshlake.snapshot import PortSnapshot
 from meshlake.write.commit import QUARANTINE_PREFIX
 from meshlake.write.flow import StagedWrite, WriteResult, delete_rows, discard, publish, stage_write
-from meshlake.write.modes import WriteMode
+from meshlake.write.modes import RowChangeMode, WriteMode
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -75,6 +75,7 @@ class Port:
         writer: str | None = None,
         stamps: Mapping[str, str] | None = None,
         rebase_check: RebaseCheck | None = None,
+        write_mode: RowChangeMode | None = None,
     ) -> WriteResult:
         """Write `data` (anything that exports Arrow) as one checked snapshot.
 
@@ -89,7 +90,10 @@ class Port:
         of meshlake's own stamps such as `quality`, raises `InvalidNameError`).
 
         `where` is a SQL condition in meshlake's filter grammar (see `delete`), or a pyiceberg
-        `BooleanExpression`.
+        `BooleanExpression`. `write_mode` overrides the port's `write_mode` for this write: how "upsert" and
+        "replace" remove old rows ("copy-on-write" rewrites their files, "merge-on-read" records them in position
+        delete files, "auto" chooses per write; docs/write-modes.md). `WriteModeError` for merge-on-read on a
+        format-version-1 table.
         In a lake with a mesh policy only the product's owners and the mesh admins write
         (`AccessDeniedError` otherwise).
         """
@@ -103,6 +107,7 @@ class Port:
             writer=writer,
             stamps=stamps,
             rebase_check=rebase_check,
+            write_mode=write_mode,
         )
         return self.publish(staged)
 
@@ -117,6 +122,7 @@ class Port:
         writer: str | None = None,
         stamps: Mapping[str, str] | None = None,
         rebase_check: RebaseCheck | None = None,
+        write_mode: RowChangeMode | None = None,
     ) -> StagedWrite:
         """The first half of `write`: write the files and run the gate, publishing nothing.
 
@@ -141,6 +147,7 @@ class Port:
             gate=self.lake._gate_for(self),
             quarantine_name=f"{QUARANTINE_PREFIX}{stamps_.run_id}",
             rebase_check=rebase_check,
+            write_mode=write_mode or self.contract.write_mode,
         )
 
     def publish(self, staged: StagedWrite) -> WriteResult:
@@ -199,7 +206,12 @@ class Port:
         discard(staged)
 
     def delete(
-        self, where: str | BooleanExpression, *, run_id: str | None = None, writer: str | None = None
+        self,
+        where: str | BooleanExpression,
+        *,
+        run_id: str | None = None,
+        writer: str | None = None,
+        write_mode: RowChangeMode | None = None,
     ) -> WriteResult:
         """Delete the rows matching `where` (e.g. `"shipped_at < '2026-01-01T00:00:00+00:00'"`).
 
@@ -211,7 +223,8 @@ class Port:
         TRUE/FALSE, `DATE '…'`, `TIMESTAMP '…'`, `TIMESTAMPTZ '…'` or a quoted date/time; each must
         fit its column's type (a timestamptz needs a zone). A comparison with NULL selects nothing.
         Anything else raises `InvalidFilterError` showing the part it could not read (a pyiceberg
-        `BooleanExpression` is accepted too). Nothing is deleted unless the filter parses.
+        `BooleanExpression` is accepted too). Nothing is deleted unless the filter parses. `write_mode` overrides
+        the port's: "merge-on-read" records the rows in position delete files instead of rewriting their files.
         """
         self._check_write("delete")
         stamps = self._stamps("delete", None, run_id, writer)
@@ -224,6 +237,7 @@ class Port:
                 stamps=stamps,
                 gate=self.lake._gate_for(self),
                 quarantine_name=f"{QUARANTINE_PREFIX}{stamps.run_id}",
+                write_mode=write_mode or self.contract.write_mode,
             )
         except QualityGateError:
             self._expire_quarantine()

@@ -74,9 +74,12 @@ class PortSnapshot:
 
     @property
     def rows(self) -> int:
+        """The rows readers see, from the summary (pending position deletes subtracted; `live_records`)."""
+        from meshlake.query.provenance import live_records
+
         if self.snapshot is None or self.snapshot.summary is None:
             return 0
-        return int(self.snapshot.summary.additional_properties.get("total-records", 0))
+        return live_records(self.snapshot.summary.additional_properties)
 
     @cached_property
     def plan(self) -> ScanPlan:

@@ -44,3 +44,38 @@ def run_writer(home: str, writer: str, mode: str, count: int) -> list[dict[str, 
         except CommitConflictError:
             outcomes.append({"run_id": run_id, "mode": mode, "ids": [], "ok": False, "snapshot_id": None, "rebases": 0})
     return outcomes
+
+
+def run_row_changer(home: str, writer: str, mode: str, write_mode: str, count: int) -> list[dict[str, Any]]:
+    """`count` upserts (of the writer's keys k0..k2, weight = seq, plus one new key), appends (of new keys) or
+    deletes (of one of the upserter u0's keys) in `write_mode`; report each write's run id, outcome and what
+    it did to which keys."""
+    port = ml.connect(home=home).port("logistics.shipments.daily")
+    outcomes = []
+    for seq in range(count):
+        run_id = f"{writer}-{seq}"
+        ids = [f"{writer}-k{i}" for i in range(3)] + [f"{writer}-n{seq}"]
+        if mode == "append":
+            ids = [f"{writer}-n{seq}-{i}" for i in range(3)]
+        try:
+            if mode == "delete":
+                ids = [f"u0-k{seq % 3}"]  # the keys the upserter u0 writes
+                where = f"shipment_id = '{ids[0]}'"
+                result = port.delete(where, run_id=run_id, write_mode=write_mode)  # type: ignore[arg-type]
+            else:
+                data = batch(writer, seq, len(ids)).set_column(0, "shipment_id", pa.array(ids))
+                result = port.write(data, mode=mode, run_id=run_id, write_mode=write_mode)  # type: ignore[arg-type]
+            outcomes.append(
+                {
+                    "run_id": run_id,
+                    "mode": mode,
+                    "ids": ids,
+                    "weight": float(seq),
+                    "ok": True,
+                    "changed": result.changed,
+                    "used": result.write_mode,
+                }
+            )
+        except CommitConflictError:
+            outcomes.append({"run_id": run_id, "mode": mode, "ids": ids, "weight": float(seq), "ok": False})
+    return outcomes

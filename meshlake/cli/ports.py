@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from meshlake.cli.main import Context, cli, json_option, pass_context
-from meshlake.write.modes import FILE_FORMATS, MODES
+from meshlake.write.modes import FILE_FORMATS, MODES, ROW_CHANGE_MODES
 
 
 @cli.command()
@@ -19,6 +19,11 @@ from meshlake.write.modes import FILE_FORMATS, MODES
     help="Rows to replace with --mode replace: a SQL condition such as \"day = '2026-11-01'\" (grammar below).",
 )
 @click.option("--format", "fmt", type=click.Choice(FILE_FORMATS), help="File format (default: from the file suffix).")
+@click.option(
+    "--write-mode",
+    type=click.Choice(ROW_CHANGE_MODES),
+    help="How upsert and replace remove old rows (default: the port's write_mode; see docs/write-modes.md).",
+)
 @click.option("--run-id", help="Run id to stamp on the snapshot (default: a new one).")
 @json_option
 @pass_context
@@ -29,6 +34,7 @@ def write(
     mode: str,
     where: str | None,
     fmt: str | None,
+    write_mode: str | None,
     run_id: str | None,
 ) -> None:
     """Write Parquet, CSV or JSON-lines FILES to the port ADDRESS as one checked snapshot.
@@ -66,7 +72,7 @@ def write(
     total = count_rows(list(files), fmt)
     with ctx.out.progress(f"writing {address}", total=total) as progress:
         reader = open_files(list(files), contract, fmt, on_batch=progress.advance)
-        result = port.write(reader, mode=mode, where=where, run_id=run_id)  # type: ignore[arg-type]
+        result = port.write(reader, mode=mode, where=where, run_id=run_id, write_mode=write_mode)  # type: ignore[arg-type]
     if not result.changed:
         ctx.out.emit(result, f"{address}: nothing to write (no rows); published snapshot unchanged")
         return
@@ -75,6 +81,8 @@ def write(
         detail += f" ({result.rows_updated:,} updated, {result.rows_inserted:,} inserted)"
     if result.rows_deleted:
         detail += f", {result.rows_deleted:,} removed"
+    if result.write_mode == "merge-on-read":
+        detail += f" (merge-on-read: {result.delete_files_added} delete file(s))"
     checks = f"; quality: {len(result.quality.results)} expectations passed" if result.quality else ""
     ctx.out.emit(
         result,

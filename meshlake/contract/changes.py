@@ -220,6 +220,15 @@ def _port_changes(old: OutputPort, new: OutputPort) -> list[Change]:
     for what in ("quality", "retention"):
         if getattr(old, what) != getattr(new, what):
             out.append(Change("patch", f"{what} options change", name))
+    if old.write_mode != new.write_mode:
+        out.append(
+            Change(
+                "patch",
+                f"write_mode changes from {old.write_mode} to {new.write_mode} "
+                "(sets write.update.mode, write.delete.mode and write.merge.mode)",
+                name,
+            )
+        )
     return out
 
 

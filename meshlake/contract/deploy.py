@@ -45,6 +45,7 @@ from meshlake.contract.descriptor import Descriptor, OutputPort, line_in_file
 from meshlake.contract.inputs import check_inputs
 from meshlake.contract.registry import descriptor_properties, load_port_table, read_descriptor, stale_keys
 from meshlake.contract.schema import SchemaPlan, plan_schema_change, port_partition_spec, port_schema
+from meshlake.contract.writemodes import ICEBERG_MODE_PROPERTIES, iceberg_mode_properties
 from meshlake.contract.yamlsource import format_path
 from meshlake.errors import BreakingChangeError, BrokenProductError, DescriptorError, VersionBumpError
 
@@ -382,6 +383,9 @@ def _prepare_evolution(
             notes.append("partitioning changes to " + ", ".join(port.partition_by or ["none"]))
         if props_changed:
             tx.set_properties(props_changed)
+            modes = sorted(k for k in props_changed if k in ICEBERG_MODE_PROPERTIES)
+            if modes:
+                notes.append(f"{', '.join(modes)} set to {props_changed[modes[0]]} (write_mode: {port.write_mode})")
         if props_removed:
             tx.remove_properties(*props_removed)
         TableMetadataUtil.parse_raw(tx.table_metadata.model_dump_json())
@@ -427,6 +431,7 @@ def _table_properties(descriptor: Descriptor, port: OutputPort) -> dict[str, str
     for column in port.columns:
         if column.classification in UNMEASURED:
             props[METRICS_COLUMN + column.name] = "none"
+    props |= iceberg_mode_properties(port.write_mode)
     return props
 
 

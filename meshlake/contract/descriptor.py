@@ -19,6 +19,7 @@ from meshlake.contract.partitioning import PartitionClause, PartitionSyntaxError
 from meshlake.contract.principals import Principal
 from meshlake.contract.row_filters import RowFilterError, validate_row_filter
 from meshlake.contract.types import TypeSyntaxError, format_type, parse_type
+from meshlake.contract.writemodes import DEFAULT_ROW_CHANGE_MODE, RowChangeMode
 from meshlake.contract.yamlsource import YamlSource, YamlSourceError, format_path
 from meshlake.errors import DescriptorError, InvalidNameError
 
@@ -299,6 +300,9 @@ class OutputPort(_Model):
     """How a stream consumed into this port treats a failing batch; absent: `on_failure: stop`."""
     serve: Annotated[list[Serving], AfterValidator(_serve)] = Field(default_factory=_table_only)
     """`[table, stream]`: each committed snapshot's new rows are also published to a stream (docs/streaming.md)."""
+    write_mode: RowChangeMode = DEFAULT_ROW_CHANGE_MODE
+    """How upserts, replaces and deletes remove old rows: `copy-on-write` (rewrite the files holding them),
+    `merge-on-read` (record them in position delete files) or `auto` (docs/write-modes.md)."""
 
     @property
     def stream_options(self) -> StreamOptions:

@@ -1,7 +1,15 @@
 """Compaction: rewrite a partition's many small data files into few, as one `overwrite` snapshot on `main`.
 
 Per partition (spec and values), the data files smaller than `small_file_bytes` are rewritten when there are
-at least `min_files` of them; larger files are left alone. Rows are read through meshlake's read engine, so
+at least `min_files` of them; larger files are left alone, unless their pending deletes (merge-on-read writes,
+docs/write-modes.md) remove at least `deleted_share` of their rows or come from at least `max_delete_files`
+delete files: those are rewritten with the deletes applied, whatever their size, so readers stop merging them.
+A file-scoped position delete file (all its rows name one data file, as meshlake writes them) is removed in the
+same commit as its rewritten file; a delete file naming several files stays, dangling, as Iceberg's
+RewriteDataFiles leaves it: it applies only to data files of its sequence number or older, never to a rewritten
+file.
+
+Rows are read through meshlake's read engine, so
 position and equality deletes are applied, and written with `DataFileWriter` (field ids, partition
 fan-out, the table's target file size). The commit does not go through the quality gate, since the rows do
 not change: the rows read must equal the rows written (and the rewritten files' record counts when no delete
@@ -31,7 +39,7 @@ from pyiceberg.table.snapshots import ancestors_between
 
 from meshlake.contract.stamps import Stamps, default_writer
 from meshlake.query.manifests import read_manifest
-from meshlake.query.plan import ScanPlan, clear_plan_cache, plan_snapshot
+from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, ScanPlan, clear_plan_cache, plan_snapshot
 from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, check_rebase, commit_snapshot
 from meshlake.write.datafiles import DataFileWriter
 
@@ -40,6 +48,8 @@ MIN_FILES = 5
 MAX_GROUP_BYTES = 1024 * 1024 * 1024
 MAX_REBASES = 20
 BATCH_ROWS = 256 * 1024
+DELETED_SHARE = 0.05
+MAX_DELETE_FILES = 10
 
 PartitionKey = tuple[int, tuple[object, ...]]
 _DELETE_COUNTS = ("added-delete-files", "added-position-delete-files", "added-equality-delete-files")
@@ -56,6 +66,8 @@ class Options:
     small_file_bytes: int = SMALL_FILE_BYTES
     min_files: int = MIN_FILES
     max_group_bytes: int = MAX_GROUP_BYTES
+    deleted_share: float = DELETED_SHARE
+    max_delete_files: int = MAX_DELETE_FILES
 
 
 @dataclass
@@ -70,6 +82,8 @@ class Compaction:
     bytes_before: int = 0
     bytes_after: int = 0
     rows: int = 0
+    deletes_folded: int = 0
+    """Files rewritten because of their pending deletes (counted in `files_before` too)."""
     data_files_before: int = 0
     data_files_after: int | None = None
     snapshot_id: int | None = None
@@ -98,16 +112,62 @@ def find_groups(table: Table, options: Options) -> Compaction:
     for entry in sorted(entries, key=lambda e: e.sequence_number or 0):
         if entry.data_file.file_size_in_bytes < options.small_file_bytes:
             partitions.setdefault(_partition_key(entry.data_file), []).append(entry.data_file)
+    deleted = _pending_deletes(table, head.snapshot_id, options)
     for small in partitions.values():
         if len(small) < max(options.min_files, 2):
             continue
         found.partitions += 1
         found.groups.extend(_bins(small, options.max_group_bytes))
+    grouped = {f.file_path for group in found.groups for f in group}
+    folding: dict[PartitionKey, list[DataFile]] = {}
+    for entry in sorted(entries, key=lambda e: e.sequence_number or 0):
+        data_file = entry.data_file
+        if data_file.file_path in deleted and data_file.file_path not in grouped:
+            folding.setdefault(_partition_key(data_file), []).append(data_file)
+    for files in folding.values():
+        found.partitions += 1
+        found.deletes_folded += len(files)
+        found.groups.extend(_bins(files, options.max_group_bytes))
     found.files_before = sum(len(group) for group in found.groups)
     found.bytes_before = sum(f.file_size_in_bytes for group in found.groups for f in group)
     found.rows = sum(f.record_count for group in found.groups for f in group)
     found.files_after = len(found.groups)
     return found
+
+
+def _pending_deletes(table: Table, snapshot_id: int, options: Options) -> set[str]:
+    """The data files of the snapshot whose position or equality deletes pass `options`' thresholds."""
+    plan = plan_snapshot(table.metadata, table.io, snapshot_id, metadata_location=table.metadata_location)
+    dirty = [task for task in plan.tasks if task.has_deletes]
+    if not dirty:
+        return set()
+    over = {
+        task.path for task in dirty if task.equality_deletes or len(task.position_deletes) >= options.max_delete_files
+    }
+    files = sorted({d.path for task in dirty if task.path not in over for d in task.position_deletes})
+    if not files:
+        return over
+    import duckdb
+
+    from meshlake.query.engine import register_filesystems
+    from meshlake.query.sql import path_list
+
+    schema = (
+        f"MAP {{{FILE_PATH_FIELD_ID}: {{name: 'file_path', type: 'VARCHAR', default_value: NULL}}, "
+        f"{POS_FIELD_ID}: {{name: 'pos', type: 'BIGINT', default_value: NULL}}}}"
+    )
+    source = f"read_parquet({path_list(files)}, schema = {schema})"
+    con = duckdb.connect()
+    try:
+        register_filesystems(con, plan, table.io)
+        rows = con.sql(f"SELECT file_path, count(DISTINCT pos) FROM {source} GROUP BY ALL").fetchall()
+    finally:
+        con.close()
+    counts = {str(path): int(count) for path, count in rows}
+    for task in dirty:
+        if counts.get(task.path, 0) >= options.deleted_share * max(task.record_count, 1):
+            over.add(task.path)
+    return over
 
 
 def compact(
@@ -138,7 +198,13 @@ def compact(
     try:
         added, rows = _rewrite(table, plan, found, writer, on_group)
         deleted = tuple(f for group in found.groups for f in group)
-        change = Change("overwrite", tuple(added), deleted, conflict_filter=AlwaysFalse())
+        change = Change(
+            "overwrite",
+            tuple(added),
+            deleted,
+            conflict_filter=AlwaysFalse(),
+            removed_deletes=_folded_deletes(plan, {f.file_path for f in deleted}),
+        )
         stamps = Stamps(
             writer=default_writer(),
             run_id=run_id,
@@ -157,6 +223,22 @@ def compact(
     found.data_files_after = found.data_files_before - len(deleted) + len(added)
     found.planning_ms_after = planning_ms(table, snapshot_id)
     return table, found
+
+
+def _folded_deletes(plan: ScanPlan, rewritten: set[str]) -> tuple[str, ...]:
+    """The position delete files that name only one of the `rewritten` files (file-scoped): applied now, and
+    removed in the same commit so the snapshot counts only pending deletes."""
+    return tuple(
+        sorted(
+            {
+                delete.path
+                for task in plan.tasks
+                if task.path in rewritten
+                for delete in task.position_deletes
+                if delete.referenced_file == task.path
+            }
+        )
+    )
 
 
 def planning_ms(table: Table, snapshot_id: int, repeat: int = 3) -> float:

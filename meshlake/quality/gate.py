@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pyiceberg.io import FileIO
+from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH
@@ -30,7 +31,8 @@ from meshlake.quality.bitmap import RangeLookup, staged_ranges
 from meshlake.quality.budget import DEFAULT_SECONDS, budget_seconds
 from meshlake.quality.records import RECOVERED, append_results, now, remember_recorded, unrecorded_verdicts
 from meshlake.quality.report import ExpectationResult, QualityReport
-from meshlake.query.plan import DataTask, ScanPlan, plan_snapshot
+from meshlake.query.plan import DataTask, PartitionKey, ScanPlan, may_reference, partition_key, plan_snapshot
+from meshlake.query.provenance import live_records
 from meshlake.write.commit import Change
 
 if TYPE_CHECKING:
@@ -84,11 +86,15 @@ class PortGate:
         key = fingerprint(self.expectations, table.metadata.current_schema_id)
         rows = None if staged.has_deletes else staged.record_count
         incremental = None
-        if not only_new and rows is not None and base_id is not None:
+        if not only_new and base_id is not None:
             prior = prior_aggregates(table.metadata, base_id, change, key, base, table.io)
             snapshot = table.metadata.snapshot_by_id(base_id)
             if prior is not None and snapshot is not None:
-                incremental = on_snapshot(base, snapshot, table.io, rows, prior, change.new_rows)
+                aggregates, base_rows = prior
+                rows = base_rows + sum(f.record_count for f in change.new_rows)
+                incremental = on_snapshot(base, snapshot, table.io, rows, aggregates, change.new_rows)
+        if rows is None:
+            rows = live_rows(staged, table.io)
         ranges = staged_ranges(table.metadata, table.io, base_id, staged, change.added)
         run = run_native_on(
             staged,
@@ -121,6 +127,22 @@ class PortGate:
         return recorded
 
 
+def live_rows(plan: ScanPlan, io: FileIO) -> int:
+    """The rows of a plan with its delete files applied (what the stamp's `rows` says the gate checked)."""
+    import duckdb
+
+    from meshlake.query.engine import register_filesystems
+    from meshlake.query.sql import scan_sql
+
+    con = duckdb.connect()
+    try:
+        register_filesystems(con, plan, io)
+        found = con.execute(f"SELECT count(*) FROM ({scan_sql(plan)})").fetchone()
+    finally:
+        con.close()
+    return int(found[0]) if found else 0
+
+
 def port_rows(lake: Lake) -> OtherRows:
     """Another port's current row count, from its `main` snapshot's summary (no data is read): what
     `expect_table_row_count_to_equal_other_table` compares with."""
@@ -130,7 +152,7 @@ def port_rows(lake: Lake) -> OtherRows:
         snapshot = table.metadata.snapshot_by_name(MAIN_BRANCH)
         if snapshot is None or snapshot.summary is None:
             return 0
-        return int(snapshot.summary["total-records"] or 0)
+        return live_records(snapshot.summary.additional_properties)
 
     return count
 
@@ -184,6 +206,8 @@ def staged_plans(base: ScanPlan, change: Change, metadata: TableMetadata) -> tup
         if data_file.file_path in new_rows:
             written.append(task)
     kept = replace(base, tasks=tuple(task for task in base.tasks if task.path not in removed)) if removed else base
+    if change.delete_files:
+        kept = replace(kept, tasks=with_deletes(kept.tasks, change.delete_files, kept.partitions, sequence))
     staged = kept.appended(
         tuple(added),
         snapshot_id=None,
@@ -192,6 +216,22 @@ def staged_plans(base: ScanPlan, change: Change, metadata: TableMetadata) -> tup
         schemas=tuple(metadata.schemas),
     )
     return staged, replace(staged, tasks=tuple(written))
+
+
+def with_deletes(
+    tasks: Sequence[DataTask], delete_files: Sequence[DataFile], partitions: Sequence[PartitionKey], sequence: int
+) -> tuple[DataTask, ...]:
+    """`tasks` with the position delete files a change adds attached where the spec applies them (same partition,
+    the data file's path within the delete file's `file_path` bounds)."""
+    from meshlake.query.plan import delete_file_of
+
+    index = {key: i for i, key in enumerate(partitions)}
+    deletes = [delete_file_of(f, index.get(partition_key(f), -1), sequence) for f in delete_files]
+    attached = []
+    for task in tasks:
+        applying = tuple(d for d in deletes if d.partition == task.partition and may_reference(d, task.path))
+        attached.append(replace(task, position_deletes=(*task.position_deletes, *applying)) if applying else task)
+    return tuple(attached)
 
 
 def evaluate(

@@ -6,7 +6,7 @@ checked: the gate stamps the aggregates behind each table check on what it publi
 gets `fingerprint`, `rows` and `aggregates`, by expectation index), and the next append combines them with
 aggregates of its new rows only:
 
-- row count: the record counts of the staged plan (metadata; there is no delete file in it);
+- row count: the base's stamped rows plus the new files' record counts (metadata);
 - min / max: the least / greatest of the base's value and the new rows'; sum: the base's sum plus the new
   rows', exactly for integers (HUGEINT) and decimals (DECIMAL(38, s)); mean: (base sum + new sum) /
   (base count + new count). Values travel as DuckDB text, which casts back to the same value;
@@ -141,17 +141,20 @@ def fingerprint(expectations: Sequence[Expectation], schema_id: int) -> str:
 
 def prior_aggregates(
     metadata: TableMetadata, base_id: int | None, change: Change, key: str, base: ScanPlan, io: FileIO
-) -> Mapping[str, Any] | None:
-    """The base snapshot's stamped aggregates, when `change` may be checked incrementally on it; else None.
+) -> tuple[Mapping[str, Any], int] | None:
+    """The base snapshot's stamped aggregates and live rows, when `change` may be checked incrementally on it;
+    else None.
 
     All of: the change is a pure append (nothing deleted, every added file holds new rows); the base is
     `main`'s head (the staged snapshot's parent) on the current schema; its `meshlake.quality` stamp says
-    the native gate passed it under fingerprint `key`; neither the base plan nor, hence, the staged plan
-    has a delete file; the base's record counts add up to the rows the stamp says it checked; and meshlake
-    wrote the base: its `meshlake.digest` matches its files and stamps (`meshlake.query.provenance`). A
-    foreign head is checked in full, and the next append builds on the fresh aggregates stamped then.
+    the native gate passed it under fingerprint `key`; the base has no equality delete; the base's record counts,
+    less its position deletes (`total-position-deletes`: merge-on-read writes, which never list a row twice),
+    add up to the rows the stamp says it checked; and meshlake wrote the base: its `meshlake.digest` matches its
+    files and stamps (`meshlake.query.provenance`). A foreign head is checked in full, and the next append builds
+    on the fresh aggregates stamped then. The base's aggregates are of its live rows, so pending position deletes
+    do not stop an append from being checked incrementally.
     """
-    if change.kind != "append" or change.deleted or base_id is None:
+    if change.kind != "append" or change.deleted or change.delete_files or base_id is None:
         return None
     if {f.file_path for f in change.added} != {f.file_path for f in change.new_rows}:
         return None
@@ -168,11 +171,14 @@ def prior_aggregates(
     aggregates, rows = stamp.get("aggregates"), stamp.get("rows")
     if stamp.get("fingerprint") != key or not isinstance(aggregates, dict) or not isinstance(rows, int):
         return None
-    if base.has_deletes or base.record_count != rows:
+    if any(task.equality_deletes for task in base.tasks):
+        return None
+    deleted = int(summary.get("total-position-deletes") or 0) if base.has_deletes else 0
+    if base.record_count - deleted != rows:
         return None
     if provenance(str(metadata.table_uuid), head, io).foreign:
         return None
-    return aggregates
+    return aggregates, rows
 
 
 def incremental_plan(

@@ -235,24 +235,53 @@ def expire_quarantine(
 
 
 def quarantined_change(table: Table, snapshot: Snapshot) -> Change:
-    """What a quarantined snapshot did to its base: the data files it added and removed (from its manifests)."""
+    """What a quarantined snapshot did to its base: the data files it added and removed, and the position delete
+    files it added (a merge-on-read write), with the data files they name (from its manifests)."""
     added: list[DataFile] = []
     deleted: list[DataFile] = []
+    delete_files: list[DataFile] = []
     for manifest in snapshot.manifests(table.io):
-        if manifest.content != ManifestContent.DATA or manifest.added_snapshot_id != snapshot.snapshot_id:
+        if manifest.added_snapshot_id != snapshot.snapshot_id:
             continue
         for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=False):
-            if entry.snapshot_id != snapshot.snapshot_id or entry.data_file.content != DataFileContent.DATA:
+            if entry.snapshot_id != snapshot.snapshot_id:
                 continue
-            if entry.status == ManifestEntryStatus.ADDED:
+            content = entry.data_file.content
+            if content == DataFileContent.POSITION_DELETES and entry.status == ManifestEntryStatus.ADDED:
+                delete_files.append(entry.data_file)
+            elif content != DataFileContent.DATA or manifest.content != ManifestContent.DATA:
+                continue
+            elif entry.status == ManifestEntryStatus.ADDED:
                 added.append(entry.data_file)
             elif entry.status == ManifestEntryStatus.DELETED:
                 deleted.append(entry.data_file)
     mode = read_stamps(snapshot.summary.additional_properties if snapshot.summary else {}).get("mode")
-    if mode == "append" and not deleted:
+    if mode == "append" and not deleted and not delete_files:
         return Change("append", tuple(added), new_rows=tuple(added))
+    referenced: tuple[DataFile, ...] = ()
+    if delete_files and snapshot.parent_snapshot_id is not None:
+        named = {_named_file(f) for f in delete_files}
+        parent = table.scan(snapshot_id=snapshot.parent_snapshot_id).plan_files()
+        referenced = tuple(task.file for task in parent if task.file.file_path in named)
     # The write's own filter is not kept: any data committed on main since its base counts as a conflict.
-    return Change("overwrite", tuple(added), tuple(deleted), AlwaysTrue(), new_rows=tuple(added))
+    return Change(
+        "overwrite",
+        tuple(added),
+        tuple(deleted),
+        AlwaysTrue(),
+        new_rows=tuple(added),
+        delete_files=tuple(delete_files),
+        referenced=referenced,
+    )
+
+
+def _named_file(delete_file: DataFile) -> str | None:
+    """The one data file a file-scoped position delete file names (its equal `file_path` bounds)."""
+    from meshlake.query.plan import FILE_PATH_FIELD_ID
+
+    lower = (delete_file.lower_bounds or {}).get(FILE_PATH_FIELD_ID)
+    upper = (delete_file.upper_bounds or {}).get(FILE_PATH_FIELD_ID)
+    return lower.decode() if lower is not None and lower == upper else None
 
 
 def release_write(port: Port, write: QuarantinedWrite, *, force: bool, reason: str | None) -> WriteResult:

@@ -25,6 +25,7 @@ from pyiceberg.table.snapshots import Snapshot
 
 from meshlake.catalog.metadata import ancestors, snapshot_by_id, snapshot_by_name, snapshot_index
 from meshlake.contract.stamps import INPUTS, MODE, PRODUCT_VERSION, QUALITY, RUN_ID, WRITER, read_stamps
+from meshlake.query.provenance import live_records, removed_records
 
 if TYPE_CHECKING:
     import pandas
@@ -252,8 +253,8 @@ def snapshot_info(snapshot: Snapshot, tags: tuple[str, ...] = ()) -> SnapshotInf
         committed_at=datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=UTC),
         operation=str(summary.operation.value) if summary is not None else "unknown",
         rows_added=int(props.get("added-records", 0)),
-        rows_removed=int(props.get("deleted-records", 0)),
-        rows_total=int(props.get("total-records", 0)),
+        rows_removed=removed_records(props),
+        rows_total=live_records(props),
         writer=props.get(WRITER),
         run_id=props.get(RUN_ID),
         product_version=props.get(PRODUCT_VERSION),

@@ -409,7 +409,7 @@ def _plan_manifest(meta: TableMetadata, entries: list[ManifestEntry], partitions
     deletes: list[DeleteFile] = []
     for entry in entries:
         file = entry.data_file
-        key = partitions.number(_partition_key(file))
+        key = partitions.number(partition_key(file))
         if file.content == DataFileContent.DATA:
             tasks.append(
                 DataTask(
@@ -483,13 +483,19 @@ def _name_mapping(metadata: TableMetadata) -> dict[int, tuple[str, ...]] | None:
     return out
 
 
-def _partition_key(file: DataFile) -> PartitionKey:
+def partition_key(file: DataFile) -> PartitionKey:
     partition: Record = file.partition
     return (file.spec_id, tuple(partition[i] for i in range(len(partition))))
 
 
 def _delete_file(entry: ManifestEntry, content: Literal["position", "equality"], partition: int | None) -> DeleteFile:
-    file = entry.data_file
+    return delete_file_of(entry.data_file, partition, _sequence_number(entry), content)
+
+
+def delete_file_of(
+    file: DataFile, partition: int | None, sequence_number: int, content: Literal["position", "equality"] = "position"
+) -> DeleteFile:
+    """The plan's record of delete file `file` (`partition`: its index in `ScanPlan.partitions`)."""
     lower = (file.lower_bounds or {}).get(FILE_PATH_FIELD_ID)
     upper = (file.upper_bounds or {}).get(FILE_PATH_FIELD_ID)
     bounds = (lower, upper) if content == "position" and lower is not None and upper is not None else None
@@ -503,7 +509,7 @@ def _delete_file(entry: ManifestEntry, content: Literal["position", "equality"],
         path=file.file_path,
         content=content,
         file_format=str(file.file_format.value),
-        sequence_number=_sequence_number(entry),
+        sequence_number=sequence_number,
         record_count=file.record_count,
         partition=partition,
         equality_ids=tuple(file.equality_ids or ()) if content == "equality" else (),
@@ -530,7 +536,7 @@ class _DeleteIndex:
         pos: list[DeleteFile] = []
         if partition in self._position:
             seqs, files = self._position[partition]
-            pos = [d for d in files[bisect_left(seqs, seq) :] if _may_reference(d, path)]
+            pos = [d for d in files[bisect_left(seqs, seq) :] if may_reference(d, path)]
         eq: list[DeleteFile] = []
         for scope in (partition, None):
             if scope in self._equality:
@@ -546,7 +552,7 @@ def _by_seq(files: list[DeleteFile]) -> tuple[list[int], list[DeleteFile]]:
     return [d.sequence_number for d in ordered], ordered
 
 
-def _may_reference(delete: DeleteFile, data_path: str) -> bool:
+def may_reference(delete: DeleteFile, data_path: str) -> bool:
     if delete.path_bounds is None:
         return True
     lower, upper = delete.path_bounds

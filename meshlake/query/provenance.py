@@ -76,11 +76,31 @@ def unverified(snapshot: Snapshot) -> Provenance | None:
     return Provenance(FOREIGN, "not written by meshlake (no meshlake stamps)")
 
 
+def live_records(props: Mapping[str, str]) -> int:
+    """The rows a snapshot's readers see, from its summary: `total-records` (the rows of its data files) less
+    `total-position-deletes` (each merge-on-read delete lists a row once; compaction removes the delete files it
+    folds in). With equality deletes pending the count cannot be known from metadata: `total-records`."""
+    total = int(props.get("total-records") or 0)
+    if int(props.get("total-equality-deletes") or 0):
+        return total
+    return total - int(props.get("total-position-deletes") or 0)
+
+
+def removed_records(props: Mapping[str, str]) -> int:
+    """The rows a snapshot removed as readers see them: rows of removed data files, plus rows its position deletes
+    list, less the rows of the position delete files it removed (folded into rewritten files)."""
+    return (
+        int(props.get("deleted-records") or 0)
+        + int(props.get("added-position-deletes") or 0)
+        - int(props.get("removed-position-deletes") or 0)
+    )
+
+
 def total_records(snapshot: Snapshot, io: FileIO) -> int:
     """The snapshot's `total-records`, or, when its summary has none, the rows of its data manifests."""
     props = _summary(snapshot)
     if "total-records" in props:
-        return int(props["total-records"])
+        return live_records(props)
     total = 0
     for manifest in snapshot.manifests(io):
         if manifest.content == ManifestContent.DATA:

@@ -227,6 +227,25 @@ def _read(tasks: Sequence[DataTask], schema: str, extra: str = "") -> str:
 _FLOATS = re.compile(r"\b(DOUBLE|FLOAT|REAL)\b")
 
 
+def positions_sql(plan: ScanPlan) -> str:
+    """The live rows of `plan` (its delete files applied) with `__ml_file`, the index of their data file in
+    `plan.tasks`, and `__ml_pos`, their physical row number in that file: the positions a merge-on-read write
+    deletes. Raises `UnsupportedScanError` for a plan with files read by name (no field ids)."""
+    try:
+        check_readable(plan)
+        if plan.unmapped:
+            raise UnsupportedScanError(
+                "some data files have no field ids", hint="compact the table (meshlake maintain --apply)"
+            )
+        if not plan.tasks:
+            none = "(SELECT 0::BIGINT AS __ml_file, 0::BIGINT AS __ml_pos)"
+            return f"SELECT * FROM ({empty_relation(plan.schema)}), {none} WHERE false"
+        ctes, body = _with_deletes(plan, plan.tasks, positions=True)
+        return f"WITH {', '.join(ctes)} {body}" if ctes else body
+    except UnsupportedScanError as exc:
+        raise exc.at(plan.name) from None
+
+
 def _col(field_id: int) -> str:
     return quote_ident(f"__ml_c{field_id}")
 
@@ -249,8 +268,9 @@ def _values(rows: Iterable[Sequence[object]], names: str, types: Sequence[str] |
     return f"(VALUES {', '.join(rendered)}) AS {names}"
 
 
-def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask]) -> tuple[list[str], str]:
-    """CTEs and the SELECT that reads `dirty` files and drops their deleted rows (equi-joins only)."""
+def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool = False) -> tuple[list[str], str]:
+    """CTEs and the SELECT that reads `dirty` files and drops their deleted rows (equi-joins only); `positions`
+    adds each row's file index and row number (`positions_sql`)."""
     fields = list(plan.schema.fields)
     hidden = [f for i, f in plan.equality_fields.items() if i not in {g.field_id for g in fields}]
     internal = {f.field_id: f"__ml_c{f.field_id}" for f in (*fields, *hidden)}
@@ -282,6 +302,8 @@ def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask]) -> tuple[list[str],
         joins.append(f"LEFT JOIN __ml_eqp{n} AS q{n} ON {match.format(a=f'q{n}')} AND q{n}.part = m.part")
         where.append(f"(g{n}.seq IS NULL OR g{n}.seq <= m.seq) AND (q{n}.seq IS NULL OR q{n}.seq <= m.seq)")
     select = ", ".join(f"d.{_col(f.field_id)} AS {quote_ident(f.name)}" for f in fields)
+    if positions:
+        select += ", d.__ml_file AS __ml_file, d.file_row_number AS __ml_pos"
     body = f"SELECT {select} FROM {source} {' '.join(joins)}"
     if where:
         body += f" WHERE {' AND '.join(where)}"

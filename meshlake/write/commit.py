@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,6 +46,7 @@ from pyiceberg.table.update.validate import _validate_added_data_files, _validat
 from meshlake.catalog.commits import commit_table
 from meshlake.catalog.metadata import ancestors, apply_updates, snapshot_by_id, snapshot_by_name
 from meshlake.contract.stamps import DIGEST, content_digest
+from meshlake.query.plan import cached_plan
 from meshlake.query.provenance import remember_own
 from meshlake.write import faults
 from meshlake.write.known_length import KnownLengthIO
@@ -85,10 +87,25 @@ class Change:
     conflict_filter: BooleanExpression | None = None
     new_rows: tuple[DataFile, ...] = ()
     """The added files that hold the written rows (the rest of `added` re-writes rows that were kept)."""
+    delete_files: tuple[DataFile, ...] = ()
+    """Position delete files this change adds (merge-on-read, `meshlake.write.positions`)."""
+    referenced: tuple[DataFile, ...] = ()
+    """The data files `delete_files` name: they must still be live, with no new deletes, where it commits."""
+    removed_deletes: tuple[str, ...] = ()
+    """Paths of delete files this change removes (compaction: they name only files it rewrote)."""
 
     @property
     def is_empty(self) -> bool:
-        return not self.added and not self.deleted
+        return not self.added and not self.deleted and not self.delete_files
+
+    @property
+    def operation(self) -> Operation:
+        """The snapshot operation the spec names for this change on an existing branch."""
+        if self.kind == "append":
+            return Operation.APPEND
+        if self.delete_files and not self.added and not self.deleted:
+            return Operation.DELETE
+        return Operation.OVERWRITE
 
 
 class _Transaction(Transaction):
@@ -104,12 +121,12 @@ class _Transaction(Transaction):
 
     _cached: tuple[int, TableMetadata] | None = None
 
-    def producer(self, kind: Literal["append", "overwrite"], branch: str, properties: dict[str, str]) -> _Merging:
-        """The snapshot producer of a change of `kind` on `branch`."""
+    def producer(self, change: Change, branch: str, properties: dict[str, str]) -> _Merging:
+        """The snapshot producer of `change` on `branch`."""
         io = KnownLengthIO(self._table.io)
-        if kind == "append":
+        if change.kind == "append":
             return MergingAppend(Operation.APPEND, self, io, snapshot_properties=properties, branch=branch)
-        operation = Operation.OVERWRITE if snapshot_by_name(self.table_metadata, branch) else Operation.APPEND
+        operation = change.operation if snapshot_by_name(self.table_metadata, branch) else Operation.APPEND
         return MergingOverwrite(operation, self, io, snapshot_properties=properties, branch=branch)
 
     @property
@@ -141,8 +158,9 @@ def commit_snapshot(
     `base_id` in the same commit. Each catalog-level retry is counted in `stats`. `meshlake.digest` binds the
     stamps in `properties` to the change's files (`meshlake.query.provenance`).
     """
-    added = [(f.file_path, f.file_size_in_bytes, f.record_count) for f in change.added]
-    properties = properties | {DIGEST: content_digest(added, [f.file_path for f in change.deleted], properties)}
+    added = [(f.file_path, f.file_size_in_bytes, f.record_count) for f in (*change.added, *change.delete_files)]
+    removed = [*(f.file_path for f in change.deleted), *change.removed_deletes]
+    properties = properties | {DIGEST: content_digest(added, removed, properties)}
     for attempt in range(MAX_ATTEMPTS):
         if branch == MAIN_BRANCH and main_head(table) != base_id:
             # The snapshot is built on the table's `main`: it must be the base the commit asserts, or files
@@ -152,11 +170,15 @@ def commit_snapshot(
         ref_updates, ref_requirements = _point_branch(table, branch, base_id)
         if ref_updates:
             tx._stage(ref_updates, ref_requirements)
-        producer = tx.producer(change.kind, branch, properties)
+        producer = tx.producer(change, branch, properties)
         for data_file in change.deleted:
             producer.delete_data_file(data_file)
         for data_file in change.added:
             producer.append_data_file(data_file)
+        for delete_file in change.delete_files:
+            producer.add_delete_file(delete_file)
+        for path in change.removed_deletes:
+            producer.remove_delete_file(path)
         updates, requirements = producer._commit()
         if not table.metadata.snapshots and branch != MAIN_BRANCH:
             requirements = tuple(r for r in requirements if not isinstance(r, AssertRefSnapshotId))
@@ -218,6 +240,30 @@ def check_rebase(table: Table, change: Change, *, old_base: int | None, new_head
         _validate_added_data_files(table, head, change.conflict_filter or AlwaysTrue(), base)
     except ValidationException as exc:
         raise RebaseConflictError(str(exc)) from exc
+    if change.referenced:
+        check_references(table, change.referenced, old_base=old_base, new_head=new_head)
+
+
+def check_references(table: Table, referenced: Iterable[DataFile], *, old_base: int | None, new_head: int) -> None:
+    """Raise `RebaseConflictError` unless every data file that position deletes name is still live on `new_head`
+    with no delete file it did not have on `old_base` (Iceberg's validateDataFilesExist and
+    validateNoConflictingDeleteFiles): positions name rows of one physical file, so a file removed or rewritten
+    in between would make them delete nothing, or the wrong rows, and another writer's deletes may hold the
+    same rows."""
+    before = {task.path: task for task in cached_plan(table, old_base).tasks} if old_base is not None else {}
+    after = {task.path: task for task in cached_plan(table, new_head).tasks}
+    for data_file in referenced:
+        now = after.get(data_file.file_path)
+        if now is None:
+            raise RebaseConflictError(f"data file {data_file.file_path} was removed or rewritten concurrently")
+        was = before.get(data_file.file_path)
+        old = {d.path for d in (*was.position_deletes, *was.equality_deletes)} if was is not None else set()
+        new = {d.path for d in (*now.position_deletes, *now.equality_deletes)} - old
+        if new:
+            raise RebaseConflictError(
+                f"delete file(s) {', '.join(sorted(new))} now apply to {data_file.file_path}, which this write also "
+                "deletes rows from"
+            )
 
 
 def _point_branch(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -17,19 +17,18 @@ from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH
 
 from meshlake.contract.stamps import Stamps
-from meshlake.errors import CommitConflictError, ContractViolationError, QualityGateError
+from meshlake.errors import CommitConflictError, ContractViolationError, QualityGateError, WriteModeError
 from meshlake.write import commit, faults
 from meshlake.write.casts import shown
 from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
 from meshlake.write.datafiles import DataFileWriter
 from meshlake.write.ingest import Conformer, to_reader
-from meshlake.write.modes import MODES, WriteMode  # noqa: F401 - re-exported
+from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
+from meshlake.write.positions import PositionDeletes, deletes_for_keys, deletes_where
 from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
 from meshlake.write.rowfilter import RowFilter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from meshlake.quality.report import QualityReport  # the gate is handed in; see `Gate`
 
     RebaseCheck = Callable[[Table, int | None, int | None], None]
@@ -70,11 +69,20 @@ class WriteResult:
     quality: QualityReport | None = None
     seconds: float = 0.0
     changed: bool = True
+    write_mode: str | None = None
+    """How old rows were removed: "copy-on-write" or "merge-on-read" (None when none were)."""
+    delete_files_added: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "quality"}
         data["quality"] = self.quality.to_dict() if self.quality else None
         return data
+
+
+AUTO_MAX_SHARE = 0.2
+"""`write_mode: auto` records old rows as position deletes while they are under this share of the live rows of
+the files holding them, and rewrites those files otherwise: merge-on-read saves rewriting the other 80 % of a
+file, and readers anti-join a delete list of at most a fifth of its rows until compaction folds it in."""
 
 
 @dataclass
@@ -84,6 +92,7 @@ class _Prepared:
     rows_deleted: int = 0
     rows_updated: int = 0
     written_paths: list[str] = field(default_factory=list)
+    write_mode: str | None = None
 
 
 @dataclass
@@ -125,8 +134,10 @@ def write_port(
     stamps: Stamps,
     gate: Gate | None,
     quarantine_name: str,
+    write_mode: str = "copy-on-write",
 ) -> WriteResult:
-    """Write `data` to `table` in `mode`; publish only what passed the gate and did not race."""
+    """Write `data` to `table` in `mode`; publish only what passed the gate and did not race. `write_mode`
+    (copy-on-write, merge-on-read or auto) says how upsert, replace and delete remove old rows."""
     staged = stage_write(
         catalog,
         table,
@@ -138,6 +149,7 @@ def write_port(
         stamps=stamps,
         gate=gate,
         quarantine_name=quarantine_name,
+        write_mode=write_mode,
     )
     return publish(staged)
 
@@ -155,12 +167,16 @@ def stage_write(
     gate: Gate | None,
     quarantine_name: str,
     rebase_check: RebaseCheck | None = None,
+    write_mode: str = "copy-on-write",
 ) -> StagedWrite:
     """Conform and write the data files, then run the gate on the staged snapshot; commit nothing."""
     started = time.perf_counter()
     _check_mode(mode, where, primary_key, address)
+    row_changes = _row_change_mode(table, write_mode, address)
     base_id = commit.main_head(table)
-    prepared = _prepare(table, data, address=address, mode=mode, where=where, primary_key=primary_key)
+    prepared = _prepare(
+        table, data, address=address, mode=mode, where=where, primary_key=primary_key, write_mode=row_changes
+    )
     faults.reached("files", table.name())
     report = None
     if gate is not None and not prepared.change.is_empty:
@@ -222,6 +238,8 @@ def publish(staged: StagedWrite) -> WriteResult:
         commit_retries=stats.retries,
         quality=report,
         seconds=time.perf_counter() - staged.started,
+        write_mode=prepared.write_mode,
+        delete_files_added=len(prepared.change.delete_files),
     )
 
 
@@ -314,8 +332,9 @@ def delete_rows(
     stamps: Stamps,
     gate: Gate | None,
     quarantine_name: str,
+    write_mode: str = "copy-on-write",
 ) -> WriteResult:
-    """Delete the rows matching `where` (copy-on-write), through the same gate as writes."""
+    """Delete the rows matching `where` (as `write_mode` says), through the same gate as writes."""
     return write_port(
         catalog,
         table,
@@ -327,7 +346,45 @@ def delete_rows(
         stamps=stamps,
         gate=gate,
         quarantine_name=quarantine_name,
+        write_mode=write_mode,
     )
+
+
+def _row_change_mode(table: Table, write_mode: str, address: str) -> str:
+    """The row-change mode a write on `table` uses: `write_mode`, or copy-on-write where deletes cannot be held."""
+    if write_mode not in ROW_CHANGE_MODES:
+        raise WriteModeError(
+            f"unknown write_mode {write_mode!r}; use one of {', '.join(ROW_CHANGE_MODES)}",
+            address=address,
+            write_mode=write_mode,
+        )
+    if write_mode != "copy-on-write" and table.metadata.format_version < 2:
+        if write_mode == "merge-on-read":
+            raise WriteModeError(
+                f"write_mode='merge-on-read' needs an Iceberg format-version 2 table (this one is version "
+                f"{table.metadata.format_version}, which cannot hold delete files); use write_mode='copy-on-write', "
+                "or upgrade the table (pyiceberg: table.transaction().upgrade_table_version(2)). Nothing was written.",
+                address=address,
+                write_mode=write_mode,
+            )
+        return "copy-on-write"
+    return write_mode
+
+
+def _position_deletes(
+    write_mode: str, find: Callable[[float | None], PositionDeletes | None]
+) -> PositionDeletes | None:
+    """The position deletes a merge-on-read change records, or None when it copies on write instead."""
+    if write_mode == "copy-on-write":
+        return None
+    from meshlake.query.errors import UnsupportedScanError
+
+    try:
+        return find(AUTO_MAX_SHARE if write_mode == "auto" else None)
+    except UnsupportedScanError:
+        if write_mode == "merge-on-read":
+            raise
+        return None  # files read by name (imported without field ids): rewrite them
 
 
 def _check_mode(mode: str, where: object, primary_key: list[str], address: str) -> None:
@@ -354,20 +411,33 @@ def _prepare(
     mode: str,
     where: str | BooleanExpression | None,
     primary_key: list[str],
+    write_mode: str = "copy-on-write",
 ) -> _Prepared:
     base = table.metadata.snapshot_by_name(MAIN_BRANCH)
     if mode == "delete":
         assert where is not None
         doomed = parse_filter(where, table)
+        deletes = _position_deletes(write_mode, lambda limit: deletes_where(table, base, doomed, max_share=limit))
+        if deletes is not None:
+            change = Change(
+                "overwrite",
+                conflict_filter=doomed.prune,
+                delete_files=deletes.delete_files,
+                referenced=deletes.referenced,
+            )
+            paths = list(deletes.written_paths)
+            return _Prepared(change, 0, deletes.rows_removed, written_paths=paths, write_mode="merge-on-read")
         rewrite = rewrite_where(table, base, doomed)
         change = Change("overwrite", rewrite.added, rewrite.deleted, conflict_filter=doomed.prune)
-        return _Prepared(change, 0, rewrite.rows_removed, written_paths=list(rewrite.written_paths))
+        return _Prepared(
+            change, 0, rewrite.rows_removed, written_paths=list(rewrite.written_paths), write_mode="copy-on-write"
+        )
     target = schema_to_pyarrow(table.schema(), include_field_ids=True)
     conformer = Conformer(target, address)
     reader = to_reader(data)
     conformer.check_schema(reader.schema)
     if mode == "upsert":
-        return _prepare_upsert(table, conformer, reader, base, primary_key, address)
+        return _prepare_upsert(table, conformer, reader, base, primary_key, address, write_mode)
     counter = _RowCounter()
     batches = counter.count(conformer.conform(reader))
     replaced: RowFilter | None = None
@@ -385,16 +455,42 @@ def _prepare(
         prepared.written_paths = paths
         return prepared
     assert replaced is not None
-    prepared = _replace(table, base, replaced, tuple(added), counter.rows)
+    try:
+        prepared = _replace(table, base, replaced, tuple(added), counter.rows, write_mode)
+    except BaseException:
+        _delete_files(table, paths)
+        raise
     prepared.written_paths = [*paths, *prepared.written_paths]
     return prepared
 
 
-def _replace(table: Table, base: Any, replaced: RowFilter, added: tuple[DataFile, ...], rows: int) -> _Prepared:
-    """Remove the rows of `base` matching `replaced` (files rewritten without them) and add `added`."""
+def _replace(
+    table: Table,
+    base: Any,
+    replaced: RowFilter,
+    added: tuple[DataFile, ...],
+    rows: int,
+    write_mode: str = "copy-on-write",
+) -> _Prepared:
+    """Remove the rows of `base` matching `replaced` (recorded as position deletes, or files rewritten without
+    them) and add `added`."""
+    deletes = _position_deletes(write_mode, lambda limit: deletes_where(table, base, replaced, max_share=limit))
+    if deletes is not None:
+        change = Change(
+            "overwrite",
+            added,
+            (),
+            replaced.prune,
+            new_rows=added,
+            delete_files=deletes.delete_files,
+            referenced=deletes.referenced,
+        )
+        paths = list(deletes.written_paths)
+        return _Prepared(change, rows, deletes.rows_removed, written_paths=paths, write_mode="merge-on-read")
     rewrite = rewrite_where(table, base, replaced)
     change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, replaced.prune, new_rows=added)
-    return _Prepared(change, rows, rewrite.rows_removed, written_paths=list(rewrite.written_paths))
+    paths = list(rewrite.written_paths)
+    return _Prepared(change, rows, rewrite.rows_removed, written_paths=paths, write_mode="copy-on-write")
 
 
 def _overwrite(table: Table, base: Any, added: tuple[DataFile, ...], rows: int) -> _Prepared:
@@ -411,15 +507,35 @@ def _prepare_upsert(
     base: Any,
     primary_key: list[str],
     address: str,
+    write_mode: str = "copy-on-write",
 ) -> _Prepared:
     rows = pa.Table.from_batches(list(conformer.conform(reader)), schema=conformer.target)
     keys = rows.select(primary_key)
     _check_unique_keys(keys, primary_key, address)
-    rewrite: Rewrite = rewrite_keys(table, base, keys)
+    deletes = _position_deletes(write_mode, lambda limit: deletes_for_keys(table, base, keys, max_share=limit))
+    rewrite: Rewrite | None = rewrite_keys(table, base, keys) if deletes is None else None
     writer = DataFileWriter(table.metadata, table.io)
-    added = writer.write_all(rows.to_batches())
-    prepared = _upsert(rewrite, keys, tuple(added), rows.num_rows)
+    try:
+        added = tuple(writer.write_all(rows.to_batches()))
+    except BaseException:
+        _delete_files(table, [*(deletes.written_paths if deletes else ()), *(rewrite.written_paths if rewrite else ())])
+        raise
+    if deletes is not None:
+        change = Change(
+            "overwrite",
+            added,
+            (),
+            key_filter(keys),
+            new_rows=added,
+            delete_files=deletes.delete_files,
+            referenced=deletes.referenced,
+        )
+        paths = [*writer.written_paths, *deletes.written_paths]
+        return _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read")
+    assert rewrite is not None
+    prepared = _upsert(rewrite, keys, added, rows.num_rows)
     prepared.written_paths = [*writer.written_paths, *prepared.written_paths]
+    prepared.write_mode = "copy-on-write"
     return prepared
 
 

@@ -30,9 +30,18 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pyiceberg.manifest import ManifestContent, ManifestEntry, ManifestEntryStatus, ManifestFile
+from pyiceberg.manifest import (
+    DataFile,
+    ManifestContent,
+    ManifestEntry,
+    ManifestEntryStatus,
+    ManifestFile,
+    ManifestWriterV2,
+)
 from pyiceberg.table import TableProperties
+from pyiceberg.table.snapshots import Summary
 from pyiceberg.table.update.snapshot import _FastAppendFiles, _OverwriteFiles, _SnapshotProducer
+from pyiceberg.typedef import EMPTY_DICT
 from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
@@ -68,12 +77,99 @@ class MergePolicy:
 
 
 class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
-    """A snapshot producer that merges its snapshot's data manifests by tier before writing the manifest list."""
+    """A snapshot producer that merges its snapshot's data manifests by tier before writing the manifest list,
+    and that adds delete files in a DELETES manifest of their own (pyiceberg 0.12 writes only data manifests)."""
 
     merged: int = 0
     """Manifests this producer rewrote (0 when it merged nothing)."""
+    _delete_files: tuple[DataFile, ...] = ()
+    _removed_delete_files: frozenset[str] = frozenset()
+    _removed_found: tuple[DataFile, ...] = ()
+
+    def add_delete_file(self, delete_file: DataFile) -> None:
+        """Add a position or equality delete file to the snapshot."""
+        self._delete_files = (*self._delete_files, delete_file)
+
+    def remove_delete_file(self, path: str) -> None:
+        """Remove a delete file from the snapshot (one that applies to no live data file any more)."""
+        self._removed_delete_files = self._removed_delete_files | {path}
+
+    def _summary(self, snapshot_properties: dict[str, str] = EMPTY_DICT) -> Summary:
+        # pyiceberg's summary counts what `_added_data_files` and `_deleted_data_files` hold, delete files by their
+        # content (added-delete-files, added-position-deletes, removed-position-deletes, total-position-deletes …).
+        data_files, deleted = self._added_data_files, self._deleted_data_files
+        self._added_data_files = [*data_files, *self._delete_files]
+        self._deleted_data_files = deleted | set(self._removed_found)
+        try:
+            return super()._summary(snapshot_properties)
+        finally:
+            self._added_data_files, self._deleted_data_files = data_files, deleted
+
+    def _without_removed_deletes(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        """`manifests` with each delete manifest that lists a removed delete file rewritten to mark it deleted."""
+        found: list[DataFile] = []
+        out: list[ManifestFile] = []
+        for manifest in manifests:
+            if manifest.content != ManifestContent.DELETES or manifest.manifest_path in self._written_manifests:
+                out.append(manifest)
+                continue
+            entries = read_manifest(self._io, manifest)
+            if not any(e.data_file.file_path in self._removed_delete_files for e in entries):
+                out.append(manifest)
+                continue
+            spec = self.spec(manifest.partition_spec_id)
+            writer = DeleteManifestWriter(
+                spec, self.schema(), self.new_manifest_output(), self._snapshot_id, self._compression
+            )
+            with writer:
+                for entry in entries:
+                    status = ManifestEntryStatus.EXISTING
+                    if entry.data_file.file_path in self._removed_delete_files:
+                        status = ManifestEntryStatus.DELETED
+                        found.append(entry.data_file)
+                    writer.add_entry(
+                        ManifestEntry.from_args(
+                            status=status,
+                            snapshot_id=self._snapshot_id
+                            if status == ManifestEntryStatus.DELETED
+                            else entry.snapshot_id,
+                            sequence_number=entry.sequence_number,
+                            file_sequence_number=entry.file_sequence_number,
+                            data_file=entry.data_file,
+                        )
+                    )
+            out.append(writer.to_manifest_file())
+        self._removed_found = tuple(found)
+        return out
+
+    def _delete_manifests(self) -> list[ManifestFile]:
+        by_spec: dict[int, list[DataFile]] = {}
+        for delete_file in self._delete_files:
+            by_spec.setdefault(delete_file.spec_id, []).append(delete_file)
+        manifests = []
+        for spec_id, files in by_spec.items():
+            writer = DeleteManifestWriter(
+                self.spec(spec_id), self.schema(), self.new_manifest_output(), self._snapshot_id, self._compression
+            )
+            with writer:
+                for delete_file in files:
+                    writer.add(
+                        ManifestEntry.from_args(
+                            status=ManifestEntryStatus.ADDED,
+                            snapshot_id=self._snapshot_id,
+                            sequence_number=None,
+                            file_sequence_number=None,
+                            data_file=delete_file,
+                        )
+                    )
+            manifests.append(writer.to_manifest_file())
+        return manifests
 
     def _process_manifests(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        if self._removed_delete_files:
+            manifests = self._without_removed_deletes(manifests)
+        if self._delete_files:
+            manifests = [*self._delete_manifests(), *manifests]
         policy = MergePolicy.of(self._transaction.table_metadata.properties)
         if not policy.enabled:
             return manifests
@@ -93,6 +189,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         """The entries of a manifest this producer wrote for its added files (not read back), else None."""
         if manifest.added_snapshot_id != self._snapshot_id or manifest.manifest_path not in self._written_manifests:
             return None
+        if manifest.content != ManifestContent.DATA:
+            return None  # this commit's delete manifest: merged by a later commit
         added = manifest.added_files_count
         if manifest.existing_files_count or manifest.deleted_files_count or added != len(self._added_data_files):
             return None  # a manifest of deleted or kept entries this commit wrote (an overwrite's)
@@ -110,6 +208,17 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         ]
 
 
+class DeleteManifestWriter(ManifestWriterV2):
+    """A v2 manifest of delete files (content `deletes`)."""
+
+    def content(self) -> ManifestContent:
+        return ManifestContent.DELETES
+
+    @property
+    def _meta(self) -> dict[str, str]:
+        return {**super()._meta, "content": "deletes"}
+
+
 class MergingAppend(_Merging, _FastAppendFiles):
     """pyiceberg's fast append, merging manifests by tier (see the module docstring)."""
 
@@ -119,20 +228,23 @@ class MergingOverwrite(_Merging, _OverwriteFiles):
 
 
 def merge_manifests(producer: _Merging, manifests: list[ManifestFile], policy: MergePolicy) -> list[ManifestFile]:
-    """The snapshot's manifests with every full tier of data manifests merged (delete manifests untouched)."""
-    kept: list[ManifestFile] = [m for m in manifests if m.content != ManifestContent.DATA]
-    data = [m for m in manifests if m.content == ManifestContent.DATA]
-    by_spec: dict[int, list[ManifestFile]] = {}
-    for manifest in data:
-        by_spec.setdefault(manifest.partition_spec_id, []).append(manifest)
+    """The snapshot's manifests with every full tier merged, data and delete manifests apart (a merge-on-read
+    write adds a delete manifest, so those grow as the data manifests do)."""
+    by_kind: dict[tuple[ManifestContent, int], list[ManifestFile]] = {}
+    for manifest in manifests:
+        by_kind.setdefault((manifest.content, manifest.partition_spec_id), []).append(manifest)
     merged: list[ManifestFile] = []
-    for spec_id, group in by_spec.items():
-        merged += _merge_tiers(producer, spec_id, group, policy)
-    return merged + kept
+    for (content, spec_id), group in by_kind.items():
+        merged += _merge_tiers(producer, spec_id, group, policy, content)
+    return merged
 
 
 def _merge_tiers(
-    producer: _Merging, spec_id: int, manifests: list[ManifestFile], policy: MergePolicy
+    producer: _Merging,
+    spec_id: int,
+    manifests: list[ManifestFile],
+    policy: MergePolicy,
+    content: ManifestContent = ManifestContent.DATA,
 ) -> list[ManifestFile]:
     current = [(policy.tier(m), m) for m in manifests]
     tier = 0
@@ -143,7 +255,7 @@ def _merge_tiers(
             chosen: set[str] = set()
             for group in _bins(members, policy.target_bytes):
                 if len(group) > 1:
-                    merged = _rewrite(producer, spec_id, group)
+                    merged = _rewrite(producer, spec_id, group, content)
                     outputs.append((policy.tier(merged), merged))
                     chosen.update(m.manifest_path for m in group)
             current = [*outputs, *((t, m) for t, m in current if m.manifest_path not in chosen)]
@@ -173,10 +285,17 @@ def _bins(manifests: Sequence[ManifestFile], target: int) -> list[list[ManifestF
     return bins
 
 
-def _rewrite(producer: _Merging, spec_id: int, group: list[ManifestFile]) -> ManifestFile:
-    """One manifest holding what the manifests of `group` hold."""
+def _rewrite(
+    producer: _Merging, spec_id: int, group: list[ManifestFile], content: ManifestContent = ManifestContent.DATA
+) -> ManifestFile:
+    """One manifest (of `content`) holding what the manifests of `group` hold."""
     snapshot_id = producer.snapshot_id
-    with producer.new_manifest_writer(spec=producer.spec(spec_id)) as writer:
+    if content == ManifestContent.DATA:
+        writer = producer.new_manifest_writer(spec=producer.spec(spec_id))
+    else:
+        spec, schema, output = producer.spec(spec_id), producer.schema(), producer.new_manifest_output()
+        writer = DeleteManifestWriter(spec, schema, output, snapshot_id, producer._compression)
+    with writer:
         for entry in _entries(producer, group):
             if entry.status == ManifestEntryStatus.DELETED:
                 if entry.snapshot_id == snapshot_id:

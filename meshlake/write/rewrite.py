@@ -55,7 +55,7 @@ def rewrite_where(table: Table, snapshot: Snapshot | None, where: RowFilter) -> 
     rewriter = _Rewriter(table)
     reader = _Reader(table, snapshot)
     with rewriter:
-        for task in _plan(table, snapshot, where.prune):
+        for task in plan_files(table, snapshot, where.prune):
             rows = reader.read(task)
             matched = where.matches(rows)
             removed = int(pc.sum(matched).as_py() or 0)
@@ -64,7 +64,7 @@ def rewrite_where(table: Table, snapshot: Snapshot | None, where: RowFilter) -> 
     return rewriter.result()
 
 
-def _plan(table: Table, snapshot: Snapshot, prune: BooleanExpression) -> list[FileScanTask]:
+def plan_files(table: Table, snapshot: Snapshot, prune: BooleanExpression) -> list[FileScanTask]:
     """The files of `snapshot` that may hold rows matching `prune` (partition and column-metrics pruning)."""
     try:
         return list(table.scan(row_filter=prune, snapshot_id=snapshot.snapshot_id).plan_files())
@@ -104,14 +104,18 @@ def rewrite_keys(table: Table, snapshot: Snapshot | None, keys: pa.Table) -> Rew
     reader = _Reader(table, snapshot)
     with rewriter:
         for task in tasks:
-            hits = _matches(reader.read(task, key_schema), keys, names)
+            # A file with deletes is read once: its live rows come back from an anti-join, whose row order
+            # may differ between two reads, so a mask from one read must not filter another.
+            whole = reader.read(task) if reader.has_deletes(task) else None
+            hits = key_matches(whole.select(names) if whole is not None else reader.read(task, key_schema), keys, names)
             hit_count = int(pc.sum(hits).as_py() or 0)
             if hit_count:
-                rewriter.replace(task.file, reader.read(task).filter(pc.invert(hits)), hit_count)
+                rows = whole if whole is not None else reader.read(task)
+                rewriter.replace(task.file, rows.filter(pc.invert(hits)), hit_count)
     return rewriter.result()
 
 
-def _matches(existing: pa.Table, keys: pa.Table, names: Sequence[str]) -> pa.Array:
+def key_matches(existing: pa.Table, keys: pa.Table, names: Sequence[str]) -> pa.Array:
     """A boolean mask over `existing`: True where its key is among `keys` (row order kept)."""
     if len(names) == 1:
         return pc.fill_null(pc.is_in(existing.column(names[0]), value_set=keys.column(names[0])), False)
@@ -178,6 +182,9 @@ class _Reader:
         self.table = table
         self.plan = cached_plan(table, snapshot.snapshot_id)
         self.tasks = {task.path: task for task in self.plan.tasks}
+
+    def has_deletes(self, task: FileScanTask) -> bool:
+        return self.tasks[task.file.file_path].has_deletes
 
     def read(self, task: FileScanTask, schema: Schema | None = None) -> pa.Table:
         """The live rows of `task`'s file (deletes applied), in the Arrow types of `schema`."""

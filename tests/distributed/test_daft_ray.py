@@ -100,6 +100,20 @@ def test_to_daft_and_to_ray_read_each_snapshot_as_meshlake_does(port: Any) -> No
     assert _sorted(pa.concat_tables(ray.get(ray_rows))) == _sorted(port.to_arrow())
 
 
+def test_to_daft_and_to_ray_apply_merge_on_read_deletes_and_time_travel_before_them(port: Any) -> None:
+    first = port.write(_rows([f"s{i}" for i in range(10)]))
+    port.write(_rows(["s1", "new"], weight=9.0), mode="upsert", write_mode="merge-on-read")
+    deleted = port.delete("shipment_id = 's4'", write_mode="merge-on-read")
+    assert deleted.write_mode == "merge-on-read"
+
+    import ray
+
+    assert _sorted(port.to_daft().to_arrow()) == _sorted(port.to_arrow())
+    assert len(port.to_arrow()) == 10
+    assert _sorted(port.at(first.snapshot_id).to_daft().to_arrow()) == _sorted(port.at(first.snapshot_id).to_arrow())
+    assert _sorted(pa.concat_tables(ray.get(port.to_ray().to_arrow_refs()))) == _sorted(port.to_arrow())
+
+
 def test_to_daft_pushes_predicates_down_to_the_pinned_snapshot(port: Any) -> None:
     import daft
 

@@ -85,15 +85,50 @@ def long_port(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: Descr
     return port, snapshots
 
 
+@pytest.fixture
+def mor_port(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> tuple[Any, list[int]]:
+    """A partitioned port after 20 writes whose upserts, deletes and replaces are merge-on-read (position deletes,
+    some files deleted from several times), with manifests merged from 4."""
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.table().transaction().set_properties({"commit.manifest.min-count-to-merge": "4"}).commit_transaction()
+    snapshots = [port.write(_rows(range(0, 300))).snapshot_id, port.write(_rows(range(300, 600))).snapshot_id]
+    for i in range(18):
+        if i % 6 == 5:
+            where = f"shipment_id >= 's{i * 20:04d}' AND shipment_id <= 's{i * 20 + 5:04d}'"
+            result = port.write(
+                _rows(range(i * 20, i * 20 + 3), weight=50.0),
+                mode="replace",
+                where=where,
+                write_mode="merge-on-read",
+            )
+        elif i % 3 == 2:
+            result = port.delete(f"shipment_id IN ('s{i * 7:04d}', 's{i * 7 + 301:04d}')", write_mode="merge-on-read")
+        else:
+            result = port.write(
+                _rows(range(i * 11, i * 11 + 4), weight=70.0 + i), mode="upsert", write_mode="merge-on-read"
+            )
+        assert result.write_mode == "merge-on-read"
+        snapshots.append(result.snapshot_id)
+    return port, snapshots
+
+
+@pytest.fixture(params=["long_port", "mor_port"])
+def ports(request: pytest.FixtureRequest) -> tuple[Any, list[int]]:
+    """Each port history the readers must agree on: copy-on-write writes, and merge-on-read ones."""
+    found: tuple[Any, list[int]] = request.getfixturevalue(request.param)
+    return found
+
+
 def _meshlake_rows(port: Any, snapshot_id: int) -> list[list[Any]]:
     table = port.at(snapshot_id).to_arrow().select(["shipment_id", "weight_kg"]).sort_by("shipment_id")
     return [list(row.values()) for row in table.to_pylist()]
 
 
 def test_duckdbs_iceberg_extension_reads_every_snapshot_of_a_port_with_merged_manifests(
-    interop_python: str, long_port: tuple[Any, list[int]]
+    interop_python: str, ports: tuple[Any, list[int]]
 ) -> None:
-    port, snapshots = long_port
+    port, snapshots = ports
     table = port.table()
     assert len(table.metadata.current_snapshot().manifests(table.io)) < 12, "the manifests were merged"
     request = json.dumps([table.metadata_location, snapshots])
@@ -108,14 +143,14 @@ def test_duckdbs_iceberg_extension_reads_every_snapshot_of_a_port_with_merged_ma
 
 
 def test_pyiceberg_and_polars_read_every_snapshot_of_a_port_with_merged_manifests(
-    long_port: tuple[Any, list[int]], monkeypatch: pytest.MonkeyPatch
+    ports: tuple[Any, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import polars as pl
 
     monkeypatch.setenv("POLARS_ICEBERG_PLANNER", "pyiceberg")  # Polars' own default, minus the plugin advert
     from pyiceberg.catalog.sql import SqlCatalog
 
-    port, snapshots = long_port
+    port, snapshots = ports
     ours = port.table()
     # pyiceberg's own catalog on the same database: reads the metadata files meshlake rendered
     catalog = SqlCatalog(port.lake.settings.catalog_name, **ours.catalog.properties)

@@ -335,3 +335,30 @@ def test_a_history_table_of_an_older_version_gains_the_method_column(port_with: 
     rows = read_results(catalog, address=str(port.address))
     assert [row["method"] for row in rows] == [None, "full"]
     assert [r.results[0].method for r in reports_from_rows(rows)] == ["full", "full"]
+
+
+def test_appends_after_merge_on_read_deletes_are_checked_incrementally_and_equal_a_full_evaluation(
+    port_with: Any,
+) -> None:
+    """Position deletes in the base: its stamped aggregates are of its live rows, so the next append still
+    builds on them, and a key deleted by position is not counted as a duplicate."""
+    port = port_with(EXPECTATIONS)
+    appends = Appends(11)
+    port.write(appends.batch(clean=True))
+    second = appends.batch(clean=True)
+    port.write(second)
+    kept = second.slice(1, second.num_rows - 1)
+    changed = port.write(kept.slice(0, 1), mode="upsert", write_mode="merge-on-read")
+    deleted = port.delete(f"id = {second['id'][0].as_py()}", write_mode="merge-on-read")
+    assert changed.write_mode == deleted.write_mode == "merge-on-read"
+    stamp = json.loads(port.table().current_snapshot().summary.additional_properties["meshlake.quality"])
+    assert stamp["rows"] == port.latest().to_arrow().num_rows
+    incremental = 0
+    for data in (appends.batch(clean=True), second.slice(0, 1), appends.batch()):
+        parent = port.table().metadata.snapshot_by_name("main")
+        report, snapshot_id = write(port, data)
+        full = full_evaluation(port, snapshot_id, parent.snapshot_id)
+        for mine, reference in zip(report.results, full, strict=True):
+            assert_same(mine, reference)
+            incremental += mine.method == "incremental"
+    assert incremental >= 2 * len(INCREMENTAL)

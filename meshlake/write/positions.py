@@ -1,0 +1,196 @@
+"""Merge-on-read row changes: the rows a `where` filter or a set of keys selects, recorded as position deletes.
+
+Where copy-on-write (`meshlake.write.rewrite`) rewrites every file holding a selected row, merge-on-read lists
+the rows as (data file, row position) in Iceberg v2 position delete files and leaves the data files alone: a
+change costs what it changes, not what the files it touches hold. Positions are the physical row numbers of
+each file, read with DuckDB's `file_row_number` from the file's *live* rows (the delete files already applying
+to it are anti-joined first), so a row an earlier delete removed is never listed again nor mis-indexed.
+
+One delete file is written per data file touched (file-scoped, Iceberg's `write.delete.granularity=file`, Spark's
+default since Iceberg 1.5), its positions sorted, with equal `file_path` lower and upper bounds: every reader
+applies it to that one file only (Polars natively, without a join), and compaction can drop it with its file.
+
+Deletion vectors (format v3) are not written. Checked here: pyiceberg 0.12 writes manifests of format
+versions 1 and 2 only (`write_manifest` raises for 3), so no meshlake commit could land on a v3 table; DuckDB
+1.4's iceberg extension does not apply deletion vectors (support comes with DuckDB 2), and meshlake's own
+DuckDB read path refuses Puffin delete files (`meshlake.query.sql.check_readable`). Position deletes are read
+by all of them, by Polars `scan_iceberg`, Spark and Trino.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyiceberg.conversions import to_bytes
+from pyiceberg.io.pyarrow import schema_to_pyarrow
+from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table
+from pyiceberg.table.snapshots import Snapshot
+from pyiceberg.types import LongType, StringType
+
+from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, cached_plan
+from meshlake.query.types import quote_ident
+from meshlake.write.rewrite import key_filter, plan_files
+from meshlake.write.rowfilter import RowFilter
+
+if TYPE_CHECKING:
+    import duckdb
+
+DELETE_SCHEMA = pa.schema(
+    [
+        pa.field("file_path", pa.string(), False, {b"PARQUET:field_id": str(FILE_PATH_FIELD_ID).encode()}),
+        pa.field("pos", pa.int64(), False, {b"PARQUET:field_id": str(POS_FIELD_ID).encode()}),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class PositionDeletes:
+    """Delete files written for a change, the data files they reference, and what the touched files hold."""
+
+    delete_files: tuple[DataFile, ...]
+    referenced: tuple[DataFile, ...]
+    rows_removed: int
+    rows_touched: int
+    """Rows of the data files holding a removed row (what copy-on-write would have read and rewritten)."""
+
+    @property
+    def written_paths(self) -> tuple[str, ...]:
+        return tuple(f.file_path for f in self.delete_files)
+
+
+NOTHING = PositionDeletes((), (), 0, 0)
+
+
+def deletes_where(
+    table: Table, snapshot: Snapshot | None, where: RowFilter, *, max_share: float | None = None
+) -> PositionDeletes | None:
+    """Position deletes for the rows of `snapshot` matching `where`; None (nothing written) when they are
+    `max_share` or more of the rows of the files holding them."""
+    if snapshot is None:
+        return NOTHING
+    files = [task.file for task in plan_files(table, snapshot, where.prune)]
+    schema = table.schema()
+    target = schema_to_pyarrow(schema, include_field_ids=True)
+
+    def matching(con: duckdb.DuckDBPyConnection, live: str) -> pa.Table:
+        rows = con.sql(live).to_arrow_table()
+        data = pa.Table.from_arrays([rows.column(f.name).cast(f.type) for f in target], schema=target)
+        return rows.select(["__ml_file", "__ml_pos"]).filter(pc.fill_null(where.matches(data), False))
+
+    return _deletes(table, snapshot, files, schema, matching, max_share)
+
+
+def deletes_for_keys(
+    table: Table, snapshot: Snapshot | None, keys: pa.Table, *, max_share: float | None = None
+) -> PositionDeletes | None:
+    """Position deletes for the rows of `snapshot` whose primary key is in `keys`; None as for `deletes_where`.
+    Only the key columns are read, and matched to `keys` by a semi-join in DuckDB."""
+    if snapshot is None or keys.num_rows == 0:
+        return NOTHING
+    names = keys.column_names
+    scan = table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id)
+    files = [task.file for task in scan.plan_files()]
+
+    def matching(con: duckdb.DuckDBPyConnection, live: str) -> pa.Table:
+        con.register("__ml_keys", keys)
+        on = " AND ".join(f"l.{quote_ident(n)} = k.{quote_ident(n)}" for n in names)
+        query = f"SELECT l.__ml_file, l.__ml_pos FROM ({live}) AS l SEMI JOIN __ml_keys AS k ON {on}"
+        return con.sql(query).to_arrow_table()
+
+    return _deletes(table, snapshot, files, table.schema().select(*names), matching, max_share)
+
+
+def _deletes(
+    table: Table,
+    snapshot: Snapshot,
+    files: Sequence[DataFile],
+    schema: Schema,
+    matching: Callable[[duckdb.DuckDBPyConnection, str], pa.Table],
+    max_share: float | None,
+) -> PositionDeletes | None:
+    """Position deletes for the live rows of `files` that `matching(con, live_rows_sql)` returns as
+    (`__ml_file`, `__ml_pos`)."""
+    if not files:
+        return NOTHING
+    import duckdb
+
+    from meshlake.query.engine import register_filesystems
+    from meshlake.query.sql import positions_sql
+
+    plan = cached_plan(table, snapshot.snapshot_id)
+    by_path = {task.path: task for task in plan.tasks}
+    tasks = tuple(by_path[f.file_path] for f in files if f.file_path in by_path)
+    sub = replace(plan, schema=schema, tasks=tasks)
+    con = duckdb.connect()
+    try:
+        con.execute("SET arrow_lossless_conversion = true")
+        register_filesystems(con, sub, table.io)
+        chosen = matching(con, positions_sql(sub))
+    finally:
+        con.close()
+    if chosen.num_rows == 0:
+        return NOTHING
+    data_files = {f.file_path: f for f in files}
+    touched = pc.unique(chosen.column("__ml_file")).to_pylist()
+    touched.sort()
+    referenced = tuple(data_files[tasks[i].path] for i in touched)
+    removed, rows = chosen.num_rows, sum(tasks[i].record_count for i in touched)
+    if max_share is not None and removed >= max_share * rows:
+        return None
+    order = pc.sort_indices(chosen, [("__ml_file", "ascending"), ("__ml_pos", "ascending")])
+    chosen = chosen.take(order)
+    index = chosen.column("__ml_file").to_numpy()
+    starts = np.searchsorted(index, touched, side="left")
+    ends = np.searchsorted(index, touched, side="right")
+    written: list[DataFile] = []
+    try:
+        for i, start, end in zip(touched, starts, ends, strict=True):
+            data_file = data_files[tasks[i].path]
+            pos = chosen.column("__ml_pos").slice(start, end - start)
+            part = pa.table({"file_path": pa.repeat(tasks[i].path, end - start), "pos": pos}, schema=DELETE_SCHEMA)
+            written.append(_write(table, part, data_file))
+    except BaseException:
+        for f in written:
+            table.io.delete(f.file_path)
+        raise
+    return PositionDeletes(tuple(written), referenced, removed, rows)
+
+
+def _write(table: Table, rows: pa.Table, like: DataFile) -> DataFile:
+    """Write one position delete file for data files of `like`'s partition."""
+    name = f"{uuid.uuid4()}-deletes.parquet"
+    path = table.location_provider().new_data_location(name)
+    buffer = pa.BufferOutputStream()
+    pq.write_table(rows, buffer, compression="zstd")
+    content = buffer.getvalue()
+    with table.io.new_output(path).create(overwrite=True) as stream:
+        stream.write(content.to_pybytes())
+    paths = rows.column("file_path")
+    positions = pc.min_max(rows.column("pos"))
+    file = DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES,
+        file_path=path,
+        file_format=FileFormat.PARQUET,
+        partition=like.partition,
+        record_count=rows.num_rows,
+        file_size_in_bytes=content.size,
+        lower_bounds={
+            FILE_PATH_FIELD_ID: to_bytes(StringType(), paths[0].as_py()),
+            POS_FIELD_ID: to_bytes(LongType(), positions["min"].as_py()),
+        },
+        upper_bounds={
+            FILE_PATH_FIELD_ID: to_bytes(StringType(), paths[-1].as_py()),
+            POS_FIELD_ID: to_bytes(LongType(), positions["max"].as_py()),
+        },
+    )
+    file.spec_id = like.spec_id
+    return file
