@@ -208,7 +208,7 @@ def bench_commit(lake: ml.Lake, home: Path, counts: list[int]) -> dict[str, Any]
         for n in range(count):
             ids = pa.array(range(n * 1000, (n + 1) * 1000), pa.int64())
             batch = pa.record_batch({"id": ids, "value": pa.array([1.0] * 1000), "tag": pa.array(["t"] * 1000)})
-            files += write_partition(write.spec, [batch])[0]
+            files += write_partition(write.spec, [batch]).files
         started = time.perf_counter()
         write.commit(files, count * 1000)
         seconds = time.perf_counter() - started

@@ -330,5 +330,6 @@ def _database() -> duckdb.DuckDBPyConnection:
         if database is None:
             _DATABASE.clear()
             database = _DATABASE[os.getpid()] = duckdb.connect()
-            database.execute("SET enable_progress_bar = false")
+            # One thread per observation: the writer already observes as many row groups at once as it encodes.
+            database.execute("SET enable_progress_bar = false; SET threads = 1")
         return database

@@ -40,7 +40,7 @@ from pyiceberg.typedef import Record
 
 from meshlake.contract.deploy import METRICS_COLUMN
 
-ROW_GROUP_BYTES = 128 * 1024 * 1024
+ROW_GROUP_BYTES = 256 * 1024 * 1024
 ROW_GROUP_ROWS = 1_000_000
 TARGET_FILE_BYTES = 512 * 1024 * 1024
 MAX_OPEN_FILES = 64

@@ -51,6 +51,10 @@ class Gate(Protocol):
         """An observer of the row groups a write of `mode` encodes, measuring what the check needs of them."""
         ...
 
+    def metric_plan(self, table: Table, mode: str) -> Any:
+        """What a tap measures (it pickles: distributed workers measure it), or None."""
+        ...
+
     def record(self, report: QualityReport, snapshot_id: int, *, published: bool) -> QualityReport:
         """Append the report to the quality history, for the committed snapshot; returns it with the id."""
         ...

@@ -8,7 +8,7 @@ into pieces, one of them empty) and merged. The results, observed values and sam
 from __future__ import annotations
 
 import pickle
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -116,7 +116,7 @@ def test_partials_of_several_workers_join_and_give_the_same_results() -> None:
             workers.append(pickle.loads(pickle.dumps(tap.partials())))
         joined = MetricPartials.join(workers)
         assert joined is not None and joined.row_count == rows.num_rows
-        streamed = ("table", joined)
+        streamed: tuple[Literal["table"], MetricPartials] = ("table", joined)
         merged = evaluate_native(con, relation_sql="__t", new_rows_sql=None, expectations=exps, streamed=streamed)
         scanned = evaluate_native(con, relation_sql="__t", new_rows_sql=None, expectations=exps)
         assert repr(merged) == repr(scanned)

@@ -107,9 +107,7 @@ def test_a_streamed_append_gives_the_results_of_checking_the_new_files(
         discard(staged)
 
 
-def test_a_writer_shows_its_observer_every_row_group_of_every_file(
-    gated: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_writer_shows_its_observer_every_row_group_of_every_file(gated: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(datafiles, "ROW_GROUP_ROWS", 10)
     table = gated.table()
     tap = gated.lake._gate_for(gated).tap(table, "append")
