@@ -133,10 +133,10 @@ def bench_write(lake: ml.Lake, home: Path, rows: int, partitions: int, repeat: i
     commit_s: list[float] = []
     original = DistributedWrite.commit
 
-    def timed_commit(self: DistributedWrite, files: Any, count: int) -> Any:
+    def timed_commit(self: DistributedWrite, files: Any, count: int, shares: Any = None) -> Any:
         started = time.perf_counter()
         try:
-            return original(self, files, count)
+            return original(self, files, count, shares)
         finally:
             commit_s.append(time.perf_counter() - started)
 
