@@ -43,7 +43,10 @@ ROWS = "count(*)"
 
 _HEAD = re.compile(r"(count|min|max|sum)\s*\(", re.IGNORECASE)
 _FILTER = re.compile(r"filter\s*\(\s*where\b", re.IGNORECASE)
-_BARRED = re.compile(r"\b(select|over|distinct|meshlake_\w*)\b", re.IGNORECASE)
+_BARRED = re.compile(
+    r"\b(select|over|distinct|meshlake_\w*|random|gen_random_uuid|now|today|current_\w+)\b", re.IGNORECASE
+)
+"""What keeps an aggregate from merging: another scan, a window, a Python function, a value of the moment."""
 _EXACT_SUM = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|DECIMAL\(\d+,\s*\d+\))$", re.IGNORECASE)
 _PLAIN = re.compile(
     r"^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|"

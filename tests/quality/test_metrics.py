@@ -38,6 +38,8 @@ from tests.quality.test_ge_definitions import _exclusion, _id, cases, table
         ('count(*) FILTER (WHERE "a" > 1) + 1', None),
         ('min("a") OVER ()', None),
         ('coalesce(sum("n"), 0)', "sum"),
+        ('count(*) FILTER (WHERE "t" > now())', None),
+        ("count(*) FILTER (WHERE \"now\" > 'current_date')", "count"),
         ('CAST(coalesce(sum("n"), 0) AS VARCHAR)', "sum"),
         ('CAST(max("a") AS VARCHAR)', "max"),
         ('coalesce(min("a"), 0)', None),

@@ -100,6 +100,8 @@ def test_a_streamed_append_gives_the_results_of_checking_the_new_files(
     try:
         again = staged.gate.check(staged.table, staged.base_id, staged.prepared.change, staged.stamps)
         assert repr(staged.report.results) == repr(again.results)
+        assert staged.report.basis == again.basis  # the incremental stamp (`meshlake.quality`) is unchanged
+        assert staged.report.basis and staged.report.basis["aggregates"]
         assert any(r.scope == "new_rows" for r in again.results)
     finally:
         from meshlake.write.flow import discard
