@@ -133,10 +133,10 @@ def bench_write(lake: ml.Lake, home: Path, rows: int, partitions: int, repeat: i
     commit_s: list[float] = []
     original = DistributedWrite.commit
 
-    def timed_commit(self: DistributedWrite, files: Any, count: int) -> Any:
+    def timed_commit(self: DistributedWrite, files: Any, count: int, shares: Any = None) -> Any:
         started = time.perf_counter()
         try:
-            return original(self, files, count)
+            return original(self, files, count, shares)
         finally:
             commit_s.append(time.perf_counter() - started)
 
@@ -208,7 +208,7 @@ def bench_commit(lake: ml.Lake, home: Path, counts: list[int]) -> dict[str, Any]
         for n in range(count):
             ids = pa.array(range(n * 1000, (n + 1) * 1000), pa.int64())
             batch = pa.record_batch({"id": ids, "value": pa.array([1.0] * 1000), "tag": pa.array(["t"] * 1000)})
-            files += write_partition(write.spec, [batch])[0]
+            files += write_partition(write.spec, [batch]).files
         started = time.perf_counter()
         write.commit(files, count * 1000)
         seconds = time.perf_counter() - started

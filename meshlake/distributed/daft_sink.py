@@ -21,12 +21,10 @@ from daft.io.sink import WriteResult as DaftWriteResult
 from daft.recordbatch import MicroPartition
 
 from meshlake.distributed.driver import DistributedWrite
-from meshlake.distributed.staging import write_partition
+from meshlake.distributed.staging import Share, write_partition
 from meshlake.errors import MeshlakeError, QualityGateError
 
 if TYPE_CHECKING:
-    from pyiceberg.manifest import DataFile
-
     from meshlake.port import Port
     from meshlake.write.flow import WriteResult
 
@@ -62,13 +60,13 @@ class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here
             {"snapshot_id": daft.DataType.int64(), "rows": daft.DataType.int64(), "files": daft.DataType.int64()}
         )
 
-    def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[list[DataFile]]]:
+    def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[Share]]:
         batches = (batch for part in micropartitions for batch in part.to_arrow().to_batches())
-        files, rows = write_partition(self.spec, batches)
-        size = sum(f.file_size_in_bytes for f in files)
-        yield DaftWriteResult(result=files, bytes_written=size, rows_written=rows)
+        share = write_partition(self.spec, batches)
+        size = sum(f.file_size_in_bytes for f in share.files)
+        yield DaftWriteResult(result=share, bytes_written=size, rows_written=share.rows)
 
-    def safe_write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[list[DataFile]]]:
+    def safe_write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[Share]]:
         """`write`, letting meshlake's errors through as they are (they pickle); others as Daft wraps them."""
         try:
             yield from self.write(micropartitions)
@@ -77,10 +75,11 @@ class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here
         except Exception as exc:
             raise RuntimeError(f"{self.name()}: {type(exc).__name__}: {exc}") from exc
 
-    def finalize(self, write_results: list[DaftWriteResult[list[DataFile]]]) -> MicroPartition:
-        files = [f for result in write_results for f in result.result]
-        rows = sum(result.rows_written for result in write_results)
-        published = self.write_state.commit(files, rows)
+    def finalize(self, write_results: list[DaftWriteResult[Share]]) -> MicroPartition:
+        shares = [result.result for result in write_results]
+        files = [f for share in shares for f in share.files]
+        rows = sum(share.rows for share in shares)
+        published = self.write_state.commit(files, rows, shares)
         return MicroPartition.from_pydict(
             {"snapshot_id": [published.snapshot_id], "rows": [published.rows], "files": [published.files_added]}
         )

@@ -6,8 +6,10 @@ port and the mode, stamps the write (run id, writer, product version, extra stam
 rows of `main`'s head matching `where` are rewritten away on the driver) or upsert (the written keys are read back
 from the staged files, one column each, and the base rows holding them rewritten away) of `main`'s head,
 runs the port's quality gate over the staged files in place (DuckDB reads them from storage: the driver never
-holds the data) and publishes one stamped snapshot, or quarantines it (`QualityGateError`). `abort` deletes every
-file of the write, found by its name prefix under the table's data folder, whichever worker wrote it.
+holds the data; the aggregates that merge were measured by the workers while they wrote, and are merged from their
+partials, `meshlake.quality.metrics`) and publishes one stamped snapshot, or quarantines it (`QualityGateError`).
+`abort` deletes every file of the write, found by its name prefix under the table's data folder, whichever worker
+wrote it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pyiceberg.manifest import DataFile
 
-from meshlake.distributed.staging import WorkerSpec
+from meshlake.distributed.staging import Share, WorkerSpec
 from meshlake.errors import ContractViolationError
 from meshlake.write.commit import QUARANTINE_PREFIX
 from meshlake.write.flow import WriteResult, stage_files
@@ -69,8 +71,14 @@ class DistributedWrite:
             from meshlake.write.rowfilter import row_filter
 
             row_filter(where, table.schema())  # InvalidFilterError now, before any worker starts
+        gate = port.lake._gate_for(port)
         self.spec = WorkerSpec(
-            str(port.address), table.metadata, dict(table.io.properties), self.stamps.run_id, where=where
+            str(port.address),
+            table.metadata,
+            dict(table.io.properties),
+            self.stamps.run_id,
+            where=where,
+            metrics=gate.metric_plan(table, mode) if gate is not None else None,
         )
         self.result: WriteResult | None = None
 
@@ -78,9 +86,13 @@ class DistributedWrite:
         """Refuse, before any worker starts, data whose columns do not fit the contract (`ContractViolationError`)."""
         self.spec.conformer().check_schema(schema)
 
-    def commit(self, files: Sequence[DataFile], rows: int) -> WriteResult:
-        """Gate the workers' files and publish them as one snapshot (or quarantine them: `QualityGateError`)."""
+    def commit(self, files: Sequence[DataFile], rows: int, shares: Sequence[Share] | None = None) -> WriteResult:
+        """Gate the workers' files and publish them as one snapshot (or quarantine them: `QualityGateError`);
+        `shares`: what each worker returned, whose partials the gate merges."""
+        from meshlake.quality.metrics import MetricPartials
+
         lake = self.port.lake
+        streamed = MetricPartials.join([share.partials for share in shares]) if shares else None
         staged = stage_files(
             lake.catalog,
             self.port.table(),
@@ -93,6 +105,7 @@ class DistributedWrite:
             quarantine_name=f"{QUARANTINE_PREFIX}{self.stamps.run_id}",
             where=self.spec.where,
             primary_key=list(self.port.contract.primary_key),
+            streamed=streamed,
         )
         self.result = self.port.publish(staged)
         return self.result

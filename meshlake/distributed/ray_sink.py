@@ -14,12 +14,10 @@ from ray.data import Datasink
 
 from meshlake.distributed.daft_sink import meshlake_error
 from meshlake.distributed.driver import DistributedWrite
-from meshlake.distributed.staging import write_partition
+from meshlake.distributed.staging import Share, write_partition
 from meshlake.errors import QualityGateError
 
 if TYPE_CHECKING:
-    from pyiceberg.manifest import DataFile
-
     from meshlake.port import Port
     from meshlake.write.flow import WriteResult
 
@@ -48,17 +46,17 @@ class PortRayDatasink(Datasink):  # type: ignore[misc]  # ray is untyped here
     def get_name(self) -> str:
         return "MeshlakePort"
 
-    def write(self, blocks: Iterable[Any], ctx: Any) -> tuple[list[DataFile], int]:
+    def write(self, blocks: Iterable[Any], ctx: Any) -> Share:
         from ray.data.block import BlockAccessor
 
         batches = (b for block in blocks for b in BlockAccessor.for_block(block).to_arrow().to_batches())
         return write_partition(self.spec, batches)
 
     def on_write_complete(self, write_result: Any) -> None:
-        returns = write_result.write_returns
-        files = [f for found, _ in returns for f in found]
-        rows = sum(count for _, count in returns)
-        self.write_state.commit(files, rows)
+        shares: list[Share] = list(write_result.write_returns)
+        files = [f for share in shares for f in share.files]
+        rows = sum(share.rows for share in shares)
+        self.write_state.commit(files, rows, shares)
 
     def on_write_failed(self, error: Exception) -> None:
         self.failed = True

@@ -6,17 +6,23 @@ from, the FileIO properties and the write's run id. Files are written by meshlak
 that fails anywhere (`meshlake.distributed.driver`). A worker whose partition breaks the contract deletes the
 files it wrote and raises `ContractViolationError` (meshlake's errors pickle: the driver gets it as it is); in
 mode 'replace' a row outside the write's `where` breaks it too, as for `port.write`.
+
+With the spec's `metrics` (the gate's mergeable aggregates, `meshlake.quality.metrics`), the worker measures them on
+each row group it writes and returns the partials with its files: the driver merges every worker's instead of
+reading their files for those aggregates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pyarrow as pa
 from pyiceberg.manifest import DataFile
 from pyiceberg.table.metadata import TableMetadata
 
+from meshlake.quality.metrics import MetricPartials, MetricPlan
 from meshlake.write.datafiles import DataFileWriter
 from meshlake.write.ingest import Conformer
 
@@ -31,6 +37,8 @@ class WorkerSpec:
     run_id: str = ""
     where: str | None = None
     """mode='replace': every row written must match it (meshlake's filter grammar)."""
+    metrics: MetricPlan | None = None
+    """The gate's aggregates that merge, measured on the workers (None: the port has no such check)."""
 
     @property
     def file_prefix(self) -> str:
@@ -47,8 +55,17 @@ class WorkerSpec:
         return Conformer(self.target(), self.address)
 
 
-def write_partition(spec: WorkerSpec, batches: Iterable[pa.RecordBatch]) -> tuple[list[DataFile], int]:
-    """Conform and write `batches` (one worker's share) as data files: (the files, the rows written).
+class Share(NamedTuple):
+    """What one worker wrote (it pickles back to the driver)."""
+
+    files: list[DataFile]
+    rows: int
+    partials: MetricPartials | None = None
+    """The gate's mergeable aggregates over those rows (see `WorkerSpec.metrics`)."""
+
+
+def write_partition(spec: WorkerSpec, batches: Iterable[pa.RecordBatch]) -> Share:
+    """Conform and write `batches` (one worker's share) as data files, measuring the gate's mergeable aggregates.
 
     On any error the files written here are deleted before the error is raised.
     """
@@ -56,7 +73,8 @@ def write_partition(spec: WorkerSpec, batches: Iterable[pa.RecordBatch]) -> tupl
 
     io = load_file_io(spec.io_properties, spec.metadata.location)
     conformer = spec.conformer()
-    writer = DataFileWriter(spec.metadata, io, name_prefix=spec.file_prefix, parallel=1)  # the engine runs many
+    tap = spec.metrics.tap() if spec.metrics is not None else None
+    writer = DataFileWriter(spec.metadata, io, name_prefix=spec.file_prefix, parallel=1, observer=tap)  # engine: many
     counted = [0]
 
     def conformed() -> Iterator[pa.RecordBatch]:
@@ -76,4 +94,4 @@ def write_partition(spec: WorkerSpec, batches: Iterable[pa.RecordBatch]) -> tupl
 
         batches_out = only_matching(batches_out, row_filter(spec.where, spec.metadata.schema()), spec.address)
     files = writer.write_all(batches_out)
-    return files, counted[0]
+    return Share(files, counted[0], tap.partials() if tap is not None else None)

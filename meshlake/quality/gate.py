@@ -8,6 +8,10 @@ The staged snapshot is the base snapshot's files minus the files the write remov
 adds; row-level checks read only the files holding the written rows, table-level checks all of them, or,
 for an append onto a snapshot the native gate published, the base's stamped aggregates and the new rows
 (`meshlake.quality.incremental`). The native engine stamps those aggregates on what it checks (`basis`).
+
+An append or overwrite is measured while it is written: the gate's `tap` computes the aggregates that merge on
+each row group the writer encodes, and the check merges them instead of reading the files for them
+(`meshlake.quality.metrics`); distributed workers return theirs to the driver (`metric_plan`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pyiceberg.io import FileIO
 from pyiceberg.manifest import DataFile
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
     from meshlake.lake import Lake
     from meshlake.port import Port
     from meshlake.quality.incremental import Incremental
+    from meshlake.quality.metrics import MetricPartials, MetricPlan, MetricTap
     from meshlake.quality.native import NativeRun, OtherRows
     from meshlake.snapshot import PortSnapshot
 
@@ -59,12 +64,42 @@ class PortGate:
         self._staged: tuple[str, ScanPlan] | None = None
         self._seen: tuple[TableMetadata, int | None, FileIO] | None = None
 
-    def check(self, table: Table, base_id: int | None, change: Change, stamps: Stamps) -> QualityReport:
+    def metric_plan(self, table: Table, mode: str) -> MetricPlan | None:
+        """The mergeable aggregates a write of `mode` to `table` can measure while it is written, or None.
+
+        Those of row checks always (they read the new rows); those of table checks when the staged snapshot will
+        hold only the new rows (an overwrite, an append to an empty port).
+        """
+        if self.engine != "native":
+            return None
+        from meshlake.quality.metrics import measurable, table_columns
+
+        head = table.metadata.snapshot_by_name(MAIN_BRANCH)
+        empty = head is None or (head.summary is not None and int(head.summary["total-records"] or 0) == 0)
+        whole = mode == "overwrite" or (mode == "append" and empty)
+        return measurable(self.expectations, table_columns(table.schema()), whole=whole)
+
+    def tap(self, table: Table, mode: str) -> MetricTap | None:
+        plan = self.metric_plan(table, mode)
+        return plan.tap() if plan is not None else None
+
+    def check(
+        self,
+        table: Table,
+        base_id: int | None,
+        change: Change,
+        stamps: Stamps,
+        streamed: MetricPartials | None = None,
+    ) -> QualityReport:
         self._seen = (table.metadata, base_id, table.io)
         uuid = str(table.metadata.table_uuid)
         base = _published(uuid, base_id) or plan_snapshot(table.metadata, table.io, base_id, name=self.address)
         staged, new_rows = staged_plans(base, change, table.metadata)
         only_new = len(staged.tasks) == len(new_rows.tasks)
+        # the partials, if they are of exactly the new rows (see meshlake.quality.metrics)
+        measured: tuple[Literal["table", "new"], MetricPartials] | None = None
+        if streamed is not None and not staged.has_deletes and streamed.row_count == new_rows.record_count:
+            measured = ("table" if only_new else "new"), streamed
         pure_append = change.kind == "append" and not change.deleted and not staged.has_deletes
         self._staged = (uuid, staged) if pure_append else None
         if self.engine != "native":
@@ -106,6 +141,7 @@ class PortGate:
             ranges,
             time_budget=self.time_budget,
             other_rows=port_rows(self.lake),
+            streamed=measured,
         )
         classified = {c.name for c in self.port.contract.columns if c.classification in UNMEASURED}
         aggregates = withhold_values(run.aggregates, self.expectations, classified)  # metadata holds no PII
@@ -275,6 +311,7 @@ def run_native_on(
     *,
     time_budget: float = DEFAULT_SECONDS,
     other_rows: OtherRows | None = None,
+    streamed: tuple[Literal["table", "new"], MetricPartials] | None = None,
 ) -> NativeRun:
     """The native engine on a planned relation, on a shared DuckDB database (`meshlake.quality.session`).
 
@@ -307,6 +344,7 @@ def run_native_on(
             sandbox=open_sandbox,
             time_budget=time_budget,
             other_rows=other_rows,
+            streamed=streamed,
         )
 
 

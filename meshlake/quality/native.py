@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from meshlake.contract.expectations import (
     TEMPORAL,
@@ -50,7 +50,10 @@ from meshlake.quality.schema_checks import judge as judge_schema
 if TYPE_CHECKING:
     import duckdb
 
+    from meshlake.quality.metrics import MetricPartials
+
 _CHECK = "__meshlake_check"
+_PARTIALS = "__meshlake_partials"
 Sandbox = Callable[[], AbstractContextManager["duckdb.DuckDBPyConnection"]]
 """Opens the sandbox SQL expectations run in (`meshlake.quality.sandbox`)."""
 OtherRows = Callable[[str], int]
@@ -118,12 +121,16 @@ def evaluate_native(
     sandbox: Sandbox | None = None,
     time_budget: float = DEFAULT_SECONDS,
     other_rows: OtherRows | None = None,
+    streamed: tuple[Literal["table", "new"], MetricPartials] | None = None,
 ) -> NativeRun:
     """`run_native`, also returning the aggregates to stamp for the next append's incremental check.
 
     `schema_sql` is a relation with the columns and types of `relation_sql` and no rows (`empty_relation`):
     its description is cached, where describing `relation_sql` would bind every file's scan. `ranges` gives
-    the bounds of integer columns over `relation_sql`'s files (see `meshlake.quality.bitmap`).
+    the bounds of integer columns over `relation_sql`'s files (see `meshlake.quality.bitmap`). `streamed` names
+    a relation ("table": `relation_sql`, "new": `new_rows_sql`) and gives the partials of its aggregates measured
+    while its rows were written (`meshlake.quality.metrics`): the aggregates they cover are merged, not computed
+    from the files.
     """
     import duckdb
 
@@ -147,6 +154,7 @@ def evaluate_native(
                 budget=budget,
                 error=duckdb.Error,
                 other_rows=other_rows,
+                streamed=streamed,
             )
         except BudgetExceededError as exc:
             for i, exp in enumerate(expectations):
@@ -172,9 +180,12 @@ def _evaluate(
     budget: Budget,
     error: type[Exception],
     other_rows: OtherRows | None = None,
+    streamed: tuple[Literal["table", "new"], MetricPartials] | None = None,
 ) -> None:
     """The body of `evaluate_native`: fills `results` (and `aggregates`) as each expectation is finished."""
-    columns = _described(con, schema_sql) if schema_sql else describe(con, relation_sql)
+    columns = describe_schema(con, schema_sql) if schema_sql else describe(con, relation_sql)
+    if streamed is not None and tuple((c.name, c.sql_type) for c in columns.values()) != streamed[1].plan.types:
+        streamed = None  # measured on rows of another shape (the schema changed since): read the files
     types = {c.name: c.sql_type for c in columns.values()}
     plans: dict[int, Plan] = {}
     for i, exp in enumerate(expectations):
@@ -200,7 +211,9 @@ def _evaluate(
             results[i] = _errored(exp, _scope(exp, new_rows_sql), exc.problem + _at(exc))
     sources = {"table": relation_sql, "new": new_rows_sql or relation_sql}
     _prepare(con, plans, budget, other_rows)
-    values = _aggregate_pass(con, plans, sources, error)
+    relation = {"table": relation_sql, "new": new_rows_sql}.get(streamed[0]) if streamed else None
+    covered = (relation, streamed[1]) if streamed is not None and relation is not None else None
+    values = _aggregate_pass(con, plans, sources, error, covered)
     values = _followup_pass(con, plans, values, error)
     for i, plan in plans.items():
         scope: Scope = "new_rows" if plan.source == "new" else "table"
@@ -257,7 +270,7 @@ def describe(con: duckdb.DuckDBPyConnection, relation_sql: str) -> dict[str, Col
 _DESCRIBED: dict[str, dict[str, Column]] = {}
 
 
-def _described(con: duckdb.DuckDBPyConnection, schema_sql: str) -> dict[str, Column]:
+def describe_schema(con: duckdb.DuckDBPyConnection, schema_sql: str) -> dict[str, Column]:
     """`describe` of a relation that depends on nothing but its text (no file, no table): cached by text."""
     columns = _DESCRIBED.get(schema_sql)
     if columns is None:
@@ -278,8 +291,13 @@ def _aggregate_pass(
     plans: Mapping[int, Plan],
     sources: Mapping[str, str],
     error: type[Exception],
+    streamed: tuple[str, MetricPartials] | None = None,
 ) -> dict[int, dict[str, Any] | BaseException]:
-    """Evaluate every plan's aggregates: one SELECT per relation read, and the scalar subqueries, in one statement."""
+    """Evaluate every plan's aggregates: one SELECT per relation read, and the scalar subqueries, in one statement.
+
+    The aggregates of the `streamed` relation that its partials cover are merged from them, in the same statement;
+    that relation's files are read only for the others.
+    """
     wanted = {i: p for i, p in plans.items() if p.aggregates or p.subqueries}
     if not wanted:
         return {}
@@ -295,20 +313,36 @@ def _aggregate_pass(
     for plan in wanted.values():
         for sql in plan.subqueries.values():
             scalars.setdefault(sql, f"q{len(scalars)}")
+    merged_sql, covered = "", set[str]()
+    if streamed is not None and streamed[0] in aliases:
+        merged_sql, covered = streamed[1].merged_select(aliases[streamed[0]], _PARTIALS)
     selects = [
-        "(SELECT "
-        + ", ".join(f"{sql} AS {alias}" for sql, alias in names.items())
-        + f" FROM {relation} AS __src) AS __r{k}"
+        "(SELECT " + ", ".join(read) + f" FROM {relation} AS __src) AS __r{k}"
         for k, (relation, names) in enumerate(aliases.items())
-        if names
+        if (
+            read := [
+                f"{sql} AS {alias}"
+                for sql, alias in names.items()
+                if not (covered and relation == streamed[0] and sql in covered)  # type: ignore[index]
+            ]
+        )
     ]
+    if merged_sql:
+        selects.append(f"{merged_sql} AS __streamed")
     if scalars:
         selects.append("(SELECT " + ", ".join(f"{sql} AS {alias}" for sql, alias in scalars.items()) + ") AS __q")
     # Temporal observed values come back through Arrow; everything else (counts, numbers, text) through the
     # DB-API, which binds the query once where the relation API binds it twice (~5 ms per statement).
     arrow = any(p.family in TEMPORAL and (p.spec.kind == "aggregate" or p.verdict is not None) for p in wanted.values())
     try:
-        row = _one(con, "SELECT * FROM " + ", ".join(selects), arrow=arrow)
+        if merged_sql:
+            assert streamed is not None
+            con.register(_PARTIALS, streamed[1].rows)
+        try:
+            row = _one(con, "SELECT * FROM " + ", ".join(selects), arrow=arrow)
+        finally:
+            if merged_sql:
+                con.unregister(_PARTIALS)
     except error:
         return {i: _aggregate_alone(con, p, _relation(p, sources), error, arrow=arrow) for i, p in wanted.items()}
     return {

@@ -1,7 +1,9 @@
 """Write conformed Arrow batches as Iceberg data files: streaming, partition fan-out, files in parallel.
 
 Memory stays bounded: each open file holds at most one row group in memory and one being encoded.
-Unpartitioned data is spread over one file per core, so encoding uses every core.
+Unpartitioned data is spread over one file per core, so encoding uses every core: each row group is cut at
+`ROW_GROUP_ROWS` and the next one goes to the next file. An `observer` sees every row group in the thread that
+encodes it (the quality gate measures its mergeable metrics there: `meshlake.quality.metrics`).
 
 A column the table keeps no metrics for (`write.metadata.metrics.column.<name>=none`, which deploy sets for
 `pii` and `confidential` columns) gets no bounds in the manifests (pyiceberg's statistics plan honours the
@@ -17,6 +19,7 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -37,7 +40,7 @@ from pyiceberg.typedef import Record
 
 from meshlake.contract.deploy import METRICS_COLUMN
 
-ROW_GROUP_BYTES = 128 * 1024 * 1024
+ROW_GROUP_BYTES = 256 * 1024 * 1024
 ROW_GROUP_ROWS = 1_000_000
 TARGET_FILE_BYTES = 512 * 1024 * 1024
 MAX_OPEN_FILES = 64
@@ -60,6 +63,12 @@ def unmeasured_paths(schema: Schema, properties: dict[str, str]) -> set[str]:
         ):
             found.add(path)
     return found
+
+
+class RowGroupObserver(Protocol):
+    """Sees each row group a `DataFileWriter` encodes, in the encoding thread (so: thread-safe)."""
+
+    def observe(self, rows: pa.Table) -> None: ...
 
 
 class _ParquetWriter(ParquetFormatWriter):
@@ -115,11 +124,14 @@ class DataFileWriter:
         schema: Schema | None = None,
         name_prefix: str = "",
         parallel: int | None = None,
+        observer: RowGroupObserver | None = None,
     ) -> None:
         """`name_prefix` starts every file name (a distributed write names its files by its run, so that the
         files of an aborted run can be found and deleted: `meshlake.distributed`); `parallel` is how many files
-        encode at once (default: one per core, at most 4; a distributed worker uses 1, the engine runs many)."""
+        encode at once (default: one per core, at most 4; a distributed worker uses 1, the engine runs many);
+        `observer` sees every row group written."""
         self.metadata = metadata
+        self.observer = observer
         self.name_prefix = name_prefix
         self.io = io
         self.schema = schema or metadata.schema()
@@ -151,10 +163,15 @@ class DataFileWriter:
         if batch.num_rows == 0:
             return
         if self.spec.is_unpartitioned():
-            lane = self._lane((self._next_lane,), None)
-            self._append(lane, batch)
-            if not lane.buffer:  # flushed a row group: move on so files encode in parallel
-                self._next_lane = (self._next_lane + 1) % self.parallel
+            # Each lane's row group is cut at exactly ROW_GROUP_ROWS, then the next lane fills: files encode in
+            # parallel from the first row group on, and no lane holds more rows than another when the data ends.
+            while batch.num_rows:
+                lane = self._lane((self._next_lane,), None)
+                room = ROW_GROUP_ROWS - lane.buffered_rows
+                self._append(lane, batch.slice(0, room))
+                batch = batch.slice(room)
+                if not lane.buffer:  # flushed a row group: move on so files encode in parallel
+                    self._next_lane = (self._next_lane + 1) % self.parallel
             return
         for key, partition_key, part in self._split(batch):
             self._append(self._lane(key, partition_key), part)
@@ -215,11 +232,16 @@ class DataFileWriter:
             lane.file = self._open(lane)
         open_file = lane.file
         _wait(open_file)  # back-pressure: at most one row group in flight per file
-        open_file.pending = self._executor.submit(open_file.writer.write, table)
+        open_file.pending = self._executor.submit(self._encode, open_file.writer, table)
         open_file.rows += rows
         open_file.written_bytes += size
         if open_file.written_bytes >= self.target_file_bytes:
             self._close(lane)
+
+    def _encode(self, writer: _ParquetWriter, table: pa.Table) -> None:
+        writer.write(table)
+        if self.observer is not None:
+            self.observer.observe(table)
 
     def _open(self, lane: _Lane) -> _OpenFile:
         self._counter += 1

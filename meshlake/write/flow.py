@@ -21,7 +21,7 @@ from meshlake.errors import CommitConflictError, ContractViolationError, Quality
 from meshlake.write import commit, faults
 from meshlake.write.casts import shown
 from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
-from meshlake.write.datafiles import DataFileWriter
+from meshlake.write.datafiles import DataFileWriter, RowGroupObserver
 from meshlake.write.ingest import Conformer, to_reader
 from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
 from meshlake.write.positions import PositionDeletes, deletes_for_keys, deletes_where
@@ -39,12 +39,31 @@ if TYPE_CHECKING:
 class Gate(Protocol):
     """A port's quality gate: checks a staged change before it is committed, and records the verdict."""
 
-    def check(self, table: Table, base_id: int | None, change: Change, stamps: Stamps) -> QualityReport:
-        """Run the expectations on `base_id` + `change` (the staged snapshot), reading files in place."""
+    def check(
+        self, table: Table, base_id: int | None, change: Change, stamps: Stamps, streamed: Any = None
+    ) -> QualityReport:
+        """Run the expectations on `base_id` + `change` (the staged snapshot), reading files in place; `streamed`:
+        what the gate's `tap` measured on the rows of `change.new_rows` while they were written."""
+        ...
+
+    def tap(self, table: Table, mode: str) -> MetricTap | None:
+        """An observer of the row groups a write of `mode` encodes, measuring what the check needs of them."""
+        ...
+
+    def metric_plan(self, table: Table, mode: str) -> Any:
+        """What a tap measures (it pickles: distributed workers measure it), or None."""
         ...
 
     def record(self, report: QualityReport, snapshot_id: int, *, published: bool) -> QualityReport:
         """Append the report to the quality history, for the committed snapshot; returns it with the id."""
+        ...
+
+
+class MetricTap(RowGroupObserver, Protocol):
+    """A gate's observer of a write's row groups (`meshlake.quality.metrics.MetricTap`)."""
+
+    def partials(self) -> Any:
+        """What it measured (handed to `Gate.check` as `streamed`), or None."""
         ...
 
 
@@ -174,14 +193,23 @@ def stage_write(
     _check_mode(mode, where, primary_key, address)
     row_changes = _row_change_mode(table, write_mode, address)
     base_id = commit.main_head(table)
+    tap = gate.tap(table, mode) if gate is not None and mode in ("append", "overwrite") else None
     prepared = _prepare(
-        table, data, address=address, mode=mode, where=where, primary_key=primary_key, write_mode=row_changes
+        table,
+        data,
+        address=address,
+        mode=mode,
+        where=where,
+        primary_key=primary_key,
+        write_mode=row_changes,
+        tap=tap,
     )
     faults.reached("files", table.name())
     report = None
     if gate is not None and not prepared.change.is_empty:
         try:
-            report = gate.check(table, base_id, prepared.change, stamps)
+            streamed = tap.partials() if tap is not None else None
+            report = gate.check(table, base_id, prepared.change, stamps, streamed=streamed)
         except BaseException:
             _delete_files(table, prepared.written_paths)
             raise
@@ -285,11 +313,13 @@ def stage_files(
     quarantine_name: str,
     where: str | None = None,
     primary_key: Sequence[str] = (),
+    streamed: Any = None,
 ) -> StagedWrite:
     """Stage data files written elsewhere for this write (by distributed workers) as an append, overwrite, replace
     (`where`: the rows of `main`'s head they replace; the workers checked that every row they wrote matches it) or
     upsert (by `primary_key`: the keys are read back from the files, only those columns) on `main`'s head, and run
-    the gate. Unlike `stage_change`, the files belong to this write: a write that is not published deletes them."""
+    the gate (`streamed`: what the gate's taps measured on the workers, joined). Unlike `stage_change`, the files
+    belong to this write: a write that is not published deletes them."""
     started = time.perf_counter()
     _check_mode(mode, where, list(primary_key), address)
     if mode not in ("append", "overwrite", "replace", "upsert"):
@@ -316,7 +346,7 @@ def stage_files(
     report = None
     if gate is not None and not prepared.change.is_empty:
         try:
-            report = gate.check(table, base_id, prepared.change, stamps)
+            report = gate.check(table, base_id, prepared.change, stamps, streamed=streamed)
         except BaseException:
             _delete_files(table, prepared.written_paths)
             raise
@@ -412,7 +442,9 @@ def _prepare(
     where: str | BooleanExpression | None,
     primary_key: list[str],
     write_mode: str = "copy-on-write",
+    tap: MetricTap | None = None,
 ) -> _Prepared:
+    """Write the files of a change; `tap` observes the rows written by an append or overwrite."""
     base = table.metadata.snapshot_by_name(MAIN_BRANCH)
     if mode == "delete":
         assert where is not None
@@ -445,7 +477,7 @@ def _prepare(
         assert where is not None
         replaced = parse_filter(where, table)
         batches = only_matching(batches, replaced, address)
-    writer = DataFileWriter(table.metadata, table.io)
+    writer = DataFileWriter(table.metadata, table.io, observer=tap if mode in ("append", "overwrite") else None)
     added = writer.write_all(batches)
     paths = writer.written_paths
     if mode == "append":

@@ -254,3 +254,31 @@ def test_a_contract_violation_in_a_ray_task_aborts_with_meshlakes_error_and_no_o
     assert raised.value.column == "shipment_id"
     assert main_snapshot_id(port) == head
     assert _data_files(port) == files
+
+
+MEASURED = [
+    *UNIQUE,
+    {"expect_column_values_to_match_regex": {"column": "shipment_id", "regex": "^m[0-9]+$", "mostly": 0.5}},
+    {"expect_column_values_to_be_between": {"column": "weight_kg", "min_value": 0, "max_value": 100, "mostly": 0.3}},
+    {"expect_column_max_to_be_between": {"column": "weight_kg", "max_value": 1000}},
+]
+
+
+@pytest.mark.parametrize("engine", ["daft", "ray"])
+def test_workers_partials_merged_on_the_driver_give_the_results_of_checking_the_files(
+    ray_cluster: Any, lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter, engine: str
+) -> None:
+    descriptor["outputs"][0]["expectations"] = MEASURED
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port(ADDRESS)
+    rows = _rows([f"m{i}" if i % 4 else f"x{i}" for i in range(300)], weight=-20.0)
+    if engine == "daft":
+        result = port.write_daft(_frame(rows, partitions=5))
+    else:
+        import ray.data
+
+        result = port.write_ray(ray.data.from_arrow(rows).repartition(3))
+
+    assert result.quality is not None
+    assert repr(result.quality.results) == repr(port.check().results)  # the pass over the files, whole table
+    assert [r.unexpected_count for r in result.quality.results[:3]] == [0, 75, 199]

@@ -8,6 +8,7 @@ sinks over them are tested in tests/distributed (through the distributed venv).
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 
 import meshlake as ml
 from meshlake.distributed.driver import DistributedWrite
-from meshlake.distributed.staging import write_partition
+from meshlake.distributed.staging import Share, write_partition
 from meshlake.errors import (
     AccessDeniedError,
     ContractViolationError,
@@ -26,6 +27,7 @@ from meshlake.errors import (
     MeshlakeError,
     QualityGateError,
 )
+from meshlake.quality.metrics import MetricPartials
 from meshlake.query import history as history_module
 from meshlake.query.provenance import _CACHE
 from tests.conftest import DescriptorWriter, main_snapshot_id
@@ -33,7 +35,7 @@ from tests.conftest import DescriptorWriter, main_snapshot_id
 ADDRESS = "logistics.shipments.daily"
 
 
-def _rows(ids: list[str | None]) -> pa.Table:
+def _rows(ids: Sequence[str | None]) -> pa.Table:
     return pa.table(
         {
             "shipment_id": pa.array(ids, pa.string()),
@@ -56,8 +58,15 @@ def _files(port: Any) -> set[Path]:
 
 def _worker(write: DistributedWrite, table: pa.Table) -> tuple[list[Any], int]:
     """A worker as an engine runs it: the spec crosses a pickle, the batches are its share."""
+    share = _share(write, table)
+    return share.files, share.rows
+
+
+def _share(write: DistributedWrite, table: pa.Table) -> Share:
+    """All a worker returns (files, rows, the gate's partials), as it crosses back to the driver."""
     spec = pickle.loads(pickle.dumps(write.spec))
-    return write_partition(spec, table.to_batches(max_chunksize=2))
+    share: Share = pickle.loads(pickle.dumps(write_partition(spec, table.to_batches(max_chunksize=2))))
+    return share
 
 
 def test_the_driver_commits_what_several_workers_wrote_as_one_stamped_snapshot(unique_port: Any) -> None:
@@ -249,3 +258,28 @@ def test_meshlake_errors_cross_a_pickle_as_themselves(error: MeshlakeError) -> N
     assert type(again) is type(error)
     assert str(again) == str(error)
     assert vars(again) == vars(error)
+
+
+def test_workers_measure_the_gates_mergeable_aggregates_and_the_driver_merges_them(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_be_unique": {"column": "shipment_id"}},
+        {"expect_column_values_to_match_regex": {"column": "shipment_id", "regex": "^w[0-9]-", "mostly": 0.5}},
+        {"expect_column_values_to_not_be_null": {"column": "weight_kg", "mostly": 0.5}},
+        {"expect_column_max_to_be_between": {"column": "weight_kg", "max_value": 10}},
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port(ADDRESS)
+    write = DistributedWrite(port)
+    shares = [_share(write, _rows([f"w{n}-{i}" if i % 3 else f"x{n}-{i}" for i in range(7)])) for n in range(3)] + [
+        _share(write, _rows([]))
+    ]
+    joined = MetricPartials.join([share.partials for share in shares])
+    assert joined is not None and joined.row_count == 21 and joined.rows.num_rows == 4  # one row per worker here
+
+    result = write.commit([f for share in shares for f in share.files], sum(s.rows for s in shares), shares)
+
+    assert result.quality is not None
+    assert repr(result.quality.results) == repr(port.check().results)  # the pass over the files, whole table
+    assert result.quality.results[1].unexpected_count == 9

@@ -1,0 +1,338 @@
+"""Mergeable metrics: a gate's aggregates computed while the rows stream through the writer, merged at check time.
+
+A count, a minimum, a maximum or an exact sum (integers, decimals) over every row of a write is the merge of the
+same aggregate over each row group: the sum of the counts, the least of the minima, the sum of the sums. Before a
+write, the gate compiles its expectations as the native engine will (`PortGate.metric_plan`) and keeps the
+aggregates that merge (`merge_kind`): non-null counts, unexpected-row counts of set membership, ranges, regexes
+(DuckDB's own), lengths, pairs, … . The writer hands each row group it encodes to a `MetricTap`, which evaluates
+those aggregates on it with DuckDB (the rows are in memory: nothing is read back) and keeps one row of partials.
+
+Partials concatenate: over row groups, files and distributed workers alike (`MetricPartials` pickles; a worker
+returns its own and the driver joins them). The native engine merges them in its aggregate pass, in the same
+statement and with DuckDB, so every merged value has the type and the Python value the scan of the written files
+would give (`merged_select`). The other aggregates (distinct counts, float sums, means, medians, anything with a
+subquery, a window or a Python function) and every expectation with a `row_condition` are computed by the
+existing pass over the written files, which then reads only the columns they need.
+
+A tap that meets rows of another shape than the table's, or an aggregate that fails on them, stops: the gate
+then checks the written files as before. Partials are used only for the relation of exactly the rows they saw
+(their row count must match the written files').
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import duckdb
+    from pyiceberg.schema import Schema
+
+    from meshlake.contract.expectations import Expectation
+    from meshlake.quality.compile import Column
+
+Kind = Literal["count", "min", "max", "sum"]
+
+ROWS = "count(*)"
+"""Always measured: the partials' row count, which must match the written files' before they are used."""
+
+_HEAD = re.compile(r"(count|min|max|sum)\s*\(", re.IGNORECASE)
+_FILTER = re.compile(r"filter\s*\(\s*where\b", re.IGNORECASE)
+_BARRED = re.compile(
+    r"\b(select|over|distinct|meshlake_\w*|random|gen_random_uuid|now|today|current_\w+)\b", re.IGNORECASE
+)
+"""What keeps an aggregate from merging: another scan, a window, a Python function, a value of the moment."""
+_EXACT_SUM = re.compile(r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|DECIMAL\(\d+,\s*\d+\))$", re.IGNORECASE)
+_PLAIN = re.compile(
+    r"^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|"
+    r"DECIMAL\(\d+,\s*\d+\)|DATE|TIME|TIMESTAMP|TIMESTAMP WITH TIME ZONE|VARCHAR|BLOB)$",
+    re.IGNORECASE,
+)
+"""Value types that travel through Arrow and back into DuckDB unchanged (or, HUGEINT, cast back exactly)."""
+
+
+_COALESCE = re.compile(r"^coalesce\((.*),\s*0\s*\)$", re.IGNORECASE | re.DOTALL)
+_TEXT = re.compile(r"^CAST\((.*)\s+AS\s+VARCHAR\)$", re.IGNORECASE | re.DOTALL)
+
+
+def merge_kind(sql: str) -> Kind | None:
+    """How an aggregate merges across row groups, or None (see `split`)."""
+    found = split(sql)
+    return found[0] if found is not None else None
+
+
+def split(sql: str) -> tuple[Kind, str, str] | None:
+    """(kind, the aggregate, its wrapping) of a mergeable aggregate, or None. Mergeable: `count(…)`, `min(…)`,
+    `max(…)` or `sum(…)`, optionally `FILTER (WHERE …)`, over one row at a time (no subquery, window, DISTINCT or
+    meshlake Python function); wrapped, at most, in `coalesce(sum(…), 0)` and `CAST(… AS VARCHAR)`, which apply
+    as well to the merged value (`{}` in the wrapping)."""
+    text = sql.strip()
+    for pattern, wrap in ((_TEXT, "CAST({} AS VARCHAR)"), (_COALESCE, "coalesce({}, 0)")):
+        matched = pattern.match(text)
+        if matched is not None and _closing(text, text.index("(")) == len(text) - 1:
+            inner = split(matched.group(1))
+            if inner is None or (wrap.startswith("coalesce") and inner[0] != "sum"):
+                return None
+            return inner[0], inner[1], wrap.format(inner[2])
+    kind = _bare(text)
+    return (kind, text, "{}") if kind is not None else None
+
+
+def _bare(text: str) -> Kind | None:
+    head = _HEAD.match(text)
+    if head is None or _BARRED.search(_unquoted(text)):
+        return None
+    end = _closing(text, head.end() - 1)
+    if end is None:
+        return None
+    rest = text[end + 1 :].strip()
+    if rest:
+        found = _FILTER.match(rest)
+        if found is None or _closing(rest, rest.index("(")) != len(rest) - 1:
+            return None
+    kind: Kind = head.group(1).lower()  # type: ignore[assignment]
+    return kind
+
+
+def _unquoted(text: str) -> str:
+    """`text` with the content of quoted literals and identifiers blanked (a column named "select" is a name)."""
+    out, quote = [], ""
+    for char in text:
+        if quote:
+            out.append(" " if char != quote else char)
+            if char == quote:
+                quote = ""
+        else:
+            out.append(char)
+            if char in "'\"":
+                quote = char
+    return "".join(out)
+
+
+def _closing(text: str, start: int) -> int | None:
+    """The index of the parenthesis closing the one at `start` (quotes respected), or None."""
+    depth, quote = 0, ""
+    for i in range(start, len(text)):
+        char = text[i]
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
+
+
+@dataclass(frozen=True)
+class MetricPlan:
+    """The mergeable aggregates of one gate over one table schema (it pickles: workers get it in their spec)."""
+
+    aggregates: tuple[str, ...]
+    """Aggregate SQL texts, exactly as the native engine compiles them; partial column `m<i>` is the i-th."""
+    kinds: tuple[Kind, ...]
+    measured: tuple[str, ...]
+    """The aggregate each partial column measures (the i-th aggregate without its wrapping)."""
+    wraps: tuple[str, ...]
+    """How the merged value becomes the i-th aggregate's (`{}`: the merged value)."""
+    types: tuple[tuple[str, str], ...]
+    """The table's columns as DuckDB reads its files: (name, type). Rows of another shape stop the tap."""
+
+    @staticmethod
+    def of(aggregates: Sequence[str], types: Mapping[str, str]) -> MetricPlan | None:
+        """The plan measuring those of `aggregates` that merge (and the row count), or None if none does."""
+        kept: dict[str, tuple[Kind, str, str]] = {}
+        for sql in (ROWS, *aggregates):
+            found = split(sql)
+            if found is not None:
+                kept.setdefault(sql, found)
+        if len(kept) == 1:
+            return None
+        kinds, measured, wraps = zip(*kept.values(), strict=True)
+        return MetricPlan(tuple(kept), kinds, measured, wraps, tuple(types.items()))
+
+    def tap(self) -> MetricTap:
+        return MetricTap(self)
+
+    @property
+    def select(self) -> str:
+        return ", ".join(f"{sql} AS m{i}" for i, sql in enumerate(self.measured))
+
+    @property
+    def empty_sql(self) -> str:
+        """No rows, the table's columns: the partials of a write that saw none."""
+        from meshlake.query.types import quote_ident
+
+        cols = ", ".join(f"CAST(NULL AS {sql_type}) AS {quote_ident(name)}" for name, sql_type in self.types)
+        return f"(SELECT {cols} WHERE false)"
+
+
+@dataclass(frozen=True)
+class MetricPartials:
+    """One row of partial aggregates per row group (or per worker, once joined); picklable."""
+
+    plan: MetricPlan
+    rows: pa.Table
+    result_types: tuple[str, ...]
+    """The DuckDB type of each aggregate over the rows (what the merge casts back to)."""
+
+    @property
+    def row_count(self) -> int:
+        import pyarrow.compute as pc
+
+        return int(pc.sum(self.rows.column("m0")).as_py() or 0)
+
+    @staticmethod
+    def join(parts: Sequence[MetricPartials | None]) -> MetricPartials | None:
+        """The partials of all `parts` together; None if any is missing or they measured different things."""
+        if not parts or any(p is None for p in parts):
+            return None
+        first = parts[0]
+        assert first is not None
+        if any(p is None or p.plan != first.plan or p.result_types != first.result_types for p in parts):
+            return None
+        rows = pa.concat_tables([p.rows for p in parts if p is not None])
+        return MetricPartials(first.plan, rows, first.result_types)
+
+    def merged_select(self, wanted: Mapping[str, str], table_name: str) -> tuple[str, set[str]]:
+        """`SELECT <merge of each covered aggregate> AS <its alias> FROM table_name` for the aggregates of `wanted`
+        (sql → alias) that these partials cover exactly, and the set of their SQL texts."""
+        index = {sql: i for i, sql in enumerate(self.plan.aggregates)}
+        parts, covered = [], set()
+        for sql, alias in wanted.items():
+            i = index.get(sql)
+            if i is None:
+                continue
+            kind, result_type = self.plan.kinds[i], self.result_types[i]
+            if kind == "count":
+                merged = f"CAST(sum(m{i}) AS {result_type})"
+            elif (kind == "sum" and not _EXACT_SUM.match(result_type)) or not _PLAIN.match(result_type):
+                continue  # a float sum depends on the order of its terms: the pass over the files computes it
+            else:
+                merged = f"CAST({kind}(m{i}) AS {result_type})"
+            parts.append(f"{self.plan.wraps[i].format(merged)} AS {alias}")
+            covered.add(sql)
+        return (f"(SELECT {', '.join(parts)} FROM {table_name})" if parts else ""), covered
+
+
+@dataclass
+class MetricTap:
+    """Evaluates a `MetricPlan` on each row group the writer encodes (`observe`, thread-safe)."""
+
+    plan: MetricPlan
+    stopped: bool = False
+    _rows: list[pa.Table] = field(default_factory=list)
+    _types: tuple[str, ...] | None = None
+    _checked: list[pa.Schema] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def observe(self, rows: pa.Table) -> None:
+        if self.stopped:
+            return
+        import duckdb
+
+        cursor = _database().cursor()
+        try:
+            cursor.register("__meshlake_rows", rows)
+            if not any(rows.schema.equals(seen) for seen in self._checked):
+                rel = cursor.sql("SELECT * FROM __meshlake_rows")
+                found = tuple((name, str(dtype)) for name, dtype in zip(rel.columns, rel.dtypes, strict=True))
+                if found != self.plan.types:
+                    self.stopped = True
+                    return
+                with self._lock:
+                    self._checked.append(rows.schema)
+            self._add(cursor, "__meshlake_rows")
+        except duckdb.Error:
+            self.stopped = True  # the pass over the files evaluates (and reports) what failed here
+        finally:
+            cursor.close()
+
+    def partials(self) -> MetricPartials | None:
+        """What the tap measured, or None when it stopped."""
+        if self.stopped:
+            return None
+        if not self._rows:
+            cursor = _database().cursor()
+            try:
+                self._add(cursor, self.plan.empty_sql)
+            finally:
+                cursor.close()
+        assert self._types is not None
+        return MetricPartials(self.plan, pa.concat_tables(self._rows), self._types)
+
+    def _add(self, cursor: duckdb.DuckDBPyConnection, relation: str) -> None:
+        rel = cursor.sql(f"SELECT {self.plan.select} FROM {relation} AS __src")
+        types = tuple(str(t) for t in rel.dtypes)
+        row = rel.to_arrow_table()
+        with self._lock:
+            if self._types is None:
+                self._types = types
+            elif self._types != types:
+                self.stopped = True
+            self._rows.append(row)
+
+
+def measurable(expectations: Sequence[Expectation], columns: Mapping[str, Column], *, whole: bool) -> MetricPlan | None:
+    """The plan measuring the mergeable aggregates of `expectations` on rows with `columns`, compiled as the native
+    engine compiles them: of row checks, and, with `whole` (the rows are the whole staged snapshot), of table checks.
+    """
+    from meshlake.contract.expectations import ExpectationConfigError, validate_expectation
+    from meshlake.quality.compile import compile_plan
+
+    types = {c.name: c.sql_type for c in columns.values()}
+    aggregates: list[str] = []
+    for exp in expectations:
+        try:
+            validate_expectation(exp, types)
+            row_level = exp.spec.row_level
+            if not (row_level or whole) or exp.spec.kind in ("query", "schema"):
+                continue
+            plan = compile_plan(exp, columns, source="new" if row_level else "table", source_sql="__rows")
+        except (ExpectationConfigError, KeyError, LookupError, ValueError, TypeError):
+            continue  # the check reports it
+        if plan.relation is None and not plan.python and not (plan.regex is not None and plan.regex.needs_udf):
+            aggregates += plan.aggregates.values()
+    return MetricPlan.of(aggregates, types)
+
+
+def table_columns(schema: Schema) -> dict[str, Column]:
+    """The columns of a table as DuckDB reads its files (names and types), as the native engine describes them."""
+    from meshlake.quality.native import describe_schema
+    from meshlake.query.sql import empty_relation
+
+    cursor = _database().cursor()
+    try:
+        return describe_schema(cursor, f"({empty_relation(schema)})")
+    finally:
+        cursor.close()
+
+
+_DATABASE: dict[int, duckdb.DuckDBPyConnection] = {}
+_DATABASE_LOCK = threading.Lock()
+
+
+def _database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB database per process for the taps (each observation takes a cursor of it); a forked
+    child opens its own."""
+    import os
+
+    import duckdb
+
+    with _DATABASE_LOCK:
+        database = _DATABASE.get(os.getpid())
+        if database is None:
+            _DATABASE.clear()
+            database = _DATABASE[os.getpid()] = duckdb.connect()
+            # One thread per observation: the writer already observes as many row groups at once as it encodes.
+            database.execute("SET enable_progress_bar = false; SET threads = 1")
+        return database
