@@ -1,12 +1,14 @@
 """Write path: meshlake vs pyiceberg vs the fastest raw Parquet writer (the limit), and upsert vs pyiceberg.
 
     python -m benchmarks.bench_write [--rows 6000000] [--repeat 5] [--upsert-rows 60000] [--skip-pyiceberg-upsert]
-                                     [--append-only]
+                                     [--append-only] [--upsert-sizes 1000000,6000000,20000000]
 
 Targets (issue 18): an append ≤ 1.1 × the limit without expectations, ≤ 1.3 × with four (the source-aligned
-template's kinds); upsert ≥ 10 × faster than pyiceberg (issue 2), same rows. The limit is the fastest of several raw
-parallel Parquet writers of the same rows (`raw_writers`: pyarrow in threads, `pyarrow.dataset.write_dataset`,
-DuckDB `COPY … PER_THREAD_OUTPUT`), all with zstd and 1 M-row row groups.
+template's kinds); upsert ≥ 10 × faster than pyiceberg (issue 2), same rows; the upsert series at each of
+`--upsert-sizes` (`bench_upsert`): merge-on-read ≤ 3 × writing only the changed rows, ≥ 5 × faster than copy-on-write,
+reads with pending deletes ≤ 1.3 × compacted. The limit is the fastest of several raw parallel Parquet writers of the
+same rows (`raw_writers`: pyarrow in threads, `pyarrow.dataset.write_dataset`, DuckDB `COPY … PER_THREAD_OUTPUT`),
+all with zstd and 1 M-row row groups.
 """
 
 from __future__ import annotations
@@ -395,6 +397,12 @@ def main() -> None:
     parser.add_argument("--skip-pyiceberg-upsert", action="store_true")
     parser.add_argument("--pyiceberg-upsert-timeout", type=float, default=1800.0, help="seconds (default 30 min)")
     parser.add_argument("--append-only", action="store_true", help="measure appends only (saved as write_append)")
+    parser.add_argument(
+        "--upsert-sizes",
+        default="1000000,6000000,20000000",
+        help="port sizes of the upsert series (merge-on-read vs copy-on-write vs the changed rows as Parquet, "
+        "benchmarks/bench_upsert.py); empty to skip it",
+    )
     args = parser.parse_args()
     root = fresh_dir("write")
     data = lineitem(args.rows)
@@ -407,7 +415,23 @@ def main() -> None:
     upsert = bench_upsert(
         data, args.upsert_rows, root, args.repeat, not args.skip_pyiceberg_upsert, args.pyiceberg_upsert_timeout
     )
-    save("write", {"machine": machine(), "append": append, "upsert": upsert}, markdown(append, upsert))
+    text = markdown(append, upsert)
+    results = {"machine": machine(), "append": append, "upsert": upsert}
+    if args.upsert_sizes:
+        import sys
+
+        from benchmarks import bench_upsert as upsert_series
+
+        sizes = [int(size) for size in args.upsert_sizes.split(",")]
+        series = upsert_series.run(
+            sizes,
+            repeat=args.repeat,
+            pyiceberg_timeout=None if args.skip_pyiceberg_upsert else args.pyiceberg_upsert_timeout,
+            command="python -m benchmarks.bench_write " + " ".join(sys.argv[1:]),
+        )
+        results["upsert_series"] = series
+        text += "\n" + upsert_series.markdown(series).replace("# ", "## ", 1)
+    save("write", results, text)
 
 
 def rerender() -> None:
