@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 import meshlake as ml
 from meshlake.errors import StreamGapError
+from meshlake.streams.redis import _next_id
 from tests.integration.conftest import service_unavailable
 from tests.services import LOOPBACK, ServiceUnavailableError
 from tests.stream_services import Broker, listening_addresses, start_nats, start_redis
@@ -160,6 +161,65 @@ def test_port_consumes_redis_and_refuses_a_retention_gap(redis_server: Broker, l
         port.stream(stream.source(), **FAST)
     assert refused.value.gaps[0][2] == ids[5]
     assert port_ids(port) == list(range(20))
+
+
+def test_a_jetstream_purged_while_streaming_stops_with_the_gap_named(
+    nats_server: Broker, lake: ml.Lake, tmp_path: Path
+) -> None:
+    port = deploy_orders(lake, tmp_path / "orders")
+    stream = NatsStream(nats_server.url)
+    for i in range(30):
+        stream.publish(order(i))
+
+    def purge_unconsumed(batch: Any) -> None:
+        if batch.offsets == {"0": 11}:
+            stream.purge_before(26)  # sequences 11..25 (orders 10..24) dropped before the port read them
+
+    source = stream.source()
+    try:
+        with pytest.raises(StreamGapError) as refused:
+            port.stream(source, max_rows=10, on_batch=purge_unconsumed, **FAST)
+    finally:
+        source.close()
+        stream.sink.close()
+    assert refused.value.gaps == [("0", "11", "26")] and refused.value.mid_run
+    assert port_ids(port) == list(range(10))
+
+
+def test_a_redis_stream_trimmed_while_streaming_stops_with_the_gap_named(
+    redis_server: Broker, lake: ml.Lake, tmp_path: Path
+) -> None:
+    port = deploy_orders(lake, tmp_path / "orders")
+    stream = RedisStream(redis_server.url)
+    ids = [stream.publish(order(i)) for i in range(30)]
+
+    def trim_unconsumed(batch: Any) -> None:
+        if len(port_ids(port)) == 10:
+            stream.trim_before(ids[25])  # entries of orders 10..24 dropped before the port read them
+
+    with pytest.raises(StreamGapError) as refused:
+        port.stream(stream.source(), max_rows=10, on_batch=trim_unconsumed, **FAST)
+    assert refused.value.mid_run and refused.value.gaps[0][1] == _next_id(ids[9])
+    assert port_ids(port) == list(range(10))
+
+
+def test_a_redis_stream_trimmed_while_streaming_up_to_the_last_consumed_entry_is_no_gap(
+    redis_server: Broker, lake: ml.Lake, tmp_path: Path
+) -> None:
+    """Redis ids are not contiguous, so every fetch is checked against the stream's first entry: while the last
+    entry the port consumed is still held, nothing after it can have been trimmed."""
+    port = deploy_orders(lake, tmp_path / "orders")
+    stream = RedisStream(redis_server.url)
+    ids = []
+    for i in range(30):
+        ids.append(stream.publish(order(i)))
+        time.sleep(0.002)  # a new millisecond per entry: the next id is never `<ms>-<seq+1>`
+
+    def trim_consumed(batch: Any) -> None:
+        stream.trim_before(ids[len(port_ids(port)) - 1])
+
+    report = port.stream(stream.source(), max_rows=10, on_batch=trim_consumed, **FAST)
+    assert report.rows == 30 and port_ids(port) == list(range(30))
 
 
 def test_jetstream_restarted_mid_stream_loses_and_repeats_nothing(
