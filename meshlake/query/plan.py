@@ -150,6 +150,13 @@ class ScanPlan:
         plan = replace(self, tasks=(*self.tasks, *added), **changes)
         # cached_property values live in the instance dict: set them from this plan's
         plan.__dict__["has_deletes"] = self.has_deletes or any(t.has_deletes for t in added)
+        plan.__dict__["file_formats"] = self.file_formats.union(t.file_format for t in added)
+        texts = self.path_texts
+        if texts is not None and added:
+            texts = (*texts, "\x1f".join(t.path for t in added))
+            if len(texts) > _MAX_PATH_TEXTS:  # one text again: each of a long chain of appends adds one
+                texts = ("\x1f".join(texts),)
+        plan.__dict__["path_texts"] = texts
         plan.__dict__["record_count"] = self.record_count + sum(t.record_count for t in added)
         plan.__dict__["remote_locations"] = self.remote_locations | _remote_locations(added)
         return plan
@@ -166,6 +173,9 @@ class ScanPlan:
 
         return to_polars(self)
 
+
+_MAX_PATH_TEXTS = 32
+"""`ScanPlan.appended` joins the path texts into one past this many (escaping a new text costs its length)."""
 
 _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/\n]*)", re.MULTILINE)
 _LOCAL_SCHEMES = frozenset({"", "file"})

@@ -43,7 +43,7 @@ def scan_sql(plan: ScanPlan) -> str:
             return empty_relation(plan.schema)
         tasks = [t for t in plan.tasks if t.path not in plan.unmapped] if plan.unmapped else plan.tasks
         imported = _by_name(plan) if plan.unmapped else None
-        dirty = [t for t in tasks if t.position_deletes or t.equality_deletes]
+        dirty = [t for t in tasks if t.position_deletes or t.equality_deletes] if plan.has_deletes else []
         clean = [t for t in tasks if not (t.position_deletes or t.equality_deletes)] if dirty else tasks
         columns = ", ".join(quote_ident(f.name) for f in plan.schema.fields)
         if not dirty:
@@ -110,12 +110,21 @@ def path_list(paths: Sequence[str], texts: Sequence[str] | None = None) -> str:
     joined in pieces (`ScanPlan.path_texts`): each piece is escaped once and kept, so a plan that shares most of
     its manifests with the last one escapes only the new ones.
     """
-    if len(paths) <= _LONG_LIST:
-        return "[" + ", ".join(quote_literal(duckdb_path(p)) for p in paths) + "]"
-    pieces = [_kept.get(text) for text in texts] if texts is not None else [_escaped(_SEPARATOR.join(paths))]
+    joined = None
+    if len(paths) > _LONG_LIST:
+        joined = _joined(texts if texts is not None else [_SEPARATOR.join(paths)], len(paths), keep=texts is not None)
+    return joined or "[" + ", ".join(quote_literal(duckdb_path(p)) for p in paths) + "]"
+
+
+def _joined(texts: Sequence[str], count: int, *, keep: bool = True) -> str | None:
+    """`string_split(…)` of `count` paths joined in `texts`; None when that cannot hold them (a short list, a
+    path holding the separator or a NUL). With `keep`, each text's escaping is kept for the next call."""
+    if count <= _LONG_LIST:
+        return None
+    pieces = [_kept.get(text) if keep else _escaped(text) for text in texts]
     escaped = [piece for piece in pieces if piece is not None]
-    if len(escaped) < len(pieces) or sum(piece.count(_SEPARATOR) + 1 for piece in escaped) != len(paths):
-        return "[" + ", ".join(quote_literal(duckdb_path(p)) for p in paths) + "]"
+    if len(escaped) < len(pieces) or sum(piece.count(_SEPARATOR) + 1 for piece in escaped) != count:
+        return None
     return f"string_split('{_SEPARATOR.join(escaped)}', chr(31))"
 
 
@@ -265,7 +274,9 @@ def _read(tasks: Sequence[DataTask], schema: str, extra: str = "", *, texts: Seq
     # Parquet writers leave NaN out of float min/max statistics and DuckDB 2.0 trusts them
     # (duckdb/duckdb#25521: `WHERE isnan(x)` finds nothing, `max(x)` skips NaN) unless told otherwise.
     nan = ", can_have_nan = true" if _FLOATS.search(schema) else ""
-    return f"read_parquet({path_list([t.path for t in tasks], texts)}, schema = {schema}{extra}{nan})"
+    files = _joined(texts, len(tasks)) if texts is not None else None
+    files = files or path_list([t.path for t in tasks])
+    return f"read_parquet({files}, schema = {schema}{extra}{nan})"
 
 
 _FLOATS = re.compile(r"\b(DOUBLE|FLOAT|REAL)\b")

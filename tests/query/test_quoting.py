@@ -113,3 +113,26 @@ def test_a_plan_with_fewer_tasks_reads_only_its_tasks_not_its_source_plans_files
     assert whole == [(70,)]
     assert part.path_texts is None
     assert duck.sql(f"SELECT count(*) FROM ({scan_sql(part)})").fetchall() == [(66,)]
+
+
+def test_a_chain_of_appended_plans_reads_every_file_once(tmp_path: Path, duck: Any) -> None:
+    """A gate stages each append on the plan it staged last (`ScanPlan.appended`): the path texts it carries
+    grow by one per append and are joined into one past a bound; every file is read, once."""
+    catalog = SqlCatalog("q", uri=f"sqlite:///{tmp_path}/q.db", warehouse=f"file://{tmp_path}/wh")
+    catalog.create_namespace("d")
+    table = catalog.create_table("d.t", schema=pa.schema([("id", pa.int64())]))
+    for i in range(80):
+        table.append(pa.table({"id": [i]}))
+    snapshots = table.metadata.snapshots
+    whole = plan_scan(table, snapshots[-1].snapshot_id)
+    plan = plan_scan(table, snapshots[9].snapshot_id)  # 10 files, planned from manifests
+    lengths = []
+    for task in whole.tasks:
+        if task.path not in plan.files:
+            plan = plan.appended((task,))
+            lengths.append(len(plan.path_texts or ()))
+
+    assert max(lengths) <= 32 and 1 in lengths, lengths
+    assert sorted(plan.files) == sorted(whole.files)
+    got = duck.sql(f"SELECT id, count(*) FROM ({scan_sql(plan)}) GROUP BY id ORDER BY id").fetchall()
+    assert got == [(i, 1) for i in range(80)]
