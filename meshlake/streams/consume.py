@@ -7,7 +7,9 @@
 2. Read messages until the batch holds `max_rows` rows, `max_bytes` bytes, or `max_wait` seconds passed. A
    fetch whose first message is not where the port reads is checked for a gap the same way: the messages
    before it are committed, then the stream stops with the same `StreamGapError`.
-3. Decode them in the contract's types (`decode.py`); malformed messages go to `meshlake.system.stream_rejects`.
+3. Decode them in the contract's types (`decode.py`); malformed messages go to `meshlake.system.stream_rejects`,
+   once each: those an earlier run recorded past the port's offsets (it ended before their batch committed)
+   are read at start and not recorded again (`rejects.py`).
 4. Stage, gate and commit the rows as one append whose summary carries the batch's next offsets. A batch that
    fails the gate is committed to a quarantine branch with the same offsets; the port's `stream: {on_failure}`
    says whether the stream stops there (`StreamStoppedError`) or consumes on.
@@ -163,11 +165,12 @@ def consume(
     retry = _Retry(limits.retry_for, address, source.source_id, report)
     _check_gaps(retry.call(source.first_positions), positions, address, source.source_id)
     check = refuse_concurrent_consumer(source.source_id, address)
+    recorded_rejects = _pending_rejects(port, source.source_id, positions)
     if serve is not None:
         _serve(port, serve, report)  # what a crash after a commit left unpublished
     compactor = Compactor(port, limits.compact_every) if limits.compact_every is not None else None
     with compactor or contextlib.nullcontext():
-        _loop(port, source, limits, report, positions, retry, policy, check, on_batch, serve)
+        _loop(port, source, limits, report, positions, retry, policy, check, on_batch, serve, recorded_rejects)
     if compactor is not None:
         report.compactions = compactor.done.runs
     return report
@@ -184,6 +187,7 @@ def _loop(
     check: RebaseCheck,
     on_batch: Callable[[BatchResult], None] | None,
     serve: StreamSink | None,
+    recorded_rejects: frozenset[tuple[str, str]],
 ) -> None:
     while limits.max_batches is None or len(report.batches) < limits.max_batches:
         started = time.monotonic()
@@ -197,7 +201,7 @@ def _loop(
         after = dict(positions)
         for message in messages:
             after[message.partition] = message.next
-        result = _commit_batch(port, source, messages, after, policy, check)
+        result = _commit_batch(port, source, messages, after, policy, check, recorded_rejects)
         result = BatchResult(**{**result.__dict__, "seconds": time.monotonic() - started})
         report.batches.append(result)
         positions = after
@@ -217,6 +221,14 @@ def _loop(
             raise gap  # the messages before it are committed: stop, as a gap found at start does
     else:
         report.ended = f"{limits.max_batches} batch(es)"
+
+
+def _pending_rejects(port: Port, source_id: str, positions: Mapping[str, Position]) -> frozenset[tuple[str, str]]:
+    """The malformed messages an earlier run recorded past the offsets the port committed (it crashed or stopped
+    before committing their batch): this run does not record them again."""
+    from meshlake.streams.rejects import pending_rejects
+
+    return pending_rejects(port.lake.catalog, address=str(port.address), source_id=source_id, committed=positions)
 
 
 def _serve(port: Port, sink: StreamSink, report: StreamReport) -> None:
@@ -293,6 +305,7 @@ def _commit_batch(
     after: dict[str, Position],
     policy: str,
     check: Any,
+    recorded_rejects: frozenset[tuple[str, str]] = frozenset(),
 ) -> BatchResult:
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
@@ -313,7 +326,9 @@ def _commit_batch(
             identity=source.identity,
             run_id=run_id,
             rejected=rejected,
+            recorded=recorded_rejects,
         )
+        faults.reached("stream-rejected", port.address.identifier)
         if policy == "stop":
             first = rejected[0]
             raise StreamStoppedError(

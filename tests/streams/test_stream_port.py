@@ -216,6 +216,9 @@ def test_a_malformed_message_stops_the_stream_under_stop(lake: ml.Lake, orders: 
     assert stopped.value.quarantine_branch is None
     assert _head(port) is None
     assert lake.sql("SELECT count(*) FROM meshlake.system.stream_rejects").fetchall() == [(1,)]
+    with pytest.raises(StreamStoppedError):  # started again: the same message stops it again
+        port.stream(source, **FAST)
+    assert lake.sql("SELECT count(*) FROM meshlake.system.stream_rejects").fetchall() == [(1,)], "recorded once"
 
 
 def test_a_batch_failing_its_gate_is_quarantined_with_offsets_and_stops(orders: Callable[..., Any]) -> None:
