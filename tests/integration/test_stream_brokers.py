@@ -372,3 +372,55 @@ def test_the_demo_streams_drone_telemetry_through_jetstream(
         streaming.stream_telemetry(lake, dt.date(2026, 12, 3))
     assert refused.value.recorded != refused.value.given
     assert lake.port(streaming.TELEMETRY).latest().rows == 16
+
+
+def test_the_demo_serves_its_orders_through_jetstream_as_its_broker_readers_read_them(
+    nats_server: Broker, lake: ml.Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+    import shutil
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from meshlake.demo import streaming
+    from meshlake.streams.nats import JetStreamSink
+
+    folder = tmp_path / "orders"
+    shutil.copytree(Path(ml.__file__).parent / "demo" / "products" / "orders", folder)
+    lake.deploy(folder)
+    hubs = ["north", "south", "north", "east"]
+    emails = [f"pii-{uuid.uuid4()}@example.com" for _ in hubs]
+    lake.port(streaming.ORDERS).write(
+        pa.table(
+            {
+                "order_id": [f"ORD-{i:08d}" for i in range(len(hubs))],
+                "customer_id": [f"C{i}" for i in range(len(hubs))],
+                "customer_email": emails,
+                "placed_at": pa.array(
+                    [dt.datetime(2026, 12, 3, 9, tzinfo=dt.UTC)] * len(hubs), pa.timestamp("us", "UTC")
+                ),
+                "hub": hubs,
+                "items": pa.array([1] * len(hubs), pa.int32()),
+                "weight_kg": [1.5] * len(hubs),
+                "total_eur": pa.array([Decimal("9.90")] * len(hubs), pa.decimal128(10, 2)),
+            }
+        )
+    )
+    sink = JetStreamSink(url=nats_server.url)
+    stream = sink.stream_for(streaming.ORDERS)
+    sink._run(sink._io.js.purge_stream(stream))  # a fresh subject: what this test serves only
+    monkeypatch.setenv(streaming.NATS_ENV, nats_server.url)
+
+    done = streaming.serve_orders(lake)
+
+    info = sink._run(sink._io.js.stream_info(stream))
+    bodies = [
+        json.loads(sink._run(sink._io.js.get_msg(stream, seq)).data)
+        for seq in range(info.state.first_seq, info.state.last_seq + 1)
+    ]
+    sink.close()
+    rows = [row for body in bodies for row in body["rows"]]
+    assert done.rows == len(bodies) == 1 and done.batches == 1, done
+    assert [row["order_id"] for row in rows] == ["ORD-00000000", "ORD-00000002"], "the north hub's orders only"
+    assert all(row["customer_email"] not in emails and "pii-" not in row["customer_email"] for row in rows)
