@@ -154,3 +154,25 @@ def _source_rows(port: Any, ids: range) -> Any:
 
     rows, _ = decode_batch(messages, schema_to_pyarrow(port.table().schema(), include_field_ids=True), "x")
     return rows
+
+
+def test_serving_to_everyone_a_port_whose_default_readers_are_fewer_is_refused(
+    tmp_path: Any, write_descriptor: Callable[..., Any]
+) -> None:
+    """A port without `readers` falls back to the mesh's default readers, known only when serving: a stream that
+    would reach everyone is refused when they are fewer, and nothing is published."""
+    from meshlake.access.policy import MeshPolicy
+    from meshlake.contract.principals import Principal
+    from meshlake.errors import AccessDeniedError
+
+    admin = ml.connect(home=str(tmp_path / "mesh"), principal="user:root", groups=["platform"])
+    admin.init_access(["group:platform"])
+    policy = MeshPolicy(admins=[Principal.parse("group:platform")], default_readers=[Principal.parse("group:staff")])
+    admin.publish_access_policy(policy)
+    port = admin.deploy(write_descriptor(orders_descriptor(serve=["table", "stream"]))).port("placed")
+    source, sink = MemorySource("orders"), MemorySink()
+    source.publish(order(1))
+    port.stream(source, **FAST)
+    with pytest.raises(AccessDeniedError) as refused:
+        port.serve_stream(sink)
+    assert "*" in str(refused.value) and sink.messages == []
