@@ -6,9 +6,10 @@ Starts its own NATS server (Debian `nats-server`, `.ci/nats.sh`) on a free loopb
 sends `--batch` orders every `--interval` seconds (1,000 every 100 ms: 10,000 rows/s offered) for `--seconds`;
 the port (one expectation in its gate) consumes them with `port.stream(max_rows=--batch, max_wait=--interval)`.
 Reported: rows/s consumed, the lag at the end, commit latency (stage + gate + commit of one batch) p50/p99 per
-`--window` seconds (flat or not), data files, and query latency (`SELECT count(*), avg(weight_kg)` through
-`lake.sql`, median of 5) before and after `port.maintain(apply=True)` compacts the small files — and, with
-`--compact-every S`, compactions run while the stream does. Writes benchmarks/results/stream.json and .md.
+`--window` seconds (flat or not) with the commit's CPU time p50 and the load average, data files, and query
+latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) before and after
+`port.maintain(apply=True)` compacts the small files — and, with `--compact-every S`, compactions run while the
+stream does. Writes benchmarks/results/stream.json and .md.
 """
 
 from __future__ import annotations
@@ -196,7 +197,9 @@ def _markdown(
 
 `{command}` (publishing lasted {args.seconds:g} s; consuming, {elapsed:.0f} s). Machine: 2 cores shared with
 other work (load average at the end: {os.getloadavg()[0]:.1f}). One expectation in the gate; every batch is one
-snapshot. Commit latency follows the machine's load more than the port's age: read the windows with it.
+snapshot. Commit latency follows the machine's load more than the port's age: read the windows with it (CPU p50
+is the process's CPU time during each commit, all threads, which the neighbours move less than wall time; the
+load average is sampled at each batch).
 
 | | |
 |---|---|
