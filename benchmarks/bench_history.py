@@ -1,6 +1,7 @@
 """Commit cost against history length: 1,000-row appends to one port at 10, 100, 1,000 and 10,000 snapshots.
 
     python -m benchmarks.bench_history [--max-snapshots 10000] [--runs 7] [--skip-pyiceberg] [--keep]
+    python -m benchmarks.bench_history --planning-only [--max-snapshots 10000]   # planning alone, a few minutes
 
 One lake, one product with two ports of the same four columns: `events` (no expectations) and `checked`
 (six expectations: not-null and unique keys, ranges, a set, a maximum, the row count). Both grow by 1,000-row
@@ -264,12 +265,54 @@ def new_port_appends(lake: ml.Lake, root: Path, runs: int, tag: str) -> dict[str
     return timed(first_append, runs, setup=True)
 
 
+def planning_only(max_snapshots: int, runs: int) -> None:
+    """`--planning-only`: grow only `events` and measure the first query's planning at each level (a few minutes
+    where the whole benchmark takes more than ten); writes history_planning.json and .md."""
+    root = fresh_dir("history_planning")
+    started = time.perf_counter()
+    bench = Bench(root, runs, pyiceberg=False)
+    found = []
+    for level in [level for level in LEVELS if level <= max_snapshots]:
+        for _ in range(level - bench.snapshots(bench.events)):
+            bench.events.write(bench.next_rows())
+        found.append({"snapshots": level, "planning": bench.planning(), "planning_cold_s": bench.cold_planning()})
+        print(json.dumps({"snapshots": level, "planning_ms": found[-1]["planning"]["median_s"] * 1000}), flush=True)
+    first, last = found[0], found[-1]
+    results = {
+        "machine": machine(),
+        "runs": runs,
+        "levels": found,
+        "ratio": last["planning"]["median_s"] / first["planning"]["median_s"],
+        "ratio_cpu": last["planning"]["cpu_s"] / first["planning"]["cpu_s"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    rows = "\n".join(
+        f"| {f['snapshots']:,} | {f['planning']['median_s'] * 1000:.1f} / {f['planning']['cpu_s'] * 1000:.1f} "
+        f"| {f['planning_cold_s'] * 1000:.1f} |"
+        for f in found
+    )
+    markdown = (
+        "# First-query planning against history length\n\n"
+        f"`python -m benchmarks.bench_history --planning-only --max-snapshots {last['snapshots']}` — one 1,000-row "
+        f"file per append, nothing compacted; median of {runs}, ms as wall / CPU; {results['seconds'] / 60:.0f} min "
+        f"on {results['machine']['cpus']} shared cores.\n\n"
+        "| snapshots (= data files) | planning (first query) | planning, new process |\n|---:|---:|---:|\n"
+        f"{rows}\n\nAt {last['snapshots']:,} snapshots: {results['ratio']:.2f} × the planning at "
+        f"{first['snapshots']} (CPU: {results['ratio_cpu']:.2f} ×).\n"
+    )
+    save("history_planning", results, markdown)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-snapshots", type=int, default=LEVELS[-1])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-pyiceberg", action="store_true")
+    parser.add_argument("--planning-only", action="store_true", help="measure only the first query's planning")
     args = parser.parse_args()
+    if args.planning_only:
+        planning_only(args.max_snapshots, args.runs)
+        return
     root = fresh_dir("history")
     started = time.perf_counter()
     bench = Bench(root, args.runs, pyiceberg=not args.skip_pyiceberg)

@@ -6,9 +6,10 @@ Starts its own NATS server (Debian `nats-server`, `.ci/nats.sh`) on a free loopb
 sends `--batch` orders every `--interval` seconds (1,000 every 100 ms: 10,000 rows/s offered) for `--seconds`;
 the port (one expectation in its gate) consumes them with `port.stream(max_rows=--batch, max_wait=--interval)`.
 Reported: rows/s consumed, the lag at the end, commit latency (stage + gate + commit of one batch) p50/p99 per
-`--window` seconds (flat or not), data files, and query latency (`SELECT count(*), avg(weight_kg)` through
-`lake.sql`, median of 5) before and after `port.maintain(apply=True)` compacts the small files — and, with
-`--compact-every S`, compactions run while the stream does. Writes benchmarks/results/stream.json and .md.
+`--window` seconds (flat or not) with the commit's CPU time p50 and the load average, data files, and query
+latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) before and after
+`port.maintain(apply=True)` compacts the small files — and, with `--compact-every S`, compactions run while the
+stream does. Writes benchmarks/results/stream.json and .md.
 """
 
 from __future__ import annotations
@@ -62,17 +63,24 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def _windows(batches: list[tuple[float, int, float]], elapsed: float, window: float) -> list[dict[str, Any]]:
+Batch = tuple[float, int, float, float, float]
+"""(seconds since start, rows, commit ms, commit CPU ms, load average)."""
+
+
+def _windows(batches: list[Batch], elapsed: float, window: float) -> list[dict[str, Any]]:
     windows = []
     for start in range(0, int(elapsed) + 1, int(window)):
-        inside = [b[2] for b in batches if start <= b[0] < start + window]
+        inside = [b for b in batches if start <= b[0] < start + window]
         if inside:
+            walls = [b[2] for b in inside]
             windows.append(
                 {
                     "from_s": start,
                     "batches": len(inside),
-                    "p50_ms": round(statistics.median(inside), 1),
-                    "p99_ms": round(_percentile(inside, 0.99), 1),
+                    "p50_ms": round(statistics.median(walls), 1),
+                    "p99_ms": round(_percentile(walls, 0.99), 1),
+                    "cpu_p50_ms": round(statistics.median(b[3] for b in inside), 1),
+                    "load": round(statistics.median(b[4] for b in inside), 1),
                 }
             )
     return windows
@@ -104,11 +112,19 @@ def main() -> None:
     publisher.start()
     ready.wait(30)
     source = JetStreamSource("orders", url=server.url, stream=name)
-    batches: list[tuple[float, int, float]] = []
+    batches: list[Batch] = []
     started = time.monotonic()
 
     def on_batch(batch: Any) -> None:
-        batches.append((time.monotonic() - started, batch.rows, batch.commit_seconds * 1000))
+        batches.append(
+            (
+                time.monotonic() - started,
+                batch.rows,
+                batch.commit_seconds * 1000,
+                batch.commit_cpu_seconds * 1000,
+                os.getloadavg()[0],
+            )
+        )
 
     try:
         report = port.stream(
@@ -169,7 +185,8 @@ def _markdown(
     files = f"{r['files_before_compaction']:,} / {r['files_after_compaction']:,} ({r['compaction_seconds']} s)"
     queries = f"{r['query_ms_before_compaction']} ms / {r['query_ms_after_compaction']} ms"
     table = "\n".join(
-        f"| {w['from_s']}–{w['from_s'] + int(args.window)} s | {w['batches']} | {w['p50_ms']} | {w['p99_ms']} |"
+        f"| {w['from_s']}–{w['from_s'] + int(args.window)} s | {w['batches']} | {w['p50_ms']} | {w['p99_ms']} "
+        f"| {w['cpu_p50_ms']} | {w['load']} |"
         for w in windows
     )
     command = f"python -m benchmarks.bench_stream --seconds {args.seconds:g} --batch {args.batch}"
@@ -180,7 +197,9 @@ def _markdown(
 
 `{command}` (publishing lasted {args.seconds:g} s; consuming, {elapsed:.0f} s). Machine: 2 cores shared with
 other work (load average at the end: {os.getloadavg()[0]:.1f}). One expectation in the gate; every batch is one
-snapshot. Commit latency follows the machine's load more than the port's age: read the windows with it.
+snapshot. Commit latency follows the machine's load more than the port's age: read the windows with it (CPU p50
+is the process's CPU time during each commit, all threads, which the neighbours move less than wall time; the
+load average is sampled at each batch).
 
 | | |
 |---|---|
@@ -195,8 +214,8 @@ snapshot. Commit latency follows the machine's load more than the port's age: re
 
 Commit latency over time:
 
-| window | batches | p50 ms | p99 ms |
-|---|---|---|---|
+| window | batches | p50 ms | p99 ms | CPU p50 ms | load average |
+|---|---|---|---|---|---|
 {table}
 """
     return markdown

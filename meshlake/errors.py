@@ -525,13 +525,22 @@ class StreamSourceMismatchError(StreamError, ValueError):
 class StreamGapError(StreamError):
     """The broker dropped (retention) messages the port has not consumed yet: consuming on would lose them."""
 
-    def __init__(self, *, address: str, source_id: str, gaps: Sequence[tuple[str, str, str]]) -> None:
+    def __init__(
+        self, *, address: str, source_id: str, gaps: Sequence[tuple[str, str, str]], mid_run: bool = False
+    ) -> None:
         self.gaps = list(gaps)
+        self.mid_run = mid_run
+        """Whether the gap opened while the stream ran (the batches before it are committed), not before it started."""
         listed = "; ".join(f"partition {p}: needs offset {n}, the broker's first is {f}" for p, n, f in self.gaps)
+        consumed = (
+            "Every message before the gap is committed with its offsets; nothing after it was consumed."
+            if mid_run
+            else "Nothing was consumed."
+        )
         super().__init__(
             f"the stream no longer holds offsets the port still needs ({listed}). Those messages are lost on the "
             "broker side; replay them from their origin, or accept the gap by writing the offsets you resume from "
-            "(`port.stream(..., start=...)`). Nothing was consumed.",
+            f"(`port.stream(..., start=...)`). {consumed}",
             address=address,
             source_id=source_id,
         )

@@ -28,7 +28,7 @@ from meshlake.access.identity import Identity
 from meshlake.access.policy import MeshPolicy
 from meshlake.contract.access import ColumnMask, mask_problem
 from meshlake.contract.descriptor import Column, Descriptor, OutputPort
-from meshlake.contract.principals import Principal, matches
+from meshlake.contract.principals import EVERYONE, Principal, matches
 from meshlake.contract.types import parse_type
 
 Level = Literal["declared", "library", "storage"]
@@ -178,6 +178,43 @@ def decide(identity: Identity, descriptor: Descriptor, port_name: str, policy: M
         row_filter=_row_filter(identity, port),
         masks=_masks(identity, port, effective),
         missing_write=grant.missing,
+    )
+
+
+BROKER: Final = Principal("service", "meshlake-broker")
+"""The principal a served stream is read as: whoever can read the broker's subject (`broker_decision`)."""
+
+
+def broker_decision(descriptor: Descriptor, port_name: str, policy: MeshPolicy | None) -> Decision:
+    """What the port's served stream may carry: what every one of its `access.broker_readers` (default `*`) may
+    read, since meshlake cannot tell which of them reads the broker. Masks apply unless all of them are
+    `unmasked`; every row filter applies (AND-ed: any filtered reader may be among them). Masks apply whether
+    or not the lake has a mesh policy: what reaches a broker is out of every check. `read` is False when one of
+    them is not among the port's readers (`missing_read` says who)."""
+    port = descriptor.output(port_name)
+    address = f"{descriptor.domain}.{descriptor.name}.{port.name}"
+    effective = policy or MeshPolicy()
+    access = port.access
+    audience = access.broker_readers if access is not None and access.broker_readers is not None else [EVERYONE]
+    readers = access.readers if access is not None and access.readers is not None else effective.default_readers
+    shown = ", ".join(str(p) for p in audience)
+    outside = [str(p) for p in audience if matches(readers, [p]) is None]
+    unmasked = access.unmasked if access is not None else []
+    masks: dict[str, ColumnMask] = {}
+    if any(matches(unmasked, [p]) is None for p in audience):
+        masks = {column.name: mask for column in port.columns if (mask := column_mask(column, effective))}
+    clauses = tuple(dict.fromkeys(rule.where for rule in access.row_filters)) if access is not None else ()
+    return Decision(
+        BROKER,
+        address,
+        not outside,
+        False,
+        f"the broker's readers ({shown})",
+        level_of(policy),
+        "reader" if not outside else "none",
+        row_filter=RowFilter(clauses) if clauses else None,
+        masks=masks,
+        missing_read=f"{', '.join(outside)} would read the stream but not the port" if outside else None,
     )
 
 

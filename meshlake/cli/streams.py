@@ -142,7 +142,9 @@ def serve(ctx: Context, address: str, broker: str, rows_per_message: int) -> Non
     --rows-per-message of the rows it added, with the de-duplication id <snapshot id>:<part>/<parts>
     (JetStream's Nats-Msg-Id). What is missing is read from the subject's last message, so running it
     again (after a crash, or after writes that were not streamed) publishes nothing twice. A subject no
-    JetStream stream captures gets one, MESHLAKE_<DOMAIN>_<PRODUCT>_<PORT>.
+    JetStream stream captures gets one, MESHLAKE_<DOMAIN>_<PRODUCT>_<PORT>. Rows are published as the
+    port's access.broker_readers (default: everyone) may read them: masked columns masked, every row
+    filter applied.
     """
     from meshlake.errors import StreamNotServedError
     from meshlake.streams.open import open_sink

@@ -204,3 +204,7 @@ class PortAccess(_Model):
     """Principals that read masked and classified columns as they are (still subject to row filters)."""
     row_filters: list[RowFilterRule] = Field(default_factory=list)
     """Filters for the principals they name; several that match one caller are AND-ed."""
+    broker_readers: list[GranteeField] | None = None
+    """Who can read the port's served stream (`serve: [table, stream]`) on the broker, which meshlake cannot
+    check; absent: `*`. The stream carries what every one of them may read: masked columns masked unless all of
+    them are `unmasked`, and only the rows that every row filter of the port lets through."""

@@ -16,7 +16,7 @@ from meshlake.contract.address import Address, ProductName, validate_name
 from meshlake.contract.durations import parse_duration
 from meshlake.contract.expectations import Expectation, ExpectationConfigError, validate_expectation
 from meshlake.contract.partitioning import PartitionClause, PartitionSyntaxError
-from meshlake.contract.principals import Principal
+from meshlake.contract.principals import EVERYONE, Principal, matches
 from meshlake.contract.row_filters import RowFilterError, validate_row_filter
 from meshlake.contract.types import TypeSyntaxError, format_type, parse_type
 from meshlake.contract.writemodes import DEFAULT_ROW_CHANGE_MODE, RowChangeMode
@@ -309,16 +309,29 @@ class OutputPort(_Model):
         return self.stream or StreamOptions()
 
     @model_validator(mode="after")
-    def _served_streams_hide_nothing(self) -> OutputPort:
+    def _served_streams_reach_only_readers(self) -> OutputPort:
+        """A served stream is read by the port's `broker_readers` (default `*`): each must be one of its readers,
+        or the broker would hand the port to principals who may not read it."""
+        audience = self.access.broker_readers if self.access is not None else None
         if "stream" not in self.serve:
+            if audience is not None:
+                raise _NamedPathError(
+                    "broker_readers says who reads the port's served stream, but the port serves none; add "
+                    "`serve: [table, stream]` or remove broker_readers",
+                    ("access", "broker_readers"),
+                )
             return self
-        masked = [column.name for column in self.columns if column.mask is not None]
-        if masked or (self.access is not None and self.access.row_filters):
-            what = f"masks on {', '.join(masked)}" if masked else "row filters"
+        readers = self.access.readers if self.access is not None else None
+        if readers is None:
+            return self  # the mesh policy's default readers: checked when the stream is served
+        outside = [str(p) for p in (audience or [EVERYONE]) if matches(readers, [p]) is None]
+        if outside:
             raise _NamedPathError(
-                f"a port with {what} cannot serve a stream: a broker's subscribers are outside meshlake's access "
-                "control, so the rows would reach them unmasked; serve a port without masks or row filters",
-                ("serve",),
+                f"the port serves a stream that {', '.join(outside)} can read on the broker, but its readers are "
+                f"{', '.join(str(r) for r in readers) or 'only its owners'}; a broker's subscribers are outside "
+                "meshlake's access control, so name the principals that can read the stream in "
+                "`access.broker_readers` (each one of the port's readers)",
+                ("access", "broker_readers"),
             )
         return self
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import meshlake as ml
-from meshlake.demo.streaming import StreamDemo, stream_telemetry
+from meshlake.demo.streaming import StreamDemo, serve_orders, stream_telemetry
 from meshlake.errors import GovernanceViolationError, QualityGateError
 
 PRODUCTS = ["drones", "orders", "shipping", "routing_analysis", "inventory_planning"]
@@ -60,6 +60,7 @@ class DemoResult:
     runs: int = 0
     seconds: float = 0.0
     streaming: StreamDemo | None = None
+    served: StreamDemo | None = None
     steps: list[str] = field(default_factory=list)
 
 
@@ -162,6 +163,8 @@ def build(directory: Path, *, days: int = 5, step: Callable[[str], None] = lambd
                     port.tag(releases[day])
     step("streams: drone telemetry through NATS JetStream (when a broker is there)")
     result.streaming = stream_telemetry(lake, calendar[-1])
+    step("streams: orders served to NATS JetStream, as the north hub's broker readers may read them")
+    result.served = serve_orders(lake)
     step("governance: publish governance.yaml, then deploy a product it refuses")
     lake.publish_governance(directory / "governance.yaml")
     try:
@@ -258,7 +261,10 @@ def summary(result: DemoResult) -> list[tuple[str, Any]]:
         ("Stopped by the quality gate (kept in quarantine)", quarantined),
         ("Service-level objectives", slos),
         ("Refused by the governance policy: meshlake deploy proposed/campaigns", refused),
-        ("Streams: meshlake stream ADDRESS --from SOURCE", [result.streaming.row()] if result.streaming else []),
+        (
+            "Streams: meshlake stream ADDRESS --from SOURCE; meshlake serve ADDRESS --to BROKER",
+            [s.row() for s in (result.streaming, result.served) if s is not None],
+        ),
     ]
 
 

@@ -6,8 +6,10 @@ telemetry readings per drone to the JetStream stream `MESHLAKE_DEMO_TELEMETRY` (
 `fleet.drones.telemetry` consumes them with `port.stream`: exactly-once micro-batches, offsets in the
 snapshot summary. Without either, the demo runs with table ports only and says how to turn streaming on.
 
-(`sales.orders.placed` masks customer emails, so it cannot serve its rows as a stream: a broker's subscribers
-are outside meshlake's access control; see docs/streaming.md.)
+`sales.orders.placed` serves its stream too (`serve: [table, stream]`): its new rows are published to the
+subject `sales.orders.placed`, as its `access.broker_readers` (the north hub's staff) may read them — customer
+emails masked, the north hub's orders only — since a broker's subscribers are outside meshlake's access
+control (docs/streaming.md).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ DEFAULT_NATS = "nats://127.0.0.1:4222"
 STREAM = "MESHLAKE_DEMO_TELEMETRY"
 SUBJECT = "demo.drones.telemetry"
 TELEMETRY = "fleet.drones.telemetry"
+ORDERS = "sales.orders.placed"
 DRONES = ["DR-001", "DR-002", "DR-003", "DR-004"]
 TURN_ON = "bash .ci/nats.sh (NATS JetStream on 127.0.0.1:4222), pip install 'meshlake[streams]', run the demo again"
 
@@ -99,4 +102,30 @@ def stream_telemetry(lake: ml.Lake, day: date) -> StreamDemo:
         report.rows,
         len(report.batches),
         f"offsets in the snapshot summary: meshlake.stream.devices = {json.dumps(report.offsets)}",
+    )
+
+
+def serve_orders(lake: ml.Lake) -> StreamDemo:
+    """Publish `sales.orders.placed`'s snapshots to JetStream (masked and filtered for its broker readers), or say
+    why not."""
+    url = os.environ.get(NATS_ENV, DEFAULT_NATS)
+    try:
+        import nats  # noqa: F401
+    except ImportError:
+        return StreamDemo(ORDERS, url, 0, 0, f"serving off (nats-py missing): {TURN_ON}")
+    if not _reachable(url):
+        return StreamDemo(ORDERS, url, 0, 0, f"serving off (no broker at {url}): {TURN_ON}")
+    from meshlake.streams.nats import JetStreamSink
+
+    sink = JetStreamSink(url=url)
+    try:
+        report = lake.port(ORDERS).serve_stream(sink)
+    finally:
+        sink.close()
+    return StreamDemo(
+        ORDERS,
+        f"{url} subject {ORDERS}",
+        report.messages,
+        len(report.published),
+        "served: north hub orders, emails masked (what its broker_readers read); messages and snapshots published",
     )

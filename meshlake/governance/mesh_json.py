@@ -10,6 +10,7 @@
                    "ports": [{"name": ..., "address": ..., "description": ..., "tags": [...], "primary_key": [...],
                               "slo": {...} | null, "retention": {...} | null, "readers": [...],
                               "readers_declared": bool, "unmasked": [...], "row_filters": [...],
+                              "serve": ["table", "stream"?], "broker_readers": [...] | null,
                               "expectations": [{"type": ..., "kwargs": {...}}],
                               "columns": [{"name", "type", "required", "description", "classification",
                                            "mask", "effective_mask"}],
@@ -116,6 +117,10 @@ def _port(
             {"principals": [str(p) for p in rule.principals], "where": rule.where}
             for rule in (access.row_filters if access else [])
         ],
+        "serve": list(port.serve),
+        "broker_readers": [str(p) for p in access.broker_readers]
+        if access is not None and access.broker_readers is not None
+        else None,
         "expectations": [{"type": e.type, "kwargs": e.kwargs} for e in port.expectation_list],
         "columns": [
             {

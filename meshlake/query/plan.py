@@ -38,6 +38,7 @@ from pyiceberg.typedef import Record
 from pyiceberg.types import NestedField
 from pyiceberg.utils.concurrent import ExecutorFactory
 
+from meshlake.catalog.metadata import snapshot_index
 from meshlake.errors import SnapshotNotFoundError
 from meshlake.query.errors import UnsupportedScanError
 from meshlake.query.fieldids import without_field_ids
@@ -119,6 +120,20 @@ class ScanPlan:
         return any(task.position_deletes or task.equality_deletes for task in self.tasks)
 
     @cached_property
+    def file_formats(self) -> frozenset[str]:
+        """The formats of the data files."""
+        return frozenset(task.file_format for task in self.tasks)
+
+    @cached_property
+    def path_texts(self) -> tuple[str, ...] | None:
+        """The data files' paths joined by `\\x1f`, one text per manifest, in task order; None when not known.
+
+        Planning sets it from what each manifest's part kept (a plan with 10,000 files joins a dozen texts, not
+        10,000 paths); like every cached value it is not carried over by `dataclasses.replace`, which may change
+        the tasks."""
+        return None
+
+    @cached_property
     def record_count(self) -> int:
         """The rows of the data files (before any delete file applies)."""
         return sum(task.record_count for task in self.tasks)
@@ -135,6 +150,13 @@ class ScanPlan:
         plan = replace(self, tasks=(*self.tasks, *added), **changes)
         # cached_property values live in the instance dict: set them from this plan's
         plan.__dict__["has_deletes"] = self.has_deletes or any(t.has_deletes for t in added)
+        plan.__dict__["file_formats"] = self.file_formats.union(t.file_format for t in added)
+        texts = self.path_texts
+        if texts is not None and added:
+            texts = (*texts, "\x1f".join(t.path for t in added))
+            if len(texts) > _MAX_PATH_TEXTS:  # one text again: each of a long chain of appends adds one
+                texts = ("\x1f".join(texts),)
+        plan.__dict__["path_texts"] = texts
         plan.__dict__["record_count"] = self.record_count + sum(t.record_count for t in added)
         plan.__dict__["remote_locations"] = self.remote_locations | _remote_locations(added)
         return plan
@@ -151,6 +173,9 @@ class ScanPlan:
 
         return to_polars(self)
 
+
+_MAX_PATH_TEXTS = 32
+"""`ScanPlan.appended` joins the path texts into one past this many (escaping a new text costs its length)."""
 
 _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/\n]*)", re.MULTILINE)
 _LOCAL_SCHEMES = frozenset({"", "file"})
@@ -291,7 +316,8 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
             else:
                 equality.setdefault(delete.partition, []).append(delete)
     clean = chain.from_iterable(part.tasks for part in parts)
-    if position or equality:
+    deletes = bool(position or equality)
+    if deletes:
         index = _DeleteIndex(position, equality)
         tasks = tuple(index.attach(task) for task in clean)
     else:
@@ -302,8 +328,8 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
         unmapped = without_field_ids(io, paths)
         if not unmapped:
             mapping = None  # some REST catalogs put a name mapping on every table; the files decide if it matters
-    eq_ids = {i for deletes in equality.values() for d in deletes for i in d.equality_ids}
-    return ScanPlan(
+    eq_ids = {i for found in equality.values() for d in found for i in d.equality_ids}
+    plan = ScanPlan(
         name=name,
         snapshot_id=snapshot_id,
         schema=schema,
@@ -316,6 +342,12 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
         io_properties=io_properties,
         identity_sources=_identity_sources(meta),
     )
+    # what each manifest's part derived once, so that a plan of many files costs what its manifests count
+    if not deletes:
+        plan.__dict__["has_deletes"] = False
+    plan.__dict__["file_formats"] = frozenset().union(*(part.formats for part in parts))
+    plan.__dict__["path_texts"] = tuple(part.path_text for part in parts if part.tasks)
+    return plan
 
 
 # -- the plan of one manifest, kept: a manifest never changes ----------------------------------------------------
@@ -327,6 +359,15 @@ class _ManifestPart:
 
     tasks: tuple[DataTask, ...]
     deletes: tuple[DeleteFile, ...]
+
+    @cached_property
+    def formats(self) -> frozenset[str]:
+        return frozenset(task.file_format for task in self.tasks)
+
+    @cached_property
+    def path_text(self) -> str:
+        """The data files' paths joined by `\\x1f` (`ScanPlan.path_texts`)."""
+        return "\x1f".join(task.path for task in self.tasks)
 
 
 class _PartitionIndex:
@@ -440,7 +481,7 @@ def _identity_sources(meta: TableMetadata) -> frozenset[int]:
 def _schemas_until(meta: TableMetadata, snapshot: Snapshot) -> tuple[Schema, ...]:
     """The schemas the snapshot's files can have been written with: none newer than its lineage used."""
     top = max((s.schema_id for s in meta.schemas), default=-1)
-    by_id = {s.snapshot_id: s for s in meta.snapshots}  # `snapshot_by_id` is a linear search
+    by_id = snapshot_index(meta)  # built once per snapshot list (`snapshot_by_id` is a linear search)
     newest = -1
     current: Snapshot | None = snapshot
     while current is not None:

@@ -15,6 +15,8 @@ DuckDB's glob matching, so a file named `a[1].parquet` never reads `a1.parquet`.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -41,11 +43,13 @@ def scan_sql(plan: ScanPlan) -> str:
             return empty_relation(plan.schema)
         tasks = [t for t in plan.tasks if t.path not in plan.unmapped] if plan.unmapped else plan.tasks
         imported = _by_name(plan) if plan.unmapped else None
-        dirty = [t for t in tasks if t.position_deletes or t.equality_deletes]
+        dirty = [t for t in tasks if t.position_deletes or t.equality_deletes] if plan.has_deletes else []
         clean = [t for t in tasks if not (t.position_deletes or t.equality_deletes)] if dirty else tasks
         columns = ", ".join(quote_ident(f.name) for f in plan.schema.fields)
         if not dirty:
-            parts = [f"SELECT {columns} FROM {_read(clean, schema_map(plan.schema.fields))}"] if clean else []
+            texts = plan.path_texts if clean is plan.tasks else None
+            read = _read(clean, schema_map(plan.schema.fields), texts=texts)
+            parts = [f"SELECT {columns} FROM {read}"] if clean else []
             return " UNION ALL ".join([*parts, *([imported] if imported else [])])
         ctes, body = _with_deletes(replace(plan, tasks=tuple(tasks)), dirty)
         parts = [body]
@@ -97,29 +101,78 @@ _LOCAL_URI = re.compile(r"\x1f(?:file://localhost(?=/)|file://|file:(?=/))")
 """A local URI's scheme (and `localhost`) after a separator: `duckdb_path`'s rule, on the joined list."""
 
 
-def path_list(paths: Sequence[str]) -> str:
+def path_list(paths: Sequence[str], texts: Sequence[str] | None = None) -> str:
     """A DuckDB list of file locations (`duckdb_path` each).
 
     A long list is one string split at bind time (`string_split('a\x1fb…', chr(31))`): DuckDB parses a list
     literal of 10,000 strings in about 100 ms, one string of the same text in well under 1 ms. The text is
-    escaped as a whole, so a long list costs no Python work per file either.
+    escaped as a whole, so a long list costs no Python work per file either. `texts` are the same paths already
+    joined in pieces (`ScanPlan.path_texts`): each piece is escaped once and kept, so a plan that shares most of
+    its manifests with the last one escapes only the new ones.
     """
-    joined = _SEPARATOR.join(paths)
-    if len(paths) <= _LONG_LIST or joined.count(_SEPARATOR) != len(paths) - 1:
-        return "[" + ", ".join(quote_literal(duckdb_path(p)) for p in paths) + "]"
+    joined = None
+    if len(paths) > _LONG_LIST:
+        joined = _joined(texts if texts is not None else [_SEPARATOR.join(paths)], len(paths), keep=texts is not None)
+    return joined or "[" + ", ".join(quote_literal(duckdb_path(p)) for p in paths) + "]"
+
+
+def _joined(texts: Sequence[str], count: int, *, keep: bool = True) -> str | None:
+    """`string_split(…)` of `count` paths joined in `texts`; None when that cannot hold them (a short list, a
+    path holding the separator or a NUL). With `keep`, each text's escaping is kept for the next call."""
+    if count <= _LONG_LIST:
+        return None
+    pieces = [_kept.get(text) if keep else _escaped(text) for text in texts]
+    escaped = [piece for piece in pieces if piece is not None]
+    if len(escaped) < len(pieces) or sum(piece.count(_SEPARATOR) + 1 for piece in escaped) != count:
+        return None
+    return f"string_split('{_SEPARATOR.join(escaped)}', chr(31))"
+
+
+class _KeptPieces:
+    """`_escaped` texts, kept by text (a manifest's paths never change): a bounded LRU by characters."""
+
+    def __init__(self, max_chars: int = 64 << 20) -> None:
+        self.max_chars = max_chars
+        self._pieces: OrderedDict[str, str | None] = OrderedDict()
+        self._chars = 0
+        self._lock = threading.Lock()
+
+    def get(self, joined: str) -> str | None:
+        with self._lock:
+            if joined in self._pieces:
+                self._pieces.move_to_end(joined)
+                return self._pieces[joined]
+        escaped = _escaped(joined)
+        with self._lock:
+            if joined not in self._pieces:
+                self._pieces[joined] = escaped
+                self._chars += len(joined) + len(escaped or "")
+            while self._chars > self.max_chars and len(self._pieces) > 1:
+                text, piece = self._pieces.popitem(last=False)
+                self._chars -= len(text) + len(piece or "")
+        return escaped
+
+
+_kept = _KeptPieces()
+
+
+def _escaped(joined: str) -> str | None:
+    """`joined` (paths separated by `\x1f`) as the inside of a DuckDB string literal, each path a `duckdb_path`;
+    None when a path holds a NUL."""
+    if "\x00" in joined:
+        return None
     local = (_SEPARATOR + joined).replace(_SEPARATOR + "file:///", _SEPARATOR + "/")  # the usual case, in C
     if "file:" in local:
         local = _LOCAL_URI.sub(_SEPARATOR, local)
     local = local[1:]
     if "[" in local or "*" in local or "?" in local:
         local = local.translate(_GLOB_ESCAPES)
-    return f"string_split({quote_literal(local)}, chr(31))"
+    return local.replace("'", "''")
 
 
 def check_readable(plan: ScanPlan) -> None:
     """Raise `UnsupportedScanError` for anything DuckDB would read wrongly instead of failing."""
-    formats = {task.file_format for task in plan.tasks}
-    for task in plan.tasks if any(f.upper() != "PARQUET" for f in formats) else ():
+    for task in plan.tasks if any(f.upper() != "PARQUET" for f in plan.file_formats) else ():
         if task.file_format.upper() != "PARQUET":
             raise UnsupportedScanError(f"data file {task.path} is {task.file_format}", hint="only Parquet is read")
     for task in plan.tasks if plan.has_deletes else ():
@@ -217,11 +270,13 @@ def _by_name(plan: ScanPlan) -> str:
     return f"SELECT {', '.join(exprs)} FROM read_parquet({path_list(paths)}, union_by_name = true{nan})"
 
 
-def _read(tasks: Sequence[DataTask], schema: str, extra: str = "") -> str:
+def _read(tasks: Sequence[DataTask], schema: str, extra: str = "", *, texts: Sequence[str] | None = None) -> str:
     # Parquet writers leave NaN out of float min/max statistics and DuckDB 2.0 trusts them
     # (duckdb/duckdb#25521: `WHERE isnan(x)` finds nothing, `max(x)` skips NaN) unless told otherwise.
     nan = ", can_have_nan = true" if _FLOATS.search(schema) else ""
-    return f"read_parquet({path_list([t.path for t in tasks])}, schema = {schema}{extra}{nan})"
+    files = _joined(texts, len(tasks)) if texts is not None else None
+    files = files or path_list([t.path for t in tasks])
+    return f"read_parquet({files}, schema = {schema}{extra}{nan})"
 
 
 _FLOATS = re.compile(r"\b(DOUBLE|FLOAT|REAL)\b")

@@ -10,8 +10,9 @@ arguments), SLOs as `slaProperties` (`latency` for freshness, `minRows`, `maxRow
 `window`, each with `element` = the port) and `roles` (one per reader principal). The server is `type: iceberg`.
 
 What ODCS cannot hold goes to `customProperties` (vendor `meshlake`): inputs, pipeline, waivers and owner principals
-of the product; partition transforms, quality options, retention and access of a port; a column's mask; and each
-quality rule's exact expectation (with its position), so the import gives back the descriptor it came from.
+of the product; partition transforms, quality options, retention, access, `serve` and `stream` of a port; a
+column's mask; and each quality rule's exact expectation (with its position), so the import gives back the
+descriptor it came from.
 """
 
 from __future__ import annotations
@@ -155,6 +156,8 @@ def _schema_object(descriptor: Descriptor, port: OutputPort) -> dict[str, Any]:
         custom("meshlakeRetention", _dump(port.retention)) if port.retention is not None else None,
         custom("meshlakeAccess", _dump(port.access)) if port.access is not None else None,
         custom("meshlakeSlo", {}) if port.slo is not None and not _dump(port.slo) else None,
+        custom("meshlakeServe", list(port.serve)) if list(port.serve) != ["table"] else None,
+        custom("meshlakeStream", _dump(port.stream)) if port.stream is not None else None,
     ]
     if any(e is not None for e in extras):
         obj["customProperties"] = [e for e in extras if e is not None]
@@ -364,6 +367,10 @@ def _port(
         port["retention"] = extras["meshlakeRetention"]
     if "meshlakeAccess" in extras:
         port["access"] = extras["meshlakeAccess"]
+    if "meshlakeServe" in extras:
+        port["serve"] = extras["meshlakeServe"]
+    if "meshlakeStream" in extras:
+        port["stream"] = extras["meshlakeStream"]
     if "tags" in obj:
         port["tags"] = obj["tags"]
     return port

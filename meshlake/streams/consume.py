@@ -4,8 +4,12 @@
 
 1. Resume from the offsets the port's own snapshots record (`offsets.py`); a source id recorded for another
    stream is refused, and so is a broker that no longer holds an offset the port still needs (a gap).
-2. Read messages until the batch holds `max_rows` rows, `max_bytes` bytes, or `max_wait` seconds passed.
-3. Decode them in the contract's types (`decode.py`); malformed messages go to `meshlake.system.stream_rejects`.
+2. Read messages until the batch holds `max_rows` rows, `max_bytes` bytes, or `max_wait` seconds passed. A
+   fetch whose first message is not where the port reads is checked for a gap the same way: the messages
+   before it are committed, then the stream stops with the same `StreamGapError`.
+3. Decode them in the contract's types (`decode.py`); malformed messages go to `meshlake.system.stream_rejects`,
+   once each: those an earlier run recorded past the port's offsets (it ended before their batch committed)
+   are read at start and not recorded again (`rejects.py`).
 4. Stage, gate and commit the rows as one append whose summary carries the batch's next offsets. A batch that
    fails the gate is committed to a quarantine branch with the same offsets; the port's `stream: {on_failure}`
    says whether the stream stops there (`StreamStoppedError`) or consumes on.
@@ -57,6 +61,8 @@ class BatchResult:
     quarantine_branch: str | None = None
     seconds: float = 0.0
     commit_seconds: float = 0.0
+    commit_cpu_seconds: float = 0.0
+    """The CPU time of the process (all threads) during the commit: what the commit cost, whatever the neighbours."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -159,11 +165,12 @@ def consume(
     retry = _Retry(limits.retry_for, address, source.source_id, report)
     _check_gaps(retry.call(source.first_positions), positions, address, source.source_id)
     check = refuse_concurrent_consumer(source.source_id, address)
+    recorded_rejects = _pending_rejects(port, source.source_id, positions)
     if serve is not None:
         _serve(port, serve, report)  # what a crash after a commit left unpublished
     compactor = Compactor(port, limits.compact_every) if limits.compact_every is not None else None
     with compactor or contextlib.nullcontext():
-        _loop(port, source, limits, report, positions, retry, policy, check, on_batch, serve)
+        _loop(port, source, limits, report, positions, retry, policy, check, on_batch, serve, recorded_rejects)
     if compactor is not None:
         report.compactions = compactor.done.runs
     return report
@@ -180,18 +187,21 @@ def _loop(
     check: RebaseCheck,
     on_batch: Callable[[BatchResult], None] | None,
     serve: StreamSink | None,
+    recorded_rejects: frozenset[tuple[str, str]],
 ) -> None:
     while limits.max_batches is None or len(report.batches) < limits.max_batches:
         started = time.monotonic()
-        messages = _collect(source, positions, limits, retry)
+        messages, gap = _collect(source, positions, limits, retry)
         if not messages:
+            if gap is not None:
+                raise gap
             report.ended = f"idle for {limits.idle:g} s"
             break
         faults.reached("stream-fetched", port.address.identifier)
         after = dict(positions)
         for message in messages:
             after[message.partition] = message.next
-        result = _commit_batch(port, source, messages, after, policy, check)
+        result = _commit_batch(port, source, messages, after, policy, check, recorded_rejects)
         result = BatchResult(**{**result.__dict__, "seconds": time.monotonic() - started})
         report.batches.append(result)
         positions = after
@@ -207,8 +217,18 @@ def _loop(
         faults.reached("stream-acknowledged", port.address.identifier)
         if on_batch is not None:
             on_batch(result)
+        if gap is not None:
+            raise gap  # the messages before it are committed: stop, as a gap found at start does
     else:
         report.ended = f"{limits.max_batches} batch(es)"
+
+
+def _pending_rejects(port: Port, source_id: str, positions: Mapping[str, Position]) -> frozenset[tuple[str, str]]:
+    """The malformed messages an earlier run recorded past the offsets the port committed (it crashed or stopped
+    before committing their batch): this run does not record them again."""
+    from meshlake.streams.rejects import pending_rejects
+
+    return pending_rejects(port.lake.catalog, address=str(port.address), source_id=source_id, committed=positions)
 
 
 def _serve(port: Port, sink: StreamSink, report: StreamReport) -> None:
@@ -223,8 +243,11 @@ def _serve(port: Port, sink: StreamSink, report: StreamReport) -> None:
     faults.reached("stream-served", port.address.identifier)
 
 
-def _collect(source: StreamSource, positions: Mapping[str, Position], limits: Limits, retry: _Retry) -> list[Message]:
-    """One batch's messages (empty when the loop should end idle)."""
+def _collect(
+    source: StreamSource, positions: Mapping[str, Position], limits: Limits, retry: _Retry
+) -> tuple[list[Message], StreamGapError | None]:
+    """One batch's messages (empty when the loop should end idle), and the gap that ended it early, if the broker
+    no longer holds the position the next message should be at (`_gap`): the batch then holds what came before."""
     idle_since = time.monotonic()
     messages: list[Message] = []
     size = 0
@@ -238,9 +261,12 @@ def _collect(source: StreamSource, positions: Mapping[str, Position], limits: Li
         if limits.idle is not None and not messages:
             left = limits.idle - (now - idle_since)
             if left <= 0:
-                return []
+                return [], None
             wait = min(wait, left)
         got = retry.call(source.fetch, reading, max_messages=limits.max_rows - len(messages), timeout=wait)
+        gap = _gap(got, reading, source, retry)
+        if gap is not None:
+            return messages, gap
         for message in got:
             if size >= limits.max_bytes:
                 break  # the rest is read again by the next batch
@@ -249,7 +275,27 @@ def _collect(source: StreamSource, positions: Mapping[str, Position], limits: Li
             reading[message.partition] = message.next
         if messages and deadline is None:
             deadline = time.monotonic() + limits.max_wait
-    return messages
+    return messages, None
+
+
+def _gap(
+    got: list[Message], reading: Mapping[str, Position], source: StreamSource, retry: _Retry
+) -> StreamGapError | None:
+    """A retention gap under a fetch: a partition whose first message is not at the position the port reads from
+    (sequence numbers skipped, or positions that are never contiguous, as Redis ids) is checked against what the
+    broker still holds, with the rule of the check at start (`_check_gaps`). A fetch that continues exactly where
+    the port reads costs no broker call."""
+    firsts: dict[str, Position] = {}
+    for message in got:
+        firsts.setdefault(message.partition, message.position)
+    jumped = {p: reading[p] for p, position in firsts.items() if p in reading and position != reading[p]}
+    if not jumped:
+        return None
+    try:
+        _check_gaps(retry.call(source.first_positions), jumped, retry.address, retry.source_id, mid_run=True)
+    except StreamGapError as found:
+        return found
+    return None
 
 
 def _commit_batch(
@@ -259,6 +305,7 @@ def _commit_batch(
     after: dict[str, Position],
     policy: str,
     check: Any,
+    recorded_rejects: frozenset[tuple[str, str]] = frozenset(),
 ) -> BatchResult:
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
@@ -279,7 +326,9 @@ def _commit_batch(
             identity=source.identity,
             run_id=run_id,
             rejected=rejected,
+            recorded=recorded_rejects,
         )
+        faults.reached("stream-rejected", port.address.identifier)
         if policy == "stop":
             first = rejected[0]
             raise StreamStoppedError(
@@ -292,7 +341,7 @@ def _commit_batch(
             )
     if rows is None or rows.num_rows == 0:
         return BatchResult(None, 0, len(rejected), after)
-    committing = time.monotonic()
+    committing, cpu = time.monotonic(), time.process_time()
     try:
         written = port.write(rows, mode="append", run_id=run_id, stamps=unprefixed(stamps), rebase_check=check)
     except QualityGateError as failed:
@@ -308,18 +357,30 @@ def _commit_batch(
         return BatchResult(None, rows.num_rows, len(rejected), after, failed.quarantine_branch)
     faults.reached("stream-committed", port.address.identifier)
     return BatchResult(
-        written.snapshot_id, rows.num_rows, len(rejected), after, commit_seconds=time.monotonic() - committing
+        written.snapshot_id,
+        rows.num_rows,
+        len(rejected),
+        after,
+        commit_seconds=time.monotonic() - committing,
+        commit_cpu_seconds=time.process_time() - cpu,
     )
 
 
-def _check_gaps(first: Mapping[str, Position], positions: Mapping[str, Position], address: str, source_id: str) -> None:
+def _check_gaps(
+    first: Mapping[str, Position],
+    positions: Mapping[str, Position],
+    address: str,
+    source_id: str,
+    *,
+    mid_run: bool = False,
+) -> None:
     gaps = [
         (partition, str(needed), str(first[partition]))
         for partition, needed in sorted(positions.items())
         if partition in first and position_order(first[partition]) > position_order(needed)
     ]
     if gaps:
-        raise StreamGapError(address=address, source_id=source_id, gaps=gaps)
+        raise StreamGapError(address=address, source_id=source_id, gaps=gaps, mid_run=mid_run)
 
 
 class _Retry:

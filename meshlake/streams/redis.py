@@ -3,7 +3,9 @@
     source = RedisStreamSource("devices", url="redis://127.0.0.1:6379/0", key="telemetry")
 
 One partition (`"0"`); positions are entry ids `<ms>-<seq>`, and the next position after an entry is
-`<ms>-<seq+1>` (XRANGE's start is inclusive). Entries carry field/value pairs: the message is the field
+`<ms>-<seq+1>` (XRANGE's start is inclusive). Ids are not contiguous and XTRIM records nothing of what it
+dropped, so a stream trimmed past the last entry the port consumed is a gap (entries may have lain between
+it and the first entry left); trimming that keeps it is not. Entries carry field/value pairs: the message is the field
 `data` when present, else the entry's fields as one JSON object. Nothing is acknowledged (no consumer group
 is needed: the port's snapshots keep the offsets).
 """

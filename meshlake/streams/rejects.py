@@ -1,14 +1,16 @@
 """Malformed messages, kept: `meshlake.system.stream_rejects`, one row per message that is not a row of its port.
 
 Each row names the port (`address`), the source, the message's partition and position, its bytes, the reason
-and the batch's run id. A message is recorded before its batch commits, so a crash between the two records
-it again when the batch is consumed again: read the table by `(address, source_id, partition, position)`.
+and the batch's run id. A message is recorded before its batch commits (two tables cannot commit as one), so
+a run that crashed or stopped between the two leaves rows past the offsets the port committed. When the
+stream starts again, `pending_rejects` reads those (one query, at start only) and the run records none of
+them again: each message is in the table once, whatever crashed where.
 Readers see the rows of the ports they own (the system tables' access rule: an `address` column).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
 
     from meshlake.streams.decode import Rejected
+    from meshlake.streams.source import Position
 
 REJECTS: Final = SystemTable(
     "stream_rejects",
@@ -39,6 +42,43 @@ REJECTS: Final = SystemTable(
 )
 
 
+def pending_rejects(
+    catalog: Catalog, *, address: str, source_id: str, committed: Mapping[str, Position]
+) -> frozenset[tuple[str, str]]:
+    """(partition, position) of the messages of `source_id` into `address` recorded as rejected at or past the
+    offsets the port `committed`: recorded by a run that ended before committing their batch."""
+    import duckdb
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from meshlake.query.engine import register_filesystems
+    from meshlake.query.plan import plan_snapshot
+    from meshlake.query.sql import scan_sql
+    from meshlake.streams.source import position_order
+
+    try:
+        table = catalog.load_table(REJECTS.identifier)
+    except NoSuchTableError:
+        return frozenset()
+    if table.metadata.current_snapshot_id is None:
+        return frozenset()
+    plan = plan_snapshot(table.metadata, table.io, table.metadata.current_snapshot_id, name=REJECTS.address)
+    con = duckdb.connect()
+    try:
+        register_filesystems(con, plan, table.io)
+        rows = con.sql(
+            f'SELECT DISTINCT "partition", "position" FROM ({scan_sql(plan)}) '
+            "WHERE address = $address AND source_id = $source_id",
+            params={"address": address, "source_id": source_id},
+        ).fetchall()
+    finally:
+        con.close()
+    return frozenset(
+        (str(partition), str(position))
+        for partition, position in rows
+        if partition not in committed or position_order(position) >= position_order(committed[partition])
+    )
+
+
 def record_rejects(
     catalog: Catalog,
     warehouse: str | None,
@@ -48,10 +88,13 @@ def record_rejects(
     identity: str,
     run_id: str,
     rejected: Sequence[Rejected],
-) -> None:
-    """Append the rejected messages of one batch as one snapshot."""
+    recorded: Collection[tuple[str, str]] = (),
+) -> int:
+    """Append the rejected messages of one batch as one snapshot, but those already `recorded` (partition,
+    position); returns how many were appended."""
+    rejected = [r for r in rejected if (r.message.partition, str(r.message.position)) not in recorded]
     if not rejected:
-        return
+        return 0
     now = datetime.now(UTC)
     rows = [
         {
@@ -68,3 +111,4 @@ def record_rejects(
         for r in rejected
     ]
     REJECTS.append(catalog, warehouse, pa.Table.from_pylist(rows, schema=REJECTS.arrow_schema))
+    return len(rows)

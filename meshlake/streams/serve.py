@@ -11,8 +11,11 @@ snapshot of `main` is published, oldest first. So a crash between a commit and i
 what is missing on the next call, and nothing twice (the de-duplication id covers a crash mid-publish).
 Consumers reconcile the stream with the table by snapshot id.
 
-A stream has no readers meshlake can check, so a port with column masks or row filters cannot serve one
-(refused at deploy); rows are published as the port stores them.
+A stream has no readers meshlake can check: it is read by whoever reads the broker's subject, which the port
+declares as `access.broker_readers` (default `*`, anyone). So the rows are published as those readers may all
+read them (`meshlake.access.rights.broker_decision`): masked columns masked unless every broker reader is
+`unmasked`, and only the rows every row filter of the port lets through. A broker reader that is not one of the
+port's readers is refused at deploy (or, for the mesh's default readers, when serving: `AccessDeniedError`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
     from pyiceberg.table.snapshots import Snapshot
 
+    from meshlake.access.enforce import PortReader
     from meshlake.port import Port
 
 
@@ -71,6 +75,7 @@ def serve_snapshots(port: Port, sink: StreamSink, *, rows_per_message: int = 500
     """Publish the new rows of every snapshot of `main` the stream does not hold yet (see the module docstring)."""
     address = str(port.address)
     table = port.table()
+    audience = broker_audience(port, table)
     report = ServeReport(address)
     last = sink.last_message_id(address)
     last_id, next_part = None, 0
@@ -85,7 +90,7 @@ def serve_snapshots(port: Port, sink: StreamSink, *, rows_per_message: int = 500
         if first < 0:
             continue
         sent = 0
-        for part, parts, payload in _messages(table, snapshot, address, rows_per_message):
+        for part, parts, payload in _messages(table, snapshot, address, rows_per_message, audience):
             if part < first:
                 continue
             sent += 1
@@ -112,9 +117,9 @@ def _unpublished(table: Table, last_id: int | None) -> list[Snapshot]:
 
 
 def _messages(
-    table: Table, snapshot: Snapshot, address: str, rows_per_message: int
+    table: Table, snapshot: Snapshot, address: str, rows_per_message: int, audience: PortReader
 ) -> Iterator[tuple[int, int, bytes]]:
-    rows = _new_rows(table, snapshot)
+    rows = _new_rows(table, snapshot, audience)
     parts = max(1, -(-len(rows) // rows_per_message))
     operation = snapshot.summary.operation.value if snapshot.summary else "append"
     for part in range(parts):
@@ -131,7 +136,7 @@ def _messages(
         yield part, parts, json.dumps(body, default=_json_value, separators=(",", ":")).encode()
 
 
-def _new_rows(table: Table, snapshot: Snapshot) -> list[dict[str, Any]]:
+def _new_rows(table: Table, snapshot: Snapshot, audience: PortReader) -> list[dict[str, Any]]:
     """The rows in the data files `snapshot` added, read in place like any snapshot."""
     from meshlake.quality.gate import staged_plans
     from meshlake.quality.quarantine import quarantined_change
@@ -143,8 +148,19 @@ def _new_rows(table: Table, snapshot: Snapshot) -> list[dict[str, Any]]:
         return []
     base = cached_plan(table, snapshot.parent_snapshot_id)
     _, written = staged_plans(base, change, table.metadata)
-    rows: list[dict[str, Any]] = read_arrow(written, io=table.io).to_pylist()
+    rows: list[dict[str, Any]] = read_arrow(written, io=table.io, policy=audience).to_pylist()
     return rows
+
+
+def broker_audience(port: Port, table: Table) -> PortReader:
+    """The reads of whoever reads the port's stream on the broker (see the module docstring)."""
+    from meshlake.access.enforce import PortReader, column_types
+    from meshlake.access.rights import broker_decision
+
+    decision = broker_decision(port.descriptor, port.contract.name, port.lake.mesh_policy)
+    reader = PortReader(decision, column_types(port.contract)).bind(table.schema())
+    reader.check("serve")
+    return reader
 
 
 def _json_value(value: Any) -> Any:

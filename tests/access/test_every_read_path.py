@@ -268,7 +268,7 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
 
 # -- the registry of read paths ------------------------------------------------------------------------------
 
-Kind = Literal["data", "review", "metadata", "catalog", "records", "around"]
+Kind = Literal["data", "review", "metadata", "catalog", "records", "around", "broker"]
 """How a path answers a principal:
 
 - `data`: the port's rows (filtered and masked); denied: `AccessDeniedError`;
@@ -276,7 +276,9 @@ Kind = Literal["data", "review", "metadata", "catalog", "records", "around"]
 - `metadata`: what the port's readers see of it (history, stamps); denied: `AccessDeniedError`;
 - `catalog`: what every descriptor publishes (`describe`): never refused, never a value;
 - `records`: meshlake's own tables (quality history, access log): the principal's rows of them, none here;
-- `around`: an attempt to read around the restrictions: any error, or only what the principal may see.
+- `around`: an attempt to read around the restrictions: any error, or only what the principal may see;
+- `broker`: what a port's owner publishes to a broker, which hands it to any subscriber meshlake cannot check:
+  never refused, so only what the principal may see (nothing from a port that serves no stream).
 """
 
 
@@ -391,6 +393,20 @@ def _join_deliveries(probe: Probe) -> str:
     if probe.address != PLACED:
         return f"SELECT * FROM {probe.address} x JOIN logistics.shipping.deliveries d ON true"
     return f"SELECT o.*, d.delivery_id FROM {PLACED} o JOIN logistics.shipping.deliveries d USING (order_id)"
+
+
+def _served_stream(probe: Probe) -> list[dict[str, Any]]:
+    """The messages a subscriber of the port's subject gets: its owner serves the port (`serve: [table, stream]`,
+    as an admin here), and the broker hands every message to whoever subscribes."""
+    from meshlake.errors import StreamNotServedError
+    from meshlake.streams.serve import MemorySink
+
+    sink = MemorySink()
+    try:
+        probe.mesh.admin.port(probe.address).serve_stream(sink)
+    except StreamNotServedError:
+        return []
+    return [json.loads(payload) for _, _, payload in sink.messages]
 
 
 def _pipeline(probe: Probe) -> Any:
@@ -530,6 +546,7 @@ READ_PATHS: dict[str, ReadPath] = {
     "quality_results through lake.sql": ReadPath(
         lambda p: _sql(p, "SELECT * FROM meshlake.system.quality_results WHERE address = '{a}'"), "records", False
     ),
+    "served stream (port.serve_stream, read off the broker)": ReadPath(_served_stream, "broker"),
     "stream_rejects through lake.sql": ReadPath(
         lambda p: _sql(p, "SELECT * FROM meshlake.system.stream_rejects WHERE address = '{a}'"), "records", False
     ),

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 import meshlake as ml
 from meshlake.errors import StreamGapError
+from meshlake.streams.redis import _next_id
 from tests.integration.conftest import service_unavailable
 from tests.services import LOOPBACK, ServiceUnavailableError
 from tests.stream_services import Broker, listening_addresses, start_nats, start_redis
@@ -160,6 +161,65 @@ def test_port_consumes_redis_and_refuses_a_retention_gap(redis_server: Broker, l
         port.stream(stream.source(), **FAST)
     assert refused.value.gaps[0][2] == ids[5]
     assert port_ids(port) == list(range(20))
+
+
+def test_a_jetstream_purged_while_streaming_stops_with_the_gap_named(
+    nats_server: Broker, lake: ml.Lake, tmp_path: Path
+) -> None:
+    port = deploy_orders(lake, tmp_path / "orders")
+    stream = NatsStream(nats_server.url)
+    for i in range(30):
+        stream.publish(order(i))
+
+    def purge_unconsumed(batch: Any) -> None:
+        if batch.offsets == {"0": 11}:
+            stream.purge_before(26)  # sequences 11..25 (orders 10..24) dropped before the port read them
+
+    source = stream.source()
+    try:
+        with pytest.raises(StreamGapError) as refused:
+            port.stream(source, max_rows=10, on_batch=purge_unconsumed, **FAST)
+    finally:
+        source.close()
+        stream.sink.close()
+    assert refused.value.gaps == [("0", "11", "26")] and refused.value.mid_run
+    assert port_ids(port) == list(range(10))
+
+
+def test_a_redis_stream_trimmed_while_streaming_stops_with_the_gap_named(
+    redis_server: Broker, lake: ml.Lake, tmp_path: Path
+) -> None:
+    port = deploy_orders(lake, tmp_path / "orders")
+    stream = RedisStream(redis_server.url)
+    ids = [stream.publish(order(i)) for i in range(30)]
+
+    def trim_unconsumed(batch: Any) -> None:
+        if len(port_ids(port)) == 10:
+            stream.trim_before(ids[25])  # entries of orders 10..24 dropped before the port read them
+
+    with pytest.raises(StreamGapError) as refused:
+        port.stream(stream.source(), max_rows=10, on_batch=trim_unconsumed, **FAST)
+    assert refused.value.mid_run and refused.value.gaps[0][1] == _next_id(ids[9])
+    assert port_ids(port) == list(range(10))
+
+
+def test_a_redis_stream_trimmed_while_streaming_up_to_the_last_consumed_entry_is_no_gap(
+    redis_server: Broker, lake: ml.Lake, tmp_path: Path
+) -> None:
+    """Redis ids are not contiguous, so every fetch is checked against the stream's first entry: while the last
+    entry the port consumed is still held, nothing after it can have been trimmed."""
+    port = deploy_orders(lake, tmp_path / "orders")
+    stream = RedisStream(redis_server.url)
+    ids = []
+    for i in range(30):
+        ids.append(stream.publish(order(i)))
+        time.sleep(0.002)  # a new millisecond per entry: the next id is never `<ms>-<seq+1>`
+
+    def trim_consumed(batch: Any) -> None:
+        stream.trim_before(ids[len(port_ids(port)) - 1])
+
+    report = port.stream(stream.source(), max_rows=10, on_batch=trim_consumed, **FAST)
+    assert report.rows == 30 and port_ids(port) == list(range(30))
 
 
 def test_jetstream_restarted_mid_stream_loses_and_repeats_nothing(
@@ -312,3 +372,55 @@ def test_the_demo_streams_drone_telemetry_through_jetstream(
         streaming.stream_telemetry(lake, dt.date(2026, 12, 3))
     assert refused.value.recorded != refused.value.given
     assert lake.port(streaming.TELEMETRY).latest().rows == 16
+
+
+def test_the_demo_serves_its_orders_through_jetstream_as_its_broker_readers_read_them(
+    nats_server: Broker, lake: ml.Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime as dt
+    import shutil
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from meshlake.demo import streaming
+    from meshlake.streams.nats import JetStreamSink
+
+    folder = tmp_path / "orders"
+    shutil.copytree(Path(ml.__file__).parent / "demo" / "products" / "orders", folder)
+    lake.deploy(folder)
+    hubs = ["north", "south", "north", "east"]
+    emails = [f"pii-{uuid.uuid4()}@example.com" for _ in hubs]
+    lake.port(streaming.ORDERS).write(
+        pa.table(
+            {
+                "order_id": [f"ORD-{i:08d}" for i in range(len(hubs))],
+                "customer_id": [f"C{i}" for i in range(len(hubs))],
+                "customer_email": emails,
+                "placed_at": pa.array(
+                    [dt.datetime(2026, 12, 3, 9, tzinfo=dt.UTC)] * len(hubs), pa.timestamp("us", "UTC")
+                ),
+                "hub": hubs,
+                "items": pa.array([1] * len(hubs), pa.int32()),
+                "weight_kg": [1.5] * len(hubs),
+                "total_eur": pa.array([Decimal("9.90")] * len(hubs), pa.decimal128(10, 2)),
+            }
+        )
+    )
+    sink = JetStreamSink(url=nats_server.url)
+    stream = sink.stream_for(streaming.ORDERS)
+    sink._run(sink._io.js.purge_stream(stream))  # a fresh subject: what this test serves only
+    monkeypatch.setenv(streaming.NATS_ENV, nats_server.url)
+
+    done = streaming.serve_orders(lake)
+
+    info = sink._run(sink._io.js.stream_info(stream))
+    bodies = [
+        json.loads(sink._run(sink._io.js.get_msg(stream, seq)).data)
+        for seq in range(info.state.first_seq, info.state.last_seq + 1)
+    ]
+    sink.close()
+    rows = [row for body in bodies for row in body["rows"]]
+    assert done.rows == len(bodies) == 1 and done.batches == 1, done
+    assert [row["order_id"] for row in rows] == ["ORD-00000000", "ORD-00000002"], "the north hub's orders only"
+    assert all(row["customer_email"] not in emails and "pii-" not in row["customer_email"] for row in rows)

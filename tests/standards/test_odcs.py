@@ -209,3 +209,13 @@ def test_an_import_that_is_no_valid_descriptor_is_a_descriptor_error(tmp_path: P
     assert result.exit_code == 1 and "semantic version" in result.output
     with pytest.raises(DescriptorError):
         _descriptor(import_odcs(document))
+
+
+def test_a_port_that_consumes_and_serves_streams_round_trips_through_odcs() -> None:
+    raw = copy.deepcopy(SHIPMENTS)
+    raw["outputs"][0]["stream"] = {"on_failure": "skip"}
+    raw["outputs"][0]["serve"] = ["table", "stream"]
+    descriptor = _descriptor(raw)
+    back = _round_trip(descriptor)
+    assert back.outputs[0].stream_options.on_failure == "skip" and back.outputs[0].serve == ["table", "stream"]
+    assert back == descriptor

@@ -75,11 +75,67 @@ def test_serving_a_port_that_does_not_declare_it_is_refused(orders: Callable[...
     assert sink.messages == []
 
 
-def test_a_port_with_masks_cannot_serve_a_stream(lake: ml.Lake, write_descriptor: Callable[..., Any]) -> None:
+def _restricted_orders(**access: Any) -> dict[str, Any]:
+    """The orders port serving a stream, its `drone` column masked and a row filter for heavy orders' staff."""
     descriptor = orders_descriptor(serve=["table", "stream"])
-    descriptor["outputs"][0]["columns"][1]["mask"] = "mask-alphanum"
-    with pytest.raises(DescriptorError, match="serve"):
+    port = descriptor["outputs"][0]
+    port["columns"][1]["mask"] = "mask-alphanum"
+    port["expectations"] = []
+    port["access"] = {
+        "readers": ["*"],
+        "row_filters": [{"principals": ["group:light"], "where": "weight_kg < 10"}],
+        **access,
+    }
+    return descriptor
+
+
+def test_a_served_stream_carries_what_every_broker_reader_may_read(
+    lake: ml.Lake, write_descriptor: Callable[..., Any]
+) -> None:
+    """A broker's subscribers are outside meshlake's checks: masked columns are published masked, and only rows
+    every row filter lets through (a filtered reader may be among the subscribers)."""
+    from meshlake.access.masks import mask_alphanum
+
+    port = lake.deploy(write_descriptor(_restricted_orders())).port("placed")
+    source, sink = MemorySource("orders"), MemorySink()
+    for i in range(6):
+        source.publish(order(i, weight=2.5 if i % 2 else 20.0))
+    report = port.stream(source, max_rows=3, serve=sink, **FAST)
+
+    rows = [r for b in _bodies(sink) for r in b["rows"]]
+    assert report.served == [b.snapshot_id for b in report.batches]
+    assert sorted(r["order_id"] for r in rows) == [1, 3, 5], "only rows the row filter lets through"
+    assert {r["drone"] for r in rows} == {mask_alphanum(f"d{i % 7}") for i in (1, 3, 5)} != {"d1", "d3", "d5"}
+    assert sorted(port.latest().to_arrow().column("order_id").to_pylist()) == list(range(6)), "the table is whole"
+
+
+def test_broker_readers_who_are_all_unmasked_get_the_columns_as_they_are(
+    lake: ml.Lake, write_descriptor: Callable[..., Any]
+) -> None:
+    descriptor = _restricted_orders(broker_readers=["group:support"], unmasked=["group:support"])
+    port = lake.deploy(write_descriptor(descriptor)).port("placed")
+    source, sink = MemorySource("orders"), MemorySink()
+    source.publish(order(1, weight=2.5))
+    port.stream(source, serve=sink, **FAST)
+    assert [r["drone"] for b in _bodies(sink) for r in b["rows"]] == ["d1"]
+
+
+@pytest.mark.parametrize(
+    ("access", "serve"),
+    [
+        ({"readers": ["group:finance"]}, ["table", "stream"]),  # broker readers default to `*`: not all readers
+        ({"readers": ["group:finance"], "broker_readers": ["group:support"]}, ["table", "stream"]),
+        ({"readers": ["*"], "broker_readers": ["group:support"]}, ["table"]),  # says who reads no stream
+    ],
+)
+def test_a_stream_reaching_principals_who_may_not_read_the_port_is_refused(
+    lake: ml.Lake, write_descriptor: Callable[..., Any], access: dict[str, Any], serve: list[str]
+) -> None:
+    descriptor = orders_descriptor(serve=serve)
+    descriptor["outputs"][0]["access"] = access
+    with pytest.raises(DescriptorError, match="broker_readers"):
         lake.deploy(write_descriptor(descriptor))
+    assert lake.products() == [], "nothing deployed"
 
 
 def _source(ids: range) -> MemorySource:
@@ -98,3 +154,25 @@ def _source_rows(port: Any, ids: range) -> Any:
 
     rows, _ = decode_batch(messages, schema_to_pyarrow(port.table().schema(), include_field_ids=True), "x")
     return rows
+
+
+def test_serving_to_everyone_a_port_whose_default_readers_are_fewer_is_refused(
+    tmp_path: Any, write_descriptor: Callable[..., Any]
+) -> None:
+    """A port without `readers` falls back to the mesh's default readers, known only when serving: a stream that
+    would reach everyone is refused when they are fewer, and nothing is published."""
+    from meshlake.access.policy import MeshPolicy
+    from meshlake.contract.principals import Principal
+    from meshlake.errors import AccessDeniedError
+
+    admin = ml.connect(home=str(tmp_path / "mesh"), principal="user:root", groups=["platform"])
+    admin.init_access(["group:platform"])
+    policy = MeshPolicy(admins=[Principal.parse("group:platform")], default_readers=[Principal.parse("group:staff")])
+    admin.publish_access_policy(policy)
+    port = admin.deploy(write_descriptor(orders_descriptor(serve=["table", "stream"]))).port("placed")
+    source, sink = MemorySource("orders"), MemorySink()
+    source.publish(order(1))
+    port.stream(source, **FAST)
+    with pytest.raises(AccessDeniedError) as refused:
+        port.serve_stream(sink)
+    assert "*" in str(refused.value) and sink.messages == []

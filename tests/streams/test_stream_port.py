@@ -129,6 +129,57 @@ def test_offsets_the_broker_dropped_are_refused_with_the_gap_named(orders: Calla
     assert port_ids(port) == [0, 1, 2, 3, 4, 8, 9]
 
 
+def test_a_gap_opening_while_the_stream_runs_stops_it_with_the_gap_named(orders: Callable[..., Any]) -> None:
+    port = orders()
+    source = MemorySource("orders")
+    _publish(source, range(30))
+
+    def retention_drops_unconsumed(batch: Any) -> None:
+        if batch.offsets == {"0": 10}:
+            source.trim("0", before=25)  # offsets 10..24 dropped while the port still needs them
+
+    with pytest.raises(StreamGapError) as refused:
+        port.stream(source, max_rows=10, on_batch=retention_drops_unconsumed, **FAST)
+    assert refused.value.gaps == [("0", "10", "25")] and refused.value.mid_run
+    assert port_ids(port) == list(range(10)), "nothing after the gap was committed"
+    assert recorded_offsets(port.table(), "orders").positions == {"0": 10}
+    with pytest.raises(StreamGapError):  # and a restart refuses it as well
+        port.stream(source, **FAST)
+
+
+class _DropsAfterFirstFetch(MemorySource):
+    """Retention runs between two fetches of one batch: offsets 10..14 go before the port reads them."""
+
+    def fetch(self, positions: Any, *, max_messages: int, timeout: float) -> list[Any]:
+        if self.fetches == 1:
+            _publish(self, range(10, 20))
+            self.trim("0", before=15)
+        return super().fetch(positions, max_messages=max_messages, timeout=timeout)
+
+
+def test_a_gap_inside_a_batch_commits_the_messages_before_it_then_stops(orders: Callable[..., Any]) -> None:
+    port = orders()
+    source = _DropsAfterFirstFetch("orders")
+    _publish(source, range(10))
+    with pytest.raises(StreamGapError) as refused:
+        port.stream(source, max_rows=100, max_wait=0.5, idle=0.3)
+    assert refused.value.gaps == [("0", "10", "15")]
+    assert port_ids(port) == list(range(10))
+    assert recorded_offsets(port.table(), "orders").positions == {"0": 10}
+
+
+def test_retention_of_consumed_messages_while_streaming_is_no_gap(orders: Callable[..., Any]) -> None:
+    port = orders()
+    source = MemorySource("orders")
+    _publish(source, range(30))
+
+    def retention_drops_consumed(batch: Any) -> None:
+        source.trim("0", before=int(batch.offsets["0"]))
+
+    report = port.stream(source, max_rows=10, on_batch=retention_drops_consumed, **FAST)
+    assert report.rows == 30 and port_ids(port) == list(range(30))
+
+
 def test_malformed_messages_are_kept_with_their_offsets_under_skip(lake: ml.Lake, orders: Callable[..., Any]) -> None:
     port = orders(on_failure="skip")
     source = MemorySource("orders")
@@ -165,6 +216,9 @@ def test_a_malformed_message_stops_the_stream_under_stop(lake: ml.Lake, orders: 
     assert stopped.value.quarantine_branch is None
     assert _head(port) is None
     assert lake.sql("SELECT count(*) FROM meshlake.system.stream_rejects").fetchall() == [(1,)]
+    with pytest.raises(StreamStoppedError):  # started again: the same message stops it again
+        port.stream(source, **FAST)
+    assert lake.sql("SELECT count(*) FROM meshlake.system.stream_rejects").fetchall() == [(1,)], "recorded once"
 
 
 def test_a_batch_failing_its_gate_is_quarantined_with_offsets_and_stops(orders: Callable[..., Any]) -> None:
