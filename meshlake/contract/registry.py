@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
@@ -65,18 +64,10 @@ def read_descriptor(properties: Mapping[str, str], *, name: str = "this product"
     if missing:
         raise BrokenProductError(name, f"the stored descriptor lacks {missing[0]} of {len(keys)} parts")
     try:
-        return _parsed("".join(properties[key] for key in keys))
+        return Descriptor.from_json("".join(properties[key] for key in keys))
     except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise BrokenProductError(name, f"the stored descriptor is not valid: {first}") from exc
-
-
-@lru_cache(maxsize=256)
-def _parsed(text: str) -> Descriptor:
-    """A stored descriptor's text, validated once: the access log asks for a product's rights on every read, and
-    validating the model took ~5 ms a time. Keyed by the whole text, so a redeploy is read afresh; the model is
-    frozen, so sharing it is safe. Errors are not cached (`lru_cache` keeps only results)."""
-    return Descriptor.from_json(text)
 
 
 def load_descriptor_of(catalog: Catalog, name: ProductName) -> Descriptor | None:
