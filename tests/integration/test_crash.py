@@ -95,7 +95,8 @@ def test_killed_merge_on_read_writers_never_lose_resurrect_or_dangle_rows(
     assert [kill["last_phase"] for kill in run.kills[:6]] == [p.partition(":")[0] for p in ROW_CHANGE_SCHEDULE[:6]]
     assert {kill["last_table"] for kill in run.kills[:6]} == {row_change_lake.address}
     assert run.acknowledged, "writers should have committed between the kills"
-    assert run.committed_snapshots > len(run.acknowledged), "kills after the commit leave unacknowledged commits"
+    # The seed, every acknowledged write, and the two writes killed after their commit (not acknowledged).
+    assert run.committed_snapshots >= 1 + len(run.acknowledged) + 2
     assert run.delete_files > 0, "merge-on-read writes should leave pending delete files"
     assert run.lost_commits == []
     assert run.lost_rows == []
