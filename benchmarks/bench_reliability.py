@@ -1,6 +1,7 @@
 """Reliability per catalog (SQLite, PostgreSQL, REST): concurrent writers, a mixed run, and SIGKILLed writers.
 
     python -m benchmarks.bench_reliability [--writers 2 4 8] [--appends 25] [--kills 36] [--catalogs sqlite rest]
+                                           [--roles append upsert:merge-on-read delete:merge-on-read]
 
 Starts its own SeaweedFS (S3 + Iceberg REST catalog) and uses the PostgreSQL server of `.ci/postgres.sh`
 (a database of its own, dropped at the end); a catalog whose service is missing is reported as skipped.
@@ -14,7 +15,9 @@ SQLite and PostgreSQL catalogs keep their files on local disk, the REST catalog 
    failing writer is published.
 3. **Crashes**: `--kills` writer processes SIGKILLed (half at an exact phase through `MESHLAKE_CRASH_AT`,
    half at a random instant) while a reader polls the port. Counts torn reads and lost commits (both must
-   be 0), then the orphan files `lake.maintain` lists and removes.
+   be 0), then the orphan files `lake.maintain` lists and removes. `--roles` cycles the killed writers over
+   appenders and upserters / deleters (`<upsert|delete>:<merge-on-read|copy-on-write>`); the port's rows are
+   checked by content after every kill (`tests.crash`).
 
 Writes benchmarks/results/reliability.json and .md.
 """
@@ -43,7 +46,7 @@ from tests.services import (
     start_seaweedfs,
     unique_database_name,
 )
-from tests.writers import run_writers
+from tests.writers import ROW_CHANGES, WRITE_MODES, run_writers
 
 CATALOG_BACKENDS = {"sqlite": "sqlite-local", "postgres": "postgres-local", "rest": "rest-s3"}
 
@@ -181,9 +184,13 @@ def mixed(services: Services, catalog: str, root: Path, appends: int) -> dict[st
     }
 
 
-def crashes(services: Services, catalog: str, root: Path, kills: int, seed: int) -> dict[str, Any]:
+def crashes(
+    services: Services, catalog: str, root: Path, kills: int, seed: int, roles: tuple[str, ...] = ("append",)
+) -> dict[str, Any]:
     settings, address, product = new_port(services, catalog, root)
-    run = crash_run(settings, address, root / f"crash-{catalog}", kills=kills, rng=random.Random(seed), product=product)
+    run = crash_run(
+        settings, address, root / f"crash-{catalog}", kills=kills, rng=random.Random(seed), product=product, roles=roles
+    )
     summary = run.summary()
     summary["ok"] = run.ok
     summary["problems"] = {
@@ -192,6 +199,10 @@ def crashes(services: Services, catalog: str, root: Path, kills: int, seed: int)
         "read_errors": run.read_errors[:5],
         "load_failures": run.load_failures[:5],
         "maintain_errors": run.maintain_errors[:5],
+        "lost_rows": run.lost_rows[:5],
+        "resurrected_rows": run.resurrected_rows[:5],
+        "dangling_deletes": run.dangling_deletes[:5],
+        "engine_mismatches": run.engine_mismatches[:5],
     }
     return summary
 
@@ -317,12 +328,14 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=36, help="kills per catalog")
     parser.add_argument("--catalogs", nargs="+", default=list(CATALOG_BACKENDS), choices=list(CATALOG_BACKENDS))
     parser.add_argument("--seed", type=int, default=2026)
+    roles = ["append", *(f"{change}:{mode}" for change in ROW_CHANGES for mode in WRITE_MODES)]
+    parser.add_argument("--roles", nargs="+", default=["append"], choices=roles, help="what the killed writers do")
     args = parser.parse_args()
     root = fresh_dir("reliability")
     services = Services(root)
     command = (
         f"--writers {' '.join(map(str, args.writers))} --appends {args.appends} --kills {args.kills} "
-        f"--catalogs {' '.join(args.catalogs)} --seed {args.seed}"
+        f"--catalogs {' '.join(args.catalogs)} --seed {args.seed} --roles {' '.join(args.roles)}"
     )
     results: dict[str, Any] = {"machine": machine(), "command": command, "skipped": {}, "catalogs": {}}
     try:
@@ -338,7 +351,7 @@ def main() -> None:
             print(f"{catalog}: mixed run", flush=True)
             entry["mixed"] = mixed(services, catalog, root, min(args.appends, 10))
             print(f"{catalog}: {args.kills} kills", flush=True)
-            entry["crashes"] = crashes(services, catalog, root, args.kills, args.seed)
+            entry["crashes"] = crashes(services, catalog, root, args.kills, args.seed, tuple(args.roles))
             results["catalogs"][catalog] = entry
     finally:
         services.stop()

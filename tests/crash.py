@@ -2,6 +2,14 @@
 
     run = crash_run(settings, address, workdir, kills=20, rng=random.Random(1))
     run.torn_reads, run.lost_commits, run.duplicates, run.orphans_found, run.orphans_removed
+    run = crash_run(..., roles=("upsert:merge-on-read", "delete:merge-on-read", "append"))  # writers × modes
+
+Each killed writer has a role (`tests.writers.write_one`), cycled over the kills: appends, or upserts and deletes
+of seeded keys, merge-on-read or copy-on-write. The port's rows are checked by content, after every kill and at
+the end: the committed writes of its history (each found by the run id stamped on its snapshot) are replayed
+into the exact key → row table the port must hold (`expected_rows`), and the port read by DuckDB and by Polars
+must equal it: no row lost or stale, none resurrected after a delete, none from an uncommitted write, no
+duplicate key, and every delete file of the snapshot exists and references a live data file.
 
 Half the kills (by default) hit an exact phase of a write through meshlake's crash seam
 (`MESHLAKE_CRASH_AT`, see `meshlake.write.faults`): after its data files are written, after the quality gate,
@@ -21,14 +29,16 @@ import random
 import signal
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import meshlake as ml
+from meshlake.contract.stamps import RUN_ID
 from meshlake.write import faults
-from tests.writers import crash_writer, poll_reader
+from tests.writers import ROW_CHANGES, appended, change, crash_writer, poll_reader, seed
 
 # What a writer was doing when it died, by the last phase marker it passed (see meshlake.write.faults).
 INTERRUPTED = {
@@ -40,6 +50,7 @@ INTERRUPTED = {
 }
 RECORDING = "recording the quality verdict"
 EXACT_PHASES = ("files", "checked", "commit", "committed")
+SEED_RUN = "seed"
 _PRELOAD = ["meshlake", "tests.writers", "duckdb", "pyarrow.parquet", "pyiceberg.catalog.sql", "pyiceberg.catalog.rest"]
 
 
@@ -54,6 +65,18 @@ class CrashRun:
     lost_commits: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     unknown_rows: list[str] = field(default_factory=list)
+    lost_rows: list[str] = field(default_factory=list)
+    """Rows a committed write left in the port missing, or holding another write's version (after a kill: `k3: …`)."""
+    resurrected_rows: list[str] = field(default_factory=list)
+    """Rows a committed delete or upsert removed, back in the port."""
+    unknown_commits: list[str] = field(default_factory=list)
+    """Snapshots of the port's history that no writer of the run made (their run ids)."""
+    dangling_deletes: list[str] = field(default_factory=list)
+    """Delete files of the published snapshot that are missing or reference no live data file."""
+    engine_mismatches: list[str] = field(default_factory=list)
+    """Snapshots read differently by the DuckDB and the Polars path."""
+    delete_files: int = 0
+    """Delete files of the final snapshot (pending merge-on-read deletes)."""
     load_failures: list[str] = field(default_factory=list)
     read_retries: int = 0
     committed_snapshots: int = 0
@@ -79,6 +102,11 @@ class CrashRun:
             or self.lost_commits
             or self.duplicates
             or self.unknown_rows
+            or self.lost_rows
+            or self.resurrected_rows
+            or self.unknown_commits
+            or self.dangling_deletes
+            or self.engine_mismatches
             or self.load_failures
             or self.read_errors
             or any(kill["how"] not in ("exact", "random") for kill in self.kills)
@@ -101,6 +129,12 @@ class CrashRun:
             "lost_commits": len(self.lost_commits),
             "duplicate_rows": len(self.duplicates),
             "rows_from_no_write": len(self.unknown_rows),
+            "lost_rows": len(self.lost_rows),
+            "resurrected_rows": len(self.resurrected_rows),
+            "unknown_commits": len(self.unknown_commits),
+            "dangling_delete_files": len(self.dangling_deletes),
+            "duckdb_polars_mismatches": len(self.engine_mismatches),
+            "delete_files": self.delete_files,
             "load_failures": len(self.load_failures),
             "read_errors": len(self.read_errors),
             "read_retries": self.read_retries,
@@ -123,11 +157,12 @@ def _crash_child(
     ack_file: str,
     crash_at: str | None,
     trace_file: str,
+    role: str,
 ) -> None:
     os.environ[faults.CRASH_TRACE] = trace_file
     if crash_at:
         os.environ[faults.CRASH_AT] = crash_at
-    crash_writer(settings, address, writer, first_seq, ack_file)
+    crash_writer(settings, address, writer, first_seq, ack_file, role)
 
 
 def crash_run(
@@ -142,11 +177,13 @@ def crash_run(
     random_delay: tuple[float, float] = (0.05, 1.2),
     product: str | None = None,
     start_method: str = "forkserver",
+    roles: Sequence[str] = ("append",),
 ) -> CrashRun:
     """Kill `kills` writers of `address` (deployed already) with SIGKILL while a reader polls; then check.
 
     Each kill is exact (a `MESHLAKE_CRASH_AT` spec, e.g. `commit:2`) with probability `exact_share`, else at a
     random instant; `schedule` fixes the sequence instead (one spec, or None for a random instant, per kill).
+    The i-th writer writes in `roles[i % len(roles)]`; with row changers among them, the port is seeded first.
     """
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -158,13 +195,16 @@ def crash_run(
     reader = context.Process(target=poll_reader, args=(settings, address, str(reads_log), str(stop_file)))
     reader.start()
     lake = ml.connect(**settings)
+    if any(role.partition(":")[0] in ROW_CHANGES for role in roles):
+        lake.port(address).write(seed(), mode="append", run_id=SEED_RUN)
     try:
         if schedule is None:
             schedule = [_random_spec(rng) if rng.random() < exact_share else None for _ in range(kills)]
         for index, crash_at in enumerate(schedule):
-            run.kills.append(_kill_one(context, settings, address, workdir, index, crash_at, rng, random_delay))
-            try:  # the table always loads, and reads, after a crash
-                lake.port(address).latest().to_arrow()
+            role = roles[index % len(roles)]
+            run.kills.append(_kill_one(context, settings, address, workdir, index, crash_at, rng, random_delay, role))
+            try:  # the table always loads, and reads what its committed writes say, after every crash
+                _check_content(run, lake, address, f"after kill {index}")
             except Exception as exc:
                 run.load_failures.append(f"after kill {index}: {type(exc).__name__}: {exc}"[:500])
     finally:
@@ -187,12 +227,13 @@ def _kill_one(
     crash_at: str | None,
     rng: random.Random,
     random_delay: tuple[float, float],
+    role: str = "append",
 ) -> dict[str, Any]:
     writer = f"k{index}"
     ack_file, trace_file = workdir / f"{writer}.acks", workdir / f"{writer}.trace"
     exact = crash_at is not None
     process = context.Process(
-        target=_crash_child, args=(settings, address, writer, 0, str(ack_file), crash_at, str(trace_file))
+        target=_crash_child, args=(settings, address, writer, 0, str(ack_file), crash_at, str(trace_file), role)
     )
     process.start()
     _wait_until_ready(ack_file, process)
@@ -210,6 +251,7 @@ def _kill_one(
     _, last, table = trace[-1] if trace else (None, None, None)
     return {
         "writer": writer,
+        "role": role,
         "how": how,
         "crash_at": crash_at,
         "exitcode": process.exitcode,
@@ -260,10 +302,9 @@ def _check(run: CrashRun, lake: ml.Lake, address: str, workdir: Path, reads_log:
             if "run_id" in line:
                 run.acknowledged[line["run_id"]] = line["ids"]
     port = lake.port(address)
-    table = port.table()
-    lineage = _main_lineage(table)
-    totals = {0} | {int(s.summary.additional_properties.get("total-records", -1)) for s in lineage if s.summary}
-    published = {s.snapshot_id: s for s in lineage}
+    lineage = _main_lineage(port.table())
+    published = {s.snapshot_id: _live_records(s) for s in lineage}
+    committed = {_run_id(s) for s in lineage}
     run.committed_snapshots = len(lineage)
     seen: set[int] = set()
     for read in _lines(reads_log):
@@ -275,17 +316,109 @@ def _check(run: CrashRun, lake: ml.Lake, address: str, workdir: Path, reads_log:
         snapshot_id = read["snapshot_id"]
         if snapshot_id is not None:
             seen.add(snapshot_id)
-        torn = read["rows"] not in totals or read["rows"] != read["summary_rows"]
-        if torn or (snapshot_id is not None and snapshot_id not in published):
+        live = 0 if snapshot_id is None else published.get(snapshot_id)
+        if read["rows"] != live or read["rows"] != read["summary_rows"]:
             run.torn_reads.append(read)
     run.snapshots_seen = len(seen)
-    rows = port.to_arrow()["shipment_id"].to_pylist()
+    run.lost_commits = sorted(r for r in run.acknowledged if r not in committed)
+    rows = _check_content(run, lake, address, "at the end")
     run.final_rows = len(rows)
-    present = set(rows)
-    run.duplicates = sorted(i for i, n in Counter(rows).items() if n > 1)
-    run.lost_commits = sorted(r for r, ids in run.acknowledged.items() if not set(ids) <= present)
-    attempted = {kill["writer"] for kill in run.kills}
-    run.unknown_rows = sorted(i for i in present if i.split("-")[0] not in attempted)
+
+
+def expected_rows(
+    run_ids: Sequence[str | None], roles: dict[str, str]
+) -> tuple[dict[str, tuple[Any, ...]], set[str], list[str]]:
+    """Replay committed writes (their run ids, oldest first) of writers in `roles` (writer → role).
+
+    Returns the rows the port must hold (key → row), every key a committed write ever wrote, and the run ids
+    no writer of the run made."""
+    rows: dict[str, tuple[Any, ...]] = {}
+    written: set[str] = set()
+    unknown: list[str] = []
+    for run_id in run_ids:
+        writer, _, seq = (run_id or "").rpartition("-")
+        if run_id == SEED_RUN:
+            data, keys = seed(), []
+        elif writer in roles and seq.isdigit():
+            role = roles[writer]
+            data, keys = change(writer, role, int(seq)) if role != "append" else (appended(writer, int(seq)), [])
+        else:
+            unknown.append(str(run_id))
+            continue
+        if data is None:
+            for key in keys:
+                rows.pop(key, None)
+            continue
+        for row in data.to_pylist():
+            rows[row["shipment_id"]] = tuple(row.values())
+            written.add(row["shipment_id"])
+    return rows, written, unknown
+
+
+def _check_content(run: CrashRun, lake: ml.Lake, address: str, when: str) -> list[tuple[Any, ...]]:
+    """Check the port's published snapshot row by row against its committed writes; its rows (DuckDB path)."""
+    port = lake.port(address)
+    snapshot = port.latest()
+    table = port.table()
+    lineage = list(reversed(_main_lineage(table)))
+    roles = {kill["writer"]: kill["role"] for kill in run.kills}
+    run_ids = [_run_id(s) for s in lineage if _run_id(s) is not None or _live_records(s) != 0]
+    expected, written, unknown = expected_rows(run_ids, roles)
+    run.unknown_commits = unknown
+    rows = sorted(tuple(r.values()) for r in snapshot.to_arrow().to_pylist())
+    polars_rows = sorted(tuple(r.values()) for r in snapshot.to_polars().collect().to_arrow().to_pylist())
+    if polars_rows != rows:
+        run.engine_mismatches.append(f"{when}: snapshot {snapshot.snapshot_id}")
+    keys = Counter(row[0] for row in rows)
+    present = {row[0]: row for row in rows}
+    run.duplicates = sorted(k for k, n in keys.items() if n > 1)
+    run.lost_rows = [f"{when}: {k}" for k, row in expected.items() if present.get(k) != row]
+    run.resurrected_rows = [f"{when}: {k}" for k in present if k not in expected and k in written]
+    run.unknown_rows = sorted(k for k in present if k not in written)
+    run.dangling_deletes = [
+        f"{when}: {problem}" for problem in _dangling_deletes(table, lineage[-1] if lineage else None)
+    ]
+    run.delete_files = sum(len(t.position_deletes) for t in snapshot.plan.tasks)
+    return rows
+
+
+def _run_id(snapshot: Any) -> str | None:
+    return snapshot.summary.additional_properties.get(RUN_ID) if snapshot.summary else None
+
+
+def _live_records(snapshot: Any) -> int:
+    from meshlake.query.provenance import live_records
+
+    return live_records(snapshot.summary.additional_properties) if snapshot.summary else 0
+
+
+def _dangling_deletes(table: Any, snapshot: Any) -> list[str]:
+    """Delete files of `snapshot` that are missing, or whose `file_path` bounds name no live data file of it."""
+    from pyiceberg.conversions import from_bytes
+    from pyiceberg.manifest import ManifestContent
+    from pyiceberg.types import StringType
+
+    from meshlake.query.plan import FILE_PATH_FIELD_ID
+
+    if snapshot is None:
+        return []
+    data: set[str] = set()
+    deletes = []
+    for manifest in snapshot.manifests(table.io):
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+            if manifest.content == ManifestContent.DATA:
+                data.add(entry.data_file.file_path)
+            else:
+                deletes.append(entry.data_file)
+    problems = []
+    for delete in deletes:
+        bounds = delete.lower_bounds or {}, delete.upper_bounds or {}
+        names = {str(from_bytes(StringType(), b[FILE_PATH_FIELD_ID])) for b in bounds if FILE_PATH_FIELD_ID in b}
+        if len(names) != 1 or not names <= data:
+            problems.append(f"{delete.file_path} references {sorted(names) or 'no single file'}, not a live data file")
+        if not table.io.new_input(delete.file_path).exists():
+            problems.append(f"{delete.file_path} is missing")
+    return problems
 
 
 def _main_lineage(table: Any) -> list[Any]:
@@ -325,4 +458,4 @@ def _clean(run: CrashRun, lake: ml.Lake, address: str, product: str | None) -> N
             run.orphans_found_in_quality_history = len(files)
         run.orphans_removed += sum(len(p.orphan_files_removed) for p in maintain(True).ports)
         run.orphans_left += sum(len(p.orphan_files) for p in maintain(False).ports)
-    run.rows_after_cleanup = lake.port(address).to_arrow().num_rows
+    run.rows_after_cleanup = len(_check_content(run, lake, address, "after removing orphan files"))

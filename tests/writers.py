@@ -1,6 +1,9 @@
 """Writer processes for the concurrency and crash tests and benchmarks (importable by spawned children).
 
-Every row a writer sends is tagged `<writer>-<seq>-<i>`, so the final table tells which batches landed.
+Every row a writer appends is tagged `<writer>-<seq>-<i>`, so the final table tells which batches landed.
+Row changers (`upsert:<write_mode>`, `delete:<write_mode>`) change the seeded keys `base-<n>` (`seed()`) by a
+rule of their name and sequence number only (`change()`), so a checker replays the committed writes of the
+port's history into the exact key → row table the port must hold (`tests.crash.expected_rows`).
 Outcomes come back as plain dicts; `ack_file` (crash runs) gets one line per acknowledged write, written
 with `os.write` right after `port.write` returns, so it survives a SIGKILL of the writer.
 """
@@ -13,9 +16,48 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 import meshlake as ml
 from meshlake.errors import CommitConflictError, QualityGateError
 from tests.backends import DAY1, DAY2, DAY2_WHERE, shipments
+
+BASE_KEYS = 24
+"""Keys `base-0` … `base-23`, written by `seed()`, that upserts and deletes change."""
+ROW_CHANGES = ("upsert", "delete")
+WRITE_MODES = ("merge-on-read", "copy-on-write")
+
+
+def seed() -> pa.Table:
+    """The rows row changers start from: `base-<n>` with weight 1.0 on day 1."""
+    return _rows([f"base-{n}" for n in range(BASE_KEYS)], 1.0)
+
+
+def _rows(ids: list[str], weight: float) -> pa.Table:
+    return pa.table(
+        {
+            "shipment_id": ids,
+            "shipped_at": pa.array([DAY1] * len(ids), pa.timestamp("us", tz="UTC")),
+            "weight_kg": [weight] * len(ids),
+        }
+    )
+
+
+def appended(writer: str, seq: int, size: int = 3) -> pa.Table:
+    """The rows append `seq` of `writer` writes (on day 1 or 2, alternately)."""
+    return shipments(writer, seq, size, day=DAY1 if seq % 2 == 0 else DAY2)
+
+
+def change(writer: str, role: str, seq: int) -> tuple[pa.Table | None, list[str]]:
+    """What write `seq` of `writer` in `role` does, from its name and number only: the rows an upsert writes (two
+    seeded keys and a new one, weighted by writer and seq) or, for a delete (rows None), the keys it removes."""
+    kind = role.partition(":")[0]
+    shift = sum(map(ord, writer)) * (3 if kind == "delete" else 1)
+    keys = [f"base-{(shift + 2 * seq + j) % BASE_KEYS}" for j in (0, 1)]
+    if kind == "delete":
+        return None, keys
+    weight = float(seq % 40) + (shift % 97) / 100
+    return _rows([*keys, f"{writer}-{seq}-0"], weight), keys
 
 
 def wait_for_peers(barrier: str | None, writer: str, peers: int, timeout: float = 120.0) -> None:
@@ -72,9 +114,20 @@ def run_writer(
 
 
 def write_one(port: Any, writer: str, role: str, seq: int, *, size: int = 3) -> dict[str, Any]:
-    """One write; what happened to it, as a dict (never raises for the outcomes a role expects)."""
-    if role == "append":
-        data, mode, where = shipments(writer, seq, size, day=DAY1 if seq % 2 == 0 else DAY2), "append", None
+    """One write; what happened to it, as a dict (never raises for the outcomes a role expects).
+
+    Roles: `append` (alternating days), `replace` (day 2), `bad` (fails the gate), or `upsert:<write_mode>` /
+    `delete:<write_mode>` (the rows `change()` names, merge-on-read or copy-on-write)."""
+    kind, _, write_mode = role.partition(":")
+    delete_keys: list[str] | None = None
+    if kind in ROW_CHANGES:
+        changed, keys = change(writer, role, seq)
+        if changed is None:
+            data, mode, where, delete_keys = None, "delete", None, keys
+        else:
+            data, mode, where = changed, "upsert", None
+    elif role == "append":
+        data, mode, where = appended(writer, seq, size), "append", None
     elif role == "replace":
         data, mode, where = shipments(writer, seq, size, day=DAY2), "replace", DAY2_WHERE
     elif role == "bad":
@@ -87,7 +140,7 @@ def write_one(port: Any, writer: str, role: str, seq: int, *, size: int = 3) -> 
         "role": role,
         "seq": seq,
         "run_id": run_id,
-        "ids": data["shipment_id"].to_pylist(),
+        "ids": delete_keys if data is None else data["shipment_id"].to_pylist(),
         "ok": False,
         "error": None,
         "snapshot_id": None,
@@ -96,7 +149,13 @@ def write_one(port: Any, writer: str, role: str, seq: int, *, size: int = 3) -> 
     }
     started = time.perf_counter()
     try:
-        result = port.write(data, mode=mode, where=where, run_id=run_id, writer=writer)
+        if data is None:
+            keys = ", ".join(f"'{key}'" for key in outcome["ids"])
+            result = port.delete(f"shipment_id IN ({keys})", run_id=run_id, writer=writer, write_mode=write_mode)
+        elif write_mode:
+            result = port.write(data, mode=mode, run_id=run_id, writer=writer, write_mode=write_mode)
+        else:
+            result = port.write(data, mode=mode, where=where, run_id=run_id, writer=writer)
     except CommitConflictError:
         outcome["error"] = "conflict"
     except QualityGateError:
@@ -114,15 +173,17 @@ def write_one(port: Any, writer: str, role: str, seq: int, *, size: int = 3) -> 
     return outcome
 
 
-def crash_writer(settings: dict[str, Any], address: str, writer: str, first_seq: int, ack_file: str) -> None:
-    """Append batches until killed (the parent SIGKILLs it, or `MESHLAKE_CRASH_AT` does); ack each one."""
+def crash_writer(
+    settings: dict[str, Any], address: str, writer: str, first_seq: int, ack_file: str, role: str = "append"
+) -> None:
+    """Write batches in `role` until killed (the parent SIGKILLs it, or `MESHLAKE_CRASH_AT` does); ack each one."""
     port = ml.connect(**settings).port(address)
     port.table()
     fd = os.open(ack_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.write(fd, json.dumps({"ready": writer}).encode() + b"\n")
     seq = first_seq
     while True:
-        outcome = write_one(port, writer, "append", seq)
+        outcome = write_one(port, writer, role, seq)
         if outcome["ok"]:
             os.write(fd, json.dumps({"run_id": outcome["run_id"], "ids": outcome["ids"]}).encode() + b"\n")
         seq += 1
@@ -131,8 +192,9 @@ def crash_writer(settings: dict[str, Any], address: str, writer: str, first_seq:
 def poll_reader(settings: dict[str, Any], address: str, log_file: str, stop_file: str) -> None:
     """Read the port's published snapshot over and over, logging `(snapshot id, rows read)` each time.
 
-    Rows are counted by reading the files (DuckDB, in place), not from metadata, so a torn or partial
-    snapshot would show up as a count no commit ever had. Errors are logged too (never expected).
+    Rows are counted by reading the files (DuckDB, in place, pending deletes applied), not from metadata, so
+    a torn or partial snapshot would show up as a count other than the live rows its summary records.
+    Errors are logged too (never expected).
     """
     lake = ml.connect(**settings)
     fd = os.open(log_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)

@@ -373,10 +373,36 @@ def _distinct(deletes: Iterable[DeleteFile]) -> list[DeleteFile]:
 
 
 def _position_cte(deletes: Sequence[DeleteFile], dirty: Sequence[DataTask]) -> str:
-    schema = (
-        f"MAP {{{FILE_PATH_FIELD_ID}: {{name: 'file_path', type: 'VARCHAR', default_value: NULL}}, "
-        f"{POS_FIELD_ID}: {{name: 'pos', type: 'BIGINT', default_value: NULL}}}}"
-    )
+    """`__ml_pos(file_index, pos)`: the rows the position deletes remove, by index of their data file in `dirty`.
+
+    A file-scoped delete (one data file in its `file_path` bounds, as meshlake writes them) is mapped to its file's
+    index here, so only its `pos` column is read: its data file is known without reading a path per row or joining
+    on path strings. Other delete files are joined to their files by path and sequence number."""
+    index = {t.path: i for i, t in enumerate(dirty)}
+    scoped = [(d, index[d.referenced_file]) for d in deletes if d.referenced_file in index]
+    scoped = [(d, i) for d, i in scoped if dirty[i].sequence_number <= d.sequence_number]
+    shared = [d for d in deletes if d.referenced_file not in index]
+    parts = []
+    if scoped:
+        files = path_list([d.path for d, _ in scoped])
+        numbers = ",".join(str(i) for _, i in scoped)  # one string: a long list literal is slow to parse
+        targets = f"CAST(string_split('{numbers}', ',') AS BIGINT[])"
+        parts.append(
+            f"SELECT ({targets})[CAST(p.file_index AS BIGINT) + 1] AS file_index, p.pos "
+            f"FROM read_parquet({files}, schema = MAP {{{_POS_ENTRY}}}) AS p"
+        )
+    if shared:
+        parts.append(_shared_positions(shared, dirty))
+    nothing = "SELECT 0::BIGINT AS file_index, 0::BIGINT AS pos WHERE false"  # every delete older than its file
+    return f"__ml_pos AS ({' UNION ALL '.join(parts) or nothing})"
+
+
+_POS_ENTRY = f"{POS_FIELD_ID}: {{name: 'pos', type: 'BIGINT', default_value: NULL}}"
+
+
+def _shared_positions(deletes: Sequence[DeleteFile], dirty: Sequence[DataTask]) -> str:
+    """Positions of delete files that may list rows of several data files: joined to them by path and sequence."""
+    schema = f"MAP {{{FILE_PATH_FIELD_ID}: {{name: 'file_path', type: 'VARCHAR', default_value: NULL}}, {_POS_ENTRY}}}"
     files = f"read_parquet({path_list([d.path for d in deletes])}, schema = {schema})"
     targets = _values(
         ((t.path, i, t.sequence_number) for i, t in enumerate(dirty)),
@@ -385,9 +411,9 @@ def _position_cte(deletes: Sequence[DeleteFile], dirty: Sequence[DataTask]) -> s
     )
     seqs = _values(((i, d.sequence_number) for i, d in enumerate(deletes)), "s(delete_index, seq)")
     return (
-        f"__ml_pos AS (SELECT t.file_index, p.pos FROM {files} AS p "
+        f"SELECT t.file_index, p.pos FROM {files} AS p "
         f"JOIN {seqs} ON s.delete_index = CAST(p.file_index AS BIGINT) "
-        f"JOIN {targets} ON t.path = p.file_path AND t.seq <= s.seq)"
+        f"JOIN {targets} ON t.path = p.file_path AND t.seq <= s.seq"
     )
 
 

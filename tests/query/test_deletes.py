@@ -68,6 +68,18 @@ def test_position_deletes_drop_exactly_the_listed_rows(table: Table, mor: type[F
     assert sorted(table.scan().to_arrow().to_pylist(), key=lambda r: r["id"]) == expected  # pyiceberg agrees
 
 
+def test_many_file_scoped_delete_files_each_drop_rows_of_their_own_file_only(
+    table: Table, mor: type[Files], duck: Any
+) -> None:
+    # More delete files than a list literal holds (`sql._LONG_LIST`), in an order unlike their data files'.
+    files = [mor.data_file(table, rows_of([10 * n, 10 * n + 1, 10 * n + 2])) for n in range(70)]
+    mor.commit(table, add=files)
+    deletes = [mor.position_deletes(table, [(f.file_path, n % 3)]) for n, f in reversed(list(enumerate(files)))]
+    mor.commit(table, deletes=deletes)
+    expected = rows_of(sorted(10 * n + i for n in range(70) for i in range(3) if i != n % 3))
+    assert both(current(table), duck) == (expected, expected)
+
+
 def test_position_deletes_survive_filters_pushed_into_the_scan(table: Table, mor: type[Files], duck: Any) -> None:
     a = add(table, mor, rows_of(list(range(10))))
     mor.commit(table, deletes=[mor.position_deletes(table, [(a, 7), (a, 8)], bounds=False)])
@@ -77,11 +89,14 @@ def test_position_deletes_survive_filters_pushed_into_the_scan(table: Table, mor
     assert lazy.collect()["id"].to_list() == [6, 9]
 
 
-def test_a_position_delete_older_than_the_data_file_does_not_apply(table: Table, mor: type[Files], duck: Any) -> None:
+@pytest.mark.parametrize("bounds", [True, False], ids=["file-scoped", "partition-scoped"])
+def test_a_position_delete_older_than_the_data_file_does_not_apply(
+    table: Table, mor: type[Files], duck: Any, bounds: bool
+) -> None:
     add(table, mor, rows_of([1]))
     future = mor.data_file(table, rows_of([7, 8]))
     # The delete names a path that only becomes a data file in a later commit (higher sequence number).
-    mor.commit(table, deletes=[mor.position_deletes(table, [(future.file_path, 0)], bounds=False)])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(future.file_path, 0)], bounds=bounds)])
     mor.commit(table, add=[future])
     expected = rows_of([1, 7, 8])
     assert both(current(table), duck) == (expected, expected)
