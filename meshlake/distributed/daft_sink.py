@@ -100,7 +100,8 @@ def write_daft(port: Port, frame: Any, **options: Any) -> WriteResult:
     sink = daft_sink(port, **options)
     sink.write_state.check_schema(frame.schema().to_pyarrow_schema())
     try:
-        frame.write_sink(sink).collect()
+        with _partition_per_call():
+            frame.write_sink(sink).collect()
     except BaseException as exc:
         found = meshlake_error(exc)
         if not isinstance(found, QualityGateError):  # a quarantined write keeps its files on its branch
@@ -111,6 +112,17 @@ def write_daft(port: Port, frame: Any, **options: Any) -> WriteResult:
     result = sink.result
     assert result is not None
     return result
+
+
+def _partition_per_call() -> Any:
+    """Daft calls a sink once per morsel (131,072 rows by default), and each call writes its own file: with
+    morsels of a row group's size, a partition of up to `ROW_GROUP_ROWS` rows is one call and one file (fewer,
+    larger files, and the per-call costs once per partition)."""
+    import daft
+
+    from meshlake.write.datafiles import ROW_GROUP_ROWS
+
+    return daft.execution_config_ctx(default_morsel_size=ROW_GROUP_ROWS)
 
 
 def meshlake_error(exc: BaseException) -> BaseException:

@@ -54,6 +54,27 @@ class WorkerSpec:
     def conformer(self) -> Conformer:
         return Conformer(self.target(), self.address)
 
+    def checked_conformer(self, schema: pa.Schema) -> Conformer:
+        """This write's conformer, having refused `schema` if it does not fit the contract (`check_schema`).
+
+        A worker process makes the conformer and checks each input schema once per write, not once per call: an
+        engine calls a sink once per partition (Daft: once per morsel), and the check costs milliseconds."""
+        key = (self.address, self.run_id)
+        prepared = _PREPARED.get(key)
+        if prepared is None:
+            if len(_PREPARED) >= 8:  # a worker serves a few writes at a time: forget the oldest
+                del _PREPARED[next(iter(_PREPARED))]
+            prepared = _PREPARED[key] = (self.conformer(), set())
+        conformer, checked = prepared
+        if schema not in checked:
+            conformer.check_schema(schema)
+            checked.add(schema)
+        return conformer
+
+
+_PREPARED: dict[tuple[str, str], tuple[Conformer, set[pa.Schema]]] = {}
+"""Per worker process: each write's conformer and the input schemas it accepted (`WorkerSpec.checked_conformer`)."""
+
 
 class Share(NamedTuple):
     """What one worker wrote (it pickles back to the driver)."""
@@ -72,17 +93,13 @@ def write_partition(spec: WorkerSpec, batches: Iterable[pa.RecordBatch]) -> Shar
     from pyiceberg.io import load_file_io
 
     io = load_file_io(spec.io_properties, spec.metadata.location)
-    conformer = spec.conformer()
     tap = spec.metrics.tap() if spec.metrics is not None else None
     writer = DataFileWriter(spec.metadata, io, name_prefix=spec.file_prefix, parallel=1, observer=tap)  # engine: many
     counted = [0]
 
     def conformed() -> Iterator[pa.RecordBatch]:
-        checked = False
         for batch in batches:
-            if not checked:
-                conformer.check_schema(batch.schema)
-                checked = True
+            conformer = spec.checked_conformer(batch.schema)
             if batch.num_rows:
                 counted[0] += batch.num_rows
                 yield conformer.conform_batch(batch)

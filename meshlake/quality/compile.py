@@ -238,7 +238,7 @@ def between(expr: str, kw: Mapping[str, Any], family: str) -> str:
     return " AND ".join(parts) or "true"
 
 
-def _bitmap_distinct(exp: Expectation, cols: list[Column], ranges: RangeLookup | None, where: str | None) -> str | None:
+def bitmap_distinct(exp: Expectation, cols: list[Column], ranges: RangeLookup | None, where: str | None) -> str | None:
     """The bitmap count of an integer key's distinct values, when its range is known and small enough.
 
     A compound key with a possible NULL part is left to hashing (unless such rows are ignored): its rows
@@ -278,7 +278,7 @@ def _unique(plan: Plan, cols: list[Column], source_sql: str, sample_size: int, r
     # Equal keys hash equally, so fewer distinct hashes than rows means duplicates *or* a collision: the
     # exact GROUP BY settles it. Hashing a compound key is cheaper than building a hash table of structs;
     # a dense integer key is cheaper still to count in a bitmap (a NULL or stray key falls to the GROUP BY).
-    bitmap = _bitmap_distinct(plan.exp, cols, ranges, None if len(cols) == 1 else domain)
+    bitmap = bitmap_distinct(plan.exp, cols, ranges, None if len(cols) == 1 else domain)
     if bitmap is not None:
         plan.aggregates["distinct"] = bitmap
     else:

@@ -52,7 +52,8 @@ from pyiceberg.table.snapshots import Snapshot
 
 from meshlake.contract.expectations import Expectation
 from meshlake.contract.stamps import QUALITY
-from meshlake.quality.compile import Column, Plan, unique_key
+from meshlake.quality.bitmap import IntRange, RangeLookup
+from meshlake.quality.compile import Column, Plan, bitmap_distinct, unique_key
 from meshlake.quality.regex import quote
 from meshlake.quality.report import ExpectationResult
 from meshlake.query.plan import ScanPlan
@@ -96,6 +97,9 @@ class Incremental:
     base_for_keys: Callable[[Sequence[str], bool], str | None] | None = None
     """(key columns, whether NULLs match) → the base's rows in the files that may share a key with the new
     rows, or None when no base file may (by Iceberg column bounds). Without it: `base_sql`."""
+    new_ranges: RangeLookup | None = None
+    """Integer key columns → their ranges over the new files (Iceberg bounds): a uniqueness check of new keys
+    that no base row can share counts them in a bitmap when the range is small (`meshlake.quality.bitmap`)."""
 
 
 def on_snapshot(
@@ -125,7 +129,12 @@ def on_snapshot(
         kept = tuple(task for task in base.tasks if task.path in candidates)
         return f"({scan_sql(replace(base, tasks=kept))})" if kept else None
 
-    return Incremental(lambda: f"({scan_sql(base)})", rows, aggregates, base_for_keys)
+    from meshlake.quality.bitmap import int_ranges
+
+    def new_ranges(names: Sequence[str]) -> Mapping[str, IntRange]:
+        return int_ranges(new_files, base.schema, names)
+
+    return Incremental(lambda: f"({scan_sql(base)})", rows, aggregates, base_for_keys, new_ranges)
 
 
 def fingerprint(expectations: Sequence[Expectation], schema_id: int) -> str:
@@ -372,7 +381,7 @@ def _unique(
     if incremental.base_for_keys is not None:
         found = incremental.base_for_keys(names, len(cols) > 1)  # NULLs are part of compound keys only
         if found is None:
-            return _new_keys_only(plan, cols, domain, key, before, new_sql, sample_size)
+            return _new_keys_only(plan, cols, domain, key, before, new_sql, sample_size, incremental.new_ranges)
         lookup = found
     else:
         lookup = incremental.base_sql()
@@ -399,15 +408,24 @@ def _unique(
 
 
 def _new_keys_only(
-    plan: Plan, cols: list[Column], domain: str, key: str, before: int, new_sql: str, sample_size: int
+    plan: Plan,
+    cols: list[Column],
+    domain: str,
+    key: str,
+    before: int,
+    new_sql: str,
+    sample_size: int,
+    ranges: RangeLookup | None = None,
 ) -> Plan:
     """No base row can share a key with the new rows: only duplicates among the new rows add to the count.
 
     As in the full evaluation, a distinct count tells whether there is any (a compound key counts distinct
-    hashes: a collision only costs the exact GROUP BY), and only then are the duplicated rows counted.
+    hashes: a collision only costs the exact GROUP BY; an integer key whose `ranges` over the new files are
+    small is counted in a bitmap), and only then are the duplicated rows counted.
     """
     values = [c.value for c in cols]
-    plan.aggregates["new_distinct"] = (
+    bitmap = bitmap_distinct(plan.exp, cols, ranges, None if len(cols) == 1 else domain)
+    plan.aggregates["new_distinct"] = bitmap or (
         f"count(DISTINCT {key})"
         if len(cols) == 1
         else f"count(DISTINCT hash({', '.join(values)})) FILTER (WHERE {domain})"

@@ -178,6 +178,36 @@ def test_a_schema_the_contract_refuses_is_stopped_on_the_driver(port: Any) -> No
     assert main_snapshot_id(port) == head and _data_files(port) == files
 
 
+def test_write_daft_writes_one_file_per_partition_not_one_per_morsel(port: Any) -> None:
+    import daft
+
+    # Two partitions of 150,000 rows generated on the workers: two Daft morsels each (131,072 rows by default).
+    frame = daft.range(0, 300_000, partitions=2).select(
+        daft.col("id").cast(daft.DataType.string()).alias("shipment_id"),
+        daft.lit(datetime(2026, 11, 1, tzinfo=UTC)).alias("shipped_at"),
+        daft.col("id").cast(daft.DataType.float64()).alias("weight_kg"),
+    )
+
+    result = port.write_daft(frame)
+
+    assert (result.rows, result.files_added) == (300_000, 2)
+
+
+def test_a_worker_refuses_a_later_batch_whose_columns_the_contract_does_not_have(port: Any) -> None:
+    from meshlake.distributed.driver import DistributedWrite
+    from meshlake.distributed.staging import write_partition
+
+    spec = DistributedWrite(port).spec
+    good = _rows(["a"]).to_batches()[0]
+    extra = _rows(["b"]).append_column("extra", pa.array([1])).to_batches()[0]
+
+    with pytest.raises(ContractViolationError) as raised:
+        write_partition(spec, [good, extra])
+
+    assert raised.value.column == "extra"
+    assert not [f for f in _data_files(port) if Path(f).name.startswith(spec.file_prefix)]
+
+
 def test_a_failed_gate_quarantines_the_distributed_write(port: Any) -> None:
     port.write(_rows(["dup-1", "dup-2"]))
     head = main_snapshot_id(port)

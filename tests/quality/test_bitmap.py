@@ -157,3 +157,40 @@ def test_an_overwrite_with_duplicate_keys_is_stopped_with_exact_counts(lines: An
     assert lines.write(batch([5, 6, 7], [1, 1, 1]), mode="overwrite").quality.passed
     report = lines.check()
     assert report.passed and {r.element_count for r in report.results} == {3}
+
+
+def test_an_append_of_new_keys_counts_them_in_a_bitmap_of_the_new_files_ranges() -> None:
+    from meshlake.quality.incremental import Incremental, incremental_plan
+
+    columns = {"a": Column("a", "BIGINT"), "b": Column("b", "INTEGER"), "s": Column("s", "VARCHAR")}
+    state = {"unexpected": 0, "nonnull": 3}
+    small = {"a": IntRange(100, 199, False), "b": IntRange(1, 2, False)}
+
+    def new_distinct(exp: Expectation, ranges: Mapping[str, IntRange] | None) -> str:
+        lookup = (lambda _: ranges) if ranges is not None else None
+        incremental = Incremental(lambda: "base", 9, {}, lambda _names, _nulls: None, lookup)
+        plan = incremental_plan(exp, columns, state, incremental, new_sql="new", sample_size=5)
+        assert plan is not None
+        return str(plan.aggregates["new_distinct"])
+
+    single, pair = Expectation(UNIQUE, {"column": "a"}), Expectation(COMPOUND, {"column_list": ["a", "b"]})
+    assert "bitstring_agg" in new_distinct(single, small)
+    assert "bitstring_agg" in new_distinct(pair, small)
+    assert "bitstring_agg" not in new_distinct(single, None)
+    assert "bitstring_agg" not in new_distinct(single, {"a": IntRange(0, MAX_BITS, False)})
+    assert "bitstring_agg" not in new_distinct(Expectation(UNIQUE, {"column": "s"}), small)
+
+
+def test_an_append_of_duplicated_new_keys_is_stopped_with_the_counts_of_a_full_check(lines: Any) -> None:
+    lines.write(batch([1, 2, 3], [1, 1, 1]))
+    before = lines.latest().snapshot_id
+
+    with pytest.raises(QualityGateError) as caught:
+        lines.write(batch([100, 100, 100, 101, 102], [1, 2, 2, 1, None]))  # no base file holds 100…102
+
+    failed = {r.expectation: r.unexpected_count for r in caught.value.report.failed}
+    assert failed == {UNIQUE: 3, COMPOUND: 2}
+    assert lines.latest().snapshot_id == before
+    assert all(r.method == "incremental" for r in caught.value.report.results if r.expectation in failed)
+    full = lines.check(caught.value.quarantine_branch)  # every row of the quarantined snapshot, no stamps
+    assert {r.expectation: r.unexpected_count for r in full.failed} == failed
