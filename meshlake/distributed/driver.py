@@ -110,14 +110,29 @@ class DistributedWrite:
         self.result = self.port.publish(staged)
         return self.result
 
-    def abort(self) -> list[str]:
-        """Delete every data file of this write that exists (workers' finished and unfinished files alike)."""
+    def abort(self, settle_seconds: float = 0.5, at_most_seconds: float = 30.0) -> list[str]:
+        """Delete every data file of this write that exists (workers' finished and unfinished files alike).
+
+        An engine reports the first failed task while its other tasks may still be writing: the files are listed
+        and deleted again until a listing `settle_seconds` after the last deletion finds none of this write's
+        (for at most `at_most_seconds`), so a file a late task finishes is not left behind."""
+        import time
+
         from meshlake.maintenance.storage import Storage
 
         table = self.port.table()
         data = f"{table.metadata.location.rstrip('/')}/data"
         storage = Storage(table.io, data)
-        doomed = [f for f in storage.list(data) if f.key.rsplit("/", 1)[-1].startswith(self.spec.file_prefix)]
-        for found in doomed:
-            storage.delete(found.key)
-        return [found.location for found in doomed]
+        deleted: list[str] = []
+        deadline = time.monotonic() + at_most_seconds
+        waited = False
+        while True:
+            doomed = [f for f in storage.list(data) if f.key.rsplit("/", 1)[-1].startswith(self.spec.file_prefix)]
+            for found in doomed:
+                storage.delete(found.key)
+            deleted += [found.location for found in doomed]
+            if (waited and not doomed) or time.monotonic() > deadline:
+                break
+            time.sleep(settle_seconds)
+            waited = True
+        return deleted
