@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,7 +100,7 @@ def store_tasks(folder: Path, manifest: ManifestFile, tasks: list[tuple[Partitio
     target = entry_path(folder, manifest)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        temporary = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         temporary.write_text(json.dumps(entry, separators=(",", ":")))
         os.replace(temporary, target)
     except OSError:
