@@ -180,10 +180,10 @@ class Bench:
 
     def cold_planning(self) -> dict[str, Any]:
         """The first query in a new Python process (median of 3, after one query and one table load of the other
-        port, so that imports are not counted): its total, split into loading the port's table (parsing `metadata.json`) and
-        the query (planning and DuckDB's binding); once with the manifest cache as this process left it (warm:
-        what a reader on the writer's machine, or any second run, finds) and once without it (`off`: every
-        manifest decoded)."""
+        port, so that imports are not counted): its total, split into loading the port's table (parsing
+        `metadata.json`) and the query (planning and DuckDB's binding); once with the manifest cache as this
+        process left it (warm: what a reader on the writer's machine, or any second run, finds) and once without
+        it (`off`: every manifest decoded)."""
         code = (
             "import json, time, meshlake as ml\n"
             f"lake = ml.connect(home={str(self.home)!r})\n"
