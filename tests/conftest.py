@@ -51,6 +51,7 @@ def _isolate_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("MESHLAKE_") and not name.startswith("MESHLAKE_TEST_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("MESHLAKE_CACHE_DIR", str(tmp_path / ".meshlake-cache"))  # not the user's cache folder
     monkeypatch.chdir(tmp_path)
 
 

@@ -42,6 +42,7 @@ from meshlake.catalog.metadata import snapshot_index
 from meshlake.errors import SnapshotNotFoundError
 from meshlake.query.errors import UnsupportedScanError
 from meshlake.query.fieldids import without_field_ids
+from meshlake.query.manifest_cache import cache_folder, load_tasks, store_tasks
 from meshlake.query.manifests import clear_readers, read_manifest
 
 if TYPE_CHECKING:
@@ -416,9 +417,18 @@ class _ManifestParts:
                     self._parts.move_to_end(key)
         missing = [m for m, part in zip(manifests, found, strict=True) if part is None]
         if missing:
+            folder = cache_folder()
 
             def plan(manifest: ManifestFile) -> _ManifestPart:
-                return _plan_manifest(meta, read_manifest(io, manifest), self.partitions(meta))
+                partitions = self.partitions(meta)
+                kept = load_tasks(folder, manifest, partitions.number) if folder is not None else None
+                if kept is not None:
+                    return _ManifestPart(kept, ())
+                part = _plan_manifest(meta, read_manifest(io, manifest), partitions)
+                if folder is not None and not part.deletes:
+                    keys = partitions.keys()
+                    store_tasks(folder, manifest, [(keys[t.partition], t) for t in part.tasks])
+                return part
 
             if all(_is_local(m.manifest_path) for m in missing):
                 # Local manifests decode in ~50 µs each: handing them to threads costs more than it saves.

@@ -1,0 +1,113 @@
+"""What a data manifest adds to a plan, kept on disk, so that a new process does not decode every manifest again.
+
+A manifest file never changes once written, so what planning derives from it can be kept by its location and
+length: a new process planning a port appended to 10,000 times reads one small JSON file per manifest instead
+of decoding 10,000 Avro entries (the first query's main cost in a notebook or a CLI call).
+
+- Folder: `MESHLAKE_CACHE_DIR` (`off` turns the cache off), else `$XDG_CACHE_HOME/meshlake`, else
+  `~/.cache/meshlake`; entries go under `manifests/`. Deleting the folder is always safe.
+- Key: the manifest's location and length, hashed into the file name and written in the entry too. An entry is
+  used only if it names the same location and length, holds as many files as the manifest list says the
+  manifest has (added + existing), and every value has the expected type; anything else (a corrupt, truncated,
+  foreign or stale entry) is ignored and the manifest is decoded as without a cache (the entry is then
+  rewritten).
+- Only data manifests whose partition values are null, booleans, integers or strings are kept; delete
+  manifests and other partition values are decoded every time.
+- Writing is best effort (an unwritable folder only means no cache) and atomic (a temporary file renamed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pyiceberg.manifest import ManifestContent, ManifestFile
+
+if TYPE_CHECKING:
+    from meshlake.query.plan import DataTask, PartitionKey
+
+CACHE_DIR_ENV = "MESHLAKE_CACHE_DIR"
+VERSION = 1
+_SIMPLE = (bool, int, str, type(None))
+
+
+def cache_folder() -> Path | None:
+    """The folder manifest entries are kept in, None when the cache is off (read at every call)."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured is not None:
+        return None if configured.strip().lower() in {"", "off", "0", "false", "no"} else Path(configured) / "manifests"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "meshlake" / "manifests"
+
+
+def entry_path(folder: Path, manifest: ManifestFile) -> Path:
+    """Where the entry of `manifest` is kept: a hash of its location and length."""
+    key = hashlib.sha256(f"{manifest.manifest_path}\x00{manifest.manifest_length}".encode()).hexdigest()
+    return folder / key[:2] / f"{key}.json"
+
+
+def load_tasks(
+    folder: Path, manifest: ManifestFile, number: Callable[[PartitionKey], int]
+) -> tuple[DataTask, ...] | None:
+    """The data tasks kept for `manifest`, their partition keys numbered by `number`; None when there is no
+    usable entry."""
+    from meshlake.query.plan import DataTask
+
+    if manifest.content != ManifestContent.DATA:
+        return None
+    try:
+        found = json.loads(entry_path(folder, manifest).read_bytes())
+        if (
+            not isinstance(found, dict)
+            or found.get("version") != VERSION
+            or found.get("path") != manifest.manifest_path
+            or found.get("length") != manifest.manifest_length
+        ):
+            return None
+        rows = found["tasks"]
+        expected = _file_count(manifest)
+        if not isinstance(rows, list) or (expected is not None and len(rows) != expected):
+            return None
+        tasks = []
+        for path, file_format, sequence, records, size, spec_id, values in rows:
+            numbers = (sequence, records, size, spec_id)
+            if not (isinstance(path, str) and isinstance(file_format, str) and isinstance(values, list)):
+                return None
+            if not all(type(n) is int for n in numbers) or not all(isinstance(v, _SIMPLE) for v in values):
+                return None
+            tasks.append(DataTask(path, file_format, sequence, records, size, number((spec_id, tuple(values)))))
+        return tuple(tasks)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def store_tasks(folder: Path, manifest: ManifestFile, tasks: list[tuple[PartitionKey, DataTask]]) -> bool:
+    """Keep the data tasks of `manifest` (a data manifest with no delete file); False when not kept."""
+    if manifest.content != ManifestContent.DATA:
+        return False
+    rows: list[list[Any]] = []
+    for (spec_id, values), task in tasks:
+        if not all(isinstance(v, _SIMPLE) for v in values):
+            return False
+        numbers = [task.sequence_number, task.record_count, task.file_size, spec_id]
+        rows.append([task.path, task.file_format, *numbers, list(values)])
+    entry = {"version": VERSION, "path": manifest.manifest_path, "length": manifest.manifest_length, "tasks": rows}
+    target = entry_path(folder, manifest)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        temporary.write_text(json.dumps(entry, separators=(",", ":")))
+        os.replace(temporary, target)
+    except OSError:
+        return False
+    return True
+
+
+def _file_count(manifest: ManifestFile) -> int | None:
+    added, existing = manifest.added_files_count, manifest.existing_files_count
+    return None if added is None or existing is None else added + existing
