@@ -204,6 +204,7 @@ def stage_write(
         write_mode=row_changes,
         tap=tap,
     )
+    prepared.change = _with_scoped_deletes_removed(table, base_id, prepared.change)
     faults.reached("files", table.name())
     report = None
     if gate is not None and not prepared.change.is_empty:
@@ -523,6 +524,29 @@ def _replace(
     change = Change("overwrite", (*rewrite.added, *added), rewrite.deleted, replaced.prune, new_rows=added)
     paths = list(rewrite.written_paths)
     return _Prepared(change, rows, rewrite.rows_removed, written_paths=paths, write_mode="copy-on-write")
+
+
+def _with_scoped_deletes_removed(table: Table, base_id: int | None, change: Change) -> Change:
+    """`change` also removing the file-scoped position deletes of the data files it removes (a copy-on-write
+    rewrite or an overwrite): once their file is gone they apply to nothing, and left in the snapshot they would
+    be dangling records every reader plans. Removed in the same commit, as compaction does."""
+    if base_id is None or not change.deleted:
+        return change
+    from dataclasses import replace
+
+    from meshlake.query.plan import cached_plan
+
+    removed = {f.file_path for f in change.deleted}
+    scoped = {
+        delete.path
+        for task in cached_plan(table, base_id).tasks
+        if task.path in removed
+        for delete in task.position_deletes
+        if delete.referenced_file == task.path
+    }
+    if not scoped:
+        return change
+    return replace(change, removed_deletes=tuple(sorted({*change.removed_deletes, *scoped})))
 
 
 def _overwrite(table: Table, base: Any, added: tuple[DataFile, ...], rows: int) -> _Prepared:

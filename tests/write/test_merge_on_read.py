@@ -154,6 +154,28 @@ def test_copy_on_write_after_merge_on_read_reads_the_same_rows(filled: Any) -> N
     assert sorted(filled.table().scan().to_arrow()["shipment_id"].to_pylist()) == sorted(expected)
 
 
+def test_a_copy_on_write_rewrite_removes_the_deletes_of_the_files_it_replaces(filled: Any) -> None:
+    """Deletes scoped to a file that a rewrite or overwrite removes apply to nothing: they leave in the same commit."""
+    filled.write(changes(["a-0-1", "a-0-2"], 3.0), mode="upsert", write_mode="merge-on-read")
+    filled.delete("shipment_id = 'a-0-4'", write_mode="merge-on-read")
+    expected = rows_of(filled)
+
+    def dangling() -> list[str]:
+        """Delete files of the head snapshot that no live data file's plan carries."""
+        attached = {d.path for task in filled.latest().plan.tasks for d in task.position_deletes}
+        recorded = filled.table().inspect.delete_files().column("file_path").to_pylist()
+        return [path for path in recorded if path not in attached]
+
+    assert filled.latest().plan.has_deletes and dangling() == []
+    filled.write(changes(["a-0-1", "a-0-6"], 4.0), mode="upsert", write_mode="copy-on-write")
+    expected |= {"a-0-1": 4.0, "a-0-6": 4.0}
+    assert rows_of(filled) == expected
+    assert dangling() == []
+    filled.write(changes(["b-0-1"], 5.0), mode="overwrite")
+    assert rows_of(filled) == {"b-0-1": 5.0}
+    assert filled.table().inspect.delete_files().num_rows == 0
+
+
 def test_the_descriptor_write_mode_sets_iceberg_row_level_properties(
     lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
 ) -> None:
