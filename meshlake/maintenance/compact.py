@@ -42,6 +42,7 @@ from meshlake.query.manifests import read_manifest
 from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, ScanPlan, clear_plan_cache, plan_snapshot
 from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, check_rebase, commit_snapshot
 from meshlake.write.datafiles import DataFileWriter
+from meshlake.write.positions import scoped_deletes
 
 SMALL_FILE_BYTES = 32 * 1024 * 1024
 MIN_FILES = 5
@@ -203,7 +204,7 @@ def compact(
             tuple(added),
             deleted,
             conflict_filter=AlwaysFalse(),
-            removed_deletes=_folded_deletes(plan, {f.file_path for f in deleted}),
+            removed_deletes=scoped_deletes(plan, {f.file_path for f in deleted}),
         )
         stamps = Stamps(
             writer=default_writer(),
@@ -223,22 +224,6 @@ def compact(
     found.data_files_after = found.data_files_before - len(deleted) + len(added)
     found.planning_ms_after = planning_ms(table, snapshot_id)
     return table, found
-
-
-def _folded_deletes(plan: ScanPlan, rewritten: set[str]) -> tuple[str, ...]:
-    """The position delete files that name only one of the `rewritten` files (file-scoped): applied now, and
-    removed in the same commit so the snapshot counts only pending deletes."""
-    return tuple(
-        sorted(
-            {
-                delete.path
-                for task in plan.tasks
-                if task.path in rewritten
-                for delete in task.position_deletes
-                if delete.referenced_file == task.path
-            }
-        )
-    )
 
 
 def planning_ms(table: Table, snapshot_id: int, repeat: int = 3) -> float:

@@ -24,7 +24,7 @@ from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
 from meshlake.write.datafiles import DataFileWriter, RowGroupObserver
 from meshlake.write.ingest import Conformer, to_reader
 from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
-from meshlake.write.positions import PositionDeletes, deletes_for_keys, deletes_where
+from meshlake.write.positions import PositionDeletes, deletes_for_keys, deletes_where, scoped_deletes
 from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
 from meshlake.write.rowfilter import RowFilter
 
@@ -536,14 +536,7 @@ def _with_scoped_deletes_removed(table: Table, base_id: int | None, change: Chan
 
     from meshlake.query.plan import cached_plan
 
-    removed = {f.file_path for f in change.deleted}
-    scoped = {
-        delete.path
-        for task in cached_plan(table, base_id).tasks
-        if task.path in removed
-        for delete in task.position_deletes
-        if delete.referenced_file == task.path
-    }
+    scoped = scoped_deletes(cached_plan(table, base_id), {f.file_path for f in change.deleted})
     if not scoped:
         return change
     return replace(change, removed_deletes=tuple(sorted({*change.removed_deletes, *scoped})))

@@ -36,7 +36,7 @@ from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.types import LongType, StringType
 
-from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, cached_plan
+from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, ScanPlan, cached_plan
 from meshlake.query.types import quote_ident
 from meshlake.write.rewrite import key_filter, plan_files
 from meshlake.write.rowfilter import RowFilter
@@ -194,3 +194,19 @@ def _write(table: Table, rows: pa.Table, like: DataFile) -> DataFile:
     )
     file.spec_id = like.spec_id
     return file
+
+
+def scoped_deletes(plan: ScanPlan, files: set[str]) -> tuple[str, ...]:
+    """The position delete files of `plan` that name only one of `files` (file-scoped): once that file is
+    rewritten or removed they apply to nothing, so they leave in the same commit (compaction, copy-on-write)."""
+    return tuple(
+        sorted(
+            {
+                delete.path
+                for task in plan.tasks
+                if task.path in files
+                for delete in task.position_deletes
+                if delete.referenced_file == task.path
+            }
+        )
+    )
