@@ -16,6 +16,7 @@ snapshot silently) and retries on its own terms:
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -142,6 +143,19 @@ def main_head(table: Table) -> int | None:
     return ref.snapshot_id if ref is not None else None
 
 
+_COMMIT_LOCKS: dict[str, threading.RLock] = {}
+_COMMIT_LOCKS_GUARD = threading.Lock()
+
+
+def commit_lock(table: Table) -> threading.RLock:
+    """The lock every commit of this process to `table` takes (`commit_snapshot`). A writer that keeps losing the
+    race for `main` to writers of the same process (compaction behind a stream committing every 100 ms) holds it
+    across its re-base and its commit, so they wait for it once instead of winning every time."""
+    key = str(table.metadata.table_uuid)
+    with _COMMIT_LOCKS_GUARD:
+        return _COMMIT_LOCKS.setdefault(key, threading.RLock())
+
+
 def commit_snapshot(
     catalog: Catalog,
     table: Table,
@@ -156,8 +170,24 @@ def commit_snapshot(
 
     For `main`, raises `MainMovedError` if `main` is not at `base_id`; a staging branch is (re)pointed at
     `base_id` in the same commit. Each catalog-level retry is counted in `stats`. `meshlake.digest` binds the
-    stamps in `properties` to the change's files (`meshlake.query.provenance`).
+    stamps in `properties` to the change's files (`meshlake.query.provenance`). Holds `commit_lock(table)`.
     """
+    with commit_lock(table):
+        return _commit_snapshot(
+            catalog, table, change, branch=branch, base_id=base_id, properties=properties, stats=stats
+        )
+
+
+def _commit_snapshot(
+    catalog: Catalog,
+    table: Table,
+    change: Change,
+    *,
+    branch: str,
+    base_id: int | None,
+    properties: dict[str, str],
+    stats: CommitStats | None,
+) -> tuple[Table, int]:
     added = [(f.file_path, f.file_size_in_bytes, f.record_count) for f in (*change.added, *change.delete_files)]
     removed = [*(f.file_path for f in change.deleted), *change.removed_deletes]
     properties = properties | {DIGEST: content_digest(added, removed, properties)}

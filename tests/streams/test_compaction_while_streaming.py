@@ -37,3 +37,39 @@ def test_compaction_runs_while_streaming_and_loses_or_repeats_nothing(orders: Ca
 def test_compact_every_must_be_positive(orders: Callable[..., Any]) -> None:
     with pytest.raises(ValueError, match="compact_every"):
         orders().stream(MemorySource("orders"), compact_every=0)
+
+
+def test_compaction_wins_the_race_for_main_against_a_stream_in_the_same_process(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compaction whose commit takes longer than the stream's interval (a big table, a slow store) used to lose
+    every race for `main` to the stream, re-base 20 times and give up: after losing once, it now holds the
+    process's commit lock across its re-base and commit. The slow commit is made by a pause before each of the
+    compaction's commits."""
+    import meshlake.maintenance.compact as compact_module
+    from meshlake.catalog.catalogs import open_catalog
+    from meshlake.streams.compactor import Compactor
+
+    commit = compact_module.commit_snapshot
+
+    def slow_commit(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        return commit(*args, **kwargs)
+
+    monkeypatch.setattr(compact_module, "commit_snapshot", slow_commit)
+    port = orders()
+    source = MemorySource("orders")
+    for i in range(120):
+        source.publish(order(i))
+    streaming = threading.Thread(target=lambda: port.stream(source, max_rows=1, max_wait=0.001, idle=0.5))
+    streaming.start()
+    compactor = Compactor(port, every=1.0, min_files=2)
+    catalog = open_catalog(port.lake.settings)
+    try:
+        while not compactor.done.runs and not compactor.done.errors and streaming.is_alive():
+            compactor.once(catalog)
+    finally:
+        streaming.join()
+    assert not compactor.done.errors, compactor.done.errors
+    assert [run["rebases"] <= 1 for run in compactor.done.runs] == [True], compactor.done.runs
+    assert port_ids(port) == list(range(120))
