@@ -176,6 +176,8 @@ class DistributedWrite:
             primary_key=list(self.port.contract.primary_key),
             streamed=streamed,
         )
+        if self.mode in ("upsert", "replace"):
+            staged.prepared.write_mode = "copy-on-write"  # the driver rewrites the files holding old rows
         return self._publish(staged)
 
     def delete(self, engine: KeyEngine, frame: Any = None) -> WriteResult:

@@ -186,10 +186,10 @@ class KeyStats:
         """`ContractViolationError` when a key repeats among the new rows (an upsert needs one row per key)."""
         if not self.duplicated:
             return
-        shown = "; ".join(", ".join(repr(v) for v in key) for key in self.examples)
+        shown = ", ".join("(" + ", ".join(repr(v) for v in key) + ")" for key in self.examples)
         raise ContractViolationError(
             f"{address}: the data repeats a primary key ({', '.join(primary_key)}): {self.duplicated} row(s) share "
-            f"a key with another, e.g. ({shown}); upsert needs one row per key. Nothing was written.",
+            f"a key with another, e.g. {shown}; upsert needs one row per key. Nothing was written.",
             address=address,
             column=primary_key[0],
             value=self.examples[0] if self.examples else None,
