@@ -300,3 +300,42 @@ def test_keyed_errors_pickle_as_they_are(port: Any) -> None:
         "shipment_id",
         ("a",),
     )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_engine_join_and_the_driver_path_give_the_gate_the_same_snapshot_and_verdict(
+    ray_cluster: Any, lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter, engine: str
+) -> None:
+    weights_unique = [*UNIQUE, {"expect_column_values_to_be_unique": {"column": "weight_kg"}}]
+    ports = {}
+    for name, write_mode in (("engine", "merge-on-read"), ("driver", "copy-on-write")):
+        descriptor["name"] = f"shipments_{name}"
+        descriptor["outputs"][0]["expectations"] = weights_unique
+        descriptor["outputs"][0]["write_mode"] = write_mode
+        lake.deploy(write_descriptor(descriptor))
+        port = lake.port(f"logistics.shipments_{name}.daily")
+        for day in (1, 2):
+            port.write(_rows([f"d{day}-{i:02d}" for i in range(20)], day=day, weight=100.0 * day))
+        ports[name] = port
+    # d1-03 is replaced; n-1 repeats a new row's weight, n-2 an old row's kept (d2-05), n-3 a replaced row's
+    changed = pa.table(
+        {
+            "shipment_id": ["d1-03", "n-1", "n-2", "n-3"],
+            "shipped_at": _rows(["x"] * 4)["shipped_at"],
+            "weight_kg": [500.0, 500.0, 205.0, 103.0],
+        }
+    )
+    reports = {}
+    for name, port in ports.items():
+        with pytest.raises(ml.errors.QualityGateError) as raised:
+            _write(port, engine, _frame(engine, changed), mode="upsert")
+        reports[name] = raised.value.report
+        staged = port.table().metadata.refs[raised.value.quarantine_branch].snapshot_id
+        assert sorted(port.at(staged).to_arrow().column("shipment_id").to_pylist()) == sorted(
+            [f"d{d}-{i:02d}" for d in (1, 2) for i in range(20)] + ["n-1", "n-2", "n-3"]
+        )
+
+    engine_results, driver_results = reports["engine"].results, reports["driver"].results
+    assert repr(engine_results) == repr(driver_results)
+    assert [r.success for r in engine_results] == [True, False]
+    assert engine_results[1].unexpected_count == 4  # 500.0 twice among the new rows, 205.0 new and old
