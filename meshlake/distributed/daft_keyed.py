@@ -3,7 +3,7 @@ readers on the workers, a semi-join and a group-by by data file, and the delete 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +17,9 @@ from daft.recordbatch import MicroPartition, RecordBatch
 from meshlake.distributed.keyed import (
     DELETES_SCHEMA,
     EXAMPLES,
-    PATH,
+    FILE_INDEX,
     POS,
+    KeyedPlan,
     KeyedSpec,
     KeyStats,
     read_live_keys,
@@ -29,8 +30,6 @@ from meshlake.distributed.keyed import (
 
 if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
-
-    from meshlake.query.plan import ScanPlan
 
 
 class _Task(DataSourceTask):  # type: ignore[misc]  # daft is untyped here
@@ -71,9 +70,9 @@ class _Chunks(DataSource):  # type: ignore[misc]
 class _DeleteFilesSink(DataSink):  # type: ignore[misc]
     """Writes one position delete file per row (data file, its positions) of the grouped frame, on the workers."""
 
-    def __init__(self, spec: KeyedSpec, likes: Mapping[str, DataFile]) -> None:
+    def __init__(self, spec: KeyedSpec, files: Sequence[DataFile]) -> None:
         self.spec = spec
-        self.likes = dict(likes)
+        self.files = list(files)
         self.written: pa.Table = DELETES_SCHEMA.empty_table()
 
     def name(self) -> str:
@@ -84,7 +83,7 @@ class _DeleteFilesSink(DataSink):  # type: ignore[misc]
 
     def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[pa.Table]]:
         for part in micropartitions:
-            written = write_grouped_deletes(self.spec, self.likes, part.to_arrow())
+            written = write_grouped_deletes(self.spec, self.files, part.to_arrow())
             yield DaftWriteResult(result=written, bytes_written=0, rows_written=written.num_rows)
 
     def finalize(self, write_results: list[DaftWriteResult[pa.Table]]) -> MicroPartition:
@@ -127,21 +126,21 @@ class DaftKeys:
     def collect(self, keys: Any) -> pa.Table:
         return keys.to_arrow()
 
-    def join_deletes(
-        self, spec: KeyedSpec, keys: Any, chunks: Sequence[ScanPlan], likes: Mapping[str, DataFile]
-    ) -> pa.Table:
-        makers = [partial(read_live_keys, spec, chunk) for chunk in chunks]
+    def join_deletes(self, spec: KeyedSpec, keys: Any, plan: KeyedPlan, broadcast: bool) -> pa.Table:
+        makers = [
+            partial(read_live_keys, spec, chunk, first) for chunk, first in zip(plan.chunks, plan.starts, strict=True)
+        ]
         live = _Chunks(f"meshlake live keys of {spec.address}", spec.live_schema(), makers).read()
-        matched = live.join(keys, on=list(spec.primary_key), how="semi")
-        grouped = matched.groupby(PATH).agg(daft.col(POS).list_agg().alias(POS))
-        sink = _DeleteFilesSink(spec, likes)
+        strategy = "broadcast" if broadcast else "hash"
+        matched = live.join(keys, on=list(spec.primary_key), how="semi", strategy=strategy)
+        grouped = matched.groupby(FILE_INDEX).agg(daft.col(POS).list_agg().alias(POS))
+        sink = _DeleteFilesSink(spec, plan.files)
         grouped.write_sink(sink).collect()
         return sink.written
 
-    def where_deletes(
-        self, spec: KeyedSpec, chunks: Sequence[ScanPlan], likes: Mapping[str, DataFile], where: str
-    ) -> pa.Table:
-        files = {path: likes[path] for chunk in chunks for path in chunk.files}
-        makers = [partial(write_where_deletes, spec, {p: files[p] for p in c.files}, c, where) for c in chunks]
+    def where_deletes(self, spec: KeyedSpec, plan: KeyedPlan, where: str) -> pa.Table:
+        makers = [
+            partial(write_where_deletes, spec, plan.chunk_files(i), chunk, where) for i, chunk in enumerate(plan.chunks)
+        ]
         written = _Chunks(f"meshlake deletes of {spec.address}", DELETES_SCHEMA, makers).read().to_arrow()
         return written.cast(DELETES_SCHEMA)

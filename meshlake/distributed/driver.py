@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from pyiceberg.manifest import DataFile
 
-from meshlake.distributed.keyed import FILES_PER_TASK, KeyedPlan, KeyedSpec, KeyEngine
+from meshlake.distributed.keyed import BROADCAST_KEYS, FILES_PER_TASK, KeyedPlan, KeyedSpec, KeyEngine
 from meshlake.distributed.staging import Share, WorkerSpec
 from meshlake.errors import ContractViolationError, WriteModeError
 from meshlake.write.commit import QUARANTINE_PREFIX, Change, main_head
@@ -199,7 +199,7 @@ class DistributedWrite:
             if self.where is not None:
                 doomed = row_filter(self.where, table.schema())
                 plan = KeyedPlan.of(table, self.base_id, doomed.prune, None)
-                written = engine.where_deletes(self.keyed, plan.chunks, plan.likes, self.where) if plan.chunks else None
+                written = engine.where_deletes(self.keyed, plan, self.where) if plan.chunks else None
                 found = plan.deletes(written) if written is not None else _nothing()
                 conflict = doomed.prune
             else:
@@ -260,7 +260,7 @@ class DistributedWrite:
         plan = KeyedPlan.of(table, self.base_id, key_filter(bounds), self.keyed.primary_key)
         if not plan.chunks:
             return _nothing()
-        return plan.deletes(engine.join_deletes(self.keyed, keys, plan.chunks, plan.likes))
+        return plan.deletes(engine.join_deletes(self.keyed, keys, plan, stats.rows <= BROADCAST_KEYS))
 
     def _auto(self, table: Table, deletes: PositionDeletes) -> PositionDeletes | None:
         """`deletes`, or None (their files deleted) when `write_mode: auto` copies on write instead: the removed rows

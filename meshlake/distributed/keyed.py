@@ -23,7 +23,7 @@ What runs on a worker (`read_*`, `write_*`) takes a `KeyedSpec`, which pickles; 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,11 +39,15 @@ if TYPE_CHECKING:
     from meshlake.query.plan import ScanPlan
     from meshlake.write.positions import PositionDeletes
 
-PATH = "__ml_path"
+FILE_INDEX = "__ml_file"
+"""A live row's data file, as its index in `KeyedPlan.files` (an integer shuffles cheaper than a path)."""
 POS = "__ml_pos"
 FILE = "__ml_delete_file"
 """A written delete file's `DataFile`, pickled (what a worker hands back to the driver)."""
 REMOVED = "__ml_removed"
+BROADCAST_KEYS = 1_000_000
+"""Up to this many new keys, the join sends them to every worker (Daft's broadcast join) instead of shuffling the
+old rows by key too: a 1 % upsert then moves its keys, not the table's."""
 FILES_PER_TASK = 4
 """Data files one worker reads per task of the join (fewer tasks than files: each costs a DuckDB connection)."""
 EXAMPLES = 5
@@ -79,7 +83,7 @@ class KeyedSpec:
 
     def live_schema(self) -> pa.Schema:
         """What `read_live_keys` returns."""
-        return self.key_schema().append(pa.field(PATH, pa.string())).append(pa.field(POS, pa.int64()))
+        return self.key_schema().append(pa.field(FILE_INDEX, pa.int32())).append(pa.field(POS, pa.int64()))
 
 
 DELETES_SCHEMA = pa.schema([pa.field(FILE, pa.binary()), pa.field(REMOVED, pa.int64())])
@@ -102,18 +106,23 @@ def read_staged_keys(spec: KeyedSpec, paths: Sequence[str]) -> pa.Table:
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
-def read_live_keys(spec: KeyedSpec, plan: ScanPlan) -> pa.Table:
-    """The key columns, data file and row position of the live rows of `plan`'s files (its schema: the keys)."""
+def read_live_keys(spec: KeyedSpec, plan: ScanPlan, first: int) -> pa.Table:
+    """The key columns, data file (its index in `KeyedPlan.files`: `first` is the index of `plan`'s first file) and
+    row position of the live rows of `plan`'s files (its schema: the keys)."""
+    import pyarrow.compute as pc
+
     from meshlake.write.positions import live_positions
 
     rows = live_positions(plan, spec.table().io)
     schema = spec.live_schema()
+    index = pc.add(rows.column(FILE_INDEX), first).cast(pa.int32())
+    rows = rows.set_column(rows.schema.get_field_index(FILE_INDEX), FILE_INDEX, index)
     return pa.Table.from_arrays([rows.column(f.name).cast(f.type) for f in schema], schema=schema)
 
 
-def write_grouped_deletes(spec: KeyedSpec, likes: Mapping[str, DataFile], groups: pa.Table) -> pa.Table:
-    """Write one position delete file per row of `groups` (`__ml_path`, `__ml_pos`: the list of its rows' positions);
-    on any error the files written here are deleted first."""
+def write_grouped_deletes(spec: KeyedSpec, files: Sequence[DataFile], groups: pa.Table) -> pa.Table:
+    """Write one position delete file per row of `groups` (`__ml_file`: an index in `files`, `__ml_pos`: the list
+    of its rows' positions); on any error the files written here are deleted first."""
     import pickle
 
     from meshlake.write.positions import write_file_deletes
@@ -122,11 +131,11 @@ def write_grouped_deletes(spec: KeyedSpec, likes: Mapping[str, DataFile], groups
     written: list[DataFile] = []
     removed: list[int] = []
     try:
-        paths = groups.column(PATH).to_pylist()
+        indexes = groups.column(FILE_INDEX).to_pylist()
         positions = groups.column(POS)
-        for i, path in enumerate(paths):
+        for i, index in enumerate(indexes):
             values = positions[i].values
-            written.append(write_file_deletes(table, likes[path], values, name_prefix=spec.file_prefix))
+            written.append(write_file_deletes(table, files[index], values, name_prefix=spec.file_prefix))
             removed.append(len(values))
     except BaseException:
         _delete(table, written)
@@ -134,9 +143,14 @@ def write_grouped_deletes(spec: KeyedSpec, likes: Mapping[str, DataFile], groups
     return pa.table({FILE: [pickle.dumps(f) for f in written], REMOVED: removed}, schema=DELETES_SCHEMA)
 
 
-def write_where_deletes(spec: KeyedSpec, likes: Mapping[str, DataFile], plan: ScanPlan, where: str) -> pa.Table:
-    """Position delete files for the live rows of `plan`'s files matching `where` (meshlake's filter text, parsed
-    here), one per data file holding any."""
+def group_positions(matched: pa.Table) -> pa.Table:
+    """(`__ml_file`, `__ml_pos`) rows as one row per data file with the list of its positions."""
+    return matched.group_by(FILE_INDEX).aggregate([(POS, "list")]).rename_columns([FILE_INDEX, POS])
+
+
+def write_where_deletes(spec: KeyedSpec, files: Sequence[DataFile], plan: ScanPlan, where: str) -> pa.Table:
+    """Position delete files for the live rows of `plan`'s files (`files`: their `DataFile`s, in order) matching
+    `where` (meshlake's filter text, parsed here), one per data file holding any."""
     import pyarrow.compute as pc
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
@@ -146,11 +160,8 @@ def write_where_deletes(spec: KeyedSpec, likes: Mapping[str, DataFile], plan: Sc
     rows = live_positions(plan, spec.table().io)
     target = schema_to_pyarrow(plan.schema, include_field_ids=True)
     data = pa.Table.from_arrays([rows.column(f.name).cast(f.type) for f in target], schema=target)
-    matched = rows.select([PATH, POS]).filter(
-        pc.fill_null(row_filter(where, spec.metadata.schema()).matches(data), False)
-    )
-    groups = matched.group_by(PATH).aggregate([(POS, "list")]).rename_columns([PATH, POS])
-    return write_grouped_deletes(spec, likes, groups)
+    matches = pc.fill_null(row_filter(where, spec.metadata.schema()).matches(data), False)
+    return write_grouped_deletes(spec, files, group_positions(rows.select([FILE_INDEX, POS]).filter(matches)))
 
 
 def _delete(table: Table, files: Sequence[DataFile]) -> None:
@@ -216,15 +227,12 @@ class KeyEngine(Protocol):
         """The keys on the driver (the copy-on-write fallback of a delete by key)."""
         ...
 
-    def join_deletes(
-        self, spec: KeyedSpec, keys: Any, chunks: Sequence[ScanPlan], likes: Mapping[str, DataFile]
-    ) -> pa.Table:
-        """Semi-join the live keys of `chunks` with `keys`, write the delete files: `DELETES_SCHEMA` rows."""
+    def join_deletes(self, spec: KeyedSpec, keys: Any, plan: KeyedPlan, broadcast: bool) -> pa.Table:
+        """Semi-join the live keys of `plan`'s chunks with `keys` (`broadcast`: the keys are few enough to send to
+        every worker instead of shuffling both sides by key), write the delete files: `DELETES_SCHEMA` rows."""
         ...
 
-    def where_deletes(
-        self, spec: KeyedSpec, chunks: Sequence[ScanPlan], likes: Mapping[str, DataFile], where: str
-    ) -> pa.Table:
+    def where_deletes(self, spec: KeyedSpec, plan: KeyedPlan, where: str) -> pa.Table:
         """Write the delete files of the rows matching `where`, one worker per chunk: `DELETES_SCHEMA` rows."""
         ...
 
@@ -237,7 +245,9 @@ class KeyedPlan:
     """The data files of the pinned snapshot a keyed write may touch, in chunks for the workers."""
 
     chunks: list[ScanPlan]
-    likes: dict[str, DataFile]
+    files: list[DataFile]
+    """Every file of the chunks, in order: chunk i holds `files[starts[i]:starts[i] + len(chunks[i].tasks)]`."""
+    starts: list[int] = field(default_factory=list)
     record_counts: dict[str, int] = field(default_factory=dict)
 
     @classmethod
@@ -254,17 +264,20 @@ class KeyedPlan:
         from meshlake.query.plan import cached_plan
 
         if base_id is None:
-            return cls([], {})
-        files = {
-            task.file.file_path: task.file for task in table.scan(row_filter=prune, snapshot_id=base_id).plan_files()
-        }
+            return cls([], [])
+        scan = table.scan(row_filter=prune, snapshot_id=base_id)
+        found = {task.file.file_path: task.file for task in scan.plan_files()}
         plan = cached_plan(table, base_id)
         schema = table.schema().select(*columns) if columns is not None else plan.schema
-        tasks = [task for task in plan.tasks if task.path in files]
-        chunks = [
-            replace(plan, schema=schema, tasks=tuple(tasks[i : i + per_task])) for i in range(0, len(tasks), per_task)
-        ]
-        return cls(chunks, files, {task.path: task.record_count for task in tasks})
+        tasks = [task for task in plan.tasks if task.path in found]
+        starts = list(range(0, len(tasks), per_task))
+        chunks = [replace(plan, schema=schema, tasks=tuple(tasks[i : i + per_task])) for i in starts]
+        files = [found[task.path] for task in tasks]
+        return cls(chunks, files, starts, {task.path: task.record_count for task in tasks})
+
+    def chunk_files(self, i: int) -> list[DataFile]:
+        """The `DataFile`s of chunk i, in order."""
+        return self.files[self.starts[i] : self.starts[i] + len(self.chunks[i].tasks)]
 
     def deletes(self, written: pa.Table) -> PositionDeletes:
         """The delete files the workers wrote (`DELETES_SCHEMA` rows), as a local merge-on-read change has them."""
@@ -273,10 +286,11 @@ class KeyedPlan:
         from meshlake.write.positions import PositionDeletes
 
         files = sorted((pickle.loads(b) for b in written.column(FILE).to_pylist()), key=lambda f: f.file_path)
+        by_path = {f.file_path: f for f in self.files}
         referenced = sorted({self._referenced(f) for f in files})
         removed = sum(written.column(REMOVED).to_pylist())
         touched = sum(self.record_counts[path] for path in referenced)
-        return PositionDeletes(tuple(files), tuple(self.likes[p] for p in referenced), removed, touched)
+        return PositionDeletes(tuple(files), tuple(by_path[p] for p in referenced), removed, touched)
 
     @staticmethod
     def _referenced(delete_file: DataFile) -> str:

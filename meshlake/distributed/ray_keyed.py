@@ -3,9 +3,9 @@ readers on the workers, a left-semi join and a group-by by data file, and the de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import ray.data
@@ -13,20 +13,16 @@ import ray.data
 from meshlake.distributed.keyed import (
     DELETES_SCHEMA,
     EXAMPLES,
-    PATH,
-    POS,
+    FILE_INDEX,
+    KeyedPlan,
     KeyedSpec,
     KeyStats,
+    group_positions,
     read_live_keys,
     read_staged_keys,
     write_grouped_deletes,
     write_where_deletes,
 )
-
-if TYPE_CHECKING:
-    from pyiceberg.manifest import DataFile
-
-    from meshlake.query.plan import ScanPlan
 
 COUNT = "count()"
 """The column Ray Data's `groupby(…).count()` names."""
@@ -78,25 +74,25 @@ class RayKeys:
     def collect(self, keys: Any) -> pa.Table:
         return _arrow(keys)
 
-    def join_deletes(
-        self, spec: KeyedSpec, keys: Any, chunks: Sequence[ScanPlan], likes: Mapping[str, DataFile]
-    ) -> pa.Table:
-        live = _chunks([partial(read_live_keys, spec, chunk) for chunk in chunks], spec.live_schema())
+    def join_deletes(self, spec: KeyedSpec, keys: Any, plan: KeyedPlan, broadcast: bool) -> pa.Table:
+        """Ray Data's join shuffles both sides by key (`broadcast` has no counterpart there)."""
+        makers = [
+            partial(read_live_keys, spec, chunk, first) for chunk, first in zip(plan.chunks, plan.starts, strict=True)
+        ]
+        live = _chunks(makers, spec.live_schema())
         on = tuple(spec.primary_key)
-        matched = live.join(keys, join_type="left_semi", num_partitions=max(len(chunks), 1), on=on)
-        files = dict(likes)
+        matched = live.join(keys, join_type="left_semi", num_partitions=max(len(plan.chunks), 1), on=on)
+        files = plan.files
 
         def write(group: pa.Table) -> pa.Table:
-            grouped = group.group_by(PATH).aggregate([(POS, "list")]).rename_columns([PATH, POS])
-            return write_grouped_deletes(spec, files, grouped)
+            return write_grouped_deletes(spec, files, group_positions(group))
 
-        written = matched.groupby(PATH).map_groups(write, batch_format="pyarrow")
-        return _collect(written)
+        return _collect(matched.groupby(FILE_INDEX).map_groups(write, batch_format="pyarrow"))
 
-    def where_deletes(
-        self, spec: KeyedSpec, chunks: Sequence[ScanPlan], likes: Mapping[str, DataFile], where: str
-    ) -> pa.Table:
-        makers = [partial(write_where_deletes, spec, {p: likes[p] for p in c.files}, c, where) for c in chunks]
+    def where_deletes(self, spec: KeyedSpec, plan: KeyedPlan, where: str) -> pa.Table:
+        makers = [
+            partial(write_where_deletes, spec, plan.chunk_files(i), chunk, where) for i, chunk in enumerate(plan.chunks)
+        ]
         return _collect(_chunks(makers, DELETES_SCHEMA))
 
 

@@ -168,8 +168,9 @@ def _deletes(
 
 def live_positions(plan: ScanPlan, io: FileIO) -> pa.Table:
     """The live rows of `plan`'s data files (the delete files applying to them anti-joined first), columns of
-    `plan.schema`, with `__ml_path` (their data file) and `__ml_pos` (their row number in it): what a
-    distributed merge-on-read write reads of the files one worker owns (`meshlake.distributed.keyed`)."""
+    `plan.schema`, with `__ml_file` (the index of their data file in `plan.tasks`) and `__ml_pos` (their row number
+    in it): what a distributed merge-on-read write reads of the files one worker owns
+    (`meshlake.distributed.keyed`)."""
     import duckdb
 
     from meshlake.query.engine import register_filesystems
@@ -179,12 +180,9 @@ def live_positions(plan: ScanPlan, io: FileIO) -> pa.Table:
     try:
         con.execute("SET arrow_lossless_conversion = true")
         register_filesystems(con, plan, io)
-        rows = con.sql(positions_sql(plan)).to_arrow_table()
+        return con.sql(positions_sql(plan)).to_arrow_table()
     finally:
         con.close()
-    paths = pa.array([task.path for task in plan.tasks], pa.string())
-    path = pc.take(paths, rows.column("__ml_file")) if plan.tasks else pa.array([], pa.string())
-    return rows.drop_columns(["__ml_file"]).append_column("__ml_path", path)
 
 
 def write_file_deletes(
