@@ -68,12 +68,8 @@ class DistributedWrite:
                 f"a distributed write of {port.address} supports mode {' or '.join(repr(m) for m in MODES)}, "
                 f"not {mode!r}; write other modes with port.write()"
             )
-        if not isinstance(where, str | None) or (mode == "replace" and where is None):
-            raise ValueError(
-                f"a distributed write of {port.address} takes where='…' (meshlake's filter text) with mode='replace' "
-                "(required) or mode='delete', and only then"
-            )
-        if where is not None and mode not in ("replace", "delete"):
+        takes_where = ("replace", "delete") if where is not None else ("append", "overwrite", "upsert", "delete")
+        if not isinstance(where, str | None) or mode not in takes_where:
             raise ValueError(
                 f"a distributed write of {port.address} takes where='…' (meshlake's filter text) with mode='replace' "
                 "(required) or mode='delete', and only then"
