@@ -2,7 +2,7 @@
 
     bash .ci/distributed-venv.sh
     .venv-distributed/bin/python -m benchmarks.bench_distributed [--read-rows 2000000] [--write-rows 4000000]
-        [--big-rows 10000000] [--partitions 8] [--repeat 3]
+        [--big-rows 10000000] [--partitions 8] [--repeat 3] [--upsert-rows 4000000] [--upsert-share 0.01]
 
 On a local Ray cluster of 2 CPUs bound to 127.0.0.1 (`ray.init(num_cpus=2, include_dashboard=False,
 _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
@@ -15,6 +15,11 @@ _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
   writing the same frame as zstd Parquet files (the port's codec) with no gate (`df.write_parquet`); the gate's
   share is the driver's commit phase (gate + catalog commit) over the whole write;
 - big: `--big-rows` through the sink, with the driver's peak RSS (`ru_maxrss`) before and after;
+- upsert: `--upsert-share` (1 %) of the ids of a `--upsert-rows` port, spread over every data file, upserted through
+  `port.write_daft(mode="upsert")`: the join on the engine writing position deletes (write_mode merge-on-read)
+  against the driver's copy-on-write path (write_mode copy-on-write: the keys read back on the driver, every file
+  holding one rewritten there), each on a fresh port with the same rows; wall time, the driver's CPU time (the
+  workers' is not in it) and the load average;
 - per-file and per-row costs of the driver's commit phase, from which docs/scaling.md projects 1 B rows / 10,000
   files.
 
@@ -133,10 +138,10 @@ def bench_write(lake: ml.Lake, home: Path, rows: int, partitions: int, repeat: i
     commit_s: list[float] = []
     original = DistributedWrite.commit
 
-    def timed_commit(self: DistributedWrite, files: Any, count: int, shares: Any = None) -> Any:
+    def timed_commit(self: DistributedWrite, files: Any, count: int, shares: Any = None, engine: Any = None) -> Any:
         started = time.perf_counter()
         try:
-            return original(self, files, count, shares)
+            return original(self, files, count, shares, engine)
         finally:
             commit_s.append(time.perf_counter() - started)
 
@@ -216,6 +221,49 @@ def bench_commit(lake: ml.Lake, home: Path, counts: list[int]) -> dict[str, Any]
     return found
 
 
+def bench_upsert(lake: ml.Lake, home: Path, rows: int, partitions: int, share: float) -> dict[str, Any]:
+    """Upsert `share` of the ids of a `rows` port (spread over every file) with the join on the engine (merge-on-read)
+    and on the driver (copy-on-write), each on a fresh port holding the same rows."""
+    every = max(round(1 / share), 1)
+    found: dict[str, Any] = {"rows": rows, "share": share, "partitions": partitions}
+    for name, write_mode in (("engine_merge_on_read", "merge-on-read"), ("driver_copy_on_write", "copy-on-write")):
+        product = f"upsert{len(found)}"
+        text = EVENTS_YAML.replace("name: stream", f"name: {product}").replace(
+            "    expectations:", f"    primary_key: [id]\n    write_mode: {write_mode}\n    expectations:"
+        )
+        lake.deploy(_descriptor(home, product, text))
+        port = lake.port(f"bench.{product}.events")
+        base = port.write_daft(_events(rows, partitions), mode="append")
+        col = daft.col
+        changed = (
+            daft.range(0, rows, partitions=partitions)
+            .where(col("id") % every == 0)
+            .select(
+                col("id"),
+                ((col("id") % 1000).cast(daft.DataType.float64()) + 0.5).alias("value"),
+                daft.lit("changed").alias("tag"),
+            )
+        )
+        load = os.getloadavg()[0]
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = port.write_daft(changed, mode="upsert")
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        assert result.rows_updated == (rows + every - 1) // every and port.latest().rows == rows
+        found[name] = {
+            "wall_s": wall,
+            "driver_cpu_s": cpu,
+            "load_1m": load,
+            "base_files": base.files_added,
+            "write_mode": result.write_mode,
+            "rows_updated": result.rows_updated,
+            "files_added": result.files_added,
+            "files_rewritten": result.files_deleted,
+            "delete_files": result.delete_files_added,
+        }
+    found["ratio"] = found["engine_merge_on_read"]["wall_s"] / found["driver_copy_on_write"]["wall_s"]
+    return found
+
+
 def _descriptor(home: Path, name: str, text: str) -> Path:
     folder = home / "products" / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -231,6 +279,8 @@ def main() -> None:
     parser.add_argument("--big-rows", type=int, default=10_000_000)
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--upsert-rows", type=int, default=4_000_000)
+    parser.add_argument("--upsert-share", type=float, default=0.01)
     parser.add_argument("--files", default="", help="commit this many staged files (e.g. 100,1000): cost per file")
     args = parser.parse_args()
     home = fresh_dir("distributed")
@@ -241,6 +291,9 @@ def main() -> None:
         read = bench_read(lake, home, args.read_rows, args.repeat) if args.read_rows else None
         write = bench_write(lake, home, args.write_rows, args.partitions, args.repeat) if args.write_rows else None
         big = bench_big(lake, home, args.big_rows, args.partitions) if args.big_rows else None
+        upsert = (
+            bench_upsert(lake, home, args.upsert_rows, args.partitions, args.upsert_share) if args.upsert_rows else None
+        )
         counts = [int(n) for n in args.files.split(",") if n]
         commit = bench_commit(lake, home, counts) if counts else None
     finally:
@@ -251,8 +304,9 @@ def main() -> None:
         "write": write,
         "big": big,
         "commit": commit,
+        "upsert": upsert,
     }
-    ran = [k for k in ("read", "write", "big", "commit") if results[k]]
+    ran = [k for k in ("read", "write", "big", "commit", "upsert") if results[k]]
     name = "distributed" if read and write else "distributed_" + "_".join(ran)
     save(name, results, _markdown(results, args))
 
@@ -265,9 +319,8 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"{host['when']}, {host['cpus']} CPUs (shared), Ray 2 CPUs on 127.0.0.1, daft {host['daft']}, "
         f"ray {host['ray']}, pyarrow {host['pyarrow']}. Command: `.venv-distributed/bin/python -m "
         f"benchmarks.bench_distributed --read-rows {args.read_rows} --write-rows {args.write_rows} --big-rows "
-        f"{args.big_rows} --partitions {args.partitions} --repeat {args.repeat}"
-        + (f" --files {args.files}" if args.files else "")
-        + "`.",
+        f"{args.big_rows} --partitions {args.partitions} --repeat {args.repeat} --upsert-rows {args.upsert_rows} "
+        f"--upsert-share {args.upsert_share}" + (f" --files {args.files}" if args.files else "") + "`.",
     ]
     if read or write:
         lines += ["", "| measure | meshlake | Daft alone | ratio | target |", "|---|---|---|---|---|"]
@@ -298,6 +351,22 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
             "",
             f"Commit of {count} staged files (no gate): {found['seconds']:.3f} s, {found['per_file_ms']:.2f} ms/file.",
         ]
+    upsert = results["upsert"]
+    if upsert:
+        lines += [
+            "",
+            f"Upsert of {upsert['share']:.0%} of {upsert['rows']:,} rows (ids spread over every file, "
+            f"{upsert['partitions']} partitions): wall {upsert['ratio']:.2f} × the driver's copy-on-write.",
+            "",
+            "| path | wall | driver CPU | load (1 min) | files added | files rewritten | delete files |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name in ("engine_merge_on_read", "driver_copy_on_write"):
+            run = upsert[name]
+            lines.append(
+                f"| {name.replace('_', ' ')} | {run['wall_s']:.2f} s | {run['driver_cpu_s']:.2f} s | "
+                f"{run['load_1m']:.1f} | {run['files_added']} | {run['files_rewritten']} | {run['delete_files']} |"
+            )
     return "\n".join(lines) + "\n"
 
 

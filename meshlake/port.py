@@ -178,8 +178,10 @@ class Port:
         The frame's schema is checked on the driver first; a worker whose rows break the contract stops the
         write, every file it left is deleted, and meshlake's own error is raised (`ContractViolationError`,
         `QualityGateError` …). `mode`: "append", "overwrite", "upsert" (by primary key) or "replace" (`where=`:
-        meshlake's filter text; every row written must match it, as for `write`); `run_id`, `writer`, `stamps` as
-        for `write`.
+        meshlake's filter text; every row written must match it, as for `write`), or "delete" (the rows whose
+        primary key is in `frame`, or with `frame=None` those matching `where=`); `run_id`, `writer`, `stamps`,
+        `write_mode` as for `write`. An upsert's join and a delete run on Daft's workers as position deletes when the
+        port's `write_mode` allows merge-on-read (`result.fallback` says why one ran on the driver instead).
         """
         require("daft", extra="daft", feature="port.write_daft()")
         from meshlake.distributed.daft_sink import write_daft

@@ -20,7 +20,8 @@ from daft.io import DataSink
 from daft.io.sink import WriteResult as DaftWriteResult
 from daft.recordbatch import MicroPartition
 
-from meshlake.distributed.driver import DistributedWrite
+from meshlake.distributed.driver import SINK_MODES, DistributedWrite
+from meshlake.distributed.keyed import KeyEngine
 from meshlake.distributed.staging import Share, write_partition
 from meshlake.errors import MeshlakeError, QualityGateError
 
@@ -79,7 +80,9 @@ class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here
         shares = [result.result for result in write_results]
         files = [f for share in shares for f in share.files]
         rows = sum(share.rows for share in shares)
-        published = self.write_state.commit(files, rows, shares)
+        from meshlake.distributed.daft_keyed import DaftKeys
+
+        published = self.write_state.commit(files, rows, shares, engine=DaftKeys())
         return MicroPartition.from_pydict(
             {"snapshot_id": [published.snapshot_id], "rows": [published.rows], "files": [published.files_added]}
         )
@@ -90,13 +93,26 @@ class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here
 
 
 def daft_sink(port: Port, **options: Any) -> PortDaftSink:
-    """A sink writing to `port` (`mode`, `run_id`, `writer`, `stamps` as for `port.write`)."""
+    """A sink writing to `port` (`mode`, `run_id`, `writer`, `stamps`, `write_mode` as for `port.write`)."""
+    check_sink_mode(port, options.get("mode", "append"))
     return PortDaftSink(DistributedWrite(port, **options))
+
+
+def check_sink_mode(port: Port, mode: str) -> None:
+    """A sink writes rows: a delete (which writes none) runs through `write_daft` / `write_ray` instead."""
+    if mode == "delete":
+        raise ValueError(
+            f"a sink of {port.address} supports mode {' or '.join(repr(m) for m in SINK_MODES)}, not 'delete': "
+            "delete with port.write_daft(keys, mode='delete') or port.write_ray(keys, mode='delete')"
+        )
 
 
 def write_daft(port: Port, frame: Any, **options: Any) -> WriteResult:
     """Write a Daft DataFrame to `port` through the sink; on any failure delete the write's files and raise
-    meshlake's own error (see the module docstring)."""
+    meshlake's own error (see the module docstring). `mode='delete'`: remove the rows whose primary key is in
+    `frame` (or, with `frame=None`, the rows matching `where=`) as position deletes written on Daft's workers."""
+    if options.get("mode") == "delete":
+        return delete_on(port, frame, "daft", **options)
     sink = daft_sink(port, **options)
     sink.write_state.check_schema(frame.schema().to_pyarrow_schema())
     try:
@@ -112,6 +128,35 @@ def write_daft(port: Port, frame: Any, **options: Any) -> WriteResult:
     result = sink.result
     assert result is not None
     return result
+
+
+def delete_on(port: Port, frame: Any, engine: str, **options: Any) -> WriteResult:
+    """A distributed delete (see `DistributedWrite.delete`) on `engine` ("daft" or "ray"), raising meshlake's own
+    error as it was raised on a worker; every file it wrote is deleted first."""
+    write = DistributedWrite(port, **options)
+    if frame is not None:
+        if engine == "daft":
+            schema = frame.schema().to_pyarrow_schema()
+        else:
+            found = frame.schema()
+            schema = found.base_schema if found is not None and hasattr(found, "base_schema") else None
+        if schema is not None:
+            write.check_schema(schema)
+    if engine == "daft":
+        from meshlake.distributed.daft_keyed import DaftKeys
+
+        keys: KeyEngine = DaftKeys()
+    else:
+        from meshlake.distributed.ray_keyed import RayKeys
+
+        keys = RayKeys()
+    try:
+        return write.delete(keys, frame)
+    except BaseException as exc:
+        found_error = meshlake_error(exc)
+        if found_error is exc:
+            raise
+        raise found_error from None
 
 
 def _partition_per_call() -> Any:

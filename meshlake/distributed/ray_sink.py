@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ray.data import Datasink
 
-from meshlake.distributed.daft_sink import meshlake_error
+from meshlake.distributed.daft_sink import check_sink_mode, delete_on, meshlake_error
 from meshlake.distributed.driver import DistributedWrite
 from meshlake.distributed.staging import Share, write_partition
 from meshlake.errors import QualityGateError
@@ -56,7 +56,9 @@ class PortRayDatasink(Datasink):  # type: ignore[misc]  # ray is untyped here
         shares: list[Share] = list(write_result.write_returns)
         files = [f for share in shares for f in share.files]
         rows = sum(share.rows for share in shares)
-        self.write_state.commit(files, rows, shares)
+        from meshlake.distributed.ray_keyed import RayKeys
+
+        self.write_state.commit(files, rows, shares, engine=RayKeys())
 
     def on_write_failed(self, error: Exception) -> None:
         self.failed = True
@@ -65,12 +67,16 @@ class PortRayDatasink(Datasink):  # type: ignore[misc]  # ray is untyped here
 
 
 def ray_sink(port: Port, **options: Any) -> PortRayDatasink:
-    """A Datasink writing to `port` (`mode`, `run_id`, `writer`, `stamps` as for `port.write`)."""
+    """A Datasink writing to `port` (`mode`, `run_id`, `writer`, `stamps`, `write_mode` as for `port.write`)."""
+    check_sink_mode(port, options.get("mode", "append"))
     return PortRayDatasink(DistributedWrite(port, **options))
 
 
 def write_ray(port: Port, dataset: Any, **options: Any) -> WriteResult:
-    """Write a Ray Dataset to `port` through the sink; raise meshlake's own error on failure (nothing left)."""
+    """Write a Ray Dataset to `port` through the sink; raise meshlake's own error on failure (nothing left).
+    `mode='delete'`: remove the rows whose primary key is in `dataset` (or, with None, those matching `where=`)."""
+    if options.get("mode") == "delete":
+        return delete_on(port, dataset, "ray", **options)
     sink = ray_sink(port, **options)
     schema = dataset.schema()
     if schema is not None and hasattr(schema, "base_schema"):

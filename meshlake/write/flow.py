@@ -91,6 +91,8 @@ class WriteResult:
     write_mode: str | None = None
     """How old rows were removed: "copy-on-write" or "merge-on-read" (None when none were)."""
     delete_files_added: int = 0
+    fallback: str | None = None
+    """Why a distributed write ran part of its work on the driver instead of the engine (None: it did not)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "quality"}
@@ -348,6 +350,41 @@ def stage_files(
     if gate is not None and not prepared.change.is_empty:
         try:
             report = gate.check(table, base_id, prepared.change, stamps, streamed=streamed)
+        except BaseException:
+            _delete_files(table, prepared.written_paths)
+            raise
+    return StagedWrite(catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started)
+
+
+def stage_written_change(
+    catalog: Catalog,
+    table: Table,
+    change: Change,
+    *,
+    address: str,
+    mode: str,
+    rows: int,
+    base_id: int | None,
+    stamps: Stamps,
+    gate: Gate | None,
+    quarantine_name: str,
+    rows_deleted: int = 0,
+    rows_updated: int = 0,
+    written_paths: Sequence[str] = (),
+    write_mode: str | None = None,
+    streamed: Any = None,
+) -> StagedWrite:
+    """Stage a change whose files were all written elsewhere (a distributed upsert or delete: the workers wrote its
+    data and position delete files) as a write on `base_id`, the snapshot the change was computed from, and run the
+    gate. The files in `written_paths` belong to this write: a write that is not published deletes them; the commit
+    rebases or raises `CommitConflictError` as a local write of the same change would."""
+    started = time.perf_counter()
+    change = _with_scoped_deletes_removed(table, base_id, change)
+    prepared = _Prepared(change, rows, rows_deleted, rows_updated, list(written_paths), write_mode)
+    report = None
+    if gate is not None and not change.is_empty:
+        try:
+            report = gate.check(table, base_id, change, stamps, streamed=streamed)
         except BaseException:
             _delete_files(table, prepared.written_paths)
             raise

@@ -43,6 +43,7 @@ from meshlake.write.rowfilter import RowFilter
 
 if TYPE_CHECKING:
     import duckdb
+    from pyiceberg.io import FileIO
 
 DELETE_SCHEMA = pa.schema(
     [
@@ -165,9 +166,39 @@ def _deletes(
     return PositionDeletes(tuple(written), referenced, removed, rows)
 
 
-def _write(table: Table, rows: pa.Table, like: DataFile) -> DataFile:
+def live_positions(plan: ScanPlan, io: FileIO) -> pa.Table:
+    """The live rows of `plan`'s data files (the delete files applying to them anti-joined first), columns of
+    `plan.schema`, with `__ml_file` (the index of their data file in `plan.tasks`) and `__ml_pos` (their row number
+    in it): what a distributed merge-on-read write reads of the files one worker owns
+    (`meshlake.distributed.keyed`)."""
+    import duckdb
+
+    from meshlake.query.engine import register_filesystems
+    from meshlake.query.sql import positions_sql
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET arrow_lossless_conversion = true")
+        register_filesystems(con, plan, io)
+        return con.sql(positions_sql(plan)).to_arrow_table()
+    finally:
+        con.close()
+
+
+def write_file_deletes(
+    table: Table, data_file: DataFile, positions: pa.Array | pa.ChunkedArray, *, name_prefix: str = ""
+) -> DataFile:
+    """One file-scoped position delete file listing rows `positions` of `data_file` (sorted here), its name
+    starting with `name_prefix` (a distributed write names every file it writes by its run)."""
+    pos = pc.sort_indices(positions)
+    ordered = pc.take(positions, pos).cast(pa.int64())
+    rows = pa.table({"file_path": pa.repeat(data_file.file_path, len(ordered)), "pos": ordered}, schema=DELETE_SCHEMA)
+    return _write(table, rows, data_file, name_prefix=name_prefix)
+
+
+def _write(table: Table, rows: pa.Table, like: DataFile, *, name_prefix: str = "") -> DataFile:
     """Write one position delete file for data files of `like`'s partition."""
-    name = f"{uuid.uuid4()}-deletes.parquet"
+    name = f"{name_prefix}{uuid.uuid4()}-deletes.parquet"
     path = table.location_provider().new_data_location(name)
     buffer = pa.BufferOutputStream()
     pq.write_table(rows, buffer, compression="zstd")

@@ -218,7 +218,7 @@ def test_an_upsert_needs_a_primary_key_before_any_worker_starts(
     assert raised.value.address == ADDRESS
 
 
-@pytest.mark.parametrize("mode", ["delete", "sideways", "append "])
+@pytest.mark.parametrize("mode", ["sideways", "append ", "merge"])
 def test_a_distributed_write_refuses_a_mode_it_does_not_run(unique_port: Any, mode: str) -> None:
     unique_port.write(_rows(["seed"]))
     head = main_snapshot_id(unique_port)
@@ -227,6 +227,29 @@ def test_a_distributed_write_refuses_a_mode_it_does_not_run(unique_port: Any, mo
         DistributedWrite(unique_port, mode=mode)
 
     assert main_snapshot_id(unique_port) == head
+
+
+def test_a_distributed_delete_takes_keys_or_where_exactly(unique_port: Any) -> None:
+    unique_port.write(_rows(["seed"]))
+    head = main_snapshot_id(unique_port)
+
+    with pytest.raises(ValueError, match="exactly one"):
+        DistributedWrite(unique_port, mode="delete").delete(None, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="where="):
+        DistributedWrite(unique_port, mode="append", where="shipment_id = 'seed'")
+
+    assert main_snapshot_id(unique_port) == head
+
+
+def test_a_copy_on_write_distributed_delete_where_runs_on_the_driver_and_says_why(unique_port: Any) -> None:
+    unique_port.write(_rows(["a", "b", "c"]))
+    write = DistributedWrite(unique_port, mode="delete", where="shipment_id = 'b'", write_mode="copy-on-write")
+
+    result = write.delete(None, None)  # type: ignore[arg-type]  # the driver's path needs no engine
+
+    assert (result.mode, result.rows_deleted, result.write_mode) == ("delete", 1, "copy-on-write")
+    assert result.fallback is not None and "copy-on-write" in result.fallback
+    assert sorted(unique_port.to_arrow().column("shipment_id").to_pylist()) == ["a", "c"]
 
 
 def test_a_distributed_write_refuses_a_forged_stamp_before_any_worker_starts(unique_port: Any) -> None:
