@@ -15,12 +15,13 @@ subquery, a window or a Python function) and every expectation with a `row_condi
 existing pass over the written files, which then reads only the columns they need.
 
 A uniqueness check's distinct count does not merge as such, but its answer is what the gate needs: whether every
-key is distinct. The tap proves it while streaming (`key_runs`): each row group's keys, sorted if they are not
-already, must be strictly increasing (a sorted run), and the runs of all row groups must not overlap. Then every
-key of the write is distinct and the distinct count is the number of keys considered, exactly; a key with a
-duplicate, runs that overlap (keys in no particular order across row groups), a NULL in a compound key or a
-column of another type leave the proof unfinished, and the pass over the files counts as before. Integer, string,
-date and timestamp keys are measured (their order and equality are the same in Arrow, Python and DuckDB).
+key is distinct. The tap proves it while streaming (`key_runs`) when the rows come in key order, as appends of
+sequential ids, order keys or event times do: each row group's keys must strictly increase row after row (a sorted
+run), and the runs of all row groups (files, lanes, workers) must not overlap. Then every key of the write is
+distinct and the distinct count is the number of keys considered, exactly. A repeated key, rows out of key order,
+runs that overlap, a NULL in a compound key or a column of another type leave the proof unfinished (at the cost of
+one comparison per row), and the pass over the files counts as before. Integer, string, date and timestamp keys are
+measured: their order and equality are the same in Arrow, in Python and in DuckDB.
 
 A tap that meets rows of another shape than the table's, or an aggregate that fails on them, stops: the gate
 then checks the written files as before. Partials are used only for the relation of exactly the rows they saw
@@ -322,8 +323,7 @@ class MetricTap:
                 self._runs = [[] for _ in self.plan.keys]
             if self._runs[j] is None:
                 return
-            seen = tuple(self._runs[j] or ())
-        found = key_runs(rows, key, seen)
+        found = key_runs(rows, key)
         with self._lock:
             runs = self._runs[j]
             if runs is None:
@@ -359,9 +359,9 @@ def _overlap(a: KeyRun, b: KeyRun) -> bool:
     return not (a.high < b.low or b.high < a.low)
 
 
-def key_runs(rows: pa.Table, key: Key, seen: Sequence[KeyRun] = ()) -> list[KeyRun] | None:
-    """The sorted run of `key` in `rows` ([] when no row has a key to consider), or None when its keys may not all
-    be distinct from each other and from the runs `seen` (which then saves sorting them).
+def key_runs(rows: pa.Table, key: Key) -> list[KeyRun] | None:
+    """The run of `key` in `rows` ([] when no row has a key to consider) when its keys strictly increase row after
+    row (so all are distinct), else None.
 
     The keys considered: the non-NULL values of a one-column key; every row of a compound key without a NULL part
     (a NULL part gives None: GE and GROUP BY count NULLs as equal). Dates and timestamps are compared as their
@@ -384,15 +384,8 @@ def key_runs(rows: pa.Table, key: Key, seen: Sequence[KeyRun] = ()) -> list[KeyR
     if count == 0:
         return []
     if not _increasing(arrays):
-        lowest, highest = pc.min_max(arrays[0]).values()
-        first = (lowest.as_py(), highest.as_py())
-        if any(max(first[0], run.low[0]) < min(first[1], run.high[0]) for run in seen):
-            return None  # the leading column's ranges overlap: so would the runs; no need to sort
-        table = pa.table({f"k{i}": a for i, a in enumerate(arrays)})
-        order = pc.sort_indices(table, sort_keys=[(f"k{i}", "ascending") for i in range(len(arrays))])
-        arrays = [pc.take(a, order) for a in arrays]
-        if not _increasing(arrays):
-            return None  # a key repeats
+        return None  # a key repeats, or the rows are not in key order (sorting them would cost more than the
+        # pass over the files saves: keys in no order overlap across row groups anyway)
     low = tuple(a[0].as_py() for a in arrays)
     high = tuple(a[count - 1].as_py() for a in arrays)
     return [KeyRun(count, low, high)]
