@@ -72,6 +72,7 @@ _PLAIN = re.compile(
 """Value types that travel through Arrow and back into DuckDB unchanged (or, HUGEINT, cast back exactly)."""
 
 
+_OFFSET = re.compile(r"^(\d+) \+ (.+)$", re.DOTALL)
 _COALESCE = re.compile(r"^coalesce\((.*),\s*0\s*\)$", re.IGNORECASE | re.DOTALL)
 _TEXT = re.compile(r"^CAST\((.*)\s+AS\s+VARCHAR\)$", re.IGNORECASE | re.DOTALL)
 
@@ -249,9 +250,13 @@ class MetricPartials:
         index = {sql: i for i, sql in enumerate(self.plan.aggregates)}
         parts, covered = [], set()
         for sql, alias in wanted.items():
-            i = index.get(sql)
-            if i is None:
-                continue
+            i, offset = index.get(sql), ""
+            if i is None:  # `<n> + count(…)`: a count added to a base's (an append's incremental check)
+                matched = _OFFSET.match(sql.strip())
+                i = index.get(matched.group(2)) if matched is not None else None
+                if matched is None or i is None or self.plan.kinds[i] != "count" or self.plan.wraps[i] != "{}":
+                    continue
+                offset = f"{matched.group(1)} + "
             kind, result_type = self.plan.kinds[i], self.result_types[i]
             if kind == "count":
                 merged = f"CAST(sum(m{i}) AS {result_type})"
@@ -259,7 +264,7 @@ class MetricPartials:
                 continue  # a float sum depends on the order of its terms: the pass over the files computes it
             else:
                 merged = f"CAST({kind}(m{i}) AS {result_type})"
-            parts.append(f"{self.plan.wraps[i].format(merged)} AS {alias}")
+            parts.append(f"{offset}{self.plan.wraps[i].format(merged)} AS {alias}")
             covered.add(sql)
         return (f"(SELECT {', '.join(parts)} FROM {table_name})" if parts else ""), covered
 
@@ -449,6 +454,15 @@ def use_distinct_keys(plan: Plan, partials: MetricPartials) -> None:
         del plan.aggregates[role]
 
 
+def _keys_considered(exp: Expectation, cols: list[Column]) -> str:
+    """The count of the rows whose key a uniqueness check considers, as an append's incremental check counts
+    its new keys (`meshlake.quality.incremental`)."""
+    from meshlake.quality.compile import unique_key as key_domain
+
+    domain, _ = key_domain(exp, cols)
+    return f"count({cols[0].value})" if len(cols) == 1 else f"count(*) FILTER (WHERE {domain})"
+
+
 def measurable(expectations: Sequence[Expectation], columns: Mapping[str, Column], *, whole: bool) -> MetricPlan | None:
     """The plan measuring the mergeable aggregates of `expectations` on rows with `columns`, compiled as the native
     engine compiles them: of row checks, and, with `whole` (the rows are the whole staged snapshot), of table checks.
@@ -465,6 +479,7 @@ def measurable(expectations: Sequence[Expectation], columns: Mapping[str, Column
             key = unique_key(exp, columns)
             if key is not None:
                 keys.append(key)  # the new rows' keys: all of them (`whole`), or an append's (`incremental`)
+                aggregates.append(_keys_considered(exp, [columns[name] for name in key]))
             row_level = exp.spec.row_level
             if not (row_level or whole) or exp.spec.kind in ("query", "schema"):
                 continue

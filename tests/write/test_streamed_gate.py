@@ -191,3 +191,28 @@ def test_a_duplicate_key_in_two_row_groups_written_in_parallel_fails_the_streame
         ("expect_column_values_to_be_unique", 2)
     ]
     assert main_snapshot_id(gated) is None
+
+
+def test_an_append_of_keys_proved_distinct_is_checked_without_reading_its_files(
+    gated: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The incremental uniqueness check of an append (base count + new keys) merges the new keys' counts and takes
+    their distinct count from the proof."""
+    monkeypatch.setattr(datafiles, "ROW_GROUP_ROWS", 10)
+    monkeypatch.setattr(datafiles, "TARGET_FILE_BYTES", 1)
+    port = gated
+    port.write(_padded(0, 40))
+    statements = _gate_statements(monkeypatch)
+    staged = port.stage(_reader(_padded(40, 55)))
+    try:
+        assert statements and not any("DISTINCT" in sql for sql in statements)
+        assert "40 + CAST(sum(" in statements[0]  # the base's keys + the new keys, merged
+        assert staged.report.results[0].method == "incremental" and staged.report.passed
+        again = staged.gate.check(staged.table, staged.base_id, staged.prepared.change, staged.stamps)
+        assert any("DISTINCT" in sql for sql in statements)  # the same check without partials counts them
+        assert repr(staged.report.results) == repr(again.results)
+        assert staged.report.basis == again.basis
+    finally:
+        from meshlake.write.flow import discard
+
+        discard(staged)
