@@ -308,3 +308,31 @@ def test_a_proved_key_is_not_read_again(monkeypatch: pytest.MonkeyPatch) -> None
     merged_statement, scanned_statement = statements
     assert "DISTINCT" not in merged_statement and "FROM __t" not in merged_statement
     assert "DISTINCT" in scanned_statement
+
+
+def test_a_count_added_to_a_base_count_merges_exactly_and_nothing_else_around_it_does() -> None:
+    rows = _keys([1, None, 3, 4])
+    con = duckdb.connect()
+    try:
+        con.register("__t", rows)
+        plan = MetricPlan.of(['count("id")'], dict(describe_types(con)))
+        assert plan is not None
+        tap = plan.tap()
+        for piece in _pieces(rows):
+            tap.observe(piece)
+        partials = tap.partials()
+        assert partials is not None
+        wanted = {'7 + count("id")': "a", '7 + count("id") * 2': "b", '(7 + count("id"))': "c"}
+        select, covered = partials.merged_select(wanted, "__p")
+        assert covered == {'7 + count("id")'}
+        con.register("__p", partials.rows)
+        merged = con.sql(f"SELECT * FROM {select}")
+        scanned = con.sql('SELECT 7 + count("id") AS a FROM __t')
+        assert merged.fetchall() == scanned.fetchall() == [(10,)]
+        assert merged.dtypes == scanned.dtypes
+    finally:
+        con.close()
+
+
+def describe_types(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return {c.name: c.sql_type for c in describe(con, "__t").values()}
