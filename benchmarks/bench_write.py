@@ -8,7 +8,8 @@ template's kinds); upsert ≥ 10 × faster than pyiceberg (issue 2), same rows; 
 `--upsert-sizes` (`bench_upsert`): merge-on-read ≤ 3 × writing only the changed rows, ≥ 5 × faster than copy-on-write,
 reads with pending deletes ≤ 1.3 × compacted. The limit is the fastest of several raw parallel Parquet writers of the
 same rows (`raw_writers`: pyarrow in threads, `pyarrow.dataset.write_dataset`, DuckDB `COPY … PER_THREAD_OUTPUT`),
-all with zstd and 1 M-row row groups.
+all with zstd and 1 M-row row groups. The gated append is measured onto an empty port (every check reads the new
+rows) and onto a port with 1,000 published rows (the table checks are incremental: the base's stamps + the new rows).
 """
 
 from __future__ import annotations
