@@ -303,7 +303,8 @@ class MetricTap:
         finally:
             cursor.close()
         for j, key in enumerate(self.plan.keys):
-            self._measure_key(j, rows, key)
+            if not self.stopped:
+                self._measure_key(j, rows, key)
 
     def partials(self) -> MetricPartials | None:
         """What the tap measured, or None when it stopped."""
