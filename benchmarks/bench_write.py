@@ -8,7 +8,8 @@ template's kinds); upsert ≥ 10 × faster than pyiceberg (issue 2), same rows; 
 `--upsert-sizes` (`bench_upsert`): merge-on-read ≤ 3 × writing only the changed rows, ≥ 5 × faster than copy-on-write,
 reads with pending deletes ≤ 1.3 × compacted. The limit is the fastest of several raw parallel Parquet writers of the
 same rows (`raw_writers`: pyarrow in threads, `pyarrow.dataset.write_dataset`, DuckDB `COPY … PER_THREAD_OUTPUT`),
-all with zstd and 1 M-row row groups.
+all with zstd and 1 M-row row groups. The gated append is measured onto an empty port (every check reads the new
+rows) and onto a port with 1,000 published rows (the table checks are incremental: the base's stamps + the new rows).
 """
 
 from __future__ import annotations
@@ -132,9 +133,14 @@ def bench_append(data: pa.Table, root: Path, repeat: int) -> dict[str, Any]:
     ports: dict[str, list[Any]] = {"ungated": [], "gated": []}
     tables: list[Any] = []
 
+    ports["onto rows"] = []
+    base = lineitem(1000, seed=2, first_order=-250)  # order keys -250..-1: below the appended rows' keys
+
     def fresh(kind: str) -> None:
-        extra = GATE_YAML if kind == "gated" else ""
-        ports[kind].append(new_port(root, f"ml-{kind}{len(ports[kind])}", extra))
+        extra = GATE_YAML if kind != "ungated" else ""
+        ports[kind].append(new_port(root, f"ml-{kind.replace(' ', '-')}{len(ports[kind])}", extra))
+        if kind == "onto rows":  # an append onto a published snapshot: the gate's checks are incremental
+            ports[kind][-1].write(base)
 
     def fresh_pyiceberg() -> None:
         tables.append(pyiceberg_table(root, f"pi{len(tables)}", ports["ungated"][0]))
@@ -144,6 +150,10 @@ def bench_append(data: pa.Table, root: Path, repeat: int) -> dict[str, Any]:
     meshlake_writers: dict[str, tuple[Callable[[], Any], Callable[[], Any] | None]] = {
         "meshlake append, no expectations": (lambda: ports["ungated"][-1].write(data), lambda: fresh("ungated")),
         "meshlake append, 4 expectations": (lambda: ports["gated"][-1].write(data), lambda: fresh("gated")),
+        "meshlake append, 4 expectations, onto 1,000 rows": (
+            lambda: ports["onto rows"][-1].write(data),
+            lambda: fresh("onto rows"),
+        ),
         "pyiceberg append": (lambda: tables[-1].append(data.cast(tables[-1].schema().as_arrow())), fresh_pyiceberg),
     }
     runs: dict[str, list[float]] = {name: [] for name in [*raw, *meshlake_writers]}
@@ -187,6 +197,7 @@ def bench_append(data: pa.Table, root: Path, repeat: int) -> dict[str, Any]:
         "limit_s": limit,
         "ratio_ungated_to_limit": medians["meshlake append, no expectations"] / limit,
         "ratio_gated_to_limit": medians["meshlake append, 4 expectations"] / limit,
+        "ratio_gated_onto_rows_to_limit": medians["meshlake append, 4 expectations, onto 1,000 rows"] / limit,
         "ratio_pyiceberg_to_limit": medians["pyiceberg append"] / limit,
         "targets": {"ungated": 1.1, "gated": 1.3},
         "meets_targets": medians["meshlake append, no expectations"] <= 1.1 * limit

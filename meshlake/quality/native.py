@@ -213,6 +213,12 @@ def _evaluate(
     _prepare(con, plans, budget, other_rows)
     relation = {"table": relation_sql, "new": new_rows_sql}.get(streamed[0]) if streamed else None
     covered = (relation, streamed[1]) if streamed is not None and relation is not None else None
+    if covered is not None:
+        from meshlake.quality.metrics import use_distinct_keys
+
+        for plan in plans.values():
+            if _relation(plan, sources) == covered[0]:
+                use_distinct_keys(plan, covered[1])  # keys proved distinct while they were written
     values = _aggregate_pass(con, plans, sources, error, covered)
     values = _followup_pass(con, plans, values, error)
     for i, plan in plans.items():
@@ -381,6 +387,7 @@ def _followup_pass(
         got = values.get(i)
         if not isinstance(got, dict):
             continue
+        got = plan.known | got  # a count the tap measured is known, not aggregated (`metrics.use_distinct_keys`)
         if plan.followup and plan.needs_followup and plan.needs_followup(got):
             todo[i] = plan.followup
         elif plan.followup_sql is not None and (sql := plan.followup_sql(got)) is not None:
