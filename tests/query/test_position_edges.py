@@ -1,7 +1,8 @@
 """Position deletes at the edges of what the DuckDB and Polars readers join: every row of a file, its first
 and last rows, one row, the same row listed twice, and file-scoped next to shared delete files.
 
-Each test compares DuckDB (`scan_sql`), Polars and pyiceberg with the rows the deletes leave.
+Each test compares DuckDB (`scan_sql`), Polars and pyiceberg with the rows the deletes leave, with DuckDB's
+anti joins as grouped for a real port and with one group per data file (`sql.GROUP_DELETES`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from pyiceberg.schema import Schema
 from pyiceberg.table import Table
 from pyiceberg.types import LongType, NestedField, StringType
 
+from meshlake.query import sql
 from meshlake.query.plan import ScanPlan, plan_scan
+from meshlake.query.sql import positions_sql
 
 from .conftest import Files, duck_rows
 
@@ -37,6 +40,13 @@ def add(table: Table, mor: type[Files], ids: list[int]) -> str:
     mor.append(table, [{"id": i, "v": f"v{i}"} for i in ids])
     (path,) = set(mor.files_of(table)) - before
     return path
+
+
+@pytest.fixture(autouse=True, params=["grouped", "one-join-per-file"])
+def groups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "one-join-per-file":
+        monkeypatch.setattr(sql, "GROUP_DELETES", 1)
+    return str(request.param)
 
 
 @pytest.fixture
@@ -110,3 +120,23 @@ def test_time_travel_reads_the_rows_before_and_after_each_delete(table: Table, m
         reads.append([r["id"] for r in duck_rows(duck, plan.to_duckdb_sql(), order='"id"')])
         assert sorted(plan.to_polars().collect()["id"].to_list()) == reads[-1]
     assert reads == [[0, 1, 2, 3, 4, 5], [1, 2, 3, 4], [1, 2, 4]]
+
+
+def test_positions_of_live_rows_index_every_file_of_the_plan(
+    table: Table, mor: type[Files], duck: Any, groups: str
+) -> None:
+    files = [mor.data_file(table, [{"id": 10 * n + i, "v": "x"} for i in range(4)]) for n in range(5)]
+    mor.commit(table, add=files)
+    deleted = {(0, 0), (1, 3), (3, 1), (3, 2), (4, 0)}
+    by_path = {f.file_path: n for n, f in enumerate(files)}
+    mor.commit(table, deletes=[mor.position_deletes(table, [(files[n].file_path, p)]) for n, p in sorted(deleted)])
+    plan = current(table)
+    order = [by_path[t.path] for t in plan.tasks]
+    text = positions_sql(plan)
+    assert ("__ml_pos3" in text) == (groups == "one-join-per-file")  # four anti joins (one file is clean), or one
+    rows = duck.sql(f"SELECT id, __ml_file, __ml_pos FROM ({text})").fetchall()
+    # Each live row's file index (in the plan's order) and position say where its id was written.
+    assert sorted((order[f], p) for _, f, p in rows) == sorted(
+        (n, p) for n in range(5) for p in range(4) if (n, p) not in deleted
+    )
+    assert all(i == 10 * order[f] + p for i, f, p in rows)
