@@ -258,9 +258,11 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {ms(size['meshlake_merge_on_read'])} | {ms(size['meshlake_copy_on_write'])} "
             f"| {size['ratio_mor_to_limit']:.2f} × | {size['speedup_mor_vs_cow']:.1f} × | {peer} |"
         )
+    if any("upsert_rows" in size for size in results["sizes"]):
+        lines += ["", "Targets: merge-on-read ≤ 3 × the limit and ≥ 5 × faster than copy-on-write."]
+    else:  # --reads-only: no upsert table
+        del lines[-3:]
     lines += [
-        "",
-        "Targets: merge-on-read ≤ 3 × the limit and ≥ 5 × faster than copy-on-write.",
         "",
         "## Reading with pending deletes vs after compaction (TPC-H Q1-like aggregate)",
         "",

@@ -8,6 +8,9 @@ added, dropped and widened columns read right across old files. Files without de
 - equality deletes on the equality columns (NULL matches NULL), keeping only deletes newer than the data
   file, of its partition or global.
 
+Dirty files are anti-joined in groups of about `GROUP_DELETES` deleted rows, each with a hash table small enough
+for the CPU caches; docs/write-modes.md ("Reading pending deletes") has the shapes measured and why this one.
+
 Every identifier is double-quoted and every path is a single-quoted literal; paths are also escaped for
 DuckDB's glob matching, so a file named `a[1].parquet` never reads `a1.parquet`.
 """
