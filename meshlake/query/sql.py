@@ -336,8 +336,9 @@ def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool 
     """CTEs and the SELECT that reads `dirty` files and drops their deleted rows (equi-joins only); `positions`
     adds each row's file index in `dirty` and row number (`positions_sql`).
 
-    Files with only position deletes are read in consecutive groups of about `GROUP_DELETES` deleted rows, one
-    anti join each (UNION ALL); with equality deletes every file is one group, so their files are read once."""
+    Files with only file-scoped position deletes are read in consecutive groups of about `GROUP_DELETES` deleted
+    rows, one anti join each (UNION ALL); with equality or shared position deletes every file is one group, so
+    their delete files are read once."""
     ctes: list[str] = []
     bodies: list[str] = []
     for n, (start, group) in enumerate(_delete_groups(dirty)):
@@ -349,8 +350,11 @@ def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool 
 
 def _delete_groups(dirty: Sequence[DataTask]) -> list[tuple[int, Sequence[DataTask]]]:
     """`dirty` cut into consecutive groups of at most `GROUP_DELETES` position-delete rows (as the delete files
-    count them), with the index of each group's first file; one group when any file has equality deletes."""
-    if len(dirty) < 2 or any(t.equality_deletes for t in dirty):
+    count them), with the index of each group's first file. One group when any file has equality deletes or a
+    position delete file that may list rows of other files (Spark's partition-scoped ones): each group would
+    read those delete files whole again."""
+    shared = any(d.referenced_file != t.path for t in dirty for d in t.position_deletes)
+    if len(dirty) < 2 or shared or any(t.equality_deletes for t in dirty):
         return [(0, dirty)]
     groups: list[tuple[int, Sequence[DataTask]]] = []
     start, rows = 0, 0

@@ -140,3 +140,26 @@ def test_positions_of_live_rows_index_every_file_of_the_plan(
         (n, p) for n in range(5) for p in range(4) if (n, p) not in deleted
     )
     assert all(i == 10 * order[f] + p for i, f, p in rows)
+
+
+def test_shared_delete_files_keep_one_anti_join_so_they_are_read_once(
+    table: Table, mor: type[Files], duck: Any, groups: str
+) -> None:
+    a = add(table, mor, [1, 2, 3])
+    b = add(table, mor, [4, 5, 6])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 0), (b, 2)], bounds=False)])
+    plan = current(table)
+    text = plan.to_duckdb_sql()
+    assert "__ml_pos1" not in text  # one group even with one join per file asked for
+    assert read_all(table, duck) == ([2, 3, 4, 5], [2, 3, 4, 5], [2, 3, 4, 5])
+
+
+def test_file_scoped_deletes_of_two_files_are_two_anti_joins_when_groups_are_small(
+    table: Table, mor: type[Files], duck: Any, groups: str
+) -> None:
+    a = add(table, mor, [1, 2, 3])
+    b = add(table, mor, [4, 5, 6])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 0)]), mor.position_deletes(table, [(b, 2)])])
+    text = current(table).to_duckdb_sql()
+    assert ("__ml_pos1" in text) == (groups == "one-join-per-file")
+    assert read_all(table, duck) == ([2, 3, 4, 5], [2, 3, 4, 5], [2, 3, 4, 5])
