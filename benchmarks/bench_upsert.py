@@ -1,7 +1,7 @@
 """Upserts at the limit: merge-on-read vs copy-on-write vs writing only the changed rows, and reads with deletes.
 
     python -m benchmarks.bench_upsert [--sizes 1000000,6000000] [--share 0.01] [--repeat 3] [--upserts 10]
-                                      [--pyiceberg-timeout 120] [--skip-pyiceberg] [--name upsert]
+                                      [--pyiceberg-timeout 120] [--skip-pyiceberg] [--reads-only] [--name upsert]
 
 For each port size, one upsert of `share` of the rows (half changed rows spread over the port, half new keys),
 side by side in one run:
@@ -12,7 +12,9 @@ side by side in one run:
 - pyiceberg's `upsert` (in a child process, cut off after `--pyiceberg-timeout`; crashes are reported).
 
 Then `--upserts` such upserts in a row (merge-on-read) and a TPC-H Q1-like aggregate on the DuckDB
-(`lake.sql`) and Polars (`to_polars`) paths, with the pending deletes and after compaction folded them in.
+(`lake.sql`) and Polars (`to_polars`) paths, with the pending deletes and after compaction folded them in:
+wall and CPU time (of every thread of the process) and the load average, as the machine may be shared.
+`--reads-only` runs only this part.
 
 Targets (issue 18): merge-on-read upsert ≤ 3 × the changed-rows Parquet write and ≥ 5 × faster than
 copy-on-write; a read with pending deletes ≤ 1.3 × the compacted read. `run(...)` returns the results dict so
@@ -22,6 +24,10 @@ copy-on-write; a read with pending deletes ≤ 1.3 × the compacted read. `run(.
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +79,18 @@ def q1_polars(port: Any) -> Any:
 
 
 def bench_size(
-    rows: int, share: float, root: Path, repeat: int, upserts: int, pyiceberg_timeout: float | None
+    rows: int,
+    share: float,
+    root: Path,
+    repeat: int,
+    upserts: int,
+    pyiceberg_timeout: float | None,
+    reads_only: bool = False,
 ) -> dict[str, Any]:
     base = lineitem(rows)
     first_new = int(pc.max(base["l_orderkey"]).as_py()) + 1
+    if reads_only:
+        return {"base_rows": rows, "reads": bench_reads(root, base, rows, share, upserts, first_new, repeat)}
     change = change_of(base, int(rows * share), seed=1, first_new=first_new)
     limit_path = root / f"changed-{rows}.parquet"
     limit = timed(lambda: pq.write_table(change, limit_path, compression="zstd"), repeat)
@@ -133,8 +147,10 @@ def bench_reads(
         "delete_files": len({d.path for t in plan.tasks for d in t.position_deletes}),
     }
     lake = port.lake
-    duck_pending = timed(lambda: lake.sql(Q1).fetchall(), repeat)
-    polars_pending = timed(lambda: q1_polars(port), repeat)
+    lake.sql(Q1).fetchall()  # the views and the plan are made once, as for any later query
+    q1_polars(port)
+    duck_pending = timed_cpu(lambda: lake.sql(Q1).fetchall(), repeat)
+    polars_pending = timed_cpu(lambda: q1_polars(port), repeat)
     answer = lake.sql(Q1).fetchall()
     polars_answer = q1_polars(port)
     _, done = compact(
@@ -146,8 +162,10 @@ def bench_reads(
         options=Options(deleted_share=0.0),
     )
     assert not port.latest().plan.has_deletes
-    duck_compacted = timed(lambda: lake.sql(Q1).fetchall(), repeat)
-    polars_compacted = timed(lambda: q1_polars(port), repeat)
+    lake.sql(Q1).fetchall()
+    q1_polars(port)
+    duck_compacted = timed_cpu(lambda: lake.sql(Q1).fetchall(), repeat)
+    polars_compacted = timed_cpu(lambda: q1_polars(port), repeat)
     same = _close(answer, lake.sql(Q1).fetchall()) and _close(polars_answer.rows(), q1_polars(port).rows())
     return {
         "upserts": upserts,
@@ -159,7 +177,27 @@ def bench_reads(
         "polars_compacted": polars_compacted,
         "ratio_duckdb": duck_pending["median_s"] / duck_compacted["median_s"],
         "ratio_polars": polars_pending["median_s"] / polars_compacted["median_s"],
+        "ratio_duckdb_cpu": duck_pending["median_cpu_s"] / duck_compacted["median_cpu_s"],
+        "ratio_polars_cpu": polars_pending["median_cpu_s"] / polars_compacted["median_cpu_s"],
+        "load_average": os.getloadavg(),
         "same_answers": same,
+    }
+
+
+def timed_cpu(function: Callable[[], Any], repeat: int) -> dict[str, Any]:
+    """`timed`, with the process's CPU time (all threads) of each run beside its wall time."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        cpu, wall = time.process_time(), time.perf_counter()
+        function()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return {
+        "median_s": statistics.median(walls),
+        "min_s": min(walls),
+        "runs_s": walls,
+        "median_cpu_s": statistics.median(cpus),
+        "runs_cpu_s": cpus,
     }
 
 
@@ -180,6 +218,16 @@ def ms(timing: dict[str, Any]) -> str:
     return f"{timing['median_s'] * 1000:,.0f} ms"
 
 
+def ms_cpu(timing: dict[str, Any]) -> str:
+    cpu = timing.get("median_cpu_s")
+    return ms(timing) + (f" ({cpu * 1000:,.0f} ms)" if cpu is not None else "")
+
+
+def ratio(reads: dict[str, Any], engine: str) -> str:
+    cpu = reads.get(f"ratio_{engine}_cpu")
+    return f"{reads[f'ratio_{engine}']:.2f} ×" + (f" ({cpu:.2f} ×)" if cpu is not None else "")
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Upserts: merge-on-read vs copy-on-write vs the changed rows as Parquet",
@@ -194,6 +242,8 @@ def markdown(results: dict[str, Any]) -> str:
         "|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for size in results["sizes"]:
+        if "upsert_rows" not in size:  # --reads-only
+            continue
         pyiceberg = size.get("pyiceberg_upsert")
         if pyiceberg is None:
             peer = "not run"
@@ -208,23 +258,29 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {ms(size['meshlake_merge_on_read'])} | {ms(size['meshlake_copy_on_write'])} "
             f"| {size['ratio_mor_to_limit']:.2f} × | {size['speedup_mor_vs_cow']:.1f} × | {peer} |"
         )
+    if any("upsert_rows" in size for size in results["sizes"]):
+        lines += ["", "Targets: merge-on-read ≤ 3 × the limit and ≥ 5 × faster than copy-on-write."]
+    else:  # --reads-only: no upsert table
+        del lines[-3:]
     lines += [
-        "",
-        "Targets: merge-on-read ≤ 3 × the limit and ≥ 5 × faster than copy-on-write.",
         "",
         "## Reading with pending deletes vs after compaction (TPC-H Q1-like aggregate)",
         "",
-        "| port rows | upserts | data / delete files pending | DuckDB pending | DuckDB compacted | ratio "
-        "| Polars pending | Polars compacted | ratio | same answers |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|",
+        "Wall time (CPU time of all threads in brackets); the load average when the reads ended.",
+        "",
+        "| port rows | upserts | data / delete files pending | DuckDB pending | DuckDB compacted | ratio (CPU) "
+        "| Polars pending | Polars compacted | ratio (CPU) | same answers | load average |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for size in results["sizes"]:
         reads = size["reads"]
+        load = reads.get("load_average")
         lines.append(
             f"| {size['base_rows']:,} | {reads['upserts']} | {reads['pending']['data_files']} / "
-            f"{reads['pending']['delete_files']} | {ms(reads['duckdb_pending'])} | {ms(reads['duckdb_compacted'])} "
-            f"| {reads['ratio_duckdb']:.2f} × | {ms(reads['polars_pending'])} | {ms(reads['polars_compacted'])} "
-            f"| {reads['ratio_polars']:.2f} × | {reads['same_answers']} |"
+            f"{reads['pending']['delete_files']} | {ms_cpu(reads['duckdb_pending'])} "
+            f"| {ms_cpu(reads['duckdb_compacted'])} | {ratio(reads, 'duckdb')} | {ms_cpu(reads['polars_pending'])} "
+            f"| {ms_cpu(reads['polars_compacted'])} | {ratio(reads, 'polars')} | {reads['same_answers']} "
+            f"| {' / '.join(f'{x:.1f}' for x in load) if load else '—'} |"
         )
     lines += ["", "Target: a read with pending deletes ≤ 1.3 × the compacted read.", ""]
     return "\n".join(lines)
@@ -239,6 +295,7 @@ def run(
     pyiceberg_timeout: float | None = 120.0,
     command: str = "python -m benchmarks.bench_upsert",
     name: str = "upsert",
+    reads_only: bool = False,
 ) -> dict[str, Any]:
     """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>)."""
     root = fresh_dir("upsert")
@@ -247,7 +304,7 @@ def run(
         "command": command,
         "share": share,
         "repeat": repeat,
-        "sizes": [bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout) for rows in sizes],
+        "sizes": [bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only) for rows in sizes],
     }
     save(name, results, markdown(results))
     return results
@@ -262,6 +319,7 @@ def main() -> None:
     parser.add_argument("--pyiceberg-timeout", type=float, default=120.0)
     parser.add_argument("--skip-pyiceberg", action="store_true")
     parser.add_argument("--name", default="upsert", help="results file name under benchmarks/results/")
+    parser.add_argument("--reads-only", action="store_true", help="only the reads with pending deletes")
     args = parser.parse_args()
     import sys
 
@@ -273,6 +331,7 @@ def main() -> None:
         pyiceberg_timeout=None if args.skip_pyiceberg else args.pyiceberg_timeout,
         command="python -m benchmarks.bench_upsert " + " ".join(sys.argv[1:]),
         name=args.name,
+        reads_only=args.reads_only,
     )
 
 

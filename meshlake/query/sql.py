@@ -8,6 +8,9 @@ added, dropped and widened columns read right across old files. Files without de
 - equality deletes on the equality columns (NULL matches NULL), keeping only deletes newer than the data
   file, of its partition or global.
 
+Dirty files are anti-joined in groups of about `GROUP_DELETES` deleted rows, each with a hash table small enough
+for the CPU caches; docs/write-modes.md ("Reading pending deletes") has the shapes measured and why this one.
+
 Every identifier is double-quoted and every path is a single-quoted literal; paths are also escaped for
 DuckDB's glob matching, so a file named `a[1].parquet` never reads `a1.parquet`.
 """
@@ -323,9 +326,52 @@ def _values(rows: Iterable[Sequence[object]], names: str, types: Sequence[str] |
     return f"(VALUES {', '.join(rendered)}) AS {names}"
 
 
+GROUP_DELETES = 1 << 17
+"""Position deletes per anti join, at most (one data file with more is a join of its own): DuckDB's probe of a
+hash table of 1 M positions costs ~44 ns a row, of 150 k ~14 ns, of 20 k ~10 ns (its table outgrows the CPU
+caches), so a port's dirty files are anti-joined in groups, each with its own small table."""
+
+
 def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool = False) -> tuple[list[str], str]:
     """CTEs and the SELECT that reads `dirty` files and drops their deleted rows (equi-joins only); `positions`
-    adds each row's file index and row number (`positions_sql`)."""
+    adds each row's file index in `dirty` and row number (`positions_sql`).
+
+    Files with only file-scoped position deletes are read in consecutive groups of about `GROUP_DELETES` deleted
+    rows, one anti join each (UNION ALL); with equality or shared position deletes every file is one group, so
+    their delete files are read once."""
+    ctes: list[str] = []
+    bodies: list[str] = []
+    for n, (start, group) in enumerate(_delete_groups(dirty)):
+        group_ctes, body = _group_with_deletes(plan, group, positions=positions, start=start, name=str(n) if n else "")
+        ctes += group_ctes
+        bodies.append(body)
+    return ctes, " UNION ALL ".join(bodies)
+
+
+def _delete_groups(dirty: Sequence[DataTask]) -> list[tuple[int, Sequence[DataTask]]]:
+    """`dirty` cut into consecutive groups of at most `GROUP_DELETES` position-delete rows (as the delete files
+    count them), with the index of each group's first file. One group when any file has equality deletes or a
+    position delete file that may list rows of other files (Spark's partition-scoped ones): each group would
+    read those delete files whole again."""
+    shared = any(d.referenced_file != t.path for t in dirty for d in t.position_deletes)
+    if len(dirty) < 2 or shared or any(t.equality_deletes for t in dirty):
+        return [(0, dirty)]
+    groups: list[tuple[int, Sequence[DataTask]]] = []
+    start, rows = 0, 0
+    for i, task in enumerate(dirty):
+        count = sum(max(d.record_count, 0) for d in task.position_deletes)
+        if i > start and rows + count > GROUP_DELETES:
+            groups.append((start, dirty[start:i]))
+            start, rows = i, 0
+        rows += count
+    groups.append((start, dirty[start:]))
+    return groups
+
+
+def _group_with_deletes(
+    plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool, start: int, name: str
+) -> tuple[list[str], str]:
+    """`_with_deletes` of one group: its CTEs are suffixed with `name`, its file indexes offset by `start`."""
     fields = list(plan.schema.fields)
     hidden = [f for i, f in plan.equality_fields.items() if i not in {g.field_id for g in fields}]
     internal = {f.field_id: f"__ml_c{f.field_id}" for f in (*fields, *hidden)}
@@ -336,17 +382,18 @@ def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool 
     where: list[str] = []
     position = _distinct(d for t in dirty for d in t.position_deletes)
     if position:
-        ctes.append(_position_cte(position, dirty))
-        joins.append("ANTI JOIN __ml_pos AS p ON p.file_index = d.__ml_file AND p.pos = d.file_row_number")
+        ctes.append(_position_cte(position, dirty, name=f"__ml_pos{name}"))
+        joins.append(f"ANTI JOIN __ml_pos{name} AS p ON p.file_index = d.__ml_file AND p.pos = d.file_row_number")
     groups: dict[tuple[int, ...], list[DeleteFile]] = {}
     for delete in _distinct(d for t in dirty for d in t.equality_deletes):
         groups.setdefault(delete.equality_ids, []).append(delete)
     if groups:
         meta = _values(((i, t.sequence_number, t.partition) for i, t in enumerate(dirty)), "m(file_index, seq, part)")
         joins.append(f"JOIN {meta} ON m.file_index = d.__ml_file")
-    for n, (eq_ids, deletes) in enumerate(groups.items()):
+    for k, (eq_ids, deletes) in enumerate(groups.items()):
         # Newest delete per key, globally and per partition: a row goes if either is newer than its file.
         cols = ", ".join(_col(i) for i in eq_ids)
+        n = f"{name}_{k}" if name else str(k)
         ctes.append(_equality_cte(n, eq_ids, deletes, plan))
         ctes.append(f"__ml_eqg{n} AS (SELECT {cols}, max(seq) AS seq FROM __ml_eq{n} WHERE part IS NULL GROUP BY ALL)")
         ctes.append(
@@ -358,7 +405,7 @@ def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool 
         where.append(f"(g{n}.seq IS NULL OR g{n}.seq <= m.seq) AND (q{n}.seq IS NULL OR q{n}.seq <= m.seq)")
     select = ", ".join(f"d.{_col(f.field_id)} AS {quote_ident(f.name)}" for f in fields)
     if positions:
-        select += ", d.__ml_file AS __ml_file, d.file_row_number AS __ml_pos"
+        select += f", d.__ml_file + {start} AS __ml_file, d.file_row_number AS __ml_pos"
     body = f"SELECT {select} FROM {source} {' '.join(joins)}"
     if where:
         body += f" WHERE {' AND '.join(where)}"
@@ -372,8 +419,8 @@ def _distinct(deletes: Iterable[DeleteFile]) -> list[DeleteFile]:
     return list(seen.values())
 
 
-def _position_cte(deletes: Sequence[DeleteFile], dirty: Sequence[DataTask]) -> str:
-    """`__ml_pos(file_index, pos)`: the rows the position deletes remove, by index of their data file in `dirty`.
+def _position_cte(deletes: Sequence[DeleteFile], dirty: Sequence[DataTask], *, name: str = "__ml_pos") -> str:
+    """`name(file_index, pos)`: the rows the position deletes remove, by index of their data file in `dirty`.
 
     A file-scoped delete (one data file in its `file_path` bounds, as meshlake writes them) is mapped to its file's
     index here, so only its `pos` column is read: its data file is known without reading a path per row or joining
@@ -394,7 +441,7 @@ def _position_cte(deletes: Sequence[DeleteFile], dirty: Sequence[DataTask]) -> s
     if shared:
         parts.append(_shared_positions(shared, dirty))
     nothing = "SELECT 0::BIGINT AS file_index, 0::BIGINT AS pos WHERE false"  # every delete older than its file
-    return f"__ml_pos AS ({' UNION ALL '.join(parts) or nothing})"
+    return f"{name} AS ({' UNION ALL '.join(parts) or nothing})"
 
 
 _POS_ENTRY = f"{POS_FIELD_ID}: {{name: 'pos', type: 'BIGINT', default_value: NULL}}"
@@ -417,7 +464,7 @@ def _shared_positions(deletes: Sequence[DeleteFile], dirty: Sequence[DataTask]) 
     )
 
 
-def _equality_cte(n: int, eq_ids: tuple[int, ...], deletes: Sequence[DeleteFile], plan: ScanPlan) -> str:
+def _equality_cte(n: str, eq_ids: tuple[int, ...], deletes: Sequence[DeleteFile], plan: ScanPlan) -> str:
     fields = [plan.equality_fields[i] for i in eq_ids]
     names = {f.field_id: f"__ml_c{f.field_id}" for f in fields}
     files = f"read_parquet({path_list([d.path for d in deletes])}, schema = {schema_map(fields, names)})"
