@@ -396,6 +396,69 @@ def test_a_corrupted_delete_file_is_refused_not_read_as_no_deletes(filled: Any) 
     assert main_head(filled.table()) == before
 
 
+def test_an_upsert_whose_key_lookup_fails_leaves_none_of_the_rows_it_wrote_meanwhile(filled: Any) -> None:
+    filled.delete("shipment_id = 'a-0-3'", write_mode="merge-on-read")
+    [entry] = delete_files(filled)
+    Path(entry["file_path"].removeprefix("file://")).write_bytes(b"not a parquet file" * 10)
+    folder = Path(entry["file_path"].removeprefix("file://")).parent
+    before, head = sorted(folder.rglob("*.parquet")), main_head(filled.table())
+    with pytest.raises(Exception):  # noqa: B017 - the lookup reads the corrupted delete file
+        filled.write(changes(["a-0-4", "new-1"], 5.0), mode="upsert", write_mode="merge-on-read")
+    assert sorted(folder.rglob("*.parquet")) == before, "the new rows were written alongside the lookup"
+    assert main_head(filled.table()) == head
+
+
+def test_an_upsert_reports_where_its_time_went(filled: Any) -> None:
+    result = filled.write(changes(["a-0-1", "new-1"], 5.0), mode="upsert", write_mode="merge-on-read")
+    assert set(result.phases) == {"conform", "key lookup", "write rows", "deletes", "commit"}
+    assert all(seconds >= 0 for seconds in result.phases.values())
+    assert result.to_dict()["phases"] == result.phases
+    rewritten = filled.write(changes(["a-0-2"], 6.0), mode="upsert", write_mode="copy-on-write")
+    assert "key lookup and rewrite" in rewritten.phases and "deletes" not in rewritten.phases
+
+
+@pytest.fixture
+def compound(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> Any:
+    """A port keyed by (shipment_id, shipped_at): rows a/day 1, a/day 2, b/day 1."""
+    descriptor["outputs"][0]["primary_key"] = ["shipment_id", "shipped_at"]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(compound_rows([("a", 1, 1.0), ("a", 2, 1.0), ("b", 1, 1.0)]))
+    return port
+
+
+def compound_rows(rows: list[tuple[str, int, float]]) -> pa.Table:
+    return pa.table(
+        {
+            "shipment_id": [r[0] for r in rows],
+            "shipped_at": pa.array([datetime(2026, 11, r[1], tzinfo=UTC) for r in rows], pa.timestamp("us", tz="UTC")),
+            "weight_kg": [r[2] for r in rows],
+        }
+    )
+
+
+def compound_state(port: Any) -> dict[tuple[str, int], float]:
+    table = port.latest().to_arrow()
+    keys = zip(table["shipment_id"].to_pylist(), (t.day for t in table["shipped_at"].to_pylist()), strict=True)
+    return dict(zip(keys, table["weight_kg"].to_pylist(), strict=True))
+
+
+@pytest.mark.parametrize(
+    "upsert",
+    [
+        [("a", 2, 9.0), ("b", 2, 9.0)],  # narrowed by shipment_id (2 values): a/day 1 and b/day 1 match it only
+        [("a", 2, 9.0), ("a", 3, 9.0)],  # narrowed by shipped_at (2 values): b/day 1 matches it only
+    ],
+)
+def test_a_compound_key_upsert_replaces_only_rows_matching_every_key_column(
+    compound: Any, upsert: list[tuple[str, int, float]]
+) -> None:
+    result = compound.write(compound_rows(upsert), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 1 and result.delete_files_added == 1
+    expected = {("a", 1): 1.0, ("a", 2): 1.0, ("b", 1): 1.0} | {(k, d): w for k, d, w in upsert}
+    assert compound_state(compound) == expected
+
+
 # -- compaction folds pending deletes into the data files ------------------------------------------------
 
 
