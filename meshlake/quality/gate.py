@@ -313,15 +313,15 @@ def run_native_on(
     other_rows: OtherRows | None = None,
     streamed: tuple[Literal["table", "new"], MetricPartials] | None = None,
 ) -> NativeRun:
-    """The native engine on a planned relation, on a shared DuckDB database (`meshlake.quality.session`).
+    """The native engine on a planned relation, on a shared DuckDB database (`meshlake.query.session`).
 
     `ranges` gives the bounds of integer columns over `plan`'s files (`meshlake.quality.bitmap`). SQL
     expectations read the same files in place, in a sandbox that may read only them (`meshlake.quality.sandbox`).
     """
     from meshlake.quality import sandbox
     from meshlake.quality.native import evaluate_native
-    from meshlake.quality.session import connection
     from meshlake.query.engine import register_filesystems
+    from meshlake.query.session import connection
     from meshlake.query.sql import empty_relation, scan_sql
 
     relation_sql = f"({scan_sql(plan)})"  # raises UnsupportedScanError for what DuckDB would misread

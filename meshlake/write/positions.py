@@ -140,22 +140,16 @@ def _deletes(
     (`__ml_file`, `__ml_pos`)."""
     if not files:
         return NOTHING
-    import duckdb
-
-    from meshlake.query.engine import register_filesystems
+    from meshlake.query.session import connection
     from meshlake.query.sql import positions_sql
 
     plan = cached_plan(table, snapshot.snapshot_id)
     by_path = {task.path: task for task in plan.tasks}
     tasks = tuple(by_path[f.file_path] for f in files if f.file_path in by_path)
     sub = replace(plan, schema=schema, tasks=tasks)
-    con = duckdb.connect()
-    try:
-        con.execute("SET arrow_lossless_conversion = true")
-        register_filesystems(con, sub, table.io)
+    with connection(sub, table.io) as con:
+        con.execute("SET SESSION arrow_lossless_conversion = true")  # this cursor only: the database is shared
         chosen = matching(con, positions_sql(sub))
-    finally:
-        con.close()
     if chosen.num_rows == 0:
         return NOTHING
     data_files = {f.file_path: f for f in files}
