@@ -20,7 +20,7 @@ from meshlake.contract.stamps import Stamps
 from meshlake.errors import CommitConflictError, ContractViolationError, QualityGateError, WriteModeError
 from meshlake.write import commit, faults
 from meshlake.write.casts import shown
-from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
+from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, ReplacedKeys
 from meshlake.write.datafiles import DataFileWriter, RowGroupObserver
 from meshlake.write.ingest import Conformer, to_reader
 from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
@@ -608,6 +608,7 @@ def _prepare_upsert(
     if deletes is not None:
         phases["key lookup"] = spent - deletes.write_seconds
         phases["deletes"] = deletes.write_seconds
+        replaced = ReplacedKeys(tuple(primary_key), base.snapshot_id, deletes.rows_removed) if base else None
         change = Change(
             "overwrite",
             added,
@@ -616,6 +617,7 @@ def _prepare_upsert(
             new_rows=added,
             delete_files=deletes.delete_files,
             referenced=deletes.referenced,
+            replaced_keys=replaced,
         )
         paths = [*writer.written_paths, *deletes.written_paths]
         return _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read", phases)

@@ -346,6 +346,59 @@ def test_a_key_deleted_by_position_may_be_appended_again_but_not_twice(unique_po
     assert main_head(unique_port.table()) == before
 
 
+def unique_result(result: Any) -> Any:
+    [found] = [r for r in result.quality.results if r.expectation == "expect_column_values_to_be_unique"]
+    return found
+
+
+def test_an_upsert_derives_the_key_uniqueness_from_its_key_lookup_without_a_scan(unique_port: Any) -> None:
+    result = unique_port.write(changes(["a-0-1", "new-1"], 3.0), mode="upsert", write_mode="merge-on-read")
+    found = unique_result(result)
+    assert (found.method, found.success, found.element_count, found.unexpected_count) == ("incremental", True, 11, 0)
+    again = unique_port.write(changes(["a-0-1", "new-2"], 4.0), mode="upsert", write_mode="merge-on-read")
+    assert (unique_result(again).method, unique_result(again).element_count) == ("incremental", 12)
+    assert unique_port.latest().to_arrow().num_rows == 12
+    before = main_head(unique_port.table())
+    with pytest.raises(QualityGateError):  # the stamp the upserts left still catches an appended duplicate
+        unique_port.write(changes(["new-2"], 1.0))
+    assert main_head(unique_port.table()) == before
+
+
+def test_an_upsert_onto_duplicated_keys_counts_them_in_full(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_be_unique": {"column": "shipment_id", "mostly": 0.5}}
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(batch("a", 0, 10))
+    port.write(changes(["a-0-1"], 1.0))  # a second a-0-1: 2 of 11 rows duplicated, within mostly=0.5
+    kept = port.write(changes(["new-1"], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert (unique_result(kept).method, unique_result(kept).unexpected_count) == ("full", 2)
+    cleared = port.write(changes(["a-0-1"], 3.0), mode="upsert", write_mode="merge-on-read")
+    assert (unique_result(cleared).method, unique_result(cleared).unexpected_count) == ("full", 0)
+    assert rows_of(port)["a-0-1"] == 3.0 and port.latest().to_arrow().num_rows == 11
+
+
+def test_other_table_checks_after_an_upsert_count_the_replaced_rows_out(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        *UNIQUE,
+        {"expect_column_sum_to_be_between": {"column": "weight_kg", "min_value": 0, "max_value": 12}},
+        {"expect_table_row_count_to_be_between": {"min_value": 10, "max_value": 10}},
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(changes([f"k{i}" for i in range(10)], 1.0))  # sum 10
+    result = port.write(changes([f"k{i}" for i in range(5)], 1.0), mode="upsert", write_mode="merge-on-read")
+    assert result.quality.passed, "the sum is 10 again, not 15: the 5 replaced rows are not counted"
+    methods = {r.expectation: r.method for r in result.quality.results}
+    assert methods["expect_column_sum_to_be_between"] == "full"
+    assert methods["expect_table_row_count_to_be_between"] == "incremental"
+
+
 def test_every_read_path_sees_the_deletes_and_time_travels_before_them(filled: Any) -> None:
     lake = filled.lake
     old = main_head(filled.table())
