@@ -94,9 +94,9 @@ class WriteResult:
     phases: Mapping[str, float] = field(default_factory=dict)
     """Seconds by phase of the write, where it measures them: `conform` (incl. the new keys' uniqueness),
     `key lookup` (finding the old rows of a merge-on-read upsert's keys; `key lookup and rewrite` for a
-    copy-on-write one), `write rows` (encoding the new rows; an upsert runs
-    it alongside the key lookup, so phases may add up to more than `seconds`), `deletes` (writing the delete
-    files), `gate`, `commit` (incl. any rebase and re-check)."""
+    copy-on-write one), `write rows` (encoding the new rows; an upsert runs it alongside the key lookup, so
+    phases may add up to more than `seconds`), `deletes` (writing the delete files), `gate`, `commit` (incl.
+    any rebase and re-check). An upsert measures them all; other writes `gate` and `commit`."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "quality"}
