@@ -1,15 +1,26 @@
 """Upserts at the limit: merge-on-read vs copy-on-write vs writing only the changed rows, and reads with deletes.
 
     python -m benchmarks.bench_upsert [--sizes 1000000,6000000] [--share 0.01] [--repeat 3] [--upserts 10]
-                                      [--pyiceberg-timeout 120] [--skip-pyiceberg] [--reads-only] [--name upsert]
+                                      [--pyiceberg-timeout 120] [--skip-pyiceberg] [--skip-reads | --reads-only]
+                                      [--name upsert]
 
 For each port size, one upsert of `share` of the rows (half changed rows spread over the port, half new keys),
 side by side in one run:
 
-- the limit: `pq.write_table` of only the changed rows (zstd), what any writer must at least do;
-- meshlake `write(mode="upsert", write_mode="merge-on-read")`: new rows + position deletes;
+- the limit: only the upserted rows written as Parquet (zstd) by the fastest of the raw writers of
+  `bench_write.raw_writers` (pyarrow in one thread or in threads, `write_dataset`, DuckDB `COPY`), what any writer
+  must at least do;
+- meshlake `write(mode="upsert", write_mode="merge-on-read")`: new rows + position deletes, with its phases
+  (`WriteResult.phases`: conform, key lookup, write rows — alongside the lookup —, deletes, gate, commit);
+- the same upsert with the changed rows clustered (one run of consecutive keys), where the manifests' key bounds
+  prune the files the lookup reads;
+- the same upsert on a port with a four-expectation gate (`bench_write.GATE_YAML`: compound-key uniqueness, two
+  set memberships, a range);
 - meshlake `write(mode="upsert", write_mode="copy-on-write")`: every touched file rewritten;
 - pyiceberg's `upsert` (in a child process, cut off after `--pyiceberg-timeout`; crashes are reported).
+
+Wall and CPU time (of this process: DuckDB's and Arrow's threads included) and the load average are reported;
+the machine may be shared.
 
 Then `--upserts` such upserts in a row (merge-on-read) and a TPC-H Q1-like aggregate on the DuckDB
 (`lake.sql`) and Polars (`to_polars`) paths, with the pending deletes and after compaction folded them in:
@@ -34,10 +45,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from benchmarks.bench_write import new_port, run_pyiceberg_upsert
+from benchmarks.bench_write import GATE_YAML, new_port, raw_writers, run_pyiceberg_upsert
 from benchmarks.common import fresh_dir, lineitem, machine, save, timed
+
+PHASES = ("conform", "key lookup", "write rows", "deletes", "gate", "commit")
 
 ADDRESS = "bench.tpch.lineitem"
 Q1 = f"""
@@ -47,10 +59,15 @@ FROM {ADDRESS} WHERE l_shipdate <= DATE '1998-09-02' GROUP BY ALL ORDER BY ALL
 """
 
 
-def change_of(base: pa.Table, rows: int, seed: int, first_new: int) -> pa.Table:
-    """Half changed rows of `base` (random, spread over the port), half new orders from `first_new`."""
+def change_of(base: pa.Table, rows: int, seed: int, first_new: int, *, clustered: bool = False) -> pa.Table:
+    """Half changed rows of `base` (random, spread over the port; or, `clustered`, one run of consecutive rows at a
+    random place), half new orders from `first_new`."""
     rng = np.random.default_rng(seed)
-    picked = np.sort(rng.choice(base.num_rows, rows // 2, replace=False))
+    if clustered:
+        start = int(rng.integers(0, base.num_rows - rows // 2 + 1))
+        picked = np.arange(start, start + rows // 2)
+    else:
+        picked = np.sort(rng.choice(base.num_rows, rows // 2, replace=False))
     changed = base.take(pa.array(picked))
     changed = changed.set_column(4, "l_quantity", pc.add(changed["l_quantity"], 1.0))
     new = lineitem(rows - changed.num_rows, seed=seed + 1000, first_order=first_new)
@@ -78,6 +95,59 @@ def q1_polars(port: Any) -> Any:
     )
 
 
+def clocked(function: Callable[[], Any], repeat: int, setup: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """`timed`, with this process's CPU time of each run too, and what each run returned."""
+    walls, cpus, returned = [], [], []
+    for _ in range(repeat):
+        if setup is not None:
+            setup()
+        wall, cpu = time.perf_counter(), time.process_time()
+        returned.append(function())
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return {
+        "median_s": statistics.median(walls),
+        "min_s": min(walls),
+        "runs_s": walls,
+        "cpu_median_s": statistics.median(cpus),
+        "cpu_runs_s": cpus,
+        "returned": returned,
+    }
+
+
+def fastest_limit(change: pa.Table, root: Path, repeat: int) -> dict[str, Any]:
+    """The upserted rows written as Parquet by each raw writer; the fastest (by median wall time) is the limit."""
+    folder = root / "limit"
+    folder.mkdir(parents=True, exist_ok=True)
+    writers = {name: clocked(writer, repeat) for name, writer in raw_writers(change, folder).items()}
+    for timing in writers.values():
+        timing.pop("returned")
+    best = min(writers, key=lambda name: writers[name]["median_s"])
+    return {**writers[best], "writer": best, "writers": writers}
+
+
+def merge_on_read(port: Any, change: pa.Table, start_id: int, repeat: int) -> dict[str, Any]:
+    """Median wall and CPU time of a merge-on-read upsert of `change` onto `start_id`, and of each phase."""
+    timing = clocked(
+        lambda: port.write(change, mode="upsert", write_mode="merge-on-read"),
+        repeat,
+        setup=lambda: port.rollback(to=start_id),
+    )
+    outcomes = timing.pop("returned")
+    phases = {
+        phase: statistics.median(outcome.phases.get(phase, 0.0) for outcome in outcomes)
+        for phase in PHASES
+        if any(phase in outcome.phases for outcome in outcomes)
+    }
+    last = outcomes[-1]
+    return {
+        **timing,
+        "phases": phases,
+        "delete_files_added": last.delete_files_added,
+        "rows_updated": last.rows_updated,
+    }
+
+
 def bench_size(
     rows: int,
     share: float,
@@ -86,25 +156,29 @@ def bench_size(
     upserts: int,
     pyiceberg_timeout: float | None,
     reads_only: bool = False,
+    reads: bool = True,
 ) -> dict[str, Any]:
+    load_before = os.getloadavg()
     base = lineitem(rows)
     first_new = int(pc.max(base["l_orderkey"]).as_py()) + 1
     if reads_only:
         return {"base_rows": rows, "reads": bench_reads(root, base, rows, share, upserts, first_new, repeat)}
     change = change_of(base, int(rows * share), seed=1, first_new=first_new)
-    limit_path = root / f"changed-{rows}.parquet"
-    limit = timed(lambda: pq.write_table(change, limit_path, compression="zstd"), repeat)
+    clustered = change_of(base, int(rows * share), seed=1, first_new=first_new, clustered=True)
+    limit = fastest_limit(change, root, repeat)
     port = new_port(root, f"upsert_{rows}")
     start_id = port.write(base).snapshot_id
+    mor = merge_on_read(port, change, start_id, repeat)
+    mor_rows = port.latest().to_arrow().num_rows
+    mor_clustered = merge_on_read(port, clustered, start_id, repeat)
+    gated_port = new_port(root, f"gated_{rows}", GATE_YAML)
+    gated = merge_on_read(gated_port, change, gated_port.write(base).snapshot_id, repeat)
     outcomes: dict[str, Any] = {}
 
-    def upsert(mode: str) -> None:
-        outcomes[mode] = port.write(change, mode="upsert", write_mode=mode)
+    def copy_on_write() -> None:
+        outcomes["copy-on-write"] = port.write(change, mode="upsert", write_mode="copy-on-write")
 
-    rollback = lambda: port.rollback(to=start_id)  # noqa: E731
-    mor = timed(lambda: upsert("merge-on-read"), repeat, setup=rollback)
-    mor_rows = port.latest().to_arrow().num_rows
-    cow = timed(lambda: upsert("copy-on-write"), repeat, setup=rollback)
+    cow = timed(copy_on_write, repeat, setup=lambda: port.rollback(to=start_id))
     cow_rows = port.latest().to_arrow().num_rows
     result: dict[str, Any] = {
         "base_rows": rows,
@@ -112,17 +186,23 @@ def bench_size(
         "changed_rows": change.num_rows // 2,
         "limit_changed_rows_parquet": limit,
         "meshlake_merge_on_read": mor,
+        "meshlake_merge_on_read_clustered": mor_clustered,
+        "meshlake_merge_on_read_gated": gated,
         "meshlake_copy_on_write": cow,
         "rows_after": {"merge-on-read": mor_rows, "copy-on-write": cow_rows, "expected": rows + change.num_rows // 2},
-        "delete_files_added": outcomes["merge-on-read"].delete_files_added,
+        "delete_files_added": mor["delete_files_added"],
         "files_rewritten_by_copy_on_write": outcomes["copy-on-write"].files_deleted,
         "ratio_mor_to_limit": mor["median_s"] / limit["median_s"],
+        "ratio_clustered_to_limit": mor_clustered["median_s"] / limit["median_s"],
+        "ratio_gated_to_limit": gated["median_s"] / limit["median_s"],
         "speedup_mor_vs_cow": cow["median_s"] / mor["median_s"],
     }
     result["meets_targets"] = result["ratio_mor_to_limit"] <= 3 and result["speedup_mor_vs_cow"] >= 5
     if pyiceberg_timeout is not None:
         result["pyiceberg_upsert"] = run_pyiceberg_upsert(root, port, base, change, pyiceberg_timeout)
-    result["reads"] = bench_reads(root, base, rows, share, upserts, first_new, repeat)
+    result["load_average"] = {"before": load_before[0], "after": os.getloadavg()[0]}
+    if reads:
+        result["reads"] = bench_reads(root, base, rows, share, upserts, first_new, repeat)
     return result
 
 
@@ -177,28 +257,18 @@ def bench_reads(
         "polars_compacted": polars_compacted,
         "ratio_duckdb": duck_pending["median_s"] / duck_compacted["median_s"],
         "ratio_polars": polars_pending["median_s"] / polars_compacted["median_s"],
-        "ratio_duckdb_cpu": duck_pending["median_cpu_s"] / duck_compacted["median_cpu_s"],
-        "ratio_polars_cpu": polars_pending["median_cpu_s"] / polars_compacted["median_cpu_s"],
+        "ratio_duckdb_cpu": duck_pending["cpu_median_s"] / duck_compacted["cpu_median_s"],
+        "ratio_polars_cpu": polars_pending["cpu_median_s"] / polars_compacted["cpu_median_s"],
         "load_average": os.getloadavg(),
         "same_answers": same,
     }
 
 
 def timed_cpu(function: Callable[[], Any], repeat: int) -> dict[str, Any]:
-    """`timed`, with the process's CPU time (all threads) of each run beside its wall time."""
-    walls, cpus = [], []
-    for _ in range(repeat):
-        cpu, wall = time.process_time(), time.perf_counter()
-        function()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return {
-        "median_s": statistics.median(walls),
-        "min_s": min(walls),
-        "runs_s": walls,
-        "median_cpu_s": statistics.median(cpus),
-        "runs_cpu_s": cpus,
-    }
+    """`clocked`, without what each run returned."""
+    timing = clocked(function, repeat)
+    del timing["returned"]
+    return timing
 
 
 def _close(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
@@ -219,13 +289,17 @@ def ms(timing: dict[str, Any]) -> str:
 
 
 def ms_cpu(timing: dict[str, Any]) -> str:
-    cpu = timing.get("median_cpu_s")
+    cpu = timing.get("cpu_median_s")
     return ms(timing) + (f" ({cpu * 1000:,.0f} ms)" if cpu is not None else "")
 
 
 def ratio(reads: dict[str, Any], engine: str) -> str:
     cpu = reads.get(f"ratio_{engine}_cpu")
     return f"{reads[f'ratio_{engine}']:.2f} ×" + (f" ({cpu:.2f} ×)" if cpu is not None else "")
+
+
+def wall_cpu(timing: dict[str, Any]) -> str:
+    return f"{ms(timing)} ({timing['cpu_median_s'] * 1000:,.0f} ms CPU)"
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -235,11 +309,12 @@ def markdown(results: dict[str, Any]) -> str:
         f"`{results['command']}` — {results['machine']['cpus']} CPUs, pyiceberg {results['machine']['pyiceberg']}, "
         f"DuckDB {results['machine']['duckdb']}, Polars {results['machine']['polars']}; median of "
         f"{results['repeat']}. Each upsert: {results['share']:.0%} of the port's rows, half changed (spread over the "
-        "port), half new.",
+        "port), half new. Wall time, with this process's CPU time in brackets (DuckDB's and Arrow's threads "
+        "included).",
         "",
-        "| port rows | upsert rows | changed rows as Parquet (the limit) | merge-on-read | copy-on-write "
-        "| MoR / limit | CoW / MoR | pyiceberg `upsert` |",
-        "|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| port rows | upsert rows | upserted rows as Parquet (the limit) | merge-on-read | MoR / limit "
+        "| clustered keys | gated (4 expectations) | copy-on-write | CoW / MoR | pyiceberg `upsert` | load avg |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for size in results["sizes"]:
         if "upsert_rows" not in size:  # --reads-only
@@ -253,26 +328,56 @@ def markdown(results: dict[str, Any]) -> str:
             peer = f"crashed (exit {pyiceberg['exit_code']}) after {pyiceberg['elapsed_s']:.1f} s"
         else:
             peer = f"cut off after {pyiceberg['timeout_s']:.0f} s"
+        load = size["load_average"]
         lines.append(
-            f"| {size['base_rows']:,} | {size['upsert_rows']:,} | {ms(size['limit_changed_rows_parquet'])} "
-            f"| {ms(size['meshlake_merge_on_read'])} | {ms(size['meshlake_copy_on_write'])} "
-            f"| {size['ratio_mor_to_limit']:.2f} × | {size['speedup_mor_vs_cow']:.1f} × | {peer} |"
+            f"| {size['base_rows']:,} | {size['upsert_rows']:,} | {wall_cpu(size['limit_changed_rows_parquet'])} "
+            f"| {wall_cpu(size['meshlake_merge_on_read'])} | {size['ratio_mor_to_limit']:.2f} × "
+            f"| {wall_cpu(size['meshlake_merge_on_read_clustered'])} ({size['ratio_clustered_to_limit']:.2f} ×) "
+            f"| {wall_cpu(size['meshlake_merge_on_read_gated'])} ({size['ratio_gated_to_limit']:.2f} ×) "
+            f"| {ms(size['meshlake_copy_on_write'])} | {size['speedup_mor_vs_cow']:.1f} × | {peer} "
+            f"| {load['before']:.1f} → {load['after']:.1f} |"
         )
-    if any("upsert_rows" in size for size in results["sizes"]):
-        lines += ["", "Targets: merge-on-read ≤ 3 × the limit and ≥ 5 × faster than copy-on-write."]
-    else:  # --reads-only: no upsert table
+    upserted = [size for size in results["sizes"] if "upsert_rows" in size]
+    if not upserted:  # --reads-only: no upsert table
         del lines[-3:]
-    lines += [
-        "",
-        "## Reading with pending deletes vs after compaction (TPC-H Q1-like aggregate)",
-        "",
-        "Wall time (CPU time of all threads in brackets); the load average when the reads ended.",
-        "",
-        "| port rows | upserts | data / delete files pending | DuckDB pending | DuckDB compacted | ratio (CPU) "
-        "| Polars pending | Polars compacted | ratio (CPU) | same answers | load average |",
-        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
-    ]
+    else:
+        lines += [
+            "",
+            "Targets: merge-on-read ≤ 3 × the limit and ≥ 5 × faster than copy-on-write. The limit is the fastest "
+            "raw writer of the upserted rows: "
+            + ", ".join(sorted({size["limit_changed_rows_parquet"]["writer"] for size in upserted}))
+            + ".",
+            "",
+            "### Where a merge-on-read upsert's time goes (median seconds by phase, `WriteResult.phases`)",
+            "",
+            "`write rows` runs in a thread alongside `key lookup`, so the phases add up to more than the wall time.",
+            "",
+            "| port rows | keys | " + " | ".join(PHASES) + " | wall |",
+            "|---:|---|" + "---:|" * (len(PHASES) + 1),
+        ]
+    for size in upserted:
+        for label, key in (
+            ("spread", "meshlake_merge_on_read"),
+            ("clustered", "meshlake_merge_on_read_clustered"),
+            ("spread, gated", "meshlake_merge_on_read_gated"),
+        ):
+            timing = size[key]
+            cells = [f"{timing['phases'][p] * 1000:,.0f} ms" if p in timing["phases"] else "—" for p in PHASES]
+            lines.append(f"| {size['base_rows']:,} | {label} | " + " | ".join(cells) + f" | {ms(timing)} |")
+    if any("reads" in size for size in results["sizes"]):
+        lines += [
+            "",
+            "## Reading with pending deletes vs after compaction (TPC-H Q1-like aggregate)",
+            "",
+            "Wall time (CPU time of all threads in brackets); the load average when the reads ended.",
+            "",
+            "| port rows | upserts | data / delete files pending | DuckDB pending | DuckDB compacted | ratio (CPU) "
+            "| Polars pending | Polars compacted | ratio (CPU) | same answers | load average |",
+            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
     for size in results["sizes"]:
+        if "reads" not in size:
+            continue
         reads = size["reads"]
         load = reads.get("load_average")
         lines.append(
@@ -282,7 +387,9 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {ms_cpu(reads['polars_compacted'])} | {ratio(reads, 'polars')} | {reads['same_answers']} "
             f"| {' / '.join(f'{x:.1f}' for x in load) if load else '—'} |"
         )
-    lines += ["", "Target: a read with pending deletes ≤ 1.3 × the compacted read.", ""]
+    if any("reads" in size for size in results["sizes"]):
+        lines += ["", "Target: a read with pending deletes ≤ 1.3 × the compacted read."]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -296,6 +403,7 @@ def run(
     command: str = "python -m benchmarks.bench_upsert",
     name: str = "upsert",
     reads_only: bool = False,
+    reads: bool = True,
 ) -> dict[str, Any]:
     """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>)."""
     root = fresh_dir("upsert")
@@ -304,7 +412,9 @@ def run(
         "command": command,
         "share": share,
         "repeat": repeat,
-        "sizes": [bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only) for rows in sizes],
+        "sizes": [
+            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads) for rows in sizes
+        ],
     }
     save(name, results, markdown(results))
     return results
@@ -318,6 +428,7 @@ def main() -> None:
     parser.add_argument("--upserts", type=int, default=10)
     parser.add_argument("--pyiceberg-timeout", type=float, default=120.0)
     parser.add_argument("--skip-pyiceberg", action="store_true")
+    parser.add_argument("--skip-reads", action="store_true", help="skip the reads with pending deletes")
     parser.add_argument("--name", default="upsert", help="results file name under benchmarks/results/")
     parser.add_argument("--reads-only", action="store_true", help="only the reads with pending deletes")
     args = parser.parse_args()
@@ -332,6 +443,7 @@ def main() -> None:
         command="python -m benchmarks.bench_upsert " + " ".join(sys.argv[1:]),
         name=args.name,
         reads_only=args.reads_only,
+        reads=not args.skip_reads,
     )
 
 

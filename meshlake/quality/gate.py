@@ -116,7 +116,15 @@ class PortGate:
             return QualityReport(self.address, None, stamps.run_id, self.engine, now(), results)
         # -- native: incremental table checks on appends (see meshlake.quality.incremental) --
         from meshlake.contract.deploy import UNMEASURED
-        from meshlake.quality.incremental import fingerprint, on_snapshot, prior_aggregates, withhold_values
+        from meshlake.quality.incremental import (
+            Incremental,
+            fingerprint,
+            on_snapshot,
+            prior_aggregates,
+            upsert_basis,
+            withhold_values,
+        )
+        from meshlake.query.sql import scan_sql
 
         key = fingerprint(self.expectations, table.metadata.current_schema_id)
         rows = None if staged.has_deletes else staged.record_count
@@ -124,10 +132,17 @@ class PortGate:
         if not only_new and base_id is not None:
             prior = prior_aggregates(table.metadata, base_id, change, key, base, table.io)
             snapshot = table.metadata.snapshot_by_id(base_id)
+            upserted = upsert_basis(table.metadata, base_id, change, key, base, table.io) if prior is None else None
             if prior is not None and snapshot is not None:
                 aggregates, base_rows = prior
                 rows = base_rows + sum(f.record_count for f in change.new_rows)
                 incremental = on_snapshot(base, snapshot, table.io, rows, aggregates, change.new_rows)
+            elif upserted is not None:  # a merge-on-read upsert: its key lookup tells what it replaced
+                aggregates, rows = upserted
+                required = frozenset(f.name for f in table.schema().fields if f.required)
+                incremental = Incremental(
+                    lambda: f"({scan_sql(base)})", rows, aggregates, replaced=change.replaced_keys, required=required
+                )
         if rows is None:
             rows = live_rows(staged, table.io)
         ranges = staged_ranges(table.metadata, table.io, base_id, staged, change.added)
@@ -313,15 +328,15 @@ def run_native_on(
     other_rows: OtherRows | None = None,
     streamed: tuple[Literal["table", "new"], MetricPartials] | None = None,
 ) -> NativeRun:
-    """The native engine on a planned relation, on a shared DuckDB database (`meshlake.quality.session`).
+    """The native engine on a planned relation, on a shared DuckDB database (`meshlake.query.session`).
 
     `ranges` gives the bounds of integer columns over `plan`'s files (`meshlake.quality.bitmap`). SQL
     expectations read the same files in place, in a sandbox that may read only them (`meshlake.quality.sandbox`).
     """
     from meshlake.quality import sandbox
     from meshlake.quality.native import evaluate_native
-    from meshlake.quality.session import connection
     from meshlake.query.engine import register_filesystems
+    from meshlake.query.session import connection
     from meshlake.query.sql import empty_relation, scan_sql
 
     relation_sql = f"({scan_sql(plan)})"  # raises UnsupportedScanError for what DuckDB would misread

@@ -58,7 +58,7 @@ from meshlake.quality.regex import quote
 from meshlake.quality.report import ExpectationResult
 from meshlake.query.plan import ScanPlan
 from meshlake.query.provenance import provenance
-from meshlake.write.commit import Change
+from meshlake.write.commit import Change, ReplacedKeys
 
 BASIS_VERSION = 1
 """Bumped when the meaning of stamped aggregates changes: older stamps then no longer match any fingerprint."""
@@ -100,6 +100,11 @@ class Incremental:
     new_ranges: RangeLookup | None = None
     """Integer key columns → their ranges over the new files (Iceberg bounds): a uniqueness check of new keys
     that no base row can share counts them in a bitmap when the range is small (`meshlake.quality.bitmap`)."""
+    replaced: ReplacedKeys | None = None
+    """Set for a merge-on-read upsert (`upsert_basis`): only the row count and the uniqueness of its key are
+    derived (`_after_upsert`), every other table check is evaluated in full."""
+    required: frozenset[str] = frozenset()
+    """The columns that hold no NULL (required in the schema)."""
 
 
 def on_snapshot(
@@ -154,19 +159,47 @@ def prior_aggregates(
     """The base snapshot's stamped aggregates and live rows, when `change` may be checked incrementally on it;
     else None.
 
-    All of: the change is a pure append (nothing deleted, every added file holds new rows); the base is
-    `main`'s head (the staged snapshot's parent) on the current schema; its `meshlake.quality` stamp says
-    the native gate passed it under fingerprint `key`; the base has no equality delete; the base's record counts,
-    less its position deletes (`total-position-deletes`: merge-on-read writes, which never list a row twice),
-    add up to the rows the stamp says it checked; and meshlake wrote the base: its `meshlake.digest` matches its
-    files and stamps (`meshlake.query.provenance`). A foreign head is checked in full, and the next append builds
-    on the fresh aggregates stamped then. The base's aggregates are of its live rows, so pending position deletes
-    do not stop an append from being checked incrementally.
+    All of: the change is a pure append (nothing deleted, every added file holds new rows) and the base's stamp
+    may be built on (`stamped_basis`).
     """
     if change.kind != "append" or change.deleted or change.delete_files or base_id is None:
         return None
     if {f.file_path for f in change.added} != {f.file_path for f in change.new_rows}:
         return None
+    return stamped_basis(metadata, base_id, key, base, io)
+
+
+def upsert_basis(
+    metadata: TableMetadata, base_id: int | None, change: Change, key: str, base: ScanPlan, io: FileIO
+) -> tuple[Mapping[str, Any], int] | None:
+    """The base's stamped aggregates and the staged snapshot's live rows, when `change` is a merge-on-read upsert
+    whose key lookup ran on `base_id` (`Change.replaced_keys`: nothing removed but the rows it lists, every added
+    file holds new rows) and the base's stamp may be built on (`stamped_basis`); else None."""
+    replaced = change.replaced_keys
+    if replaced is None or base_id is None or replaced.base_id != base_id or change.deleted:
+        return None
+    if {f.file_path for f in change.added} != {f.file_path for f in change.new_rows}:
+        return None
+    prior = stamped_basis(metadata, base_id, key, base, io)
+    if prior is None:
+        return None
+    aggregates, rows = prior
+    return aggregates, rows - replaced.rows + sum(f.record_count for f in change.new_rows)
+
+
+def stamped_basis(
+    metadata: TableMetadata, base_id: int, key: str, base: ScanPlan, io: FileIO
+) -> tuple[Mapping[str, Any], int] | None:
+    """The stamped aggregates and live rows of snapshot `base_id`, when a write on it may build on them; else None.
+
+    All of: the base is `main`'s head (the staged snapshot's parent) on the current schema; its `meshlake.quality`
+    stamp says the native gate passed it under fingerprint `key`; the base has no equality delete; the base's
+    record counts, less its position deletes (`total-position-deletes`: merge-on-read writes, which never list a
+    row twice), add up to the rows the stamp says it checked; and meshlake wrote the base: its `meshlake.digest`
+    matches its files and stamps (`meshlake.query.provenance`). A foreign head is checked in full, and the next
+    write builds on the fresh aggregates stamped then. The base's aggregates are of its live rows, so pending
+    position deletes do not stop a write from building on them.
+    """
     head = metadata.snapshot_by_name(MAIN_BRANCH)
     if head is None or head.snapshot_id != base_id or head.schema_id != metadata.current_schema_id:
         return None
@@ -204,6 +237,8 @@ def incremental_plan(
     if exp.kwargs.get("row_condition") is not None:
         return None  # the base's aggregates are of every row
     plan = Plan(exp, spec, "table", reads="new", method="incremental")
+    if incremental.replaced is not None:
+        return _after_upsert(plan, state, incremental, incremental.replaced)
     try:
         if spec.name in (_ROW_COUNT, _ROW_COUNT_EQUAL):
             plan.known["value"] = incremental.rows
@@ -358,6 +393,37 @@ def _aggregate(plan: Plan, col: Column, state: Mapping[str, Any]) -> Plan | None
         "nonnull": count,
         "sum_text": f"CAST({summed} AS VARCHAR)",
     }
+    return plan
+
+
+def _after_upsert(
+    plan: Plan, state: Mapping[str, Any], incremental: Incremental, replaced: ReplacedKeys
+) -> Plan | None:
+    """A table check after a merge-on-read upsert, from the base's aggregates and what its key lookup established
+    (`ReplacedKeys`); None (evaluated in full) for all but the row count and the uniqueness of exactly the
+    upsert's key, without NULLs, on a base where that key was unique.
+
+    The staged snapshot is the base's live rows less every row sharing a key with a new row, plus the new rows,
+    whose keys are unique among themselves: when no two base rows shared a key, no two staged rows do. A base
+    that held duplicates (a check with `mostly`) is counted in full, as is any other check: a sum, a min or a
+    distribution would need the removed rows' values."""
+    spec, kw = plan.spec, plan.exp.kwargs
+    if spec.name in (_ROW_COUNT, _ROW_COUNT_EQUAL):
+        plan.known["value"] = incremental.rows
+        if spec.name == _ROW_COUNT_EQUAL:
+            plan.verdict = lambda got: (int(got["value"]) == int(kw["value"]), int(got["value"]))
+        return plan
+    if spec.name not in _UNIQUE:
+        return None
+    names = [kw["column"]] if "column" in kw else list(kw.get("column_list") or ())
+    if sorted(names) != sorted(replaced.columns) or not set(names) <= incremental.required:
+        return None
+    try:
+        if int(state["unexpected"]) != 0:
+            return None
+    except (KeyError, TypeError, ValueError):
+        return None
+    plan.known |= {"total": incremental.rows, "nonnull": incremental.rows, "unexpected": 0}
     return plan
 
 

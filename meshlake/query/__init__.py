@@ -14,6 +14,7 @@
   filters DuckDB hands a source, as SQL with parameters)
 - `lockdown`: locking a caller's connection to the directories of the ports it reads in place
 - `policy`: `ReadPolicy`, the seam through which a read applies its reader's rights (made by `meshlake.access`)
+- `session`: shared DuckDB databases for library work (quality checks, merge-on-read key lookups), a cursor each
 
 Nothing here imports DuckDB, Polars or pandas at module level.
 

@@ -79,6 +79,18 @@ class CommitStats:
 
 
 @dataclass(frozen=True)
+class ReplacedKeys:
+    """What a merge-on-read upsert's key lookup established: its `delete_files` list every live row of snapshot
+    `base_id` whose key (`columns`) is among the new rows' keys — `rows` rows — and the new rows' keys are
+    unique. So no live row of the staged snapshot shares a key with another unless two rows of `base_id` already
+    did: the gate derives the key's uniqueness from that of `base_id` without scanning (`meshlake.quality`)."""
+
+    columns: tuple[str, ...]
+    base_id: int
+    rows: int
+
+
+@dataclass(frozen=True)
 class Change:
     """What one write does to a table: files added and removed, and what it must not race with."""
 
@@ -94,6 +106,8 @@ class Change:
     """The data files `delete_files` name: they must still be live, with no new deletes, where it commits."""
     removed_deletes: tuple[str, ...] = ()
     """Paths of delete files this change removes (compaction: they name only files it rewrote)."""
+    replaced_keys: ReplacedKeys | None = None
+    """A merge-on-read upsert's key lookup (see `ReplacedKeys`); None for any other change."""
 
     @property
     def is_empty(self) -> bool:

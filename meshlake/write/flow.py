@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,11 +20,11 @@ from meshlake.contract.stamps import Stamps
 from meshlake.errors import CommitConflictError, ContractViolationError, QualityGateError, WriteModeError
 from meshlake.write import commit, faults
 from meshlake.write.casts import shown
-from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
+from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, ReplacedKeys
 from meshlake.write.datafiles import DataFileWriter, RowGroupObserver
 from meshlake.write.ingest import Conformer, to_reader
 from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
-from meshlake.write.positions import PositionDeletes, deletes_for_keys, deletes_where, scoped_deletes
+from meshlake.write.positions import NOTHING, PositionDeletes, deletes_for_keys, deletes_where, scoped_deletes
 from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
 from meshlake.write.rowfilter import RowFilter
 
@@ -93,9 +93,16 @@ class WriteResult:
     delete_files_added: int = 0
     fallback: str | None = None
     """Why a distributed write ran part of its work on the driver instead of the engine (None: it did not)."""
+    phases: Mapping[str, float] = field(default_factory=dict)
+    """Seconds by phase of the write, where it measures them: `conform` (incl. the new keys' uniqueness),
+    `key lookup` (finding the old rows of a merge-on-read upsert's keys; `key lookup and rewrite` for a
+    copy-on-write one), `write rows` (encoding the new rows; an upsert runs it alongside the key lookup, so
+    phases may add up to more than `seconds`), `deletes` (writing the delete files), `gate`, `commit` (incl.
+    any rebase and re-check). An upsert measures them all; other writes `gate` and `commit`."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "quality"}
+        data["phases"] = dict(self.phases)
         data["quality"] = self.quality.to_dict() if self.quality else None
         return data
 
@@ -114,6 +121,7 @@ class _Prepared:
     rows_updated: int = 0
     written_paths: list[str] = field(default_factory=list)
     write_mode: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -210,12 +218,14 @@ def stage_write(
     faults.reached("files", table.name())
     report = None
     if gate is not None and not prepared.change.is_empty:
+        checking = time.perf_counter()
         try:
             streamed = tap.partials() if tap is not None else None
             report = gate.check(table, base_id, prepared.change, stamps, streamed=streamed)
         except BaseException:
             _delete_files(table, prepared.written_paths)
             raise
+        prepared.phases["gate"] = time.perf_counter() - checking
         faults.reached("checked", table.name())
     return StagedWrite(
         catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started, rebase_check
@@ -237,6 +247,7 @@ def publish(staged: StagedWrite) -> WriteResult:
             changed=False,
         )
     stats = commit.CommitStats()
+    committing = time.perf_counter()
     try:
         snapshot_id, report, rebases = _commit_loop(
             staged.catalog,
@@ -254,6 +265,7 @@ def publish(staged: StagedWrite) -> WriteResult:
         _delete_files(table, prepared.written_paths)
         raise
     inserted = prepared.rows - prepared.rows_updated if staged.mode == "upsert" else 0
+    phases = {**prepared.phases, "commit": time.perf_counter() - committing}
     return WriteResult(
         address=staged.address,
         mode=staged.mode,
@@ -271,6 +283,7 @@ def publish(staged: StagedWrite) -> WriteResult:
         seconds=time.perf_counter() - staged.started,
         write_mode=prepared.write_mode,
         delete_files_added=len(prepared.change.delete_files),
+        phases=phases,
     )
 
 
@@ -595,18 +608,44 @@ def _prepare_upsert(
     address: str,
     write_mode: str = "copy-on-write",
 ) -> _Prepared:
+    """Write the new rows and remove the old rows of their keys. The new rows are encoded in a thread while the
+    old rows are looked up (DuckDB and Parquet encoding both release the GIL): the lookup reads, the write encodes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    phases: dict[str, float] = {}
+    started = time.perf_counter()
     rows = pa.Table.from_batches(list(conformer.conform(reader)), schema=conformer.target)
     keys = rows.select(primary_key)
     _check_unique_keys(keys, primary_key, address)
-    deletes = _position_deletes(write_mode, lambda limit: deletes_for_keys(table, base, keys, max_share=limit))
-    rewrite: Rewrite | None = rewrite_keys(table, base, keys) if deletes is None else None
+    phases["conform"] = time.perf_counter() - started
     writer = DataFileWriter(table.metadata, table.io)
-    try:
-        added = tuple(writer.write_all(rows.to_batches()))
-    except BaseException:
-        _delete_files(table, [*(deletes.written_paths if deletes else ()), *(rewrite.written_paths if rewrite else ())])
-        raise
+
+    def write_rows() -> tuple[DataFile, ...]:
+        began = time.perf_counter()
+        files = tuple(writer.write_all(rows.to_batches()))
+        phases["write rows"] = time.perf_counter() - began
+        return files
+
+    with ThreadPoolExecutor(1, thread_name_prefix="meshlake-upsert") as pool:
+        writing = pool.submit(write_rows)
+        looking = time.perf_counter()
+        try:
+            deletes = _position_deletes(write_mode, lambda limit: deletes_for_keys(table, base, keys, max_share=limit))
+            rewrite: Rewrite | None = rewrite_keys(table, base, keys) if deletes is None else None
+        except BaseException:
+            writing.exception()  # wait: its files exist only once it is done
+            _delete_files(table, writer.written_paths)
+            raise
+        spent = time.perf_counter() - looking
+        try:
+            added = writing.result()
+        except BaseException:
+            _delete_files(table, [*(deletes or NOTHING).written_paths, *(rewrite.written_paths if rewrite else ())])
+            raise
     if deletes is not None:
+        phases["key lookup"] = spent - deletes.write_seconds
+        phases["deletes"] = deletes.write_seconds
+        replaced = ReplacedKeys(tuple(primary_key), base.snapshot_id, deletes.rows_removed) if base else None
         change = Change(
             "overwrite",
             added,
@@ -615,18 +654,21 @@ def _prepare_upsert(
             new_rows=added,
             delete_files=deletes.delete_files,
             referenced=deletes.referenced,
+            replaced_keys=replaced,
         )
         paths = [*writer.written_paths, *deletes.written_paths]
-        return _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read")
+        return _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read", phases)
     assert rewrite is not None
+    phases["key lookup and rewrite"] = spent
     prepared = _upsert(rewrite, keys, added, rows.num_rows)
     prepared.written_paths = [*writer.written_paths, *prepared.written_paths]
     prepared.write_mode = "copy-on-write"
+    prepared.phases = phases
     return prepared
 
 
 def _check_unique_keys(keys: pa.Table, primary_key: Sequence[str], address: str) -> None:
-    if keys.num_rows and keys.group_by(list(primary_key)).aggregate([]).num_rows != keys.num_rows:
+    if keys.num_rows and keys.group_by(list(primary_key), use_threads=False).aggregate([]).num_rows != keys.num_rows:
         raise ContractViolationError(
             f"{address}: the data repeats a primary key ({', '.join(primary_key)}); upsert needs one row per key. "
             "Nothing was written.",

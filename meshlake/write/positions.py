@@ -19,6 +19,8 @@ by all of them, by Polars `scan_iceberg`, Spark and Trino.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -62,6 +64,8 @@ class PositionDeletes:
     rows_removed: int
     rows_touched: int
     """Rows of the data files holding a removed row (what copy-on-write would have read and rewritten)."""
+    write_seconds: float = 0.0
+    """Of the time it took, the part spent writing the delete files (the rest found the rows)."""
 
     @property
     def written_paths(self) -> tuple[str, ...]:
@@ -94,7 +98,11 @@ def deletes_for_keys(
     table: Table, snapshot: Snapshot | None, keys: pa.Table, *, max_share: float | None = None
 ) -> PositionDeletes | None:
     """Position deletes for the rows of `snapshot` whose primary key is in `keys`; None as for `deletes_where`.
-    Only the key columns are read, and matched to `keys` by a semi-join in DuckDB."""
+
+    Files are pruned by the keys' min/max against their column bounds (pyiceberg's planning over the manifests:
+    clustered keys skip most files); only the key columns of the rest are read, once, and matched to `keys` by a
+    semi-join in DuckDB. A compound key is first narrowed by its most selective column alone (`IN`), which DuckDB
+    probes several times faster than the multi-column join it then runs on the few rows left."""
     if snapshot is None or keys.num_rows == 0:
         return NOTHING
     names = keys.column_names
@@ -104,10 +112,21 @@ def deletes_for_keys(
     def matching(con: duckdb.DuckDBPyConnection, live: str) -> pa.Table:
         con.register("__ml_keys", keys)
         on = " AND ".join(f"l.{quote_ident(n)} = k.{quote_ident(n)}" for n in names)
-        query = f"SELECT l.__ml_file, l.__ml_pos FROM ({live}) AS l SEMI JOIN __ml_keys AS k ON {on}"
+        source = f"({live})"
+        if len(names) > 1:
+            first = quote_ident(most_selective(keys))
+            source = f"(SELECT * FROM ({live}) AS l WHERE {first} IN (SELECT {first} FROM __ml_keys))"
+        query = f"SELECT l.__ml_file, l.__ml_pos FROM {source} AS l SEMI JOIN __ml_keys AS k ON {on}"
         return con.sql(query).to_arrow_table()
 
     return _deletes(table, snapshot, files, table.schema().select(*names), matching, max_share)
+
+
+def most_selective(keys: pa.Table) -> str:
+    """The key column with the most distinct values in `keys` (the first on a tie)."""
+    names: list[str] = keys.column_names
+    counts = [int(pc.count_distinct(keys.column(name)).as_py()) for name in names]
+    return names[counts.index(max(counts))]
 
 
 def _deletes(
@@ -122,22 +141,16 @@ def _deletes(
     (`__ml_file`, `__ml_pos`)."""
     if not files:
         return NOTHING
-    import duckdb
-
-    from meshlake.query.engine import register_filesystems
+    from meshlake.query.session import connection
     from meshlake.query.sql import positions_sql
 
     plan = cached_plan(table, snapshot.snapshot_id)
     by_path = {task.path: task for task in plan.tasks}
     tasks = tuple(by_path[f.file_path] for f in files if f.file_path in by_path)
     sub = replace(plan, schema=schema, tasks=tasks)
-    con = duckdb.connect()
-    try:
-        con.execute("SET arrow_lossless_conversion = true")
-        register_filesystems(con, sub, table.io)
+    with connection(sub, table.io) as con:
+        con.execute("SET SESSION arrow_lossless_conversion = true")  # this cursor only: the database is shared
         chosen = matching(con, positions_sql(sub))
-    finally:
-        con.close()
     if chosen.num_rows == 0:
         return NOTHING
     data_files = {f.file_path: f for f in files}
@@ -147,23 +160,48 @@ def _deletes(
     removed, rows = chosen.num_rows, sum(tasks[i].record_count for i in touched)
     if max_share is not None and removed >= max_share * rows:
         return None
-    order = pc.sort_indices(chosen, [("__ml_file", "ascending"), ("__ml_pos", "ascending")])
-    chosen = chosen.take(order)
     index = chosen.column("__ml_file").to_numpy()
+    positions = chosen.column("__ml_pos").to_numpy()
+    order = np.lexsort((positions, index))
+    index, positions = index[order], positions[order]
     starts = np.searchsorted(index, touched, side="left")
     ends = np.searchsorted(index, touched, side="right")
-    written: list[DataFile] = []
-    try:
-        for i, start, end in zip(touched, starts, ends, strict=True):
-            data_file = data_files[tasks[i].path]
-            pos = chosen.column("__ml_pos").slice(start, end - start)
-            part = pa.table({"file_path": pa.repeat(tasks[i].path, end - start), "pos": pos}, schema=DELETE_SCHEMA)
-            written.append(_write(table, part, data_file))
-    except BaseException:
+    looked_up = time.perf_counter()
+
+    def write(i: int, start: int, end: int) -> DataFile:
+        part = pa.table(
+            {"file_path": pa.repeat(tasks[i].path, end - start), "pos": pa.array(positions[start:end])},
+            schema=DELETE_SCHEMA,
+        )
+        return _write(table, part, data_files[tasks[i].path])
+
+    jobs = list(zip(touched, starts.tolist(), ends.tolist(), strict=True))
+    written = _write_all(table, write, jobs)
+    return PositionDeletes(written, referenced, removed, rows, time.perf_counter() - looked_up)
+
+
+def _write_all(
+    table: Table, write: Callable[[int, int, int], DataFile], jobs: Sequence[tuple[int, int, int]]
+) -> tuple[DataFile, ...]:
+    """Write one delete file per job, a few at a time (encoding and storage writes release the GIL); on any
+    failure, delete every file written and raise."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = max(1, min(len(jobs), 4, os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers, thread_name_prefix="meshlake-deletes") as pool:
+        futures = [pool.submit(write, *job) for job in jobs]
+    written, failure = [], None
+    for future in futures:
+        error = future.exception()
+        if error is None:
+            written.append(future.result())
+        else:
+            failure = failure or error
+    if failure is not None:
         for f in written:
             table.io.delete(f.file_path)
-        raise
-    return PositionDeletes(tuple(written), referenced, removed, rows)
+        raise failure
+    return tuple(written)
 
 
 def live_positions(plan: ScanPlan, io: FileIO) -> pa.Table:

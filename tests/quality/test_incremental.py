@@ -246,8 +246,24 @@ def test_writes_other_than_appends_are_checked_in_full_and_the_next_append_build
     port = port_with(EXPECTATIONS[:9])
     appends = Appends(3)
     port.write(appends.batch(clean=True))
-    rewritten = port.write(appends.batch(clean=True).slice(0, 1), mode=mode).quality
+    rewritten = port.write(appends.batch(clean=True).slice(0, 1), mode=mode, write_mode="copy-on-write").quality
     assert {r.method for r in rewritten.results} == {"full"}
+    following = port.write(appends.batch(clean=True)).quality
+    assert {r.method for r in following.results} == {"incremental"}
+
+
+def test_a_merge_on_read_upsert_derives_its_key_uniqueness_and_row_count_and_checks_the_rest_in_full(
+    port_with: Any,
+) -> None:
+    port = port_with(EXPECTATIONS[:9])
+    appends = Appends(3)
+    first = appends.batch(clean=True)
+    port.write(first)
+    upserted = port.write(first.slice(0, 2), mode="upsert", write_mode="merge-on-read").quality
+    methods = [r.method for r in upserted.results]
+    assert methods[0] == methods[4] == "incremental", "the key's uniqueness and the row count"
+    assert set(methods[1:4] + methods[5:]) == {"full"}
+    assert upserted.results[4].observed_value == first.num_rows
     following = port.write(appends.batch(clean=True)).quality
     assert {r.method for r in following.results} == {"incremental"}
 

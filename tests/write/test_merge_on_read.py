@@ -346,6 +346,59 @@ def test_a_key_deleted_by_position_may_be_appended_again_but_not_twice(unique_po
     assert main_head(unique_port.table()) == before
 
 
+def unique_result(result: Any) -> Any:
+    [found] = [r for r in result.quality.results if r.expectation == "expect_column_values_to_be_unique"]
+    return found
+
+
+def test_an_upsert_derives_the_key_uniqueness_from_its_key_lookup_without_a_scan(unique_port: Any) -> None:
+    result = unique_port.write(changes(["a-0-1", "new-1"], 3.0), mode="upsert", write_mode="merge-on-read")
+    found = unique_result(result)
+    assert (found.method, found.success, found.element_count, found.unexpected_count) == ("incremental", True, 11, 0)
+    again = unique_port.write(changes(["a-0-1", "new-2"], 4.0), mode="upsert", write_mode="merge-on-read")
+    assert (unique_result(again).method, unique_result(again).element_count) == ("incremental", 12)
+    assert unique_port.latest().to_arrow().num_rows == 12
+    before = main_head(unique_port.table())
+    with pytest.raises(QualityGateError):  # the stamp the upserts left still catches an appended duplicate
+        unique_port.write(changes(["new-2"], 1.0))
+    assert main_head(unique_port.table()) == before
+
+
+def test_an_upsert_onto_duplicated_keys_counts_them_in_full(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        {"expect_column_values_to_be_unique": {"column": "shipment_id", "mostly": 0.5}}
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(batch("a", 0, 10))
+    port.write(changes(["a-0-1"], 1.0))  # a second a-0-1: 2 of 11 rows duplicated, within mostly=0.5
+    kept = port.write(changes(["new-1"], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert (unique_result(kept).method, unique_result(kept).unexpected_count) == ("full", 2)
+    cleared = port.write(changes(["a-0-1"], 3.0), mode="upsert", write_mode="merge-on-read")
+    assert (unique_result(cleared).method, unique_result(cleared).unexpected_count) == ("full", 0)
+    assert rows_of(port)["a-0-1"] == 3.0 and port.latest().to_arrow().num_rows == 11
+
+
+def test_other_table_checks_after_an_upsert_count_the_replaced_rows_out(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    descriptor["outputs"][0]["expectations"] = [
+        *UNIQUE,
+        {"expect_column_sum_to_be_between": {"column": "weight_kg", "min_value": 0, "max_value": 12}},
+        {"expect_table_row_count_to_be_between": {"min_value": 10, "max_value": 10}},
+    ]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(changes([f"k{i}" for i in range(10)], 1.0))  # sum 10
+    result = port.write(changes([f"k{i}" for i in range(5)], 1.0), mode="upsert", write_mode="merge-on-read")
+    assert result.quality.passed, "the sum is 10 again, not 15: the 5 replaced rows are not counted"
+    methods = {r.expectation: r.method for r in result.quality.results}
+    assert methods["expect_column_sum_to_be_between"] == "full"
+    assert methods["expect_table_row_count_to_be_between"] == "incremental"
+
+
 def test_every_read_path_sees_the_deletes_and_time_travels_before_them(filled: Any) -> None:
     lake = filled.lake
     old = main_head(filled.table())
@@ -394,6 +447,69 @@ def test_a_corrupted_delete_file_is_refused_not_read_as_no_deletes(filled: Any) 
     with pytest.raises(Exception):  # noqa: B017 - any read error: the write must not go on with wrong positions
         filled.delete("shipment_id = 'a-0-4'", write_mode="merge-on-read")
     assert main_head(filled.table()) == before
+
+
+def test_an_upsert_whose_key_lookup_fails_leaves_none_of_the_rows_it_wrote_meanwhile(filled: Any) -> None:
+    filled.delete("shipment_id = 'a-0-3'", write_mode="merge-on-read")
+    [entry] = delete_files(filled)
+    Path(entry["file_path"].removeprefix("file://")).write_bytes(b"not a parquet file" * 10)
+    folder = Path(entry["file_path"].removeprefix("file://")).parent
+    before, head = sorted(folder.rglob("*.parquet")), main_head(filled.table())
+    with pytest.raises(Exception):  # noqa: B017 - the lookup reads the corrupted delete file
+        filled.write(changes(["a-0-4", "new-1"], 5.0), mode="upsert", write_mode="merge-on-read")
+    assert sorted(folder.rglob("*.parquet")) == before, "the new rows were written alongside the lookup"
+    assert main_head(filled.table()) == head
+
+
+def test_an_upsert_reports_where_its_time_went(filled: Any) -> None:
+    result = filled.write(changes(["a-0-1", "new-1"], 5.0), mode="upsert", write_mode="merge-on-read")
+    assert set(result.phases) == {"conform", "key lookup", "write rows", "deletes", "commit"}
+    assert all(seconds >= 0 for seconds in result.phases.values())
+    assert result.to_dict()["phases"] == result.phases
+    rewritten = filled.write(changes(["a-0-2"], 6.0), mode="upsert", write_mode="copy-on-write")
+    assert "key lookup and rewrite" in rewritten.phases and "deletes" not in rewritten.phases
+
+
+@pytest.fixture
+def compound(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> Any:
+    """A port keyed by (shipment_id, shipped_at): rows a/day 1, a/day 2, b/day 1."""
+    descriptor["outputs"][0]["primary_key"] = ["shipment_id", "shipped_at"]
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    port.write(compound_rows([("a", 1, 1.0), ("a", 2, 1.0), ("b", 1, 1.0)]))
+    return port
+
+
+def compound_rows(rows: list[tuple[str, int, float]]) -> pa.Table:
+    return pa.table(
+        {
+            "shipment_id": [r[0] for r in rows],
+            "shipped_at": pa.array([datetime(2026, 11, r[1], tzinfo=UTC) for r in rows], pa.timestamp("us", tz="UTC")),
+            "weight_kg": [r[2] for r in rows],
+        }
+    )
+
+
+def compound_state(port: Any) -> dict[tuple[str, int], float]:
+    table = port.latest().to_arrow()
+    keys = zip(table["shipment_id"].to_pylist(), (t.day for t in table["shipped_at"].to_pylist()), strict=True)
+    return dict(zip(keys, table["weight_kg"].to_pylist(), strict=True))
+
+
+@pytest.mark.parametrize(
+    "upsert",
+    [
+        [("a", 2, 9.0), ("b", 2, 9.0)],  # narrowed by shipment_id (2 values): a/day 1 and b/day 1 match it only
+        [("a", 2, 9.0), ("a", 3, 9.0)],  # narrowed by shipped_at (2 values): b/day 1 matches it only
+    ],
+)
+def test_a_compound_key_upsert_replaces_only_rows_matching_every_key_column(
+    compound: Any, upsert: list[tuple[str, int, float]]
+) -> None:
+    result = compound.write(compound_rows(upsert), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 1 and result.delete_files_added == 1
+    expected = {("a", 1): 1.0, ("a", 2): 1.0, ("b", 1): 1.0} | {(k, d): w for k, d, w in upsert}
+    assert compound_state(compound) == expected
 
 
 # -- compaction folds pending deletes into the data files ------------------------------------------------
