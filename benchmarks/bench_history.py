@@ -122,7 +122,7 @@ class Bench:
     def data_files(self) -> int:
         """The data files of `events`' newest snapshot."""
         snapshot = self.events.table().metadata.current_snapshot()
-        return int(snapshot.summary["total-data-files"]) if snapshot is not None and snapshot.summary else 0
+        return int(str(snapshot.summary["total-data-files"])) if snapshot is not None and snapshot.summary else 0
 
     def grow(self, target: int) -> float:
         """Append until both ports (and the peer) hold `target` snapshots; returns the seconds it took."""
@@ -196,14 +196,15 @@ class Bench:
             "con = lake.duckdb()\n"
             "con.execute('EXPLAIN SELECT count(*) FROM bench.hist.checked').fetchall()\n"
             "lake.port('bench.hist.checked').table()\n"
-            "started = time.perf_counter()\n"
+            "started, started_cpu = time.perf_counter(), time.process_time()\n"
             "lake.port('bench.hist.events').table()\n"
-            "loaded = time.perf_counter()\n"
+            "loaded, loaded_cpu = time.perf_counter(), time.process_time()\n"
             "con.execute('EXPLAIN SELECT count(*) FROM bench.hist.events').fetchall()\n"
-            "done = time.perf_counter()\n"
+            "done, done_cpu = time.perf_counter(), time.process_time()\n"
             "from meshlake.catalog.loading import is_complete\n"
             "complete = is_complete(lake.catalog.load_table('bench.hist.events').metadata)\n"
-            "print(json.dumps([loaded - started, done - loaded, complete]))\n"
+            "print(json.dumps([loaded - started, done - loaded, loaded_cpu - started_cpu, done_cpu - loaded_cpu,"
+            " complete]))\n"
         )
         found: dict[str, Any] = {}
         for cache in ("warm", "off"):
@@ -211,10 +212,13 @@ class Bench:
             command = [sys.executable, "-c", code]
             runs = [json.loads(subprocess.check_output(command, text=True, env=env)) for _ in range(3)]
             found[cache] = {
-                "total_s": statistics.median(load + query for load, query, _ in runs),
-                "metadata_s": statistics.median(load for load, _, _ in runs),
-                "query_s": statistics.median(query for _, query, _ in runs),
-                "complete": any(complete for _, _, complete in runs),
+                "total_s": statistics.median(run[0] + run[1] for run in runs),
+                "metadata_s": statistics.median(run[0] for run in runs),
+                "query_s": statistics.median(run[1] for run in runs),
+                "total_cpu_s": statistics.median(run[2] + run[3] for run in runs),
+                "metadata_cpu_s": statistics.median(run[2] for run in runs),
+                "query_cpu_s": statistics.median(run[3] for run in runs),
+                "complete": any(run[4] for run in runs),
             }
         return found
 
@@ -324,7 +328,7 @@ def planning_only(max_snapshots: int, runs: int, series: tuple[str, ...] = SERIE
 
 
 def _planning_series(bench: Bench, series: str, max_snapshots: int) -> dict[str, Any]:
-    found = []
+    found: list[dict[str, Any]] = []
     appends = 0
     for level in [level for level in LEVELS if level <= max_snapshots]:
         grow_started = time.perf_counter()
@@ -337,7 +341,7 @@ def _planning_series(bench: Bench, series: str, max_snapshots: int) -> dict[str,
             bench.events.maintain(apply=True, expire=False, orphans=False)
         grown = time.perf_counter() - grow_started
         snapshots, files = bench.snapshots(bench.events), bench.data_files()
-        measured = {
+        measured: dict[str, Any] = {
             "snapshots": snapshots,
             "data_files": files,
             "grow_s": round(grown, 1),
@@ -374,15 +378,19 @@ def _planning_series(bench: Bench, series: str, max_snapshots: int) -> dict[str,
         "ratio_new_process": new_ratio("warm"),
         "ratio_new_process_metadata": new_ratio("warm", "metadata_s"),
         "ratio_new_process_query": new_ratio("warm", "query_s"),
+        "ratio_new_process_cpu": new_ratio("warm", "total_cpu_s"),
+        "ratio_new_process_metadata_cpu": new_ratio("warm", "metadata_cpu_s"),
         "ratio_new_process_no_cache": new_ratio("off"),
+        "ratio_new_process_no_cache_cpu": new_ratio("off", "total_cpu_s"),
     }
 
 
 def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
     def cold(measured: dict[str, Any]) -> str:
         return (
-            f"{measured['total_s'] * 1000:,.1f} ({measured['metadata_s'] * 1000:,.1f} + "
-            f"{measured['query_s'] * 1000:,.1f})"
+            f"{measured['total_s'] * 1000:,.1f} / {measured['total_cpu_s'] * 1000:,.1f} "
+            f"({measured['metadata_s'] * 1000:,.1f} / {measured['metadata_cpu_s'] * 1000:,.1f} + "
+            f"{measured['query_s'] * 1000:,.1f} / {measured['query_cpu_s'] * 1000:,.1f})"
         )
 
     def table(found: dict[str, Any]) -> str:
@@ -401,9 +409,10 @@ def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
             f"{rows}\n\n"
             f"At {top['snapshots']:,} snapshots against {bottom['snapshots']}: in-process {found['ratio']:.2f} × "
             f"(CPU {found['ratio_cpu']:.2f} ×); new process {found['ratio_new_process']:.2f} × in total "
-            f"(loading the table {found['ratio_new_process_metadata']:.2f} ×, the query "
-            f"{found['ratio_new_process_query']:.2f} ×); new process without the caches "
-            f"{found['ratio_new_process_no_cache']:.2f} ×.\n"
+            f"(CPU {found['ratio_new_process_cpu']:.2f} ×; loading the table {found['ratio_new_process_metadata']:.2f} "
+            f"×, CPU {found['ratio_new_process_metadata_cpu']:.2f} ×; the query {found['ratio_new_process_query']:.2f} "
+            f"×); new process without the caches {found['ratio_new_process_no_cache']:.2f} × (CPU "
+            f"{found['ratio_new_process_no_cache_cpu']:.2f} ×).\n"
         )
 
     series = results["series"]
@@ -415,7 +424,8 @@ def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
         f"{' / '.join(f'{x:.1f}' for x in results['load_average'])} at the end.\n",
         "*In-process*: a new `lake.duckdb()` connection's first `EXPLAIN SELECT count(*)` of the snapshot just "
         "committed, in the process that wrote it. *New process*: the same in a new Python process, as a notebook or "
-        "a CLI call pays it: total (loading the table + the query: planning and DuckDB's binding), with the caches "
+        "a CLI call pays it, wall / CPU: total (loading the table + the query: planning and DuckDB's binding), with "
+        "the caches "
         "as the writer left them (`MESHLAKE_CACHE_DIR`: the read view of the table's metadata file, "
         "`meshlake/catalog/loading.py`, and the decoded manifests, `meshlake/query/manifest_cache.py`) and without "
         "them (`off`: the metadata file parsed, lazily, and every manifest decoded). *Whole metadata read*: whether "

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import PrivateAttr
+from pyiceberg.exceptions import ValidationError as IcebergValidationError
 from pyiceberg.io import FileIO
 from pyiceberg.serializers import FromInputFile
 from pyiceberg.table.metadata import TableMetadata, TableMetadataUtil
@@ -64,7 +65,7 @@ class _Pending:
             if self.full is None:
                 try:
                     self.full = FromInputFile.table_metadata(self.io.new_input(self.location))
-                except (OSError, ValueError) as exc:  # pyiceberg's ValidationError is a ValueError
+                except (OSError, ValueError, IcebergValidationError) as exc:
                     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                     raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
             return self.full
@@ -202,7 +203,7 @@ def _lazy(view: dict[str, Any], io: FileIO, location: str, length: int) -> LazyT
     """The lazy metadata of a read view; None when the view does not validate (the whole file then decides)."""
     try:
         metadata = LazyTableMetadataV2.model_validate_json(json.dumps(view))
-    except ValueError:
+    except (ValueError, IcebergValidationError):  # pydantic's errors are ValueErrors, pyiceberg's checks' are not
         return None
     snapshots: dict[int, Snapshot] = {}
     for snapshot in reversed(metadata.__dict__["snapshots"]):  # the first of an id wins, as in `snapshot_index`
