@@ -72,13 +72,19 @@ def load_tasks(
         if not isinstance(rows, list) or (expected is not None and len(rows) != expected):
             return None
         tasks = []
+        partitions: dict[tuple[int, tuple[Any, ...]], int] = {}  # the files of a manifest share few partitions
         for path, file_format, sequence, records, size, spec_id, values in rows:
-            numbers = (sequence, records, size, spec_id)
-            if not (isinstance(path, str) and isinstance(file_format, str) and isinstance(values, list)):
+            if not (type(path) is str and type(file_format) is str and type(values) is list):
                 return None
-            if not all(type(n) is int for n in numbers) or not all(isinstance(v, _SIMPLE) for v in values):
+            if not (type(sequence) is int and type(records) is int and type(size) is int and type(spec_id) is int):
                 return None
-            tasks.append(DataTask(path, file_format, sequence, records, size, number((spec_id, tuple(values)))))
+            key = (spec_id, tuple(values))
+            partition = partitions.get(key)
+            if partition is None:
+                if not all(isinstance(v, _SIMPLE) for v in values):
+                    return None
+                partition = partitions[key] = number(key)
+            tasks.append(DataTask(path, file_format, sequence, records, size, partition))
         return tuple(tasks)
     except (OSError, ValueError, TypeError, KeyError):
         return None
