@@ -13,8 +13,9 @@ when it can (`main`, a tag), else completes the metadata.
 The partial read itself is kept on disk, next to the manifest cache (`metadata/` in meshlake's cache folder,
 `meshlake.catalog.disk_cache`), by the file's location and length, as a *read view* (the metadata without its
 per-snapshot lists, plus the ref snapshots, as JSON): a metadata file never changes once written, and its name
-carries a random UUID. The lake's commits leave the view of the file they write (`store_view`), and a load that
-found none leaves the one it made; a new process then reads a few kilobytes, not the whole file. An entry that
+carries a random UUID. The lake's commits leave the view of the file they write and drop the one of the file
+they replace (`store_view`), and a load that found none leaves the one it made; a new process then reads a few
+kilobytes, not the whole file. An entry that
 does not name the same location and length, or does not validate, is ignored (the file is read). Only plain
 (not gzipped) v2 files are read lazily; others, and files that are not valid JSON or not a JSON object, are
 parsed by pyiceberg, which raises as it always does.
@@ -22,6 +23,7 @@ parsed by pyiceberg, which raises as it always does.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -218,14 +220,15 @@ def _lazy(view: dict[str, Any], io: FileIO, location: str, length: int) -> LazyT
 # -- read views on disk ------------------------------------------------------------------------------------------
 
 
-def _entry(folder: Path, location: str, length: int) -> Path:
-    key = hashlib.sha256(f"{location}\x00{length}".encode()).hexdigest()
+def _entry(folder: Path, location: str) -> Path:
+    """Where the view of the file at `location` is kept (the entry also records the file's length)."""
+    key = hashlib.sha256(location.encode()).hexdigest()
     return folder / key[:2] / f"{key}.json"
 
 
 def _read_view(folder: Path, location: str, length: int) -> dict[str, Any] | None:
     try:
-        found = json.loads(_entry(folder, location, length).read_bytes())
+        found = json.loads(_entry(folder, location).read_bytes())
     except (OSError, ValueError):
         return None
     if (
@@ -242,14 +245,21 @@ def _read_view(folder: Path, location: str, length: int) -> dict[str, Any] | Non
 
 def _write_view(folder: Path, location: str, length: int, view: dict[str, Any]) -> bool:
     entry = {"version": VIEW_VERSION, "location": location, "length": length, "metadata": view}
-    return write_atomically(_entry(folder, location, length), json.dumps(entry, separators=(",", ":")).encode())
+    return write_atomically(_entry(folder, location), json.dumps(entry, separators=(",", ":")).encode())
 
 
-def store_view(location: str, length: int, metadata: TableMetadata) -> bool:
+def store_view(location: str, length: int, metadata: TableMetadata, *, replaces: str | None = None) -> bool:
     """Keep the read view of `metadata`, just written to `location` (`length` bytes, not compressed), for the
-    next process that loads it; False when not kept (the cache is off, or the metadata is not v2)."""
+    next process that loads it, and drop the view of the file it `replaces` (the table's previous metadata file:
+    loads read the current one, so the views kept stay one per table); False when not kept (the cache is off, or
+    the metadata is not v2)."""
     folder = cache_folder("metadata")
-    if folder is None or metadata.format_version != 2:
+    if folder is None:
+        return False
+    if replaces is not None:
+        with contextlib.suppress(OSError):  # best effort, as writing
+            _entry(folder, replaces).unlink(missing_ok=True)
+    if metadata.format_version != 2:
         return False
     complete(metadata)
     view = json.loads(metadata.model_dump_json(exclude=set(LAZY_FIELDS)))

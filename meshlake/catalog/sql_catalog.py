@@ -91,7 +91,7 @@ class LakeSqlCatalog(SqlCatalog):
             return self._commit_and_clean(table, requirements, updates)
         self.metadata_cache.put(table.name(), location, new)
         if length is not None:
-            store_view(location, length, new)  # so that a new process reading the port does not parse the file
+            store_view(location, length, new, replaces=held)  # a new process reading the port need not parse it
         delete_superseded(io, base, new)
         return CommitTableResponse(metadata=new, metadata_location=location)
 

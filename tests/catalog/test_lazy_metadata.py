@@ -126,7 +126,8 @@ def test_a_commit_on_a_lazy_load_writes_what_pyiceberg_would(tmp_path: Path) -> 
     response = lazy.catalog.commit_table(lazy, (), updates)
 
     written = json.loads(_path(response.metadata_location).read_bytes())
-    expected = json.loads(update_table_metadata(base, updates, metadata_location=lazy.metadata_location).model_dump_json())
+    pyicebergs = update_table_metadata(base, updates, metadata_location=lazy.metadata_location)
+    expected = json.loads(pyicebergs.model_dump_json())
     written.pop("last-updated-ms"), expected.pop("last-updated-ms")
     assert written == expected
     assert [entry.metadata_file for entry in response.metadata.metadata_log][-1] == table.metadata_location
@@ -167,7 +168,8 @@ def test_fields_pyiceberg_does_not_know_fare_as_with_pyicebergs_own_load(tmp_pat
     from pyiceberg.table.update import update_table_metadata
 
     written = json.loads(_path(response.metadata_location).read_bytes())
-    expected = json.loads(update_table_metadata(eager, updates, metadata_location=lazy.metadata_location).model_dump_json())
+    pyicebergs = update_table_metadata(eager, updates, metadata_location=lazy.metadata_location)
+    expected = json.loads(pyicebergs.model_dump_json())
     assert written["properties"]["x.unknown.property"] == "kept"
     assert written["snapshots"][0]["summary"]["x-unknown-summary"] == "kept"
     written.pop("last-updated-ms"), expected.pop("last-updated-ms")
@@ -250,6 +252,16 @@ def test_a_commit_leaves_a_read_view_that_a_new_process_loads_without_the_file(t
 
     assert lazy.current_snapshot() == table.metadata.current_snapshot()
     assert lazy.schema() == table.metadata.schema()
+
+
+def test_the_read_views_kept_are_one_per_table_not_one_per_commit(tmp_path: Path) -> None:
+    table = _table(_catalog(tmp_path), appends=5)
+    folder = cache_folder("metadata")
+    assert folder is not None
+
+    views = [json.loads(entry.read_bytes()) for entry in folder.rglob("*.json")]
+
+    assert [view["location"] for view in views] == [table.metadata_location]
 
 
 @pytest.mark.parametrize("damage", [b"", b"{not json", b'{"version": 1, "location": "elsewhere"}', b"[]"])
