@@ -51,7 +51,7 @@ import numpy as np
 import pyarrow as pa
 
 import meshlake as ml
-from benchmarks.common import fresh_dir, machine, save
+from benchmarks.common import RESULTS, fresh_dir, machine, save
 from meshlake.contract.deploy import METADATA_RETENTION
 
 LEVELS = (10, 100, 1_000, 10_000)
@@ -318,10 +318,18 @@ def planning_only(max_snapshots: int, runs: int, series: tuple[str, ...] = SERIE
     root = fresh_dir("history_planning")
     started = time.perf_counter()
     results: dict[str, Any] = {"machine": machine(), "runs": runs, "series": {}}
+    previous = RESULTS / "history_planning.json"
+    if set(series) != set(SERIES) and previous.exists():  # one series run alone replaces its part of the results
+        kept = json.loads(previous.read_text()).get("series", {})
+        results["series"] = {name: found for name, found in kept.items() if name not in series}
     for name in series:
         (root / name).mkdir()
         bench = Bench(root / name, runs, pyiceberg=False)
+        series_started = time.perf_counter()
         results["series"][name] = _planning_series(bench, name, max_snapshots)
+        results["series"][name]["seconds"] = round(time.perf_counter() - series_started, 1)
+        results["series"][name]["load_average"] = os.getloadavg()
+    results["series"] = {name: results["series"][name] for name in SERIES if name in results["series"]}
     results["load_average"] = os.getloadavg()
     results["seconds"] = round(time.perf_counter() - started, 1)
     save("history_planning", results, planning_markdown(results, max_snapshots))
@@ -403,7 +411,9 @@ def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
             for f in found["levels"]
         )
         top, bottom = found["levels"][-1], found["levels"][0]
+        load = " / ".join(f"{x:.1f}" for x in found["load_average"])
         return (
+            f"Run in {found['seconds'] / 60:.0f} min, load average {load} at its end.\n\n"
             "| snapshots | data files | in-process | new process | new process, no cache | whole metadata read "
             "| history() |\n|---:|---:|---:|---:|---:|---|---:|\n"
             f"{rows}\n\n"
@@ -418,10 +428,10 @@ def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
     series = results["series"]
     parts = [
         "# First-query planning against history length\n",
-        f"`python -m benchmarks.bench_history --planning-only --max-snapshots {max_snapshots}` — 1,000-row appends "
-        f"to one port, every snapshot kept; median of {results['runs']} (in-process) and of 3 (new process), ms as "
-        f"wall / CPU; {results['seconds'] / 60:.0f} min on {results['machine']['cpus']} shared cores, load average "
-        f"{' / '.join(f'{x:.1f}' for x in results['load_average'])} at the end.\n",
+        f"`python -m benchmarks.bench_history --planning-only --max-snapshots {max_snapshots}` (a series run alone "
+        "with `--series` replaces its part) — 1,000-row appends to one port, every snapshot kept; median of "
+        f"{results['runs']} (in-process) and of 3 (new process), ms as wall / CPU, on {results['machine']['cpus']} "
+        "shared cores: the machine is shared, so wall times wander while CPU times measure the work.\n",
         "*In-process*: a new `lake.duckdb()` connection's first `EXPLAIN SELECT count(*)` of the snapshot just "
         "committed, in the process that wrote it. *New process*: the same in a new Python process, as a notebook or "
         "a CLI call pays it, wall / CPU: total (loading the table + the query: planning and DuckDB's binding), with "
