@@ -176,7 +176,7 @@ def load_metadata(io: FileIO, location: str) -> TableMetadata:
         data = stream.read()
     try:
         raw = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # pyiceberg's parse below raises its own error
         raw = None
     view = _view_of(raw) if isinstance(raw, dict) else None
     lazy = _lazy(view, io, location, len(data)) if view is not None else None
@@ -192,12 +192,16 @@ def _view_of(raw: dict[str, Any]) -> dict[str, Any] | None:
     if raw.get("format-version") != 2 or not all(isinstance(raw.get(key, []), list) for key in _ALIASES):
         return None
     refs = raw.get("refs")
-    wanted = {raw.get("current-snapshot-id")}
+    wanted = [raw.get("current-snapshot-id")]
     if isinstance(refs, dict):
-        wanted |= {ref.get("snapshot-id") for ref in refs.values() if isinstance(ref, dict)}
-    wanted.discard(None)
+        wanted += [ref.get("snapshot-id") for ref in refs.values() if isinstance(ref, dict)]
+    ids = {i for i in wanted if type(i) is int}  # anything else is pyiceberg's to refuse
     view = {key: value for key, value in raw.items() if key not in _ALIASES}
-    view["snapshots"] = [s for s in raw.get("snapshots", []) if isinstance(s, dict) and s.get("snapshot-id") in wanted]
+    view["snapshots"] = [
+        s
+        for s in raw.get("snapshots", [])
+        if isinstance(s, dict) and type(s.get("snapshot-id")) is int and s["snapshot-id"] in ids
+    ]
     return view
 
 
@@ -205,8 +209,8 @@ def _lazy(view: dict[str, Any], io: FileIO, location: str, length: int) -> LazyT
     """The lazy metadata of a read view; None when the view does not validate (the whole file then decides)."""
     try:
         metadata = LazyTableMetadataV2.model_validate_json(json.dumps(view))
-    except (ValueError, IcebergValidationError):  # pydantic's errors are ValueErrors, pyiceberg's checks' are not
-        return None
+    except (ValueError, TypeError, RecursionError, IcebergValidationError):  # pyiceberg's own checks are no
+        return None  # ValueErrors; whatever fails here, the whole file decides, through pyiceberg's parse
     snapshots: dict[int, Snapshot] = {}
     for snapshot in reversed(metadata.__dict__["snapshots"]):  # the first of an id wins, as in `snapshot_index`
         snapshots[snapshot.snapshot_id] = snapshot
@@ -229,7 +233,7 @@ def _entry(folder: Path, location: str) -> Path:
 def _read_view(folder: Path, location: str, length: int) -> dict[str, Any] | None:
     try:
         found = json.loads(_entry(folder, location).read_bytes())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
     if (
         not isinstance(found, dict)

@@ -212,6 +212,28 @@ def test_a_metadata_file_that_is_not_json_is_still_a_clear_load_error(tmp_path: 
         load_metadata(table.io, table.metadata_location)
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"refs": {"main": {"snapshot-id": [1], "type": "branch"}}},
+        {"current-snapshot-id": {"id": 1}},
+        {"snapshots": {"not": "a list"}},
+        {"schemas": "none"},
+    ],
+)
+def test_a_metadata_file_with_values_of_the_wrong_type_fails_as_pyicebergs_load(
+    tmp_path: Path, damage: dict[str, Any]
+) -> None:
+    table = _table(_catalog(tmp_path))
+    path = _path(table.metadata_location)
+    path.write_text(json.dumps(json.loads(path.read_bytes()) | damage))
+
+    with pytest.raises(ValidationError):
+        FromInputFile.table_metadata(table.io.new_input(table.metadata_location))
+    with pytest.raises(ValidationError):
+        _catalog(tmp_path).load_table("ns.t")
+
+
 def test_a_metadata_file_invalid_where_reads_do_not_look_fails_clearly_when_history_needs_it(
     tmp_path: Path,
 ) -> None:
