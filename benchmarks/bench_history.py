@@ -429,9 +429,10 @@ def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
     parts = [
         "# First-query planning against history length\n",
         f"`python -m benchmarks.bench_history --planning-only --max-snapshots {max_snapshots}` (a series run alone "
-        "with `--series` replaces its part) — 1,000-row appends to one port, every snapshot kept; median of "
-        f"{results['runs']} (in-process) and of 3 (new process), ms as wall / CPU, on {results['machine']['cpus']} "
-        "shared cores: the machine is shared, so wall times wander while CPU times measure the work.\n",
+        "with `--series` replaces its part: each table shows the levels its run reached) — 1,000-row appends to "
+        f"one port, every snapshot kept; median of {results['runs']} (in-process) and of 3 (new process), ms as "
+        f"wall / CPU, on {results['machine']['cpus']} shared cores: the machine is shared, so wall times wander "
+        "while CPU times measure the work.\n",
         "*In-process*: a new `lake.duckdb()` connection's first `EXPLAIN SELECT count(*)` of the snapshot just "
         "committed, in the process that wrote it. *New process*: the same in a new Python process, as a notebook or "
         "a CLI call pays it, wall / CPU: total (loading the table + the query: planning and DuckDB's binding), with "
