@@ -1,7 +1,8 @@
 """Commit cost against history length: 1,000-row appends to one port at 10, 100, 1,000 and 10,000 snapshots.
 
     python -m benchmarks.bench_history [--max-snapshots 10000] [--runs 7] [--skip-pyiceberg] [--keep]
-    python -m benchmarks.bench_history --planning-only [--max-snapshots 10000]   # planning alone, a few minutes
+    python -m benchmarks.bench_history --planning-only [--max-snapshots 10000] [--series compacted|files]
+        # planning alone, in two series: the history grows with the files compacted, or with the files
 
 One lake, one product with two ports of the same four columns: `events` (no expectations) and `checked`
 (six expectations: not-null and unique keys, ranges, a set, a maximum, the row count). Both grow by 1,000-row
@@ -50,7 +51,7 @@ import numpy as np
 import pyarrow as pa
 
 import meshlake as ml
-from benchmarks.common import fresh_dir, machine, save
+from benchmarks.common import RESULTS, fresh_dir, machine, save
 from meshlake.contract.deploy import METADATA_RETENTION
 
 LEVELS = (10, 100, 1_000, 10_000)
@@ -117,6 +118,11 @@ class Bench:
 
     def snapshots(self, port: Any) -> int:
         return len(port.table().metadata.snapshots)
+
+    def data_files(self) -> int:
+        """The data files of `events`' newest snapshot."""
+        snapshot = self.events.table().metadata.current_snapshot()
+        return int(str(snapshot.summary["total-data-files"])) if snapshot is not None and snapshot.summary else 0
 
     def grow(self, target: int) -> float:
         """Append until both ports (and the peer) hold `target` snapshots; returns the seconds it took."""
@@ -190,12 +196,15 @@ class Bench:
             "con = lake.duckdb()\n"
             "con.execute('EXPLAIN SELECT count(*) FROM bench.hist.checked').fetchall()\n"
             "lake.port('bench.hist.checked').table()\n"
-            "started = time.perf_counter()\n"
+            "started, started_cpu = time.perf_counter(), time.process_time()\n"
             "lake.port('bench.hist.events').table()\n"
-            "loaded = time.perf_counter()\n"
+            "loaded, loaded_cpu = time.perf_counter(), time.process_time()\n"
             "con.execute('EXPLAIN SELECT count(*) FROM bench.hist.events').fetchall()\n"
-            "done = time.perf_counter()\n"
-            "print(json.dumps([loaded - started, done - loaded]))\n"
+            "done, done_cpu = time.perf_counter(), time.process_time()\n"
+            "from meshlake.catalog.loading import is_complete\n"
+            "complete = is_complete(lake.catalog.load_table('bench.hist.events').metadata)\n"
+            "print(json.dumps([loaded - started, done - loaded, loaded_cpu - started_cpu, done_cpu - loaded_cpu,"
+            " complete]))\n"
         )
         found: dict[str, Any] = {}
         for cache in ("warm", "off"):
@@ -203,9 +212,13 @@ class Bench:
             command = [sys.executable, "-c", code]
             runs = [json.loads(subprocess.check_output(command, text=True, env=env)) for _ in range(3)]
             found[cache] = {
-                "total_s": statistics.median(load + query for load, query in runs),
-                "metadata_s": statistics.median(load for load, _ in runs),
-                "query_s": statistics.median(query for _, query in runs),
+                "total_s": statistics.median(run[0] + run[1] for run in runs),
+                "metadata_s": statistics.median(run[0] for run in runs),
+                "query_s": statistics.median(run[1] for run in runs),
+                "total_cpu_s": statistics.median(run[2] + run[3] for run in runs),
+                "metadata_cpu_s": statistics.median(run[2] for run in runs),
+                "query_cpu_s": statistics.median(run[3] for run in runs),
+                "complete": any(run[4] for run in runs),
             }
         return found
 
@@ -287,24 +300,76 @@ def new_port_appends(lake: ml.Lake, root: Path, runs: int, tag: str) -> dict[str
     return timed(first_append, runs, setup=True)
 
 
-def planning_only(max_snapshots: int, runs: int) -> None:
-    """`--planning-only`: grow only `events` and measure the first query's planning at each level (a few minutes
-    where the whole benchmark takes more than ten); writes history_planning.json and .md."""
+COMPACT_EVERY = 100
+"""Series `compacted`: `port.maintain(apply=True)` compacts the port's small files after every this many appends."""
+SERIES = ("compacted", "files")
+
+
+def planning_only(max_snapshots: int, runs: int, series: tuple[str, ...] = SERIES) -> None:
+    """`--planning-only`: grow only `events` and measure the first query's planning at each level, in two series
+    (a few minutes each, where the whole benchmark takes more than ten); writes history_planning.json and .md.
+
+    * `compacted`: the history grows, the data files stay few: the port is compacted every `COMPACT_EVERY`
+      appends and once more before each level is measured (what `meshlake maintain` or a stream's
+      `compact_every` keep it at). Planning must not grow here: this is the issue's target.
+    * `files`: nothing is compacted, so every append adds a data file: planning grows with the files (DuckDB
+      binds each path of the list), whatever the history.
+    """
     root = fresh_dir("history_planning")
     started = time.perf_counter()
-    bench = Bench(root, runs, pyiceberg=False)
-    found = []
+    results: dict[str, Any] = {"machine": machine(), "runs": runs, "series": {}}
+    previous = RESULTS / "history_planning.json"
+    if set(series) != set(SERIES) and previous.exists():  # one series run alone replaces its part of the results
+        kept = json.loads(previous.read_text()).get("series", {})
+        results["series"] = {name: found for name, found in kept.items() if name not in series}
+    for name in series:
+        (root / name).mkdir()
+        bench = Bench(root / name, runs, pyiceberg=False)
+        series_started = time.perf_counter()
+        results["series"][name] = _planning_series(bench, name, max_snapshots)
+        results["series"][name]["seconds"] = round(time.perf_counter() - series_started, 1)
+        results["series"][name]["load_average"] = os.getloadavg()
+    results["series"] = {name: results["series"][name] for name in SERIES if name in results["series"]}
+    results["load_average"] = os.getloadavg()
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    save("history_planning", results, planning_markdown(results, max_snapshots))
+
+
+def _planning_series(bench: Bench, series: str, max_snapshots: int) -> dict[str, Any]:
+    found: list[dict[str, Any]] = []
+    appends = 0
     for level in [level for level in LEVELS if level <= max_snapshots]:
-        for _ in range(level - bench.snapshots(bench.events)):
+        grow_started = time.perf_counter()
+        while bench.snapshots(bench.events) < level:
             bench.events.write(bench.next_rows())
-        found.append({"snapshots": level, "planning": bench.planning(), "planning_new_process": bench.cold_planning()})
-        new = found[-1]["planning_new_process"]
+            appends += 1
+            if series == "compacted" and appends % COMPACT_EVERY == 0:
+                bench.events.maintain(apply=True, expire=False, orphans=False)
+        if series == "compacted" and bench.data_files() > 1:
+            bench.events.maintain(apply=True, expire=False, orphans=False)
+        grown = time.perf_counter() - grow_started
+        snapshots, files = bench.snapshots(bench.events), bench.data_files()
+        measured: dict[str, Any] = {
+            "snapshots": snapshots,
+            "data_files": files,
+            "grow_s": round(grown, 1),
+            "planning": bench.planning(),
+            "planning_new_process": bench.cold_planning(),
+            "history": bench.timed(bench.events.history),
+        }
+        measured["data_files_after"] = bench.data_files()
+        found.append(measured)
+        new = measured["planning_new_process"]
         print(
             json.dumps(
                 {
-                    "snapshots": level,
-                    "planning_ms": found[-1]["planning"]["median_s"] * 1000,
+                    "series": series,
+                    "snapshots": snapshots,
+                    "data_files": files,
+                    "planning_ms": measured["planning"]["median_s"] * 1000,
+                    "planning_cpu_ms": measured["planning"]["cpu_s"] * 1000,
                     **{f"new_process_{k}_ms": v["total_s"] * 1000 for k, v in new.items()},
+                    "history_ms": measured["history"]["median_s"] * 1000,
                 }
             ),
             flush=True,
@@ -314,55 +379,86 @@ def planning_only(max_snapshots: int, runs: int) -> None:
     def new_ratio(cache: str, part: str = "total_s") -> float:
         return float(last["planning_new_process"][cache][part] / first["planning_new_process"][cache][part])
 
-    results = {
-        "machine": machine(),
-        "runs": runs,
+    return {
         "levels": found,
         "ratio": last["planning"]["median_s"] / first["planning"]["median_s"],
         "ratio_cpu": last["planning"]["cpu_s"] / first["planning"]["cpu_s"],
         "ratio_new_process": new_ratio("warm"),
+        "ratio_new_process_metadata": new_ratio("warm", "metadata_s"),
         "ratio_new_process_query": new_ratio("warm", "query_s"),
+        "ratio_new_process_cpu": new_ratio("warm", "total_cpu_s"),
+        "ratio_new_process_metadata_cpu": new_ratio("warm", "metadata_cpu_s"),
         "ratio_new_process_no_cache": new_ratio("off"),
-        "seconds": round(time.perf_counter() - started, 1),
+        "ratio_new_process_no_cache_cpu": new_ratio("off", "total_cpu_s"),
     }
 
+
+def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
     def cold(measured: dict[str, Any]) -> str:
         return (
-            f"{measured['total_s'] * 1000:,.1f} ({measured['metadata_s'] * 1000:,.1f} + "
-            f"{measured['query_s'] * 1000:,.1f})"
+            f"{measured['total_s'] * 1000:,.1f} / {measured['total_cpu_s'] * 1000:,.1f} "
+            f"({measured['metadata_s'] * 1000:,.1f} / {measured['metadata_cpu_s'] * 1000:,.1f} + "
+            f"{measured['query_s'] * 1000:,.1f} / {measured['query_cpu_s'] * 1000:,.1f})"
         )
 
-    rows = "\n".join(
-        f"| {f['snapshots']:,} | {f['planning']['median_s'] * 1000:.1f} / {f['planning']['cpu_s'] * 1000:.1f} "
-        f"| {cold(f['planning_new_process']['warm'])} | {cold(f['planning_new_process']['off'])} |"
-        for f in found
-    )
-    top = last["planning_new_process"]["warm"]
-    markdown = (
-        "# First-query planning against history length\n\n"
-        f"`python -m benchmarks.bench_history --planning-only --max-snapshots {last['snapshots']}` — one 1,000-row "
-        f"file per append, nothing compacted; median of {runs} (in-process) and of 3 (new process), ms as wall / "
-        f"CPU; {results['seconds'] / 60:.0f} min on {results['machine']['cpus']} shared cores.\n\n"
+    def table(found: dict[str, Any]) -> str:
+        rows = "\n".join(
+            f"| {f['snapshots']:,} | {f['data_files']:,}–{f['data_files_after']:,} "
+            f"| {f['planning']['median_s'] * 1000:.1f} / {f['planning']['cpu_s'] * 1000:.1f} "
+            f"| {cold(f['planning_new_process']['warm'])} | {cold(f['planning_new_process']['off'])} "
+            f"| {'yes' if f['planning_new_process']['warm']['complete'] else 'no'} "
+            f"| {f['history']['median_s'] * 1000:.1f} |"
+            for f in found["levels"]
+        )
+        top, bottom = found["levels"][-1], found["levels"][0]
+        load = " / ".join(f"{x:.1f}" for x in found["load_average"])
+        return (
+            f"Run in {found['seconds'] / 60:.0f} min, load average {load} at its end.\n\n"
+            "| snapshots | data files | in-process | new process | new process, no cache | whole metadata read "
+            "| history() |\n|---:|---:|---:|---:|---:|---|---:|\n"
+            f"{rows}\n\n"
+            f"At {top['snapshots']:,} snapshots against {bottom['snapshots']}: in-process {found['ratio']:.2f} × "
+            f"(CPU {found['ratio_cpu']:.2f} ×); new process {found['ratio_new_process']:.2f} × in total "
+            f"(CPU {found['ratio_new_process_cpu']:.2f} ×; loading the table {found['ratio_new_process_metadata']:.2f} "
+            f"×, CPU {found['ratio_new_process_metadata_cpu']:.2f} ×; the query {found['ratio_new_process_query']:.2f} "
+            f"×); new process without the caches {found['ratio_new_process_no_cache']:.2f} × (CPU "
+            f"{found['ratio_new_process_no_cache_cpu']:.2f} ×).\n"
+        )
+
+    series = results["series"]
+    parts = [
+        "# First-query planning against history length\n",
+        f"`python -m benchmarks.bench_history --planning-only --max-snapshots {max_snapshots}` (a series run alone "
+        "with `--series` replaces its part: each table shows the levels its run reached) — 1,000-row appends to "
+        f"one port, every snapshot kept; median of {results['runs']} (in-process) and of 3 (new process), ms as "
+        f"wall / CPU, on {results['machine']['cpus']} shared cores: the machine is shared, so wall times wander "
+        "while CPU times measure the work.\n",
         "*In-process*: a new `lake.duckdb()` connection's first `EXPLAIN SELECT count(*)` of the snapshot just "
-        "committed, in the process that wrote it. *New process*: the same in a new Python process, as a notebook "
-        "or a CLI call pays it: total (loading the table, i.e. parsing its `metadata.json`, + the query: planning "
-        "and DuckDB's binding); with the manifest cache as the writer left it (`MESHLAKE_CACHE_DIR`, "
-        "`meshlake/query/manifest_cache.py`), and without it (every manifest decoded).\n\n"
-        "| snapshots (= data files) | in-process | new process | new process, no manifest cache |\n"
-        "|---:|---:|---:|---:|\n"
-        f"{rows}\n\n"
-        f"At {last['snapshots']:,} snapshots, against {first['snapshots']}: in-process {results['ratio']:.2f} × "
-        f"(CPU: {results['ratio_cpu']:.2f} ×); new process {results['ratio_new_process']:.2f} × in total, "
-        f"{results['ratio_new_process_query']:.2f} × for the query alone; without the manifest cache "
-        f"{results['ratio_new_process_no_cache']:.2f} ×.\n\n"
-        "**The limit.** In-process, what grows is DuckDB binding `read_parquet` over one path per data file "
-        "(about 1 µs a file; a glob over the folder, an Arrow dataset or a list parameter each bound slower): "
-        "only fewer files (compaction, `meshlake maintain`) make it flat. In a new process, once the manifests are "
-        f"cached, the rest is parsing `metadata.json` ({top['metadata_s'] * 1000:,.0f} ms of "
-        f"{top['total_s'] * 1000:,.0f} at {last['snapshots']:,} snapshots): pyiceberg validates every snapshot "
-        "the file keeps, so only expiring snapshots (the lake's time-travel promise) bounds it.\n"
-    )
-    save("history_planning", results, markdown)
+        "committed, in the process that wrote it. *New process*: the same in a new Python process, as a notebook or "
+        "a CLI call pays it, wall / CPU: total (loading the table + the query: planning and DuckDB's binding), with "
+        "the caches "
+        "as the writer left them (`MESHLAKE_CACHE_DIR`: the read view of the table's metadata file, "
+        "`meshlake/catalog/loading.py`, and the decoded manifests, `meshlake/query/manifest_cache.py`) and without "
+        "them (`off`: the metadata file parsed, lazily, and every manifest decoded). *Whole metadata read*: whether "
+        "that process had to read every snapshot of the file (it should not). *Data files*: in the snapshot before "
+        "and after the in-process runs (each appends one). *history()*: `port.history()` in the writing process.\n",
+    ]
+    if "compacted" in series:
+        parts += [
+            f"## History grows, files stay few (compacted every {COMPACT_EVERY} appends and before each level)\n",
+            table(series["compacted"]),
+            "This is the issue's target (≤ 2 × from 10 to 10,000 snapshots, in-process and in a new process).\n",
+        ]
+    if "files" in series:
+        parts += [
+            "## Files grow with the history (nothing compacted: one data file per append)\n",
+            table(series["files"]),
+            "**The limit.** What grows here is the number of data files, not the history: DuckDB binds "
+            "`read_parquet` over one path per data file (about 1 µs a file; a glob over the folder, an Arrow dataset "
+            "or a list parameter each bound slower), and the plan lists every file. Only fewer files make it flat: "
+            "compaction (`meshlake maintain`, a stream's `compact_every`), as in the series above.\n",
+        ]
+    return "\n".join(parts)
 
 
 def main() -> None:
@@ -371,9 +467,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-pyiceberg", action="store_true")
     parser.add_argument("--planning-only", action="store_true", help="measure only the first query's planning")
+    parser.add_argument(
+        "--series", choices=SERIES, action="append", help="with --planning-only: only this series (repeatable)"
+    )
     args = parser.parse_args()
     if args.planning_only:
-        planning_only(args.max_snapshots, args.runs)
+        planning_only(args.max_snapshots, args.runs, tuple(args.series or SERIES))
         return
     root = fresh_dir("history")
     started = time.perf_counter()

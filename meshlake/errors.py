@@ -14,6 +14,7 @@ built-in kind (a bad value, a missing thing) inherit that built-in too, so gener
     │   └── VersionBumpError                      the declared version undershoots the change; names the one to declare
     ├── CatalogUnavailableError    (ConnectionError)  the catalog cannot be reached or refused the credentials
     ├── BrokenProductError                        a deployed product's descriptor or a port's table cannot be read
+    ├── TableMetadataError         (ValueError)   a table's metadata file, read lazily, turned out gone or invalid
     ├── NotFoundError              (LookupError)
     │   ├── ProductNotFoundError
     │   ├── PortNotFoundError
@@ -239,6 +240,22 @@ class BrokenProductError(MeshlakeError):
         else:
             message = f"data product {name} cannot be read: {reason}. Redeploy it with `meshlake deploy PATH`."
         super().__init__(message)
+
+
+class TableMetadataError(MeshlakeError, ValueError):
+    """A table's metadata file cannot be read in full: gone, or not valid where a first, partial read did not look.
+
+    Loading a table for reading validates only what reads need; the rest of its metadata file (the snapshots a
+    read does not ask for, the logs) is read when history or time travel first needs it.
+    """
+
+    def __init__(self, location: str, reason: str) -> None:
+        self.location = location
+        self.reason = reason
+        super().__init__(
+            f"The table metadata file {location} cannot be read: {shorten(reason, 500)}. Load the table again (the "
+            "catalog may point at a newer file), or restore the file (`meshlake doctor` lists broken ports)."
+        )
 
 
 class NotFoundError(MeshlakeError, LookupError):

@@ -235,8 +235,13 @@ def indexed(metadata: TableMetadata) -> TableMetadata:
 
 
 def snapshot_by_id(metadata: TableMetadata, snapshot_id: int | None) -> Snapshot | None:
-    """`metadata.snapshot_by_id`, through `snapshot_index`."""
-    return snapshot_index(metadata).get(snapshot_id) if snapshot_id is not None else None
+    """`metadata.snapshot_by_id`, through `snapshot_index` (metadata loaded lazily answers from the snapshots it
+    read first when it can: `meshlake.catalog.loading`)."""
+    if snapshot_id is None:
+        return None
+    if isinstance(metadata, IndexedTableMetadataV2):
+        return metadata.snapshot_by_id(snapshot_id)
+    return snapshot_index(metadata).get(snapshot_id)
 
 
 def snapshot_by_name(metadata: TableMetadata, name: str) -> Snapshot | None:

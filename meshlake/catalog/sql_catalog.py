@@ -16,8 +16,11 @@ handed to pyiceberg's `commit_table`, which checks the requirements against the 
 outcome is pyiceberg's in every case, only the common case is cheaper. Loads are served from a cache of
 parsed metadata by location (one `SELECT` of the location when nothing changed), and every commit puts
 its result there (a load still asks the storage whether the file exists: one that was deleted fails the
-load as it would without the cache). Metadata files that fall out of the metadata log are deleted after a commit when
-`write.metadata.delete-after-commit.enabled` says so (pyiceberg does it only in `Table` transactions).
+load as it would without the cache). A table not in that cache is loaded lazily (`meshlake.catalog.loading`:
+the snapshots a read does not ask for are parsed on first use), from the read view its last commit left on
+disk when there is one, and a commit leaves the read view of the file it writes. Metadata files that fall out
+of the metadata log are deleted after a commit when `write.metadata.delete-after-commit.enabled` says so
+(pyiceberg does it only in `Table` transactions).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.catalog.sql import IcebergTables, SqlCatalog
-from pyiceberg.io import FileIO
+from pyiceberg.io import FileIO, load_file_io
 from pyiceberg.serializers import Compressor, NoopCompressor
 from pyiceberg.table import CommitTableResponse, Table
 from pyiceberg.table.locations import load_location_provider
@@ -34,7 +37,8 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.update import TableRequirement, TableUpdate
 
 from meshlake.catalog.commits import delete_file, delete_superseded
-from meshlake.catalog.metadata import MetadataCache, apply_updates, indexed, metadata_json
+from meshlake.catalog.loading import complete, load_metadata, store_view
+from meshlake.catalog.metadata import MetadataCache, apply_updates, metadata_json
 
 
 class LakeSqlCatalog(SqlCatalog):
@@ -49,27 +53,23 @@ class LakeSqlCatalog(SqlCatalog):
 
     def _convert_orm_to_iceberg(self, orm_table: IcebergTables) -> Table:
         location = orm_table.metadata_location
+        if not (location and orm_table.table_namespace and orm_table.table_name):
+            return super()._convert_orm_to_iceberg(orm_table)  # pyiceberg's errors for a broken row
         identifier = (*Catalog.identifier_to_tuple(orm_table.table_namespace), orm_table.table_name)
-        metadata = self.metadata_cache.get(identifier, location) if location else None
-        io = self._load_file_io(metadata.properties, location) if metadata is not None else None
-        if location is None or metadata is None or io is None or not io.new_input(location).exists():
-            # not parsed yet, or its file is gone (then pyiceberg raises as it would without the cache)
-            table = super()._convert_orm_to_iceberg(orm_table)
-            metadata = indexed(table.metadata)
-            self.metadata_cache.put(identifier, table.metadata_location, metadata)
-            return Table(identifier, metadata, table.metadata_location, table.io, self)
-        return Table(
-            identifier=identifier,
-            metadata=metadata,
-            metadata_location=location,
-            io=io,
-            catalog=self,
-        )
+        metadata = self.metadata_cache.get(identifier, location)
+        if metadata is not None:
+            io = self._load_file_io(metadata.properties, location)
+            if io.new_input(location).exists():
+                return Table(identifier, metadata, location, io, self)
+            # its file is gone: loading it again raises as pyiceberg would without the cache
+        metadata = load_metadata(load_file_io(properties=self.properties, location=location), location)
+        self.metadata_cache.put(identifier, location, metadata)
+        return Table(identifier, metadata, location, self._load_file_io(metadata.properties, location), self)
 
     def commit_table(
         self, table: Table, requirements: tuple[TableRequirement, ...], updates: tuple[TableUpdate, ...]
     ) -> CommitTableResponse:
-        base = table.metadata
+        base = complete(table.metadata)  # a commit sees the whole metadata (a read loads it lazily)
         held = table.metadata_location
         if not held or not self.engine.dialect.supports_sane_rowcount:
             return self._commit_and_clean(table, requirements, updates)
@@ -80,7 +80,7 @@ class LakeSqlCatalog(SqlCatalog):
             return self._commit_and_clean(table, requirements, updates)  # pyiceberg's no-op answer
         location = self._new_location(new, held)
         io = table.io if new.properties == base.properties else self._load_file_io(new.properties, location)
-        _write(io, location, new)
+        length = _write(io, location, new)
         try:
             swapped = self._swap(table, held, location)
         except BaseException:
@@ -90,6 +90,8 @@ class LakeSqlCatalog(SqlCatalog):
             delete_file(io, location)
             return self._commit_and_clean(table, requirements, updates)
         self.metadata_cache.put(table.name(), location, new)
+        if length is not None:
+            store_view(location, length, new, replaces=held)  # a new process reading the port need not parse it
         delete_superseded(io, base, new)
         return CommitTableResponse(metadata=new, metadata_location=location)
 
@@ -136,11 +138,14 @@ class LakeSqlCatalog(SqlCatalog):
         return True
 
 
-def _write(io: FileIO, location: str, metadata: TableMetadata) -> None:
+def _write(io: FileIO, location: str, metadata: TableMetadata) -> int | None:
+    """Write the metadata file; its length when it is not compressed."""
     chunks = metadata_json(metadata)
     compressor = Compressor.get_compressor(location)
-    if not isinstance(compressor, NoopCompressor):
+    compressed = not isinstance(compressor, NoopCompressor)
+    if compressed:
         chunks = [compressor.bytes_compressor()(b"".join(chunks))]
     with io.new_output(location).create(overwrite=False) as stream:
         for chunk in chunks:
             stream.write(chunk)
+    return None if compressed else sum(len(chunk) for chunk in chunks)

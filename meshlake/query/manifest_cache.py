@@ -4,8 +4,8 @@ A manifest file never changes once written, so what planning derives from it can
 length: a new process planning a port appended to 10,000 times reads one small JSON file per manifest instead
 of decoding 10,000 Avro entries (the first query's main cost in a notebook or a CLI call).
 
-- Folder: `MESHLAKE_CACHE_DIR` (`off` turns the cache off), else `$XDG_CACHE_HOME/meshlake`, else
-  `~/.cache/meshlake`; entries go under `manifests/`. Deleting the folder is always safe.
+- Folder: `manifests/` in meshlake's cache folder (`meshlake.catalog.disk_cache`: `MESHLAKE_CACHE_DIR`, `off`
+  turns the cache off). Deleting the folder is always safe.
 - Key: the manifest's location and length, hashed into the file name and written in the entry too. An entry is
   used only if it names the same location and length, holds as many files as the manifest list says the
   manifest has (added + existing), and every value has the expected type; anything else (a corrupt, truncated,
@@ -20,29 +20,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyiceberg.manifest import ManifestContent, ManifestFile
 
+from meshlake.catalog import disk_cache
+from meshlake.catalog.disk_cache import CACHE_DIR_ENV, write_atomically
+
 if TYPE_CHECKING:
     from meshlake.query.plan import DataTask, PartitionKey
 
-CACHE_DIR_ENV = "MESHLAKE_CACHE_DIR"
+__all__ = ["CACHE_DIR_ENV", "cache_folder", "entry_path", "load_tasks", "store_tasks"]
+
 VERSION = 1
 _SIMPLE = (bool, int, str, type(None))
 
 
 def cache_folder() -> Path | None:
     """The folder manifest entries are kept in, None when the cache is off (read at every call)."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured is not None:
-        return None if configured.strip().lower() in {"", "off", "0", "false", "no"} else Path(configured) / "manifests"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "meshlake" / "manifests"
+    return disk_cache.cache_folder("manifests")
 
 
 def entry_path(folder: Path, manifest: ManifestFile) -> Path:
@@ -74,13 +72,19 @@ def load_tasks(
         if not isinstance(rows, list) or (expected is not None and len(rows) != expected):
             return None
         tasks = []
+        partitions: dict[tuple[int, tuple[Any, ...]], int] = {}  # the files of a manifest share few partitions
         for path, file_format, sequence, records, size, spec_id, values in rows:
-            numbers = (sequence, records, size, spec_id)
-            if not (isinstance(path, str) and isinstance(file_format, str) and isinstance(values, list)):
+            if not (type(path) is str and type(file_format) is str and type(values) is list):
                 return None
-            if not all(type(n) is int for n in numbers) or not all(isinstance(v, _SIMPLE) for v in values):
+            if not (type(sequence) is int and type(records) is int and type(size) is int and type(spec_id) is int):
                 return None
-            tasks.append(DataTask(path, file_format, sequence, records, size, number((spec_id, tuple(values)))))
+            key = (spec_id, tuple(values))
+            partition = partitions.get(key)
+            if partition is None:
+                if not all(isinstance(v, _SIMPLE) for v in values):
+                    return None
+                partition = partitions[key] = number(key)
+            tasks.append(DataTask(path, file_format, sequence, records, size, partition))
         return tuple(tasks)
     except (OSError, ValueError, TypeError, KeyError):
         return None
@@ -97,15 +101,7 @@ def store_tasks(folder: Path, manifest: ManifestFile, tasks: list[tuple[Partitio
         numbers = [task.sequence_number, task.record_count, task.file_size, spec_id]
         rows.append([task.path, task.file_format, *numbers, list(values)])
     entry = {"version": VERSION, "path": manifest.manifest_path, "length": manifest.manifest_length, "tasks": rows}
-    target = entry_path(folder, manifest)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-        temporary.write_text(json.dumps(entry, separators=(",", ":")))
-        os.replace(temporary, target)
-    except OSError:
-        return False
-    return True
+    return write_atomically(entry_path(folder, manifest), json.dumps(entry, separators=(",", ":")).encode())
 
 
 def _file_count(manifest: ManifestFile) -> int | None:

@@ -38,7 +38,7 @@ from pyiceberg.typedef import Record
 from pyiceberg.types import NestedField
 from pyiceberg.utils.concurrent import ExecutorFactory
 
-from meshlake.catalog.metadata import snapshot_index
+from meshlake.catalog.metadata import snapshot_by_id
 from meshlake.errors import SnapshotNotFoundError
 from meshlake.query.errors import UnsupportedScanError
 from meshlake.query.fieldids import without_field_ids
@@ -491,7 +491,6 @@ def _identity_sources(meta: TableMetadata) -> frozenset[int]:
 def _schemas_until(meta: TableMetadata, snapshot: Snapshot) -> tuple[Schema, ...]:
     """The schemas the snapshot's files can have been written with: none newer than its lineage used."""
     top = max((s.schema_id for s in meta.schemas), default=-1)
-    by_id = snapshot_index(meta)  # built once per snapshot list (`snapshot_by_id` is a linear search)
     newest = -1
     current: Snapshot | None = snapshot
     while current is not None:
@@ -501,7 +500,7 @@ def _schemas_until(meta: TableMetadata, snapshot: Snapshot) -> tuple[Schema, ...
         if newest >= top:  # every schema is in range already: no need to walk a long history
             break
         parent = current.parent_snapshot_id
-        current = by_id.get(parent) if parent is not None else None
+        current = snapshot_by_id(meta, parent)  # a dict lookup, not pyiceberg's linear search
     return tuple(s for s in meta.schemas if s.schema_id <= newest)
 
 

@@ -1,0 +1,279 @@
+"""Loading table metadata at the cost of what a read needs, not of the history the file keeps.
+
+pyiceberg parses and validates every snapshot a `metadata.json` keeps when it loads a table (680 ms at 10,000
+snapshots), although a read needs only the snapshot it reads. `load_metadata` validates the rest of the file
+(schemas, specs, properties, refs) and only the snapshots the refs point at (`main`'s, the tags' and branches'),
+and returns `LazyTableMetadataV2`: pyiceberg's v2 metadata whose per-snapshot lists (`snapshots`, `snapshot_log`,
+`metadata_log`, `statistics`, `partition_statistics`) are read on first use, by pyiceberg's own parse of the
+whole file (`TableMetadataUtil.parse_raw`), so they are exactly what pyiceberg loads. Anything that sees the
+metadata whole (a commit, a copy, a dump, `==`, pickling) completes it first, so a commit writes what
+pyiceberg's eager load would have led to. Finding a snapshot by id answers from the snapshots validated first
+when it can (`main`, a tag), else completes the metadata.
+
+The partial read itself is kept on disk, next to the manifest cache (`metadata/` in meshlake's cache folder,
+`meshlake.catalog.disk_cache`), by the file's location and length, as a *read view* (the metadata without its
+per-snapshot lists, plus the ref snapshots, as JSON): a metadata file never changes once written, and its name
+carries a random UUID. The lake's commits leave the view of the file they write and drop the one of the file
+they replace (`store_view`), and a load that found none leaves the one it made; a new process then reads a few
+kilobytes, not the whole file. An entry that
+does not name the same location and length, or does not validate, is ignored (the file is read). Only plain
+(not gzipped) v2 files are read lazily; others, and files that are not valid JSON or not a JSON object, are
+parsed by pyiceberg, which raises as it always does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import PrivateAttr
+from pyiceberg.exceptions import ValidationError as IcebergValidationError
+from pyiceberg.io import FileIO
+from pyiceberg.serializers import FromInputFile
+from pyiceberg.table.metadata import TableMetadata, TableMetadataUtil
+from pyiceberg.table.snapshots import Snapshot
+
+from meshlake.catalog.disk_cache import cache_folder, write_atomically
+from meshlake.catalog.metadata import IndexedTableMetadataV2, indexed
+from meshlake.errors import TableMetadataError
+
+LAZY_FIELDS = ("snapshots", "snapshot_log", "metadata_log", "statistics", "partition_statistics")
+"""The fields that grow with the history: read on first use."""
+_ALIASES = {"snapshots", "snapshot-log", "metadata-log", "statistics", "partition-statistics"}
+VIEW_VERSION = 1
+
+
+class _Pending:
+    """Where the rest of a lazily loaded metadata is, and the snapshots validated in the first read."""
+
+    __slots__ = ("full", "io", "length", "location", "lock", "snapshots")
+
+    def __init__(self, io: FileIO, location: str, length: int, snapshots: dict[int, Snapshot]) -> None:
+        self.io = io
+        self.location = location
+        self.length = length
+        self.snapshots = snapshots
+        self.lock = threading.Lock()
+        self.full: TableMetadata | None = None
+
+    def load(self) -> TableMetadata:
+        """pyiceberg's parse of the whole file (once)."""
+        with self.lock:
+            if self.full is None:
+                try:
+                    self.full = FromInputFile.table_metadata(self.io.new_input(self.location))
+                except (OSError, ValueError, IcebergValidationError) as exc:
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
+            return self.full
+
+
+class LazyTableMetadataV2(IndexedTableMetadataV2):
+    """pyiceberg's v2 table metadata whose per-snapshot lists (`LAZY_FIELDS`) are read on first use."""
+
+    _pending: _Pending | None = PrivateAttr(default=None)
+
+    @property
+    def is_complete(self) -> bool:
+        """Whether the per-snapshot lists are read (a commit, `history()` or time travel read them)."""
+        private = self.__pydantic_private__
+        return private is None or private.get("_pending") is None
+
+    def complete(self) -> None:
+        """Read the per-snapshot lists now (`TableMetadataError` when the file is gone or not valid)."""
+        private = self.__pydantic_private__
+        pending = private.get("_pending") if private is not None else None
+        if pending is None:
+            return
+        full = pending.load()
+        if full.table_uuid != self.__dict__.get("table_uuid") or full.format_version != 2:
+            raise TableMetadataError(pending.location, "it is not the file its first read saw (another table's)")
+        for name in LAZY_FIELDS:
+            self.__dict__.setdefault(name, getattr(full, name))
+        self.__pydantic_fields_set__ |= full.model_fields_set & set(LAZY_FIELDS)
+        private["_pending"] = None  # type: ignore[index]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in LAZY_FIELDS:
+            self.complete()
+            return self.__dict__[name]
+        return super().__getattr__(name)  # type: ignore[misc]
+
+    def snapshot_by_id(self, snapshot_id: int) -> Snapshot | None:
+        private = self.__pydantic_private__
+        pending: _Pending | None = private.get("_pending") if private is not None else None
+        if pending is not None and snapshot_id in pending.snapshots:
+            return pending.snapshots[snapshot_id]
+        return super().snapshot_by_id(snapshot_id)
+
+    # what sees the metadata whole completes it first
+    def __iter__(self) -> Any:
+        self.complete()
+        return super().__iter__()
+
+    def __eq__(self, other: object) -> bool:
+        self.complete()
+        if isinstance(other, LazyTableMetadataV2):
+            other.complete()
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> LazyTableMetadataV2:
+        self.complete()
+        return super().__copy__()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> LazyTableMetadataV2:
+        self.complete()
+        return super().__deepcopy__(memo)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self.complete()
+        return super().__getstate__()
+
+    def __repr_args__(self) -> Any:
+        self.complete()
+        return super().__repr_args__()
+
+    def model_dump(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        self.complete()
+        return super().model_dump(*args, **kwargs)
+
+    def model_dump_json(self, *args: Any, **kwargs: Any) -> str:
+        self.complete()
+        return super().model_dump_json(*args, **kwargs)
+
+
+def complete(metadata: TableMetadata) -> TableMetadata:
+    """`metadata` with every list read (what a commit starts from)."""
+    if isinstance(metadata, LazyTableMetadataV2):
+        metadata.complete()
+    return metadata
+
+
+def is_complete(metadata: TableMetadata) -> bool:
+    return not isinstance(metadata, LazyTableMetadataV2) or metadata.is_complete
+
+
+def load_metadata(io: FileIO, location: str) -> TableMetadata:
+    """The metadata in the file at `location`, for reading: lazy when it is a plain v2 file (see the module)."""
+    input_file = io.new_input(location)
+    if not location.endswith(".metadata.json") or location.endswith(".gz.metadata.json"):
+        return indexed(FromInputFile.table_metadata(input_file))
+    length = len(input_file)  # FileNotFoundError when it is gone, as pyiceberg's load
+    folder = cache_folder("metadata")
+    if folder is not None:
+        view = _read_view(folder, location, length)
+        lazy = _lazy(view, io, location, length) if view is not None else None
+        if lazy is not None:
+            return lazy
+    with input_file.open() as stream:
+        data = stream.read()
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError):  # pyiceberg's parse below raises its own error
+        raw = None
+    view = _view_of(raw) if isinstance(raw, dict) else None
+    lazy = _lazy(view, io, location, len(data)) if view is not None else None
+    if lazy is None:
+        return indexed(TableMetadataUtil.parse_raw(data))  # type: ignore[arg-type]  # pyiceberg's load and errors
+    if folder is not None:
+        _write_view(folder, location, len(data), view)  # type: ignore[arg-type]
+    return lazy
+
+
+def _view_of(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The read view of a parsed v2 metadata file: no per-snapshot lists, but the snapshots its refs name."""
+    if raw.get("format-version") != 2 or not all(isinstance(raw.get(key, []), list) for key in _ALIASES):
+        return None
+    refs = raw.get("refs")
+    wanted = [raw.get("current-snapshot-id")]
+    if isinstance(refs, dict):
+        wanted += [ref.get("snapshot-id") for ref in refs.values() if isinstance(ref, dict)]
+    ids = {i for i in wanted if type(i) is int}  # anything else is pyiceberg's to refuse
+    view = {key: value for key, value in raw.items() if key not in _ALIASES}
+    view["snapshots"] = [
+        s
+        for s in raw.get("snapshots", [])
+        if isinstance(s, dict) and type(s.get("snapshot-id")) is int and s["snapshot-id"] in ids
+    ]
+    return view
+
+
+def _lazy(view: dict[str, Any], io: FileIO, location: str, length: int) -> LazyTableMetadataV2 | None:
+    """The lazy metadata of a read view; None when the view does not validate (the whole file then decides)."""
+    try:
+        metadata = LazyTableMetadataV2.model_validate_json(json.dumps(view))
+    except (ValueError, TypeError, RecursionError, IcebergValidationError):  # pyiceberg's own checks are no
+        return None  # ValueErrors; whatever fails here, the whole file decides, through pyiceberg's parse
+    snapshots: dict[int, Snapshot] = {}
+    for snapshot in reversed(metadata.__dict__["snapshots"]):  # the first of an id wins, as in `snapshot_index`
+        snapshots[snapshot.snapshot_id] = snapshot
+    for name in LAZY_FIELDS:
+        metadata.__dict__.pop(name, None)
+    metadata.__pydantic_fields_set__ -= set(LAZY_FIELDS)
+    metadata.__pydantic_private__["_pending"] = _Pending(io, location, length, snapshots)  # type: ignore[index]
+    return metadata
+
+
+# -- read views on disk ------------------------------------------------------------------------------------------
+
+
+def _entry(folder: Path, location: str) -> Path:
+    """Where the view of the file at `location` is kept (the entry also records the file's length)."""
+    key = hashlib.sha256(location.encode()).hexdigest()
+    return folder / key[:2] / f"{key}.json"
+
+
+def _read_view(folder: Path, location: str, length: int) -> dict[str, Any] | None:
+    try:
+        found = json.loads(_entry(folder, location).read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if (
+        not isinstance(found, dict)
+        or found.get("version") != VIEW_VERSION
+        or found.get("location") != location
+        or found.get("length") != length
+        or not isinstance(found.get("metadata"), dict)
+    ):
+        return None
+    view: dict[str, Any] = found["metadata"]
+    return view
+
+
+def _write_view(folder: Path, location: str, length: int, view: dict[str, Any]) -> bool:
+    entry = {"version": VIEW_VERSION, "location": location, "length": length, "metadata": view}
+    return write_atomically(_entry(folder, location), json.dumps(entry, separators=(",", ":")).encode())
+
+
+def store_view(location: str, length: int, metadata: TableMetadata, *, replaces: str | None = None) -> bool:
+    """Keep the read view of `metadata`, just written to `location` (`length` bytes, not compressed), for the
+    next process that loads it, and drop the view of the file it `replaces` (the table's previous metadata file:
+    loads read the current one, so the views kept stay one per table); False when not kept (the cache is off, or
+    the metadata is not v2)."""
+    folder = cache_folder("metadata")
+    if folder is None:
+        return False
+    if replaces is not None:
+        with contextlib.suppress(OSError):  # best effort, as writing
+            _entry(folder, replaces).unlink(missing_ok=True)
+    if metadata.format_version != 2:
+        return False
+    complete(metadata)
+    view = json.loads(metadata.model_dump_json(exclude=set(LAZY_FIELDS)))
+    view["snapshots"] = [json.loads(s.model_dump_json()) for s in _ref_snapshots(metadata)]
+    return _write_view(folder, location, length, view)
+
+
+def _ref_snapshots(metadata: TableMetadata) -> Iterable[Snapshot]:
+    wanted = {metadata.current_snapshot_id} | {ref.snapshot_id for ref in metadata.refs.values()}
+    for snapshot_id in sorted(i for i in wanted if i is not None):
+        snapshot = metadata.snapshot_by_id(snapshot_id)
+        if snapshot is not None:
+            yield snapshot
