@@ -21,22 +21,11 @@ import pytest
 import meshlake as ml
 from meshlake.errors import ContractViolationError, QualityGateError
 from tests.conftest import DescriptorWriter, main_snapshot_id
+from tests.distributed.conftest import ADDRESS, UNIQUE
+from tests.distributed.conftest import shipment_rows as _rows
 
 pytest.importorskip("daft", reason="Daft is not installed here: run through .ci/distributed-venv.sh's venv")
 pytest.importorskip("ray", reason="Ray is not installed here: run through .ci/distributed-venv.sh's venv")
-
-ADDRESS = "logistics.shipments.daily"
-UNIQUE = [{"expect_column_values_to_be_unique": {"column": "shipment_id"}}]
-
-
-def _rows(ids: list[str], day: int = 1, weight: float = 1.0) -> pa.Table:
-    return pa.table(
-        {
-            "shipment_id": ids,
-            "shipped_at": pa.array([datetime(2026, 11, day, tzinfo=UTC)] * len(ids), pa.timestamp("us", tz="UTC")),
-            "weight_kg": [weight + i for i in range(len(ids))],
-        }
-    )
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ files were written, and for every failure that `main` did not move and no file o
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,13 @@ import pytest
 import meshlake as ml
 from meshlake.errors import CommitConflictError, ContractViolationError
 from tests.conftest import DescriptorWriter, main_snapshot_id
+from tests.distributed.conftest import ADDRESS, UNIQUE
+from tests.distributed.conftest import shipment_rows as _rows
 
 pytest.importorskip("daft", reason="Daft is not installed here: run through .ci/distributed-venv.sh's venv")
 pytest.importorskip("ray", reason="Ray is not installed here: run through .ci/distributed-venv.sh's venv")
 
-ADDRESS = "logistics.shipments.daily"
-UNIQUE = [{"expect_column_values_to_be_unique": {"column": "shipment_id"}}]
 ENGINES = ["daft", "ray"]
-
-
-def _rows(ids: list[str], day: int = 1, weight: float = 1.0) -> pa.Table:
-    return pa.table(
-        {
-            "shipment_id": ids,
-            "shipped_at": pa.array([datetime(2026, 11, day, tzinfo=UTC)] * len(ids), pa.timestamp("us", tz="UTC")),
-            "weight_kg": [weight + i for i in range(len(ids))],
-        }
-    )
 
 
 @pytest.fixture
