@@ -40,6 +40,11 @@ from meshlake.catalog.commits import delete_file, delete_superseded
 from meshlake.catalog.loading import complete, load_metadata, store_view
 from meshlake.catalog.metadata import MetadataCache, apply_updates, metadata_json
 
+_PROCESS_METADATA = MetadataCache(maxsize=512)
+"""The metadata every `LakeSqlCatalog` of this process committed or parsed last, per catalog and table: a stream's
+catalog and its compactor's see each other's commits without parsing the metadata file again (each kept entry is
+used only for the exact metadata file it was read from or written to)."""
+
 
 class LakeSqlCatalog(SqlCatalog):
     """`SqlCatalog`, loading through a cache of parsed metadata and committing on the metadata held."""
@@ -49,21 +54,26 @@ class LakeSqlCatalog(SqlCatalog):
 
     def __init__(self, name: str, **properties: str) -> None:
         super().__init__(name, **properties)
-        self.metadata_cache = MetadataCache()
+        self.metadata_cache = _PROCESS_METADATA
+        self._cache_scope = (str(self.engine.url), name)
+
+    def _cached(self, identifier: tuple[str, ...]) -> tuple[str, ...]:
+        """`identifier`'s key in the process's metadata cache: scoped by this catalog's database and name."""
+        return (*self._cache_scope, *identifier)
 
     def _convert_orm_to_iceberg(self, orm_table: IcebergTables) -> Table:
         location = orm_table.metadata_location
         if not (location and orm_table.table_namespace and orm_table.table_name):
             return super()._convert_orm_to_iceberg(orm_table)  # pyiceberg's errors for a broken row
         identifier = (*Catalog.identifier_to_tuple(orm_table.table_namespace), orm_table.table_name)
-        metadata = self.metadata_cache.get(identifier, location)
+        metadata = self.metadata_cache.get(self._cached(identifier), location)
         if metadata is not None:
             io = self._load_file_io(metadata.properties, location)
             if io.new_input(location).exists():
                 return Table(identifier, metadata, location, io, self)
             # its file is gone: loading it again raises as pyiceberg would without the cache
         metadata = load_metadata(load_file_io(properties=self.properties, location=location), location)
-        self.metadata_cache.put(identifier, location, metadata)
+        self.metadata_cache.put(self._cached(identifier), location, metadata)
         return Table(identifier, metadata, location, self._load_file_io(metadata.properties, location), self)
 
     def commit_table(
@@ -89,7 +99,7 @@ class LakeSqlCatalog(SqlCatalog):
         if not swapped:
             delete_file(io, location)
             return self._commit_and_clean(table, requirements, updates)
-        self.metadata_cache.put(table.name(), location, new)
+        self.metadata_cache.put(self._cached(table.name()), location, new)
         if length is not None:
             store_view(location, length, new, replaces=held)  # a new process reading the port need not parse it
         delete_superseded(io, base, new)
@@ -104,7 +114,7 @@ class LakeSqlCatalog(SqlCatalog):
     ) -> CommitTableResponse:
         response = super().commit_table(table, requirements, updates)
         if response.metadata_location != table.metadata_location:
-            self.metadata_cache.put(table.name(), response.metadata_location, response.metadata)
+            self.metadata_cache.put(self._cached(table.name()), response.metadata_location, response.metadata)
             delete_superseded(table.io, table.metadata, response.metadata)
         return response
 

@@ -93,12 +93,40 @@ def test_a_load_reuses_the_parsed_metadata_until_another_writer_commits(tmp_path
     first = catalog.load_table("ns.t")
     assert catalog.load_table("ns.t").metadata is first.metadata
 
-    other = _catalog(tmp_path)  # another process: its own cache
-    other.load_table("ns.t").transaction().set_properties(owner="other").commit_transaction()
+    other = SqlCatalog("lake", uri=f"sqlite:///{tmp_path}/catalog.db", warehouse=(tmp_path / "wh").as_uri())
+    other.load_table("ns.t").transaction().set_properties(owner="other").commit_transaction()  # another process
 
     again = catalog.load_table("ns.t")
     assert again.metadata is not first.metadata
     assert again.properties["owner"] == "other"
+
+
+def test_catalogs_of_one_process_share_the_metadata_they_commit(tmp_path: Path) -> None:
+    """A stream's catalog and its compactor's (each opens its own) load what the other committed without parsing
+    the metadata file again: at 6,000 snapshots that parse was 221 ms of a compaction's 370 ms commit."""
+    writer = _catalog(tmp_path)
+    _table(writer)
+    writer.load_table("ns.t").transaction().set_properties(owner="writer").commit_transaction()
+    held = writer.load_table("ns.t")
+
+    other = _catalog(tmp_path)
+
+    assert other.load_table("ns.t").metadata is held.metadata
+    other.load_table("ns.t").transaction().set_properties(owner="other").commit_transaction()
+    assert writer.load_table("ns.t").metadata is other.load_table("ns.t").metadata
+    assert writer.load_table("ns.t").properties["owner"] == "other"
+
+
+def test_the_shared_metadata_cache_keeps_each_catalogs_tables_apart(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = _catalog(tmp_path / "a"), _catalog(tmp_path / "b")
+    _table(first, appends=1)
+    _table(second, appends=2)
+
+    assert len(first.load_table("ns.t").metadata.snapshots) == 1
+    assert len(second.load_table("ns.t").metadata.snapshots) == 2
+    assert first.load_table("ns.t").metadata_location != second.load_table("ns.t").metadata_location
 
 
 def test_a_commit_on_stale_metadata_gets_pyicebergs_outcome(tmp_path: Path) -> None:
