@@ -46,6 +46,12 @@ catalog and its compactor's see each other's commits without parsing the metadat
 used only for the exact metadata file it was read from or written to)."""
 
 
+def forget_parsed_metadata() -> None:
+    """Empty the process's metadata cache: the next load of every table reads its metadata file (as a new process
+    would)."""
+    _PROCESS_METADATA.clear()
+
+
 class LakeSqlCatalog(SqlCatalog):
     """`SqlCatalog`, loading through a cache of parsed metadata and committing on the metadata held."""
 

@@ -1,7 +1,8 @@
 """Table metadata loaded lazily for reads (`meshlake.catalog.loading`): what a read needs is validated at load,
 the per-snapshot lists on first use, and the outcome is always pyiceberg's own (these tests compare with it).
 
-A new `LakeSqlCatalog` on the same database stands for a new process: its in-memory metadata cache is empty.
+A new `LakeSqlCatalog` on the same database stands for a new process: the process's in-memory metadata cache, which
+every catalog of a process shares, is emptied first (`forget_parsed_metadata`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pyiceberg.table.update import SetPropertiesUpdate
 import meshlake as ml
 from meshlake.catalog.disk_cache import cache_folder
 from meshlake.catalog.loading import LAZY_FIELDS, LazyTableMetadataV2, is_complete, load_metadata
-from meshlake.catalog.sql_catalog import LakeSqlCatalog
+from meshlake.catalog.sql_catalog import LakeSqlCatalog, forget_parsed_metadata
 from meshlake.errors import BrokenProductError, TableMetadataError
 from tests.conftest import DescriptorWriter
 from tests.test_write import shipments
@@ -33,6 +34,8 @@ SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string())])
 
 
 def _catalog(tmp_path: Path) -> LakeSqlCatalog:
+    """A catalog as a new process opens it."""
+    forget_parsed_metadata()
     return LakeSqlCatalog("lake", uri=f"sqlite:///{tmp_path}/catalog.db", warehouse=(tmp_path / "wh").as_uri())
 
 
@@ -188,7 +191,8 @@ def test_time_travel_by_id_tag_and_timestamp_after_a_lazy_load(
     port.tag("v1", made[0])
     middle = port.history()[1].committed_at
 
-    reader = ml.connect(home=str(tmp_path / ".meshlake")).port("logistics.shipments.daily")  # a new process
+    forget_parsed_metadata()  # a new process
+    reader = ml.connect(home=str(tmp_path / ".meshlake")).port("logistics.shipments.daily")
 
     def ids(snapshot: Any) -> list[str]:
         return sorted(snapshot.to_arrow()["shipment_id"].to_pylist())
@@ -205,6 +209,7 @@ def test_a_metadata_file_that_is_not_json_is_still_a_clear_load_error(tmp_path: 
     table = port.table()
     _path(table.metadata_location).write_text('{"format-version": 2, "snapshots": [')
 
+    forget_parsed_metadata()  # a new process
     with pytest.raises(BrokenProductError) as caught:
         ml.connect(home=str(tmp_path / ".meshlake")).port("logistics.shipments.daily").table()
     assert caught.value.port == "daily" and "cannot be loaded" in str(caught.value)
