@@ -63,8 +63,13 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-Batch = tuple[float, int, float, float, float]
-"""(seconds since start, rows, commit ms, commit CPU ms, load average)."""
+Batch = tuple[float, int, float, float, float, dict[str, float], int]
+"""(seconds since start, rows, commit ms, commit CPU ms, load average, phases in ms, rebases)."""
+
+
+def _touched(batch: Batch) -> bool:
+    """Whether a compaction committed during the batch's commit (it re-based) or made it wait for the lock."""
+    return batch[6] > 0 or batch[5].get("commit lock wait", 0.0) > 0
 
 
 def _windows(batches: list[Batch], elapsed: float, window: float) -> list[dict[str, Any]]:
@@ -79,6 +84,7 @@ def _windows(batches: list[Batch], elapsed: float, window: float) -> list[dict[s
                     "batches": len(inside),
                     "p50_ms": round(statistics.median(walls), 1),
                     "p99_ms": round(_percentile(walls, 0.99), 1),
+                    "p99_untouched_ms": round(_percentile([b[2] for b in inside if not _touched(b)], 0.99), 1),
                     "cpu_p50_ms": round(statistics.median(b[3] for b in inside), 1),
                     "load": round(statistics.median(b[4] for b in inside), 1),
                 }
@@ -123,6 +129,8 @@ def main() -> None:
                 batch.commit_seconds * 1000,
                 batch.commit_cpu_seconds * 1000,
                 os.getloadavg()[0],
+                {name: seconds * 1000 for name, seconds in batch.phases.items()},
+                batch.rebases,
             )
         )
 
@@ -167,6 +175,7 @@ def main() -> None:
         "commit_p50_ms": round(statistics.median(commits), 1) if commits else None,
         "commit_p99_ms": round(_percentile(commits, 0.99), 1),
         "windows": windows,
+        "slowest": _slowest(batches),
         "compactions_while_streaming": len(report.compactions),
         "files_before_compaction": files_before,
         "files_after_compaction": files_after,
@@ -178,6 +187,31 @@ def main() -> None:
     save("stream", result, _markdown(args, result, windows, elapsed, len(report.compactions)))
 
 
+def _slowest(batches: list[Batch], share: float = 0.01) -> dict[str, Any]:
+    """Where the slowest `share` of the commits spent their time, against all commits (median ms by phase)."""
+    ordered = sorted(batches, key=lambda b: -b[2])
+    slow = ordered[: max(1, int(len(ordered) * share))] if ordered else []
+    names = sorted({name for b in batches for name in b[5]})
+
+    def medians(group: list[Batch]) -> dict[str, float]:
+        found = {"total": statistics.median(b[2] for b in group)} if group else {}
+        found["staging (total − phases)"] = (
+            statistics.median(b[2] - sum(v for k, v in b[5].items() if k != "commit lock wait") for b in group)
+            if group
+            else 0.0
+        )
+        for name in names:
+            found[name] = statistics.median(b[5].get(name, 0.0) for b in group) if group else 0.0
+        return {k: round(v, 1) for k, v in found.items()}
+
+    return {
+        "count": len(slow),
+        "touched_by_compaction": sum(_touched(b) for b in slow),
+        "slowest_ms": medians(slow),
+        "all_ms": medians(batches),
+    }
+
+
 def _markdown(
     args: Any, result: dict[str, Any], windows: list[dict[str, Any]], elapsed: float, compactions: int
 ) -> str:
@@ -186,8 +220,12 @@ def _markdown(
     queries = f"{r['query_ms_before_compaction']} ms / {r['query_ms_after_compaction']} ms"
     table = "\n".join(
         f"| {w['from_s']}–{w['from_s'] + int(args.window)} s | {w['batches']} | {w['p50_ms']} | {w['p99_ms']} "
-        f"| {w['cpu_p50_ms']} | {w['load']} |"
+        f"| {w['p99_untouched_ms']} | {w['cpu_p50_ms']} | {w['load']} |"
         for w in windows
+    )
+    slow = r["slowest"]
+    phases = "\n".join(
+        f"| {name} | {slow['slowest_ms'].get(name, 0.0)} | {slow['all_ms'].get(name, 0.0)} |" for name in slow["all_ms"]
     )
     command = f"python -m benchmarks.bench_stream --seconds {args.seconds:g} --batch {args.batch}"
     command += f" --interval {args.interval:g}"
@@ -214,9 +252,16 @@ load average is sampled at each batch).
 
 Commit latency over time:
 
-| window | batches | p50 ms | p99 ms | CPU p50 ms | load average |
-|---|---|---|---|---|---|
+| window | batches | p50 ms | p99 ms | p99 ms, commits no compaction touched | CPU p50 ms | load average |
+|---|---|---|---|---|---|---|
 {table}
+
+The slowest 1 % of the commits ({slow["count"]}; {slow["touched_by_compaction"]} of them re-based onto a compaction
+or waited for its commit lock), median ms by phase (`WriteResult.phases`), against all commits:
+
+| phase | slowest 1 % | all |
+|---|---|---|
+{phases}
 """
     return markdown
 

@@ -63,6 +63,10 @@ class BatchResult:
     commit_seconds: float = 0.0
     commit_cpu_seconds: float = 0.0
     """The CPU time of the process (all threads) during the commit: what the commit cost, whatever the neighbours."""
+    phases: dict[str, float] = field(default_factory=dict)
+    """The commit's phases (`WriteResult.phases`: gate, commit, commit lock wait …) in seconds."""
+    rebases: int = 0
+    """How often the commit was re-based onto a snapshot committed meanwhile (a compaction, say)."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -363,6 +367,8 @@ def _commit_batch(
         after,
         commit_seconds=time.monotonic() - committing,
         commit_cpu_seconds=time.process_time() - cpu,
+        phases=dict(written.phases),
+        rebases=written.rebases,
     )
 
 

@@ -76,6 +76,9 @@ class CommitStats:
     """Counts what committing one write took: catalog-level retries (lost races where `main` did not move)."""
 
     retries: int = 0
+    lock_wait: float = 0.0
+    """Seconds spent waiting for this process's commit lock on the table (`commit_lock`), held by another
+    thread's commit (a compaction behind a stream, say)."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,11 @@ def commit_snapshot(
     `base_id` in the same commit. Each catalog-level retry is counted in `stats`. `meshlake.digest` binds the
     stamps in `properties` to the change's files (`meshlake.query.provenance`). Holds `commit_lock(table)`.
     """
-    with commit_lock(table):
+    lock = commit_lock(table)
+    waiting = time.perf_counter()
+    with lock:
+        if stats is not None:
+            stats.lock_wait += time.perf_counter() - waiting
         return _commit_snapshot(
             catalog, table, change, branch=branch, base_id=base_id, properties=properties, stats=stats
         )

@@ -98,7 +98,9 @@ class WriteResult:
     `key lookup` (finding the old rows of a merge-on-read upsert's keys; `key lookup and rewrite` for a
     copy-on-write one), `write rows` (encoding the new rows; an upsert runs it alongside the key lookup, so
     phases may add up to more than `seconds`), `deletes` (writing the delete files), `gate`, `commit` (incl.
-    any rebase and re-check). An upsert measures them all; other writes `gate` and `commit`."""
+    any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
+    finish committing to the same table; only when it did wait). An upsert measures them all; other writes
+    `gate` and `commit`."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "quality"}
@@ -266,6 +268,8 @@ def publish(staged: StagedWrite) -> WriteResult:
         raise
     inserted = prepared.rows - prepared.rows_updated if staged.mode == "upsert" else 0
     phases = {**prepared.phases, "commit": time.perf_counter() - committing}
+    if stats.lock_wait >= 0.001:
+        phases["commit lock wait"] = stats.lock_wait
     return WriteResult(
         address=staged.address,
         mode=staged.mode,

@@ -73,3 +73,44 @@ def test_compaction_wins_the_race_for_main_against_a_stream_in_the_same_process(
     assert not compactor.done.errors, compactor.done.errors
     assert [run["rebases"] <= 1 for run in compactor.done.runs] == [True], compactor.done.runs
     assert port_ids(port) == list(range(120))
+
+
+def test_a_batch_that_waits_for_another_commit_says_so_in_its_phases(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stream benchmark tells a slow batch that waited for a compaction's commit from one that was slow on its
+    own by the `commit lock wait` phase: held here by another thread for 0.3 s after the batch starts committing."""
+    from meshlake.write import flow
+    from meshlake.write.commit import commit_lock
+
+    committing = threading.Event()
+    commit_loop = flow._commit_loop
+
+    def announced(*args: Any, **kwargs: Any) -> Any:
+        committing.set()
+        return commit_loop(*args, **kwargs)
+
+    monkeypatch.setattr(flow, "_commit_loop", announced)
+    port = orders()
+    source = MemorySource("orders")
+    for i in range(5):
+        source.publish(order(i))
+    lock = commit_lock(port.table())
+    held = threading.Event()
+
+    def hold() -> None:
+        with lock:
+            held.set()
+            committing.wait(30)
+            time.sleep(0.3)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    report = port.stream(source, max_rows=5, max_wait=0.02, idle=0.2)
+    holder.join()
+    (batch,) = report.batches
+    assert batch.phases["commit lock wait"] >= 0.2, batch.phases
+    assert batch.phases["commit"] >= batch.phases["commit lock wait"]
+    assert batch.rebases == 0
+    assert port_ids(port) == list(range(5))
