@@ -163,3 +163,67 @@ def test_file_scoped_deletes_of_two_files_are_two_anti_joins_when_groups_are_sma
     text = current(table).to_duckdb_sql()
     assert ("__ml_pos1" in text) == (groups == "one-join-per-file")
     assert read_all(table, duck) == ([2, 3, 4, 5], [2, 3, 4, 5], [2, 3, 4, 5])
+
+
+def test_deletes_at_row_group_boundaries_drop_exactly_those(table: Table, mor: type[Files], duck: Any) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+    from pyiceberg.typedef import Record
+
+    arrow = pa.Table.from_pylist([{"id": i, "v": f"v{i}"} for i in range(350)], schema=table.schema().as_arrow())
+    path = f"{table.location()}/data/row-groups.parquet"
+    with table.io.new_output(path).create() as out:
+        pq.write_table(arrow, out, row_group_size=100)
+    assert pq.ParquetFile(path.removeprefix("file://")).num_row_groups == 4
+    size = len(table.io.new_input(path))
+    data = DataFile.from_args(
+        content=DataFileContent.DATA,
+        file_path=path,
+        file_format=FileFormat.PARQUET,
+        partition=Record(),
+        record_count=350,
+        file_size_in_bytes=size,
+    )
+    mor.commit(table, add=[data])
+    edges = [0, 99, 100, 199, 200, 299, 300, 349]
+    mor.commit(table, deletes=[mor.position_deletes(table, [(path, p) for p in edges])])
+    expected = [i for i in range(350) if i not in edges]
+    assert read_all(table, duck) == (expected, expected, expected)
+
+
+def test_a_file_with_more_deletes_than_a_group_holds_reads_right_next_to_small_ones(
+    table: Table, mor: type[Files], duck: Any
+) -> None:
+    big = add(table, mor, list(range(200_000)))
+    small = add(table, mor, [-1, -2, -3])
+    gone = [p for p in range(200_000) if p % 3]
+    assert len(gone) > sql.GROUP_DELETES or sql.GROUP_DELETES == 1
+    mor.commit(table, deletes=[mor.position_deletes(table, [(small, 1)])])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(big, p) for p in gone])])
+    expected = sorted([-3, -1, *range(0, 200_000, 3)])
+    assert read_all(table, duck) == (expected, expected, expected)
+
+
+@pytest.mark.parametrize("bounds", [True, False], ids=["file-scoped", "shared"])
+def test_a_delete_file_naming_a_data_file_outside_the_snapshot_drops_only_rows_of_live_files(
+    table: Table, mor: type[Files], duck: Any, bounds: bool
+) -> None:
+    a = add(table, mor, list(range(5)))
+    ghost = a.rsplit("/", 1)[0] + "/never-committed.parquet"
+    deletes = [mor.position_deletes(table, [(ghost, 0), (ghost, 1)], bounds=bounds)]
+    deletes.append(mor.position_deletes(table, [(a, 2)], bounds=bounds))
+    mor.commit(table, deletes=deletes)
+    expected = [0, 1, 3, 4]
+    assert read_all(table, duck) == (expected, expected, expected)
+
+
+def test_a_data_file_of_no_rows_next_to_a_dirty_file_reads_nothing_extra(
+    table: Table, mor: type[Files], duck: Any
+) -> None:
+    empty = mor.data_file(table, [])
+    full = mor.data_file(table, [{"id": i, "v": "x"} for i in range(4)])
+    mor.commit(table, add=[empty, full])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(full.file_path, 3)])])
+    expected = [0, 1, 2]
+    assert read_all(table, duck) == (expected, expected, expected)
