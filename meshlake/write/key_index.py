@@ -60,6 +60,9 @@ REBUILD_SHARE = 0.5
 """Rebuild from a full scan when catching up would read more than this share of the port's rows."""
 ANCESTORS = 64
 """How many ancestors of a snapshot are searched for an index to catch up from."""
+KEEP = 8
+"""Manifests kept per table (the newest); older ones and the runs only they named are deleted."""
+GRACE_SECONDS = 600.0
 FULL_CHECK_BYTES = 8 << 20
 SAMPLES = 64
 BLOCK = 4096
@@ -488,7 +491,33 @@ def save(folder: Path, index: KeyIndex) -> bool:
         "runs": runs[: len(index.runs)],
         "tombstones": runs[len(index.runs) :],
     }
-    return disk_cache.write_atomically(_manifest_path(folder, index.snapshot_id), json.dumps(manifest).encode())
+    kept = disk_cache.write_atomically(_manifest_path(folder, index.snapshot_id), json.dumps(manifest).encode())
+    if kept:
+        prune(folder)
+    return kept
+
+
+def prune(folder: Path, *, keep: int = KEEP, grace_seconds: float = GRACE_SECONDS) -> None:
+    """Delete all but the `keep` newest manifests of `folder`, and the run files none of them names that are older
+    than `grace_seconds` (another process may be writing runs for a manifest it has not renamed yet)."""
+    try:
+        manifests = sorted(folder.glob("snap-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in manifests[keep:]:
+            old.unlink(missing_ok=True)
+        named = set()
+        for manifest in manifests[:keep]:
+            try:
+                found = json.loads(manifest.read_bytes())
+                named |= {run["name"] for run in (*found["runs"], *found["tombstones"])}
+            except (OSError, ValueError, TypeError, KeyError):
+                continue
+        now = time.time()
+        for array in folder.glob("*.npy"):
+            if array.name.split(".")[0] not in named and now - array.stat().st_mtime > grace_seconds:
+                array.unlink(missing_ok=True)
+                _memo.pop(array, None)
+    except OSError:
+        return
 
 
 def load(

@@ -396,3 +396,17 @@ def test_hash_collisions_of_a_compound_key_are_told_apart_by_its_columns(
     assert result.rows_updated == 1
     found = state(port, ("id", "part"))
     assert len(found) == 63 and found[(1, 1)] == 2.0 and found[(2, 2)] == 1.0 and found[(2, 0)] == 2.0
+
+
+def test_old_manifests_and_the_runs_only_they_name_are_pruned(keyed: ml.Lake) -> None:
+    port = _indexed_port(keyed)
+    for n in range(3):
+        port.write(rows([10 + n, 400 + n], 5.0), mode="upsert", write_mode="merge-on-read")
+    folder = index_folder(port)
+    key_index.prune(folder, keep=1, grace_seconds=0.0)
+    assert [p.name for p in folder.glob("snap-*.json")] == [f"snap-{head_id(port)}.json"]
+    named = json.loads((folder / f"snap-{head_id(port)}.json").read_text())
+    runs = {run["name"] for run in (*named["runs"], *named["tombstones"])}
+    assert {p.name.split(".")[0] for p in folder.glob("*.npy")} == runs
+    assert _load_current(port) is not None
+    assert_same(port, rows(list(range(0, 410, 3)), 0.0).select(["id"]))
