@@ -241,7 +241,7 @@ def current(table: Table, plan: ScanPlan, key: tuple[str, ...], folder: Path) ->
         found = load(folder, table, snapshot_id, key, field_ids)
         if found is None:
             continue
-        if snapshot_id == plan.snapshot_id:
+        if snapshot_id == plan.snapshot_id and covers(found, plan):
             return found
         caught = catch_up(table, found, plan)
         if caught is not None:
@@ -251,6 +251,13 @@ def current(table: Table, plan: ScanPlan, key: tuple[str, ...], folder: Path) ->
     built = build(table, plan, key)
     save(folder, built)
     return built
+
+
+def covers(index: KeyIndex, plan: ScanPlan) -> bool:
+    """Whether `index` covers exactly `plan`'s data files, each with the same rows and delete files."""
+    live = {(e.path, e.count, e.deletes) for e in index.files if e.live}
+    planned = {(t.path, t.record_count, frozenset(d.path for d in t.position_deletes)) for t in plan.tasks}
+    return live == planned and len(live) == sum(e.live for e in index.files)
 
 
 def _plannable(plan: ScanPlan) -> bool:

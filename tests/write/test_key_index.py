@@ -410,3 +410,15 @@ def test_old_manifests_and_the_runs_only_they_name_are_pruned(keyed: ml.Lake) ->
     assert {p.name.split(".")[0] for p in folder.glob("*.npy")} == runs
     assert _load_current(port) is not None
     assert_same(port, rows(list(range(0, 410, 3)), 0.0).select(["id"]))
+
+
+def test_an_index_that_does_not_cover_its_own_snapshot_is_caught_up_not_used(keyed: ml.Lake) -> None:
+    port = _indexed_port(keyed)
+    index = _load_current(port)
+    assert index is not None
+    first = index.files[0]
+    files = (key_index.FileEntry(first.path, 0, first.count, frozenset()), *index.files[1:])
+    forged = key_index.KeyIndex(**{**index.__dict__, "files": files, "tombstones": ()})
+    assert not key_index.covers(forged, cached_plan(port.table(), head_id(port)))
+    key_index.save(index_folder(port), forged)  # as if the delete file of rows 1 and 2 had been forgotten
+    assert_same(port, rows([1, 2, 3, 300], 0.0).select(["id"]))
