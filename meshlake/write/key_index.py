@@ -523,6 +523,9 @@ def prune(folder: Path, *, keep: int = KEEP, grace_seconds: float = GRACE_SECOND
             if array.name.split(".")[0] not in named and now - array.stat().st_mtime > grace_seconds:
                 array.unlink(missing_ok=True)
                 _memo.pop(array, None)
+        for torn in folder.glob("*.tmp"):  # left by a process killed while writing
+            if now - torn.stat().st_mtime > grace_seconds:
+                torn.unlink(missing_ok=True)
     except OSError:
         return
 

@@ -403,7 +403,9 @@ def test_old_manifests_and_the_runs_only_they_name_are_pruned(keyed: ml.Lake) ->
     for n in range(3):
         port.write(rows([10 + n, 400 + n], 5.0), mode="upsert", write_mode="merge-on-read")
     folder = index_folder(port)
+    (folder / "snap-1.json.123-456.tmp").write_bytes(b"{")  # as left by a killed writer
     key_index.prune(folder, keep=1, grace_seconds=0.0)
+    assert not list(folder.glob("*.tmp"))
     assert [p.name for p in folder.glob("snap-*.json")] == [f"snap-{head_id(port)}.json"]
     named = json.loads((folder / f"snap-{head_id(port)}.json").read_text())
     runs = {run["name"] for run in (*named["runs"], *named["tombstones"])}
