@@ -424,3 +424,49 @@ def test_an_index_that_does_not_cover_its_own_snapshot_is_caught_up_not_used(key
     assert not key_index.covers(forged, cached_plan(port.table(), head_id(port)))
     key_index.save(index_folder(port), forged)  # as if the delete file of rows 1 and 2 had been forgotten
     assert_same(port, rows([1, 2, 3, 300], 0.0).select(["id"]))
+
+
+WRITER = """
+import sys
+import pyarrow as pa
+import meshlake as ml
+from meshlake.errors import CommitConflictError
+
+home, first = sys.argv[1], int(sys.argv[2])
+port = ml.connect(home=home).port("keys.idx.single")
+for n in range(6):
+    ids = [first + (n * 7 + i * 13) % 100 for i in range(5)]
+    change = pa.table({"id": pa.array(ids, pa.int64()), "part": pa.array([i % 3 for i in ids], pa.int32()),
+                       "v": pa.array([float(first + n)] * 5)})
+    for attempt in range(20):
+        try:
+            port.write(change, mode="upsert", write_mode="merge-on-read")
+            break
+        except CommitConflictError:
+            continue
+    else:
+        raise SystemExit("never committed")
+"""
+
+
+def test_two_processes_upserting_with_one_cache_folder_keep_the_index_right(keyed: ml.Lake, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    port = keyed.port("keys.idx.single")
+    port.write(rows(list(range(100)), 1.0))
+    port.write(rows(list(range(100, 200)), 1.0))
+    port.write(rows([0, 100], 1.5), mode="upsert", write_mode="merge-on-read")  # an index for both to start from
+    home = str(tmp_path / ".meshlake")
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, home, str(first)], stderr=subprocess.PIPE) for first in (0, 100)
+    ]
+    for writer in writers:
+        _, error = writer.communicate(timeout=300)
+        assert writer.returncode == 0, error.decode()
+    found = state(port)
+    assert len(found) == 200
+    for first in (0, 100):
+        assert found[(first + 5 * 7 % 100,)] == float(first + 5)
+    key_index._memo.clear()
+    assert_same(port, rows(list(range(0, 200, 3)), 0.0).select(["id"]))
