@@ -31,9 +31,10 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
+import os
+import threading
 import time
 import uuid
 import zlib
@@ -481,11 +482,11 @@ def save(folder: Path, index: KeyIndex) -> bool:
             if target.exists() and _memo.get(target) is not None:
                 described[kind] = _memo_check(target)
                 continue
-            data = _npy_bytes(np.asarray(array, np.int64))
-            if not disk_cache.write_atomically(target, data):
+            written = _write_array(target, np.asarray(array, np.int64))
+            if written is None:
                 return False
-            described[kind] = {"size": len(data), "crc": _checksum(data)}
-            _memo[target] = (len(data), described[kind]["crc"])
+            described[kind] = {"size": written[0], "crc": written[1]}
+            _memo[target] = written
         runs.append(described)
     manifest = {
         "version": VERSION,
@@ -603,10 +604,22 @@ def _load_array(path: Path, described: Mapping[str, Any], count: int) -> np.ndar
     return array
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
+def _write_array(target: Path, array: np.ndarray) -> tuple[int, int] | None:
+    """Write `array` as `.npy` to a temporary file renamed to `target` (streamed: no copy in memory); its size and
+    checksum, None when it could not be written."""
+    temporary = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("wb") as stream:
+            np.save(stream, array, allow_pickle=False)
+        size = temporary.stat().st_size
+        with temporary.open("rb") as stream:
+            crc = _checksum_file(stream, size)
+        os.replace(temporary, target)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        return None
+    return size, crc
 
 
 def _sample_offsets(size: int) -> list[int]:
@@ -614,17 +627,6 @@ def _sample_offsets(size: int) -> list[int]:
         return []
     step = (size - BLOCK) // SAMPLES
     return [*(i * step for i in range(SAMPLES)), size - BLOCK]
-
-
-def _checksum(data: bytes) -> int:
-    offsets = _sample_offsets(len(data))
-    if not offsets:
-        return zlib.crc32(data)
-    crc = 0
-    view = memoryview(data)
-    for at in offsets:
-        crc = zlib.crc32(view[at : at + BLOCK], crc)
-    return crc
 
 
 def _checksum_file(stream: Any, size: int) -> int:

@@ -470,3 +470,20 @@ def test_two_processes_upserting_with_one_cache_folder_keep_the_index_right(keye
         assert found[(first + 5 * 7 % 100,)] == float(first + 5)
     key_index._memo.clear()
     assert_same(port, rows(list(range(0, 200, 3)), 0.0).select(["id"]))
+
+
+def test_a_large_run_is_checked_by_sampled_blocks(tmp_path: Path) -> None:
+    target = tmp_path / "big.rows.npy"
+    array = np.arange(2_000_000, dtype=np.int64)  # 16 MB: above the size checked whole
+    written = key_index._write_array(target, array)
+    assert written is not None
+    described = {"size": written[0], "crc": written[1]}
+    assert np.array_equal(key_index._load_array(target, described, len(array)), array)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 4096 * 70] = bytes(4096 * 70)  # zeros over at least one sampled block
+    target.write_bytes(bytes(data))
+    key_index._memo.clear()
+    with pytest.raises(key_index._BrokenIndexError, match="checksum"):
+        key_index._load_array(target, described, len(array))
+    with pytest.raises(key_index._BrokenIndexError, match="size"):
+        key_index._load_array(target, {**described, "size": written[0] + 8}, len(array))
