@@ -487,3 +487,22 @@ def test_a_large_run_is_checked_by_sampled_blocks(tmp_path: Path) -> None:
         key_index._load_array(target, described, len(array))
     with pytest.raises(key_index._BrokenIndexError, match="size"):
         key_index._load_array(target, {**described, "size": written[0] + 8}, len(array))
+
+
+def test_a_failing_index_update_leaves_the_committed_upsert_and_the_next_one_right(
+    keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _indexed_port(keyed)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk gone")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(key_index, "catch_up", broken)
+        result = port.write(rows([3, 4, 310], 6.0), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 2 and "key index of" in caplog.text and "disk gone" in caplog.text
+    assert not (index_folder(port) / f"snap-{result.snapshot_id}.json").exists()
+    port.write(rows([3, 5, 311], 7.0), mode="upsert", write_mode="merge-on-read")
+    found = state(port)
+    assert len(found) == 103 and found[(3,)] == 7.0 and found[(4,)] == 6.0 and found[(310,)] == 6.0
+    assert_same(port, rows(list(range(0, 320, 3)), 0.0).select(["id"]))
