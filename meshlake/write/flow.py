@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -124,6 +125,8 @@ class _Prepared:
     written_paths: list[str] = field(default_factory=list)
     write_mode: str | None = None
     phases: dict[str, float] = field(default_factory=dict)
+    after_commit: Callable[[Table, int], None] | None = None
+    """Run once the change is committed (the table as committed, the new snapshot id): keeps caches current."""
 
 
 @dataclass
@@ -251,7 +254,7 @@ def publish(staged: StagedWrite) -> WriteResult:
     stats = commit.CommitStats()
     committing = time.perf_counter()
     try:
-        snapshot_id, report, rebases = _commit_loop(
+        committed, snapshot_id, report, rebases = _commit_loop(
             staged.catalog,
             table,
             prepared.change,
@@ -270,6 +273,10 @@ def publish(staged: StagedWrite) -> WriteResult:
     phases = {**prepared.phases, "commit": time.perf_counter() - committing}
     if stats.lock_wait >= 0.001:
         phases["commit lock wait"] = stats.lock_wait
+    if prepared.after_commit is not None:
+        keeping = time.perf_counter()
+        prepared.after_commit(committed, snapshot_id)
+        phases["key index"] = time.perf_counter() - keeping
     return WriteResult(
         address=staged.address,
         mode=staged.mode,
@@ -661,7 +668,10 @@ def _prepare_upsert(
             replaced_keys=replaced,
         )
         paths = [*writer.written_paths, *deletes.written_paths]
-        return _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read", phases)
+        prepared = _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read", phases)
+        if deletes.key_index is not None:
+            prepared.after_commit = _index_keeper(deletes)
+        return prepared
     assert rewrite is not None
     phases["key lookup and rewrite"] = spent
     prepared = _upsert(rewrite, keys, added, rows.num_rows)
@@ -669,6 +679,22 @@ def _prepare_upsert(
     prepared.write_mode = "copy-on-write"
     prepared.phases = phases
     return prepared
+
+
+def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], None]:
+    """Bring the key index the upsert's rows were found in to the snapshot it committed, from what it wrote (a
+    cache: a failure only means the next upsert catches up or rebuilds; the commit stands)."""
+
+    def keep(committed: Table, snapshot_id: int) -> None:
+        from meshlake.query.plan import cached_plan
+        from meshlake.write.key_index import timed_catch_up
+
+        try:
+            timed_catch_up(committed, deletes.key_index, cached_plan(committed, snapshot_id), deletes.positions)
+        except Exception as error:  # the write is committed; the index is only a cache
+            logging.getLogger(__name__).warning("key index of %s not kept: %s", committed.name(), error)
+
+    return keep
 
 
 def _check_unique_keys(keys: pa.Table, primary_key: Sequence[str], address: str) -> None:
@@ -712,7 +738,7 @@ def _commit_loop(
     stats: commit.CommitStats | None = None,
     first_report: QualityReport | None = None,
     rebase_check: RebaseCheck | None = None,
-) -> tuple[int, QualityReport | None, int]:
+) -> tuple[Table, int, QualityReport | None, int]:
     """Check the staged change, then commit it as `main`'s next snapshot with the verdict stamped on it.
 
     A failed check commits the staged snapshot to a quarantine branch instead. When `main` moved,
@@ -752,7 +778,7 @@ def _commit_loop(
             continue
         if gate is not None and report is not None:
             report = gate.record(report, snapshot_id, published=True)
-        return snapshot_id, report, rebases
+        return table, snapshot_id, report, rebases
 
 
 def verdict(report: QualityReport | None) -> str | None:

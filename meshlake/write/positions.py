@@ -22,9 +22,9 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import duckdb
     from pyiceberg.io import FileIO
 
+    from meshlake.query.plan import DataTask
+
 DELETE_SCHEMA = pa.schema(
     [
         pa.field("file_path", pa.string(), False, {b"PARQUET:field_id": str(FILE_PATH_FIELD_ID).encode()}),
@@ -66,6 +68,10 @@ class PositionDeletes:
     """Rows of the data files holding a removed row (what copy-on-write would have read and rewritten)."""
     write_seconds: float = 0.0
     """Of the time it took, the part spent writing the delete files (the rest found the rows)."""
+    key_index: Any = None
+    """The key index (`meshlake.write.key_index.KeyIndex`) of the base snapshot the rows were found in, if one."""
+    positions: Mapping[str, tuple[str, np.ndarray]] = field(default_factory=dict)
+    """With `key_index`: what each delete file written holds (its path -> (data file path, positions))."""
 
     @property
     def written_paths(self) -> tuple[str, ...]:
@@ -95,19 +101,37 @@ def deletes_where(
 
 
 def deletes_for_keys(
-    table: Table, snapshot: Snapshot | None, keys: pa.Table, *, max_share: float | None = None
+    table: Table,
+    snapshot: Snapshot | None,
+    keys: pa.Table,
+    *,
+    max_share: float | None = None,
+    use_index: bool = True,
 ) -> PositionDeletes | None:
     """Position deletes for the rows of `snapshot` whose primary key is in `keys`; None as for `deletes_where`.
 
-    Files are pruned by the keys' min/max against their column bounds (pyiceberg's planning over the manifests:
-    clustered keys skip most files); only the key columns of the rest are read, once, and matched to `keys` by a
-    semi-join in DuckDB. A compound key is first narrowed by its most selective column alone (`IN`), which DuckDB
-    probes several times faster than the multi-column join it then runs on the few rows left."""
+    A port keyed by one integer column is looked up in its key index (`meshlake.write.key_index`: loaded, caught
+    up to `snapshot` or built from the scan below), O(keys × log rows). Otherwise (or with `use_index=False`, or
+    the caches off), files are pruned by the keys' min/max against their column bounds (pyiceberg's planning over
+    the manifests: clustered keys skip most files); only the key columns of the rest are read, once, and matched
+    to `keys` by a semi-join in DuckDB. A compound key is first narrowed by its most selective column alone (`IN`),
+    which DuckDB probes several times faster than the multi-column join it then runs on the few rows left."""
     if snapshot is None or keys.num_rows == 0:
         return NOTHING
     names = keys.column_names
     scan = table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id)
     files = [task.file for task in scan.plan_files()]
+    if use_index and files:
+        from meshlake.write import key_index
+
+        plan = cached_plan(table, snapshot.snapshot_id)
+        found = key_index.lookup(table, plan, keys)
+        if found is not None:
+            index, task_ids, positions = found
+            data_files = {f.file_path: f for f in files}
+            if all(plan.tasks[i].path in data_files for i in np.unique(task_ids).tolist()):
+                result = _record(table, plan.tasks, data_files, task_ids, positions, max_share)
+                return result if result is None else replace(result, key_index=index)
 
     def matching(con: duckdb.DuckDBPyConnection, live: str) -> pa.Table:
         con.register("__ml_keys", keys)
@@ -151,33 +175,46 @@ def _deletes(
     with connection(sub, table.io) as con:
         con.execute("SET SESSION arrow_lossless_conversion = true")  # this cursor only: the database is shared
         chosen = matching(con, positions_sql(sub))
-    if chosen.num_rows == 0:
-        return NOTHING
     data_files = {f.file_path: f for f in files}
-    touched = pc.unique(chosen.column("__ml_file")).to_pylist()
-    touched.sort()
+    file_index = chosen.column("__ml_file").to_numpy()
+    return _record(table, tasks, data_files, file_index, chosen.column("__ml_pos").to_numpy(), max_share)
+
+
+def _record(
+    table: Table,
+    tasks: Sequence[DataTask],
+    data_files: Mapping[str, DataFile],
+    index: np.ndarray,
+    positions: np.ndarray,
+    max_share: float | None,
+) -> PositionDeletes | None:
+    """Write the position deletes of rows (`tasks[index]`, `positions`), one delete file per data file."""
+    if len(index) == 0:
+        return NOTHING
+    touched = np.unique(index).tolist()
     referenced = tuple(data_files[tasks[i].path] for i in touched)
-    removed, rows = chosen.num_rows, sum(tasks[i].record_count for i in touched)
+    removed, rows = len(index), sum(tasks[i].record_count for i in touched)
     if max_share is not None and removed >= max_share * rows:
         return None
-    index = chosen.column("__ml_file").to_numpy()
-    positions = chosen.column("__ml_pos").to_numpy()
     order = np.lexsort((positions, index))
-    index, positions = index[order], positions[order]
+    index, positions = index[order], np.asarray(positions, np.int64)[order]
     starts = np.searchsorted(index, touched, side="left")
     ends = np.searchsorted(index, touched, side="right")
     looked_up = time.perf_counter()
+    held: dict[str, tuple[str, np.ndarray]] = {}
 
     def write(i: int, start: int, end: int) -> DataFile:
         part = pa.table(
             {"file_path": pa.repeat(tasks[i].path, end - start), "pos": pa.array(positions[start:end])},
             schema=DELETE_SCHEMA,
         )
-        return _write(table, part, data_files[tasks[i].path])
+        written = _write(table, part, data_files[tasks[i].path])
+        held[written.file_path] = (tasks[i].path, positions[start:end])
+        return written
 
     jobs = list(zip(touched, starts.tolist(), ends.tolist(), strict=True))
     written = _write_all(table, write, jobs)
-    return PositionDeletes(written, referenced, removed, rows, time.perf_counter() - looked_up)
+    return PositionDeletes(written, referenced, removed, rows, time.perf_counter() - looked_up, positions=held)
 
 
 def _write_all(

@@ -1,0 +1,508 @@
+"""The key index of merge-on-read upserts (`meshlake.write.key_index`): the same rows as the scan, always.
+
+The reference is `deletes_for_keys(..., use_index=False)` (today's scan of every live key); every check compares
+the index's (data file, position) pairs with it, after writes through meshlake and through pyiceberg directly.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+import meshlake as ml
+from meshlake.contract.stamps import Stamps
+from meshlake.query.plan import cached_plan
+from meshlake.write import key_index
+from meshlake.write.flow import write_port
+from meshlake.write.positions import deletes_for_keys
+from tests.conftest import DescriptorWriter
+
+KEYED: dict[str, Any] = {
+    "apiVersion": "meshlake/v1",
+    "domain": "keys",
+    "name": "idx",
+    "version": "1.0.0",
+    "owner": {"team": "keys"},
+    "outputs": [
+        {
+            "name": "single",
+            "columns": [
+                {"name": "id", "type": "long", "required": True},
+                {"name": "part", "type": "int", "required": True},
+                {"name": "v", "type": "double"},
+            ],
+            "primary_key": ["id"],
+        },
+        {
+            "name": "pair",
+            "columns": [
+                {"name": "id", "type": "long", "required": True},
+                {"name": "part", "type": "int", "required": True},
+                {"name": "v", "type": "double"},
+            ],
+            "primary_key": ["id", "part"],
+        },
+        {
+            "name": "named",
+            "columns": [{"name": "name", "type": "string", "required": True}, {"name": "v", "type": "double"}],
+            "primary_key": ["name"],
+        },
+    ],
+}
+
+
+@pytest.fixture
+def keyed(lake: ml.Lake, write_descriptor: DescriptorWriter) -> ml.Lake:
+    lake.deploy(write_descriptor(KEYED))
+    return lake
+
+
+def rows(ids: list[int], v: float, parts: list[int] | None = None) -> pa.Table:
+    return pa.table(
+        {
+            "id": pa.array(ids, pa.int64()),
+            "part": pa.array(parts if parts is not None else [i % 3 for i in ids], pa.int32()),
+            "v": pa.array([v] * len(ids), pa.float64()),
+        }
+    )
+
+
+def state(port: Any, key: tuple[str, ...] = ("id",)) -> dict[tuple[Any, ...], float]:
+    table = port.latest().to_arrow()
+    found = list(zip(*(table[k].to_pylist() for k in key), strict=True))
+    assert len(found) == len(set(found)), "a key is live twice"
+    return dict(zip(found, table["v"].to_pylist(), strict=True))
+
+
+def scanned(table: Any, keys: pa.Table) -> set[tuple[str, int]]:
+    """The (data file, position) pairs today's scan finds for `keys` (its delete files read, then removed)."""
+    found = deletes_for_keys(table, table.current_snapshot(), keys, use_index=False)
+    assert found is not None
+    pairs: set[tuple[str, int]] = set()
+    for file in found.delete_files:
+        with table.io.new_input(file.file_path).open() as stream:
+            data = pq.read_table(stream)
+        pairs |= set(zip(data["file_path"].to_pylist(), data["pos"].to_pylist(), strict=True))
+        table.io.delete(file.file_path)
+    return pairs
+
+
+def indexed(table: Any, keys: pa.Table) -> set[tuple[str, int]]:
+    plan = cached_plan(table, table.current_snapshot().snapshot_id)
+    found = key_index.lookup(table, plan, keys)
+    assert found is not None, "the index must serve an integer key"
+    _, tasks, positions = found
+    return {(plan.tasks[t].path, int(p)) for t, p in zip(tasks.tolist(), positions.tolist(), strict=True)}
+
+
+def assert_same(port: Any, keys: pa.Table) -> None:
+    table = port.table()
+    assert indexed(table, keys) == scanned(table, keys)
+
+
+def index_folder(port: Any) -> Path:
+    folder = key_index.folder_of(port.table())
+    assert folder is not None
+    return folder
+
+
+# -- the property: same positions as the scan over random writes by meshlake and by pyiceberg --------------------
+
+
+class Story:
+    """A port written at random through meshlake and pyiceberg, with the rows it must hold (`model`)."""
+
+    OPERATIONS = ("upsert",) * 6 + (
+        "delete",
+        "delete",
+        "append",
+        "cow",
+        "compact",
+        "py-append",
+        "py-delete",
+        "rollback",
+    )
+
+    def __init__(self, lake: ml.Lake, port: Any, key: tuple[str, ...]) -> None:
+        self.lake, self.port, self.key = lake, port, key
+        self.rng = random.Random(18)
+        self.model: dict[tuple[Any, ...], float] = {}
+        self.next_id = 0
+        self.snapshots: list[int] = []
+
+    def fresh(self, count: int) -> list[int]:
+        self.next_id += count
+        return list(range(self.next_id - count, self.next_id))
+
+    def put(self, table: pa.Table) -> None:
+        for row in table.to_pylist():
+            self.model[tuple(row[k] for k in self.key)] = row["v"]
+
+    def drop(self, ids: list[int]) -> None:
+        self.model = {k: v for k, v in self.model.items() if k[0] not in ids}
+
+    def step(self, n: int) -> None:
+        from meshlake.maintenance.compact import compact
+
+        port, rng, value = self.port, self.rng, float(n)
+        live = sorted({k[0] for k in self.model})
+        some = rng.sample(live, min(len(live), rng.randint(1, 8)))
+        op = rng.choice(self.OPERATIONS)
+        if op == "upsert":
+            change = rows(some + self.fresh(rng.randint(0, 5)), value)
+            port.write(change, mode="upsert", write_mode="merge-on-read")
+            self.put(change)
+        elif op == "cow" and some:
+            port.write(rows(some, value), mode="upsert", write_mode="copy-on-write")
+            self.put(rows(some, value))
+        elif op == "delete" and some:
+            port.delete(f"id IN ({', '.join(map(str, some))})", write_mode="merge-on-read")
+            self.drop(some)
+        elif op == "append":
+            change = rows(self.fresh(rng.randint(1, 20)), value)
+            port.write(change)
+            self.put(change)
+        elif op == "compact":
+            compact(self.lake.catalog, port.table(), product_version="1.0.0", run_id=f"c{n}", apply=True)
+        elif op == "py-append":
+            table, change = port.table(), rows(self.fresh(rng.randint(1, 10)), value)
+            table.append(change.cast(schema_to_pyarrow(table.schema(), include_field_ids=False)))
+            self.put(change)
+        elif op == "py-delete" and some:
+            port.table().delete(f"id IN ({', '.join(map(str, some))})")  # pyiceberg's own delete: rewrites the files
+            self.drop(some)
+        elif op == "rollback" and len(self.snapshots) > 3:
+            back = self.snapshots[-3]
+            port.rollback(to=back)
+            self.model = state(port, self.key)
+            self.snapshots = self.snapshots[: self.snapshots.index(back) + 1]
+        head = port.table().current_snapshot()
+        if head is not None and (not self.snapshots or self.snapshots[-1] != head.snapshot_id):
+            self.snapshots.append(head.snapshot_id)
+        probe = sorted({*rng.sample(live, min(len(live), 12)), *self.fresh(2)})
+        assert_same(port, rows(probe, 0.0).select(list(self.key)))
+
+
+@pytest.mark.parametrize(("name", "key", "steps"), [("single", ("id",), 120), ("pair", ("id", "part"), 60)])
+def test_the_index_finds_the_same_rows_as_the_scan_after_any_sequence_of_writes(
+    keyed: ml.Lake, name: str, key: tuple[str, ...], steps: int
+) -> None:
+    port = keyed.port(f"keys.idx.{name}")
+    story = Story(keyed, port, key)
+    first = rows(story.fresh(60), 1.0)
+    port.write(first)
+    story.put(first)
+    for n in range(steps):
+        story.step(n)
+        if n % 10 == 9:
+            assert state(port, key) == story.model
+    assert state(port, key) == story.model
+    assert any(index_folder(port).glob("snap-*.json"))
+
+
+def test_each_upsert_leaves_an_index_of_the_snapshot_it_committed(keyed: ml.Lake) -> None:
+    port = keyed.port("keys.idx.single")
+    port.write(rows(list(range(100)), 1.0))
+    first = port.write(rows([3, 50, 200], 2.0), mode="upsert", write_mode="merge-on-read")
+    second = port.write(rows([4, 51, 201], 2.0), mode="upsert", write_mode="merge-on-read")
+    folder = index_folder(port)
+    assert {p.name for p in folder.glob("snap-*.json")} >= {
+        f"snap-{first.snapshot_id}.json",
+        f"snap-{second.snapshot_id}.json",
+    }
+    assert "key index" in second.phases and second.rows_updated == 2
+    assert_same(port, rows(list(range(0, 210, 7)), 0.0).select(["id"]))
+
+
+def test_merging_the_runs_into_a_new_base_keeps_the_rows(keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(key_index, "MERGE_SHARE", 0.0)  # merge at every catch-up
+    port = keyed.port("keys.idx.pair")
+    port.write(rows(list(range(50)), 1.0))
+    for n in range(4):
+        port.write(rows([n, 10 + n, 100 + n], 2.0), mode="upsert", write_mode="merge-on-read")
+    table = port.table()
+    folder = index_folder(port)
+    found = key_index.load(folder, table, head_id(port), ("id", "part"), (1, 2))
+    assert found is not None and len(found.runs) == 1 and found.tombstones == ()
+    assert_same(port, rows(list(range(110)), 0.0).select(["id", "part"]))
+    assert len(state(port, ("id", "part"))) == 54
+
+
+# -- trust: a broken, foreign or stale entry is never used ------------------------------------------------------
+
+
+def _indexed_port(keyed: ml.Lake) -> Any:
+    port = keyed.port("keys.idx.single")
+    port.write(rows(list(range(100)), 1.0))
+    port.write(rows([1, 2, 300], 2.0), mode="upsert", write_mode="merge-on-read")
+    return port
+
+
+def head_id(port: Any) -> int:
+    head = port.table().current_snapshot()
+    assert head is not None
+    snapshot_id: int = head.snapshot_id
+    return snapshot_id
+
+
+def _load_current(port: Any) -> key_index.KeyIndex | None:
+    key_index._memo.clear()  # as a new process: check the files again
+    return key_index.load(index_folder(port), port.table(), head_id(port), ("id",), (1,))
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "zeros"])
+def test_a_corrupted_run_is_never_trusted_and_the_index_is_rebuilt(keyed: ml.Lake, damage: str) -> None:
+    port = _indexed_port(keyed)
+    assert _load_current(port) is not None
+    for path in index_folder(port).glob("*.keys.npy"):
+        data = bytearray(path.read_bytes())
+        if damage == "flip":
+            data[-3] ^= 0x10
+        elif damage == "truncate":
+            data = data[: len(data) // 2]
+        else:
+            data[128:] = bytes(len(data) - 128)
+        path.write_bytes(bytes(data))
+    assert _load_current(port) is None
+    result = port.write(rows([5, 6, 301], 3.0), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 2
+    found = state(port)
+    assert len(found) == 102 and found[(5,)] == 3.0 and found[(1,)] == 2.0 and found[(301,)] == 3.0
+    assert _load_current(port) is not None, "a new index is written in place of the broken one"
+    assert_same(port, rows(list(range(0, 310, 3)), 0.0).select(["id"]))
+
+
+def test_a_torn_manifest_is_ignored(keyed: ml.Lake) -> None:
+    port = _indexed_port(keyed)
+    for path in index_folder(port).glob("snap-*.json"):
+        path.write_bytes(path.read_bytes()[:40])
+    assert _load_current(port) is None
+    port.write(rows([7, 302], 4.0), mode="upsert", write_mode="merge-on-read")
+    found = state(port)
+    assert len(found) == 102 and found[(7,)] == 4.0
+    assert_same(port, rows(list(range(0, 310, 3)), 0.0).select(["id"]))
+
+
+def test_a_row_number_outside_its_file_makes_the_index_rebuilt(keyed: ml.Lake) -> None:
+    port = _indexed_port(keyed)
+    index = _load_current(port)
+    assert index is not None
+    bad = key_index.Run("bad", np.array([10_000], np.int64), np.array([8], np.int64))
+    key_index.save(index_folder(port), key_index.KeyIndex(**{**index.__dict__, "runs": (*index.runs, bad)}))
+    assert_same(port, rows([8, 9], 0.0).select(["id"]))
+
+
+def test_an_index_of_another_table_or_snapshot_is_never_used(keyed: ml.Lake) -> None:
+    port = _indexed_port(keyed)
+    other = keyed.port("keys.idx.pair")
+    other.write(rows(list(range(100)), 1.0))
+    table, mine = port.table(), index_folder(port)
+    head = table.current_snapshot()
+    assert head is not None and head.parent_snapshot_id is not None
+    parent: int = head.parent_snapshot_id
+    # this table's manifest, named for another snapshot, and copied under the other table's folder
+    manifest = (mine / f"snap-{head.snapshot_id}.json").read_bytes()
+    (mine / f"snap-{parent}.json").write_bytes(manifest)
+    assert key_index.load(mine, table, parent, ("id",), (1,)) is None
+    theirs = index_folder(other)
+    theirs.mkdir(parents=True, exist_ok=True)
+    other_head = head_id(other)
+    entry = json.loads(manifest)
+    entry["snapshot"] = other_head
+    (theirs / f"snap-{other_head}.json").write_text(json.dumps(entry))
+    assert key_index.load(theirs, other.table(), other_head, ("id",), (1,)) is None
+    assert key_index.load(mine, table, head.snapshot_id, ("id", "part"), (1, 2)) is None, "another key"
+
+
+def test_a_rebased_upsert_keeps_an_index_of_the_snapshot_it_committed(keyed: ml.Lake) -> None:
+    port = keyed.port("keys.idx.single")
+    port.write(rows(list(range(100)), 1.0))
+    port.write(rows([0], 1.5), mode="upsert", write_mode="merge-on-read")  # the index exists for the base
+    stale = port.table()
+    port.write(rows(list(range(500, 510)), 2.0))  # another writer appends, meanwhile
+    result = write_port(
+        keyed.catalog,
+        stale,
+        rows([20, 21, 40], 3.0),
+        address="keys.idx.single",
+        mode="upsert",
+        where=None,
+        primary_key=["id"],
+        stamps=Stamps(writer="t", run_id="r", product_version="1.0.0", mode="upsert"),
+        gate=None,
+        quarantine_name="q",
+        write_mode="merge-on-read",
+    )
+    assert result.rebases == 1 and result.rows_updated == 3
+    found = state(port)
+    assert len(found) == 110 and found[(505,)] == 2.0 and found[(20,)] == 3.0 and found[(0,)] == 1.5
+    key_index._memo.clear()
+    assert result.snapshot_id is not None
+    assert key_index.load(index_folder(port), port.table(), result.snapshot_id, ("id",), (1,)) is not None
+    assert_same(port, rows(list(range(0, 610, 5)), 0.0).select(["id"]))
+
+
+# -- where there is no index ------------------------------------------------------------------------------------
+
+
+def test_with_the_caches_off_an_upsert_scans_and_keeps_no_index(
+    keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MESHLAKE_CACHE_DIR", "off")
+    port = keyed.port("keys.idx.single")
+    port.write(rows(list(range(100)), 1.0))
+    result = port.write(rows([1, 2, 300], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 2 and "key index" not in result.phases
+    assert key_index.folder_of(port.table()) is None
+    found = state(port)
+    assert len(found) == 101 and found[(2,)] == 2.0
+    assert not list(tmp_path.rglob("snap-*.json"))
+
+
+def test_a_string_key_is_looked_up_by_the_scan(keyed: ml.Lake) -> None:
+    port = keyed.port("keys.idx.named")
+    port.write(pa.table({"name": [f"n{i}" for i in range(20)], "v": [1.0] * 20}))
+    keys = pa.table({"name": ["n1", "n2"]})
+    table = port.table()
+    assert key_index.lookup(table, cached_plan(table, head_id(port)), keys) is None
+    result = port.write(pa.table({"name": ["n1", "x"], "v": [2.0, 2.0]}), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 1 and "key index" not in result.phases
+    assert port.latest().to_arrow().num_rows == 21
+
+
+def test_hash_collisions_of_a_compound_key_are_told_apart_by_its_columns(
+    keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = key_index.sort_key
+
+    def colliding(columns: Any) -> np.ndarray:
+        keys = original(columns)
+        return keys if len(columns) == 1 else keys % 3  # every key shares its hash with a third of the others
+
+    monkeypatch.setattr(key_index, "sort_key", colliding)
+    port = keyed.port("keys.idx.pair")
+    port.write(rows(list(range(60)), 1.0))
+    change = rows([1, 2, 4, 70], 2.0, parts=[1, 0, 0, 1])  # (1, 1) exists; (2, 0), (4, 0) and (70, 1) do not
+    assert_same(port, change.select(["id", "part"]))
+    result = port.write(change, mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 1
+    found = state(port, ("id", "part"))
+    assert len(found) == 63 and found[(1, 1)] == 2.0 and found[(2, 2)] == 1.0 and found[(2, 0)] == 2.0
+
+
+def test_old_manifests_and_the_runs_only_they_name_are_pruned(keyed: ml.Lake) -> None:
+    port = _indexed_port(keyed)
+    for n in range(3):
+        port.write(rows([10 + n, 400 + n], 5.0), mode="upsert", write_mode="merge-on-read")
+    folder = index_folder(port)
+    (folder / "snap-1.json.123-456.tmp").write_bytes(b"{")  # as left by a killed writer
+    key_index.prune(folder, keep=1, grace_seconds=0.0)
+    assert not list(folder.glob("*.tmp"))
+    assert [p.name for p in folder.glob("snap-*.json")] == [f"snap-{head_id(port)}.json"]
+    named = json.loads((folder / f"snap-{head_id(port)}.json").read_text())
+    runs = {run["name"] for run in (*named["runs"], *named["tombstones"])}
+    assert {p.name.split(".")[0] for p in folder.glob("*.npy")} == runs
+    assert _load_current(port) is not None
+    assert_same(port, rows(list(range(0, 410, 3)), 0.0).select(["id"]))
+
+
+def test_an_index_that_does_not_cover_its_own_snapshot_is_caught_up_not_used(keyed: ml.Lake) -> None:
+    port = _indexed_port(keyed)
+    index = _load_current(port)
+    assert index is not None
+    first = index.files[0]
+    files = (key_index.FileEntry(first.path, 0, first.count, frozenset()), *index.files[1:])
+    forged = key_index.KeyIndex(**{**index.__dict__, "files": files, "tombstones": ()})
+    assert not key_index.covers(forged, cached_plan(port.table(), head_id(port)))
+    key_index.save(index_folder(port), forged)  # as if the delete file of rows 1 and 2 had been forgotten
+    assert_same(port, rows([1, 2, 3, 300], 0.0).select(["id"]))
+
+
+WRITER = """
+import sys
+import pyarrow as pa
+import meshlake as ml
+from meshlake.errors import CommitConflictError
+
+home, first = sys.argv[1], int(sys.argv[2])
+port = ml.connect(home=home).port("keys.idx.single")
+for n in range(6):
+    ids = [first + (n * 7 + i * 13) % 100 for i in range(5)]
+    change = pa.table({"id": pa.array(ids, pa.int64()), "part": pa.array([i % 3 for i in ids], pa.int32()),
+                       "v": pa.array([float(first + n)] * 5)})
+    for attempt in range(20):
+        try:
+            port.write(change, mode="upsert", write_mode="merge-on-read")
+            break
+        except CommitConflictError:
+            continue
+    else:
+        raise SystemExit("never committed")
+"""
+
+
+def test_two_processes_upserting_with_one_cache_folder_keep_the_index_right(keyed: ml.Lake, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    port = keyed.port("keys.idx.single")
+    port.write(rows(list(range(100)), 1.0))
+    port.write(rows(list(range(100, 200)), 1.0))
+    port.write(rows([0, 100], 1.5), mode="upsert", write_mode="merge-on-read")  # an index for both to start from
+    home = str(tmp_path / ".meshlake")
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, home, str(first)], stderr=subprocess.PIPE) for first in (0, 100)
+    ]
+    for writer in writers:
+        _, error = writer.communicate(timeout=300)
+        assert writer.returncode == 0, error.decode()
+    found = state(port)
+    assert len(found) == 200
+    for first in (0, 100):
+        assert found[(first + 5 * 7 % 100,)] == float(first + 5)
+    key_index._memo.clear()
+    assert_same(port, rows(list(range(0, 200, 3)), 0.0).select(["id"]))
+
+
+def test_a_large_run_is_checked_by_sampled_blocks(tmp_path: Path) -> None:
+    target = tmp_path / "big.rows.npy"
+    array = np.arange(2_000_000, dtype=np.int64)  # 16 MB: above the size checked whole
+    written = key_index._write_array(target, array)
+    assert written is not None
+    described = {"size": written[0], "crc": written[1]}
+    assert np.array_equal(key_index._load_array(target, described, len(array)), array)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 4096 * 70] = bytes(4096 * 70)  # zeros over at least one sampled block
+    target.write_bytes(bytes(data))
+    key_index._memo.clear()
+    with pytest.raises(key_index._BrokenIndexError, match="checksum"):
+        key_index._load_array(target, described, len(array))
+    with pytest.raises(key_index._BrokenIndexError, match="size"):
+        key_index._load_array(target, {**described, "size": written[0] + 8}, len(array))
+
+
+def test_a_failing_index_update_leaves_the_committed_upsert_and_the_next_one_right(
+    keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _indexed_port(keyed)
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("disk gone")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(key_index, "catch_up", broken)
+        result = port.write(rows([3, 4, 310], 6.0), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 2 and "key index of" in caplog.text and "disk gone" in caplog.text
+    assert not (index_folder(port) / f"snap-{result.snapshot_id}.json").exists()
+    port.write(rows([3, 5, 311], 7.0), mode="upsert", write_mode="merge-on-read")
+    found = state(port)
+    assert len(found) == 103 and found[(3,)] == 7.0 and found[(4,)] == 6.0 and found[(310,)] == 6.0
+    assert_same(port, rows(list(range(0, 320, 3)), 0.0).select(["id"]))
