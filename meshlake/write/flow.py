@@ -100,8 +100,9 @@ class WriteResult:
     copy-on-write one), `write rows` (encoding the new rows; an upsert runs it alongside the key lookup, so
     phases may add up to more than `seconds`), `deletes` (writing the delete files), `gate`, `commit` (incl.
     any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
-    finish committing to the same table; only when it did wait). An upsert measures them all; other writes
-    `gate` and `commit`."""
+    finish committing to the same table; only when it did wait), then `key index` (a merge-on-read upsert
+    bringing its key index to the snapshot it committed). An upsert measures them all; other writes `gate` and
+    `commit`."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "quality"}
