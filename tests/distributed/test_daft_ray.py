@@ -182,6 +182,25 @@ def test_write_daft_writes_one_file_per_partition_not_one_per_morsel(port: Any) 
     assert (result.rows, result.files_added) == (300_000, 2)
 
 
+def test_write_daft_writes_a_large_partition_as_one_file_per_core_at_once(port: Any) -> None:
+    import daft
+
+    from meshlake.distributed.staging import MIN_LANE_ROWS, lanes_for
+
+    rows = 2 * MIN_LANE_ROWS  # one partition, one sink call: Daft runs a sink's calls one after another
+    frame = daft.range(0, rows, partitions=1).select(
+        daft.col("id").cast(daft.DataType.string()).alias("shipment_id"),
+        daft.lit(datetime(2026, 11, 1, tzinfo=UTC)).alias("shipped_at"),
+        daft.col("id").cast(daft.DataType.float64()).alias("weight_kg"),
+    )
+
+    result = port.write_daft(frame)
+
+    lanes = lanes_for(rows)  # the worker is this machine: as many lanes as it has cores (up to 2 here)
+    assert (result.rows, result.files_added) == (rows, lanes)
+    assert sorted(task.file.record_count for task in port.table().scan().plan_files()) == [rows // lanes] * lanes
+
+
 def test_a_worker_refuses_a_later_batch_whose_columns_the_contract_does_not_have(port: Any) -> None:
     from meshlake.distributed.driver import DistributedWrite
     from meshlake.distributed.staging import write_partition
