@@ -22,7 +22,7 @@ from daft.recordbatch import MicroPartition
 
 from meshlake.distributed.driver import SINK_MODES, DistributedWrite
 from meshlake.distributed.keyed import KeyEngine
-from meshlake.distributed.staging import MAX_LANES, Share, lanes_for, write_partition
+from meshlake.distributed.staging import Share, lanes_for, write_partition
 from meshlake.errors import MeshlakeError, QualityGateError
 
 if TYPE_CHECKING:
@@ -161,16 +161,20 @@ def delete_on(port: Port, frame: Any, engine: str, **options: Any) -> WriteResul
         raise found_error from None
 
 
+MORSEL_ROW_GROUPS = 2
+"""A sink call holds up to this many row groups' rows (a worker holds one call's rows, and their conformed copy)."""
+
+
 def _partition_per_call() -> Any:
     """Daft calls a sink once per morsel (131,072 rows by default), one call after another, and each call writes
-    its own files: with morsels of `MAX_LANES` row groups, a partition of up to `MAX_LANES * ROW_GROUP_ROWS` rows
-    is one call (the per-call costs once per partition), written as one file per core in parallel (`lanes_for`),
-    and one file when it is smaller than two lanes."""
+    its own files: with morsels of `MORSEL_ROW_GROUPS` row groups, a partition of up to 2 M rows is one call (the
+    per-call costs once per partition), written as one file per core in parallel (`lanes_for`), and one file when
+    it is smaller than two lanes."""
     import daft
 
     from meshlake.write.datafiles import ROW_GROUP_ROWS
 
-    return daft.execution_config_ctx(default_morsel_size=MAX_LANES * ROW_GROUP_ROWS)
+    return daft.execution_config_ctx(default_morsel_size=MORSEL_ROW_GROUPS * ROW_GROUP_ROWS)
 
 
 def meshlake_error(exc: BaseException) -> BaseException:

@@ -112,6 +112,22 @@ def test_to_daft_pushes_predicates_down_to_the_pinned_snapshot(port: Any) -> Non
     assert sorted(frame.to_pydict()["shipment_id"]) == ["b", "c"]
 
 
+def test_to_daft_of_an_unrestricted_reader_plans_exactly_dafts_own_iceberg_scan(port: Any) -> None:
+    import daft
+
+    port.write(_rows(["a", "b"]))
+    port.write(_rows(["c"]))
+    snapshot = port.latest()
+
+    ours = snapshot.to_daft()
+    own = daft.read_iceberg(port.table(), snapshot_id=snapshot.snapshot_id)
+
+    # No projection, cast or in-memory copy on top: the same scan of the same snapshot.
+    assert ours.schema() == own.schema()
+    assert ours._builder.pretty_print() == own._builder.pretty_print()
+    assert "IcebergDataSource" in ours._builder.pretty_print()
+
+
 # -- writes through the Daft sink ----------------------------------------------------------------------------------
 
 
