@@ -74,14 +74,17 @@ def _median(runs: list[float]) -> float:
 
 
 def _interleaved(repeat: int, cpu: dict[str, float] | None = None, **variants: Callable[[], Any]) -> dict[str, float]:
-    """Median seconds of each variant over `repeat` runs, after one warm-up each, run by run interleaved; with
-    `cpu`, also each variant's median CPU seconds of the driver and Ray's workers (`_cluster_cpu`) into it."""
+    """Median seconds of each variant over `repeat` runs, after one warm-up each, run by run interleaved (in
+    reverse order every other run: the variant that runs right after another's large result was freed is not
+    always the same); with `cpu`, also each variant's median CPU seconds of the driver and Ray's workers
+    (`_cluster_cpu`) into it."""
     for run in variants.values():
         run()
     times: dict[str, list[float]] = {name: [] for name in variants}
     cpus: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(repeat):
-        for name, run in variants.items():
+    for attempt in range(repeat):
+        ordered = list(variants.items())
+        for name, run in ordered if attempt % 2 == 0 else ordered[::-1]:
             started, used = time.perf_counter(), _cluster_cpu()
             run()
             times[name].append(time.perf_counter() - started)

@@ -63,7 +63,7 @@ class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here
 
     def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[Share]]:
         # Daft runs a Python sink's calls one after another (one thread at a time per worker), and hands each call
-        # its morsel in memory: the call writes it as one file per core, encoded at once (`lanes_for`).
+        # its morsel in memory: on a worker of many cores the call writes it as several files at once (`lanes_for`).
         batches = [batch for part in micropartitions for batch in part.to_arrow().to_batches()]
         share = write_partition(self.spec, batches, lanes=lanes_for(sum(batch.num_rows for batch in batches)))
         size = sum(f.file_size_in_bytes for f in share.files)
@@ -168,8 +168,8 @@ MORSEL_ROW_GROUPS = 2
 def _partition_per_call() -> Any:
     """Daft calls a sink once per morsel (131,072 rows by default), one call after another, and each call writes
     its own files: with morsels of `MORSEL_ROW_GROUPS` row groups, a partition of up to 2 M rows is one call (the
-    per-call costs once per partition), written as one file per core in parallel (`lanes_for`), and one file when
-    it is smaller than two lanes."""
+    per-call costs once per partition), written as one file, or as one file per two cores at once on a worker of
+    more cores (`lanes_for`)."""
     import daft
 
     from meshlake.write.datafiles import ROW_GROUP_ROWS
