@@ -9,11 +9,13 @@ _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
 
 - read: `port.to_daft()` of a `--read-rows` lineitem port (written in 4 appends) against Daft's own
   `daft.read_iceberg(table, snapshot_id=…)` of the same snapshot: a full scan to Arrow and an aggregate (TPC-H Q6's
-  filter and sum), median of `--repeat` warm runs, the two interleaved;
+  filter and sum), median of `--repeat` warm runs, the two interleaved (the order reversed every other run), with
+  the CPU time of the driver and every Ray process beside the wall time;
 - write: `--write-rows` rows generated on the workers (`daft.range`, never on the driver) appended through
   `port.write_daft` to a port with three expectations (id not null, id unique, value in a range), against Daft
-  writing the same frame as zstd Parquet files (the port's codec) with no gate (`df.write_parquet`); the gate's
-  share is the driver's commit phase (gate + catalog commit) over the whole write;
+  writing the same frame as zstd Parquet files (the port's codec) with no gate (`df.write_parquet`), wall and CPU
+  time (driver and Ray processes), the load average and both sides' file counts; the gate's share is the
+  driver's commit phase (gate + catalog commit) over the whole write;
 - big: `--big-rows` through the sink, with the driver's peak RSS (`ru_maxrss`) before and after;
 - upsert: `--upsert-share` (1 %) of the ids of a `--upsert-rows` port, spread over every data file, upserted through
   `port.write_daft(mode="upsert")`: the join on the engine writing position deletes (write_mode merge-on-read)
@@ -23,8 +25,8 @@ _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
 - per-file and per-row costs of the driver's commit phase, from which docs/scaling.md projects 1 B rows / 10,000
   files.
 
-Targets (issue 17): read ≤ 1.1 × Daft's own; write ≤ 1.3 × Daft's ungated Parquet write. The sizes are small on this
-shared 2-core machine (the issue's 6 M / 20 M / 100 M rows were not run here): say which ones ran.
+Targets (issue 17): read ≤ 1.1 × Daft's own; write ≤ 1.3 × Daft's ungated Parquet write, on this
+shared 2-core machine (the issue's 6 M and 20 M rows ran here, 100 M did not): say which ones ran.
 """
 
 from __future__ import annotations
