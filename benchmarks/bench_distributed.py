@@ -9,11 +9,13 @@ _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
 
 - read: `port.to_daft()` of a `--read-rows` lineitem port (written in 4 appends) against Daft's own
   `daft.read_iceberg(table, snapshot_id=…)` of the same snapshot: a full scan to Arrow and an aggregate (TPC-H Q6's
-  filter and sum), median of `--repeat` warm runs, the two interleaved;
+  filter and sum), median of `--repeat` warm runs, the two interleaved (the order reversed every other run), with
+  the CPU time of the driver and every Ray process beside the wall time;
 - write: `--write-rows` rows generated on the workers (`daft.range`, never on the driver) appended through
   `port.write_daft` to a port with three expectations (id not null, id unique, value in a range), against Daft
-  writing the same frame as zstd Parquet files (the port's codec) with no gate (`df.write_parquet`); the gate's
-  share is the driver's commit phase (gate + catalog commit) over the whole write;
+  writing the same frame as zstd Parquet files (the port's codec) with no gate (`df.write_parquet`), wall and CPU
+  time (driver and Ray processes), the load average and both sides' file counts; the gate's share is the
+  driver's commit phase (gate + catalog commit) over the whole write;
 - big: `--big-rows` through the sink, with the driver's peak RSS (`ru_maxrss`) before and after;
 - upsert: `--upsert-share` (1 %) of the ids of a `--upsert-rows` port, spread over every data file, upserted through
   `port.write_daft(mode="upsert")`: the join on the engine writing position deletes (write_mode merge-on-read)
@@ -23,8 +25,8 @@ _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
 - per-file and per-row costs of the driver's commit phase, from which docs/scaling.md projects 1 B rows / 10,000
   files.
 
-Targets (issue 17): read ≤ 1.1 × Daft's own; write ≤ 1.3 × Daft's ungated Parquet write. The sizes are small on this
-shared 2-core machine (the issue's 6 M / 20 M / 100 M rows were not run here): say which ones ran.
+Targets (issue 17): read ≤ 1.1 × Daft's own; write ≤ 1.3 × Daft's ungated Parquet write, on this
+shared 2-core machine (the issue's 6 M and 20 M rows ran here, 100 M did not): say which ones ran.
 """
 
 from __future__ import annotations
@@ -73,17 +75,40 @@ def _median(runs: list[float]) -> float:
     return statistics.median(runs)
 
 
-def _interleaved(repeat: int, **variants: Callable[[], Any]) -> dict[str, float]:
-    """Median seconds of each variant over `repeat` runs, after one warm-up each, run by run interleaved."""
+def _interleaved(repeat: int, cpu: dict[str, float] | None = None, **variants: Callable[[], Any]) -> dict[str, float]:
+    """Median seconds of each variant over `repeat` runs, after one warm-up each, run by run interleaved (in
+    reverse order every other run: the variant that runs right after another's large result was freed is not
+    always the same); with `cpu`, also each variant's median CPU seconds of the driver and Ray's workers
+    (`_cluster_cpu`) into it."""
     for run in variants.values():
         run()
     times: dict[str, list[float]] = {name: [] for name in variants}
-    for _ in range(repeat):
-        for name, run in variants.items():
-            started = time.perf_counter()
+    cpus: dict[str, list[float]] = {name: [] for name in variants}
+    for attempt in range(repeat):
+        ordered = list(variants.items())
+        for name, run in ordered if attempt % 2 == 0 else ordered[::-1]:
+            started, used = time.perf_counter(), _cluster_cpu()
             run()
             times[name].append(time.perf_counter() - started)
+            cpus[name].append(_cluster_cpu() - used)
+    if cpu is not None:
+        cpu.update({name: _median(found) for name, found in cpus.items()})
     return {name: _median(found) for name, found in times.items()}
+
+
+def _cluster_cpu() -> float:
+    """CPU seconds used so far by this process and every process it started (the local Ray cluster's workers):
+    on a loaded machine the wall time follows the load, the CPU time what the work costs."""
+    import psutil
+
+    found = 0.0
+    for process in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # a process that ended meanwhile
+            continue
+        found += times.user + times.system
+    return found
 
 
 def _events(rows: int, partitions: int, first: int = 0) -> daft.DataFrame:
@@ -119,7 +144,11 @@ def bench_read(lake: ml.Lake, home: Path, rows: int, repeat: int) -> dict[str, A
             .to_pydict()
         )
 
-    scan = _interleaved(repeat, daft_read_iceberg=lambda: own().to_arrow(), meshlake_to_daft=lambda: ours().to_arrow())
+    load = os.getloadavg()[0]
+    scan_cpu: dict[str, float] = {}
+    scan = _interleaved(
+        repeat, scan_cpu, daft_read_iceberg=lambda: own().to_arrow(), meshlake_to_daft=lambda: ours().to_arrow()
+    )
     agg = _interleaved(repeat, daft_read_iceberg=lambda: q6(own()), meshlake_to_daft=lambda: q6(ours()))
     assert q6(own()) == q6(ours())
     return {
@@ -127,6 +156,9 @@ def bench_read(lake: ml.Lake, home: Path, rows: int, repeat: int) -> dict[str, A
         "scan_s": scan,
         "q6_s": agg,
         "scan_ratio": scan["meshlake_to_daft"] / scan["daft_read_iceberg"],
+        "scan_cpu_s": scan_cpu,
+        "scan_cpu_ratio": scan_cpu["meshlake_to_daft"] / scan_cpu["daft_read_iceberg"],
+        "load_1m": load,
         "q6_ratio": agg["meshlake_to_daft"] / agg["daft_read_iceberg"],
     }
 
@@ -147,30 +179,40 @@ def bench_write(lake: ml.Lake, home: Path, rows: int, partitions: int, repeat: i
 
     DistributedWrite.commit = timed_commit  # type: ignore[method-assign]
     plain_dir = home / "plain"
-    sink_s, plain_s, files = [], [], []
+    sink_s, plain_s, files, sink_cpu, plain_cpu = [], [], [], [], []
+    load = os.getloadavg()[0]
     try:
         for run in range(repeat):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cluster_cpu()
             result = port.write_daft(_events(rows, partitions, first=(run + 1) * rows * 10), mode="append")
             sink_s.append(time.perf_counter() - started)
+            sink_cpu.append(_cluster_cpu() - cpu)
             files.append(result.files_added)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cluster_cpu()
             frame = _events(rows, partitions, first=(run + 1) * rows * 10)
             frame.write_parquet(str(plain_dir / f"run{run}"), compression="zstd")  # the port's codec
             plain_s.append(time.perf_counter() - started)
+            plain_cpu.append(_cluster_cpu() - cpu)
     finally:
         DistributedWrite.commit = original  # type: ignore[method-assign]
     sink, plain, gate = _median(sink_s), _median(plain_s), _median(commit_s[1:] or commit_s)
+    plain_files = [len(list((plain_dir / f"run{run}").rglob("*.parquet"))) for run in range(repeat)]
     return {
         "rows": rows,
         "partitions": partitions,
         "files_per_write": files,
+        "plain_files_per_write": plain_files,
         "sink_s": sink,
         "plain_parquet_s": plain,
         "ratio": sink / plain,
+        "sink_cpu_s": _median(sink_cpu),
+        "plain_parquet_cpu_s": _median(plain_cpu),
+        "cpu_ratio": _median(sink_cpu) / _median(plain_cpu),
+        "runs_s": {"sink": sink_s, "plain": plain_s},
         "driver_commit_s": gate,
         "gate_share": gate / sink,
         "rows_after": port.latest().rows,
+        "load_1m": load,
     }
 
 
@@ -328,6 +370,9 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         lines += [
             f"| read {read['rows']:,} rows, full scan | {read['scan_s']['meshlake_to_daft']:.3f} s | "
             f"{read['scan_s']['daft_read_iceberg']:.3f} s | {read['scan_ratio']:.2f} | ≤ {READ_TARGET} |",
+            f"| the same, CPU time of the driver and Ray's workers (load average {read.get('load_1m', 0):.1f}) | "
+            f"{read['scan_cpu_s']['meshlake_to_daft']:.2f} s | {read['scan_cpu_s']['daft_read_iceberg']:.2f} s | "
+            f"{read['scan_cpu_ratio']:.2f} | |",
             f"| read {read['rows']:,} rows, Q6 | {read['q6_s']['meshlake_to_daft']:.3f} s | "
             f"{read['q6_s']['daft_read_iceberg']:.3f} s | {read['q6_ratio']:.2f} | ≤ {READ_TARGET} |",
         ]
@@ -335,9 +380,13 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         lines += [
             f"| append {write['rows']:,} rows ({write['partitions']} partitions) | {write['sink_s']:.3f} s | "
             f"{write['plain_parquet_s']:.3f} s (zstd Parquet, no gate) | {write['ratio']:.2f} | ≤ {WRITE_TARGET} |",
+            f"| the same, CPU time of the driver and Ray's workers | {write['sink_cpu_s']:.2f} s | "
+            f"{write['plain_parquet_cpu_s']:.2f} s | {write['cpu_ratio']:.2f} | |",
             "",
             f"Driver commit phase (gate over the staged files + one catalog commit): {write['driver_commit_s']:.3f} "
-            f"s, {write['gate_share']:.0%} of the append; files per append: {write['files_per_write']}.",
+            f"s, {write['gate_share']:.0%} of the append (load average {write.get('load_1m', 0):.1f} when it "
+            f"started); files per append: {write['files_per_write']} (Daft alone: "
+            f"{write['plain_files_per_write']}).",
         ]
     if big:
         lines += [

@@ -22,7 +22,7 @@ from daft.recordbatch import MicroPartition
 
 from meshlake.distributed.driver import SINK_MODES, DistributedWrite
 from meshlake.distributed.keyed import KeyEngine
-from meshlake.distributed.staging import Share, write_partition
+from meshlake.distributed.staging import Share, lanes_for, write_partition
 from meshlake.errors import MeshlakeError, QualityGateError
 
 if TYPE_CHECKING:
@@ -62,8 +62,10 @@ class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here
         )
 
     def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[Share]]:
-        batches = (batch for part in micropartitions for batch in part.to_arrow().to_batches())
-        share = write_partition(self.spec, batches)
+        # Daft runs a Python sink's calls one after another (one thread at a time per worker), and hands each call
+        # its morsel in memory: on a worker of many cores the call writes it as several files at once (`lanes_for`).
+        batches = [batch for part in micropartitions for batch in part.to_arrow().to_batches()]
+        share = write_partition(self.spec, batches, lanes=lanes_for(sum(batch.num_rows for batch in batches)))
         size = sum(f.file_size_in_bytes for f in share.files)
         yield DaftWriteResult(result=share, bytes_written=size, rows_written=share.rows)
 
@@ -159,15 +161,20 @@ def delete_on(port: Port, frame: Any, engine: str, **options: Any) -> WriteResul
         raise found_error from None
 
 
+MORSEL_ROW_GROUPS = 2
+"""A sink call holds up to this many row groups' rows (a worker holds one call's rows, and their conformed copy)."""
+
+
 def _partition_per_call() -> Any:
-    """Daft calls a sink once per morsel (131,072 rows by default), and each call writes its own file: with
-    morsels of a row group's size, a partition of up to `ROW_GROUP_ROWS` rows is one call and one file (fewer,
-    larger files, and the per-call costs once per partition)."""
+    """Daft calls a sink once per morsel (131,072 rows by default), one call after another, and each call writes
+    its own files: with morsels of `MORSEL_ROW_GROUPS` row groups, a partition of up to 2 M rows is one call (the
+    per-call costs once per partition), written as one file, or as one file per two cores at once on a worker of
+    more cores (`lanes_for`)."""
     import daft
 
     from meshlake.write.datafiles import ROW_GROUP_ROWS
 
-    return daft.execution_config_ctx(default_morsel_size=ROW_GROUP_ROWS)
+    return daft.execution_config_ctx(default_morsel_size=MORSEL_ROW_GROUPS * ROW_GROUP_ROWS)
 
 
 def meshlake_error(exc: BaseException) -> BaseException:

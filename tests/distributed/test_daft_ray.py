@@ -112,6 +112,22 @@ def test_to_daft_pushes_predicates_down_to_the_pinned_snapshot(port: Any) -> Non
     assert sorted(frame.to_pydict()["shipment_id"]) == ["b", "c"]
 
 
+def test_to_daft_of_an_unrestricted_reader_plans_exactly_dafts_own_iceberg_scan(port: Any) -> None:
+    import daft
+
+    port.write(_rows(["a", "b"]))
+    port.write(_rows(["c"]))
+    snapshot = port.latest()
+
+    ours = snapshot.to_daft()
+    own = daft.read_iceberg(port.table(), snapshot_id=snapshot.snapshot_id)
+
+    # No projection, cast or in-memory copy on top: the same scan of the same snapshot.
+    assert ours.schema() == own.schema()
+    assert ours._builder.pretty_print() == own._builder.pretty_print()
+    assert "IcebergDataSource" in ours._builder.pretty_print()
+
+
 # -- writes through the Daft sink ----------------------------------------------------------------------------------
 
 
@@ -180,6 +196,25 @@ def test_write_daft_writes_one_file_per_partition_not_one_per_morsel(port: Any) 
     result = port.write_daft(frame)
 
     assert (result.rows, result.files_added) == (300_000, 2)
+
+
+def test_write_daft_writes_a_large_partition_in_as_many_files_as_its_workers_lanes(port: Any) -> None:
+    import daft
+
+    from meshlake.distributed.staging import MIN_LANE_ROWS, lanes_for
+
+    rows = 2 * MIN_LANE_ROWS  # one partition, one sink call: Daft runs a sink's calls one after another
+    frame = daft.range(0, rows, partitions=1).select(
+        daft.col("id").cast(daft.DataType.string()).alias("shipment_id"),
+        daft.lit(datetime(2026, 11, 1, tzinfo=UTC)).alias("shipped_at"),
+        daft.col("id").cast(daft.DataType.float64()).alias("weight_kg"),
+    )
+
+    result = port.write_daft(frame)
+
+    lanes = lanes_for(rows)  # the worker is this machine: one lane per two of its cores
+    assert (result.rows, result.files_added) == (rows, lanes)
+    assert sorted(task.file.record_count for task in port.table().scan().plan_files()) == [rows // lanes] * lanes
 
 
 def test_a_worker_refuses_a_later_batch_whose_columns_the_contract_does_not_have(port: Any) -> None:
