@@ -8,7 +8,9 @@ and returns `LazyTableMetadataV2`: pyiceberg's v2 metadata whose per-snapshot li
 whole file (`TableMetadataUtil.parse_raw`), so they are exactly what pyiceberg loads. Anything that sees the
 metadata whole (a commit, a copy, a dump, `==`, pickling) completes it first, so a commit writes what
 pyiceberg's eager load would have led to. Finding a snapshot by id answers from the snapshots validated first
-when it can (`main`, a tag), else completes the metadata.
+when it can (`main`, a tag), else completes the metadata. History does not complete it: `lazy_history_entries`
+reads the snapshot list and the snapshot log from the file's JSON, checked field by field, as plain entries (no
+pydantic model per snapshot: that is most of pyiceberg's parse).
 
 The partial read itself is kept on disk, next to the manifest cache (`metadata/` in meshlake's cache folder,
 `meshlake.catalog.disk_cache`), by the file's location and length, as a *read view* (the metadata without its
