@@ -1,6 +1,6 @@
 """Commit cost against history length: 1,000-row appends to one port at 10, 100, 1,000 and 10,000 snapshots.
 
-    python -m benchmarks.bench_history [--max-snapshots 10000] [--runs 7] [--skip-pyiceberg] [--keep]
+    python -m benchmarks.bench_history [--max-snapshots 10000] [--levels 10,10000] [--runs 7] [--skip-pyiceberg]
     python -m benchmarks.bench_history --planning-only [--max-snapshots 10000] [--series compacted|files]
         # planning alone, in two series: the history grows with the files compacted, or with the files
 
@@ -21,7 +21,8 @@ time of the process: the machine is shared, and CPU time is what does not wander
   pays it (after one query of the other port, so imports don't count), split into loading the table (parsing
   the whole `metadata.json`) and the query; with the manifest cache the writer left (`MESHLAKE_CACHE_DIR`, set
   to a folder of the run) and without it (every manifest decoded);
-* **history()**: `events.history()`;
+* **history()**: `events.history()`; and **history(), new process**: the same in a new Python process (median
+  of 3, loading the table included, imports not), with the read view the writer left in the cache;
 * **metadata bytes per commit**: the bytes of the files one append adds under the port's `metadata/`
   (its `metadata.json`, manifest list and manifests), and how many `metadata.json` files the port keeps.
 
@@ -149,6 +150,7 @@ class Bench:
             "planning_new_process": self.cold_planning(),
             "history": self.timed(self.events.history),
             "history_rows": len(self.events.history()),
+            "history_new_process": self.cold_history(),
             **self.metadata_written(),
         }
         if self.peer is not None:
@@ -221,6 +223,30 @@ class Bench:
                 "complete": any(run[4] for run in runs),
             }
         return found
+
+    def cold_history(self) -> dict[str, Any]:
+        """`events.history()` in a new Python process (median of 3), loading the table included, imports not (the
+        other port's history is read first), with the read view the writer left (`MESHLAKE_CACHE_DIR`); and
+        whether that process had to complete the metadata (pyiceberg's parse of every snapshot: it should not)."""
+        code = (
+            "import json, time, meshlake as ml\n"
+            f"lake = ml.connect(home={str(self.home)!r})\n"
+            "lake.port('bench.hist.checked').history()\n"
+            "started, started_cpu = time.perf_counter(), time.process_time()\n"
+            "port = lake.port('bench.hist.events')\n"
+            "rows = len(port.history())\n"
+            "done, done_cpu = time.perf_counter(), time.process_time()\n"
+            "from meshlake.catalog.loading import is_complete\n"
+            "print(json.dumps([done - started, done_cpu - started_cpu, rows, is_complete(port.table().metadata)]))\n"
+        )
+        env = {**os.environ, "MESHLAKE_CACHE_DIR": str(self.cache)}
+        runs = [json.loads(subprocess.check_output([sys.executable, "-c", code], text=True, env=env)) for _ in range(3)]
+        return {
+            "median_s": statistics.median(run[0] for run in runs),
+            "cpu_s": statistics.median(run[1] for run in runs),
+            "rows": runs[0][2],
+            "complete": any(run[3] for run in runs),
+        }
 
     def metadata_written(self) -> dict[str, Any]:
         folder = Path(self.events.table().metadata.location.removeprefix("file://")) / "metadata"
@@ -466,6 +492,11 @@ def main() -> None:
     parser.add_argument("--max-snapshots", type=int, default=LEVELS[-1])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--skip-pyiceberg", action="store_true")
+    parser.add_argument(
+        "--levels",
+        type=lambda text: tuple(int(n) for n in text.split(",")),
+        help=f"snapshot counts to measure (default {','.join(map(str, LEVELS))}; up to --max-snapshots)",
+    )
     parser.add_argument("--planning-only", action="store_true", help="measure only the first query's planning")
     parser.add_argument(
         "--series", choices=SERIES, action="append", help="with --planning-only: only this series (repeatable)"
@@ -477,8 +508,9 @@ def main() -> None:
     root = fresh_dir("history")
     started = time.perf_counter()
     bench = Bench(root, args.runs, pyiceberg=not args.skip_pyiceberg)
-    levels = [level for level in LEVELS if level <= args.max_snapshots]
+    levels = [level for level in sorted(args.levels or LEVELS) if level <= args.max_snapshots]
     results: dict[str, Any] = {"machine": machine(), "rows_per_append": ROWS, "runs": args.runs, "levels": []}
+    results["command"] = " ".join(["python -m benchmarks.bench_history", *sys.argv[1:]])
     for level in levels:
         results["levels"].append(bench.level(level))
     busy = new_port_appends(bench.lake, root, args.runs, "busy")
@@ -493,6 +525,7 @@ def main() -> None:
     }
     results["compacted"] = bench.compacted()
     results["seconds"] = round(time.perf_counter() - started, 1)
+    results["load_average"] = os.getloadavg()
     results["targets"] = targets(results)
     save("history", results, markdown(results))
 
@@ -517,6 +550,8 @@ def targets(results: dict[str, Any]) -> dict[str, Any]:
     found["planning_compacted_ratio"] = compacted["median_s"] / first["planning"]["median_s"]
     found["planning_compacted_ratio_cpu"] = compacted["cpu_s"] / first["planning"]["cpu_s"]
     found["history_s"] = last["history"]["median_s"]
+    found["history_new_process_s"] = last["history_new_process"]["median_s"]
+    found["history_new_process_cpu_s"] = last["history_new_process"]["cpu_s"]
     found["new_port_ratio"] = results["new_port"]["ratio"]
     found["new_port_ratio_cpu"] = results["new_port"]["ratio_cpu"]
     if "pyiceberg_append" in last:
@@ -538,16 +573,24 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         "# Commit cost against history length",
         "",
-        f"`python -m benchmarks.bench_history{'' if top == LEVELS[-1] else f' --max-snapshots {top}'}` — "
+        f"`{results.get('command', 'python -m benchmarks.bench_history')}` — "
         f"{results['rows_per_append']:,}-row appends to one port, every snapshot kept, median of "
         f"{results['runs']}, in ms as **wall / CPU** (CPU time of the process, all threads: the machine is "
         f"shared, so wall times wander while CPU times measure the work). The whole run took "
-        f"{results['seconds'] / 60:.0f} min on {results['machine']['cpus']} cores.",
+        f"{results['seconds'] / 60:.0f} min on {results['machine']['cpus']} cores"
+        + (
+            f", load average {' / '.join(f'{x:.1f}' for x in results['load_average'])} at its end."
+            if "load_average" in results
+            else "."
+        ),
+        "",
+        "*history(), new process*: `port.history()` in a new Python process (median of 3), loading the table "
+        "included, imports not, with the read view the writer left in the cache.",
         "",
         "| snapshots | append | pyiceberg append | gated append | gate overhead | planning (first query) "
-        "| planning, new process (no manifest cache) | history() | metadata bytes / commit "
+        "| planning, new process (no manifest cache) | history() | history(), new process | metadata bytes / commit "
         "| metadata.json (files kept) | manifests |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in levels:
         peer = level.get("pyiceberg_append")
@@ -556,6 +599,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"{both(level['gated_append'])} | {ms(level['gate_overhead_s'])} / {ms(level['gate_overhead_cpu_s'])} | "
             f"{both(level['planning'])} | {ms(level['planning_new_process']['warm']['total_s'])} "
             f"({ms(level['planning_new_process']['off']['total_s'])}) | {ms(level['history']['median_s'])} | "
+            f"{both(level['history_new_process'])} | "
             f"{level['metadata_bytes_per_commit']:,} | {level['metadata_json_bytes']:,} "
             f"({level['metadata_json_files']}) | {level['manifests_in_snapshot']} |"
         )
@@ -589,13 +633,20 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     if "pyiceberg_speedup" in found:
         lines.append(row(f"append ≥ 10 × faster than pyiceberg's at {top:,}", "pyiceberg_speedup", 10, above=True))
-    history_ok = "yes" if found["history_s"] < 0.050 else "**no**"
+
+    def new_ok(seconds: float) -> str:
+        return "yes" if seconds < 0.050 else "**no**"
+
+    history_ok = new_ok(found["history_s"])
     lines += [
         row(f"first-query planning at {top:,} ≤ 2 × at {bottom}", "planning_ratio", 2),
         row("the same, the port's small files compacted by `meshlake maintain`", "planning_compacted_ratio", 2),
         row(f"gate overhead at {top:,} ≤ 2 × at {bottom}", "gate_overhead_ratio", 2),
         row("new port's gated append, busy lake ≤ 1.2 × fresh lake", "new_port_ratio", 1.2),
         f"| history() at {top:,} < 50 ms | {ms(found['history_s'])} ms | | {history_ok} |",
+        f"| history() at {top:,} in a new process < 50 ms | {ms(found['history_new_process_s'])} ms "
+        f"| {ms(found['history_new_process_cpu_s'])} ms | {new_ok(found['history_new_process_s'])} / "
+        f"{new_ok(found['history_new_process_cpu_s'])} |",
         "",
     ]
     return "\n".join(lines)

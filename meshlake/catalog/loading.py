@@ -8,7 +8,9 @@ and returns `LazyTableMetadataV2`: pyiceberg's v2 metadata whose per-snapshot li
 whole file (`TableMetadataUtil.parse_raw`), so they are exactly what pyiceberg loads. Anything that sees the
 metadata whole (a commit, a copy, a dump, `==`, pickling) completes it first, so a commit writes what
 pyiceberg's eager load would have led to. Finding a snapshot by id answers from the snapshots validated first
-when it can (`main`, a tag), else completes the metadata.
+when it can (`main`, a tag), else completes the metadata. History does not complete it: `lazy_history_entries`
+reads the snapshot list and the snapshot log from the file's JSON, checked field by field, as plain entries (no
+pydantic model per snapshot: that is most of pyiceberg's parse).
 
 The partial read itself is kept on disk, next to the manifest cache (`metadata/` in meshlake's cache folder,
 `meshlake.catalog.disk_cache`), by the file's location and length, as a *read view* (the metadata without its
@@ -28,6 +30,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ from pyiceberg.exceptions import ValidationError as IcebergValidationError
 from pyiceberg.io import FileIO
 from pyiceberg.serializers import FromInputFile
 from pyiceberg.table.metadata import TableMetadata, TableMetadataUtil
-from pyiceberg.table.snapshots import Snapshot
+from pyiceberg.table.snapshots import Operation, Snapshot
 
 from meshlake.catalog.disk_cache import cache_folder, write_atomically
 from meshlake.catalog.metadata import IndexedTableMetadataV2, indexed
@@ -51,7 +54,7 @@ VIEW_VERSION = 1
 class _Pending:
     """Where the rest of a lazily loaded metadata is, and the snapshots validated in the first read."""
 
-    __slots__ = ("full", "io", "length", "location", "lock", "snapshots")
+    __slots__ = ("entries", "full", "io", "length", "location", "lock", "snapshots")
 
     def __init__(self, io: FileIO, location: str, length: int, snapshots: dict[int, Snapshot]) -> None:
         self.io = io
@@ -60,6 +63,20 @@ class _Pending:
         self.snapshots = snapshots
         self.lock = threading.Lock()
         self.full: TableMetadata | None = None
+        self.entries: tuple[HistoryEntries, str] | None = None
+
+    def read_entries(self) -> tuple[HistoryEntries, str]:
+        """The file's snapshots and snapshot log as plain, checked entries (once): no pydantic models."""
+        with self.lock:
+            if self.entries is None:
+                try:
+                    with self.io.new_input(self.location).open() as stream:
+                        raw = json.loads(stream.read())
+                except (OSError, ValueError, RecursionError) as exc:
+                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
+                self.entries = read_history_entries(self.location, raw)
+            return self.entries
 
     def load(self) -> TableMetadata:
         """pyiceberg's parse of the whole file (once)."""
@@ -219,6 +236,132 @@ def _lazy(view: dict[str, Any], io: FileIO, location: str, length: int) -> LazyT
     metadata.__pydantic_fields_set__ -= set(LAZY_FIELDS)
     metadata.__pydantic_private__["_pending"] = _Pending(io, location, length, snapshots)  # type: ignore[index]
     return metadata
+
+
+# -- the history without pyiceberg's models ----------------------------------------------------------------------
+
+_OPERATIONS = {operation.value for operation in Operation}
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotEntry:
+    """One snapshot of a metadata file as history reads it: checked, but not a pyiceberg model (building those
+    for every snapshot kept is what a full parse costs)."""
+
+    snapshot_id: int
+    parent_snapshot_id: int | None
+    timestamp_ms: int
+    operation: str | None
+    """None when the snapshot has no summary."""
+    properties: dict[str, str]
+    """The summary (read from a file, with its `operation`; from a pyiceberg snapshot, without)."""
+    raw: dict[str, Any]
+    """The entry in the file (empty when made from a pyiceberg snapshot)."""
+    location: str = ""
+    """The metadata file it was read from."""
+
+    def snapshot(self) -> Snapshot:
+        """The pyiceberg snapshot (validated by pyiceberg), for what needs one (its manifests)."""
+        try:
+            return Snapshot.model_validate(self.raw)
+        except (ValueError, IcebergValidationError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise TableMetadataError(self.location, f"snapshot {self.snapshot_id}: {first}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntries:
+    """A metadata file's snapshots, in file order, and its snapshot log as (snapshot id, timestamp ms)."""
+
+    snapshots: list[SnapshotEntry]
+    log: list[tuple[int, int]]
+
+
+def lazy_history_entries(metadata: TableMetadata) -> HistoryEntries | None:
+    """The snapshots and snapshot log of metadata loaded lazily and not completed, read from its file's JSON
+    without building pyiceberg's models (what `history()` in a new process needs: a fraction of pyiceberg's
+    parse), checked as pyiceberg would check them (`TableMetadataError` naming the file and the entry otherwise);
+    read once per metadata. None for other metadata: its own lists are there."""
+    if not isinstance(metadata, LazyTableMetadataV2):
+        return None
+    private = metadata.__pydantic_private__
+    pending: _Pending | None = private.get("_pending") if private is not None else None
+    if pending is None:
+        return None
+    try:
+        entries, uuid = pending.read_entries()
+    except _UnexpectedEntryError as unexpected:  # pyiceberg decides: it may accept what it can coerce
+        try:
+            metadata.complete()
+        except TableMetadataError as refused:
+            raise TableMetadataError(pending.location, f"{unexpected}; pyiceberg: {refused.reason}") from refused
+        return None
+    if uuid != str(metadata.table_uuid):
+        raise TableMetadataError(pending.location, "it is not the file its first read saw (another table's)")
+    return entries
+
+
+class _UnexpectedEntryError(ValueError):
+    """A metadata file's snapshot list or log is not as Iceberg writes it (pyiceberg's parse then decides)."""
+
+
+def _int(value: Any) -> bool:
+    return type(value) is int
+
+
+def read_history_entries(location: str, raw: Any) -> tuple[HistoryEntries, str]:
+    """The checked `HistoryEntries` of a metadata file's parsed JSON, and its table uuid
+    (`_UnexpectedEntryError` when an entry is not as Iceberg writes it)."""
+    if not isinstance(raw, dict):
+        raise TableMetadataError(location, "it is not a JSON object")
+    snapshots, log = raw.get("snapshots", []), raw.get("snapshot-log", [])
+    if not isinstance(snapshots, list) or not isinstance(log, list):
+        raise _UnexpectedEntryError("its snapshots or snapshot-log is not a list")
+    found = []
+    for n, item in enumerate(snapshots):
+        found.append(_entry_of(location, n, item))
+    checked_log = []
+    for n, item in enumerate(log):
+        if not (isinstance(item, dict) and _int(item.get("snapshot-id")) and _int(item.get("timestamp-ms"))):
+            raise _UnexpectedEntryError(
+                f"snapshot-log entry {n} is not a snapshot id and a timestamp: {str(item)[:200]}"
+            )
+        checked_log.append((item["snapshot-id"], item["timestamp-ms"]))
+    return HistoryEntries(found, checked_log), str(raw.get("table-uuid"))
+
+
+def _entry_of(location: str, n: int, item: Any) -> SnapshotEntry:
+    def bad(what: str) -> _UnexpectedEntryError:
+        return _UnexpectedEntryError(f"snapshot {n} of its snapshots list {what}: {str(item)[:200]}")
+
+    if not isinstance(item, dict):
+        raise bad("is not a JSON object")
+    if not _int(item.get("snapshot-id")):
+        raise bad("has no integer snapshot-id")
+    parent = item.get("parent-snapshot-id")
+    if parent is not None and not _int(parent):
+        raise bad("has a parent-snapshot-id that is not an integer")
+    if not _int(item.get("timestamp-ms")):
+        raise bad("has no integer timestamp-ms")
+    if not isinstance(item.get("manifest-list"), str):
+        raise bad("has no manifest-list")
+    for key in ("sequence-number", "schema-id"):
+        if item.get(key) is not None and not _int(item[key]):
+            raise bad(f"has a {key} that is not an integer")
+    summary = item.get("summary")
+    operation: str | None = None
+    if summary is None:
+        summary = {}
+    else:
+        if not isinstance(summary, dict) or not set(map(type, summary.values())) <= _STRING:
+            raise bad("has a summary that is not a map of strings")
+        operation = summary.get("operation", "overwrite")  # pyiceberg's default, with its warning
+        if operation not in _OPERATIONS:
+            raise bad(f"has an unknown operation {operation!r}")
+    return SnapshotEntry(item["snapshot-id"], parent, item["timestamp-ms"], operation, summary, item, location)
+
+
+_STRING = {str}
 
 
 # -- read views on disk ------------------------------------------------------------------------------------------

@@ -12,10 +12,10 @@ snapshot log records every move, so `History.moves` lists the rollbacks next to 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import pyarrow as pa
 from pyiceberg.io import FileIO
@@ -23,9 +23,10 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
 
+from meshlake.catalog.loading import SnapshotEntry, lazy_history_entries
 from meshlake.catalog.metadata import ancestors, snapshot_by_id, snapshot_by_name, snapshot_index
 from meshlake.contract.stamps import INPUTS, MODE, PRODUCT_VERSION, QUALITY, RUN_ID, WRITER, read_stamps
-from meshlake.query.provenance import live_records, removed_records
+from meshlake.query.provenance import Provenance, live_records, removed_records
 
 if TYPE_CHECKING:
     import pandas
@@ -139,26 +140,75 @@ class History(Sequence[SnapshotInfo]):
         return frame
 
 
+class _Node(Protocol):
+    """What walking a history needs of a snapshot: a pyiceberg `Snapshot` or a `SnapshotEntry`."""
+
+    @property
+    def snapshot_id(self) -> int: ...
+    @property
+    def parent_snapshot_id(self) -> int | None: ...
+    @property
+    def timestamp_ms(self) -> int: ...
+
+
 def port_history(metadata: TableMetadata, io: FileIO | None = None) -> History:
-    """The snapshots `main` is made of, oldest first; with `io`, each marked foreign or not, with its row total."""
-    head = snapshot_by_name(metadata, MAIN_BRANCH)
+    """The snapshots `main` is made of, oldest first; with `io`, each marked foreign or not, with its row total.
+
+    Metadata loaded lazily (a new process) is not completed: its snapshots are read from the file's JSON as
+    `lazy_history_entries` gives them, so history never builds pyiceberg's models of every snapshot kept."""
+    ref = metadata.refs.get(MAIN_BRANCH)
+    if ref is None:
+        return History([])
+    entries = lazy_history_entries(metadata)
+    index: Mapping[int, _Node]
+    log: Iterable[tuple[int, int]]
+    if entries is None:
+        index = snapshot_index(metadata)
+        log = [(entry.snapshot_id, entry.timestamp_ms) for entry in metadata.snapshot_log]
+    else:
+        index = {entry.snapshot_id: entry for entry in reversed(entries.snapshots)}  # the first of an id wins
+        log = entries.log
+    head = index.get(ref.snapshot_id)
     if head is None:
         return History([])
     tags: dict[int, list[str]] = {}
-    for name, ref in metadata.refs.items():
-        if ref.snapshot_ref_type == SnapshotRefType.TAG:
-            tags.setdefault(ref.snapshot_id, []).append(name)
-    chain = list(ancestors(metadata, head))
+    for name, tag in metadata.refs.items():
+        if tag.snapshot_ref_type == SnapshotRefType.TAG:
+            tags.setdefault(tag.snapshot_id, []).append(name)
+    chain = list(_chain(index, head))
     uuid = str(metadata.table_uuid)
     modes = [_PLAIN] * len(chain)
     if io is not None:
         modes = [_VERIFIED if n < VERIFY_DEPTH else _SUMMARY for n in range(len(chain))]
         _verify_unknown(uuid, chain[:VERIFY_DEPTH], io)
-    entries = [
-        _cached_info(uuid, s, tuple(sorted(tags.get(s.snapshot_id, ()))), io, mode)
-        for s, mode in zip(reversed(chain), reversed(modes), strict=True)
+    infos = [
+        _cached_info(uuid, node, tuple(sorted(tags.get(node.snapshot_id, ()))), io, mode)
+        for node, mode in zip(reversed(chain), reversed(modes), strict=True)
     ]
-    return History(entries, main_moves(metadata))
+    return History(infos, _moves(log, index))
+
+
+def _chain(index: Mapping[int, _Node], node: _Node | None) -> Iterator[_Node]:
+    """`node`, its parent, and so on (one dict lookup per step)."""
+    while node is not None:
+        yield node
+        parent = node.parent_snapshot_id
+        node = index.get(parent) if parent is not None else None
+
+
+def _entry(node: _Node) -> SnapshotEntry:
+    if isinstance(node, SnapshotEntry):
+        return node
+    assert isinstance(node, Snapshot)
+    summary = node.summary
+    operation = summary.operation.value if summary is not None else None
+    props = summary.additional_properties if summary is not None else {}
+    return SnapshotEntry(node.snapshot_id, node.parent_snapshot_id, node.timestamp_ms, operation, props, {})
+
+
+def _snapshot(node: _Node) -> Snapshot:
+    """The pyiceberg snapshot of a node (an entry's is validated by pyiceberg from the file's JSON)."""
+    return node.snapshot() if isinstance(node, SnapshotEntry) else node  # type: ignore[return-value]
 
 
 VERIFY_DEPTH = 100
@@ -168,23 +218,24 @@ older ones are foreign when their summary alone says so (no digest), else not ve
 _PLAIN, _SUMMARY, _VERIFIED = 0, 1, 2
 
 
-def _verify_unknown(uuid: str, chain: Sequence[Snapshot], io: FileIO) -> None:
+def _verify_unknown(uuid: str, chain: Sequence[_Node], io: FileIO) -> None:
     """Verify, in parallel, the snapshots of `chain` whose verified row this process does not have yet."""
-    unknown = [s for s in chain if (uuid, s.snapshot_id, _VERIFIED) not in _INFOS]
+    unknown = [e for e in chain if (uuid, e.snapshot_id, _VERIFIED) not in _INFOS]
     if len(unknown) > 1:
         from pyiceberg.utils.concurrent import ExecutorFactory
 
-        list(ExecutorFactory.get_or_create().map(lambda s: _cached_info(uuid, s, (), io, _VERIFIED), unknown))
+        executor = ExecutorFactory.get_or_create()
+        list(executor.map(lambda node: _cached_info(uuid, node, (), io, _VERIFIED), unknown))
 
 
-def _verified(uuid: str, snapshot: Snapshot, entry: SnapshotInfo, io: FileIO, mode: int) -> SnapshotInfo:
-    from meshlake.query.provenance import provenance, total_records, unverified
+def _verified(uuid: str, node: _Node, io: FileIO, mode: int) -> SnapshotInfo:
+    from meshlake.query.provenance import provenance, summary_provenance, total_records
 
-    found = provenance(uuid, snapshot, io) if mode == _VERIFIED else unverified(snapshot)
-    props = snapshot.summary.additional_properties if snapshot.summary is not None else {}
-    total = entry.rows_total if "total-records" in props else total_records(snapshot, io)
-    foreign = found.foreign if found is not None else None
-    return replace(entry, foreign=foreign, foreign_reason=found.reason if found else None, rows_total=total)
+    entry = _entry(node)
+    props = entry.properties
+    found = provenance(uuid, _snapshot(node), io) if mode == _VERIFIED else summary_provenance(props)
+    total = None if "total-records" in props else total_records(_snapshot(node), io)
+    return _info(entry, found=found, rows_total=total)
 
 
 def main_moves(metadata: TableMetadata) -> list[MainMove]:
@@ -192,21 +243,26 @@ def main_moves(metadata: TableMetadata) -> list[MainMove]:
 
     A commit enters the log at its own commit time; a move enters it later than the snapshot was made.
     """
+    return _moves(
+        [(entry.snapshot_id, entry.timestamp_ms) for entry in metadata.snapshot_log], snapshot_index(metadata)
+    )
+
+
+def _moves(log: Iterable[tuple[int, int]], index: Mapping[int, _Node]) -> list[MainMove]:
     moves = []
     previous: int | None = None
-    index = snapshot_index(metadata)
-    for entry in metadata.snapshot_log:
-        snapshot = index.get(entry.snapshot_id)
-        if snapshot is not None and entry.timestamp_ms > snapshot.timestamp_ms and entry.snapshot_id != previous:
+    for snapshot_id, timestamp_ms in log:
+        node = index.get(snapshot_id)
+        if node is not None and timestamp_ms > node.timestamp_ms and snapshot_id != previous:
             moves.append(
                 MainMove(
-                    moved_at=datetime.fromtimestamp(entry.timestamp_ms / 1000, tz=UTC),
+                    moved_at=datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC),
                     from_snapshot_id=previous,
-                    to_snapshot_id=entry.snapshot_id,
-                    direction=_direction(metadata, previous, entry.snapshot_id),
+                    to_snapshot_id=snapshot_id,
+                    direction=_direction(index, previous, snapshot_id),
                 )
             )
-        previous = entry.snapshot_id
+        previous = snapshot_id
     return moves
 
 
@@ -234,27 +290,37 @@ def is_ancestor(metadata: TableMetadata, ancestor_id: int, snapshot_id: int | No
     return any(s.snapshot_id == ancestor_id for s in ancestors(metadata, snapshot_by_id(metadata, snapshot_id)))
 
 
-def _direction(metadata: TableMetadata, before: int | None, after: int) -> str:
-    if before is not None and is_ancestor(metadata, after, before):
+def _descends(index: Mapping[int, _Node], ancestor_id: int, snapshot_id: int) -> bool:
+    return any(node.snapshot_id == ancestor_id for node in _chain(index, index.get(snapshot_id)))
+
+
+def _direction(index: Mapping[int, _Node], before: int | None, after: int) -> str:
+    if before is not None and _descends(index, after, before):
         return "back"
-    if before is not None and is_ancestor(metadata, before, after):
+    if before is not None and _descends(index, before, after):
         return "forward"
     return "across"
 
 
 def snapshot_info(snapshot: Snapshot, tags: tuple[str, ...] = ()) -> SnapshotInfo:
     """One snapshot as history shows it (the stamps decoded as `read_stamps` decodes them)."""
-    summary = snapshot.summary
-    props = summary.additional_properties if summary is not None else {}
+    return _info(_entry(snapshot), tags)
+
+
+def _info(
+    entry: SnapshotEntry, tags: tuple[str, ...] = (), found: Provenance | None = None, rows_total: int | None = None
+) -> SnapshotInfo:
+    """The snapshot's row, with who wrote it (`found`) and its row total when the summary has none."""
+    props = entry.properties
     inputs = _inputs(props.get(INPUTS))
     return SnapshotInfo(
-        snapshot_id=snapshot.snapshot_id,
-        parent_id=snapshot.parent_snapshot_id,
-        committed_at=datetime.fromtimestamp(snapshot.timestamp_ms / 1000, tz=UTC),
-        operation=str(summary.operation.value) if summary is not None else "unknown",
+        snapshot_id=entry.snapshot_id,
+        parent_id=entry.parent_snapshot_id,
+        committed_at=datetime.fromtimestamp(entry.timestamp_ms / 1000, tz=UTC),
+        operation=str(entry.operation) if entry.operation is not None else "unknown",
         rows_added=int(props.get("added-records", 0)),
         rows_removed=removed_records(props),
-        rows_total=live_records(props),
+        rows_total=live_records(props) if rows_total is None else rows_total,
         writer=props.get(WRITER),
         run_id=props.get(RUN_ID),
         product_version=props.get(PRODUCT_VERSION),
@@ -262,6 +328,8 @@ def snapshot_info(snapshot: Snapshot, tags: tuple[str, ...] = ()) -> SnapshotInf
         inputs={str(k): int(v) for k, v in inputs.items()} if isinstance(inputs, dict) else {},
         quality=_verdict(props.get(QUALITY)),
         tags=tags,
+        foreign=found.foreign if found is not None else None,
+        foreign_reason=found.reason if found is not None else None,
     )
 
 
@@ -295,14 +363,13 @@ _INFOS_LOCK = threading.Lock()
 
 
 def _cached_info(
-    table_uuid: str, snapshot: Snapshot, tags: tuple[str, ...], io: FileIO | None, mode: int = _PLAIN
+    table_uuid: str, node: _Node, tags: tuple[str, ...], io: FileIO | None, mode: int = _PLAIN
 ) -> SnapshotInfo:
-    key = (table_uuid, snapshot.snapshot_id, mode)
+    key = (table_uuid, node.snapshot_id, mode)
     info = _INFOS.get(key)
     if info is None:
-        info = snapshot_info(snapshot)
-        if io is not None and mode != _PLAIN:
-            info = _verified(table_uuid, snapshot, info, io, mode)
+        verify = io is not None and mode != _PLAIN
+        info = _verified(table_uuid, node, io, mode) if io is not None and verify else _info(_entry(node))
         with _INFOS_LOCK:
             if len(_INFOS) >= _INFOS_LIMIT:
                 _INFOS.clear()

@@ -68,7 +68,11 @@ def provenance(table_uuid: str, snapshot: Snapshot, io: FileIO) -> Provenance:
 
 def unverified(snapshot: Snapshot) -> Provenance | None:
     """What the summary alone tells: foreign when it has no digest; None when the files must be read."""
-    props = _summary(snapshot)
+    return summary_provenance(_summary(snapshot))
+
+
+def summary_provenance(props: Mapping[str, str]) -> Provenance | None:
+    """`unverified` of a snapshot whose summary (without its operation) is `props`."""
     if DIGEST in props:
         return None
     if any(key.startswith(PREFIX) for key in props):

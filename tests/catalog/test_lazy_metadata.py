@@ -24,7 +24,7 @@ from pyiceberg.table.update import SetPropertiesUpdate
 
 import meshlake as ml
 from meshlake.catalog.disk_cache import cache_folder
-from meshlake.catalog.loading import LAZY_FIELDS, LazyTableMetadataV2, is_complete, load_metadata
+from meshlake.catalog.loading import LAZY_FIELDS, LazyTableMetadataV2, is_complete, lazy_history_entries, load_metadata
 from meshlake.catalog.sql_catalog import LakeSqlCatalog, forget_parsed_metadata
 from meshlake.errors import BrokenProductError, TableMetadataError
 from tests.conftest import DescriptorWriter
@@ -329,3 +329,83 @@ def test_with_the_cache_off_a_load_is_still_lazy_and_complete_on_demand(
 
     assert lazy.current_snapshot() == table.metadata.current_snapshot()
     assert _same(lazy, _eager(table))
+
+
+def _reader(tmp_path: Path) -> Any:
+    """The port as a new process opens it."""
+    forget_parsed_metadata()
+    return ml.connect(home=str(tmp_path / ".meshlake")).port("logistics.shipments.daily")
+
+
+def _written(port: Any) -> list[int]:
+    made = []
+    for name in ("a", "b", "c", "d"):
+        made.append(port.write(shipments([name])).snapshot_id)
+        time.sleep(0.002)
+    port.tag("v1", made[1])
+    port.rollback(to=made[1])  # a move in the snapshot log
+    port.rollback(to=made[3])
+    return made
+
+
+def test_history_in_a_new_process_never_builds_pyicebergs_model_of_every_snapshot(tmp_path: Path, port: Any) -> None:
+    _written(port)
+    written = port.history()
+
+    reader = _reader(tmp_path)
+    found = reader.history()
+
+    assert [h.to_dict() for h in found] == [h.to_dict() for h in written]
+    assert found.moves == written.moves and len(found.moves) == 2
+    assert [h.tags for h in found] == [(), ("v1",), (), ()]
+    assert not is_complete(reader.table().metadata), "history() parsed every snapshot with pyiceberg"
+
+
+def test_history_of_a_new_process_reads_each_snapshot_as_pyiceberg_does(tmp_path: Path, port: Any) -> None:
+    made = _written(port)
+    table = port.table()
+    eager = _eager(table)
+
+    entries = lazy_history_entries(_reader(tmp_path).table().metadata)
+
+    assert entries is not None
+    assert [e.snapshot() for e in entries.snapshots] == eager.snapshots
+    assert [e.snapshot_id for e in entries.snapshots] == [s.snapshot_id for s in eager.snapshots] == made
+    assert entries.log == [(e.snapshot_id, e.timestamp_ms) for e in eager.snapshot_log]
+    assert lazy_history_entries(eager) is None  # metadata that holds its lists answers with them
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("summary", {"operation": "explode"}), ("snapshot-id", "one"), ("parent-snapshot-id", [1]), ("summary", [])],
+)
+def test_history_of_a_corrupted_snapshot_entry_is_a_table_metadata_error_naming_the_file(
+    tmp_path: Path, port: Any, field: str, value: Any
+) -> None:
+    _written(port)
+    location = port.table().metadata_location
+    path = _path(location)
+    raw = json.loads(path.read_bytes())
+    raw["snapshots"][0][field] = value  # an old snapshot: no ref names it, so the load for reading does not look
+    path.write_text(json.dumps(raw))
+    reader = _reader(tmp_path)
+    assert reader.latest().snapshot_id == raw["current-snapshot-id"]
+
+    with pytest.raises(TableMetadataError) as caught:
+        reader.history()
+
+    assert caught.value.location == location and "snapshot 0 " in caught.value.reason
+    assert isinstance(caught.value, ValueError)
+
+
+def test_history_of_a_value_pyiceberg_accepts_after_coercion_is_pyicebergs(tmp_path: Path, port: Any) -> None:
+    _written(port)
+    path = _path(port.table().metadata_location)
+    raw = json.loads(path.read_bytes())
+    raw["snapshots"][0]["timestamp-ms"] = str(raw["snapshots"][0]["timestamp-ms"])  # pyiceberg reads it as a number
+    path.write_text(json.dumps(raw))
+    written = port.history()
+
+    found = _reader(tmp_path).history()
+
+    assert [h.to_dict() for h in found] == [h.to_dict() for h in written]
