@@ -28,6 +28,9 @@ class ExpectationResult:
     sample: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     method: Method = "full"
+    ran_on: str | None = None
+    """Where a uniqueness check of a distributed write ran: `driver` (meshlake's DuckDB over the staged files) or
+    the engine's name (`daft`, `ray`: a shuffle by key on its workers); None for every other check."""
 
     @property
     def success(self) -> bool:
