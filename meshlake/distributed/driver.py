@@ -164,11 +164,12 @@ class DistributedWrite:
                     return self._publish(staged)
         lake = self.port.lake
         gate = lake._gate_for(self.port)
+        table = self.port.table()  # the engine counts keys on the head the gate stages the files onto
         if gate is not None and engine is not None and self.mode in ("append", "overwrite"):
-            gate.key_counts = self._key_counts(engine, files, rows)  # type: ignore[attr-defined]
+            gate.key_counts = self._key_counts(engine, table, files, rows)  # type: ignore[attr-defined]
         staged = stage_files(
             lake.catalog,
-            self.port.table(),
+            table,
             files,
             address=self.spec.address,
             mode=self.mode,
@@ -184,13 +185,14 @@ class DistributedWrite:
             staged.prepared.write_mode = "copy-on-write"  # the driver rewrites the files holding old rows
         return self._publish(staged)
 
-    def _key_counts(self, engine: KeyEngine, files: Sequence[DataFile], rows: int) -> dict[int, KeyCounts] | None:
+    def _key_counts(
+        self, engine: KeyEngine, table: Table, files: Sequence[DataFile], rows: int
+    ) -> dict[int, KeyCounts] | None:
         """The port's uniqueness checks that run on the engine (`meshlake.distributed.unique`), answered there, by
         expectation index; {} when every one runs on the driver, None when there is none."""
         from meshlake.distributed.unique import BaseSnapshot, on_engine, plan_checks
         from meshlake.query.provenance import live_records
 
-        table = self.port.table()
         base_id = main_head(table) if self.mode == "append" else None  # what the gate stages the files onto
         checks = plan_checks(self.port, table, base_id, self.mode)
         if not checks:

@@ -167,9 +167,7 @@ def test_a_key_repeated_only_across_old_and_new_rows_fails_on_the_engine_as_on_t
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_base_another_engine_wrote_is_counted_in_full_on_the_engine_as_on_the_driver(
-    ports: Any, engine: str
-) -> None:
+def test_a_base_another_engine_wrote_is_counted_in_full_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
     for port in ports:  # pyiceberg's own append: a foreign snapshot, so the gate checks the port in full
