@@ -236,3 +236,22 @@ def test_a_bad_unique_on_engine_option_is_refused_before_anything_runs(ports: An
         _write(port, "daft", _rows(["a1"], ["l1"], [1]), unique_on_engine="sometimes")
 
     assert main_snapshot_id(port) == head
+
+
+def test_an_upsert_repeating_a_key_is_refused_before_the_gate_on_the_engine_as_on_the_driver(ports: Any) -> None:
+    from meshlake.errors import ContractViolationError
+
+    on_engine, on_driver = ports
+    for port in ports:
+        port.write(_rows(["a1"], ["l1"], [1]))
+    heads = [main_snapshot_id(port) for port in ports]
+    repeated = _rows(["a1", "a1"], ["l2", "l3"], [2, 3], day=2)
+
+    with pytest.raises(ContractViolationError) as engine_error:
+        _write(on_engine, "daft", repeated, mode="upsert")
+    with pytest.raises(ContractViolationError) as driver_error:
+        on_driver.write(repeated, mode="upsert")
+
+    assert engine_error.value.column == driver_error.value.column == "shipment_id"
+    assert [main_snapshot_id(port) for port in ports] == heads
+    assert not [ref for port in ports for ref in port.table().metadata.refs if ref != "main"]  # nothing quarantined
