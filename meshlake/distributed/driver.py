@@ -7,7 +7,9 @@ rows of `main`'s head matching `where` are rewritten away on the driver) or upse
 from the staged files, one column each, and the base rows holding them rewritten away) of `main`'s head,
 runs the port's quality gate over the staged files in place (DuckDB reads them from storage: the driver never
 holds the data; the aggregates that merge were measured by the workers while they wrote, and are merged from their
-partials, `meshlake.quality.metrics`) and publishes one stamped snapshot, or quarantines it (`QualityGateError`).
+partials, `meshlake.quality.metrics`; the uniqueness checks of a large append or overwrite are counted on the
+engine, `meshlake.distributed.unique`, `unique_on_engine`) and publishes one stamped snapshot, or quarantines it
+(`QualityGateError`).
 `abort` deletes every file of the write, found by its name prefix under the table's data folder, whichever worker
 wrote it.
 
