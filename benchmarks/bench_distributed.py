@@ -3,6 +3,7 @@
     bash .ci/distributed-venv.sh
     .venv-distributed/bin/python -m benchmarks.bench_distributed [--read-rows 2000000] [--write-rows 4000000]
         [--big-rows 10000000] [--partitions 8] [--repeat 3] [--upsert-rows 4000000] [--upsert-share 0.01]
+        [--unique-rows 4000000]
 
 On a local Ray cluster of 2 CPUs bound to 127.0.0.1 (`ray.init(num_cpus=2, include_dashboard=False,
 _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
@@ -22,6 +23,10 @@ _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
   against the driver's copy-on-write path (write_mode copy-on-write: the keys read back on the driver, every file
   holding one rewritten there), each on a fresh port with the same rows; wall time, the driver's CPU time (the
   workers' is not in it) and the load average;
+- unique: the gate's uniqueness check of `--unique-rows` shuffled ids (no tap can prove them distinct while they
+  stream) on the engine (`unique_on_engine=True`: a shuffle by key on Ray) and on the driver (`False`: DuckDB over
+  the staged files): an overwrite (every key counted) and an append onto it (incremental), each on a fresh port;
+  wall time, the driver's CPU time and the load average;
 - per-file and per-row costs of the driver's commit phase, from which docs/scaling.md projects 1 B rows / 10,000
   files.
 
@@ -306,6 +311,50 @@ def bench_upsert(lake: ml.Lake, home: Path, rows: int, partitions: int, share: f
     return found
 
 
+def _shuffled(rows: int, partitions: int, first: int = 0) -> daft.DataFrame:
+    """`_events` with the ids `first` … `first + rows - 1` in no order (a permutation: 7919 is a prime that does not
+    divide `rows`), so that no writer's tap can prove them distinct while streaming and the gate must count them."""
+    step = 7919 if rows % 7919 else 7907
+    frame = daft.range(0, rows, partitions=partitions)
+    shuffled = ((daft.col("id") * step) % rows + first).alias("id")
+    return frame.select(shuffled).select(
+        daft.col("id"),
+        ((daft.col("id") % 1000).cast(daft.DataType.float64())).alias("value"),
+        (daft.col("id") % 97).cast(daft.DataType.string()).alias("tag"),
+    )
+
+
+def bench_unique(lake: ml.Lake, home: Path, rows: int, partitions: int) -> dict[str, Any]:
+    """The gate's uniqueness check of a distributed write on the engine (`unique_on_engine=True`) and on the driver
+    (`False`), each on a fresh port: an overwrite of `rows` shuffled ids (the check counts all of them) and an
+    append of `rows` more onto it (incremental: the new keys, and the base's within their range)."""
+    found: dict[str, Any] = {"rows": rows, "partitions": partitions}
+    lake.deploy(_descriptor(home, "uniquewarm", EVENTS_YAML.replace("name: stream", "name: uniquewarm")))
+    warm = lake.port("bench.uniquewarm.events")
+    for option in (True, False):  # Ray's workers and Daft's jobs started before anything is timed
+        warm.write_daft(_shuffled(10_000, partitions), mode="overwrite", unique_on_engine=option)
+    for where, option in (("engine", True), ("driver", False)):
+        product = f"unique{where}"
+        lake.deploy(_descriptor(home, product, EVENTS_YAML.replace("name: stream", f"name: {product}")))
+        port = lake.port(f"bench.{product}.events")
+        for mode, first in (("overwrite", 0), ("append", rows)):
+            load = os.getloadavg()[0]
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = port.write_daft(_shuffled(rows, partitions, first), mode=mode, unique_on_engine=option)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            assert result.quality is not None
+            unique = result.quality.results[1]
+            assert unique.status == "passed" and unique.ran_on == ("driver" if not option else "daft")
+            found[f"{mode}_{where}"] = {
+                "wall_s": wall,
+                "driver_cpu_s": cpu,
+                "load_1m": load,
+                "phases": dict(result.phases),
+                "method": unique.method,
+            }
+    return found
+
+
 def _descriptor(home: Path, name: str, text: str) -> Path:
     folder = home / "products" / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -323,6 +372,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--upsert-rows", type=int, default=4_000_000)
     parser.add_argument("--upsert-share", type=float, default=0.01)
+    parser.add_argument("--unique-rows", type=int, default=4_000_000)
     parser.add_argument("--files", default="", help="commit this many staged files (e.g. 100,1000): cost per file")
     args = parser.parse_args()
     home = fresh_dir("distributed")
@@ -336,6 +386,7 @@ def main() -> None:
         upsert = (
             bench_upsert(lake, home, args.upsert_rows, args.partitions, args.upsert_share) if args.upsert_rows else None
         )
+        unique = bench_unique(lake, home, args.unique_rows, args.partitions) if args.unique_rows else None
         counts = [int(n) for n in args.files.split(",") if n]
         commit = bench_commit(lake, home, counts) if counts else None
     finally:
@@ -347,8 +398,9 @@ def main() -> None:
         "big": big,
         "commit": commit,
         "upsert": upsert,
+        "unique": unique,
     }
-    ran = [k for k in ("read", "write", "big", "commit", "upsert") if results[k]]
+    ran = [k for k in ("read", "write", "big", "commit", "upsert", "unique") if results[k]]
     name = "distributed" if read and write else "distributed_" + "_".join(ran)
     save(name, results, _markdown(results, args))
 
@@ -362,7 +414,9 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
         f"ray {host['ray']}, pyarrow {host['pyarrow']}. Command: `.venv-distributed/bin/python -m "
         f"benchmarks.bench_distributed --read-rows {args.read_rows} --write-rows {args.write_rows} --big-rows "
         f"{args.big_rows} --partitions {args.partitions} --repeat {args.repeat} --upsert-rows {args.upsert_rows} "
-        f"--upsert-share {args.upsert_share}" + (f" --files {args.files}" if args.files else "") + "`.",
+        f"--upsert-share {args.upsert_share} --unique-rows {args.unique_rows}"
+        + (f" --files {args.files}" if args.files else "")
+        + "`.",
     ]
     if read or write:
         lines += ["", "| measure | meshlake | Daft alone | ratio | target |", "|---|---|---|---|---|"]
@@ -416,6 +470,24 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
                 f"| {name.replace('_', ' ')} | {run['wall_s']:.2f} s | {run['driver_cpu_s']:.2f} s | "
                 f"{run['load_1m']:.1f} | {run['files_added']} | {run['files_rewritten']} | {run['delete_files']} |"
             )
+    unique = results["unique"]
+    if unique:
+        lines += [
+            "",
+            f"The gate's uniqueness check of {unique['rows']:,} shuffled ids written through the Daft sink "
+            f"({unique['partitions']} partitions), on the engine (`unique_on_engine=True`) and on the driver "
+            "(`False`):",
+            "",
+            "| write | check ran on | method | wall | driver CPU | load (1 min) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for mode in ("overwrite", "append"):
+            for where in ("engine", "driver"):
+                run = unique[f"{mode}_{where}"]
+                lines.append(
+                    f"| {mode} of {unique['rows']:,} rows | {where} | {run['method']} | {run['wall_s']:.2f} s | "
+                    f"{run['driver_cpu_s']:.2f} s | {run['load_1m']:.1f} |"
+                )
     return "\n".join(lines) + "\n"
 
 

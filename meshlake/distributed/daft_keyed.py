@@ -31,6 +31,9 @@ from meshlake.distributed.keyed import (
 if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
 
+    from meshlake.distributed.unique import BaseSnapshot, UniqueCheck
+    from meshlake.quality.metrics import KeyCounts
+
 
 class _Task(DataSourceTask):  # type: ignore[misc]  # daft is untyped here
     def __init__(self, schema: pa.Schema, make: Callable[[], pa.Table]) -> None:
@@ -92,7 +95,9 @@ class _DeleteFilesSink(DataSink):  # type: ignore[misc]
 
 
 class DaftKeys:
-    """`meshlake.distributed.keyed.KeyEngine` on Daft."""
+    """`meshlake.distributed.keyed.KeyEngine` and `meshlake.distributed.unique.UniqueEngine` on Daft."""
+
+    name = "daft"
 
     def staged_keys(self, spec: KeyedSpec, chunks: Sequence[Sequence[str]]) -> Any:
         makers = [partial(read_staged_keys, spec, list(paths)) for paths in chunks]
@@ -144,3 +149,67 @@ class DaftKeys:
         ]
         written = _Chunks(f"meshlake deletes of {spec.address}", DELETES_SCHEMA, makers).read().to_arrow()
         return written.cast(DELETES_SCHEMA)
+
+    def key_counts(
+        self, spec: KeyedSpec, check: UniqueCheck, chunks: Sequence[Sequence[str]], base: BaseSnapshot | None
+    ) -> KeyCounts:
+        from dataclasses import replace
+
+        from meshlake.distributed.unique import NEW, NEW_ROWS, ROWS
+
+        names = list(check.columns)
+        schema = replace(spec, primary_key=check.columns).key_schema()
+        makers = [partial(read_staged_keys, replace(spec, primary_key=check.columns), list(p)) for p in chunks]
+        new = _Chunks(f"meshlake staged keys of {spec.address}", schema, makers).read()
+        one = daft.lit(1).cast(daft.DataType.int64())
+        rows = new.where(_considered(check)).with_column(NEW, one).collect()
+        if base is not None:
+            old = daft.read_iceberg(base.table, snapshot_id=base.snapshot_id)
+            old = old.select(*[daft.col(f.name).cast(daft.DataType.from_arrow_type(f.type)) for f in schema])
+            for name, (lo, hi) in base.ranges(check, _ranges(rows, names)).items():
+                old = old.where((daft.col(name) >= lo) & (daft.col(name) <= hi))  # pushed down to the scan
+            old = old.where(_considered(check)).with_column(NEW, daft.lit(0).cast(daft.DataType.int64()))
+            rows = rows.concat(old)
+        groups = rows.groupby(*names).agg(daft.col(NEW).count("all").alias(ROWS), daft.col(NEW).sum().alias(NEW_ROWS))
+        groups = groups.collect()
+        from daft.functions import when
+
+        count, new_rows = daft.col(ROWS), daft.col(NEW_ROWS)
+        counted = when(count > 1, count).otherwise(0)
+        if check.incremental:
+            old_rows = count - new_rows
+            change = when(new_rows > 0, counted - when(old_rows > 1, old_rows).otherwise(0)).otherwise(0)
+            duplicated = (count > 1) & (new_rows > 0)
+            sums = groups.agg(new_rows.sum().alias("considered"), change.sum().alias("unexpected"))
+        else:
+            duplicated = count > 1
+            sums = groups.agg(count.sum().alias("considered"), counted.sum().alias("unexpected"))
+        found = pa.table(sums.to_pydict()).cast(pa.schema([("considered", pa.int64()), ("unexpected", pa.int64())]))
+        shown = groups.where(duplicated).sort(names).limit(max(check.examples, 1)).to_pydict()
+        examples = list(zip(*(shown[n] for n in names), strict=True))
+        return check.counts(self.name, found, examples)
+
+
+def _considered(check: UniqueCheck) -> Any:
+    """The rows whose key `check` considers, as a Daft expression (see `UniqueCheck.considered`)."""
+    nulls = [daft.col(name).is_null() for name in check.columns]
+    if len(nulls) == 1:
+        return ~nulls[0]
+    if check.ignore == "never":
+        return daft.lit(True)
+    combined = nulls[0]
+    for more in nulls[1:]:
+        combined = (combined | more) if check.ignore == "any_value_is_missing" else (combined & more)
+    return ~combined
+
+
+def _ranges(rows: Any, names: Sequence[str]) -> dict[str, tuple[Any, Any, int]]:
+    """Per key column of `rows`: its least and greatest value and its NULL count."""
+    found = rows.agg(
+        *[daft.col(n).min().alias(f"lo_{i}") for i, n in enumerate(names)],
+        *[daft.col(n).max().alias(f"hi_{i}") for i, n in enumerate(names)],
+        *[daft.col(n).is_null().cast(daft.DataType.int64()).sum().alias(f"nulls_{i}") for i, n in enumerate(names)],
+    ).to_pydict()
+    return {
+        n: (found[f"lo_{i}"][0], found[f"hi_{i}"][0], int(found[f"nulls_{i}"][0] or 0)) for i, n in enumerate(names)
+    }

@@ -7,7 +7,9 @@ rows of `main`'s head matching `where` are rewritten away on the driver) or upse
 from the staged files, one column each, and the base rows holding them rewritten away) of `main`'s head,
 runs the port's quality gate over the staged files in place (DuckDB reads them from storage: the driver never
 holds the data; the aggregates that merge were measured by the workers while they wrote, and are merged from their
-partials, `meshlake.quality.metrics`) and publishes one stamped snapshot, or quarantines it (`QualityGateError`).
+partials, `meshlake.quality.metrics`; the uniqueness checks of a large append or overwrite are counted on the
+engine, `meshlake.distributed.unique`, `unique_on_engine`) and publishes one stamped snapshot, or quarantines it
+(`QualityGateError`).
 `abort` deletes every file of the write, found by its name prefix under the table's data folder, whichever worker
 wrote it.
 
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
 
     from meshlake.port import Port
+    from meshlake.quality.metrics import KeyCounts
     from meshlake.write.positions import PositionDeletes
 
 MODES = ("append", "overwrite", "replace", "upsert", "delete")
@@ -61,8 +64,12 @@ class DistributedWrite:
         writer: str | None = None,
         stamps: dict[str, str] | None = None,
         write_mode: str | None = None,
+        unique_on_engine: Any = "auto",
     ) -> None:
+        from meshlake.distributed.unique import check_option
+
         port._check_write("delete" if mode == "delete" else "write")
+        self.unique_on_engine = check_option(str(port.address), unique_on_engine)
         if mode not in MODES:
             raise ValueError(
                 f"a distributed write of {port.address} supports mode {' or '.join(repr(m) for m in MODES)}, "
@@ -158,15 +165,19 @@ class DistributedWrite:
                 if staged is not None:
                     return self._publish(staged)
         lake = self.port.lake
+        gate = lake._gate_for(self.port)
+        table = self.port.table()  # the engine counts keys on the head the gate stages the files onto
+        if gate is not None and engine is not None and self.mode in ("append", "overwrite"):
+            gate.key_counts = self._key_counts(engine, table, files, rows)  # type: ignore[attr-defined]
         staged = stage_files(
             lake.catalog,
-            self.port.table(),
+            table,
             files,
             address=self.spec.address,
             mode=self.mode,
             rows=rows,
             stamps=self.stamps,
-            gate=lake._gate_for(self.port),
+            gate=gate,
             quarantine_name=f"{QUARANTINE_PREFIX}{self.stamps.run_id}",
             where=self.spec.where,
             primary_key=list(self.port.contract.primary_key),
@@ -175,6 +186,30 @@ class DistributedWrite:
         if self.mode in ("upsert", "replace"):
             staged.prepared.write_mode = "copy-on-write"  # the driver rewrites the files holding old rows
         return self._publish(staged)
+
+    def _key_counts(
+        self, engine: KeyEngine, table: Table, files: Sequence[DataFile], rows: int
+    ) -> dict[int, KeyCounts] | None:
+        """The port's uniqueness checks that run on the engine (`meshlake.distributed.unique`), answered there, by
+        expectation index; {} when every one runs on the driver, None when there is none."""
+        from meshlake.distributed.unique import BaseSnapshot, on_engine, plan_checks
+        from meshlake.query.provenance import live_records
+
+        base_id = main_head(table) if self.mode == "append" else None  # what the gate stages the files onto
+        checks = plan_checks(self.port, table, base_id, self.mode)
+        if not checks:
+            return None
+        head = table.metadata.snapshot_by_id(base_id) if base_id is not None else None
+        base_rows = live_records(head.summary.additional_properties) if head and head.summary else 0
+        chosen = [c for c in checks if on_engine(self.unique_on_engine, c, rows, base_rows)]
+        base = BaseSnapshot(table, head.snapshot_id) if head is not None and base_rows else None
+        paths = [f.file_path for f in files]
+        chunks = [paths[i : i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
+        try:
+            return {check.index: engine.key_counts(self.keyed, check, chunks, base) for check in chosen}
+        except BaseException:
+            self.abort()
+            raise
 
     def delete(self, engine: KeyEngine, frame: Any = None) -> WriteResult:
         """Remove the rows whose primary key is in `frame` (or, without one, the rows matching `where`) in one

@@ -36,6 +36,8 @@ from meshlake.errors import ContractViolationError
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
+    from meshlake.distributed.unique import BaseSnapshot, UniqueCheck
+    from meshlake.quality.metrics import KeyCounts
     from meshlake.query.plan import ScanPlan
     from meshlake.write.positions import PositionDeletes
 
@@ -234,6 +236,13 @@ class KeyEngine(Protocol):
 
     def where_deletes(self, spec: KeyedSpec, plan: KeyedPlan, where: str) -> pa.Table:
         """Write the delete files of the rows matching `where`, one worker per chunk: `DELETES_SCHEMA` rows."""
+        ...
+
+    def key_counts(
+        self, spec: KeyedSpec, check: UniqueCheck, chunks: Sequence[Sequence[str]], base: BaseSnapshot | None
+    ) -> KeyCounts:
+        """A gate's uniqueness check of the staged files (and `base`'s rows) on the engine
+        (`meshlake.distributed.unique`)."""
         ...
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from meshlake.lake import Lake
     from meshlake.port import Port
     from meshlake.quality.incremental import Incremental
-    from meshlake.quality.metrics import MetricPartials, MetricPlan, MetricTap
+    from meshlake.quality.metrics import KeyCounts, MetricPartials, MetricPlan, MetricTap
     from meshlake.quality.native import NativeRun, OtherRows
     from meshlake.snapshot import PortSnapshot
 
@@ -62,6 +62,9 @@ class PortGate:
         self.sample_size = port.contract.quality.sample_size
         self.time_budget = budget_seconds(lake.settings.quality_time_budget)
         self._staged: tuple[str, ScanPlan] | None = None
+        self.key_counts: dict[int, KeyCounts] | None = None
+        """Uniqueness checks answered on a distributed engine, by expectation index, for the next `check` (it
+        records, with every uniqueness result, where it ran); None: all run here."""
         self._seen: tuple[TableMetadata, int | None, FileIO] | None = None
 
     def metric_plan(self, table: Table, mode: str) -> MetricPlan | None:
@@ -157,6 +160,7 @@ class PortGate:
             time_budget=self.time_budget,
             other_rows=port_rows(self.lake),
             streamed=measured,
+            key_counts=self.key_counts,
         )
         classified = {c.name for c in self.port.contract.columns if c.classification in UNMEASURED}
         aggregates = withhold_values(run.aggregates, self.expectations, classified)  # metadata holds no PII
@@ -327,6 +331,7 @@ def run_native_on(
     time_budget: float = DEFAULT_SECONDS,
     other_rows: OtherRows | None = None,
     streamed: tuple[Literal["table", "new"], MetricPartials] | None = None,
+    key_counts: Mapping[int, KeyCounts] | None = None,
 ) -> NativeRun:
     """The native engine on a planned relation, on a shared DuckDB database (`meshlake.query.session`).
 
@@ -360,6 +365,7 @@ def run_native_on(
             time_budget=time_budget,
             other_rows=other_rows,
             streamed=streamed,
+            key_counts=key_counts,
         )
 
 

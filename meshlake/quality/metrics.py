@@ -523,3 +523,48 @@ def _database() -> duckdb.DuckDBPyConnection:
             # One thread per observation: the writer already observes as many row groups at once as it encodes.
             database.execute("SET enable_progress_bar = false; SET threads = 1")
         return database
+
+
+@dataclass(frozen=True)
+class KeyCounts:
+    """A uniqueness check's answer computed elsewhere (a distributed engine's shuffle by key), handed to the gate
+    instead of the aggregates it would read (`use_key_counts`): exactly the numbers the native engine computes."""
+
+    ran_on: str
+    """Where the check ran (`daft`, `ray`): the result's `ran_on`, recorded in the quality history."""
+    nonnull: int
+    """The rows whose key the check considers (per `ignore_row_if`) in the staged snapshot."""
+    duplicated: int
+    """GE's unexpected count: the considered rows whose key occurs more than once in the staged snapshot."""
+    examples: tuple[tuple[Any, ...], ...] = ()
+    """A few duplicated keys (one value per key column, None for NULL): the failing rows sampled are theirs."""
+    total: int | None = None
+    """The staged snapshot's rows, when the check counted them (an incremental check knows them from metadata)."""
+
+
+def use_key_counts(plan: Plan, counts: KeyCounts, columns: Mapping[str, Column]) -> None:
+    """Make a uniqueness plan (full or incremental, as compiled) take its answer from `counts`: nothing is read for
+    it, and its failing rows (samples) are those holding the example keys."""
+    from meshlake.quality.compile import unique_key as key_domain
+    from meshlake.quality.regex import quote
+
+    names = [plan.exp.kwargs["column"]] if "column" in plan.exp.kwargs else list(plan.exp.kwargs["column_list"])
+    cols = [columns[name] for name in names]
+    total = plan.aggregates.get("total")  # `count(*)` of the staged files: from their metadata
+    plan.aggregates.clear()
+    if total is not None and counts.total is None:
+        plan.aggregates["total"] = total
+    plan.subqueries.clear()
+    plan.followup = plan.followup_sql = plan.needs_followup = None
+    plan.known |= {"nonnull": counts.nonnull, "duplicated": counts.duplicated, "unexpected": counts.duplicated}
+    if counts.total is not None:
+        plan.known["total"] = counts.total
+    domain, _ = key_domain(plan.exp, cols)
+    matches = [
+        " AND ".join(
+            f"{c.value} IS NULL" if v is None else f"{c.value} = CAST({quote(str(v))} AS {c.sql_type})"
+            for c, v in zip(cols, key, strict=True)
+        )
+        for key in counts.examples
+    ]
+    plan.failing = f"({domain}) AND (({') OR ('.join(matches)}))" if matches else None

@@ -50,7 +50,7 @@ from meshlake.quality.schema_checks import judge as judge_schema
 if TYPE_CHECKING:
     import duckdb
 
-    from meshlake.quality.metrics import MetricPartials
+    from meshlake.quality.metrics import KeyCounts, MetricPartials
 
 _CHECK = "__meshlake_check"
 _PARTIALS = "__meshlake_partials"
@@ -122,6 +122,7 @@ def evaluate_native(
     time_budget: float = DEFAULT_SECONDS,
     other_rows: OtherRows | None = None,
     streamed: tuple[Literal["table", "new"], MetricPartials] | None = None,
+    key_counts: Mapping[int, KeyCounts] | None = None,
 ) -> NativeRun:
     """`run_native`, also returning the aggregates to stamp for the next append's incremental check.
 
@@ -130,7 +131,9 @@ def evaluate_native(
     the bounds of integer columns over `relation_sql`'s files (see `meshlake.quality.bitmap`). `streamed` names
     a relation ("table": `relation_sql`, "new": `new_rows_sql`) and gives the partials of its aggregates measured
     while its rows were written (`meshlake.quality.metrics`): the aggregates they cover are merged, not computed
-    from the files.
+    from the files. `key_counts` gives, by expectation index, uniqueness checks already answered elsewhere (a
+    distributed engine's shuffle by key, `meshlake.quality.metrics.KeyCounts`); with it, every uniqueness result
+    says where it ran (`ran_on`).
     """
     import duckdb
 
@@ -155,6 +158,7 @@ def evaluate_native(
                 error=duckdb.Error,
                 other_rows=other_rows,
                 streamed=streamed,
+                key_counts=key_counts,
             )
         except BudgetExceededError as exc:
             for i, exp in enumerate(expectations):
@@ -181,6 +185,7 @@ def _evaluate(
     error: type[Exception],
     other_rows: OtherRows | None = None,
     streamed: tuple[Literal["table", "new"], MetricPartials] | None = None,
+    key_counts: Mapping[int, KeyCounts] | None = None,
 ) -> None:
     """The body of `evaluate_native`: fills `results` (and `aggregates`) as each expectation is finished."""
     columns = describe_schema(con, schema_sql) if schema_sql else describe(con, relation_sql)
@@ -213,12 +218,7 @@ def _evaluate(
     _prepare(con, plans, budget, other_rows)
     relation = {"table": relation_sql, "new": new_rows_sql}.get(streamed[0]) if streamed else None
     covered = (relation, streamed[1]) if streamed is not None and relation is not None else None
-    if covered is not None:
-        from meshlake.quality.metrics import use_distinct_keys
-
-        for plan in plans.values():
-            if _relation(plan, sources) == covered[0]:
-                use_distinct_keys(plan, covered[1])  # keys proved distinct while they were written
+    _use_measured(plans, sources, covered, key_counts, columns)
     values = _aggregate_pass(con, plans, sources, error, covered)
     values = _followup_pass(con, plans, values, error)
     for i, plan in plans.items():
@@ -240,12 +240,46 @@ def _evaluate(
             state = basis(plan, known, results[i])
             if state is not None:
                 aggregates[str(i)] = state
+    if key_counts is not None:
+        _say_where_keys_were_counted(results, plans, key_counts)
     queries = {i: p for i, p in plans.items() if p.spec.kind == "query" and i not in results}
     if queries:
         results.update(_run_queries(sandbox, queries, sample_size, error))
     failed = {i: plans[i] for i, r in results.items() if r.status == "failed" and i in plans}
     for i, rows in _samples(con, failed, sources, sample_size, error).items():
         results[i] = _with_sample(results[i], rows)
+
+
+def _use_measured(
+    plans: Mapping[int, Plan],
+    sources: Mapping[str, str],
+    covered: tuple[str, MetricPartials] | None,
+    key_counts: Mapping[int, KeyCounts] | None,
+    columns: Mapping[str, Column],
+) -> None:
+    """Give plans what was measured elsewhere: the keys a writer's tap proved distinct (`covered`: a relation and
+    its partials), and the uniqueness checks a distributed engine answered (nothing is read for them)."""
+    from meshlake.quality.metrics import use_distinct_keys, use_key_counts
+
+    if covered is not None:
+        for plan in plans.values():
+            if _relation(plan, sources) == covered[0]:
+                use_distinct_keys(plan, covered[1])  # keys proved distinct while they were written
+    for i, counts in (key_counts or {}).items():
+        if i in plans:
+            use_key_counts(plans[i], counts, columns)
+
+
+def _say_where_keys_were_counted(
+    results: dict[int, ExpectationResult], plans: Mapping[int, Plan], key_counts: Mapping[int, KeyCounts]
+) -> None:
+    """Stamp each uniqueness result with where it ran: the engine that answered it, or the driver."""
+    from meshlake.quality.metrics import UNIQUE
+
+    for i, result in results.items():
+        if i in plans and plans[i].spec.name in UNIQUE:
+            found = key_counts.get(i)
+            results[i] = replace(result, ran_on=found.ran_on if found is not None else "driver")
 
 
 def _prepare(

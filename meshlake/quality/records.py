@@ -5,7 +5,7 @@ The table is an ordinary Iceberg table in meshlake's reserved namespace, so it r
 
 A record is one Iceberg append on the write path of every gated write, so it is lean: the rows, already in
 the table's schema, go straight to a data file and a commit (`meshlake.write.system_table`, shared with the
-access log). Tables made before a column existed (`method`, `ad_hoc`) get it (optional, NULL in older rows)
+access log). Tables made before a column existed (`method`, `ad_hoc`, `ran_on`) get it (optional, NULL in older rows)
 the first time this version opens them.
 
 Who ran a check is the `trigger`: `gate` (a write's verdict, `published` or quarantined), `check` (a check
@@ -71,6 +71,7 @@ _FIELDS = (
     ("checked_at", TimestamptzType(), True),
     ("method", StringType(), False),
     ("ad_hoc", BooleanType(), False),
+    ("ran_on", StringType(), False),
 )
 RESULTS = SystemTable("quality_results", _FIELDS, "Every expectation result of every quality check run.")
 RESULTS_TABLE = RESULTS.identifier
@@ -107,6 +108,7 @@ def report_rows(report: QualityReport, *, trigger: str, published: bool | None) 
                 "checked_at": report.checked_at.astimezone(UTC),
                 "method": result.method,
                 "ad_hoc": report.ad_hoc,
+                "ran_on": result.ran_on,
             }
         )
     return pa.Table.from_pylist(rows, schema=RESULTS.arrow_schema)
@@ -194,6 +196,7 @@ def reports_from_rows(rows: Sequence[dict[str, Any]]) -> list[QualityReport]:
                 error=item["error"],
                 sample=json.loads(item["sample"]) if item.get("sample") else [],
                 method=item.get("method") or "full",
+                ran_on=item.get("ran_on"),
             )
             for item in items
         )

@@ -28,6 +28,10 @@ class ExpectationResult:
     sample: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
     method: Method = "full"
+    ran_on: str | None = field(default=None, compare=False, repr=False)
+    """Where a uniqueness check of a distributed write ran: `driver` (meshlake's DuckDB over the staged files) or
+    the engine's name (`daft`, `ray`: a shuffle by key on its workers); None for every other check. Not part of
+    the result's value: the same result computed in two places compares equal."""
 
     @property
     def success(self) -> bool:

@@ -1,0 +1,257 @@
+"""The gate's uniqueness checks of a distributed write run on the engine (a shuffle by key) and feed the verdict.
+
+Each scenario writes the same rows to two identical lakes, once with the checks on the engine
+(`unique_on_engine=True`) and once on the driver (`False`): the verdicts must be the same (status, counts,
+method, sampled rows), the history must say where each check ran, and a failure must quarantine the write and
+leave `main` where it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+import meshlake as ml
+from meshlake.errors import QualityGateError
+from meshlake.quality.records import read_results
+from tests.conftest import DescriptorWriter, main_snapshot_id
+from tests.distributed.conftest import ADDRESS, shipment_rows
+
+pytest.importorskip("daft", reason="Daft is not installed here: run through .ci/distributed-venv.sh's venv")
+pytest.importorskip("ray", reason="Ray is not installed here: run through .ci/distributed-venv.sh's venv")
+
+UNIQUE_CHECKS = [
+    {"expect_column_values_to_be_unique": {"column": "shipment_id"}},
+    {"expect_column_values_to_be_unique": {"column": "lane"}},
+    {"expect_compound_columns_to_be_unique": {"column_list": ["lane", "slot"]}},
+    {
+        "expect_compound_columns_to_be_unique": {
+            "column_list": ["lane", "slot"],
+            "ignore_row_if": "any_value_is_missing",
+        }
+    },
+]
+
+
+def _rows(ids: list[str], lanes: list[str | None], slots: list[int | None], day: int = 1) -> pa.Table:
+    base = shipment_rows(ids, day=day)
+    return base.append_column("lane", pa.array(lanes, pa.string())).append_column("slot", pa.array(slots, pa.int64()))
+
+
+def _deploy(home: Path, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> Any:
+    lake = ml.connect(home=str(home))
+    lake.deploy(write_descriptor(descriptor))
+    return lake.port(ADDRESS)
+
+
+@pytest.fixture
+def ports(
+    ray_cluster: Any, tmp_path: Path, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> tuple[Any, Any]:
+    """The same port in two lakes: the first writes with the checks on the engine, the second on the driver."""
+    output = descriptor["outputs"][0]
+    output["columns"] += [{"name": "lane", "type": "string"}, {"name": "slot", "type": "long"}]
+    output["expectations"] = UNIQUE_CHECKS
+    return _deploy(tmp_path / "engine", descriptor, write_descriptor), _deploy(
+        tmp_path / "driver", descriptor, write_descriptor
+    )
+
+
+def _write(port: Any, engine: str, table: pa.Table, **options: Any) -> Any:
+    if engine == "daft":
+        import daft
+
+        return port.write_daft(daft.from_arrow(table).repartition(3), **options)
+    import ray.data
+
+    return port.write_ray(ray.data.from_arrow(table).repartition(3), **options)
+
+
+def _verdict(port: Any, engine: str, table: pa.Table, **options: Any) -> tuple[Any, bool]:
+    """The gate's report of writing `table`, and whether it was published (a failure must change nothing)."""
+    head = main_snapshot_id(port)
+    try:
+        result = _write(port, engine, table, **options)
+    except QualityGateError as failed:
+        assert main_snapshot_id(port) == head  # nothing published
+        assert failed.quarantine_branch in port.table().metadata.refs  # the batch is quarantined
+        return failed.report, False
+    assert result.quality is not None
+    return result.quality, True
+
+
+def _comparable(report: Any) -> list[tuple[Any, ...]]:
+    return [
+        (
+            r.expectation,
+            r.status,
+            r.element_count,
+            r.unexpected_count,
+            r.unexpected_percent,
+            r.method,
+            sorted(repr((row["shipment_id"], row["lane"], row["slot"])) for row in r.sample),
+        )
+        for r in report.results
+    ]
+
+
+def _both(ports: tuple[Any, Any], engine: str, table: pa.Table, **options: Any) -> tuple[Any, bool]:
+    """Write `table` to both ports, the checks on the engine and on the driver: the verdicts must agree."""
+    on_engine, published = _verdict(ports[0], engine, table, unique_on_engine=True, **options)
+    on_driver, published_too = _verdict(ports[1], engine, table, unique_on_engine=False, **options)
+    assert _comparable(on_engine) == _comparable(on_driver)
+    assert published == published_too
+    assert [r.ran_on for r in on_engine.results] == [engine] * len(UNIQUE_CHECKS)
+    assert [r.ran_on for r in on_driver.results] == ["driver"] * len(UNIQUE_CHECKS)
+    return on_engine, published
+
+
+def _seed(ports: tuple[Any, Any], table: pa.Table) -> None:
+    for port in ports:
+        port.write(table)  # the driver's gate stamps its aggregates: the next append is checked incrementally
+
+
+ENGINES = ["daft", "ray"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_append_without_duplicates_passes_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+    _seed(ports, _rows(["a1", "a2"], ["l1", None], [1, 2]))
+
+    report, published = _both(ports, engine, _rows(["b1", "b2", "b3"], ["l2", "l3", None], [1, None, None], day=2))
+
+    assert published
+    assert [r.status for r in report.results] == ["passed"] * 4
+    assert report.results[0].method == "incremental"  # the engine did what the driver's incremental check does
+    assert report.results[1].element_count == 5 and report.results[1].unexpected_count == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_key_repeated_inside_one_partition_fails_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+    _seed(ports, _rows(["a1"], ["l1"], [1]))
+
+    report, published = _both(ports, engine, _rows(["b1", "b1", "b2"], ["l2", "l3", "l4"], [1, 2, 3], day=2))
+
+    assert not published
+    assert report.results[0].status == "failed" and report.results[0].unexpected_count == 2
+    assert {row["shipment_id"] for row in report.results[0].sample} == {"b1"}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_key_repeated_across_partitions_fails_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+    table = pa.concat_tables(
+        [_rows(["c1", "c2"], ["l1", "l2"], [1, 2], day=3), _rows(["c1", "c3"], ["l3", "l4"], [3, 4], day=4)]
+    )
+
+    report, published = _both(ports, engine, table)  # the port is empty: the check reads the new rows only
+
+    assert not published
+    assert [r.unexpected_count for r in report.results] == [2, 0, 0, 0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_key_repeated_only_across_old_and_new_rows_fails_on_the_engine_as_on_the_driver(
+    ports: Any, engine: str
+) -> None:
+    _seed(ports, _rows(["a1", "a2", "a3"], ["l1", "l2", "l3"], [1, 2, 3]))
+
+    report, published = _both(ports, engine, _rows(["b1", "a2"], ["l9", "l2"], [9, 2], day=2))
+
+    assert not published
+    assert [r.unexpected_count for r in report.results] == [2, 2, 2, 2]
+    assert report.results[0].method == "incremental"
+    assert sorted(row["shipment_id"] for row in report.results[0].sample) == ["a2", "a2"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_base_another_engine_wrote_is_counted_in_full_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    for port in ports:  # pyiceberg's own append: a foreign snapshot, so the gate checks the port in full
+        table = port.table()
+        data = _rows(["f1", "f1", "f2"], ["l1", "l1", None], [1, 1, None])
+        data = data.append_column("customer_email", pa.array([None] * 3, pa.string()))
+        target = schema_to_pyarrow(table.schema(), include_field_ids=False)
+        table.append(data.select(target.names).cast(target))
+
+    report, published = _both(ports, engine, _rows(["b1", "f2"], ["l5", "l6"], [5, 6], day=2))
+
+    assert not published
+    assert [r.method for r in report.results] == ["full"] * 4
+    assert [r.unexpected_count for r in report.results] == [4, 2, 2, 2]  # the base's duplicates count too
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_nulls_in_keys_count_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+    _seed(ports, _rows(["a1", "a2"], [None, "l1"], [None, None]))
+
+    new = _rows(["b1", "b2", "b3", "b4"], [None, None, "l1", None], [None, 7, None, 7], day=2)
+    report, published = _both(ports, engine, new)
+
+    assert not published
+    # lane: NULLs are not keys ("l1" twice); (lane, slot): (NULL, NULL) rows are ignored, (NULL, 7) and
+    # ("l1", NULL) are keys that repeat; ignoring any row with a NULL part leaves nothing to repeat
+    assert [r.unexpected_count for r in report.results] == [0, 2, 4, 0]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_overwrite_checks_only_its_own_rows_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+    _seed(ports, _rows(["a1", "a2"], ["l1", "l2"], [1, 2]))
+
+    report, published = _both(ports, engine, _rows(["a1", "b1"], ["l1", "l3"], [1, 3], day=2), mode="overwrite")
+
+    assert published
+    assert [r.unexpected_count for r in report.results] == [0, 0, 0, 0]
+    assert report.results[0].element_count == 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_quality_history_says_where_each_uniqueness_check_ran(ports: Any, engine: str) -> None:
+    port = ports[0]
+    port.write(_rows(["a1"], ["l1"], [1]))
+    with pytest.raises(QualityGateError):
+        _write(port, engine, _rows(["a1"], ["l2"], [2], day=2), unique_on_engine=True)
+
+    rows = read_results(port.lake.catalog, address=ADDRESS)
+    gated = [row for row in rows if row["trigger"] == "gate" and row["published"] is False]
+    assert {row["ran_on"] for row in gated} == {engine}
+    assert [row["unexpected_count"] for row in gated if row["column_name"] == "shipment_id"] == [2]
+
+
+def test_auto_keeps_a_small_write_on_the_driver(ports: Any) -> None:
+    report, published = _verdict(ports[0], "daft", _rows(["a1", "a2"], ["l1", "l2"], [1, 2]))
+
+    assert published
+    assert [r.ran_on for r in report.results] == ["driver"] * len(UNIQUE_CHECKS)
+
+
+def test_a_bad_unique_on_engine_option_is_refused_before_anything_runs(ports: Any) -> None:
+    port = ports[0]
+    head = main_snapshot_id(port)
+
+    with pytest.raises(ValueError, match="unique_on_engine"):
+        _write(port, "daft", _rows(["a1"], ["l1"], [1]), unique_on_engine="sometimes")
+
+    assert main_snapshot_id(port) == head
+
+
+def test_an_upsert_repeating_a_key_is_refused_before_the_gate_on_the_engine_as_on_the_driver(ports: Any) -> None:
+    from meshlake.errors import ContractViolationError
+
+    on_engine, on_driver = ports
+    for port in ports:
+        port.write(_rows(["a1"], ["l1"], [1]))
+    heads = [main_snapshot_id(port) for port in ports]
+    repeated = _rows(["a1", "a1"], ["l2", "l3"], [2, 3], day=2)
+
+    with pytest.raises(ContractViolationError) as engine_error:
+        _write(on_engine, "daft", repeated, mode="upsert")
+    with pytest.raises(ContractViolationError) as driver_error:
+        on_driver.write(repeated, mode="upsert")
+
+    assert engine_error.value.column == driver_error.value.column == "shipment_id"
+    assert [main_snapshot_id(port) for port in ports] == heads
+    assert not [ref for port in ports for ref in port.table().metadata.refs if ref != "main"]  # nothing quarantined
