@@ -37,6 +37,7 @@ shared 2-core machine (the issue's 6 M and 20 M rows ran here, 100 M did not): s
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import resource
 import statistics
@@ -145,7 +146,10 @@ def bench_read(lake: ml.Lake, home: Path, rows: int, repeat: int) -> dict[str, A
         col = daft.col
         return (
             frame.where((col("l_discount") >= 0.05) & (col("l_discount") <= 0.07) & (col("l_quantity") < 24))
-            .agg((col("l_extendedprice") * col("l_discount")).sum().alias("revenue"))
+            .agg(
+                (col("l_extendedprice") * col("l_discount")).sum().alias("revenue"),
+                col("l_quantity").count().alias("rows"),
+            )
             .to_pydict()
         )
 
@@ -155,7 +159,11 @@ def bench_read(lake: ml.Lake, home: Path, rows: int, repeat: int) -> dict[str, A
         repeat, scan_cpu, daft_read_iceberg=lambda: own().to_arrow(), meshlake_to_daft=lambda: ours().to_arrow()
     )
     agg = _interleaved(repeat, daft_read_iceberg=lambda: q6(own()), meshlake_to_daft=lambda: q6(ours()))
-    assert q6(own()) == q6(ours())
+    # The same rows (exact count), the same revenue up to the order Ray combined the partial float sums in:
+    # even one frame's sum differs in its last bits from run to run.
+    theirs, mine = q6(own()), q6(ours())
+    assert theirs["rows"] == mine["rows"], (theirs, mine)
+    assert math.isclose(theirs["revenue"][0], mine["revenue"][0], rel_tol=1e-12), (theirs, mine)
     return {
         "rows": rows,
         "scan_s": scan,
