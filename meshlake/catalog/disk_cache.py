@@ -24,11 +24,17 @@ def cache_folder(kind: str) -> Path | None:
     return Path(base) / "meshlake" / kind
 
 
+def temporary_for(target: Path) -> Path:
+    """The temporary file a writer of this process and thread fills before renaming it to `target` (`*.tmp`: what
+    a killed writer leaves behind)."""
+    return target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+
+
 def write_atomically(target: Path, data: bytes) -> bool:
     """Write `data` to `target` through a temporary file renamed over it; False when it could not be written."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        temporary = temporary_for(target)
         temporary.write_bytes(data)
         os.replace(temporary, target)
     except OSError:

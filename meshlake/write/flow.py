@@ -688,10 +688,10 @@ def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], None]:
 
     def keep(committed: Table, snapshot_id: int) -> None:
         from meshlake.query.plan import cached_plan
-        from meshlake.write.key_index import timed_catch_up
+        from meshlake.write.key_index import keep_current
 
         try:
-            timed_catch_up(committed, deletes.key_index, cached_plan(committed, snapshot_id), deletes.positions)
+            keep_current(committed, deletes.key_index, cached_plan(committed, snapshot_id), deletes.positions)
         except Exception as error:  # the write is committed; the index is only a cache
             logging.getLogger(__name__).warning("key index of %s not kept: %s", committed.name(), error)
 

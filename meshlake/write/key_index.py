@@ -34,7 +34,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import threading
 import time
 import uuid
 import zlib
@@ -607,7 +606,7 @@ def _load_array(path: Path, described: Mapping[str, Any], count: int) -> np.ndar
 def _write_array(target: Path, array: np.ndarray) -> tuple[int, int] | None:
     """Write `array` as `.npy` to a temporary file renamed to `target` (streamed: no copy in memory); its size and
     checksum, None when it could not be written."""
-    temporary = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    temporary = disk_cache.temporary_for(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with temporary.open("wb") as stream:
@@ -640,12 +639,10 @@ def _checksum_file(stream: Any, size: int) -> int:
     return crc
 
 
-def timed_catch_up(table: Table, index: KeyIndex, plan: ScanPlan, known: Mapping[str, tuple[str, np.ndarray]]) -> float:
-    """Bring `index` to `plan`'s snapshot and keep it (after a meshlake commit); the seconds it took."""
-    started = time.perf_counter()
+def keep_current(table: Table, index: KeyIndex, plan: ScanPlan, known: Mapping[str, tuple[str, np.ndarray]]) -> None:
+    """Bring `index` to `plan`'s snapshot and keep it (after a meshlake commit)."""
     folder = folder_of(table)
     if folder is not None:
         caught = catch_up(table, index, plan, known)
         if caught is not None:
             save(folder, caught)
-    return time.perf_counter() - started
