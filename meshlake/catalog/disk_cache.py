@@ -3,25 +3,78 @@
 `MESHLAKE_CACHE_DIR` (`off`, `0`, `false`, `no` or empty turns every cache off), else `$XDG_CACHE_HOME/meshlake`,
 else `~/.cache/meshlake`; each cache has its own subfolder. Read at every call; deleting the folder is always
 safe. Writing an entry is best effort and atomic (`write_atomically`: a temporary file renamed).
+
+The caches hold what the lake holds: decoded manifests carry column bounds, the key index carries key values. So
+the cache folder is private (`_private`): created `0700`; one of the user's own made readable by others is made
+`0700` again (with a warning); one owned by another user, or that others can still write to (anyone able to
+plant an entry could steer a read), is not used at all: the caches are off, with a warning saying why.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 import threading
 from pathlib import Path
 
 CACHE_DIR_ENV = "MESHLAKE_CACHE_DIR"
 _OFF = {"", "off", "0", "false", "no"}
+_LOG = logging.getLogger(__name__)
+_warned: set[str] = set()
+
+
+def cache_root() -> Path | None:
+    """The caches' folder as configured (not checked), None when the caches are off."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured is not None:
+        return None if configured.strip().lower() in _OFF else Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "meshlake"
 
 
 def cache_folder(kind: str) -> Path | None:
-    """The folder of the cache `kind` (`manifests`, `metadata`), None when the caches are off."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured is not None:
-        return None if configured.strip().lower() in _OFF else Path(configured) / kind
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "meshlake" / kind
+    """The folder of the cache `kind` (`manifests`, `metadata`, `keyindex`), None when the caches are off or their
+    folder is not private to this user."""
+    root = cache_root()
+    if root is None or not _private(root):
+        return None
+    return root / kind
+
+
+def _private(root: Path) -> bool:
+    """Whether `root` is this user's alone, creating it (`0700`) when missing."""
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        found = root.stat()
+    except OSError as error:
+        return _refuse(root, f"it cannot be created ({error})")
+    if not stat.S_ISDIR(found.st_mode):
+        return _refuse(root, "it is not a folder")
+    if hasattr(os, "getuid") and found.st_uid != os.getuid():
+        return _refuse(root, "another user owns it")
+    if stat.S_IMODE(found.st_mode) & 0o077:
+        try:
+            root.chmod(0o700)
+        except OSError as error:
+            return _refuse(root, f"others can open it and it cannot be made private ({error})")
+        _warn(root, f"meshlake's cache folder {root} was open to other users; it is now private (0700)")
+    return True
+
+
+def _refuse(root: Path, why: str) -> bool:
+    _warn(
+        root,
+        f"meshlake's caches are off: their folder {root} is not private to this user ({why}); set "
+        f"{CACHE_DIR_ENV} to a folder of your own, or to off",
+    )
+    return False
+
+
+def _warn(root: Path, message: str) -> None:
+    if str(root) not in _warned:
+        _warned.add(str(root))
+        _LOG.warning("%s", message)
 
 
 def temporary_for(target: Path) -> Path:

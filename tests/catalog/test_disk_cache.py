@@ -1,0 +1,71 @@
+"""The caches' folder is private: it holds column bounds and key values, and what it holds steers reads."""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from meshlake.catalog import disk_cache
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "outer" / "cache"
+    monkeypatch.setenv(disk_cache.CACHE_DIR_ENV, str(folder))
+    monkeypatch.setattr(disk_cache, "_warned", set())
+    return folder
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_missing_folder_is_created_private(root: Path) -> None:
+    assert disk_cache.cache_folder("manifests") == root / "manifests"
+    assert _mode(root) == 0o700
+    assert disk_cache.write_atomically(root / "manifests" / "entry", b"x")
+    assert (root / "manifests" / "entry").read_bytes() == b"x"
+
+
+def test_a_folder_others_can_open_is_made_private(root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root.mkdir(parents=True)
+    root.chmod(0o777)
+    with caplog.at_level(logging.WARNING, logger=disk_cache.__name__):
+        assert disk_cache.cache_folder("keyindex") == root / "keyindex"
+    assert _mode(root) == 0o700
+    assert "now private" in caplog.text
+
+
+def test_a_file_in_place_of_the_folder_turns_the_caches_off(root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root.parent.mkdir(parents=True)
+    root.write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger=disk_cache.__name__):
+        assert disk_cache.cache_folder("metadata") is None
+    assert "caches are off" in caplog.text
+    assert root.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to own a folder as another user")
+def test_a_folder_another_user_owns_is_not_used(root: Path) -> None:
+    root.mkdir(parents=True, mode=0o700)
+    os.chown(root, 65534, 65534)
+    assert disk_cache.cache_folder("manifests") is None
+
+
+def test_off_turns_every_cache_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(disk_cache.CACHE_DIR_ENV, "off")
+    assert disk_cache.cache_folder("manifests") is None
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_warning_is_given_once(root: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root.parent.mkdir(parents=True)
+    root.write_text("x")
+    with caplog.at_level(logging.WARNING, logger=disk_cache.__name__):
+        for _ in range(3):
+            assert disk_cache.cache_folder("manifests") is None
+    assert caplog.text.count("caches are off") == 1
