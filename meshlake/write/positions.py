@@ -100,6 +100,16 @@ def deletes_where(
     return _deletes(table, snapshot, files, schema, matching, max_share)
 
 
+def values_withheld(table: Table, columns: Sequence[str]) -> bool:
+    """Whether a column's values are kept out of the table's metadata (`write.metadata.metrics.column.<name>` or
+    the default `none`: deploy sets it for `pii` and `confidential` columns). The key index, a copy of the key's
+    values on local disk, is then not used: such values are in the data files and nowhere else."""
+    properties = table.properties
+    default = properties.get("write.metadata.metrics.default", "")
+    modes = (properties.get(f"write.metadata.metrics.column.{name}", default) for name in columns)
+    return any(mode.strip().lower() == "none" for mode in modes)
+
+
 def deletes_for_keys(
     table: Table,
     snapshot: Snapshot | None,
@@ -121,7 +131,7 @@ def deletes_for_keys(
     names = keys.column_names
     scan = table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id)
     files = [task.file for task in scan.plan_files()]
-    if use_index and files:
+    if use_index and files and not values_withheld(table, names):
         from meshlake.write import key_index
 
         plan = cached_plan(table, snapshot.snapshot_id)
