@@ -12,10 +12,12 @@ plant an entry could steer a read), is not used at all: the caches are off, with
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 CACHE_DIR_ENV = "MESHLAKE_CACHE_DIR"
@@ -93,3 +95,65 @@ def write_atomically(target: Path, data: bytes) -> bool:
     except OSError:
         return False
     return True
+
+
+PRUNE_EVERY = 24 * 3600.0
+"""Seconds between two prunings of one cache folder (by any process: `.pruned`'s time says when it last was)."""
+
+
+def prune_soon(folder: Path, *, max_bytes: int, max_age: float) -> bool:
+    """Prune `folder` in a background thread if it was not pruned for `PRUNE_EVERY`: entries untouched for
+    `max_age` seconds go, then the oldest until the rest hold at most `max_bytes`. True when a pruning started.
+
+    An entry is a cache's own file: another process reading one being deleted finds it gone (a cache miss)."""
+    stamp = folder / ".pruned"
+    try:
+        if time.time() - stamp.stat().st_mtime < PRUNE_EVERY:
+            return False
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    try:
+        stamp.touch()  # first, so that other processes do not prune it too
+    except OSError:
+        return False
+    threading.Thread(
+        target=prune, args=(folder, max_bytes, max_age), name="meshlake cache pruning", daemon=True
+    ).start()
+    return True
+
+
+def prune(folder: Path, max_bytes: int, max_age: float) -> tuple[int, int]:
+    """Delete `folder`'s entries untouched for `max_age` seconds, then the oldest until the rest hold at most
+    `max_bytes`; returns (entries deleted, bytes kept)."""
+    entries: list[tuple[float, int, Path]] = []
+    for path in folder.rglob("*"):
+        if path.name == ".pruned":
+            continue
+        try:
+            found = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(found.st_mode):
+            entries.append((found.st_mtime, found.st_size, path))
+    entries.sort()
+    oldest = time.time() - max_age
+    kept = sum(size for _, size, _ in entries)
+    deleted = 0
+    for modified, size, path in entries:
+        if modified >= oldest and kept <= max_bytes:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        kept -= size
+        deleted += 1
+    return deleted, kept
+
+
+def touch(path: Path) -> None:
+    """Mark the entry at `path` as used now (what pruning keeps longest); best effort."""
+    with contextlib.suppress(OSError):
+        os.utime(path)

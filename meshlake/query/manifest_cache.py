@@ -14,6 +14,9 @@ of decoding 10,000 Avro entries (the first query's main cost in a notebook or a 
 - Only data manifests whose partition values are null, booleans, integers or strings are kept; delete
   manifests and other partition values are decoded every time.
 - Writing is best effort (an unwritable folder only means no cache) and atomic (a temporary file renamed).
+- Bounded: once a day (`disk_cache.prune_soon`, in a background thread), entries not used for `MAX_AGE` go,
+  then the least recently used until the folder holds at most `MAX_BYTES` (a long stream's merged manifests
+  would otherwise pile up: each commit's manifest is new).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["CACHE_DIR_ENV", "cache_folder", "entry_path", "load_tasks", "store_tasks"]
 
 VERSION = 1
+MAX_BYTES = 1 << 30
+MAX_AGE = 30 * 24 * 3600.0
 _SIMPLE = (bool, int, str, type(None))
 
 
@@ -58,8 +63,9 @@ def load_tasks(
 
     if manifest.content != ManifestContent.DATA:
         return None
+    entry = entry_path(folder, manifest)
     try:
-        found = json.loads(entry_path(folder, manifest).read_bytes())
+        found = json.loads(entry.read_bytes())
         if (
             not isinstance(found, dict)
             or found.get("version") != VERSION
@@ -85,6 +91,7 @@ def load_tasks(
                     return None
                 partition = partitions[key] = number(key)
             tasks.append(DataTask(path, file_format, sequence, records, size, partition))
+        disk_cache.touch(entry)
         return tuple(tasks)
     except (OSError, ValueError, TypeError, KeyError):
         return None
@@ -101,7 +108,9 @@ def store_tasks(folder: Path, manifest: ManifestFile, tasks: list[tuple[Partitio
         numbers = [task.sequence_number, task.record_count, task.file_size, spec_id]
         rows.append([task.path, task.file_format, *numbers, list(values)])
     entry = {"version": VERSION, "path": manifest.manifest_path, "length": manifest.manifest_length, "tasks": rows}
-    return write_atomically(entry_path(folder, manifest), json.dumps(entry, separators=(",", ":")).encode())
+    kept = write_atomically(entry_path(folder, manifest), json.dumps(entry, separators=(",", ":")).encode())
+    disk_cache.prune_soon(folder, max_bytes=MAX_BYTES, max_age=MAX_AGE)
+    return kept
 
 
 def _file_count(manifest: ManifestFile) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,44 @@ def test_the_warning_is_given_once(root: Path, caplog: pytest.LogCaptureFixture)
         for _ in range(3):
             assert disk_cache.cache_folder("manifests") is None
     assert caplog.text.count("caches are off") == 1
+
+
+def _entry(folder: Path, name: str, size: int, age: float) -> Path:
+    path = folder / name[:2] / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    when = time.time() - age
+    os.utime(path, (when, when))
+    return path
+
+
+def test_pruning_drops_old_entries_then_the_least_recently_used(tmp_path: Path) -> None:
+    old = _entry(tmp_path, "aa-old", 10, age=40 * 86400)
+    middle = _entry(tmp_path, "bb-middle", 100, age=3600)
+    newer = _entry(tmp_path, "cc-newer", 100, age=60)
+    newest = _entry(tmp_path, "dd-newest", 100, age=1)
+    deleted, kept = disk_cache.prune(tmp_path, max_bytes=250, max_age=30 * 86400)
+    assert (deleted, kept) == (2, 200)
+    assert [p.exists() for p in (old, middle, newer, newest)] == [False, False, True, True]
+
+
+def test_touching_an_entry_keeps_it_longest(tmp_path: Path) -> None:
+    used = _entry(tmp_path, "aa-used", 100, age=7200)
+    unused = _entry(tmp_path, "bb-unused", 100, age=60)
+    disk_cache.touch(used)
+    disk_cache.prune(tmp_path, max_bytes=100, max_age=86400)
+    assert (used.exists(), unused.exists()) == (True, False)
+
+
+def test_pruning_runs_once_a_day_across_processes(tmp_path: Path) -> None:
+    _entry(tmp_path, "aa-old", 10, age=40 * 86400)
+    assert disk_cache.prune_soon(tmp_path, max_bytes=1 << 20, max_age=86400)
+    assert not disk_cache.prune_soon(tmp_path, max_bytes=1 << 20, max_age=86400)  # .pruned is fresh
+    deadline = time.time() + 10
+    while (tmp_path / "aa" / "aa-old").exists() and time.time() < deadline:
+        time.sleep(0.01)
+    assert not (tmp_path / "aa" / "aa-old").exists()
+    assert (tmp_path / ".pruned").exists()
+    stale = time.time() - disk_cache.PRUNE_EVERY - 1
+    os.utime(tmp_path / ".pruned", (stale, stale))
+    assert disk_cache.prune_soon(tmp_path, max_bytes=1 << 20, max_age=86400)

@@ -152,3 +152,21 @@ def test_an_unwritable_cache_folder_only_means_no_cache(
     table = _table(catalog, mor)
     clear_plan_cache()
     assert len(plan_scan(table, table.current_snapshot().snapshot_id).tasks) == 3  # type: ignore[union-attr]
+
+
+def test_a_pruned_cache_plans_the_same(
+    catalog: SqlCatalog, mor: type[Files], folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pruning may delete any entry at any time: planning then decodes the manifest again, with the same tasks."""
+    from meshlake.catalog import disk_cache
+
+    table = _table(catalog, mor)
+    snapshot = table.current_snapshot()
+    assert snapshot is not None
+    clear_plan_cache()
+    expected = _described(plan_scan(table, snapshot.snapshot_id))
+    deleted, kept = disk_cache.prune(folder, max_bytes=0, max_age=0)
+    assert deleted >= len(snapshot.manifests(table.io)) and kept == 0
+    _new_process(monkeypatch, decode=True)
+    assert _described(plan_scan(table, snapshot.snapshot_id)) == expected
+    assert all(entry_path(folder, m).is_file() for m in snapshot.manifests(table.io))
