@@ -39,6 +39,7 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.typedef import Record
 
 from meshlake.contract.deploy import METRICS_COLUMN
+from meshlake.write.phases import PhaseClock
 
 ROW_GROUP_BYTES = 256 * 1024 * 1024
 ROW_GROUP_ROWS = 1_000_000
@@ -125,13 +126,16 @@ class DataFileWriter:
         name_prefix: str = "",
         parallel: int | None = None,
         observer: RowGroupObserver | None = None,
+        clock: PhaseClock | None = None,
     ) -> None:
         """`name_prefix` starts every file name (a distributed write names its files by its run, so that the
         files of an aborted run can be found and deleted: `meshlake.distributed`); `parallel` is how many files
         encode at once (default: one per core, at most 4; a distributed worker uses 1, the engine runs many);
-        `observer` sees every row group written."""
+        `observer` sees every row group written; `clock` times `encode` (Parquet encoding and writing),
+        `metrics` (the observer) and `close` (footers and statistics)."""
         self.metadata = metadata
         self.observer = observer
+        self.clock = clock
         self.name_prefix = name_prefix
         self.io = io
         self.schema = schema or metadata.schema()
@@ -239,9 +243,14 @@ class DataFileWriter:
             self._close(lane)
 
     def _encode(self, writer: _ParquetWriter, table: pa.Table) -> None:
-        writer.write(table)
+        with self._phase("encode"):
+            writer.write(table)
         if self.observer is not None:
-            self.observer.observe(table)
+            with self._phase("metrics"):
+                self.observer.observe(table)
+
+    def _phase(self, name: str) -> contextlib.AbstractContextManager[None]:
+        return self.clock.phase(name) if self.clock is not None else contextlib.nullcontext()
 
     def _open(self, lane: _Lane) -> _OpenFile:
         self._counter += 1
@@ -257,7 +266,8 @@ class DataFileWriter:
         if open_file is None:
             return
         _wait(open_file)
-        statistics = open_file.writer.close()
+        with self._phase("close"):
+            statistics = open_file.writer.close()
         data_file = DataFile.from_args(
             content=DataFileContent.DATA,
             file_path=open_file.path,

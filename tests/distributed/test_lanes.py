@@ -105,3 +105,23 @@ def test_a_lane_that_fails_takes_the_files_of_every_lane_with_it(port: Any, monk
 
     assert _run_files(port, write.spec.file_prefix) == []
     assert main_snapshot_id(port) == head
+
+
+def test_a_share_says_where_its_workers_time_went_in_every_lane(port: Any) -> None:
+    from meshlake.write.phases import PhaseClock
+
+    write = DistributedWrite(port)
+    clock = PhaseClock()
+    with clock.phase("receive"):
+        batches = _rows(_ids(8)).to_batches(max_chunksize=3)
+
+    share = write_partition(write.spec, batches, lanes=2, clock=clock)
+
+    for name in ("receive", "conform", "encode", "metrics", "close"):
+        assert share.phases[f"worker {name}"] > 0, name
+        assert share.phases[f"worker {name} cpu"] >= 0, name
+    other = write_partition(write.spec, _rows(["z1", "z2"]).to_batches())
+    result = write.commit(share.files + other.files, share.rows + other.rows, [share, other])
+    added = share.phases["worker encode"] + other.phases["worker encode"]
+    assert result.phases["worker encode"] == pytest.approx(added)  # added up over the shares
+    assert "commit" in result.phases and result.rows == 10
