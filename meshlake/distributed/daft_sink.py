@@ -22,7 +22,7 @@ from daft.recordbatch import MicroPartition
 
 from meshlake.distributed.driver import SINK_MODES, DistributedWrite
 from meshlake.distributed.keyed import KeyEngine
-from meshlake.distributed.staging import WORKER_PHASE, Share, lanes_for, write_partition
+from meshlake.distributed.staging import WORKER_PHASE, WORKER_ROW_GROUP_ROWS, Share, lanes_for, write_partition
 from meshlake.errors import MeshlakeError, QualityGateError
 from meshlake.write.phases import PhaseClock
 
@@ -167,20 +167,14 @@ def delete_on(port: Port, frame: Any, engine: str, **options: Any) -> WriteResul
         raise found_error from None
 
 
-MORSEL_ROW_GROUPS = 2
-"""A sink call holds up to this many row groups' rows (a worker holds one call's rows, and their conformed copy)."""
-
-
 def partition_per_call() -> Any:
     """Daft calls a sink once per morsel (131,072 rows by default), one call after another, and each call writes
-    its own files: with morsels of `MORSEL_ROW_GROUPS` row groups, a partition of up to 2 M rows is one call (the
-    per-call costs once per partition), written as one file, or as one file per two cores at once on a worker of
-    more cores (`lanes_for`)."""
+    its own files: with morsels of a worker's row group (`WORKER_ROW_GROUP_ROWS`, 2 M rows), a partition of up to
+    that many rows is one call (the per-call costs once per partition), written as one file of one row group, or
+    as one file per two cores at once on a worker of more cores (`lanes_for`)."""
     import daft
 
-    from meshlake.write.datafiles import ROW_GROUP_ROWS
-
-    return daft.execution_config_ctx(default_morsel_size=MORSEL_ROW_GROUPS * ROW_GROUP_ROWS)
+    return daft.execution_config_ctx(default_morsel_size=WORKER_ROW_GROUP_ROWS)
 
 
 def meshlake_error(exc: BaseException) -> BaseException:

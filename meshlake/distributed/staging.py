@@ -23,7 +23,7 @@ from pyiceberg.manifest import DataFile
 from pyiceberg.table.metadata import TableMetadata
 
 from meshlake.quality.metrics import MetricPartials, MetricPlan
-from meshlake.write.datafiles import DataFileWriter
+from meshlake.write.datafiles import ROW_GROUP_ROWS, DataFileWriter
 from meshlake.write.ingest import Conformer
 from meshlake.write.phases import PhaseClock
 
@@ -40,6 +40,8 @@ class WorkerSpec:
     """mode='replace': every row written must match it (meshlake's filter grammar)."""
     metrics: MetricPlan | None = None
     """The gate's aggregates that merge, measured on the workers (None: the port has no such check)."""
+    row_group_rows: int = 0
+    """How many rows a row group of a worker's file holds at most (0: `WORKER_ROW_GROUP_ROWS`)."""
 
     @property
     def file_prefix(self) -> str:
@@ -72,6 +74,14 @@ class WorkerSpec:
             checked.add(schema)
         return conformer
 
+
+WORKER_ROW_GROUP_ROWS = 2 * ROW_GROUP_ROWS
+"""A worker's row groups hold up to this many rows, twice a local write's (unless the table's
+`write.parquet.row-group-limit` says less; `ROW_GROUP_BYTES` still caps them): an engine hands a sink call its
+rows in memory (Daft: a morsel of up to this many rows, `daft_sink.partition_per_call`), so cutting them at 1 M
+rows saves no memory, while the short second row group (of a 1.25 M-row partition: 0.25 M rows) starts a
+dictionary of its own for every column — measured, 14 % more encoding CPU and 25 % larger files. A local write
+cuts at `ROW_GROUP_ROWS` to spread row groups over its parallel files; a sink call is one file per lane."""
 
 _PREPARED: dict[tuple[str, str], tuple[Conformer, set[pa.Schema]]] = {}
 """Per worker process: each write's conformer and the input schemas it accepted (`WorkerSpec.checked_conformer`)."""
@@ -133,7 +143,15 @@ def write_partition(
         batches_out = only_matching(batches_out, row_filter(spec.where, spec.metadata.schema()), spec.address)
 
     def writer() -> DataFileWriter:  # engine: many
-        return DataFileWriter(spec.metadata, io, name_prefix=spec.file_prefix, parallel=1, observer=tap, clock=clock)
+        return DataFileWriter(
+            spec.metadata,
+            io,
+            name_prefix=spec.file_prefix,
+            parallel=1,
+            observer=tap,
+            clock=clock,
+            row_group_rows=spec.row_group_rows or WORKER_ROW_GROUP_ROWS,
+        )
 
     if lanes <= 1:
         files = writer().write_all(batches_out)
