@@ -80,8 +80,9 @@ WORKER_ROW_GROUP_ROWS = 2 * ROW_GROUP_ROWS
 `write.parquet.row-group-limit` says less; `ROW_GROUP_BYTES` still caps them): an engine hands a sink call its
 rows in memory (Daft: a morsel of up to this many rows, `daft_sink.partition_per_call`), so cutting them at 1 M
 rows saves no memory, while the short second row group (of a 1.25 M-row partition: 0.25 M rows) starts a
-dictionary of its own for every column — measured, 14 % more encoding CPU and 25 % larger files. A local write
-cuts at `ROW_GROUP_ROWS` to spread row groups over its parallel files; a sink call is one file per lane."""
+dictionary of its own for every column — measured, 98 against 80 ms of encoding CPU per 1.25 M rows and 25 %
+larger files. A local write cuts at `ROW_GROUP_ROWS` to spread row groups over its parallel files; a sink call
+is one file per lane."""
 
 _PREPARED: dict[tuple[str, str], tuple[Conformer, set[pa.Schema]]] = {}
 """Per worker process: each write's conformer and the input schemas it accepted (`WorkerSpec.checked_conformer`)."""
