@@ -16,7 +16,11 @@ _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
   `port.write_daft` to a port with three expectations (id not null, id unique, value in a range), against Daft
   writing the same frame as zstd Parquet files (the port's codec) with no gate (`df.write_parquet`), wall and CPU
   time (driver and Ray processes), the load average and both sides' file counts; the gate's share is the
-  driver's commit phase (gate + catalog commit) over the whole write;
+  driver's commit phase (gate + catalog commit) over the whole write. A third variant computes the same frame and
+  hands it to a Python sink that drops the rows (what both writes pay before encoding), so each writer's own cost
+  is its CPU time beyond it; the three alternate (A B C, then C B A). meshlake's workers report their phases
+  (`WriteResult.phases`: receiving the rows, conforming, encoding, the gate's metrics, closing the files), added
+  up over the sink's calls;
 - big: `--big-rows` through the sink, with the driver's peak RSS (`ru_maxrss`) before and after;
 - upsert: `--upsert-share` (1 %) of the ids of a `--upsert-rows` port, spread over every data file, upserted through
   `port.write_daft(mode="upsert")`: the join on the engine writing position deletes (write_mode merge-on-read)
@@ -51,10 +55,16 @@ os.environ.setdefault("DAFT_PROGRESS_BAR", "0")
 
 import daft
 import ray
+from daft.io import DataSink
+from daft.io.sink import WriteResult as DaftWriteResult
+from daft.recordbatch import MicroPartition
 
 import meshlake as ml
 from benchmarks.common import LINEITEM_YAML, fresh_dir, lineitem, machine, save
+from meshlake.distributed.daft_sink import partition_per_call
 from meshlake.distributed.driver import DistributedWrite
+from meshlake.distributed.staging import WORKER_PHASE
+from meshlake.write.phases import CPU_SUFFIX
 
 EVENTS_YAML = """\
 apiVersion: meshlake/v1
@@ -176,6 +186,21 @@ def bench_read(lake: ml.Lake, home: Path, rows: int, repeat: int) -> dict[str, A
     }
 
 
+class RowsOnlySink(DataSink):  # type: ignore[misc]  # daft is untyped here
+    """Receives each partition's rows as meshlake's sink does (as Arrow) and drops them: what computing the frame
+    and handing it to a Python sink costs, which both writes pay before encoding a byte."""
+
+    def schema(self) -> daft.Schema:
+        return daft.Schema.from_pydict({"rows": daft.DataType.int64()})
+
+    def write(self, micropartitions: Any) -> Any:
+        rows = sum(part.to_arrow().num_rows for part in micropartitions)
+        yield DaftWriteResult(result=rows, bytes_written=0, rows_written=rows)
+
+    def finalize(self, write_results: list[Any]) -> MicroPartition:
+        return MicroPartition.from_pydict({"rows": [sum(result.result for result in write_results)]})
+
+
 def bench_write(lake: ml.Lake, home: Path, rows: int, partitions: int, repeat: int) -> dict[str, Any]:
     lake.deploy(_descriptor(home, "events", EVENTS_YAML))
     port = lake.port("bench.stream.events")
@@ -190,42 +215,65 @@ def bench_write(lake: ml.Lake, home: Path, rows: int, partitions: int, repeat: i
         finally:
             commit_s.append(time.perf_counter() - started)
 
-    DistributedWrite.commit = timed_commit  # type: ignore[method-assign]
     plain_dir = home / "plain"
-    sink_s, plain_s, files, sink_cpu, plain_cpu = [], [], [], [], []
+    runs: dict[str, list[float]] = {"sink": [], "plain": [], "rows_only": []}
+    cpus: dict[str, list[float]] = {name: [] for name in runs}
+    files: list[int] = []
+    phases: list[dict[str, float]] = []
+
+    def sink(run: int) -> None:
+        result = port.write_daft(_events(rows, partitions, first=(run + 1) * rows * 10), mode="append")
+        files.append(result.files_added)
+        phases.append({k: v for k, v in result.phases.items() if k.startswith(WORKER_PHASE)})
+
+    def plain(run: int) -> None:
+        frame = _events(rows, partitions, first=(run + 1) * rows * 10)
+        frame.write_parquet(str(plain_dir / f"run{run}"), compression="zstd")  # the port's codec
+
+    def rows_only(run: int) -> None:
+        with partition_per_call():  # the sink's calls as write_daft makes them
+            _events(rows, partitions, first=(run + 1) * rows * 10).write_sink(RowsOnlySink()).collect()
+
+    variants: dict[str, Callable[[int], None]] = {"sink": sink, "plain": plain, "rows_only": rows_only}
+    DistributedWrite.commit = timed_commit  # type: ignore[method-assign]
     load = os.getloadavg()[0]
     try:
-        for run in range(repeat):
-            started, cpu = time.perf_counter(), _cluster_cpu()
-            result = port.write_daft(_events(rows, partitions, first=(run + 1) * rows * 10), mode="append")
-            sink_s.append(time.perf_counter() - started)
-            sink_cpu.append(_cluster_cpu() - cpu)
-            files.append(result.files_added)
-            started, cpu = time.perf_counter(), _cluster_cpu()
-            frame = _events(rows, partitions, first=(run + 1) * rows * 10)
-            frame.write_parquet(str(plain_dir / f"run{run}"), compression="zstd")  # the port's codec
-            plain_s.append(time.perf_counter() - started)
-            plain_cpu.append(_cluster_cpu() - cpu)
+        rows_only(-1)  # warm-up: the workers import the benchmark's sink once
+        for run in range(repeat):  # A B C, then C B A: each variant runs after each other as often
+            order = list(variants) if run % 2 == 0 else list(variants)[::-1]
+            for name in order:
+                started, cpu = time.perf_counter(), _cluster_cpu()
+                variants[name](run)
+                runs[name].append(time.perf_counter() - started)
+                cpus[name].append(_cluster_cpu() - cpu)
     finally:
         DistributedWrite.commit = original  # type: ignore[method-assign]
-    sink, plain, gate = _median(sink_s), _median(plain_s), _median(commit_s[1:] or commit_s)
+    wall = {name: _median(found) for name, found in runs.items()}
+    cpu_s = {name: _median(found) for name, found in cpus.items()}
+    gate = _median(commit_s[1:] or commit_s)
     plain_files = [len(list((plain_dir / f"run{run}").rglob("*.parquet"))) for run in range(repeat)]
+    worker = {name: _median([found.get(name, 0.0) for found in phases]) for name in phases[0]} if phases else {}
     return {
         "rows": rows,
         "partitions": partitions,
         "files_per_write": files,
         "plain_files_per_write": plain_files,
-        "sink_s": sink,
-        "plain_parquet_s": plain,
-        "ratio": sink / plain,
-        "sink_cpu_s": _median(sink_cpu),
-        "plain_parquet_cpu_s": _median(plain_cpu),
-        "cpu_ratio": _median(sink_cpu) / _median(plain_cpu),
-        "runs_s": {"sink": sink_s, "plain": plain_s},
+        "sink_s": wall["sink"],
+        "plain_parquet_s": wall["plain"],
+        "rows_only_s": wall["rows_only"],
+        "ratio": wall["sink"] / wall["plain"],
+        "sink_cpu_s": cpu_s["sink"],
+        "plain_parquet_cpu_s": cpu_s["plain"],
+        "rows_only_cpu_s": cpu_s["rows_only"],
+        "cpu_ratio": cpu_s["sink"] / cpu_s["plain"],
+        "runs_s": runs,
+        "runs_cpu_s": cpus,
         "driver_commit_s": gate,
-        "gate_share": gate / sink,
+        "gate_share": gate / wall["sink"],
+        "worker_phases_s": worker,
         "rows_after": port.latest().rows,
         "load_1m": load,
+        "load_1m_after": os.getloadavg()[0],
     }
 
 
@@ -413,6 +461,27 @@ def main() -> None:
     save(name, results, _markdown(results, args))
 
 
+def _worker_lines(write: dict[str, Any]) -> list[str]:
+    """The sink's worker phases (median over the runs of their sums over every sink call), with the call's whole."""
+    found = write.get("worker_phases_s") or {}
+    names = [k.removeprefix(WORKER_PHASE) for k in found if not k.endswith(CPU_SUFFIX)]
+    if not names:
+        return []
+    calls = write["partitions"]
+    lines = [
+        "",
+        f"meshlake's workers, added up over every sink call (about one per partition: {calls}); a call's CPU is its "
+        "calling thread's, encoding runs in the writer's thread:",
+        "",
+        "| worker phase | wall | CPU | CPU per partition |",
+        "|---|---|---|---|",
+    ]
+    for name in sorted(names, key=lambda n: (n == "call", -found[f"{WORKER_PHASE}{n}{CPU_SUFFIX}"])):
+        wall, cpu = found[f"{WORKER_PHASE}{name}"], found[f"{WORKER_PHASE}{name}{CPU_SUFFIX}"]
+        lines.append(f"| {name} | {wall:.3f} s | {cpu:.3f} s | {cpu / calls * 1000:.1f} ms |")
+    return lines
+
+
 def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
     read, write, big, host = results["read"], results["write"], results["big"], results["machine"]
     lines = [
@@ -447,8 +516,14 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
             "",
             f"Driver commit phase (gate over the staged files + one catalog commit): {write['driver_commit_s']:.3f} "
             f"s, {write['gate_share']:.0%} of the append (load average {write.get('load_1m', 0):.1f} when it "
-            f"started); files per append: {write['files_per_write']} (Daft alone: "
-            f"{write['plain_files_per_write']}).",
+            f"started, {write.get('load_1m_after', 0):.1f} at the end); files per append: "
+            f"{write['files_per_write']} (Daft alone: {write['plain_files_per_write']}).",
+            "",
+            f"What both writes share, the frame computed and handed to a Python sink that drops the rows (the sink's "
+            f"calls as `write_daft` makes them): {write['rows_only_s']:.3f} s, {write['rows_only_cpu_s']:.2f} s CPU. "
+            f"Beyond it, Daft's own Parquet writer costs {write['plain_parquet_cpu_s'] - write['rows_only_cpu_s']:.2f} "
+            f"s CPU and meshlake's sink {write['sink_cpu_s'] - write['rows_only_cpu_s']:.2f} s CPU.",
+            *_worker_lines(write),
         ]
     if big:
         lines += [

@@ -22,8 +22,9 @@ from daft.recordbatch import MicroPartition
 
 from meshlake.distributed.driver import SINK_MODES, DistributedWrite
 from meshlake.distributed.keyed import KeyEngine
-from meshlake.distributed.staging import Share, lanes_for, write_partition
+from meshlake.distributed.staging import WORKER_PHASE, WORKER_ROW_GROUP_ROWS, Share, lanes_for, write_partition
 from meshlake.errors import MeshlakeError, QualityGateError
+from meshlake.write.phases import PhaseClock
 
 if TYPE_CHECKING:
     from meshlake.port import Port
@@ -64,8 +65,13 @@ class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here
     def write(self, micropartitions: Iterator[MicroPartition]) -> Iterator[DaftWriteResult[Share]]:
         # Daft runs a Python sink's calls one after another (one thread at a time per worker), and hands each call
         # its morsel in memory: on a worker of many cores the call writes it as several files at once (`lanes_for`).
-        batches = [batch for part in micropartitions for batch in part.to_arrow().to_batches()]
-        share = write_partition(self.spec, batches, lanes=lanes_for(sum(batch.num_rows for batch in batches)))
+        clock = PhaseClock()
+        with clock.phase("call"):
+            parts = clock.timed("receive", (part.to_arrow() for part in micropartitions))
+            batches = [batch for part in parts for batch in part.to_batches()]
+            rows = sum(batch.num_rows for batch in batches)
+            share = write_partition(self.spec, batches, lanes=lanes_for(rows), clock=clock)
+        share = share._replace(phases=clock.seconds(WORKER_PHASE))
         size = sum(f.file_size_in_bytes for f in share.files)
         yield DaftWriteResult(result=share, bytes_written=size, rows_written=share.rows)
 
@@ -118,7 +124,7 @@ def write_daft(port: Port, frame: Any, **options: Any) -> WriteResult:
     sink = daft_sink(port, **options)
     sink.write_state.check_schema(frame.schema().to_pyarrow_schema())
     try:
-        with _partition_per_call():
+        with partition_per_call():
             frame.write_sink(sink).collect()
     except BaseException as exc:
         found = meshlake_error(exc)
@@ -161,20 +167,14 @@ def delete_on(port: Port, frame: Any, engine: str, **options: Any) -> WriteResul
         raise found_error from None
 
 
-MORSEL_ROW_GROUPS = 2
-"""A sink call holds up to this many row groups' rows (a worker holds one call's rows, and their conformed copy)."""
-
-
-def _partition_per_call() -> Any:
+def partition_per_call() -> Any:
     """Daft calls a sink once per morsel (131,072 rows by default), one call after another, and each call writes
-    its own files: with morsels of `MORSEL_ROW_GROUPS` row groups, a partition of up to 2 M rows is one call (the
-    per-call costs once per partition), written as one file, or as one file per two cores at once on a worker of
-    more cores (`lanes_for`)."""
+    its own files: with morsels of a worker's row group (`WORKER_ROW_GROUP_ROWS`, 2 M rows), a partition of up to
+    that many rows is one call (the per-call costs once per partition), written as one file of one row group, or
+    as one file per two cores at once on a worker of more cores (`lanes_for`)."""
     import daft
 
-    from meshlake.write.datafiles import ROW_GROUP_ROWS
-
-    return daft.execution_config_ctx(default_morsel_size=MORSEL_ROW_GROUPS * ROW_GROUP_ROWS)
+    return daft.execution_config_ctx(default_morsel_size=WORKER_ROW_GROUP_ROWS)
 
 
 def meshlake_error(exc: BaseException) -> BaseException:

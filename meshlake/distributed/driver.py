@@ -116,6 +116,8 @@ class DistributedWrite:
             tuple(port.contract.primary_key),
         )
         self.result: WriteResult | None = None
+        self.worker_phases: dict[str, float] = {}
+        """The workers' phases added up over every sink call (`Share.phases`), added to the result's `phases`."""
 
     @property
     def on_engine(self) -> bool:
@@ -155,7 +157,9 @@ class DistributedWrite:
         `shares`: what each worker returned, whose partials the gate merges; `engine`: where an upsert's join runs
         (without one, the driver's copy-on-write path)."""
         from meshlake.quality.metrics import MetricPartials
+        from meshlake.write.phases import added_up
 
+        self.worker_phases = added_up(share.phases for share in shares or ())
         streamed = MetricPartials.join([share.partials for share in shares]) if shares else None
         if self.mode == "upsert" and self.on_engine:
             if engine is None:
@@ -382,7 +386,9 @@ class DistributedWrite:
         )
 
     def _publish(self, staged: StagedWrite) -> WriteResult:
-        self.result = replace(self.port.publish(staged), fallback=self.fallback)
+        published = self.port.publish(staged)
+        phases = {**published.phases, **self.worker_phases}
+        self.result = replace(published, fallback=self.fallback, phases=phases)
         return self.result
 
     def abort(self, settle_seconds: float = 0.5, at_most_seconds: float = 30.0) -> list[str]:

@@ -14,8 +14,9 @@ from ray.data import Datasink
 
 from meshlake.distributed.daft_sink import check_sink_mode, delete_on, meshlake_error
 from meshlake.distributed.driver import DistributedWrite
-from meshlake.distributed.staging import Share, write_partition
+from meshlake.distributed.staging import WORKER_PHASE, Share, write_partition
 from meshlake.errors import QualityGateError
+from meshlake.write.phases import PhaseClock
 
 if TYPE_CHECKING:
     from meshlake.port import Port
@@ -49,8 +50,11 @@ class PortRayDatasink(Datasink):  # type: ignore[misc]  # ray is untyped here
     def write(self, blocks: Iterable[Any], ctx: Any) -> Share:
         from ray.data.block import BlockAccessor
 
-        batches = (b for block in blocks for b in BlockAccessor.for_block(block).to_arrow().to_batches())
-        return write_partition(self.spec, batches)
+        clock = PhaseClock()
+        with clock.phase("call"):
+            tables = clock.timed("receive", (BlockAccessor.for_block(block).to_arrow() for block in blocks))
+            share = write_partition(self.spec, (b for table in tables for b in table.to_batches()), clock=clock)
+        return share._replace(phases=clock.seconds(WORKER_PHASE))
 
     def on_write_complete(self, write_result: Any) -> None:
         shares: list[Share] = list(write_result.write_returns)

@@ -39,9 +39,12 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.typedef import Record
 
 from meshlake.contract.deploy import METRICS_COLUMN
+from meshlake.write.phases import PhaseClock
 
 ROW_GROUP_BYTES = 256 * 1024 * 1024
 ROW_GROUP_ROWS = 1_000_000
+ROW_GROUP_LIMIT = "write.parquet.row-group-limit"
+"""The table property capping a row group's rows (pyiceberg's; Iceberg's own default cuts by bytes only)."""
 TARGET_FILE_BYTES = 512 * 1024 * 1024
 MAX_OPEN_FILES = 64
 BUFFER_BUDGET_BYTES = 512 * 1024 * 1024
@@ -74,8 +77,10 @@ class RowGroupObserver(Protocol):
 class _ParquetWriter(ParquetFormatWriter):
     """pyiceberg's Parquet writer, without footer statistics for unmeasured columns, measuring what it wrote."""
 
-    def __init__(self, output: OutputFile, schema: Schema, properties: dict[str, str]) -> None:
+    def __init__(self, output: OutputFile, schema: Schema, properties: dict[str, str], row_group_rows: int) -> None:
         super().__init__(output, schema, properties)
+        if ROW_GROUP_LIMIT not in properties:  # the table does not say: a row group is what the writer hands over
+            self._row_group_size = row_group_rows
         hidden = unmeasured_paths(schema, properties)
         if hidden:
             measured = [path for path in parquet_path_to_id_mapping(schema) if path not in hidden]
@@ -125,13 +130,19 @@ class DataFileWriter:
         name_prefix: str = "",
         parallel: int | None = None,
         observer: RowGroupObserver | None = None,
+        clock: PhaseClock | None = None,
+        row_group_rows: int | None = None,
     ) -> None:
         """`name_prefix` starts every file name (a distributed write names its files by its run, so that the
         files of an aborted run can be found and deleted: `meshlake.distributed`); `parallel` is how many files
         encode at once (default: one per core, at most 4; a distributed worker uses 1, the engine runs many);
-        `observer` sees every row group written."""
+        `observer` sees every row group written; `clock` times `encode` (Parquet encoding and writing),
+        `metrics` (the observer) and `close` (footers and statistics); `row_group_rows` is how many rows a row
+        group holds at most (default `ROW_GROUP_ROWS`; the table's `write.parquet.row-group-limit` caps it)."""
         self.metadata = metadata
         self.observer = observer
+        self.clock = clock
+        self.row_group_rows = row_group_rows if row_group_rows is not None else ROW_GROUP_ROWS
         self.name_prefix = name_prefix
         self.io = io
         self.schema = schema or metadata.schema()
@@ -163,11 +174,11 @@ class DataFileWriter:
         if batch.num_rows == 0:
             return
         if self.spec.is_unpartitioned():
-            # Each lane's row group is cut at exactly ROW_GROUP_ROWS, then the next lane fills: files encode in
+            # Each lane's row group is cut at exactly row_group_rows, then the next lane fills: files encode in
             # parallel from the first row group on, and no lane holds more rows than another when the data ends.
             while batch.num_rows:
                 lane = self._lane((self._next_lane,), None)
-                room = ROW_GROUP_ROWS - lane.buffered_rows
+                room = self.row_group_rows - lane.buffered_rows
                 self._append(lane, batch.slice(0, room))
                 batch = batch.slice(room)
                 if not lane.buffer:  # flushed a row group: move on so files encode in parallel
@@ -216,7 +227,7 @@ class DataFileWriter:
         lane.buffered_rows += batch.num_rows
         lane.buffered_bytes += batch.nbytes
         self._buffered_bytes += batch.nbytes
-        if lane.buffered_rows >= ROW_GROUP_ROWS or lane.buffered_bytes >= ROW_GROUP_BYTES:
+        if lane.buffered_rows >= self.row_group_rows or lane.buffered_bytes >= ROW_GROUP_BYTES:
             self._flush(lane)
         while self._buffered_bytes > BUFFER_BUDGET_BYTES:
             self._flush(max(self._lanes.values(), key=lambda candidate: candidate.buffered_bytes))
@@ -239,16 +250,21 @@ class DataFileWriter:
             self._close(lane)
 
     def _encode(self, writer: _ParquetWriter, table: pa.Table) -> None:
-        writer.write(table)
+        with self._phase("encode"):
+            writer.write(table)
         if self.observer is not None:
-            self.observer.observe(table)
+            with self._phase("metrics"):
+                self.observer.observe(table)
+
+    def _phase(self, name: str) -> contextlib.AbstractContextManager[None]:
+        return self.clock.phase(name) if self.clock is not None else contextlib.nullcontext()
 
     def _open(self, lane: _Lane) -> _OpenFile:
         self._counter += 1
         name = f"{self.name_prefix}{self.write_id}-{self._counter:05d}.parquet"
         path = self.locations.new_data_location(data_file_name=name, partition_key=lane.partition_key)
         output = self.io.new_output(path)
-        writer = _ParquetWriter(output, self.schema, self.metadata.properties)
+        writer = _ParquetWriter(output, self.schema, self.metadata.properties, self.row_group_rows)
         self._written_paths.append(path)
         return _OpenFile(lane.key, lane.partition_key, path, output, writer)
 
@@ -257,7 +273,8 @@ class DataFileWriter:
         if open_file is None:
             return
         _wait(open_file)
-        statistics = open_file.writer.close()
+        with self._phase("close"):
+            statistics = open_file.writer.close()
         data_file = DataFile.from_args(
             content=DataFileContent.DATA,
             file_path=open_file.path,

@@ -102,7 +102,9 @@ class WriteResult:
     any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
     finish committing to the same table; only when it did wait), then `key index` (a merge-on-read upsert
     bringing its key index to the snapshot it committed). An upsert measures them all; other writes `gate` and
-    `commit`."""
+    `commit`. A distributed write adds its workers' phases, added up over every sink call (`worker receive`,
+    `worker conform`, `worker encode`, `worker metrics`, `worker close`, `worker call`: see
+    `meshlake.distributed.staging.write_partition`), each also as CPU seconds (`worker encode cpu`, …)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "quality"}

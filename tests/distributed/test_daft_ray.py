@@ -217,6 +217,23 @@ def test_write_daft_writes_a_large_partition_in_as_many_files_as_its_workers_lan
     assert sorted(task.file.record_count for task in port.table().scan().plan_files()) == [rows // lanes] * lanes
 
 
+@pytest.mark.parametrize("engine", ["daft", "ray"])
+def test_a_distributed_write_reports_its_workers_phases_added_up(port: Any, engine: str) -> None:
+    rows = _rows([f"p{i:03d}" for i in range(120)])
+    if engine == "daft":
+        result = port.write_daft(_frame(rows, partitions=3))
+    else:
+        import ray.data
+
+        result = port.write_ray(ray.data.from_arrow(rows).repartition(3))
+
+    worker = {name for name in result.phases if name.startswith("worker ")}
+    phases = ("receive", "conform", "encode", "metrics", "close", "call")
+    assert worker == {f"worker {n}" for n in phases} | {f"worker {n} cpu" for n in phases}
+    assert result.phases["worker call"] >= result.phases["worker encode"] > 0  # encoding runs within the calls
+    assert result.rows == 120 and "commit" in result.phases
+
+
 def test_a_worker_refuses_a_later_batch_whose_columns_the_contract_does_not_have(port: Any) -> None:
     from meshlake.distributed.driver import DistributedWrite
     from meshlake.distributed.staging import write_partition

@@ -105,3 +105,70 @@ def test_a_lane_that_fails_takes_the_files_of_every_lane_with_it(port: Any, monk
 
     assert _run_files(port, write.spec.file_prefix) == []
     assert main_snapshot_id(port) == head
+
+
+def test_a_share_says_where_its_workers_time_went_in_every_lane(port: Any) -> None:
+    from meshlake.write.phases import PhaseClock
+
+    write = DistributedWrite(port)
+    clock = PhaseClock()
+    with clock.phase("receive"):
+        batches = _rows(_ids(8)).to_batches(max_chunksize=3)
+
+    share = write_partition(write.spec, batches, lanes=2, clock=clock)
+
+    for name in ("receive", "conform", "encode", "metrics", "close"):
+        assert share.phases[f"worker {name}"] > 0, name
+        assert share.phases[f"worker {name} cpu"] >= 0, name
+    other = write_partition(write.spec, _rows(["z1", "z2"]).to_batches())
+    result = write.commit(share.files + other.files, share.rows + other.rows, [share, other])
+    added = share.phases["worker encode"] + other.phases["worker encode"]
+    assert result.phases["worker encode"] == pytest.approx(added)  # added up over the shares
+    assert "commit" in result.phases and result.rows == 10
+
+
+def _row_groups(files: list[Any]) -> list[list[int]]:
+    import pyarrow.parquet as pq
+
+    found = []
+    for data_file in files:
+        meta = pq.ParquetFile(data_file.file_path.removeprefix("file://")).metadata
+        found.append([meta.row_group(i).num_rows for i in range(meta.num_row_groups)])
+    return found
+
+
+def test_a_worker_writes_its_calls_rows_as_one_row_group_with_field_ids(
+    port: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from meshlake.distributed import staging
+
+    monkeypatch.setattr(datafiles, "ROW_GROUP_ROWS", 3)  # a local write would cut 9 rows into 3 row groups
+    monkeypatch.setattr(staging, "WORKER_ROW_GROUP_ROWS", 6)
+    write = DistributedWrite(port)
+
+    share = write_partition(write.spec, _rows(_ids(9)).to_batches(max_chunksize=2))
+
+    assert _row_groups(share.files) == [[6, 3]]
+    schema = pq.read_schema(share.files[0].file_path.removeprefix("file://"))
+    field_ids = [int(f.metadata[b"PARQUET:field_id"]) for f in schema]
+    assert field_ids == [f.field_id for f in port.table().schema().fields]
+    assert share.partials is not None and share.partials.row_count == 9  # measured on both row groups
+    result = write.commit(share.files, share.rows, [share])
+    assert result.quality is not None and result.quality.passed
+    assert sorted(port.latest().to_arrow().column("shipment_id").to_pylist()) == _ids(9)
+
+
+def test_the_tables_row_group_limit_caps_a_workers_row_groups(port: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from meshlake.distributed import staging
+
+    monkeypatch.setattr(staging, "WORKER_ROW_GROUP_ROWS", 6)
+    with port.table().transaction() as transaction:
+        transaction.set_properties({"write.parquet.row-group-limit": "4"})
+    write = DistributedWrite(port)
+
+    share = write_partition(write.spec, _rows(_ids(9)).to_batches(max_chunksize=2))
+
+    assert _row_groups(share.files) == [[4, 2, 3]]
+    assert write.commit(share.files, share.rows, [share]).rows == 9
