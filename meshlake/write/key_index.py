@@ -46,6 +46,7 @@ import numpy as np
 import pyarrow as pa
 
 from meshlake.catalog import disk_cache
+from meshlake.write import faults
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -215,6 +216,9 @@ def lookup(table: Table, plan: ScanPlan, keys: pa.Table) -> tuple[KeyIndex, np.n
     folder = folder_of(table)
     if key is None or folder is None or plan.snapshot_id is None or not _plannable(plan):
         return None
+    from meshlake.write import index_keeper
+
+    index_keeper.wait_for(str(table.metadata.table_uuid))  # an index this process is still keeping for the table
     index = current(table, plan, key, folder)
     import pyarrow.compute as pc
 
@@ -487,6 +491,7 @@ def save(folder: Path, index: KeyIndex) -> bool:
             described[kind] = {"size": written[0], "crc": written[1]}
             _memo[target] = written
         runs.append(described)
+    faults.reached("key index")  # its runs are written, the manifest naming them is next
     manifest = {
         "version": VERSION,
         "table": index.table_uuid,
@@ -639,10 +644,10 @@ def _checksum_file(stream: Any, size: int) -> int:
     return crc
 
 
-def keep_current(table: Table, index: KeyIndex, plan: ScanPlan, known: Mapping[str, tuple[str, np.ndarray]]) -> None:
-    """Bring `index` to `plan`'s snapshot and keep it (after a meshlake commit)."""
-    folder = folder_of(table)
-    if folder is not None:
-        caught = catch_up(table, index, plan, known)
-        if caught is not None:
-            save(folder, caught)
+def keep_current(
+    table: Table, index: KeyIndex, plan: ScanPlan, known: Mapping[str, tuple[str, np.ndarray]], folder: Path
+) -> None:
+    """Bring `index` to `plan`'s snapshot and keep it in `folder` (after a meshlake commit)."""
+    caught = catch_up(table, index, plan, known)
+    if caught is not None:
+        save(folder, caught)

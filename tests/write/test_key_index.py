@@ -20,7 +20,7 @@ from pyiceberg.io.pyarrow import schema_to_pyarrow
 import meshlake as ml
 from meshlake.contract.stamps import Stamps
 from meshlake.query.plan import cached_plan
-from meshlake.write import key_index
+from meshlake.write import index_keeper, key_index
 from meshlake.write.flow import write_port
 from meshlake.write.positions import deletes_for_keys
 from tests.conftest import DescriptorWriter
@@ -191,10 +191,20 @@ class Story:
         assert_same(port, rows(probe, 0.0).select(list(self.key)))
 
 
-@pytest.mark.parametrize(("name", "key", "steps"), [("single", ("id",), 120), ("pair", ("id", "part"), 60)])
+@pytest.mark.parametrize(
+    ("name", "key", "steps", "keeping"),
+    [
+        ("single", ("id",), 120, "background"),
+        ("single", ("id",), 60, "inline"),
+        ("pair", ("id", "part"), 60, "background"),
+    ],
+)
 def test_the_index_finds_the_same_rows_as_the_scan_after_any_sequence_of_writes(
-    keyed: ml.Lake, name: str, key: tuple[str, ...], steps: int
+    keyed: ml.Lake, name: str, key: tuple[str, ...], steps: int, keeping: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Kept inline or in the background (the next lookup waits for or catches up past it), the index finds what
+    the scan finds after every step: upserts, deletes, copy-on-write, compaction, pyiceberg's writes, rollbacks."""
+    monkeypatch.setenv(index_keeper.KEEPING, keeping)
     port = keyed.port(f"keys.idx.{name}")
     story = Story(keyed, port, key)
     first = rows(story.fresh(60), 1.0)
@@ -213,12 +223,16 @@ def test_each_upsert_leaves_an_index_of_the_snapshot_it_committed(keyed: ml.Lake
     port.write(rows(list(range(100)), 1.0))
     first = port.write(rows([3, 50, 200], 2.0), mode="upsert", write_mode="merge-on-read")
     second = port.write(rows([4, 51, 201], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert first.index_keeping is not None and second.index_keeping is not None
+    assert first.index_keeping.wait(60) is not None and (second.index_keeping.wait(60) or 0.0) > 0.0
+    assert second.to_dict()["key_index_seconds"] == second.index_keeping.seconds
     folder = index_folder(port)
     assert {p.name for p in folder.glob("snap-*.json")} >= {
         f"snap-{first.snapshot_id}.json",
         f"snap-{second.snapshot_id}.json",
     }
-    assert "key index" in second.phases and second.rows_updated == 2
+    assert "key index" not in second.phases, "kept after the write returned"
+    assert second.rows_updated == 2
     assert_same(port, rows(list(range(0, 210, 7)), 0.0).select(["id"]))
 
 
@@ -228,6 +242,7 @@ def test_merging_the_runs_into_a_new_base_keeps_the_rows(keyed: ml.Lake, monkeyp
     port.write(rows(list(range(50)), 1.0))
     for n in range(4):
         port.write(rows([n, 10 + n, 100 + n], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert index_keeper.wait_all(60)
     table = port.table()
     folder = index_folder(port)
     found = key_index.load(folder, table, head_id(port), ("id", "part"), (1, 2))
@@ -243,6 +258,7 @@ def _indexed_port(keyed: ml.Lake) -> Any:
     port = keyed.port("keys.idx.single")
     port.write(rows(list(range(100)), 1.0))
     port.write(rows([1, 2, 300], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert index_keeper.wait_all(60)
     return port
 
 
@@ -273,7 +289,7 @@ def test_a_corrupted_run_is_never_trusted_and_the_index_is_rebuilt(keyed: ml.Lak
         path.write_bytes(bytes(data))
     assert _load_current(port) is None
     result = port.write(rows([5, 6, 301], 3.0), mode="upsert", write_mode="merge-on-read")
-    assert result.rows_updated == 2
+    assert result.rows_updated == 2 and index_keeper.wait_all(60)
     found = state(port)
     assert len(found) == 102 and found[(5,)] == 3.0 and found[(1,)] == 2.0 and found[(301,)] == 3.0
     assert _load_current(port) is not None, "a new index is written in place of the broken one"
@@ -341,7 +357,7 @@ def test_a_rebased_upsert_keeps_an_index_of_the_snapshot_it_committed(keyed: ml.
         quarantine_name="q",
         write_mode="merge-on-read",
     )
-    assert result.rebases == 1 and result.rows_updated == 3
+    assert result.rebases == 1 and result.rows_updated == 3 and index_keeper.wait_all(60)
     found = state(port)
     assert len(found) == 110 and found[(505,)] == 2.0 and found[(20,)] == 3.0 and found[(0,)] == 1.5
     key_index._memo.clear()
@@ -402,6 +418,7 @@ def test_old_manifests_and_the_runs_only_they_name_are_pruned(keyed: ml.Lake) ->
     port = _indexed_port(keyed)
     for n in range(3):
         port.write(rows([10 + n, 400 + n], 5.0), mode="upsert", write_mode="merge-on-read")
+    assert index_keeper.wait_all(60)
     folder = index_folder(port)
     (folder / "snap-1.json.123-456.tmp").write_bytes(b"{")  # as left by a killed writer
     key_index.prune(folder, keep=1, grace_seconds=0.0)
@@ -500,9 +517,80 @@ def test_a_failing_index_update_leaves_the_committed_upsert_and_the_next_one_rig
     with monkeypatch.context() as patched:
         patched.setattr(key_index, "catch_up", broken)
         result = port.write(rows([3, 4, 310], 6.0), mode="upsert", write_mode="merge-on-read")
+        assert result.index_keeping is not None and result.index_keeping.wait(60) is not None
+    assert isinstance(result.index_keeping.error, RuntimeError)
     assert result.rows_updated == 2 and "key index of" in caplog.text and "disk gone" in caplog.text
     assert not (index_folder(port) / f"snap-{result.snapshot_id}.json").exists()
     port.write(rows([3, 5, 311], 7.0), mode="upsert", write_mode="merge-on-read")
     found = state(port)
     assert len(found) == 103 and found[(3,)] == 7.0 and found[(4,)] == 6.0 and found[(310,)] == 6.0
     assert_same(port, rows(list(range(0, 320, 3)), 0.0).select(["id"]))
+
+
+KILLED_WHILE_KEEPING = """
+import sys
+import pyarrow as pa
+import meshlake as ml
+
+port = ml.connect(home=sys.argv[1]).port("keys.idx.single")
+ids = [5, 6, 700]
+change = pa.table({"id": pa.array(ids, pa.int64()), "part": pa.array([i % 3 for i in ids], pa.int32()),
+                   "v": pa.array([9.0] * 3)})
+result = port.write(change, mode="upsert", write_mode="merge-on-read")
+print(result.snapshot_id, flush=True)
+if len(sys.argv) > 2:
+    result.index_keeping.wait()  # the keeping reaches its fault and kills the process
+"""
+
+
+@pytest.mark.parametrize("killed", [True, False])
+def test_a_process_ending_with_its_keeping_pending_leaves_no_torn_index_that_is_trusted(
+    keyed: ml.Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: bool
+) -> None:
+    """Killed between writing the runs and the manifest naming them: no index of its snapshot, the next upsert
+    right. Exiting normally: the exit waits for the keeping, so the index of its snapshot is there."""
+    import subprocess
+    import sys
+
+    port = _indexed_port(keyed)
+    if killed:
+        monkeypatch.setenv("MESHLAKE_CRASH_AT", "key index")
+    args = [sys.executable, "-c", KILLED_WHILE_KEEPING, str(tmp_path / ".meshlake"), *(["wait"] if killed else [])]
+    child = subprocess.run(args, capture_output=True, timeout=300)
+    assert child.returncode == (-9 if killed else 0), child.stderr.decode()
+    committed = int(child.stdout.split()[0])
+    monkeypatch.delenv("MESHLAKE_CRASH_AT", raising=False)
+    assert head_id(port) == committed, "the upsert committed before its keeping"
+    manifest = index_folder(port) / f"snap-{committed}.json"
+    assert manifest.exists() is not killed
+    assert (_load_current(port) is None) is killed
+    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+    port.write(rows([6, 7, 701], 10.0), mode="upsert", write_mode="merge-on-read")
+    found = state(port)
+    assert len(found) == 103 and found[(5,)] == 9.0 and found[(6,)] == 10.0 and found[(700,)] == 9.0
+    assert index_keeper.wait_all(60)
+    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+
+
+def test_a_lookup_waits_for_the_keeping_of_its_base_snapshot(keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back to back: the second upsert's lookup waits for the first one's keeping instead of catching up itself,
+    so it finds the index of its base ready (no delete file is read back)."""
+    port = _indexed_port(keyed)
+    release = __import__("threading").Event()
+    original = key_index.keep_current
+
+    def slow(*args: Any, **kwargs: Any) -> None:
+        release.wait(30)
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(key_index, "keep_current", slow)
+    first = port.write(rows([10, 11, 800], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert first.index_keeping is not None and not first.index_keeping.done
+    __import__("threading").Timer(0.3, release.set).start()
+    second = port.write(rows([11, 12, 801], 3.0), mode="upsert", write_mode="merge-on-read")
+    assert first.index_keeping.done and second.phases["key index wait"] >= 0.2
+    assert second.rows_updated == 2
+    found = state(port)
+    assert len(found) == 103 and found[(10,)] == 2.0 and found[(11,)] == 3.0 and found[(800,)] == 2.0
+    assert index_keeper.wait_all(60)
+    assert_same(port, rows(list(range(0, 810, 3)), 0.0).select(["id"]))
