@@ -110,12 +110,13 @@ def deletes_for_keys(
 ) -> PositionDeletes | None:
     """Position deletes for the rows of `snapshot` whose primary key is in `keys`; None as for `deletes_where`.
 
-    A port keyed by one integer column is looked up in its key index (`meshlake.write.key_index`: loaded, caught
-    up to `snapshot` or built from the scan below), O(keys × log rows). Otherwise (or with `use_index=False`, or
-    the caches off), files are pruned by the keys' min/max against their column bounds (pyiceberg's planning over
-    the manifests: clustered keys skip most files); only the key columns of the rest are read, once, and matched
-    to `keys` by a semi-join in DuckDB. A compound key is first narrowed by its most selective column alone (`IN`),
-    which DuckDB probes several times faster than the multi-column join it then runs on the few rows left."""
+    A port keyed by integer, date, timestamp or string columns is looked up in its key index
+    (`meshlake.write.key_index`: loaded, caught up to `snapshot` or built from the scan below), O(keys × log rows).
+    Otherwise (or with `use_index=False`, or the caches off), files are pruned by the keys' min/max against their
+    column bounds (pyiceberg's planning over the manifests: clustered keys skip most files); only the key columns of
+    the rest are read, once, and matched to `keys` by a semi-join in DuckDB. A compound key is first narrowed by its
+    most selective column alone (`IN`), which DuckDB probes several times faster than the multi-column join it then
+    runs on the few rows left."""
     if snapshot is None or keys.num_rows == 0:
         return NOTHING
     names = keys.column_names
