@@ -57,7 +57,7 @@ import pyarrow.compute as pc
 
 from benchmarks.bench_write import GATE_YAML, new_port, raw_writers, run_pyiceberg_upsert
 from benchmarks.common import fresh_dir, lineitem, machine, save, timed
-from meshlake.write import index_keeper
+from meshlake.write import index_keeper, key_index
 
 PHASES = ("conform", "key index wait", "key lookup", "write rows", "deletes", "gate", "commit", "key index")
 
@@ -138,11 +138,16 @@ def fastest_limit(change: pa.Table, root: Path, repeat: int) -> dict[str, Any]:
 
 KEEPINGS = ("inline", "background")
 """Where a merge-on-read upsert keeps its key index after the commit (`MESHLAKE_KEY_INDEX_KEEPING`)."""
+SERIES_KEEPINGS = (*KEEPINGS, "background, no wait")
+"""For back-to-back upserts also: kept in the background, but the next lookup does not wait for it and catches
+up from the ancestor's index itself (reading back the delete files the keeping had in memory)."""
+LOOKUP_WAIT = index_keeper.LOOKUP_WAIT_SECONDS
 
 
 def keeping(mode: str) -> None:
-    """Make the next upserts keep the key index `mode` ("inline" or "background")."""
-    os.environ[index_keeper.KEEPING] = mode
+    """Make the next upserts keep the key index `mode` (one of `SERIES_KEEPINGS`)."""
+    os.environ[index_keeper.KEEPING] = mode.split(",", maxsplit=1)[0]
+    index_keeper.LOOKUP_WAIT_SECONDS = 0.0 if mode.endswith("no wait") else LOOKUP_WAIT
 
 
 def kept_seconds(outcome: Any) -> float:
@@ -226,16 +231,16 @@ def back_to_back(
     port: Any, base: pa.Table, share: float, first_new: int, start_id: int, repeat: int, length: int = 5
 ) -> dict[str, Any]:
     """Series of `length` upserts, each on top of the previous one with no wait in between (a CDC stream's steady
-    state: the next lookup pays any keeping still running), inline vs background, alternating series (ABAB…).
-    Per mode: the median upsert's wall and CPU time, and each series' total until its last keeping is done."""
+    state: the next lookup pays any keeping still running), for each of `SERIES_KEEPINGS` in turn (ABCABC…). Per
+    mode: the median upsert's wall and CPU time, and each series' total until its last keeping is done."""
     size = int(base.num_rows * share)
     changes = [change_of(base, size, seed=100 + n, first_new=first_new + (n + 1) * size) for n in range(length)]
     found: dict[str, dict[str, list[Any]]] = {
-        mode: {"walls": [], "cpus": [], "totals": [], "out": []} for mode in KEEPINGS
+        mode: {"walls": [], "cpus": [], "totals": [], "out": []} for mode in SERIES_KEEPINGS
     }
     port.write(changes[0], mode="upsert", write_mode="merge-on-read")  # the index of start_id exists
     for _ in range(repeat):
-        for mode in KEEPINGS:
+        for mode in SERIES_KEEPINGS:
             index_keeper.wait_all()
             port.rollback(to=start_id)
             keeping(mode)
@@ -517,7 +522,9 @@ def markdown(results: dict[str, Any]) -> str:
             "the write returned when in the background). `back-to-back`: a series of "
             "upserts each on top of the previous one, no wait in between, so a lookup pays any keeping still running "
             "(a change-data-capture stream's steady state): the median upsert, its wait for the previous keeping "
-            "(alongside `write rows`), its key lookup, and the series' total until its last keeping is done.",
+            "(alongside `write rows`), its key lookup, and the series' total until its last keeping is done. "
+            "`background, no wait`: the next lookup does not wait for the keeping and catches up from the "
+            "ancestor's index itself.",
             "",
             "| port rows | keeping | returned | keeping | back-to-back upsert | / limit | its wait | its key lookup "
             "| series total |",
@@ -527,10 +534,12 @@ def markdown(results: dict[str, Any]) -> str:
         if "back_to_back" not in size:
             continue
         limit_s = size["limit_changed_rows_parquet"]["median_s"]
-        for mode in KEEPINGS:
-            single, series = size["keeping_ab"][mode], size["back_to_back"][mode]
+        for mode in SERIES_KEEPINGS:
+            series = size["back_to_back"][mode]
+            single = size["keeping_ab"].get(mode)
+            returned = f"{wall_cpu(single)} | {single['key_index_s'] * 1000:,.0f} ms" if single else "— | —"
             lines.append(
-                f"| {size['base_rows']:,} | {mode} | {wall_cpu(single)} | {single['key_index_s'] * 1000:,.0f} ms "
+                f"| {size['base_rows']:,} | {mode} | {returned} "
                 f"| {wall_cpu(series)} | {series['median_s'] / limit_s:.2f} × "
                 f"| {series['wait_median_s'] * 1000:,.0f} ms | {series['lookup_median_s'] * 1000:,.0f} ms "
                 f"| {series['series_total_median_s'] * 1000:,.0f} ms ({series['length']} upserts) |"
@@ -579,6 +588,9 @@ def run(
     """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>)."""
     root = fresh_dir("upsert")
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")  # this run's key indexes and manifests, not the user's
+    # Timed upserts are rolled back to their base again and again: keep more manifests than a pipeline moving
+    # forward needs, so that the base's index is never pruned by the manifests of the runs after it.
+    key_index.KEEP = 64
     results: dict[str, Any] = {
         "machine": machine(),
         "command": command,

@@ -86,11 +86,13 @@ def keep(table_uuid: str, job: Callable[[], None]) -> Keeping:
     return keeping
 
 
-def wait_for(table_uuid: str, timeout: float = LOOKUP_WAIT_SECONDS) -> float:
-    """Wait for the keepings of table `table_uuid` pending in this process; the seconds waited."""
+def wait_for(table_uuid: str, timeout: float | None = None) -> float:
+    """Wait for the keepings of table `table_uuid` pending in this process (at most `timeout`, by default
+    `LOOKUP_WAIT_SECONDS`); the seconds waited."""
     pending = _keeper.pending(table_uuid)
     if not pending:
         return 0.0
+    timeout = LOOKUP_WAIT_SECONDS if timeout is None else timeout
     started = time.perf_counter()
     for keeping in pending:
         keeping.wait(max(0.0, started + timeout - time.perf_counter()))
