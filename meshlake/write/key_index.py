@@ -41,6 +41,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import threading
 import time
 import uuid
 import zlib
@@ -801,9 +802,11 @@ def _load_array(path: Path, described: Mapping[str, Any], count: int) -> np.ndar
     if stat.st_size != size:
         raise _BrokenIndexError(f"{path.name} has the wrong size")
     identity = (size, crc, stat.st_mtime_ns, stat.st_ino)
-    mapped = _mapped.get(path)
+    with _mapped_lock:
+        mapped = _mapped.get(path)
+        if mapped is not None:
+            _mapped.move_to_end(path)
     if mapped is not None and mapped[0] == identity and _memo.get(path) == (size, crc):
-        _mapped.move_to_end(path)
         return _shaped(path, mapped[1], count)
     if _memo.get(path) != (size, crc):
         with path.open("rb") as stream:
@@ -811,9 +814,10 @@ def _load_array(path: Path, described: Mapping[str, Any], count: int) -> np.ndar
                 raise _BrokenIndexError(f"{path.name} fails its checksum")
         _memo[path] = (size, crc)
     array: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
-    _mapped[path] = (identity, array)
-    while len(_mapped) > MAPPED:
-        _mapped.popitem(last=False)
+    with _mapped_lock:
+        _mapped[path] = (identity, array)
+        while len(_mapped) > MAPPED:
+            _mapped.popitem(last=False)
     return _shaped(path, array, count)
 
 
@@ -824,6 +828,7 @@ def _shaped(path: Path, array: np.ndarray, count: int) -> np.ndarray:
 
 
 MAPPED = 64
+_mapped_lock = threading.Lock()
 _mapped: OrderedDict[Path, tuple[tuple[int, int, int, int], np.ndarray]] = OrderedDict()
 """Run files this process mapped, with the (size, checksum, mtime, inode) they had: a later lookup reuses the
 mapping, whose pages are already mapped in (a new mapping of a 20 M-row base run faults its pages in again)."""
