@@ -686,9 +686,11 @@ def _npy_header(path: Path) -> int:
         return stream.tell()
 
 
-def prune(folder: Path, *, keep: int = KEEP, grace_seconds: float = GRACE_SECONDS) -> None:
-    """Delete all but the `keep` newest manifests of `folder`, and the run files none of them names that are older
-    than `grace_seconds` (another process may be writing runs for a manifest it has not renamed yet)."""
+def prune(folder: Path, *, keep: int | None = None, grace_seconds: float = GRACE_SECONDS) -> None:
+    """Delete all but the `keep` (by default `KEEP`) newest manifests of `folder`, and the run files none of them
+    names that are older than `grace_seconds` (another process may be writing runs for a manifest it has not
+    renamed yet)."""
+    keep = KEEP if keep is None else keep
     try:
         manifests = sorted(folder.glob("snap-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         for old in manifests[keep:]:
