@@ -284,7 +284,7 @@ def publish(staged: StagedWrite) -> WriteResult:
     if stats.lock_wait >= 0.001:
         phases["commit lock wait"] = stats.lock_wait
     keeping = prepared.after_commit(committed, snapshot_id) if prepared.after_commit is not None else None
-    if keeping is not None and keeping.done and keeping.seconds is not None:  # kept inline
+    if keeping is not None and keeping.inline and keeping.seconds is not None:
         phases["key index"] = keeping.seconds
     return WriteResult(
         address=staged.address,

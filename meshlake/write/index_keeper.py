@@ -40,6 +40,8 @@ class Keeping:
     def __init__(self, table_uuid: str, job: Callable[[], None]) -> None:
         self.table_uuid = table_uuid
         self.job = job
+        self.inline = False
+        """Whether it ran inside the write (`MESHLAKE_KEY_INDEX_KEEPING=inline`) rather than on the keeper thread."""
         self.seconds: float | None = None
         self.error: BaseException | None = None
         self._done = threading.Event()
@@ -82,6 +84,7 @@ def keep(table_uuid: str, job: Callable[[], None]) -> Keeping:
     if background():
         _keeper.submit(keeping)
     else:
+        keeping.inline = True
         keeping.run()
     return keeping
 

@@ -237,6 +237,22 @@ def test_each_upsert_leaves_an_index_of_the_snapshot_it_committed(keyed: ml.Lake
     assert_same(port, rows(list(range(0, 210, 7)), 0.0).select(["id"]))
 
 
+def test_inline_keeping_is_a_phase_of_the_write_and_background_keeping_never_is(
+    keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _indexed_port(keyed)
+    monkeypatch.setenv(index_keeper.KEEPING, "inline")
+    inline = port.write(rows([5, 6, 400], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert inline.index_keeping is not None and inline.index_keeping.inline
+    assert inline.phases["key index"] == inline.index_keeping.seconds
+    assert (index_folder(port) / f"snap-{inline.snapshot_id}.json").exists(), "kept before the write returned"
+    monkeypatch.setenv(index_keeper.KEEPING, "background")
+    later = port.write(rows([7, 401], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert later.index_keeping is not None and not later.index_keeping.inline
+    later.index_keeping.wait(60)
+    assert "key index" not in later.phases, "even a keeping done before the write returned is not its phase"
+
+
 def test_merging_the_runs_into_a_new_base_keeps_the_rows(keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(key_index, "MERGE_SHARE", 0.0)  # merge at every catch-up
     port = keyed.port("keys.idx.pair")
