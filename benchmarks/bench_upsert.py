@@ -590,15 +590,19 @@ def run(
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")  # this run's key indexes and manifests, not the user's
     # Timed upserts are rolled back to their base again and again: keep more manifests than a pipeline moving
     # forward needs, so that the base's index is never pruned by the manifests of the runs after it.
-    key_index.KEEP = 64
+    kept, key_index.KEEP = key_index.KEEP, 64
+    try:
+        measured = [
+            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads) for rows in sizes
+        ]
+    finally:
+        key_index.KEEP = kept
     results: dict[str, Any] = {
         "machine": machine(),
         "command": command,
         "share": share,
         "repeat": repeat,
-        "sizes": [
-            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads) for rows in sizes
-        ],
+        "sizes": measured,
     }
     save(name, results, markdown(results))
     return results
