@@ -101,11 +101,10 @@ class WriteResult:
     phases may add up to more than `seconds`), `deletes` (writing the delete files), `gate`, `commit` (incl.
     any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
     finish committing to the same table; only when it did wait), `key index wait` (before its key lookup, waiting
-    for this process to finish keeping the key index of the previous upsert; only when it did wait, alongside `write
-    rows`), then `key index` (a merge-on-read upsert
-    bringing its key index to the snapshot it committed, when that runs inside the write:
-    `MESHLAKE_KEY_INDEX_KEEPING=inline`; by default it runs after the write returns, see `index_keeping`). An
-    upsert measures them all; other writes `gate` and `commit`."""
+    for this process to finish keeping the key index of the previous upsert; only when it did wait, alongside
+    `write rows`), then `key index` (a merge-on-read upsert bringing its key index to the snapshot it committed,
+    when that runs inside the write: `MESHLAKE_KEY_INDEX_KEEPING=inline`; by default it runs after the write
+    returns, see `index_keeping`). An upsert measures them all; other writes `gate` and `commit`."""
     index_keeping: Keeping | None = None
     """A merge-on-read upsert's keeping of its key index, running on the keeper thread after the write returned
     (`meshlake.write.index_keeper`): `index_keeping.wait()` gives the seconds it took; None when there is none."""
@@ -715,7 +714,7 @@ def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], Keeping]:
                 plan = cached_plan(committed, snapshot_id)
                 keep_current(committed, deletes.key_index, plan, deletes.positions, folder)
 
-        return index_keeper.keep(str(committed.metadata.table_uuid), job)
+        return index_keeper.keep(str(committed.metadata.table_uuid), job, name=".".join(committed.name()))
 
     return keep
 

@@ -37,8 +37,9 @@ _log = logging.getLogger(__name__)
 class Keeping:
     """One pending or finished keeping of a table's key index: `seconds` it took (None until done)."""
 
-    def __init__(self, table_uuid: str, job: Callable[[], None]) -> None:
+    def __init__(self, table_uuid: str, job: Callable[[], None], name: str = "") -> None:
         self.table_uuid = table_uuid
+        self.name = name or table_uuid
         self.job = job
         self.inline = False
         """Whether it ran inside the write (`MESHLAKE_KEY_INDEX_KEEPING=inline`) rather than on the keeper thread."""
@@ -61,7 +62,7 @@ class Keeping:
             self.job()
         except Exception as error:  # a cache: the commit stands, the next lookup catches up or rebuilds
             self.error = error
-            _log.warning("key index of table %s not kept: %s", self.table_uuid, error)
+            _log.warning("key index of %s not kept: %s", self.name, error)
         finally:
             self.seconds = time.perf_counter() - started
             self.job = _nothing
@@ -77,10 +78,10 @@ def background() -> bool:
     return os.environ.get(KEEPING, "background").strip().lower() != "inline"
 
 
-def keep(table_uuid: str, job: Callable[[], None]) -> Keeping:
-    """Run `job` (keeping the key index of table `table_uuid`) on the keeper thread, or here when keeping is
-    inline; the returned `Keeping` says when it is done and how long it took."""
-    keeping = Keeping(table_uuid, job)
+def keep(table_uuid: str, job: Callable[[], None], *, name: str = "") -> Keeping:
+    """Run `job` (keeping the key index of table `table_uuid`, called `name` in logs) on the keeper thread, or here
+    when keeping is inline; the returned `Keeping` says when it is done and how long it took."""
+    keeping = Keeping(table_uuid, job, name)
     if background():
         _keeper.submit(keeping)
     else:
