@@ -769,3 +769,37 @@ def test_a_lookup_waits_for_the_keeping_of_its_base_snapshot(keyed: ml.Lake, mon
     assert len(found) == 103 and found[(10,)] == 2.0 and found[(11,)] == 3.0 and found[(800,)] == 2.0
     assert index_keeper.wait_all(60)
     assert_same(port, rows(list(range(0, 810, 3)), 0.0).select(["id"]))
+
+
+def test_threads_of_one_process_upserting_one_port_keep_one_index_right(keyed: ml.Lake) -> None:
+    """Two threads upsert the same port back to back while the keeper thread keeps the index of each commit: every
+    lookup waits for or catches up past the keepings, and the index finds what the scan finds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from meshlake.errors import CommitConflictError
+
+    port = _indexed_port(keyed)
+
+    def upserts(first: int) -> None:
+        for n in range(5):
+            change = rows([first + n, first + 40 + n, 1000 + first + n], float(first + n))
+            for _ in range(30):
+                try:
+                    keyed.port("keys.idx.single").write(change, mode="upsert", write_mode="merge-on-read")
+                    break
+                except CommitConflictError:
+                    continue
+            else:
+                raise AssertionError("never committed")
+
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(upserts, first) for first in (0, 10)]:
+            done.result()
+    assert index_keeper.wait_all(60)
+    found = state(port)
+    assert len(found) == 101 + 10
+    for first in (0, 10):
+        for n in range(5):
+            assert found[(first + n,)] == found[(first + 40 + n,)] == found[(1000 + first + n,)] == float(first + n)
+    key_index._memo.clear()
+    assert_same(port, rows([*range(0, 110, 3), *range(1000, 1020)], 0.0).select(["id"]))
