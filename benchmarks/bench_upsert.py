@@ -12,8 +12,14 @@ side by side in one run:
   must at least do;
 - meshlake `write(mode="upsert", write_mode="merge-on-read")`: new rows + position deletes, with its phases
   (`WriteResult.phases`: conform, key lookup, write rows — alongside the lookup —, deletes, gate, commit, key
-  index — bringing the key index to the committed snapshot); in the steady state of a pipeline upserting daily:
-  the key index (`meshlake.write.key_index`) exists for the base snapshot;
+  index — bringing the key index to the committed snapshot, on the keeper thread after the write returned); in the
+  steady state of a pipeline upserting daily: the key index (`meshlake.write.key_index`) exists for the base
+  snapshot;
+- the same upsert with the key index kept inline vs in the background (alternating runs): the latency the write
+  returns with, and the keeping's own time;
+- back-to-back series of upserts, each on top of the previous one with no wait (a change-data-capture stream),
+  inline vs background in alternating series: what an upsert costs when the next lookup pays any keeping still
+  running;
 - the first such upsert of the port, which builds the key index from its full scan of the keys;
 - the same upsert with the changed rows clustered (one run of consecutive keys), where the manifests' key bounds
   prune the files the lookup reads;
@@ -51,8 +57,9 @@ import pyarrow.compute as pc
 
 from benchmarks.bench_write import GATE_YAML, new_port, raw_writers, run_pyiceberg_upsert
 from benchmarks.common import fresh_dir, lineitem, machine, save, timed
+from meshlake.write import index_keeper, key_index
 
-PHASES = ("conform", "key lookup", "write rows", "deletes", "gate", "commit", "key index")
+PHASES = ("conform", "key index wait", "key lookup", "write rows", "deletes", "gate", "commit", "key index")
 
 ADDRESS = "bench.tpch.lineitem"
 Q1 = f"""
@@ -129,29 +136,141 @@ def fastest_limit(change: pa.Table, root: Path, repeat: int) -> dict[str, Any]:
     return {**writers[best], "writer": best, "writers": writers}
 
 
-def merge_on_read(port: Any, change: pa.Table, start_id: int, repeat: int, *, warm: bool = True) -> dict[str, Any]:
-    """Median wall and CPU time of a merge-on-read upsert of `change` onto `start_id`, and of each phase; `warm`:
-    after one untimed upsert, so that the key index of `start_id` exists (the steady state)."""
-    if warm:
-        port.write(change, mode="upsert", write_mode="merge-on-read")
-        port.rollback(to=start_id)
-    timing = clocked(
-        lambda: port.write(change, mode="upsert", write_mode="merge-on-read"),
-        repeat,
-        setup=lambda: port.rollback(to=start_id),
-    )
-    outcomes = timing.pop("returned")
+KEEPINGS = ("inline", "background")
+"""Where a merge-on-read upsert keeps its key index after the commit (`MESHLAKE_KEY_INDEX_KEEPING`)."""
+SERIES_KEEPINGS = (*KEEPINGS, "background, no wait")
+"""For back-to-back upserts also: kept in the background, but the next lookup does not wait for it and catches
+up from the ancestor's index itself (reading back the delete files the keeping had in memory)."""
+LOOKUP_WAIT = index_keeper.LOOKUP_WAIT_SECONDS
+
+
+def keeping(mode: str) -> None:
+    """Make the next upserts keep the key index `mode` (one of `SERIES_KEEPINGS`)."""
+    os.environ[index_keeper.KEEPING] = mode.split(",", maxsplit=1)[0]
+    index_keeper.LOOKUP_WAIT_SECONDS = 0.0 if mode.endswith("no wait") else LOOKUP_WAIT
+
+
+def kept_seconds(outcome: Any) -> float:
+    """Seconds the upsert's key index keeping took, inline (a phase) or on the keeper thread (waited for here)."""
+    if "key index" in outcome.phases:
+        return float(outcome.phases["key index"])
+    return float(outcome.index_keeping.wait() or 0.0) if outcome.index_keeping is not None else 0.0
+
+
+def summary(timing: dict[str, Any], outcomes: list[Any]) -> dict[str, Any]:
+    """`timing` with the median of each phase, the key index keeping's seconds (`key index`, wherever it ran)."""
+    kept = [kept_seconds(outcome) for outcome in outcomes]
     phases = {
         phase: statistics.median(outcome.phases.get(phase, 0.0) for outcome in outcomes)
         for phase in PHASES
         if any(phase in outcome.phases for outcome in outcomes)
     }
+    if any(kept):
+        phases["key index"] = statistics.median(kept)
     last = outcomes[-1]
     return {
         **timing,
         "phases": phases,
+        "key_index_s": statistics.median(kept),
+        "key_index_inline": "key index" in last.phases,
         "delete_files_added": last.delete_files_added,
         "rows_updated": last.rows_updated,
+    }
+
+
+def merge_on_read(port: Any, change: pa.Table, start_id: int, repeat: int, *, warm: bool = True) -> dict[str, Any]:
+    """Median wall and CPU time of a merge-on-read upsert of `change` onto `start_id` (the latency the write
+    returns with), and of each phase; `warm`: after one untimed upsert, so that the key index of `start_id` exists
+    (the steady state). Each run starts once the previous one's keeping is done (untimed)."""
+
+    def reset() -> None:
+        index_keeper.wait_all()
+        port.rollback(to=start_id)
+
+    if warm:
+        port.write(change, mode="upsert", write_mode="merge-on-read")
+        reset()
+    timing = clocked(lambda: port.write(change, mode="upsert", write_mode="merge-on-read"), repeat, setup=reset)
+    outcomes = timing.pop("returned")
+    return summary(timing, outcomes)
+
+
+def keeping_ab(port: Any, change: pa.Table, start_id: int, repeat: int) -> dict[str, Any]:
+    """The steady-state upsert with the key index kept inline vs in the background, alternating (ABAB…)."""
+    outcomes: dict[str, list[Any]] = {mode: [] for mode in KEEPINGS}
+    walls: dict[str, list[float]] = {mode: [] for mode in KEEPINGS}
+    cpus: dict[str, list[float]] = {mode: [] for mode in KEEPINGS}
+    port.write(change, mode="upsert", write_mode="merge-on-read")  # the index of start_id exists
+    for _ in range(repeat):
+        for mode in KEEPINGS:
+            index_keeper.wait_all()
+            port.rollback(to=start_id)
+            keeping(mode)
+            wall, cpu = time.perf_counter(), time.process_time()
+            outcomes[mode].append(port.write(change, mode="upsert", write_mode="merge-on-read"))
+            walls[mode].append(time.perf_counter() - wall)
+            cpus[mode].append(time.process_time() - cpu)
+    keeping("background")
+    index_keeper.wait_all()
+    return {
+        mode: summary(
+            {
+                "median_s": statistics.median(walls[mode]),
+                "min_s": min(walls[mode]),
+                "runs_s": walls[mode],
+                "cpu_median_s": statistics.median(cpus[mode]),
+                "cpu_runs_s": cpus[mode],
+            },
+            outcomes[mode],
+        )
+        for mode in KEEPINGS
+    }
+
+
+def back_to_back(
+    port: Any, base: pa.Table, share: float, first_new: int, start_id: int, repeat: int, length: int = 5
+) -> dict[str, Any]:
+    """Series of `length` upserts, each on top of the previous one with no wait in between (a CDC stream's steady
+    state: the next lookup pays any keeping still running), for each of `SERIES_KEEPINGS` in turn (ABCABC…). Per
+    mode: the median upsert's wall and CPU time, and each series' total until its last keeping is done."""
+    size = int(base.num_rows * share)
+    changes = [change_of(base, size, seed=100 + n, first_new=first_new + (n + 1) * size) for n in range(length)]
+    found: dict[str, dict[str, list[Any]]] = {
+        mode: {"walls": [], "cpus": [], "totals": [], "out": []} for mode in SERIES_KEEPINGS
+    }
+    port.write(changes[0], mode="upsert", write_mode="merge-on-read")  # the index of start_id exists
+    for _ in range(repeat):
+        for mode in SERIES_KEEPINGS:
+            index_keeper.wait_all()
+            port.rollback(to=start_id)
+            keeping(mode)
+            began = time.perf_counter()
+            for change in changes:
+                wall, cpu = time.perf_counter(), time.process_time()
+                found[mode]["out"].append(port.write(change, mode="upsert", write_mode="merge-on-read"))
+                found[mode]["walls"].append(time.perf_counter() - wall)
+                found[mode]["cpus"].append(time.process_time() - cpu)
+            index_keeper.wait_all()
+            found[mode]["totals"].append(time.perf_counter() - began)
+    keeping("background")
+    return {
+        mode: {
+            **summary(
+                {
+                    "median_s": statistics.median(got["walls"]),
+                    "min_s": min(got["walls"]),
+                    "runs_s": got["walls"],
+                    "cpu_median_s": statistics.median(got["cpus"]),
+                    "cpu_runs_s": got["cpus"],
+                },
+                got["out"],
+            ),
+            "length": length,
+            "series_total_median_s": statistics.median(got["totals"]),
+            "lookup_median_s": statistics.median(o.phases.get("key lookup", 0.0) for o in got["out"]),
+            "wait_median_s": statistics.median(o.phases.get("key index wait", 0.0) for o in got["out"]),
+        }
+        for mode, got in found.items()
     }
 
 
@@ -178,6 +297,8 @@ def bench_size(
     first = merge_on_read(port, change, start_id, 1, warm=False)  # builds the key index of start_id
     mor = merge_on_read(port, change, start_id, repeat, warm=False)
     mor_rows = port.latest().to_arrow().num_rows
+    ab = keeping_ab(port, change, start_id, repeat)
+    series = back_to_back(port, base, share, first_new, start_id, repeat)
     mor_clustered = merge_on_read(port, clustered, start_id, repeat)
     gated_port = new_port(root, f"gated_{rows}", GATE_YAML)
     gated = merge_on_read(gated_port, change, gated_port.write(base).snapshot_id, repeat)
@@ -195,6 +316,8 @@ def bench_size(
         "limit_changed_rows_parquet": limit,
         "meshlake_merge_on_read": mor,
         "meshlake_merge_on_read_first": first,
+        "keeping_ab": ab,
+        "back_to_back": series,
         "meshlake_merge_on_read_clustered": mor_clustered,
         "meshlake_merge_on_read_gated": gated,
         "meshlake_copy_on_write": cow,
@@ -202,6 +325,7 @@ def bench_size(
         "delete_files_added": mor["delete_files_added"],
         "files_rewritten_by_copy_on_write": outcomes["copy-on-write"].files_deleted,
         "ratio_mor_to_limit": mor["median_s"] / limit["median_s"],
+        "ratio_back_to_back_to_limit": series["background"]["median_s"] / limit["median_s"],
         "ratio_first_to_limit": first["median_s"] / limit["median_s"],
         "ratio_clustered_to_limit": mor_clustered["median_s"] / limit["median_s"],
         "ratio_gated_to_limit": gated["median_s"] / limit["median_s"],
@@ -370,7 +494,8 @@ def markdown(results: dict[str, Any]) -> str:
             "### Where a merge-on-read upsert's time goes (median seconds by phase, `WriteResult.phases`)",
             "",
             "`write rows` runs in a thread alongside `key lookup`, so the phases add up to more than the wall time. "
-            "`key index`: bringing the key index to the committed snapshot, after the commit.",
+            "`key index`: bringing the key index to the committed snapshot, after the commit: on the keeper thread "
+            "after the write returned (not in its wall time) unless kept inline.",
             "",
             "| port rows | keys | " + " | ".join(PHASES) + " | wall |",
             "|---:|---|" + "---:|" * (len(PHASES) + 1),
@@ -387,6 +512,38 @@ def markdown(results: dict[str, Any]) -> str:
                 continue
             cells = [f"{timing['phases'][p] * 1000:,.0f} ms" if p in timing["phases"] else "—" for p in PHASES]
             lines.append(f"| {size['base_rows']:,} | {label} | " + " | ".join(cells) + f" | {ms(timing)} |")
+    if any("back_to_back" in size for size in upserted):
+        lines += [
+            "",
+            "### Keeping the key index inline vs in the background (alternating, ABAB…)",
+            "",
+            "`returned`: the upsert's latency (rolled back to the same base each time, the previous keeping done); "
+            "`keeping`: the key index keeping's own time (inside the write when inline, on the keeper thread after "
+            "the write returned when in the background). `back-to-back`: a series of "
+            "upserts each on top of the previous one, no wait in between, so a lookup pays any keeping still running "
+            "(a change-data-capture stream's steady state): the median upsert, its wait for the previous keeping "
+            "(alongside `write rows`), its key lookup, and the series' total until its last keeping is done. "
+            "`background, no wait`: the next lookup does not wait for the keeping and catches up from the "
+            "ancestor's index itself.",
+            "",
+            "| port rows | keeping | returned | keeping | back-to-back upsert | / limit | its wait | its key lookup "
+            "| series total |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+    for size in upserted:
+        if "back_to_back" not in size:
+            continue
+        limit_s = size["limit_changed_rows_parquet"]["median_s"]
+        for mode in SERIES_KEEPINGS:
+            series = size["back_to_back"][mode]
+            single = size["keeping_ab"].get(mode)
+            returned = f"{wall_cpu(single)} | {single['key_index_s'] * 1000:,.0f} ms" if single else "— | —"
+            lines.append(
+                f"| {size['base_rows']:,} | {mode} | {returned} "
+                f"| {wall_cpu(series)} | {series['median_s'] / limit_s:.2f} × "
+                f"| {series['wait_median_s'] * 1000:,.0f} ms | {series['lookup_median_s'] * 1000:,.0f} ms "
+                f"| {series['series_total_median_s'] * 1000:,.0f} ms ({series['length']} upserts) |"
+            )
     if any("reads" in size for size in results["sizes"]):
         lines += [
             "",
@@ -431,14 +588,21 @@ def run(
     """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>)."""
     root = fresh_dir("upsert")
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")  # this run's key indexes and manifests, not the user's
+    # Timed upserts are rolled back to their base again and again: keep more manifests than a pipeline moving
+    # forward needs, so that the base's index is never pruned by the manifests of the runs after it.
+    kept, key_index.KEEP = key_index.KEEP, 64
+    try:
+        measured = [
+            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads) for rows in sizes
+        ]
+    finally:
+        key_index.KEEP = kept
     results: dict[str, Any] = {
         "machine": machine(),
         "command": command,
         "share": share,
         "repeat": repeat,
-        "sizes": [
-            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads) for rows in sizes
-        ],
+        "sizes": measured,
     }
     save(name, results, markdown(results))
     return results

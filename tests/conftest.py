@@ -66,6 +66,15 @@ def _access_log_entries_stay_with_their_test() -> Iterator[None]:
         log._PENDING.clear()
 
 
+@pytest.fixture(autouse=True)
+def _key_index_keeping_ends_with_its_test() -> Iterator[None]:
+    """Key index keepings a test's upserts left on the keeper thread finish before its folders go."""
+    yield
+    keeper = sys.modules.get("meshlake.write.index_keeper")
+    if keeper is not None:
+        keeper.wait_all(60.0)
+
+
 @pytest.fixture
 def lake(tmp_path: Path) -> ml.Lake:
     """A fresh embedded lake under the test's folder."""

@@ -11,7 +11,9 @@ test sets them for a child process only; nothing is mocked):
 Phases of one write, in order: `files` (its data files are written, nothing is staged or checked yet),
 `checked` (the quality gate ran), `commit` (manifests and manifest list are written; the catalog commit
 is next), `committed` (the catalog accepted the commit; the write has not returned yet). A port write with
-a quality gate passes them twice: for the port, then for its verdict appended to the quality history.
+a quality gate passes them twice: for the port, then for its verdict appended to the quality history. After a
+merge-on-read upsert, its key index keeping (on the keeper thread) passes `key index`: the index's runs are
+written, the manifest naming them is next.
 """
 
 from __future__ import annotations

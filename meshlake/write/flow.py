@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from meshlake.write import commit, faults
 from meshlake.write.casts import shown
 from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, ReplacedKeys
 from meshlake.write.datafiles import DataFileWriter, RowGroupObserver
+from meshlake.write.index_keeper import Keeping
 from meshlake.write.ingest import Conformer, to_reader
 from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
 from meshlake.write.positions import NOTHING, PositionDeletes, deletes_for_keys, deletes_where, scoped_deletes
@@ -100,15 +100,23 @@ class WriteResult:
     copy-on-write one), `write rows` (encoding the new rows; an upsert runs it alongside the key lookup, so
     phases may add up to more than `seconds`), `deletes` (writing the delete files), `gate`, `commit` (incl.
     any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
-    finish committing to the same table; only when it did wait), then `key index` (a merge-on-read upsert
-    bringing its key index to the snapshot it committed). An upsert measures them all; other writes `gate` and
+    finish committing to the same table; only when it did wait), `key index wait` (before its key lookup, waiting
+    for this process to finish keeping the key index of the previous upsert; only when it did wait, alongside
+    `write rows`), then `key index` (a merge-on-read upsert bringing its key index to the snapshot it committed,
+    when that runs inside the write: `MESHLAKE_KEY_INDEX_KEEPING=inline`; by default it runs after the write
+    returns, see `index_keeping`). An upsert measures them all; other writes `gate` and
     `commit`. A distributed write adds its workers' phases, added up over every sink call (`worker receive`,
     `worker conform`, `worker encode`, `worker metrics`, `worker close`, `worker call`: see
     `meshlake.distributed.staging.write_partition`), each also as CPU seconds (`worker encode cpu`, …)."""
+    index_keeping: Keeping | None = None
+    """A merge-on-read upsert's keeping of its key index, running on the keeper thread after the write returned
+    (`meshlake.write.index_keeper`): `index_keeping.wait()` gives the seconds it took; None when there is none."""
 
     def to_dict(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if k != "quality"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("quality", "index_keeping")}
         data["phases"] = dict(self.phases)
+        keeping = self.index_keeping
+        data["key_index_seconds"] = keeping.seconds if keeping is not None else None
         data["quality"] = self.quality.to_dict() if self.quality else None
         return data
 
@@ -128,8 +136,9 @@ class _Prepared:
     written_paths: list[str] = field(default_factory=list)
     write_mode: str | None = None
     phases: dict[str, float] = field(default_factory=dict)
-    after_commit: Callable[[Table, int], None] | None = None
-    """Run once the change is committed (the table as committed, the new snapshot id): keeps caches current."""
+    after_commit: Callable[[Table, int], Keeping] | None = None
+    """Run once the change is committed (the table as committed, the new snapshot id): keeps the key index current
+    (inline, or handed to the keeper thread)."""
 
 
 @dataclass
@@ -276,10 +285,9 @@ def publish(staged: StagedWrite) -> WriteResult:
     phases = {**prepared.phases, "commit": time.perf_counter() - committing}
     if stats.lock_wait >= 0.001:
         phases["commit lock wait"] = stats.lock_wait
-    if prepared.after_commit is not None:
-        keeping = time.perf_counter()
-        prepared.after_commit(committed, snapshot_id)
-        phases["key index"] = time.perf_counter() - keeping
+    keeping = prepared.after_commit(committed, snapshot_id) if prepared.after_commit is not None else None
+    if keeping is not None and keeping.inline and keeping.seconds is not None:
+        phases["key index"] = keeping.seconds
     return WriteResult(
         address=staged.address,
         mode=staged.mode,
@@ -298,6 +306,7 @@ def publish(staged: StagedWrite) -> WriteResult:
         write_mode=prepared.write_mode,
         delete_files_added=len(prepared.change.delete_files),
         phases=phases,
+        index_keeping=keeping,
     )
 
 
@@ -642,6 +651,12 @@ def _prepare_upsert(
 
     with ThreadPoolExecutor(1, thread_name_prefix="meshlake-upsert") as pool:
         writing = pool.submit(write_rows)
+        if write_mode != "copy-on-write":  # the key index of the base may still be kept (by this process's last upsert)
+            from meshlake.write import index_keeper
+
+            waited = index_keeper.wait_for(str(table.metadata.table_uuid))
+            if waited >= 0.001:
+                phases["key index wait"] = waited
         looking = time.perf_counter()
         try:
             deletes = _position_deletes(write_mode, lambda limit: deletes_for_keys(table, base, keys, max_share=limit))
@@ -684,18 +699,25 @@ def _prepare_upsert(
     return prepared
 
 
-def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], None]:
-    """Bring the key index the upsert's rows were found in to the snapshot it committed, from what it wrote (a
-    cache: a failure only means the next upsert catches up or rebuilds; the commit stands)."""
+def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], Keeping]:
+    """Bring the key index the upsert's rows were found in to the snapshot it committed, from what it wrote, on
+    the keeper thread (a cache: a failure is logged and only means the next upsert catches up or rebuilds; the
+    commit stands)."""
 
-    def keep(committed: Table, snapshot_id: int) -> None:
-        from meshlake.query.plan import cached_plan
-        from meshlake.write.key_index import keep_current
+    def keep(committed: Table, snapshot_id: int) -> Keeping:
+        from meshlake.write import index_keeper
+        from meshlake.write.key_index import folder_of, keep_current
 
-        try:
-            keep_current(committed, deletes.key_index, cached_plan(committed, snapshot_id), deletes.positions)
-        except Exception as error:  # the write is committed; the index is only a cache
-            logging.getLogger(__name__).warning("key index of %s not kept: %s", committed.name(), error)
+        folder = folder_of(committed)  # the cache folder of now, whatever the environment is when the job runs
+
+        def job() -> None:
+            from meshlake.query.plan import cached_plan
+
+            if folder is not None:
+                plan = cached_plan(committed, snapshot_id)
+                keep_current(committed, deletes.key_index, plan, deletes.positions, folder)
+
+        return index_keeper.keep(str(committed.metadata.table_uuid), job, name=".".join(committed.name()))
 
     return keep
 

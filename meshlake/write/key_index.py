@@ -4,8 +4,13 @@ Without it, `deletes_for_keys` reads the key column of every live row the keys' 
 spread over the port: all of them): O(port). With it, the old rows of m keys are found by `np.searchsorted` in a
 sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, but kept as a *verified cache*:
 
-- Scope: ports whose primary key is one integer column (Iceberg `int`/`long`). Any other key (strings, compound
-  keys) and a port with equality deletes are looked up by today's scan; so is every port when the caches are off.
+- Scope: ports whose primary key columns are integers (Iceberg `int`/`long`), dates (held as days), timestamps
+  with or without zone (microseconds) or strings, one column or several. One integer, date or timestamp column is
+  sorted by its value; a compound or string key by a 64-bit hash of its columns (splitmix64's finalizer over the
+  int64 values and over each string's UTF-8 bytes, 8 at a time: `string_hash`, defined here so it never changes
+  under an index), and the index holds the key columns too (strings as Arrow offsets + bytes), so a hash match is
+  a candidate checked exactly against them. Other key types (decimals, UUIDs, binary, nanosecond timestamps) and a
+  port with equality deletes are looked up by the scan; so is every port when the caches are off.
 - Folder: `keyindex/<table uuid>/` in meshlake's cache folder (`meshlake.catalog.disk_cache`; `MESHLAKE_CACHE_DIR=off`
   turns it off). Deleting it is always safe: the next upsert rebuilds it from the scan it then pays anyway.
 - Layout (LSM): an index is bound to one snapshot of one table (`snap-<snapshot id>.json`: table uuid, snapshot id,
@@ -21,12 +26,14 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   or no ancestor's index: rebuilt from a full scan (today's lookup cost plus a sort). A meshlake upsert brings the
   index to the snapshot it commits right after the commit, from what it wrote (no delete file read back).
 - Trust: entries are written atomically (temporary file renamed), runs before the manifest naming them. On load,
-  the manifest is checked (version, table uuid, snapshot id, key column, types), each run's `.npy` header, length
+  the manifest is checked (version, table uuid, snapshot id, key columns, their kinds and, for strings, the hashes
+  of `HASH_PROBE`), each run's `.npy` header, length
   and byte size, and a CRC-32: of the whole file below `FULL_CHECK_BYTES`, else of `SAMPLES` blocks spread over it
   plus its first and last block (a torn, truncated, zero-filled or overwritten file fails it; a single flipped bit
   between samples would not: the base run of 20 M rows is 320 MB, and a full CRC costs ~0.4 s per load).
   Anything that fails is ignored and rebuilt. Row numbers are checked to fall in a live file before use.
-- Size: 16 bytes per indexed row (8 key, 8 row number) in the base run, i.e. 16 MB per million rows, memory-mapped.
+- Size: 16 bytes per indexed row (8 key, 8 row number) in the base run, i.e. 16 MB per million rows, memory-mapped;
+  a held key column adds 8 bytes per row, a string column 8 bytes of offset plus its UTF-8 bytes.
 """
 
 from __future__ import annotations
@@ -34,25 +41,28 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import threading
 import time
 import uuid
 import zlib
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
 
 from meshlake.catalog import disk_cache
+from meshlake.write import faults
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
     from meshlake.query.plan import DataTask, ScanPlan
 
-VERSION = 1
+VERSION = 2
 MERGE_SHARE = 0.125
 """Merge deltas and tombstones into a new base once they hold this share of the base's rows (or `MAX_RUNS`)."""
 MAX_RUNS = 12
@@ -67,6 +77,12 @@ FULL_CHECK_BYTES = 8 << 20
 SAMPLES = 64
 BLOCK = 4096
 _INTEGER_KEYS = (pa.int8(), pa.int16(), pa.int32(), pa.int64())
+HASH_PROBE = ("", "a", "meshlake", "ünïcode ✓", "x" * 23)
+"""Strings whose `string_hash` a manifest of a string-keyed index records: loaded, they must hash the same."""
+
+Column: TypeAlias = "np.ndarray | pa.LargeStringArray"
+"""A key column as an index holds it: int64 values (integers, dates as days, timestamps as microseconds), or
+strings."""
 
 
 def folder_of(table: Table) -> Path | None:
@@ -75,23 +91,82 @@ def folder_of(table: Table) -> Path | None:
     return None if base is None else base / str(table.metadata.table_uuid)
 
 
+def key_kind(type_: pa.DataType) -> str | None:
+    """How an index holds a key column of `type_`: "integer", "date" (days), "timestamp" (microseconds), "string";
+    None when it cannot (the scan serves such keys)."""
+    if type_ in _INTEGER_KEYS:
+        return "integer"
+    if type_ == pa.date32():
+        return "date"
+    if pa.types.is_timestamp(type_) and type_.unit == "us":
+        return "timestamp"
+    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
+        return "string"
+    return None
+
+
 def indexable_key(keys: pa.Table) -> tuple[str, ...] | None:
-    """The key columns an index can serve (integer columns), else None."""
-    if keys.num_columns == 0 or any(f.type not in _INTEGER_KEYS for f in keys.schema):
+    """The key columns an index can serve (integer, date, microsecond timestamp, string columns), else None."""
+    if keys.num_columns == 0 or any(key_kind(f.type) is None for f in keys.schema):
         return None
     return tuple(keys.column_names)
 
 
-def sort_key(columns: Sequence[np.ndarray]) -> np.ndarray:
-    """What an index sorts by: the key itself (one column), or a 64-bit hash of the key columns (compound keys;
-    a hash match is a candidate, checked against the key columns the index also holds)."""
-    if len(columns) == 1:
+def key_values(column: pa.Array | pa.ChunkedArray, kind: str) -> Column:
+    """`column` (no nulls) as the index holds a key column of `kind`."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if kind == "string":
+        strings: pa.LargeStringArray = column.cast(pa.large_string())
+        return strings
+    if kind == "date":
+        column = column.cast(pa.int32())
+    return np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+
+
+def holds_columns(kinds: Sequence[str]) -> bool:
+    """Whether an index of a key of `kinds` keeps the key columns next to their sort key: a compound or a string
+    key is sorted by a 64-bit hash, whose matches are checked against them."""
+    return len(kinds) > 1 or "string" in kinds
+
+
+def sort_key(columns: Sequence[Column]) -> np.ndarray:
+    """What an index sorts by: the key itself (one column of int64 values), or a 64-bit hash of the key columns
+    (compound or string keys; a hash match is a candidate, checked against the key columns the index also holds)."""
+    if len(columns) == 1 and isinstance(columns[0], np.ndarray):
         return np.asarray(columns[0], np.int64)
     hashed = np.zeros(len(columns[0]), np.uint64)
     with np.errstate(over="ignore"):
         for column in columns:
-            hashed = _mix(hashed ^ (np.asarray(column, np.int64).view(np.uint64) + np.uint64(0x9E3779B97F4A7C15)))
+            bits = string_hash(column) if isinstance(column, pa.Array) else np.asarray(column, np.int64).view(np.uint64)
+            hashed = _mix(hashed ^ (bits + np.uint64(0x9E3779B97F4A7C15)))
     return hashed.view(np.int64)
+
+
+def string_hash(strings: pa.LargeStringArray) -> np.ndarray:
+    """A 64-bit hash of each string (no nulls): its UTF-8 bytes read 8 at a time (little-endian), each word mixed
+    in with splitmix64's finalizer, seeded by the length. Defined here, not by a library, so it never changes
+    under an index (manifests record `HASH_PROBE`'s hashes and are refused when they differ)."""
+    n = len(strings)
+    buffers = strings.buffers()
+    offsets = (
+        np.frombuffer(buffers[1], np.int64)[strings.offset : strings.offset + n + 1] if n else np.zeros(1, np.int64)
+    )
+    data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.empty(0, np.uint8)
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    padded = np.zeros(len(data) + 8, np.uint8)
+    padded[: len(data)] = data
+    words = np.ndarray((len(padded) - 7,), np.dtype("<u8"), padded, strides=(1,))
+    with np.errstate(over="ignore"):
+        hashed = _mix(lengths.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15))
+        active = np.arange(n)
+        for word in range(int(lengths.max()) + 7 >> 3 if n else 0):
+            active = active[lengths[active] > 8 * word]
+            left = (lengths[active] - 8 * word).astype(np.uint64)
+            mask = np.where(left >= 8, ~np.uint64(0), (np.uint64(1) << (np.minimum(left, 7) * np.uint64(8))) - 1)
+            value = words[starts[active] + 8 * word] & mask
+            hashed[active] = _mix(hashed[active] ^ (value + np.uint64(0x9E3779B97F4A7C15)))
+    return hashed
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -106,14 +181,14 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Run:
-    """Sorted keys (`sort_key`), their row numbers and, for a compound key, the key columns in the same order;
-    for a tombstone run, sorted row numbers only (`keys` is None)."""
+    """Sorted keys (`sort_key`), their row numbers and, for a compound or string key, the key columns in the same
+    order; for a tombstone run, sorted row numbers only (`keys` is None)."""
 
     name: str
     rows: np.ndarray
     keys: np.ndarray | None = None
     unique: bool = True
-    columns: tuple[np.ndarray, ...] = ()
+    columns: tuple[Column, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,20 +212,22 @@ class KeyIndex:
     runs: tuple[Run, ...]
     tombstones: tuple[Run, ...]
     next_row: int
+    kinds: tuple[str, ...] = ()
+    """The key columns' `key_kind`s (integer ones when empty)."""
 
-    def find(self, needles: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """The (index into `self.files`, position) of the live rows whose key is one of `needles` (one int64
-        array per key column)."""
+    def find(self, needles: Sequence[Column]) -> tuple[np.ndarray, np.ndarray]:
+        """The (index into `self.files`, position) of the live rows whose key is one of `needles` (one column per
+        key column, as `key_values` gives them)."""
         keys = sort_key(needles)
         order = np.argsort(keys, kind="stable")
-        keys, needles = keys[order], [np.asarray(c, np.int64)[order] for c in needles]
+        keys, needles = keys[order], [_take(c, order) for c in needles]
         found = []
         for run in self.runs:
             which, at = _matches(run, keys)
             if run.columns:
                 exact = np.ones(len(at), bool)
                 for mine, theirs in zip(run.columns, needles, strict=True):
-                    exact &= np.asarray(mine[at]) == theirs[which]
+                    exact &= _equal(_take(mine, at), _take(theirs, which))
                 at = at[exact]
             found.append(np.asarray(run.rows[at], np.int64))
         rows = np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
@@ -178,6 +255,46 @@ class KeyIndex:
 
 class _BrokenIndexError(Exception):
     """An index entry that does not hold together: ignored, and the index rebuilt."""
+
+
+def _take(column: Column, at: np.ndarray) -> Column:
+    if isinstance(column, pa.Array):
+        if len(at) and isinstance(column, pa.LargeStringArray):
+            _check_offsets(column, at)
+        taken: pa.LargeStringArray = column.take(pa.array(at, pa.int64()))
+        return taken
+    return np.asarray(column[at])
+
+
+def _check_offsets(strings: pa.LargeStringArray, at: np.ndarray) -> None:
+    """Refuse to read strings of a (memory-mapped) column whose offsets at `at` point outside its bytes."""
+    buffers = strings.buffers()
+    offsets = np.frombuffer(buffers[1], np.int64)[strings.offset : strings.offset + len(strings) + 1]
+    size = buffers[2].size if buffers[2] is not None else 0
+    low, high = offsets[at], offsets[np.asarray(at) + 1]
+    if len(at) and (low.min() < 0 or np.any(high < low) or high.max() > size):
+        raise _BrokenIndexError("a string key's offsets point outside its bytes")
+
+
+def _equal(mine: Column, theirs: Column) -> np.ndarray:
+    if isinstance(mine, pa.Array):
+        import pyarrow.compute as pc
+
+        return np.asarray(pc.equal(mine, theirs).to_numpy(zero_copy_only=False), bool)
+    return np.asarray(mine == theirs)
+
+
+def _select(column: Column, mask: np.ndarray) -> Column:
+    if isinstance(column, pa.Array):
+        return _take(column, np.flatnonzero(mask))
+    return np.asarray(column)[mask]
+
+
+def _concat(columns: Sequence[Column]) -> Column:
+    if isinstance(columns[0], pa.Array):
+        joined: pa.LargeStringArray = pa.concat_arrays(list(columns))
+        return joined
+    return np.concatenate(columns)
 
 
 def _matches(run: Run, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -215,15 +332,19 @@ def lookup(table: Table, plan: ScanPlan, keys: pa.Table) -> tuple[KeyIndex, np.n
     folder = folder_of(table)
     if key is None or folder is None or plan.snapshot_id is None or not _plannable(plan):
         return None
-    index = current(table, plan, key, folder)
+    from meshlake.write import index_keeper
+
+    index_keeper.wait_for(str(table.metadata.table_uuid))  # an index this process is still keeping for the table
+    kinds = tuple(str(key_kind(keys.schema.field(name).type)) for name in key)
     import pyarrow.compute as pc
 
     keys = keys.filter(pc.invert(pc.is_null(keys.column(0)))) if keys.num_columns == 1 else keys.drop_null()
-    needles = [keys.column(name).cast(pa.int64()).to_numpy() for name in key]
+    needles = [key_values(keys.column(name), kind) for name, kind in zip(key, kinds, strict=True)]
     try:
+        index = current(table, plan, key, folder, kinds)
         file_ids, positions = index.find(needles)
     except _BrokenIndexError:
-        index = build(table, plan, key)
+        index = build(table, plan, key, kinds)
         save(folder, index)
         file_ids, positions = index.find(needles)
     task_of = {task.path: i for i, task in enumerate(plan.tasks)}
@@ -233,12 +354,12 @@ def lookup(table: Table, plan: ScanPlan, keys: pa.Table) -> tuple[KeyIndex, np.n
     return index, tasks, positions
 
 
-def current(table: Table, plan: ScanPlan, key: tuple[str, ...], folder: Path) -> KeyIndex:
+def current(table: Table, plan: ScanPlan, key: tuple[str, ...], folder: Path, kinds: tuple[str, ...] = ()) -> KeyIndex:
     """The index for `plan`'s snapshot: its own, an ancestor's caught up (and saved), or a new one (saved)."""
     assert plan.snapshot_id is not None
     field_ids = tuple(plan.schema.find_field(name).field_id for name in key)
     for snapshot_id in _ancestors(table, plan.snapshot_id):
-        found = load(folder, table, snapshot_id, key, field_ids)
+        found = load(folder, table, snapshot_id, key, field_ids, kinds)
         if found is None:
             continue
         if snapshot_id == plan.snapshot_id and covers(found, plan):
@@ -248,7 +369,7 @@ def current(table: Table, plan: ScanPlan, key: tuple[str, ...], folder: Path) ->
             save(folder, caught)
             return caught
         break
-    built = build(table, plan, key)
+    built = build(table, plan, key, kinds)
     save(folder, built)
     return built
 
@@ -277,25 +398,32 @@ def _ancestors(table: Table, snapshot_id: int) -> list[int]:
 # ---------------------------------------------------------------------------------------------------- building
 
 
-def build(table: Table, plan: ScanPlan, key: tuple[str, ...]) -> KeyIndex:
+def build(table: Table, plan: ScanPlan, key: tuple[str, ...], kinds: tuple[str, ...] = ()) -> KeyIndex:
     """A new index of `plan`'s live rows from a full scan of the key columns (one column: sorted by DuckDB)."""
     assert plan.snapshot_id is not None
+    kinds = kinds or ("integer",) * len(key)
     files = tuple(_entries(plan.tasks, 0))
-    base = _keyed_run(table, plan, plan.tasks, key, files)
+    base = _keyed_run(table, plan, plan.tasks, key, files, kinds)
     field_ids = tuple(plan.schema.find_field(name).field_id for name in key)
     next_row = files[-1].offset + files[-1].count if files else 0
-    return KeyIndex(str(table.metadata.table_uuid), plan.snapshot_id, key, field_ids, files, (base,), (), next_row)
+    uuid_ = str(table.metadata.table_uuid)
+    return KeyIndex(uuid_, plan.snapshot_id, key, field_ids, files, (base,), (), next_row, kinds)
 
 
 def _keyed_run(
-    table: Table, plan: ScanPlan, tasks: Sequence[DataTask], key: tuple[str, ...], entries: Sequence[FileEntry]
+    table: Table,
+    plan: ScanPlan,
+    tasks: Sequence[DataTask],
+    key: tuple[str, ...],
+    entries: Sequence[FileEntry],
+    kinds: tuple[str, ...],
 ) -> Run:
     """A run of the live rows of `tasks` (whose entries are `entries`, in the same order)."""
-    read = _read_keys(table, plan, tasks, key, ordered=len(key) == 1)
+    read = _read_keys(table, plan, tasks, key, ordered=not holds_columns(kinds))
     offsets = np.array([e.offset for e in entries], np.int64)
     rows = offsets[read.column("f").to_numpy()] + read.column("p").to_numpy()
-    columns = [read.column(f"k{i}").to_numpy() for i in range(len(key))]
-    return _run(sort_key(columns), rows, columns if len(key) > 1 else ())
+    columns = [key_values(read.column(f"k{i}"), kind) for i, kind in enumerate(kinds)]
+    return _run(sort_key(columns), rows, columns if holds_columns(kinds) else ())
 
 
 def _entries(tasks: Sequence[DataTask], offset: int) -> list[FileEntry]:
@@ -307,14 +435,14 @@ def _entries(tasks: Sequence[DataTask], offset: int) -> list[FileEntry]:
     return entries
 
 
-def _run(keys: np.ndarray, rows: np.ndarray, columns: Sequence[np.ndarray] = ()) -> Run:
+def _run(keys: np.ndarray, rows: np.ndarray, columns: Sequence[Column] = ()) -> Run:
     """A key run of (`keys`, `rows`, `columns`), sorted by `keys` here unless it already is."""
     keys = np.asarray(keys, np.int64)
     if len(keys) > 1 and not bool(np.all(keys[1:] >= keys[:-1])):
         order = np.argsort(keys, kind="stable")
-        keys, rows, columns = keys[order], rows[order], [c[order] for c in columns]
+        keys, rows, columns = keys[order], rows[order], [_take(c, order) for c in columns]
     unique = len(keys) < 2 or bool(np.all(keys[1:] != keys[:-1]))
-    kept = tuple(np.ascontiguousarray(c, np.int64) for c in columns)
+    kept = tuple(c if isinstance(c, pa.Array) else np.ascontiguousarray(c, np.int64) for c in columns)
     return Run(uuid.uuid4().hex, np.ascontiguousarray(rows, np.int64), np.ascontiguousarray(keys), unique, kept)
 
 
@@ -333,7 +461,7 @@ def _read_keys(
 
     sub = replace(plan, schema=plan.schema.select(*key), tasks=tuple(tasks))
     columns = [quote_ident(name) for name in key]
-    selected = ", ".join(f"CAST({c} AS BIGINT) AS k{i}" for i, c in enumerate(columns))
+    selected = ", ".join(f"{c} AS k{i}" for i, c in enumerate(columns))  # as `key_values` holds them
     order = " ORDER BY k0" if ordered else ""
     query = (
         f"SELECT {selected}, CAST(__ml_file AS BIGINT) AS f, CAST(__ml_pos AS BIGINT) AS p "
@@ -392,7 +520,7 @@ def catch_up(
         added = _entries(reread, next_row)
         files.extend(added)
         next_row = added[-1].offset + added[-1].count
-        runs.append(_keyed_run(table, plan, reread, index.key, added))
+        runs.append(_keyed_run(table, plan, reread, index.key, added, index.kinds or ("integer",) * len(index.key)))
     caught = replace(
         index,
         snapshot_id=plan.snapshot_id,
@@ -449,21 +577,26 @@ def merged(index: KeyIndex) -> KeyIndex:
             alive[entry.offset : entry.offset + entry.count] = True
     for tomb in index.tombstones:
         alive[tomb.rows] = False
-    kept = []
+    kept: list[list[Column]] = []
     for run in index.runs:
         assert run.keys is not None
         mask = alive[run.rows]
-        kept.append([np.asarray(a)[mask] for a in (run.keys, run.rows, *run.columns)])
+        kept.append([np.asarray(run.keys)[mask], np.asarray(run.rows)[mask], *(_select(c, mask) for c in run.columns)])
     if not kept:
         return replace(index, tombstones=())
     base = kept[0]
     if len(kept) > 1:
-        delta = [np.concatenate(arrays) for arrays in zip(*kept[1:], strict=True)]
+        delta = [_concat(arrays) for arrays in zip(*kept[1:], strict=True)]
         order = np.argsort(delta[0], kind="stable")
-        delta = [a[order] for a in delta]
-        at = np.searchsorted(base[0], delta[0], side="right")
-        base = [np.insert(b, at, d) for b, d in zip(base, delta, strict=True)]
-    return replace(index, runs=(_run(base[0], base[1], base[2:]),), tombstones=())
+        delta = [_take(a, order) for a in delta]
+        at = np.searchsorted(np.asarray(base[0]), np.asarray(delta[0]), side="right")
+        placed = np.insert(np.arange(len(base[0])), at, len(base[0]) + np.arange(len(delta[0])))
+        base = [
+            np.insert(b, at, d) if isinstance(b, np.ndarray) else _take(_concat([b, d]), placed)
+            for b, d in zip(base, delta, strict=True)
+        ]
+    keys, rows = np.asarray(base[0]), np.asarray(base[1])
+    return replace(index, runs=(_run(keys, rows, base[2:]),), tombstones=())
 
 
 # ---------------------------------------------------------------------------------------------------- storage
@@ -473,26 +606,30 @@ def save(folder: Path, index: KeyIndex) -> bool:
     """Write `index` (its new runs first, then its manifest); False when it could not be written."""
     runs = []
     for run in (*index.runs, *index.tombstones):
-        arrays = {"rows": run.rows} if run.keys is None else {"keys": run.keys, "rows": run.rows}
-        arrays |= {f"c{i}": column for i, column in enumerate(run.columns)}
         described: dict[str, Any] = {"name": run.name, "count": len(run.rows), "unique": run.unique}
-        for kind, array in arrays.items():
+        for kind, array in _arrays_of(run).items():
             target = folder / f"{run.name}.{kind}.npy"
             if target.exists() and _memo.get(target) is not None:
                 described[kind] = _memo_check(target)
-                continue
-            written = _write_array(target, np.asarray(array, np.int64))
-            if written is None:
-                return False
-            described[kind] = {"size": written[0], "crc": written[1]}
-            _memo[target] = written
+            else:
+                values = np.asarray(array(), np.int64)
+                written = _write_array(target, values)
+                if written is None:
+                    return False
+                described[kind] = {"size": written[0], "crc": written[1]}
+                _memo[target] = written
+            if kind.startswith("b"):
+                described[kind]["words"] = (target.stat().st_size - _npy_header(target)) // 8
         runs.append(described)
+    faults.reached("key index")  # its runs are written, the manifest naming them is next
     manifest = {
         "version": VERSION,
         "table": index.table_uuid,
         "snapshot": index.snapshot_id,
         "key": list(index.key),
         "field_ids": list(index.field_ids),
+        "kinds": list(_kinds(index)),
+        "hash_probe": _hash_probe(),
         "next_row": index.next_row,
         "files": [[e.path, e.offset, e.count, sorted(e.deletes), e.live] for e in index.files],
         "runs": runs[: len(index.runs)],
@@ -504,9 +641,56 @@ def save(folder: Path, index: KeyIndex) -> bool:
     return kept
 
 
-def prune(folder: Path, *, keep: int = KEEP, grace_seconds: float = GRACE_SECONDS) -> None:
-    """Delete all but the `keep` newest manifests of `folder`, and the run files none of them names that are older
-    than `grace_seconds` (another process may be writing runs for a manifest it has not renamed yet)."""
+def _kinds(index: KeyIndex) -> tuple[str, ...]:
+    return index.kinds or ("integer",) * len(index.key)
+
+
+def _hash_probe() -> list[int]:
+    """`string_hash` of `HASH_PROBE`: an index of string keys is used only where strings hash as when it was
+    written."""
+    return [int(h) for h in string_hash(pa.array(HASH_PROBE, pa.large_string()))]
+
+
+def _arrays_of(run: Run) -> dict[str, Any]:
+    """The int64 arrays a run is stored as, by file kind, each computed when called: `keys`, `rows`, and per key
+    column `c<i>` (int64 values; for strings, offsets into `b<i>`, their UTF-8 bytes in 8-byte words)."""
+    arrays: dict[str, Any] = {"rows": lambda: run.rows}
+    if run.keys is not None:
+        arrays["keys"] = lambda: run.keys
+    for i, column in enumerate(run.columns):
+        if isinstance(column, pa.Array):
+            offsets, data = _string_buffers(column)
+            arrays[f"c{i}"] = lambda offsets=offsets: offsets
+            arrays[f"b{i}"] = lambda data=data: data
+        else:
+            arrays[f"c{i}"] = lambda column=column: column
+    return arrays
+
+
+def _string_buffers(strings: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+    """`strings`' offsets (from 0) and bytes (zero-padded to 8-byte words), as int64 arrays."""
+    buffers = strings.buffers()
+    n = len(strings)
+    offsets = np.frombuffer(buffers[1], np.int64)[strings.offset : strings.offset + n + 1]
+    first, last = (int(offsets[0]), int(offsets[-1])) if n else (0, 0)
+    data = np.frombuffer(buffers[2], np.uint8)[first:last] if buffers[2] is not None else np.empty(0, np.uint8)
+    words = np.zeros((len(data) + 7) // 8 * 8, np.uint8)
+    words[: len(data)] = data
+    return offsets - first, words.view(np.int64)
+
+
+def _npy_header(path: Path) -> int:
+    with path.open("rb") as stream:
+        np.lib.format.read_magic(stream)
+        np.lib.format.read_array_header_1_0(stream)
+        return stream.tell()
+
+
+def prune(folder: Path, *, keep: int | None = None, grace_seconds: float = GRACE_SECONDS) -> None:
+    """Delete all but the `keep` (by default `KEEP`) newest manifests of `folder`, and the run files none of them
+    names that are older than `grace_seconds` (another process may be writing runs for a manifest it has not
+    renamed yet)."""
+    keep = KEEP if keep is None else keep
     try:
         manifests = sorted(folder.glob("snap-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         for old in manifests[keep:]:
@@ -531,9 +715,16 @@ def prune(folder: Path, *, keep: int = KEEP, grace_seconds: float = GRACE_SECOND
 
 
 def load(
-    folder: Path, table: Table, snapshot_id: int, key: tuple[str, ...], field_ids: tuple[int, ...]
+    folder: Path,
+    table: Table,
+    snapshot_id: int,
+    key: tuple[str, ...],
+    field_ids: tuple[int, ...],
+    kinds: tuple[str, ...] = (),
 ) -> KeyIndex | None:
-    """The index kept for `snapshot_id` of `table` on `key`, None when there is none or it fails a check."""
+    """The index kept for `snapshot_id` of `table` on `key` (of `kinds`: integers when empty), None when there is
+    none or it fails a check."""
+    kinds = kinds or ("integer",) * len(key)
     try:
         found = json.loads(_manifest_path(folder, snapshot_id).read_bytes())
         if not (
@@ -543,6 +734,8 @@ def load(
             and found.get("snapshot") == snapshot_id
             and found.get("key") == list(key)
             and found.get("field_ids") == list(field_ids)
+            and found.get("kinds") == list(kinds)
+            and ("string" not in kinds or found.get("hash_probe") == _hash_probe())
             and type(found.get("next_row")) is int
         ):
             return None
@@ -555,9 +748,11 @@ def load(
             files.append(FileEntry(path, offset, count, frozenset(deletes), live))
         if any(b.offset < a.offset + a.count for a, b in itertools.pairwise(files)):
             return None
-        runs = tuple(_load_run(folder, r, columns=len(key) if len(key) > 1 else 0) for r in found["runs"])
+        held = kinds if holds_columns(kinds) else ()
+        runs = tuple(_load_run(folder, r, columns=held) for r in found["runs"])
         tombs = tuple(_load_run(folder, r, columns=None) for r in found["tombstones"])
-        return KeyIndex(found["table"], snapshot_id, key, field_ids, tuple(files), runs, tombs, found["next_row"])
+        next_row = found["next_row"]
+        return KeyIndex(found["table"], snapshot_id, key, field_ids, tuple(files), runs, tombs, next_row, kinds)
     except (OSError, ValueError, TypeError, KeyError, _BrokenIndexError):
         return None
 
@@ -566,8 +761,9 @@ def _manifest_path(folder: Path, snapshot_id: int) -> Path:
     return folder / f"snap-{snapshot_id}.json"
 
 
-def _load_run(folder: Path, described: Mapping[str, Any], *, columns: int | None) -> Run:
-    """A run as described in a manifest: a key run with `columns` key columns, or (None) a tombstone run."""
+def _load_run(folder: Path, described: Mapping[str, Any], *, columns: tuple[str, ...] | None) -> Run:
+    """A run as described in a manifest: a key run holding key columns of `columns` kinds, or (None) a tombstone
+    run."""
     name, count = described["name"], described["count"]
     if not (isinstance(name, str) and name.isalnum() and type(count) is int):
         raise _BrokenIndexError("a malformed run")
@@ -575,8 +771,22 @@ def _load_run(folder: Path, described: Mapping[str, Any], *, columns: int | None
     if columns is None:
         return Run(name, rows)
     keys = _load_array(folder / f"{name}.keys.npy", described["keys"], count)
-    kept = tuple(_load_array(folder / f"{name}.c{i}.npy", described[f"c{i}"], count) for i in range(columns))
+    kept = tuple(_load_column(folder, name, i, kind, described, count) for i, kind in enumerate(columns))
     return Run(name, rows, keys, described["unique"] is True, kept)
+
+
+def _load_column(folder: Path, name: str, i: int, kind: str, described: Mapping[str, Any], count: int) -> Column:
+    if kind != "string":
+        return _load_array(folder / f"{name}.c{i}.npy", described[f"c{i}"], count)
+    offsets = _load_array(folder / f"{name}.c{i}.npy", described[f"c{i}"], count + 1)
+    words = described[f"b{i}"].get("words")
+    if type(words) is not int or words < 0:
+        raise _BrokenIndexError("a malformed string column")
+    data = _load_array(folder / f"{name}.b{i}.npy", described[f"b{i}"], words)
+    if offsets[0] != 0 or offsets[-1] > 8 * words:
+        raise _BrokenIndexError("a string column's offsets do not fit its bytes")
+    strings: pa.LargeStringArray = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
+    return strings
 
 
 _memo: dict[Path, tuple[int, int] | None] = {}
@@ -590,17 +800,40 @@ def _memo_check(path: Path) -> dict[str, int]:
 
 def _load_array(path: Path, described: Mapping[str, Any], count: int) -> np.ndarray:
     size, crc = described["size"], described["crc"]
-    if path.stat().st_size != size:
+    stat = path.stat()
+    if stat.st_size != size:
         raise _BrokenIndexError(f"{path.name} has the wrong size")
+    identity = (size, crc, stat.st_mtime_ns, stat.st_ino)
+    with _mapped_lock:
+        mapped = _mapped.get(path)
+        if mapped is not None:
+            _mapped.move_to_end(path)
+    if mapped is not None and mapped[0] == identity and _memo.get(path) == (size, crc):
+        return _shaped(path, mapped[1], count)
     if _memo.get(path) != (size, crc):
         with path.open("rb") as stream:
             if _checksum_file(stream, size) != crc:
                 raise _BrokenIndexError(f"{path.name} fails its checksum")
         _memo[path] = (size, crc)
     array: np.ndarray = np.load(path, mmap_mode="r", allow_pickle=False)
+    with _mapped_lock:
+        _mapped[path] = (identity, array)
+        while len(_mapped) > MAPPED:
+            _mapped.popitem(last=False)
+    return _shaped(path, array, count)
+
+
+def _shaped(path: Path, array: np.ndarray, count: int) -> np.ndarray:
     if array.dtype != np.dtype("<i8") or array.shape != (count,):
         raise _BrokenIndexError(f"{path.name} has the wrong shape")
     return array
+
+
+MAPPED = 64
+_mapped_lock = threading.Lock()
+_mapped: OrderedDict[Path, tuple[tuple[int, int, int, int], np.ndarray]] = OrderedDict()
+"""Run files this process mapped, with the (size, checksum, mtime, inode) they had: a later lookup reuses the
+mapping, whose pages are already mapped in (a new mapping of a 20 M-row base run faults its pages in again)."""
 
 
 def _write_array(target: Path, array: np.ndarray) -> tuple[int, int] | None:
@@ -639,10 +872,10 @@ def _checksum_file(stream: Any, size: int) -> int:
     return crc
 
 
-def keep_current(table: Table, index: KeyIndex, plan: ScanPlan, known: Mapping[str, tuple[str, np.ndarray]]) -> None:
-    """Bring `index` to `plan`'s snapshot and keep it (after a meshlake commit)."""
-    folder = folder_of(table)
-    if folder is not None:
-        caught = catch_up(table, index, plan, known)
-        if caught is not None:
-            save(folder, caught)
+def keep_current(
+    table: Table, index: KeyIndex, plan: ScanPlan, known: Mapping[str, tuple[str, np.ndarray]], folder: Path
+) -> None:
+    """Bring `index` to `plan`'s snapshot and keep it in `folder` (after a meshlake commit)."""
+    caught = catch_up(table, index, plan, known)
+    if caught is not None:
+        save(folder, caught)

@@ -20,8 +20,10 @@ by all of them, by Polars `scan_iceberg`, Spark and Trino.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -120,28 +122,30 @@ def deletes_for_keys(
 ) -> PositionDeletes | None:
     """Position deletes for the rows of `snapshot` whose primary key is in `keys`; None as for `deletes_where`.
 
-    A port keyed by one integer column is looked up in its key index (`meshlake.write.key_index`: loaded, caught
-    up to `snapshot` or built from the scan below), O(keys × log rows). Otherwise (or with `use_index=False`, or
-    the caches off), files are pruned by the keys' min/max against their column bounds (pyiceberg's planning over
-    the manifests: clustered keys skip most files); only the key columns of the rest are read, once, and matched
-    to `keys` by a semi-join in DuckDB. A compound key is first narrowed by its most selective column alone (`IN`),
-    which DuckDB probes several times faster than the multi-column join it then runs on the few rows left."""
+    A port keyed by integer, date, timestamp or string columns is looked up in its key index
+    (`meshlake.write.key_index`: loaded, caught up to `snapshot` or built from the scan below), O(keys × log rows).
+    Otherwise (or with `use_index=False`, or the caches off), files are pruned by the keys' min/max against their
+    column bounds (pyiceberg's planning over the manifests: clustered keys skip most files); only the key columns of
+    the rest are read, once, and matched to `keys` by a semi-join in DuckDB. A compound key is first narrowed by its
+    most selective column alone (`IN`), which DuckDB probes several times faster than the multi-column join it then
+    runs on the few rows left."""
     if snapshot is None or keys.num_rows == 0:
         return NOTHING
     names = keys.column_names
-    scan = table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id)
-    files = [task.file for task in scan.plan_files()]
-    if use_index and files and not values_withheld(table, names):
+    if use_index and not values_withheld(table, names):
         from meshlake.write import key_index
 
         plan = cached_plan(table, snapshot.snapshot_id)
-        found = key_index.lookup(table, plan, keys)
+        found = key_index.lookup(table, plan, keys) if plan.tasks else None
         if found is not None:
             index, task_ids, positions = found
-            data_files = {f.file_path: f for f in files}
-            if all(plan.tasks[i].path in data_files for i in np.unique(task_ids).tolist()):
+            touched = {plan.tasks[i].path for i in np.unique(task_ids).tolist()}
+            data_files = data_files_of(table, snapshot, touched)
+            if len(data_files) == len(touched):
                 result = _record(table, plan.tasks, data_files, task_ids, positions, max_share)
                 return result if result is None else replace(result, key_index=index)
+    scan = table.scan(row_filter=key_filter(keys), snapshot_id=snapshot.snapshot_id)
+    files = [task.file for task in scan.plan_files()]
 
     def matching(con: duckdb.DuckDBPyConnection, live: str) -> pa.Table:
         con.register("__ml_keys", keys)
@@ -154,6 +158,42 @@ def deletes_for_keys(
         return con.sql(query).to_arrow_table()
 
     return _deletes(table, snapshot, files, table.schema().select(*names), matching, max_share)
+
+
+def data_files_of(table: Table, snapshot: Snapshot, paths: set[str]) -> dict[str, DataFile]:
+    """The live data files of `snapshot` whose path is in `paths`, by path, read from its data manifests (each
+    manifest's files kept by the process: manifests never change, and back-to-back upserts share all but the
+    newest), instead of planning a scan of the whole snapshot."""
+    from pyiceberg.manifest import ManifestContent
+
+    found: dict[str, DataFile] = {}
+    for manifest in snapshot.manifests(table.io):
+        if manifest.content == ManifestContent.DATA and len(found) < len(paths):
+            files = _manifest_files(table, manifest)
+            found |= {path: files[path] for path in paths & files.keys()}
+    return found
+
+
+def _manifest_files(table: Table, manifest: Any) -> Mapping[str, DataFile]:
+    from meshlake.query.manifests import read_manifest
+
+    key = f"{table.metadata.table_uuid}:{manifest.manifest_path}"
+    with _manifest_lock:
+        files = _manifest_cache.get(key)
+        if files is not None:
+            _manifest_cache.move_to_end(key)
+            return files
+    files = {entry.data_file.file_path: entry.data_file for entry in read_manifest(table.io, manifest)}
+    with _manifest_lock:
+        _manifest_cache[key] = files
+        while len(_manifest_cache) > MANIFESTS_KEPT:
+            _manifest_cache.popitem(last=False)
+    return files
+
+
+MANIFESTS_KEPT = 256
+_manifest_cache: OrderedDict[str, Mapping[str, DataFile]] = OrderedDict()
+_manifest_lock = threading.Lock()
 
 
 def most_selective(keys: pa.Table) -> str:

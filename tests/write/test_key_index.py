@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from pyiceberg.io.pyarrow import schema_to_pyarrow
 import meshlake as ml
 from meshlake.contract.stamps import Stamps
 from meshlake.query.plan import cached_plan
-from meshlake.write import key_index
+from meshlake.write import index_keeper, key_index
 from meshlake.write.flow import write_port
 from meshlake.write.positions import deletes_for_keys
 from tests.conftest import DescriptorWriter
@@ -191,10 +192,20 @@ class Story:
         assert_same(port, rows(probe, 0.0).select(list(self.key)))
 
 
-@pytest.mark.parametrize(("name", "key", "steps"), [("single", ("id",), 120), ("pair", ("id", "part"), 60)])
+@pytest.mark.parametrize(
+    ("name", "key", "steps", "keeping"),
+    [
+        ("single", ("id",), 120, "background"),
+        ("single", ("id",), 60, "inline"),
+        ("pair", ("id", "part"), 60, "background"),
+    ],
+)
 def test_the_index_finds_the_same_rows_as_the_scan_after_any_sequence_of_writes(
-    keyed: ml.Lake, name: str, key: tuple[str, ...], steps: int
+    keyed: ml.Lake, name: str, key: tuple[str, ...], steps: int, keeping: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Kept inline or in the background (the next lookup waits for or catches up past it), the index finds what
+    the scan finds after every step: upserts, deletes, copy-on-write, compaction, pyiceberg's writes, rollbacks."""
+    monkeypatch.setenv(index_keeper.KEEPING, keeping)
     port = keyed.port(f"keys.idx.{name}")
     story = Story(keyed, port, key)
     first = rows(story.fresh(60), 1.0)
@@ -213,13 +224,33 @@ def test_each_upsert_leaves_an_index_of_the_snapshot_it_committed(keyed: ml.Lake
     port.write(rows(list(range(100)), 1.0))
     first = port.write(rows([3, 50, 200], 2.0), mode="upsert", write_mode="merge-on-read")
     second = port.write(rows([4, 51, 201], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert first.index_keeping is not None and second.index_keeping is not None
+    assert first.index_keeping.wait(60) is not None and (second.index_keeping.wait(60) or 0.0) > 0.0
+    assert second.to_dict()["key_index_seconds"] == second.index_keeping.seconds
     folder = index_folder(port)
     assert {p.name for p in folder.glob("snap-*.json")} >= {
         f"snap-{first.snapshot_id}.json",
         f"snap-{second.snapshot_id}.json",
     }
-    assert "key index" in second.phases and second.rows_updated == 2
+    assert "key index" not in second.phases, "kept after the write returned"
+    assert second.rows_updated == 2
     assert_same(port, rows(list(range(0, 210, 7)), 0.0).select(["id"]))
+
+
+def test_inline_keeping_is_a_phase_of_the_write_and_background_keeping_never_is(
+    keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _indexed_port(keyed)
+    monkeypatch.setenv(index_keeper.KEEPING, "inline")
+    inline = port.write(rows([5, 6, 400], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert inline.index_keeping is not None and inline.index_keeping.inline
+    assert inline.phases["key index"] == inline.index_keeping.seconds
+    assert (index_folder(port) / f"snap-{inline.snapshot_id}.json").exists(), "kept before the write returned"
+    monkeypatch.setenv(index_keeper.KEEPING, "background")
+    later = port.write(rows([7, 401], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert later.index_keeping is not None and not later.index_keeping.inline
+    later.index_keeping.wait(60)
+    assert "key index" not in later.phases, "even a keeping done before the write returned is not its phase"
 
 
 def test_merging_the_runs_into_a_new_base_keeps_the_rows(keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -228,6 +259,7 @@ def test_merging_the_runs_into_a_new_base_keeps_the_rows(keyed: ml.Lake, monkeyp
     port.write(rows(list(range(50)), 1.0))
     for n in range(4):
         port.write(rows([n, 10 + n, 100 + n], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert index_keeper.wait_all(60)
     table = port.table()
     folder = index_folder(port)
     found = key_index.load(folder, table, head_id(port), ("id", "part"), (1, 2))
@@ -243,6 +275,7 @@ def _indexed_port(keyed: ml.Lake) -> Any:
     port = keyed.port("keys.idx.single")
     port.write(rows(list(range(100)), 1.0))
     port.write(rows([1, 2, 300], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert index_keeper.wait_all(60)
     return port
 
 
@@ -273,7 +306,7 @@ def test_a_corrupted_run_is_never_trusted_and_the_index_is_rebuilt(keyed: ml.Lak
         path.write_bytes(bytes(data))
     assert _load_current(port) is None
     result = port.write(rows([5, 6, 301], 3.0), mode="upsert", write_mode="merge-on-read")
-    assert result.rows_updated == 2
+    assert result.rows_updated == 2 and index_keeper.wait_all(60)
     found = state(port)
     assert len(found) == 102 and found[(5,)] == 3.0 and found[(1,)] == 2.0 and found[(301,)] == 3.0
     assert _load_current(port) is not None, "a new index is written in place of the broken one"
@@ -341,7 +374,7 @@ def test_a_rebased_upsert_keeps_an_index_of_the_snapshot_it_committed(keyed: ml.
         quarantine_name="q",
         write_mode="merge-on-read",
     )
-    assert result.rebases == 1 and result.rows_updated == 3
+    assert result.rebases == 1 and result.rows_updated == 3 and index_keeper.wait_all(60)
     found = state(port)
     assert len(found) == 110 and found[(505,)] == 2.0 and found[(20,)] == 3.0 and found[(0,)] == 1.5
     key_index._memo.clear()
@@ -367,15 +400,173 @@ def test_with_the_caches_off_an_upsert_scans_and_keeps_no_index(
     assert not list(tmp_path.rglob("snap-*.json"))
 
 
-def test_a_string_key_is_looked_up_by_the_scan(keyed: ml.Lake) -> None:
-    port = keyed.port("keys.idx.named")
-    port.write(pa.table({"name": [f"n{i}" for i in range(20)], "v": [1.0] * 20}))
-    keys = pa.table({"name": ["n1", "n2"]})
+TYPED_KEYS: dict[str, Any] = {
+    "apiVersion": "meshlake/v1",
+    "domain": "keys",
+    "name": "typed",
+    "version": "1.0.0",
+    "owner": {"team": "keys"},
+    "outputs": [
+        {
+            "name": name,
+            "columns": [
+                *({"name": f"k{i}", "type": kind, "required": True} for i, kind in enumerate(kinds)),
+                {"name": "n", "type": "long", "required": True},
+                {"name": "v", "type": "double"},
+            ],
+            "primary_key": [f"k{i}" for i in range(len(kinds))],
+        }
+        for name, kinds in {
+            "text": ["string"],
+            "day": ["date"],
+            "moment": ["timestamptz"],
+            "mixed": ["string", "date"],
+        }.items()
+    ],
+}
+
+
+def typed_value(kind: str, i: int) -> Any:
+    """The i-th key value of `kind`: strings of 0 to ~40 UTF-8 bytes (so 0 to 6 words of 8), dates, timestamps."""
+    if kind == "string":
+        return "" if i == 0 else f"ключ-{i}" + "x" * (i % 23)
+    if kind == "date":
+        return date(1960, 1, 1) + timedelta(days=i * 37)  # before and after 1970
+    return datetime(1969, 12, 31, tzinfo=UTC) + timedelta(microseconds=i * 1_234_567_891)
+
+
+def typed_rows(kinds: list[str], ids: list[int], v: float) -> pa.Table:
+    types = {"string": pa.large_string(), "date": pa.date32(), "timestamptz": pa.timestamp("us", tz="UTC")}
+    columns = {f"k{c}": pa.array([typed_value(kind, i) for i in ids], types[kind]) for c, kind in enumerate(kinds)}
+    return pa.table({**columns, "n": pa.array(ids, pa.int64()), "v": pa.array([v] * len(ids), pa.float64())})
+
+
+TYPED = {"text": ["string"], "day": ["date"], "moment": ["timestamptz"], "mixed": ["string", "date"]}
+
+
+@pytest.fixture
+def typed(lake: ml.Lake, write_descriptor: DescriptorWriter) -> ml.Lake:
+    lake.deploy(write_descriptor(TYPED_KEYS))
+    return lake
+
+
+@pytest.mark.parametrize("name", sorted(TYPED))
+def test_string_date_and_timestamp_keys_are_served_by_the_index_as_the_scan_finds_them(
+    typed: ml.Lake, name: str
+) -> None:
+    from meshlake.maintenance.compact import compact
+
+    kinds, port = TYPED[name], typed.port(f"keys.typed.{name}")
+    key = tuple(f"k{i}" for i in range(len(kinds)))
+    model: dict[int, float] = {}
+
+    def put(ids: list[int], v: float) -> pa.Table:
+        model.update(dict.fromkeys(ids, v))
+        return typed_rows(kinds, ids, v)
+
+    def check() -> None:
+        index_keeper.wait_all(60)
+        probe = typed_rows(kinds, list(range(0, 260, 3)), 0.0).select(list(key))
+        assert_same(port, probe)
+        table = port.latest().to_arrow()
+        assert dict(zip(table["n"].to_pylist(), table["v"].to_pylist(), strict=True)) == model
+
+    port.write(put(list(range(200)), 1.0))
+    first = port.write(put([0, 3, 17, 150, 201], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert first.rows_updated == 4 and first.index_keeping is not None, "the first upsert builds the index"
+    check()
+    port.write(put([3, 4, 5, 202], 3.0), mode="upsert", write_mode="merge-on-read")  # caught up from its base's
+    check()
+    port.delete("n IN (6, 7, 150)", write_mode="merge-on-read")
+    for gone in (6, 7, 150):
+        del model[gone]
     table = port.table()
-    assert key_index.lookup(table, cached_plan(table, head_id(port)), keys) is None
-    result = port.write(pa.table({"name": ["n1", "x"], "v": [2.0, 2.0]}), mode="upsert", write_mode="merge-on-read")
-    assert result.rows_updated == 1 and "key index" not in result.phases
-    assert port.latest().to_arrow().num_rows == 21
+    table.append(put([210, 211], 4.0).cast(schema_to_pyarrow(table.schema(), include_field_ids=False)))
+    check()
+    compact(typed.catalog, port.table(), product_version="1.0.0", run_id="c", apply=True)
+    last = port.write(put([4, 6, 150, 210, 220], 5.0), mode="upsert", write_mode="merge-on-read")
+    assert last.rows_updated == 2
+    check()
+    assert_same(port, typed_rows(kinds, [6, 150, 999], 0.0).select(list(key)))
+
+
+def test_a_string_key_index_is_refused_where_strings_hash_otherwise_or_its_bytes_are_damaged(
+    typed: ml.Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = typed.port("keys.typed.text")
+    port.write(typed_rows(["string"], list(range(100)), 1.0))
+    port.write(typed_rows(["string"], [1, 2, 300], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert index_keeper.wait_all(60)
+    folder, table, head = index_folder(port), port.table(), head_id(port)
+
+    def load() -> key_index.KeyIndex | None:
+        key_index._memo.clear()
+        return key_index.load(folder, table, head, ("k0",), (1,), ("string",))
+
+    assert load() is not None
+    assert key_index.load(folder, table, head, ("k0",), (1,)) is None, "not an index of integer keys"
+    with monkeypatch.context() as patched:
+        patched.setattr(key_index, "HASH_PROBE", ("another probe",))  # as if strings now hashed otherwise
+        assert load() is None
+    for path in folder.glob("*.b0.npy"):
+        data = bytearray(path.read_bytes())
+        data[-9] ^= 0x01
+        path.write_bytes(bytes(data))
+    assert load() is None
+    result = port.write(typed_rows(["string"], [1, 5, 301], 3.0), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 2 and index_keeper.wait_all(60)
+    assert port.latest().to_arrow().num_rows == 102
+    assert_same(port, typed_rows(["string"], list(range(0, 310, 3)), 0.0).select(["k0"]))
+
+
+@pytest.mark.parametrize("name", ["text", "mixed"])
+def test_hash_collisions_of_a_string_key_are_told_apart_by_its_strings(
+    typed: ml.Lake, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    original = key_index.sort_key
+
+    def colliding(columns: Any) -> np.ndarray:
+        return np.asarray(original(columns) % 3)  # every key shares its hash with a third of the others
+
+    monkeypatch.setattr(key_index, "sort_key", colliding)
+    kinds, port = TYPED[name], typed.port(f"keys.typed.{name}")
+    key = [f"k{i}" for i in range(len(kinds))]
+    port.write(typed_rows(kinds, list(range(60)), 1.0))
+    change = typed_rows(kinds, [1, 2, 70], 2.0)
+    assert_same(port, change.select(key))
+    result = port.write(change, mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 2 and index_keeper.wait_all(60)
+    found = port.latest().to_arrow()
+    values = dict(zip(found["n"].to_pylist(), found["v"].to_pylist(), strict=True))
+    assert len(values) == 61 and values[1] == 2.0 and values[3] == 1.0 and values[70] == 2.0
+    assert_same(port, typed_rows(kinds, list(range(0, 80, 2)), 0.0).select(key))
+
+
+def test_the_string_hash_is_fixed_and_reads_every_byte() -> None:
+    strings = pa.array(["", "a", "ab", "abcdefgh", "abcdefghi", "abcdefgh\x00", "ünïcode ✓"], pa.large_string())
+    hashed = key_index.string_hash(strings)
+    assert len(set(hashed.tolist())) == len(strings), "the length and each byte count"
+    sliced = key_index.string_hash(pa.array(["zz", *strings.to_pylist()], pa.large_string()).slice(1))
+    assert hashed.tolist() == sliced.tolist(), "an array's offset is honoured"
+    assert hashed.tolist() == [reference_hash(text) for text in strings.to_pylist()]
+
+
+def reference_hash(text: str) -> int:
+    """`string_hash` of one string, written out in plain Python: the index's hash must never drift from it."""
+    mask, golden = (1 << 64) - 1, 0x9E3779B97F4A7C15
+
+    def mix(x: int) -> int:
+        x ^= x >> 30
+        x = (x * 0xBF58476D1CE4E5B9) & mask
+        x ^= x >> 27
+        x = (x * 0x94D049BB133111EB) & mask
+        return x ^ (x >> 31)
+
+    data = text.encode()
+    hashed = mix((len(data) + golden) & mask)
+    for at in range(0, len(data), 8):
+        hashed = mix(hashed ^ ((int.from_bytes(data[at : at + 8], "little") + golden) & mask))
+    return hashed
 
 
 def test_hash_collisions_of_a_compound_key_are_told_apart_by_its_columns(
@@ -402,6 +593,7 @@ def test_old_manifests_and_the_runs_only_they_name_are_pruned(keyed: ml.Lake) ->
     port = _indexed_port(keyed)
     for n in range(3):
         port.write(rows([10 + n, 400 + n], 5.0), mode="upsert", write_mode="merge-on-read")
+    assert index_keeper.wait_all(60)
     folder = index_folder(port)
     (folder / "snap-1.json.123-456.tmp").write_bytes(b"{")  # as left by a killed writer
     key_index.prune(folder, keep=1, grace_seconds=0.0)
@@ -500,9 +692,114 @@ def test_a_failing_index_update_leaves_the_committed_upsert_and_the_next_one_rig
     with monkeypatch.context() as patched:
         patched.setattr(key_index, "catch_up", broken)
         result = port.write(rows([3, 4, 310], 6.0), mode="upsert", write_mode="merge-on-read")
+        assert result.index_keeping is not None and result.index_keeping.wait(60) is not None
+    assert isinstance(result.index_keeping.error, RuntimeError)
     assert result.rows_updated == 2 and "key index of" in caplog.text and "disk gone" in caplog.text
     assert not (index_folder(port) / f"snap-{result.snapshot_id}.json").exists()
     port.write(rows([3, 5, 311], 7.0), mode="upsert", write_mode="merge-on-read")
     found = state(port)
     assert len(found) == 103 and found[(3,)] == 7.0 and found[(4,)] == 6.0 and found[(310,)] == 6.0
     assert_same(port, rows(list(range(0, 320, 3)), 0.0).select(["id"]))
+
+
+KILLED_WHILE_KEEPING = """
+import sys
+import pyarrow as pa
+import meshlake as ml
+
+port = ml.connect(home=sys.argv[1]).port("keys.idx.single")
+ids = [5, 6, 700]
+change = pa.table({"id": pa.array(ids, pa.int64()), "part": pa.array([i % 3 for i in ids], pa.int32()),
+                   "v": pa.array([9.0] * 3)})
+result = port.write(change, mode="upsert", write_mode="merge-on-read")
+print(result.snapshot_id, flush=True)
+if len(sys.argv) > 2:
+    result.index_keeping.wait()  # the keeping reaches its fault and kills the process
+"""
+
+
+@pytest.mark.parametrize("killed", [True, False])
+def test_a_process_ending_with_its_keeping_pending_leaves_no_torn_index_that_is_trusted(
+    keyed: ml.Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: bool
+) -> None:
+    """Killed between writing the runs and the manifest naming them: no index of its snapshot, the next upsert
+    right. Exiting normally: the exit waits for the keeping, so the index of its snapshot is there."""
+    import subprocess
+    import sys
+
+    port = _indexed_port(keyed)
+    if killed:
+        monkeypatch.setenv("MESHLAKE_CRASH_AT", "key index")
+    args = [sys.executable, "-c", KILLED_WHILE_KEEPING, str(tmp_path / ".meshlake"), *(["wait"] if killed else [])]
+    child = subprocess.run(args, check=False, capture_output=True, timeout=300)
+    assert child.returncode == (-9 if killed else 0), child.stderr.decode()
+    committed = int(child.stdout.split()[0])
+    monkeypatch.delenv("MESHLAKE_CRASH_AT", raising=False)
+    assert head_id(port) == committed, "the upsert committed before its keeping"
+    manifest = index_folder(port) / f"snap-{committed}.json"
+    assert manifest.exists() is not killed
+    assert (_load_current(port) is None) is killed
+    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+    port.write(rows([6, 7, 701], 10.0), mode="upsert", write_mode="merge-on-read")
+    found = state(port)
+    assert len(found) == 103 and found[(5,)] == 9.0 and found[(6,)] == 10.0 and found[(700,)] == 9.0
+    assert index_keeper.wait_all(60)
+    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+
+
+def test_a_lookup_waits_for_the_keeping_of_its_base_snapshot(keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back to back: the second upsert's lookup waits for the first one's keeping instead of catching up itself,
+    so it finds the index of its base ready (no delete file is read back)."""
+    port = _indexed_port(keyed)
+    release = __import__("threading").Event()
+    original = key_index.keep_current
+
+    def slow(*args: Any, **kwargs: Any) -> None:
+        release.wait(30)
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(key_index, "keep_current", slow)
+    first = port.write(rows([10, 11, 800], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert first.index_keeping is not None and not first.index_keeping.done
+    __import__("threading").Timer(0.3, release.set).start()
+    second = port.write(rows([11, 12, 801], 3.0), mode="upsert", write_mode="merge-on-read")
+    assert first.index_keeping.done and second.phases["key index wait"] >= 0.2
+    assert second.rows_updated == 2
+    found = state(port)
+    assert len(found) == 103 and found[(10,)] == 2.0 and found[(11,)] == 3.0 and found[(800,)] == 2.0
+    assert index_keeper.wait_all(60)
+    assert_same(port, rows(list(range(0, 810, 3)), 0.0).select(["id"]))
+
+
+def test_threads_of_one_process_upserting_one_port_keep_one_index_right(keyed: ml.Lake) -> None:
+    """Two threads upsert the same port back to back while the keeper thread keeps the index of each commit: every
+    lookup waits for or catches up past the keepings, and the index finds what the scan finds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from meshlake.errors import CommitConflictError
+
+    port = _indexed_port(keyed)
+
+    def upserts(first: int) -> None:
+        for n in range(5):
+            change = rows([first + n, first + 40 + n, 1000 + first + n], float(first + n))
+            for _ in range(30):
+                try:
+                    keyed.port("keys.idx.single").write(change, mode="upsert", write_mode="merge-on-read")
+                    break
+                except CommitConflictError:
+                    continue
+            else:
+                raise AssertionError("never committed")
+
+    with ThreadPoolExecutor(2) as pool:
+        for done in [pool.submit(upserts, first) for first in (0, 10)]:
+            done.result()
+    assert index_keeper.wait_all(60)
+    found = state(port)
+    assert len(found) == 101 + 10
+    for first in (0, 10):
+        for n in range(5):
+            assert found[(first + n,)] == found[(first + 40 + n,)] == found[(1000 + first + n,)] == float(first + n)
+    key_index._memo.clear()
+    assert_same(port, rows([*range(0, 110, 3), *range(1000, 1020)], 0.0).select(["id"]))
