@@ -13,17 +13,19 @@ which the compacted read answers from one row group of each file by its statisti
 Shapes (docs/write-modes.md, "Reading pending deletes", says why each was or was not kept):
 
 - `compacted`: meshlake's scan of the compacted snapshot — the reference, the target is ≤ 1.3 × of it;
-- `meshlake`: meshlake's scan of the pending snapshot (`scan_sql`: anti joins on (file index, position));
-- `one anti join`: the same with every dirty file in one anti join (one scan, so a port's row groups spread over
-  all threads; one larger hash table);
+- `meshlake`: meshlake's scan of the pending snapshot (`scan_sql`: a bit mask per dirty file, joined by file index);
+- `anti joins`: the same with anti joins on (file index, position) instead of masks (`MASK_BITS = 0`: meshlake's
+  shape before the masks);
+- `one anti join`: every dirty file in one anti join (one scan, so a port's row groups spread over all threads; one
+  larger hash table);
 - `no deletes`: the pending data files read plainly — a wrong answer on purpose: the floor of any shape that
   reads the pending files, so a shape can beat it only by reading less;
 - `positional join`: each dirty file's `read_parquet` `POSITIONAL JOIN` a registered Arrow table holding a `keep`
   column, filtered on it;
 - `constant bitmap`: one `read_parquet` of the dirty files filtered on `get_bit(mask, offset + file_row_number)`,
   the mask a `BIT` constant (`from_base64(…)`) in the SQL;
-- `bitmap join`: masks made in SQL from the delete files (`bitstring_agg(pos)` per file), joined by file index,
-  filtered with `get_bit`;
+- `bitmap join`: masks made in SQL from the delete files (`bitstring_agg(pos)` per file), inner-joined by file
+  index, filtered with `get_bit` (meshlake's masks without the `LEFT JOIN` and the row-count check);
 - `arrow stream` (Q1 only): pyarrow reads Q1's columns of each file and drops the deleted rows per batch;
   DuckDB aggregates the stream.
 """
@@ -112,16 +114,17 @@ def no_deletes(plan: Any) -> str:
     return f"SELECT {_columns(plan)} FROM {_read(plan.tasks, schema_map(plan.schema.fields))}"
 
 
-def one_anti_join(plan: Any) -> str:
-    """meshlake's scan with all dirty files in one group (`GROUP_DELETES` unbounded)."""
+def anti_joins(plan: Any, *, one_group: bool = False) -> str:
+    """meshlake's scan with anti joins instead of masks, grouped as meshlake groups or all in one group."""
     from meshlake.query import sql
 
-    kept = sql.GROUP_DELETES
-    sql.GROUP_DELETES = 1 << 62
+    kept = sql.GROUP_DELETES, sql.MASK_BITS
+    sql.MASK_BITS = 0
+    sql.GROUP_DELETES = 1 << 62 if one_group else kept[0]
     try:
         return sql.scan_sql(plan)
     finally:
-        sql.GROUP_DELETES = kept
+        sql.GROUP_DELETES, sql.MASK_BITS = kept
 
 
 def positional_join(plan: Any, con: Any) -> str:
@@ -226,7 +229,8 @@ def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float) -
     shapes = {
         "compacted": scan_sql(compacted),
         "meshlake": scan_sql(pending),
-        "one anti join": one_anti_join(pending),
+        "anti joins": anti_joins(pending),
+        "one anti join": anti_joins(pending, one_group=True),
         "no deletes": no_deletes(pending),
         "positional join": positional_join(pending, con),
         "constant bitmap": constant_bitmap(pending),
