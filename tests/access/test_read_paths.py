@@ -145,8 +145,14 @@ def test_a_reader_with_masks_and_a_row_filter_gets_masked_values_of_its_rows_onl
     assert not PII & {str(v) for row in got.to_pylist() for v in row.values()}
 
 
+@pytest.mark.parametrize("shape", ["position masks", "anti joins"])
 @pytest.mark.parametrize("path", [*READS, "lake.sql"])
-def test_masks_and_row_filters_apply_on_top_of_pending_position_deletes(governed: ml.Lake, path: str) -> None:
+def test_masks_and_row_filters_apply_on_top_of_pending_position_deletes(
+    governed: ml.Lake, path: str, shape: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlake.query import sql
+
+    monkeypatch.setattr(sql, "MASK_MIN_DELETES", 0 if shape == "position masks" else 1 << 62)
     owner = as_caller(governed, "user:olga", "sales").port(ADDRESS)
     moved = {**ROWS[2], "region": "us"}  # customer 3 leaves the analyst's row filter
     owner.write(customers([moved]), mode="upsert", write_mode="merge-on-read")

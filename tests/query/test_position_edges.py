@@ -2,8 +2,8 @@
 and last rows, one row, the same row listed twice, and file-scoped next to shared delete files.
 
 Each test compares DuckDB (`scan_sql`), Polars and pyiceberg with the rows the deletes leave, with DuckDB's
-groups as for a real port (position masks), with one group per data file (`sql.GROUP_DELETES`), and with anti
-joins instead of masks (`sql.MASK_BITS`).
+groups as for a real port, with one group per data file (`sql.GROUP_DELETES`) — both with position masks however
+few rows are deleted (`sql.MASK_MIN_DELETES`) — and with anti joins instead of masks (`sql.MASK_BITS`).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ def add(table: Table, mor: type[Files], ids: list[int]) -> str:
 
 @pytest.fixture(autouse=True, params=["grouped", "one-join-per-file", "anti-joins"])
 def groups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(sql, "MASK_MIN_DELETES", 0)  # masks however few rows the tests delete
     if request.param == "one-join-per-file":
         monkeypatch.setattr(sql, "GROUP_DELETES", 1)
     if request.param == "anti-joins":
@@ -270,3 +271,16 @@ def test_a_data_file_holding_more_rows_than_its_manifest_counts_fails_instead_of
         return
     with pytest.raises(duckdb.InvalidInputException, match="manifest"):
         duck_rows(duck, understated.to_duckdb_sql())
+
+
+def test_a_group_with_few_deletes_keeps_the_anti_join(
+    table: Table, mor: type[Files], duck: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql, "MASK_MIN_DELETES", 3)
+    monkeypatch.setattr(sql, "MASK_BITS", 1 << 30)
+    a = add(table, mor, list(range(10)))
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 1), (a, 2)])])
+    assert "__ml_mask" not in current(table).to_duckdb_sql()
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 3)])])
+    assert "__ml_mask" in current(table).to_duckdb_sql()
+    assert read_all(table, duck)[0] == [0, 4, 5, 6, 7, 8, 9]
