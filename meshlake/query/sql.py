@@ -2,14 +2,16 @@
 
 Columns resolve by Iceberg field id through `read_parquet(..., schema = MAP {field_id: {...}})`, so renamed,
 added, dropped and widened columns read right across old files. Files without deletes are one plain
-`read_parquet` (raw Parquet speed). Files with deletes are read with `file_row_number` and anti-joined:
+`read_parquet` (raw Parquet speed). Files with deletes are read with `file_row_number`, and:
 
-- position deletes on (data file, row number), keeping only deletes with sequence number >= the file's;
-- equality deletes on the equality columns (NULL matches NULL), keeping only deletes newer than the data
-  file, of its partition or global.
+- position deletes (only those with sequence number >= the file's) are anti-joined on (file, row number), or, for
+  a group with many of them (`MASK_MIN_DELETES`), become one bit mask per data file, joined by file index and
+  tested with `get_bit(mask, row number)` (unless the masks would be too large, `MASK_BITS`);
+- equality deletes are anti-joined on the equality columns (NULL matches NULL), keeping only deletes newer than
+  the data file, of its partition or global.
 
-Dirty files are anti-joined in groups of about `GROUP_DELETES` deleted rows, each with a hash table small enough
-for the CPU caches; docs/write-modes.md ("Reading pending deletes") has the shapes measured and why this one.
+Dirty files are read in groups of about `GROUP_DELETES` deleted rows; docs/write-modes.md ("Reading pending
+deletes") has the shapes measured and why these.
 
 Every identifier is double-quoted and every path is a single-quoted literal; paths are also escaped for
 DuckDB's glob matching, so a file named `a[1].parquet` never reads `a1.parquet`.
@@ -327,9 +329,9 @@ def _values(rows: Iterable[Sequence[object]], names: str, types: Sequence[str] |
 
 
 GROUP_DELETES = 1 << 17
-"""Position deletes per anti join, at most (one data file with more is a join of its own): DuckDB's probe of a
-hash table of 1 M positions costs ~44 ns a row, of 150 k ~14 ns, of 20 k ~10 ns (its table outgrows the CPU
-caches), so a port's dirty files are anti-joined in groups, each with its own small table."""
+"""Position deletes per group, at most (one data file with more is a group of its own). A group whose masks
+would pass `MASK_BITS` is anti-joined, and DuckDB's probe of a hash table of 1 M positions costs ~44 ns a row, of
+150 k ~14 ns, of 20 k ~10 ns (its table outgrows the CPU caches), so each group keeps its own small table."""
 
 
 def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool = False) -> tuple[list[str], str]:
@@ -337,8 +339,8 @@ def _with_deletes(plan: ScanPlan, dirty: Sequence[DataTask], *, positions: bool 
     adds each row's file index in `dirty` and row number (`positions_sql`).
 
     Files with only file-scoped position deletes are read in consecutive groups of about `GROUP_DELETES` deleted
-    rows, one anti join each (UNION ALL); with equality or shared position deletes every file is one group, so
-    their delete files are read once."""
+    rows, one scan each (UNION ALL); with equality or shared position deletes every file is one group, so their
+    delete files are read once."""
     ctes: list[str] = []
     bodies: list[str] = []
     for n, (start, group) in enumerate(_delete_groups(dirty)):
@@ -383,7 +385,14 @@ def _group_with_deletes(
     position = _distinct(d for t in dirty for d in t.position_deletes)
     if position:
         ctes.append(_position_cte(position, dirty, name=f"__ml_pos{name}"))
-        joins.append(f"ANTI JOIN __ml_pos{name} AS p ON p.file_index = d.__ml_file AND p.pos = d.file_row_number")
+        rows = max(1, *(t.record_count for t in dirty))
+        deleted = sum(max(d.record_count, 0) for d in position)
+        if deleted >= MASK_MIN_DELETES and len(dirty) * rows <= MASK_BITS and rows <= _MAX_MASK_ROWS:
+            ctes.append(_mask_cte(name, rows))
+            joins.append(f"LEFT JOIN __ml_mask{name} AS k ON k.file_index = d.__ml_file")
+            where.append(_kept_by_mask(rows))
+        else:
+            joins.append(f"ANTI JOIN __ml_pos{name} AS p ON p.file_index = d.__ml_file AND p.pos = d.file_row_number")
     groups: dict[tuple[int, ...], list[DeleteFile]] = {}
     for delete in _distinct(d for t in dirty for d in t.equality_deletes):
         groups.setdefault(delete.equality_ids, []).append(delete)
@@ -410,6 +419,40 @@ def _group_with_deletes(
     if where:
         body += f" WHERE {' AND '.join(where)}"
     return ctes, body
+
+
+MASK_BITS = 1 << 30
+"""Bits of position masks one group may hold (its files × the rows of its largest file: 128 MiB), else the group is
+anti-joined on (file index, position). A mask join probes a hash table of one row per data file, which stays in the
+CPU caches however many rows are deleted, and tests one bit: 7–16 % less CPU than the anti join on the benchmark's
+ports (docs/write-modes.md, "Reading pending deletes")."""
+
+MASK_MIN_DELETES = 1 << 16
+"""Position deletes a group needs before it is read with masks: below, the anti join's table stays small enough
+for the CPU caches, and building the masks (`bitstring_agg`, one bit per row of the group's largest file for each
+of its files) costs more than it saves — at 50 k deletes over a 1 M-row port Q1 costs the same either way and a
+query reading one row group ~9 ms more with masks; at ~150 k per group (6 M rows) the masks save 5–16 %."""
+
+_MAX_MASK_ROWS = 2**31 - 1
+"""`get_bit` takes an INTEGER position."""
+
+
+def _mask_cte(name: str, rows: int) -> str:
+    """`__ml_mask<name>(file_index, mask)`: per data file of the group, a `BIT` string of `rows` bits, bit `pos`
+    set for each deleted position (positions outside the file's rows, which delete nothing, are left out)."""
+    return (
+        f"__ml_mask{name} AS (SELECT file_index, bitstring_agg(pos, 0, {rows - 1}) AS mask FROM __ml_pos{name} "
+        f"WHERE pos >= 0 AND pos < {rows} GROUP BY file_index)"
+    )
+
+
+def _kept_by_mask(rows: int) -> str:
+    """A row is kept when its file has no mask or its bit is clear. A row at or past `rows` (a data file holding
+    more rows than its manifest entry counts, whose deletes the mask may have left out) fails the query instead of
+    being kept unchecked."""
+    past = "error('a data file holds more rows than its manifest entry counts: its position deletes cannot be applied')"
+    bit = "get_bit(k.mask, CAST(d.file_row_number AS INTEGER)) = 0"
+    return f"CASE WHEN d.file_row_number >= {rows} THEN {past} WHEN k.mask IS NULL THEN true ELSE {bit} END"
 
 
 def _distinct(deletes: Iterable[DeleteFile]) -> list[DeleteFile]:

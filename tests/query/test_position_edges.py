@@ -2,7 +2,8 @@
 and last rows, one row, the same row listed twice, and file-scoped next to shared delete files.
 
 Each test compares DuckDB (`scan_sql`), Polars and pyiceberg with the rows the deletes leave, with DuckDB's
-anti joins as grouped for a real port and with one group per data file (`sql.GROUP_DELETES`).
+groups as for a real port, with one group per data file (`sql.GROUP_DELETES`) — both with position masks however
+few rows are deleted (`sql.MASK_MIN_DELETES`) — and with anti joins instead of masks (`sql.MASK_BITS`).
 """
 
 from __future__ import annotations
@@ -42,10 +43,13 @@ def add(table: Table, mor: type[Files], ids: list[int]) -> str:
     return path
 
 
-@pytest.fixture(autouse=True, params=["grouped", "one-join-per-file"])
+@pytest.fixture(autouse=True, params=["grouped", "one-join-per-file", "anti-joins"])
 def groups(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(sql, "MASK_MIN_DELETES", 0)  # masks however few rows the tests delete
     if request.param == "one-join-per-file":
         monkeypatch.setattr(sql, "GROUP_DELETES", 1)
+    if request.param == "anti-joins":
+        monkeypatch.setattr(sql, "MASK_BITS", 0)
     return str(request.param)
 
 
@@ -227,3 +231,56 @@ def test_a_data_file_of_no_rows_next_to_a_dirty_file_reads_nothing_extra(
     mor.commit(table, deletes=[mor.position_deletes(table, [(full.file_path, 3)])])
     expected = [0, 1, 2]
     assert read_all(table, duck) == (expected, expected, expected)
+
+
+def test_files_of_different_sizes_share_one_mask_size_and_drop_exactly_their_rows(
+    table: Table, mor: type[Files], duck: Any, groups: str
+) -> None:
+    sizes = [1, 7, 64, 65, 300]
+    paths = [add(table, mor, [1000 * n + i for i in range(size)]) for n, size in enumerate(sizes)]
+    gone = {(0, 0), (1, 6), (2, 63), (3, 64), (4, 0), (4, 150), (4, 299)}
+    mor.commit(table, deletes=[mor.position_deletes(table, [(paths[n], p) for n, p in sorted(gone)])])
+    text = current(table).to_duckdb_sql()
+    assert ("__ml_mask" in text) == (groups != "anti-joins")
+    expected = sorted(1000 * n + i for n, size in enumerate(sizes) for i in range(size) if (n, i) not in gone)
+    assert read_all(table, duck) == (expected, expected, expected)
+
+
+def test_a_delete_past_the_last_row_of_its_file_deletes_nothing(table: Table, mor: type[Files], duck: Any) -> None:
+    a = add(table, mor, [1, 2, 3])
+    b = add(table, mor, list(range(10, 20)))
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 1), (a, 5), (b, 10)], bounds=False)])
+    from_duck = [r["id"] for r in duck_rows(duck, current(table).to_duckdb_sql(), order='"id"')]
+    assert from_duck == [1, 3, *range(10, 20)]
+
+
+def test_a_data_file_holding_more_rows_than_its_manifest_counts_fails_instead_of_keeping_rows_unchecked(
+    table: Table, mor: type[Files], duck: Any, groups: str
+) -> None:
+    import dataclasses
+
+    import duckdb
+
+    a = add(table, mor, list(range(10)))
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 8)])])
+    plan = current(table)
+    understated = dataclasses.replace(plan, tasks=tuple(dataclasses.replace(t, record_count=5) for t in plan.tasks))
+    if groups == "anti-joins":  # the anti join needs no row count: it reads right
+        rows = duck_rows(duck, understated.to_duckdb_sql(), order='"id"')
+        assert [r["id"] for r in rows] == [0, 1, 2, 3, 4, 5, 6, 7, 9]
+        return
+    with pytest.raises(duckdb.InvalidInputException, match="manifest"):
+        duck_rows(duck, understated.to_duckdb_sql())
+
+
+def test_a_group_with_few_deletes_keeps_the_anti_join(
+    table: Table, mor: type[Files], duck: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sql, "MASK_MIN_DELETES", 3)
+    monkeypatch.setattr(sql, "MASK_BITS", 1 << 30)
+    a = add(table, mor, list(range(10)))
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 1), (a, 2)])])
+    assert "__ml_mask" not in current(table).to_duckdb_sql()
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 3)])])
+    assert "__ml_mask" in current(table).to_duckdb_sql()
+    assert read_all(table, duck)[0] == [0, 4, 5, 6, 7, 8, 9]
