@@ -1,0 +1,246 @@
+"""The history journal: a table's history rows on disk, so that `history()` in a new process need not read the
+whole `metadata.json` (9 MB at 10,000 snapshots).
+
+One file per table (`history/` in meshlake's cache folder, `meshlake.catalog.disk_cache`; `MESHLAKE_CACHE_DIR=off`
+turns it off; deleting it is always safe), named by the table's uuid and metadata folder, of JSON lines:
+
+- a header, `{"journal": 1, "table-uuid": …}`;
+- then, per commit, the rows of the snapshots it added (`meshlake.query.history` says what a row holds: what
+  history shows of a snapshot, decided once), the snapshot-log entries it added (`[snapshot id, timestamp ms]`),
+  and a *marker*: the metadata file the journal now stands for (`at`, its `length` and `updated` ms), the number
+  of snapshot rows and log entries up to it, its own byte offset and the CRC-32 of every byte before it.
+
+A commit appends its segment (O(1): the tail is read back, the CRC is continued) when the journal's last marker
+names the metadata file the commit replaced; anything else (no journal, a torn one, snapshots expired) has the
+journal written whole. A reader trusts a marker only when it names the very metadata file (location and length)
+the catalog gave it, ends the file or a complete prefix of it, and its counts, offset and CRC match what precedes
+it: a torn, truncated, damaged, stale or foreign journal is ignored (history then reads the metadata file, and
+writes the journal again). The CRC finds damage, not forgery: the journal is as trusted as the rest of the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import json
+import os
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from meshlake.catalog.disk_cache import cache_folder, write_atomically
+
+JOURNAL_VERSION = 1
+SNAPSHOT_FIELDS = 16
+"""Length of a snapshot row (a log entry has 2)."""
+_TAIL_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class Marker:
+    """Where a journal stands: the metadata file it holds the history of, and what precedes the marker."""
+
+    at: str
+    length: int
+    updated: int
+    snapshots: int
+    log: int
+    offset: int
+    crc: int
+
+    def line(self) -> bytes:
+        fields = {
+            "at": self.at,
+            "length": self.length,
+            "updated": self.updated,
+            "snapshots": self.snapshots,
+            "log": self.log,
+            "offset": self.offset,
+            "crc": self.crc,
+        }
+        return _dumps(fields) + b"\n"
+
+
+@dataclass(frozen=True)
+class Journal:
+    """A journal as read: the snapshot rows and log entries of the metadata file asked for (`found`), or None when
+    the journal does not hold it; `newer` when it is intact and stands for a later metadata file (keep it)."""
+
+    snapshots: list[list[Any]] | None
+    log: list[tuple[int, int]]
+    newer: bool = False
+
+
+_MISSING = Journal(None, [])
+
+
+def journal_path(folder: Path, table_uuid: str, location: str) -> Path:
+    """The journal of the table `table_uuid` whose metadata files are next to `location`."""
+    key = hashlib.sha256(f"{table_uuid}\n{location.rsplit('/', 1)[0]}".encode()).hexdigest()
+    return folder / key[:2] / f"{key}.jsonl"
+
+
+def read_journal(table_uuid: str, location: str, length: int, updated: int) -> Journal:
+    """The rows the journal holds for the metadata file at `location` (`length` bytes, last updated at `updated`
+    ms), checked as the module says."""
+    folder = cache_folder("history")
+    if folder is None:
+        return _MISSING
+    try:
+        data = journal_path(folder, table_uuid, location).read_bytes()
+    except OSError:
+        return _MISSING
+    if not data.endswith(b"\n"):
+        return _MISSING  # torn: the last write did not finish
+    with no_collection():  # the parse makes ~200,000 objects, none of them cyclic: collecting is wasted work
+        try:
+            lines = json.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
+        except (ValueError, RecursionError):
+            return _MISSING
+        return _select(lines, data, table_uuid, location, length, updated)
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """The garbage collector paused (it walks every object of the process: most of a large parse's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _select(lines: list[Any], data: bytes, table_uuid: str, location: str, length: int, updated: int) -> Journal:
+    header = lines[0] if lines else None
+    if not isinstance(header, dict) or header != {"journal": JOURNAL_VERSION, "table-uuid": table_uuid}:
+        return _MISSING
+    snapshots: list[list[Any]] = []
+    log: list[tuple[int, int]] = []
+    last: Marker | None = None
+    for item in lines[1:]:
+        if type(item) is list:
+            if len(item) == SNAPSHOT_FIELDS:
+                if type(item[0]) is not int or type(item[2]) is not int or not _id_or_none(item[1]):
+                    return _MISSING
+                snapshots.append(item)
+            elif len(item) == 2 and type(item[0]) is int and type(item[1]) is int:
+                log.append((item[0], item[1]))
+            else:
+                return _MISSING
+            continue
+        last = _marker(item)
+        if last is None or last.snapshots != len(snapshots) or last.log != len(log):
+            return _MISSING
+        if last.at == location and last.length == length:
+            if zlib.crc32(data[: last.offset]) != last.crc or not data.startswith(last.line(), last.offset):
+                return _MISSING
+            return Journal(snapshots, log)
+    if last is None or zlib.crc32(data[: last.offset]) != last.crc or not data.startswith(last.line(), last.offset):
+        return _MISSING
+    return Journal(None, [], newer=last.updated > updated)
+
+
+def _id_or_none(value: Any) -> bool:
+    return value is None or type(value) is int
+
+
+def _marker(item: Any) -> Marker | None:
+    if not isinstance(item, dict) or set(item) != set(Marker.__dataclass_fields__):
+        return None
+    if not isinstance(item["at"], str) or not all(type(item[k]) is int for k in item if k != "at"):
+        return None
+    return Marker(**item)
+
+
+def write_journal(
+    table_uuid: str,
+    location: str,
+    length: int,
+    updated: int,
+    snapshots: list[list[Any]],
+    log: list[tuple[int, int]],
+) -> bool:
+    """Write the whole journal of the metadata file at `location`; False when it could not be written."""
+    folder = cache_folder("history")
+    if folder is None:
+        return False
+    header = _dumps({"journal": JOURNAL_VERSION, "table-uuid": table_uuid}) + b"\n"
+    body = _lines(snapshots, log)
+    offset = len(header) + len(body)
+    crc = zlib.crc32(body, zlib.crc32(header))
+    marker = Marker(location, length, updated, len(snapshots), len(log), offset, crc)
+    return write_atomically(journal_path(folder, table_uuid, location), header + body + marker.line())
+
+
+def append_journal(
+    table_uuid: str,
+    replaced: str,
+    location: str,
+    length: int,
+    updated: int,
+    snapshots: list[list[Any]],
+    log: list[tuple[int, int]],
+) -> Literal["appended", "newer", "mismatch"]:
+    """Append what one commit added, when the journal's last marker names the metadata file it `replaced`
+    (`appended`); `newer` when the journal stands for a later commit than `updated` (leave it); else `mismatch`
+    (the journal is off, missing, torn, unwritable or of another commit): write it whole instead."""
+    folder = cache_folder("history")
+    if folder is None:
+        return "mismatch"
+    try:
+        fd = os.open(journal_path(folder, table_uuid, location), os.O_RDWR | os.O_APPEND)
+    except OSError:
+        return "mismatch"
+    try:
+        end = os.fstat(fd).st_size
+        start = max(0, end - _TAIL_BYTES)
+        tail = os.pread(fd, end - start, start)
+        cut = tail.rfind(b"\n", 0, len(tail) - 1)
+        if not tail.endswith(b"\n") or (cut < 0 and start > 0):
+            return "mismatch"
+        line = tail[cut + 1 :]
+        try:
+            last = _marker(json.loads(line))
+        except (ValueError, RecursionError):
+            return "mismatch"
+        if last is None or last.offset != end - len(line):
+            return "mismatch"
+        if last.at != replaced:
+            return "newer" if last.updated > updated else "mismatch"
+        body = _lines(snapshots, log)
+        crc = zlib.crc32(body, zlib.crc32(line, last.crc))
+        marker = Marker(
+            location, length, updated, last.snapshots + len(snapshots), last.log + len(log), end + len(body), crc
+        )
+        os.write(fd, body + marker.line())  # one write, at the end (O_APPEND)
+    except OSError:
+        return "mismatch"
+    finally:
+        os.close(fd)
+    return "appended"
+
+
+def journal_enabled() -> bool:
+    """Whether journals are kept (the cache is not off)."""
+    return cache_folder("history") is not None
+
+
+def drop_journal(table_uuid: str, location: str) -> None:
+    """Delete the table's journal (best effort)."""
+    folder = cache_folder("history")
+    if folder is not None:
+        with contextlib.suppress(OSError):
+            journal_path(folder, table_uuid, location).unlink(missing_ok=True)
+
+
+def _lines(snapshots: list[list[Any]], log: list[tuple[int, int]]) -> bytes:
+    return b"".join(_dumps(row) + b"\n" for row in snapshots) + b"".join(b"[%d,%d]\n" % entry for entry in log)
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True).encode()
