@@ -1,4 +1,4 @@
-"""The folder of meshlake's on-disk caches (decoded manifests, read views of table metadata).
+"""The folder of meshlake's on-disk caches (decoded manifests, read views of table metadata, history journals).
 
 `MESHLAKE_CACHE_DIR` (`off`, `0`, `false`, `no` or empty turns every cache off), else `$XDG_CACHE_HOME/meshlake`,
 else `~/.cache/meshlake`; each cache has its own subfolder. Read at every call; deleting the folder is always
@@ -16,7 +16,7 @@ _OFF = {"", "off", "0", "false", "no"}
 
 
 def cache_folder(kind: str) -> Path | None:
-    """The folder of the cache `kind` (`manifests`, `metadata`), None when the caches are off."""
+    """The folder of the cache `kind` (`manifests`, `metadata`, `history`), None when the caches are off."""
     configured = os.environ.get(CACHE_DIR_ENV)
     if configured is not None:
         return None if configured.strip().lower() in _OFF else Path(configured) / kind

@@ -6,16 +6,19 @@ turns it off; deleting it is always safe), named by the table's uuid and metadat
 
 - a header, `{"journal": 1, "table-uuid": …}`;
 - then, per commit, the rows of the snapshots it added (`meshlake.query.history` says what a row holds: what
-  history shows of a snapshot, decided once), the snapshot-log entries it added (`[snapshot id, timestamp ms]`),
-  and a *marker*: the metadata file the journal now stands for (`at`, its `length` and `updated` ms), the number
-  of snapshot rows and log entries up to it, its own byte offset and the CRC-32 of every byte before it.
+  history shows of a snapshot, decided once), the snapshot-log entries it added (`[snapshot id, timestamp ms]`;
+  when they are the added snapshots' own entries, as for an append, a flag ending each row instead), and a
+  *marker*, `["@", name, length, updated, snapshots, log, offset, crc]`: the metadata file the journal now stands
+  for (its name in the journal's folder, its length and last-updated ms), the number of snapshot rows and log
+  entries up to it, its own byte offset and the CRC-32 of every byte before it.
 
 A commit appends its segment (O(1): the tail is read back, the CRC is continued) when the journal's last marker
 names the metadata file the commit replaced; anything else (no journal, a torn one, snapshots expired) has the
 journal written whole. A reader trusts a marker only when it names the very metadata file (location and length)
-the catalog gave it, ends the file or a complete prefix of it, and its counts, offset and CRC match what precedes
-it: a torn, truncated, damaged, stale or foreign journal is ignored (history then reads the metadata file, and
-writes the journal again). The CRC finds damage, not forgery: the journal is as trusted as the rest of the cache.
+the catalog gave it (a reader a commit behind uses the marker it finds for its file), and its counts, offset and
+CRC match what precedes it: a torn, truncated, damaged, stale or foreign journal is ignored (history then reads
+the metadata file, and writes the journal again). The CRC finds damage, not forgery: the journal is as trusted as
+the rest of the cache.
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ _TAIL_BYTES = 4096
 
 @dataclass(frozen=True)
 class Marker:
-    """Where a journal stands: the metadata file it holds the history of, and what precedes the marker."""
+    """Where a journal stands: the metadata file it holds the history of (`name`, in the folder the journal is
+    named by), and what precedes the marker."""
 
-    at: str
+    name: str
     length: int
     updated: int
     snapshots: int
@@ -52,22 +56,18 @@ class Marker:
     crc: int
 
     def line(self) -> bytes:
-        fields = {
-            "at": self.at,
-            "length": self.length,
-            "updated": self.updated,
-            "snapshots": self.snapshots,
-            "log": self.log,
-            "offset": self.offset,
-            "crc": self.crc,
-        }
+        fields = [_MARK, self.name, self.length, self.updated, self.snapshots, self.log, self.offset, self.crc]
         return _dumps(fields) + b"\n"
+
+
+_MARK = "@"
+_MARKER_FIELDS = 8
 
 
 @dataclass(frozen=True)
 class Journal:
-    """A journal as read: the snapshot rows and log entries of the metadata file asked for (`found`), or None when
-    the journal does not hold it; `newer` when it is intact and stands for a later metadata file (keep it)."""
+    """A journal as read: the snapshot rows and log entries of the metadata file asked for, or None when the
+    journal does not hold it; `newer` when it is intact and stands for a later metadata file (keep it)."""
 
     snapshots: list[list[Any]] | None
     log: list[tuple[int, int]]
@@ -81,6 +81,10 @@ def journal_path(folder: Path, table_uuid: str, location: str) -> Path:
     """The journal of the table `table_uuid` whose metadata files are next to `location`."""
     key = hashlib.sha256(f"{table_uuid}\n{location.rsplit('/', 1)[0]}".encode()).hexdigest()
     return folder / key[:2] / f"{key}.jsonl"
+
+
+def _name(location: str) -> str:
+    return location.rsplit("/", 1)[-1]
 
 
 def read_journal(table_uuid: str, location: str, length: int, updated: int) -> Journal:
@@ -100,7 +104,7 @@ def read_journal(table_uuid: str, location: str, length: int, updated: int) -> J
             lines = json.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
         except (ValueError, RecursionError):
             return _MISSING
-        return _select(lines, data, table_uuid, location, length, updated)
+        return _select(lines, data, table_uuid, _name(location), length, updated)
 
 
 @contextlib.contextmanager
@@ -115,34 +119,50 @@ def no_collection() -> Iterator[None]:
             gc.enable()
 
 
-def _select(lines: list[Any], data: bytes, table_uuid: str, location: str, length: int, updated: int) -> Journal:
+def _select(lines: list[Any], data: bytes, table_uuid: str, name: str, length: int, updated: int) -> Journal:
+    """The rows up to the marker of the metadata file `name` (`length` bytes); every marker's counts are checked,
+    and that one's offset and CRC."""
     header = lines[0] if lines else None
     if not isinstance(header, dict) or header != {"journal": JOURNAL_VERSION, "table-uuid": table_uuid}:
         return _MISSING
     snapshots: list[list[Any]] = []
     log: list[tuple[int, int]] = []
-    last: Marker | None = None
+    last: list[Any] | None = None
     for item in lines[1:]:
-        if type(item) is list:
-            if len(item) == SNAPSHOT_FIELDS:
-                if type(item[0]) is not int or type(item[2]) is not int or not _id_or_none(item[1]):
-                    return _MISSING
-                snapshots.append(item)
-            elif len(item) == 2 and type(item[0]) is int and type(item[1]) is int:
-                log.append((item[0], item[1]))
-            else:
-                return _MISSING
-            continue
-        last = _marker(item)
-        if last is None or last.snapshots != len(snapshots) or last.log != len(log):
+        if type(item) is not list:
             return _MISSING
-        if last.at == location and last.length == length:
-            if zlib.crc32(data[: last.offset]) != last.crc or not data.startswith(last.line(), last.offset):
+        size = len(item)
+        if size == SNAPSHOT_FIELDS or size == SNAPSHOT_FIELDS + 1:
+            if type(item[0]) is not int or type(item[2]) is not int or not _id_or_none(item[1]):
                 return _MISSING
-            return Journal(snapshots, log)
-    if last is None or zlib.crc32(data[: last.offset]) != last.crc or not data.startswith(last.line(), last.offset):
+            snapshots.append(item)
+            if size > SNAPSHOT_FIELDS:  # and its own log entry: main moved to it as it was made
+                log.append((item[0], item[2]))
+        elif size == 2:
+            if type(item[0]) is not int or type(item[1]) is not int:
+                return _MISSING
+            log.append((item[0], item[1]))
+        elif size == _MARKER_FIELDS and item[0] == _MARK:
+            last = item
+            if item[4] != len(snapshots) or item[5] != len(log):
+                return _MISSING
+            if item[1] == name and item[2] == length:
+                return Journal(snapshots, log) if _intact(item, data) else _MISSING
+        else:
+            return _MISSING
+    if last is None or last is not lines[-1] or not _intact(last, data):
         return _MISSING
-    return Journal(None, [], newer=last.updated > updated)
+    return Journal(None, [], newer=type(last[3]) is int and last[3] > updated)
+
+
+def _intact(item: list[Any], data: bytes) -> bool:
+    """Whether a marker line is well formed, where it says it is, and the CRC of what precedes it matches."""
+    marker = _marker(item)
+    return (
+        marker is not None
+        and data.startswith(marker.line(), marker.offset)
+        and zlib.crc32(data[: marker.offset]) == marker.crc
+    )
 
 
 def _id_or_none(value: Any) -> bool:
@@ -150,11 +170,11 @@ def _id_or_none(value: Any) -> bool:
 
 
 def _marker(item: Any) -> Marker | None:
-    if not isinstance(item, dict) or set(item) != set(Marker.__dataclass_fields__):
+    if type(item) is not list or len(item) != _MARKER_FIELDS or item[0] != _MARK or not isinstance(item[1], str):
         return None
-    if not isinstance(item["at"], str) or not all(type(item[k]) is int for k in item if k != "at"):
+    if not all(type(value) is int for value in item[2:]):
         return None
-    return Marker(**item)
+    return Marker(*item[1:])
 
 
 def write_journal(
@@ -173,7 +193,7 @@ def write_journal(
     body = _lines(snapshots, log)
     offset = len(header) + len(body)
     crc = zlib.crc32(body, zlib.crc32(header))
-    marker = Marker(location, length, updated, len(snapshots), len(log), offset, crc)
+    marker = Marker(_name(location), length, updated, len(snapshots), len(log), offset, crc)
     return write_atomically(journal_path(folder, table_uuid, location), header + body + marker.line())
 
 
@@ -210,13 +230,12 @@ def append_journal(
             return "mismatch"
         if last is None or last.offset != end - len(line):
             return "mismatch"
-        if last.at != replaced:
+        if last.name != _name(replaced):
             return "newer" if last.updated > updated else "mismatch"
         body = _lines(snapshots, log)
         crc = zlib.crc32(body, zlib.crc32(line, last.crc))
-        marker = Marker(
-            location, length, updated, last.snapshots + len(snapshots), last.log + len(log), end + len(body), crc
-        )
+        snapshot_count, log_count = last.snapshots + len(snapshots), last.log + len(log)
+        marker = Marker(_name(location), length, updated, snapshot_count, log_count, end + len(body), crc)
         os.write(fd, body + marker.line())  # one write, at the end (O_APPEND)
     except OSError:
         return "mismatch"
@@ -230,15 +249,11 @@ def journal_enabled() -> bool:
     return cache_folder("history") is not None
 
 
-def drop_journal(table_uuid: str, location: str) -> None:
-    """Delete the table's journal (best effort)."""
-    folder = cache_folder("history")
-    if folder is not None:
-        with contextlib.suppress(OSError):
-            journal_path(folder, table_uuid, location).unlink(missing_ok=True)
-
-
 def _lines(snapshots: list[list[Any]], log: list[tuple[int, int]]) -> bytes:
+    """The lines of `snapshots` and `log`; when the log is each snapshot's own entry, in order (main moved to each
+    as it was made: an append), the entry is a flag ending the snapshot's row instead of a line of its own."""
+    if log and len(log) == len(snapshots) and all(e == (r[0], r[2]) for e, r in zip(log, snapshots, strict=True)):
+        return b"".join(_dumps([*row, 1]) + b"\n" for row in snapshots)
     return b"".join(_dumps(row) + b"\n" for row in snapshots) + b"".join(b"[%d,%d]\n" % entry for entry in log)
 
 
