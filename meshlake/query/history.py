@@ -518,10 +518,19 @@ class _JournalInfos(Sequence[SnapshotInfo]):
             made = self._made[n] = self._info(n)
         return made
 
+    def __iter__(self) -> Iterator[SnapshotInfo]:
+        if None in self._made:
+            with no_collection():  # thousands of new objects, none cyclic
+                self._made = [self._info(n) if made is None else made for n, made in enumerate(self._made)]
+        return iter(self._made)  # type: ignore[arg-type]
+
     def _info(self, n: int) -> SnapshotInfo:
+        """The row's `SnapshotInfo`, its fields set as its `__init__` would (which sets them one by one, through
+        the frozen dataclass's guard: half the cost of reading 10,000 rows)."""
         row = self._rows[n]
         foreign, reason, total = self._resolved[n]
-        return SnapshotInfo(
+        info: SnapshotInfo = object.__new__(SnapshotInfo)
+        info.__dict__.update(
             snapshot_id=row[0],
             parent_id=row[1],
             committed_at=datetime.fromtimestamp(row[2] / 1000, tz=UTC),
@@ -539,6 +548,7 @@ class _JournalInfos(Sequence[SnapshotInfo]):
             foreign=foreign,
             foreign_reason=reason,
         )
+        return info
 
 
 def _journal_row(uuid: str, entry: SnapshotEntry, info: SnapshotInfo, files_total: int | bool | None) -> list[Any]:
