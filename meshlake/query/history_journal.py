@@ -5,20 +5,20 @@ One file per table (`history/` in meshlake's cache folder, `meshlake.catalog.dis
 turns it off; deleting it is always safe), named by the table's uuid and metadata folder, of JSON lines:
 
 - a header, `{"journal": 1, "table-uuid": …}`;
-- then, per commit, the rows of the snapshots it added (`meshlake.query.history` says what a row holds: what
-  history shows of a snapshot, decided once), the snapshot-log entries it added (`[snapshot id, timestamp ms]`;
-  when they are the added snapshots' own entries, as for an append, a flag ending each row instead), and a
-  *marker*, `["@", name, length, updated, snapshots, log, offset, crc]`: the metadata file the journal now stands
-  for (its name in the journal's folder, its length and last-updated ms), the number of snapshot rows and log
-  entries up to it, its own byte offset and the CRC-32 of every byte before it.
+- then the rows of the snapshots the metadata file keeps, in its order (`meshlake.query.history` says what a row
+  holds: what history shows of a snapshot, decided once), and its snapshot-log entries (`[snapshot id, timestamp
+  ms]`; when a commit's entries are its snapshots' own, as an append's, a flag ending each row instead);
+- last, a *marker*, `["@", name, length, updated, snapshots, log, offset, crc]`: the metadata file the journal
+  stands for (its name in the journal's folder, its length and last-updated ms), the number of snapshot rows and
+  log entries before it, its own byte offset and the CRC-32 of every byte before it.
 
-A commit appends its segment (O(1): the tail is read back, the CRC is continued) when the journal's last marker
-names the metadata file the commit replaced; anything else (no journal, a torn one, snapshots expired) has the
-journal written whole. A reader trusts a marker only when it names the very metadata file (location and length)
-the catalog gave it (a reader a commit behind uses the marker it finds for its file), and its counts, offset and
-CRC match what precedes it: a torn, truncated, damaged, stale or foreign journal is ignored (history then reads
-the metadata file, and writes the journal again). The CRC finds damage, not forgery: the journal is as trusted as
-the rest of the cache.
+A commit whose metadata only adds to the one it replaced, when the marker names that one, writes its rows and a
+new marker over the old marker (O(1): the tail is read back and the CRC continued); anything else (no journal, a
+torn one, snapshots expired) has the journal written whole (a temporary file renamed). A reader trusts the
+journal only when its marker names the very metadata file (location and length) the catalog gave it, ends the
+file, and its counts, offset and CRC match what precedes it: a torn, truncated, damaged, stale or foreign journal
+is ignored (history then reads the metadata file, and writes the journal again unless it stands for a later
+commit). The CRC finds damage, not forgery: the journal is as trusted as the rest of the cache.
 """
 
 from __future__ import annotations
@@ -120,15 +120,14 @@ def no_collection() -> Iterator[None]:
 
 
 def _select(lines: list[Any], data: bytes, table_uuid: str, name: str, length: int, updated: int) -> Journal:
-    """The rows up to the marker of the metadata file `name` (`length` bytes); every marker's counts are checked,
-    and that one's offset and CRC."""
+    """The rows before the marker ending the journal, when it names the metadata file `name` (`length` bytes) and
+    its counts, offset and CRC match."""
     header = lines[0] if lines else None
     if not isinstance(header, dict) or header != {"journal": JOURNAL_VERSION, "table-uuid": table_uuid}:
         return _MISSING
     snapshots: list[list[Any]] = []
     log: list[tuple[int, int]] = []
-    last: list[Any] | None = None
-    for item in lines[1:]:
+    for item in lines[1:-1]:
         if type(item) is not list:
             return _MISSING
         size = len(item)
@@ -138,29 +137,24 @@ def _select(lines: list[Any], data: bytes, table_uuid: str, name: str, length: i
             snapshots.append(item)
             if size > SNAPSHOT_FIELDS:  # and its own log entry: main moved to it as it was made
                 log.append((item[0], item[2]))
-        elif size == 2:
-            if type(item[0]) is not int or type(item[1]) is not int:
-                return _MISSING
+        elif size == 2 and type(item[0]) is int and type(item[1]) is int:
             log.append((item[0], item[1]))
-        elif size == _MARKER_FIELDS and item[0] == _MARK:
-            last = item
-            if item[4] != len(snapshots) or item[5] != len(log):
-                return _MISSING
-            if item[1] == name and item[2] == length:
-                return Journal(snapshots, log) if _intact(item, data) else _MISSING
         else:
             return _MISSING
-    if last is None or last is not lines[-1] or not _intact(last, data):
+    marker = _marker(lines[-1]) if len(lines) > 1 else None
+    if marker is None or (marker.snapshots, marker.log) != (len(snapshots), len(log)) or not _intact(marker, data):
         return _MISSING
-    return Journal(None, [], newer=type(last[3]) is int and last[3] > updated)
+    if marker.name != name or marker.length != length:
+        return Journal(None, [], newer=marker.updated > updated)
+    return Journal(snapshots, log)
 
 
-def _intact(item: list[Any], data: bytes) -> bool:
-    """Whether a marker line is well formed, where it says it is, and the CRC of what precedes it matches."""
-    marker = _marker(item)
+def _intact(marker: Marker, data: bytes) -> bool:
+    """Whether the marker is where it says it is, ending the journal, and the CRC of what precedes it matches."""
+    line = marker.line()
     return (
-        marker is not None
-        and data.startswith(marker.line(), marker.offset)
+        len(data) == marker.offset + len(line)
+        and data.endswith(line)
         and zlib.crc32(data[: marker.offset]) == marker.crc
     )
 
@@ -206,14 +200,14 @@ def append_journal(
     snapshots: list[list[Any]],
     log: list[tuple[int, int]],
 ) -> Literal["appended", "newer", "mismatch"]:
-    """Append what one commit added, when the journal's last marker names the metadata file it `replaced`
-    (`appended`); `newer` when the journal stands for a later commit than `updated` (leave it); else `mismatch`
+    """Add what one commit added (its rows, and a new marker over the old one), when the journal's marker names the
+    metadata file it `replaced` (`appended`); `newer` when the journal stands for a later commit than `updated` (leave it); else `mismatch`
     (the journal is off, missing, torn, unwritable or of another commit): write it whole instead."""
     folder = cache_folder("history")
     if folder is None:
         return "mismatch"
     try:
-        fd = os.open(journal_path(folder, table_uuid, location), os.O_RDWR | os.O_APPEND)
+        fd = os.open(journal_path(folder, table_uuid, location), os.O_RDWR)
     except OSError:
         return "mismatch"
     try:
@@ -228,15 +222,18 @@ def append_journal(
             last = _marker(json.loads(line))
         except (ValueError, RecursionError):
             return "mismatch"
-        if last is None or last.offset != end - len(line):
+        if last is None or last.offset != end - len(line) or line != last.line():
             return "mismatch"
         if last.name != _name(replaced):
             return "newer" if last.updated > updated else "mismatch"
         body = _lines(snapshots, log)
-        crc = zlib.crc32(body, zlib.crc32(line, last.crc))
         snapshot_count, log_count = last.snapshots + len(snapshots), last.log + len(log)
-        marker = Marker(_name(location), length, updated, snapshot_count, log_count, end + len(body), crc)
-        os.write(fd, body + marker.line())  # one write, at the end (O_APPEND)
+        crc = zlib.crc32(body, last.crc)
+        marker = Marker(_name(location), length, updated, snapshot_count, log_count, last.offset + len(body), crc)
+        written = body + marker.line()
+        os.pwrite(fd, written, last.offset)  # over the old marker: the journal keeps one, at its end
+        if last.offset + len(written) < end:
+            os.ftruncate(fd, last.offset + len(written))
     except OSError:
         return "mismatch"
     finally:
