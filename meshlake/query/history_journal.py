@@ -201,8 +201,9 @@ def append_journal(
     log: list[tuple[int, int]],
 ) -> Literal["appended", "newer", "mismatch"]:
     """Add what one commit added (its rows, and a new marker over the old one), when the journal's marker names the
-    metadata file it `replaced` (`appended`); `newer` when the journal stands for a later commit than `updated` (leave it); else `mismatch`
-    (the journal is off, missing, torn, unwritable or of another commit): write it whole instead."""
+    metadata file it `replaced` (`appended`); `newer` when the journal stands for a later commit than `updated`
+    (leave it); else `mismatch` (the journal is off, missing, torn, unwritable or of another commit): write it
+    whole instead."""
     folder = cache_folder("history")
     if folder is None:
         return "mismatch"
