@@ -8,7 +8,7 @@ manifest list instead of 0.
 `main` is moved by commits and by rollbacks (back, or forward again to a snapshot it left): Iceberg's
 snapshot log records every move, so `History.moves` lists the rollbacks next to the snapshots.
 
-A new process does not read the whole `metadata.json` for it: each commit of the lake's SQL catalog appends the
+A new process does not read the whole `metadata.json` for it: each commit of the lake's SQL catalog adds the
 rows of what it added to the table's history journal (`meshlake.query.history_journal`), where every snapshot is
 one short row holding what history shows of it, decided once (its stamps decoded, whether its summary alone makes
 it foreign, its row total from its manifests when the summary has none, and who wrote it when that is known: the
