@@ -208,37 +208,31 @@ def append_journal(
     if folder is None:
         return "mismatch"
     try:
-        fd = os.open(journal_path(folder, table_uuid, location), os.O_RDWR)
+        with journal_path(folder, table_uuid, location).open("r+b") as stream:
+            end = stream.seek(0, os.SEEK_END)
+            start = stream.seek(max(0, end - _TAIL_BYTES))
+            tail = stream.read()
+            cut = tail.rfind(b"\n", 0, len(tail) - 1)
+            if not tail.endswith(b"\n") or (cut < 0 and start > 0):
+                return "mismatch"
+            line = tail[cut + 1 :]
+            try:
+                last = _marker(json.loads(line))
+            except (ValueError, RecursionError):
+                return "mismatch"
+            if last is None or last.offset != end - len(line) or line != last.line():
+                return "mismatch"
+            if last.name != _name(replaced):
+                return "newer" if last.updated > updated else "mismatch"
+            body = _lines(snapshots, log)
+            counts = (last.snapshots + len(snapshots), last.log + len(log))
+            crc = zlib.crc32(body, last.crc)
+            marker = Marker(_name(location), length, updated, *counts, last.offset + len(body), crc)
+            stream.seek(last.offset)
+            stream.write(body + marker.line())  # over the old marker: the journal keeps one, at its end
+            stream.truncate()
     except OSError:
         return "mismatch"
-    try:
-        end = os.fstat(fd).st_size
-        start = max(0, end - _TAIL_BYTES)
-        tail = os.pread(fd, end - start, start)
-        cut = tail.rfind(b"\n", 0, len(tail) - 1)
-        if not tail.endswith(b"\n") or (cut < 0 and start > 0):
-            return "mismatch"
-        line = tail[cut + 1 :]
-        try:
-            last = _marker(json.loads(line))
-        except (ValueError, RecursionError):
-            return "mismatch"
-        if last is None or last.offset != end - len(line) or line != last.line():
-            return "mismatch"
-        if last.name != _name(replaced):
-            return "newer" if last.updated > updated else "mismatch"
-        body = _lines(snapshots, log)
-        snapshot_count, log_count = last.snapshots + len(snapshots), last.log + len(log)
-        crc = zlib.crc32(body, last.crc)
-        marker = Marker(_name(location), length, updated, snapshot_count, log_count, last.offset + len(body), crc)
-        written = body + marker.line()
-        os.pwrite(fd, written, last.offset)  # over the old marker: the journal keeps one, at its end
-        if last.offset + len(written) < end:
-            os.ftruncate(fd, last.offset + len(written))
-    except OSError:
-        return "mismatch"
-    finally:
-        os.close(fd)
     return "appended"
 
 
