@@ -146,6 +146,10 @@ class Bench:
         if self.saved is None:
             return
         (self.root / "batch.json").write_text(json.dumps({"batch": self.batch, "peer": self.peer is not None}))
+        engine = getattr(self.lake.catalog, "engine", None)
+        if engine is not None:  # the SQLite catalog's WAL folded into its file: a copy of both may not be whole
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         shutil.rmtree(self.saved / str(level), ignore_errors=True)
         shutil.copytree(self.root, self.saved / str(level), symlinks=True)
 
