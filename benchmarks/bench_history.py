@@ -1,6 +1,7 @@
 """Commit cost against history length: 1,000-row appends to one port at 10, 100, 1,000 and 10,000 snapshots.
 
     python -m benchmarks.bench_history [--max-snapshots 10000] [--levels 10,10000] [--runs 7] [--skip-pyiceberg]
+        [--reuse]   # keep the lake grown to each level, and start from it the next time
     python -m benchmarks.bench_history --planning-only [--max-snapshots 10000] [--series compacted|files]
         # planning alone, in two series: the history grows with the files compacted, or with the files
 
@@ -22,7 +23,8 @@ time of the process: the machine is shared, and CPU time is what does not wander
   the whole `metadata.json`) and the query; with the manifest cache the writer left (`MESHLAKE_CACHE_DIR`, set
   to a folder of the run) and without it (every manifest decoded);
 * **history()**: `events.history()`; and **history(), new process**: the same in a new Python process (median
-  of 3, loading the table included, imports not), with the read view the writer left in the cache;
+  of 3, loading the table included, imports not), with the read view and the history journal the writer left in
+  the cache (and, apart, reading every row of it);
 * **metadata bytes per commit**: the bytes of the files one append adds under the port's `metadata/`
   (its `metadata.json`, manifest list and manifests), and how many `metadata.json` files the port keeps.
 
@@ -52,7 +54,7 @@ import numpy as np
 import pyarrow as pa
 
 import meshlake as ml
-from benchmarks.common import RESULTS, fresh_dir, machine, save
+from benchmarks.common import RESULTS, WORK, fresh_dir, machine, save
 from meshlake.contract.deploy import METADATA_RETENTION
 
 LEVELS = (10, 100, 1_000, 10_000)
@@ -98,10 +100,11 @@ def rows(batch: int) -> pa.Table:
 
 
 class Bench:
-    def __init__(self, root: Path, runs: int, pyiceberg: bool) -> None:
+    def __init__(self, root: Path, runs: int, pyiceberg: bool, saved: Path | None = None) -> None:
         self.root = root
         self.runs = runs
         self.pyiceberg = pyiceberg
+        self.saved = saved
         self.home = root / "lake"
         self.cache = root / "cache"
         os.environ["MESHLAKE_CACHE_DIR"] = str(self.cache)  # the manifest cache of this run, not the user's
@@ -112,6 +115,43 @@ class Bench:
         self.checked = product.port("checked")
         self.batch = 0
         self.peer = _Peer(root / "peer") if pyiceberg else None
+
+    def restore(self, level: int) -> bool:
+        """With `--reuse`: put back the lake as a previous run saved it at `level` (same folder: its paths are
+        absolute), instead of growing it again; False when there is no such copy."""
+        import shutil
+
+        from meshlake.catalog.sql_catalog import forget_parsed_metadata
+
+        copy = self.saved / str(level) if self.saved is not None else None
+        if copy is None or not (copy / "batch.json").exists():
+            return False
+        if json.loads((copy / "batch.json").read_text())["peer"] != (self.peer is not None):
+            return False
+        shutil.rmtree(self.root)
+        shutil.copytree(copy, self.root, symlinks=True)
+        forget_parsed_metadata()
+        self.batch = json.loads((self.root / "batch.json").read_text())["batch"]
+        self.lake = ml.connect(home=str(self.home))
+        product = self.lake.product("bench.hist")
+        self.events, self.checked = product.port("events"), product.port("checked")
+        if self.peer is not None:
+            self.peer = _Peer.reopen(self.root / "peer")
+        return True
+
+    def save(self, level: int) -> None:
+        """With `--reuse`: keep a copy of the lake as grown to `level`, for the next run."""
+        import shutil
+
+        if self.saved is None:
+            return
+        (self.root / "batch.json").write_text(json.dumps({"batch": self.batch, "peer": self.peer is not None}))
+        engine = getattr(self.lake.catalog, "engine", None)
+        if engine is not None:  # the SQLite catalog's WAL folded into its file: a copy of both may not be whole
+            with engine.connect() as connection:
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        shutil.rmtree(self.saved / str(level), ignore_errors=True)
+        shutil.copytree(self.root, self.saved / str(level), symlinks=True)
 
     def next_rows(self) -> pa.Table:
         self.batch += 1
@@ -136,7 +176,11 @@ class Bench:
         return time.perf_counter() - started
 
     def level(self, level: int) -> dict[str, Any]:
-        built = self.grow(level)
+        started = time.perf_counter()
+        if not self.restore(level):
+            self.grow(level)
+            self.save(level)
+        built = time.perf_counter() - started
         appends = self.timed(lambda: self.events.write(self.next_rows()))
         gated = self.timed(lambda: self.checked.write(self.next_rows()))
         found: dict[str, Any] = {
@@ -234,10 +278,13 @@ class Bench:
             "lake.port('bench.hist.checked').history()\n"
             "started, started_cpu = time.perf_counter(), time.process_time()\n"
             "port = lake.port('bench.hist.events')\n"
-            "rows = len(port.history())\n"
+            "history = port.history()\n"
             "done, done_cpu = time.perf_counter(), time.process_time()\n"
+            "rows = sum(1 for row in history if row.snapshot_id)\n"
+            "read, read_cpu = time.perf_counter(), time.process_time()\n"
             "from meshlake.catalog.loading import is_complete\n"
-            "print(json.dumps([done - started, done_cpu - started_cpu, rows, is_complete(port.table().metadata)]))\n"
+            "print(json.dumps([done - started, done_cpu - started_cpu, rows, is_complete(port.table().metadata),"
+            " read - done, read_cpu - done_cpu]))\n"
         )
         env = {**os.environ, "MESHLAKE_CACHE_DIR": str(self.cache)}
         runs = [json.loads(subprocess.check_output([sys.executable, "-c", code], text=True, env=env)) for _ in range(3)]
@@ -246,6 +293,8 @@ class Bench:
             "cpu_s": statistics.median(run[1] for run in runs),
             "rows": runs[0][2],
             "complete": any(run[3] for run in runs),
+            "every_row_s": statistics.median(run[4] for run in runs),
+            "every_row_cpu_s": statistics.median(run[5] for run in runs),
         }
 
     def metadata_written(self) -> dict[str, Any]:
@@ -294,6 +343,20 @@ class _Peer:
         properties = {"write.parquet.compression-codec": "zstd", **METADATA_RETENTION}  # else 50 GB of metadata
         self.catalog.create_table("bench.peer", schema=schema, properties=properties)
         self.table: Any = None
+
+    @classmethod
+    def reopen(cls, folder: Path) -> _Peer:
+        """The peer as a previous run left it in `folder`."""
+        from pyiceberg.catalog.sql import SqlCatalog
+
+        from meshlake.catalog.sql_catalog import LakeSqlCatalog
+
+        peer = cls.__new__(cls)
+        uri, warehouse = f"sqlite:///{folder}/catalog.db", folder.as_uri()
+        peer.builder = LakeSqlCatalog("peer", uri=uri, warehouse=warehouse)
+        peer.catalog = SqlCatalog("peer", uri=uri, warehouse=warehouse)
+        peer.table = peer.catalog.load_table("bench.peer")
+        return peer
 
     def grow(self, target: int, next_rows: Callable[[], pa.Table]) -> None:
         from meshlake.write.commit import Change, commit_snapshot, main_head
@@ -497,6 +560,12 @@ def main() -> None:
         type=lambda text: tuple(int(n) for n in text.split(",")),
         help=f"snapshot counts to measure (default {','.join(map(str, LEVELS))}; up to --max-snapshots)",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep a copy of the lake as grown to each level (benchmarks/.work/history-levels/) and start each level "
+        "from it when a previous --reuse run left one, instead of growing it again (the copy is restored in place)",
+    )
     parser.add_argument("--planning-only", action="store_true", help="measure only the first query's planning")
     parser.add_argument(
         "--series", choices=SERIES, action="append", help="with --planning-only: only this series (repeatable)"
@@ -507,7 +576,8 @@ def main() -> None:
         return
     root = fresh_dir("history")
     started = time.perf_counter()
-    bench = Bench(root, args.runs, pyiceberg=not args.skip_pyiceberg)
+    saved = WORK / "history-levels" if args.reuse else None
+    bench = Bench(root, args.runs, pyiceberg=not args.skip_pyiceberg, saved=saved)
     levels = [level for level in sorted(args.levels or LEVELS) if level <= args.max_snapshots]
     results: dict[str, Any] = {"machine": machine(), "rows_per_append": ROWS, "runs": args.runs, "levels": []}
     results["command"] = " ".join(["python -m benchmarks.bench_history", *sys.argv[1:]])
@@ -585,7 +655,14 @@ def markdown(results: dict[str, Any]) -> str:
         ),
         "",
         "*history(), new process*: `port.history()` in a new Python process (median of 3), loading the table "
-        "included, imports not, with the read view the writer left in the cache.",
+        "included, imports not, with the read view and the history journal the writer left in the cache; its rows "
+        "are built when first read: reading every row then took "
+        + ", ".join(
+            f"{ms(level['history_new_process'].get('every_row_s', 0))} / "
+            f"{ms(level['history_new_process'].get('every_row_cpu_s', 0))} ms at {level['snapshots']:,}"
+            for level in levels
+        )
+        + ".",
         "",
         "| snapshots | append | pyiceberg append | gated append | gate overhead | planning (first query) "
         "| planning, new process (no manifest cache) | history() | history(), new process | metadata bytes / commit "

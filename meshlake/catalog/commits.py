@@ -4,11 +4,16 @@ With `write.metadata.delete-after-commit.enabled`, a metadata file is deleted on
 metadata log (`write.metadata.previous-versions-max` entries). pyiceberg does that only inside its `Table`
 transactions, never in `Catalog.commit_table`, which is how meshlake commits: so meshlake does it here (its
 SQL catalog, `meshlake.catalog.sql_catalog.LakeSqlCatalog`, does it inside its own `commit_table`).
+
+Layers above may keep their own records of each commit the lake's SQL catalog makes (`on_commit`: the history
+journal, `meshlake.query.history_journal`): a listener is told after the catalog row points at the new file, and
+what it does is best effort (an error is logged, never raised: the commit has happened).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.io import FileIO
@@ -20,6 +25,28 @@ from pyiceberg.utils.properties import property_as_bool
 from meshlake.catalog.metadata import superseded_metadata_files
 
 _log = logging.getLogger(__name__)
+
+CommitListener = Callable[[str, TableMetadata, str, int, TableMetadata, FileIO], None]
+"""Called as `listener(replaced, base, location, length, new, io)`: the table's metadata went from `base`, read
+from the file `replaced`, to `new`, written to `location` (`length` bytes, not compressed)."""
+_LISTENERS: list[CommitListener] = []
+
+
+def on_commit(listener: CommitListener) -> None:
+    """Have `listener` told of every commit the lake's SQL catalog makes in this process (once per listener)."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+
+
+def tell_listeners(
+    replaced: str, base: TableMetadata, location: str, length: int, new: TableMetadata, io: FileIO
+) -> None:
+    """Tell every listener of a commit that has happened (a listener's error is logged, not raised)."""
+    for listener in _LISTENERS:
+        try:
+            listener(replaced, base, location, length, new, io)
+        except Exception:  # the commit has happened: a record not kept only costs a slower read later
+            _log.warning("after the commit of %s: %r failed", location, listener, exc_info=True)
 
 
 def commit_table(

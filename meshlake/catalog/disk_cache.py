@@ -1,4 +1,4 @@
-"""The folder of meshlake's on-disk caches (decoded manifests, read views of table metadata).
+"""The folder of meshlake's on-disk caches (decoded manifests, read views of table metadata, history journals).
 
 `MESHLAKE_CACHE_DIR` (`off`, `0`, `false`, `no` or empty turns every cache off), else `$XDG_CACHE_HOME/meshlake`,
 else `~/.cache/meshlake`; each cache has its own subfolder. Read at every call; deleting the folder is always
@@ -36,7 +36,7 @@ def cache_root() -> Path | None:
 
 
 def cache_folder(kind: str) -> Path | None:
-    """The folder of the cache `kind` (`manifests`, `metadata`, `keyindex`), None when the caches are off or their
+    """The folder of the cache `kind` (`manifests`, `metadata`, `keyindex`, `history`), None when the caches are off or their
     folder is not private to this user."""
     root = cache_root()
     if root is None or not _private(root):

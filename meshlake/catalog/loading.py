@@ -277,6 +277,15 @@ class HistoryEntries:
     log: list[tuple[int, int]]
 
 
+def lazy_source(metadata: TableMetadata) -> tuple[str, int] | None:
+    """The location and length of the file metadata loaded lazily, and not completed, was read from; else None."""
+    if not isinstance(metadata, LazyTableMetadataV2):
+        return None
+    private = metadata.__pydantic_private__
+    pending: _Pending | None = private.get("_pending") if private is not None else None
+    return (pending.location, pending.length) if pending is not None else None
+
+
 def lazy_history_entries(metadata: TableMetadata) -> HistoryEntries | None:
     """The snapshots and snapshot log of metadata loaded lazily and not completed, read from its file's JSON
     without building pyiceberg's models (what `history()` in a new process needs: a fraction of pyiceberg's

@@ -18,7 +18,8 @@ parsed metadata by location (one `SELECT` of the location when nothing changed),
 its result there (a load still asks the storage whether the file exists: one that was deleted fails the
 load as it would without the cache). A table not in that cache is loaded lazily (`meshlake.catalog.loading`:
 the snapshots a read does not ask for are parsed on first use), from the read view its last commit left on
-disk when there is one, and a commit leaves the read view of the file it writes. Metadata files that fall out
+disk when there is one, and a commit leaves the read view of the file it writes (and tells the layers above, which
+keep the history journal: `meshlake.catalog.commits.on_commit`). Metadata files that fall out
 of the metadata log are deleted after a commit when `write.metadata.delete-after-commit.enabled` says so
 (pyiceberg does it only in `Table` transactions).
 """
@@ -36,7 +37,7 @@ from pyiceberg.table.locations import load_location_provider
 from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.update import TableRequirement, TableUpdate
 
-from meshlake.catalog.commits import delete_file, delete_superseded
+from meshlake.catalog.commits import delete_file, delete_superseded, tell_listeners
 from meshlake.catalog.loading import complete, load_metadata, store_view
 from meshlake.catalog.metadata import MetadataCache, apply_updates, metadata_json
 
@@ -108,6 +109,7 @@ class LakeSqlCatalog(SqlCatalog):
         self.metadata_cache.put(self._cached(table.name()), location, new)
         if length is not None:
             store_view(location, length, new, replaces=held)  # a new process reading the port need not parse it
+            tell_listeners(held, base, location, length, new, io)  # the history journal (`meshlake.query`)
         delete_superseded(io, base, new)
         return CommitTableResponse(metadata=new, metadata_location=location)
 

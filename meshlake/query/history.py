@@ -7,6 +7,15 @@ manifest list instead of 0.
 
 `main` is moved by commits and by rollbacks (back, or forward again to a snapshot it left): Iceberg's
 snapshot log records every move, so `History.moves` lists the rollbacks next to the snapshots.
+
+A new process does not read the whole `metadata.json` for it: each commit of the lake's SQL catalog adds the
+rows of what it added to the table's history journal (`meshlake.query.history_journal`), where every snapshot is
+one short row holding what history shows of it, decided once (its stamps decoded, whether its summary alone makes
+it foreign, its row total from its manifests when the summary has none, and who wrote it when that is known: the
+committing process knows its own). History in a process that loaded the metadata lazily reads the journal when it
+stands for that very metadata file, and builds its rows only when they are read. A journal that does not match,
+or lacks a verdict or a row total a row needs, is ignored: history reads the metadata file as without it, and
+writes the journal again from what it read.
 """
 
 from __future__ import annotations
@@ -23,10 +32,27 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
 
-from meshlake.catalog.loading import SnapshotEntry, lazy_history_entries
+from meshlake.catalog.commits import on_commit
+from meshlake.catalog.loading import HistoryEntries, SnapshotEntry, lazy_history_entries, lazy_source
 from meshlake.catalog.metadata import ancestors, snapshot_by_id, snapshot_by_name, snapshot_index
 from meshlake.contract.stamps import INPUTS, MODE, PRODUCT_VERSION, QUALITY, RUN_ID, WRITER, read_stamps
-from meshlake.query.provenance import Provenance, live_records, removed_records
+from meshlake.query.history_journal import (
+    append_journal,
+    journal_enabled,
+    no_collection,
+    read_journal,
+    write_journal,
+)
+from meshlake.query.provenance import (
+    FOREIGN,
+    MESHLAKE,
+    Provenance,
+    known_provenance,
+    live_records,
+    removed_records,
+    summary_provenance,
+    total_records,
+)
 
 if TYPE_CHECKING:
     import pandas
@@ -82,7 +108,7 @@ class History(Sequence[SnapshotInfo]):
     `moves` lists, oldest first, every time `main` was rolled back or forward (still in the snapshot log).
     """
 
-    def __init__(self, entries: list[SnapshotInfo], moves: Sequence[MainMove] = ()) -> None:
+    def __init__(self, entries: Sequence[SnapshotInfo], moves: Sequence[MainMove] = ()) -> None:
         self._entries = entries
         self.moves: tuple[MainMove, ...] = tuple(moves)
 
@@ -159,6 +185,13 @@ def port_history(metadata: TableMetadata, io: FileIO | None = None) -> History:
     ref = metadata.refs.get(MAIN_BRANCH)
     if ref is None:
         return History([])
+    source = lazy_source(metadata)
+    journal = read_journal(str(metadata.table_uuid), *source, metadata.last_updated_ms) if source else None
+    if journal is not None and journal.snapshots is not None:
+        with no_collection():
+            journaled = _journal_history(metadata, journal.snapshots, journal.log, io)
+        if journaled is not None:
+            return journaled
     entries = lazy_history_entries(metadata)
     index: Mapping[int, _Node]
     log: Iterable[tuple[int, int]]
@@ -171,10 +204,7 @@ def port_history(metadata: TableMetadata, io: FileIO | None = None) -> History:
     head = index.get(ref.snapshot_id)
     if head is None:
         return History([])
-    tags: dict[int, list[str]] = {}
-    for name, tag in metadata.refs.items():
-        if tag.snapshot_ref_type == SnapshotRefType.TAG:
-            tags.setdefault(tag.snapshot_id, []).append(name)
+    tags = _tags(metadata)
     chain = list(_chain(index, head))
     uuid = str(metadata.table_uuid)
     modes = [_PLAIN] * len(chain)
@@ -185,7 +215,17 @@ def port_history(metadata: TableMetadata, io: FileIO | None = None) -> History:
         _cached_info(uuid, node, tuple(sorted(tags.get(node.snapshot_id, ()))), io, mode)
         for node, mode in zip(reversed(chain), reversed(modes), strict=True)
     ]
+    if source is not None and entries is not None and journal is not None and not journal.newer:
+        _rebuild_journal(metadata, source, entries, {info.snapshot_id: info for info in infos}, io)
     return History(infos, _moves(log, index))
+
+
+def _tags(metadata: TableMetadata) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    for name, tag in metadata.refs.items():
+        if tag.snapshot_ref_type == SnapshotRefType.TAG:
+            tags.setdefault(tag.snapshot_id, []).append(name)
+    return tags
 
 
 def _chain(index: Mapping[int, _Node], node: _Node | None) -> Iterator[_Node]:
@@ -375,3 +415,225 @@ def _cached_info(
                 _INFOS.clear()
             _INFOS[key] = info
     return replace(info, tags=tags) if tags else info
+
+
+# -- the history journal ---------------------------------------------------------------------------------------------
+# A row: [snapshot id, parent id, timestamp ms, operation, rows added, rows removed, rows total (from the summary),
+# writer, run id, product version, mode, inputs (null: none), quality verdict, foreign by its summary alone ([kind,
+# reason], or null when it has a digest), rows total from its manifests (null: the summary has one; false: not
+# known), who wrote it (true: meshlake, verified; [kind, reason] as `meshlake.query.provenance` found it otherwise;
+# null: not known)].
+_TOTAL, _SUMMARY_FOUND, _FILES_TOTAL, _FOUND = 6, 13, 14, 15
+_MESHLAKE = [MESHLAKE, None]
+
+
+class _Row(list[Any]):
+    """A journal row as a node of the history (`_Node`)."""
+
+    __slots__ = ()
+
+    @property
+    def snapshot_id(self) -> int:
+        return int(self[0])
+
+    @property
+    def parent_snapshot_id(self) -> int | None:
+        parent: int | None = self[1]
+        return parent
+
+    @property
+    def timestamp_ms(self) -> int:
+        return int(self[2])
+
+
+def _journal_history(
+    metadata: TableMetadata, rows: list[list[Any]], log: list[tuple[int, int]], io: FileIO | None
+) -> History | None:
+    """History from the journal's `rows` and `log` of the metadata; None when they lack what a row needs (who wrote
+    one of the newest snapshots, a row total only manifests give)."""
+    uuid = str(metadata.table_uuid)
+    index = {row[0]: _Row(row) for row in reversed(rows)}  # the first of an id wins
+    ref = metadata.refs[MAIN_BRANCH]
+    chain = list(_chain(index, index.get(ref.snapshot_id)))
+    resolved = []
+    for depth, node in enumerate(chain):
+        mode = _PLAIN if io is None else _VERIFIED if depth < VERIFY_DEPTH else _SUMMARY
+        found = _resolve(uuid, node, mode)  # type: ignore[arg-type]
+        if found is None:
+            return None
+        resolved.append(found)
+    chain.reverse()
+    resolved.reverse()
+    tags = {snapshot_id: tuple(sorted(names)) for snapshot_id, names in _tags(metadata).items()}
+    return History(_JournalInfos(chain, resolved, tags), _moves(log, index))  # type: ignore[arg-type]
+
+
+def _resolve(uuid: str, row: _Row, mode: int) -> tuple[bool | None, str | None, int] | None:
+    """(foreign, reason, rows total) of a row as history shows it in `mode`; None when the journal cannot say."""
+    if mode == _PLAIN:
+        return None, None, row[_TOTAL]
+    files = row[_FILES_TOTAL]
+    if files is False:
+        return None
+    total = row[_TOTAL] if files is None else files
+    found = row[_SUMMARY_FOUND]
+    if found is None and mode == _VERIFIED:
+        found = _MESHLAKE if row[_FOUND] is True else row[_FOUND]
+        if found is None:
+            known = known_provenance(uuid, row[0])
+            if known is None:
+                return None
+            found = [known.kind, known.reason]
+    if found is None:
+        return None, None, total
+    return found[0] == FOREIGN, found[1], total
+
+
+class _JournalInfos(Sequence[SnapshotInfo]):
+    """The rows of a history read from the journal, each built on first read."""
+
+    def __init__(
+        self, rows: list[_Row], resolved: list[tuple[bool | None, str | None, int]], tags: dict[int, tuple[str, ...]]
+    ) -> None:
+        self._rows = rows
+        self._resolved = resolved
+        self._tags = tags
+        self._made: list[SnapshotInfo | None] = [None] * len(rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> SnapshotInfo: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SnapshotInfo]: ...
+    def __getitem__(self, index: int | slice) -> SnapshotInfo | list[SnapshotInfo]:
+        if isinstance(index, slice):
+            return [self[n] for n in range(*index.indices(len(self)))]
+        n = index + len(self._rows) if index < 0 else index
+        if not 0 <= n < len(self._rows):
+            raise IndexError(index)
+        made = self._made[n]
+        if made is None:
+            made = self._made[n] = self._info(n)
+        return made
+
+    def __iter__(self) -> Iterator[SnapshotInfo]:
+        if None in self._made:
+            with no_collection():  # thousands of new objects, none cyclic
+                self._made = [self._info(n) if made is None else made for n, made in enumerate(self._made)]
+        return iter(self._made)  # type: ignore[arg-type]
+
+    def _info(self, n: int) -> SnapshotInfo:
+        """The row's `SnapshotInfo`, its fields set as its `__init__` would (which sets them one by one, through
+        the frozen dataclass's guard: half the cost of reading 10,000 rows)."""
+        row = self._rows[n]
+        foreign, reason, total = self._resolved[n]
+        info: SnapshotInfo = object.__new__(SnapshotInfo)
+        info.__dict__.update(
+            snapshot_id=row[0],
+            parent_id=row[1],
+            committed_at=datetime.fromtimestamp(row[2] / 1000, tz=UTC),
+            operation=row[3],
+            rows_added=row[4],
+            rows_removed=row[5],
+            rows_total=total,
+            writer=row[7],
+            run_id=row[8],
+            product_version=row[9],
+            mode=row[10],
+            inputs=dict(row[11] or ()),
+            quality=row[12],
+            tags=self._tags.get(row[0], ()),
+            foreign=foreign,
+            foreign_reason=reason,
+        )
+        return info
+
+
+def _journal_row(uuid: str, entry: SnapshotEntry, info: SnapshotInfo, files_total: int | bool | None) -> list[Any]:
+    props = entry.properties
+    summary = summary_provenance(props)
+    known = known_provenance(uuid, entry.snapshot_id)
+    return [
+        info.snapshot_id,
+        info.parent_id,
+        entry.timestamp_ms,
+        info.operation,
+        info.rows_added,
+        info.rows_removed,
+        live_records(props),
+        info.writer,
+        info.run_id,
+        info.product_version,
+        info.mode,
+        info.inputs or None,
+        info.quality,
+        None if summary is None else [summary.kind, summary.reason],
+        files_total,
+        None if known is None else True if known == Provenance(MESHLAKE) else [known.kind, known.reason],
+    ]
+
+
+def _rebuild_journal(
+    metadata: TableMetadata,
+    source: tuple[str, int],
+    entries: HistoryEntries,
+    infos: Mapping[int, SnapshotInfo],
+    io: FileIO | None,
+) -> None:
+    """Write the journal of the metadata file read from `source`, from what history just read of it (`infos`: the
+    rows of `main`'s snapshots, with their row totals from manifests when `io` was given)."""
+    if not journal_enabled():
+        return
+    uuid = str(metadata.table_uuid)
+    rows = []
+    for entry in entries.snapshots:
+        info = infos.get(entry.snapshot_id)
+        files: int | bool | None = None
+        if "total-records" not in entry.properties:
+            files = info.rows_total if info is not None and io is not None else False
+        rows.append(_journal_row(uuid, entry, info or _info(entry), files))
+    write_journal(uuid, *source, metadata.last_updated_ms, rows, entries.log)
+
+
+def _record_commit(
+    replaced: str, base: TableMetadata, location: str, length: int, new: TableMetadata, io: FileIO
+) -> None:
+    """Keep the journal of the table the lake's SQL catalog just committed (`meshlake.catalog.commits.on_commit`):
+    append what the commit added, else (snapshots expired, no journal, another writer's) write it whole."""
+    if new.format_version != 2 or not journal_enabled():
+        return
+    uuid = str(new.table_uuid)
+    added = _added(base, new)
+    if added is not None:
+        snapshots, log = added
+        rows = [_commit_row(uuid, snapshot, io) for snapshot in snapshots]
+        outcome = append_journal(uuid, replaced, location, length, new.last_updated_ms, rows, log)
+        if outcome != "mismatch":
+            return  # appended, or the journal stands for a later commit (another writer's): leave it
+    rows = [_commit_row(uuid, snapshot, None) for snapshot in new.snapshots]
+    log = [(entry.snapshot_id, entry.timestamp_ms) for entry in new.snapshot_log]
+    write_journal(uuid, location, length, new.last_updated_ms, rows, log)
+
+
+def _added(base: TableMetadata, new: TableMetadata) -> tuple[list[Snapshot], list[tuple[int, int]]] | None:
+    """The snapshots and log entries `new` added to `base`, when it only added (else None: a rewrite)."""
+    old, now = base.snapshots, new.snapshots
+    if len(now) < len(old) or (old and (now[0] != old[0] or now[len(old) - 1] != old[-1])):
+        return None
+    old_log, new_log = base.snapshot_log, new.snapshot_log
+    if len(new_log) < len(old_log) or (old_log and new_log[len(old_log) - 1] != old_log[-1]):
+        return None
+    return now[len(old) :], [(entry.snapshot_id, entry.timestamp_ms) for entry in new_log[len(old_log) :]]
+
+
+def _commit_row(uuid: str, snapshot: Snapshot, io: FileIO | None) -> list[Any]:
+    entry = _entry(snapshot)
+    files: int | bool | None = None
+    if "total-records" not in entry.properties:
+        files = total_records(snapshot, io) if io is not None else False
+    return _journal_row(uuid, entry, _info(entry), files)
+
+
+on_commit(_record_commit)

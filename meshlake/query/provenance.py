@@ -54,6 +54,12 @@ def remember_own(table_uuid: str, snapshot_id: int) -> None:
     _store((table_uuid, snapshot_id), _VERIFIED)
 
 
+def known_provenance(table_uuid: str, snapshot_id: int) -> Provenance | None:
+    """What this process already knows of who wrote the snapshot (it committed it, or verified it), else None."""
+    with _LOCK:
+        return _CACHE.get((table_uuid, snapshot_id))
+
+
 def provenance(table_uuid: str, snapshot: Snapshot, io: FileIO) -> Provenance:
     """Who wrote `snapshot` (see the module docstring); reads the snapshot's own manifests once per process."""
     key = (table_uuid, snapshot.snapshot_id)

@@ -235,6 +235,9 @@ def _commit_snapshot(
             requirements = tuple(r for r in requirements if not isinstance(r, AssertRefSnapshotId))
         tx._stage(updates, requirements)
         faults.reached("commit", table.name())
+        # known before the catalog's commit, so that what it tells its listeners (the history journal) says so;
+        # a snapshot id that does not land is never looked up
+        remember_own(str(table.metadata.table_uuid), producer.snapshot_id)
         try:
             response = commit_table(catalog, table, tx._requirements, tx._updates)
         except CommitStateUnknownException as exc:
@@ -243,7 +246,6 @@ def _commit_snapshot(
             table = table.refresh()
             if _landed(table, branch, producer.snapshot_id):
                 faults.reached("committed", table.name())
-                remember_own(str(table.metadata.table_uuid), producer.snapshot_id)
                 return table, producer.snapshot_id
             failure: Exception = exc
         except (CommitFailedException, ValueError, BadRequestError) as exc:
@@ -255,7 +257,6 @@ def _commit_snapshot(
         else:
             faults.reached("committed", table.name())
             table = updated_table(table, response.metadata, response.metadata_location)
-            remember_own(str(table.metadata.table_uuid), producer.snapshot_id)
             return table, producer.snapshot_id
         producer._clean_all_uncommitted()
         if branch == MAIN_BRANCH and main_head(table) != base_id:
