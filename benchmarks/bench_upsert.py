@@ -32,8 +32,9 @@ Wall and CPU time (of this process: DuckDB's and Arrow's threads included) and t
 the machine may be shared.
 
 Then `--upserts` such upserts in a row (merge-on-read) and a TPC-H Q1-like aggregate on the DuckDB
-(`lake.sql`) and Polars (`to_polars`) paths, with the pending deletes and after compaction folded them in:
-wall and CPU time (of every thread of the process) and the load average, as the machine may be shared.
+(`lake.sql`) and Polars (`to_polars`) paths, with the pending deletes (read by time travel, `AT (VERSION => …)`)
+and after compaction folded them in, the four reads alternating in each round: wall and CPU time (of every
+thread of the process) and the load average, as the machine may be shared.
 `--reads-only` runs only this part.
 
 Targets (issue 18): merge-on-read upsert ≤ 3 × the changed-rows Parquet write and ≥ 5 × faster than
@@ -84,12 +85,12 @@ def change_of(base: pa.Table, rows: int, seed: int, first_new: int, *, clustered
     return pa.concat_tables([changed, new])
 
 
-def q1_polars(port: Any) -> Any:
+def q1_polars(port: Any, snapshot_id: int | None = None) -> Any:
     import datetime
 
     import polars as pl
 
-    frame = port.latest().to_polars()
+    frame = (port.latest() if snapshot_id is None else port.at(snapshot_id)).to_polars()
     return (
         frame.filter(pl.col("l_shipdate") <= datetime.date(1998, 9, 2))
         .group_by("l_returnflag", "l_linestatus")
@@ -343,7 +344,8 @@ def bench_size(
 def bench_reads(
     root: Path, base: pa.Table, rows: int, share: float, upserts: int, first_new: int, repeat: int
 ) -> dict[str, Any]:
-    """Q1 on DuckDB and Polars after `upserts` merge-on-read upserts, then after compaction."""
+    """Q1 on DuckDB and Polars after `upserts` merge-on-read upserts (read by time travel to that snapshot) and
+    after compaction, the four reads alternating in each round."""
     from meshlake.maintenance.compact import Options, compact
 
     port = new_port(root, f"reads_{rows}")
@@ -361,10 +363,7 @@ def bench_reads(
         "delete_files": len({d.path for t in plan.tasks for d in t.position_deletes}),
     }
     lake = port.lake
-    lake.sql(Q1).fetchall()  # the views and the plan are made once, as for any later query
-    q1_polars(port)
-    duck_pending = timed_cpu(lambda: lake.sql(Q1).fetchall(), repeat)
-    polars_pending = timed_cpu(lambda: q1_polars(port), repeat)
+    pending_id = port.latest().snapshot_id
     answer = lake.sql(Q1).fetchall()
     polars_answer = q1_polars(port)
     _, done = compact(
@@ -376,11 +375,24 @@ def bench_reads(
         options=Options(deleted_share=0.0),
     )
     assert not port.latest().plan.has_deletes
-    lake.sql(Q1).fetchall()
-    q1_polars(port)
-    duck_compacted = timed_cpu(lambda: lake.sql(Q1).fetchall(), repeat)
-    polars_compacted = timed_cpu(lambda: q1_polars(port), repeat)
-    same = _close(answer, lake.sql(Q1).fetchall()) and _close(polars_answer.rows(), q1_polars(port).rows())
+    pending_sql = Q1.replace(f"FROM {ADDRESS}", f"FROM {ADDRESS} AT (VERSION => {pending_id})")
+    reads: dict[str, Callable[[], Any]] = {
+        "duckdb_pending": lambda: lake.sql(pending_sql).fetchall(),
+        "duckdb_compacted": lambda: lake.sql(Q1).fetchall(),
+        "polars_pending": lambda: q1_polars(port, pending_id),
+        "polars_compacted": lambda: q1_polars(port),
+    }
+    for read in reads.values():  # the views and the plans are made once, as for any later query
+        read()
+    timings = alternating(reads, repeat)
+    duck_pending, duck_compacted = timings["duckdb_pending"], timings["duckdb_compacted"]
+    polars_pending, polars_compacted = timings["polars_pending"], timings["polars_compacted"]
+    same = (
+        _close(answer, reads["duckdb_pending"]())
+        and _close(answer, reads["duckdb_compacted"]())
+        and _close(polars_answer.rows(), reads["polars_pending"]().rows())
+        and _close(polars_answer.rows(), reads["polars_compacted"]().rows())
+    )
     return {
         "upserts": upserts,
         "pending": pending,
@@ -398,11 +410,28 @@ def bench_reads(
     }
 
 
-def timed_cpu(function: Callable[[], Any], repeat: int) -> dict[str, Any]:
-    """`clocked`, without what each run returned."""
-    timing = clocked(function, repeat)
-    del timing["returned"]
-    return timing
+def alternating(functions: dict[str, Callable[[], Any]], repeat: int) -> dict[str, dict[str, Any]]:
+    """Each function timed `repeat` times, one run of each per round (A B C D, then D C B A, …), so that the load
+    of the machine weighs on all alike: `clocked`'s keys without what the runs returned."""
+    walls: dict[str, list[float]] = {name: [] for name in functions}
+    cpus: dict[str, list[float]] = {name: [] for name in functions}
+    names = list(functions)
+    for round_ in range(repeat):
+        for name in names if round_ % 2 == 0 else reversed(names):
+            wall, cpu = time.perf_counter(), time.process_time()
+            functions[name]()
+            walls[name].append(time.perf_counter() - wall)
+            cpus[name].append(time.process_time() - cpu)
+    return {
+        name: {
+            "median_s": statistics.median(walls[name]),
+            "min_s": min(walls[name]),
+            "runs_s": walls[name],
+            "cpu_median_s": statistics.median(cpus[name]),
+            "cpu_runs_s": cpus[name],
+        }
+        for name in names
+    }
 
 
 def _close(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
