@@ -233,16 +233,9 @@ def stage_write(
     )
     prepared.change = _with_scoped_deletes_removed(table, base_id, prepared.change)
     faults.reached("files", table.name())
-    report = None
-    if gate is not None and not prepared.change.is_empty:
-        checking = time.perf_counter()
-        try:
-            streamed = tap.partials() if tap is not None else None
-            report = gate.check(table, base_id, prepared.change, stamps, streamed=streamed)
-        except BaseException:
-            _delete_files(table, prepared.written_paths)
-            raise
-        prepared.phases["gate"] = time.perf_counter() - checking
+    streamed = tap.partials() if tap is not None and gate is not None and not prepared.change.is_empty else None
+    report = _checked(gate, table, base_id, prepared, stamps, streamed)
+    if report is not None:
         faults.reached("checked", table.name())
     return StagedWrite(
         catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started, rebase_check
@@ -382,13 +375,7 @@ def stage_files(
         assert where is not None
         prepared = _replace(table, base, parse_filter(where, table), files, rows)
     prepared.written_paths = [*(f.file_path for f in files), *prepared.written_paths]
-    report = None
-    if gate is not None and not prepared.change.is_empty:
-        try:
-            report = gate.check(table, base_id, prepared.change, stamps, streamed=streamed)
-        except BaseException:
-            _delete_files(table, prepared.written_paths)
-            raise
+    report = _checked(gate, table, base_id, prepared, stamps, streamed)
     return StagedWrite(catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started)
 
 
@@ -417,14 +404,25 @@ def stage_written_change(
     started = time.perf_counter()
     change = _with_scoped_deletes_removed(table, base_id, change)
     prepared = _Prepared(change, rows, rows_deleted, rows_updated, list(written_paths), write_mode)
-    report = None
-    if gate is not None and not change.is_empty:
-        try:
-            report = gate.check(table, base_id, change, stamps, streamed=streamed)
-        except BaseException:
-            _delete_files(table, prepared.written_paths)
-            raise
+    report = _checked(gate, table, base_id, prepared, stamps, streamed)
     return StagedWrite(catalog, table, address, mode, stamps, gate, quarantine_name, prepared, base_id, report, started)
+
+
+def _checked(
+    gate: Gate | None, table: Table, base_id: int | None, prepared: _Prepared, stamps: Stamps, streamed: Any
+) -> QualityReport | None:
+    """The gate's report on the prepared change (None without a gate or a change), timed as the `gate` phase; a
+    gate that raises deletes the write's files first."""
+    if gate is None or prepared.change.is_empty:
+        return None
+    checking = time.perf_counter()
+    try:
+        report = gate.check(table, base_id, prepared.change, stamps, streamed=streamed)
+    except BaseException:
+        _delete_files(table, prepared.written_paths)
+        raise
+    prepared.phases["gate"] = time.perf_counter() - checking
+    return report
 
 
 def delete_rows(

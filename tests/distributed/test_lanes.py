@@ -125,6 +125,7 @@ def test_a_share_says_where_its_workers_time_went_in_every_lane(port: Any) -> No
     added = share.phases["worker encode"] + other.phases["worker encode"]
     assert result.phases["worker encode"] == pytest.approx(added)  # added up over the shares
     assert "commit" in result.phases and result.rows == 10
+    assert result.phases["gate"] > 0  # the driver's gate over the staged files (the port has expectations)
 
 
 def _row_groups(files: list[Any]) -> list[list[int]]:
