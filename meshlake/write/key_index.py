@@ -38,6 +38,7 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -687,9 +688,9 @@ def _npy_header(path: Path) -> int:
 
 
 def prune(folder: Path, *, keep: int | None = None, grace_seconds: float = GRACE_SECONDS) -> None:
-    """Delete all but the `keep` (by default `KEEP`) newest manifests of `folder`, and the run files none of them
-    names that are older than `grace_seconds` (another process may be writing runs for a manifest it has not
-    renamed yet)."""
+    """Delete all but the `keep` (by default `KEEP`) most recently written or loaded manifests of `folder`, and the
+    run files none of them names that are older than `grace_seconds` (another process may be writing runs for a
+    manifest it has not renamed yet)."""
     keep = KEEP if keep is None else keep
     try:
         manifests = sorted(folder.glob("snap-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
@@ -726,7 +727,10 @@ def load(
     none or it fails a check."""
     kinds = kinds or ("integer",) * len(key)
     try:
-        found = json.loads(_manifest_path(folder, snapshot_id).read_bytes())
+        path = _manifest_path(folder, snapshot_id)
+        found = json.loads(path.read_bytes())
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used: `prune` keeps the most recently used manifests
         if not (
             isinstance(found, dict)
             and found.get("version") == VERSION
