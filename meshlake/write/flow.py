@@ -96,10 +96,11 @@ class WriteResult:
     fallback: str | None = None
     """Why a distributed write ran part of its work on the driver instead of the engine (None: it did not)."""
     phases: Mapping[str, float] = field(default_factory=dict)
-    """Seconds by phase of the write, where it measures them: `conform` (incl. the new keys' uniqueness),
-    `key lookup` (finding the old rows of a merge-on-read upsert's keys; `key lookup and rewrite` for a
-    copy-on-write one), `write rows` (encoding the new rows; an upsert runs it alongside the key lookup, so
-    phases may add up to more than `seconds`), `deletes` (writing the delete files), `gate`, `commit` (incl.
+    """Seconds by phase of the write, where it measures them: `conform` (incl. the new keys' uniqueness, checked
+    while the rows are encoded), `key lookup` (finding the old rows of a merge-on-read upsert's keys; `key lookup
+    and rewrite` for a copy-on-write one), `write rows` (encoding the new rows, and for merge-on-read their
+    manifest; an upsert runs it alongside the key lookup, so phases may add up to more than `seconds`), `deletes`
+    (writing the delete files and their manifest), `gate`, `commit` (incl.
     any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
     finish committing to the same table; only when it did wait), `key index wait` (before its key lookup, waiting
     for this process to finish keeping the key index of the previous upsert; only when it did wait, alongside
