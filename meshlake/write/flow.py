@@ -710,7 +710,9 @@ def _prepare_upsert(
     paths = [*job.written_paths, *found.written_paths]
     prepared = _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read", phases)
     if deletes.key_index is not None:
-        prepared.after_commit = _index_keeper(deletes)
+        # one data file holds the rows in their order (several: a partitioned port, or past a row group; read back)
+        written = {added[0].file_path: keys} if len(added) == 1 else {}
+        prepared.after_commit = _index_keeper(deletes, written)
     return prepared
 
 
@@ -762,9 +764,10 @@ def _old_rows(
     return _OldRows(deletes, manifests=manifests)
 
 
-def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], Keeping]:
-    """Bring the key index the upsert's rows were found in to the snapshot it committed, from what it wrote, on
-    the keeper thread (a cache: a failure is logged and only means the next upsert catches up or rebuilds; the
+def _index_keeper(deletes: PositionDeletes, written: Mapping[str, pa.Table]) -> Callable[[Table, int], Keeping]:
+    """Bring the key index the upsert's rows were found in to the snapshot it committed, from what it wrote (the
+    positions of its delete files, and `written`: the keys of its data files, path -> key columns in file order),
+    on the keeper thread (a cache: a failure is logged and only means the next upsert catches up or rebuilds; the
     commit stands)."""
 
     def keep(committed: Table, snapshot_id: int) -> Keeping:
@@ -778,7 +781,7 @@ def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], Keeping]:
 
             if folder is not None:
                 plan = cached_plan(committed, snapshot_id)
-                keep_current(committed, deletes.key_index, plan, deletes.positions, folder)
+                keep_current(committed, deletes.key_index, plan, deletes.positions, folder, written)
 
         return index_keeper.keep(str(committed.metadata.table_uuid), job, name=".".join(committed.name()))
 
