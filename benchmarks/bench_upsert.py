@@ -140,8 +140,9 @@ def fastest_limit(change: pa.Table, root: Path, repeat: int) -> dict[str, Any]:
 KEEPINGS = ("inline", "background")
 """Where a merge-on-read upsert keeps its key index after the commit (`MESHLAKE_KEY_INDEX_KEEPING`)."""
 SERIES_KEEPINGS = (*KEEPINGS, "background, no wait")
-"""For back-to-back upserts also: kept in the background, but the next lookup does not wait for it and catches
-up from the ancestor's index itself (reading back the delete files the keeping had in memory)."""
+"""For back-to-back upserts also: kept in the background, but the next lookup does not wait for it: it takes the
+caught-up index from memory if the keeping has it ready, else catches up from the ancestor's index itself
+(reading back the delete files the keeping had in memory)."""
 LOOKUP_WAIT = index_keeper.LOOKUP_WAIT_SECONDS
 
 
@@ -551,9 +552,10 @@ def markdown(results: dict[str, Any]) -> str:
             "the write returned when in the background). `back-to-back`: a series of "
             "upserts each on top of the previous one, no wait in between, so a lookup pays any keeping still running "
             "(a change-data-capture stream's steady state): the median upsert, its wait for the previous keeping "
-            "(alongside `write rows`), its key lookup, and the series' total until its last keeping is done. "
-            "`background, no wait`: the next lookup does not wait for the keeping and catches up from the "
-            "ancestor's index itself.",
+            "(alongside `write rows`: it waits until the keeping has the index in memory, not for its saving), its "
+            "key lookup, and the series' total until its last keeping is done. `background, no wait`: the next "
+            "lookup does not wait for the keeping: it takes the index from memory if it is ready, else catches up "
+            "from the ancestor's index itself.",
             "",
             "| port rows | keeping | returned | keeping | back-to-back upsert | / limit | its wait | its key lookup "
             "| series total |",

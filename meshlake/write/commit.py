@@ -52,6 +52,7 @@ from meshlake.query.provenance import remember_own
 from meshlake.write import faults
 from meshlake.write.known_length import KnownLengthIO
 from meshlake.write.manifest_merge import MergingAppend, MergingOverwrite, _Merging
+from meshlake.write.staged_manifests import StagedManifests, remember_written
 
 QUARANTINE_PREFIX = "meshlake-quarantine-"
 MAX_ATTEMPTS = 40
@@ -111,6 +112,9 @@ class Change:
     """Paths of delete files this change removes (compaction: they name only files it rewrote)."""
     replaced_keys: ReplacedKeys | None = None
     """A merge-on-read upsert's key lookup (see `ReplacedKeys`); None for any other change."""
+    staged: StagedManifests | None = None
+    """Manifests of `added` and `delete_files` written before the commit (`meshlake.write.staged_manifests`): the
+    commit, and each of its retries and rebases, uses them instead of writing its own."""
 
     @property
     def is_empty(self) -> bool:
@@ -222,6 +226,13 @@ def _commit_snapshot(
         if ref_updates:
             tx._stage(ref_updates, ref_requirements)
         producer = tx.producer(change, branch, properties)
+        staged = change.staged
+        if (
+            staged is not None
+            and staged.serves(change.added, change.delete_files)
+            and table.metadata.snapshot_by_id(staged.snapshot_id) is None
+        ):
+            producer.use_staged(staged)
         for data_file in change.deleted:
             producer.delete_data_file(data_file)
         for data_file in change.added:
@@ -257,6 +268,9 @@ def _commit_snapshot(
         else:
             faults.reached("committed", table.name())
             table = updated_table(table, response.metadata, response.metadata_location)
+            snapshot = table.metadata.snapshot_by_id(producer.snapshot_id)
+            if producer.listed is not None and snapshot is not None:  # the next commit on it need not read it back
+                remember_written(snapshot, producer.listed, table.metadata.format_version)
             return table, producer.snapshot_id
         producer._clean_all_uncommitted()
         if branch == MAIN_BRANCH and main_head(table) != base_id:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 from pyiceberg.expressions import AlwaysTrue, BooleanExpression
 from pyiceberg.io.pyarrow import schema_to_pyarrow
-from pyiceberg.manifest import DataFile
+from pyiceberg.manifest import DataFile, ManifestFile
 from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH
 
@@ -28,6 +28,7 @@ from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F40
 from meshlake.write.positions import NOTHING, PositionDeletes, deletes_for_keys, deletes_where, scoped_deletes
 from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
 from meshlake.write.rowfilter import RowFilter
+from meshlake.write.staged_manifests import StagedManifests
 
 if TYPE_CHECKING:
     from meshlake.quality.report import QualityReport  # the gate is handed in; see `Gate`
@@ -95,10 +96,11 @@ class WriteResult:
     fallback: str | None = None
     """Why a distributed write ran part of its work on the driver instead of the engine (None: it did not)."""
     phases: Mapping[str, float] = field(default_factory=dict)
-    """Seconds by phase of the write, where it measures them: `conform` (incl. the new keys' uniqueness),
-    `key lookup` (finding the old rows of a merge-on-read upsert's keys; `key lookup and rewrite` for a
-    copy-on-write one), `write rows` (encoding the new rows; an upsert runs it alongside the key lookup, so
-    phases may add up to more than `seconds`), `deletes` (writing the delete files), `gate`, `commit` (incl.
+    """Seconds by phase of the write, where it measures them: `conform` (incl. the new keys' uniqueness, checked
+    while the rows are encoded), `key lookup` (finding the old rows of a merge-on-read upsert's keys; `key lookup
+    and rewrite` for a copy-on-write one), `write rows` (encoding the new rows, and for merge-on-read their
+    manifest; an upsert runs it alongside the key lookup, so phases may add up to more than `seconds`), `deletes`
+    (writing the delete files and their manifest), `gate`, `commit` (incl.
     any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
     finish committing to the same table; only when it did wait), `key index wait` (before its key lookup, waiting
     for this process to finish keeping the key index of the previous upsert; only when it did wait, alongside
@@ -603,8 +605,6 @@ def _with_scoped_deletes_removed(table: Table, base_id: int | None, change: Chan
     be dangling records every reader plans. Removed in the same commit, as compaction does."""
     if base_id is None or not change.deleted:
         return change
-    from dataclasses import replace
-
     from meshlake.query.plan import cached_plan
 
     scoped = scoped_deletes(cached_plan(table, base_id), {f.file_path for f in change.deleted})
@@ -620,6 +620,30 @@ def _overwrite(table: Table, base: Any, added: tuple[DataFile, ...], rows: int) 
     return _Prepared(Change("overwrite", added, live, AlwaysTrue(), new_rows=added), rows, removed)
 
 
+class _RowsWrite:
+    """An upsert's new rows encoded as data files (in a thread: `run`) and, when `snapshot_id` is set, listed in a
+    manifest for that snapshot, written right after them (`meshlake.write.staged_manifests`)."""
+
+    def __init__(self, table: Table, rows: pa.Table, snapshot_id: int | None, phases: dict[str, float]) -> None:
+        self.table, self.rows, self.snapshot_id, self.phases = table, rows, snapshot_id, phases
+        self.writer = DataFileWriter(table.metadata, table.io)
+        self.manifests: list[ManifestFile] = []
+
+    def run(self) -> tuple[DataFile, ...]:
+        from meshlake.write.staged_manifests import write_manifests
+
+        began = time.perf_counter()
+        files = tuple(self.writer.write_all(self.rows.to_batches()))
+        if self.snapshot_id is not None:
+            self.manifests = write_manifests(self.table, files, self.snapshot_id, deletes=False)
+        self.phases["write rows"] = time.perf_counter() - began
+        return files
+
+    @property
+    def written_paths(self) -> list[str]:
+        return [*self.writer.written_paths, *(m.manifest_path for m in self.manifests)]
+
+
 def _prepare_upsert(
     table: Table,
     conformer: Conformer,
@@ -629,77 +653,121 @@ def _prepare_upsert(
     address: str,
     write_mode: str = "copy-on-write",
 ) -> _Prepared:
-    """Write the new rows and remove the old rows of their keys. The new rows are encoded in a thread while the
-    old rows are looked up (DuckDB and Parquet encoding both release the GIL): the lookup reads, the write encodes."""
+    """Write the new rows and remove the old rows of their keys. The new rows are encoded in a thread while their
+    keys are checked for uniqueness and the old rows are looked up (DuckDB and Parquet encoding both release the
+    GIL): the lookup reads, the write encodes. Unless the write is copy-on-write, the manifests of the new rows and
+    of the delete files are written too, for a snapshot id chosen here, so that the commit writes only its manifest
+    list (`meshlake.write.staged_manifests`); an `auto` write that copies on write deletes them."""
     from concurrent.futures import ThreadPoolExecutor
 
     phases: dict[str, float] = {}
     started = time.perf_counter()
     rows = pa.Table.from_batches(list(conformer.conform(reader)), schema=conformer.target)
+    snapshot_id = table.metadata.new_snapshot_id() if write_mode != "copy-on-write" else None
+    job = _RowsWrite(table, rows, snapshot_id, phases)
     keys = rows.select(primary_key)
-    _check_unique_keys(keys, primary_key, address)
-    phases["conform"] = time.perf_counter() - started
-    writer = DataFileWriter(table.metadata, table.io)
-
-    def write_rows() -> tuple[DataFile, ...]:
-        began = time.perf_counter()
-        files = tuple(writer.write_all(rows.to_batches()))
-        phases["write rows"] = time.perf_counter() - began
-        return files
-
     with ThreadPoolExecutor(1, thread_name_prefix="meshlake-upsert") as pool:
-        writing = pool.submit(write_rows)
-        if write_mode != "copy-on-write":  # the key index of the base may still be kept (by this process's last upsert)
-            from meshlake.write import index_keeper
-
-            waited = index_keeper.wait_for(str(table.metadata.table_uuid))
-            if waited >= 0.001:
-                phases["key index wait"] = waited
-        looking = time.perf_counter()
+        writing = pool.submit(job.run)
+        found = _OldRows(None)
         try:
-            deletes = _position_deletes(write_mode, lambda limit: deletes_for_keys(table, base, keys, max_share=limit))
-            rewrite: Rewrite | None = rewrite_keys(table, base, keys) if deletes is None else None
+            _check_unique_keys(keys, primary_key, address)
+            phases["conform"] = time.perf_counter() - started
+            found = _old_rows(table, base, keys, write_mode, snapshot_id, phases)
+            conflict_filter = key_filter(keys)
         except BaseException:
             writing.exception()  # wait: its files exist only once it is done
-            _delete_files(table, writer.written_paths)
+            _delete_files(table, [*job.written_paths, *found.written_paths])
             raise
-        spent = time.perf_counter() - looking
         try:
             added = writing.result()
         except BaseException:
-            _delete_files(table, [*(deletes or NOTHING).written_paths, *(rewrite.written_paths if rewrite else ())])
+            _delete_files(table, found.written_paths)
             raise
-    if deletes is not None:
-        phases["key lookup"] = spent - deletes.write_seconds
-        phases["deletes"] = deletes.write_seconds
-        replaced = ReplacedKeys(tuple(primary_key), base.snapshot_id, deletes.rows_removed) if base else None
-        change = Change(
-            "overwrite",
-            added,
-            (),
-            key_filter(keys),
-            new_rows=added,
-            delete_files=deletes.delete_files,
-            referenced=deletes.referenced,
-            replaced_keys=replaced,
-        )
-        paths = [*writer.written_paths, *deletes.written_paths]
-        prepared = _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read", phases)
-        if deletes.key_index is not None:
-            prepared.after_commit = _index_keeper(deletes)
+    deletes, staged = found.deletes, None
+    if deletes is None:
+        _delete_files(table, [m.manifest_path for m in job.manifests])  # copy-on-write: its commit writes its own
+        assert found.rewrite is not None
+        prepared = _upsert(found.rewrite, keys, added, rows.num_rows)
+        prepared.written_paths = [*job.writer.written_paths, *prepared.written_paths]
+        prepared.write_mode = "copy-on-write"
+        prepared.phases = phases
         return prepared
-    assert rewrite is not None
-    phases["key lookup and rewrite"] = spent
-    prepared = _upsert(rewrite, keys, added, rows.num_rows)
-    prepared.written_paths = [*writer.written_paths, *prepared.written_paths]
-    prepared.write_mode = "copy-on-write"
-    prepared.phases = phases
+    if snapshot_id is not None:
+        manifests = (tuple(job.manifests), tuple(found.manifests))
+        staged = StagedManifests(snapshot_id, added, deletes.delete_files, *manifests)
+    replaced = ReplacedKeys(tuple(primary_key), base.snapshot_id, deletes.rows_removed) if base else None
+    change = Change(
+        "overwrite",
+        added,
+        (),
+        conflict_filter,
+        new_rows=added,
+        delete_files=deletes.delete_files,
+        referenced=deletes.referenced,
+        replaced_keys=replaced,
+        staged=staged,
+    )
+    paths = [*job.written_paths, *found.written_paths]
+    prepared = _Prepared(change, rows.num_rows, 0, deletes.rows_removed, paths, "merge-on-read", phases)
+    if deletes.key_index is not None:
+        # one data file holds the rows in their order (several: a partitioned port, or past a row group; read back)
+        written = {added[0].file_path: keys} if len(added) == 1 else {}
+        prepared.after_commit = _index_keeper(deletes, written)
     return prepared
 
 
-def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], Keeping]:
-    """Bring the key index the upsert's rows were found in to the snapshot it committed, from what it wrote, on
-    the keeper thread (a cache: a failure is logged and only means the next upsert catches up or rebuilds; the
+@dataclass(frozen=True)
+class _OldRows:
+    """How an upsert removes the old rows of its keys: position `deletes` (and their `manifests`), or a `rewrite`."""
+
+    deletes: PositionDeletes | None
+    rewrite: Rewrite | None = None
+    manifests: tuple[ManifestFile, ...] = ()
+
+    @property
+    def written_paths(self) -> list[str]:
+        rewritten = self.rewrite.written_paths if self.rewrite is not None else ()
+        return [*(self.deletes or NOTHING).written_paths, *rewritten, *(m.manifest_path for m in self.manifests)]
+
+
+def _old_rows(
+    table: Table, base: Any, keys: pa.Table, write_mode: str, snapshot_id: int | None, phases: dict[str, float]
+) -> _OldRows:
+    """Find the old rows of `keys` in `base` and record them as position deletes (with their manifest for snapshot
+    `snapshot_id`, when set), or rewrite their files; phases `key index wait`, `key lookup`, `deletes` (incl. the
+    manifest) or `key lookup and rewrite`."""
+    if write_mode != "copy-on-write":  # the key index of the base may still be kept (by this process's last upsert)
+        from meshlake.write import index_keeper
+
+        waited = index_keeper.wait_for(str(table.metadata.table_uuid))
+        if waited >= 0.001:
+            phases["key index wait"] = waited
+    looking = time.perf_counter()
+    deletes = _position_deletes(write_mode, lambda limit: deletes_for_keys(table, base, keys, max_share=limit))
+    if deletes is None:
+        rewrite = rewrite_keys(table, base, keys)
+        phases["key lookup and rewrite"] = time.perf_counter() - looking
+        return _OldRows(None, rewrite)
+    manifests: tuple[ManifestFile, ...] = ()
+    if snapshot_id is not None:
+        from meshlake.write.staged_manifests import write_manifests
+
+        began = time.perf_counter()
+        try:
+            manifests = tuple(write_manifests(table, deletes.delete_files, snapshot_id, deletes=True))
+        except BaseException:
+            _delete_files(table, list(deletes.written_paths))
+            raise
+        deletes = replace(deletes, write_seconds=deletes.write_seconds + time.perf_counter() - began)
+    phases["key lookup"] = time.perf_counter() - looking - deletes.write_seconds
+    phases["deletes"] = deletes.write_seconds
+    return _OldRows(deletes, manifests=manifests)
+
+
+def _index_keeper(deletes: PositionDeletes, written: Mapping[str, pa.Table]) -> Callable[[Table, int], Keeping]:
+    """Bring the key index the upsert's rows were found in to the snapshot it committed, from what it wrote (the
+    positions of its delete files, and `written`: the keys of its data files, path -> key columns in file order),
+    on the keeper thread (a cache: a failure is logged and only means the next upsert catches up or rebuilds; the
     commit stands)."""
 
     def keep(committed: Table, snapshot_id: int) -> Keeping:
@@ -713,7 +781,7 @@ def _index_keeper(deletes: PositionDeletes) -> Callable[[Table, int], Keeping]:
 
             if folder is not None:
                 plan = cached_plan(committed, snapshot_id)
-                keep_current(committed, deletes.key_index, plan, deletes.positions, folder)
+                keep_current(committed, deletes.key_index, plan, deletes.positions, folder, written)
 
         return index_keeper.keep(str(committed.metadata.table_uuid), job, name=".".join(committed.name()))
 

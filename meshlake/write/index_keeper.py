@@ -9,7 +9,8 @@ it. So the write hands it to the keeper and returns right after the commit:
   whole, and every entry is checked before use).
 - A later key lookup on the same table first waits for the keeping still pending for it (`wait_for`): it then
   finds the index of its base snapshot ready, instead of catching up from an ancestor itself and reading back the
-  delete files the keeping had in memory (measured in NOTES and the benchmark's back-to-back series).
+  delete files the keeping had in memory (measured in NOTES and the benchmark's back-to-back series). It waits
+  only until the keeping has the index in memory (`ready`), not for its saving to disk.
 - Errors are logged, never raised into a later write: the next lookup catches up or rebuilds.
 - Interpreter exit waits up to `EXIT_WAIT_SECONDS` for pending keepings; a process killed meanwhile leaves at
   most temporary files (pruned later) and runs no manifest names, never a torn index that is trusted.
@@ -46,6 +47,7 @@ class Keeping:
         self.seconds: float | None = None
         self.error: BaseException | None = None
         self._done = threading.Event()
+        self._ready = threading.Event()
 
     @property
     def done(self) -> bool:
@@ -56,17 +58,35 @@ class Keeping:
         self._done.wait(timeout)
         return self.seconds
 
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until the keeping has the index in memory (`ready`) or is done (at most `timeout` seconds)."""
+        self._ready.wait(timeout)
+
     def run(self) -> None:
         started = time.perf_counter()
+        _running.keeping = self
         try:
             self.job()
         except Exception as error:  # a cache: the commit stands, the next lookup catches up or rebuilds
             self.error = error
             _log.warning("key index of %s not kept: %s", self.name, error)
         finally:
+            _running.keeping = None
             self.seconds = time.perf_counter() - started
             self.job = _nothing
+            self._ready.set()
             self._done.set()
+
+
+_running = threading.local()
+
+
+def ready() -> None:
+    """Called by a keeping's job once the index it keeps is in memory for lookups (`meshlake.write.key_index`):
+    lookups waiting for it go on while it saves the index."""
+    keeping = getattr(_running, "keeping", None)
+    if keeping is not None:
+        keeping._ready.set()
 
 
 def _nothing() -> None:
@@ -91,15 +111,15 @@ def keep(table_uuid: str, job: Callable[[], None], *, name: str = "") -> Keeping
 
 
 def wait_for(table_uuid: str, timeout: float | None = None) -> float:
-    """Wait for the keepings of table `table_uuid` pending in this process (at most `timeout`, by default
-    `LOOKUP_WAIT_SECONDS`); the seconds waited."""
+    """Wait until the keepings of table `table_uuid` pending in this process have their index in memory (`ready`;
+    at most `timeout`, by default `LOOKUP_WAIT_SECONDS`); the seconds waited."""
     pending = _keeper.pending(table_uuid)
     if not pending:
         return 0.0
     timeout = LOOKUP_WAIT_SECONDS if timeout is None else timeout
     started = time.perf_counter()
     for keeping in pending:
-        keeping.wait(max(0.0, started + timeout - time.perf_counter()))
+        keeping.wait_ready(max(0.0, started + timeout - time.perf_counter()))
     return time.perf_counter() - started
 
 

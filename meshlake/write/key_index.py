@@ -24,7 +24,9 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   added since (or whose deletes cannot be explained as additions) are read, data files removed are marked dead,
   and the positions of delete files added since become tombstones. More than `REBUILD_SHARE` of the port to read,
   or no ancestor's index: rebuilt from a full scan (today's lookup cost plus a sort). A meshlake upsert brings the
-  index to the snapshot it commits right after the commit, from what it wrote (no delete file read back).
+  index to the snapshot it commits right after the commit, from what it wrote (no delete file read back, nor
+  its data file when it wrote one: the keys it holds are in the file's order); lookups of the process use that
+  index from memory while it is saved.
 - Trust: entries are written atomically (temporary file renamed), runs before the manifest naming them. On load,
   the manifest is checked (version, table uuid, snapshot id, key columns, their kinds and, for strings, the hashes
   of `HASH_PROBE`), each run's `.npy` header, length
@@ -38,6 +40,7 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -358,6 +361,9 @@ def current(table: Table, plan: ScanPlan, key: tuple[str, ...], folder: Path, ki
     """The index for `plan`'s snapshot: its own, an ancestor's caught up (and saved), or a new one (saved)."""
     assert plan.snapshot_id is not None
     field_ids = tuple(plan.schema.find_field(name).field_id for name in key)
+    kept = _in_memory(table, plan, field_ids, kinds)
+    if kept is not None and kept.key == key:
+        return kept
     for snapshot_id in _ancestors(table, plan.snapshot_id):
         found = load(folder, table, snapshot_id, key, field_ids, kinds)
         if found is None:
@@ -417,13 +423,38 @@ def _keyed_run(
     key: tuple[str, ...],
     entries: Sequence[FileEntry],
     kinds: tuple[str, ...],
+    written: Mapping[str, pa.Table] | None = None,
 ) -> Run:
-    """A run of the live rows of `tasks` (whose entries are `entries`, in the same order)."""
-    read = _read_keys(table, plan, tasks, key, ordered=not holds_columns(kinds))
-    offsets = np.array([e.offset for e in entries], np.int64)
-    rows = offsets[read.column("f").to_numpy()] + read.column("p").to_numpy()
-    columns = [key_values(read.column(f"k{i}"), kind) for i, kind in enumerate(kinds)]
-    return _run(sort_key(columns), rows, columns if holds_columns(kinds) else ())
+    """A run of the live rows of `tasks` (whose entries are `entries`, in the same order). `written`: the key
+    columns of data files this process just wrote (path -> their rows' keys, in file order), used instead of
+    reading a file back when it has no delete file and as many rows."""
+    known = written or {}
+    held = [_held(task, known) for task in tasks]
+    rows: list[np.ndarray] = []
+    columns: list[list[Column]] = []
+    for entry, keys in zip(entries, held, strict=True):
+        if keys is not None:
+            valid = np.ones(keys.num_rows, bool)
+            for name in key:
+                valid &= np.asarray(keys.column(name).is_valid().to_numpy(zero_copy_only=False), bool)
+            rows.append(entry.offset + np.flatnonzero(valid))
+            mask = pa.array(valid)
+            columns.append([key_values(keys.column(n).filter(mask), k) for n, k in zip(key, kinds, strict=True)])
+    unread = [(task, entry) for task, entry, keys in zip(tasks, entries, held, strict=True) if keys is None]
+    if unread or not rows:
+        read = _read_keys(table, plan, [t for t, _ in unread], key, ordered=not holds_columns(kinds) and not rows)
+        offsets = np.array([e.offset for _, e in unread], np.int64)
+        rows.append(offsets[read.column("f").to_numpy()] + read.column("p").to_numpy())
+        columns.append([key_values(read.column(f"k{i}"), kind) for i, kind in enumerate(kinds)])
+    joined = [_concat(parts) for parts in zip(*columns, strict=True)]
+    return _run(sort_key(joined), np.concatenate(rows).astype(np.int64), joined if holds_columns(kinds) else ())
+
+
+def _held(task: DataTask, written: Mapping[str, pa.Table]) -> pa.Table | None:
+    keys = written.get(task.path)
+    if keys is None or task.position_deletes or task.equality_deletes or keys.num_rows != task.record_count:
+        return None
+    return keys
 
 
 def _entries(tasks: Sequence[DataTask], offset: int) -> list[FileEntry]:
@@ -475,11 +506,16 @@ def _read_keys(
 
 
 def catch_up(
-    table: Table, index: KeyIndex, plan: ScanPlan, known: Mapping[str, tuple[str, np.ndarray]] | None = None
+    table: Table,
+    index: KeyIndex,
+    plan: ScanPlan,
+    known: Mapping[str, tuple[str, np.ndarray]] | None = None,
+    written: Mapping[str, pa.Table] | None = None,
 ) -> KeyIndex | None:
     """`index` brought to `plan`'s snapshot from what changed in between; None when rebuilding is cheaper or
     the change cannot be followed. `known`: positions of delete files this process wrote (delete file path ->
-    (data file path, positions)), so they are not read back."""
+    (data file path, positions)), and `written`: the keys of data files it wrote (data file path -> their key
+    columns, in file order), so they are not read back."""
     assert plan.snapshot_id is not None
     if not _plannable(plan):
         return None
@@ -520,7 +556,8 @@ def catch_up(
         added = _entries(reread, next_row)
         files.extend(added)
         next_row = added[-1].offset + added[-1].count
-        runs.append(_keyed_run(table, plan, reread, index.key, added, index.kinds or ("integer",) * len(index.key)))
+        kinds = index.kinds or ("integer",) * len(index.key)
+        runs.append(_keyed_run(table, plan, reread, index.key, added, kinds, written))
     caught = replace(
         index,
         snapshot_id=plan.snapshot_id,
@@ -687,9 +724,9 @@ def _npy_header(path: Path) -> int:
 
 
 def prune(folder: Path, *, keep: int | None = None, grace_seconds: float = GRACE_SECONDS) -> None:
-    """Delete all but the `keep` (by default `KEEP`) newest manifests of `folder`, and the run files none of them
-    names that are older than `grace_seconds` (another process may be writing runs for a manifest it has not
-    renamed yet)."""
+    """Delete all but the `keep` (by default `KEEP`) most recently written or loaded manifests of `folder`, and the
+    run files none of them names that are older than `grace_seconds` (another process may be writing runs for a
+    manifest it has not renamed yet)."""
     keep = KEEP if keep is None else keep
     try:
         manifests = sorted(folder.glob("snap-*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
@@ -726,7 +763,10 @@ def load(
     none or it fails a check."""
     kinds = kinds or ("integer",) * len(key)
     try:
-        found = json.loads(_manifest_path(folder, snapshot_id).read_bytes())
+        path = _manifest_path(folder, snapshot_id)
+        found = json.loads(path.read_bytes())
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used: `prune` keeps the most recently used manifests
         if not (
             isinstance(found, dict)
             and found.get("version") == VERSION
@@ -873,9 +913,42 @@ def _checksum_file(stream: Any, size: int) -> int:
 
 
 def keep_current(
-    table: Table, index: KeyIndex, plan: ScanPlan, known: Mapping[str, tuple[str, np.ndarray]], folder: Path
+    table: Table,
+    index: KeyIndex,
+    plan: ScanPlan,
+    known: Mapping[str, tuple[str, np.ndarray]],
+    folder: Path,
+    written: Mapping[str, pa.Table] | None = None,
 ) -> None:
-    """Bring `index` to `plan`'s snapshot and keep it in `folder` (after a meshlake commit)."""
-    caught = catch_up(table, index, plan, known)
-    if caught is not None:
+    """Bring `index` to `plan`'s snapshot and keep it in `folder` (after a meshlake commit; `known` and `written`
+    as for `catch_up`). Lookups of this process use it from memory while it is saved (`index_keeper.ready`)."""
+    from meshlake.write import index_keeper
+
+    caught = catch_up(table, index, plan, known, written)
+    if caught is None:
+        return
+    with _recent_lock:
+        _recent[caught.table_uuid] = caught
+    index_keeper.ready()
+    try:
         save(folder, caught)
+    finally:
+        with _recent_lock:
+            if _recent.get(caught.table_uuid) is caught:
+                del _recent[caught.table_uuid]
+
+
+_recent: dict[str, KeyIndex] = {}
+"""By table uuid: the index a keeping of this process has caught up and is saving (`keep_current`)."""
+_recent_lock = threading.Lock()
+
+
+def _in_memory(table: Table, plan: ScanPlan, field_ids: tuple[int, ...], kinds: tuple[str, ...]) -> KeyIndex | None:
+    """The index being saved for `plan`'s snapshot, if it is one of the same key (see `keep_current`)."""
+    with _recent_lock:
+        found = _recent.get(str(table.metadata.table_uuid))
+    if found is None or found.snapshot_id != plan.snapshot_id or found.field_ids != field_ids:
+        return None
+    if _kinds(found) != (kinds or ("integer",) * len(field_ids)) or not covers(found, plan):
+        return None
+    return found

@@ -45,6 +45,7 @@ from pyiceberg.typedef import EMPTY_DICT
 from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
+from meshlake.write.staged_manifests import StagedManifests, manifest_list
 
 MERGE_ENABLED = TableProperties.MANIFEST_MERGE_ENABLED
 MIN_COUNT_TO_MERGE = TableProperties.MANIFEST_MIN_MERGE_COUNT
@@ -78,13 +79,62 @@ class MergePolicy:
 
 class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
     """A snapshot producer that merges its snapshot's data manifests by tier before writing the manifest list,
-    and that adds delete files in a DELETES manifest of their own (pyiceberg 0.12 writes only data manifests)."""
+    and that adds delete files in a DELETES manifest of their own (pyiceberg 0.12 writes only data manifests).
+
+    When it removes no data file, its snapshot keeps the parent's manifests as they are (pyiceberg's overwrite would
+    still plan deletes against every one of them), and it may use manifests written before the commit
+    (`use_staged`) instead of writing its own."""
 
     merged: int = 0
     """Manifests this producer rewrote (0 when it merged nothing)."""
     _delete_files: tuple[DataFile, ...] = ()
     _removed_delete_files: frozenset[str] = frozenset()
     _removed_found: tuple[DataFile, ...] = ()
+    _staged: StagedManifests | None = None
+    listed: list[ManifestFile] | None = None
+    """The manifests its manifest list names, once known (when it removes no data file)."""
+
+    def use_staged(self, staged: StagedManifests) -> None:
+        """Commit as snapshot `staged.snapshot_id`, with `staged`'s manifests of the added data and delete files
+        (they must list exactly the files added to this producer)."""
+        self._snapshot_id = staged.snapshot_id
+        self._staged = staged
+
+    def wrote(self, path: str) -> bool:
+        """Whether the manifest at `path` was written for this snapshot (by this producer, or staged for it)."""
+        return path in self._written_manifests or (self._staged is not None and path in self._staged.paths)
+
+    def _manifests(self) -> list[ManifestFile]:
+        if self._deleted_data_files:
+            return super()._manifests()
+        added = list(self._staged.data) if self._staged is not None else self._added_manifests()
+        self.listed = self._process_manifests([*added, *self._parent_manifests()])
+        return self.listed
+
+    def _added_manifests(self) -> list[ManifestFile]:
+        """The manifest of the added data files, under the default spec (as pyiceberg's producers write it)."""
+        if not self._added_data_files:
+            return []
+        with self.new_manifest_writer(spec=self._transaction.table_metadata.spec()) as writer:
+            for data_file in self._added_data_files:
+                writer.add(
+                    ManifestEntry.from_args(
+                        status=ManifestEntryStatus.ADDED,
+                        snapshot_id=self._snapshot_id,
+                        sequence_number=None,
+                        file_sequence_number=None,
+                        data_file=data_file,
+                    )
+                )
+        return [writer.to_manifest_file()]
+
+    def _parent_manifests(self) -> list[ManifestFile]:
+        if self._parent_snapshot_id is None:
+            return []
+        parent = self._transaction.table_metadata.snapshot_by_id(self._parent_snapshot_id)
+        if parent is None:
+            raise ValueError(f"Snapshot could not be found: {self._parent_snapshot_id}")
+        return manifest_list(parent, self._transaction._table)
 
     def add_delete_file(self, delete_file: DataFile) -> None:
         """Add a position or equality delete file to the snapshot."""
@@ -110,7 +160,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         found: list[DataFile] = []
         out: list[ManifestFile] = []
         for manifest in manifests:
-            if manifest.content != ManifestContent.DELETES or manifest.manifest_path in self._written_manifests:
+            if manifest.content != ManifestContent.DELETES or self.wrote(manifest.manifest_path):
                 out.append(manifest)
                 continue
             entries = read_manifest(self._io, manifest)
@@ -143,6 +193,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         return out
 
     def _delete_manifests(self) -> list[ManifestFile]:
+        if self._staged is not None:
+            return list(self._staged.deletes)
         by_spec: dict[int, list[DataFile]] = {}
         for delete_file in self._delete_files:
             by_spec.setdefault(delete_file.spec_id, []).append(delete_file)
@@ -187,7 +239,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
 
     def own_entries(self, manifest: ManifestFile) -> list[ManifestEntry] | None:
         """The entries of a manifest this producer wrote for its added files (not read back), else None."""
-        if manifest.added_snapshot_id != self._snapshot_id or manifest.manifest_path not in self._written_manifests:
+        if manifest.added_snapshot_id != self._snapshot_id or not self.wrote(manifest.manifest_path):
             return None
         if manifest.content != ManifestContent.DATA:
             return None  # this commit's delete manifest: merged by a later commit
@@ -268,7 +320,7 @@ def _mergeable(producer: _Merging, manifest: ManifestFile, policy: MergePolicy) 
     (other manifests this commit wrote, such as merged ones, are merged by a later commit)."""
     if manifest.manifest_length >= policy.target_bytes:
         return False
-    return manifest.manifest_path not in producer._written_manifests or producer.own_entries(manifest) is not None
+    return not producer.wrote(manifest.manifest_path) or producer.own_entries(manifest) is not None
 
 
 def _bins(manifests: Sequence[ManifestFile], target: int) -> list[list[ManifestFile]]:

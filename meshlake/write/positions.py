@@ -162,12 +162,14 @@ def deletes_for_keys(
 
 def data_files_of(table: Table, snapshot: Snapshot, paths: set[str]) -> dict[str, DataFile]:
     """The live data files of `snapshot` whose path is in `paths`, by path, read from its data manifests (each
-    manifest's files kept by the process: manifests never change, and back-to-back upserts share all but the
-    newest), instead of planning a scan of the whole snapshot."""
+    manifest's files, and the newest manifest lists, kept by the process: they never change, and back-to-back
+    upserts share all but the newest), instead of planning a scan of the whole snapshot."""
     from pyiceberg.manifest import ManifestContent
 
+    from meshlake.write.staged_manifests import manifest_list
+
     found: dict[str, DataFile] = {}
-    for manifest in snapshot.manifests(table.io):
+    for manifest in manifest_list(snapshot, table):
         if manifest.content == ManifestContent.DATA and len(found) < len(paths):
             files = _manifest_files(table, manifest)
             found |= {path: files[path] for path in paths & files.keys()}

@@ -759,11 +759,17 @@ def test_a_lookup_waits_for_the_keeping_of_its_base_snapshot(keyed: ml.Lake, mon
         original(*args, **kwargs)
 
     monkeypatch.setattr(key_index, "keep_current", slow)
+    wait_for = index_keeper.wait_for
+
+    def released_later(*args: Any, **kwargs: Any) -> float:
+        __import__("threading").Timer(0.3, release.set).start()  # once the second upsert waits
+        return wait_for(*args, **kwargs)
+
     first = port.write(rows([10, 11, 800], 2.0), mode="upsert", write_mode="merge-on-read")
     assert first.index_keeping is not None and not first.index_keeping.done
-    __import__("threading").Timer(0.3, release.set).start()
+    monkeypatch.setattr(index_keeper, "wait_for", released_later)
     second = port.write(rows([11, 12, 801], 3.0), mode="upsert", write_mode="merge-on-read")
-    assert first.index_keeping.done and second.phases["key index wait"] >= 0.2
+    assert first.index_keeping.wait(60) is not None and second.phases["key index wait"] >= 0.25
     assert second.rows_updated == 2
     found = state(port)
     assert len(found) == 103 and found[(10,)] == 2.0 and found[(11,)] == 3.0 and found[(800,)] == 2.0
@@ -803,3 +809,71 @@ def test_threads_of_one_process_upserting_one_port_keep_one_index_right(keyed: m
             assert found[(first + n,)] == found[(first + 40 + n,)] == found[(1000 + first + n,)] == float(first + n)
     key_index._memo.clear()
     assert_same(port, rows([*range(0, 110, 3), *range(1000, 1020)], 0.0).select(["id"]))
+
+
+def test_the_keeping_takes_the_new_rows_keys_from_memory_not_from_their_file(
+    keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys an upsert wrote go into the index as written (their file is not read back), at their positions."""
+    port = _indexed_port(keyed)
+    read: list[int] = []
+    original = key_index._read_keys
+
+    def counting(*args: Any, **kwargs: Any) -> pa.Table:
+        read.append(len(args[2]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(key_index, "_read_keys", counting)
+    shuffled = [901, 5, 950, 7, 900, 12]  # new and old keys, not in key order: positions follow the file's order
+    result = port.write(rows(shuffled, 3.0), mode="upsert", write_mode="merge-on-read")
+    assert result.index_keeping is not None and result.index_keeping.wait(60) is not None
+    assert result.index_keeping.error is None and read == []
+    index = _load_current(port)
+    assert index is not None and index.snapshot_id == result.snapshot_id
+    assert_same(port, rows([*shuffled, 6, 100], 0.0).select(["id"]))
+    again = port.write(rows([950, 5, 902], 4.0), mode="upsert", write_mode="merge-on-read")
+    assert again.rows_updated == 2 and state(port)[(950,)] == 4.0 and state(port)[(5,)] == 4.0
+
+
+def test_keys_held_in_memory_are_used_only_for_the_file_they_describe() -> None:
+    task = type("Task", (), {"path": "f", "position_deletes": (), "equality_deletes": (), "record_count": 2})()
+    keys = pa.table({"id": pa.array([1, 2], pa.int64())})
+    assert key_index._held(task, {"f": keys}) is keys  # type: ignore[arg-type]
+    assert key_index._held(task, {"g": keys}) is None  # type: ignore[arg-type]
+    assert key_index._held(task, {"f": keys.slice(1)}) is None  # type: ignore[arg-type]
+    task.position_deletes = ("d",)
+    assert key_index._held(task, {"f": keys}) is None  # type: ignore[arg-type]
+
+
+def test_a_lookup_uses_the_index_a_keeping_is_still_saving(keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Back to back, the second upsert's lookup takes the first one's caught-up index from memory: it neither waits
+    for its saving nor catches up itself."""
+    import threading
+
+    port = _indexed_port(keyed)
+    release = threading.Event()
+    save, catch_up = key_index.save, key_index.catch_up
+    catching: list[str] = []
+
+    def slow_save(folder: Path, index: key_index.KeyIndex) -> bool:
+        if threading.current_thread().name == "meshlake-key-index-keeper":
+            release.wait(30)
+        return save(folder, index)
+
+    def recorded(*args: Any, **kwargs: Any) -> key_index.KeyIndex | None:
+        catching.append(threading.current_thread().name)
+        return catch_up(*args, **kwargs)
+
+    monkeypatch.setattr(key_index, "save", slow_save)
+    monkeypatch.setattr(key_index, "catch_up", recorded)
+    try:
+        first = port.write(rows([20, 21, 820], 2.0), mode="upsert", write_mode="merge-on-read")
+        second = port.write(rows([21, 22, 821], 3.0), mode="upsert", write_mode="merge-on-read")
+        assert first.index_keeping is not None and not first.index_keeping.done, "still saving"
+    finally:
+        release.set()
+    assert index_keeper.wait_all(60) and set(catching) == {"meshlake-key-index-keeper"}
+    assert second.rows_updated == 2
+    found = state(port)
+    assert len(found) == 103 and found[(20,)] == 2.0 and found[(21,)] == 3.0 and found[(820,)] == 2.0
+    assert_same(port, rows(list(range(0, 830, 3)), 0.0).select(["id"]))
