@@ -17,7 +17,6 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
-from copy import copy
 from dataclasses import dataclass
 
 from pyiceberg.manifest import (
@@ -133,7 +132,7 @@ def remember_written(snapshot: Snapshot, manifests: Sequence[ManifestFile], form
         return
     listed = []
     for manifest in manifests:
-        held = copy(manifest)
+        held = ManifestFile(*(manifest[i] for i in range(len(manifest))))  # `copy` would share the fields' list
         if held.sequence_number == UNASSIGNED_SEQ:
             held.sequence_number = snapshot.sequence_number
         if held.min_sequence_number == UNASSIGNED_SEQ:

@@ -117,3 +117,25 @@ def test_manifests_of_files_are_written_for_the_snapshot_id_given(filled: Any) -
     assert staged_manifests.write_manifests(table, [], 1234, deletes=True) == []
     staged_manifests.delete_all(table, [manifest.manifest_path])
     assert not Path(manifest.manifest_path.removeprefix("file://")).exists()
+
+
+def test_keeping_a_written_list_leaves_the_manifests_handed_to_its_writer_unassigned() -> None:
+    from pyiceberg.manifest import UNASSIGNED_SEQ, ManifestFile
+    from pyiceberg.table.snapshots import Snapshot
+
+    from meshlake.write.staged_manifests import manifest_list, remember_written
+
+    new = ManifestFile.from_args(
+        manifest_path="memory://m0.avro",
+        manifest_length=1,
+        partition_spec_id=0,
+        content=0,
+        sequence_number=UNASSIGNED_SEQ,
+        min_sequence_number=UNASSIGNED_SEQ,
+        added_snapshot_id=7,
+    )
+    snapshot = Snapshot(snapshot_id=7, sequence_number=3, timestamp_ms=0, manifest_list="memory://snap-7.avro")
+    remember_written(snapshot, [new], 2)
+    kept = manifest_list(snapshot, None)  # type: ignore[arg-type]  # kept: the table is not read
+    assert [m.sequence_number for m in kept] == [3] and kept[0].min_sequence_number == 3
+    assert new.sequence_number == UNASSIGNED_SEQ and new.min_sequence_number == UNASSIGNED_SEQ
