@@ -2,8 +2,16 @@
 
 Polars' own Iceberg reader does the heavy lifting: `scan_parquet` with the (private, but what
 `pl.scan_iceberg` itself uses) Iceberg column mapping resolves every column, nested ones included, by field
-id, applies the table's name mapping to files without ids, casts widened types, and applies position delete
-files that hold the rows of a single data file. The lazy frame keeps predicate and projection pushdown.
+id, applies the table's name mapping to files without ids and casts widened types. The lazy frame keeps
+predicate and projection pushdown.
+
+A data file with file-scoped position deletes (each delete file lists rows of that file only, as meshlake writes
+them) is scanned on its own with a row index, and its rows are kept when the index is not among the deleted
+positions (`is_in` on one sorted list of them, read once per set of delete files and kept, `DeletePositions`).
+Polars 2.1 can apply such delete files itself (`_deletion_files`), but then reads every row group of the file
+whatever the query's filter (a 3 M-row file: 55 ms for a query its statistics answer from one row group, 1.2 ms
+without the delete files), and costs more CPU than the filter on a full scan too (docs/write-modes.md, "Reading
+pending deletes"). Past `FILTERED_MAX_FILES` dirty files (a scan each) the native reader takes them.
 
 Polars' native reader refuses position delete files that span several data files and does not do equality
 deletes, so data files with such deletes are read with a row index and anti-joined instead:
@@ -15,6 +23,8 @@ deletes, so data files with such deletes are read with a row index and anti-join
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -65,9 +75,7 @@ def _frame(plan: ScanPlan, io: FileIO | None, storage_options: Mapping[str, Any]
             return pl.LazyFrame(pl.from_arrow(arrow_schema.empty_table()))
         native = [t for t in plan.tasks if _native(t)]
         joined = [t for t in plan.tasks if not _native(t)]
-        frames = []
-        if native:
-            frames.append(_scan_native(plan, native, options))
+        frames = _scan_native_runs(plan, native, options) if native else []
         if joined:
             frames.append(_scan_joined(plan, joined, options))
         return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
@@ -172,6 +180,111 @@ def _scan_native(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, A
     deletes = {i: [polars_path(d.path) for d in t.position_deletes] for i, t in enumerate(tasks) if t.position_deletes}
     extra: dict[str, Any] = {"_deletion_files": ("iceberg", (deletes, {}))} if deletes else {}
     return _scan(plan, [t.path for t in tasks], options, schema_to_pyarrow(plan.schema), **extra)
+
+
+FILTERED_MAX_FILES = 256
+"""Data files with file-scoped position deletes read one scan each, with a row-index filter; more go to Polars'
+native deletion-file reader in one scan (one source each is cheap for a few files, not for thousands)."""
+
+
+def _scan_native_runs(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> list[pl.LazyFrame]:
+    """`tasks` (no equality or shared deletes) in plan order: each dirty file a filtered scan of its own, each run
+    of files between them one plain scan; all in one native scan past `FILTERED_MAX_FILES` dirty files."""
+    if not 0 < sum(1 for t in tasks if t.position_deletes) <= FILTERED_MAX_FILES:
+        return [_scan_native(plan, tasks, options)]
+    delete_positions.load([t for t in tasks if t.position_deletes], options)  # the delete files not kept, in one scan
+    frames: list[pl.LazyFrame] = []
+    run: list[DataTask] = []
+    for task in tasks:
+        if task.position_deletes:
+            frames += [_scan_native(plan, run, options)] if run else []
+            frames.append(_scan_filtered(plan, task, options))
+            run = []
+        else:
+            run.append(task)
+    return frames + ([_scan_native(plan, run, options)] if run else [])
+
+
+def _scan_filtered(plan: ScanPlan, task: DataTask, options: dict[str, Any] | None) -> pl.LazyFrame:
+    """One data file with file-scoped position deletes: its rows whose row index is not a deleted position."""
+    import polars as pl
+
+    deleted = delete_positions.of(task, options)
+    frame = _scan(plan, [task.path], options, schema_to_pyarrow(plan.schema), row_index_name=_ROW)
+    frame = frame.filter(~pl.col(_ROW).is_in(deleted.implode()))
+    return frame.select([f.name for f in plan.schema.fields])
+
+
+class DeletePositions:
+    """The positions file-scoped delete files list, per set of delete files: one sorted, distinct Series of Polars'
+    row-index type, read once and kept (delete files never change), a bounded LRU by positions."""
+
+    def __init__(self, max_positions: int = 1 << 25) -> None:
+        self.max_positions = max_positions
+        self._kept: OrderedDict[tuple[str, ...], pl.Series] = OrderedDict()
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def of(self, task: DataTask, options: dict[str, Any] | None) -> pl.Series:
+        """The rows `task`'s position deletes remove (positions past the row index's range remove nothing)."""
+        return self.load([task], options)[_key(task)]
+
+    def load(self, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> dict[tuple[str, ...], pl.Series]:
+        """`of` for each of `tasks`, by its key; the delete files of those not kept are read in one scan."""
+        found: dict[tuple[str, ...], pl.Series] = {}
+        with self._lock:
+            for key in map(_key, tasks):
+                if key in self._kept:
+                    self._kept.move_to_end(key)
+                    found[key] = self._kept[key]
+        missing = [key for key in dict.fromkeys(map(_key, tasks)) if key not in found]
+        read = _read_positions(missing, options) if missing else {}
+        with self._lock:
+            for key, positions in read.items():
+                if key not in self._kept:
+                    self._kept[key] = positions
+                    self._count += len(positions)
+            while self._count > self.max_positions and len(self._kept) > 1:
+                _, dropped = self._kept.popitem(last=False)
+                self._count -= len(dropped)
+        return found | read
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+            self._count = 0
+
+
+delete_positions = DeletePositions()
+
+
+def _key(task: DataTask) -> tuple[str, ...]:
+    return tuple(sorted(d.path for d in task.position_deletes))
+
+
+def _read_positions(
+    keys: Sequence[tuple[str, ...]], options: dict[str, Any] | None
+) -> dict[tuple[str, ...], pl.Series]:
+    """The positions of each key's delete files, all read in one scan."""
+    import polars as pl
+
+    index_type = pl.get_index_type()
+    top = (1 << 32) - 1 if index_type == pl.UInt32 else (1 << 63) - 1
+    paths = sorted({path for key in keys for path in key})
+    pos = pl.col("pos").cast(pl.Int64)
+    rows = (
+        pl.scan_parquet([polars_path(p) for p in paths], glob=False, storage_options=options, include_file_paths="f")
+        .select(pos, pl.col("f").cast(pl.Categorical))
+        .filter(pos.is_between(0, top))
+        .collect()
+    )
+    by_file = {str(name[0]): frame.get_column("pos") for name, frame in rows.partition_by("f", as_dict=True).items()}
+    empty = pl.Series("pos", [], dtype=pl.Int64)
+    out = {}
+    for key in keys:
+        parts = [by_file.get(polars_path(p), empty) for p in key]
+        out[key] = pl.concat(parts).unique().sort().cast(index_type)
+    return out
 
 
 def _scan_joined(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> pl.LazyFrame:
