@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pyarrow as pa
 from pyiceberg.io import FileIO
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import polars as pl
 
 _FILE = "__ml_file"
+_K = TypeVar("_K")
 _ROW = "__ml_row"
 
 
@@ -216,13 +217,14 @@ def _scan_filtered(plan: ScanPlan, task: DataTask, options: dict[str, Any] | Non
 
 
 class DeletePositions:
-    """The positions file-scoped delete files list, per set of delete files: one sorted, distinct Series of Polars'
-    row-index type, read once and kept (delete files never change), a bounded LRU by positions."""
+    """The positions file-scoped delete files list, read once and kept (delete files never change): per delete file
+    as read, and per data file's set of delete files as one sorted, distinct Series of Polars' row-index type. A
+    snapshot after an upsert reads only its new delete files. Both are LRUs bounded by `max_positions` each."""
 
-    def __init__(self, max_positions: int = 1 << 25) -> None:
+    def __init__(self, max_positions: int = 1 << 24) -> None:
         self.max_positions = max_positions
-        self._kept: OrderedDict[tuple[str, ...], pl.Series] = OrderedDict()
-        self._count = 0
+        self._files: _Kept[str] = _Kept(max_positions)
+        self._sets: _Kept[tuple[str, ...]] = _Kept(max_positions)
         self._lock = threading.Lock()
 
     def of(self, task: DataTask, options: dict[str, Any] | None) -> pl.Series:
@@ -230,29 +232,63 @@ class DeletePositions:
         return self.load([task], options)[_key(task)]
 
     def load(self, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> dict[tuple[str, ...], pl.Series]:
-        """`of` for each of `tasks`, by its key; the delete files of those not kept are read in one scan."""
-        found: dict[tuple[str, ...], pl.Series] = {}
+        """`of` for each of `tasks`, by its key; the delete files not kept are read in one scan."""
+        import polars as pl
+
+        keys = list(dict.fromkeys(map(_key, tasks)))
         with self._lock:
-            for key in map(_key, tasks):
-                if key in self._kept:
-                    self._kept.move_to_end(key)
-                    found[key] = self._kept[key]
-        missing = [key for key in dict.fromkeys(map(_key, tasks)) if key not in found]
-        read = _read_positions(missing, options) if missing else {}
+            found = {key: kept for key in keys if (kept := self._sets.get(key)) is not None}
+            wanted = sorted({path for key in keys if key not in found for path in key})
+            files = {path: kept for path in wanted if (kept := self._files.get(path)) is not None}
+        read = _read_positions([path for path in wanted if path not in files], options)
+        files |= read
+        index_type = pl.get_index_type()
+        made = {
+            key: pl.concat([files[path] for path in key]).unique().sort().cast(index_type)
+            for key in keys
+            if key not in found
+        }
         with self._lock:
-            for key, positions in read.items():
-                if key not in self._kept:
-                    self._kept[key] = positions
-                    self._count += len(positions)
-            while self._count > self.max_positions and len(self._kept) > 1:
-                _, dropped = self._kept.popitem(last=False)
-                self._count -= len(dropped)
-        return found | read
+            for path, positions in read.items():
+                self._files.put(path, positions)
+            for key, positions in made.items():
+                self._sets.put(key, positions)
+        return found | made
 
     def clear(self) -> None:
         with self._lock:
-            self._kept.clear()
-            self._count = 0
+            self._files.clear()
+            self._sets.clear()
+
+
+class _Kept(Generic[_K]):
+    """An LRU of Series, bounded by their total length (the newest is kept whatever its length)."""
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+        self._items: OrderedDict[_K, pl.Series] = OrderedDict()
+        self._length = 0
+
+    def get(self, key: _K) -> pl.Series | None:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key: _K, value: pl.Series) -> None:
+        if key not in self._items:
+            self._items[key] = value
+            self._length += len(value)
+        while self._length > self.max_length and len(self._items) > 1:
+            _, dropped = self._items.popitem(last=False)
+            self._length -= len(dropped)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._length = 0
+
+    def __len__(self) -> int:
+        return self._length
 
 
 delete_positions = DeletePositions()
@@ -262,15 +298,13 @@ def _key(task: DataTask) -> tuple[str, ...]:
     return tuple(sorted(d.path for d in task.position_deletes))
 
 
-def _read_positions(
-    keys: Sequence[tuple[str, ...]], options: dict[str, Any] | None
-) -> dict[tuple[str, ...], pl.Series]:
-    """The positions of each key's delete files, all read in one scan."""
+def _read_positions(paths: Sequence[str], options: dict[str, Any] | None) -> dict[str, pl.Series]:
+    """The positions each delete file of `paths` lists that a row index can hold (Int64), all read in one scan."""
     import polars as pl
 
-    index_type = pl.get_index_type()
-    top = (1 << 32) - 1 if index_type == pl.UInt32 else (1 << 63) - 1
-    paths = sorted({path for key in keys for path in key})
+    if not paths:
+        return {}
+    top = (1 << 32) - 1 if pl.get_index_type() == pl.UInt32 else (1 << 63) - 1
     pos = pl.col("pos").cast(pl.Int64)
     rows = (
         pl.scan_parquet([polars_path(p) for p in paths], glob=False, storage_options=options, include_file_paths="f")
@@ -280,11 +314,7 @@ def _read_positions(
     )
     by_file = {str(name[0]): frame.get_column("pos") for name, frame in rows.partition_by("f", as_dict=True).items()}
     empty = pl.Series("pos", [], dtype=pl.Int64)
-    out = {}
-    for key in keys:
-        parts = [by_file.get(polars_path(p), empty) for p in key]
-        out[key] = pl.concat(parts).unique().sort().cast(index_type)
-    return out
+    return {path: by_file.get(polars_path(path), empty) for path in paths}
 
 
 def _scan_joined(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> pl.LazyFrame:

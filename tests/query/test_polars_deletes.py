@@ -108,21 +108,33 @@ def test_positions_outside_the_file_delete_nothing(table: Table, mor: type[Files
     assert sorted(current(table).to_polars().collect()["id"].to_list()) == [1, 3]
 
 
-def test_delete_positions_are_read_once_per_set_of_delete_files_and_kept_within_their_bound(
-    table: Table, mor: type[Files]
+def test_delete_positions_are_read_once_per_delete_file_and_kept_within_their_bound(
+    table: Table, mor: type[Files], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    read: list[str] = []
+    reader = polars_scan._read_positions
+
+    def recording(paths: list[str], options: Any) -> Any:
+        read.extend(paths)
+        return reader(paths, options)
+
+    monkeypatch.setattr(polars_scan, "_read_positions", recording)
     a = add(table, mor, list(range(10)))
     b = add(table, mor, list(range(10, 20)))
-    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 1), (a, 2)]), mor.position_deletes(table, [(b, 3)])])
-    plan = current(table)
-    kept = polars_scan.DeletePositions(max_positions=2)
-    dirty = [t for t in plan.tasks if t.position_deletes]
-    first = kept.load(dirty, None)
-    assert sorted(len(s) for s in first.values()) == [1, 2]
-    assert sorted(kept.of(t, None).to_list() for t in dirty) == [[1, 2], [3]]
-    assert sum(len(s) for s in kept._kept.values()) <= 2, "the bound holds: the least recently used set went"
-    again = kept.load(dirty, None)
-    assert {key: s.to_list() for key, s in again.items()} == {key: s.to_list() for key, s in first.items()}
+    first = [mor.position_deletes(table, [(a, 1), (a, 2)]), mor.position_deletes(table, [(b, 3)])]
+    mor.commit(table, deletes=first)
+    kept = polars_scan.DeletePositions()
+    dirty = [t for t in current(table).tasks if t.position_deletes]
+    assert sorted(s.to_list() for s in kept.load(dirty, None).values()) == [[1, 2], [3]]
+    assert sorted(read) == sorted(f.file_path for f in first)
+    read.clear()
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 2), (a, 7)])])  # 2 listed again
+    dirty = [t for t in current(table).tasks if t.position_deletes]
+    assert sorted(kept.of(t, None).to_list() for t in dirty) == [[1, 2, 7], [3]]
+    assert len(read) == 1, "only the new delete file is read; the others are kept"
+    small = polars_scan.DeletePositions(max_positions=2)
+    assert sorted(small.of(t, None).to_list() for t in dirty) == [[1, 2, 7], [3]]
+    assert len(small._files) <= 2 and len(small._sets) <= 2, "the bound holds: the least recently used went"
 
 
 def test_a_corrupted_delete_file_fails_the_polars_read(table: Table, mor: type[Files]) -> None:
