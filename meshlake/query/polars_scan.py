@@ -7,11 +7,11 @@ predicate and projection pushdown.
 
 A data file with file-scoped position deletes (each delete file lists rows of that file only, as meshlake writes
 them) is scanned on its own with a row index, and its rows are kept when the index is not among the deleted
-positions (`is_in` on one sorted list of them, read once per set of delete files and kept, `DeletePositions`).
+positions (`is_in` on one sorted list of them; each delete file is read once and kept, `DeletePositions`).
 Polars 2.1 can apply such delete files itself (`_deletion_files`), but then reads every row group of the file
 whatever the query's filter (a 3 M-row file: 55 ms for a query its statistics answer from one row group, 1.2 ms
 without the delete files), and costs more CPU than the filter on a full scan too (docs/write-modes.md, "Reading
-pending deletes"). Past `FILTERED_MAX_FILES` dirty files (a scan each) the native reader takes them.
+pending deletes", "Polars"). Past `FILTERED_MAX_FILES` dirty files (a scan each) the native reader takes them.
 
 Polars' native reader refuses position delete files that span several data files and does not do equality
 deletes, so data files with such deletes are read with a row index and anti-joined instead:
