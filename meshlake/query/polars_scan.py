@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 _FILE = "__ml_file"
 _K = TypeVar("_K")
 _ROW = "__ml_row"
+_DELETE_FILE = "__ml_delete_file"
 
 
 def to_polars(
@@ -307,12 +308,21 @@ def _read_positions(paths: Sequence[str], options: dict[str, Any] | None) -> dic
     top = (1 << 32) - 1 if pl.get_index_type() == pl.UInt32 else (1 << 63) - 1
     pos = pl.col("pos").cast(pl.Int64)
     rows = (
-        pl.scan_parquet([polars_path(p) for p in paths], glob=False, storage_options=options, include_file_paths="f")
-        .select(pos, pl.col("f").cast(pl.Categorical))
+        pl.scan_parquet(
+            [polars_path(p) for p in paths],
+            glob=False,
+            storage_options=options,
+            include_file_paths=_DELETE_FILE,
+            schema={"pos": pl.Int64},  # a delete file may hold `row` too (the spec's deleted row), or not
+            extra_columns="ignore",
+        )
+        .select(pos, pl.col(_DELETE_FILE).cast(pl.Categorical))
         .filter(pos.is_between(0, top))
         .collect()
     )
-    by_file = {str(name[0]): frame.get_column("pos") for name, frame in rows.partition_by("f", as_dict=True).items()}
+    by_file = {
+        str(name[0]): frame.get_column("pos") for name, frame in rows.partition_by(_DELETE_FILE, as_dict=True).items()
+    }
     empty = pl.Series("pos", [], dtype=pl.Int64)
     return {path: by_file.get(polars_path(path), empty) for path in paths}
 

@@ -144,3 +144,32 @@ def test_a_corrupted_delete_file_fails_the_polars_read(table: Table, mor: type[F
     Path(deletes.file_path.removeprefix("file://")).write_bytes(b"not a parquet file" * 10)
     with pytest.raises(pl.exceptions.PolarsError):
         current(table).to_polars().collect()
+
+
+@pytest.mark.parametrize("first", ["with-row", "without-row"])
+def test_delete_files_with_and_without_the_deleted_row_column_are_read_together(
+    table: Table, mor: type[Files], duck: Any, first: str
+) -> None:
+    a = add(table, mor, list(range(10)))
+    plain = mor.position_deletes(table, [(a, 1)])
+    written = mor.position_deletes(table, [(a, 4)])
+    rows = pq.read_table(written.file_path.removeprefix("file://"))
+    rows = rows.append_column("row", pa.array(["v4"]))  # the spec's optional deleted-row column
+    # Delete files are read in the order of their paths: name this one to come first or last.
+    path = f"{table.location()}/data/{'0' if first == 'with-row' else 'z'}-deletes-with-row.parquet"
+    with table.io.new_output(path).create() as out:
+        pq.write_table(rows, out)
+    with_row = DataFile.from_args(
+        content=DataFileContent.POSITION_DELETES,
+        file_path=path,
+        file_format=FileFormat.PARQUET,
+        partition=written.partition,
+        record_count=1,
+        file_size_in_bytes=len(table.io.new_input(path)),
+        lower_bounds=written.lower_bounds,
+        upper_bounds=written.upper_bounds,
+    )
+    mor.commit(table, deletes=[plain, with_row])
+    expected = [0, 2, 3, 5, 6, 7, 8, 9]
+    assert sorted(current(table).to_polars().collect()["id"].to_list()) == expected
+    assert [r["id"] for r in duck_rows(duck, current(table).to_duckdb_sql(), order='"id"')] == expected
