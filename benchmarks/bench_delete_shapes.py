@@ -1,4 +1,4 @@
-"""Read shapes for pending position deletes on DuckDB, each alternated with the compacted read (issue 18).
+"""Read shapes for pending position deletes on DuckDB and Polars, each alternated with the compacted read (issue 18).
 
     python -m benchmarks.bench_delete_shapes [--sizes 1000000,6000000] [--rounds 5] [--upserts 10]
                                              [--name delete_shapes]
@@ -27,7 +27,20 @@ Shapes (docs/write-modes.md, "Reading pending deletes", says why each was or was
 - `bitmap join`: masks made in SQL from the delete files (`bitstring_agg(pos)` per file), inner-joined by file
   index, filtered with `get_bit` (meshlake's masks without the `LEFT JOIN` and the row-count check);
 - `arrow stream` (Q1 only): pyarrow reads Q1's columns of each file and drops the deleted rows per batch;
-  DuckDB aggregates the stream.
+  DuckDB aggregates the stream;
+- `merged layout`: meshlake's scan with each data file's delete files merged into one (the layout of one delete
+  file per data file kept across upserts, which the writer does not produce: it measures what that layout would
+  save readers).
+
+Polars shapes (the same queries as lazy frames, `--skip-polars` leaves them out):
+
+- `compacted` and `meshlake`: `to_polars` of the two snapshots (a dirty file is its own scan with a row index,
+  filtered on its deleted positions, kept after the first read);
+- `meshlake, first read`: the same with the kept positions dropped before each run (the first read of a snapshot);
+- `native deletion files`: every file in one scan, Polars applying the delete files itself (`_deletion_files`,
+  meshlake's read before);
+- `native, merged layout`: the same with each data file's delete files merged into one;
+- `no deletes`: the pending files read plainly (the floor, a wrong answer on purpose).
 """
 
 from __future__ import annotations
@@ -50,7 +63,11 @@ import pyarrow.parquet as pq
 from benchmarks.bench_upsert import ADDRESS, Q1, _close, change_of, new_port
 from benchmarks.common import fresh_dir, lineitem, machine, save
 
-SELECTIVE = "SELECT count(*) AS n, sum(l_extendedprice) AS s FROM {port} WHERE l_orderkey BETWEEN 1000 AND 2000"
+SELECTIVE_KEYS = (1000, 2000)
+SELECTIVE = (
+    "SELECT count(*) AS n, sum(l_extendedprice) AS s FROM {port} "
+    f"WHERE l_orderkey BETWEEN {SELECTIVE_KEYS[0]} AND {SELECTIVE_KEYS[1]}"
+)
 Q1_COLUMNS = ["l_returnflag", "l_linestatus", "l_quantity", "l_extendedprice", "l_discount", "l_shipdate"]
 
 
@@ -194,13 +211,92 @@ def arrow_stream(plan: Any) -> Callable[[], pa.RecordBatchReader]:
     return lambda: pa.RecordBatchReader.from_batches(schema, batches())
 
 
+def merged_layout(plan: Any, folder: Path) -> Any:
+    """`plan` with each dirty file's (file-scoped) delete files merged into one, written under `folder`."""
+    import dataclasses
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tasks = []
+    for index, task in enumerate(plan.tasks):
+        if task.position_deletes:
+            rows = pa.concat_tables([pq.read_table(_local(d.path)) for d in task.position_deletes]).sort_by("pos")
+            path = folder / f"{index}-deletes.parquet"
+            pq.write_table(rows, path, compression="zstd")
+            newest = max(task.position_deletes, key=lambda d: d.sequence_number)
+            merged = dataclasses.replace(newest, path=str(path), record_count=rows.num_rows)
+            tasks.append(dataclasses.replace(task, position_deletes=(merged,)))
+        else:
+            tasks.append(task)
+    return dataclasses.replace(plan, tasks=tuple(tasks))
+
+
+def polars_q1(frame: Any) -> Any:
+    import datetime
+
+    import polars as pl
+
+    return (
+        frame.filter(pl.col("l_shipdate") <= datetime.date(1998, 9, 2))
+        .group_by("l_returnflag", "l_linestatus")
+        .agg(
+            pl.col("l_quantity").sum().alias("sum_qty"),
+            pl.col("l_extendedprice").sum().alias("sum_base_price"),
+            (pl.col("l_extendedprice") * (1 - pl.col("l_discount"))).sum().alias("sum_disc_price"),
+            pl.col("l_quantity").mean().alias("avg_qty"),
+            pl.len().alias("n"),
+        )
+        .sort("l_returnflag", "l_linestatus")
+        .collect()
+        .rows()
+    )
+
+
+def polars_selective(frame: Any) -> Any:
+    import polars as pl
+
+    low, high = SELECTIVE_KEYS
+    keys = frame.filter(pl.col("l_orderkey").is_between(low, high))
+    return keys.select(pl.len().alias("n"), pl.col("l_extendedprice").sum().alias("s")).collect().rows()
+
+
+def polars_shapes(pending: Any, compacted: Any, merged: Any) -> dict[str, Callable[[], Any]]:
+    """Lazy frames of each Polars shape (module docstring)."""
+    from meshlake.query import polars_scan
+    from meshlake.query.polars_scan import _scan, schema_to_pyarrow, to_polars
+
+    def native(plan: Any) -> Any:
+        kept = polars_scan.FILTERED_MAX_FILES
+        polars_scan.FILTERED_MAX_FILES = 0
+        try:
+            return to_polars(plan)
+        finally:
+            polars_scan.FILTERED_MAX_FILES = kept
+
+    def first_read() -> Any:
+        polars_scan.delete_positions.clear()
+        return to_polars(pending)
+
+    def plain() -> Any:
+        return _scan(pending, [t.path for t in pending.tasks], None, schema_to_pyarrow(pending.schema))
+
+    return {
+        "compacted": lambda: to_polars(compacted),
+        "meshlake": lambda: to_polars(pending),
+        "meshlake, first read": first_read,
+        "native deletion files": lambda: native(pending),
+        "native, merged layout": lambda: native(merged),
+        "no deletes": plain,
+    }
+
+
 def race(runs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, dict[str, Any]]:
-    """Each run once to warm up, then `rounds` rounds in which every run takes its turn; medians."""
+    """Each run once to warm up, then `rounds` rounds in which every run takes its turn (in reverse every other
+    round); medians."""
     answers = {name: run() for name, run in runs.items()}
     walls: dict[str, list[float]] = {name: [] for name in runs}
     cpus: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(rounds):
-        for name, run in runs.items():
+    for round_ in range(rounds):
+        for name, run in runs.items() if round_ % 2 == 0 else reversed(runs.items()):
             wall, cpu = time.perf_counter(), time.process_time()
             run()
             walls[name].append(time.perf_counter() - wall)
@@ -218,12 +314,13 @@ def race(runs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, dict[str,
     }
 
 
-def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float) -> dict[str, Any]:
+def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float, polars: bool = True) -> dict[str, Any]:
     import duckdb
 
     from meshlake.query.sql import scan_sql
 
     pending, compacted = build_port(root, rows, upserts, share)
+    merged = merged_layout(pending, root / f"merged_{rows}")
     con = duckdb.connect()
     con.execute("SET parquet_metadata_cache = true; SET enable_progress_bar = false")  # as meshlake's sessions
     shapes = {
@@ -235,6 +332,7 @@ def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float) -
         "positional join": positional_join(pending, con),
         "constant bitmap": constant_bitmap(pending),
         "bitmap join": bitmap_join(pending),
+        "merged layout": scan_sql(merged),
     }
     result: dict[str, Any] = {
         "rows": rows,
@@ -252,6 +350,12 @@ def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float) -
         timings = race(runs, rounds)
         result[query_name] = timings
         result[f"{query_name}_load_average"] = os.getloadavg()
+    if polars:
+        frames = polars_shapes(pending, compacted, merged)
+        for query_name, polars_query in (("q1", polars_q1), ("selective", polars_selective)):
+            runs = {name: (lambda frame=frame, q=polars_query: q(frame())) for name, frame in frames.items()}
+            result[f"polars_{query_name}"] = race(runs, rounds)
+            result[f"polars_{query_name}_load_average"] = os.getloadavg()
     return result
 
 
@@ -270,30 +374,25 @@ def _arrow_run(con: Any, text: str, stream: Callable[[], pa.RecordBatchReader]) 
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [
-        "# Reading pending position deletes on DuckDB: shapes vs the compacted read",
+        "# Reading pending position deletes on DuckDB and Polars: shapes vs the compacted read",
         "",
         f"`{results['command']}` — {results['machine']['cpus']} CPUs, DuckDB {results['machine']['duckdb']}; "
         f"each shape is a relation over the same pending snapshot, rounds alternate the shapes, median of "
-        f"{results['rounds']}. Wall time, CPU time of all threads in brackets, ratio to `compacted` (CPU ratio).",
+        f"{results['rounds']}. Wall time, CPU time of all threads in brackets, ratio to `compacted` (CPU ratio). "
+        f"Polars {results['machine']['polars']}: the same queries as lazy frames.",
     ]
     for size in results["sizes"]:
         lines += [
             "",
             f"## {size['rows']:,} rows: {size['data_files']} data files, {size['delete_files']} delete files, "
             f"{size['deleted_rows']:,} deleted rows",
-            "",
-            "| shape | Q1 | Q1 ratio | selective | selective ratio | same answers |",
-            "|---|---:|---:|---:|---:|---|",
         ]
-        for name in size["q1"]:
-            q1, sel = size["q1"][name], size["selective"].get(name)
-            same = q1["same_answer"] and (sel is None or sel["same_answer"])
-            lines.append(
-                f"| {name} | {_ms(q1)} | {_ratio(q1, size['q1']['compacted'])} | {_ms(sel) if sel else '—'} "
-                f"| {_ratio(sel, size['selective']['compacted']) if sel else '—'} | {same} |"
-            )
-        loads = " / ".join(f"{size[f'{q}_load_average'][0]:.1f}" for q in ("q1", "selective"))
-        lines += ["", f"Load average (1 min) when Q1 / the selective query ended: {loads}."]
+        for engine, prefix in (("DuckDB", ""), ("Polars", "polars_")):
+            if f"{prefix}q1" not in size:
+                continue
+            lines += ["", *_table(size, prefix, engine)]
+            loads = " / ".join(f"{size[f'{prefix}{q}_load_average'][0]:.1f}" for q in ("q1", "selective"))
+            lines += ["", f"Load average (1 min) when {engine}'s Q1 / selective query ended: {loads}."]
     lines += [
         "",
         "`no deletes` reads the pending files without applying their deletes (a wrong answer, on purpose): the "
@@ -301,6 +400,22 @@ def markdown(results: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _table(size: dict[str, Any], prefix: str, engine: str) -> list[str]:
+    q1s, selectives = size[f"{prefix}q1"], size[f"{prefix}selective"]
+    lines = [
+        f"| {engine} shape | Q1 | Q1 ratio | selective | selective ratio | same answers |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, q1 in q1s.items():
+        sel = selectives.get(name)
+        same = q1["same_answer"] and (sel is None or sel["same_answer"])
+        lines.append(
+            f"| {name} | {_ms(q1)} | {_ratio(q1, q1s['compacted'])} | {_ms(sel) if sel else '—'} "
+            f"| {_ratio(sel, selectives['compacted']) if sel else '—'} | {same} |"
+        )
+    return lines
 
 
 def _ms(timing: dict[str, Any]) -> str:
@@ -320,6 +435,7 @@ def run(
     share: float = 0.01,
     name: str = "delete_shapes",
     command: str = "python -m benchmarks.bench_delete_shapes",
+    polars: bool = True,
 ) -> dict[str, Any]:
     """Run the comparison for each port size; returns the results (also written to benchmarks/results/<name>)."""
     root = fresh_dir("delete_shapes")
@@ -330,7 +446,7 @@ def run(
         "rounds": rounds,
         "upserts": upserts,
         "share": share,
-        "sizes": [bench_size(root, rows, rounds, upserts, share) for rows in sizes],
+        "sizes": [bench_size(root, rows, rounds, upserts, share, polars) for rows in sizes],
     }
     save(name, results, markdown(results))
     return results
@@ -343,6 +459,7 @@ def main() -> None:
     parser.add_argument("--upserts", type=int, default=10)
     parser.add_argument("--share", type=float, default=0.01)
     parser.add_argument("--name", default="delete_shapes", help="results file name under benchmarks/results/")
+    parser.add_argument("--skip-polars", action="store_true", help="only the DuckDB shapes")
     args = parser.parse_args()
     run(
         [int(size) for size in args.sizes.split(",")],
@@ -351,6 +468,7 @@ def main() -> None:
         share=args.share,
         name=args.name,
         command="python -m benchmarks.bench_delete_shapes " + " ".join(sys.argv[1:]),
+        polars=not args.skip_polars,
     )
 
 

@@ -2,8 +2,16 @@
 
 Polars' own Iceberg reader does the heavy lifting: `scan_parquet` with the (private, but what
 `pl.scan_iceberg` itself uses) Iceberg column mapping resolves every column, nested ones included, by field
-id, applies the table's name mapping to files without ids, casts widened types, and applies position delete
-files that hold the rows of a single data file. The lazy frame keeps predicate and projection pushdown.
+id, applies the table's name mapping to files without ids and casts widened types. The lazy frame keeps
+predicate and projection pushdown.
+
+A data file with file-scoped position deletes (each delete file lists rows of that file only, as meshlake writes
+them) is scanned on its own with a row index, and its rows are kept when the index is not among the deleted
+positions (`is_in` on one sorted list of them; each delete file is read once and kept, `DeletePositions`).
+Polars 2.1 can apply such delete files itself (`_deletion_files`), but then reads every row group of the file
+whatever the query's filter (a 3 M-row file: 55 ms for a query its statistics answer from one row group, 1.2 ms
+without the delete files), and costs more CPU than the filter on a full scan too (docs/write-modes.md, "Reading
+pending deletes", "Polars"). Past `FILTERED_MAX_FILES` dirty files (a scan each) the native reader takes them.
 
 Polars' native reader refuses position delete files that span several data files and does not do equality
 deletes, so data files with such deletes are read with a row index and anti-joined instead:
@@ -15,8 +23,10 @@ deletes, so data files with such deletes are read with a row index and anti-join
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pyarrow as pa
 from pyiceberg.io import FileIO
@@ -30,7 +40,9 @@ if TYPE_CHECKING:
     import polars as pl
 
 _FILE = "__ml_file"
+_K = TypeVar("_K")
 _ROW = "__ml_row"
+_DELETE_FILE = "__ml_delete_file"
 
 
 def to_polars(
@@ -65,9 +77,7 @@ def _frame(plan: ScanPlan, io: FileIO | None, storage_options: Mapping[str, Any]
             return pl.LazyFrame(pl.from_arrow(arrow_schema.empty_table()))
         native = [t for t in plan.tasks if _native(t)]
         joined = [t for t in plan.tasks if not _native(t)]
-        frames = []
-        if native:
-            frames.append(_scan_native(plan, native, options))
+        frames = _scan_native_runs(plan, native, options) if native else []
         if joined:
             frames.append(_scan_joined(plan, joined, options))
         return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
@@ -172,6 +182,149 @@ def _scan_native(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, A
     deletes = {i: [polars_path(d.path) for d in t.position_deletes] for i, t in enumerate(tasks) if t.position_deletes}
     extra: dict[str, Any] = {"_deletion_files": ("iceberg", (deletes, {}))} if deletes else {}
     return _scan(plan, [t.path for t in tasks], options, schema_to_pyarrow(plan.schema), **extra)
+
+
+FILTERED_MAX_FILES = 256
+"""Data files with file-scoped position deletes read one scan each, with a row-index filter; more go to Polars'
+native deletion-file reader in one scan (one source each is cheap for a few files, not for thousands)."""
+
+
+def _scan_native_runs(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> list[pl.LazyFrame]:
+    """`tasks` (no equality or shared deletes) in plan order: each dirty file a filtered scan of its own, each run
+    of files between them one plain scan; all in one native scan past `FILTERED_MAX_FILES` dirty files."""
+    if not 0 < sum(1 for t in tasks if t.position_deletes) <= FILTERED_MAX_FILES:
+        return [_scan_native(plan, tasks, options)]
+    delete_positions.load([t for t in tasks if t.position_deletes], options)  # the delete files not kept, in one scan
+    frames: list[pl.LazyFrame] = []
+    run: list[DataTask] = []
+    for task in tasks:
+        if task.position_deletes:
+            frames += [_scan_native(plan, run, options)] if run else []
+            frames.append(_scan_filtered(plan, task, options))
+            run = []
+        else:
+            run.append(task)
+    return frames + ([_scan_native(plan, run, options)] if run else [])
+
+
+def _scan_filtered(plan: ScanPlan, task: DataTask, options: dict[str, Any] | None) -> pl.LazyFrame:
+    """One data file with file-scoped position deletes: its rows whose row index is not a deleted position."""
+    import polars as pl
+
+    deleted = delete_positions.of(task, options)
+    frame = _scan(plan, [task.path], options, schema_to_pyarrow(plan.schema), row_index_name=_ROW)
+    frame = frame.filter(~pl.col(_ROW).is_in(deleted.implode()))
+    return frame.select([f.name for f in plan.schema.fields])
+
+
+class DeletePositions:
+    """The positions file-scoped delete files list, read once and kept (delete files never change): per delete file
+    as read, and per data file's set of delete files as one sorted, distinct Series of Polars' row-index type. A
+    snapshot after an upsert reads only its new delete files. Both are LRUs bounded by `max_positions` each."""
+
+    def __init__(self, max_positions: int = 1 << 24) -> None:
+        self.max_positions = max_positions
+        self._files: _Kept[str] = _Kept(max_positions)
+        self._sets: _Kept[tuple[str, ...]] = _Kept(max_positions)
+        self._lock = threading.Lock()
+
+    def of(self, task: DataTask, options: dict[str, Any] | None) -> pl.Series:
+        """The rows `task`'s position deletes remove (positions past the row index's range remove nothing)."""
+        return self.load([task], options)[_key(task)]
+
+    def load(self, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> dict[tuple[str, ...], pl.Series]:
+        """`of` for each of `tasks`, by its key; the delete files not kept are read in one scan."""
+        import polars as pl
+
+        keys = list(dict.fromkeys(map(_key, tasks)))
+        with self._lock:
+            found = {key: kept for key in keys if (kept := self._sets.get(key)) is not None}
+            wanted = sorted({path for key in keys if key not in found for path in key})
+            files = {path: kept for path in wanted if (kept := self._files.get(path)) is not None}
+        read = _read_positions([path for path in wanted if path not in files], options)
+        files |= read
+        index_type = pl.get_index_type()
+        made = {
+            key: pl.concat([files[path] for path in key]).unique().sort().cast(index_type)
+            for key in keys
+            if key not in found
+        }
+        with self._lock:
+            for path, positions in read.items():
+                self._files.put(path, positions)
+            for key, positions in made.items():
+                self._sets.put(key, positions)
+        return found | made
+
+    def clear(self) -> None:
+        with self._lock:
+            self._files.clear()
+            self._sets.clear()
+
+
+class _Kept(Generic[_K]):
+    """An LRU of Series, bounded by their total length (the newest is kept whatever its length)."""
+
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+        self._items: OrderedDict[_K, pl.Series] = OrderedDict()
+        self._length = 0
+
+    def get(self, key: _K) -> pl.Series | None:
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        return None
+
+    def put(self, key: _K, value: pl.Series) -> None:
+        if key not in self._items:
+            self._items[key] = value
+            self._length += len(value)
+        while self._length > self.max_length and len(self._items) > 1:
+            _, dropped = self._items.popitem(last=False)
+            self._length -= len(dropped)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._length = 0
+
+    def __len__(self) -> int:
+        return self._length
+
+
+delete_positions = DeletePositions()
+
+
+def _key(task: DataTask) -> tuple[str, ...]:
+    return tuple(sorted(d.path for d in task.position_deletes))
+
+
+def _read_positions(paths: Sequence[str], options: dict[str, Any] | None) -> dict[str, pl.Series]:
+    """The positions each delete file of `paths` lists that a row index can hold (Int64), all read in one scan."""
+    import polars as pl
+
+    if not paths:
+        return {}
+    top = (1 << 32) - 1 if pl.get_index_type() == pl.UInt32 else (1 << 63) - 1
+    pos = pl.col("pos").cast(pl.Int64)
+    rows = (
+        pl.scan_parquet(
+            [polars_path(p) for p in paths],
+            glob=False,
+            storage_options=options,
+            include_file_paths=_DELETE_FILE,
+            schema={"pos": pl.Int64},  # a delete file may hold `row` too (the spec's deleted row), or not
+            extra_columns="ignore",
+        )
+        .select(pos, pl.col(_DELETE_FILE).cast(pl.Categorical))
+        .filter(pos.is_between(0, top))
+        .collect()
+    )
+    by_file = {
+        str(name[0]): frame.get_column("pos") for name, frame in rows.partition_by(_DELETE_FILE, as_dict=True).items()
+    }
+    empty = pl.Series("pos", [], dtype=pl.Int64)
+    return {path: by_file.get(polars_path(path), empty) for path in paths}
 
 
 def _scan_joined(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> pl.LazyFrame:
