@@ -397,3 +397,30 @@ def test_float_and_decimal_keys_and_row_conditions_count_on_the_engine_as_on_the
     assert [r.ran_on for r in on_engine.results] == [engine] * checks
     samples = [sorted(row["shipment_id"] for row in r.sample) for r in on_engine.results]
     assert samples == [sorted(row["shipment_id"] for row in r.sample) for r in on_driver.results]
+
+
+def test_a_write_rebased_onto_a_concurrent_commit_is_counted_again_on_the_engine(
+    ports: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlake.distributed.driver import DistributedWrite
+
+    port = ports[0]
+    port.write(_rows(["a1"], ["l1"], [1]))
+    publish = DistributedWrite._publish
+    concurrent: list[int | None] = []
+
+    def after_a_concurrent_commit(self: DistributedWrite, staged: Any) -> Any:
+        port.write(_rows(["b1"], ["l6"], [6], day=3))  # lands on main after the gate passed the staged write
+        concurrent.append(main_snapshot_id(port))
+        return publish(self, staged)
+
+    monkeypatch.setattr(DistributedWrite, "_publish", after_a_concurrent_commit)
+    with pytest.raises(QualityGateError) as failed:
+        _write(port, "daft", _rows(["b1"], ["l5"], [5], day=2), unique_on_engine=True)
+
+    # the commit rebased onto the concurrent write; the gate checked again, and the engine counted again on it
+    results = failed.value.report.results
+    assert [r.unexpected_count for r in results] == [2, 0, 0, 0]
+    assert [r.ran_on for r in results] == ["daft"] * len(UNIQUE_CHECKS)
+    assert main_snapshot_id(port) == concurrent[0]
+    assert port.to_arrow().column("shipment_id").to_pylist().count("b1") == 1
