@@ -206,8 +206,9 @@ class UniqueEngine(Protocol):
 @dataclass
 class EngineKeyCounter:
     """`PortGate.count_keys` of a distributed write: the port's uniqueness checks of the staged snapshot that run
-    on `engine` (`on_engine`), answered there, by expectation index; {} when every one runs on the driver, None
-    when there is none. `failed` runs (the write's cleanup) before an engine's error is raised."""
+    on `engine` (`on_engine`), answered there, by expectation index; {} when every one runs on the driver (then
+    nothing is planned: `option` False, or "auto" and the staged snapshot's rows within `ENGINE_ROWS`), None when
+    the engine could count none. `failed` runs (the write's cleanup) before an engine's error is raised."""
 
     port: Port
     spec: KeyedSpec
@@ -218,6 +219,8 @@ class EngineKeyCounter:
     def __call__(
         self, table: Table, base_id: int | None, change: Change, base: ScanPlan, staged: ScanPlan, new_rows: ScanPlan
     ) -> dict[int, KeyCounts] | None:
+        if self.option is False or (self.option == "auto" and staged.record_count <= ENGINE_ROWS):
+            return {}  # every check runs on the driver (none of them reads more rows): nothing to plan
         only_new = len(staged.tasks) == len(new_rows.tasks)
         checks = plan_checks(self.port, table, base_id, change, base, only_new)
         if not checks:
