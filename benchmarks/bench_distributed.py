@@ -29,8 +29,9 @@ _node_ip_address="127.0.0.1")`, `RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`):
   workers' is not in it) and the load average;
 - unique: the gate's uniqueness check of `--unique-rows` shuffled ids (no tap can prove them distinct while they
   stream) on the engine (`unique_on_engine=True`: a shuffle by key on Ray) and on the driver (`False`: DuckDB over
-  the staged files): an overwrite (every key counted) and an append onto it (incremental), each on a fresh port;
-  wall time, the driver's CPU time and the load average;
+  the staged files): an overwrite (every key counted), an append onto it (incremental) and an upsert of
+  `--upsert-share` of the ids (copy-on-write: every key of the result counted), each port receiving the same
+  writes, engine and driver alternating; wall time, the gate phase, the driver's CPU time and the load average;
 - per-file and per-row costs of the driver's commit phase, from which docs/scaling.md projects 1 B rows / 10,000
   files.
 
@@ -380,30 +381,44 @@ def _shuffled(rows: int, partitions: int, first: int = 0) -> daft.DataFrame:
     )
 
 
-def bench_unique(lake: ml.Lake, home: Path, rows: int, partitions: int) -> dict[str, Any]:
+def bench_unique(lake: ml.Lake, home: Path, rows: int, partitions: int, share: float) -> dict[str, Any]:
     """The gate's uniqueness check of a distributed write on the engine (`unique_on_engine=True`) and on the driver
-    (`False`), each on a fresh port: an overwrite of `rows` shuffled ids (the check counts all of them) and an
-    append of `rows` more onto it (incremental: the new keys, and the base's within their range)."""
-    found: dict[str, Any] = {"rows": rows, "partitions": partitions}
-    lake.deploy(_descriptor(home, "uniquewarm", EVENTS_YAML.replace("name: stream", "name: uniquewarm")))
+    (`False`), each on its own port receiving the same writes, the two alternating (engine first, then driver first):
+    an overwrite of `rows` shuffled ids (the check counts all of them), an append of `rows` more onto it
+    (incremental: the new keys, and the base's files that may hold them) and an upsert of `share` of the ids
+    (copy-on-write: the files holding them rewritten on the driver; the check counts every key of the result)."""
+    found: dict[str, Any] = {"rows": rows, "partitions": partitions, "upsert_rows": max(int(rows * share), 1)}
+    yaml = EVENTS_YAML.replace("    columns:", "    primary_key: [id]\n    columns:")
+    lake.deploy(_descriptor(home, "uniquewarm", yaml.replace("name: stream", "name: uniquewarm")))
     warm = lake.port("bench.uniquewarm.events")
     for option in (True, False):  # Ray's workers and Daft's jobs started before anything is timed
         warm.write_daft(_shuffled(10_000, partitions), mode="overwrite", unique_on_engine=option)
-    for where, option in (("engine", True), ("driver", False)):
+        warm.write_daft(_shuffled(100, partitions), mode="upsert", write_mode="copy-on-write", unique_on_engine=option)
+    ports = {}
+    for where in ("engine", "driver"):
         product = f"unique{where}"
-        lake.deploy(_descriptor(home, product, EVENTS_YAML.replace("name: stream", f"name: {product}")))
-        port = lake.port(f"bench.{product}.events")
-        for mode, first in (("overwrite", 0), ("append", rows)):
+        lake.deploy(_descriptor(home, product, yaml.replace("name: stream", f"name: {product}")))
+        ports[where] = lake.port(f"bench.{product}.events")
+    writes = (
+        ("overwrite", lambda: _shuffled(rows, partitions), {}),
+        ("append", lambda: _shuffled(rows, partitions, rows), {}),
+        ("upsert", lambda: _shuffled(found["upsert_rows"], partitions), {"write_mode": "copy-on-write"}),
+    )
+    for turn, (mode, frame, options) in enumerate(writes):
+        order = ("engine", "driver") if turn % 2 == 0 else ("driver", "engine")
+        for where in order:
+            option = where == "engine"
             load = os.getloadavg()[0]
             wall, cpu = time.perf_counter(), time.process_time()
-            result = port.write_daft(_shuffled(rows, partitions, first), mode=mode, unique_on_engine=option)
+            result = ports[where].write_daft(frame(), mode=mode, unique_on_engine=option, **options)
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             assert result.quality is not None
             unique = result.quality.results[1]
-            assert unique.status == "passed" and unique.ran_on == ("driver" if not option else "daft")
+            assert unique.status == "passed" and unique.ran_on == ("daft" if option else "driver")
             found[f"{mode}_{where}"] = {
                 "wall_s": wall,
                 "driver_cpu_s": cpu,
+                "gate_s": result.phases.get("gate", math.nan),
                 "load_1m": load,
                 "phases": dict(result.phases),
                 "method": unique.method,
@@ -442,7 +457,9 @@ def main() -> None:
         upsert = (
             bench_upsert(lake, home, args.upsert_rows, args.partitions, args.upsert_share) if args.upsert_rows else None
         )
-        unique = bench_unique(lake, home, args.unique_rows, args.partitions) if args.unique_rows else None
+        unique = (
+            bench_unique(lake, home, args.unique_rows, args.partitions, args.upsert_share) if args.unique_rows else None
+        )
         counts = [int(n) for n in args.files.split(",") if n]
         commit = bench_commit(lake, home, counts) if counts else None
     finally:
@@ -561,15 +578,18 @@ def _markdown(results: dict[str, Any], args: argparse.Namespace) -> str:
             f"({unique['partitions']} partitions), on the engine (`unique_on_engine=True`) and on the driver "
             "(`False`):",
             "",
-            "| write | check ran on | method | wall | driver CPU | load (1 min) |",
-            "|---|---|---|---|---|---|",
+            "| write | check ran on | method | wall | gate phase | driver CPU | load (1 min) |",
+            "|---|---|---|---|---|---|---|",
         ]
-        for mode in ("overwrite", "append"):
+        sizes = {"overwrite": unique["rows"], "append": unique["rows"], "upsert": unique.get("upsert_rows", 0)}
+        for mode in ("overwrite", "append", "upsert"):
             for where in ("engine", "driver"):
-                run = unique[f"{mode}_{where}"]
+                run = unique.get(f"{mode}_{where}")
+                if run is None:
+                    continue
                 lines.append(
-                    f"| {mode} of {unique['rows']:,} rows | {where} | {run['method']} | {run['wall_s']:.2f} s | "
-                    f"{run['driver_cpu_s']:.2f} s | {run['load_1m']:.1f} |"
+                    f"| {mode} of {sizes[mode]:,} rows | {where} | {run['method']} | {run['wall_s']:.2f} s | "
+                    f"{run.get('gate_s', math.nan):.2f} s | {run['driver_cpu_s']:.2f} s | {run['load_1m']:.1f} |"
                 )
     return "\n".join(lines) + "\n"
 

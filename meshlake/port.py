@@ -180,7 +180,7 @@ class Port:
         `QualityGateError` …). `mode`: "append", "overwrite", "upsert" (by primary key) or "replace" (`where=`:
         meshlake's filter text; every row written must match it, as for `write`), or "delete" (the rows whose
         primary key is in `frame`, or with `frame=None` those matching `where=`); `run_id`, `writer`, `stamps`,
-        `write_mode` as for `write`. `unique_on_engine` ("auto", True, False): where an append's or overwrite's
+        `write_mode` as for `write`. `unique_on_engine` ("auto", True, False): where the write's (any mode's)
         uniqueness expectations are counted, by a shuffle by key on the engine or on the driver ("auto": on the
         engine above `meshlake.distributed.unique.ENGINE_ROWS`, 100 M rows). An upsert's join and a delete run on
         Daft's workers as position deletes when the port's `write_mode` allows merge-on-read (`result.fallback`

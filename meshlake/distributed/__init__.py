@@ -7,8 +7,8 @@
   files with meshlake's own writer (files named by the write's run, so that an aborted write leaves nothing);
 - `driver`: what runs on the driver: gate the staged files and commit one stamped snapshot (or quarantine it),
   or delete every file of the run when the write fails;
-- `unique`: the gate's uniqueness checks of a large append or overwrite, counted on the engine (a shuffle by key
-  over the staged files and the base snapshot) and handed to the driver's gate as the checks' answers;
+- `unique`: the gate's uniqueness checks of a large write (any mode), counted on the engine (a shuffle by key over
+  the staged snapshot's files) and handed to the driver's gate as the checks' answers;
 - `daft_sink`, `ray_sink`: the engines' sink interfaces (Daft `DataSink`, Ray Data `Datasink`) over the two.
 
 Daft and Ray are optional (`meshlake[daft]`, `meshlake[ray]`) and imported inside functions only.

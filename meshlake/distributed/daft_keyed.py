@@ -31,7 +31,7 @@ from meshlake.distributed.keyed import (
 if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
 
-    from meshlake.distributed.unique import BaseSnapshot, UniqueCheck
+    from meshlake.distributed.unique import KeyChunk, UniqueCheck
     from meshlake.quality.metrics import KeyCounts
 
 
@@ -150,30 +150,18 @@ class DaftKeys:
         written = _Chunks(f"meshlake deletes of {spec.address}", DELETES_SCHEMA, makers).read().to_arrow()
         return written.cast(DELETES_SCHEMA)
 
-    def key_counts(
-        self, spec: KeyedSpec, check: UniqueCheck, chunks: Sequence[Sequence[str]], base: BaseSnapshot | None
-    ) -> KeyCounts:
-        from dataclasses import replace
-
-        from meshlake.distributed.unique import NEW, NEW_ROWS, ROWS
-
-        names = list(check.columns)
-        schema = replace(spec, primary_key=check.columns).key_schema()
-        makers = [partial(read_staged_keys, replace(spec, primary_key=check.columns), list(p)) for p in chunks]
-        new = _Chunks(f"meshlake staged keys of {spec.address}", schema, makers).read()
-        one = daft.lit(1).cast(daft.DataType.int64())
-        rows = new.where(_considered(check)).with_column(NEW, one).collect()
-        if base is not None:
-            old = daft.read_iceberg(base.table, snapshot_id=base.snapshot_id)
-            old = old.select(*[daft.col(f.name).cast(daft.DataType.from_arrow_type(f.type)) for f in schema])
-            for name, (lo, hi) in base.ranges(check, _ranges(rows, names)).items():
-                old = old.where((daft.col(name) >= lo) & (daft.col(name) <= hi))  # pushed down to the scan
-            old = old.where(_considered(check)).with_column(NEW, daft.lit(0).cast(daft.DataType.int64()))
-            rows = rows.concat(old)
-        groups = rows.groupby(*names).agg(daft.col(NEW).count("all").alias(ROWS), daft.col(NEW).sum().alias(NEW_ROWS))
-        groups = groups.collect()
+    def key_counts(self, spec: KeyedSpec, check: UniqueCheck, chunks: Sequence[KeyChunk]) -> KeyCounts:
         from daft.functions import when
 
+        from meshlake.distributed.unique import NEW, NEW_ROWS, ROWS, SUMS_SCHEMA, checked_schema, read_checked_keys
+
+        names = list(check.columns)
+        if not chunks:
+            return check.counts(self.name, SUMS_SCHEMA.empty_table(), [])
+        makers = [partial(read_checked_keys, spec, check, chunk) for chunk in chunks]
+        rows = _Chunks(f"meshlake keys checked of {spec.address}", checked_schema(spec, check), makers).read()
+        groups = rows.groupby(*names).agg(daft.col(NEW).count("all").alias(ROWS), daft.col(NEW).sum().alias(NEW_ROWS))
+        groups = groups.collect()
         count, new_rows = daft.col(ROWS), daft.col(NEW_ROWS)
         counted = when(count > 1, count).otherwise(0)
         if check.incremental:
@@ -184,32 +172,7 @@ class DaftKeys:
         else:
             duplicated = count > 1
             sums = groups.agg(count.sum().alias("considered"), counted.sum().alias("unexpected"))
-        found = pa.table(sums.to_pydict()).cast(pa.schema([("considered", pa.int64()), ("unexpected", pa.int64())]))
+        found = pa.table(sums.to_pydict()).cast(SUMS_SCHEMA)
         shown = groups.where(duplicated).sort(names).limit(max(check.examples, 1)).to_pydict()
         examples = list(zip(*(shown[n] for n in names), strict=True))
         return check.counts(self.name, found, examples)
-
-
-def _considered(check: UniqueCheck) -> Any:
-    """The rows whose key `check` considers, as a Daft expression (see `UniqueCheck.considered`)."""
-    nulls = [daft.col(name).is_null() for name in check.columns]
-    if len(nulls) == 1:
-        return ~nulls[0]
-    if check.ignore == "never":
-        return daft.lit(True)
-    combined = nulls[0]
-    for more in nulls[1:]:
-        combined = (combined | more) if check.ignore == "any_value_is_missing" else (combined & more)
-    return ~combined
-
-
-def _ranges(rows: Any, names: Sequence[str]) -> dict[str, tuple[Any, Any, int]]:
-    """Per key column of `rows`: its least and greatest value and its NULL count."""
-    found = rows.agg(
-        *[daft.col(n).min().alias(f"lo_{i}") for i, n in enumerate(names)],
-        *[daft.col(n).max().alias(f"hi_{i}") for i, n in enumerate(names)],
-        *[daft.col(n).is_null().cast(daft.DataType.int64()).sum().alias(f"nulls_{i}") for i, n in enumerate(names)],
-    ).to_pydict()
-    return {
-        n: (found[f"lo_{i}"][0], found[f"hi_{i}"][0], int(found[f"nulls_{i}"][0] or 0)) for i, n in enumerate(names)
-    }

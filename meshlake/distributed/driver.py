@@ -7,9 +7,9 @@ rows of `main`'s head matching `where` are rewritten away on the driver) or upse
 from the staged files, one column each, and the base rows holding them rewritten away) of `main`'s head,
 runs the port's quality gate over the staged files in place (DuckDB reads them from storage: the driver never
 holds the data; the aggregates that merge were measured by the workers while they wrote, and are merged from their
-partials, `meshlake.quality.metrics`; the uniqueness checks of a large append or overwrite are counted on the
-engine, `meshlake.distributed.unique`, `unique_on_engine`) and publishes one stamped snapshot, or quarantines it
-(`QualityGateError`).
+partials, `meshlake.quality.metrics`; the uniqueness checks of a large write, in any mode, are counted on the
+engine over the staged snapshot, `meshlake.distributed.unique`, `unique_on_engine`) and publishes one stamped
+snapshot, or quarantines it (`QualityGateError`).
 `abort` deletes every file of the write, found by its name prefix under the table's data folder, whichever worker
 wrote it.
 
@@ -33,8 +33,8 @@ from pyiceberg.manifest import DataFile
 from meshlake.distributed.keyed import BROADCAST_KEYS, FILES_PER_TASK, KeyedPlan, KeyedSpec, KeyEngine
 from meshlake.distributed.staging import Share, WorkerSpec
 from meshlake.errors import ContractViolationError, WriteModeError
-from meshlake.write.commit import QUARANTINE_PREFIX, Change, main_head
-from meshlake.write.flow import AUTO_MAX_SHARE, StagedWrite, WriteResult, stage_files, stage_written_change
+from meshlake.write.commit import QUARANTINE_PREFIX, Change, ReplacedKeys, main_head
+from meshlake.write.flow import AUTO_MAX_SHARE, Gate, StagedWrite, WriteResult, stage_files, stage_written_change
 from meshlake.write.modes import ROW_CHANGE_MODES
 
 if TYPE_CHECKING:
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table
 
     from meshlake.port import Port
-    from meshlake.quality.metrics import KeyCounts
     from meshlake.write.positions import PositionDeletes
 
 MODES = ("append", "overwrite", "replace", "upsert", "delete")
@@ -169,10 +168,8 @@ class DistributedWrite:
                 if staged is not None:
                     return self._publish(staged)
         lake = self.port.lake
-        gate = lake._gate_for(self.port)
-        table = self.port.table()  # the engine counts keys on the head the gate stages the files onto
-        if gate is not None and engine is not None and self.mode in ("append", "overwrite"):
-            gate.key_counts = self._key_counts(engine, table, files, rows)  # type: ignore[attr-defined]
+        gate = self._gate(engine)
+        table = self.port.table()
         staged = stage_files(
             lake.catalog,
             table,
@@ -191,29 +188,16 @@ class DistributedWrite:
             staged.prepared.write_mode = "copy-on-write"  # the driver rewrites the files holding old rows
         return self._publish(staged)
 
-    def _key_counts(
-        self, engine: KeyEngine, table: Table, files: Sequence[DataFile], rows: int
-    ) -> dict[int, KeyCounts] | None:
-        """The port's uniqueness checks that run on the engine (`meshlake.distributed.unique`), answered there, by
-        expectation index; {} when every one runs on the driver, None when there is none."""
-        from meshlake.distributed.unique import BaseSnapshot, on_engine, plan_checks
-        from meshlake.query.provenance import live_records
+    def _gate(self, engine: KeyEngine | None) -> Gate | None:
+        """The port's gate; with an engine, its uniqueness checks of large writes are counted there
+        (`meshlake.distributed.unique`, `unique_on_engine`), whatever the mode."""
+        from meshlake.distributed.unique import EngineKeyCounter
+        from meshlake.quality.gate import PortGate
 
-        base_id = main_head(table) if self.mode == "append" else None  # what the gate stages the files onto
-        checks = plan_checks(self.port, table, base_id, self.mode)
-        if not checks:
-            return None
-        head = table.metadata.snapshot_by_id(base_id) if base_id is not None else None
-        base_rows = live_records(head.summary.additional_properties) if head and head.summary else 0
-        chosen = [c for c in checks if on_engine(self.unique_on_engine, c, rows, base_rows)]
-        base = BaseSnapshot(table, head.snapshot_id) if head is not None and base_rows else None
-        paths = [f.file_path for f in files]
-        chunks = [paths[i : i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
-        try:
-            return {check.index: engine.key_counts(self.keyed, check, chunks, base) for check in chosen}
-        except BaseException:
-            self.abort()
-            raise
+        gate = self.port.lake._gate_for(self.port)
+        if isinstance(gate, PortGate) and engine is not None:
+            gate.count_keys = EngineKeyCounter(self.port, self.keyed, engine, self.unique_on_engine, self.abort)
+        return gate
 
     def delete(self, engine: KeyEngine, frame: Any = None) -> WriteResult:
         """Remove the rows whose primary key is in `frame` (or, without one, the rows matching `where`) in one
@@ -250,7 +234,7 @@ class DistributedWrite:
         change = Change(
             "overwrite", conflict_filter=conflict, delete_files=deletes.delete_files, referenced=deletes.referenced
         )
-        return self._publish(self._stage(table, change, 0, deletes, rows_deleted=deletes.rows_removed))
+        return self._publish(self._stage(engine, table, change, 0, deletes, rows_deleted=deletes.rows_removed))
 
     def _stage_keyed_upsert(
         self, engine: KeyEngine, files: Sequence[DataFile], rows: int, streamed: Any
@@ -280,9 +264,14 @@ class DistributedWrite:
             new_rows=added,
             delete_files=deletes.delete_files,
             referenced=deletes.referenced,
+            # what the join established, as a local merge-on-read upsert's lookup: every live row of the base
+            # holding a new key is deleted, and the new keys are unique (the gate derives the key's uniqueness)
+            replaced_keys=ReplacedKeys(self.keyed.primary_key, self.base_id, deletes.rows_removed)
+            if self.base_id is not None
+            else None,
         )
         return self._stage(
-            table, change, rows, deletes, rows_updated=deletes.rows_removed, written=paths, streamed=streamed
+            engine, table, change, rows, deletes, rows_updated=deletes.rows_removed, written=paths, streamed=streamed
         )
 
     def _join(self, engine: KeyEngine, table: Table, keys: Any, stats: Any) -> PositionDeletes:
@@ -313,6 +302,7 @@ class DistributedWrite:
 
     def _stage(
         self,
+        engine: KeyEngine,
         table: Table,
         change: Change,
         rows: int,
@@ -333,7 +323,7 @@ class DistributedWrite:
             rows=rows,
             base_id=self.base_id,
             stamps=self.stamps,
-            gate=lake._gate_for(self.port),
+            gate=self._gate(engine),
             quarantine_name=f"{QUARANTINE_PREFIX}{self.stamps.run_id}",
             rows_deleted=rows_deleted,
             rows_updated=rows_updated,
@@ -345,7 +335,7 @@ class DistributedWrite:
     def _stage_driver_delete(self, engine: KeyEngine, table: Table, frame: Any) -> StagedWrite:
         """The delete as the driver's copy-on-write runs it (the keys are collected to the driver)."""
         lake = self.port.lake
-        gate = lake._gate_for(self.port)
+        gate = self._gate(engine)
         quarantine = f"{QUARANTINE_PREFIX}{self.stamps.run_id}"
         if self.where is not None:
             from meshlake.write.flow import stage_write

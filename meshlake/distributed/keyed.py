@@ -36,7 +36,7 @@ from meshlake.errors import ContractViolationError
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
-    from meshlake.distributed.unique import BaseSnapshot, UniqueCheck
+    from meshlake.distributed.unique import KeyChunk, UniqueCheck
     from meshlake.quality.metrics import KeyCounts
     from meshlake.query.plan import ScanPlan
     from meshlake.write.positions import PositionDeletes
@@ -212,6 +212,8 @@ class KeyStats:
 class KeyEngine(Protocol):
     """What an engine runs of a keyed write (`daft_keyed.DaftKeys`, `ray_keyed.RayKeys`)."""
 
+    name: str
+
     def staged_keys(self, spec: KeyedSpec, chunks: Sequence[Sequence[str]]) -> Any:
         """The key columns of the staged files, read on the workers (a lazy frame of the engine)."""
         ...
@@ -238,11 +240,8 @@ class KeyEngine(Protocol):
         """Write the delete files of the rows matching `where`, one worker per chunk: `DELETES_SCHEMA` rows."""
         ...
 
-    def key_counts(
-        self, spec: KeyedSpec, check: UniqueCheck, chunks: Sequence[Sequence[str]], base: BaseSnapshot | None
-    ) -> KeyCounts:
-        """A gate's uniqueness check of the staged files (and `base`'s rows) on the engine
-        (`meshlake.distributed.unique`)."""
+    def key_counts(self, spec: KeyedSpec, check: UniqueCheck, chunks: Sequence[KeyChunk]) -> KeyCounts:
+        """A gate's uniqueness check of the staged snapshot on the engine (`meshlake.distributed.unique`)."""
         ...
 
 

@@ -26,7 +26,7 @@ from meshlake.distributed.keyed import (
 )
 
 if TYPE_CHECKING:
-    from meshlake.distributed.unique import BaseSnapshot, UniqueCheck
+    from meshlake.distributed.unique import KeyChunk, UniqueCheck
     from meshlake.quality.metrics import KeyCounts
 
 COUNT = "count()"
@@ -102,62 +102,30 @@ class RayKeys:
         ]
         return _collect(_chunks(makers, DELETES_SCHEMA))
 
-    def key_counts(
-        self, spec: KeyedSpec, check: UniqueCheck, chunks: Sequence[Sequence[str]], base: BaseSnapshot | None
-    ) -> KeyCounts:
-        """The old rows are read with Daft's Iceberg scan of the base snapshot, handed to Ray Data."""
-        from dataclasses import replace
-
-        import pyarrow.compute as pc
-
-        from meshlake.distributed.unique import NEW, NEW_ROWS, ROWS, SUMS_SCHEMA
+    def key_counts(self, spec: KeyedSpec, check: UniqueCheck, chunks: Sequence[KeyChunk]) -> KeyCounts:
+        from meshlake.distributed.unique import NEW, NEW_ROWS, ROWS, SUMS_SCHEMA, checked_schema, read_checked_keys
 
         names = list(check.columns)
-        keyed = replace(spec, primary_key=check.columns)
-        schema = keyed.key_schema()
-
-        def considered(tag: int, ranges: dict[str, tuple[Any, Any]]) -> Callable[[pa.Table], pa.Table]:
-            def keep(batch: pa.Table) -> pa.Table:
-                keys = pa.Table.from_arrays([batch.column(f.name).cast(f.type) for f in schema], schema=schema)
-                mask = check.considered(keys)
-                for name, (lo, hi) in ranges.items():
-                    column = keys.column(name)
-                    inside = pc.and_(pc.greater_equal(column, lo), pc.less_equal(column, hi))
-                    mask = pc.and_(mask, pc.fill_null(inside, False))
-                kept = keys.filter(mask)
-                return kept.append_column(pa.field(NEW, pa.int64()), pa.array([tag] * kept.num_rows, pa.int64()))
-
-            return keep
-
-        new = _chunks([partial(read_staged_keys, keyed, list(p)) for p in chunks], schema)
-        rows = new.map_batches(considered(1, {}), batch_format="pyarrow").materialize()
-        if base is not None:
-            import daft
-
-            ranges = base.ranges(check, _ranges(rows, names))
-            old = daft.read_iceberg(base.table, snapshot_id=base.snapshot_id).select(*names).to_ray_dataset()
-            rows = rows.union(old.map_batches(considered(0, ranges), batch_format="pyarrow"))
+        if not chunks:
+            return check.counts(self.name, SUMS_SCHEMA.empty_table(), [])
+        makers = [partial(read_checked_keys, spec, check, chunk) for chunk in chunks]
+        flags = [f"{NULL_FLAG}{j}" for j in range(len(names))] if len(names) > 1 else []
+        rows = _chunks(makers, checked_schema(spec, check))
+        if flags:
+            rows = rows.map_batches(partial(_flag_nulls, names), batch_format="pyarrow")
 
         def per_key(group: pa.Table) -> pa.Table:
-            counted = group.group_by(names, use_threads=False).aggregate([(NEW, "count"), (NEW, "sum")])
+            counted = group.group_by([*names, *flags], use_threads=False).aggregate([(NEW, "count"), (NEW, "sum")])
             found = {ROWS: counted.column(f"{NEW}_count"), NEW_ROWS: counted.column(f"{NEW}_sum")}
-            return pa.table(found | {n: counted.column(n) for n in names})
+            return pa.table(found | _with_nulls(counted, names, flags))
 
-        groups = rows.groupby(names).map_groups(per_key, batch_format="pyarrow").materialize()
+        groups = rows.groupby([*names, *flags]).map_groups(per_key, batch_format="pyarrow").materialize()
 
         def summed(batch: pa.Table) -> pa.Table:
             return check.summarise(batch).cast(SUMS_SCHEMA)
 
-        sums = pa.concat_tables(
-            [
-                SUMS_SCHEMA.empty_table(),
-                *(
-                    p.cast(SUMS_SCHEMA)
-                    for p in ray.get(groups.map_batches(summed, batch_format="pyarrow").to_arrow_refs())
-                    if p.num_rows
-                ),
-            ]
-        )
+        parts = ray.get(groups.map_batches(summed, batch_format="pyarrow").to_arrow_refs())
+        sums = pa.concat_tables([SUMS_SCHEMA.empty_table(), *(p.cast(SUMS_SCHEMA) for p in parts if p.num_rows)])
         limit = max(check.examples, 1)
 
         def repeated(batch: pa.Table) -> pa.Table:
@@ -168,27 +136,43 @@ class RayKeys:
         return check.counts(self.name, sums, examples)
 
 
-def _ranges(rows: Any, names: Sequence[str]) -> dict[str, tuple[Any, Any, int]]:
-    """Per key column of `rows` (a Ray Dataset): its least and greatest value and its NULL count."""
+NULL_FLAG = "__ml_null_"
+"""Ray Data's hash shuffle sends equal compound keys to different groups when one block holds a NULL in a key
+column and another none (Ray 2.59): a compound key is grouped by its columns with NULLs filled and one flag per
+column saying which were NULL, and the NULLs restored after."""
+
+
+def _flag_nulls(names: Sequence[str], batch: pa.Table) -> pa.Table:
     import pyarrow.compute as pc
 
-    def measure(batch: pa.Table) -> pa.Table:
-        out: dict[str, list[Any]] = {}
-        for i, name in enumerate(names):
-            found = pc.min_max(batch.column(name))
-            out[f"lo_{i}"] = [found["min"].as_py()]
-            out[f"hi_{i}"] = [found["max"].as_py()]
-            out[f"nulls_{i}"] = [batch.column(name).null_count]
-        return pa.table(out)
+    for j, name in enumerate(names):
+        column = batch.column(name)
+        filled = pc.fill_null(column, _filler(column.type))
+        batch = batch.set_column(batch.schema.get_field_index(name), name, filled)
+        batch = batch.append_column(f"{NULL_FLAG}{j}", pc.is_null(column))
+    return batch
 
-    parts = [p for p in ray.get(rows.map_batches(measure, batch_format="pyarrow").to_arrow_refs()) if p.num_rows]
-    ranges: dict[str, tuple[Any, Any, int]] = {}
-    for i, name in enumerate(names):
-        lows = [v for p in parts for v in p.column(f"lo_{i}").to_pylist() if v is not None]
-        highs = [v for p in parts for v in p.column(f"hi_{i}").to_pylist() if v is not None]
-        nulls = sum(v for p in parts for v in p.column(f"nulls_{i}").to_pylist())
-        ranges[name] = (min(lows) if lows else None, max(highs) if highs else None, nulls)
-    return ranges
+
+def _filler(kind: pa.DataType) -> pa.Scalar:
+    """Any value of type `kind` (its flag tells a filled NULL from it)."""
+    for value in (pa.scalar(0, pa.int32()), pa.scalar(0, pa.int64()), pa.scalar("0")):
+        try:
+            return value.cast(kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    raise TypeError(f"no filler for {kind}")
+
+
+def _with_nulls(counted: pa.Table, names: Sequence[str], flags: Sequence[str]) -> dict[str, Any]:
+    """The key columns of `counted`, their NULLs restored from their flags (if any)."""
+    import pyarrow.compute as pc
+
+    if not flags:
+        return {n: counted.column(n) for n in names}
+    return {
+        n: pc.if_else(counted.column(flag), pa.scalar(None, counted.column(n).type), counted.column(n))
+        for n, flag in zip(names, flags, strict=True)
+    }
 
 
 def _collect(dataset: Any) -> pa.Table:
@@ -206,4 +190,5 @@ def _arrow(dataset: Any) -> pa.Table:
     import ray
 
     parts = ray.get(dataset.to_arrow_refs())
-    return pa.concat_tables(parts) if parts else pa.table({})
+    kept = [p for p in parts if p.num_rows] or parts[:1]  # an empty block may type a column otherwise (nullable)
+    return pa.concat_tables(kept, promote_options="permissive") if kept else pa.table({})

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
@@ -49,6 +49,10 @@ if TYPE_CHECKING:
     from meshlake.quality.native import NativeRun, OtherRows
     from meshlake.snapshot import PortSnapshot
 
+KeyCounter = Callable[[Table, int | None, Change, ScanPlan, ScanPlan, ScanPlan], "Mapping[int, KeyCounts] | None"]
+"""(table, base id, change, base plan, staged plan, plan of the new rows) → uniqueness checks of that staged snapshot
+answered elsewhere (a distributed engine's shuffle by key, `meshlake.distributed.unique`), by expectation index."""
+
 
 class PortGate:
     """Checks staged writes of one port and records every verdict in the quality history."""
@@ -62,9 +66,10 @@ class PortGate:
         self.sample_size = port.contract.quality.sample_size
         self.time_budget = budget_seconds(lake.settings.quality_time_budget)
         self._staged: tuple[str, ScanPlan] | None = None
-        self.key_counts: dict[int, KeyCounts] | None = None
-        """Uniqueness checks answered on a distributed engine, by expectation index, for the next `check` (it
-        records, with every uniqueness result, where it ran); None: all run here."""
+        self.count_keys: KeyCounter | None = None
+        """Asked by every native `check` (a rebased write's too) for the uniqueness checks a distributed engine
+        answers on exactly the snapshot being staged; the report then says, with every uniqueness result, where it
+        ran. None: all run here."""
         self._seen: tuple[TableMetadata, int | None, FileIO] | None = None
 
     def metric_plan(self, table: Table, mode: str) -> MetricPlan | None:
@@ -146,6 +151,9 @@ class PortGate:
                 incremental = Incremental(
                     lambda: f"({scan_sql(base)})", rows, aggregates, replaced=change.replaced_keys, required=required
                 )
+        key_counts = None
+        if self.count_keys is not None:
+            key_counts = self.count_keys(table, base_id, change, base, staged, new_rows)
         if rows is None:
             rows = live_rows(staged, table.io)
         ranges = staged_ranges(table.metadata, table.io, base_id, staged, change.added)
@@ -160,7 +168,7 @@ class PortGate:
             time_budget=self.time_budget,
             other_rows=port_rows(self.lake),
             streamed=measured,
-            key_counts=self.key_counts,
+            key_counts=key_counts,
         )
         classified = {c.name for c in self.port.contract.columns if c.classification in UNMEASURED}
         aggregates = withhold_values(run.aggregates, self.expectations, classified)  # metadata holds no PII

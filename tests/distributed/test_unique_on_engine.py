@@ -60,17 +60,17 @@ def ports(
     )
 
 
-def _write(port: Any, engine: str, table: pa.Table, **options: Any) -> Any:
+def _write(port: Any, engine: str, table: pa.Table | None, **options: Any) -> Any:
     if engine == "daft":
         import daft
 
-        return port.write_daft(daft.from_arrow(table).repartition(3), **options)
+        return port.write_daft(daft.from_arrow(table).repartition(3) if table is not None else None, **options)
     import ray.data
 
-    return port.write_ray(ray.data.from_arrow(table).repartition(3), **options)
+    return port.write_ray(ray.data.from_arrow(table).repartition(3) if table is not None else None, **options)
 
 
-def _verdict(port: Any, engine: str, table: pa.Table, **options: Any) -> tuple[Any, bool]:
+def _verdict(port: Any, engine: str, table: pa.Table | None, **options: Any) -> tuple[Any, bool]:
     """The gate's report of writing `table`, and whether it was published (a failure must change nothing)."""
     head = main_snapshot_id(port)
     try:
@@ -98,13 +98,16 @@ def _comparable(report: Any) -> list[tuple[Any, ...]]:
     ]
 
 
-def _both(ports: tuple[Any, Any], engine: str, table: pa.Table, **options: Any) -> tuple[Any, bool]:
-    """Write `table` to both ports, the checks on the engine and on the driver: the verdicts must agree."""
+def _both(
+    ports: tuple[Any, Any], engine: str, table: Any, ran_on: list[str] | None = None, **options: Any
+) -> tuple[Any, bool]:
+    """Write `table` to both ports, the checks on the engine and on the driver: the verdicts must agree, and the
+    engine's say where each check ran (`ran_on`: by default, every one on the engine)."""
     on_engine, published = _verdict(ports[0], engine, table, unique_on_engine=True, **options)
     on_driver, published_too = _verdict(ports[1], engine, table, unique_on_engine=False, **options)
     assert _comparable(on_engine) == _comparable(on_driver)
     assert published == published_too
-    assert [r.ran_on for r in on_engine.results] == [engine] * len(UNIQUE_CHECKS)
+    assert [r.ran_on for r in on_engine.results] == (ran_on or [engine] * len(UNIQUE_CHECKS))
     assert [r.ran_on for r in on_driver.results] == ["driver"] * len(UNIQUE_CHECKS)
     return on_engine, published
 
@@ -166,16 +169,20 @@ def test_a_key_repeated_only_across_old_and_new_rows_fails_on_the_engine_as_on_t
     assert sorted(row["shipment_id"] for row in report.results[0].sample) == ["a2", "a2"]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_a_base_another_engine_wrote_is_counted_in_full_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+def _seed_foreign(ports: tuple[Any, Any], data: pa.Table) -> None:
+    """pyiceberg's own append of `data`: a foreign snapshot (duplicates the gate never saw), checked in full next."""
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
-    for port in ports:  # pyiceberg's own append: a foreign snapshot, so the gate checks the port in full
+    for port in ports:
         table = port.table()
-        data = _rows(["f1", "f1", "f2"], ["l1", "l1", None], [1, 1, None])
-        data = data.append_column("customer_email", pa.array([None] * 3, pa.string()))
+        found = data.append_column("customer_email", pa.array([None] * data.num_rows, pa.string()))
         target = schema_to_pyarrow(table.schema(), include_field_ids=False)
-        table.append(data.select(target.names).cast(target))
+        table.append(found.select(target.names).cast(target))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_base_another_engine_wrote_is_counted_in_full_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+    _seed_foreign(ports, _rows(["f1", "f1", "f2"], ["l1", "l1", None], [1, 1, None]))
 
     report, published = _both(ports, engine, _rows(["b1", "f2"], ["l5", "l6"], [5, 6], day=2))
 
@@ -255,3 +262,165 @@ def test_an_upsert_repeating_a_key_is_refused_before_the_gate_on_the_engine_as_o
     assert engine_error.value.column == driver_error.value.column == "shipment_id"
     assert [main_snapshot_id(port) for port in ports] == heads
     assert not [ref for port in ports for ref in port.table().metadata.refs if ref != "main"]  # nothing quarantined
+
+
+# -- upsert, replace, delete: the staged snapshot is the base's surviving rows plus the new ones --------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_upsert_counts_old_rows_that_survive_with_the_new_rows_on_the_engine_as_on_the_driver(
+    ports: Any, engine: str
+) -> None:
+    _seed(ports, _rows(["a1", "a2", "a3"], ["l1", "l2", "l3"], [1, 2, 3]))
+    heads = [main_snapshot_id(port) for port in ports]
+
+    # a2 is replaced: its lane l2 is gone, so b1's l2 repeats nothing; the new a2 repeats a3's (l3, 3)
+    upsert = _rows(["a2", "b1"], ["l3", "l2"], [3, 2], day=2)
+    ran_on = ["driver", engine, engine, engine]
+    report, published = _both(ports, engine, upsert, ran_on, mode="upsert", write_mode="merge-on-read")
+
+    assert not published and [main_snapshot_id(port) for port in ports] == heads
+    assert [r.unexpected_count for r in report.results] == [0, 2, 2, 2]
+    assert report.results[0].method == "incremental"  # the upsert's own key: known from the stamp and the join
+    assert sorted(row["shipment_id"] for row in report.results[1].sample) == ["a2", "a3"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_upsert_that_removes_a_duplicate_passes_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
+    _seed_foreign(ports, _rows(["f1", "f2", "f3"], ["l1", "l1", None], [1, 1, None]))
+
+    # write_mode auto: a third of the file's rows change, so the driver rewrites it (copy-on-write): its kept rows
+    # are old rows in a new file
+    report, published = _both(ports, engine, _rows(["f2"], ["l2"], [2], day=2), mode="upsert")
+
+    assert published
+    assert [r.method for r in report.results] == ["full"] * 4  # a foreign base: every row is counted
+    assert [r.unexpected_count for r in report.results] == [0, 0, 0, 0]
+    assert report.results[0].element_count == 3
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_replace_counts_the_kept_rows_with_the_new_rows_on_the_engine_as_on_the_driver(
+    ports: Any, engine: str
+) -> None:
+    _seed(ports, _rows(["a1", "a2"], ["l1", "l2"], [1, 2]))
+    _seed(ports, _rows(["b1"], ["l3"], [3], day=2))
+    heads = [main_snapshot_id(port) for port in ports]
+
+    # day 2 is replaced: b1 (l3) is gone, c3 may take l3; c1 repeats the kept a1's (l1, 1)
+    new = _rows(["c1", "c2", "c3"], ["l1", "l4", "l3"], [1, None, 3], day=2)
+    where = "shipped_at >= TIMESTAMPTZ '2026-11-02T00:00:00Z'"
+    report, published = _both(ports, engine, new, mode="replace", where=where)
+
+    assert not published and [main_snapshot_id(port) for port in ports] == heads
+    assert [r.unexpected_count for r in report.results] == [0, 2, 2, 2]
+    assert report.results[0].element_count == 5
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("by", "write_mode"), [("key", "merge-on-read"), ("where", "merge-on-read"), ("key", "copy-on-write")]
+)
+def test_a_delete_counts_the_rows_it_leaves_on_the_engine_as_on_the_driver(
+    ports: Any, engine: str, by: str, write_mode: str
+) -> None:
+    _seed_foreign(ports, _rows(["f1", "f2", "f3", "f4"], ["l1", "l1", "l2", "l2"], [1, 1, None, None]))
+    heads = [main_snapshot_id(port) for port in ports]
+
+    keys = pa.table({"shipment_id": ["f2"]}) if by == "key" else None
+    where = "shipment_id = 'f2'" if by == "where" else None
+    report, published = _both(ports, engine, keys, mode="delete", where=where, write_mode=write_mode)
+
+    # f2 no longer repeats l1; (l2, NULL) still repeats, unless a row with a NULL part is ignored
+    assert not published and [main_snapshot_id(port) for port in ports] == heads
+    assert [r.unexpected_count for r in report.results] == [0, 2, 2, 0]
+    assert {row["shipment_id"] for row in report.results[1].sample} == {"f3", "f4"}
+
+
+# -- float and decimal keys, row_condition ---------------------------------------------------------------------------
+
+VALUE_CHECKS = [
+    {"expect_column_values_to_be_unique": {"column": "weight_kg"}},
+    {"expect_column_values_to_be_unique": {"column": "amount"}},
+    {"expect_compound_columns_to_be_unique": {"column_list": ["lane", "weight_kg"]}},
+    {
+        "expect_column_values_to_be_unique": {
+            "column": "lane",
+            "row_condition": 'col("amount") > 1 & col("lane") != "l9"',
+            "condition_parser": "great_expectations",
+        }
+    },
+]
+
+
+@pytest.fixture
+def value_ports(
+    ray_cluster: Any, tmp_path: Path, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> tuple[Any, Any]:
+    output = descriptor["outputs"][0]
+    output["columns"] += [{"name": "lane", "type": "string"}, {"name": "amount", "type": "decimal(10,2)"}]
+    output["expectations"] = VALUE_CHECKS
+    return _deploy(tmp_path / "engine", descriptor, write_descriptor), _deploy(
+        tmp_path / "driver", descriptor, write_descriptor
+    )
+
+
+def _values(ids: list[str], weights: list[float | None], lanes: list[str | None], amounts: list[str]) -> pa.Table:
+    from decimal import Decimal
+
+    rows = shipment_rows(ids).set_column(2, "weight_kg", pa.array(weights, pa.float64()))
+    return rows.append_column("lane", pa.array(lanes, pa.string())).append_column(
+        "amount", pa.array([Decimal(a) for a in amounts], pa.decimal128(10, 2))
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_float_and_decimal_keys_and_row_conditions_count_on_the_engine_as_on_the_driver(
+    value_ports: Any, engine: str
+) -> None:
+    nan = float("nan")
+    for port in value_ports:
+        port.write(_values(["a1", "a2"], [0.0, nan], ["l1", "l9"], ["1.50", "2.00"]))
+
+    # -0.0 is 0.0 and NaN is missing (DuckDB's GROUP BY, GE on pandas): 0.0 and 2.5 repeat, and (l1, 0.0) and
+    # (l9, NaN as NULL) do; 1.5 is 1.50 at the column's scale; the row_condition keeps rows with amount > 1 and a
+    # lane other than l9 (a NULL lane is kept, but is no key): l1 three times
+    new = _values(["b1", "b2", "b3", "b4"], [-0.0, nan, 2.5, 2.5], ["l1", "l9", None, "l1"], ["1.5", "0.5", "3", "4"])
+    checks = len(VALUE_CHECKS)
+    on_engine, published = _verdict(value_ports[0], engine, new, unique_on_engine=True)
+    on_driver, published_too = _verdict(value_ports[1], engine, new, unique_on_engine=False)
+
+    counts = [(r.status, r.element_count, r.unexpected_count, r.method) for r in on_engine.results]
+    assert counts == [(r.status, r.element_count, r.unexpected_count, r.method) for r in on_driver.results]
+    assert not published and not published_too
+    assert [r.unexpected_count for r in on_engine.results] == [4, 2, 4, 3]
+    assert [r.ran_on for r in on_engine.results] == [engine] * checks
+    samples = [sorted(row["shipment_id"] for row in r.sample) for r in on_engine.results]
+    assert samples == [sorted(row["shipment_id"] for row in r.sample) for r in on_driver.results]
+
+
+def test_a_write_rebased_onto_a_concurrent_commit_is_counted_again_on_the_engine(
+    ports: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlake.distributed.driver import DistributedWrite
+
+    port = ports[0]
+    port.write(_rows(["a1"], ["l1"], [1]))
+    publish = DistributedWrite._publish
+    concurrent: list[int | None] = []
+
+    def after_a_concurrent_commit(self: DistributedWrite, staged: Any) -> Any:
+        port.write(_rows(["b1"], ["l6"], [6], day=3))  # lands on main after the gate passed the staged write
+        concurrent.append(main_snapshot_id(port))
+        return publish(self, staged)
+
+    monkeypatch.setattr(DistributedWrite, "_publish", after_a_concurrent_commit)
+    with pytest.raises(QualityGateError) as failed:
+        _write(port, "daft", _rows(["b1"], ["l5"], [5], day=2), unique_on_engine=True)
+
+    # the commit rebased onto the concurrent write; the gate checked again, and the engine counted again on it
+    results = failed.value.report.results
+    assert [r.unexpected_count for r in results] == [2, 0, 0, 0]
+    assert [r.ran_on for r in results] == ["daft"] * len(UNIQUE_CHECKS)
+    assert main_snapshot_id(port) == concurrent[0]
+    assert port.to_arrow().column("shipment_id").to_pylist().count("b1") == 1
