@@ -6,10 +6,13 @@ Starts its own NATS server (Debian `nats-server`, `.ci/nats.sh`) on a free loopb
 sends `--batch` orders every `--interval` seconds (1,000 every 100 ms: 10,000 rows/s offered) for `--seconds`;
 the port (one expectation in its gate) consumes them with `port.stream(max_rows=--batch, max_wait=--interval)`.
 Reported: rows/s consumed, the lag at the end, commit latency (stage + gate + commit of one batch) p50/p99 per
-`--window` seconds (flat or not) with the commit's CPU time p50 and the load average, data files, and query
+`--window` seconds (flat or not) with the commit's CPU time p50 and the load average, the p99 of the commits
+no compaction touched and of those during which none ran at all, the GC pauses inside commits and Python's
+collections by generation over the run (`--gc default` runs the stream with Python's default collector instead
+of `meshlake.streams.collection`'s, to compare), data files, and query
 latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) before and after
 `port.maintain(apply=True)` compacts the small files — and, with `--compact-every S`, compactions run while the
-stream does. Writes benchmarks/results/stream.json and .md.
+stream does. Writes benchmarks/results/stream.json and .md (`--name` for other names).
 """
 
 from __future__ import annotations
