@@ -9,8 +9,9 @@ enough to trigger one every few seconds, in the fetch, the decode or the commit 
 collector skips it from then on), then, between batches every `REFREEZE_EVERY` seconds, collects what the stream
 made since (short: frozen objects are skipped) and freezes the survivors too. Frozen objects are still freed by
 reference counting as usual; only a reference cycle among them that becomes garbage waits for the end of the
-stream, when everything is unfrozen and collectable again. `MESHLAKE_STREAM_GC=default` leaves the collector as
-it is (to measure the difference).
+stream, when everything is unfrozen and collectable again. Freezing is process-wide: a stream started while
+something is frozen (the application's own `gc.freeze()`, or another stream of the process) leaves the collector as
+it is, and so does `MESHLAKE_STREAM_GC=default` (to measure the difference).
 """
 
 from __future__ import annotations
