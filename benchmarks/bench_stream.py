@@ -164,6 +164,15 @@ def main() -> None:
     lake = ml.connect(home=str(work / ".meshlake"))
     port = deploy_orders(lake, work / "orders")
     server = start_nats(work / "nats")
+    try:  # the broker is stopped however the run ends
+        result, windows, elapsed = _run(args, lake, port, server)
+    finally:
+        server.stop()
+    save(args.name, result, _markdown(args, result, windows, elapsed, result["compactions_while_streaming"]))
+
+
+def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, Any], list[dict[str, Any]], float]:
+    """Publish and consume for `--seconds`, then measure the port: the result, its windows, the seconds consumed."""
     from meshlake.streams.nats import JetStreamSink, JetStreamSource
 
     name = f"S{uuid.uuid4().hex[:8]}"
@@ -206,7 +215,6 @@ def main() -> None:
     rows = sum(b.rows for b in batches)
     windows = _windows(batches, elapsed, args.window)
     compaction = _compaction(lake, port)
-    server.stop()
     commits = [b.wall for b in batches]
     result = {
         "machine": machine(),
@@ -225,14 +233,12 @@ def main() -> None:
         "gc": args.gc,
         "gc_refreezes": report.collection.refreezes if report.collection else 0,
         "gc_pauses_ms": _gc_totals(pauses),
-        "commits": [
-            [round(b.at, 2), round(b.wall, 1), round(b.cpu, 1), round(b.gc_pause, 1), b.compacting] for b in batches
-        ],
+        "commits": [_commit_row(b) for b in batches],
         "compactions_while_streaming": len(report.compactions),
         **compaction,
         "rows_in_port": port.latest().rows,
     }
-    save(args.name, result, _markdown(args, result, windows, elapsed, len(report.compactions)))
+    return result, windows, elapsed
 
 
 def _compaction(lake: ml.Lake, port: Any) -> dict[str, Any]:
