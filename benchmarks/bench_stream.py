@@ -6,24 +6,30 @@ Starts its own NATS server (Debian `nats-server`, `.ci/nats.sh`) on a free loopb
 sends `--batch` orders every `--interval` seconds (1,000 every 100 ms: 10,000 rows/s offered) for `--seconds`;
 the port (one expectation in its gate) consumes them with `port.stream(max_rows=--batch, max_wait=--interval)`.
 Reported: rows/s consumed, the lag at the end, commit latency (stage + gate + commit of one batch) p50/p99 per
-`--window` seconds (flat or not) with the commit's CPU time p50 and the load average, data files, and query
+`--window` seconds (flat or not) with the commit's CPU time p50 and the load average, the p99 of the commits
+no compaction touched and of those during which none ran at all, the GC pauses inside commits and Python's
+collections by generation over the run (`--gc default` runs the stream with Python's default collector instead
+of `meshlake.streams.collection`'s, to compare), data files, and query
 latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) before and after
 `port.maintain(apply=True)` compacts the small files — and, with `--compact-every S`, compactions run while the
-stream does. Writes benchmarks/results/stream.json and .md.
+stream does. Writes benchmarks/results/stream.json and .md (`--name` for other names).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import statistics
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import meshlake as ml
 from benchmarks.common import fresh_dir, machine, save
+from meshlake.streams.collection import ENV
 from tests.stream_services import start_nats
 from tests.streams.conftest import ADDRESS, deploy_orders, order
 
@@ -63,30 +69,76 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-Batch = tuple[float, int, float, float, float, dict[str, float], int]
-"""(seconds since start, rows, commit ms, commit CPU ms, load average, phases in ms, rebases)."""
+@dataclass(frozen=True)
+class Batch:
+    """One committed batch as the benchmark saw it (times in ms; `at` in seconds since the stream started)."""
+
+    at: float
+    rows: int
+    wall: float
+    cpu: float
+    load: float
+    phases: dict[str, float]
+    rebases: int
+    gc_pause: float = 0.0
+    """Time the garbage collector stopped every thread during the commit (any generation)."""
+    gc_full: int = 0
+    """Generation-2 (full) collections during the commit."""
+    compacting: bool = False
+    """Whether a compaction attempt ran (reading, rewriting or committing) at any time during the commit."""
+
+
+class GcPauses:
+    """Every collection of the process's garbage collector, from `gc.callbacks`: (start, end, generation)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, float, int]] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.monotonic()
+        else:
+            self.pauses.append((self._started, time.monotonic(), info["generation"]))
+
+    def __enter__(self) -> GcPauses:
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self)
+
+    def within(self, start: float, end: float) -> tuple[float, int]:
+        """Seconds of collection inside [start, end], and how many of them were full (generation 2)."""
+        found = [(b, e, g) for b, e, g in self.pauses if e > start and b < end]
+        return sum(min(e, end) - max(b, start) for b, e, _ in found), sum(g == 2 for _, _, g in found)
 
 
 def _touched(batch: Batch) -> bool:
     """Whether a compaction committed during the batch's commit (it re-based) or made it wait for the lock."""
-    return batch[6] > 0 or batch[5].get("commit lock wait", 0.0) > 0
+    return batch.rebases > 0 or batch.phases.get("commit lock wait", 0.0) > 0
 
 
 def _windows(batches: list[Batch], elapsed: float, window: float) -> list[dict[str, Any]]:
     windows = []
     for start in range(0, int(elapsed) + 1, int(window)):
-        inside = [b for b in batches if start <= b[0] < start + window]
+        inside = [b for b in batches if start <= b.at < start + window]
         if inside:
-            walls = [b[2] for b in inside]
+            walls = [b.wall for b in inside]
+            alone = [b.wall for b in inside if not b.compacting]
             windows.append(
                 {
                     "from_s": start,
                     "batches": len(inside),
                     "p50_ms": round(statistics.median(walls), 1),
                     "p99_ms": round(_percentile(walls, 0.99), 1),
-                    "p99_untouched_ms": round(_percentile([b[2] for b in inside if not _touched(b)], 0.99), 1),
-                    "cpu_p50_ms": round(statistics.median(b[3] for b in inside), 1),
-                    "load": round(statistics.median(b[4] for b in inside), 1),
+                    "p99_untouched_ms": round(_percentile([b.wall for b in inside if not _touched(b)], 0.99), 1),
+                    "p99_no_compaction_ms": round(_percentile(alone, 0.99), 1) if alone else None,
+                    "max_ms": round(max(walls), 1),
+                    "cpu_p50_ms": round(statistics.median(b.cpu for b in inside), 1),
+                    "gc_ms": round(sum(b.gc_pause for b in inside), 1),
+                    "gc_full": sum(b.gc_full for b in inside),
+                    "load": round(statistics.median(b.load for b in inside), 1),
                 }
             )
     return windows
@@ -99,11 +151,28 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.1)
     parser.add_argument("--window", type=float, default=10)
     parser.add_argument("--compact-every", type=float, default=None)
+    parser.add_argument(
+        "--gc",
+        choices=["frozen", "default"],
+        default="frozen",
+        help="the stream's garbage collector: frozen (meshlake.streams.collection) or Python's default (to compare)",
+    )
+    parser.add_argument("--name", default="stream", help="result files benchmarks/results/NAME.json and .md")
     args = parser.parse_args()
-    work = fresh_dir("stream")
+    os.environ[ENV] = args.gc
+    work = fresh_dir(args.name)
     lake = ml.connect(home=str(work / ".meshlake"))
     port = deploy_orders(lake, work / "orders")
     server = start_nats(work / "nats")
+    try:  # the broker is stopped however the run ends
+        result, windows, elapsed = _run(args, lake, port, server)
+    finally:
+        server.stop()
+    save(args.name, result, _markdown(args, result, windows, elapsed, result["compactions_while_streaming"]))
+
+
+def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, Any], list[dict[str, Any]], float]:
+    """Publish and consume for `--seconds`, then measure the port: the result, its windows, the seconds consumed."""
     from meshlake.streams.nats import JetStreamSink, JetStreamSource
 
     name = f"S{uuid.uuid4().hex[:8]}"
@@ -118,50 +187,35 @@ def main() -> None:
     publisher.start()
     ready.wait(30)
     source = JetStreamSource("orders", url=server.url, stream=name)
-    batches: list[Batch] = []
+    seen: list[tuple[Any, float, float]] = []
     started = time.monotonic()
 
     def on_batch(batch: Any) -> None:
-        batches.append(
-            (
-                time.monotonic() - started,
-                batch.rows,
-                batch.commit_seconds * 1000,
-                batch.commit_cpu_seconds * 1000,
-                os.getloadavg()[0],
-                {name: seconds * 1000 for name, seconds in batch.phases.items()},
-                batch.rebases,
-            )
-        )
+        seen.append((batch, time.monotonic() - started, os.getloadavg()[0]))
 
     try:
-        report = port.stream(
-            source,
-            max_rows=args.batch,
-            max_wait=args.interval,
-            idle=5.0,
-            on_batch=on_batch,
-            compact_every=args.compact_every,
-        )
+        with GcPauses() as pauses:
+            report = port.stream(
+                source,
+                max_rows=args.batch,
+                max_wait=args.interval,
+                idle=5.0,
+                on_batch=on_batch,
+                compact_every=args.compact_every,
+            )
     finally:
         publisher.join(timeout=60)
-    elapsed = batches[-1][0] if batches else 0.0
+    batches = [_batch(b, at, load, pauses, report.compaction_spans) for b, at, load in seen]
+    elapsed = batches[-1].at if batches else 0.0
     source.close()
     admin.close()  # idle for the whole run (its loop never ran): ask on a fresh connection
     admin = JetStreamSink(url=server.url)
     published = int(admin._run(admin._io.js.stream_info(name)).state.messages)
     admin.close()
-    rows = sum(b[1] for b in batches)
+    rows = sum(b.rows for b in batches)
     windows = _windows(batches, elapsed, args.window)
-    files_before = len(port.table().inspect.files())
-    query_before = _query_ms(lake)
-    compact_started = time.perf_counter()
-    port.maintain(apply=True, expire=False, orphans=False)
-    compact_seconds = time.perf_counter() - compact_started
-    files_after = len(port.table().inspect.files())
-    query_after = _query_ms(lake)
-    server.stop()
-    commits = [b[2] for b in batches]
+    compaction = _compaction(lake, port)
+    commits = [b.wall for b in batches]
     result = {
         "machine": machine(),
         "seconds_asked": args.seconds,
@@ -176,37 +230,91 @@ def main() -> None:
         "commit_p99_ms": round(_percentile(commits, 0.99), 1),
         "windows": windows,
         "slowest": _slowest(batches),
+        "gc": args.gc,
+        "gc_refreezes": report.collection.refreezes if report.collection else 0,
+        "gc_pauses_ms": _gc_totals(pauses),
+        "commits": [_commit_row(b) for b in batches],
         "compactions_while_streaming": len(report.compactions),
-        "files_before_compaction": files_before,
-        "files_after_compaction": files_after,
-        "compaction_seconds": round(compact_seconds, 2),
-        "query_ms_before_compaction": round(query_before, 1),
-        "query_ms_after_compaction": round(query_after, 1),
+        **compaction,
         "rows_in_port": port.latest().rows,
     }
-    save("stream", result, _markdown(args, result, windows, elapsed, len(report.compactions)))
+    return result, windows, elapsed
+
+
+def _compaction(lake: ml.Lake, port: Any) -> dict[str, Any]:
+    """Data files and query latency before and after `maintain` compacts what the stream left."""
+    files_before = len(port.table().inspect.files())
+    query_before = _query_ms(lake)
+    started = time.perf_counter()
+    port.maintain(apply=True, expire=False, orphans=False)
+    seconds = time.perf_counter() - started
+    return {
+        "files_before_compaction": files_before,
+        "files_after_compaction": len(port.table().inspect.files()),
+        "compaction_seconds": round(seconds, 2),
+        "query_ms_before_compaction": round(query_before, 1),
+        "query_ms_after_compaction": round(_query_ms(lake), 1),
+    }
+
+
+def _commit_row(b: Batch) -> list[Any]:
+    """One commit in the JSON: seconds since start, wall ms, CPU ms, GC pause ms, whether a compaction ran."""
+    return [round(b.at, 2), round(b.wall, 1), round(b.cpu, 1), round(b.gc_pause, 1), b.compacting]
+
+
+def _batch(result: Any, at: float, load: float, pauses: GcPauses, compactions: list[tuple[float, float]]) -> Batch:
+    start, end = result.commit_started, result.commit_started + result.commit_seconds
+    gc_pause, gc_full = pauses.within(start, end)
+    return Batch(
+        at=at,
+        rows=result.rows,
+        wall=result.commit_seconds * 1000,
+        cpu=result.commit_cpu_seconds * 1000,
+        load=load,
+        phases={name: seconds * 1000 for name, seconds in result.phases.items()},
+        rebases=result.rebases,
+        gc_pause=gc_pause * 1000,
+        gc_full=gc_full,
+        compacting=any(e > start and b < end for b, e in compactions),
+    )
+
+
+def _gc_totals(pauses: GcPauses) -> dict[str, Any]:
+    """The collector's pauses over the whole run, by generation: count, total and longest ms."""
+    found: dict[str, Any] = {}
+    for generation in (0, 1, 2):
+        times = [(e - b) * 1000 for b, e, g in pauses.pauses if g == generation]
+        found[str(generation)] = {
+            "count": len(times),
+            "total_ms": round(sum(times), 1),
+            "max_ms": round(max(times), 1) if times else 0.0,
+        }
+    return found
 
 
 def _slowest(batches: list[Batch], share: float = 0.01) -> dict[str, Any]:
     """Where the slowest `share` of the commits spent their time, against all commits (median ms by phase)."""
-    ordered = sorted(batches, key=lambda b: -b[2])
+    ordered = sorted(batches, key=lambda b: -b.wall)
     slow = ordered[: max(1, int(len(ordered) * share))] if ordered else []
-    names = sorted({name for b in batches for name in b[5]})
+    names = sorted({name for b in batches for name in b.phases})
 
     def medians(group: list[Batch]) -> dict[str, float]:
-        found = {"total": statistics.median(b[2] for b in group)} if group else {}
+        found = {"total": statistics.median(b.wall for b in group)} if group else {}
         found["staging (total − phases)"] = (
-            statistics.median(b[2] - sum(v for k, v in b[5].items() if k != "commit lock wait") for b in group)
+            statistics.median(b.wall - sum(v for k, v in b.phases.items() if k != "commit lock wait") for b in group)
             if group
             else 0.0
         )
         for name in names:
-            found[name] = statistics.median(b[5].get(name, 0.0) for b in group) if group else 0.0
+            found[name] = statistics.median(b.phases.get(name, 0.0) for b in group) if group else 0.0
+        found["GC pause"] = statistics.median(b.gc_pause for b in group) if group else 0.0
         return {k: round(v, 1) for k, v in found.items()}
 
     return {
         "count": len(slow),
         "touched_by_compaction": sum(_touched(b) for b in slow),
+        "during_compaction": sum(b.compacting for b in slow),
+        "with_full_gc": sum(b.gc_full > 0 for b in slow),
         "slowest_ms": medians(slow),
         "all_ms": medians(batches),
     }
@@ -220,12 +328,17 @@ def _markdown(
     queries = f"{r['query_ms_before_compaction']} ms / {r['query_ms_after_compaction']} ms"
     table = "\n".join(
         f"| {w['from_s']}–{w['from_s'] + int(args.window)} s | {w['batches']} | {w['p50_ms']} | {w['p99_ms']} "
-        f"| {w['p99_untouched_ms']} | {w['cpu_p50_ms']} | {w['load']} |"
+        f"| {w['p99_untouched_ms']} | {w['p99_no_compaction_ms']} | {w['max_ms']} | {w['cpu_p50_ms']} "
+        f"| {w['gc_ms']} ({w['gc_full']}) | {w['load']} |"
         for w in windows
     )
     slow = r["slowest"]
     phases = "\n".join(
         f"| {name} | {slow['slowest_ms'].get(name, 0.0)} | {slow['all_ms'].get(name, 0.0)} |" for name in slow["all_ms"]
+    )
+    gc_line = "; ".join(
+        f"generation {g}: {v['count']:,} collections, {v['total_ms']:,} ms in all, longest {v['max_ms']} ms"
+        for g, v in r["gc_pauses_ms"].items()
     )
     command = f"python -m benchmarks.bench_stream --seconds {args.seconds:g} --batch {args.batch}"
     command += f" --interval {args.interval:g}"
@@ -252,12 +365,16 @@ load average is sampled at each batch).
 
 Commit latency over time:
 
-| window | batches | p50 ms | p99 ms | p99 ms, commits no compaction touched | CPU p50 ms | load average |
-|---|---|---|---|---|---|---|
+| window | batches | p50 ms | p99 ms | p99 ms, commits no compaction touched | p99 ms, no compaction running | max ms \
+| CPU p50 ms | GC pause ms in commits (full collections) | load average |
+|---|---|---|---|---|---|---|---|---|---|
 {table}
 
+Python's garbage collector over the run (all threads; `--gc {r["gc"]}`, {r["gc_refreezes"]} refreezes): {gc_line}.
+
 The slowest 1 % of the commits ({slow["count"]}; {slow["touched_by_compaction"]} of them re-based onto a compaction
-or waited for its commit lock), median ms by phase (`WriteResult.phases`), against all commits:
+or waited for its commit lock, {slow["during_compaction"]} ran while a compaction did, {slow["with_full_gc"]} included a
+full collection), median ms by phase (`WriteResult.phases`), against all commits:
 
 | phase | slowest 1 % | all |
 |---|---|---|

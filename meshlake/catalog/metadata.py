@@ -102,24 +102,49 @@ _BLOCK_BYTES = 1 << 20
 
 class _Rendered:
     """The JSON of one list of a table's metadata, as blocks of about 1 MiB (never joined into one buffer: a
-    commit writes them as they are), and the items it renders (to tell when a list only grew)."""
+    commit writes them as they are), the items it renders (to tell which of them a new list shares), and the
+    length of each item's JSON (to cut the render back to the items shared)."""
 
-    __slots__ = ("blocks", "items", "size", "tail", "tail_bytes")
+    __slots__ = ("blocks", "counts", "items", "lengths", "size", "tail", "tail_bytes", "tail_count")
 
     def __init__(self) -> None:
         self.items: list[Any] = []
         self.blocks: list[bytes] = []
+        self.counts: list[int] = []
+        self.lengths: list[int] = []
         self.tail: list[bytes] = []
         self.tail_bytes = 0
+        self.tail_count = 0
         self.size = 0
 
     def add(self, rendered: bytes) -> None:
         self.tail.append(rendered)
         self.tail_bytes += len(rendered)
+        self.tail_count += 1
+        self.lengths.append(len(rendered))
         self.size += len(rendered)
         if self.tail_bytes >= _BLOCK_BYTES:
             self.blocks.append(b",".join(self.tail))
-            self.tail, self.tail_bytes = [], 0
+            self.counts.append(self.tail_count)
+            self.tail, self.tail_bytes, self.tail_count = [], 0, 0
+
+    def keep(self, count: int) -> None:
+        """Cut the render back to its first `count` items (bytes sliced, nothing rendered again)."""
+        start = 0
+        for index, items in enumerate(self.counts):
+            if start + items > count:
+                piece = self.blocks[index]
+                del self.blocks[index:], self.counts[index:]
+                break
+            start += items
+        else:
+            piece = b",".join(self.tail)
+        kept = count - start
+        length = sum(self.lengths[start:count]) + max(0, kept - 1)  # the items and the commas between them
+        self.tail = [piece[:length]] if kept else []
+        self.tail_bytes, self.tail_count = (length, kept) if kept else (0, 0)
+        del self.lengths[count:], self.items[count:]
+        self.size = sum(self.lengths)
 
     def chunks(self) -> list[bytes]:
         """The rendered items, comma-separated, as chunks to write one after the other."""
@@ -141,8 +166,10 @@ _MAX_RENDER_BYTES = 256 << 20
 def metadata_json(metadata: TableMetadata) -> list[bytes]:
     """The metadata as pyiceberg writes it (`ToOutputFile.table_metadata`), as chunks to write in order.
 
-    The snapshots and the snapshot log are rendered item by item; when a list starts with the items of the
-    previous render of the same table (a commit adds to them), only the new items are rendered. The rest of
+    The snapshots and the snapshot log are rendered item by item; the items a list shares with the start of the
+    previous render of the same table are not rendered again: all of them when a commit adds to that list, all
+    but the last few when the previous render was of another version (a commit that lost the race for `main` to
+    a compaction in the same process, then its retry on the compaction's snapshot). The rest of
     the metadata (schemas, specs, refs, properties, the metadata log: small) is rendered by pydantic.
     """
     if metadata.format_version < 2 or _legacy_snapshot_id():
@@ -158,10 +185,11 @@ def _render(uuid: str, name: str, items: list[Any]) -> list[bytes]:
     key = (uuid, name)
     with _renders_lock:
         rendered = _renders.pop(key, None)
-    known = len(rendered.items) if rendered is not None else 0
-    if rendered is None or len(items) < known or items[:known] != rendered.items:
-        # list equality checks identity first: the items a new version shares with the last one compare in C
-        rendered, known = _Rendered(), 0
+    if rendered is None:
+        rendered = _Rendered()
+    known = _shared(items, rendered.items)
+    if known < len(rendered.items):
+        rendered.keep(known)
     for item in items[known:]:
         rendered.add(item.model_dump_json().encode("utf-8"))
     rendered.items = list(items)
@@ -172,6 +200,22 @@ def _render(uuid: str, name: str, items: list[Any]) -> list[bytes]:
         while total > _MAX_RENDER_BYTES and len(_renders) > 1:
             total -= _renders.popitem(last=False)[1].size
     return chunks
+
+
+def _shared(items: list[Any], rendered: list[Any]) -> int:
+    """How many items `items` starts with that `rendered` starts with too (list equality checks identity first: the
+    items a new version shares with the last one compare in C), by halving after the common case (all of them)."""
+    known = min(len(items), len(rendered))
+    if items[:known] == rendered[:known]:
+        return known
+    low, high = 0, known  # items[:low] is shared, items[:high] is not
+    while high - low > 1:
+        middle = (low + high) // 2
+        if items[:middle] == rendered[:middle]:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 @functools.cache

@@ -28,6 +28,8 @@ class CompactionRuns:
 
     runs: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    """When each attempt ran, committed or not (`time.monotonic()` at its start and end)."""
 
 
 class Compactor:
@@ -63,7 +65,7 @@ class Compactor:
         from meshlake.contract.stamps import new_run_id
         from meshlake.maintenance.compact import Options, compact
 
-        started = time.perf_counter()
+        started, began = time.perf_counter(), time.monotonic()
         try:
             table = load_port_table(catalog, self.port.address)
             _, found = compact(
@@ -75,9 +77,11 @@ class Compactor:
                 options=Options(min_files=self.min_files),
             )
         except Exception as exc:  # reported; the next interval tries again
+            self.done.spans.append((began, time.monotonic()))
             self.done.errors.append(f"{type(exc).__name__}: {exc}"[:500])
             _LOG.warning("%s: compaction while streaming failed (%s)", self.port.address, exc)
             return
+        self.done.spans.append((began, time.monotonic()))
         if found.snapshot_id is not None:
             self.done.runs.append(
                 {

@@ -36,6 +36,7 @@ from meshlake.errors import (
     StreamSourceUnavailableError,
     StreamStoppedError,
 )
+from meshlake.streams.collection import Collection, steady_collection
 from meshlake.streams.compactor import Compactor
 from meshlake.streams.decode import decode_batch
 from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
@@ -67,6 +68,8 @@ class BatchResult:
     """The commit's phases (`WriteResult.phases`: gate, commit, commit lock wait …) in seconds."""
     rebases: int = 0
     """How often the commit was re-based onto a snapshot committed meanwhile (a compaction, say)."""
+    commit_started: float = 0.0
+    """When the commit (stage + gate + commit) started, in `time.monotonic()` seconds."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -85,8 +88,12 @@ class StreamReport:
     ended: str = ""
     compactions: list[dict[str, Any]] = field(default_factory=list)
     """Compactions committed while the stream ran (`compact_every`)."""
+    compaction_spans: list[tuple[float, float]] = field(default_factory=list)
+    """When each compaction attempt ran (`time.monotonic()` at its start and end), committed or not."""
     served: list[int] = field(default_factory=list)
     """Snapshot ids published to the port's own stream (`serve: [table, stream]`)."""
+    collection: Collection | None = None
+    """What the garbage collector's tuning did while consuming (`meshlake.streams.collection`)."""
     serve_errors: list[str] = field(default_factory=list)
 
     @property
@@ -173,10 +180,14 @@ def consume(
     if serve is not None:
         _serve(port, serve, report)  # what a crash after a commit left unpublished
     compactor = Compactor(port, limits.compact_every) if limits.compact_every is not None else None
-    with compactor or contextlib.nullcontext():
-        _loop(port, source, limits, report, positions, retry, policy, check, on_batch, serve, recorded_rejects)
+    with compactor or contextlib.nullcontext(), steady_collection() as collection:
+        _loop(
+            port, source, limits, report, positions, retry, policy, check, on_batch, serve, recorded_rejects, collection
+        )
+    report.collection = collection
     if compactor is not None:
         report.compactions = compactor.done.runs
+        report.compaction_spans = compactor.done.spans
     return report
 
 
@@ -192,6 +203,7 @@ def _loop(
     on_batch: Callable[[BatchResult], None] | None,
     serve: StreamSink | None,
     recorded_rejects: frozenset[tuple[str, str]],
+    collection: Collection,
 ) -> None:
     while limits.max_batches is None or len(report.batches) < limits.max_batches:
         started = time.monotonic()
@@ -223,6 +235,7 @@ def _loop(
             on_batch(result)
         if gap is not None:
             raise gap  # the messages before it are committed: stop, as a gap found at start does
+        collection.between_batches()
     else:
         report.ended = f"{limits.max_batches} batch(es)"
 
@@ -369,6 +382,7 @@ def _commit_batch(
         commit_cpu_seconds=time.process_time() - cpu,
         phases=dict(written.phases),
         rebases=written.rebases,
+        commit_started=committing,
     )
 
 

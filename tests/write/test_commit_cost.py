@@ -87,6 +87,42 @@ def test_metadata_json_is_what_pyiceberg_writes(tmp_path: Path, change: str) -> 
     assert json.loads(on_disk) == json.loads(table.metadata.model_dump_json())
 
 
+@pytest.mark.parametrize("block_bytes", [1, 2500, 1 << 20])
+def test_metadata_json_renders_only_what_differs_from_another_versions_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_bytes: int
+) -> None:
+    """A commit that lost the race for `main` (to a compaction in the same process) rendered its version, then
+    the retry renders the winner's plus its own: each render re-uses the items the two versions share, cut at
+    any point of a block of the previous render, and is still exactly what pyiceberg writes."""
+    import meshlake.catalog.metadata as metadata_module
+
+    monkeypatch.setattr(metadata_module, "_BLOCK_BYTES", block_bytes)
+    catalog = _catalog(tmp_path)
+    table = _table(catalog, appends=8)
+    schema = table.schema().as_arrow()
+    shared = len(table.metadata.snapshots)
+    table.append(pa.table({"id": [10], "name": ["a"]}, schema=schema))
+    table.append(pa.table({"id": [11], "name": ["b"]}, schema=schema))
+    winner = table.metadata  # 8 shared snapshots, then a and b
+    snapshots = winner.snapshots
+    loser = winner.model_copy(update={"snapshots": [*snapshots[:shared], snapshots[-1]]})  # b right after them
+    rendered: list[bytes] = []
+    add = metadata_module._Rendered.add
+
+    def counted(self: Any, item: bytes) -> None:
+        rendered.append(item)
+        add(self, item)
+
+    monkeypatch.setattr(metadata_module._Rendered, "add", counted)
+
+    # the winner was rendered by its own commit; then only the snapshots after the 8 shared ones are rendered
+    for metadata, new in ((winner, 0), (loser, 1), (winner, 2), (loser, 1)):
+        rendered.clear()
+        out = json.loads(b"".join(metadata_json(metadata)))
+        assert out == json.loads(metadata.model_dump_json())
+        assert len(rendered) == new, (metadata is winner, len(rendered))
+
+
 def test_a_load_reuses_the_parsed_metadata_until_another_writer_commits(tmp_path: Path) -> None:
     catalog = _catalog(tmp_path)
     _table(catalog)
