@@ -60,7 +60,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from benchmarks.bench_upsert import ADDRESS, Q1, _close, change_of, new_port
+from benchmarks.bench_upsert import ADDRESS, Q1, _close, change_of, new_port, q1_of
 from benchmarks.common import fresh_dir, lineitem, machine, save
 
 SELECTIVE_KEYS = (1000, 2000)
@@ -231,24 +231,7 @@ def merged_layout(plan: Any, folder: Path) -> Any:
 
 
 def polars_q1(frame: Any) -> Any:
-    import datetime
-
-    import polars as pl
-
-    return (
-        frame.filter(pl.col("l_shipdate") <= datetime.date(1998, 9, 2))
-        .group_by("l_returnflag", "l_linestatus")
-        .agg(
-            pl.col("l_quantity").sum().alias("sum_qty"),
-            pl.col("l_extendedprice").sum().alias("sum_base_price"),
-            (pl.col("l_extendedprice") * (1 - pl.col("l_discount"))).sum().alias("sum_disc_price"),
-            pl.col("l_quantity").mean().alias("avg_qty"),
-            pl.len().alias("n"),
-        )
-        .sort("l_returnflag", "l_linestatus")
-        .collect()
-        .rows()
-    )
+    return q1_of(frame).rows()
 
 
 def polars_selective(frame: Any) -> Any:

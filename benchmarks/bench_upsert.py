@@ -87,11 +87,16 @@ def change_of(base: pa.Table, rows: int, seed: int, first_new: int, *, clustered
 
 
 def q1_polars(port: Any, snapshot_id: int | None = None) -> Any:
+    frame = (port.latest() if snapshot_id is None else port.at(snapshot_id)).to_polars()
+    return q1_of(frame)
+
+
+def q1_of(frame: Any) -> Any:
+    """The TPC-H Q1-like aggregate of a Polars LazyFrame of lineitem rows, collected."""
     import datetime
 
     import polars as pl
 
-    frame = (port.latest() if snapshot_id is None else port.at(snapshot_id)).to_polars()
     return (
         frame.filter(pl.col("l_shipdate") <= datetime.date(1998, 9, 2))
         .group_by("l_returnflag", "l_linestatus")

@@ -45,7 +45,7 @@ from pyiceberg.typedef import EMPTY_DICT
 from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
-from meshlake.write.staged_manifests import StagedManifests, manifest_list
+from meshlake.write.staged_manifests import StagedManifests, added_entry, manifest_list
 
 MERGE_ENABLED = TableProperties.MANIFEST_MERGE_ENABLED
 MIN_COUNT_TO_MERGE = TableProperties.MANIFEST_MIN_MERGE_COUNT
@@ -117,15 +117,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             return []
         with self.new_manifest_writer(spec=self._transaction.table_metadata.spec()) as writer:
             for data_file in self._added_data_files:
-                writer.add(
-                    ManifestEntry.from_args(
-                        status=ManifestEntryStatus.ADDED,
-                        snapshot_id=self._snapshot_id,
-                        sequence_number=None,
-                        file_sequence_number=None,
-                        data_file=data_file,
-                    )
-                )
+                writer.add(added_entry(self._snapshot_id, data_file))
         return [writer.to_manifest_file()]
 
     def _parent_manifests(self) -> list[ManifestFile]:
@@ -205,15 +197,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             )
             with writer:
                 for delete_file in files:
-                    writer.add(
-                        ManifestEntry.from_args(
-                            status=ManifestEntryStatus.ADDED,
-                            snapshot_id=self._snapshot_id,
-                            sequence_number=None,
-                            file_sequence_number=None,
-                            data_file=delete_file,
-                        )
-                    )
+                    writer.add(added_entry(self._snapshot_id, delete_file))
             manifests.append(writer.to_manifest_file())
         return manifests
 
@@ -248,16 +232,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             return None  # a manifest of deleted or kept entries this commit wrote (an overwrite's)
         if not added:
             return None
-        return [
-            ManifestEntry.from_args(
-                status=ManifestEntryStatus.ADDED,
-                snapshot_id=self._snapshot_id,
-                sequence_number=None,
-                file_sequence_number=None,
-                data_file=data_file,
-            )
-            for data_file in self._added_data_files
-        ]
+        return [added_entry(self._snapshot_id, data_file) for data_file in self._added_data_files]
 
 
 class DeleteManifestWriter(ManifestWriterV2):

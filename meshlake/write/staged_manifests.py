@@ -81,20 +81,24 @@ def write_manifests(table: Table, files: Sequence[DataFile], snapshot_id: int, *
         try:
             with writer:
                 for file in group:
-                    writer.add(
-                        ManifestEntry.from_args(
-                            status=ManifestEntryStatus.ADDED,
-                            snapshot_id=snapshot_id,
-                            sequence_number=None,
-                            file_sequence_number=None,
-                            data_file=file,
-                        )
-                    )
+                    writer.add(added_entry(snapshot_id, file))
         except BaseException:
             delete_all(table, [output.location, *(m.manifest_path for m in manifests)])
             raise
         manifests.append(writer.to_manifest_file())
     return manifests
+
+
+def added_entry(snapshot_id: int, file: DataFile) -> ManifestEntry:
+    """The manifest entry of `file` added by snapshot `snapshot_id`, its sequence numbers inherited from the
+    manifest list (assigned when the list is written)."""
+    return ManifestEntry.from_args(
+        status=ManifestEntryStatus.ADDED,
+        snapshot_id=snapshot_id,
+        sequence_number=None,
+        file_sequence_number=None,
+        data_file=file,
+    )
 
 
 def delete_all(table: Table, paths: Sequence[str]) -> None:
