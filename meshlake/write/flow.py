@@ -28,7 +28,7 @@ from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F40
 from meshlake.write.positions import NOTHING, PositionDeletes, deletes_for_keys, deletes_where, scoped_deletes
 from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
 from meshlake.write.rowfilter import RowFilter
-from meshlake.write.staged_manifests import StagedManifests
+from meshlake.write.staged_manifests import StagedManifests, write_manifests
 
 if TYPE_CHECKING:
     from meshlake.quality.report import QualityReport  # the gate is handed in; see `Gate`
@@ -630,8 +630,6 @@ class _RowsWrite:
         self.manifests: list[ManifestFile] = []
 
     def run(self) -> tuple[DataFile, ...]:
-        from meshlake.write.staged_manifests import write_manifests
-
         began = time.perf_counter()
         files = tuple(self.writer.write_all(self.rows.to_batches()))
         if self.snapshot_id is not None:
@@ -750,8 +748,6 @@ def _old_rows(
         return _OldRows(None, rewrite)
     manifests: tuple[ManifestFile, ...] = ()
     if snapshot_id is not None:
-        from meshlake.write.staged_manifests import write_manifests
-
         began = time.perf_counter()
         try:
             manifests = tuple(write_manifests(table, deletes.delete_files, snapshot_id, deletes=True))

@@ -52,12 +52,23 @@ def ports(
     ray_cluster: Any, tmp_path: Path, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
 ) -> tuple[Any, Any]:
     """The same port in two lakes: the first writes with the checks on the engine, the second on the driver."""
+    columns = [{"name": "lane", "type": "string"}, {"name": "slot", "type": "long"}]
+    return _twins(tmp_path, descriptor, write_descriptor, columns, UNIQUE_CHECKS)
+
+
+def _twins(
+    home: Path,
+    descriptor: dict[str, Any],
+    write_descriptor: DescriptorWriter,
+    columns: list[dict[str, str]],
+    checks: list[dict[str, Any]],
+) -> tuple[Any, Any]:
+    """The port with `columns` added and `checks` as its expectations, deployed in two lakes under `home`."""
     output = descriptor["outputs"][0]
-    output["columns"] += [{"name": "lane", "type": "string"}, {"name": "slot", "type": "long"}]
-    output["expectations"] = UNIQUE_CHECKS
-    return _deploy(tmp_path / "engine", descriptor, write_descriptor), _deploy(
-        tmp_path / "driver", descriptor, write_descriptor
-    )
+    output["columns"] += columns
+    output["expectations"] = checks
+    engine = _deploy(home / "engine", descriptor, write_descriptor)
+    return engine, _deploy(home / "driver", descriptor, write_descriptor)
 
 
 def _write(port: Any, engine: str, table: pa.Table | None, **options: Any) -> Any:
@@ -357,12 +368,8 @@ VALUE_CHECKS = [
 def value_ports(
     ray_cluster: Any, tmp_path: Path, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
 ) -> tuple[Any, Any]:
-    output = descriptor["outputs"][0]
-    output["columns"] += [{"name": "lane", "type": "string"}, {"name": "amount", "type": "decimal(10,2)"}]
-    output["expectations"] = VALUE_CHECKS
-    return _deploy(tmp_path / "engine", descriptor, write_descriptor), _deploy(
-        tmp_path / "driver", descriptor, write_descriptor
-    )
+    columns = [{"name": "lane", "type": "string"}, {"name": "amount", "type": "decimal(10,2)"}]
+    return _twins(tmp_path, descriptor, write_descriptor, columns, VALUE_CHECKS)
 
 
 def _values(ids: list[str], weights: list[float | None], lanes: list[str | None], amounts: list[str]) -> pa.Table:
