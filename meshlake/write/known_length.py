@@ -4,6 +4,10 @@ pyiceberg records each manifest's length by asking the storage for the file it j
 S3). That request needs read access: a writer allowed to put files but not to read them back (an append-only
 storage grant, as meshlake's records get under a storage policy, see `meshlake.access.storage_policy`)
 would fail, and every commit pays one round trip for nothing. The bytes written are counted instead.
+
+The Avro writer hands over a manifest a few bytes at a time; each storage write releases the GIL and, while
+another thread runs Python (an upsert's key lookup beside the manifest of its new rows), waits up to the
+interpreter's switch interval to take it back. The bytes are gathered and handed over `BUFFER_BYTES` at a time.
 """
 
 from __future__ import annotations
@@ -13,29 +17,45 @@ from typing import Any
 
 from pyiceberg.io import FileIO, InputFile, OutputFile, OutputStream
 
+BUFFER_BYTES = 1024 * 1024
+"""Bytes gathered before they are written to the storage (a manifest or manifest list is usually smaller)."""
+
 
 class _CountingStream:
-    """An output stream that counts the bytes written through it and reports the total when closed."""
+    """An output stream that counts the bytes written through it and reports the total when closed, writing them to
+    the storage `BUFFER_BYTES` at a time."""
 
     def __init__(self, stream: OutputStream, output: KnownLengthOutputFile) -> None:
         self._stream = stream
         self._output = output
         self._written = 0
+        self._buffer = bytearray()
 
     def write(self, data: bytes) -> int:
-        self._stream.write(data)
+        self._buffer += data
         self._written += len(data)
+        if len(self._buffer) >= BUFFER_BYTES:
+            self._drain()
         return len(data)
 
     def tell(self) -> int:
         return self._written
 
     def flush(self) -> None:
+        self._drain()
         self._stream.flush()  # type: ignore[attr-defined]
 
     def close(self) -> None:
-        self._stream.close()
+        try:
+            self._drain()
+        finally:
+            self._stream.close()
         self._output.length = self._written
+
+    def _drain(self) -> None:
+        if self._buffer:
+            self._stream.write(bytes(self._buffer))
+            self._buffer.clear()
 
     @property
     def closed(self) -> bool:

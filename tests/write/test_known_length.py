@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 
 import pyarrow as pa
+import pytest
 from pyiceberg.io import load_file_io
 
 import meshlake as ml
+from meshlake.write import known_length
 from meshlake.write.known_length import KnownLengthIO
 from tests.conftest import DescriptorWriter
 
@@ -42,3 +44,21 @@ def test_a_known_length_file_counts_what_was_written_and_asks_the_storage_otherw
     assert len(io.new_output(path)) == 8  # a fresh handle asks the storage
     io.delete(output)
     assert not io.new_input(path).exists()
+
+
+def test_a_known_length_file_gathers_small_writes_and_writes_them_all(
+    lake: ml.Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    io = KnownLengthIO(load_file_io({}, lake.warehouse))
+    for buffer in (known_length.BUFFER_BYTES, 4):  # everything at close; or every few bytes
+        monkeypatch.setattr(known_length, "BUFFER_BYTES", buffer)
+        path = f"{lake.warehouse}/probe/gathered-{buffer}.bin"
+        output = io.new_output(path)
+        parts = [bytes([n]) * n for n in range(1, 12)]
+        with output.create(overwrite=True) as stream:
+            for part in parts:
+                stream.write(part)
+            assert stream.tell() == sum(len(part) for part in parts)
+        with io.new_input(path).open() as written:
+            assert written.read() == b"".join(parts)
+        assert len(output) == sum(len(part) for part in parts)
