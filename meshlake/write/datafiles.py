@@ -28,7 +28,9 @@ from pyiceberg.io.fileformat import DataFileStatistics
 from pyiceberg.io.pyarrow import (
     MetricModeTypes,
     ParquetFormatWriter,
+    StatisticsCollector,
     compute_statistics_plan,
+    data_file_statistics_from_parquet_metadata,
     parquet_path_to_id_mapping,
 )
 from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
@@ -75,23 +77,48 @@ class RowGroupObserver(Protocol):
 
 
 class _ParquetWriter(ParquetFormatWriter):
-    """pyiceberg's Parquet writer, without footer statistics for unmeasured columns, measuring what it wrote."""
+    """pyiceberg's Parquet writer, without footer statistics for unmeasured columns, measuring what it wrote; its
+    statistics plan and column mapping are the writer's (`_Columns`), worked out once for all its files."""
 
-    def __init__(self, output: OutputFile, schema: Schema, properties: dict[str, str], row_group_rows: int) -> None:
-        super().__init__(output, schema, properties)
-        if ROW_GROUP_LIMIT not in properties:  # the table does not say: a row group is what the writer hands over
-            self._row_group_size = row_group_rows
-        hidden = unmeasured_paths(schema, properties)
-        if hidden:
-            measured = [path for path in parquet_path_to_id_mapping(schema) if path not in hidden]
-            self._parquet_writer_kwargs["write_statistics"] = measured
+    def __init__(self, output: OutputFile, columns: _Columns, row_group_rows: int) -> None:
+        super().__init__(output, columns.schema, columns.properties)
+        if ROW_GROUP_LIMIT not in columns.properties:
+            self._row_group_size = row_group_rows  # the table does not say: a row group is what the writer hands over
+        if columns.measured is not None:
+            self._parquet_writer_kwargs["write_statistics"] = columns.measured
+        self.columns = columns
         self.size: int | None = None
 
     def close(self) -> DataFileStatistics:
         if self._result is None and self._writer is not None and self._fos is not None:
-            self._writer.close()  # the footer is written: the stream's position is the file's size
-            self.size = self._fos.tell()
+            with self._fos:
+                self._writer.close()  # the footer is written: the stream's position is the file's size
+                self.size = self._fos.tell()
+                self._result = data_file_statistics_from_parquet_metadata(
+                    parquet_metadata=self._writer.writer.metadata,
+                    stats_columns=self.columns.plan,
+                    parquet_column_mapping=self.columns.mapping,
+                )
         return super().close()
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """What every file of one writer shares: the schema and table properties, which Parquet columns get footer
+    statistics (`measured`; None: all), the statistics plan and the column path -> field id mapping."""
+
+    schema: Schema
+    properties: dict[str, str]
+    measured: list[str] | None
+    plan: dict[int, StatisticsCollector]
+    mapping: dict[str, int]
+
+    @classmethod
+    def of(cls, schema: Schema, properties: dict[str, str]) -> _Columns:
+        hidden = unmeasured_paths(schema, properties)
+        mapping = parquet_path_to_id_mapping(schema)
+        measured = [path for path in mapping if path not in hidden] if hidden else None
+        return cls(schema, properties, measured, compute_statistics_plan(schema, properties), mapping)
 
 
 @dataclass
@@ -132,13 +159,16 @@ class DataFileWriter:
         observer: RowGroupObserver | None = None,
         clock: PhaseClock | None = None,
         row_group_rows: int | None = None,
+        threads: bool = True,
     ) -> None:
         """`name_prefix` starts every file name (a distributed write names its files by its run, so that the
         files of an aborted run can be found and deleted: `meshlake.distributed`); `parallel` is how many files
         encode at once (default: one per core, at most 4; a distributed worker uses 1, the engine runs many);
         `observer` sees every row group written; `clock` times `encode` (Parquet encoding and writing),
         `metrics` (the observer) and `close` (footers and statistics); `row_group_rows` is how many rows a row
-        group holds at most (default `ROW_GROUP_ROWS`; the table's `write.parquet.row-group-limit` caps it)."""
+        group holds at most (default `ROW_GROUP_ROWS`; the table's `write.parquet.row-group-limit` caps it);
+        `threads=False` encodes in the calling thread instead (a small write, already off the main thread, saves
+        starting and handing over to an encoding thread)."""
         self.metadata = metadata
         self.observer = observer
         self.clock = clock
@@ -151,7 +181,8 @@ class DataFileWriter:
         self.write_id = uuid.uuid4()
         self.parallel = parallel if parallel is not None else max(1, min(4, os.cpu_count() or 1))
         self.target_file_bytes = int(metadata.properties.get("write.target-file-size-bytes", TARGET_FILE_BYTES))
-        self._executor = ThreadPoolExecutor(self.parallel, thread_name_prefix="meshlake-write")
+        self._executor = ThreadPoolExecutor(self.parallel, thread_name_prefix="meshlake-write") if threads else None
+        self._columns = _Columns.of(self.schema, metadata.properties)
         self._lanes: dict[tuple[object, ...], _Lane] = {}
         self._files: list[DataFile] = []
         self._counter = 0
@@ -191,7 +222,8 @@ class DataFileWriter:
         for lane in list(self._lanes.values()):
             self._flush(lane)
             self._close(lane)
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
         return list(self._files)
 
     def abort(self) -> None:
@@ -201,7 +233,8 @@ class DataFileWriter:
                 with contextlib.suppress(Exception):  # the file is deleted below anyway
                     _wait(lane.file)
                     lane.file.writer.close()
-        self._executor.shutdown(wait=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
         for path in self._written_paths:
             with contextlib.suppress(Exception):  # a leftover is an orphan that `meshlake maintain` lists
                 self.io.delete(path)
@@ -243,7 +276,10 @@ class DataFileWriter:
             lane.file = self._open(lane)
         open_file = lane.file
         _wait(open_file)  # back-pressure: at most one row group in flight per file
-        open_file.pending = self._executor.submit(self._encode, open_file.writer, table)
+        if self._executor is None:
+            self._encode(open_file.writer, table)
+        else:
+            open_file.pending = self._executor.submit(self._encode, open_file.writer, table)
         open_file.rows += rows
         open_file.written_bytes += size
         if open_file.written_bytes >= self.target_file_bytes:
@@ -264,7 +300,7 @@ class DataFileWriter:
         name = f"{self.name_prefix}{self.write_id}-{self._counter:05d}.parquet"
         path = self.locations.new_data_location(data_file_name=name, partition_key=lane.partition_key)
         output = self.io.new_output(path)
-        writer = _ParquetWriter(output, self.schema, self.metadata.properties, self.row_group_rows)
+        writer = _ParquetWriter(output, self._columns, self.row_group_rows)
         self._written_paths.append(path)
         return _OpenFile(lane.key, lane.partition_key, path, output, writer)
 

@@ -21,7 +21,7 @@ from meshlake.errors import CommitConflictError, ContractViolationError, Quality
 from meshlake.write import commit, faults
 from meshlake.write.casts import shown
 from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, ReplacedKeys
-from meshlake.write.datafiles import DataFileWriter, RowGroupObserver
+from meshlake.write.datafiles import ROW_GROUP_ROWS, DataFileWriter, RowGroupObserver
 from meshlake.write.index_keeper import Keeping
 from meshlake.write.ingest import Conformer, to_reader
 from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
@@ -626,7 +626,9 @@ class _RowsWrite:
 
     def __init__(self, table: Table, rows: pa.Table, snapshot_id: int | None, phases: dict[str, float]) -> None:
         self.table, self.rows, self.snapshot_id, self.phases = table, rows, snapshot_id, phases
-        self.writer = DataFileWriter(table.metadata, table.io)
+        # already a thread of its own: one file (an unpartitioned port, one row group's rows) encodes right here
+        inline = table.spec().is_unpartitioned() and rows.num_rows <= ROW_GROUP_ROWS
+        self.writer = DataFileWriter(table.metadata, table.io, threads=not inline)
         self.manifests: list[ManifestFile] = []
 
     def run(self) -> tuple[DataFile, ...]:

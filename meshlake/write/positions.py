@@ -277,6 +277,8 @@ def _write_all(
     from concurrent.futures import ThreadPoolExecutor
 
     workers = max(1, min(len(jobs), 4, os.cpu_count() or 1))
+    if workers == 1:  # one file: written here, without starting a thread
+        return _write_each(table, write, jobs)
     with ThreadPoolExecutor(workers, thread_name_prefix="meshlake-deletes") as pool:
         futures = [pool.submit(write, *job) for job in jobs]
     written, failure = [], None
@@ -290,6 +292,21 @@ def _write_all(
         for f in written:
             table.io.delete(f.file_path)
         raise failure
+    return tuple(written)
+
+
+def _write_each(
+    table: Table, write: Callable[[int, int, int], DataFile], jobs: Sequence[tuple[int, int, int]]
+) -> tuple[DataFile, ...]:
+    """Write one delete file per job here, one after the other; on any failure, delete every file written."""
+    written: list[DataFile] = []
+    try:
+        for job in jobs:
+            written.append(write(*job))
+    except BaseException:
+        for f in written:
+            table.io.delete(f.file_path)
+        raise
     return tuple(written)
 
 

@@ -8,6 +8,7 @@ NULLs, NaN, empty batches and many files. A failing gate or a broken batch leave
 from __future__ import annotations
 
 import math
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -216,3 +217,34 @@ def test_an_append_of_keys_proved_distinct_is_checked_without_reading_its_files(
         from meshlake.write.flow import discard
 
         discard(staged)
+
+
+class _Threads:
+    """An observer noting the threads that encoded the row groups."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def observe(self, rows: pa.Table) -> None:
+        self.seen.add(threading.current_thread().name)
+
+
+def test_a_writer_without_threads_encodes_in_the_calling_thread_the_same_files(gated: Any) -> None:
+    table = gated.table()
+    rows = _rows(0, 50)
+    conformer = Conformer(schema_to_pyarrow(table.schema(), include_field_ids=True), ADDRESS)
+    found: dict[bool, tuple[set[str], list[Any]]] = {}
+    for threads in (True, False):
+        observer = _Threads()
+        writer = DataFileWriter(table.metadata, table.io, observer=observer, threads=threads)
+        files = writer.write_all(conformer.conform(_reader(rows)))
+        found[threads] = (observer.seen, files)
+        writer.abort()
+    assert found[False][0] == {threading.current_thread().name}
+    assert threading.current_thread().name not in found[True][0]
+
+    def by_partition(files: list[Any]) -> dict[str, tuple[Any, ...]]:
+        return {repr(f.partition): (f.record_count, f.lower_bounds, f.upper_bounds, f.null_value_counts) for f in files}
+
+    threaded, inline = by_partition(found[True][1]), by_partition(found[False][1])
+    assert inline == threaded and sum(counts[0] for counts in inline.values()) == 50
