@@ -55,7 +55,7 @@ TYPED: dict[str, Any] = {
             ],
             "primary_key": [f"k{i}" for i in range(len(kinds))],
         }
-        for name, kinds in PORTS.items()
+        for name, kinds in {**PORTS, "flag": ["boolean"]}.items()
     ],
 }
 
@@ -191,6 +191,7 @@ def test_the_index_finds_the_same_rows_as_the_scan_for_every_key_type_after_any_
     port.write(story.rows(story.fresh(60), 1.0))
     first = port.write(story.rows([0, 1, 2, 100], 2.0), mode="upsert", write_mode="merge-on-read")
     assert first.rows_updated == 3 and first.index_keeping is not None, "the index serves this key"
+    assert first.index_keeping.wait(60) is not None and first.index_keeping.error is None
     for n in range(40):
         story.step(n)
         if n % 10 == 9:
@@ -198,6 +199,16 @@ def test_the_index_finds_the_same_rows_as_the_scan_for_every_key_type_after_any_
     assert values_by_n(port) == story.model
     assert index_keeper.wait_all(60)
     assert any(index_folder(port).glob("snap-*.json"))
+
+
+def test_a_single_boolean_key_is_served_by_the_index(kinds_lake: ml.Lake) -> None:
+    port = kinds_lake.port("keys.kinds.flag")
+    port.write(typed_rows(["boolean"], [0], 1.0))  # True
+    result = port.write(typed_rows(["boolean"], [1, 2], 2.0), mode="upsert", write_mode="merge-on-read")
+    assert result.rows_updated == 1 and result.index_keeping is not None and index_keeper.wait_all(60)
+    assert values_by_n(port) == {1: 2.0, 2: 2.0}
+    for ids in ([0], [1], [0, 1]):
+        assert_same(port, key_of(["boolean"], ids))
 
 
 def test_each_key_kind_is_what_the_manifest_records(kinds_lake: ml.Lake) -> None:
