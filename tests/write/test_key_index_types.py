@@ -411,3 +411,31 @@ def test_null_keys_are_found_by_neither_and_a_table_written_elsewhere_is_served(
     table = kinds_lake.catalog.load_table(f"raw.{name}")
     found = indexed(table, probe)
     assert len(found) == 4 and found == scanned(table, probe), "5, 77, 230 and the new 999"
+
+
+def test_a_string_index_keeps_the_layout_of_format_version_2(kinds_lake: ml.Lake) -> None:
+    """Strings are held as bytes now, in the files they had: an index written before (format 2) reads as it was,
+    so the format version did not change. Decoded here with plain numpy, as format 2 lays it out: `c0` int64
+    offsets from 0, `b0` the UTF-8 bytes in int64 words, zero-padded."""
+    import json
+
+    from pyiceberg.types import StringType
+
+    table = _raw_table(kinds_lake, "text", StringType(), required=True)
+    words = ["", "a", "ключ", "x" * 23, "meshlake\x00"]
+    table.append(
+        pa.table({"k": pa.array(words), "n": pa.array(range(5), pa.int64())}).cast(
+            schema_to_pyarrow(table.schema(), include_field_ids=False)
+        )
+    )
+    table = kinds_lake.catalog.load_table("raw.text")
+    assert indexed(table, pa.table({"k": pa.array(["a", "zz"])})) == scanned(table, pa.table({"k": ["a", "zz"]}))
+    folder = key_index.folder_of(table)
+    assert folder is not None
+    manifest = json.loads(next(folder.glob("snap-*.json")).read_bytes())
+    assert manifest["version"] == key_index.VERSION == 2 and manifest["kinds"] == ["string"]
+    run = manifest["runs"][0]["name"]
+    offsets = np.load(folder / f"{run}.c0.npy")
+    data = np.load(folder / f"{run}.b0.npy").view(np.uint8).tobytes()
+    held = [data[offsets[i] : offsets[i + 1]].decode() for i in range(len(offsets) - 1)]
+    assert sorted(held) == sorted(words) and len(data) % 8 == 0
