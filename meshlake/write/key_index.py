@@ -159,6 +159,10 @@ def key_values(column: pa.Array | pa.ChunkedArray, kind: str) -> Column:
         return held
     if kind == "date":
         column = column.cast(pa.int32())
+    elif pa.types.is_timestamp(column.type) and column.type.unit != "us":  # the column's unit (raises if inexact)
+        column = column.cast(pa.timestamp("us", column.type.tz))
+    elif pa.types.is_time(column.type) and column.type != pa.time64("us"):
+        column = column.cast(pa.time64("us"))
     return np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
 
 
@@ -402,8 +406,8 @@ def lookup(table: Table, plan: ScanPlan, keys: pa.Table) -> tuple[KeyIndex, np.n
     keys = keys.filter(pc.invert(pc.is_null(keys.column(0)))) if keys.num_columns == 1 else keys.drop_null()
     try:
         needles = [key_values(keys.column(name), kind) for name, kind in zip(key, kinds, strict=True)]
-    except ValueError:
-        return None  # a decimal key wider than its column: the scan tells
+    except (ValueError, pa.ArrowException):
+        return None  # a key the column cannot hold exactly (a wider decimal, finer time): the scan tells
     try:
         index = current(table, plan, key, folder, kinds)
         file_ids, positions = index.find(needles)

@@ -274,6 +274,11 @@ def test_the_index_holds_exactly_the_bytes_and_digits_of_each_key() -> None:
     held = key_index.key_values(uuids, "uuid")
     assert isinstance(held, pa.LargeBinaryArray) and held.to_pylist() == [u.bytes for u in ids]
     assert key_index.key_values(pa.array([True, False]), "boolean").tolist() == [1, 0]
+    nanos = pa.array([1_000, 2_000_000], pa.timestamp("ns", "UTC"))
+    assert key_index.key_values(nanos, "timestamp").tolist() == [1, 2_000], "held in the column's microseconds"
+    assert key_index.key_values(pa.array([5_000], pa.time64("ns")), "time").tolist() == [5]
+    with pytest.raises(ValueError):  # a nanosecond no microsecond column holds
+        key_index.key_values(pa.array([1_001], pa.timestamp("ns")), "timestamp")
 
 
 def test_float_and_double_keys_stay_on_the_scan() -> None:
