@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_upsert [--sizes 1000000,6000000] [--share 0.01] [--repeat 3] [--upserts 10]
                                       [--pyiceberg-timeout 120] [--skip-pyiceberg] [--skip-reads | --reads-only]
-                                      [--name upsert]
+                                      [--name upsert] [--key-type decimal|uuid]
 
 For each port size, one upsert of `share` of the rows (half changed rows spread over the port, half new keys),
 side by side in one run:
@@ -37,6 +37,10 @@ and after compaction folded them in, each engine's two reads alternating (DuckDB
 read right after a DuckDB query ran slower, so mixing them weighed on whichever followed DuckDB more often): wall
 and CPU time (of every thread of the process) and the load average, as the machine may be shared.
 `--reads-only` runs only this part.
+
+`--key-type decimal|uuid` runs instead one series on a port keyed by a single `decimal(18,2)` or `uuid` column:
+the upsert with its rows found by the key index vs by the scan of every live key, alternating, next to the limit
+(`benchmarks.upsert_key_types`).
 
 Targets (issue 18): merge-on-read upsert ≤ 3 × the changed-rows Parquet write and ≥ 5 × faster than
 copy-on-write; a read with pending deletes ≤ 1.3 × the compacted read. `run(...)` returns the results dict so
@@ -658,8 +662,24 @@ def main() -> None:
     parser.add_argument("--skip-reads", action="store_true", help="skip the reads with pending deletes")
     parser.add_argument("--name", default="upsert", help="results file name under benchmarks/results/")
     parser.add_argument("--reads-only", action="store_true", help="only the reads with pending deletes")
+    parser.add_argument(
+        "--key-type", choices=["decimal", "uuid"], help="only a port keyed by one such column: index vs scan lookups"
+    )
     args = parser.parse_args()
     import sys
+
+    if args.key_type:
+        from benchmarks import upsert_key_types
+
+        upsert_key_types.run(
+            [int(size) for size in args.sizes.split(",")],
+            args.key_type,
+            share=args.share,
+            repeat=args.repeat,
+            command="python -m benchmarks.bench_upsert " + " ".join(sys.argv[1:]),
+            name=args.name if args.name != "upsert" else f"upsert_{args.key_type}",
+        )
+        return
 
     run(
         [int(size) for size in args.sizes.split(",")],

@@ -26,7 +26,7 @@ from meshlake.write.index_keeper import Keeping
 from meshlake.write.ingest import Conformer, to_reader
 from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
 from meshlake.write.positions import NOTHING, PositionDeletes, deletes_for_keys, deletes_where, scoped_deletes
-from meshlake.write.rewrite import Rewrite, key_filter, parse_filter, rewrite_keys, rewrite_where
+from meshlake.write.rewrite import Rewrite, extension_storage, key_filter, parse_filter, rewrite_keys, rewrite_where
 from meshlake.write.rowfilter import RowFilter
 from meshlake.write.staged_manifests import StagedManifests, write_manifests
 
@@ -787,6 +787,7 @@ def _index_keeper(deletes: PositionDeletes, written: Mapping[str, pa.Table]) -> 
 
 
 def _check_unique_keys(keys: pa.Table, primary_key: Sequence[str], address: str) -> None:
+    keys = pa.table([extension_storage(c) for c in keys.columns], names=keys.column_names)  # UUIDs: by their bytes
     if keys.num_rows and keys.group_by(list(primary_key), use_threads=False).aggregate([]).num_rows != keys.num_rows:
         raise ContractViolationError(
             f"{address}: the data repeats a primary key ({', '.join(primary_key)}); upsert needs one row per key. "

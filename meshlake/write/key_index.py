@@ -4,13 +4,15 @@ Without it, `deletes_for_keys` reads the key column of every live row the keys' 
 spread over the port: all of them): O(port). With it, the old rows of m keys are found by `np.searchsorted` in a
 sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, but kept as a *verified cache*:
 
-- Scope: ports whose primary key columns are integers (Iceberg `int`/`long`), dates (held as days), timestamps
-  with or without zone (microseconds) or strings, one column or several. One integer, date or timestamp column is
-  sorted by its value; a compound or string key by a 64-bit hash of its columns (splitmix64's finalizer over the
-  int64 values and over each string's UTF-8 bytes, 8 at a time: `string_hash`, defined here so it never changes
-  under an index), and the index holds the key columns too (strings as Arrow offsets + bytes), so a hash match is
-  a candidate checked exactly against them. Other key types (decimals, UUIDs, binary, nanosecond timestamps) and a
-  port with equality deletes are looked up by the scan; so is every port when the caches are off.
+- Scope: ports whose primary key columns are of any primitive type a key may have but float and double (which a
+  contract refuses as keys, and whose equality is not their bits'), one column or several (`key_kind`). One
+  integer, boolean, date (days), time or timestamp (microseconds) column, or a decimal of precision ≤ 18 (its
+  unscaled int64), is sorted by its value; a compound key, or one held as bytes (strings' UTF-8, UUIDs, binary,
+  fixed, decimals wider than 18 digits as 16 bytes), by a 64-bit hash of its columns (splitmix64's finalizer over
+  the int64 values and over each value's bytes, 8 at a time: `string_hash`, defined here so it never changes
+  under an index), and the index holds the key columns too (bytes as Arrow offsets + bytes), so a hash match is
+  a candidate checked exactly against them. Nanosecond timestamps and a port with equality deletes are looked up
+  by the scan; so is every port when the caches are off.
 - Folder: `keyindex/<table uuid>/` in meshlake's cache folder (`meshlake.catalog.disk_cache`; `MESHLAKE_CACHE_DIR=off`
   turns it off). Deleting it is always safe: the next upsert rebuilds it from the scan it then pays anyway.
 - Layout (LSM): an index is bound to one snapshot of one table (`snap-<snapshot id>.json`: table uuid, snapshot id,
@@ -28,14 +30,14 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   its data file when it wrote one: the keys it holds are in the file's order); lookups of the process use that
   index from memory while it is saved.
 - Trust: entries are written atomically (temporary file renamed), runs before the manifest naming them. On load,
-  the manifest is checked (version, table uuid, snapshot id, key columns, their kinds and, for strings, the hashes
-  of `HASH_PROBE`), each run's `.npy` header, length
+  the manifest is checked (version, table uuid, snapshot id, key columns, their kinds — a decimal's with its
+  scale — and, for keys held as bytes, the hashes of `HASH_PROBE`), each run's `.npy` header, length
   and byte size, and a CRC-32: of the whole file below `FULL_CHECK_BYTES`, else of `SAMPLES` blocks spread over it
   plus its first and last block (a torn, truncated, zero-filled or overwritten file fails it; a single flipped bit
   between samples would not: the base run of 20 M rows is 320 MB, and a full CRC costs ~0.4 s per load).
   Anything that fails is ignored and rebuilt. Row numbers are checked to fall in a live file before use.
 - Size: 16 bytes per indexed row (8 key, 8 row number) in the base run, i.e. 16 MB per million rows, memory-mapped;
-  a held key column adds 8 bytes per row, a string column 8 bytes of offset plus its UTF-8 bytes.
+  a held key column adds 8 bytes per row, a column held as bytes 8 bytes of offset plus its bytes.
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ from meshlake.catalog import disk_cache
 from meshlake.write import faults
 
 if TYPE_CHECKING:
+    from pyiceberg.schema import Schema
     from pyiceberg.table import Table
+    from pyiceberg.types import IcebergType
 
     from meshlake.query.plan import DataTask, ScanPlan
 
@@ -79,13 +83,17 @@ GRACE_SECONDS = 600.0
 FULL_CHECK_BYTES = 8 << 20
 SAMPLES = 64
 BLOCK = 4096
-_INTEGER_KEYS = (pa.int8(), pa.int16(), pa.int32(), pa.int64())
 HASH_PROBE = ("", "a", "meshlake", "ünïcode ✓", "x" * 23)
-"""Strings whose `string_hash` a manifest of a string-keyed index records: loaded, they must hash the same."""
+"""Strings whose `string_hash` a manifest records: an index of keys held as bytes is loaded only where they hash the
+same."""
 
-Column: TypeAlias = "np.ndarray | pa.LargeStringArray"
-"""A key column as an index holds it: int64 values (integers, dates as days, timestamps as microseconds), or
-strings."""
+Column: TypeAlias = "np.ndarray | pa.LargeBinaryArray"
+"""A key column as an index holds it: int64 values (integers, booleans, dates as days, times and timestamps as
+microseconds, decimals of precision ≤ 18 as unscaled values), or bytes (strings as UTF-8, UUIDs as their 16
+bytes, binary and fixed values, wider decimals as 16-byte little-endian unscaled values)."""
+
+_BYTES_KINDS = ("string", "uuid", "binary")
+"""Kinds held as bytes (with `fixed:<length>` and `decimal128:<scale>`), indexed by `string_hash`."""
 
 
 def folder_of(table: Table) -> Path | None:
@@ -94,43 +102,97 @@ def folder_of(table: Table) -> Path | None:
     return None if base is None else base / str(table.metadata.table_uuid)
 
 
-def key_kind(type_: pa.DataType) -> str | None:
-    """How an index holds a key column of `type_`: "integer", "date" (days), "timestamp" (microseconds), "string";
-    None when it cannot (the scan serves such keys)."""
-    if type_ in _INTEGER_KEYS:
-        return "integer"
-    if type_ == pa.date32():
-        return "date"
-    if pa.types.is_timestamp(type_) and type_.unit == "us":
-        return "timestamp"
-    if pa.types.is_string(type_) or pa.types.is_large_string(type_):
-        return "string"
+def key_kind(type_: IcebergType) -> str | None:
+    """How an index holds a key column of Iceberg type `type_`: "integer", "boolean", "date" (days), "time" and
+    "timestamp" (microseconds), "decimal:<scale>" (precision ≤ 18: unscaled int64), "decimal128:<scale>" (wider: 16
+    bytes), "string", "uuid", "binary", "fixed:<length>"; None when it cannot: float and double (a contract
+    refuses them as keys, and their equality is not the bytes'), nanosecond timestamps (format v3, which meshlake
+    cannot commit to), anything nested (the scan serves such keys)."""
+    from pyiceberg import types as t
+
+    simple: dict[type[t.IcebergType], str] = {
+        t.IntegerType: "integer",
+        t.LongType: "integer",
+        t.BooleanType: "boolean",
+        t.DateType: "date",
+        t.TimeType: "time",
+        t.TimestampType: "timestamp",
+        t.TimestamptzType: "timestamp",
+        t.StringType: "string",
+        t.UUIDType: "uuid",
+        t.BinaryType: "binary",
+    }
+    if type(type_) in simple:
+        return simple[type(type_)]
+    if isinstance(type_, t.DecimalType):
+        return f"decimal:{type_.scale}" if type_.precision <= 18 else f"decimal128:{type_.scale}"
+    if isinstance(type_, t.FixedType):
+        return f"fixed:{len(type_)}"
     return None
 
 
-def indexable_key(keys: pa.Table) -> tuple[str, ...] | None:
-    """The key columns an index can serve (integer, date, microsecond timestamp, string columns), else None."""
-    if keys.num_columns == 0 or any(key_kind(f.type) is None for f in keys.schema):
+def key_kinds(schema: Schema, key: Sequence[str]) -> tuple[str, ...] | None:
+    """The `key_kind`s of the key columns `key` of `schema`, None when an index cannot serve one of them."""
+    try:
+        kinds = tuple(key_kind(schema.find_field(name).field_type) for name in key)
+    except ValueError:
         return None
-    return tuple(keys.column_names)
+    return None if not kinds or None in kinds else tuple(str(k) for k in kinds)
+
+
+def held_as_bytes(kind: str) -> bool:
+    """Whether an index holds a key column of `kind` as bytes (hashed by `string_hash`, compared exactly)."""
+    return kind in _BYTES_KINDS or kind.startswith(("fixed:", "decimal128:"))
 
 
 def key_values(column: pa.Array | pa.ChunkedArray, kind: str) -> Column:
-    """`column` (no nulls) as the index holds a key column of `kind`."""
+    """`column` (no nulls) as the index holds a key column of `kind`; ValueError for a decimal that does not fit
+    it (more digits than its kind holds: a key no row of such a column can have)."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if kind == "string":
-        strings: pa.LargeStringArray = column.cast(pa.large_string())
-        return strings
+    if isinstance(column, pa.ExtensionArray):  # UUIDs as pyiceberg and DuckDB's lossless Arrow give them
+        column = column.storage
+    if kind.startswith(("decimal:", "decimal128:")):
+        return _decimal_values(column, int(kind.split(":")[1]), wide=kind.startswith("decimal128:"))
+    if held_as_bytes(kind):
+        held: pa.LargeBinaryArray = column.cast(pa.large_binary())
+        return held
     if kind == "date":
         column = column.cast(pa.int32())
+    elif pa.types.is_timestamp(column.type) and column.type.unit != "us":  # the column's unit (raises if inexact)
+        column = column.cast(pa.timestamp("us", column.type.tz))
+    elif pa.types.is_time(column.type) and column.type != pa.time64("us"):
+        column = column.cast(pa.time64("us"))
     return np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
+
+
+def _decimal_values(column: pa.Array, scale: int, *, wide: bool) -> Column:
+    """Decimals at `scale` as their unscaled values: int64 (not `wide`), or 16 bytes little-endian two's
+    complement (`wide`: Arrow's decimal128 layout). Cast exactly (Arrow raises rather than drop a digit)."""
+    try:
+        exact = column.cast(pa.decimal128(38, scale))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise ValueError(f"a decimal key that does not fit scale {scale}: {error}") from None
+    n = len(exact)
+    data = exact.buffers()[1]
+    words = np.frombuffer(data, "<i8")[2 * exact.offset : 2 * (exact.offset + n)] if n else np.zeros(0, np.int64)
+    if wide:
+        offsets = np.arange(0, 16 * n + 1, 16, dtype=np.int64)
+        packed = np.ascontiguousarray(words).view(np.uint8)
+        bytes_: pa.LargeBinaryArray = pa.Array.from_buffers(
+            pa.large_binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(packed)]
+        )
+        return bytes_
+    low, high = words[0::2], words[1::2]
+    if np.any(high != (low >> 63)):
+        raise ValueError("a decimal key with more than 18 digits")
+    return np.ascontiguousarray(low, np.int64)
 
 
 def holds_columns(kinds: Sequence[str]) -> bool:
     """Whether an index of a key of `kinds` keeps the key columns next to their sort key: a compound or a string
-    key is sorted by a 64-bit hash, whose matches are checked against them."""
-    return len(kinds) > 1 or "string" in kinds
+    key (or one held as bytes) is sorted by a 64-bit hash, whose matches are checked against them."""
+    return len(kinds) > 1 or any(held_as_bytes(kind) for kind in kinds)
 
 
 def sort_key(columns: Sequence[Column]) -> np.ndarray:
@@ -146,7 +208,7 @@ def sort_key(columns: Sequence[Column]) -> np.ndarray:
     return hashed.view(np.int64)
 
 
-def string_hash(strings: pa.LargeStringArray) -> np.ndarray:
+def string_hash(strings: pa.LargeBinaryArray | pa.LargeStringArray) -> np.ndarray:
     """A 64-bit hash of each string (no nulls): its UTF-8 bytes read 8 at a time (little-endian), each word mixed
     in with splitmix64's finalizer, seeded by the length. Defined here, not by a library, so it never changes
     under an index (manifests record `HASH_PROBE`'s hashes and are refused when they differ)."""
@@ -262,14 +324,14 @@ class _BrokenIndexError(Exception):
 
 def _take(column: Column, at: np.ndarray) -> Column:
     if isinstance(column, pa.Array):
-        if len(at) and isinstance(column, pa.LargeStringArray):
+        if len(at) and isinstance(column, pa.LargeBinaryArray):
             _check_offsets(column, at)
-        taken: pa.LargeStringArray = column.take(pa.array(at, pa.int64()))
+        taken: pa.LargeBinaryArray = column.take(pa.array(at, pa.int64()))
         return taken
     return np.asarray(column[at])
 
 
-def _check_offsets(strings: pa.LargeStringArray, at: np.ndarray) -> None:
+def _check_offsets(strings: pa.LargeBinaryArray, at: np.ndarray) -> None:
     """Refuse to read strings of a (memory-mapped) column whose offsets at `at` point outside its bytes."""
     buffers = strings.buffers()
     offsets = np.frombuffer(buffers[1], np.int64)[strings.offset : strings.offset + len(strings) + 1]
@@ -295,7 +357,7 @@ def _select(column: Column, mask: np.ndarray) -> Column:
 
 def _concat(columns: Sequence[Column]) -> Column:
     if isinstance(columns[0], pa.Array):
-        joined: pa.LargeStringArray = pa.concat_arrays(list(columns))
+        joined: pa.LargeBinaryArray = pa.concat_arrays(list(columns))
         return joined
     return np.concatenate(columns)
 
@@ -331,18 +393,21 @@ def _member(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def lookup(table: Table, plan: ScanPlan, keys: pa.Table) -> tuple[KeyIndex, np.ndarray, np.ndarray] | None:
     """The index for `plan`'s snapshot (loaded, caught up or built) and the (index into `plan.tasks`, position)
     of the live rows whose key is in `keys`; None when no index applies (the caller scans)."""
-    key = indexable_key(keys)
+    key = tuple(keys.column_names)
+    kinds = key_kinds(plan.schema, key)
     folder = folder_of(table)
-    if key is None or folder is None or plan.snapshot_id is None or not _plannable(plan):
+    if kinds is None or folder is None or plan.snapshot_id is None or not _plannable(plan):
         return None
     from meshlake.write import index_keeper
 
     index_keeper.wait_for(str(table.metadata.table_uuid))  # an index this process is still keeping for the table
-    kinds = tuple(str(key_kind(keys.schema.field(name).type)) for name in key)
     import pyarrow.compute as pc
 
     keys = keys.filter(pc.invert(pc.is_null(keys.column(0)))) if keys.num_columns == 1 else keys.drop_null()
-    needles = [key_values(keys.column(name), kind) for name, kind in zip(key, kinds, strict=True)]
+    try:
+        needles = [key_values(keys.column(name), kind) for name, kind in zip(key, kinds, strict=True)]
+    except (ValueError, pa.ArrowException):
+        return None  # a key the column cannot hold exactly (a wider decimal, finer time): the scan tells
     try:
         index = current(table, plan, key, folder, kinds)
         file_ids, positions = index.find(needles)
@@ -442,7 +507,8 @@ def _keyed_run(
             columns.append([key_values(keys.column(n).filter(mask), k) for n, k in zip(key, kinds, strict=True)])
     unread = [(task, entry) for task, entry, keys in zip(tasks, entries, held, strict=True) if keys is None]
     if unread or not rows:
-        read = _read_keys(table, plan, [t for t, _ in unread], key, ordered=not holds_columns(kinds) and not rows)
+        ordered = not holds_columns(kinds) and not rows
+        read = _read_keys(table, plan, [t for t, _ in unread], key, kinds, ordered=ordered)
         offsets = np.array([e.offset for _, e in unread], np.int64)
         rows.append(offsets[read.column("f").to_numpy()] + read.column("p").to_numpy())
         columns.append([key_values(read.column(f"k{i}"), kind) for i, kind in enumerate(kinds)])
@@ -482,17 +548,26 @@ def _tombstone_run(rows: np.ndarray) -> Run:
 
 
 def _read_keys(
-    table: Table, plan: ScanPlan, tasks: Sequence[DataTask], key: tuple[str, ...], *, ordered: bool
+    table: Table,
+    plan: ScanPlan,
+    tasks: Sequence[DataTask],
+    key: tuple[str, ...],
+    kinds: tuple[str, ...],
+    *,
+    ordered: bool,
 ) -> pa.Table:
     """`k0`… (the key columns), `f` (index into `tasks`), `p` (position) of the live rows of `tasks` with no
-    null key column."""
+    null key column. Byte kinds but strings are cast to BLOB: DuckDB gives a UUID column to Arrow as its text
+    unless told (and a UUID or fixed column read without its logical type is a BLOB already)."""
     from meshlake.query.session import connection
     from meshlake.query.sql import positions_sql
     from meshlake.query.types import quote_ident
 
     sub = replace(plan, schema=plan.schema.select(*key), tasks=tuple(tasks))
     columns = [quote_ident(name) for name in key]
-    selected = ", ".join(f"{c} AS k{i}" for i, c in enumerate(columns))  # as `key_values` holds them
+    as_blob = ("uuid", "binary", "fixed:")
+    as_read = [f"CAST({c} AS BLOB)" if k.startswith(as_blob) else c for c, k in zip(columns, kinds, strict=True)]
+    selected = ", ".join(f"{c} AS k{i}" for i, c in enumerate(as_read))  # as `key_values` holds them
     order = " ORDER BY k0" if ordered else ""
     query = (
         f"SELECT {selected}, CAST(__ml_file AS BIGINT) AS f, CAST(__ml_pos AS BIGINT) AS p "
@@ -683,7 +758,7 @@ def _kinds(index: KeyIndex) -> tuple[str, ...]:
 
 
 def _hash_probe() -> list[int]:
-    """`string_hash` of `HASH_PROBE`: an index of string keys is used only where strings hash as when it was
+    """`string_hash` of `HASH_PROBE`: an index of keys held as bytes is used only where they hash as when it was
     written."""
     return [int(h) for h in string_hash(pa.array(HASH_PROBE, pa.large_string()))]
 
@@ -704,7 +779,7 @@ def _arrays_of(run: Run) -> dict[str, Any]:
     return arrays
 
 
-def _string_buffers(strings: pa.LargeStringArray) -> tuple[np.ndarray, np.ndarray]:
+def _string_buffers(strings: pa.LargeBinaryArray) -> tuple[np.ndarray, np.ndarray]:
     """`strings`' offsets (from 0) and bytes (zero-padded to 8-byte words), as int64 arrays."""
     buffers = strings.buffers()
     n = len(strings)
@@ -775,7 +850,7 @@ def load(
             and found.get("key") == list(key)
             and found.get("field_ids") == list(field_ids)
             and found.get("kinds") == list(kinds)
-            and ("string" not in kinds or found.get("hash_probe") == _hash_probe())
+            and (not any(held_as_bytes(k) for k in kinds) or found.get("hash_probe") == _hash_probe())
             and type(found.get("next_row")) is int
         ):
             return None
@@ -816,7 +891,7 @@ def _load_run(folder: Path, described: Mapping[str, Any], *, columns: tuple[str,
 
 
 def _load_column(folder: Path, name: str, i: int, kind: str, described: Mapping[str, Any], count: int) -> Column:
-    if kind != "string":
+    if not held_as_bytes(kind):
         return _load_array(folder / f"{name}.c{i}.npy", described[f"c{i}"], count)
     offsets = _load_array(folder / f"{name}.c{i}.npy", described[f"c{i}"], count + 1)
     words = described[f"b{i}"].get("words")
@@ -825,8 +900,10 @@ def _load_column(folder: Path, name: str, i: int, kind: str, described: Mapping[
     data = _load_array(folder / f"{name}.b{i}.npy", described[f"b{i}"], words)
     if offsets[0] != 0 or offsets[-1] > 8 * words:
         raise _BrokenIndexError("a string column's offsets do not fit its bytes")
-    strings: pa.LargeStringArray = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data))
-    return strings
+    held: pa.LargeBinaryArray = pa.Array.from_buffers(
+        pa.large_binary(), count, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    return held
 
 
 _memo: dict[Path, tuple[int, int] | None] = {}

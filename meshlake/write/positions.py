@@ -42,7 +42,7 @@ from pyiceberg.types import LongType, StringType
 
 from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, ScanPlan, cached_plan
 from meshlake.query.types import quote_ident
-from meshlake.write.rewrite import key_filter, plan_files
+from meshlake.write.rewrite import extension_storage, key_filter, plan_files
 from meshlake.write.rowfilter import RowFilter
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def deletes_for_keys(
 ) -> PositionDeletes | None:
     """Position deletes for the rows of `snapshot` whose primary key is in `keys`; None as for `deletes_where`.
 
-    A port keyed by integer, date, timestamp or string columns is looked up in its key index
+    A port keyed by columns of any type but float and double is looked up in its key index
     (`meshlake.write.key_index`: loaded, caught up to `snapshot` or built from the scan below), O(keys × log rows).
     Otherwise (or with `use_index=False`, or the caches off), files are pruned by the keys' min/max against their
     column bounds (pyiceberg's planning over the manifests: clustered keys skip most files); only the key columns of
@@ -201,7 +201,7 @@ _manifest_lock = threading.Lock()
 def most_selective(keys: pa.Table) -> str:
     """The key column with the most distinct values in `keys` (the first on a tie)."""
     names: list[str] = keys.column_names
-    counts = [int(pc.count_distinct(keys.column(name)).as_py()) for name in names]
+    counts = [int(pc.count_distinct(extension_storage(keys.column(name))).as_py()) for name in names]
     return names[counts.index(max(counts))]
 
 

@@ -84,6 +84,8 @@ def key_filter(keys: pa.Table) -> BooleanExpression:
     """A pruning filter covering every key: one min/max range per key column."""
     expression: BooleanExpression = AlwaysTrue()
     for name in keys.column_names:
+        if isinstance(keys.schema.field(name).type, pa.BaseExtensionType):
+            continue  # UUIDs (no min/max kernel; random ones span every file anyway): not pruned by
         bounds = pc.min_max(keys.column(name))
         low, high = bounds["min"].as_py(), bounds["max"].as_py()
         if low is None:
@@ -91,6 +93,13 @@ def key_filter(keys: pa.Table) -> BooleanExpression:
         bounds_filter = And(_at_least(name, low), _at_most(name, high))
         expression = And(expression, bounds_filter)
     return expression
+
+
+def extension_storage(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """`column`, or for an extension type (UUIDs, which Arrow's kernels do not take) the values it stores."""
+    if not isinstance(column.type, pa.BaseExtensionType):
+        return column
+    return pa.chunked_array([chunk.storage for chunk in column.chunks], column.type.storage_type)
 
 
 def rewrite_keys(table: Table, snapshot: Snapshot | None, keys: pa.Table) -> Rewrite:
@@ -118,7 +127,8 @@ def rewrite_keys(table: Table, snapshot: Snapshot | None, keys: pa.Table) -> Rew
 def key_matches(existing: pa.Table, keys: pa.Table, names: Sequence[str]) -> pa.Array:
     """A boolean mask over `existing`: True where its key is among `keys` (row order kept)."""
     if len(names) == 1:
-        return pc.fill_null(pc.is_in(existing.column(names[0]), value_set=keys.column(names[0])), False)
+        values, wanted = (extension_storage(t.column(names[0])) for t in (existing, keys))
+        return pc.fill_null(pc.is_in(values, value_set=wanted), False)
     import duckdb
     import numpy as np
 
