@@ -85,7 +85,7 @@ def key_filter(keys: pa.Table) -> BooleanExpression:
     expression: BooleanExpression = AlwaysTrue()
     for name in keys.column_names:
         if isinstance(keys.schema.field(name).type, pa.BaseExtensionType):
-            continue  # UUIDs (no min/max kernel; random ones span every file anyway): not pruned by
+            continue  # UUIDs (no min/max kernel; random ones span every file anyway): not pruned by range
         bounds = pc.min_max(keys.column(name))
         low, high = bounds["min"].as_py(), bounds["max"].as_py()
         if low is None:
