@@ -36,7 +36,7 @@ from meshlake.errors import (
     StreamSourceUnavailableError,
     StreamStoppedError,
 )
-from meshlake.streams.collection import Collection, steady_collection
+from meshlake.streams.collection import Collection, gc_mode, steady_collection
 from meshlake.streams.compactor import Compactor
 from meshlake.streams.decode import decode_batch
 from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
@@ -165,6 +165,7 @@ def consume(
     """Consume `source` into `port` until a limit ends the loop (see the module docstring)."""
     address = str(port.address)
     validate_name(source.source_id, "stream source id")
+    gc_mode()  # an unknown MESHLAKE_STREAM_GC is refused before anything is read
     policy = port.contract.stream_options.on_failure
     recorded = recorded_offsets(port.table(), source.source_id)
     if recorded.identity is not None and recorded.identity != source.identity:
