@@ -45,6 +45,7 @@ from pyiceberg.typedef import EMPTY_DICT
 from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
+from meshlake.write import manifest_premerge as premerge
 from meshlake.write.staged_manifests import StagedManifests, added_entry, manifest_list
 
 MERGE_ENABLED = TableProperties.MANIFEST_MERGE_ENABLED
@@ -93,6 +94,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
     _staged: StagedManifests | None = None
     listed: list[ManifestFile] | None = None
     """The manifests its manifest list names, once known (when it removes no data file)."""
+    _swapped: frozenset[str] = frozenset()
+    """A manifest merged ahead of the commit that it listed instead of those it replaces (`manifest_premerge`)."""
 
     def use_staged(self, staged: StagedManifests) -> None:
         """Commit as snapshot `staged.snapshot_id`, with `staged`'s manifests of the added data and delete files
@@ -102,7 +105,11 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
 
     def wrote(self, path: str) -> bool:
         """Whether the manifest at `path` was written for this snapshot (by this producer, or staged for it)."""
-        return path in self._written_manifests or (self._staged is not None and path in self._staged.paths)
+        return (
+            path in self._written_manifests
+            or path in self._swapped
+            or (self._staged is not None and path in self._staged.paths)
+        )
 
     def _manifests(self) -> list[ManifestFile]:
         if self._deleted_data_files:
@@ -209,6 +216,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         policy = MergePolicy.of(self._transaction.table_metadata.properties)
         if not policy.enabled:
             return manifests
+        manifests = self._swap_premerged(manifests)
         written_before = len(self._written_manifests)
         try:
             return merge_manifests(self, manifests, policy)
@@ -220,6 +228,16 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             del self._written_manifests[written_before:]
             self.merged = 0
             return manifests
+
+    def _swap_premerged(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        """`manifests` with a merge built ahead of the commit in place of what it replaces, if one is offered."""
+        table_uuid = str(self._transaction.table_metadata.table_uuid)
+        if premerge.offered(table_uuid) is None:
+            return manifests
+        before = {m.manifest_path for m in manifests}
+        manifests = premerge.swap_in(table_uuid, self._target_branch, self._snapshot_id, manifests)
+        self._swapped = frozenset(m.manifest_path for m in manifests) - before
+        return manifests
 
     def own_entries(self, manifest: ManifestFile) -> list[ManifestEntry] | None:
         """The entries of a manifest this producer wrote for its added files (not read back), else None."""
