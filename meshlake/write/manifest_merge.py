@@ -301,7 +301,8 @@ def _merge_tiers(
             for group in _bins(members, policy.target_bytes):
                 if len(group) > 1:
                     merged = _rewrite(producer, spec_id, group, content)
-                    outputs.append((policy.tier(merged), merged))
+                    if merged is not None:
+                        outputs.append((policy.tier(merged), merged))
                     chosen.update(m.manifest_path for m in group)
             current = [*outputs, *((t, m) for t, m in current if m.manifest_path not in chosen)]
         tier += 1
@@ -332,24 +333,35 @@ def _bins(manifests: Sequence[ManifestFile], target: int) -> list[list[ManifestF
 
 def _rewrite(
     producer: _Merging, spec_id: int, group: list[ManifestFile], content: ManifestContent = ManifestContent.DATA
-) -> ManifestFile:
-    """One manifest (of `content`) holding what the manifests of `group` hold."""
+) -> ManifestFile | None:
+    """One manifest (of `content`) holding what the manifests of `group` hold; None when they hold nothing but
+    entries earlier commits deleted (the merge drops those, and an empty manifest is not written)."""
     snapshot_id = producer.snapshot_id
+    kept: list[tuple[ManifestEntryStatus, ManifestEntry]] = []
+    for entry in _entries(producer, group):
+        if entry.status == ManifestEntryStatus.DELETED:
+            if entry.snapshot_id == snapshot_id:
+                kept.append((ManifestEntryStatus.DELETED, entry))
+        elif entry.status == ManifestEntryStatus.ADDED and entry.snapshot_id == snapshot_id:
+            kept.append((ManifestEntryStatus.ADDED, entry))
+        else:
+            kept.append((ManifestEntryStatus.EXISTING, entry))
+    producer.merged += len(group)
+    if not kept:
+        return None
     if content == ManifestContent.DATA:
         writer = producer.new_manifest_writer(spec=producer.spec(spec_id))
     else:
         spec, schema, output = producer.spec(spec_id), producer.schema(), producer.new_manifest_output()
         writer = DeleteManifestWriter(spec, schema, output, snapshot_id, producer._compression)
     with writer:
-        for entry in _entries(producer, group):
-            if entry.status == ManifestEntryStatus.DELETED:
-                if entry.snapshot_id == snapshot_id:
-                    writer.delete(entry)
-            elif entry.status == ManifestEntryStatus.ADDED and entry.snapshot_id == snapshot_id:
+        for status, entry in kept:
+            if status == ManifestEntryStatus.DELETED:
+                writer.delete(entry)
+            elif status == ManifestEntryStatus.ADDED:
                 writer.add(entry)
             else:
                 writer.existing(entry)
-    producer.merged += len(group)
     return writer.to_manifest_file()
 
 

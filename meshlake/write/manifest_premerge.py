@@ -24,7 +24,14 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-from pyiceberg.manifest import MANIFEST_LIST_FILE_SCHEMAS, ManifestContent, ManifestFile, ManifestWriter, write_manifest
+from pyiceberg.manifest import (
+    MANIFEST_LIST_FILE_SCHEMAS,
+    ManifestContent,
+    ManifestEntry,
+    ManifestFile,
+    ManifestWriter,
+    write_manifest,
+)
 from pyiceberg.table import Table, TableProperties
 
 from meshlake.query.manifests import read_manifest
@@ -144,17 +151,21 @@ def premerge(table: Table, *, min_tier: int = MIN_TIER) -> Premerged | None:
         if len(members) < policy.min_count - 1:
             continue
         for group in _bins(members, policy.target_bytes):
-            if len(group) > 1:
-                return Premerged(
-                    str(table.metadata.table_uuid),
-                    frozenset(m.manifest_path for m in group),
-                    _write(table, head.snapshot_id, spec_id, content, group),
-                )
+            if len(group) < 2:
+                continue
+            entries = [entry for manifest in group for entry in read_manifest(table.io, manifest)]
+            if not entries:
+                continue  # only entries deleted by earlier commits: the commit's merge drops them
+            return Premerged(
+                str(table.metadata.table_uuid),
+                frozenset(m.manifest_path for m in group),
+                _write(table, head.snapshot_id, spec_id, content, entries),
+            )
     return None
 
 
 def _write(
-    table: Table, snapshot_id: int, spec_id: int, content: ManifestContent, group: list[ManifestFile]
+    table: Table, snapshot_id: int, spec_id: int, content: ManifestContent, entries: list[ManifestEntry]
 ) -> ManifestFile:
     from meshlake.write.manifest_merge import DeleteManifestWriter
 
@@ -173,9 +184,8 @@ def _write(
         writer = DeleteManifestWriter(spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
     try:
         with writer:
-            for manifest in group:
-                for entry in read_manifest(table.io, manifest):
-                    writer.existing(entry)
+            for entry in entries:
+                writer.existing(entry)
     except BaseException:
         _delete(table, output.location)
         raise

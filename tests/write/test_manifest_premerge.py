@@ -139,3 +139,20 @@ def test_an_offer_is_not_used_on_another_branch(merging: Any) -> None:
         *(m.manifest_path for m in manifests if m.manifest_path not in merged.replaces),
     ]
     assert merged.used_by == {1}
+
+
+def test_manifests_of_only_deleted_entries_merge_away(merging: Any) -> None:
+    """Manifests whose every entry an earlier commit deleted (a compaction's, a delete's) fill a tier like any
+    other: merged, they leave nothing, and neither the commit nor the merge ahead of it fails on an empty manifest."""
+    kept: list[str] = []
+    for round_ in range(5):
+        ids = range(round_ * 4, round_ * 4 + 4)
+        for i in ids:
+            merging.write(_rows(range(i, i + 1)))
+        merging.delete(f"shipment_id IN ({', '.join(repr(f's{i:04d}') for i in ids)})")
+        premerge(merging.table())  # built or not (nothing live to merge), it must not raise
+        manifest_premerge._offers.clear()
+    merging.write(_rows(range(100, 101)))
+    kept.append("s0100")
+    ours, theirs, duck = _ids_everywhere(merging)
+    assert ours == theirs == duck == kept
