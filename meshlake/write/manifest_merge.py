@@ -21,6 +21,10 @@ entries deleted by earlier commits are dropped. The manifest of the files this c
 (its entries are known); other manifests are read with meshlake's manifest reader. If one cannot be read
 (a principal that may append to meshlake's records but not read their manifests), nothing is merged: the
 commit goes on as a plain append, and a later commit by someone who can read them merges.
+
+A merge may also be built ahead of the commit (`meshlake.write.manifest_premerge`, a stream's background thread):
+a commit on `main` whose parent lists every manifest it replaces lists it instead of them, before its own tiers
+are merged.
 """
 
 from __future__ import annotations
