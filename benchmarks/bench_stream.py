@@ -14,7 +14,8 @@ latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) befo
 `port.maintain(apply=True)` compacts the small files — and, with `--compact-every S`, compactions run while the
 stream does. Each window also gives the table at its end (manifests its snapshot lists, snapshots, the size of the
 snapshot log every commit re-renders) and the p99 of the commits during which neither a compaction nor a background
-manifest merge ran; `--premerge off` leaves every manifest merge to the commits (`meshlake.streams.premerge`). Writes benchmarks/results/stream.json and .md (`--name` for other names).
+manifest merge ran; `--premerge off` leaves every manifest merge to the commits (`meshlake.streams.premerge`).
+Writes benchmarks/results/stream.json and .md (`--name` for other names).
 """
 
 from __future__ import annotations
