@@ -12,7 +12,10 @@ collections by generation over the run (`--gc default` runs the stream with Pyth
 of `meshlake.streams.collection`'s, to compare), data files, and query
 latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) before and after
 `port.maintain(apply=True)` compacts the small files — and, with `--compact-every S`, compactions run while the
-stream does. Writes benchmarks/results/stream.json and .md (`--name` for other names).
+stream does. Each window also gives the table at its end (manifests its snapshot lists, snapshots, the size of the
+snapshot log every commit re-renders) and the p99 of the commits during which neither a compaction nor a background
+manifest merge ran; `--premerge off` leaves every manifest merge to the commits (`meshlake.streams.premerge`).
+Writes benchmarks/results/stream.json and .md (`--name` for other names).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any
 import meshlake as ml
 from benchmarks.common import fresh_dir, machine, save
 from meshlake.streams.collection import ENV
+from meshlake.streams.premerge import ENV as PREMERGE_ENV
 from tests.stream_services import start_nats
 from tests.streams.conftest import ADDRESS, deploy_orders, order
 
@@ -86,6 +90,9 @@ class Batch:
     """Generation-2 (full) collections during the commit."""
     compacting: bool = False
     """Whether a compaction attempt ran (reading, rewriting or committing) at any time during the commit."""
+    premerging: bool = False
+    """Whether a manifest merge was being written in the background at any time during the commit."""
+    snapshot_id: int | None = None
 
 
 class GcPauses:
@@ -157,9 +164,16 @@ def main() -> None:
         default="frozen",
         help="the stream's garbage collector: frozen (meshlake.streams.collection) or Python's default (to compare)",
     )
+    parser.add_argument(
+        "--premerge",
+        choices=["on", "off"],
+        default="on",
+        help="merge manifests in the background ahead of the commits (meshlake.streams.premerge) or only in them",
+    )
     parser.add_argument("--name", default="stream", help="result files benchmarks/results/NAME.json and .md")
     args = parser.parse_args()
     os.environ[ENV] = args.gc
+    os.environ[PREMERGE_ENV] = args.premerge
     work = fresh_dir(args.name)
     lake = ml.connect(home=str(work / ".meshlake"))
     port = deploy_orders(lake, work / "orders")
@@ -205,7 +219,8 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
             )
     finally:
         publisher.join(timeout=60)
-    batches = [_batch(b, at, load, pauses, report.compaction_spans) for b, at, load in seen]
+    spans = report.premerges.spans if report.premerges is not None else []
+    batches = [_batch(b, at, load, pauses, report.compaction_spans, spans) for b, at, load in seen]
     elapsed = batches[-1].at if batches else 0.0
     source.close()
     admin.close()  # idle for the whole run (its loop never ran): ask on a fresh connection
@@ -214,6 +229,7 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
     admin.close()
     rows = sum(b.rows for b in batches)
     windows = _windows(batches, elapsed, args.window)
+    _add_table_growth(port, batches, windows, args.window)
     compaction = _compaction(lake, port)
     commits = [b.wall for b in batches]
     result = {
@@ -235,10 +251,46 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
         "gc_pauses_ms": _gc_totals(pauses),
         "commits": [_commit_row(b) for b in batches],
         "compactions_while_streaming": len(report.compactions),
+        "premerge": args.premerge,
+        "premerges": _premerges(report),
         **compaction,
         "rows_in_port": port.latest().rows,
     }
     return result, windows, elapsed
+
+
+def _premerges(report: Any) -> dict[str, Any] | None:
+    done = report.premerges
+    if done is None:
+        return None
+    return {
+        "offered": done.offered,
+        "swapped": done.swapped,
+        "dropped": done.dropped,
+        "seconds": round(done.seconds, 2),
+        "errors": done.errors[:5],
+    }
+
+
+def _add_table_growth(port: Any, batches: list[Batch], windows: list[dict[str, Any]], window: float) -> None:
+    """Each window's table at its last batch: manifests its snapshot lists, snapshots kept, and the JSON size of
+    the snapshot log (what every commit re-renders into `metadata.json`), read after the run (not on the way)."""
+    table = port.table()
+    snapshots = table.metadata.snapshots
+    order = {s.snapshot_id: i for i, s in enumerate(snapshots)}
+    for found in windows:
+        inside = [b for b in batches if found["from_s"] <= b.at < found["from_s"] + window and b.snapshot_id]
+        last = inside[-1].snapshot_id if inside else None
+        snapshot = table.metadata.snapshot_by_id(last) if last is not None else None
+        if snapshot is None:
+            continue
+        kept = order.get(snapshot.snapshot_id, 0) + 1
+        found["manifests"] = len(snapshot.manifests(table.io))
+        found["snapshots"] = kept
+        found["snapshot_log_kb"] = round(sum(len(s.model_dump_json()) for s in snapshots[:kept]) / 1024, 1)
+        found["p99_no_premerge_ms"] = round(
+            _percentile([b.wall for b in inside if not b.premerging and not b.compacting], 0.99), 1
+        )
 
 
 def _compaction(lake: ml.Lake, port: Any) -> dict[str, Any]:
@@ -262,7 +314,14 @@ def _commit_row(b: Batch) -> list[Any]:
     return [round(b.at, 2), round(b.wall, 1), round(b.cpu, 1), round(b.gc_pause, 1), b.compacting]
 
 
-def _batch(result: Any, at: float, load: float, pauses: GcPauses, compactions: list[tuple[float, float]]) -> Batch:
+def _batch(
+    result: Any,
+    at: float,
+    load: float,
+    pauses: GcPauses,
+    compactions: list[tuple[float, float]],
+    premerges: list[tuple[float, float]],
+) -> Batch:
     start, end = result.commit_started, result.commit_started + result.commit_seconds
     gc_pause, gc_full = pauses.within(start, end)
     return Batch(
@@ -276,6 +335,8 @@ def _batch(result: Any, at: float, load: float, pauses: GcPauses, compactions: l
         gc_pause=gc_pause * 1000,
         gc_full=gc_full,
         compacting=any(e > start and b < end for b, e in compactions),
+        premerging=any(e > start and b < end for b, e in premerges),
+        snapshot_id=result.snapshot_id,
     )
 
 
@@ -329,7 +390,8 @@ def _markdown(
     table = "\n".join(
         f"| {w['from_s']}–{w['from_s'] + int(args.window)} s | {w['batches']} | {w['p50_ms']} | {w['p99_ms']} "
         f"| {w['p99_untouched_ms']} | {w['p99_no_compaction_ms']} | {w['max_ms']} | {w['cpu_p50_ms']} "
-        f"| {w['gc_ms']} ({w['gc_full']}) | {w['load']} |"
+        f"| {w['gc_ms']} ({w['gc_full']}) | {w['load']} | {w.get('manifests', '')} | {w.get('snapshots', '')} "
+        f"| {w.get('snapshot_log_kb', '')} | {w.get('p99_no_premerge_ms', '')} |"
         for w in windows
     )
     slow = r["slowest"]
@@ -344,6 +406,7 @@ def _markdown(
     command += f" --interval {args.interval:g}"
     if args.compact_every:
         command += f" --compact-every {args.compact_every:g}"
+    command += f" --premerge {args.premerge}"
     markdown = f"""# Sustained JetStream ingestion into a gated port
 
 `{command}` (publishing lasted {args.seconds:g} s; consuming, {elapsed:.0f} s). Machine: 2 cores shared with
@@ -360,14 +423,16 @@ load average is sampled at each batch).
 | rows in the port | {result["rows_in_port"]:,} |
 | commit latency (stage + gate + commit) | p50 {result["commit_p50_ms"]} ms, p99 {result["commit_p99_ms"]} ms |
 | compactions while streaming | {compactions} |
+| manifest merges ahead of the commits (`--premerge`) | {r["premerges"]} |
 | data files before / after `maintain` | {files} |
 | query (`count(*)`, `avg`) before / after | {queries} |
 
 Commit latency over time:
 
 | window | batches | p50 ms | p99 ms | p99 ms, commits no compaction touched | p99 ms, no compaction running | max ms \
-| CPU p50 ms | GC pause ms in commits (full collections) | load average |
-|---|---|---|---|---|---|---|---|---|---|
+| CPU p50 ms | GC pause ms in commits (full collections) | load average | manifests | snapshots | snapshot log KB \
+| p99 ms, no compaction or background merge running |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {table}
 
 Python's garbage collector over the run (all threads; `--gc {r["gc"]}`, {r["gc_refreezes"]} refreezes): {gc_line}.

@@ -11,7 +11,8 @@ made since (short: frozen objects are skipped) and freezes the survivors too. Fr
 reference counting as usual; only a reference cycle among them that becomes garbage waits for the end of the
 stream, when everything is unfrozen and collectable again. Freezing is process-wide: a stream started while
 something is frozen (the application's own `gc.freeze()`, or another stream of the process) leaves the collector as
-it is, and so does `MESHLAKE_STREAM_GC=default` (to measure the difference).
+it is, and so does `MESHLAKE_STREAM_GC=default` (to measure the difference). `frozen` (or unset) is the tuning;
+any other value is refused with a `ConfigError` before the stream reads anything (`gc_mode`).
 """
 
 from __future__ import annotations
@@ -23,9 +24,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from meshlake.errors import ConfigError
+
 REFREEZE_EVERY = 30.0
 """Seconds between two collections (of what is not frozen yet) and freezes of their survivors, between batches."""
 ENV = "MESHLAKE_STREAM_GC"
+MODES = ("frozen", "default")
+"""`frozen`: the tuning of this module (the default); `default`: Python's collector as it is."""
+
+
+def gc_mode() -> str:
+    """The collector `MESHLAKE_STREAM_GC` asks for (`frozen` when unset); an unknown value is a `ConfigError`."""
+    mode = os.environ.get(ENV, "frozen")
+    if mode not in MODES:
+        raise ConfigError(f"{ENV}={mode!r} is not a collector mode; use one of: {', '.join(MODES)}.", key=ENV)
+    return mode
 
 
 @dataclass
@@ -52,7 +65,7 @@ class Collection:
 @contextlib.contextmanager
 def steady_collection() -> Iterator[Collection]:
     """The collector tuned for a stream (see the module docstring); everything unfrozen again on exit."""
-    enabled = os.environ.get(ENV, "frozen") != "default" and gc.isenabled() and gc.get_freeze_count() == 0
+    enabled = gc_mode() == "frozen" and gc.isenabled() and gc.get_freeze_count() == 0
     collection = Collection(enabled, _last=time.monotonic())
     if enabled:
         started = time.monotonic()

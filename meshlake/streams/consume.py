@@ -36,10 +36,11 @@ from meshlake.errors import (
     StreamSourceUnavailableError,
     StreamStoppedError,
 )
-from meshlake.streams.collection import Collection, steady_collection
+from meshlake.streams.collection import Collection, gc_mode, steady_collection
 from meshlake.streams.compactor import Compactor
 from meshlake.streams.decode import decode_batch
 from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
+from meshlake.streams.premerge import Premerger, Premerges, premerge_mode
 from meshlake.streams.source import Message, Position, StreamSource, position_order
 from meshlake.write import faults
 
@@ -95,6 +96,8 @@ class StreamReport:
     collection: Collection | None = None
     """What the garbage collector's tuning did while consuming (`meshlake.streams.collection`)."""
     serve_errors: list[str] = field(default_factory=list)
+    premerges: Premerges | None = None
+    """What merging manifests ahead of the commits did (`meshlake.streams.premerge`; None when off)."""
 
     @property
     def rows(self) -> int:
@@ -165,6 +168,8 @@ def consume(
     """Consume `source` into `port` until a limit ends the loop (see the module docstring)."""
     address = str(port.address)
     validate_name(source.source_id, "stream source id")
+    gc_mode()  # an unknown MESHLAKE_STREAM_GC or MESHLAKE_STREAM_PREMERGE is refused before anything is read
+    premerging = premerge_mode() == "on"
     policy = port.contract.stream_options.on_failure
     recorded = recorded_offsets(port.table(), source.source_id)
     if recorded.identity is not None and recorded.identity != source.identity:
@@ -180,11 +185,30 @@ def consume(
     if serve is not None:
         _serve(port, serve, report)  # what a crash after a commit left unpublished
     compactor = Compactor(port, limits.compact_every) if limits.compact_every is not None else None
-    with compactor or contextlib.nullcontext(), steady_collection() as collection:
+    premerger = Premerger(port) if premerging else None
+    with (
+        compactor or contextlib.nullcontext(),
+        premerger or contextlib.nullcontext(),
+        steady_collection() as collection,
+    ):
         _loop(
-            port, source, limits, report, positions, retry, policy, check, on_batch, serve, recorded_rejects, collection
+            port,
+            source,
+            limits,
+            report,
+            positions,
+            retry,
+            policy,
+            check,
+            on_batch,
+            serve,
+            recorded_rejects,
+            collection,
+            premerger,
         )
     report.collection = collection
+    if premerger is not None:
+        report.premerges = premerger.done
     if compactor is not None:
         report.compactions = compactor.done.runs
         report.compaction_spans = compactor.done.spans
@@ -204,6 +228,7 @@ def _loop(
     serve: StreamSink | None,
     recorded_rejects: frozenset[tuple[str, str]],
     collection: Collection,
+    premerger: Premerger | None = None,
 ) -> None:
     while limits.max_batches is None or len(report.batches) < limits.max_batches:
         started = time.monotonic()
@@ -222,6 +247,8 @@ def _loop(
         report.batches.append(result)
         positions = after
         report.offsets = dict(after)
+        if result.snapshot_id is not None and premerger is not None:
+            premerger.committed()
         if result.snapshot_id is not None and serve is not None:
             _serve(port, serve, report)
         try:

@@ -21,6 +21,10 @@ entries deleted by earlier commits are dropped. The manifest of the files this c
 (its entries are known); other manifests are read with meshlake's manifest reader. If one cannot be read
 (a principal that may append to meshlake's records but not read their manifests), nothing is merged: the
 commit goes on as a plain append, and a later commit by someone who can read them merges.
+
+A merge may also be built ahead of the commit (`meshlake.write.manifest_premerge`, a stream's background thread):
+a commit on `main` whose parent lists every manifest it replaces lists it instead of them, before its own tiers
+are merged.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ from pyiceberg.typedef import EMPTY_DICT
 from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
+from meshlake.write import manifest_premerge as premerge
 from meshlake.write.staged_manifests import StagedManifests, added_entry, manifest_list
 
 MERGE_ENABLED = TableProperties.MANIFEST_MERGE_ENABLED
@@ -93,6 +98,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
     _staged: StagedManifests | None = None
     listed: list[ManifestFile] | None = None
     """The manifests its manifest list names, once known (when it removes no data file)."""
+    _swapped: frozenset[str] = frozenset()
+    """A manifest merged ahead of the commit that it listed instead of those it replaces (`manifest_premerge`)."""
 
     def use_staged(self, staged: StagedManifests) -> None:
         """Commit as snapshot `staged.snapshot_id`, with `staged`'s manifests of the added data and delete files
@@ -102,7 +109,11 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
 
     def wrote(self, path: str) -> bool:
         """Whether the manifest at `path` was written for this snapshot (by this producer, or staged for it)."""
-        return path in self._written_manifests or (self._staged is not None and path in self._staged.paths)
+        return (
+            path in self._written_manifests
+            or path in self._swapped
+            or (self._staged is not None and path in self._staged.paths)
+        )
 
     def _manifests(self) -> list[ManifestFile]:
         if self._deleted_data_files:
@@ -209,6 +220,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         policy = MergePolicy.of(self._transaction.table_metadata.properties)
         if not policy.enabled:
             return manifests
+        manifests = self._swap_premerged(manifests)
         written_before = len(self._written_manifests)
         try:
             return merge_manifests(self, manifests, policy)
@@ -220,6 +232,16 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             del self._written_manifests[written_before:]
             self.merged = 0
             return manifests
+
+    def _swap_premerged(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+        """`manifests` with a merge built ahead of the commit in place of what it replaces, if one is offered."""
+        table_uuid = str(self._transaction.table_metadata.table_uuid)
+        if premerge.offered(table_uuid) is None:
+            return manifests
+        before = {m.manifest_path for m in manifests}
+        manifests = premerge.swap_in(table_uuid, self._target_branch, self._snapshot_id, manifests)
+        self._swapped = frozenset(m.manifest_path for m in manifests) - before
+        return manifests
 
     def own_entries(self, manifest: ManifestFile) -> list[ManifestEntry] | None:
         """The entries of a manifest this producer wrote for its added files (not read back), else None."""
@@ -283,7 +305,8 @@ def _merge_tiers(
             for group in _bins(members, policy.target_bytes):
                 if len(group) > 1:
                     merged = _rewrite(producer, spec_id, group, content)
-                    outputs.append((policy.tier(merged), merged))
+                    if merged is not None:
+                        outputs.append((policy.tier(merged), merged))
                     chosen.update(m.manifest_path for m in group)
             current = [*outputs, *((t, m) for t, m in current if m.manifest_path not in chosen)]
         tier += 1
@@ -314,24 +337,35 @@ def _bins(manifests: Sequence[ManifestFile], target: int) -> list[list[ManifestF
 
 def _rewrite(
     producer: _Merging, spec_id: int, group: list[ManifestFile], content: ManifestContent = ManifestContent.DATA
-) -> ManifestFile:
-    """One manifest (of `content`) holding what the manifests of `group` hold."""
+) -> ManifestFile | None:
+    """One manifest (of `content`) holding what the manifests of `group` hold; None when they hold nothing but
+    entries earlier commits deleted (the merge drops those, and an empty manifest is not written)."""
     snapshot_id = producer.snapshot_id
+    kept: list[tuple[ManifestEntryStatus, ManifestEntry]] = []
+    for entry in _entries(producer, group):
+        if entry.status == ManifestEntryStatus.DELETED:
+            if entry.snapshot_id == snapshot_id:
+                kept.append((ManifestEntryStatus.DELETED, entry))
+        elif entry.status == ManifestEntryStatus.ADDED and entry.snapshot_id == snapshot_id:
+            kept.append((ManifestEntryStatus.ADDED, entry))
+        else:
+            kept.append((ManifestEntryStatus.EXISTING, entry))
+    producer.merged += len(group)
+    if not kept:
+        return None
     if content == ManifestContent.DATA:
         writer = producer.new_manifest_writer(spec=producer.spec(spec_id))
     else:
         spec, schema, output = producer.spec(spec_id), producer.schema(), producer.new_manifest_output()
         writer = DeleteManifestWriter(spec, schema, output, snapshot_id, producer._compression)
     with writer:
-        for entry in _entries(producer, group):
-            if entry.status == ManifestEntryStatus.DELETED:
-                if entry.snapshot_id == snapshot_id:
-                    writer.delete(entry)
-            elif entry.status == ManifestEntryStatus.ADDED and entry.snapshot_id == snapshot_id:
+        for status, entry in kept:
+            if status == ManifestEntryStatus.DELETED:
+                writer.delete(entry)
+            elif status == ManifestEntryStatus.ADDED:
                 writer.add(entry)
             else:
                 writer.existing(entry)
-    producer.merged += len(group)
     return writer.to_manifest_file()
 
 

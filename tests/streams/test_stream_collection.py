@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import meshlake.streams.collection as collection_module
-from meshlake.errors import StreamStoppedError
+from meshlake.errors import ConfigError, StreamStoppedError
 from meshlake.streams.collection import ENV, steady_collection
 from meshlake.streams.memory import MemorySource
 from tests.streams.conftest import order, port_ids
@@ -89,3 +89,21 @@ def test_a_freeze_made_by_the_application_is_left_alone() -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize("value", ["Default", "fozen", "off", ""])
+def test_an_unknown_collector_mode_is_refused_before_the_stream_reads(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    port = orders()
+    source = MemorySource("orders")
+    source.publish(order(1))
+    monkeypatch.setenv(ENV, value)
+    with pytest.raises(ConfigError, match=ENV) as refused:
+        port.stream(source, max_rows=10, max_wait=0.05, idle=0.2)
+    assert refused.value.key == ENV
+    assert port.table().metadata.current_snapshot_id is None  # nothing committed
+    assert gc.get_freeze_count() == 0
+    monkeypatch.setenv(ENV, "frozen")
+    with steady_collection() as collection:
+        assert collection.enabled

@@ -1,0 +1,119 @@
+"""Manifest merges built in the background while a stream runs, so no batch's commit waits for a large one.
+
+After each committed batch the loop wakes `Premerger`'s thread, which (at most every `LOOK_EVERY` seconds) looks
+at the port's `main` on a catalog of its own: an offer a commit swapped in is settled, one whose manifests `main` no
+longer lists is dropped, and when none is pending and a tier is one manifest short of merging, the merge is written
+now and offered to the next commit (`meshlake.write.manifest_premerge`). A failure is reported and the commit merges
+as before; it never stops the stream. `MESHLAKE_STREAM_PREMERGE=off` leaves every merge to the commits (to measure
+the difference).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from meshlake.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyiceberg.table import Table
+
+    from meshlake.port import Port
+
+_LOG = logging.getLogger("meshlake.streams")
+ENV = "MESHLAKE_STREAM_PREMERGE"
+MODES = ("on", "off")
+LOOK_EVERY = 0.5
+"""Seconds at least between two looks at `main` (a tier stays one manifest short for `min_count` commits: 1.6 s
+at 10 commits/s for the smallest merged ahead), so the thread costs the commits little."""
+
+
+def premerge_mode() -> str:
+    """`on` (the default) or `off`, as `MESHLAKE_STREAM_PREMERGE` says; an unknown value is a `ConfigError`."""
+    mode = os.environ.get(ENV, "on")
+    if mode not in MODES:
+        raise ConfigError(f"{ENV}={mode!r} is not a mode; use one of: {', '.join(MODES)}.", key=ENV)
+    return mode
+
+
+@dataclass
+class Premerges:
+    """What the thread did: merges offered, swapped in by a commit, dropped, the seconds spent, the failures."""
+
+    offered: int = 0
+    swapped: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    """When each merge was written (`time.monotonic()` at its start and end)."""
+    errors: list[str] = field(default_factory=list)
+
+
+class Premerger:
+    """Merges `port`'s manifests ahead of its commits, woken by `committed()`, until the `with` block ends."""
+
+    def __init__(self, port: Port) -> None:
+        self.port = port
+        self.done = Premerges()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._table: Table | None = None
+        self._thread = threading.Thread(target=self._loop, name=f"premerge {port.address}", daemon=True)
+
+    def __enter__(self) -> Premerger:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from meshlake.write.manifest_premerge import withdraw
+
+        self._stop.set()
+        self._wake.set()
+        self._thread.join()
+        if self._table is not None:
+            try:
+                withdraw(self.port.table())
+            except Exception as failed:  # the offer's file is an orphan for maintenance then
+                self.done.errors.append(f"{type(failed).__name__}: {failed}"[:500])
+
+    def committed(self) -> None:
+        """A batch committed: look at `main` again."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        from meshlake.catalog.catalogs import open_catalog
+
+        catalog = open_catalog(self.port.lake.settings)
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            self.once(catalog)
+            self._stop.wait(LOOK_EVERY)
+
+    def once(self, catalog: Any) -> None:
+        from meshlake.contract.registry import load_port_table
+        from meshlake.write.manifest_premerge import offer, offered, premerge, settle
+
+        try:
+            table = self._table = load_port_table(catalog, self.port.address)
+            settled = settle(table)
+            self.done.swapped += settled == "swapped"
+            self.done.dropped += settled == "dropped"
+            if offered(str(table.metadata.table_uuid)) is not None:
+                return
+            began = time.monotonic()
+            merged = premerge(table)
+            if merged is not None:
+                offer(merged)
+                self.done.offered += 1
+                self.done.spans.append((began, time.monotonic()))
+                self.done.seconds += time.monotonic() - began
+        except Exception as exc:  # reported; the commits merge as they would without it
+            self.done.errors.append(f"{type(exc).__name__}: {exc}"[:500])
+            _LOG.warning("%s: merging manifests ahead of the commits failed (%s)", self.port.address, exc)

@@ -1,0 +1,75 @@
+"""Manifest merges built in the background while a stream runs: swapped into the commits, every row exactly once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import meshlake.streams.premerge as premerge_module
+from meshlake.errors import ConfigError
+from meshlake.streams.memory import MemorySource
+from meshlake.streams.premerge import ENV
+from meshlake.write import manifest_premerge
+from tests.streams.conftest import order, port_ids
+
+
+def _merging_from_3(port: Any) -> Any:
+    port.table().transaction().set_properties({"commit.manifest.min-count-to-merge": "3"}).commit_transaction()
+    return port
+
+
+def _feed(source: MemorySource, count: int, every: float) -> threading.Thread:
+    def feed() -> None:
+        for i in range(count):
+            source.publish(order(i))
+            time.sleep(every)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    return feeder
+
+
+def test_merges_built_in_the_background_are_swapped_in_and_rows_land_once(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(premerge_module, "LOOK_EVERY", 0.0)  # tiers of 3 stay one short for only 3 commits
+    port = _merging_from_3(orders())
+    source = MemorySource("orders")
+    feeder = _feed(source, 45, 0.1)
+    report = port.stream(source, max_rows=1, max_wait=0.02, idle=1.5, compact_every=1.0)
+    feeder.join()
+    assert report.premerges is not None and not report.premerges.errors, report.premerges
+    assert report.premerges.swapped >= 1, report.premerges
+    assert port_ids(port) == list(range(45))
+    table = port.table()
+    listed: Counter[str] = Counter()
+    snapshot = table.metadata.current_snapshot()
+    assert snapshot is not None
+    for manifest in snapshot.manifests(table.io):
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True):
+            listed[entry.data_file.file_path] += 1
+    assert listed and set(listed.values()) == {1}, "every live file listed once"
+    assert sorted(table.scan().to_arrow().column("order_id").to_pylist()) == list(range(45))
+    assert not manifest_premerge._offers, "the offer is settled or withdrawn when the stream ends"
+
+
+def test_premerging_can_be_turned_off_and_an_unknown_mode_is_refused(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = orders()
+    source = MemorySource("orders")
+    for i in range(5):
+        source.publish(order(i))
+    monkeypatch.setenv(ENV, "no")
+    with pytest.raises(ConfigError, match=ENV):
+        port.stream(source, max_rows=2, max_wait=0.02, idle=0.3)
+    assert port.table().metadata.current_snapshot_id is None
+    monkeypatch.setenv(ENV, "off")
+    report = port.stream(source, max_rows=2, max_wait=0.02, idle=0.3)
+    assert report.premerges is None
+    assert port_ids(port) == list(range(5))
