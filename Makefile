@@ -22,9 +22,11 @@ lint: $(READY)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# PYTEST_ARGS narrows the suite (tests/test_first_hour.py runs `make test` in a clone with a subset).
+# PYTEST_ARGS narrows the suite (tests/test_first_hour.py runs `make test` in a clone with a subset);
+# PYTEST_WORKERS is how many processes share it (pytest-xdist; auto: one per core, 0: in pytest's own process).
+PYTEST_WORKERS ?= auto
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache

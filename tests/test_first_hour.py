@@ -8,7 +8,8 @@ their pipeline.py files) inside the clone with the clone's code, and `make test`
 `make test` runs the whole suite, this test included, so the clone cannot run all of it: it would recurse,
 and take as long again. The Makefile passes `PYTEST_ARGS` to pytest; here it keeps pytest's default
 collection (so every test module of the clone is collected, and the demo folder must not be) and selects
-a few quick tests with `-k`. CI's `make test` passes nothing and runs everything.
+a few quick tests with `-k`, in one process (`PYTEST_WORKERS=0`: no xdist workers to start for so few).
+CI's `make test` passes nothing and runs everything, one xdist worker per core.
 
 Nothing is installed: `VENV` points the Makefile at a folder of symlinks to this run's virtualenv, with its
 own fresh `.ready` marker, and `PYTHONPATH` makes the `meshlake` script and pytest import the clone's code.
@@ -67,7 +68,7 @@ def test_the_readme_commands_run_in_order_from_a_clean_clone(tmp_path: Path) -> 
     demo = make("demo", clone, env, f"VENV={venv}")
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert (clone / "meshlake-demo" / "products" / "orders" / "pipeline.py").is_file()
-    test = make("test", clone, env, f"VENV={venv}", f"PYTEST_ARGS={SUBSET}")
+    test = make("test", clone, env, f"VENV={venv}", f"PYTEST_ARGS={SUBSET}", "PYTEST_WORKERS=0")
 
     assert test.returncode == 0, test.stdout[-4000:] + test.stderr[-4000:]
     assert "ruff check ." in test.stdout and "mypy" in test.stdout
