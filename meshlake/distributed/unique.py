@@ -13,12 +13,14 @@ its files). Instead, each uniqueness expectation (`expect_column_values_to_be_un
 2. each chunk is read on a worker as the driver's gate reads the snapshot (`read_checked_keys`: its relation SQL,
    delete files applied, and the check's `row_condition`, domain and key values compiled by the driver's own
    functions), in the sandbox the gate runs SQL expectations in, which may read only the chunk's files; float keys
-   are made equal where DuckDB's GROUP BY finds them equal (-0.0 is 0.0; NaN is missing, as GE on pandas has it);
+   are made equal where DuckDB's GROUP BY finds them equal (-0.0 is 0.0; NaN is missing, as GE on pandas has it),
+   UUID and binary keys handed over as text (`AS_TEXT`);
 3. the rows are grouped by key (a shuffle: NULL parts group together, as in GE and GROUP BY), each key's rows and new
    rows counted, and only sums come back: the considered rows and GE's unexpected count (every row whose key occurs
-   more than once), and a few duplicated keys, which the driver's gate uses as the check's answer instead of
-   reading the files (`meshlake.quality.metrics.use_key_counts`; the failing rows sampled are those of the example
-   keys).
+   more than once), and the smallest duplicated keys in key order (as many as the port's sample size), which the
+   driver's gate uses as the check's answer instead of reading the files (`meshlake.quality.metrics.use_key_counts`;
+   the failing rows sampled are those of the example keys, in the order the driver's own samples take,
+   `meshlake.quality.compile.sample_duplicates`).
 
 Where the driver's gate is incremental, so is the engine: an append on a base whose stamp holds the check's
 aggregates (`meshlake.quality.incremental.prior_aggregates`) reads only the base files whose Iceberg bounds may
