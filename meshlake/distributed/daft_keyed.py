@@ -173,6 +173,7 @@ class DaftKeys:
             duplicated = count > 1
             sums = groups.agg(count.sum().alias("considered"), counted.sum().alias("unexpected"))
         found = pa.table(sums.to_pydict()).cast(SUMS_SCHEMA)
-        shown = groups.where(duplicated).sort(names).limit(max(check.examples, 1)).to_pydict()
+        first = groups.where(duplicated).sort(names, nulls_first=[False] * len(names))  # key order, as DuckDB's
+        shown = first.limit(max(check.examples, 1)).to_pydict()
         examples = list(zip(*(shown[n] for n in names), strict=True))
         return check.counts(self.name, found, examples)

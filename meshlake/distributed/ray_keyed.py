@@ -68,7 +68,8 @@ class RayKeys:
         rows = keys.count()
         if not rows:
             return keys, KeyStats(0)
-        repeated = keys.groupby(names).count().filter(lambda row: row[COUNT] > 1).materialize()
+        counted = keys.groupby(names, num_partitions=_partitions(keys.num_blocks())).count()
+        repeated = counted.filter(lambda row: row[COUNT] > 1).materialize()
         duplicated = int(repeated.sum(COUNT) or 0) if repeated.count() else 0
         examples: tuple[tuple[Any, ...], ...] = ()
         if duplicated:
@@ -88,13 +89,14 @@ class RayKeys:
         ]
         live = _chunks(makers, spec.live_schema())
         on = tuple(spec.primary_key)
-        matched = live.join(keys, join_type="left_semi", num_partitions=max(len(plan.chunks), 1), on=on)
+        matched = live.join(keys, join_type="left_semi", num_partitions=_partitions(len(plan.chunks)), on=on)
         files = plan.files
 
         def write(group: pa.Table) -> pa.Table:
             return write_grouped_deletes(spec, files, group_positions(group))
 
-        return _collect(matched.groupby(FILE_INDEX).map_groups(write, batch_format="pyarrow"))
+        grouped = matched.groupby(FILE_INDEX, num_partitions=_partitions(len(plan.chunks)))
+        return _collect(grouped.map_groups(write, batch_format="pyarrow"))
 
     def where_deletes(self, spec: KeyedSpec, plan: KeyedPlan, where: str) -> pa.Table:
         makers = [
@@ -119,7 +121,8 @@ class RayKeys:
             found = {ROWS: counted.column(f"{NEW}_count"), NEW_ROWS: counted.column(f"{NEW}_sum")}
             return pa.table(found | _with_nulls(counted, names, flags))
 
-        groups = rows.groupby([*names, *flags]).map_groups(per_key, batch_format="pyarrow").materialize()
+        shuffled = rows.groupby([*names, *flags], num_partitions=_partitions(len(chunks)))
+        groups = shuffled.map_groups(per_key, batch_format="pyarrow").materialize()
 
         def summed(batch: pa.Table) -> pa.Table:
             return check.summarise(batch).cast(SUMS_SCHEMA)
@@ -129,11 +132,19 @@ class RayKeys:
         limit = max(check.examples, 1)
 
         def repeated(batch: pa.Table) -> pa.Table:
-            return batch.filter(check.duplicated(batch)).select(names).slice(0, limit)
+            found = batch.filter(check.duplicated(batch)).select(names)
+            return found.sort_by([(n, "ascending") for n in names], null_placement="at_end").slice(0, limit)
 
-        shown = groups.map_batches(repeated, batch_format="pyarrow").take(limit * 4)
+        shown = groups.map_batches(repeated, batch_format="pyarrow").take_all()  # the smallest `limit` of each block
         examples = [tuple(row[n] for n in names) for row in shown]
         return check.counts(self.name, sums, examples)
+
+
+def _partitions(tasks: int) -> int:
+    """How many partitions a shuffle by key of `tasks` tasks' output has: as many (at least one), as the join's.
+    Ray Data's default (`DataContext.default_hash_shuffle_parallelism`, 200) made a check of a few thousand keys
+    cost tens of seconds of scheduling on a 2-core machine."""
+    return max(tasks, 1)
 
 
 NULL_FLAG = "__ml_null_"

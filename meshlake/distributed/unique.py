@@ -13,12 +13,14 @@ its files). Instead, each uniqueness expectation (`expect_column_values_to_be_un
 2. each chunk is read on a worker as the driver's gate reads the snapshot (`read_checked_keys`: its relation SQL,
    delete files applied, and the check's `row_condition`, domain and key values compiled by the driver's own
    functions), in the sandbox the gate runs SQL expectations in, which may read only the chunk's files; float keys
-   are made equal where DuckDB's GROUP BY finds them equal (-0.0 is 0.0; NaN is missing, as GE on pandas has it);
+   are made equal where DuckDB's GROUP BY finds them equal (-0.0 is 0.0; NaN is missing, as GE on pandas has it),
+   UUID and binary keys handed over as text (`AS_TEXT`);
 3. the rows are grouped by key (a shuffle: NULL parts group together, as in GE and GROUP BY), each key's rows and new
    rows counted, and only sums come back: the considered rows and GE's unexpected count (every row whose key occurs
-   more than once), and a few duplicated keys, which the driver's gate uses as the check's answer instead of
-   reading the files (`meshlake.quality.metrics.use_key_counts`; the failing rows sampled are those of the example
-   keys).
+   more than once), and the smallest duplicated keys in key order (as many as the port's sample size), which the
+   driver's gate uses as the check's answer instead of reading the files (`meshlake.quality.metrics.use_key_counts`;
+   the failing rows sampled are those of the example keys, in the order the driver's own samples take,
+   `meshlake.quality.compile.sample_duplicates`).
 
 Where the driver's gate is incremental, so is the engine: an append on a base whose stamp holds the check's
 aggregates (`meshlake.quality.incremental.prior_aggregates`) reads only the base files whose Iceberg bounds may
@@ -35,6 +37,7 @@ is faster (see `ENGINE_ROWS`). `True` always, `False` never.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -59,9 +62,16 @@ on one 2-core machine the engine cost 1.2–1.6 s per million keys more than the
 integer keys in a bitmap and proves keys written in order distinct while they stream), plus a few seconds of
 scheduling; the engine's count scales with the cluster, the driver's with one machine's cores and memory (a full
 check holds a hash table of every key there) — docs/scaling.md."""
-ENGINE_FAMILIES = frozenset({"integer", "string", "date", "timestamp", "timestamptz", "float", "decimal"})
+ENGINE_FAMILIES = frozenset(
+    {"integer", "string", "date", "time", "timestamp", "timestamptz", "float", "decimal", "boolean", "uuid", "binary"}
+)
 """Key types the engine groups exactly as DuckDB's GROUP BY: their Arrow values are equal when DuckDB's are (a float
-key's -0.0 is made 0.0, its NaN is missing; a decimal column has one scale, Iceberg's)."""
+key's -0.0 is made 0.0, its NaN is missing; a decimal column has one scale, Iceberg's). Every key type a port's
+column can have except nested ones (the driver's gate counts those)."""
+AS_TEXT = {"uuid": "CAST({} AS VARCHAR)", "binary": "hex({})"}
+"""Key families the workers hand to the engine as text, ordered as DuckDB orders the values: a UUID as its canonical
+lower-case form, a binary (or fixed) value as upper-case hex (Daft can neither group fixed-size binary nor sort
+binary; Arrow has no UUID type DuckDB returns). `UniqueCheck.counts` turns the example keys back."""
 OPTIONS = ("auto", True, False)
 NEW = "__ml_new"
 """1 for a row of the write, 0 for a row of the base snapshot."""
@@ -88,6 +98,13 @@ class UniqueCheck:
     """Incremental: the base's stamped count of considered rows."""
     examples: int = 5
     """How many duplicated keys come back (the port's sample size)."""
+    families: tuple[str, ...] = ()
+    """Per key column, its type family (`meshlake.contract.expectations.type_family`); () reads every one as is."""
+
+    def selected(self, j: int) -> str:
+        """Key column j as the workers select it (`AS_TEXT`)."""
+        family = self.families[j] if j < len(self.families) else ""
+        return AS_TEXT[family].format(self.values[j]) if family in AS_TEXT else self.values[j]
 
     @property
     def incremental(self) -> bool:
@@ -128,7 +145,15 @@ class UniqueCheck:
         considered = int(pc.sum(sums.column("considered")).as_py() or 0) if sums.num_rows else 0
         unexpected = int(pc.sum(sums.column("unexpected")).as_py() or 0) if sums.num_rows else 0
         shown = tuple(sorted(examples, key=_order)[: max(self.examples, 1)]) if unexpected else ()
-        return KeyCounts(engine, self.before_nonnull + considered, (self.before or 0) + unexpected, shown)
+        found = tuple(tuple(self._typed(j, v) for j, v in enumerate(key)) for key in shown)
+        return KeyCounts(engine, self.before_nonnull + considered, (self.before or 0) + unexpected, found)
+
+    def _typed(self, j: int, value: Any) -> Any:
+        """An example key's value j as the driver's gate reads it (`AS_TEXT` undone)."""
+        family = self.families[j] if j < len(self.families) else ""
+        if value is None or family not in AS_TEXT:
+            return value
+        return uuid.UUID(value) if family == "uuid" else bytes.fromhex(value)
 
 
 SUMS_SCHEMA = pa.schema([pa.field("considered", pa.int64()), pa.field("unexpected", pa.int64())])
@@ -149,8 +174,13 @@ class KeyChunk:
 
 
 def checked_schema(spec: KeyedSpec, check: UniqueCheck) -> pa.Schema:
-    """What `read_checked_keys` returns: the key columns as the port's schema types them, and `NEW`."""
-    return replace(spec, primary_key=check.columns).key_schema().append(pa.field(NEW, pa.int64()))
+    """What `read_checked_keys` returns: the key columns as the port's schema types them (`AS_TEXT`'s as strings),
+    and `NEW`."""
+    keys = replace(spec, primary_key=check.columns).key_schema()
+    for j, name in enumerate(check.columns):
+        if j < len(check.families) and check.families[j] in AS_TEXT:
+            keys = keys.set(j, pa.field(name, pa.string()))
+    return keys.append(pa.field(NEW, pa.int64()))
 
 
 # -- on the workers ------------------------------------------------------------------------------------------------
@@ -175,7 +205,7 @@ def read_checked_keys(spec: KeyedSpec, check: UniqueCheck, chunk: KeyChunk) -> p
     paths = [t.path for t in plan.tasks]
     paths += [d.path for t in plan.tasks for d in (*t.position_deletes, *t.equality_deletes)]
     where = " AND ".join(f"({c})" for c in (check.condition, check.domain) if c)
-    keys = ", ".join(f"{value} AS __ml_k{j}" for j, value in enumerate(check.values))
+    keys = ", ".join(f"{check.selected(j)} AS __ml_k{j}" for j in range(len(check.values)))
     relation = f"({scan_sql(plan)})"
     with sandbox.on_files(relation, paths, lambda con: register_filesystems(con, plan, io)) as con:
         found = con.sql(f"SELECT {keys} FROM {BATCH} AS __src WHERE {where}").to_arrow_table()
@@ -320,7 +350,10 @@ def plan_checks(
                 before = nonnull = None
         values = tuple(c.value for c in cols)
         examples = contract.quality.sample_size
-        checks.append(UniqueCheck(i, names, values, domain, condition, before, nonnull or 0, examples=examples))
+        families = tuple(c.family for c in cols)
+        checks.append(
+            UniqueCheck(i, names, values, domain, condition, before, nonnull or 0, examples=examples, families=families)
+        )
     return checks
 
 

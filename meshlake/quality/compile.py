@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -80,6 +80,9 @@ class Plan:
     """role → aggregate SQL, e.g. {"total": "count(*)", "unexpected": "count(*) FILTER (WHERE …)"}."""
     failing: str | None = None
     """Predicate selecting failing rows (for samples)."""
+    sample_order: str | None = None
+    """ORDER BY of the sampled failing rows, when which rows are sampled must not depend on the scan order (a
+    uniqueness check's: the smallest duplicated keys, as a distributed engine's count picks them too)."""
     followup: str | None = None
     """Scalar SQL run only when needed (exact duplicate count of a uniqueness check)."""
     query: str | None = None
@@ -268,6 +271,19 @@ def unique_key(exp: Expectation, cols: list[Column]) -> tuple[str, str]:
     return domain, "{" + ", ".join(f"{quote(f'c{i}')}: {v}" for i, v in enumerate(values)) + "}"
 
 
+def key_order(values: Sequence[str]) -> str:
+    """Key order (NULL parts last), as `meshlake.distributed.unique` sorts the duplicated keys it shows."""
+    return ", ".join(f"{v} NULLS LAST" for v in values)
+
+
+def sample_duplicates(plan: Plan, domain: str, key: str, values: Sequence[str], grouped: str, sample_size: int) -> None:
+    """A uniqueness check's samples: the rows of the smallest duplicated keys (`grouped`: `FROM … GROUP BY the key
+    HAVING count(*) > 1`) in key order, then by the whole row, so that every engine picks the same rows."""
+    order = key_order(values)
+    plan.failing = f"({domain}) AND {key} IN (SELECT {key} {grouped} ORDER BY {order} LIMIT {max(sample_size, 1)})"
+    plan.sample_order = f"{order}, __src"
+
+
 def _unique(plan: Plan, cols: list[Column], source_sql: str, sample_size: int, ranges: RangeLookup | None) -> Plan:
     """GE's unexpected_count: every row whose (non-missing) key occurs more than once."""
     values = [c.value for c in cols]
@@ -289,6 +305,6 @@ def _unique(plan: Plan, cols: list[Column], source_sql: str, sample_size: int, r
         )
     grouped = f"FROM {source_sql} AS __src WHERE {domain} GROUP BY {', '.join(values)} HAVING count(*) > 1"
     plan.followup = f"(SELECT sum(c) FROM (SELECT count(*) AS c {grouped}))"
-    plan.failing = f"({domain}) AND {key} IN (SELECT {key} {grouped} LIMIT {max(sample_size, 1)})"
+    sample_duplicates(plan, domain, key, values, grouped, sample_size)
     plan.needs_followup = lambda r: bool(r["nonnull"] != r["distinct"])
     return plan

@@ -53,7 +53,7 @@ from pyiceberg.table.snapshots import Snapshot
 from meshlake.contract.expectations import Expectation
 from meshlake.contract.stamps import QUALITY
 from meshlake.quality.bitmap import IntRange, RangeLookup
-from meshlake.quality.compile import Column, Plan, bitmap_distinct, unique_key
+from meshlake.quality.compile import Column, Plan, bitmap_distinct, sample_duplicates, unique_key
 from meshlake.quality.regex import quote
 from meshlake.quality.report import ExpectationResult
 from meshlake.query.plan import ScanPlan
@@ -469,7 +469,7 @@ def _unique(
         f"WHERE ({domain}) AND {key} IN (SELECT {key} FROM {new_sql} AS __src WHERE {domain}))"
     )
     grouped = f"FROM {touched} AS __src WHERE {domain} GROUP BY {', '.join(values)} HAVING count(*) > 1"
-    plan.failing = f"({domain}) AND {key} IN (SELECT {key} {grouped} LIMIT {max(sample_size, 1)})"
+    sample_duplicates(plan, domain, key, values, grouped, sample_size)
     return plan
 
 
@@ -502,7 +502,7 @@ def _new_keys_only(
         if got["new_distinct"] != got["new_keys"]
         else None
     )
-    plan.failing = f"({domain}) AND {key} IN (SELECT {key} {grouped} LIMIT {max(sample_size, 1)})"
+    sample_duplicates(plan, domain, key, values, grouped, sample_size)
     return plan
 
 

@@ -545,8 +545,8 @@ class KeyCounts:
 def use_key_counts(plan: Plan, counts: KeyCounts, columns: Mapping[str, Column]) -> None:
     """Make a uniqueness plan (full or incremental, as compiled) take its answer from `counts`: nothing is read for
     it, and its failing rows (samples) are those holding the example keys."""
+    from meshlake.quality.compile import key_order
     from meshlake.quality.compile import unique_key as key_domain
-    from meshlake.quality.regex import quote
 
     names = [plan.exp.kwargs["column"]] if "column" in plan.exp.kwargs else list(plan.exp.kwargs["column_list"])
     cols = [columns[name] for name in names]
@@ -562,9 +562,19 @@ def use_key_counts(plan: Plan, counts: KeyCounts, columns: Mapping[str, Column])
     domain, _ = key_domain(plan.exp, cols)
     matches = [
         " AND ".join(
-            f"{c.value} IS NULL" if v is None else f"{c.value} = CAST({quote(str(v))} AS {c.sql_type})"
+            f"{c.value} IS NULL" if v is None else f"{c.value} = {_key_literal(c, v)}"
             for c, v in zip(cols, key, strict=True)
         )
         for key in counts.examples
     ]
     plan.failing = f"({domain}) AND (({') OR ('.join(matches)}))" if matches else None
+    plan.sample_order = f"{key_order([c.value for c in cols])}, __src"
+
+
+def _key_literal(col: Column, value: Any) -> str:
+    """A SQL literal of an example key's value in `col` (bytes as hex: their text would be Python's repr)."""
+    from meshlake.quality.regex import quote
+
+    if isinstance(value, bytes | bytearray | memoryview):
+        return f"from_hex({quote(bytes(value).hex())})"
+    return f"CAST({quote(str(value))} AS {col.sql_type})"

@@ -609,7 +609,7 @@ def _samples(
     """Up to `sample_size` failing rows per failed row check, in one UNION ALL query."""
     branches = {
         i: f"(SELECT {i} AS {_CHECK}, * FROM {p.relation or sources[p.source]} AS __src WHERE {p.failing} "
-        f"LIMIT {sample_size})"
+        f"{f'ORDER BY {p.sample_order} ' if p.sample_order else ''}LIMIT {sample_size})"
         for i, p in failed.items()
         if p.failing and sample_size > 0
     }

@@ -129,9 +129,15 @@ def _seed(ports: tuple[Any, Any], table: pa.Table) -> None:
 
 
 ENGINES = ["daft", "ray"]
+"""Cases about how an engine groups and counts keys (the shuffle across partitions, NULL parts, incremental sums,
+key types, the example keys) run on both engines."""
+PLANNED = ["daft"]
+"""Cases about which rows a mode's staged snapshot holds (the planning of `meshlake.distributed.unique.chunks` and
+`plan_checks`, shared by the engines) run on Daft only: Ray counts the chunks it is handed with the code the cases
+on both engines cover."""
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 def test_an_append_without_duplicates_passes_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
     _seed(ports, _rows(["a1", "a2"], ["l1", None], [1, 2]))
 
@@ -143,7 +149,7 @@ def test_an_append_without_duplicates_passes_on_the_engine_as_on_the_driver(port
     assert report.results[1].element_count == 5 and report.results[1].unexpected_count == 0
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 def test_a_key_repeated_inside_one_partition_fails_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
     _seed(ports, _rows(["a1"], ["l1"], [1]))
 
@@ -191,7 +197,7 @@ def _seed_foreign(ports: tuple[Any, Any], data: pa.Table) -> None:
         table.append(found.select(target.names).cast(target))
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 def test_a_base_another_engine_wrote_is_counted_in_full_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
     _seed_foreign(ports, _rows(["f1", "f1", "f2"], ["l1", "l1", None], [1, 1, None]))
 
@@ -215,7 +221,7 @@ def test_nulls_in_keys_count_on_the_engine_as_on_the_driver(ports: Any, engine: 
     assert [r.unexpected_count for r in report.results] == [0, 2, 4, 0]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 def test_an_overwrite_checks_only_its_own_rows_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
     _seed(ports, _rows(["a1", "a2"], ["l1", "l2"], [1, 2]))
 
@@ -226,7 +232,7 @@ def test_an_overwrite_checks_only_its_own_rows_on_the_engine_as_on_the_driver(po
     assert report.results[0].element_count == 2
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 def test_the_quality_history_says_where_each_uniqueness_check_ran(ports: Any, engine: str) -> None:
     port = ports[0]
     port.write(_rows(["a1"], ["l1"], [1]))
@@ -278,7 +284,7 @@ def test_an_upsert_repeating_a_key_is_refused_before_the_gate_on_the_engine_as_o
 # -- upsert, replace, delete: the staged snapshot is the base's surviving rows plus the new ones --------------------
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 def test_an_upsert_counts_old_rows_that_survive_with_the_new_rows_on_the_engine_as_on_the_driver(
     ports: Any, engine: str
 ) -> None:
@@ -296,7 +302,7 @@ def test_an_upsert_counts_old_rows_that_survive_with_the_new_rows_on_the_engine_
     assert sorted(row["shipment_id"] for row in report.results[1].sample) == ["a2", "a3"]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 def test_an_upsert_that_removes_a_duplicate_passes_on_the_engine_as_on_the_driver(ports: Any, engine: str) -> None:
     _seed_foreign(ports, _rows(["f1", "f2", "f3"], ["l1", "l1", None], [1, 1, None]))
 
@@ -310,7 +316,7 @@ def test_an_upsert_that_removes_a_duplicate_passes_on_the_engine_as_on_the_drive
     assert report.results[0].element_count == 3
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 def test_a_replace_counts_the_kept_rows_with_the_new_rows_on_the_engine_as_on_the_driver(
     ports: Any, engine: str
 ) -> None:
@@ -328,7 +334,7 @@ def test_a_replace_counts_the_kept_rows_with_the_new_rows_on_the_engine_as_on_th
     assert report.results[0].element_count == 5
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", PLANNED)
 @pytest.mark.parametrize(
     ("by", "write_mode"), [("key", "merge-on-read"), ("where", "merge-on-read"), ("key", "copy-on-write")]
 )
@@ -406,28 +412,161 @@ def test_float_and_decimal_keys_and_row_conditions_count_on_the_engine_as_on_the
     assert samples == [sorted(row["shipment_id"] for row in r.sample) for r in on_driver.results]
 
 
+WHERE_DAY_2 = "shipped_at >= TIMESTAMPTZ '2026-11-02T00:00:00Z' AND shipped_at < TIMESTAMPTZ '2026-11-03T00:00:00Z'"
+REBASED = {
+    # mode: (options, the write's rows, its verdict's unexpected counts); the concurrent row is b1, lane l6
+    "append": ({}, _rows(["b1"], ["l5"], [5], day=2), [2, 0, 0, 0]),
+    # the new a1's lane repeats the concurrent row's; the upsert's own key, known from the stamp and the join on
+    # the base it started from, is counted in full on the base it was rebased onto (on the engine)
+    "upsert": ({"mode": "upsert", "write_mode": "merge-on-read"}, _rows(["a1"], ["l6"], [9], day=2), [0, 2, 0, 0]),
+    # day 2 is replaced (no row yet): the concurrent row of day 3 stays, its lane repeated by the new row
+    "replace": ({"mode": "replace", "where": WHERE_DAY_2}, _rows(["c1"], ["l6"], [9], day=2), [0, 2, 0, 0]),
+}
+
+
+@pytest.mark.parametrize(
+    ("mode", "engine"), [*((mode, "daft") for mode in REBASED), ("append", "ray"), ("upsert", "ray")]
+)
 def test_a_write_rebased_onto_a_concurrent_commit_is_counted_again_on_the_engine(
-    ports: Any, monkeypatch: pytest.MonkeyPatch
+    ports: Any, monkeypatch: pytest.MonkeyPatch, engine: str, mode: str
 ) -> None:
     from meshlake.distributed.driver import DistributedWrite
+    from meshlake.distributed.unique import EngineKeyCounter
 
+    options, table, unexpected = REBASED[mode]
     port = ports[0]
     port.write(_rows(["a1"], ["l1"], [1]))
-    publish = DistributedWrite._publish
+    publish, count = DistributedWrite._publish, EngineKeyCounter.__call__
     concurrent: list[int | None] = []
+    counted_on: list[int | None] = []
 
     def after_a_concurrent_commit(self: DistributedWrite, staged: Any) -> Any:
         port.write(_rows(["b1"], ["l6"], [6], day=3))  # lands on main after the gate passed the staged write
         concurrent.append(main_snapshot_id(port))
         return publish(self, staged)
 
+    def counted(self: EngineKeyCounter, table: Any, base_id: int | None, *args: Any) -> Any:
+        counted_on.append(base_id)
+        return count(self, table, base_id, *args)
+
     monkeypatch.setattr(DistributedWrite, "_publish", after_a_concurrent_commit)
+    monkeypatch.setattr(EngineKeyCounter, "__call__", counted)
+    head = main_snapshot_id(port)
     with pytest.raises(QualityGateError) as failed:
-        _write(port, "daft", _rows(["b1"], ["l5"], [5], day=2), unique_on_engine=True)
+        _write(port, engine, table, unique_on_engine=True, **options)
 
     # the commit rebased onto the concurrent write; the gate checked again, and the engine counted again on it
     results = failed.value.report.results
-    assert [r.unexpected_count for r in results] == [2, 0, 0, 0]
-    assert [r.ran_on for r in results] == ["daft"] * len(UNIQUE_CHECKS)
+    assert counted_on == [head, concurrent[0]]
+    assert [r.unexpected_count for r in results] == unexpected
+    assert [r.ran_on for r in results] == [engine] * len(UNIQUE_CHECKS)
     assert main_snapshot_id(port) == concurrent[0]
-    assert port.to_arrow().column("shipment_id").to_pylist().count("b1") == 1
+    assert sorted(port.to_arrow().column("shipment_id").to_pylist()) == ["a1", "b1"]
+
+
+# -- boolean, time, uuid and binary keys ---------------------------------------------------------------------------
+
+OTHER_CHECKS = [
+    {"expect_column_values_to_be_unique": {"column": "ref"}},
+    {"expect_column_values_to_be_unique": {"column": "blob"}},
+    {"expect_compound_columns_to_be_unique": {"column_list": ["flag", "at"]}},
+    {
+        "expect_compound_columns_to_be_unique": {
+            "column_list": ["ref", "blob", "flag"],
+            "ignore_row_if": "any_value_is_missing",
+        }
+    },
+]
+
+
+@pytest.fixture
+def other_ports(
+    ray_cluster: Any, tmp_path: Path, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> tuple[Any, Any]:
+    columns = [
+        {"name": "flag", "type": "boolean"},
+        {"name": "at", "type": "time"},
+        {"name": "ref", "type": "uuid"},
+        {"name": "blob", "type": "binary"},
+    ]
+    return _twins(tmp_path, descriptor, write_descriptor, columns, OTHER_CHECKS)
+
+
+def _others(
+    ids: list[str], flags: list[bool | None], hours: list[int | None], refs: list[int | None], blobs: list[str | None]
+) -> pa.Table:
+    """Rows whose uuid is `ref` as the number of a UUID and whose binary value is `blob` as hex."""
+    import uuid
+    from datetime import time
+
+    return (
+        shipment_rows(ids)
+        .append_column("flag", pa.array(flags, pa.bool_()))
+        .append_column("at", pa.array([None if h is None else time(h, 30) for h in hours], pa.time64("us")))
+        .append_column("ref", pa.array([None if r is None else uuid.UUID(int=r).bytes for r in refs], pa.binary(16)))
+        .append_column("blob", pa.array([None if b is None else bytes.fromhex(b) for b in blobs], pa.binary()))
+    )
+
+
+def _exactly(report: Any) -> list[tuple[Any, ...]]:
+    """Everything the report says, samples in their order (which must not depend on the engine)."""
+    return [
+        (
+            r.expectation,
+            r.status,
+            r.element_count,
+            r.unexpected_count,
+            r.method,
+            [sorted(row.items()) for row in r.sample],
+        )
+        for r in report.results
+    ]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_boolean_time_uuid_and_binary_keys_count_on_the_engine_as_on_the_driver(other_ports: Any, engine: str) -> None:
+    top = 2**128 - 1  # the largest UUID: its first byte is above 0x7f, so a signed order would put it first
+    for port in other_ports:
+        port.write(_others(["a1", "a2", "a3"], [True, False, None], [1, 2, None], [1, top, None], ["00ff", "ff", None]))
+
+    # ref: top and 1 repeat an old row's; blob: "ff", "00ff" and "" (a value, not missing) repeat;
+    # (flag, at): (False, 2:30) repeats, (NULL, NULL) is ignored, (True, NULL) twice is a key that repeats;
+    # (ref, blob, flag) with no part missing: (1, "00ff", True) and (top, "ff", False) repeat
+    new = _others(
+        ["b1", "b2", "b3", "b4", "b5"],
+        [False, None, True, True, True],
+        [2, None, None, None, 5],
+        [top, None, 1, 7, 8],
+        ["ff", "", "00ff", None, ""],
+    )
+    on_engine, published = _verdict(other_ports[0], engine, new, unique_on_engine=True)
+    on_driver, published_too = _verdict(other_ports[1], engine, new, unique_on_engine=False)
+
+    assert _exactly(on_engine) == _exactly(on_driver)
+    assert not published and not published_too
+    assert [r.unexpected_count for r in on_engine.results] == [4, 6, 4, 4]
+    assert [r.ran_on for r in on_engine.results] == [engine] * len(OTHER_CHECKS)
+    # in key order (the UUID 1 before the largest), then by the whole row
+    assert [row["shipment_id"] for row in on_engine.results[3].sample] == ["a1", "b3", "a2", "b1"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_sampled_rows_are_those_of_the_smallest_duplicated_keys_on_the_engine_as_on_the_driver(
+    tmp_path: Path, ray_cluster: Any, descriptor: dict[str, Any], write_descriptor: DescriptorWriter, engine: str
+) -> None:
+    descriptor["outputs"][0]["quality"] = {"sample_size": 3}
+    columns = [{"name": "lane", "type": "string"}, {"name": "slot", "type": "long"}]
+    ports = _twins(tmp_path, descriptor, write_descriptor, columns, UNIQUE_CHECKS)
+    keys = [f"k{i:02d}" for i in range(12)]  # more duplicated keys than the sample holds
+    _seed(ports, _rows(keys[::-1], [f"l{i}" for i in range(12)], list(range(12))))
+
+    new = _rows([*keys, *keys], [f"m{i}" for i in range(24)], list(range(100, 124)), day=2)
+    on_engine, published = _verdict(ports[0], engine, new, unique_on_engine=True)
+    on_driver, _ = _verdict(ports[1], engine, new, unique_on_engine=False)
+
+    assert not published
+    assert _exactly(on_engine) == _exactly(on_driver)
+    assert on_engine.results[0].ran_on == engine and on_engine.results[0].unexpected_count == 36
+    # the rows of the smallest keys, in key order, then by the whole row (its other columns)
+    assert [row["shipment_id"] for row in on_engine.results[0].sample] == ["k00", "k00", "k00"]
+    assert [row["lane"] for row in on_engine.results[0].sample] == ["l11", "m0", "m12"]

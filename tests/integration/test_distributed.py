@@ -32,14 +32,15 @@ def distributed_python() -> str:
     return path
 
 
+SELECTION = ["tests/distributed", "tests/access/test_every_read_path.py", "-k", "distributed or daft or ray"]
+"""tests/distributed and the registry's Daft and Ray entries in one run: one interpreter, one Ray (the session's
+`ray_cluster`, which the registry's entries find running), not a second start of both."""
+
+
 @pytest.mark.integration
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "selection",
-    [["tests/distributed"], ["tests/access/test_every_read_path.py", "-k", "daft or ray"]],
-    ids=["daft-and-ray", "read-path-registry"],
-)
-def test_the_distributed_suite_passes_in_the_engines_venv(distributed_python: str, selection: list[str]) -> None:
+def test_the_distributed_suite_passes_in_the_engines_venv(distributed_python: str) -> None:
+    selection = SELECTION
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     done = subprocess.run(
         [distributed_python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *selection],
