@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from meshlake.errors import ConfigError
+from meshlake.streams.switches import switch
 
 REFREEZE_EVERY = 30.0
 """Seconds between two collections (of what is not frozen yet) and freezes of their survivors, between batches."""
@@ -35,10 +34,7 @@ MODES = ("frozen", "default")
 
 def gc_mode() -> str:
     """The collector `MESHLAKE_STREAM_GC` asks for (`frozen` when unset); an unknown value is a `ConfigError`."""
-    mode = os.environ.get(ENV, "frozen")
-    if mode not in MODES:
-        raise ConfigError(f"{ENV}={mode!r} is not a collector mode; use one of: {', '.join(MODES)}.", key=ENV)
-    return mode
+    return switch(ENV, MODES, "a collector mode")
 
 
 @dataclass

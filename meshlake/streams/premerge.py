@@ -11,13 +11,12 @@ the difference).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from meshlake.errors import ConfigError
+from meshlake.streams.switches import switch
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
@@ -34,10 +33,7 @@ at 10 commits/s for the smallest merged ahead), so the thread costs the commits 
 
 def premerge_mode() -> str:
     """`on` (the default) or `off`, as `MESHLAKE_STREAM_PREMERGE` says; an unknown value is a `ConfigError`."""
-    mode = os.environ.get(ENV, "on")
-    if mode not in MODES:
-        raise ConfigError(f"{ENV}={mode!r} is not a mode; use one of: {', '.join(MODES)}.", key=ENV)
-    return mode
+    return switch(ENV, MODES, "a mode")
 
 
 @dataclass

@@ -400,30 +400,32 @@ def test_with_the_caches_off_an_upsert_scans_and_keeps_no_index(
     assert not list(tmp_path.rglob("snap-*.json"))
 
 
-TYPED_KEYS: dict[str, Any] = {
-    "apiVersion": "meshlake/v1",
-    "domain": "keys",
-    "name": "typed",
-    "version": "1.0.0",
-    "owner": {"team": "keys"},
-    "outputs": [
-        {
-            "name": name,
-            "columns": [
-                *({"name": f"k{i}", "type": kind, "required": True} for i, kind in enumerate(kinds)),
-                {"name": "n", "type": "long", "required": True},
-                {"name": "v", "type": "double"},
-            ],
-            "primary_key": [f"k{i}" for i in range(len(kinds))],
-        }
-        for name, kinds in {
-            "text": ["string"],
-            "day": ["date"],
-            "moment": ["timestamptz"],
-            "mixed": ["string", "date"],
-        }.items()
-    ],
-}
+def keyed_descriptor(name: str, ports: dict[str, list[str]]) -> dict[str, Any]:
+    """Product `keys.<name>`: one port per entry of `ports`, keyed by columns k0, k1, … of the listed types."""
+    return {
+        "apiVersion": "meshlake/v1",
+        "domain": "keys",
+        "name": name,
+        "version": "1.0.0",
+        "owner": {"team": "keys"},
+        "outputs": [
+            {
+                "name": port,
+                "columns": [
+                    *({"name": f"k{i}", "type": kind, "required": True} for i, kind in enumerate(kinds)),
+                    {"name": "n", "type": "long", "required": True},
+                    {"name": "v", "type": "double"},
+                ],
+                "primary_key": [f"k{i}" for i in range(len(kinds))],
+            }
+            for port, kinds in ports.items()
+        ],
+    }
+
+
+TYPED_KEYS = keyed_descriptor(
+    "typed", {"text": ["string"], "day": ["date"], "moment": ["timestamptz"], "mixed": ["string", "date"]}
+)
 
 
 def typed_value(kind: str, i: int) -> Any:

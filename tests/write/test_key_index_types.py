@@ -26,7 +26,7 @@ from meshlake.maintenance.compact import compact
 from meshlake.query.plan import cached_plan
 from meshlake.write import index_keeper, key_index
 from tests.conftest import DescriptorWriter
-from tests.write.test_key_index import assert_same, head_id, index_folder, indexed, scanned
+from tests.write.test_key_index import assert_same, head_id, index_folder, indexed, keyed_descriptor, scanned
 
 PORTS: dict[str, list[str]] = {
     "dec": ["decimal(10,2)"],
@@ -39,25 +39,7 @@ PORTS: dict[str, list[str]] = {
     "bin_clock": ["binary", "time"],
 }
 
-TYPED: dict[str, Any] = {
-    "apiVersion": "meshlake/v1",
-    "domain": "keys",
-    "name": "kinds",
-    "version": "1.0.0",
-    "owner": {"team": "keys"},
-    "outputs": [
-        {
-            "name": name,
-            "columns": [
-                *({"name": f"k{i}", "type": kind, "required": True} for i, kind in enumerate(kinds)),
-                {"name": "n", "type": "long", "required": True},
-                {"name": "v", "type": "double"},
-            ],
-            "primary_key": [f"k{i}" for i in range(len(kinds))],
-        }
-        for name, kinds in {**PORTS, "flag": ["boolean"]}.items()
-    ],
-}
+TYPED = keyed_descriptor("kinds", {**PORTS, "flag": ["boolean"]})
 
 
 def value(kind: str, i: int) -> Any:
