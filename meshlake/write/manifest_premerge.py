@@ -21,7 +21,6 @@ orphan for `meshlake maintain`), never a changed table.
 from __future__ import annotations
 
 import threading
-import uuid
 from dataclasses import dataclass, field
 
 from pyiceberg.manifest import (
@@ -29,14 +28,11 @@ from pyiceberg.manifest import (
     ManifestContent,
     ManifestEntry,
     ManifestFile,
-    ManifestWriter,
-    write_manifest,
 )
-from pyiceberg.table import Table, TableProperties
+from pyiceberg.table import Table
 
 from meshlake.query.manifests import read_manifest
-from meshlake.write.known_length import KnownLengthIO
-from meshlake.write.staged_manifests import manifest_list
+from meshlake.write.staged_manifests import manifest_list, new_manifest
 
 MIN_TIER = 1
 """The lowest tier merged ahead of the commit (tier 0, the one-entry manifests of single appends, merges cheaply
@@ -167,27 +163,13 @@ def premerge(table: Table, *, min_tier: int = MIN_TIER) -> Premerged | None:
 def _write(
     table: Table, snapshot_id: int, spec_id: int, content: ManifestContent, entries: list[ManifestEntry]
 ) -> ManifestFile:
-    from meshlake.write.manifest_merge import DeleteManifestWriter
-
-    metadata = table.metadata
-    compression = metadata.properties.get(
-        TableProperties.WRITE_AVRO_COMPRESSION, TableProperties.WRITE_AVRO_COMPRESSION_DEFAULT
-    )
-    output = KnownLengthIO(table.io).new_output(
-        table.location_provider().new_metadata_location(f"{uuid.uuid4()}-m0.avro")
-    )
-    spec, schema = metadata.specs()[spec_id], metadata.schema()
-    writer: ManifestWriter
-    if content == ManifestContent.DATA:
-        writer = write_manifest(metadata.format_version, spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
-    else:
-        writer = DeleteManifestWriter(spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
+    writer, location = new_manifest(table, spec_id, snapshot_id, deletes=content != ManifestContent.DATA)
     try:
         with writer:
             for entry in entries:
                 writer.existing(entry)
     except BaseException:
-        _delete(table, output.location)
+        _delete(table, location)
         raise
     return writer.to_manifest_file()
 

@@ -57,36 +57,44 @@ class StagedManifests:
 def write_manifests(table: Table, files: Sequence[DataFile], snapshot_id: int, *, deletes: bool) -> list[ManifestFile]:
     """Manifests listing `files` as added by snapshot `snapshot_id`: data files under the table's default partition
     spec (as pyiceberg's producers write them), delete files one manifest per spec."""
-    from meshlake.write.manifest_merge import DeleteManifestWriter
-
     if not files:
         return []
-    metadata = table.metadata
-    compression = metadata.properties.get(
-        TableProperties.WRITE_AVRO_COMPRESSION, TableProperties.WRITE_AVRO_COMPRESSION_DEFAULT
-    )
-    io = KnownLengthIO(table.io)
     groups: dict[int, list[DataFile]] = {}
     for file in files:
-        groups.setdefault(file.spec_id if deletes else metadata.default_spec_id, []).append(file)
+        groups.setdefault(file.spec_id if deletes else table.metadata.default_spec_id, []).append(file)
     manifests: list[ManifestFile] = []
     for spec_id, group in groups.items():
-        spec, schema = metadata.specs()[spec_id], metadata.schema()
-        output = io.new_output(table.location_provider().new_metadata_location(f"{uuid.uuid4()}-m0.avro"))
-        writer: ManifestWriter
-        if deletes:
-            writer = DeleteManifestWriter(spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
-        else:
-            writer = write_manifest(metadata.format_version, spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
+        writer, location = new_manifest(table, spec_id, snapshot_id, deletes=deletes)
         try:
             with writer:
                 for file in group:
                     writer.add(added_entry(snapshot_id, file))
         except BaseException:
-            delete_all(table, [output.location, *(m.manifest_path for m in manifests)])
+            delete_all(table, [location, *(m.manifest_path for m in manifests)])
             raise
         manifests.append(writer.to_manifest_file())
     return manifests
+
+
+def new_manifest(table: Table, spec_id: int, snapshot_id: int, *, deletes: bool) -> tuple[ManifestWriter, str]:
+    """A writer of a new manifest of the table's data files (or `deletes` files) under spec `spec_id`, written as
+    snapshot `snapshot_id` with the table's Avro compression, and the manifest's location."""
+    from meshlake.write.manifest_merge import DeleteManifestWriter
+
+    metadata = table.metadata
+    compression = metadata.properties.get(
+        TableProperties.WRITE_AVRO_COMPRESSION, TableProperties.WRITE_AVRO_COMPRESSION_DEFAULT
+    )
+    output = KnownLengthIO(table.io).new_output(
+        table.location_provider().new_metadata_location(f"{uuid.uuid4()}-m0.avro")
+    )
+    spec, schema = metadata.specs()[spec_id], metadata.schema()
+    writer: ManifestWriter
+    if deletes:
+        writer = DeleteManifestWriter(spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
+    else:
+        writer = write_manifest(metadata.format_version, spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
+    return writer, output.location
 
 
 def added_entry(snapshot_id: int, file: DataFile) -> ManifestEntry:

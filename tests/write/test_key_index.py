@@ -521,16 +521,21 @@ def test_a_string_key_index_is_refused_where_strings_hash_otherwise_or_its_bytes
     assert_same(port, typed_rows(["string"], list(range(0, 310, 3)), 0.0).select(["k0"]))
 
 
+def force_hash_collisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every key share its `sort_key` hash with a third of the others."""
+    original = key_index.sort_key
+
+    def colliding(columns: Any) -> np.ndarray:
+        return np.asarray(original(columns) % 3)
+
+    monkeypatch.setattr(key_index, "sort_key", colliding)
+
+
 @pytest.mark.parametrize("name", ["text", "mixed"])
 def test_hash_collisions_of_a_string_key_are_told_apart_by_its_strings(
     typed: ml.Lake, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    original = key_index.sort_key
-
-    def colliding(columns: Any) -> np.ndarray:
-        return np.asarray(original(columns) % 3)  # every key shares its hash with a third of the others
-
-    monkeypatch.setattr(key_index, "sort_key", colliding)
+    force_hash_collisions(monkeypatch)
     kinds, port = TYPED[name], typed.port(f"keys.typed.{name}")
     key = [f"k{i}" for i in range(len(kinds))]
     port.write(typed_rows(kinds, list(range(60)), 1.0))

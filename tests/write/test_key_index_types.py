@@ -26,7 +26,15 @@ from meshlake.maintenance.compact import compact
 from meshlake.query.plan import cached_plan
 from meshlake.write import index_keeper, key_index
 from tests.conftest import DescriptorWriter
-from tests.write.test_key_index import assert_same, head_id, index_folder, indexed, keyed_descriptor, scanned
+from tests.write.test_key_index import (
+    assert_same,
+    force_hash_collisions,
+    head_id,
+    index_folder,
+    indexed,
+    keyed_descriptor,
+    scanned,
+)
 
 PORTS: dict[str, list[str]] = {
     "dec": ["decimal(10,2)"],
@@ -220,12 +228,7 @@ def test_each_key_kind_is_what_the_manifest_records(kinds_lake: ml.Lake) -> None
 def test_hash_collisions_of_a_bytes_key_are_told_apart_by_its_bytes(
     kinds_lake: ml.Lake, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
-    original = key_index.sort_key
-
-    def colliding(columns: Any) -> np.ndarray:
-        return np.asarray(original(columns) % 3)  # every key shares its hash with a third of the others
-
-    monkeypatch.setattr(key_index, "sort_key", colliding)
+    force_hash_collisions(monkeypatch)
     kinds, port = PORTS[name], kinds_lake.port(f"keys.kinds.{name}")
     port.write(typed_rows(kinds, list(range(60)), 1.0))
     change = typed_rows(kinds, [1, 2, 70], 2.0)
