@@ -426,11 +426,10 @@ def current(table: Table, plan: ScanPlan, key: tuple[str, ...], folder: Path, ki
     """The index for `plan`'s snapshot: its own, an ancestor's caught up (and saved), or a new one (saved)."""
     assert plan.snapshot_id is not None
     field_ids = tuple(plan.schema.find_field(name).field_id for name in key)
-    kept = _in_memory(table, plan, field_ids, kinds)
-    if kept is not None and kept.key == key:
-        return kept
+    kept = _in_memory(table, key, field_ids, kinds)
     for snapshot_id in _ancestors(table, plan.snapshot_id):
-        found = load(folder, table, snapshot_id, key, field_ids, kinds)
+        mine = kept is not None and kept.snapshot_id == snapshot_id
+        found = kept if mine else load(folder, table, snapshot_id, key, field_ids, kinds)
         if found is None:
             continue
         if snapshot_id == plan.snapshot_id and covers(found, plan):
@@ -998,7 +997,8 @@ def keep_current(
     written: Mapping[str, pa.Table] | None = None,
 ) -> None:
     """Bring `index` to `plan`'s snapshot and keep it in `folder` (after a meshlake commit; `known` and `written`
-    as for `catch_up`). Lookups of this process use it from memory while it is saved (`index_keeper.ready`)."""
+    as for `catch_up`). Lookups of this process use it from memory (`index_keeper.ready`) until it is saved, which
+    the keeper may defer or skip for a newer keeping's (`index_keeper.save_later`)."""
     from meshlake.write import index_keeper
 
     caught = catch_up(table, index, plan, known, written)
@@ -1007,25 +1007,33 @@ def keep_current(
     with _recent_lock:
         _recent[caught.table_uuid] = caught
     index_keeper.ready()
+    index_keeper.save_later(lambda: _save_recent(folder, caught))
+
+
+def _save_recent(folder: Path, index: KeyIndex) -> None:
+    """Save `index`, a keeping's, then stop serving it from memory unless a newer keeping's replaced it there."""
     try:
-        save(folder, caught)
+        save(folder, index)
     finally:
         with _recent_lock:
-            if _recent.get(caught.table_uuid) is caught:
-                del _recent[caught.table_uuid]
+            if _recent.get(index.table_uuid) is index:
+                del _recent[index.table_uuid]
 
 
 _recent: dict[str, KeyIndex] = {}
-"""By table uuid: the index a keeping of this process has caught up and is saving (`keep_current`)."""
+"""By table uuid: the index a keeping of this process has caught up and not saved yet (`keep_current`)."""
 _recent_lock = threading.Lock()
 
 
-def _in_memory(table: Table, plan: ScanPlan, field_ids: tuple[int, ...], kinds: tuple[str, ...]) -> KeyIndex | None:
-    """The index being saved for `plan`'s snapshot, if it is one of the same key (see `keep_current`)."""
+def _in_memory(
+    table: Table, key: tuple[str, ...], field_ids: tuple[int, ...], kinds: tuple[str, ...]
+) -> KeyIndex | None:
+    """The index a keeping caught up and has not saved yet (see `keep_current`), if it is one of the same key: of
+    the snapshot looked up, or of an ancestor to catch up from (`current` checks which, as for a loaded one)."""
     with _recent_lock:
         found = _recent.get(str(table.metadata.table_uuid))
-    if found is None or found.snapshot_id != plan.snapshot_id or found.field_ids != field_ids:
+    if found is None or found.key != key or found.field_ids != field_ids:
         return None
-    if _kinds(found) != (kinds or ("integer",) * len(field_ids)) or not covers(found, plan):
+    if _kinds(found) != (kinds or ("integer",) * len(field_ids)):
         return None
     return found
