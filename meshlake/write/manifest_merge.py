@@ -40,8 +40,10 @@ from pyiceberg.manifest import (
     ManifestEntry,
     ManifestEntryStatus,
     ManifestFile,
+    ManifestWriter,
     ManifestWriterV2,
 )
+from pyiceberg.partitioning import PartitionSpec
 from pyiceberg.table import TableProperties
 from pyiceberg.table.snapshots import Summary
 from pyiceberg.table.update.snapshot import _FastAppendFiles, _OverwriteFiles, _SnapshotProducer
@@ -50,6 +52,7 @@ from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
 from meshlake.write import manifest_premerge as premerge
+from meshlake.write.manifest_schemas import DataManifestWriter, KeptSchemas
 from meshlake.write.staged_manifests import StagedManifests, added_entry, manifest_list
 
 MERGE_ENABLED = TableProperties.MANIFEST_MERGE_ENABLED
@@ -100,6 +103,13 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
     """The manifests its manifest list names, once known (when it removes no data file)."""
     _swapped: frozenset[str] = frozenset()
     """A manifest merged ahead of the commit that it listed instead of those it replaces (`manifest_premerge`)."""
+
+    def new_manifest_writer(self, spec: PartitionSpec) -> ManifestWriter:
+        """pyiceberg's, a v2 data manifest written with kept schemas (`manifest_schemas`)."""
+        if self._transaction.table_metadata.format_version != 2:
+            return super().new_manifest_writer(spec)
+        output = self.new_manifest_output()
+        return DataManifestWriter(spec, self.schema(), output, self._snapshot_id, self._compression)
 
     def use_staged(self, staged: StagedManifests) -> None:
         """Commit as snapshot `staged.snapshot_id`, with `staged`'s manifests of the added data and delete files
@@ -257,8 +267,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
         return [added_entry(self._snapshot_id, data_file) for data_file in self._added_data_files]
 
 
-class DeleteManifestWriter(ManifestWriterV2):
-    """A v2 manifest of delete files (content `deletes`)."""
+class DeleteManifestWriter(KeptSchemas, ManifestWriterV2):
+    """A v2 manifest of delete files (content `deletes`), written with kept schemas (`manifest_schemas`)."""
 
     def content(self) -> ManifestContent:
         return ManifestContent.DELETES

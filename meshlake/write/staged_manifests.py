@@ -80,6 +80,7 @@ def new_manifest(table: Table, spec_id: int, snapshot_id: int, *, deletes: bool)
     """A writer of a new manifest of the table's data files (or `deletes` files) under spec `spec_id`, written as
     snapshot `snapshot_id` with the table's Avro compression, and the manifest's location."""
     from meshlake.write.manifest_merge import DeleteManifestWriter
+    from meshlake.write.manifest_schemas import DataManifestWriter
 
     metadata = table.metadata
     compression = metadata.properties.get(
@@ -92,6 +93,8 @@ def new_manifest(table: Table, spec_id: int, snapshot_id: int, *, deletes: bool)
     writer: ManifestWriter
     if deletes:
         writer = DeleteManifestWriter(spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
+    elif metadata.format_version == 2:
+        writer = DataManifestWriter(spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
     else:
         writer = write_manifest(metadata.format_version, spec, schema, output, snapshot_id, compression)  # type: ignore[arg-type]
     return writer, output.location
