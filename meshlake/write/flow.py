@@ -658,7 +658,7 @@ def _prepare_upsert(
     GIL): the lookup reads, the write encodes. Unless the write is copy-on-write, the manifests of the new rows and
     of the delete files are written too, for a snapshot id chosen here, so that the commit writes only its manifest
     list (`meshlake.write.staged_manifests`); an `auto` write that copies on write deletes them."""
-    from concurrent.futures import ThreadPoolExecutor
+    from meshlake.write import upsert_threads
 
     phases: dict[str, float] = {}
     started = time.perf_counter()
@@ -666,23 +666,22 @@ def _prepare_upsert(
     snapshot_id = table.metadata.new_snapshot_id() if write_mode != "copy-on-write" else None
     job = _RowsWrite(table, rows, snapshot_id, phases)
     keys = rows.select(primary_key)
-    with ThreadPoolExecutor(1, thread_name_prefix="meshlake-upsert") as pool:
-        writing = pool.submit(job.run)
-        found = _OldRows(None)
-        try:
-            _check_unique_keys(keys, primary_key, address)
-            phases["conform"] = time.perf_counter() - started
-            found = _old_rows(table, base, keys, write_mode, snapshot_id, phases)
-            conflict_filter = key_filter(keys)
-        except BaseException:
-            writing.exception()  # wait: its files exist only once it is done
-            _delete_files(table, [*job.written_paths, *found.written_paths])
-            raise
-        try:
-            added = writing.result()
-        except BaseException:
-            _delete_files(table, found.written_paths)
-            raise
+    writing = upsert_threads.pool().submit(job.run)
+    found = _OldRows(None)
+    try:
+        _check_unique_keys(keys, primary_key, address)
+        phases["conform"] = time.perf_counter() - started
+        found = _old_rows(table, base, keys, write_mode, snapshot_id, phases)
+        conflict_filter = key_filter(keys)
+    except BaseException:
+        writing.exception()  # wait: its files exist only once it is done
+        _delete_files(table, [*job.written_paths, *found.written_paths])
+        raise
+    try:
+        added = writing.result()
+    except BaseException:
+        _delete_files(table, found.written_paths)
+        raise
     deletes, staged = found.deletes, None
     if deletes is None:
         _delete_files(table, [m.manifest_path for m in job.manifests])  # copy-on-write: its commit writes its own
