@@ -337,9 +337,11 @@ class _BrokenIndexError(Exception):
     """An index entry that does not hold together: ignored, and the index rebuilt."""
 
 
-def _take(column: Column, at: np.ndarray) -> Column:
+def _take(column: Column, at: np.ndarray, *, in_memory: bool = False) -> Column:
+    """`column`'s values at `at`; bytes' offsets checked first unless the column was built `in_memory` (not mapped
+    from an index file)."""
     if isinstance(column, pa.Array):
-        if len(at) and isinstance(column, pa.LargeBinaryArray):
+        if len(at) and isinstance(column, pa.LargeBinaryArray) and not in_memory:
             _check_offsets(column, at)
         taken: pa.LargeBinaryArray = column.take(pa.array(at, pa.int64()))
         return taken
@@ -547,11 +549,12 @@ def _entries(tasks: Sequence[DataTask], offset: int) -> list[FileEntry]:
 
 
 def _run(keys: np.ndarray, rows: np.ndarray, columns: Sequence[Column] = ()) -> Run:
-    """A key run of (`keys`, `rows`, `columns`), sorted by `keys` here unless it already is."""
+    """A key run of (`keys`, `rows`, `columns`), sorted by `keys` here unless it already is. `columns` are built in
+    memory (by `key_values`, or taken from a checked run), none mapped from an index file."""
     keys = np.asarray(keys, np.int64)
     if len(keys) > 1 and not bool(np.all(keys[1:] >= keys[:-1])):
         order = np.argsort(keys, kind="stable")
-        keys, rows, columns = keys[order], rows[order], [_take(c, order) for c in columns]
+        keys, rows, columns = keys[order], rows[order], [_take(c, order, in_memory=True) for c in columns]
     unique = len(keys) < 2 or bool(np.all(keys[1:] != keys[:-1]))
     kept = tuple(c if isinstance(c, pa.Array) else np.ascontiguousarray(c, np.int64) for c in columns)
     return Run(uuid.uuid4().hex, np.ascontiguousarray(rows, np.int64), np.ascontiguousarray(keys), unique, kept)
