@@ -373,6 +373,9 @@ def _select(column: Column, mask: np.ndarray) -> Column:
 
 
 def _concat(columns: Sequence[Column]) -> Column:
+    """`columns` one after the other; one column as it is (its callers' columns are their own: no copy needed)."""
+    if len(columns) == 1:
+        return columns[0]
     if isinstance(columns[0], pa.Array):
         joined: pa.LargeBinaryArray = pa.concat_arrays(list(columns))
         return joined
