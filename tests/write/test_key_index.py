@@ -885,6 +885,7 @@ def test_a_lookup_uses_the_index_a_keeping_is_still_saving(keyed: ml.Lake, monke
 
     monkeypatch.setattr(key_index, "save", slow_save)
     monkeypatch.setattr(key_index, "catch_up", recorded)
+    monkeypatch.setattr(index_keeper, "SAVE_DELAY_SECONDS", 0.0)  # the first's save starts at once, and blocks
     try:
         first = port.write(rows([20, 21, 820], 2.0), mode="upsert", write_mode="merge-on-read")
         second = port.write(rows([21, 22, 821], 3.0), mode="upsert", write_mode="merge-on-read")
