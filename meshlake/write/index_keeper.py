@@ -42,7 +42,8 @@ SAVE_DELAY_SECONDS = 0.5
 """A keeping's save waits this long for a newer keeping of the same table, whose save makes it unneeded."""
 SKIPPED_SAVES_MAX = 8
 """After this many saves of a table skipped in a row, the newest runs at once: a process killed in a stream of
-upserts leaves a saved index at most this many snapshots behind (caught up from there: `key_index.ANCESTORS`)."""
+upserts leaves a saved index at most this many snapshots (and the one being kept) behind, caught up from there
+(`key_index.ANCESTORS`)."""
 
 _log = logging.getLogger(__name__)
 
