@@ -55,7 +55,7 @@ VIEW_VERSION = 1
 class _Pending:
     """Where the rest of a lazily loaded metadata is, and the snapshots validated in the first read."""
 
-    __slots__ = ("_length", "count", "entries", "full", "io", "location", "lock", "snapshots")
+    __slots__ = ("_length", "count", "entries", "full", "io", "location", "lock", "log_count", "snapshots")
 
     def __init__(self, io: FileIO, location: str, length: int | None, snapshots: dict[int, Snapshot]) -> None:
         self.io = io
@@ -67,6 +67,8 @@ class _Pending:
         self.entries: tuple[HistoryEntries, str] | None = None
         self.count: int | None = None
         """How many snapshots the file lists, when known without reading them."""
+        self.log_count: int | None = None
+        """How many snapshot-log entries the file lists, when known without reading them."""
 
     @property
     def length(self) -> int:
@@ -210,6 +212,16 @@ def has_snapshot(metadata: TableMetadata, snapshot_id: int) -> bool:
     return metadata.snapshot_by_id(snapshot_id) is not None
 
 
+def known_counts(metadata: TableMetadata) -> tuple[int, int] | None:
+    """How many snapshots and snapshot-log entries `metadata` has, when known without reading them; else None."""
+    if not isinstance(metadata, LazyTableMetadataV2) or metadata.is_complete:
+        return len(metadata.snapshots), len(metadata.snapshot_log)
+    pending: _Pending = metadata.__pydantic_private__["_pending"]  # type: ignore[index]
+    if pending.count is None or pending.log_count is None:
+        return None
+    return pending.count, pending.log_count
+
+
 def snapshot_count(metadata: TableMetadata) -> int:
     """`len(metadata.snapshots)`, without reading them when the load already counted them."""
     if isinstance(metadata, LazyTableMetadataV2) and not metadata.is_complete:
@@ -288,6 +300,8 @@ def _read_newest(metadata: LazyTableMetadataV2, raw: dict[str, Any], every_snaps
         return
     if every_snapshot:
         pending.count = len(listed)
+        log = raw.get("snapshot-log", [])
+        pending.log_count = len(log) if isinstance(log, list) else None
     by_id = {s.get("snapshot-id"): s for s in listed if isinstance(s, dict)}
     ref = metadata.refs.get(MAIN_BRANCH)
     wanted: list[dict[str, Any]] = []

@@ -38,14 +38,17 @@ from pyiceberg.catalog.rest import (
 from pyiceberg.catalog.rest.response import _handle_non_200_response
 from pyiceberg.catalog.rest.scan_planning import StorageCredential
 from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException, NoSuchTableError
+from pyiceberg.io import FileIO
 from pyiceberg.table import CommitTableRequest, CommitTableResponse, Table, TableIdentifier
 from pyiceberg.table.metadata import TableMetadata
-from pyiceberg.table.update import TableRequirement, TableUpdate
+from pyiceberg.table.snapshots import Snapshot
+from pyiceberg.table.update import AddSnapshotUpdate, TableRequirement, TableUpdate
 from pyiceberg.typedef import UTF8, Identifier
 from requests import HTTPError
 from tenacity import retry
 
-from meshlake.catalog.loading import lazy_metadata
+from meshlake.catalog.commits import has_append_listeners, tell_appended
+from meshlake.catalog.loading import known_counts, lazy_metadata
 from meshlake.catalog.metadata import MetadataCache
 
 _P = ParamSpec("_P")
@@ -58,6 +61,7 @@ def _retried(function: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 _CREDENTIALS = TypeAdapter(list[StorageCredential])
+_SNAPSHOTS = TypeAdapter(list[Snapshot])
 _COMMIT_ERRORS: dict[int, type[Exception]] = {
     409: CommitFailedException,
     500: CommitStateUnknownException,
@@ -116,10 +120,12 @@ class LakeRestCatalog(RestCatalog):
         location = answer.get("metadata-location") if answer is not None else None
         raw = answer.get("metadata") if answer is not None else None
         if isinstance(location, str) and isinstance(raw, dict):
-            io = self._load_file_io({**_strings(raw.get("properties")), **table.config}, location)
+            io = table.io  # (as the table meshlake makes of the answer: `meshlake.write.commit.updated_table`)
             metadata = lazy_metadata(raw, io, location, every_snapshot=True)
             if metadata is not None:
                 _COMMITTED.put(self._cached(identifier), location, metadata)
+                if has_append_listeners():
+                    _tell_appended(table, updates, location, raw, metadata, io)
                 return CommitTableResponse.model_construct(metadata=metadata, metadata_location=location)
         return CommitTableResponse.model_validate_json(response.text)
 
@@ -155,6 +161,33 @@ class LakeRestCatalog(RestCatalog):
 
 _COMMITTED = MetadataCache(maxsize=256)
 """Per table, the metadata the newest commit this process made got back from the catalog."""
+
+
+def _tell_appended(
+    table: Table,
+    updates: tuple[TableUpdate, ...],
+    location: str,
+    raw: dict[str, Any],
+    new: TableMetadata,
+    io: FileIO,
+) -> None:
+    """Tell the append listeners (the history journal) what the commit added, when the answer is the held metadata
+    plus exactly the snapshots this commit added, at the end of its lists (known from the counts: no list read)."""
+    counts = known_counts(table.metadata)
+    listed, log = raw.get("snapshots"), raw.get("snapshot-log")
+    if counts is None or not isinstance(listed, list) or not isinstance(log, list) or table.metadata_location is None:
+        return
+    ours = {update.snapshot.snapshot_id for update in updates if isinstance(update, AddSnapshotUpdate)}
+    added, logged = listed[counts[0] :], log[counts[1] :]
+    if len(listed) - counts[0] != len(ours) or {entry.get("snapshot-id") for entry in added} != ours:
+        return  # the server's answer is not (only) the held metadata plus this commit's snapshots
+    try:
+        snapshots = _SNAPSHOTS.validate_python(added)
+        entries = [(int(entry["snapshot-id"]), int(entry["timestamp-ms"])) for entry in logged]
+        length = len(io.new_input(location))
+    except (ValueError, TypeError, KeyError, OSError):
+        return
+    tell_appended(table.metadata_location, location, length, new, snapshots, entries, io)
 
 
 def _json_object(text: str) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pyiceberg.catalog import load_catalog
+from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
 
 import meshlake as ml
@@ -30,6 +31,13 @@ def _committed(lake: ml.Lake, address: str) -> TableMetadata | None:
     assert isinstance(catalog, LakeRestCatalog)
     table = lake.port(address).table()
     return rest_catalog._COMMITTED.get(catalog._cached(table.name()), table.metadata_location)
+
+
+def _read_whole(table: Table) -> bool:
+    """Whether the snapshots of the table's metadata (loaded lazily) were read from its file (by pyiceberg's parse,
+    or as history's plain entries)."""
+    pending = table.metadata.__pydantic_private__["_pending"]  # type: ignore[index]
+    return pending is None or pending.entries is not None
 
 
 def test_writes_read_no_snapshot_list_and_pyiceberg_reads_what_they_committed(
@@ -67,3 +75,21 @@ def test_a_write_after_another_client_committed_builds_on_what_the_server_holds(
     port = other.port(rest_lake.address)
     assert sorted(port.to_arrow()["shipment_id"].to_pylist()) == ["a-1-0", "b-2-0", "c-3-0"]
     assert len(port.history()) == 3
+
+
+def test_history_after_a_write_reads_the_journal_the_commit_kept_not_the_metadata_file(
+    rest_lake: BackendLake,
+) -> None:
+    lake = rest_lake.deploy()
+    port = lake.port(rest_lake.address)
+    for n in range(3):
+        port.write(shipments("s", n, size=1))
+    before = [row.snapshot_id for row in port.history()]  # reads the file once, and writes the journal
+
+    port.write(shipments("s", 3, size=1))
+    loaded = port.table()
+    history = port.history()
+
+    assert not _read_whole(loaded), "history read the whole metadata file after a write"
+    assert [row.snapshot_id for row in history][:3] == before and len(history) == 4
+    assert history[-1].snapshot_id == loaded.metadata.current_snapshot_id
