@@ -88,7 +88,7 @@ def _raise_unavailable_on_connect_failure(engine: Any, settings: Settings) -> No
 def _open(settings: Settings) -> Catalog:
     props = storage_properties(settings) | dict(settings.properties)
     if settings.catalog == "rest":
-        from pyiceberg.catalog.rest import RestCatalog
+        from meshlake.catalog.rest_catalog import LakeRestCatalog
 
         rest = {"uri": settings.resolved_catalog_uri, "warehouse": settings.resolved_warehouse}
         if settings.rest_credential:
@@ -98,7 +98,7 @@ def _open(settings: Settings) -> Catalog:
         if settings.rest_credential or settings.rest_token:
             # pyiceberg's own default, said explicitly: it warns on every catalog load when left implicit
             rest["oauth2-server-uri"] = f"{rest['uri'].rstrip('/')}/v1/oauth/tokens"
-        return RestCatalog(settings.catalog_name, **(rest | props))
+        return LakeRestCatalog(settings.catalog_name, **(rest | props))
     uri = settings.resolved_catalog_uri
     _create_local_folders(uri, settings.resolved_warehouse)
     if uri.startswith("postgresql"):

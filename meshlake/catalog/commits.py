@@ -19,6 +19,7 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.io import FileIO
 from pyiceberg.table import CommitTableResponse, Table, TableProperties
 from pyiceberg.table.metadata import TableMetadata
+from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.table.update import TableRequirement, TableUpdate
 from pyiceberg.utils.properties import property_as_bool
 
@@ -45,6 +46,42 @@ def tell_listeners(
     for listener in _LISTENERS:
         try:
             listener(replaced, base, location, length, new, io)
+        except Exception:  # the commit has happened: a record not kept only costs a slower read later
+            _log.warning("after the commit of %s: %r failed", location, listener, exc_info=True)
+
+
+AppendListener = Callable[[str, str, int, TableMetadata, list[Snapshot], list[tuple[int, int]], FileIO], None]
+"""Called as `listener(replaced, location, length, new, snapshots, log, io)`: a commit that only added `snapshots`
+and snapshot-log entries `log` (`(snapshot id, timestamp ms)`) took the table from the metadata file `replaced` to
+`new`, at `location` (`length` bytes); `new` may be loaded lazily (its snapshot lists are not to be read)."""
+_APPEND_LISTENERS: list[AppendListener] = []
+
+
+def on_append(listener: AppendListener) -> None:
+    """Have `listener` told of every commit the lake's REST catalog client makes in this process that only added
+    snapshots (once per listener): it knows what was added without reading the history (`on_commit` is told the
+    whole metadata before and after)."""
+    if listener not in _APPEND_LISTENERS:
+        _APPEND_LISTENERS.append(listener)
+
+
+def has_append_listeners() -> bool:
+    return bool(_APPEND_LISTENERS)
+
+
+def tell_appended(
+    replaced: str,
+    location: str,
+    length: int,
+    new: TableMetadata,
+    snapshots: list[Snapshot],
+    log: list[tuple[int, int]],
+    io: FileIO,
+) -> None:
+    """Tell every append listener of a commit that has happened (a listener's error is logged, not raised)."""
+    for listener in _APPEND_LISTENERS:
+        try:
+            listener(replaced, location, length, new, snapshots, log, io)
         except Exception:  # the commit has happened: a record not kept only costs a slower read later
             _log.warning("after the commit of %s: %r failed", location, listener, exc_info=True)
 

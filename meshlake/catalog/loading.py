@@ -34,12 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import PrivateAttr
+from pydantic import PrivateAttr, TypeAdapter
 from pyiceberg.exceptions import ValidationError as IcebergValidationError
 from pyiceberg.io import FileIO
 from pyiceberg.serializers import FromInputFile
-from pyiceberg.table.metadata import TableMetadata, TableMetadataUtil
-from pyiceberg.table.snapshots import Operation, Snapshot
+from pyiceberg.table.metadata import TableMetadata, TableMetadataUtil, _generate_snapshot_id
+from pyiceberg.table.refs import MAIN_BRANCH
+from pyiceberg.table.snapshots import MetadataLogEntry, Operation, Snapshot
 
 from meshlake.catalog.disk_cache import cache_folder, write_atomically
 from meshlake.catalog.metadata import IndexedTableMetadataV2, indexed
@@ -54,16 +55,32 @@ VIEW_VERSION = 1
 class _Pending:
     """Where the rest of a lazily loaded metadata is, and the snapshots validated in the first read."""
 
-    __slots__ = ("entries", "full", "io", "length", "location", "lock", "snapshots")
+    __slots__ = ("_length", "count", "entries", "full", "io", "location", "lock", "log_count", "snapshots")
 
-    def __init__(self, io: FileIO, location: str, length: int, snapshots: dict[int, Snapshot]) -> None:
+    def __init__(self, io: FileIO, location: str, length: int | None, snapshots: dict[int, Snapshot]) -> None:
         self.io = io
         self.location = location
-        self.length = length
+        self._length = length
         self.snapshots = snapshots
         self.lock = threading.Lock()
         self.full: TableMetadata | None = None
         self.entries: tuple[HistoryEntries, str] | None = None
+        self.count: int | None = None
+        """How many snapshots the file lists, when known without reading them."""
+        self.log_count: int | None = None
+        """How many snapshot-log entries the file lists, when known without reading them."""
+
+    @property
+    def length(self) -> int:
+        """The file's length; asked of the storage on first use when the load did not know it (a REST catalog
+        answers with the metadata, not the file)."""
+        if self._length is None:
+            try:
+                self._length = len(self.io.new_input(self.location))
+            except OSError as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
+        return self._length
 
     def read_entries(self) -> tuple[HistoryEntries, str]:
         """The file's snapshots and snapshot log as plain, checked entries (once): no pydantic models."""
@@ -128,6 +145,27 @@ class LazyTableMetadataV2(IndexedTableMetadataV2):
             return pending.snapshots[snapshot_id]
         return super().snapshot_by_id(snapshot_id)
 
+    def new_snapshot_id(self) -> int:
+        """A random snapshot id no snapshot read so far has (pyiceberg's draws until no snapshot of the table has
+        it, which would read the whole history; Iceberg's Java producers draw once, and the catalog refuses a
+        snapshot whose id exists: at 63 random bits, one collision in 10^15 commits on a 10,000-snapshot table)."""
+        if self.is_complete:
+            return super().new_snapshot_id()
+        while (snapshot_id := _generate_snapshot_id()) in self._known():
+            pass
+        return snapshot_id
+
+    def has_snapshot(self, snapshot_id: int) -> bool:
+        """Whether a snapshot has the id, answered from the snapshots read so far while the lists are not read:
+        for an id this process drew for its own next commit (`new_snapshot_id`), which can be in the table
+        only if that commit landed."""
+        return snapshot_id in self._known() if not self.is_complete else self.snapshot_by_id(snapshot_id) is not None
+
+    def _known(self) -> dict[int, Snapshot]:
+        private = self.__pydantic_private__
+        pending: _Pending | None = private.get("_pending") if private is not None else None
+        return pending.snapshots if pending is not None else {}
+
     # what sees the metadata whole completes it first
     def __iter__(self) -> Any:
         self.complete()
@@ -164,6 +202,33 @@ class LazyTableMetadataV2(IndexedTableMetadataV2):
     def model_dump_json(self, *args: Any, **kwargs: Any) -> str:
         self.complete()
         return super().model_dump_json(*args, **kwargs)
+
+
+def has_snapshot(metadata: TableMetadata, snapshot_id: int) -> bool:
+    """Whether a snapshot of `metadata` has the id this process drew for its next commit (see
+    `LazyTableMetadataV2.has_snapshot`: metadata loaded lazily is not completed for it)."""
+    if isinstance(metadata, LazyTableMetadataV2):
+        return metadata.has_snapshot(snapshot_id)
+    return metadata.snapshot_by_id(snapshot_id) is not None
+
+
+def known_counts(metadata: TableMetadata) -> tuple[int, int] | None:
+    """How many snapshots and snapshot-log entries `metadata` has, when known without reading them; else None."""
+    if not isinstance(metadata, LazyTableMetadataV2) or metadata.is_complete:
+        return len(metadata.snapshots), len(metadata.snapshot_log)
+    pending: _Pending = metadata.__pydantic_private__["_pending"]  # type: ignore[index]
+    if pending.count is None or pending.log_count is None:
+        return None
+    return pending.count, pending.log_count
+
+
+def snapshot_count(metadata: TableMetadata) -> int:
+    """`len(metadata.snapshots)`, without reading them when the load already counted them."""
+    if isinstance(metadata, LazyTableMetadataV2) and not metadata.is_complete:
+        pending: _Pending = metadata.__pydantic_private__["_pending"]  # type: ignore[index]
+        if pending.count is not None:
+            return pending.count
+    return len(metadata.snapshots)
 
 
 def complete(metadata: TableMetadata) -> TableMetadata:
@@ -204,6 +269,62 @@ def load_metadata(io: FileIO, location: str) -> TableMetadata:
     return lazy
 
 
+def lazy_metadata(raw: dict[str, Any], io: FileIO, location: str, *, every_snapshot: bool) -> TableMetadata | None:
+    """The metadata of the file at `location`, of which `raw` is the parsed JSON (as a REST catalog answers a load
+    or a commit with it), validated as `load_metadata` validates a file it reads lazily: its per-snapshot lists
+    are read from the file on first use. None when it cannot be read lazily (not v2, or not valid: pyiceberg's
+    parse of it then decides). `every_snapshot`: `raw` lists every snapshot the file does (a commit's answer; a
+    load's answer may list only the refs')."""
+    view = _view_of(raw)
+    metadata = _lazy(view, io, location, None) if view is not None else None
+    if metadata is not None:
+        _read_newest(metadata, raw, every_snapshot)
+    log = raw.get("metadata-log", [])
+    if metadata is not None and isinstance(log, list) and len(log) <= _KEPT_LOG:
+        # short (the table keeps `write.metadata.previous-versions-max` entries): read now, so that deleting the
+        # files a commit drops from it (`meshlake.catalog.commits.delete_superseded`) reads no snapshot
+        try:
+            metadata.__dict__["metadata_log"] = _METADATA_LOG.validate_python(log)
+        except ValueError:
+            return metadata  # pyiceberg's parse of the whole file decides, on first use
+        metadata.__pydantic_fields_set__.add("metadata_log")
+    return metadata
+
+
+def _read_newest(metadata: LazyTableMetadataV2, raw: dict[str, Any], every_snapshot: bool) -> None:
+    """Validate `main`'s newest `NEWEST` snapshots of `raw` ahead (what a gated write looks back at: its quality
+    records' recovery) and note how many snapshots the file lists, when `raw` lists them all."""
+    pending: _Pending = metadata.__pydantic_private__["_pending"]  # type: ignore[index]
+    listed = raw.get("snapshots")
+    if not isinstance(listed, list):
+        return
+    if every_snapshot:
+        pending.count = len(listed)
+        log = raw.get("snapshot-log", [])
+        pending.log_count = len(log) if isinstance(log, list) else None
+    by_id = {s.get("snapshot-id"): s for s in listed if isinstance(s, dict)}
+    ref = metadata.refs.get(MAIN_BRANCH)
+    wanted: list[dict[str, Any]] = []
+    step = ref.snapshot_id if ref is not None else None
+    while step is not None and len(wanted) < NEWEST and (entry := by_id.get(step)) is not None:
+        wanted.append(entry)
+        step = entry.get("parent-snapshot-id")
+    try:
+        newest = _SNAPSHOTS.validate_python(wanted)
+    except ValueError:
+        return  # pyiceberg's parse of the whole file decides, on first use
+    for snapshot in newest:
+        pending.snapshots.setdefault(snapshot.snapshot_id, snapshot)
+
+
+NEWEST = 128
+"""How many of `main`'s newest snapshots a REST catalog's answer has validated ahead (see `lazy_metadata`)."""
+_SNAPSHOTS = TypeAdapter(list[Snapshot])
+_KEPT_LOG = 1_000
+"""A metadata log longer than this is read with the rest of the lists (on first use)."""
+_METADATA_LOG = TypeAdapter(list[MetadataLogEntry])
+
+
 def _view_of(raw: dict[str, Any]) -> dict[str, Any] | None:
     """The read view of a parsed v2 metadata file: no per-snapshot lists, but the snapshots its refs name."""
     if raw.get("format-version") != 2 or not all(isinstance(raw.get(key, []), list) for key in _ALIASES):
@@ -222,7 +343,7 @@ def _view_of(raw: dict[str, Any]) -> dict[str, Any] | None:
     return view
 
 
-def _lazy(view: dict[str, Any], io: FileIO, location: str, length: int) -> LazyTableMetadataV2 | None:
+def _lazy(view: dict[str, Any], io: FileIO, location: str, length: int | None) -> LazyTableMetadataV2 | None:
     """The lazy metadata of a read view; None when the view does not validate (the whole file then decides)."""
     try:
         metadata = LazyTableMetadataV2.model_validate_json(json.dumps(view))

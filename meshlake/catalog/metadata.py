@@ -295,12 +295,13 @@ def snapshot_by_name(metadata: TableMetadata, name: str) -> Snapshot | None:
 
 
 def ancestors(metadata: TableMetadata, snapshot: Snapshot | None) -> Any:
-    """`pyiceberg.table.snapshots.ancestors_of`, one dict lookup per step: `snapshot`, its parent, and so on."""
-    index = snapshot_index(metadata)
+    """`pyiceberg.table.snapshots.ancestors_of`, one dict lookup per step: `snapshot`, its parent, and so on
+    (metadata loaded lazily answers from the snapshots it read first as long as it can)."""
+    lookup = metadata.snapshot_by_id if isinstance(metadata, IndexedTableMetadataV2) else snapshot_index(metadata).get
     while snapshot is not None:
         yield snapshot
         parent = snapshot.parent_snapshot_id
-        snapshot = index.get(parent) if parent is not None else None
+        snapshot = lookup(parent) if parent is not None else None
 
 
 # -- parsed metadata by location ----------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 from pyiceberg.table.snapshots import Snapshot
 
-from meshlake.catalog.commits import on_commit
+from meshlake.catalog.commits import on_append, on_commit
 from meshlake.catalog.loading import HistoryEntries, SnapshotEntry, lazy_history_entries, lazy_source
 from meshlake.catalog.metadata import ancestors, snapshot_by_id, snapshot_by_name, snapshot_index
 from meshlake.contract.stamps import INPUTS, MODE, PRODUCT_VERSION, QUALITY, RUN_ID, WRITER, read_stamps
@@ -636,4 +636,24 @@ def _commit_row(uuid: str, snapshot: Snapshot, io: FileIO | None) -> list[Any]:
     return _journal_row(uuid, entry, _info(entry), files)
 
 
+def _record_append(
+    replaced: str,
+    location: str,
+    length: int,
+    new: TableMetadata,
+    snapshots: list[Snapshot],
+    log: list[tuple[int, int]],
+    io: FileIO,
+) -> None:
+    """Add what a commit of the lake's REST catalog client added to the table's journal
+    (`meshlake.catalog.commits.on_append`), when the journal stands for the file it replaced (else leave it: the
+    next `history()` reads the metadata file and writes it whole)."""
+    if new.format_version != 2 or not journal_enabled():
+        return
+    uuid = str(new.table_uuid)
+    rows = [_commit_row(uuid, snapshot, io) for snapshot in snapshots]
+    append_journal(uuid, replaced, location, length, new.last_updated_ms, rows, log)
+
+
 on_commit(_record_commit)
+on_append(_record_append)

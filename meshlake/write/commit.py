@@ -45,6 +45,7 @@ from pyiceberg.table.update import (
 from pyiceberg.table.update.validate import _validate_added_data_files, _validate_data_files_exist
 
 from meshlake.catalog.commits import commit_table
+from meshlake.catalog.loading import has_snapshot
 from meshlake.catalog.metadata import ancestors, apply_updates, snapshot_by_id, snapshot_by_name
 from meshlake.contract.stamps import DIGEST, content_digest
 from meshlake.query.plan import cached_plan
@@ -158,6 +159,38 @@ class _Transaction(Transaction):
             self._cached = (count, apply_updates(self._table.metadata, self._updates)[0])
         return self._cached[1]
 
+    def _stage(self, updates: tuple[TableUpdate, ...], requirements: tuple[TableRequirement, ...] = ()) -> Transaction:
+        """pyiceberg's, but a requirement on `main`'s snapshot is checked without the snapshot list: pyiceberg's
+        check counts the snapshots first (only a branch other than `main` needs the count), which reads every
+        snapshot of metadata loaded lazily (`meshlake.catalog.loading`: a REST catalog's answers)."""
+        metadata = self.table_metadata
+        for requirement in requirements:
+            if isinstance(requirement, AssertRefSnapshotId) and requirement.ref == MAIN_BRANCH:
+                _check_main(requirement, metadata)
+            else:
+                requirement.validate(metadata)
+        self._updates += updates
+        kinds = {type(requirement) for requirement in self._requirements}
+        self._requirements += tuple(requirement for requirement in requirements if type(requirement) not in kinds)
+        return self
+
+
+def _check_main(requirement: AssertRefSnapshotId, metadata: TableMetadata) -> None:
+    """`requirement.validate(metadata)` for `main` (the same errors), reading only the refs."""
+    ref = metadata.refs.get(MAIN_BRANCH)
+    if ref is not None:
+        if requirement.snapshot_id is None:
+            raise CommitFailedException(f"Requirement failed: {ref.snapshot_ref_type} main was created concurrently")
+        if requirement.snapshot_id != ref.snapshot_id:
+            raise CommitFailedException(
+                f"Requirement failed: {ref.snapshot_ref_type} main has changed: "
+                f"expected id {requirement.snapshot_id}, found {ref.snapshot_id}"
+            )
+    elif requirement.snapshot_id is not None:
+        raise CommitFailedException(
+            f"Requirement failed: branch or tag main is missing, expected {requirement.snapshot_id}"
+        )
+
 
 def main_head(table: Table) -> int | None:
     ref = table.metadata.refs.get(MAIN_BRANCH)
@@ -230,7 +263,7 @@ def _commit_snapshot(
         if (
             staged is not None
             and staged.serves(change.added, change.delete_files)
-            and table.metadata.snapshot_by_id(staged.snapshot_id) is None
+            and not has_snapshot(table.metadata, staged.snapshot_id)
         ):
             producer.use_staged(staged)
         for data_file in change.deleted:
@@ -242,7 +275,7 @@ def _commit_snapshot(
         for path in change.removed_deletes:
             producer.remove_delete_file(path)
         updates, requirements = producer._commit()
-        if not table.metadata.snapshots and branch != MAIN_BRANCH:
+        if branch != MAIN_BRANCH and not table.metadata.snapshots:  # (main's commits read no snapshot list)
             requirements = tuple(r for r in requirements if not isinstance(r, AssertRefSnapshotId))
         tx._stage(updates, requirements)
         faults.reached("commit", table.name())

@@ -190,11 +190,12 @@ def _trim(catalog: Catalog, table: Table) -> Table:
     from pyiceberg.table.update import AssertRefSnapshotId, RemoveSnapshotsUpdate
 
     from meshlake.catalog.commits import commit_table
+    from meshlake.catalog.loading import snapshot_count
     from meshlake.write.commit import updated_table
 
-    snapshots = table.metadata.snapshots
-    if len(snapshots) <= TRIM_ABOVE:
+    if snapshot_count(table.metadata) <= TRIM_ABOVE:
         return table
+    snapshots = table.metadata.snapshots
     keep = {ref.snapshot_id for ref in table.metadata.refs.values()}
     newest = sorted(snapshots, key=lambda s: s.timestamp_ms)[-KEEP_SNAPSHOTS:]
     keep.update(s.snapshot_id for s in newest)

@@ -1,0 +1,95 @@
+"""meshlake's REST catalog client (`meshlake.catalog.rest_catalog`) against SeaweedFS's Iceberg REST catalog: writes
+read no snapshot list (their cost must not grow with the history), and what they leave is what pyiceberg's own
+`RestCatalog` reads back. Skipped, with the reason, when SeaweedFS is not installed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyiceberg.catalog import load_catalog
+from pyiceberg.table import Table
+from pyiceberg.table.metadata import TableMetadata
+
+import meshlake as ml
+from meshlake.catalog import rest_catalog
+from meshlake.catalog.loading import is_complete
+from meshlake.catalog.rest_catalog import LakeRestCatalog
+from tests.backends import shipments
+from tests.integration.conftest import BackendLake, backend_lake
+from tests.services import SeaweedFS
+
+
+@pytest.fixture
+def rest_lake(request: pytest.FixtureRequest, tmp_path: Path) -> BackendLake:
+    return backend_lake(request, "rest-s3", tmp_path)
+
+
+def _committed(lake: ml.Lake, address: str) -> TableMetadata | None:
+    """The metadata the newest commit of this process to the port's table got back."""
+    catalog = lake.catalog
+    assert isinstance(catalog, LakeRestCatalog)
+    table = lake.port(address).table()
+    return rest_catalog._COMMITTED.get(catalog._cached(table.name()), table.metadata_location)
+
+
+def _read_whole(table: Table) -> bool:
+    """Whether the snapshots of the table's metadata (loaded lazily) were read from its file (by pyiceberg's parse,
+    or as history's plain entries)."""
+    pending = table.metadata.__pydantic_private__["_pending"]  # type: ignore[index]
+    return pending is None or pending.entries is not None
+
+
+def test_writes_read_no_snapshot_list_and_pyiceberg_reads_what_they_committed(
+    rest_lake: BackendLake, seaweedfs: SeaweedFS
+) -> None:
+    lake = rest_lake.deploy()
+    port = lake.port(rest_lake.address)
+    port.write(shipments("s", 0, size=1))
+    first = port.table().metadata.current_snapshot()
+    seen = []
+    for n in range(1, 5):
+        port.write(shipments("s", n, size=1))
+        seen.append(_committed(lake, rest_lake.address))
+
+    loaded = port.table()
+    assert all(m is not None and not is_complete(m) for m in seen), "a write read the whole snapshot list"
+    assert not is_complete(loaded.metadata)
+    pyicebergs = load_catalog("peer", **seaweedfs.rest_catalog_properties()).load_table(loaded.name())
+    assert pyicebergs.metadata_location == loaded.metadata_location
+    assert [row.snapshot_id for row in port.history()] == [s.snapshot_id for s in pyicebergs.metadata.snapshots]
+    assert loaded.metadata.current_snapshot() == pyicebergs.metadata.current_snapshot()
+    assert first is not None
+    assert port.at(first.snapshot_id).to_arrow()["shipment_id"].to_pylist() == ["s-0-0"]  # reads the rest on demand
+    assert sorted(port.to_arrow()["shipment_id"].to_pylist()) == [f"s-{n}-0" for n in range(5)]
+
+
+def test_a_write_after_another_client_committed_builds_on_what_the_server_holds(rest_lake: BackendLake) -> None:
+    lake = rest_lake.deploy()
+    other = rest_lake.connect()  # another client (in this process: the cache of commits is shared)
+    lake.port(rest_lake.address).write(shipments("a", 1, size=1))
+    other.port(rest_lake.address).write(shipments("b", 2, size=1))
+
+    lake.port(rest_lake.address).write(shipments("c", 3, size=1))
+
+    port = other.port(rest_lake.address)
+    assert sorted(port.to_arrow()["shipment_id"].to_pylist()) == ["a-1-0", "b-2-0", "c-3-0"]
+    assert len(port.history()) == 3
+
+
+def test_history_after_a_write_reads_the_journal_the_commit_kept_not_the_metadata_file(
+    rest_lake: BackendLake,
+) -> None:
+    lake = rest_lake.deploy()
+    port = lake.port(rest_lake.address)
+    for n in range(3):
+        port.write(shipments("s", n, size=1))
+    before = [row.snapshot_id for row in port.history()]  # reads the file once, and writes the journal
+
+    port.write(shipments("s", 3, size=1))
+    loaded = port.table()
+    history = port.history()
+
+    assert not _read_whole(loaded), "history read the whole metadata file after a write"
+    assert [row.snapshot_id for row in history][:3] == before and len(history) == 4
+    assert history[-1].snapshot_id == loaded.metadata.current_snapshot_id
