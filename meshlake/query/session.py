@@ -32,6 +32,9 @@ _lock = threading.Lock()
 _databases: OrderedDict[_Key, duckdb.DuckDBPyConnection] = OrderedDict()
 _owner = [os.getpid()]
 """The process the databases belong to."""
+_inherited: list[duckdb.DuckDBPyConnection] = []
+"""A forked child's copies of its parent's databases: kept, never used nor closed (DuckDB is not fork-safe:
+closing one in the child joins threads the child does not have, and crashes it)."""
 
 
 @contextmanager
@@ -69,9 +72,8 @@ def clear() -> None:
 def _database(key: _Key) -> duckdb.DuckDBPyConnection:
     import duckdb
 
-    if os.getpid() != _owner[0]:  # a forked child must not touch its parent's databases (nor their threads)
-        _databases.clear()
-        _owner[0] = os.getpid()
+    if os.getpid() != _owner[0]:  # a forked child (not through os.fork: `_forget_in_child` ran) never touches them
+        _forget_in_child()
     database = _databases.get(key)
     if database is None:
         database = duckdb.connect()
@@ -83,3 +85,15 @@ def _database(key: _Key) -> duckdb.DuckDBPyConnection:
             _databases.popitem(last=False)
     _databases.move_to_end(key)
     return database
+
+
+def _forget_in_child() -> None:
+    """In a forked child: the parent's databases set aside (not closed: see `_inherited`), the lock anew."""
+    global _lock  # noqa: PLW0603 -- a lock a parent thread held at the fork stays held in the child
+    _lock = threading.Lock()
+    _inherited.extend(_databases.values())
+    _databases.clear()
+    _owner[0] = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
