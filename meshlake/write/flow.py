@@ -102,7 +102,8 @@ class WriteResult:
     manifest; an upsert runs it alongside the key lookup, so phases may add up to more than `seconds`), `deletes`
     (writing the delete files and their manifest), `gate`, `commit` (incl.
     any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
-    finish committing to the same table; only when it did wait), `key index wait` (before its key lookup, waiting
+    finish committing to the same table; only when it did wait) and `merge in commit` (merging full tiers of
+    manifests, `meshlake.write.manifest_merge`; only when it merged), `key index wait` (before its key lookup, waiting
     for this process to finish keeping the key index of the previous upsert; only when it did wait, alongside
     `write rows`), then `key index` (a merge-on-read upsert bringing its key index to the snapshot it committed,
     when that runs inside the write: `MESHLAKE_KEY_INDEX_KEEPING=inline`; by default it runs after the write
@@ -280,6 +281,8 @@ def publish(staged: StagedWrite) -> WriteResult:
     phases = {**prepared.phases, "commit": time.perf_counter() - committing}
     if stats.lock_wait >= 0.001:
         phases["commit lock wait"] = stats.lock_wait
+    if stats.merged:
+        phases["merge in commit"] = stats.merge
     keeping = prepared.after_commit(committed, snapshot_id) if prepared.after_commit is not None else None
     if keeping is not None and keeping.inline and keeping.seconds is not None:
         phases["key index"] = keeping.seconds

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -92,6 +93,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
 
     merged: int = 0
     """Manifests this producer rewrote (0 when it merged nothing)."""
+    merge_seconds: float = 0.0
+    """Seconds its merges took (reading and rewriting the manifests of full tiers), inside the commit."""
     _delete_files: tuple[DataFile, ...] = ()
     _removed_delete_files: frozenset[str] = frozenset()
     _removed_found: tuple[DataFile, ...] = ()
@@ -222,6 +225,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             return manifests
         manifests = self._swap_premerged(manifests)
         written_before = len(self._written_manifests)
+        began = time.perf_counter()
         try:
             return merge_manifests(self, manifests, policy)
         except OSError:
@@ -232,6 +236,8 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             del self._written_manifests[written_before:]
             self.merged = 0
             return manifests
+        finally:
+            self.merge_seconds += time.perf_counter() - began
 
     def _swap_premerged(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
         """`manifests` with a merge built ahead of the commit in place of what it replaces, if one is offered."""

@@ -131,3 +131,11 @@ def test_a_policy_reads_meshlakes_defaults_where_the_table_sets_none() -> None:
         }
     )
     assert policy == MergePolicy(enabled=False, min_count=2, target_bytes=1024)
+
+
+def test_a_commit_that_merges_says_how_long_the_merge_took(merging: Any) -> None:
+    """`merge in commit` (inside `commit`) tells a commit slowed by a merge from one slowed by anything else."""
+    written = [merging.write(_rows(range(i, i + 1))) for i in range(4)]
+    assert [("merge in commit" in w.phases) for w in written] == [False, False, False, True]
+    merged = written[-1].phases
+    assert 0 < merged["merge in commit"] <= merged["commit"]
