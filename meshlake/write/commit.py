@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import (
@@ -80,10 +80,6 @@ class CommitStats:
     lock_wait: float = 0.0
     """Seconds spent waiting for this process's commit lock on the table (`commit_lock`), held by another
     thread's commit (a compaction behind a stream, say)."""
-    merge: float = 0.0
-    """Seconds the commits spent merging full tiers of manifests (`meshlake.write.manifest_merge`)."""
-    merged: int = 0
-    """Manifests those merges rewrote."""
 
 
 @dataclass(frozen=True)
@@ -245,7 +241,7 @@ def _commit_snapshot(
             producer.add_delete_file(delete_file)
         for path in change.removed_deletes:
             producer.remove_delete_file(path)
-        updates, requirements = _produce(producer, stats)
+        updates, requirements = producer._commit()
         if not table.metadata.snapshots and branch != MAIN_BRANCH:
             requirements = tuple(r for r in requirements if not isinstance(r, AssertRefSnapshotId))
         tx._stage(updates, requirements)
@@ -283,15 +279,6 @@ def _commit_snapshot(
             stats.retries += 1
         _backoff(attempt)
     raise CommitFailedException(f"gave up committing to {table.name()} after {MAX_ATTEMPTS} attempts")
-
-
-def _produce(producer: Any, stats: CommitStats | None) -> tuple[Any, Any]:
-    """The producer's updates and requirements; what its manifest merges took is added to `stats`."""
-    updates, requirements = producer._commit()
-    if stats is not None and isinstance(producer, _Merging):
-        stats.merge += producer.merge_seconds
-        stats.merged += producer.merged
-    return updates, requirements
 
 
 def _landed(table: Table, branch: str, snapshot_id: int) -> bool:

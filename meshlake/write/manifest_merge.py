@@ -30,9 +30,10 @@ are merged.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pyiceberg.manifest import (
@@ -83,6 +84,29 @@ class MergePolicy:
         return 0 if entries < self.min_count else int(math.log(entries) / math.log(self.min_count) + 1e-9)
 
 
+@dataclass
+class MergeClock:
+    """What the manifest merges inside commits took while `merge_clock()`'s block ran (`seconds`, `manifests`
+    rewritten): the write's own commit and the records it appends (`meshlake.system.quality_results`)."""
+
+    seconds: float = 0.0
+    manifests: int = 0
+
+
+_MERGE_CLOCK: contextvars.ContextVar[MergeClock | None] = contextvars.ContextVar("merge_clock", default=None)
+
+
+@contextlib.contextmanager
+def merge_clock() -> Iterator[MergeClock]:
+    """Time the merges of the commits made in this thread (context) while the block runs."""
+    clock = MergeClock()
+    token = _MERGE_CLOCK.set(clock)
+    try:
+        yield clock
+    finally:
+        _MERGE_CLOCK.reset(token)
+
+
 class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
     """A snapshot producer that merges its snapshot's data manifests by tier before writing the manifest list,
     and that adds delete files in a DELETES manifest of their own (pyiceberg 0.12 writes only data manifests).
@@ -93,8 +117,6 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
 
     merged: int = 0
     """Manifests this producer rewrote (0 when it merged nothing)."""
-    merge_seconds: float = 0.0
-    """Seconds its merges took (reading and rewriting the manifests of full tiers), inside the commit."""
     _delete_files: tuple[DataFile, ...] = ()
     _removed_delete_files: frozenset[str] = frozenset()
     _removed_found: tuple[DataFile, ...] = ()
@@ -237,7 +259,10 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             self.merged = 0
             return manifests
         finally:
-            self.merge_seconds += time.perf_counter() - began
+            clock = _MERGE_CLOCK.get()
+            if clock is not None and self.merged:
+                clock.seconds += time.perf_counter() - began
+                clock.manifests += self.merged
 
     def _swap_premerged(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
         """`manifests` with a merge built ahead of the commit in place of what it replaces, if one is offered."""
