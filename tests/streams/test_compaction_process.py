@@ -181,3 +181,29 @@ def test_an_unknown_compaction_mode_is_refused_before_anything_is_consumed(
     with pytest.raises(ConfigError, match=r"MESHLAKE_STREAM_COMPACTION='proces'.*process, thread"):
         port.stream(source, idle=0.2, compact_every=1)
     assert port.latest().snapshot_id is None
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_the_worker(lake: ml.Lake, tmp_path: Path) -> None:
+    """`spawn` imports the parent's `__main__` in the child: a stream started at a script's top level would start
+    again in the worker. The worker is started without it, so the script's top level runs once."""
+    deploy_orders(lake, tmp_path / "orders")
+    stream = FileSource("orders", tmp_path / "orders.stream")
+    for i in range(30):
+        stream.publish(order(i))
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import os, meshlake as ml\n"
+        "from tests.streams.file_source import FileSource\n"
+        f"with open({str(runs)!r}, 'a') as runs:\n"
+        "    runs.write(f'{os.getpid()}\\n')\n"
+        f"port = ml.connect(home={str(tmp_path / '.meshlake')!r}).port({ADDRESS!r})\n"
+        f"report = port.stream(FileSource('orders', {str(stream.path)!r}), max_rows=5, max_wait=0.02, idle=3,\n"
+        "                     compact_every=0.2)\n"
+        "assert not report.compaction_errors, report.compaction_errors\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    done = subprocess.run([sys.executable, str(script)], env=env, cwd=tmp_path, timeout=WAIT, check=False)
+    assert done.returncode == 0
+    assert len(runs.read_text().split()) == 1, "the script's top level ran again"
+    assert port_ids(ml.connect(home=str(tmp_path / ".meshlake")).port(ADDRESS)) == list(range(30))
