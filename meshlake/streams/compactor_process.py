@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 _LOG = logging.getLogger("meshlake.streams")
 STOP_WAIT = 60.0
 """Seconds the stream's end waits for the worker's current compaction before killing the worker."""
+OPEN_ATTEMPTS = 5
+"""Attempts at opening the catalog and loading the port when the worker starts: a stream committing every few
+milliseconds can supersede and delete the metadata file a load just found (a later load finds the new one)."""
 
 
 class CompactorProcess:
@@ -171,15 +174,20 @@ def work(
     from meshlake.contract.registry import load_port_table
 
     _exit_with_parent()
-    try:
-        catalog = open_catalog(settings)
-        load_port_table(catalog, address)
-    except Exception as exc:
-        secrets = (settings.s3_secret_access_key or "", settings.rest_credential or "", settings.rest_token or "")
-        reason = redact_uri(f"{type(exc).__name__}: {exc}", secrets)[:500]
-        conn.send(("error", f"the compactor could not open the catalog or the port {address}: {reason}"))
-        conn.close()
-        return
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            catalog = open_catalog(settings)
+            load_port_table(catalog, address)
+            break
+        except Exception as exc:  # the port's metadata file may be superseded and deleted while it is read
+            if attempt + 1 < OPEN_ATTEMPTS:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            secrets = (settings.s3_secret_access_key or "", settings.rest_credential or "", settings.rest_token or "")
+            reason = redact_uri(f"{type(exc).__name__}: {exc}", secrets)[:500]
+            conn.send(("error", f"the compactor could not open the catalog or the port {address}: {reason}"))
+            conn.close()
+            return
     while not stop.wait(every):
         _rewrite_once(catalog, address, product_version, min_files, conn)
     conn.close()
