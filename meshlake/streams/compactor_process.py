@@ -36,10 +36,13 @@ from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
 from meshlake.catalog.settings import redact_uri
+from meshlake.errors import BrokenProductError
 from meshlake.streams.compactor import MIN_FILES, CompactionRuns, check_every, run_record
 
 if TYPE_CHECKING:
     from multiprocessing.synchronize import Event
+
+    from pyiceberg.table import Table
 
     from meshlake.catalog.settings import Settings
     from meshlake.contract.address import Address
@@ -171,13 +174,12 @@ def work(
     """The worker: rewrite every `every` seconds and hand each rewrite over, until `stop` is set or the parent is
     gone."""
     from meshlake.catalog.catalogs import open_catalog
-    from meshlake.contract.registry import load_port_table
 
     _exit_with_parent()
     for attempt in range(OPEN_ATTEMPTS):
         try:
             catalog = open_catalog(settings)
-            load_port_table(catalog, address)
+            _load(catalog, address)
             break
         except Exception as exc:  # the port's metadata file may be superseded and deleted while it is read
             if attempt + 1 < OPEN_ATTEMPTS:
@@ -198,13 +200,12 @@ def _rewrite_once(catalog: Any, address: Address, product_version: str, min_file
     if the commit there failed."""
     from pyiceberg.table.refs import MAIN_BRANCH
 
-    from meshlake.contract.registry import load_port_table
     from meshlake.contract.stamps import new_run_id
     from meshlake.maintenance.compact import Options, discard, find_groups, rewrite
 
     began, started = time.monotonic(), time.perf_counter()
     try:
-        table = load_port_table(catalog, address)
+        table = _load(catalog, address)
         found = find_groups(table, Options(min_files=min_files))
         head = table.metadata.snapshot_by_name(MAIN_BRANCH)
         if not found.groups or head is None:
@@ -222,6 +223,17 @@ def _rewrite_once(catalog: Any, address: Address, product_version: str, min_file
         return
     if answer != "committed":
         discard(table, rewritten)
+
+
+def _load(catalog: Any, address: Address) -> Table:
+    """The port's table, loaded again once when its metadata file was superseded and deleted while it was read."""
+    from meshlake.contract.registry import load_port_table
+
+    try:
+        return load_port_table(catalog, address)
+    except BrokenProductError:
+        time.sleep(0.1)
+        return load_port_table(catalog, address)
 
 
 def _exit_with_parent() -> None:
