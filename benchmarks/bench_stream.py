@@ -15,6 +15,11 @@ latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) befo
 stream does. Each window also gives the table at its end (manifests its snapshot lists, snapshots, the size of the
 snapshot log every commit re-renders) and the p99 of the commits during which neither a compaction nor a background
 manifest merge ran; `--premerge off` leaves every manifest merge to the commits (`meshlake.streams.premerge`).
+`--compaction thread` runs the compactions in a thread of the stream's process instead of a worker process
+(`MESHLAKE_STREAM_COMPACTION`), to compare: the commit p99 while a compaction ran and while none did, and the CPU
+seconds of the stream's process and of the compactor's worker, tell them apart. Each window also names its slowest
+commit with its phases (staging, gate, commit, the manifest merge inside the commit, the wait for the commit lock),
+the collector's pause inside it and what ran beside it, so a lone slow window says what it was.
 Writes benchmarks/results/stream.json and .md (`--name` for other names).
 """
 
@@ -24,6 +29,7 @@ import argparse
 import gc
 import multiprocessing
 import os
+import resource
 import statistics
 import time
 import uuid
@@ -33,6 +39,7 @@ from typing import Any
 import meshlake as ml
 from benchmarks.common import fresh_dir, machine, save
 from meshlake.streams.collection import ENV
+from meshlake.streams.compactor import ENV as COMPACTION_ENV
 from meshlake.streams.premerge import ENV as PREMERGE_ENV
 from tests.stream_services import start_nats
 from tests.streams.conftest import ADDRESS, deploy_orders, order
@@ -146,9 +153,33 @@ def _windows(batches: list[Batch], elapsed: float, window: float) -> list[dict[s
                     "gc_ms": round(sum(b.gc_pause for b in inside), 1),
                     "gc_full": sum(b.gc_full for b in inside),
                     "load": round(statistics.median(b.load for b in inside), 1),
+                    "slowest_commit": _breakdown(max(inside, key=lambda b: b.wall)),
                 }
             )
     return windows
+
+
+INSIDE_COMMIT = ("commit lock wait", "merge in commit")
+"""Phases measured inside the `commit` phase."""
+
+
+def _breakdown(batch: Batch) -> dict[str, Any]:
+    """Where one commit spent its time (ms): staging (what no phase covers: decoding into files, manifests),
+    each phase, the GC pause inside it, and what ran beside it."""
+    phases = {k: round(v, 1) for k, v in batch.phases.items()}
+    staging = batch.wall - sum(v for k, v in batch.phases.items() if k not in INSIDE_COMMIT)
+    return {
+        "at_s": round(batch.at, 1),
+        "total": round(batch.wall, 1),
+        "cpu": round(batch.cpu, 1),
+        "stage": round(staging, 1),
+        **phases,
+        "gc_pause": round(batch.gc_pause, 1),
+        "gc_full": batch.gc_full,
+        "rebases": batch.rebases,
+        "compacting": batch.compacting,
+        "premerging": batch.premerging,
+    }
 
 
 def main() -> None:
@@ -170,10 +201,17 @@ def main() -> None:
         default="on",
         help="merge manifests in the background ahead of the commits (meshlake.streams.premerge) or only in them",
     )
+    parser.add_argument(
+        "--compaction",
+        choices=["process", "thread"],
+        default="process",
+        help="where --compact-every's compactions run: a worker process (the default) or a thread of the stream's",
+    )
     parser.add_argument("--name", default="stream", help="result files benchmarks/results/NAME.json and .md")
     args = parser.parse_args()
     os.environ[ENV] = args.gc
     os.environ[PREMERGE_ENV] = args.premerge
+    os.environ[COMPACTION_ENV] = args.compaction
     work = fresh_dir(args.name)
     lake = ml.connect(home=str(work / ".meshlake"))
     port = deploy_orders(lake, work / "orders")
@@ -207,6 +245,7 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
     def on_batch(batch: Any) -> None:
         seen.append((batch, time.monotonic() - started, os.getloadavg()[0]))
 
+    before = _cpu()
     try:
         with GcPauses() as pauses:
             report = port.stream(
@@ -217,6 +256,7 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
                 on_batch=on_batch,
                 compact_every=args.compact_every,
             )
+        cpu = {k: round(v - before[k], 2) for k, v in _cpu().items()}  # before the publisher is reaped
     finally:
         publisher.join(timeout=60)
     spans = report.premerges.spans if report.premerges is not None else []
@@ -244,6 +284,12 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
         "batches": len(batches),
         "commit_p50_ms": round(statistics.median(commits), 1) if commits else None,
         "commit_p99_ms": round(_percentile(commits, 0.99), 1),
+        "commit_p99_compacting_ms": round(_percentile([b.wall for b in batches if b.compacting], 0.99), 1),
+        "commit_p99_not_compacting_ms": round(_percentile([b.wall for b in batches if not b.compacting], 0.99), 1),
+        "cpu_s": cpu,
+        "compaction": args.compaction,
+        "compaction_runs": report.compactions,
+        "compaction_errors": report.compaction_errors[:5],
         "windows": windows,
         "slowest": _slowest(batches),
         "gc": args.gc,
@@ -257,6 +303,13 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
         "rows_in_port": port.latest().rows,
     }
     return result, windows, elapsed
+
+
+def _cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of this process, all threads, and of its children reaped so far (the
+    compactor's worker is, when the stream ends)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"stream": own.ru_utime + own.ru_stime, "compactor_process": children.ru_utime + children.ru_stime}
 
 
 def _premerges(report: Any) -> dict[str, Any] | None:
@@ -362,7 +415,7 @@ def _slowest(batches: list[Batch], share: float = 0.01) -> dict[str, Any]:
     def medians(group: list[Batch]) -> dict[str, float]:
         found = {"total": statistics.median(b.wall for b in group)} if group else {}
         found["staging (total − phases)"] = (
-            statistics.median(b.wall - sum(v for k, v in b.phases.items() if k != "commit lock wait") for b in group)
+            statistics.median(b.wall - sum(v for k, v in b.phases.items() if k not in INSIDE_COMMIT) for b in group)
             if group
             else 0.0
         )
@@ -398,6 +451,15 @@ def _markdown(
     phases = "\n".join(
         f"| {name} | {slow['slowest_ms'].get(name, 0.0)} | {slow['all_ms'].get(name, 0.0)} |" for name in slow["all_ms"]
     )
+    slowest = "\n".join(
+        f"| {w['from_s']}–{w['from_s'] + int(args.window)} s | {c['at_s']} | {c['total']} | {c['cpu']} | {c['stage']} "
+        f"| {c.get('gate', '')} | {c.get('commit', '')} | {c.get('merge in commit', '')} "
+        f"| {c.get('commit lock wait', '')} | {c['gc_pause']} ({c['gc_full']}) | {c['rebases']} "
+        f"| {'yes' if c['compacting'] else ''} | {'yes' if c['premerging'] else ''} |"
+        for w in windows
+        for c in [w["slowest_commit"]]
+    )
+    cpu = r["cpu_s"]
     gc_line = "; ".join(
         f"generation {g}: {v['count']:,} collections, {v['total_ms']:,} ms in all, longest {v['max_ms']} ms"
         for g, v in r["gc_pauses_ms"].items()
@@ -422,7 +484,11 @@ load average is sampled at each batch).
 | consumed | {result["rows_consumed"]:,} rows in {result["batches"]} batches ({result["rows_per_s"]:,} rows/s) |
 | rows in the port | {result["rows_in_port"]:,} |
 | commit latency (stage + gate + commit) | p50 {result["commit_p50_ms"]} ms, p99 {result["commit_p99_ms"]} ms |
-| compactions while streaming | {compactions} |
+| compactions while streaming (`--compaction {r["compaction"]}`) | {compactions}, errors: {r["compaction_errors"]} |
+| commit p99 while a compaction ran / while none did | {r["commit_p99_compacting_ms"]} ms / \
+{r["commit_p99_not_compacting_ms"]} ms |
+| CPU seconds: the stream's process (all threads) / the compactor's worker (0 with a thread) | {cpu["stream"]} / \
+{cpu["compactor_process"]} |
 | manifest merges ahead of the commits (`--premerge`) | {r["premerges"]} |
 | data files before / after `maintain` | {files} |
 | query (`count(*)`, `avg`) before / after | {queries} |
@@ -434,6 +500,14 @@ Commit latency over time:
 | p99 ms, no compaction or background merge running |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {table}
+
+The slowest commit of each window, ms by phase (stage: what no phase covers; merge in commit and commit lock wait
+are inside commit; GC: the collector's pause inside the commit, with the full collections):
+
+| window | at s | total | CPU | stage | gate | commit | merge in commit | commit lock wait | GC (full) | rebases \
+| compaction running | background merge running |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
+{slowest}
 
 Python's garbage collector over the run (all threads; `--gc {r["gc"]}`, {r["gc_refreezes"]} refreezes): {gc_line}.
 

@@ -276,8 +276,9 @@ class Port:
         no longer holds (`StreamGapError`; pass `start=` to accept a gap), a broker unreachable for
         `retry_for` seconds (`StreamSourceUnavailableError`). With a `serve` sink (the port must declare
         `serve: [table, stream]`), each committed snapshot's rows are published to it as well (`serve_stream`).
-        `compact_every` (seconds) compacts the port's small files in a background thread meanwhile, so
-        queries do not slow down as the stream ages (never rewriting a batch before it lands).
+        `compact_every` (seconds) compacts the port's small files meanwhile, so queries do not slow down as
+        the stream ages (never rewriting a batch before it lands): a worker process reads and rewrites them and
+        this process commits them (`MESHLAKE_STREAM_COMPACTION=thread`: all in a thread of this process).
         See docs/streaming.md.
         """
         from meshlake.streams.consume import Limits, consume

@@ -44,6 +44,13 @@ from meshlake.cli.main import Context, cli, json_option, pass_context
     help="Seconds an unreachable broker is retried (with backoff) before the stream stops.",
 )
 @click.option(
+    "--compact-every",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Compact the port's small files every this many seconds while consuming (a worker process rewrites "
+    "them; MESHLAKE_STREAM_COMPACTION=thread keeps it in a thread). Default: never.",
+)
+@click.option(
     "--serve-to",
     metavar="BROKER",
     help="Also publish each committed snapshot's rows to nats://HOST:PORT (needs serve: [table, stream]).",
@@ -61,6 +68,7 @@ def stream(
     batches: int | None,
     idle: float | None,
     retry_for: float,
+    compact_every: float | None,
     serve_to: str | None,
 ) -> None:
     """Consume the stream SOURCE into the port ADDRESS in micro-batches, exactly once.
@@ -74,6 +82,8 @@ def stream(
     `stream: {on_failure: stop|skip}` decides whether the stream stops (exit status 1) or goes on.
     Refused, consuming nothing: a source id recorded for another stream, and offsets the broker
     no longer holds (a gap). Ctrl-C stops it; every committed batch stays and the next run resumes there.
+    With --compact-every, small files are compacted meanwhile: read and rewritten in a worker process
+    (so the rewrite does not slow the batches' commits), committed by the stream's process.
 
     \b
     SOURCE shapes:
@@ -117,6 +127,7 @@ def stream(
             retry_for=retry_for,
             on_batch=progress,
             serve=sink,
+            compact_every=compact_every,
         )
     finally:
         source.close()

@@ -203,36 +203,83 @@ def compact(
     found.planning_ms_before = planning_ms(table, head.snapshot_id)
     if not apply:
         return table, found
-    plan = plan_snapshot(table.metadata, table.io, head.snapshot_id, metadata_location=table.metadata_location)
+    rewritten = rewrite(
+        table, found, head.snapshot_id, product_version=product_version, run_id=run_id, on_group=on_group
+    )
+    try:
+        if before_commit is not None:
+            before_commit()
+        table, snapshot_id = commit_rewrite(catalog, table, rewritten, found)
+    except BaseException:
+        discard(table, rewritten)
+        raise
+    found.planning_ms_after = planning_ms(table, snapshot_id)
+    return table, found
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """Compaction's files, written and not committed yet: the change, the head it was read from, its stamps."""
+
+    change: Change
+    base_id: int
+    properties: dict[str, str]
+    rows: int
+
+
+def rewrite(
+    table: Table,
+    found: Compaction,
+    base_id: int,
+    *,
+    product_version: str,
+    run_id: str,
+    on_group: Callable[[int, int], None] | None = None,
+) -> Rewritten:
+    """Read `found`'s groups of snapshot `base_id` and write their rows into new files (deleted again if it
+    fails); `commit_rewrite` commits them. The two may run in different processes (a stream's compactor,
+    `meshlake.streams.compactor_process`): a `Rewritten` pickles."""
+    plan = plan_snapshot(table.metadata, table.io, base_id, metadata_location=table.metadata_location)
     writer = DataFileWriter(table.metadata, table.io, schema=plan.schema)
     try:
         added, rows = _rewrite(table, plan, found, writer, on_group)
-        deleted = tuple(f for group in found.groups for f in group)
-        change = Change(
-            "overwrite",
-            tuple(added),
-            deleted,
-            conflict_filter=AlwaysFalse(),
-            removed_deletes=scoped_deletes(plan, {f.file_path for f in deleted}),
-        )
-        stamps = Stamps(
-            writer=default_writer(),
-            run_id=run_id,
-            product_version=product_version,
-            mode="compact",
-            extra={"compacted-files": f"{len(deleted)}->{len(added)}"},
-        )
-        if before_commit is not None:
-            before_commit()
-        table, snapshot_id, found.rebases = _commit(catalog, table, change, head.snapshot_id, stamps.properties())
     except BaseException:
         writer.abort()
         raise
-    found.rows, found.snapshot_id, found.files_after = rows, snapshot_id, len(added)
-    found.bytes_after = sum(f.file_size_in_bytes for f in added)
-    found.data_files_after = found.data_files_before - len(deleted) + len(added)
-    found.planning_ms_after = planning_ms(table, snapshot_id)
-    return table, found
+    deleted = tuple(f for group in found.groups for f in group)
+    change = Change(
+        "overwrite",
+        tuple(added),
+        deleted,
+        conflict_filter=AlwaysFalse(),
+        removed_deletes=scoped_deletes(plan, {f.file_path for f in deleted}),
+    )
+    stamps = Stamps(
+        writer=default_writer(),
+        run_id=run_id,
+        product_version=product_version,
+        mode="compact",
+        extra={"compacted-files": f"{len(deleted)}->{len(added)}"},
+    )
+    return Rewritten(change, base_id, stamps.properties(), rows)
+
+
+def commit_rewrite(catalog: Catalog, table: Table, rewritten: Rewritten, found: Compaction) -> tuple[Table, int]:
+    """Commit `rewritten` on `main` (re-based on what was committed since, `_commit`), filling in `found`; returns
+    the table after the commit and its snapshot id. Raises `CompactionError` (then `discard` the files)."""
+    change = rewritten.change
+    table, snapshot_id, found.rebases = _commit(catalog, table, change, rewritten.base_id, rewritten.properties)
+    found.rows, found.snapshot_id, found.files_after = rewritten.rows, snapshot_id, len(change.added)
+    found.bytes_after = sum(f.file_size_in_bytes for f in change.added)
+    found.data_files_after = found.data_files_before - len(change.deleted) + len(change.added)
+    return table, snapshot_id
+
+
+def discard(table: Table, rewritten: Rewritten) -> None:
+    """Delete the files of a rewrite that was not committed (what is left is an orphan for `meshlake maintain`)."""
+    for data_file in rewritten.change.added:
+        with contextlib.suppress(Exception):
+            table.io.delete(data_file.file_path)
 
 
 def planning_ms(table: Table, snapshot_id: int, repeat: int = 3) -> float:

@@ -1,4 +1,4 @@
-"""Compaction while a stream runs: a thread that compacts the port's small files every few seconds.
+"""Compaction while a stream runs: the port's small files compacted every few seconds beside the consume loop.
 
 It uses maintenance's compaction (`meshlake.maintenance.compact`) on a catalog of its own. Compaction
 rewrites only files already on `main` when it reads the head; a batch being committed meanwhile is not among
@@ -6,6 +6,12 @@ them, and whichever commits second is re-based onto the other (an append onto th
 compaction onto the append, which leaves appended files alone). So query speed does not decay with the
 stream's age, and no batch is rewritten before it lands. A compaction that fails is reported and retried at
 the next interval; it never stops the stream.
+
+Where it runs is `MESHLAKE_STREAM_COMPACTION`'s choice (`background_compactor`): `process` (the default) in a
+worker process of its own (`meshlake.streams.compactor_process`), so its reading and rewriting do not hold the
+stream's GIL; `thread` in a thread of the stream's process (`Compactor`), which costs no process start and no
+second import of meshlake (the worker's resident memory was about 240 MB, shared pages included), for a machine
+whose memory is tight.
 """
 
 from __future__ import annotations
@@ -14,12 +20,26 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from meshlake.streams.switches import switch
 
 if TYPE_CHECKING:
+    from meshlake.contract.address import Address
+    from meshlake.maintenance.compact import Compaction
     from meshlake.port import Port
 
 _LOG = logging.getLogger("meshlake.streams")
+ENV = "MESHLAKE_STREAM_COMPACTION"
+MODES = ("process", "thread")
+MIN_FILES = 8
+"""Small files a partition needs before it is compacted while streaming."""
+
+
+def compaction_mode() -> str:
+    """`process` (the default) or `thread`, as `MESHLAKE_STREAM_COMPACTION` says; an unknown value is a
+    `ConfigError`."""
+    return switch(ENV, MODES, "where compaction runs beside a stream")
 
 
 @dataclass
@@ -32,12 +52,37 @@ class CompactionRuns:
     """When each attempt ran, committed or not (`time.monotonic()` at its start and end)."""
 
 
-class Compactor:
-    """Compacts `port` every `every` seconds (partitions with at least `min_files` small files) until stopped."""
+class BackgroundCompactor(Protocol):
+    """A compactor the consume loop runs beside itself for the `with` block: what it did is in `done`."""
 
-    def __init__(self, port: Port, every: float, *, min_files: int = 8) -> None:
-        if every <= 0:
-            raise ValueError(f"compact_every must be positive (seconds), got {every}")
+    done: CompactionRuns
+
+    def __enter__(self) -> BackgroundCompactor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def background_compactor(port: Port, every: float, *, min_files: int = MIN_FILES) -> BackgroundCompactor:
+    """The compactor `MESHLAKE_STREAM_COMPACTION` chooses, compacting `port` every `every` seconds."""
+    if compaction_mode() == "thread":
+        return Compactor(port, every, min_files=min_files)
+    from meshlake.streams.compactor_process import CompactorProcess
+
+    return CompactorProcess(port, every, min_files=min_files)
+
+
+def check_every(every: float) -> None:
+    """Refuse an interval that is not a positive number of seconds (`ValueError`)."""
+    if every <= 0:
+        raise ValueError(f"compact_every must be positive (seconds), got {every}")
+
+
+class Compactor:
+    """Compacts `port` every `every` seconds (partitions with at least `min_files` small files) until stopped,
+    in a thread of this process."""
+
+    def __init__(self, port: Port, every: float, *, min_files: int = MIN_FILES) -> None:
+        check_every(every)
         self.port = port
         self.every = every
         self.min_files = min_files
@@ -61,34 +106,48 @@ class Compactor:
             self.once(catalog)
 
     def once(self, catalog: Any) -> None:
-        from meshlake.contract.registry import load_port_table
-        from meshlake.contract.stamps import new_run_id
-        from meshlake.maintenance.compact import Options, compact
+        compact_once(catalog, self.port.address, self.port.descriptor.version, self.min_files, self.done)
 
-        started, began = time.perf_counter(), time.monotonic()
-        try:
-            table = load_port_table(catalog, self.port.address)
-            _, found = compact(
-                catalog,
-                table,
-                product_version=self.port.descriptor.version,
-                run_id=new_run_id(),
-                apply=True,
-                options=Options(min_files=self.min_files),
-            )
-        except Exception as exc:  # reported; the next interval tries again
-            self.done.spans.append((began, time.monotonic()))
-            self.done.errors.append(f"{type(exc).__name__}: {exc}"[:500])
-            _LOG.warning("%s: compaction while streaming failed (%s)", self.port.address, exc)
-            return
-        self.done.spans.append((began, time.monotonic()))
-        if found.snapshot_id is not None:
-            self.done.runs.append(
-                {
-                    "snapshot_id": found.snapshot_id,
-                    "files_before": found.files_before,
-                    "files_after": found.files_after,
-                    "rebases": found.rebases,
-                    "seconds": round(time.perf_counter() - started, 3),
-                }
-            )
+
+def compact_once(
+    catalog: Any,
+    address: Address,
+    product_version: str,
+    min_files: int,
+    done: CompactionRuns,
+) -> None:
+    """One compaction of the port at `address`, recorded in `done` (a failure too: it is never raised)."""
+    from meshlake.contract.registry import load_port_table
+    from meshlake.contract.stamps import new_run_id
+    from meshlake.maintenance.compact import Options, compact
+
+    started, began = time.perf_counter(), time.monotonic()
+    try:
+        table = load_port_table(catalog, address)
+        _, found = compact(
+            catalog,
+            table,
+            product_version=product_version,
+            run_id=new_run_id(),
+            apply=True,
+            options=Options(min_files=min_files),
+        )
+    except Exception as exc:  # reported; the next interval tries again
+        done.spans.append((began, time.monotonic()))
+        done.errors.append(f"{type(exc).__name__}: {exc}"[:500])
+        _LOG.warning("%s: compaction while streaming failed (%s)", address, exc)
+        return
+    done.spans.append((began, time.monotonic()))
+    if found.snapshot_id is not None:
+        done.runs.append(run_record(found, time.perf_counter() - started))
+
+
+def run_record(found: Compaction, seconds: float) -> dict[str, Any]:
+    """One committed compaction in `CompactionRuns.runs`."""
+    return {
+        "snapshot_id": found.snapshot_id,
+        "files_before": found.files_before,
+        "files_after": found.files_after,
+        "rebases": found.rebases,
+        "seconds": round(seconds, 3),
+    }

@@ -37,7 +37,7 @@ from meshlake.errors import (
     StreamStoppedError,
 )
 from meshlake.streams.collection import Collection, gc_mode, steady_collection
-from meshlake.streams.compactor import Compactor
+from meshlake.streams.compactor import background_compactor, compaction_mode
 from meshlake.streams.decode import decode_batch
 from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
 from meshlake.streams.premerge import Premerger, Premerges, premerge_mode
@@ -91,6 +91,8 @@ class StreamReport:
     """Compactions committed while the stream ran (`compact_every`)."""
     compaction_spans: list[tuple[float, float]] = field(default_factory=list)
     """When each compaction attempt ran (`time.monotonic()` at its start and end), committed or not."""
+    compaction_errors: list[str] = field(default_factory=list)
+    """Why compactions failed (the stream went on; the next interval tried again)."""
     served: list[int] = field(default_factory=list)
     """Snapshot ids published to the port's own stream (`serve: [table, stream]`)."""
     collection: Collection | None = None
@@ -124,6 +126,7 @@ class StreamReport:
             "retries": self.retries,
             "ended": self.ended,
             "compactions": len(self.compactions),
+            "compaction_errors": self.compaction_errors,
             "served": self.served,
             "serve_errors": self.serve_errors,
         }
@@ -168,8 +171,10 @@ def consume(
     """Consume `source` into `port` until a limit ends the loop (see the module docstring)."""
     address = str(port.address)
     validate_name(source.source_id, "stream source id")
-    gc_mode()  # an unknown MESHLAKE_STREAM_GC or MESHLAKE_STREAM_PREMERGE is refused before anything is read
+    gc_mode()  # an unknown MESHLAKE_STREAM_GC, _PREMERGE or _COMPACTION is refused before anything is read
     premerging = premerge_mode() == "on"
+    if limits.compact_every is not None:
+        compaction_mode()
     policy = port.contract.stream_options.on_failure
     recorded = recorded_offsets(port.table(), source.source_id)
     if recorded.identity is not None and recorded.identity != source.identity:
@@ -184,7 +189,7 @@ def consume(
     recorded_rejects = _pending_rejects(port, source.source_id, positions)
     if serve is not None:
         _serve(port, serve, report)  # what a crash after a commit left unpublished
-    compactor = Compactor(port, limits.compact_every) if limits.compact_every is not None else None
+    compactor = background_compactor(port, limits.compact_every) if limits.compact_every is not None else None
     premerger = Premerger(port) if premerging else None
     with (
         compactor or contextlib.nullcontext(),
@@ -212,6 +217,7 @@ def consume(
     if compactor is not None:
         report.compactions = compactor.done.runs
         report.compaction_spans = compactor.done.spans
+        report.compaction_errors = compactor.done.errors
     return report
 
 

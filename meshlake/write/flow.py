@@ -24,6 +24,7 @@ from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, R
 from meshlake.write.datafiles import ROW_GROUP_ROWS, DataFileWriter, RowGroupObserver
 from meshlake.write.index_keeper import Keeping
 from meshlake.write.ingest import Conformer, to_reader
+from meshlake.write.manifest_merge import merge_clock
 from meshlake.write.modes import MODES, ROW_CHANGE_MODES, WriteMode  # noqa: F401 - re-exported
 from meshlake.write.positions import NOTHING, PositionDeletes, deletes_for_keys, deletes_where, scoped_deletes
 from meshlake.write.rewrite import Rewrite, extension_storage, key_filter, parse_filter, rewrite_keys, rewrite_where
@@ -102,7 +103,9 @@ class WriteResult:
     manifest; an upsert runs it alongside the key lookup, so phases may add up to more than `seconds`), `deletes`
     (writing the delete files and their manifest), `gate`, `commit` (incl.
     any rebase and re-check), and within it `commit lock wait` (waiting for another thread of the process to
-    finish committing to the same table; only when it did wait), `key index wait` (before its key lookup, waiting
+    finish committing to the same table; only when it did wait) and `merge in commit` (merging full tiers of
+    manifests, `meshlake.write.manifest_merge`, of the port or of the quality records the commit appends; only
+    when one merged), `key index wait` (before its key lookup, waiting
     for this process to finish keeping the key index of the previous upsert; only when it did wait, alongside
     `write rows`), then `key index` (a merge-on-read upsert bringing its key index to the snapshot it committed,
     when that runs inside the write: `MESHLAKE_KEY_INDEX_KEEPING=inline`; by default it runs after the write
@@ -261,18 +264,19 @@ def publish(staged: StagedWrite) -> WriteResult:
     stats = commit.CommitStats()
     committing = time.perf_counter()
     try:
-        committed, snapshot_id, report, rebases = _commit_loop(
-            staged.catalog,
-            table,
-            prepared.change,
-            staged.base_id,
-            stamps=stamps,
-            gate=staged.gate,
-            quarantine_name=staged.quarantine_name,
-            stats=stats,
-            first_report=staged.report,
-            rebase_check=staged.rebase_check,
-        )
+        with merge_clock() as merges:
+            committed, snapshot_id, report, rebases = _commit_loop(
+                staged.catalog,
+                table,
+                prepared.change,
+                staged.base_id,
+                stamps=stamps,
+                gate=staged.gate,
+                quarantine_name=staged.quarantine_name,
+                stats=stats,
+                first_report=staged.report,
+                rebase_check=staged.rebase_check,
+            )
     except CommitConflictError:
         _delete_files(table, prepared.written_paths)
         raise
@@ -280,6 +284,8 @@ def publish(staged: StagedWrite) -> WriteResult:
     phases = {**prepared.phases, "commit": time.perf_counter() - committing}
     if stats.lock_wait >= 0.001:
         phases["commit lock wait"] = stats.lock_wait
+    if merges.manifests:
+        phases["merge in commit"] = merges.seconds
     keeping = prepared.after_commit(committed, snapshot_id) if prepared.after_commit is not None else None
     if keeping is not None and keeping.inline and keeping.seconds is not None:
         phases["key index"] = keeping.seconds

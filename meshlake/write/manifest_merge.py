@@ -30,8 +30,10 @@ are merged.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pyiceberg.manifest import (
@@ -83,6 +85,29 @@ class MergePolicy:
         """0 for fewer than `min_count` file entries, 1 for fewer than `min_count`², …"""
         entries = _entry_count(manifest)
         return 0 if entries < self.min_count else int(math.log(entries) / math.log(self.min_count) + 1e-9)
+
+
+@dataclass
+class MergeClock:
+    """What the manifest merges inside commits took while `merge_clock()`'s block ran (`seconds`, `manifests`
+    rewritten): the write's own commit and the records it appends (`meshlake.system.quality_results`)."""
+
+    seconds: float = 0.0
+    manifests: int = 0
+
+
+_MERGE_CLOCK: contextvars.ContextVar[MergeClock | None] = contextvars.ContextVar("merge_clock", default=None)
+
+
+@contextlib.contextmanager
+def merge_clock() -> Iterator[MergeClock]:
+    """Time the merges of the commits made in this thread (context) while the block runs."""
+    clock = MergeClock()
+    token = _MERGE_CLOCK.set(clock)
+    try:
+        yield clock
+    finally:
+        _MERGE_CLOCK.reset(token)
 
 
 class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
@@ -232,6 +257,7 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             return manifests
         manifests = self._swap_premerged(manifests)
         written_before = len(self._written_manifests)
+        began = time.perf_counter()
         try:
             return merge_manifests(self, manifests, policy)
         except OSError:
@@ -242,6 +268,11 @@ class _Merging(_SnapshotProducer):  # type: ignore[type-arg]
             del self._written_manifests[written_before:]
             self.merged = 0
             return manifests
+        finally:
+            clock = _MERGE_CLOCK.get()
+            if clock is not None and self.merged:
+                clock.seconds += time.perf_counter() - began
+                clock.manifests += self.merged
 
     def _swap_premerged(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
         """`manifests` with a merge built ahead of the commit in place of what it replaces, if one is offered."""

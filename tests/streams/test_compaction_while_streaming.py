@@ -9,25 +9,36 @@ from typing import Any
 
 import pytest
 
+from meshlake.streams.compactor import ENV
 from meshlake.streams.memory import MemorySource
 from tests.streams.conftest import order, port_ids
 
 
-def test_compaction_runs_while_streaming_and_loses_or_repeats_nothing(orders: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_compaction_runs_while_streaming_and_loses_or_repeats_nothing(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    monkeypatch.setenv(ENV, mode)
     port = orders()
     source = MemorySource("orders")
 
-    def feed() -> None:
-        for i in range(240):
-            source.publish(order(i))
-            time.sleep(0.01)
+    sent = 0
+
+    def feed() -> None:  # 240 orders at least, then on until a compaction landed (a worker starts slowly)
+        nonlocal sent
+        ends = time.monotonic() + 90
+        while sent < 240 or (time.monotonic() < ends and "compact" not in [s.mode for s in port.history()]):
+            for _ in range(10):
+                source.publish(order(sent))
+                sent += 1
+            time.sleep(0.1)
 
     feeder = threading.Thread(target=feed)
     feeder.start()
     report = port.stream(source, max_rows=5, max_wait=0.02, idle=1.5, compact_every=0.4)
     feeder.join()
     assert report.compactions, report.to_dict()
-    assert port_ids(port) == list(range(240))
+    assert port_ids(port) == list(range(sent))
     files = len(port.table().inspect.files())
     assert files < len(report.batches), (files, len(report.batches))
     modes = [s.mode for s in port.history()]

@@ -131,3 +131,31 @@ def test_a_policy_reads_meshlakes_defaults_where_the_table_sets_none() -> None:
         }
     )
     assert policy == MergePolicy(enabled=False, min_count=2, target_bytes=1024)
+
+
+def test_a_commit_that_merges_says_how_long_the_merge_took(merging: Any) -> None:
+    """`merge in commit` (inside `commit`) tells a commit slowed by a merge from one slowed by anything else."""
+    written = [merging.write(_rows(range(i, i + 1))) for i in range(4)]
+    assert [("merge in commit" in w.phases) for w in written] == [False, False, False, True]
+    merged = written[-1].phases
+    assert 0 < merged["merge in commit"] <= merged["commit"]
+
+
+def test_merge_in_commit_counts_the_merges_of_the_quality_records_the_commit_appends(
+    lake: ml.Lake, tmp_path: Path
+) -> None:
+    """Each gated write appends its verdict to `meshlake.system.quality_results` in its commit; that table merges
+    its manifests too (16 at a time), and its merges sit on the write's path as the port's own do."""
+    from tests.streams.conftest import deploy_orders
+
+    port = deploy_orders(lake, tmp_path / "orders")
+    port.table().transaction().set_properties({"commit.manifest-merge.enabled": "false"}).commit_transaction()
+    placed = datetime(2026, 12, 4, 8, tzinfo=UTC)
+    written = [
+        port.write(pa.table({"order_id": [i], "drone": ["d1"], "weight_kg": [2.5], "placed_at": [placed]}))
+        for i in range(20)
+    ]
+    assert all(w.quality is not None for w in written), "every write is gated"
+    merged = [i for i, w in enumerate(written) if "merge in commit" in w.phases]
+    assert len(merged) == 1, [w.phases for w in written]
+    assert len(_manifests(port)) == 20, "the port itself merged nothing"

@@ -1,0 +1,250 @@
+"""Compaction beside a stream with its reading and rewriting in a worker process, so they do not hold the stream's
+GIL.
+
+A compaction finds the small files (reading manifests), plans, reads them through DuckDB and rewrites them with
+pyarrow: in a thread of the stream's process its Python parts hold the GIL the stream's commits need, and the
+commits that overlapped it ran 4-10 times slower (benchmarks/results/stream.md). `CompactorProcess` starts one
+long-lived worker (multiprocessing's `spawn`: no lock or thread state is copied from the stream) when the stream
+starts. The worker opens the catalog from the lake's settings and, every `every` seconds, finds and rewrites the
+small files (`meshlake.maintenance.compact.rewrite`), then hands the uncommitted rewrite to the stream's process
+through a pipe. There a thread commits it (`commit_rewrite`: re-based onto the batches committed meanwhile, holding
+the stream's commit lock after its first lost race), records the run, and answers; a failed commit's files are
+deleted by the worker. The commit stays in the stream's process because that process holds the table's parsed
+metadata: a commit made by another process would make the stream's next commit parse and render the whole
+`metadata.json` again (measured: a 1.6 s commit at 700 snapshots on a loaded machine; it grows with the history).
+
+When the stream ends, the worker is asked to stop and finishes its current compaction (killed after `STOP_WAIT`
+seconds). It exits as soon as its parent does, however that ends (it watches the parent's sentinel), so it is
+never an orphan. A kill of either at any point leaves what a kill of a thread would: the catalog's commit is
+atomic, and files written and not committed are orphans for `meshlake maintain`. A worker that cannot open the
+catalog or the port reports that in `done.errors` (logged too) and exits; the stream goes on without compaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import types
+from collections.abc import Iterator
+from multiprocessing.connection import Connection, wait
+from typing import TYPE_CHECKING, Any
+
+from meshlake.catalog.settings import redact_uri
+from meshlake.errors import BrokenProductError
+from meshlake.streams.compactor import MIN_FILES, CompactionRuns, check_every, run_record
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
+
+    from pyiceberg.table import Table
+
+    from meshlake.catalog.settings import Settings
+    from meshlake.contract.address import Address
+    from meshlake.maintenance.compact import Compaction, Rewritten
+    from meshlake.port import Port
+
+_LOG = logging.getLogger("meshlake.streams")
+STOP_WAIT = 60.0
+"""Seconds the stream's end waits for the worker's current compaction before killing the worker."""
+OPEN_ATTEMPTS = 5
+"""Attempts at opening the catalog and loading the port when the worker starts: a stream committing every few
+milliseconds can supersede and delete the metadata file a load just found (a later load finds the new one)."""
+
+
+class CompactorProcess:
+    """Compacts `port` every `every` seconds (partitions with at least `min_files` small files), rewriting in a
+    worker process and committing in a thread of this one, from the `with` block's start to its end. `settings`
+    (the worker's catalog) defaults to the port's lake's."""
+
+    def __init__(
+        self, port: Port, every: float, *, min_files: int = MIN_FILES, settings: Settings | None = None
+    ) -> None:
+        check_every(every)
+        self.port = port
+        self.every = every
+        self.done = CompactionRuns()
+        self.pid: int | None = None
+        """The worker's process id, once started."""
+        context = multiprocessing.get_context("spawn")
+        self._stop = context.Event()
+        self._conn, self._child_end = context.Pipe()
+        self._process = context.Process(
+            target=work,
+            args=(settings or port.lake.settings, port.address, port.descriptor.version, every, min_files),
+            kwargs={"stop": self._stop, "conn": self._child_end},
+            name=f"meshlake compact {port.address}",
+            daemon=True,
+        )
+        self._reader = threading.Thread(target=self._read, name=f"compact commits {port.address}", daemon=True)
+
+    def __enter__(self) -> CompactorProcess:
+        with _main_not_imported():
+            self._process.start()
+        self.pid = self._process.pid
+        self._child_end.close()  # the worker's end: its exit then ends the reader's `recv` with EOFError
+        self._reader.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._process.join(STOP_WAIT)
+        if self._process.is_alive():
+            _LOG.warning("%s: the compactor did not stop within %g s; killed", self.port.address, STOP_WAIT)
+            self._process.kill()
+            self._process.join()
+        elif self._process.exitcode != 0:
+            self.done.errors.append(f"the compactor's worker exited with status {self._process.exitcode}")
+        self._reader.join()
+        self._conn.close()
+        self._process.close()
+
+    def _read(self) -> None:
+        """Commit the worker's rewrites and record its reports, until it exits."""
+        catalog = None
+        while True:
+            try:
+                kind, value = self._conn.recv()
+            except (EOFError, OSError):
+                return
+            if kind == "rewritten":
+                if catalog is None:
+                    from meshlake.catalog.catalogs import open_catalog
+
+                    catalog = open_catalog(self.port.lake.settings)
+                answer = self._commit(catalog, *value)
+                with contextlib.suppress(OSError):  # the worker is gone: the commit stands or failed alone
+                    self._conn.send(answer)
+            elif kind == "span":
+                self.done.spans.append((value[0], value[1]))
+            elif kind == "error":
+                self._failed(value)
+
+    def _commit(
+        self, catalog: Any, rewritten: Rewritten, found: Compaction, began: float, seconds: float
+    ) -> tuple[str, str | None]:
+        """Commit the worker's rewrite here; the answer says whether it landed (else the worker deletes its files)."""
+        from meshlake.contract.registry import load_port_table
+        from meshlake.maintenance.compact import commit_rewrite
+
+        started = time.perf_counter()
+        try:
+            commit_rewrite(catalog, load_port_table(catalog, self.port.address), rewritten, found)
+        except Exception as exc:  # reported; the worker tries again at the next interval
+            self.done.spans.append((began, time.monotonic()))
+            self._failed(f"{type(exc).__name__}: {exc}"[:500])
+            return ("failed", None)
+        self.done.spans.append((began, time.monotonic()))
+        self.done.runs.append(run_record(found, seconds + time.perf_counter() - started))
+        return ("committed", None)
+
+    def _failed(self, error: str) -> None:
+        self.done.errors.append(error)
+        _LOG.warning("%s: compaction while streaming failed (%s)", self.port.address, error)
+
+
+@contextlib.contextmanager
+def _main_not_imported() -> Iterator[None]:
+    """Start the worker without the stream's `__main__`: `spawn` would import the script that started the stream
+    in the worker (run again, top level and all, when it has no `if __name__ == "__main__"` guard); the worker needs
+    nothing from it. The module is swapped for the instant of `Process.start`, which reads it."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
+def work(
+    settings: Settings,
+    address: Address,
+    product_version: str,
+    every: float,
+    min_files: int,
+    *,
+    stop: Event,
+    conn: Connection,
+) -> None:
+    """The worker: rewrite every `every` seconds and hand each rewrite over, until `stop` is set or the parent is
+    gone."""
+    from meshlake.catalog.catalogs import open_catalog
+
+    _exit_with_parent()
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            catalog = open_catalog(settings)
+            _load(catalog, address)
+            break
+        except Exception as exc:  # the port's metadata file may be superseded and deleted while it is read
+            if attempt + 1 < OPEN_ATTEMPTS:
+                time.sleep(0.2 * (attempt + 1))
+                continue
+            secrets = (settings.s3_secret_access_key or "", settings.rest_credential or "", settings.rest_token or "")
+            reason = redact_uri(f"{type(exc).__name__}: {exc}", secrets)[:500]
+            conn.send(("error", f"the compactor could not open the catalog or the port {address}: {reason}"))
+            conn.close()
+            return
+    while not stop.wait(every):
+        _rewrite_once(catalog, address, product_version, min_files, conn)
+    conn.close()
+
+
+def _rewrite_once(catalog: Any, address: Address, product_version: str, min_files: int, conn: Connection) -> None:
+    """Find and rewrite the port's small files, hand the rewrite to the stream's process, and delete its files
+    if the commit there failed."""
+    from pyiceberg.table.refs import MAIN_BRANCH
+
+    from meshlake.contract.stamps import new_run_id
+    from meshlake.maintenance.compact import Options, discard, find_groups, rewrite
+
+    began, started = time.monotonic(), time.perf_counter()
+    try:
+        table = _load(catalog, address)
+        found = find_groups(table, Options(min_files=min_files))
+        head = table.metadata.snapshot_by_name(MAIN_BRANCH)
+        if not found.groups or head is None:
+            conn.send(("span", (began, time.monotonic())))
+            return
+        rewritten = rewrite(table, found, head.snapshot_id, product_version=product_version, run_id=new_run_id())
+    except Exception as exc:  # reported; the next interval tries again
+        conn.send(("span", (began, time.monotonic())))
+        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+        return
+    conn.send(("rewritten", (rewritten, dataclasses.replace(found, groups=[]), began, time.perf_counter() - started)))
+    try:
+        answer, _ = conn.recv()
+    except EOFError:  # the stream's process is gone: whether the commit landed is the catalog's to say
+        return
+    if answer != "committed":
+        discard(table, rewritten)
+
+
+def _load(catalog: Any, address: Address) -> Table:
+    """The port's table, loaded again once when its metadata file was superseded and deleted while it was read."""
+    from meshlake.contract.registry import load_port_table
+
+    try:
+        return load_port_table(catalog, address)
+    except BrokenProductError:
+        time.sleep(0.1)
+        return load_port_table(catalog, address)
+
+
+def _exit_with_parent() -> None:
+    """Exit the worker at once when the stream's process is gone (killed, or ended without stopping it)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(0)  # nothing to flush: a rewrite cut short leaves orphan files, as a kill does
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
