@@ -12,6 +12,7 @@ import pytest
 
 import meshlake.streams.premerge as premerge_module
 from meshlake.errors import ConfigError
+from meshlake.quality.records import RESULTS
 from meshlake.streams.memory import MemorySource
 from meshlake.streams.premerge import ENV
 from meshlake.write import manifest_premerge
@@ -73,3 +74,29 @@ def test_premerging_can_be_turned_off_and_an_unknown_mode_is_refused(
     report = port.stream(source, max_rows=2, max_wait=0.02, idle=0.3)
     assert report.premerges is None
     assert port_ids(port) == list(range(5))
+
+
+def test_the_quality_records_manifests_are_merged_ahead_too(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every gated batch appends its verdict to the lake's quality records: their merges are built ahead as well."""
+    monkeypatch.setattr(premerge_module, "LOOK_EVERY", 0.0)
+    port = orders()
+    records = RESULTS.table(port.lake.catalog, None)  # as the first verdict creates it
+    records.transaction().set_properties({"commit.manifest.min-count-to-merge": "3"}).commit_transaction()
+    source = MemorySource("orders")
+    feeder = _feed(source, 45, 0.1)
+    report = port.stream(source, max_rows=1, max_wait=0.02, idle=1.5)
+    feeder.join()
+    assert report.premerges is not None and not report.premerges.errors, report.premerges
+    assert report.premerges.records_swapped >= 1, report.premerges
+    records = records.refresh()
+    snapshot = records.metadata.current_snapshot()
+    assert snapshot is not None
+    listed: Counter[str] = Counter()
+    for manifest in snapshot.manifests(records.io):
+        for entry in manifest.fetch_manifest_entry(records.io, discard_deleted=True):
+            listed[entry.data_file.file_path] += 1
+    assert listed and set(listed.values()) == {1}, "every live records file listed once"
+    assert records.scan().to_arrow().num_rows == len(report.batches) == 45, "one verdict row per batch, kept"
+    assert not manifest_premerge._offers, "the offers are settled or withdrawn when the stream ends"
