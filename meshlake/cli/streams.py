@@ -45,7 +45,8 @@ from meshlake.cli.main import Context, cli, json_option, pass_context
 )
 @click.option(
     "--compact-every",
-    type=click.FloatRange(min=0, min_open=True),
+    type=float,
+    callback=lambda _ctx, _param, value: _seconds(value),
     metavar="SECONDS",
     help="Compact the port's small files every this many seconds while consuming (a worker process rewrites "
     "them; MESHLAKE_STREAM_COMPACTION=thread keeps it in a thread). Default: never.",
@@ -176,3 +177,15 @@ def serve(ctx: Context, address: str, broker: str, rows_per_message: int) -> Non
         f"{address}: {len(report.published)} snapshot(s) published as {report.messages} message(s)"
         + (f" ({report.duplicates} already on the stream)" if report.duplicates else ""),
     )
+
+
+def _seconds(value: float | None) -> float | None:
+    """`--compact-every`: a positive, finite number of seconds (`nan` and `inf` parse as floats: refused too)."""
+    from meshlake.streams.compactor import check_every
+
+    if value is not None:
+        try:
+            check_every(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from exc
+    return value

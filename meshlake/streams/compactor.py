@@ -17,6 +17,7 @@ whose memory is tight.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -72,8 +73,8 @@ def background_compactor(port: Port, every: float, *, min_files: int = MIN_FILES
 
 
 def check_every(every: float) -> None:
-    """Refuse an interval that is not a positive number of seconds (`ValueError`)."""
-    if every <= 0:
+    """Refuse an interval that is not a positive, finite number of seconds (`ValueError`)."""
+    if not math.isfinite(every) or every <= 0:
         raise ValueError(f"compact_every must be positive (seconds), got {every}")
 
 

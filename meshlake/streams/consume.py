@@ -37,7 +37,7 @@ from meshlake.errors import (
     StreamStoppedError,
 )
 from meshlake.streams.collection import Collection, gc_mode, steady_collection
-from meshlake.streams.compactor import background_compactor, compaction_mode
+from meshlake.streams.compactor import background_compactor, check_every, compaction_mode
 from meshlake.streams.decode import decode_batch
 from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
 from meshlake.streams.premerge import Premerger, Premerges, premerge_mode
@@ -155,8 +155,8 @@ class Limits:
             raise ValueError(f"max_wait must be positive (seconds), got {self.max_wait}")
         if self.max_batches is not None and self.max_batches < 1:
             raise ValueError(f"max_batches must be at least 1, got {self.max_batches}")
-        if self.compact_every is not None and self.compact_every <= 0:
-            raise ValueError(f"compact_every must be positive (seconds), got {self.compact_every}")
+        if self.compact_every is not None:
+            check_every(self.compact_every)
 
 
 def consume(

@@ -45,9 +45,12 @@ def test_compaction_runs_while_streaming_and_loses_or_repeats_nothing(
     assert "compact" in modes
 
 
-def test_compact_every_must_be_positive(orders: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("every", [0, -1.0, float("nan"), float("inf")])
+def test_compact_every_must_be_positive(orders: Callable[..., Any], every: float) -> None:
+    port = orders()
     with pytest.raises(ValueError, match="compact_every"):
-        orders().stream(MemorySource("orders"), compact_every=0)
+        port.stream(MemorySource("orders"), compact_every=every)
+    assert port.table().metadata.snapshot_by_name("main") is None
 
 
 def test_compaction_wins_the_race_for_main_against_a_stream_in_the_same_process(

@@ -47,9 +47,10 @@ def test_the_default_source_id_is_a_meshlake_name() -> None:
     assert default_source_id("kafka://h:1/42") == "s_42"
 
 
-def test_stream_refuses_a_compaction_interval_that_is_not_positive(orders: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("every", ["0", "-1", "nan", "inf", "soon"])
+def test_stream_refuses_a_compaction_interval_that_is_not_positive(orders: Callable[..., Any], every: str) -> None:
     port = orders()
-    result = _run("stream", str(port.address), "--from", "nats://127.0.0.1:1/ORDERS", "--compact-every", "0")
+    result = _run("stream", str(port.address), "--from", "nats://127.0.0.1:1/ORDERS", "--compact-every", every)
     assert result.exit_code == 2
     assert "--compact-every" in result.output
     assert port.table().metadata.snapshot_by_name("main") is None
