@@ -39,6 +39,7 @@ from pyiceberg.types import NestedField
 from pyiceberg.utils.concurrent import ExecutorFactory
 
 from meshlake.catalog.metadata import snapshot_by_id
+from meshlake.catalog.storage import is_s3, remember_sizes
 from meshlake.errors import SnapshotNotFoundError
 from meshlake.query.errors import UnsupportedScanError
 from meshlake.query.fieldids import without_field_ids
@@ -323,10 +324,13 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
         tasks = tuple(index.attach(task) for task in clean)
     else:
         tasks = tuple(clean)  # the common case: the manifests' tasks as they were planned the first time
+    if tasks and is_s3(tasks[0].path):
+        remember_sizes(io_properties, ((task.path, task.file_size) for task in tasks))
     unmapped: dict[str, tuple[str, ...]] = {}
     if mapping is not None:
         paths = [task.path for task in tasks] + [d.path for part in parts for d in part.deletes]
-        unmapped = without_field_ids(io, paths)
+        manifests = [(part.source, [task.path for task in part.tasks]) for part in parts if part.source]
+        unmapped = without_field_ids(io, paths, manifests)
         if not unmapped:
             mapping = None  # some REST catalogs put a name mapping on every table; the files decide if it matters
     eq_ids = {i for found in equality.values() for d in found for i in d.equality_ids}
@@ -360,6 +364,8 @@ class _ManifestPart:
 
     tasks: tuple[DataTask, ...]
     deletes: tuple[DeleteFile, ...]
+    source: tuple[str, int] | None = None
+    """The data manifest's location and length (None for a manifest of delete files)."""
 
     @cached_property
     def formats(self) -> frozenset[str]:
@@ -422,9 +428,12 @@ class _ManifestParts:
             def plan(manifest: ManifestFile) -> _ManifestPart:
                 partitions = self.partitions(meta)
                 kept = load_tasks(folder, manifest, partitions.number) if folder is not None else None
+                source = (manifest.manifest_path, manifest.manifest_length)
                 if kept is not None:
-                    return _ManifestPart(kept, ())
+                    return _ManifestPart(kept, (), source)
                 part = _plan_manifest(meta, read_manifest(io, manifest), partitions)
+                if manifest.content == ManifestContent.DATA:
+                    part = replace(part, source=source)
                 if folder is not None and not part.deletes:
                     keys = partitions.keys()
                     store_tasks(folder, manifest, [(keys[t.partition], t) for t in part.tasks])

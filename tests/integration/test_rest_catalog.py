@@ -93,3 +93,27 @@ def test_history_after_a_write_reads_the_journal_the_commit_kept_not_the_metadat
     assert not _read_whole(loaded), "history read the whole metadata file after a write"
     assert [row.snapshot_id for row in history][:3] == before and len(history) == 4
     assert history[-1].snapshot_id == loaded.metadata.current_snapshot_id
+
+
+def test_duckdb_learns_the_planned_files_sizes_from_the_manifests_not_from_the_storage(
+    rest_lake: BackendLake, seaweedfs: SeaweedFS
+) -> None:
+    from meshlake.catalog.storage import s3_filesystem
+
+    lake = rest_lake.deploy()
+    port = lake.port(rest_lake.address)
+    for n in range(3):
+        port.write(shipments("s", n, size=2))
+    plan = port.latest().plan
+    fs = s3_filesystem(seaweedfs.pyiceberg_s3_properties() | {"s3.path-style-access": "true"})
+    task = plan.tasks[0]
+
+    answered = fs.info(task.path)  # no HEAD request: what the manifest says (a HEAD's answer has an ETag)
+    assert answered == {"name": task.path.removeprefix("s3://"), "size": task.file_size, "type": "file"}
+    assert fs.info(task.path, refresh=True)["size"] == task.file_size  # the storage agrees
+    assert fs.modified(task.path).year >= 2026  # known from the storage now: its own time
+    unplanned = f"{task.path.rsplit('/', 1)[0]}/not-planned.parquet"
+    with pytest.raises(FileNotFoundError):
+        fs.info(unplanned)  # a file no plan named is asked of the storage
+    rows = lake.sql(f"SELECT count(*), count(DISTINCT shipment_id) FROM {rest_lake.address}").fetchall()
+    assert rows == [(6, 6)]
