@@ -7,6 +7,7 @@ port whose files were all written by meshlake must still read in DuckDB. Files i
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,56 @@ def test_a_gated_write_checks_a_port_holding_files_without_field_ids(
     assert raised.value.report.results[0].unexpected_count == 2
     assert port.table().metadata.snapshot_by_name("main").snapshot_id == head
     assert port.write(batch("b", 2)).quality.passed
+
+
+def _new_process() -> None:
+    """Forget what this process planned and read of footers, as a new process would not know it."""
+    from meshlake.query import fieldids
+    from meshlake.query.plan import clear_plan_cache
+
+    clear_plan_cache()
+    with fieldids._lock:
+        fieldids._verdicts.clear()
+
+
+def _data_file(port: Any) -> Path:
+    path = next(t.path for t in port.latest().plan.tasks if "imported" not in t.path)
+    return Path(path.removeprefix("file://"))
+
+
+def test_a_new_process_plans_from_the_kept_field_id_verdicts_without_reading_footers(
+    port: Any, shipments: ml.Lake, tmp_path: Path
+) -> None:
+    port.write(batch("a", 1))
+    imported = _import_without_field_ids(port, tmp_path)
+    port.write(batch("b", 2))
+    first = port.latest().plan.unmapped  # footers read, verdicts kept per manifest
+    _new_process()
+    moved = _data_file(port).with_suffix(".away")
+    _data_file(port).rename(moved)  # a footer read now fails
+    Path(imported.removeprefix("file://")).rename(tmp_path / "imported.away")
+
+    assert dict(port.latest().plan.unmapped) == dict(first)
+    assert list(first) == [imported] and first[imported] == ("weight_kg", "shipment_id", "shipped_at")
+
+
+def test_a_damaged_or_stale_field_id_entry_is_ignored_and_the_footers_decide(
+    port: Any, shipments: ml.Lake, tmp_path: Path
+) -> None:
+    from meshlake.catalog.disk_cache import cache_folder
+
+    port.write(batch("a", 1))
+    imported = _import_without_field_ids(port, tmp_path)
+    port.latest().plan  # noqa: B018  (reads the footers, keeps the entries)
+    folder = cache_folder("fieldids")
+    assert folder is not None
+    entries = sorted(folder.glob("*/*.json"))
+    assert len(entries) == 2  # one per data manifest
+    for entry in entries:  # one counts other files, the other is not JSON: neither may be trusted
+        found = json.loads(entry.read_text())
+        entry.write_text(json.dumps({**found, "files": found["files"] + 1, "without": {}}) if found["without"] else "{")
+    _new_process()
+
+    assert list(port.latest().plan.unmapped) == [imported]
+    rewritten = [json.loads(entry.read_text()) for entry in entries]
+    assert sorted(len(e["without"]) for e in rewritten) == [0, 1] and all(e["files"] == 1 for e in rewritten)
