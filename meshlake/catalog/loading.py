@@ -7,10 +7,11 @@ and returns `LazyTableMetadataV2`: pyiceberg's v2 metadata whose per-snapshot li
 `metadata_log`, `statistics`, `partition_statistics`) are read on first use, by pyiceberg's own parse of the
 whole file (`TableMetadataUtil.parse_raw`), so they are exactly what pyiceberg loads. Anything that sees the
 metadata whole (a commit, a copy, a dump, `==`, pickling) completes it first, so a commit writes what
-pyiceberg's eager load would have led to. Finding a snapshot by id answers from the snapshots validated first
-when it can (`main`, a tag), else completes the metadata. History does not complete it: `lazy_history_entries`
-reads the snapshot list and the snapshot log from the file's JSON, checked field by field, as plain entries (no
-pydantic model per snapshot: that is most of pyiceberg's parse).
+pyiceberg's eager load would have led to. History does not complete it: `lazy_history_entries` reads the
+snapshot list and the snapshot log from the file's JSON, checked field by field, as plain entries (no pydantic
+model per snapshot: that is most of pyiceberg's parse). Nor does finding a snapshot by id: it answers from the
+snapshots validated first when it can (`main`, a tag), else from those entries, validating the one it returns
+(a walk of ancestors, as the gate's recovery, builds only the snapshots it visits).
 
 The partial read itself is kept on disk, next to the manifest cache (`metadata/` in meshlake's cache folder,
 `meshlake.catalog.disk_cache`), by the file's location and length, as a *read view* (the metadata without its
@@ -55,7 +56,7 @@ VIEW_VERSION = 1
 class _Pending:
     """Where the rest of a lazily loaded metadata is, and the snapshots validated in the first read."""
 
-    __slots__ = ("_length", "count", "entries", "full", "io", "location", "lock", "log_count", "snapshots")
+    __slots__ = ("_length", "by_id", "count", "entries", "full", "io", "location", "lock", "log_count", "snapshots")
 
     def __init__(self, io: FileIO, location: str, length: int | None, snapshots: dict[int, Snapshot]) -> None:
         self.io = io
@@ -65,6 +66,7 @@ class _Pending:
         self.lock = threading.Lock()
         self.full: TableMetadata | None = None
         self.entries: tuple[HistoryEntries, str] | None = None
+        self.by_id: dict[int, SnapshotEntry] | None = None
         self.count: int | None = None
         """How many snapshots the file lists, when known without reading them."""
         self.log_count: int | None = None
@@ -94,6 +96,15 @@ class _Pending:
                     raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
                 self.entries = read_history_entries(self.location, raw)
             return self.entries
+
+    def entry_index(self) -> tuple[dict[int, SnapshotEntry], str]:
+        """`read_entries`' snapshots by id (the first of an id wins, as in `snapshot_index`), and the file's
+        table uuid."""
+        entries, uuid = self.read_entries()
+        with self.lock:
+            if self.by_id is None:
+                self.by_id = {entry.snapshot_id: entry for entry in reversed(entries.snapshots)}
+            return self.by_id, uuid
 
     def load(self) -> TableMetadata:
         """pyiceberg's parse of the whole file (once)."""
@@ -139,11 +150,26 @@ class LazyTableMetadataV2(IndexedTableMetadataV2):
         return super().__getattr__(name)  # type: ignore[misc]
 
     def snapshot_by_id(self, snapshot_id: int) -> Snapshot | None:
+        """The snapshot of the id: one validated first, else the file's entry of that id, validated alone (a walk
+        of the ancestors, such as the gate's recovery of `RECOVERY_DEPTH` verdicts, builds the snapshots it
+        visits, not every snapshot the file keeps); the lists are read only when the entries are not as Iceberg
+        writes them (pyiceberg's parse then decides)."""
         private = self.__pydantic_private__
         pending: _Pending | None = private.get("_pending") if private is not None else None
-        if pending is not None and snapshot_id in pending.snapshots:
-            return pending.snapshots[snapshot_id]
-        return super().snapshot_by_id(snapshot_id)
+        if pending is None:
+            return super().snapshot_by_id(snapshot_id)
+        if (known := pending.snapshots.get(snapshot_id)) is not None:
+            return known
+        try:
+            index, uuid = pending.entry_index()
+        except _UnexpectedEntryError:
+            return super().snapshot_by_id(snapshot_id)
+        if uuid != str(self.__dict__.get("table_uuid")):
+            raise TableMetadataError(pending.location, "it is not the file its first read saw (another table's)")
+        entry = index.get(snapshot_id)
+        if entry is None:
+            return None
+        return pending.snapshots.setdefault(snapshot_id, entry.snapshot())
 
     def new_snapshot_id(self) -> int:
         """A random snapshot id no snapshot read so far has (pyiceberg's draws until no snapshot of the table has

@@ -89,9 +89,10 @@ def test_every_snapshot_and_log_of_a_lazy_load_is_pyicebergs(tmp_path: Path) -> 
     lazy = _lazy(tmp_path).metadata
     oldest = eager.snapshots[0].snapshot_id
 
-    assert lazy.snapshot_by_id(oldest) == eager.snapshot_by_id(oldest)  # not a ref: reads the rest
-    assert is_complete(lazy)
-    for name in LAZY_FIELDS:
+    assert lazy.snapshot_by_id(oldest) == eager.snapshot_by_id(oldest)  # not a ref: its entry in the file
+    assert lazy.snapshot_by_id(-1) is None
+    assert not is_complete(lazy), "finding one snapshot built every snapshot of the file"
+    for name in LAZY_FIELDS:  # reads the rest
         assert getattr(lazy, name) == getattr(eager, name), name
     assert _same(lazy, eager)
     assert json.loads(lazy.model_dump_json()) == json.loads(eager.model_dump_json())
@@ -409,3 +410,22 @@ def test_history_of_a_value_pyiceberg_accepts_after_coercion_is_pyicebergs(tmp_p
     found = _reader(tmp_path).history()
 
     assert [h.to_dict() for h in found] == [h.to_dict() for h in written]
+
+
+def test_the_gates_recovery_walk_on_a_lazy_load_is_the_full_ones_without_building_every_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlake.quality import records
+
+    table = _table(_catalog(tmp_path), appends=8)
+    eager = _eager(table)
+    lazy = _lazy(tmp_path).metadata
+    head = eager.current_snapshot_id
+    recorded = {s.snapshot_id for s in eager.snapshots}  # counted without a stamp (pyiceberg's appends have none)
+    monkeypatch.setattr(records, "RECOVERY_DEPTH", 5)
+
+    walked = records._gated_snapshots(lazy, head, recorded)
+
+    assert walked == records._gated_snapshots(eager, head, recorded)
+    assert [s.snapshot_id for s, _ in walked] == [s.snapshot_id for s in eager.snapshots[::-1][:5]]
+    assert not is_complete(lazy), "the walk built every snapshot of the file"

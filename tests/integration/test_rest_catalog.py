@@ -4,6 +4,12 @@ read no snapshot list (their cost must not grow with the history), and what they
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,9 +18,11 @@ from pyiceberg.table import Table
 from pyiceberg.table.metadata import TableMetadata
 
 import meshlake as ml
-from meshlake.catalog import rest_catalog
+from meshlake.catalog import loading, rest_catalog
 from meshlake.catalog.loading import is_complete
 from meshlake.catalog.rest_catalog import LakeRestCatalog
+from meshlake.quality.records import RECOVERY_GRACE, read_results
+from meshlake.write import faults
 from tests.backends import shipments
 from tests.integration.conftest import BackendLake, backend_lake
 from tests.services import SeaweedFS
@@ -117,3 +125,46 @@ def test_duckdb_learns_the_planned_files_sizes_from_the_manifests_not_from_the_s
         fs.info(unplanned)  # a file no plan named is asked of the storage
     rows = lake.sql(f"SELECT count(*), count(DISTINCT shipment_id) FROM {rest_lake.address}").fetchall()
     assert rows == [(6, 6)]
+
+
+_WRITER = """
+import json, sys
+import meshlake as ml
+from tests.backends import shipments
+settings, address, writer = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3]
+ml.connect(**settings).port(address).write(shipments(writer, 1, size=1))
+"""
+
+
+def _write_elsewhere(rest_lake: BackendLake, writer: str, *, killed_after_commit: bool) -> None:
+    """A write by another process; `killed_after_commit`: SIGKILLed after its commit, before its quality record."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    if killed_after_commit:
+        env[faults.CRASH_AT] = "committed:1"
+    command = [sys.executable, "-c", _WRITER, json.dumps(rest_lake.settings), rest_lake.address, writer]
+    done = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
+    assert done.returncode == (-signal.SIGKILL if killed_after_commit else 0), done.stderr[-2000:]
+
+
+def test_a_gated_write_after_other_writers_recovers_a_lost_verdict_walking_only_the_ancestors(
+    rest_lake: BackendLake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = rest_lake.deploy()
+    port = lake.port(rest_lake.address)
+    port.write(shipments("a", 1, size=1))
+    _write_elsewhere(rest_lake, "b", killed_after_commit=False)
+    _write_elsewhere(rest_lake, "c", killed_after_commit=True)  # the head this process has not seen, unrecorded
+    time.sleep(RECOVERY_GRACE.total_seconds() + 0.1)
+    before = [row.snapshot_id for row in port.history()]
+    recorded = read_results(lake.catalog, address=rest_lake.address, snapshot_ids=before, columns=["snapshot_id"])
+    assert len(before) == 3 and len(recorded) == 2  # c's verdict is lost
+    full_parses: list[str] = []
+    parse = loading._Pending.load
+    monkeypatch.setattr(loading._Pending, "load", lambda self: full_parses.append(self.location) or parse(self))
+
+    port.write(shipments("d", 1, size=1))
+
+    assert full_parses == [], "the gate's recovery built every snapshot of the metadata file"
+    published = [row.snapshot_id for row in port.history()]
+    rows = read_results(lake.catalog, address=rest_lake.address, snapshot_ids=published, columns=["snapshot_id"])
+    assert len(published) == 4 and sorted(r["snapshot_id"] for r in rows) == sorted(published)  # c recovered once
