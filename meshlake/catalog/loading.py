@@ -10,8 +10,8 @@ metadata whole (a commit, a copy, a dump, `==`, pickling) completes it first, so
 pyiceberg's eager load would have led to. History does not complete it: `lazy_history_entries` reads the
 snapshot list and the snapshot log from the file's JSON, checked field by field, as plain entries (no pydantic
 model per snapshot: that is most of pyiceberg's parse). Nor does finding a snapshot by id: it answers from the
-snapshots validated first when it can (`main`, a tag), else from those entries, validating the one it returns
-(a walk of ancestors, as the gate's recovery, builds only the snapshots it visits).
+snapshots validated first when it can (`main`, a tag), else from the file's JSON snapshots by id, validating the
+one it returns (a walk of ancestors, as the gate's recovery, builds only the snapshots it visits).
 
 The partial read itself is kept on disk, next to the manifest cache (`metadata/` in meshlake's cache folder,
 `meshlake.catalog.disk_cache`), by the file's location and length, as a *read view* (the metadata without its
@@ -56,7 +56,9 @@ VIEW_VERSION = 1
 class _Pending:
     """Where the rest of a lazily loaded metadata is, and the snapshots validated in the first read."""
 
-    __slots__ = ("_length", "by_id", "count", "entries", "full", "io", "location", "lock", "log_count", "snapshots")
+    __slots__ = (
+        "_length", "by_id", "count", "entries", "full", "io", "location", "lock", "log_count", "snapshots", "uuid"
+    )  # fmt: skip
 
     def __init__(self, io: FileIO, location: str, length: int | None, snapshots: dict[int, Snapshot]) -> None:
         self.io = io
@@ -66,7 +68,9 @@ class _Pending:
         self.lock = threading.Lock()
         self.full: TableMetadata | None = None
         self.entries: tuple[HistoryEntries, str] | None = None
-        self.by_id: dict[int, SnapshotEntry] | None = None
+        self.by_id: dict[int, dict[str, Any]] | None = None
+        """The file's snapshots as its JSON has them, by id (`raw_snapshots`)."""
+        self.uuid = ""
         self.count: int | None = None
         """How many snapshots the file lists, when known without reading them."""
         self.log_count: int | None = None
@@ -88,23 +92,36 @@ class _Pending:
         """The file's snapshots and snapshot log as plain, checked entries (once): no pydantic models."""
         with self.lock:
             if self.entries is None:
-                try:
-                    with self.io.new_input(self.location).open() as stream:
-                        raw = json.loads(stream.read())
-                except (OSError, ValueError, RecursionError) as exc:
-                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                    raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
-                self.entries = read_history_entries(self.location, raw)
+                self.entries = read_history_entries(self.location, self._read_json())
             return self.entries
 
-    def entry_index(self) -> tuple[dict[int, SnapshotEntry], str]:
-        """`read_entries`' snapshots by id (the first of an id wins, as in `snapshot_index`), and the file's
-        table uuid."""
-        entries, uuid = self.read_entries()
+    def raw_snapshots(self) -> tuple[dict[int, dict[str, Any]], str]:
+        """The file's snapshots as its JSON has them, by id (the first of an id wins, as in `snapshot_index`),
+        and its table uuid (once; `_UnexpectedEntryError` when an entry is not an object with an integer id)."""
         with self.lock:
             if self.by_id is None:
-                self.by_id = {entry.snapshot_id: entry for entry in reversed(entries.snapshots)}
-            return self.by_id, uuid
+                if self.entries is not None:
+                    self.by_id = {e.snapshot_id: e.raw for e in reversed(self.entries[0].snapshots)}
+                    return self.by_id, self.entries[1]
+                raw = self._read_json()
+                listed = raw.get("snapshots", []) if isinstance(raw, dict) else None
+                if not isinstance(listed, list):
+                    raise _UnexpectedEntryError("its snapshots is not a list")
+                by_id = {}
+                for n, item in enumerate(reversed(listed)):
+                    if not isinstance(item, dict) or not _int(item.get("snapshot-id")):
+                        raise _UnexpectedEntryError(f"snapshot {len(listed) - 1 - n} has no integer snapshot-id")
+                    by_id[item["snapshot-id"]] = item
+                self.by_id, self.uuid = by_id, str(raw.get("table-uuid"))
+            return self.by_id, self.uuid
+
+    def _read_json(self) -> Any:
+        try:
+            with self.io.new_input(self.location).open() as stream:
+                return json.loads(stream.read())
+        except (OSError, ValueError, RecursionError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
 
     def load(self) -> TableMetadata:
         """pyiceberg's parse of the whole file (once)."""
@@ -161,15 +178,20 @@ class LazyTableMetadataV2(IndexedTableMetadataV2):
         if (known := pending.snapshots.get(snapshot_id)) is not None:
             return known
         try:
-            index, uuid = pending.entry_index()
+            index, uuid = pending.raw_snapshots()
         except _UnexpectedEntryError:
             return super().snapshot_by_id(snapshot_id)
         if uuid != str(self.__dict__.get("table_uuid")):
             raise TableMetadataError(pending.location, "it is not the file its first read saw (another table's)")
-        entry = index.get(snapshot_id)
-        if entry is None:
+        raw = index.get(snapshot_id)
+        if raw is None:
             return None
-        return pending.snapshots.setdefault(snapshot_id, entry.snapshot())
+        try:
+            snapshot = Snapshot.model_validate(raw)
+        except (ValueError, IcebergValidationError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise TableMetadataError(pending.location, f"snapshot {snapshot_id}: {first}") from exc
+        return pending.snapshots.setdefault(snapshot_id, snapshot)
 
     def new_snapshot_id(self) -> int:
         """A random snapshot id no snapshot read so far has (pyiceberg's draws until no snapshot of the table has
