@@ -115,6 +115,18 @@ class _Pending:
                 self.by_id, self.uuid = by_id, str(raw.get("table-uuid"))
             return self.by_id, self.uuid
 
+    def read_updated(self) -> int:
+        """The file's `last-updated-ms`, from its first `HEAD_BYTES` when its top-level keys get there before
+        anything larger (Iceberg's writers put it among the first), else from pyiceberg's parse of the file."""
+        try:
+            with self.io.new_input(self.location).open() as stream:
+                head = stream.read(HEAD_BYTES)
+        except OSError as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
+        found = _top_level_value(head.decode("utf-8", errors="replace"), "last-updated-ms")
+        return found if _int(found) else self.load().last_updated_ms
+
     def _read_json(self) -> Any:
         try:
             with self.io.new_input(self.location).open() as stream:
@@ -155,7 +167,7 @@ class LazyTableMetadataV2(IndexedTableMetadataV2):
         full = pending.load()
         if full.table_uuid != self.__dict__.get("table_uuid") or full.format_version != 2:
             raise TableMetadataError(pending.location, "it is not the file its first read saw (another table's)")
-        for name in LAZY_FIELDS:
+        for name in (*LAZY_FIELDS, "last_updated_ms"):
             self.__dict__.setdefault(name, getattr(full, name))
         self.__pydantic_fields_set__ |= full.model_fields_set & set(LAZY_FIELDS)
         private["_pending"] = None  # type: ignore[index]
@@ -164,6 +176,11 @@ class LazyTableMetadataV2(IndexedTableMetadataV2):
         if name in LAZY_FIELDS:
             self.complete()
             return self.__dict__[name]
+        if name == "last_updated_ms":  # not known from a REST catalog's load answer (`lazy_metadata`)
+            private = self.__pydantic_private__
+            pending: _Pending | None = private.get("_pending") if private is not None else None
+            if pending is not None:
+                return self.__dict__.setdefault(name, pending.read_updated())
         return super().__getattr__(name)  # type: ignore[misc]
 
     def snapshot_by_id(self, snapshot_id: int) -> Snapshot | None:
@@ -327,6 +344,8 @@ def lazy_metadata(raw: dict[str, Any], io: FileIO, location: str, *, every_snaps
     metadata = _lazy(view, io, location, None) if view is not None else None
     if metadata is not None:
         _read_newest(metadata, raw, every_snapshot)
+        if not every_snapshot:  # SeaweedFS answers such loads with the time of the request: read from the file
+            del metadata.__dict__["last_updated_ms"]
     log = raw.get("metadata-log", [])
     if metadata is not None and isinstance(log, list) and len(log) <= _KEPT_LOG:
         # short (the table keeps `write.metadata.previous-versions-max` entries): read now, so that deleting the
@@ -365,6 +384,8 @@ def _read_newest(metadata: LazyTableMetadataV2, raw: dict[str, Any], every_snaps
         pending.snapshots.setdefault(snapshot.snapshot_id, snapshot)
 
 
+HEAD_BYTES = 16 * 1024
+"""How much of a metadata file's start is read for its `last-updated-ms` (`_Pending.read_updated`)."""
 NEWEST = 128
 """How many of `main`'s newest snapshots a REST catalog's answer has validated ahead (see `lazy_metadata`)."""
 _SNAPSHOTS = TypeAdapter(list[Snapshot])
@@ -405,6 +426,37 @@ def _lazy(view: dict[str, Any], io: FileIO, location: str, length: int | None) -
     metadata.__pydantic_fields_set__ -= set(LAZY_FIELDS)
     metadata.__pydantic_private__["_pending"] = _Pending(io, location, length, snapshots)  # type: ignore[index]
     return metadata
+
+
+def _top_level_value(text: str, key: str) -> Any:
+    """The value of `key` in the JSON object `text` starts (its top level only; the text may be cut short), when
+    the keys before it parse whole; else None."""
+    decoder = json.JSONDecoder()
+    position = _space(text, 0)
+    if not text.startswith("{", position):
+        return None
+    position += 1
+    try:
+        while True:
+            name, position = decoder.raw_decode(text, _space(text, position))
+            position = _space(text, position)
+            if not isinstance(name, str) or not text.startswith(":", position):
+                return None
+            value, position = decoder.raw_decode(text, _space(text, position + 1))
+            position = _space(text, position)
+            if name == key:  # whole only if something follows it (a number may be cut short)
+                return value if text.startswith((",", "}"), position) else None
+            if not text.startswith(",", position):
+                return None
+            position += 1
+    except ValueError:  # cut short, or not JSON
+        return None
+
+
+def _space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
 
 
 # -- the history without pyiceberg's models ----------------------------------------------------------------------

@@ -138,3 +138,19 @@ def test_an_answer_that_is_not_v2_or_not_valid_is_left_to_pyicebergs_parse(tmp_p
 
     assert lazy_metadata({**raw, "format-version": 1}, table.io, table.metadata_location, every_snapshot=True) is None
     assert lazy_metadata({**raw, "schemas": "no"}, table.io, table.metadata_location, every_snapshot=True) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ('{"format-version": 2, "table-uuid": "u", "last-updated-ms": 1700000000123, "schemas": [', 1700000000123),
+        ('{"properties": {"last-updated-ms": 5}, "last-updated-ms": 7}', 7),  # a nested key is not the file's
+        ('{"schemas": [{"type": "struct", "fields": [', None),  # cut short before the key: the whole file decides
+        ('{"last-updated-ms": 12', None),  # the number itself may be cut short
+        ("[1, 2]", None),
+    ],
+)
+def test_the_last_updated_time_is_read_from_the_top_level_keys_a_metadata_files_start_holds(
+    text: str, found: int | None
+) -> None:
+    assert loading._top_level_value(text, "last-updated-ms") == found

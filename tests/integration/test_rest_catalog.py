@@ -168,3 +168,34 @@ def test_a_gated_write_after_other_writers_recovers_a_lost_verdict_walking_only_
     published = [row.snapshot_id for row in port.history()]
     rows = read_results(lake.catalog, address=rest_lake.address, snapshot_ids=published, columns=["snapshot_id"])
     assert len(published) == 4 and sorted(r["snapshot_id"] for r in rows) == sorted(published)  # c recovered once
+
+
+def test_a_loaded_table_has_its_files_last_updated_time_not_the_time_of_the_load(
+    rest_lake: BackendLake, seaweedfs: SeaweedFS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = rest_lake.deploy()
+    port = lake.port(rest_lake.address)
+    port.write(shipments("a", 1, size=1))
+    table = port.table()
+    table.transaction().set_properties({"note": "changed after the snapshot"}).commit_transaction()
+    monkeypatch.setattr(rest_catalog, "_COMMITTED", rest_catalog.MetadataCache())  # as a new process loads it
+    heads: list[str] = []
+    read = loading._Pending.read_updated
+    monkeypatch.setattr(loading._Pending, "read_updated", lambda self: heads.append(self.location) or read(self))
+    time.sleep(0.05)
+
+    port.write(shipments("b", 2, size=1))  # a write does not need it
+    assert heads == []
+    monkeypatch.setattr(rest_catalog, "_COMMITTED", rest_catalog.MetadataCache())
+    time.sleep(0.05)
+    loaded = port.table()
+    pyicebergs = load_catalog("peer", **seaweedfs.rest_catalog_properties()).load_table(loaded.name())
+
+    assert pyicebergs.metadata_location == loaded.metadata_location
+    assert loaded.metadata.last_updated_ms == pyicebergs.metadata.last_updated_ms  # the file's, read from its start
+    assert heads == [loaded.metadata_location] and not is_complete(loaded.metadata)
+    table.transaction().set_properties({"note": "and again"}).commit_transaction()
+    monkeypatch.setattr(rest_catalog, "_COMMITTED", rest_catalog.MetadataCache())
+    again = port.table()
+    newest = load_catalog("peer", **seaweedfs.rest_catalog_properties()).load_table(loaded.name()).metadata
+    assert again.metadata.last_updated_ms == newest.last_updated_ms > newest.current_snapshot().timestamp_ms  # type: ignore[union-attr]
