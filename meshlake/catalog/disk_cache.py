@@ -36,8 +36,8 @@ def cache_root() -> Path | None:
 
 
 def cache_folder(kind: str) -> Path | None:
-    """The folder of the cache `kind` (`manifests`, `metadata`, `keyindex`, `history`), None when the caches are
-    off or their folder is not private to this user."""
+    """The folder of the cache `kind` (`manifests`, `fieldids`, `metadata`, `keyindex`, `history`), None when the
+    caches are off or their folder is not private to this user."""
     root = cache_root()
     if root is None or not _private(root):
         return None
