@@ -106,6 +106,7 @@ def _new_process() -> None:
     clear_plan_cache()
     with fieldids._lock:
         fieldids._verdicts.clear()
+        fieldids._kept.clear()
 
 
 def _data_file(port: Any) -> Path:
@@ -149,3 +150,21 @@ def test_a_damaged_or_stale_field_id_entry_is_ignored_and_the_footers_decide(
     assert list(port.latest().plan.unmapped) == [imported]
     rewritten = [json.loads(entry.read_text()) for entry in entries]
     assert sorted(len(e["without"]) for e in rewritten) == [0, 1] and all(e["files"] == 1 for e in rewritten)
+
+
+def test_the_writer_knows_its_files_have_field_ids_and_keeps_that_for_the_next_process(
+    port: Any, shipments: ml.Lake
+) -> None:
+    port.write(batch("a", 1))
+    table = port.table()
+    mapping = table.schema().name_mapping.model_dump_json()
+    table.transaction().set_properties({"schema.name-mapping.default": mapping}).commit_transaction()
+    port.write(batch("b", 2))
+    files = sorted(Path(port.table().metadata.location.removeprefix("file://")).rglob("*.parquet"))
+    assert len(files) == 2
+    for path in files:  # before any planning read them: a footer read now fails
+        path.rename(path.with_suffix(".away"))
+
+    assert port.latest().plan.name_mapping is None  # planned by the writer: no footer read
+    _new_process()
+    assert port.latest().plan.name_mapping is None  # a new process: the entries the writer's planning kept

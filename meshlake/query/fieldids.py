@@ -11,7 +11,9 @@ manifest cache), one small entry per manifest keyed by its location and length (
 the files it names): which of its files lack field ids, with their names. A new process planning a port of
 1,000 files on S3 reads one entry per manifest instead of 1,000 footers (1.1 s on a local SeaweedFS, the
 first query's largest cost). An entry is used only if it names the same manifest and counts the same files;
-anything else is ignored and the footers are read (the entry is then rewritten).
+anything else is ignored and the footers are read (the entry is then rewritten). The files meshlake's writer
+writes carry field ids (`remember_written`): a process planning what it wrote reads none of their footers and
+keeps the entries of their manifests for the next process.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ MAX_AGE = 30 * 24 * 3600.0
 
 Manifest = tuple[str, int]
 """A data manifest's location and length (what its entry on disk is kept by)."""
+_MAX_KEPT = 100_000
+_kept: OrderedDict[Manifest, None] = OrderedDict()
+"""The manifests whose entry this process wrote or read (the cache folder has it)."""
 
 
 def without_field_ids(
@@ -52,15 +57,15 @@ def without_field_ids(
     with _lock:
         known = {p: _verdicts[p] for p in dict.fromkeys(paths) if p in _verdicts}
     folder = cache_folder("fieldids")
-    pending = [(m, files) for m, files in manifests if not all(p in known for p in files)] if folder else []
-    unread = []
-    for manifest, files in pending:
+    with _lock:
+        unkept = [(m, files) for m, files in manifests if m not in _kept] if folder else []
+    for manifest, files in unkept:
+        if all(p in known for p in files):
+            continue  # known here (this process read or wrote them): kept below
         kept = _load(folder, manifest, files)  # type: ignore[arg-type]
-        if kept is None:
-            unread.append((manifest, files))
-        else:
+        if kept is not None:
             known.update(kept)
-            _remember(kept)
+            _remember(kept, manifest)
     unknown = [p for p in dict.fromkeys(paths) if p not in known]
     if len(unknown) > 1 and not all(p.startswith(("/", "file:")) for p in unknown):
         found = list(ExecutorFactory.get_or_create().map(lambda p: _footer(io, p), unknown))
@@ -68,16 +73,29 @@ def without_field_ids(
         found = [_footer(io, p) for p in unknown]
     known.update(zip(unknown, found, strict=True))
     _remember(dict(zip(unknown, found, strict=True)))
-    for manifest, files in unread:
+    with _lock:
+        unkept = [(m, files) for m, files in unkept if m not in _kept]
+    for manifest, files in unkept:
         _store(folder, manifest, {p: known[p] for p in files})  # type: ignore[arg-type]
+        _remember({}, manifest)
     return {path: names for path, (has_ids, names) in known.items() if not has_ids}
 
 
-def _remember(verdicts: dict[str, tuple[bool, tuple[str, ...]]]) -> None:
+def remember_written(paths: Sequence[str]) -> None:
+    """Note files this process wrote with a field id on every column (meshlake's writer writes no other), so that
+    planning them reads no footer, and the entries of the manifests listing them are kept without one."""
+    _remember(dict.fromkeys(paths, (True, ())))
+
+
+def _remember(verdicts: dict[str, tuple[bool, tuple[str, ...]]], kept: Manifest | None = None) -> None:
     with _lock:
         _verdicts.update(verdicts)
         while len(_verdicts) > _MAX_REMEMBERED:
             _verdicts.popitem(last=False)
+        if kept is not None:
+            _kept[kept] = None
+            while len(_kept) > _MAX_KEPT:
+                _kept.popitem(last=False)
 
 
 def _entry(folder: Path, manifest: Manifest) -> Path:

@@ -42,6 +42,7 @@ from pyiceberg.table.metadata import TableMetadata
 from pyiceberg.typedef import Record
 
 from meshlake.contract.deploy import METRICS_COLUMN
+from meshlake.query.fieldids import remember_written
 from meshlake.write.phases import PhaseClock
 
 ROW_GROUP_BYTES = 256 * 1024 * 1024
@@ -343,6 +344,7 @@ class DataFileWriter:
             **statistics.to_serialized_dict(),
         )
         data_file.spec_id = self.metadata.default_spec_id  # not a manifest field: from_args drops it
+        remember_written([open_file.path])
         self._files.append(data_file)
 
     def _split(self, batch: pa.RecordBatch) -> list[tuple[tuple[object, ...], PartitionKey, pa.RecordBatch]]:
