@@ -70,6 +70,8 @@ class DeleteFile:
     referenced_file: str | None = None
     """The single data file whose rows this position delete file lists, when its bounds say so."""
     path_bounds: tuple[bytes, bytes] | None = None
+    file_size: int | None = None
+    """Its size in bytes, as its manifest says (None when made without one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,7 +327,8 @@ def _plan(metadata: TableMetadata, io: FileIO, snapshot_id: int | None, name: st
     else:
         tasks = tuple(clean)  # the common case: the manifests' tasks as they were planned the first time
     if tasks and is_s3(tasks[0].path):
-        remember_sizes(io_properties, ((task.path, task.file_size) for task in tasks))
+        deleted = [(d.path, d.file_size) for part in parts for d in part.deletes if d.file_size is not None]
+        remember_sizes(io_properties, chain(((task.path, task.file_size) for task in tasks), deleted))
     unmapped: dict[str, tuple[str, ...]] = {}
     if mapping is not None:
         paths = [task.path for task in tasks] + [d.path for part in parts for d in part.deletes]
@@ -574,6 +577,7 @@ def delete_file_of(
         equality_ids=tuple(file.equality_ids or ()) if content == "equality" else (),
         referenced_file=referenced,
         path_bounds=bounds,
+        file_size=file.file_size_in_bytes,
     )
 
 

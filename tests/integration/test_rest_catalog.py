@@ -126,6 +126,15 @@ def test_duckdb_learns_the_planned_files_sizes_from_the_manifests_not_from_the_s
     rows = lake.sql(f"SELECT count(*), count(DISTINCT shipment_id) FROM {rest_lake.address}").fetchall()
     assert rows == [(6, 6)]
 
+    port.write(shipments("s", 0, size=1, weight=9.0), mode="upsert", write_mode="merge-on-read")
+    deletes = {d.path: d.file_size for t in port.latest().plan.tasks for d in t.position_deletes}
+    assert len(deletes) == 1
+    path, size = next(iter(deletes.items()))
+    assert fs.info(path) == {"name": path.removeprefix("s3://"), "size": size, "type": "file"}
+    assert fs.info(path, refresh=True)["size"] == size
+    rows = lake.sql(f"SELECT count(*), sum(weight_kg) FROM {rest_lake.address}").fetchall()
+    assert rows == [(6, 15.0)]  # s-0-0 weighs 9 now: 9 + 0 + 1 + 1 + 2 + 2
+
 
 _WRITER = """
 import json, sys
