@@ -58,11 +58,11 @@ def without_field_ids(
         known = {p: _verdicts[p] for p in dict.fromkeys(paths) if p in _verdicts}
     folder = cache_folder("fieldids")
     with _lock:
-        unkept = [(m, files) for m, files in manifests if m not in _kept] if folder else []
+        unkept = [(m, tuple(dict.fromkeys(files))) for m, files in manifests if m not in _kept] if folder else []
     for manifest, files in unkept:
         if all(p in known for p in files):
             continue  # known here (this process read or wrote them): kept below
-        kept = _load(folder, manifest, files)  # type: ignore[arg-type]
+        kept = _load(folder, manifest, files) if folder is not None else None
         if kept is not None:
             known.update(kept)
             _remember(kept, manifest)
@@ -76,8 +76,9 @@ def without_field_ids(
     with _lock:
         unkept = [(m, files) for m, files in unkept if m not in _kept]
     for manifest, files in unkept:
-        _store(folder, manifest, {p: known[p] for p in files})  # type: ignore[arg-type]
-        _remember({}, manifest)
+        if folder is not None:
+            _store(folder, manifest, {p: known[p] for p in files})
+            _remember({}, manifest)
     return {path: names for path, (has_ids, names) in known.items() if not has_ids}
 
 
