@@ -100,9 +100,10 @@ class _Pending:
         and its table uuid (once; `_UnexpectedEntryError` when an entry is not an object with an integer id)."""
         with self.lock:
             if self.by_id is None:
-                if self.entries is not None:
+                if self.entries is not None:  # history read them: no second read of the file
                     self.by_id = {e.snapshot_id: e.raw for e in reversed(self.entries[0].snapshots)}
-                    return self.by_id, self.entries[1]
+                    self.uuid = self.entries[1]
+                    return self.by_id, self.uuid
                 raw = self._read_json()
                 listed = raw.get("snapshots", []) if isinstance(raw, dict) else None
                 if not isinstance(listed, list):

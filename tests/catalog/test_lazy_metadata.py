@@ -429,3 +429,15 @@ def test_the_gates_recovery_walk_on_a_lazy_load_is_the_full_ones_without_buildin
     assert walked == records._gated_snapshots(eager, head, recorded)
     assert [s.snapshot_id for s, _ in walked] == [s.snapshot_id for s in eager.snapshots[::-1][:5]]
     assert not is_complete(lazy), "the walk built every snapshot of the file"
+
+
+def test_snapshots_found_by_id_after_history_read_the_file_are_pyicebergs(tmp_path: Path) -> None:
+    table = _table(_catalog(tmp_path), appends=4)
+    eager = _eager(table)
+    lazy = _lazy(tmp_path).metadata
+    assert lazy_history_entries(lazy) is not None  # the file's entries, as history reads them
+
+    for snapshot in eager.snapshots:  # each found among them, more than once
+        assert lazy.snapshot_by_id(snapshot.snapshot_id) == snapshot
+        assert lazy.snapshot_by_id(snapshot.snapshot_id) == snapshot
+    assert not is_complete(lazy)
