@@ -7,11 +7,16 @@ commits that overlapped it ran 4-10 times slower (benchmarks/results/stream.md).
 long-lived worker (multiprocessing's `spawn`: no lock or thread state is copied from the stream) when the stream
 starts. The worker opens the catalog from the lake's settings and, every `every` seconds, finds and rewrites the
 small files (`meshlake.maintenance.compact.rewrite`), then hands the uncommitted rewrite to the stream's process
-through a pipe. There a thread commits it (`commit_rewrite`: re-based onto the batches committed meanwhile, holding
-the stream's commit lock after its first lost race), records the run, and answers; a failed commit's files are
-deleted by the worker. The commit stays in the stream's process because that process holds the table's parsed
-metadata: a commit made by another process would make the stream's next commit parse and render the whole
-`metadata.json` again (measured: a 1.6 s commit at 700 snapshots on a loaded machine; it grows with the history).
+through a pipe. There the consume loop commits it between two batches (`between_batches`, on the stream's own
+thread: `commit_rewrite` re-bases it onto the batches committed meanwhile), records the run, and answers; a failed
+commit's files are deleted by the worker. Committed between batches, the compaction neither holds the commit lock
+while a batch waits for it nor makes a batch re-base onto it: the next batch simply builds on it (a thread committing
+beside the stream made the batches in its windows wait 78-157 ms for the lock, or re-base, in the 10-minute run). A
+rewrite the loop does not take within `HANDOFF_WAIT` seconds (no batch came, or the compactor runs beside a stream
+that does not call `between_batches`) is committed by the thread that reads the pipe, as before. The commit stays in
+the stream's process because that process holds the table's parsed metadata: a commit made by another process would
+make the stream's next commit parse and render the whole `metadata.json` again (measured: a 1.6 s commit at 700
+snapshots on a loaded machine; it grows with the history).
 
 When the stream ends, the worker is asked to stop and finishes its current compaction (killed after `STOP_WAIT`
 seconds). It exits as soon as its parent does, however that ends (it watches the parent's sentinel), so it is
@@ -52,6 +57,9 @@ if TYPE_CHECKING:
 _LOG = logging.getLogger("meshlake.streams")
 STOP_WAIT = 60.0
 """Seconds the stream's end waits for the worker's current compaction before killing the worker."""
+HANDOFF_WAIT = 2.0
+"""Seconds a finished rewrite waits for the consume loop to commit it between two batches, before the pipe's reader
+thread commits it itself."""
 OPEN_ATTEMPTS = 5
 """Attempts at opening the catalog and loading the port when the worker starts: a stream committing every few
 milliseconds can supersede and delete the metadata file a load just found (a later load finds the new one)."""
@@ -82,6 +90,10 @@ class CompactorProcess:
             daemon=True,
         )
         self._reader = threading.Thread(target=self._read, name=f"compact commits {port.address}", daemon=True)
+        self._handoff_lock = threading.Lock()
+        self._handed: _Handoff | None = None
+        self._taking = True
+        """Whether the consume loop still takes rewrites between batches (until the `with` block ends)."""
 
     def __enter__(self) -> CompactorProcess:
         with _main_not_imported():
@@ -92,6 +104,9 @@ class CompactorProcess:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with self._handoff_lock:
+            self._taking = False
+        self.between_batches()  # a rewrite handed over as the loop ended: committed here rather than after a wait
         self._stop.set()
         self._process.join(STOP_WAIT)
         if self._process.is_alive():
@@ -113,17 +128,48 @@ class CompactorProcess:
             except (EOFError, OSError):
                 return
             if kind == "rewritten":
-                if catalog is None:
-                    from meshlake.catalog.catalogs import open_catalog
+                handed = self._hand_over(value)
+                if handed is not None:
+                    answer = handed
+                else:
+                    if catalog is None:
+                        from meshlake.catalog.catalogs import open_catalog
 
-                    catalog = open_catalog(self.port.lake.settings)
-                answer = self._commit(catalog, *value)
+                        catalog = open_catalog(self.port.lake.settings)
+                    answer = self._commit(catalog, *value)
                 with contextlib.suppress(OSError):  # the worker is gone: the commit stands or failed alone
                     self._conn.send(answer)
             elif kind == "span":
                 self.done.spans.append((value[0], value[1]))
             elif kind == "error":
                 self._failed(value)
+
+    def between_batches(self) -> None:
+        """Commit the rewrite the worker handed over, if one waits: the consume loop calls this after each batch, so
+        the compaction's commit lands between two of the stream's commits instead of beside one."""
+        handed = self._handed
+        if handed is None or not handed.claim():
+            return
+        try:
+            handed.answer = self._commit(self.port.lake.catalog, *handed.value)
+        finally:
+            handed.done.set()
+
+    def _hand_over(self, value: tuple[Any, ...]) -> tuple[str, str | None] | None:
+        """Offer a rewrite to the consume loop (`between_batches`) and wait for its answer; None when the loop did
+        not take it within `HANDOFF_WAIT` seconds (or no longer takes any): the caller commits it then."""
+        handed = _Handoff(value)
+        with self._handoff_lock:
+            if not self._taking:
+                return None
+            self._handed = handed
+        answer: tuple[str, str | None] | None = None
+        if handed.done.wait(HANDOFF_WAIT) or not handed.claim():
+            handed.done.wait()  # the loop took it: its commit may still be running
+            answer = handed.answer
+        with self._handoff_lock:
+            self._handed = None
+        return answer
 
     def _commit(
         self, catalog: Any, rewritten: Rewritten, found: Compaction, began: float, seconds: float
@@ -146,6 +192,25 @@ class CompactorProcess:
     def _failed(self, error: str) -> None:
         self.done.errors.append(error)
         _LOG.warning("%s: compaction while streaming failed (%s)", self.port.address, error)
+
+
+class _Handoff:
+    """A rewrite offered to the consume loop: whoever claims it first (the loop, or the reader after its wait)
+    commits it and sets `done`."""
+
+    def __init__(self, value: tuple[Any, ...]) -> None:
+        self.value = value
+        self.done = threading.Event()
+        self.answer: tuple[str, str | None] = ("failed", None)
+        self._claimed = False
+        self._lock = threading.Lock()
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self._claimed:
+                return False
+            self._claimed = True
+            return True
 
 
 @contextlib.contextmanager

@@ -207,3 +207,63 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_worker(lake: ml.L
     assert done.returncode == 0
     assert len(runs.read_text().split()) == 1, "the script's top level ran again"
     assert port_ids(ml.connect(home=str(tmp_path / ".meshlake")).port(ADDRESS)) == list(range(30))
+
+
+def _committers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that commit compactions from now on (a spy around the real `commit_rewrite`)."""
+    import meshlake.maintenance.compact as compact_module
+
+    commit = compact_module.commit_rewrite
+    threads: list[str] = []
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return commit(*args, **kwargs)
+
+    monkeypatch.setattr(compact_module, "commit_rewrite", spied)
+    return threads
+
+
+def test_the_worker_s_compaction_commits_between_two_batches_so_no_batch_waits_for_it_or_re_bases(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    committers = _committers(monkeypatch)
+    port = orders()
+    source = MemorySource("orders")
+    fed: list[tuple[int, bool]] = []
+    feeder = threading.Thread(target=lambda: fed.append(_feed_until(source.publish, lambda: _compacted(port))))
+    feeder.start()
+    report = port.stream(source, max_rows=5, max_wait=0.02, idle=1.0, compact_every=0.3)
+    feeder.join()
+    ((sent, compacted),) = fed
+    assert compacted and report.compactions, report.to_dict()
+    assert not report.compaction_errors
+    assert set(committers) == {threading.current_thread().name}, committers
+    assert not [b.rebases for b in report.batches if b.rebases], "a batch re-based onto a compaction"
+    assert not [b.phases for b in report.batches if "commit lock wait" in b.phases]
+    assert port_ids(port) == list(range(sent))
+
+
+def test_a_rewrite_no_batch_takes_is_committed_by_the_compactor_s_own_thread(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside a stream that never calls `between_batches` (or one idle for longer than `HANDOFF_WAIT`), the rewrite
+    is committed by the thread reading the worker's pipe after the wait, as before the hand-over."""
+    from meshlake.streams import compactor_process
+
+    monkeypatch.setattr(compactor_process, "HANDOFF_WAIT", 0.2)
+    committers = _committers(monkeypatch)
+    port = orders()
+    source = MemorySource("orders")
+    for i in range(40):
+        source.publish(order(i))
+    port.stream(source, max_rows=5, max_wait=0.02, idle=0.3)
+    with CompactorProcess(port, 0.2, min_files=2) as worker:
+        ends = time.monotonic() + WAIT
+        while not worker.done.runs and not worker.done.errors and time.monotonic() < ends:
+            time.sleep(0.1)
+    assert worker.done.runs and not worker.done.errors, worker.done
+    assert committers and threading.current_thread().name not in committers, committers
+    assert _compacted(port)
+    assert port_ids(port) == list(range(40))
