@@ -429,3 +429,20 @@ def test_a_load_racing_a_commit_does_not_replace_the_commits_metadata_with_a_laz
     assert raced.metadata_location == table.metadata_location
     assert raced.metadata is held, "the load adopts the metadata the cache holds for the same file"
     assert catalog.load_table("ns.t").metadata is held
+
+
+def test_a_load_that_read_the_row_before_a_commit_keeps_no_stale_copy(tmp_path: Path) -> None:
+    """The other order of the race: the row read before a commit's swap, the cache looked at after its `put`. The
+    superseded file's lazy copy is returned to that reader, and the commit's later metadata stays kept."""
+    catalog = _catalog(tmp_path)
+    table = _table(catalog, appends=2)
+    older = table.metadata_location
+    table.append(pa.table({"id": [7], "name": ["n7"]}, schema=SCHEMA))
+    held = catalog.load_table("ns.t").metadata
+    assert is_complete(held) and catalog.load_table("ns.t").metadata_location != older
+    stale = load_metadata(table.io, older)
+
+    kept = catalog.metadata_cache.adopt(catalog._cached(("ns", "t")), older, stale)
+
+    assert kept is stale
+    assert catalog.load_table("ns.t").metadata is held
