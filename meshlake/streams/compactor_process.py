@@ -266,7 +266,9 @@ class _Handoff:
     def __init__(self, value: tuple[Any, ...]) -> None:
         self.value = value
         self.done = threading.Event()
-        self.answer: tuple[str, str | None] = ("failed", None)
+        self.answer: tuple[str, str | None] = ("unknown", None)
+        """Stays `unknown` when the commit was cut short (Ctrl-C lands in the stream's thread): it may have landed,
+        so the worker keeps the files (orphans for `meshlake maintain` if it did not)."""
         self._claimed = False
         self._lock = threading.Lock()
 
@@ -351,7 +353,7 @@ def _rewrite_once(catalog: Any, address: Address, product_version: str, min_file
         answer, _ = conn.recv()
     except EOFError:  # the stream's process is gone: whether the commit landed is the catalog's to say
         return
-    if answer != "committed":
+    if answer == "failed":
         discard(table, rewritten)
 
 
