@@ -350,7 +350,11 @@ class MetadataCache:
             if found is not None and found[0] == location:
                 self._items.move_to_end(table)
                 return found[1]
-            if found is not None and metadata_version(found[0]) > metadata_version(location):
+            if (
+                found is not None
+                and found[1].table_uuid == metadata.table_uuid  # (a table dropped and created again starts over)
+                and metadata_version(found[0]) > metadata_version(location)
+            ):
                 return metadata  # a commit of this process kept a later version: the row read was stale
             self._items[table] = (location, metadata)
             self._items.move_to_end(table)

@@ -446,3 +446,14 @@ def test_a_load_that_read_the_row_before_a_commit_keeps_no_stale_copy(tmp_path: 
 
     assert kept is stale
     assert catalog.load_table("ns.t").metadata is held
+
+
+def test_a_table_dropped_and_created_again_is_kept_in_the_cache_from_its_first_version(tmp_path: Path) -> None:
+    """The new table's versions start over: the old table's later version in the cache does not make every load of
+    the new one parse its file again."""
+    catalog = _catalog(tmp_path)
+    _table(catalog, appends=3)
+    catalog.drop_table("ns.t")
+    catalog.create_table("ns.t", schema=SCHEMA, properties={"format-version": "2"})
+    first = catalog.load_table("ns.t")
+    assert catalog.load_table("ns.t").metadata is first.metadata
