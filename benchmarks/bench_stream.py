@@ -7,10 +7,10 @@ sends `--batch` orders every `--interval` seconds (1,000 every 100 ms: 10,000 ro
 the port (one expectation in its gate) consumes them with `port.stream(max_rows=--batch, max_wait=--interval)`.
 Reported: rows/s consumed, the lag at the end, commit latency (stage + gate + commit of one batch) p50/p99 per
 `--window` seconds (flat or not) with the commit's CPU time p50 and the load average, the p99 of the commits
-no compaction touched and of those during which none ran at all, the GC pauses inside commits and Python's
-collections by generation over the run (`--gc default` runs the stream with Python's default collector instead
-of `meshlake.streams.collection`'s, to compare), data files, and query
-latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) before and after
+no compaction touched and of those during which none ran at all, how many batches re-based or waited for the
+commit lock, the GC pauses inside commits and Python's collections by generation over the run (`--gc default`
+runs the stream with Python's default collector instead of `meshlake.streams.collection`'s, to compare), data
+files, and query latency (`SELECT count(*), avg(weight_kg)` through `lake.sql`, median of 5) before and after
 `port.maintain(apply=True)` compacts the small files — and, with `--compact-every S`, compactions run while the
 stream does. Each window also gives the table at its end (manifests its snapshot lists, snapshots, the size of the
 snapshot log every commit re-renders) and the p99 of the commits during which neither a compaction nor a background
@@ -286,6 +286,8 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
         "commit_p99_ms": round(_percentile(commits, 0.99), 1),
         "commit_p99_compacting_ms": round(_percentile([b.wall for b in batches if b.compacting], 0.99), 1),
         "commit_p99_not_compacting_ms": round(_percentile([b.wall for b in batches if not b.compacting], 0.99), 1),
+        "batches_rebased": sum(1 for b in batches if b.rebases),
+        "batches_waited_for_lock": sum(1 for b in batches if b.phases.get("commit lock wait", 0.0) > 0),
         "cpu_s": cpu,
         "compaction": args.compaction,
         "compaction_runs": report.compactions,
@@ -487,6 +489,8 @@ load average is sampled at each batch).
 | compactions while streaming (`--compaction {r["compaction"]}`) | {compactions}, errors: {r["compaction_errors"]} |
 | commit p99 while a compaction ran / while none did | {r["commit_p99_compacting_ms"]} ms / \
 {r["commit_p99_not_compacting_ms"]} ms |
+| batches re-based / that waited for the commit lock (a compaction committing beside them) | \
+{r["batches_rebased"]} / {r["batches_waited_for_lock"]} |
 | CPU seconds: the stream's process (all threads) / the compactor's worker (0 with a thread) | {cpu["stream"]} / \
 {cpu["compactor_process"]} |
 | manifest merges ahead of the commits (`--premerge`) | {r["premerges"]} |

@@ -80,7 +80,7 @@ class LakeSqlCatalog(SqlCatalog):
                 return Table(identifier, metadata, location, io, self)
             # its file is gone: loading it again raises as pyiceberg would without the cache
         metadata = load_metadata(load_file_io(properties=self.properties, location=location), location)
-        self.metadata_cache.put(self._cached(identifier), location, metadata)
+        metadata = self.metadata_cache.adopt(self._cached(identifier), location, metadata)
         return Table(identifier, metadata, location, self._load_file_io(metadata.properties, location), self)
 
     def commit_table(

@@ -62,6 +62,9 @@ class BackgroundCompactor(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
+    def between_batches(self) -> None:
+        """Called by the consume loop after each batch: the moment to commit what is ready without racing a batch."""
+
 
 def background_compactor(port: Port, every: float, *, min_files: int = MIN_FILES) -> BackgroundCompactor:
     """The compactor `MESHLAKE_STREAM_COMPACTION` chooses, compacting `port` every `every` seconds."""
@@ -105,6 +108,9 @@ class Compactor:
         catalog = open_catalog(self.port.lake.settings)
         while not self._stop.wait(self.every):
             self.once(catalog)
+
+    def between_batches(self) -> None:
+        """Nothing: this thread commits its own compactions (re-based onto, or re-basing, the stream's batches)."""
 
     def once(self, catalog: Any) -> None:
         compact_once(catalog, self.port.address, self.port.descriptor.version, self.min_files, self.done)

@@ -7,17 +7,26 @@ commits that overlapped it ran 4-10 times slower (benchmarks/results/stream.md).
 long-lived worker (multiprocessing's `spawn`: no lock or thread state is copied from the stream) when the stream
 starts. The worker opens the catalog from the lake's settings and, every `every` seconds, finds and rewrites the
 small files (`meshlake.maintenance.compact.rewrite`), then hands the uncommitted rewrite to the stream's process
-through a pipe. There a thread commits it (`commit_rewrite`: re-based onto the batches committed meanwhile, holding
-the stream's commit lock after its first lost race), records the run, and answers; a failed commit's files are
-deleted by the worker. The commit stays in the stream's process because that process holds the table's parsed
-metadata: a commit made by another process would make the stream's next commit parse and render the whole
-`metadata.json` again (measured: a 1.6 s commit at 700 snapshots on a loaded machine; it grows with the history).
+through a pipe. There the consume loop commits it between two batches (`between_batches`, on the stream's own
+thread: `commit_rewrite` re-bases it onto the batches committed meanwhile), records the run, and answers; a failed
+commit's files are deleted by the worker. Committed between batches, the compaction neither holds the commit lock
+while a batch waits for it nor makes a batch re-base onto it: the next batch simply builds on it (a thread committing
+beside the stream made the batches in its windows wait 78-157 ms for the lock, or re-base, in the 10-minute run). A
+rewrite the loop does not take within `HANDOFF_WAIT` seconds (no batch came, or the compactor runs beside a stream
+that does not call `between_batches`) is committed by the thread that reads the pipe, as before. The commit stays in
+the stream's process because that process holds the table's parsed metadata: a commit made by another process would
+make the stream's next commit parse and render the whole `metadata.json` again (measured: a 1.6 s commit at 700
+snapshots on a loaded machine; it grows with the history).
 
 When the stream ends, the worker is asked to stop and finishes its current compaction (killed after `STOP_WAIT`
 seconds). It exits as soon as its parent does, however that ends (it watches the parent's sentinel), so it is
 never an orphan. A kill of either at any point leaves what a kill of a thread would: the catalog's commit is
-atomic, and files written and not committed are orphans for `meshlake maintain`. A worker that cannot open the
-catalog or the port reports that in `done.errors` (logged too) and exits; the stream goes on without compaction.
+atomic, and files written and not committed are orphans for `meshlake maintain`. A worker that dies mid-stream
+(killed, out of memory) is started again after `RESTART_BACKOFF` seconds, doubling, at most `MAX_RESTARTS` times
+per stream, each death listed in `done.errors`; the worker is told to stop by the closing of a pipe of its own (a
+multiprocessing `Event.set` would wait forever for a worker killed while it waited on the event). A worker that
+cannot open the catalog or the port reports that in `done.errors` (logged too) and exits, and is not restarted; the
+stream goes on without compaction.
 """
 
 from __future__ import annotations
@@ -40,8 +49,6 @@ from meshlake.errors import BrokenProductError
 from meshlake.streams.compactor import MIN_FILES, CompactionRuns, check_every, run_record
 
 if TYPE_CHECKING:
-    from multiprocessing.synchronize import Event
-
     from pyiceberg.table import Table
 
     from meshlake.catalog.settings import Settings
@@ -52,6 +59,14 @@ if TYPE_CHECKING:
 _LOG = logging.getLogger("meshlake.streams")
 STOP_WAIT = 60.0
 """Seconds the stream's end waits for the worker's current compaction before killing the worker."""
+HANDOFF_WAIT = 2.0
+"""Seconds a finished rewrite waits for the consume loop to commit it between two batches, before the pipe's reader
+thread commits it itself."""
+MAX_RESTARTS = 3
+"""Workers started again in one stream after the one before died (killed, out of memory): past that, the stream goes on
+without compaction."""
+RESTART_BACKOFF = 1.0
+"""Seconds before the first restart; each next one waits twice as long."""
 OPEN_ATTEMPTS = 5
 """Attempts at opening the catalog and loading the port when the worker starts: a stream committing every few
 milliseconds can supersede and delete the metadata file a load just found (a later load finds the new one)."""
@@ -70,60 +85,156 @@ class CompactorProcess:
         self.every = every
         self.done = CompactionRuns()
         self.pid: int | None = None
-        """The worker's process id, once started."""
-        context = multiprocessing.get_context("spawn")
-        self._stop = context.Event()
-        self._conn, self._child_end = context.Pipe()
-        self._process = context.Process(
-            target=work,
-            args=(settings or port.lake.settings, port.address, port.descriptor.version, every, min_files),
-            kwargs={"stop": self._stop, "conn": self._child_end},
-            name=f"meshlake compact {port.address}",
-            daemon=True,
-        )
+        """The current worker's process id, once started."""
+        self.restarts = 0
+        """Workers started again after the one before died."""
+        self._context = multiprocessing.get_context("spawn")
+        self._stop = threading.Event()
+        """Set when the stream ends (each worker is told through its own pipe, `_stop_worker`)."""
+        self._stop_worker: Connection | None = None
+        self._args = (settings or port.lake.settings, port.address, port.descriptor.version, every, min_files)
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._workers_lock = threading.Lock()
+        self._stopping = False
+        self._reported: set[int | None] = set()
+        """The workers whose death is in `done.errors` already."""
         self._reader = threading.Thread(target=self._read, name=f"compact commits {port.address}", daemon=True)
+        self._handoff_lock = threading.Lock()
+        self._handed: _Handoff | None = None
+        self._taking = True
+        """Whether the consume loop still takes rewrites between batches (until the `with` block ends)."""
 
     def __enter__(self) -> CompactorProcess:
-        with _main_not_imported():
-            self._process.start()
-        self.pid = self._process.pid
-        self._child_end.close()  # the worker's end: its exit then ends the reader's `recv` with EOFError
+        self._start_worker()
         self._reader.start()
         return self
 
+    def _start_worker(self) -> None:
+        """Start a worker with a pipe of its own (the reader reads the newest)."""
+        conn, child_end = self._context.Pipe()
+        # Stopping is the closing of a pipe, not a multiprocessing Event: an Event's `set` waits for every waiter
+        # to wake, forever for a worker killed while it waited.
+        stop_end, stop_worker = self._context.Pipe(duplex=False)
+        process = self._context.Process(
+            target=work,
+            args=self._args,
+            kwargs={"stop": stop_end, "conn": child_end},
+            name=f"meshlake compact {self.port.address}",
+            daemon=True,
+        )
+        with _main_not_imported():
+            process.start()
+        child_end.close()  # the worker's end: its exit then ends the reader's `recv` with EOFError
+        stop_end.close()
+        self._process, self._conn, self._stop_worker, self.pid = process, conn, stop_worker, process.pid
+
     def __exit__(self, *exc: object) -> None:
+        with self._handoff_lock:
+            self._taking = False
+        self.between_batches()  # a rewrite handed over as the loop ended: committed here rather than after a wait
+        with self._workers_lock:
+            self._stopping = True
+            process = self._process
         self._stop.set()
-        self._process.join(STOP_WAIT)
-        if self._process.is_alive():
+        assert process is not None and self._stop_worker is not None
+        self._stop_worker.close()  # the worker's `poll` sees the end of the pipe
+        process.join(STOP_WAIT)
+        if process.is_alive():
             _LOG.warning("%s: the compactor did not stop within %g s; killed", self.port.address, STOP_WAIT)
-            self._process.kill()
-            self._process.join()
-        elif self._process.exitcode != 0:
-            self.done.errors.append(f"the compactor's worker exited with status {self._process.exitcode}")
+            process.kill()
+            process.join()
+        elif process.exitcode != 0 and process.pid not in self._reported:
+            self.done.errors.append(f"the compactor's worker exited with status {process.exitcode}")
         self._reader.join()
+        assert self._conn is not None
         self._conn.close()
-        self._process.close()
+        process.close()
 
     def _read(self) -> None:
-        """Commit the worker's rewrites and record its reports, until it exits."""
+        """Commit the workers' rewrites and record their reports; start a new worker when one dies mid-stream."""
+        while self._read_worker() and self._restart():
+            pass
+
+    def _read_worker(self) -> bool:
+        """Read the current worker's pipe until it closes; whether the worker died (rather than stopped or gave up)."""
+        conn, process = self._conn, self._process
+        assert conn is not None and process is not None
         catalog = None
         while True:
             try:
-                kind, value = self._conn.recv()
+                kind, value = conn.recv()
             except (EOFError, OSError):
-                return
+                break
             if kind == "rewritten":
-                if catalog is None:
-                    from meshlake.catalog.catalogs import open_catalog
+                handed = self._hand_over(value)
+                if handed is not None:
+                    answer = handed
+                else:
+                    if catalog is None:
+                        from meshlake.catalog.catalogs import open_catalog
 
-                    catalog = open_catalog(self.port.lake.settings)
-                answer = self._commit(catalog, *value)
+                        catalog = open_catalog(self.port.lake.settings)
+                    answer = self._commit(catalog, *value)
                 with contextlib.suppress(OSError):  # the worker is gone: the commit stands or failed alone
-                    self._conn.send(answer)
+                    conn.send(answer)
             elif kind == "span":
                 self.done.spans.append((value[0], value[1]))
             elif kind == "error":
                 self._failed(value)
+        process.join(STOP_WAIT)
+        return not self._stop.is_set() and process.exitcode not in (0, None)
+
+    def _restart(self) -> bool:
+        """After a worker died: start another one after a backoff, at most `MAX_RESTARTS` times in a stream; each
+        death is listed in `done.errors`. Whether one was started."""
+        process = self._process
+        assert process is not None
+        status = process.exitcode
+        self._reported.add(process.pid)
+        if self.restarts >= MAX_RESTARTS:
+            self._failed(f"the compactor's worker died (exit status {status}); not restarted after {MAX_RESTARTS}")
+            return False
+        self.restarts += 1
+        self._failed(f"the compactor's worker died (exit status {status}); restart {self.restarts} of {MAX_RESTARTS}")
+        if self._stop.wait(RESTART_BACKOFF * 2 ** (self.restarts - 1)):
+            return False
+        with self._workers_lock:
+            if self._stopping:
+                return False
+            assert self._conn is not None and self._stop_worker is not None
+            self._conn.close()
+            self._stop_worker.close()
+            process.close()
+            self._start_worker()
+        return True
+
+    def between_batches(self) -> None:
+        """Commit the rewrite the worker handed over, if one waits: the consume loop calls this after each batch, so
+        the compaction's commit lands between two of the stream's commits instead of beside one."""
+        handed = self._handed
+        if handed is None or not handed.claim():
+            return
+        try:
+            handed.answer = self._commit(self.port.lake.catalog, *handed.value)
+        finally:
+            handed.done.set()
+
+    def _hand_over(self, value: tuple[Any, ...]) -> tuple[str, str | None] | None:
+        """Offer a rewrite to the consume loop (`between_batches`) and wait for its answer; None when the loop did
+        not take it within `HANDOFF_WAIT` seconds (or no longer takes any): the caller commits it then."""
+        handed = _Handoff(value)
+        with self._handoff_lock:
+            if not self._taking:
+                return None
+            self._handed = handed
+        answer: tuple[str, str | None] | None = None
+        if handed.done.wait(HANDOFF_WAIT) or not handed.claim():
+            handed.done.wait()  # the loop took it: its commit may still be running
+            answer = handed.answer
+        with self._handoff_lock:
+            self._handed = None
+        return answer
 
     def _commit(
         self, catalog: Any, rewritten: Rewritten, found: Compaction, began: float, seconds: float
@@ -148,6 +259,27 @@ class CompactorProcess:
         _LOG.warning("%s: compaction while streaming failed (%s)", self.port.address, error)
 
 
+class _Handoff:
+    """A rewrite offered to the consume loop: whoever claims it first (the loop, or the reader after its wait)
+    commits it and sets `done`."""
+
+    def __init__(self, value: tuple[Any, ...]) -> None:
+        self.value = value
+        self.done = threading.Event()
+        self.answer: tuple[str, str | None] = ("unknown", None)
+        """Stays `unknown` when the commit was cut short (Ctrl-C lands in the stream's thread): it may have landed,
+        so the worker keeps the files (orphans for `meshlake maintain` if it did not)."""
+        self._claimed = False
+        self._lock = threading.Lock()
+
+    def claim(self) -> bool:
+        with self._lock:
+            if self._claimed:
+                return False
+            self._claimed = True
+            return True
+
+
 @contextlib.contextmanager
 def _main_not_imported() -> Iterator[None]:
     """Start the worker without the stream's `__main__`: `spawn` would import the script that started the stream
@@ -168,10 +300,10 @@ def work(
     every: float,
     min_files: int,
     *,
-    stop: Event,
+    stop: Connection,
     conn: Connection,
 ) -> None:
-    """The worker: rewrite every `every` seconds and hand each rewrite over, until `stop` is set or the parent is
+    """The worker: rewrite every `every` seconds and hand each rewrite over, until `stop` is closed or the parent is
     gone."""
     from meshlake.catalog.catalogs import open_catalog
 
@@ -190,7 +322,7 @@ def work(
             conn.send(("error", f"the compactor could not open the catalog or the port {address}: {reason}"))
             conn.close()
             return
-    while not stop.wait(every):
+    while not stop.poll(every):  # True once the stream's end closed its side
         _rewrite_once(catalog, address, product_version, min_files, conn)
     conn.close()
 
@@ -221,7 +353,7 @@ def _rewrite_once(catalog: Any, address: Address, product_version: str, min_file
         answer, _ = conn.recv()
     except EOFError:  # the stream's process is gone: whether the commit landed is the catalog's to say
         return
-    if answer != "committed":
+    if answer == "failed":
         discard(table, rewritten)
 
 

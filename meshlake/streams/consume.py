@@ -37,7 +37,7 @@ from meshlake.errors import (
     StreamStoppedError,
 )
 from meshlake.streams.collection import Collection, gc_mode, steady_collection
-from meshlake.streams.compactor import background_compactor, check_every, compaction_mode
+from meshlake.streams.compactor import BackgroundCompactor, background_compactor, check_every, compaction_mode
 from meshlake.streams.decode import decode_batch
 from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
 from meshlake.streams.premerge import Premerger, Premerges, premerge_mode
@@ -210,6 +210,7 @@ def consume(
             recorded_rejects,
             collection,
             premerger,
+            compactor,
         )
     report.collection = collection
     if premerger is not None:
@@ -235,6 +236,7 @@ def _loop(
     recorded_rejects: frozenset[tuple[str, str]],
     collection: Collection,
     premerger: Premerger | None = None,
+    compactor: BackgroundCompactor | None = None,
 ) -> None:
     while limits.max_batches is None or len(report.batches) < limits.max_batches:
         started = time.monotonic()
@@ -268,6 +270,8 @@ def _loop(
             on_batch(result)
         if gap is not None:
             raise gap  # the messages before it are committed: stop, as a gap found at start does
+        if compactor is not None:
+            compactor.between_batches()  # a finished compaction commits here, where no batch races it
         collection.between_batches()
     else:
         report.ended = f"{limits.max_batches} batch(es)"

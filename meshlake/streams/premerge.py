@@ -6,7 +6,9 @@ longer lists is dropped, and when none is pending and a tier is one manifest sho
 now and offered to the next commit (`meshlake.write.manifest_premerge`). It does the same for the lake's quality
 records (`meshlake.system.quality_results`), which every gated batch's commit appends its verdict to: that table's
 manifests merge by the same tiers, and at its 4,096th append a commit merged 4,096 entries (a 0.7 s commit in the
-10-minute benchmark). A failure is reported and the commit merges as before; it never stops the stream.
+10-minute benchmark); a port without expectations has no gate and appends no verdict, so its stream leaves that
+table alone. No other system table is written on every batch (a stream's rejects are appended only with malformed
+messages). A failure is reported and the commit merges as before; it never stops the stream.
 `MESHLAKE_STREAM_PREMERGE=off` leaves every merge to the commits (to measure the difference).
 """
 
@@ -108,6 +110,8 @@ class Premerger:
         except Exception as exc:  # reported; the commits merge as they would without it
             self.done.errors.append(f"{type(exc).__name__}: {exc}"[:500])
             _LOG.warning("%s: merging manifests ahead of the commits failed (%s)", self.port.address, exc)
+        if not self.port.contract.expectations:
+            return  # no gate: the stream's batches append nothing to the quality records
         try:
             records = self._records = _quality_records(catalog)
             if records is not None:

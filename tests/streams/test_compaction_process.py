@@ -207,3 +207,133 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_the_worker(lake: ml.L
     assert done.returncode == 0
     assert len(runs.read_text().split()) == 1, "the script's top level ran again"
     assert port_ids(ml.connect(home=str(tmp_path / ".meshlake")).port(ADDRESS)) == list(range(30))
+
+
+def _committers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that commit compactions from now on (a spy around the real `commit_rewrite`)."""
+    import meshlake.maintenance.compact as compact_module
+
+    commit = compact_module.commit_rewrite
+    threads: list[str] = []
+
+    def spied(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return commit(*args, **kwargs)
+
+    monkeypatch.setattr(compact_module, "commit_rewrite", spied)
+    return threads
+
+
+def test_the_worker_s_compaction_commits_between_two_batches_so_no_batch_waits_for_it_or_re_bases(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    committers = _committers(monkeypatch)
+    port = orders()
+    source = MemorySource("orders")
+    fed: list[tuple[int, bool]] = []
+    feeder = threading.Thread(target=lambda: fed.append(_feed_until(source.publish, lambda: _compacted(port))))
+    feeder.start()
+    report = port.stream(source, max_rows=5, max_wait=0.02, idle=1.0, compact_every=0.3)
+    feeder.join()
+    ((sent, compacted),) = fed
+    assert compacted and report.compactions, report.to_dict()
+    assert not report.compaction_errors
+    assert set(committers) == {threading.current_thread().name}, committers
+    assert not [b.rebases for b in report.batches if b.rebases], "a batch re-based onto a compaction"
+    assert not [b.phases for b in report.batches if "commit lock wait" in b.phases]
+    assert port_ids(port) == list(range(sent))
+
+
+def test_a_rewrite_no_batch_takes_is_committed_by_the_compactor_s_own_thread(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beside a stream that never calls `between_batches` (or one idle for longer than `HANDOFF_WAIT`), the rewrite
+    is committed by the thread reading the worker's pipe after the wait, as before the hand-over."""
+    from meshlake.streams import compactor_process
+
+    monkeypatch.setattr(compactor_process, "HANDOFF_WAIT", 0.2)
+    committers = _committers(monkeypatch)
+    port = orders()
+    source = MemorySource("orders")
+    for i in range(40):
+        source.publish(order(i))
+    port.stream(source, max_rows=5, max_wait=0.02, idle=0.3)
+    with CompactorProcess(port, 0.2, min_files=2) as worker:
+        ends = time.monotonic() + WAIT
+        while not worker.done.runs and not worker.done.errors and time.monotonic() < ends:
+            time.sleep(0.1)
+    assert worker.done.runs and not worker.done.errors, worker.done
+    assert committers and threading.current_thread().name not in committers, committers
+    assert _compacted(port)
+    assert port_ids(port) == list(range(40))
+
+
+def test_a_worker_killed_mid_stream_is_restarted_and_the_next_one_compacts(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV, raising=False)
+    port = orders()
+    source = MemorySource("orders")
+    workers: list[int] = []
+
+    def seen(_: Any) -> None:
+        for child in multiprocessing.active_children():
+            if child.name.startswith(WORKER) and child.pid and child.pid not in workers:
+                workers.append(child.pid)
+
+    def compactions() -> int:
+        return sum(s.mode == "compact" for s in port.history())
+
+    fed: list[tuple[int, bool]] = []
+
+    def feed() -> None:
+        sent, done = _feed_until(source.publish, lambda: compactions() >= 1)
+        if done:
+            os.kill(workers[0], signal.SIGKILL)
+            sent, done = _feed_until(source.publish, lambda: compactions() >= 2 and len(workers) >= 2, first=sent)
+        fed.append((sent, done))
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    report = port.stream(source, max_rows=5, max_wait=0.02, idle=1.0, compact_every=0.3, on_batch=seen)
+    feeder.join()
+    ((sent, done),) = fed
+    assert done, ("no compaction after the kill", report.compaction_errors, workers)
+    died = [e for e in report.compaction_errors if "died" in e]
+    assert died == [f"the compactor's worker died (exit status {-signal.SIGKILL}); restart 1 of 3"], report
+    assert len(report.compactions) >= 2
+    assert len(workers) == 2 and not any(_alive(pid) for pid in workers)
+    assert port_ids(port) == list(range(sent))
+
+
+def test_a_worker_that_keeps_dying_is_restarted_a_bounded_number_of_times(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlake.streams import compactor_process
+
+    monkeypatch.setattr(compactor_process, "MAX_RESTARTS", 1)
+    monkeypatch.setattr(compactor_process, "RESTART_BACKOFF", 0.05)
+    port = orders()
+    source = MemorySource("orders")
+    for i in range(20):
+        source.publish(order(i))
+    killed: list[int] = []
+    with CompactorProcess(port, 60.0) as worker:
+        ends = time.monotonic() + WAIT
+        while len(killed) < 2 and time.monotonic() < ends:
+            if worker.pid is not None and worker.pid not in killed:
+                time.sleep(0.2)
+                os.kill(worker.pid, signal.SIGKILL)
+                killed.append(worker.pid)
+            time.sleep(0.05)
+        while len(worker.done.errors) < 2 and time.monotonic() < ends:
+            time.sleep(0.05)
+        report = port.stream(source, max_rows=5, max_wait=0.02, idle=0.3)
+    status = -signal.SIGKILL
+    assert worker.done.errors == [
+        f"the compactor's worker died (exit status {status}); restart 1 of 1",
+        f"the compactor's worker died (exit status {status}); not restarted after 1",
+    ]
+    assert worker.restarts == 1 and len(killed) == 2
+    assert report.rows == 20 and port_ids(port) == list(range(20))

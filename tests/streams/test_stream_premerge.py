@@ -100,3 +100,38 @@ def test_the_quality_records_manifests_are_merged_ahead_too(
     assert listed and set(listed.values()) == {1}, "every live records file listed once"
     assert records.scan().to_arrow().num_rows == len(report.batches) == 45, "one verdict row per batch, kept"
     assert not manifest_premerge._offers, "the offers are settled or withdrawn when the stream ends"
+
+
+def test_a_port_without_expectations_leaves_the_quality_records_alone(
+    lake: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No expectations, no gate: its batches append no verdict, so the background thread does not load the quality
+    records at every look (it would, for nothing)."""
+    import yaml
+
+    from tests.streams.conftest import orders_descriptor
+
+    monkeypatch.setattr(premerge_module, "LOOK_EVERY", 0.0)
+    descriptor = orders_descriptor()
+    del descriptor["outputs"][0]["expectations"]
+    (tmp_path / "orders").mkdir()
+    (tmp_path / "orders" / "dataproduct.yaml").write_text(yaml.safe_dump(descriptor), encoding="utf-8")
+    port = _merging_from_3(lake.deploy(tmp_path / "orders" / "dataproduct.yaml").port("placed"))
+    RESULTS.table(port.lake.catalog, None)  # the lake has quality records (another port's gate made them)
+    looked: list[Any] = []
+    records = premerge_module._quality_records
+
+    def spied(catalog: Any) -> Any:
+        looked.append(catalog)
+        return records(catalog)
+
+    monkeypatch.setattr(premerge_module, "_quality_records", spied)
+    source = MemorySource("orders")
+    feeder = _feed(source, 15, 0.05)
+    report = port.stream(source, max_rows=1, max_wait=0.02, idle=1.0)
+    feeder.join()
+    assert report.premerges is not None and not report.premerges.errors, report.premerges
+    assert report.premerges.swapped >= 1, "the port's own merges are still built ahead"
+    assert not looked, "the quality records were loaded for a port that writes none"
+    assert port_ids(port) == list(range(15))
+    assert RESULTS.table(port.lake.catalog, None).scan().to_arrow().num_rows == 0
