@@ -20,15 +20,15 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   in a row space where data file i holds rows [offset_i, offset_i + record_count_i). Runs are immutable `.npy`
   pairs: keys (sorted int64) and row numbers; tombstones are sorted row numbers of rows deleted since. A data file
   gone from the snapshot is marked dead (null). When deltas and tombstones pass `MERGE_SHARE` of the base, they
-  are merged into a new base (O(n), `np.insert` of the sorted deltas; no sort of the base).
+  are merged into a new base (O(n), `np.insert` of the sorted deltas; no sort of the base), after `ready`.
 - Catch-up: an index of an ancestor snapshot is brought to the snapshot looked up by what changed in between,
   whoever wrote it (meshlake, another process, pyiceberg, an engine, compaction): the key columns of the data files
   added since (or whose deletes cannot be explained as additions) are read, data files removed are marked dead,
   and the positions of delete files added since become tombstones. More than `REBUILD_SHARE` of the port to read,
   or no ancestor's index: rebuilt from a full scan (today's lookup cost plus a sort). A meshlake upsert brings the
   index to the snapshot it commits right after the commit, from what it wrote (no delete file read back, nor
-  its data file when it wrote one: the keys it holds are in the file's order); lookups of the process use that
-  index from memory while it is saved.
+  its data file when it wrote one: the keys it holds are in the file's order, sorted already by the lookup:
+  `SortedKeys`); lookups of the process use that index from memory while it is saved.
 - Trust: entries are written atomically (temporary file renamed), runs before the manifest naming them. On load,
   the manifest is checked (version, table uuid, snapshot id, key columns, their kinds — a decimal's with its
   scale — and, for keys held as bytes, the hashes of `HASH_PROBE`), each run's `.npy` header, length
@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import os
 import threading
 import time
@@ -68,6 +69,8 @@ if TYPE_CHECKING:
     from pyiceberg.types import IcebergType
 
     from meshlake.query.plan import DataTask, ScanPlan
+
+_log = logging.getLogger(__name__)
 
 VERSION = 2
 MERGE_SHARE = 0.125
@@ -272,6 +275,60 @@ class Run:
 
 
 @dataclass(frozen=True)
+class SortedKeys:
+    """An upsert's keys (a table of the key columns, no nulls) as an index holds them, sorted once by their sort key
+    for all that wants them in that order: the new keys' uniqueness check (`repeated`), the lookup
+    (`KeyIndex.find`) and the keeping's run of the data file holding them in `source`'s order (`catch_up`)."""
+
+    kinds: tuple[str, ...]
+    keys: np.ndarray
+    """Their `sort_key`s, sorted."""
+    order: np.ndarray
+    """The row of `source` of each."""
+    columns: tuple[Column, ...]
+    """The key columns (`key_values`) in that order."""
+    source: pa.Table
+
+    def repeated(self) -> np.ndarray:
+        """Rows of `source` that may repeat another's key: those whose sort key is another's (for a hashed key a
+        candidate, to be compared exactly); empty when every key is unique."""
+        same = np.flatnonzero(self.keys[1:] == self.keys[:-1])
+        if len(same) == 0:
+            return np.empty(0, np.int64)
+        return np.asarray(self.order[np.union1d(same, same + 1)], np.int64)
+
+
+def sorted_keys(keys: pa.Table, kinds: Sequence[str]) -> SortedKeys | None:
+    """`keys` (the key columns, of `kinds`) sorted by their sort key; None when a key column holds a null or a
+    value its kind cannot hold exactly (then the caller goes on without: the lookup filters and scans as before)."""
+    if keys.num_columns != len(kinds) or any(column.null_count for column in keys.columns):
+        return None
+    try:
+        columns = [key_values(column, kind) for column, kind in zip(keys.columns, kinds, strict=True)]
+    except (ValueError, pa.ArrowException):
+        return None
+    return replace(_sorted(columns, tuple(kinds)), source=keys)
+
+
+def _sorted(columns: Sequence[Column], kinds: tuple[str, ...]) -> SortedKeys:
+    keys = sort_key(columns)
+    order = np.argsort(keys)  # not stable: equal sort keys are told apart by their columns, in any order
+    return SortedKeys(kinds, keys[order], order, tuple(_take(c, order, in_memory=True) for c in columns), pa.table({}))
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of int64 `values` by a sort (NumPy 2's hash-based unique was 5-8 × slower on the 100 k row
+    numbers of a 20 M-row port's lookup)."""
+    ordered = np.sort(np.asarray(values, np.int64))
+    if len(ordered) < 2:
+        return ordered
+    keep = np.empty(len(ordered), bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+@dataclass(frozen=True)
 class FileEntry:
     path: str
     offset: int
@@ -295,12 +352,11 @@ class KeyIndex:
     kinds: tuple[str, ...] = ()
     """The key columns' `key_kind`s (integer ones when empty)."""
 
-    def find(self, needles: Sequence[Column]) -> tuple[np.ndarray, np.ndarray]:
+    def find(self, needles: Sequence[Column] | SortedKeys) -> tuple[np.ndarray, np.ndarray]:
         """The (index into `self.files`, position) of the live rows whose key is one of `needles` (one column per
-        key column, as `key_values` gives them)."""
-        keys = sort_key(needles)
-        order = np.argsort(keys, kind="stable")
-        keys, needles = keys[order], [_take(c, order) for c in needles]
+        key column, as `key_values` gives them, or already sorted: `sorted_keys`)."""
+        ordered = needles if isinstance(needles, SortedKeys) else _sorted(needles, _kinds(self))
+        keys, needles = ordered.keys, list(ordered.columns)
         found = []
         for run in self.runs:
             which, at = _matches(run, keys)
@@ -310,7 +366,7 @@ class KeyIndex:
                     exact &= _equal(_take(mine, at), _take(theirs, which))
                 at = at[exact]
             found.append(np.asarray(run.rows[at], np.int64))
-        rows = np.unique(np.concatenate(found)) if found else np.empty(0, np.int64)
+        rows = _unique(np.concatenate(found)) if found else np.empty(0, np.int64)
         offsets, live = self._offsets()
         file_ids = np.searchsorted(offsets, rows, side="right") - 1
         alive = live[file_ids] if len(rows) else np.zeros(0, bool)
@@ -410,9 +466,12 @@ def _member(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------- lookup
 
 
-def lookup(table: Table, plan: ScanPlan, keys: pa.Table) -> tuple[KeyIndex, np.ndarray, np.ndarray] | None:
+def lookup(
+    table: Table, plan: ScanPlan, keys: pa.Table, presorted: SortedKeys | None = None
+) -> tuple[KeyIndex, np.ndarray, np.ndarray] | None:
     """The index for `plan`'s snapshot (loaded, caught up or built) and the (index into `plan.tasks`, position)
-    of the live rows whose key is in `keys`; None when no index applies (the caller scans)."""
+    of the live rows whose key is in `keys`; None when no index applies (the caller scans). `presorted`: `keys`
+    already sorted (`sorted_keys`, by the upsert's uniqueness check), used when of the kinds of `plan`'s schema."""
     key = tuple(keys.column_names)
     kinds = key_kinds(plan.schema, key)
     folder = folder_of(table)
@@ -421,13 +480,17 @@ def lookup(table: Table, plan: ScanPlan, keys: pa.Table) -> tuple[KeyIndex, np.n
     from meshlake.write import index_keeper
 
     index_keeper.wait_for(str(table.metadata.table_uuid))  # an index this process is still keeping for the table
-    import pyarrow.compute as pc
+    needles: Sequence[Column] | SortedKeys
+    if presorted is not None and presorted.kinds == kinds and presorted.source is keys:
+        needles = presorted
+    else:
+        import pyarrow.compute as pc
 
-    keys = keys.filter(pc.invert(pc.is_null(keys.column(0)))) if keys.num_columns == 1 else keys.drop_null()
-    try:
-        needles = [key_values(keys.column(name), kind) for name, kind in zip(key, kinds, strict=True)]
-    except (ValueError, pa.ArrowException):
-        return None  # a key the column cannot hold exactly (a wider decimal, finer time): the scan tells
+        keys = keys.filter(pc.invert(pc.is_null(keys.column(0)))) if keys.num_columns == 1 else keys.drop_null()
+        try:
+            needles = [key_values(keys.column(name), kind) for name, kind in zip(key, kinds, strict=True)]
+        except (ValueError, pa.ArrowException):
+            return None  # a key the column cannot hold exactly (a wider decimal, finer time): the scan tells
     try:
         index = current(table, plan, key, folder, kinds)
         file_ids, positions = index.find(needles)
@@ -508,12 +571,17 @@ def _keyed_run(
     entries: Sequence[FileEntry],
     kinds: tuple[str, ...],
     written: Mapping[str, pa.Table] | None = None,
+    presorted: SortedKeys | None = None,
 ) -> Run:
     """A run of the live rows of `tasks` (whose entries are `entries`, in the same order). `written`: the key
     columns of data files this process just wrote (path -> their rows' keys, in file order), used instead of
-    reading a file back when it has no delete file and as many rows."""
+    reading a file back when it has no delete file and as many rows; `presorted`: one such file's keys sorted
+    already (by the upsert's lookup), taken as the run when that file is the only one."""
     known = written or {}
     held = [_held(task, known) for task in tasks]
+    if len(held) == 1 and presorted is not None and presorted.source is held[0] and presorted.kinds == kinds:
+        held_columns = presorted.columns if holds_columns(kinds) else ()
+        return _run(presorted.keys, entries[0].offset + presorted.order, held_columns)
     rows: list[np.ndarray] = []
     columns: list[list[Column]] = []
     for entry, keys in zip(entries, held, strict=True):
@@ -564,7 +632,7 @@ def _run(keys: np.ndarray, rows: np.ndarray, columns: Sequence[Column] = ()) -> 
 
 
 def _tombstone_run(rows: np.ndarray) -> Run:
-    return Run(uuid.uuid4().hex, np.unique(np.asarray(rows, np.int64)))
+    return Run(uuid.uuid4().hex, _unique(rows))
 
 
 def _read_keys(
@@ -606,11 +674,15 @@ def catch_up(
     plan: ScanPlan,
     known: Mapping[str, tuple[str, np.ndarray]] | None = None,
     written: Mapping[str, pa.Table] | None = None,
+    presorted: SortedKeys | None = None,
+    *,
+    merge: bool = True,
 ) -> KeyIndex | None:
     """`index` brought to `plan`'s snapshot from what changed in between; None when rebuilding is cheaper or
     the change cannot be followed. `known`: positions of delete files this process wrote (delete file path ->
     (data file path, positions)), and `written`: the keys of data files it wrote (data file path -> their key
-    columns, in file order), so they are not read back."""
+    columns, in file order), so they are not read back; `presorted`: those keys sorted (see `_keyed_run`).
+    `merge`: merge the runs when due (`merged`); else the caller does."""
     assert plan.snapshot_id is not None
     if not _plannable(plan):
         return None
@@ -652,7 +724,7 @@ def catch_up(
         files.extend(added)
         next_row = added[-1].offset + added[-1].count
         kinds = index.kinds or ("integer",) * len(index.key)
-        runs.append(_keyed_run(table, plan, reread, index.key, added, kinds, written))
+        runs.append(_keyed_run(table, plan, reread, index.key, added, kinds, written, presorted))
     caught = replace(
         index,
         snapshot_id=plan.snapshot_id,
@@ -661,7 +733,7 @@ def catch_up(
         tombstones=tuple(tombstones),
         next_row=next_row,
     )
-    return merged(caught) if _due(caught) else caught
+    return merged(caught) if merge and _due(caught) else caught
 
 
 def _tombstones(
@@ -1016,19 +1088,59 @@ def keep_current(
     known: Mapping[str, tuple[str, np.ndarray]],
     folder: Path,
     written: Mapping[str, pa.Table] | None = None,
+    presorted: SortedKeys | None = None,
 ) -> None:
-    """Bring `index` to `plan`'s snapshot and keep it in `folder` (after a meshlake commit; `known` and `written`
-    as for `catch_up`). Lookups of this process use it from memory (`index_keeper.ready`) until it is saved, which
-    the keeper may defer or skip for a newer keeping's (`index_keeper.save_later`)."""
+    """Bring `index` to `plan`'s snapshot and keep it in `folder` (after a meshlake commit; `known`, `written` and
+    `presorted` as for `catch_up`). Lookups of this process use it from memory (`index_keeper.ready`) until it is
+    saved, which the keeper may defer or skip for a newer keeping's (`index_keeper.save_later`).
+
+    A merge of its runs, when due (`merged`: O(rows of the port)), runs after `ready`, so the next lookup does not
+    wait for it: the merged index (of the same snapshot, the same rows) replaces the caught-up one in memory if no
+    newer keeping's has, and is the one saved; a later keeping catches up from it rather than from the unmerged
+    index its upsert looked up. A merge that fails leaves the caught-up index, unmerged."""
     from meshlake.write import index_keeper
 
-    caught = catch_up(table, index, plan, known, written)
+    index = _merged_since(table, index, folder)
+    caught = catch_up(table, index, plan, known, written, presorted, merge=False)
     if caught is None:
         return
     with _recent_lock:
         _recent[caught.table_uuid] = caught
     index_keeper.ready()
-    index_keeper.save_later(lambda: _save_recent(folder, caught))
+    kept = caught
+    if _due(caught):
+        faults.reached("key index merge")
+        try:
+            kept = merged(caught)
+        except Exception as error:  # an optimisation: the caught-up index is right as it is
+            _log.warning("key index of %s not merged: %s", ".".join(table.name()), error)
+        with _recent_lock:
+            if kept is not caught:
+                _merged[caught.table_uuid] = caught.snapshot_id
+            if _recent.get(caught.table_uuid) is caught:
+                _recent[caught.table_uuid] = kept
+    index_keeper.save_later(lambda: _save_recent(folder, kept))
+
+
+def _merged_since(table: Table, index: KeyIndex, folder: Path) -> KeyIndex:
+    """The index of `index`'s snapshot merged after a lookup took `index` unmerged (in memory, or saved since), if
+    there is one; else `index`."""
+    with _recent_lock:
+        newer = _recent.get(index.table_uuid)
+        merged_at = _merged.get(index.table_uuid)
+    if newer is not None and newer is not index and _same_snapshot(newer, index):
+        return newer
+    if merged_at == index.snapshot_id and (newer is None or newer.snapshot_id != index.snapshot_id):
+        saved = load(folder, table, index.snapshot_id, index.key, index.field_ids, _kinds(index))
+        if saved is not None and len(saved.runs) + len(saved.tombstones) < len(index.runs) + len(index.tombstones):
+            return saved
+    return index
+
+
+def _same_snapshot(a: KeyIndex, b: KeyIndex) -> bool:
+    """Whether `a` and `b` index the same snapshot of the same table by the same key (possibly in other runs)."""
+    same = (a.table_uuid, a.snapshot_id, a.key, a.field_ids) == (b.table_uuid, b.snapshot_id, b.key, b.field_ids)
+    return same and _kinds(a) == _kinds(b)
 
 
 def _save_recent(folder: Path, index: KeyIndex) -> None:
@@ -1044,6 +1156,9 @@ def _save_recent(folder: Path, index: KeyIndex) -> None:
 _recent: dict[str, KeyIndex] = {}
 """By table uuid: the index a keeping of this process has caught up and not saved yet (`keep_current`)."""
 _recent_lock = threading.Lock()
+_merged: dict[str, int] = {}
+"""By table uuid: the snapshot whose index a keeping of this process merged last (after `ready`, see
+`keep_current`)."""
 
 
 def _in_memory(
