@@ -1040,3 +1040,18 @@ def test_a_process_killed_while_merging_its_index_leaves_a_usable_one(
     assert len(found) == 103 and found[(5,)] == 9.0 and found[(6,)] == 10.0 and found[(700,)] == 9.0
     assert index_keeper.wait_all(60) and _load_current(port) is not None
     assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+
+
+def test_a_run_searched_through_its_fences_finds_what_a_binary_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(key_index, "FENCED_RUN", 1)  # every run through its fences
+    rng = np.random.default_rng(7)
+    big = np.iinfo(np.int64)
+    for n in (1, 2, 63, 64, 65, 127, 128, 129, 1000, 4097):
+        for spread in (10, 2**62):  # many repeated keys, or nearly none
+            keys = np.sort(rng.integers(-spread, spread, n, dtype=np.int64))
+            run = key_index.Run(f"r{n}s{spread.bit_length()}", np.arange(n, dtype=np.int64), keys, False)
+            needles = np.sort(
+                np.concatenate([keys[rng.integers(0, n, 50)], rng.integers(-spread, spread, 50), [big.min, big.max]])
+            )
+            assert np.array_equal(key_index._search(run, needles), np.searchsorted(keys, needles, side="left")), n
+            assert len(key_index._fences_of(run)) == n // key_index.FENCE_STRIDE
