@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_upsert [--sizes 1000000,6000000] [--share 0.01] [--repeat 3] [--upserts 10]
                                       [--pyiceberg-timeout 120] [--skip-pyiceberg] [--skip-reads | --reads-only]
-                                      [--name upsert] [--key-type decimal|uuid]
+                                      [--series-length 5] [--name upsert] [--key-type decimal|uuid]
 
 For each port size, one upsert of `share` of the rows (half changed rows spread over the port, half new keys),
 side by side in one run:
@@ -19,7 +19,7 @@ side by side in one run:
   returns with, and the keeping's own time;
 - back-to-back series of upserts, each on top of the previous one with no wait (a change-data-capture stream),
   inline vs background in alternating series: what an upsert costs when the next lookup pays any keeping still
-  running;
+  running (`--series-length` upserts, 5 by default: from 6 on, a series also merges its key index's runs);
 - the first such upsert of the port, which builds the key index from its full scan of the keys;
 - the same upsert with the changed rows clustered (one run of consecutive keys), where the manifests' key bounds
   prune the files the lookup reads;
@@ -296,6 +296,7 @@ def bench_size(
     pyiceberg_timeout: float | None,
     reads_only: bool = False,
     reads: bool = True,
+    series_length: int = 5,
 ) -> dict[str, Any]:
     load_before = os.getloadavg()
     base = lineitem(rows)
@@ -311,7 +312,7 @@ def bench_size(
     mor = merge_on_read(port, change, start_id, repeat, warm=False)
     mor_rows = port.latest().to_arrow().num_rows
     ab = keeping_ab(port, change, start_id, repeat)
-    series = back_to_back(port, base, share, first_new, start_id, repeat)
+    series = back_to_back(port, base, share, first_new, start_id, repeat, series_length)
     mor_clustered = merge_on_read(port, clustered, start_id, repeat)
     gated_port = new_port(root, f"gated_{rows}", GATE_YAML)
     gated = merge_on_read(gated_port, change, gated_port.write(base).snapshot_id, repeat)
@@ -637,8 +638,11 @@ def run(
     name: str = "upsert",
     reads_only: bool = False,
     reads: bool = True,
+    series_length: int = 5,
 ) -> dict[str, Any]:
-    """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>)."""
+    """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>).
+    `series_length`: upserts per back-to-back series (from 6 on, a series merges its key index's runs:
+    `key_index.MAX_RUNS`)."""
     root = fresh_dir("upsert")
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")  # this run's key indexes and manifests, not the user's
     # Timed upserts are rolled back to their base again and again: keep more manifests than a pipeline moving
@@ -646,7 +650,8 @@ def run(
     kept, key_index.KEEP = key_index.KEEP, 64
     try:
         measured = [
-            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads) for rows in sizes
+            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads, series_length)
+            for rows in sizes
         ]
     finally:
         key_index.KEEP = kept
@@ -672,6 +677,12 @@ def main() -> None:
     parser.add_argument("--skip-reads", action="store_true", help="skip the reads with pending deletes")
     parser.add_argument("--name", default="upsert", help="results file name under benchmarks/results/")
     parser.add_argument("--reads-only", action="store_true", help="only the reads with pending deletes")
+    parser.add_argument(
+        "--series-length",
+        type=int,
+        default=5,
+        help="upserts per back-to-back series (from 6 on, a series merges its key index's runs)",
+    )
     parser.add_argument(
         "--key-type", choices=["decimal", "uuid"], help="only a port keyed by one such column: index vs scan lookups"
     )
@@ -701,6 +712,7 @@ def main() -> None:
         name=args.name,
         reads_only=args.reads_only,
         reads=not args.skip_reads,
+        series_length=args.series_length,
     )
 
 
