@@ -20,7 +20,8 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   in a row space where data file i holds rows [offset_i, offset_i + record_count_i). Runs are immutable `.npy`
   pairs: keys (sorted int64) and row numbers; tombstones are sorted row numbers of rows deleted since. A data file
   gone from the snapshot is marked dead (null). When deltas and tombstones pass `MERGE_SHARE` of the base, they
-  are merged into a new base (O(n), `np.insert` of the sorted deltas; no sort of the base), after `ready`.
+  are merged into a new base (O(n), `np.insert` of the sorted deltas; no sort of the base), on a thread of its own
+  (`_merge_aside`), the newest index then rebased onto it (`_rebased`).
 - Catch-up: an index of an ancestor snapshot is brought to the snapshot looked up by what changed in between,
   whoever wrote it (meshlake, another process, pyiceberg, an engine, compaction): the key columns of the data files
   added since (or whose deletes cannot be explained as additions) are read, data files removed are marked dead,
@@ -861,20 +862,9 @@ def save(folder: Path, index: KeyIndex) -> bool:
     """Write `index` (its new runs first, then its manifest); False when it could not be written."""
     runs = []
     for run in (*index.runs, *index.tombstones):
-        described: dict[str, Any] = {"name": run.name, "count": len(run.rows), "unique": run.unique}
-        for kind, array in _arrays_of(run).items():
-            target = folder / f"{run.name}.{kind}.npy"
-            if target.exists() and _memo.get(target) is not None:
-                described[kind] = _memo_check(target)
-            else:
-                values = np.asarray(array(), np.int64)
-                written = _write_array(target, values)
-                if written is None:
-                    return False
-                described[kind] = {"size": written[0], "crc": written[1]}
-                _memo[target] = written
-            if kind.startswith("b"):
-                described[kind]["words"] = (target.stat().st_size - _npy_header(target)) // 8
+        described = _written_run(folder, run)
+        if described is None:
+            return False
         runs.append(described)
     faults.reached("key index")  # its runs are written, the manifest naming them is next
     manifest = {
@@ -894,6 +884,26 @@ def save(folder: Path, index: KeyIndex) -> bool:
     if kept:
         prune(folder)
     return kept
+
+
+def _written_run(folder: Path, run: Run) -> dict[str, Any] | None:
+    """Write `run`'s files unless this process wrote or checked them already (runs never change); how a manifest
+    describes it, None when it could not be written. Files no manifest names are pruned after `GRACE_SECONDS`."""
+    described: dict[str, Any] = {"name": run.name, "count": len(run.rows), "unique": run.unique}
+    for kind, array in _arrays_of(run).items():
+        target = folder / f"{run.name}.{kind}.npy"
+        if target.exists() and _memo.get(target) is not None:
+            described[kind] = _memo_check(target)
+        else:
+            values = np.asarray(array(), np.int64)
+            written = _write_array(target, values)
+            if written is None:
+                return None
+            described[kind] = {"size": written[0], "crc": written[1]}
+            _memo[target] = written
+        if kind.startswith("b"):
+            described[kind]["words"] = (target.stat().st_size - _npy_header(target)) // 8
+    return described
 
 
 def _kinds(index: KeyIndex) -> tuple[str, ...]:
@@ -1145,49 +1155,107 @@ def keep_current(
     `presorted` as for `catch_up`). Lookups of this process use it from memory (`index_keeper.ready`) until it is
     saved, which the keeper may defer or skip for a newer keeping's (`index_keeper.save_later`).
 
-    A merge of its runs, when due (`merged`: O(rows of the port)), runs after `ready`, so the next lookup does not
-    wait for it: the merged index (of the same snapshot, the same rows) replaces the caught-up one in memory if no
-    newer keeping's has, and is the one saved; a later keeping catches up from it rather than from the unmerged
-    index its upsert looked up. A merge that fails leaves the caught-up index, unmerged."""
+    A merge of its runs, when due (`merged`: O(rows of the port)), runs aside, on a thread of its own
+    (`_merge_aside`), so neither the next lookup nor the next keeping waits for it: the index is caught up from the
+    newest merge it derives from (`_rebased`), and when a merge ends the newest index is rebased onto it."""
     from meshlake.write import index_keeper
 
-    index = _merged_since(table, index, folder)
-    caught = catch_up(table, index, plan, known, written, presorted, merge=False)
+    caught = catch_up(table, _rebased(index), plan, known, written, presorted, merge=False)
     if caught is None:
         return
-    with _recent_lock:
+    with _recent_lock:  # rebased (again: a merge may have ended meanwhile) and served in one step, see `_merge_aside`
+        caught = _rebased_on(caught, _merges.get(caught.table_uuid))
         _recent[caught.table_uuid] = caught
     index_keeper.ready()
-    kept = caught
     if _due(caught):
-        faults.reached("key index merge")
-        try:
-            kept = merged(caught)
-            if kept.runs and len(kept.runs[0].rows) >= FENCED_RUN:
-                _fences_of(kept.runs[0])  # made here, not by the next lookup
-        except Exception as error:  # an optimisation: the caught-up index is right as it is
-            _log.warning("key index of %s not merged: %s", ".".join(table.name()), error)
-        with _recent_lock:
-            if kept is not caught:
-                _merged[caught.table_uuid] = caught.snapshot_id
-            if _recent.get(caught.table_uuid) is caught:
-                _recent[caught.table_uuid] = kept
-    index_keeper.save_later(lambda: _save_recent(folder, kept))
+        _merge_aside(table, caught, folder)
+    index_keeper.save_later(lambda: _save_recent(folder, caught))
 
 
-def _merged_since(table: Table, index: KeyIndex, folder: Path) -> KeyIndex:
-    """The index of `index`'s snapshot merged after a lookup took `index` unmerged (in memory, or saved since), if
-    there is one; else `index`."""
+def _merge_aside(table: Table, index: KeyIndex, folder: Path) -> None:
+    """Merge `index`'s runs on a thread of its own (one merge per table at a time; `index_keeper.aside`), write the
+    new base's files (off the keeper: its next save only names them), then serve the index served now rebased onto
+    it (`_rebased_on`; under the lock a keeping serves its index with, so neither replaces the other's unseen). A
+    merge that fails or dies leaves the indexes as they were (right, with more runs)."""
+    from meshlake.write import index_keeper
+
+    table_uuid, name = index.table_uuid, ".".join(table.name())
     with _recent_lock:
-        newer = _recent.get(index.table_uuid)
-        merged_at = _merged.get(index.table_uuid)
-    if newer is not None and newer is not index and _same_snapshot(newer, index):
-        return newer
-    if merged_at == index.snapshot_id and (newer is None or newer.snapshot_id != index.snapshot_id):
-        saved = load(folder, table, index.snapshot_id, index.key, index.field_ids, _kinds(index))
-        if saved is not None and len(saved.runs) + len(saved.tombstones) < len(index.runs) + len(index.tombstones):
-            return saved
-    return index
+        if table_uuid in _merging:
+            return
+        _merging.add(table_uuid)
+
+    def job() -> None:
+        unsaved: tuple[Path, KeyIndex] | None = None
+        try:
+            faults.reached("key index merge")
+            done = merged(index)
+            if done.runs and len(done.runs[0].rows) >= FENCED_RUN:
+                _fences_of(done.runs[0])  # made here, not by the next lookup
+            for run in done.runs:  # the new base's files, written here: the keeper's next save only names them
+                _written_run(folder, run)
+            with _recent_lock:
+                _merges[table_uuid] = (index, done)
+                served = _recent.get(table_uuid)
+                saved = _saved_while_merging.get(table_uuid)
+                if served is not None:
+                    _recent[table_uuid] = _rebased_on(served, (index, done))
+                elif saved is not None and _derives(saved[1], index):  # saved and no longer served: save it rebased
+                    unsaved = (saved[0], _rebased_on(saved[1], (index, done)))
+        finally:
+            with _recent_lock:
+                _merging.discard(table_uuid)
+                _saved_while_merging.pop(table_uuid, None)
+        if unsaved is not None:
+            _save_recent(*unsaved)
+
+    index_keeper.aside(job, name)
+
+
+def _rebased(index: KeyIndex) -> KeyIndex:
+    """`index` on the newest merge of an index it derives from, if one ended (`_rebased_on`)."""
+    with _recent_lock:
+        found = _merges.get(index.table_uuid)
+    return _rebased_on(index, found)
+
+
+def _rebased_on(index: KeyIndex, found: tuple[KeyIndex, KeyIndex] | None) -> KeyIndex:
+    """`index` on the merge `found` (its source, the merged index) if it derives from that source: a catch-up only
+    appends runs, tombstones and files (and marks files dead), so an index whose first runs, tombstones and files
+    are the source's is the merged base plus what it added since; else `index` itself."""
+    if found is None:
+        return index
+    source, done = found
+    if not _derives(index, source):
+        return index
+    return replace(
+        index,
+        runs=(*done.runs, *index.runs[len(source.runs) :]),
+        tombstones=index.tombstones[len(source.tombstones) :],
+    )
+
+
+def _derives(index: KeyIndex, source: KeyIndex) -> bool:
+    """Whether `index` is `source` caught up (possibly again and again): same table and key, `source`'s runs and
+    tombstones (by name: runs never change) first, its files first at the same rows."""
+    if (index.table_uuid, index.key, index.field_ids, _kinds(index)) != (
+        source.table_uuid,
+        source.key,
+        source.field_ids,
+        _kinds(source),
+    ):
+        return False
+    if len(index.runs) < len(source.runs) or len(index.tombstones) < len(source.tombstones):
+        return False
+    if len(index.files) < len(source.files) or index.next_row < source.next_row:
+        return False
+    runs = all(a.name == b.name for a, b in zip(index.runs, source.runs, strict=False))
+    tombstones = all(a.name == b.name for a, b in zip(index.tombstones, source.tombstones, strict=False))
+    files = all(
+        (a.path, a.offset, a.count) == (b.path, b.offset, b.count)
+        for a, b in zip(index.files, source.files, strict=False)
+    )
+    return runs and tombstones and files
 
 
 def _same_snapshot(a: KeyIndex, b: KeyIndex) -> bool:
@@ -1197,21 +1265,42 @@ def _same_snapshot(a: KeyIndex, b: KeyIndex) -> bool:
 
 
 def _save_recent(folder: Path, index: KeyIndex) -> None:
-    """Save `index`, a keeping's, then stop serving it from memory unless a newer keeping's replaced it there."""
-    try:
-        save(folder, index)
-    finally:
+    """Save `index`, a keeping's (or the index of its snapshot served in its place since: rebased onto a merge,
+    also when that happened while it was being saved), then stop serving it from memory unless a newer keeping's
+    replaced it there; once an index rebased onto the newest merge is saved, that merge is no longer needed to
+    rebase onto."""
+    for _ in range(2):
         with _recent_lock:
-            if _recent.get(index.table_uuid) is index:
-                del _recent[index.table_uuid]
+            served = _recent.get(index.table_uuid)
+        if served is not None and served is not index and _same_snapshot(served, index):
+            index = served
+        try:
+            save(folder, index)
+        finally:
+            with _recent_lock:
+                served = _recent.get(index.table_uuid)
+                if served is index:
+                    del _recent[index.table_uuid]
+                if index.table_uuid in _merging:
+                    _saved_while_merging[index.table_uuid] = (folder, index)
+                found = _merges.get(index.table_uuid)
+                if found and index.runs and found[1].runs and index.runs[0].name == found[1].runs[0].name:
+                    del _merges[index.table_uuid]
+        if served is None or served is index or not _same_snapshot(served, index):
+            return
 
 
 _recent: dict[str, KeyIndex] = {}
 """By table uuid: the index a keeping of this process has caught up and not saved yet (`keep_current`)."""
 _recent_lock = threading.Lock()
-_merged: dict[str, int] = {}
-"""By table uuid: the snapshot whose index a keeping of this process merged last (after `ready`, see
-`keep_current`)."""
+_merges: dict[str, tuple[KeyIndex, KeyIndex]] = {}
+"""By table uuid: the newest merge that ended, (its source, the merged index), until an index rebased onto it is
+saved (`_rebased`)."""
+_merging: set[str] = set()
+"""Tables whose index is being merged aside (`_merge_aside`)."""
+_saved_while_merging: dict[str, tuple[Path, KeyIndex]] = {}
+"""By table uuid: the index a keeping saved (and stopped serving) while a merge ran, which the merge saves again
+rebased onto it when it ends."""
 
 
 def _in_memory(
