@@ -2,7 +2,7 @@
 
     python -m benchmarks.bench_upsert [--sizes 1000000,6000000] [--share 0.01] [--repeat 3] [--upserts 10]
                                       [--pyiceberg-timeout 120] [--skip-pyiceberg] [--skip-reads | --reads-only]
-                                      [--name upsert] [--key-type decimal|uuid]
+                                      [--series-length 5] [--name upsert] [--key-type decimal|uuid]
 
 For each port size, one upsert of `share` of the rows (half changed rows spread over the port, half new keys),
 side by side in one run:
@@ -19,7 +19,7 @@ side by side in one run:
   returns with, and the keeping's own time;
 - back-to-back series of upserts, each on top of the previous one with no wait (a change-data-capture stream),
   inline vs background in alternating series: what an upsert costs when the next lookup pays any keeping still
-  running;
+  running (`--series-length` upserts, 5 by default: from 6 on, a series also merges its key index's runs);
 - the first such upsert of the port, which builds the key index from its full scan of the keys;
 - the same upsert with the changed rows clustered (one run of consecutive keys), where the manifests' key bounds
   prune the files the lookup reads;
@@ -33,9 +33,10 @@ the machine may be shared.
 
 Then `--upserts` such upserts in a row (merge-on-read) and a TPC-H Q1-like aggregate on the DuckDB
 (`lake.sql`) and Polars (`to_polars`) paths, with the pending deletes (read by time travel, `AT (VERSION => …)`)
-and after compaction folded them in, each engine's two reads alternating (DuckDB's rounds, then Polars': a Polars
-read right after a DuckDB query ran slower, so mixing them weighed on whichever followed DuckDB more often): wall
-and CPU time (of every thread of the process) and the load average, as the machine may be shared.
+and after compaction folded them in, one engine at a time (DuckDB's rounds, then Polars': a Polars read right after
+a DuckDB query ran slower, so mixing them weighed on whichever followed DuckDB more often), its two reads alternating
+(pending, compacted, pending, …, after one untimed read of each): wall and CPU time (of every thread of the process)
+and the load average, as the machine may be shared.
 `--reads-only` runs only this part.
 
 `--key-type decimal|uuid` runs instead one series on a port keyed by a single `decimal(18,2)` or `uuid` column:
@@ -295,6 +296,7 @@ def bench_size(
     pyiceberg_timeout: float | None,
     reads_only: bool = False,
     reads: bool = True,
+    series_length: int = 5,
 ) -> dict[str, Any]:
     load_before = os.getloadavg()
     base = lineitem(rows)
@@ -310,7 +312,7 @@ def bench_size(
     mor = merge_on_read(port, change, start_id, repeat, warm=False)
     mor_rows = port.latest().to_arrow().num_rows
     ab = keeping_ab(port, change, start_id, repeat)
-    series = back_to_back(port, base, share, first_new, start_id, repeat)
+    series = back_to_back(port, base, share, first_new, start_id, repeat, series_length)
     mor_clustered = merge_on_read(port, clustered, start_id, repeat)
     gated_port = new_port(root, f"gated_{rows}", GATE_YAML)
     gated = merge_on_read(gated_port, change, gated_port.write(base).snapshot_id, repeat)
@@ -356,7 +358,7 @@ def bench_reads(
     root: Path, base: pa.Table, rows: int, share: float, upserts: int, first_new: int, repeat: int
 ) -> dict[str, Any]:
     """Q1 on DuckDB and Polars after `upserts` merge-on-read upserts (read by time travel to that snapshot) and
-    after compaction, each engine's two reads alternating in each round."""
+    after compaction, one engine at a time, its two reads alternating (`alternating`)."""
     from meshlake.maintenance.compact import Options, compact
 
     port = new_port(root, f"reads_{rows}")
@@ -393,10 +395,8 @@ def bench_reads(
         "polars_pending": lambda: q1_polars(port, pending_id),
         "polars_compacted": lambda: q1_polars(port),
     }
-    for read in reads.values():  # the views and the plans are made once, as for any later query
-        read()
     timings: dict[str, dict[str, Any]] = {}
-    for engine in ("duckdb", "polars"):  # one engine at a time: a Polars read right after a DuckDB query is slower
+    for engine in ENGINES:  # one engine at a time: a Polars read right after a DuckDB query is slower
         timings |= alternating({name: read for name, read in reads.items() if name.startswith(engine)}, repeat)
     duck_pending, duck_compacted = timings["duckdb_pending"], timings["duckdb_compacted"]
     polars_pending, polars_compacted = timings["polars_pending"], timings["polars_compacted"]
@@ -423,14 +423,22 @@ def bench_reads(
     }
 
 
+ENGINES = ("duckdb", "polars")
+"""The read paths timed, one after the other, each engine's pending and compacted reads alternating."""
+
+
 def alternating(functions: dict[str, Callable[[], Any]], repeat: int) -> dict[str, dict[str, Any]]:
-    """Each function timed `repeat` times, one run of each per round (A B C D, then D C B A, …), so that the load
-    of the machine weighs on all alike: `clocked`'s keys without what the runs returned."""
+    """Each function run once untimed (the views and plans are made once, as for any later query; the first timed
+    run follows its own kind, not what ran before), then timed `repeat` times, one run of each per round in the
+    same order (A B A B …), so that the load of the machine weighs on all alike: `clocked`'s keys without what the
+    runs returned."""
     walls: dict[str, list[float]] = {name: [] for name in functions}
     cpus: dict[str, list[float]] = {name: [] for name in functions}
     names = list(functions)
-    for round_ in range(repeat):
-        for name in names if round_ % 2 == 0 else reversed(names):
+    for function in functions.values():
+        function()
+    for _ in range(repeat):
+        for name in names:
             wall, cpu = time.perf_counter(), time.process_time()
             functions[name]()
             walls[name].append(time.perf_counter() - wall)
@@ -592,7 +600,10 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             "## Reading with pending deletes vs after compaction (TPC-H Q1-like aggregate)",
             "",
-            "Wall time (CPU time of all threads in brackets); the load average when the reads ended.",
+            "Each engine is timed on its own, DuckDB first, then Polars (a Polars read right after a DuckDB query "
+            "ran ~30 % slower): its pending and compacted reads alternate (pending, compacted, pending, …, after "
+            "one untimed read of each); median wall time, with the CPU time of all of the process's threads in "
+            "brackets, and the ratio of the medians of each; the load average when the reads ended.",
             "",
             "| port rows | upserts | data / delete files pending | DuckDB pending | DuckDB compacted | ratio (CPU) "
             "| Polars pending | Polars compacted | ratio (CPU) | same answers | load average |",
@@ -627,8 +638,11 @@ def run(
     name: str = "upsert",
     reads_only: bool = False,
     reads: bool = True,
+    series_length: int = 5,
 ) -> dict[str, Any]:
-    """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>)."""
+    """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>).
+    `series_length`: upserts per back-to-back series (from 6 on, a series merges its key index's runs:
+    `key_index.MAX_RUNS`)."""
     root = fresh_dir("upsert")
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")  # this run's key indexes and manifests, not the user's
     # Timed upserts are rolled back to their base again and again: keep more manifests than a pipeline moving
@@ -636,7 +650,8 @@ def run(
     kept, key_index.KEEP = key_index.KEEP, 64
     try:
         measured = [
-            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads) for rows in sizes
+            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads, series_length)
+            for rows in sizes
         ]
     finally:
         key_index.KEEP = kept
@@ -662,6 +677,12 @@ def main() -> None:
     parser.add_argument("--skip-reads", action="store_true", help="skip the reads with pending deletes")
     parser.add_argument("--name", default="upsert", help="results file name under benchmarks/results/")
     parser.add_argument("--reads-only", action="store_true", help="only the reads with pending deletes")
+    parser.add_argument(
+        "--series-length",
+        type=int,
+        default=5,
+        help="upserts per back-to-back series (from 6 on, a series merges its key index's runs)",
+    )
     parser.add_argument(
         "--key-type", choices=["decimal", "uuid"], help="only a port keyed by one such column: index vs scan lookups"
     )
@@ -691,6 +712,7 @@ def main() -> None:
         name=args.name,
         reads_only=args.reads_only,
         reads=not args.skip_reads,
+        series_length=args.series_length,
     )
 
 

@@ -65,7 +65,7 @@ def new_port(root: Path, name: str, key_type: str) -> Any:
 def scan_only() -> Iterator[None]:
     """Lookups by the scan of every live key, as before the index served decimal and UUID keys."""
     lookup = key_index.lookup
-    key_index.lookup = lambda table, plan, keys: None  # type: ignore[assignment]
+    key_index.lookup = lambda table, plan, keys, presorted=None: None  # type: ignore[assignment]
     try:
         yield
     finally:

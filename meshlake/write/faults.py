@@ -13,7 +13,8 @@ Phases of one write, in order: `files` (its data files are written, nothing is s
 is next), `committed` (the catalog accepted the commit; the write has not returned yet). A port write with
 a quality gate passes them twice: for the port, then for its verdict appended to the quality history. After a
 merge-on-read upsert, its key index keeping (on the keeper thread) passes `key index`: the index's runs are
-written, the manifest naming them is next.
+written, the manifest naming them is next; and when a merge of the index's runs is due, that merge (on a thread of
+its own) passes `key index merge` before it starts.
 """
 
 from __future__ import annotations

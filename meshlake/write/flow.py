@@ -32,7 +32,10 @@ from meshlake.write.rowfilter import RowFilter
 from meshlake.write.staged_manifests import StagedManifests, write_manifests
 
 if TYPE_CHECKING:
+    from pyiceberg.schema import Schema
+
     from meshlake.quality.report import QualityReport  # the gate is handed in; see `Gate`
+    from meshlake.write.key_index import SortedKeys
 
     RebaseCheck = Callable[[Table, int | None, int | None], None]
     """Called with the table, the old base and `main`'s new head before a write is re-applied on a moved `main`;
@@ -675,9 +678,9 @@ def _prepare_upsert(
     writing = upsert_threads.pool().submit(job.run)
     found = _OldRows(None)
     try:
-        _check_unique_keys(keys, primary_key, address)
+        presorted = _check_unique_keys(keys, primary_key, address, table.schema())
         phases["conform"] = time.perf_counter() - started
-        found = _old_rows(table, base, keys, write_mode, snapshot_id, phases)
+        found = _old_rows(table, base, keys, write_mode, snapshot_id, phases, presorted)
         conflict_filter = key_filter(keys)
     except BaseException:
         writing.exception()  # wait: its files exist only once it is done
@@ -717,7 +720,7 @@ def _prepare_upsert(
     if deletes.key_index is not None:
         # one data file holds the rows in their order (several: a partitioned port, or past a row group; read back)
         written = {added[0].file_path: keys} if len(added) == 1 else {}
-        prepared.after_commit = _index_keeper(deletes, written)
+        prepared.after_commit = _index_keeper(deletes, written, presorted)
     return prepared
 
 
@@ -736,11 +739,17 @@ class _OldRows:
 
 
 def _old_rows(
-    table: Table, base: Any, keys: pa.Table, write_mode: str, snapshot_id: int | None, phases: dict[str, float]
+    table: Table,
+    base: Any,
+    keys: pa.Table,
+    write_mode: str,
+    snapshot_id: int | None,
+    phases: dict[str, float],
+    presorted: SortedKeys | None = None,
 ) -> _OldRows:
     """Find the old rows of `keys` in `base` and record them as position deletes (with their manifest for snapshot
     `snapshot_id`, when set), or rewrite their files; phases `key index wait`, `key lookup`, `deletes` (incl. the
-    manifest) or `key lookup and rewrite`."""
+    manifest) or `key lookup and rewrite`. `presorted`: `keys` as the key index sorts them, if sorted already."""
     if write_mode != "copy-on-write":  # the key index of the base may still be kept (by this process's last upsert)
         from meshlake.write import index_keeper
 
@@ -748,7 +757,9 @@ def _old_rows(
         if waited >= 0.001:
             phases["key index wait"] = waited
     looking = time.perf_counter()
-    deletes = _position_deletes(write_mode, lambda limit: deletes_for_keys(table, base, keys, max_share=limit))
+    deletes = _position_deletes(
+        write_mode, lambda limit: deletes_for_keys(table, base, keys, max_share=limit, presorted=presorted)
+    )
     if deletes is None:
         rewrite = rewrite_keys(table, base, keys)
         phases["key lookup and rewrite"] = time.perf_counter() - looking
@@ -767,11 +778,13 @@ def _old_rows(
     return _OldRows(deletes, manifests=manifests)
 
 
-def _index_keeper(deletes: PositionDeletes, written: Mapping[str, pa.Table]) -> Callable[[Table, int], Keeping]:
+def _index_keeper(
+    deletes: PositionDeletes, written: Mapping[str, pa.Table], presorted: SortedKeys | None = None
+) -> Callable[[Table, int], Keeping]:
     """Bring the key index the upsert's rows were found in to the snapshot it committed, from what it wrote (the
-    positions of its delete files, and `written`: the keys of its data files, path -> key columns in file order),
-    on the keeper thread (a cache: a failure is logged and only means the next upsert catches up or rebuilds; the
-    commit stands)."""
+    positions of its delete files, and `written`: the keys of its data files, path -> key columns in file order,
+    `presorted`: those keys as the lookup sorted them), on the keeper thread (a cache: a failure is logged and only
+    means the next upsert catches up or rebuilds; the commit stands)."""
 
     def keep(committed: Table, snapshot_id: int) -> Keeping:
         from meshlake.write import index_keeper
@@ -784,22 +797,34 @@ def _index_keeper(deletes: PositionDeletes, written: Mapping[str, pa.Table]) -> 
 
             if folder is not None:
                 plan = cached_plan(committed, snapshot_id)
-                keep_current(committed, deletes.key_index, plan, deletes.positions, folder, written)
+                keep_current(committed, deletes.key_index, plan, deletes.positions, folder, written, presorted)
 
         return index_keeper.keep(str(committed.metadata.table_uuid), job, name=".".join(committed.name()))
 
     return keep
 
 
-def _check_unique_keys(keys: pa.Table, primary_key: Sequence[str], address: str) -> None:
-    keys = pa.table([extension_storage(c) for c in keys.columns], names=keys.column_names)  # UUIDs: by their bytes
-    if keys.num_rows and keys.group_by(list(primary_key), use_threads=False).aggregate([]).num_rows != keys.num_rows:
+def _check_unique_keys(
+    keys: pa.Table, primary_key: Sequence[str], address: str, schema: Schema | None = None
+) -> SortedKeys | None:
+    """Refuse `keys` if one repeats; returns them sorted as the key index sorts them (`key_index.sorted_keys`) when
+    the key's columns can be indexed (`schema` given): then only the rows whose sort keys are equal are grouped
+    exactly, and the lookup and the keeping reuse the sort. Otherwise all rows are grouped."""
+    from meshlake.write import key_index
+
+    kinds = key_index.key_kinds(schema, primary_key) if schema is not None else None
+    presorted = key_index.sorted_keys(keys, kinds) if kinds is not None else None
+    suspects = keys if presorted is None else keys.take(pa.array(presorted.repeated()))
+    suspects = pa.table([extension_storage(c) for c in suspects.columns], names=suspects.column_names)  # UUIDs
+    grouped = suspects.group_by(list(primary_key), use_threads=False).aggregate([]).num_rows if suspects.num_rows else 0
+    if grouped != suspects.num_rows:
         raise ContractViolationError(
             f"{address}: the data repeats a primary key ({', '.join(primary_key)}); upsert needs one row per key. "
             "Nothing was written.",
             address=address,
             column=primary_key[0],
         )
+    return presorted
 
 
 def _upsert(rewrite: Rewrite, keys: pa.Table, added: tuple[DataFile, ...], rows: int) -> _Prepared:

@@ -18,6 +18,8 @@ it. So the write hands it to the keeper and returns right after the commit:
   for a keeping (`Keeping.wait`, `wait_all`, interpreter exit) runs its deferred save at once. A skipped or lost
   save only leaves the saved index of an older snapshot, which a later lookup catches up (each saved index is
   exactly that of the snapshot it names).
+- Work on a kept index too long for the queue (a merge of its runs, O(port)) runs `aside`, on a thread of its own,
+  and hands its result back as a keeping; `wait_all` (and interpreter exit) waits for it too.
 - Errors are logged, never raised into a later write: the next lookup catches up or rebuilds.
 - Interpreter exit waits up to `EXIT_WAIT_SECONDS` for pending keepings and saves; a process killed meanwhile leaves
   at most temporary files (pruned later) and runs no manifest names, never a torn index that is trusted.
@@ -27,6 +29,7 @@ it. So the write hands it to the keeper and returns right after the commit:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import queue
@@ -186,15 +189,58 @@ def wait_for(table_uuid: str, timeout: float | None = None) -> float:
     return time.perf_counter() - started
 
 
+def aside(job: Callable[[], None], name: str = "") -> None:
+    """Run `job` on a thread of its own rather than the keeper's: work on a kept index that would hold the keeper's
+    queue too long (a key index merge, O(port)), which hands its result back through `keep`. Inline (see
+    `background`) it runs here. `wait_all` waits for it first. Errors are logged (a cache)."""
+    if not background():
+        _run_aside(job, name)
+        return
+    with _keeper.asides:
+        _keeper.aside_running += 1
+    threading.Thread(target=_run_aside, args=(job, name, True), name="meshlake-key-index-aside", daemon=True).start()
+
+
+ASIDE_NICENESS = 10
+"""How much lower a job aside runs than the writes (Linux thread niceness, where allowed): it yields the cores to
+them, and takes what they leave."""
+
+
+def _run_aside(job: Callable[[], None], name: str, counted: bool = False) -> None:
+    if counted and hasattr(os, "setpriority"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ASIDE_NICENESS)
+    try:
+        job()
+    except Exception as error:  # as in `Keeping.run`
+        _log.warning("key index of %s: %s", name, error)
+    finally:
+        if counted:
+            with _keeper.asides:
+                _keeper.aside_running -= 1
+                _keeper.asides.notify_all()
+
+
 def wait_all(timeout: float | None = None) -> bool:
-    """Wait for every pending keeping of this process, deferred saves run now; False when some were still running
-    at `timeout`."""
-    _keeper.flush()
-    pending = _keeper.pending()
+    """Wait for every job running `aside` and every pending keeping of this process, deferred saves run now; False
+    when some were still running at `timeout`."""
     deadline = None if timeout is None else time.perf_counter() + timeout
-    for keeping in pending:
-        keeping.wait(None if deadline is None else max(0.0, deadline - time.perf_counter()))
-    return all(k.done for k in pending)
+
+    def left() -> float | None:
+        return None if deadline is None else max(0.0, deadline - time.perf_counter())
+
+    while True:  # a keeping may start a job aside, which may save when it ends
+        with _keeper.asides:
+            aside_done = _keeper.asides.wait_for(lambda: _keeper.aside_running == 0, left())
+        _keeper.flush()
+        pending = _keeper.pending()
+        for keeping in pending:
+            keeping.wait(left())
+        kept = all(k.done for k in pending)
+        with _keeper.asides:
+            settled = _keeper.aside_running == 0
+        if settled or not (aside_done and kept) or left() == 0.0:
+            return settled and aside_done and kept
 
 
 class _Keeper:
@@ -216,6 +262,9 @@ class _Keeper:
         """By table: saves skipped in a row since the last one that ran."""
         self.flushing: set[str | None] = set()
         """Tables whose deferred save is wanted now (None: every table's)."""
+        self.asides = threading.Condition()
+        self.aside_running = 0
+        """Jobs running `aside`."""
 
     def submit(self, keeping: Keeping) -> None:
         with self.lock:

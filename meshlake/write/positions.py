@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from pyiceberg.io import FileIO
 
     from meshlake.query.plan import DataTask
+    from meshlake.write.key_index import SortedKeys
 
 DELETE_SCHEMA = pa.schema(
     [
@@ -119,6 +120,7 @@ def deletes_for_keys(
     *,
     max_share: float | None = None,
     use_index: bool = True,
+    presorted: SortedKeys | None = None,
 ) -> PositionDeletes | None:
     """Position deletes for the rows of `snapshot` whose primary key is in `keys`; None as for `deletes_where`.
 
@@ -128,7 +130,7 @@ def deletes_for_keys(
     column bounds (pyiceberg's planning over the manifests: clustered keys skip most files); only the key columns of
     the rest are read, once, and matched to `keys` by a semi-join in DuckDB. A compound key is first narrowed by its
     most selective column alone (`IN`), which DuckDB probes several times faster than the multi-column join it then
-    runs on the few rows left."""
+    runs on the few rows left. `presorted`: `keys` sorted for the index already (`key_index.sorted_keys`)."""
     if snapshot is None or keys.num_rows == 0:
         return NOTHING
     names = keys.column_names
@@ -136,7 +138,7 @@ def deletes_for_keys(
         from meshlake.write import key_index
 
         plan = cached_plan(table, snapshot.snapshot_id)
-        found = key_index.lookup(table, plan, keys) if plan.tasks else None
+        found = key_index.lookup(table, plan, keys, presorted) if plan.tasks else None
         if found is not None:
             index, task_ids, positions = found
             touched = {plan.tasks[i].path for i in np.unique(task_ids).tolist()}
@@ -248,8 +250,10 @@ def _record(
     removed, rows = len(index), sum(tasks[i].record_count for i in touched)
     if max_share is not None and removed >= max_share * rows:
         return None
-    order = np.lexsort((positions, index))
-    index, positions = index[order], np.asarray(positions, np.int64)[order]
+    positions = np.asarray(positions, np.int64)
+    if not _in_order(index, positions):  # the key index finds rows in order of its files, mostly the plan's
+        order = np.lexsort((positions, index))
+        index, positions = index[order], positions[order]
     starts = np.searchsorted(index, touched, side="left")
     ends = np.searchsorted(index, touched, side="right")
     looked_up = time.perf_counter()
@@ -267,6 +271,14 @@ def _record(
     jobs = list(zip(touched, starts.tolist(), ends.tolist(), strict=True))
     written = _write_all(table, write, jobs)
     return PositionDeletes(written, referenced, removed, rows, time.perf_counter() - looked_up, positions=held)
+
+
+def _in_order(index: np.ndarray, positions: np.ndarray) -> bool:
+    """Whether the rows (`index`, `positions`) are sorted by file, then position (no repeats)."""
+    if len(index) < 2:
+        return True
+    step = np.diff(index)
+    return bool(np.all((step > 0) | ((step == 0) & (np.diff(positions) > 0))))
 
 
 def _write_all(

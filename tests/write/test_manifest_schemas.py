@@ -120,3 +120,24 @@ def test_kept_schemas_serve_only_the_schema_and_spec_they_were_built_for(filled:
     assert manifest_schemas.schemas_of(DataManifestWriter(spec, other, output, snapshot_id, "gzip")) is changed
     assert manifest_schemas.schemas_of(DataManifestWriter(spec, other, output, snapshot_id, "deflate")) is not changed
     assert manifest_schemas.schemas_of(writer) is not kept, "replaced by the other schema's: built again"
+
+
+def test_a_schema_is_the_kept_one_only_if_its_manifest_header_would_be_the_same() -> None:
+    from pyiceberg.types import DoubleType, ListType, StructType
+
+    def schema(*, name: str = "id", doc: str | None = None, default: float = 0.0, inner: str = "x") -> Schema:
+        point = StructType(NestedField(4, inner, LongType(), required=False))
+        return Schema(
+            NestedField(1, name, LongType(), required=True, doc=doc),
+            NestedField(2, "v", DoubleType(), required=False, initial_default=default, write_default=default),
+            NestedField(3, "points", ListType(5, point, element_required=False), required=False),
+            schema_id=3,
+        )
+
+    kept = schema()
+    assert manifest_schemas._same(kept, kept) and manifest_schemas._same(kept, schema())
+    for other in (schema(name="key"), schema(doc="the key"), schema(inner="y"), schema(default=1.0)):
+        assert not manifest_schemas._same(kept, other)
+    negative = schema(default=-0.0)  # equal to 0.0, written otherwise
+    assert negative == kept and negative.model_dump_json() != kept.model_dump_json()
+    assert not manifest_schemas._same(kept, negative)
