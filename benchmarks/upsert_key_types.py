@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 import meshlake as ml
 from benchmarks.common import LINEITEM_YAML, lineitem
-from meshlake.write import index_keeper, key_index
+from meshlake.write import index_keeper, key_hashing, key_index
 
 KEY_TYPES = {"decimal": "decimal(18,2)", "uuid": "uuid"}
 MODES = ("index", "scan")
@@ -38,8 +38,8 @@ def keys_of(key_type: str, numbers: np.ndarray) -> pa.Array:
         words = np.stack([unscaled, unscaled >> 63], axis=1)  # Arrow's decimal128: 16 bytes little-endian
         return pa.Array.from_buffers(pa.decimal128(18, 2), len(numbers), [None, pa.py_buffer(words)])
     with np.errstate(over="ignore"):
-        high = key_index._mix(numbers.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1))
-        low = key_index._mix(high ^ np.uint64(0xD1B54A32D192ED03))
+        high = key_hashing._mix(numbers.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1))
+        low = key_hashing._mix(high ^ np.uint64(0xD1B54A32D192ED03))
     raw = np.stack([high.byteswap(), low.byteswap()], axis=1).view(np.uint8).reshape(-1)
     storage = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(numbers), [None, pa.py_buffer(raw)])
     return pa.ExtensionArray.from_storage(pa.uuid(), storage)

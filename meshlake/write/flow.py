@@ -810,9 +810,9 @@ def _check_unique_keys(
     """Refuse `keys` if one repeats; returns them sorted as the key index sorts them (`key_index.sorted_keys`) when
     the key's columns can be indexed (`schema` given): then only the rows whose sort keys are equal are grouped
     exactly, and the lookup and the keeping reuse the sort. Otherwise all rows are grouped."""
-    from meshlake.write import key_index
+    from meshlake.write import key_hashing, key_index
 
-    kinds = key_index.key_kinds(schema, primary_key) if schema is not None else None
+    kinds = key_hashing.key_kinds(schema, primary_key) if schema is not None else None
     presorted = key_index.sorted_keys(keys, kinds) if kinds is not None else None
     suspects = keys if presorted is None else keys.take(pa.array(presorted.repeated()))
     suspects = pa.table([extension_storage(c) for c in suspects.columns], names=suspects.column_names)  # UUIDs

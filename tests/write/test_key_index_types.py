@@ -24,7 +24,7 @@ from pyiceberg.types import BinaryType, DecimalType, FixedType, LongType, Nested
 import meshlake as ml
 from meshlake.maintenance.compact import compact
 from meshlake.query.plan import cached_plan
-from meshlake.write import index_keeper, key_index
+from meshlake.write import index_keeper, key_hashing, key_index
 from tests.conftest import DescriptorWriter
 from tests.write.test_key_index import (
     assert_same,
@@ -269,7 +269,7 @@ def test_the_index_holds_exactly_the_bytes_and_digits_of_each_key() -> None:
 def test_float_and_double_keys_stay_on_the_scan() -> None:
     from pyiceberg.types import DoubleType, FloatType
 
-    assert key_index.key_kind(FloatType()) is None and key_index.key_kind(DoubleType()) is None
+    assert key_hashing.key_kind(FloatType()) is None and key_hashing.key_kind(DoubleType()) is None
 
 
 # -- trust: damaged bytes, another scale or precision, NULL keys ---------------------------------------------------
