@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from meshlake.priority import lower_this_thread
 from meshlake.streams.switches import switch
 
 if TYPE_CHECKING:
@@ -92,6 +93,7 @@ class Premerger:
     def _loop(self) -> None:
         from meshlake.catalog.catalogs import open_catalog
 
+        lower_this_thread()  # a tier's merge reads every manifest of it: below the batches, not beside them
         catalog = open_catalog(self.port.lake.settings)
         while not self._stop.is_set():
             self._wake.wait()

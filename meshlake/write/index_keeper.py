@@ -29,13 +29,14 @@ it. So the write hands it to the keeper and returns right after the commit:
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable
+
+from meshlake.priority import lower_this_thread
 
 KEEPING = "MESHLAKE_KEY_INDEX_KEEPING"
 EXIT_WAIT_SECONDS = 60.0
@@ -201,15 +202,9 @@ def aside(job: Callable[[], None], name: str = "") -> None:
     threading.Thread(target=_run_aside, args=(job, name, True), name="meshlake-key-index-aside", daemon=True).start()
 
 
-ASIDE_NICENESS = 10
-"""How much lower a job aside runs than the writes (Linux thread niceness, where allowed): it yields the cores to
-them, and takes what they leave."""
-
-
 def _run_aside(job: Callable[[], None], name: str, counted: bool = False) -> None:
-    if counted and hasattr(os, "setpriority"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ASIDE_NICENESS)
+    if counted:  # below the writes (Linux thread niceness): it yields the cores to them, and takes what they leave
+        lower_this_thread()
     try:
         job()
     except Exception as error:  # as in `Keeping.run`
