@@ -1,4 +1,4 @@
-"""Background threads run below the threads users wait for (`meshlake.priority`)."""
+"""Background threads run below the threads users wait for (`meshlake.write.priority`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from meshlake.priority import BACKGROUND_NICENESS, lower_this_thread
+from meshlake.write.priority import BACKGROUND_NICENESS, lower_this_thread
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="a niceness per thread is Linux's (elsewhere nothing changes)"

@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from meshlake.priority import lower_this_thread
 from meshlake.streams.switches import switch
+from meshlake.write.priority import lower_this_thread
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table

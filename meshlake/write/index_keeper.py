@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from meshlake.priority import lower_this_thread
+from meshlake.write.priority import lower_this_thread
 
 KEEPING = "MESHLAKE_KEY_INDEX_KEEPING"
 EXIT_WAIT_SECONDS = 60.0

@@ -146,7 +146,7 @@ def test_the_background_merges_run_below_the_streams_batches(
     """A tier's merge reads every manifest of the tier: at ~4,600 snapshots the thread building it ahead made the
     stream's commits 120-290 ms for a minute and a half of the 10-minute benchmark, sharing the 2 cores at the same
     priority. It runs below them now."""
-    from meshlake.priority import BACKGROUND_NICENESS
+    from meshlake.write.priority import BACKGROUND_NICENESS
 
     port = _merging_from_3(orders())
     stream_niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
