@@ -143,9 +143,9 @@ def _tune_sqlite(catalog: Catalog) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(connection: object, _record: object) -> None:
         cursor = connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA busy_timeout=30000")  # first: switching to WAL waits for a lock too
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     engine.dispose()
