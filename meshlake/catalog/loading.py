@@ -84,8 +84,7 @@ class _Pending:
             try:
                 self._length = len(self.io.new_input(self.location))
             except OSError as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
+                raise TableMetadataError(self.location, _reason(exc)) from exc
         return self._length
 
     def read_entries(self) -> tuple[HistoryEntries, str]:
@@ -123,8 +122,7 @@ class _Pending:
             with self.io.new_input(self.location).open() as stream:
                 head = stream.read(HEAD_BYTES)
         except OSError as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
+            raise TableMetadataError(self.location, _reason(exc)) from exc
         found = _top_level_value(head.decode("utf-8", errors="replace"), "last-updated-ms")
         return found if _int(found) else self.load().last_updated_ms
 
@@ -133,8 +131,7 @@ class _Pending:
             with self.io.new_input(self.location).open() as stream:
                 return json.loads(stream.read())
         except (OSError, ValueError, RecursionError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
+            raise TableMetadataError(self.location, _reason(exc)) from exc
 
     def load(self) -> TableMetadata:
         """pyiceberg's parse of the whole file (once)."""
@@ -143,8 +140,7 @@ class _Pending:
                 try:
                     self.full = FromInputFile.table_metadata(self.io.new_input(self.location))
                 except (OSError, ValueError, IcebergValidationError) as exc:
-                    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                    raise TableMetadataError(self.location, f"{type(exc).__name__}: {first}") from exc
+                    raise TableMetadataError(self.location, _reason(exc)) from exc
             return self.full
 
 
@@ -207,8 +203,7 @@ class LazyTableMetadataV2(IndexedTableMetadataV2):
         try:
             snapshot = Snapshot.model_validate(raw)
         except (ValueError, IcebergValidationError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise TableMetadataError(pending.location, f"snapshot {snapshot_id}: {first}") from exc
+            raise TableMetadataError(pending.location, f"snapshot {snapshot_id}: {_first_line(exc)}") from exc
         return pending.snapshots.setdefault(snapshot_id, snapshot)
 
     def new_snapshot_id(self) -> int:
@@ -454,6 +449,16 @@ def _top_level_value(text: str, key: str) -> Any:
         return None
 
 
+def _first_line(exc: BaseException) -> str:
+    """The first line of `exc`'s message (its type's name when it has none)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a metadata file could not be read, as `TableMetadataError` says it: the error's type and first line."""
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
 def _space(text: str, position: int) -> int:
     while position < len(text) and text[position] in " \t\r\n":
         position += 1
@@ -487,8 +492,7 @@ class SnapshotEntry:
         try:
             return Snapshot.model_validate(self.raw)
         except (ValueError, IcebergValidationError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise TableMetadataError(self.location, f"snapshot {self.snapshot_id}: {first}") from exc
+            raise TableMetadataError(self.location, f"snapshot {self.snapshot_id}: {_first_line(exc)}") from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -726,14 +726,17 @@ KILLED_WHILE_KEEPING = """
 import sys
 import pyarrow as pa
 import meshlake as ml
+from meshlake.write import key_index
 
+if "merge" in sys.argv[2:]:
+    key_index.MERGE_SHARE = 0.0  # the keeping merges, and the process dies there
 port = ml.connect(home=sys.argv[1]).port("keys.idx.single")
 ids = [5, 6, 700]
 change = pa.table({"id": pa.array(ids, pa.int64()), "part": pa.array([i % 3 for i in ids], pa.int32()),
                    "v": pa.array([9.0] * 3)})
 result = port.write(change, mode="upsert", write_mode="merge-on-read")
 print(result.snapshot_id, flush=True)
-if len(sys.argv) > 2:
+if "wait" in sys.argv[2:]:
     result.index_keeping.wait()  # the keeping reaches its fault and kills the process
 """
 
@@ -1007,23 +1010,6 @@ def test_neither_the_next_lookup_nor_the_next_keeping_waits_for_a_merge(
     assert_same(port, rows(list(range(0, 950, 3)), 0.0).select(["id"]))
 
 
-KILLED_WHILE_MERGING = """
-import sys
-import pyarrow as pa
-import meshlake as ml
-from meshlake.write import key_index
-
-key_index.MERGE_SHARE = 0.0  # the keeping merges, and the process dies there
-port = ml.connect(home=sys.argv[1]).port("keys.idx.single")
-ids = [5, 6, 700]
-change = pa.table({"id": pa.array(ids, pa.int64()), "part": pa.array([i % 3 for i in ids], pa.int32()),
-                   "v": pa.array([9.0] * 3)})
-result = port.write(change, mode="upsert", write_mode="merge-on-read")
-print(result.snapshot_id, flush=True)
-result.index_keeping.wait()
-"""
-
-
 def test_a_process_killed_while_merging_its_index_leaves_a_usable_one(
     keyed: ml.Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1034,7 +1020,7 @@ def test_a_process_killed_while_merging_its_index_leaves_a_usable_one(
 
     port = _indexed_port(keyed)
     monkeypatch.setenv("MESHLAKE_CRASH_AT", "key index merge")
-    args = [sys.executable, "-c", KILLED_WHILE_MERGING, str(tmp_path / ".meshlake")]
+    args = [sys.executable, "-c", KILLED_WHILE_KEEPING, str(tmp_path / ".meshlake"), "merge", "wait"]
     child = subprocess.run(args, check=False, capture_output=True, timeout=300)
     monkeypatch.delenv("MESHLAKE_CRASH_AT")
     assert child.returncode == -9, child.stderr.decode()
