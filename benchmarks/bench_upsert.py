@@ -62,6 +62,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from benchmarks import iceberg_extension_peer
 from benchmarks.bench_write import GATE_YAML, new_port, raw_writers, run_pyiceberg_upsert
 from benchmarks.common import fresh_dir, lineitem, machine, save, timed
 from meshlake.write import index_keeper, key_index
@@ -410,6 +411,7 @@ def bench_reads(
         "upserts": upserts,
         "pending": pending,
         "files_compacted": done.files_before,
+        "duckdb_iceberg_extension": extension_reads(port, pending_id, answer, repeat),
         "duckdb_pending": duck_pending,
         "duckdb_compacted": duck_compacted,
         "polars_pending": polars_pending,
@@ -421,6 +423,46 @@ def bench_reads(
         "load_average": os.getloadavg(),
         "same_answers": same,
     }
+
+
+def extension_reads(port: Any, pending_id: int, answer: list[tuple[Any, ...]], repeat: int) -> dict[str, Any]:
+    """The same Q1 on the same two snapshots read by DuckDB's own iceberg extension, the peer that applies the
+    deletes inside its Parquet scan (`benchmarks.iceberg_extension_peer`), or why it did not run."""
+    missing = iceberg_extension_peer.unavailable()
+    if missing:
+        print(f"DuckDB's iceberg extension not timed: {missing}")
+        return {"skipped": missing}
+    found = iceberg_extension_peer.time_snapshots(
+        port.table().metadata_location,
+        {"pending": pending_id, "compacted": port.latest().snapshot_id},
+        Q1.replace(f"FROM {ADDRESS}", "FROM {scan}"),
+        repeat,
+    )
+    timings = found["timings"]
+    same = all(_close_text(rows, answer) for rows in found["answers"].values())
+    return {
+        "duckdb_version": found["duckdb_version"],
+        "pending": timings["pending"],
+        "compacted": timings["compacted"],
+        "ratio": timings["pending"]["median_s"] / timings["compacted"]["median_s"],
+        "ratio_cpu": timings["pending"]["cpu_median_s"] / timings["compacted"]["cpu_median_s"],
+        "same_answers": same,
+    }
+
+
+def _close_text(text_rows: list[list[str]], rows: list[tuple[Any, ...]]) -> bool:
+    """Rows another process printed as text against this process's rows: floats within `_close`'s tolerance,
+    everything else by its text."""
+
+    def same(text: str, value: Any) -> bool:
+        if isinstance(value, float):
+            return abs(float(text) - value) <= 1e-6 * max(1.0, abs(value))
+        return text == str(value)
+
+    return len(text_rows) == len(rows) and all(
+        len(t) == len(r) and all(same(v, x) for v, x in zip(t, r, strict=True))
+        for t, r in zip(text_rows, rows, strict=True)
+    )
 
 
 ENGINES = ("duckdb", "polars")
@@ -623,8 +665,38 @@ def markdown(results: dict[str, Any]) -> str:
         )
     if any("reads" in size for size in results["sizes"]):
         lines += ["", "Target: a read with pending deletes ≤ 1.3 × the compacted read."]
+        lines += extension_markdown(results)
     lines.append("")
     return "\n".join(lines)
+
+
+def extension_markdown(results: dict[str, Any]) -> list[str]:
+    """The peer's table: DuckDB's iceberg extension on the same snapshots, next to meshlake's DuckDB ratio."""
+    peers = [(size, size["reads"].get("duckdb_iceberg_extension")) for size in results["sizes"] if "reads" in size]
+    ran = [(size, peer) for size, peer in peers if peer and "skipped" not in peer]
+    if not ran:
+        reasons = {peer["skipped"] for _, peer in peers if peer and "skipped" in peer}
+        return ["", f"DuckDB's own iceberg extension was not timed: {'; '.join(sorted(reasons)) or 'not run'}."]
+    version = ran[0][1]["duckdb_version"]
+    lines = [
+        "",
+        f"### The peer: DuckDB's own iceberg extension (DuckDB {version}) on the same two snapshots",
+        "",
+        "It applies the position deletes inside its Parquet scan; it is not built for the DuckDB 2.x meshlake uses, "
+        "so it runs in the interop venv (`.ci/interop-venv.sh`) in a child process, its two reads alternating the "
+        "same way. Its ratio is the yardstick for meshlake's DuckDB ratio: the same deletes over the same files.",
+        "",
+        "| port rows | extension pending | extension compacted | extension ratio (CPU) | meshlake DuckDB ratio (CPU) "
+        "| same answers |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for size, peer in ran:
+        reads = size["reads"]
+        lines.append(
+            f"| {size['base_rows']:,} | {ms_cpu(peer['pending'])} | {ms_cpu(peer['compacted'])} "
+            f"| {peer['ratio']:.2f} × ({peer['ratio_cpu']:.2f} ×) | {ratio(reads, 'duckdb')} | {peer['same_answers']} |"
+        )
+    return lines
 
 
 def run(
