@@ -97,7 +97,9 @@ def write_distinct(port: Any, count: int, **kwargs: Any) -> list[int]:
 
 @pytest.fixture
 def port(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> Any:
-    return deploy(lake, descriptor, write_descriptor, retention={"time_travel": "7d", "min_snapshots": 3})
+    # automatic compaction off: these tests count the small files that maintenance's compaction finds
+    retention = {"time_travel": "7d", "min_snapshots": 3}
+    return deploy(lake, descriptor, write_descriptor, retention=retention, auto_compact=False)
 
 
 # -- dry run --------------------------------------------------------------------------------------
