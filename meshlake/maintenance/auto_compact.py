@@ -73,10 +73,14 @@ def options(setting: AutoCompact) -> Options:
 
 
 def is_due(table: Table, setting: AutoCompact) -> bool:
-    """Whether a partition of `main`'s head holds at least `setting.min_files` small files. The plan comes from the
-    process's plan cache, which after an append holds the staged plan: counting costs a pass over the file list."""
+    """Whether a partition of `main`'s head holds at least `setting.min_files` small files. A head with fewer data
+    files in all (its summary's `total-data-files`) is not; otherwise the plan comes from the process's plan cache,
+    which after an append holds the staged plan: counting costs a pass over the file list."""
     head = table.metadata.snapshot_by_name(MAIN_BRANCH)
     if head is None:
+        return False
+    total = head.summary.additional_properties.get("total-data-files") if head.summary else None
+    if total is not None and int(total) < setting.min_files:
         return False
     plan = plan_snapshot(table.metadata, table.io, head.snapshot_id, metadata_location=table.metadata_location)
     small = Counter(task.partition for task in plan.tasks if task.file_size < SMALL_FILE_BYTES)

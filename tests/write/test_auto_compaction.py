@@ -282,3 +282,18 @@ def test_the_gate_builds_on_the_stamp_of_the_write_before_a_compaction(
         port.write(rows(["s2"]))  # a duplicate of a row the compaction rewrote
     (result,) = refused.value.report.results
     assert result.method == "incremental" and result.unexpected_count == 2
+
+
+def test_a_patch_release_switches_it_off_and_sets_the_table_property(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> None:
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port(ADDRESS)
+    assert port.table().properties[ENABLED_PROPERTY] == "true"
+    descriptor["outputs"][0]["auto_compact"] = {"enabled": False}
+    descriptor["version"] = "1.4.1"
+    path = write_descriptor(descriptor)
+    changes = lake.plan(path).changes
+    assert [c.level for c in changes if "auto_compact" in str(c)] == ["patch"]
+    lake.deploy(path)
+    assert lake.port(ADDRESS).table().properties[ENABLED_PROPERTY] == "false"
