@@ -84,6 +84,10 @@ class Options:
     fold_deletes: bool = True
     """Also rewrite files of any size whose pending deletes pass `deleted_share` or `max_delete_files` (small files
     are rewritten with their deletes applied either way)."""
+    size_classes: bool = False
+    """Compact small files only with files of their size class (`size_class`), each class needing `min_files`: a
+    compacted file is rewritten again only with files of its own size, so each row is rewritten once per class
+    instead of with every run until its file passes `small_file_bytes`."""
 
 
 @dataclass
@@ -123,11 +127,13 @@ def find_groups(table: Table, options: Options) -> Compaction:
         if entry.data_file.content == DataFileContent.DATA
     ]
     found.data_files_before = len(entries)
-    partitions: dict[PartitionKey, list[DataFile]] = {}
+    partitions: dict[tuple[PartitionKey, int], list[DataFile]] = {}
     # oldest first, so rows keep the order they were written in (time-ordered appends stay clustered)
     for entry in sorted(entries, key=lambda e: e.sequence_number or 0):
-        if entry.data_file.file_size_in_bytes < options.small_file_bytes:
-            partitions.setdefault(_partition_key(entry.data_file), []).append(entry.data_file)
+        size = entry.data_file.file_size_in_bytes
+        if size < options.small_file_bytes:
+            key = (_partition_key(entry.data_file), size_class(size) if options.size_classes else 0)
+            partitions.setdefault(key, []).append(entry.data_file)
     budget = options.max_bytes
     for small in partitions.values():
         if len(small) < max(options.min_files, 2) or (budget is not None and budget <= 0):
@@ -420,6 +426,21 @@ def _bins(files: list[DataFile], max_bytes: int) -> list[list[DataFile]]:
     if len(bins) > 1 and len(bins[-1]) == 1:
         bins[-2].extend(bins.pop())
     return bins
+
+
+SIZE_CLASS_BASE = 256 * 1024
+SIZE_CLASS_RATIO = 8
+
+
+def size_class(size: int) -> int:
+    """0 under `SIZE_CLASS_BASE` (256 KB), then one class per factor of `SIZE_CLASS_RATIO` (8): 256 KB–2 MB is 1,
+    2–16 MB is 2. Fifty files of a class make a file of a higher one."""
+    klass = 0
+    bound = SIZE_CLASS_BASE
+    while size >= bound:
+        klass += 1
+        bound *= SIZE_CLASS_RATIO
+    return klass
 
 
 def _partition_key(data_file: DataFile) -> PartitionKey:

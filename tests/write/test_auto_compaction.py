@@ -20,6 +20,7 @@ import meshlake as ml
 from meshlake.contract.autocompact import ENABLED_PROPERTY, MIN_FILES, MIN_FILES_PROPERTY
 from meshlake.errors import ConfigError, DescriptorError, QualityGateError
 from meshlake.maintenance.auto_compact import after_write, suspended
+from meshlake.maintenance.compact import size_class
 from meshlake.write import faults
 from tests.conftest import DescriptorWriter, raise_major
 
@@ -297,3 +298,17 @@ def test_a_patch_release_switches_it_off_and_sets_the_table_property(
     assert [c.level for c in changes if "auto_compact" in str(c)] == ["patch"]
     lake.deploy(path)
     assert lake.port(ADDRESS).table().properties[ENABLED_PROPERTY] == "false"
+
+
+def test_a_compacted_file_is_not_rewritten_with_files_far_smaller_than_itself(port: Any) -> None:
+    big = rows([os.urandom(16).hex() for _ in range(40_000)])
+    port.write(big)
+    (big_file,) = [task for task in port.latest().plan.tasks]
+    assert size_class(big_file.file_size) == 1, "256 KB to 2 MB"
+    results = [port.write(rows([f"s{i}"])) for i in range(5)]
+
+    done = results[-1].auto_compaction
+    assert done is not None and done["files_before"] == 5, "the five small ones, not the big one"
+    paths = {task.path for task in port.latest().plan.tasks}
+    assert big_file.path in paths and len(paths) == 2
+    assert port.latest().rows == 40_005
