@@ -784,11 +784,11 @@ def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
         parts += [
             "## The port's default: automatic compaction after a write\n",
             table(series["auto"]),
-            "Each partition holds at most `auto_compact.min_files` (50) small files before the write that reaches "
-            "it compacts them (docs/write-modes.md), so the data files stay few without anyone running `meshlake "
-            "maintain`: this is the issue's target for a port fed by batch appends (≤ 2 × from 10 to 10,000 "
-            "snapshots). The limit is the 50 files themselves: planning at 10 snapshots binds 10 files, here up to "
-            "50 plus the compacted ones.\n",
+            "Each partition holds fewer than `auto_compact.min_files` (50) small files per size class (under 256 "
+            "KB, to 2 MB, to 8 MB) before the write that reaches 50 compacts them (docs/write-modes.md), so the data "
+            "files stay few without anyone running `meshlake maintain`: this is the issue's target for a port fed by "
+            "batch appends (≤ 2 × from 10 to 10,000 snapshots). The limit is those files themselves: planning at 10 "
+            "snapshots binds 10 files, here up to 49 of each class (about 100 for these 10 KB appends).\n",
         ]
     if "compacted" in series:
         parts += [
@@ -1024,8 +1024,9 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             "",
             f"**Automatic compaction, A/B**: {AB_APPENDS} appends to `events` (on, the default: 50 small files per "
-            f"partition) and {AB_APPENDS} to `manual` (off), alternating; ms, wall (CPU). The p99 with it on is the "
-            "append that triggers a compaction (at most 32 MB of files under 8 MB rewritten inline after the commit).",
+            f"partition and size class) and {AB_APPENDS} to `manual` (off), alternating; ms, wall (CPU). The p99 with "
+            "it on is the append that triggers a compaction (at most 32 MB of files under 8 MB, of one size class, "
+            "rewritten inline after the commit).",
             "",
             "| snapshots | on: median | on: p99 | on: max | off: median | off: p99 | off: max | compactions "
             "(median / max ms) | data files on / off |",
