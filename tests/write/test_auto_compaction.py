@@ -312,3 +312,29 @@ def test_a_compacted_file_is_not_rewritten_with_files_far_smaller_than_itself(po
     paths = {task.path for task in port.latest().plan.tasks}
     assert big_file.path in paths and len(paths) == 2
     assert port.latest().rows == 40_005
+
+
+APPENDING_WRITER = """
+import sys
+from datetime import UTC, datetime
+import pyarrow as pa
+import meshlake as ml
+
+port = ml.connect(home=sys.argv[1]).port("logistics.shipments.daily")
+for index in range(int(sys.argv[3])):
+    port.write(pa.table({
+        "shipment_id": pa.array([f"{sys.argv[2]}{index:02d}"], pa.string()),
+        "shipped_at": pa.array([datetime(2026, 11, 1, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
+        "weight_kg": pa.array([1.5], pa.float64()),
+    }))
+"""
+
+
+def test_writer_processes_lose_nothing_while_their_writes_compact(lake: ml.Lake, port: Any) -> None:
+    script = textwrap.dedent(APPENDING_WRITER)
+    home = str(lake.settings.home)
+    children = [subprocess.Popen([sys.executable, "-c", script, home, name, "15"]) for name in "pq"]
+    assert [child.wait(timeout=600) for child in children] == [0, 0]
+
+    assert ids(port.latest()) == sorted(f"{n}{i:02d}" for n in "pq" for i in range(15))
+    assert "compact" in modes(port) and files(port) < 30
