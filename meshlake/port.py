@@ -96,7 +96,9 @@ class Port:
         delete files, "auto" chooses per write; docs/write-modes.md). `WriteModeError` for merge-on-read on a
         format-version-1 table.
         In a lake with a mesh policy only the product's owners and the mesh admins write
-        (`AccessDeniedError` otherwise).
+        (`AccessDeniedError` otherwise). Once a partition holds the port's `auto_compact.min_files` small files, the
+        write compacts them after its commit (`WriteResult.auto_compaction`; docs/write-modes.md); a malformed
+        `meshlake.auto-compact.*` table property is a `ConfigError` before anything is written.
         """
         self._check_write("write")
         staged = self.stage(
