@@ -3,9 +3,10 @@
     python -m benchmarks.bench_diff [--rows 10000000] [--files 100] [--runs 3] [--keep]
 
 One port `bench.diffs.orders` (id long key, amount double, status string, qty int, at timestamptz) is written in
-`--files` appends of equal size (one data file each, ids ascending). Snapshot A is its head. Then 1 % of the rows
-change: half of them are updated in place (`upsert` of the newest ids: corrections hit recent records, which sit
-in the newest files), half are new rows (an append). Snapshot B is the head after that.
+`--files` appends of equal size (one data file each, ids ascending; automatic compaction off, so they stay so).
+Snapshot A is its head. Then 1 % of the rows change: half of them are updated in place (`upsert` of the newest
+ids: corrections hit recent records, which sit in the newest files), half are new rows (an append). Snapshot B is
+the head after that.
 
 * **diff**: `port.diff(A, B)` (reads only the data files the snapshots do not share), median of `--runs`;
 * **brute force**: DuckDB reads both whole snapshots in place and computes the same counts with a FULL OUTER
@@ -47,6 +48,7 @@ outputs:
       - {name: qty, type: int}
       - {name: at, type: timestamptz}
     primary_key: [id]
+    auto_compact: false
 """
 STATUSES = np.array(["placed", "paid", "shipped", "delivered", "returned"])
 

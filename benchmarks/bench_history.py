@@ -6,11 +6,16 @@
     python -m benchmarks.bench_history --planning-only [--max-snapshots 10000] [--series compacted|files]
         # planning alone, in two series: the history grows with the files compacted, or with the files
 
-One lake, one product with two ports of the same four columns: `events` (no expectations) and `checked`
-(six expectations: not-null and unique keys, ranges, a set, a maximum, the row count). Both grow by 1,000-row
-appends through `port.write` (no expiry, no compaction: every snapshot is kept). At each level, with the
-ports holding that many snapshots, `--runs` more appends are timed (median of the wall time, and of the CPU
-time of the process: the machine is shared, and CPU time is what does not wander with the neighbours), and:
+One lake, one product with three ports of the same four columns: `events` (no expectations), `checked`
+(six expectations: not-null and unique keys, ranges, a set, a maximum, the row count) and `manual` (`events` with
+automatic compaction off). All grow by 1,000-row appends through `port.write` (no expiry: every snapshot is kept;
+`events` and `checked` compact their small files after a write, the ports' default, `meshlake.maintenance.
+auto_compact`). At each level, with the ports holding that many snapshots, `--runs` more appends are timed
+(median of the wall time, and of the CPU time of the process: the machine is shared, and CPU time is what does not
+wander with the neighbours), and:
+
+* **automatic compaction A/B**: `AB_APPENDS` appends to `events` and as many to `manual`, alternating: median,
+  p99 and maximum of each (the p99 of `events` is the append that triggers a compaction), and the compactions;
 
 * **append**: `events.write(rows)`; **gated append**: `checked.write(rows)`; the **gate overhead** is the
   difference of their medians (it includes recording the verdict in the quality history);
@@ -84,9 +89,14 @@ EXPECTATIONS = """\
 """
 
 
-def descriptor(product: str, ports: dict[str, bool]) -> str:
+def descriptor(product: str, ports: dict[str, bool], manual: frozenset[str] = frozenset()) -> str:
+    """The product's descriptor: `ports` name → gated; the ports in `manual` turn automatic compaction off."""
     outputs = "".join(
-        f"  - name: {name}\n    columns:\n{COLUMNS}" + (EXPECTATIONS if gated else "") for name, gated in ports.items()
+        f"  - name: {name}\n"
+        + ("    auto_compact: false\n" if name in manual else "")
+        + f"    columns:\n{COLUMNS}"
+        + (EXPECTATIONS if gated else "")
+        for name, gated in ports.items()
     )
     return (
         f"apiVersion: meshlake/v1\ndomain: bench\nname: {product}\nversion: 1.0.0\n"
@@ -115,6 +125,9 @@ class Bench:
         pyiceberg: bool,
         saved: Path | None = None,
         rest: RestServer | None = None,
+        *,
+        auto: bool = True,
+        ab: bool = False,
     ) -> None:
         self.root = root
         self.runs = runs
@@ -126,11 +139,16 @@ class Bench:
         self.cache = root / "cache"
         os.environ["MESHLAKE_CACHE_DIR"] = str(self.cache)  # the manifest cache of this run, not the user's
         ports = {"events": False, "checked": True} | ({"peer": False} if rest is not None and pyiceberg else {})
-        (root / "hist.yaml").write_text(descriptor("hist", ports))
+        manual = {"peer"} | (set() if auto else {"events", "checked"})
+        if ab:  # `events` with automatic compaction off, for the A/B of appends (`auto_compaction_ab`)
+            ports["manual"] = False
+            manual.add("manual")
+        (root / "hist.yaml").write_text(descriptor("hist", ports, frozenset(manual)))
         self.lake = ml.connect(**self.settings)
         product = self.lake.deploy(root / "hist.yaml")
         self.events = product.port("events")
         self.checked = product.port("checked")
+        self.manual = product.port("manual") if ab else None
         self.batch = 0
         self.peer: _Peer | _RestPeer | None = None
         if pyiceberg:
@@ -155,6 +173,7 @@ class Bench:
         self.lake = ml.connect(home=str(self.home))
         product = self.lake.product("bench.hist")
         self.events, self.checked = product.port("events"), product.port("checked")
+        self.manual = product.port("manual") if self.manual is not None else None
         if self.peer is not None:
             self.peer = _Peer.reopen(self.root / "peer")
         return True
@@ -180,9 +199,9 @@ class Bench:
     def snapshots(self, port: Any) -> int:
         return len(port.table().metadata.snapshots)
 
-    def data_files(self) -> int:
-        """The data files of `events`' newest snapshot."""
-        snapshot = self.events.table().metadata.current_snapshot()
+    def data_files(self, port: Any = None) -> int:
+        """The data files of the newest snapshot of `port` (default `events`)."""
+        snapshot = (port or self.events).table().metadata.current_snapshot()
         return int(str(snapshot.summary["total-data-files"])) if snapshot is not None and snapshot.summary else 0
 
     def grow(self, target: int) -> float:
@@ -190,7 +209,7 @@ class Bench:
         REST catalog, one `port.write` each, then `GROW_PER_COMMIT` snapshots per catalog commit
         (`grow_in_batches`)."""
         started = time.perf_counter()
-        for port in (self.events, self.checked):
+        for port in (self.events, self.checked, *([self.manual] if self.manual is not None else [])):
             missing = target - self.snapshots(port)
             if self.rest is not None and missing > 1:
                 port.write(self.next_rows())
@@ -228,6 +247,8 @@ class Bench:
             **self.metadata_written(),
         }
         found["history_after_write"] = timed(self.history_after_write, self.runs, setup=True)
+        if self.manual is not None:
+            found["auto_compaction_ab"] = self.auto_compaction_ab()
         if clock is not None and append_http is not None and gated_http is not None:
             found["append_http_s"], found["commit_answer_bytes"] = append_http
             found["gated_http_s"], _ = gated_http
@@ -238,6 +259,41 @@ class Bench:
         if self.peer is not None:
             found["pyiceberg_append"] = self.timed(lambda: self.peer.append(self.next_rows()))  # type: ignore[union-attr]
         print(json.dumps({k: v.get("median_s") if isinstance(v, dict) else v for k, v in found.items()}), flush=True)
+        return found
+
+    def auto_compaction_ab(self) -> dict[str, Any]:
+        """`AB_APPENDS` appends to `events` (automatic compaction on) and as many to `manual` (off), alternating
+        (on, off, off, on, …): each one's median, p99 and maximum, wall and CPU, and the compactions that ran."""
+        samples: dict[str, tuple[list[float], list[float]]] = {"on": ([], []), "off": ([], [])}
+        compactions: list[dict[str, Any]] = []
+        assert self.manual is not None
+        for index in range(AB_APPENDS):
+            pair = [("on", self.events), ("off", self.manual)]
+            for name, port in pair if index % 2 == 0 else reversed(pair):
+                data = self.next_rows()
+                wall, cpu = time.perf_counter(), time.process_time()
+                result = port.write(data)
+                samples[name][1].append(time.process_time() - cpu)
+                samples[name][0].append(time.perf_counter() - wall)
+                if result.auto_compaction is not None:
+                    compactions.append(dict(result.auto_compaction))
+        found: dict[str, Any] = {
+            name: {
+                "median_s": statistics.median(walls),
+                "p99_s": float(np.percentile(walls, 99)),
+                "max_s": max(walls),
+                "cpu_s": statistics.median(cpus),
+                "cpu_p99_s": float(np.percentile(cpus, 99)),
+            }
+            for name, (walls, cpus) in samples.items()
+        }
+        seconds = [c["seconds"] for c in compactions if "error" not in c]
+        found["compactions"] = len(seconds)
+        found["compaction_errors"] = [c["error"] for c in compactions if "error" in c]
+        found["compaction_median_s"] = statistics.median(seconds) if seconds else None
+        found["compaction_max_s"] = max(seconds) if seconds else None
+        found["data_files_on"] = self.data_files(self.events)
+        found["data_files_off"] = self.data_files(self.manual)
         return found
 
     def history_after_write(self) -> Callable[[], Any]:
@@ -578,7 +634,10 @@ def new_port_appends(lake: ml.Lake, root: Path, runs: int, tag: str) -> dict[str
 
 COMPACT_EVERY = 100
 """Series `compacted`: `port.maintain(apply=True)` compacts the port's small files after every this many appends."""
-SERIES = ("compacted", "files")
+SERIES = ("compacted", "files", "auto")
+AB_APPENDS = 100
+"""Appends per side of `auto_compaction_ab` at each level: two automatic compactions at the default 50 files, so
+the p99 shows what the append that triggers one pays."""
 
 
 def planning_only(max_snapshots: int, runs: int, series: tuple[str, ...] = SERIES) -> None:
@@ -590,6 +649,8 @@ def planning_only(max_snapshots: int, runs: int, series: tuple[str, ...] = SERIE
       `compact_every` keep it at). Planning must not grow here: this is the issue's target.
     * `files`: nothing is compacted, so every append adds a data file: planning grows with the files (DuckDB
       binds each path of the list), whatever the history.
+    * `auto`: the port's default, automatic compaction after a write (`meshlake.maintenance.auto_compact`), and
+      nothing else: the files stay below `min_files` per partition plus the compacted ones.
     """
     root = fresh_dir("history_planning")
     started = time.perf_counter()
@@ -600,7 +661,7 @@ def planning_only(max_snapshots: int, runs: int, series: tuple[str, ...] = SERIE
         results["series"] = {name: found for name, found in kept.items() if name not in series}
     for name in series:
         (root / name).mkdir()
-        bench = Bench(root / name, runs, pyiceberg=False)
+        bench = Bench(root / name, runs, pyiceberg=False, auto=name == "auto")
         series_started = time.perf_counter()
         results["series"][name] = _planning_series(bench, name, max_snapshots)
         results["series"][name]["seconds"] = round(time.perf_counter() - series_started, 1)
@@ -719,20 +780,32 @@ def planning_markdown(results: dict[str, Any], max_snapshots: int) -> str:
         "that process had to read every snapshot of the file (it should not). *Data files*: in the snapshot before "
         "and after the in-process runs (each appends one). *history()*: `port.history()` in the writing process.\n",
     ]
+    if "auto" in series:
+        parts += [
+            "## The port's default: automatic compaction after a write\n",
+            table(series["auto"]),
+            "Each partition holds fewer than `auto_compact.min_files` (50) small files per size class (under 256 "
+            "KB, to 2 MB, to 8 MB) before the write that reaches 50 compacts them (docs/write-modes.md), so the data "
+            "files stay few without anyone running `meshlake maintain`: this is the issue's target for a port fed by "
+            "batch appends (≤ 2 × from 10 to 10,000 snapshots). The limit is those files themselves: planning at 10 "
+            "snapshots binds 10 files, here up to 49 of each class (about 100 for these 10 KB appends).\n",
+        ]
     if "compacted" in series:
         parts += [
             f"## History grows, files stay few (compacted every {COMPACT_EVERY} appends and before each level)\n",
             table(series["compacted"]),
-            "This is the issue's target (≤ 2 × from 10 to 10,000 snapshots, in-process and in a new process).\n",
+            "Automatic compaction off; this is the issue's target with the history alone growing (≤ 2 × from 10 to "
+            "10,000 snapshots, in-process and in a new process).\n",
         ]
     if "files" in series:
         parts += [
-            "## Files grow with the history (nothing compacted: one data file per append)\n",
+            "## Files grow with the history (automatic compaction off, nothing compacted: one file per append)\n",
             table(series["files"]),
             "**The limit.** What grows here is the number of data files, not the history: DuckDB binds "
             "`read_parquet` over one path per data file (about 1 µs a file; a glob over the folder, an Arrow dataset "
             "or a list parameter each bound slower), and the plan lists every file. Only fewer files make it flat: "
-            "compaction (`meshlake maintain`, a stream's `compact_every`), as in the series above.\n",
+            "compaction (automatic after a write, `meshlake maintain`, a stream's `compact_every`), as in the series "
+            "above.\n",
         ]
     return "\n".join(parts)
 
@@ -791,7 +864,7 @@ def main() -> None:
 def run(args: argparse.Namespace, root: Path, rest: RestServer | None) -> dict[str, Any]:
     started = time.perf_counter()
     saved = WORK / "history-levels" if args.reuse else None
-    bench = Bench(root, args.runs, pyiceberg=not args.skip_pyiceberg, saved=saved, rest=rest)
+    bench = Bench(root, args.runs, pyiceberg=not args.skip_pyiceberg, saved=saved, rest=rest, ab=True)
     levels = [level for level in sorted(args.levels or LEVELS) if level <= args.max_snapshots]
     results: dict[str, Any] = {
         "machine": machine(),
@@ -946,13 +1019,41 @@ def markdown(results: dict[str, Any]) -> str:
             f"{both(new['busy'])} ms in this lake (after {new['busy_lake_gated_writes']:,} gated writes on another "
             f"port), {both(new['fresh'])} ms in a fresh lake.",
         ]
+    ab_levels = [level for level in levels if "auto_compaction_ab" in level]
+    if ab_levels:
+        lines += [
+            "",
+            f"**Automatic compaction, A/B**: {AB_APPENDS} appends to `events` (on, the default: 50 small files per "
+            f"partition and size class) and {AB_APPENDS} to `manual` (off), alternating; ms, wall (CPU). The p99 with "
+            "it on is the append that triggers a compaction (at most 32 MB of files under 8 MB, of one size class, "
+            "rewritten inline after the commit).",
+            "",
+            "| snapshots | on: median | on: p99 | on: max | off: median | off: p99 | off: max | compactions "
+            "(median / max ms) | data files on / off |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for level in ab_levels:
+            ab = level["auto_compaction_ab"]
+            on, off = ab["on"], ab["off"]
+            done = (
+                f"{ab['compactions']} ({ms(ab['compaction_median_s'])} / {ms(ab['compaction_max_s'])})"
+                if ab["compactions"]
+                else "0"
+            )
+            lines.append(
+                f"| {level['snapshots']:,} | {ms(on['median_s'])} ({ms(on['cpu_s'])}) | {ms(on['p99_s'])} "
+                f"({ms(on['cpu_p99_s'])}) | {ms(on['max_s'])} | {ms(off['median_s'])} ({ms(off['cpu_s'])}) | "
+                f"{ms(off['p99_s'])} ({ms(off['cpu_p99_s'])}) | {ms(off['max_s'])} | {done} | "
+                f"{ab['data_files_on']:,} / {ab['data_files_off']:,} |"
+            )
     lines += [
         "",
-        "Planning grows with the number of *data files*, not of snapshots: every append here adds a 1,000-row "
-        f"file, and DuckDB binds each file of the list. After `meshlake maintain` compacted the port's "
-        f"{compacted['files_before'] or 0:,} files into {compacted['files_after'] or 0:,} "
-        f"({compacted['maintain_s']:.1f} s), the first query's planning at {compacted['snapshots']:,} snapshots "
-        f"took {both(compacted['planning'])} ms.",
+        "Planning grows with the number of *data files*, not of snapshots: DuckDB binds each file of the list. "
+        "`events` compacts its small files after a write once a partition holds 50 (automatic compaction, the "
+        "default), so its planning stays flat; `benchmarks/results/history_planning.md` shows the same history "
+        f"without it. After `meshlake maintain` compacted the port's remaining {compacted['files_before'] or 0:,} "
+        f"small files into {compacted['files_after'] or 0:,} ({compacted['maintain_s']:.1f} s), the first query's "
+        f"planning at {compacted['snapshots']:,} snapshots took {both(compacted['planning'])} ms.",
         "",
         "| target | wall | CPU | met (wall / CPU) |",
         "|---|---:|---:|---|",

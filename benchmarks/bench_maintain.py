@@ -2,8 +2,8 @@
 
     python -m benchmarks.bench_maintain [--appends 500] [--rows 2000] [--repeat 5]
 
-A lineitem-like port (unpartitioned) gets `--appends` appends of `--rows` rows each. Before and after
-`lake.maintain(apply=True)` (which compacts it), it measures:
+A lineitem-like port (unpartitioned, automatic compaction off) gets `--appends` appends of `--rows` rows each.
+Before and after `lake.maintain(apply=True)` (which compacts it), it measures:
 
 - planning: `plan_snapshot` of the published snapshot, cold (plan cache and manifest readers cleared),
   median of `--repeat`;
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import meshlake as ml
-from benchmarks.common import LINEITEM_YAML, fresh_dir, lineitem, machine, save
+from benchmarks.common import LINEITEM_YAML, NO_AUTO_COMPACT, fresh_dir, lineitem, machine, save
 from meshlake.query.plan import clear_plan_cache, plan_snapshot
 
 ADDRESS = "bench.tpch.lineitem"
@@ -41,7 +41,7 @@ GROUP BY ALL ORDER BY ALL
 
 def build(home: Path, appends: int, rows: int) -> ml.Lake:
     descriptor = home.parent / "lineitem.yaml"
-    descriptor.write_text(LINEITEM_YAML)
+    descriptor.write_text(LINEITEM_YAML + NO_AUTO_COMPACT)  # maintain compacts here, not each append
     lake = ml.connect(home=str(home))
     port = lake.deploy(descriptor).port("lineitem")
     started = time.perf_counter()

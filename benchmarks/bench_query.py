@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 import meshlake as ml
-from benchmarks.common import LINEITEM_YAML, WORK, fresh_dir, lineitem, machine, save
+from benchmarks.common import LINEITEM_YAML, NO_AUTO_COMPACT, WORK, fresh_dir, lineitem, machine, save
 from meshlake.query.plan import clear_plan_cache, plan_scan
 from meshlake.query.sql import duckdb_path
 
@@ -452,7 +452,8 @@ def bench_history(
     for length in lengths:
         name = f"hist{length}"
         descriptor = root / f"{name}.yaml"
-        descriptor.write_text(LINEITEM_YAML.replace("name: tpch", f"name: {name}"))
+        # automatic compaction off: `length` snapshots, each an append read back by time travel
+        descriptor.write_text(LINEITEM_YAML.replace("name: tpch", f"name: {name}") + NO_AUTO_COMPACT)
         port = lake.deploy(descriptor).port("lineitem")
         ids = [h.snapshot_id for h in port.history()]
         build_s = None

@@ -45,6 +45,9 @@ outputs:
       - {name: l_comment, type: string}
     primary_key: [l_orderkey, l_linenumber]
 """
+NO_AUTO_COMPACT = "    auto_compact: false\n"
+"""Appended to `LINEITEM_YAML`: the port keeps one file per append (benchmarks of many small appends that measure
+what `meshlake maintain` or time travel over them costs, not automatic compaction's effect)."""
 
 _WORDS = np.array(
     [

@@ -11,6 +11,7 @@ from pyiceberg.table import Table
 from pyiceberg.table.refs import MAIN_BRANCH, SnapshotRefType
 
 from meshlake.contract.address import Address, Ref, validate_ref_name
+from meshlake.contract.autocompact import auto_compact_setting
 from meshlake.contract.descriptor import Descriptor, OutputPort
 from meshlake.contract.stamps import Stamps, default_writer, new_run_id, user_stamps
 from meshlake.errors import CommitConflictError, InvalidNameError, QualityGateError, SnapshotNotFoundError, require
@@ -95,7 +96,9 @@ class Port:
         delete files, "auto" chooses per write; docs/write-modes.md). `WriteModeError` for merge-on-read on a
         format-version-1 table.
         In a lake with a mesh policy only the product's owners and the mesh admins write
-        (`AccessDeniedError` otherwise).
+        (`AccessDeniedError` otherwise). Once a partition holds the port's `auto_compact.min_files` small files, the
+        write compacts them after its commit (`WriteResult.auto_compaction`; docs/write-modes.md); a malformed
+        `meshlake.auto-compact.*` table property is a `ConfigError` before anything is written.
         """
         self._check_write("write")
         staged = self.stage(
@@ -135,9 +138,11 @@ class Port:
         if inputs:
             self.lake.governance_gate_runtime(self.descriptor, point="write", inputs=list(inputs))
         stamps_ = self._stamps(mode, inputs, run_id, writer, stamps)
+        table = self.table()
+        auto_compact_setting(table.properties)  # a malformed setting is refused before anything is written
         return stage_write(
             self.lake.catalog,
-            self.table(),
+            table,
             data,
             address=str(self.address),
             mode=mode,
@@ -154,10 +159,26 @@ class Port:
         """Commit a staged write: to `main` if it passed its gate, else to quarantine (raising QualityGateError)."""
         self._check_write("publish")
         try:
-            return publish(staged)
+            result = publish(staged)
         except QualityGateError:
             self._expire_quarantine()
             raise
+        return self._compacted_after(staged, result)
+
+    def _compacted_after(self, staged: StagedWrite, result: WriteResult) -> WriteResult:
+        """`result` with the automatic compaction that ran after it, if the port's setting made one due."""
+        if staged.committed is None or not result.changed:
+            return result
+        from dataclasses import replace
+
+        from meshlake.maintenance.auto_compact import after_write
+
+        done = after_write(
+            self.lake.catalog, staged.committed, product_version=self.descriptor.version, run_id=new_run_id()
+        )
+        if done is None:
+            return result
+        return replace(result, auto_compaction=done, phases={**result.phases, "auto compact": done["seconds"]})
 
     def daft_sink(self, *, mode: str = "append", **options: Any) -> Any:
         """A Daft `DataSink` writing this port through its gate: `df.write_sink(port.daft_sink(mode="append"))`.

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 
 import meshlake as ml
 from meshlake.errors import QualityGateError
-from meshlake.maintenance.compact import CompactionError, compact
+from meshlake.maintenance.compact import CompactionError, Options, compact
 from meshlake.write.datafiles import DataFileWriter
 from tests.conftest import DescriptorWriter, raise_major
 
@@ -97,7 +97,9 @@ def write_distinct(port: Any, count: int, **kwargs: Any) -> list[int]:
 
 @pytest.fixture
 def port(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> Any:
-    return deploy(lake, descriptor, write_descriptor, retention={"time_travel": "7d", "min_snapshots": 3})
+    # automatic compaction off: these tests count the small files that maintenance's compaction finds
+    retention = {"time_travel": "7d", "min_snapshots": 3}
+    return deploy(lake, descriptor, write_descriptor, retention=retention, auto_compact=False)
 
 
 # -- dry run --------------------------------------------------------------------------------------
@@ -303,6 +305,21 @@ def test_compaction_turns_200_small_appends_into_few_files_with_the_same_rows(la
     assert done.planning_ms_before is not None and done.planning_ms_after is not None  # speed: bench_maintain
     again = lake.maintain(ADDRESS, apply=True, expire=False, orphans=False).port(ADDRESS)
     assert again.files_compacted is None, "compacted files are not compacted again"
+
+
+def test_a_byte_limit_compacts_the_oldest_small_files_and_leaves_the_rest(lake: ml.Lake, port: Any) -> None:
+    for index in range(6):
+        port.write(rows([f"s{index}"]))
+    before = sorted_rows(port)
+    oldest = sorted(port.latest().plan.tasks, key=lambda task: task.sequence_number)
+    limit = sum(task.file_size for task in oldest[:3]) + 1
+
+    _, done = compact(
+        lake.catalog, port.table(), product_version="1", run_id="r", apply=True, options=Options(max_bytes=limit)
+    )
+
+    assert done.files_before == 3 and done.bytes_before <= limit and done.files_after == 1
+    assert len(port.latest().plan.tasks) == 4 and sorted_rows(port) == before
 
 
 def test_compaction_does_not_go_through_the_quality_gate(

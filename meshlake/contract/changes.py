@@ -229,6 +229,15 @@ def _port_changes(old: OutputPort, new: OutputPort) -> list[Change]:
                 name,
             )
         )
+    if old.auto_compact != new.auto_compact:
+        out.append(
+            Change(
+                "patch",
+                f"auto_compact changes to enabled={new.auto_compact.enabled}, min_files={new.auto_compact.min_files} "
+                "(sets meshlake.auto-compact.enabled and meshlake.auto-compact.min-files)",
+                name,
+            )
+        )
     return out
 
 

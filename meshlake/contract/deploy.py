@@ -40,6 +40,7 @@ from pyiceberg.table import Table, Transaction
 
 from meshlake.catalog.catalogs import create_namespace_once
 from meshlake.contract.address import SYSTEM_DOMAIN, location_under
+from meshlake.contract.autocompact import auto_compact_properties
 from meshlake.contract.deploy_undo import DeployUndo
 from meshlake.contract.descriptor import Descriptor, OutputPort, line_in_file
 from meshlake.contract.inputs import check_inputs
@@ -432,6 +433,7 @@ def _table_properties(descriptor: Descriptor, port: OutputPort) -> dict[str, str
         if column.classification in UNMEASURED:
             props[METRICS_COLUMN + column.name] = "none"
     props |= iceberg_mode_properties(port.write_mode)
+    props |= auto_compact_properties(port.auto_compact.setting)
     return props
 
 

@@ -13,6 +13,7 @@ from pyiceberg.types import DoubleType, FloatType, PrimitiveType
 
 from meshlake.contract.access import ClassificationField, ColumnMask, PortAccess, PrincipalField, mask_problem
 from meshlake.contract.address import Address, ProductName, validate_name
+from meshlake.contract.autocompact import MIN_FILES, AutoCompact
 from meshlake.contract.durations import parse_duration
 from meshlake.contract.expectations import Expectation, ExpectationConfigError, validate_expectation
 from meshlake.contract.partitioning import PartitionClause, PartitionSyntaxError
@@ -232,6 +233,23 @@ class StreamOptions(_Model):
     ends the stream there, `skip` consumes on."""
 
 
+class AutoCompactOptions(_Model):
+    """Whether each write compacts the port's small files once a partition holds `min_files` of them
+    (docs/write-modes.md); `auto_compact: false` is short for `auto_compact: {enabled: false}`."""
+
+    enabled: bool = True
+    min_files: int = Field(default=MIN_FILES, ge=2)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
+
+    @property
+    def setting(self) -> AutoCompact:
+        return AutoCompact(enabled=self.enabled, min_files=self.min_files)
+
+
 Serving = Literal["table", "stream"]
 
 
@@ -303,6 +321,8 @@ class OutputPort(_Model):
     write_mode: RowChangeMode = DEFAULT_ROW_CHANGE_MODE
     """How upserts, replaces and deletes remove old rows: `copy-on-write` (rewrite the files holding them),
     `merge-on-read` (record them in position delete files) or `auto` (docs/write-modes.md)."""
+    auto_compact: AutoCompactOptions = AutoCompactOptions()
+    """Compact small files right after a write (on by default; table properties `meshlake.auto-compact.*`)."""
 
     @property
     def stream_options(self) -> StreamOptions:

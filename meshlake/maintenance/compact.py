@@ -78,6 +78,16 @@ class Options:
     max_group_bytes: int = MAX_GROUP_BYTES
     deleted_share: float = DELETED_SHARE
     max_delete_files: int = MAX_DELETE_FILES
+    max_bytes: int | None = None
+    """Bytes of small files one run rewrites at most (oldest first; None: all of them). A partition qualifies by
+    all its small files, so a run that stops at the limit leaves the newest for the next one."""
+    fold_deletes: bool = True
+    """Also rewrite files of any size whose pending deletes pass `deleted_share` or `max_delete_files` (small files
+    are rewritten with their deletes applied either way)."""
+    size_classes: bool = False
+    """Compact small files only with files of their size class (`size_class`), each class needing `min_files`: a
+    compacted file is rewritten again only with files of its own size, so each row is rewritten once per class
+    instead of with every run until its file passes `small_file_bytes`."""
 
 
 @dataclass
@@ -117,17 +127,25 @@ def find_groups(table: Table, options: Options) -> Compaction:
         if entry.data_file.content == DataFileContent.DATA
     ]
     found.data_files_before = len(entries)
-    partitions: dict[PartitionKey, list[DataFile]] = {}
+    partitions: dict[tuple[PartitionKey, int], list[DataFile]] = {}
     # oldest first, so rows keep the order they were written in (time-ordered appends stay clustered)
     for entry in sorted(entries, key=lambda e: e.sequence_number or 0):
-        if entry.data_file.file_size_in_bytes < options.small_file_bytes:
-            partitions.setdefault(_partition_key(entry.data_file), []).append(entry.data_file)
-    deleted = _pending_deletes(table, head.snapshot_id, options)
+        size = entry.data_file.file_size_in_bytes
+        if size < options.small_file_bytes:
+            key = (_partition_key(entry.data_file), size_class(size) if options.size_classes else 0)
+            partitions.setdefault(key, []).append(entry.data_file)
+    budget = options.max_bytes
     for small in partitions.values():
-        if len(small) < max(options.min_files, 2):
+        if len(small) < max(options.min_files, 2) or (budget is not None and budget <= 0):
             continue
+        taken = small if budget is None else _within(small, budget)
+        if budget is not None:
+            budget -= sum(f.file_size_in_bytes for f in taken)
         found.partitions += 1
-        found.groups.extend(_bins(small, options.max_group_bytes))
+        found.groups.extend(_bins(taken, options.max_group_bytes))
+    if not options.fold_deletes:
+        return _counted(found)
+    deleted = _pending_deletes(table, head.snapshot_id, options)
     grouped = {f.file_path for group in found.groups for f in group}
     folding: dict[PartitionKey, list[DataFile]] = {}
     for entry in sorted(entries, key=lambda e: e.sequence_number or 0):
@@ -138,11 +156,27 @@ def find_groups(table: Table, options: Options) -> Compaction:
         found.partitions += 1
         found.deletes_folded += len(files)
         found.groups.extend(_bins(files, options.max_group_bytes))
+    return _counted(found)
+
+
+def _counted(found: Compaction) -> Compaction:
     found.files_before = sum(len(group) for group in found.groups)
     found.bytes_before = sum(f.file_size_in_bytes for group in found.groups for f in group)
     found.rows = sum(f.record_count for group in found.groups for f in group)
     found.files_after = len(found.groups)
     return found
+
+
+def _within(files: list[DataFile], budget: int) -> list[DataFile]:
+    """The oldest of `files` whose sizes add up to at most `budget` (at least two: a rewrite of one file is none)."""
+    taken: list[DataFile] = []
+    size = 0
+    for data_file in files:
+        if len(taken) >= 2 and size + data_file.file_size_in_bytes > budget:
+            break
+        taken.append(data_file)
+        size += data_file.file_size_in_bytes
+    return taken
 
 
 def _pending_deletes(table: Table, snapshot_id: int, options: Options) -> set[str]:
@@ -190,17 +224,20 @@ def compact(
     options: Options | None = None,
     on_group: Callable[[int, int], None] | None = None,
     before_commit: Callable[[], None] | None = None,
+    measure_planning: bool = True,
 ) -> tuple[Table, Compaction]:
     """Compact `table`'s `main`; returns the table after the commit and what was done.
 
     `on_group(done, total)` reports progress; `before_commit` runs once between rewriting and committing
-    (a seam for tests that race a concurrent write against compaction). Raises `CompactionError`.
+    (a seam for tests that race a concurrent write against compaction). `measure_planning` times cold planning
+    before and after (`planning_ms`, which empties the process's plan cache). Raises `CompactionError`.
     """
     found = find_groups(table, options or Options())
     head = table.metadata.snapshot_by_name(MAIN_BRANCH)
     if not found.groups or head is None:
         return table, found
-    found.planning_ms_before = planning_ms(table, head.snapshot_id)
+    if measure_planning:
+        found.planning_ms_before = planning_ms(table, head.snapshot_id)
     if not apply:
         return table, found
     rewritten = rewrite(
@@ -213,7 +250,8 @@ def compact(
     except BaseException:
         discard(table, rewritten)
         raise
-    found.planning_ms_after = planning_ms(table, snapshot_id)
+    if measure_planning:
+        found.planning_ms_after = planning_ms(table, snapshot_id)
     return table, found
 
 
@@ -388,6 +426,21 @@ def _bins(files: list[DataFile], max_bytes: int) -> list[list[DataFile]]:
     if len(bins) > 1 and len(bins[-1]) == 1:
         bins[-2].extend(bins.pop())
     return bins
+
+
+SIZE_CLASS_BASE = 256 * 1024
+SIZE_CLASS_RATIO = 8
+
+
+def size_class(size: int) -> int:
+    """0 under `SIZE_CLASS_BASE` (256 KB), then one class per factor of `SIZE_CLASS_RATIO` (8): 256 KB–2 MB is 1,
+    2–16 MB is 2. Fifty files of a class make a file of a higher one."""
+    klass = 0
+    bound = SIZE_CLASS_BASE
+    while size >= bound:
+        klass += 1
+        bound *= SIZE_CLASS_RATIO
+    return klass
 
 
 def _partition_key(data_file: DataFile) -> PartitionKey:

@@ -51,7 +51,7 @@ from pyiceberg.table.refs import MAIN_BRANCH
 from pyiceberg.table.snapshots import Snapshot
 
 from meshlake.contract.expectations import Expectation
-from meshlake.contract.stamps import QUALITY
+from meshlake.contract.stamps import MODE, QUALITY
 from meshlake.quality.bitmap import IntRange, RangeLookup
 from meshlake.quality.compile import Column, Plan, bitmap_distinct, sample_duplicates, unique_key
 from meshlake.quality.regex import quote
@@ -203,7 +203,10 @@ def stamped_basis(
     head = metadata.snapshot_by_name(MAIN_BRANCH)
     if head is None or head.snapshot_id != base_id or head.schema_id != metadata.current_schema_id:
         return None
-    summary = head.summary.additional_properties if head.summary else {}
+    stamped = _past_compactions(metadata, head, io)
+    if stamped is None:
+        return None
+    summary = stamped.summary.additional_properties if stamped.summary else {}
     try:
         stamp = json.loads(summary.get(QUALITY) or "null")
     except ValueError:
@@ -215,12 +218,37 @@ def stamped_basis(
         return None
     if any(task.equality_deletes for task in base.tasks):
         return None
-    deleted = int(summary.get("total-position-deletes") or 0) if base.has_deletes else 0
+    head_summary = head.summary.additional_properties if head.summary else {}
+    deleted = int(head_summary.get("total-position-deletes") or 0) if base.has_deletes else 0
     if base.record_count - deleted != rows:
         return None
-    if provenance(str(metadata.table_uuid), head, io).foreign:
+    if provenance(str(metadata.table_uuid), stamped, io).foreign:
         return None
     return aggregates, rows
+
+
+COMPACT_MODE = "compact"
+MAX_COMPACTIONS_PASSED = 8
+"""Compactions in a row `stamped_basis` looks past for the stamp of the write before them."""
+
+
+def _past_compactions(metadata: TableMetadata, head: Snapshot, io: FileIO) -> Snapshot | None:
+    """`head`, or when it is a compaction meshlake committed (`meshlake maintain`, a stream's compactor, automatic
+    compaction after a write), the nearest ancestor that is not: a compaction rewrites files, never rows (it
+    commits only when the rows it read are the rows it wrote), so the aggregates stamped on the write before it
+    are those of its live rows too. None when a compaction in between is foreign or the chain runs out."""
+    uuid = str(metadata.table_uuid)
+    snapshot: Snapshot | None = head
+    for _ in range(MAX_COMPACTIONS_PASSED + 1):
+        if snapshot is None:
+            return None
+        summary = snapshot.summary.additional_properties if snapshot.summary else {}
+        if summary.get(MODE) != COMPACT_MODE:
+            return snapshot
+        if provenance(uuid, snapshot, io).foreign or snapshot.parent_snapshot_id is None:
+            return None
+        snapshot = metadata.snapshot_by_id(snapshot.parent_snapshot_id)
+    return None
 
 
 def incremental_plan(

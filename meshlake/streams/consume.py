@@ -36,6 +36,7 @@ from meshlake.errors import (
     StreamSourceUnavailableError,
     StreamStoppedError,
 )
+from meshlake.maintenance.auto_compact import suspended
 from meshlake.streams.collection import Collection, gc_mode, steady_collection
 from meshlake.streams.compactor import BackgroundCompactor, background_compactor, check_every, compaction_mode
 from meshlake.streams.decode import decode_batch
@@ -193,6 +194,7 @@ def consume(
     premerger = Premerger(port) if premerging else None
     with (
         compactor or contextlib.nullcontext(),
+        suspended() if compactor is not None else contextlib.nullcontext(),  # its compactor compacts, not each batch
         premerger or contextlib.nullcontext(),
         steady_collection() as collection,
     ):

@@ -119,10 +119,14 @@ class WriteResult:
     index_keeping: Keeping | None = None
     """A merge-on-read upsert's keeping of its key index, running on the keeper thread after the write returned
     (`meshlake.write.index_keeper`): `index_keeping.wait()` gives the seconds it took; None when there is none."""
+    auto_compaction: Mapping[str, Any] | None = None
+    """What the automatic compaction after the write did (`meshlake.maintenance.auto_compact`): its snapshot id,
+    files before and after, re-bases and seconds, or an `error` (the write stays committed); None when none ran."""
 
     def to_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k not in ("quality", "index_keeping")}
         data["phases"] = dict(self.phases)
+        data["auto_compaction"] = dict(self.auto_compaction) if self.auto_compaction is not None else None
         keeping = self.index_keeping
         data["key_index_seconds"] = keeping.seconds if keeping is not None else None
         data["quality"] = self.quality.to_dict() if self.quality else None
@@ -165,6 +169,8 @@ class StagedWrite:
     report: QualityReport | None
     started: float
     rebase_check: RebaseCheck | None = None
+    committed: Table | None = None
+    """The table as `publish` committed it to `main` (None before, or when nothing was committed)."""
 
     @property
     def passed(self) -> bool:
@@ -289,6 +295,7 @@ def publish(staged: StagedWrite) -> WriteResult:
         phases["commit lock wait"] = stats.lock_wait
     if merges.manifests:
         phases["merge in commit"] = merges.seconds
+    staged.committed = committed
     keeping = prepared.after_commit(committed, snapshot_id) if prepared.after_commit is not None else None
     if keeping is not None and keeping.inline and keeping.seconds is not None:
         phases["key index"] = keeping.seconds

@@ -128,3 +128,25 @@ def test_a_batch_that_waits_for_another_commit_says_so_in_its_phases(
     assert batch.phases["commit"] >= batch.phases["commit lock wait"]
     assert batch.rebases == 0
     assert port_ids(port) == list(range(5))
+
+
+def test_batches_compact_after_their_commits_only_when_the_stream_has_no_compactor(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from meshlake.contract.autocompact import MIN_FILES_PROPERTY
+
+    monkeypatch.setenv(ENV, "thread")
+    port = orders()
+    port.table().transaction().set_properties({MIN_FILES_PROPERTY: "5"}).commit_transaction()
+    source = MemorySource("orders")
+    for i in range(12):
+        source.publish(order(i))
+    port.stream(source, max_rows=1, max_wait=0.001, idle=0.3, compact_every=3600)  # its compactor never runs
+    assert len(port.latest().plan.tasks) == 12 and "compact" not in [s.mode for s in port.history()]
+
+    for i in range(12, 15):
+        source.publish(order(i))
+    port.stream(source, max_rows=1, max_wait=0.001, idle=0.3)
+
+    assert "compact" in [s.mode for s in port.history()]
+    assert len(port.latest().plan.tasks) < 15 and port_ids(port) == list(range(15))
