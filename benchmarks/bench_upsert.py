@@ -64,7 +64,7 @@ import pyarrow.compute as pc
 
 from benchmarks.bench_write import GATE_YAML, new_port, raw_writers, run_pyiceberg_upsert
 from benchmarks.common import fresh_dir, lineitem, machine, save, timed
-from meshlake.write import index_keeper, key_index
+from meshlake.write import index_keeper, key_index_store
 
 PHASES = ("conform", "key index wait", "key lookup", "write rows", "deletes", "gate", "commit", "key index")
 
@@ -647,14 +647,14 @@ def run(
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")  # this run's key indexes and manifests, not the user's
     # Timed upserts are rolled back to their base again and again: keep more manifests than a pipeline moving
     # forward needs, so that the base's index is never pruned by the manifests of the runs after it.
-    kept, key_index.KEEP = key_index.KEEP, 64
+    kept, key_index_store.KEEP = key_index_store.KEEP, 64
     try:
         measured = [
             bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads, series_length)
             for rows in sizes
         ]
     finally:
-        key_index.KEEP = kept
+        key_index_store.KEEP = kept
     results: dict[str, Any] = {
         "machine": machine(),
         "command": command,
