@@ -19,9 +19,11 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   key column and field id, the data files it covers with the delete files applied to each, and its runs). Rows live
   in a row space where data file i holds rows [offset_i, offset_i + record_count_i). Runs are immutable `.npy`
   pairs: keys (sorted int64) and row numbers; tombstones are sorted row numbers of rows deleted since. A data file
-  gone from the snapshot is marked dead (null). When deltas and tombstones pass `MERGE_SHARE` of the base, they
-  are merged into a new base (O(n), `np.insert` of the sorted deltas; no sort of the base), on a thread of its own
-  (`_merge_aside`), the newest index then rebased onto it (`_rebased`).
+  gone from the snapshot is marked dead (null). Merges are tiered (`key_merge`): more than `SMALL_RUNS` small runs
+  are merged into a middle run (O(middle), the base's files untouched); the runs after the base and the tombstones
+  are merged into a new base (O(n), `np.insert` of the sorted deltas; no sort of the base) only once they pass
+  `MERGE_SHARE` of it. Either runs on a thread of its own (`key_index_keeping`), the newest index then rebased
+  onto it.
 - Catch-up: an index of an ancestor snapshot is brought to the snapshot looked up by what changed in between,
   whoever wrote it (meshlake, another process, pyiceberg, an engine, compaction): the key columns of the data files
   added since (or whose deletes cannot be explained as additions) are read, data files removed are marked dead,

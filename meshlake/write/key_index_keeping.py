@@ -53,7 +53,8 @@ def keep_current(
 
 def _merge_aside(table: Table, index: KeyIndex, folder: Path) -> None:
     """Merge `index`'s runs on a thread of its own (one merge per table at a time; `index_keeper.aside`), write the
-    new base's files (off the keeper: its next save only names them), then serve the index served now rebased onto
+    merged runs' files (off the keeper: its next save only names them; a middle merge leaves the base's as they
+    are), then serve the index served now rebased onto
     it (`_rebased_on`; under the lock a keeping serves its index with, so neither replaces the other's unseen). A
     merge that fails or dies leaves the indexes as they were (right, with more runs)."""
     from meshlake.write import index_keeper
@@ -69,10 +70,12 @@ def _merge_aside(table: Table, index: KeyIndex, folder: Path) -> None:
         try:
             faults.reached("key index merge")
             done = key_merge.merged(index)
-            if done.runs and len(done.runs[0].rows) >= key_runs.FENCED_RUN:
-                key_runs.fences_of(done.runs[0])  # made here, not by the next lookup
-            for run in done.runs:  # the new base's files, written here: the keeper's next save only names them
-                key_index_store.written_run(folder, run)
+            for run in done.runs:
+                if len(run.rows) >= key_runs.FENCED_RUN:
+                    key_runs.fences_of(run)  # made here, not by the next lookup
+            for run in (*done.runs, *done.tombstones):  # written here (only the new ones): the keeper's next save
+                key_index_store.written_run(folder, run)  # only names them
+            faults.reached("key index merge written")
             with _recent_lock:
                 _merges[table_uuid] = (index, done)
                 served = _recent.get(table_uuid)
@@ -101,7 +104,7 @@ def _rebased(index: KeyIndex) -> KeyIndex:
 def _rebased_on(index: KeyIndex, found: tuple[KeyIndex, KeyIndex] | None) -> KeyIndex:
     """`index` on the merge `found` (its source, the merged index) if it derives from that source: a catch-up only
     appends runs, tombstones and files (and marks files dead), so an index whose first runs, tombstones and files
-    are the source's is the merged base plus what it added since; else `index` itself."""
+    are the source's is the merged runs and tombstones plus what it added since; else `index` itself."""
     if found is None:
         return index
     source, done = found
@@ -110,7 +113,7 @@ def _rebased_on(index: KeyIndex, found: tuple[KeyIndex, KeyIndex] | None) -> Key
     return replace(
         index,
         runs=(*done.runs, *index.runs[len(source.runs) :]),
-        tombstones=index.tombstones[len(source.tombstones) :],
+        tombstones=(*done.tombstones, *index.tombstones[len(source.tombstones) :]),
     )
 
 
@@ -135,6 +138,13 @@ def _derives(index: KeyIndex, source: KeyIndex) -> bool:
         for a, b in zip(index.files, source.files, strict=False)
     )
     return runs and tombstones and files
+
+
+def _starts_with(index: KeyIndex, done: KeyIndex) -> bool:
+    """Whether `index`'s first runs and tombstones are those of `done` (a merge's result): rebased onto it."""
+    runs = [r.name for r in index.runs[: len(done.runs)]] == [r.name for r in done.runs]
+    tombs = [t.name for t in index.tombstones[: len(done.tombstones)]] == [t.name for t in done.tombstones]
+    return bool(done.runs) and runs and tombs
 
 
 def _same_snapshot(a: KeyIndex, b: KeyIndex) -> bool:
@@ -163,7 +173,7 @@ def _save_recent(folder: Path, index: KeyIndex) -> None:
                 if index.table_uuid in _merging:
                     _saved_while_merging[index.table_uuid] = (folder, index)
                 found = _merges.get(index.table_uuid)
-                if found and index.runs and found[1].runs and index.runs[0].name == found[1].runs[0].name:
+                if found and _starts_with(index, found[1]):
                     del _merges[index.table_uuid]
         if served is None or served is index or not _same_snapshot(served, index):
             return

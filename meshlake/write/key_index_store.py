@@ -80,6 +80,8 @@ def written_run(folder: Path, run: Run) -> dict[str, Any] | None:
     """Write `run`'s files unless this process wrote or checked them already (runs never change); how a manifest
     describes it, None when it could not be written. Files no manifest names are pruned after `GRACE_SECONDS`."""
     described: dict[str, Any] = {"name": run.name, "count": len(run.rows), "unique": run.unique}
+    if run.level:
+        described["level"] = run.level
     for kind, array in _arrays_of(run).items():
         target = folder / f"{run.name}.{kind}.npy"
         if target.exists() and _memo.get(target) is not None:
@@ -226,7 +228,10 @@ def _load_run(folder: Path, described: Mapping[str, Any], *, columns: tuple[str,
         return Run(name, rows)
     keys = _load_array(folder / f"{name}.keys.npy", described["keys"], count)
     kept = tuple(_load_column(folder, name, i, kind, described, count) for i, kind in enumerate(columns))
-    return Run(name, rows, keys, described["unique"] is True, kept)
+    level = described.get("level", 0)
+    if level not in (0, 1) or type(level) is not int:
+        raise BrokenIndexError("a malformed run level")
+    return Run(name, rows, keys, described["unique"] is True, kept, level)
 
 
 def _load_column(folder: Path, name: str, i: int, kind: str, described: Mapping[str, Any], count: int) -> Column:

@@ -26,6 +26,8 @@ class Run:
     keys: np.ndarray | None = None
     unique: bool = True
     columns: tuple[Column, ...] = ()
+    level: int = 0
+    """1 for a middle run (`key_merge`), else 0: the base (the first run) or a small run of one catch-up."""
 
 
 @dataclass(frozen=True)
