@@ -71,10 +71,9 @@ def base_index(size: int) -> KeyIndex:
     return KeyIndex("bench", 0, ("l_orderkey", "l_linenumber"), (1, 2), files, (run,), (), size, ("integer",) * 2)
 
 
-def upserted(index: KeyIndex, share: float, step: int, rng: np.random.Generator) -> tuple[KeyIndex, int]:
-    """`index` caught up past one upsert: its data file (a small run of changed + new keys), its tombstones; the
-    bytes of the two new runs."""
-    size = len(index.runs[0].rows)
+def upserted(index: KeyIndex, size: int, share: float, step: int, rng: np.random.Generator) -> tuple[KeyIndex, int]:
+    """`index` (of a port of `size` rows at first) caught up past one upsert: its data file (a small run of changed
+    + new keys), its tombstones; the bytes of the two new runs."""
     count = int(size * share)
     changed_rows = np.sort(rng.choice(size, count // 2, replace=False))  # old rows, spread (some dead already)
     new = np.arange(count - count // 2, dtype=np.int64) + 10**12 + step * count
@@ -120,7 +119,7 @@ def series(base: KeyIndex, policy: str, upserts: int, share: float, folder: Path
     lookups: list[float] = []
     changed = 0
     for step in range(upserts):
-        index, step_bytes = upserted(index, share, step, rng)
+        index, step_bytes = upserted(index, len(base.runs[0].rows), share, step, rng)
         changed += step_bytes
         written(folder, (*index.runs, *index.tombstones))  # the keeping's save: only the new runs
         if flat_due(index) if policy == "flat" else key_merge.due(index):
