@@ -19,7 +19,8 @@ side by side in one run:
   returns with, and the keeping's own time;
 - back-to-back series of upserts, each on top of the previous one with no wait (a change-data-capture stream),
   inline vs background in alternating series: what an upsert costs when the next lookup pays any keeping still
-  running (`--series-length` upserts, 5 by default: from 6 on, a series also merges its key index's runs);
+  running (`--series-length` upserts, 5 by default: the fifth, and every fifth after it, merges the key index's
+  small runs into a middle run, `key_merge.SMALL_RUNS`);
 - the first such upsert of the port, which builds the key index from its full scan of the keys;
 - the same upsert with the changed rows clustered (one run of consecutive keys), where the manifests' key bounds
   prune the files the lookup reads;
@@ -65,7 +66,7 @@ import pyarrow.compute as pc
 from benchmarks import iceberg_extension_peer
 from benchmarks.bench_write import GATE_YAML, new_port, raw_writers, run_pyiceberg_upsert
 from benchmarks.common import fresh_dir, lineitem, machine, save, timed
-from meshlake.write import index_keeper, key_index
+from meshlake.write import index_keeper, key_index_store
 
 PHASES = ("conform", "key index wait", "key lookup", "write rows", "deletes", "gate", "commit", "key index")
 
@@ -713,20 +714,20 @@ def run(
     series_length: int = 5,
 ) -> dict[str, Any]:
     """Run the benchmark for each port size; returns the results (also written to benchmarks/results/<name>).
-    `series_length`: upserts per back-to-back series (from 6 on, a series merges its key index's runs:
-    `key_index.MAX_RUNS`)."""
+    `series_length`: upserts per back-to-back series (every fifth upsert of a series merges its key index's small
+    runs into a middle run: `key_merge.SMALL_RUNS`)."""
     root = fresh_dir("upsert")
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")  # this run's key indexes and manifests, not the user's
     # Timed upserts are rolled back to their base again and again: keep more manifests than a pipeline moving
     # forward needs, so that the base's index is never pruned by the manifests of the runs after it.
-    kept, key_index.KEEP = key_index.KEEP, 64
+    kept, key_index_store.KEEP = key_index_store.KEEP, 64
     try:
         measured = [
             bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads, series_length)
             for rows in sizes
         ]
     finally:
-        key_index.KEEP = kept
+        key_index_store.KEEP = kept
     results: dict[str, Any] = {
         "machine": machine(),
         "command": command,
@@ -753,7 +754,7 @@ def main() -> None:
         "--series-length",
         type=int,
         default=5,
-        help="upserts per back-to-back series (from 6 on, a series merges its key index's runs)",
+        help="upserts per back-to-back series (every fifth merges its key index's small runs)",
     )
     parser.add_argument(
         "--key-type", choices=["decimal", "uuid"], help="only a port keyed by one such column: index vs scan lookups"

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 import meshlake as ml
 from benchmarks.common import LINEITEM_YAML, lineitem
-from meshlake.write import index_keeper, key_hashing, key_index
+from meshlake.write import index_keeper, key_hashing, key_index, key_index_store
 
 KEY_TYPES = {"decimal": "decimal(18,2)", "uuid": "uuid"}
 MODES = ("index", "scan")
@@ -172,11 +172,11 @@ def run(sizes: list[int], key_type: str, *, share: float, repeat: int, command: 
 
     root = fresh_dir(f"upsert_{key_type}")
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")  # this run's key indexes, not the user's
-    kept, key_index.KEEP = key_index.KEEP, 64  # runs roll back to the base again and again: keep its index
+    kept, key_index_store.KEEP = key_index_store.KEEP, 64  # runs roll back to the base again and again: keep its index
     try:
         measured = [bench_size(rows, key_type, share, root, repeat) for rows in sizes]
     finally:
-        key_index.KEEP = kept
+        key_index_store.KEEP = kept
     results = {"machine": machine(), "command": command, "share": share, "repeat": repeat, "sizes": measured}
     save(name, results, markdown(results))
     return results

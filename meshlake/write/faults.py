@@ -14,7 +14,8 @@ is next), `committed` (the catalog accepted the commit; the write has not return
 a quality gate passes them twice: for the port, then for its verdict appended to the quality history. After a
 merge-on-read upsert, its key index keeping (on the keeper thread) passes `key index`: the index's runs are
 written, the manifest naming them is next; and when a merge of the index's runs is due, that merge (on a thread of
-its own) passes `key index merge` before it starts. A write that compacts the port's small files after its commit
+its own) passes `key index merge` before it starts and `key index merge written` once the merged runs' files are
+written (no manifest names them yet). A write that compacts the port's small files after its commit
 (`meshlake.maintenance.auto_compact`) passes `auto compact` before it rewrites them and `auto compact commit`
 before it commits the rewrite.
 """

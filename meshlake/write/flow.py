@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from pyiceberg.schema import Schema
 
     from meshlake.quality.report import QualityReport  # the gate is handed in; see `Gate`
-    from meshlake.write.key_index import SortedKeys
+    from meshlake.write.key_runs import SortedKeys
 
     RebaseCheck = Callable[[Table, int | None, int | None], None]
     """Called with the table, the old base and `main`'s new head before a write is re-applied on a moved `main`;
@@ -795,7 +795,8 @@ def _index_keeper(
 
     def keep(committed: Table, snapshot_id: int) -> Keeping:
         from meshlake.write import index_keeper
-        from meshlake.write.key_index import folder_of, keep_current
+        from meshlake.write.key_index_keeping import keep_current
+        from meshlake.write.key_index_store import folder_of
 
         folder = folder_of(committed)  # the cache folder of now, whatever the environment is when the job runs
 
@@ -814,13 +815,13 @@ def _index_keeper(
 def _check_unique_keys(
     keys: pa.Table, primary_key: Sequence[str], address: str, schema: Schema | None = None
 ) -> SortedKeys | None:
-    """Refuse `keys` if one repeats; returns them sorted as the key index sorts them (`key_index.sorted_keys`) when
+    """Refuse `keys` if one repeats; returns them sorted as the key index sorts them (`key_runs.sorted_keys`) when
     the key's columns can be indexed (`schema` given): then only the rows whose sort keys are equal are grouped
     exactly, and the lookup and the keeping reuse the sort. Otherwise all rows are grouped."""
-    from meshlake.write import key_hashing, key_index
+    from meshlake.write import key_hashing, key_runs
 
     kinds = key_hashing.key_kinds(schema, primary_key) if schema is not None else None
-    presorted = key_index.sorted_keys(keys, kinds) if kinds is not None else None
+    presorted = key_runs.sorted_keys(keys, kinds) if kinds is not None else None
     suspects = keys if presorted is None else keys.take(pa.array(presorted.repeated()))
     suspects = pa.table([extension_storage(c) for c in suspects.columns], names=suspects.column_names)  # UUIDs
     grouped = suspects.group_by(list(primary_key), use_threads=False).aggregate([]).num_rows if suspects.num_rows else 0

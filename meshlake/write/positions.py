@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from pyiceberg.io import FileIO
 
     from meshlake.query.plan import DataTask
-    from meshlake.write.key_index import SortedKeys
+    from meshlake.write.key_runs import SortedKeys
 
 DELETE_SCHEMA = pa.schema(
     [
@@ -72,7 +72,7 @@ class PositionDeletes:
     write_seconds: float = 0.0
     """Of the time it took, the part spent writing the delete files (the rest found the rows)."""
     key_index: Any = None
-    """The key index (`meshlake.write.key_index.KeyIndex`) of the base snapshot the rows were found in, if one."""
+    """The key index (`meshlake.write.key_runs.KeyIndex`) of the base snapshot the rows were found in, if one."""
     positions: Mapping[str, tuple[str, np.ndarray]] = field(default_factory=dict)
     """With `key_index`: what each delete file written holds (its path -> (data file path, positions))."""
 
@@ -130,7 +130,7 @@ def deletes_for_keys(
     column bounds (pyiceberg's planning over the manifests: clustered keys skip most files); only the key columns of
     the rest are read, once, and matched to `keys` by a semi-join in DuckDB. A compound key is first narrowed by its
     most selective column alone (`IN`), which DuckDB probes several times faster than the multi-column join it then
-    runs on the few rows left. `presorted`: `keys` sorted for the index already (`key_index.sorted_keys`)."""
+    runs on the few rows left. `presorted`: `keys` sorted for the index already (`key_runs.sorted_keys`)."""
     if snapshot is None or keys.num_rows == 0:
         return NOTHING
     names = keys.column_names

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import meshlake as ml
-from meshlake.write import index_keeper, key_index
+from meshlake.write import index_keeper, key_index_store
 from tests.conftest import DescriptorWriter
 from tests.write.test_key_index import KEYED, _indexed_port, index_folder, rows, state
 
@@ -19,7 +19,7 @@ from tests.write.test_key_index import KEYED, _indexed_port, index_folder, rows,
 def _upsert_in_child(home: str) -> None:
     port = ml.connect(home=home).port("keys.idx.single")
     shutil.rmtree(index_folder(port))  # the lookup reads the keys through DuckDB (`key_index._read_keys`)
-    key_index._memo.clear()
+    key_index_store._memo.clear()
     result = port.write(rows([5, 6, 500], 7.0), mode="upsert", write_mode="merge-on-read")
     sys.exit(0 if result.rows_updated == 2 and index_keeper.wait_all(60) else 1)
 

@@ -22,7 +22,7 @@ import meshlake as ml
 from meshlake.contract.stamps import Stamps
 from meshlake.errors import ContractViolationError
 from meshlake.query.plan import cached_plan
-from meshlake.write import index_keeper, key_index
+from meshlake.write import index_keeper, key_hashing, key_index, key_index_keeping, key_index_store, key_merge, key_runs
 from meshlake.write.flow import write_port
 from meshlake.write.positions import deletes_for_keys
 from tests.conftest import DescriptorWriter
@@ -111,7 +111,7 @@ def assert_same(port: Any, keys: pa.Table) -> None:
 
 
 def index_folder(port: Any) -> Path:
-    folder = key_index.folder_of(port.table())
+    folder = key_index_store.folder_of(port.table())
     assert folder is not None
     return folder
 
@@ -256,7 +256,7 @@ def test_inline_keeping_is_a_phase_of_the_write_and_background_keeping_never_is(
 
 
 def test_merging_the_runs_into_a_new_base_keeps_the_rows(keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(key_index, "MERGE_SHARE", 0.0)  # merge at every catch-up
+    monkeypatch.setattr(key_merge, "MERGE_SHARE", 0.0)  # merge at every catch-up
     port = keyed.port("keys.idx.pair")
     port.write(rows(list(range(50)), 1.0))
     for n in range(4):
@@ -264,7 +264,7 @@ def test_merging_the_runs_into_a_new_base_keeps_the_rows(keyed: ml.Lake, monkeyp
         assert index_keeper.wait_all(60)  # the merge (aside) ended and the index of the head was rebased onto it
     table = port.table()
     folder = index_folder(port)
-    found = key_index.load(folder, table, head_id(port), ("id", "part"), (1, 2))
+    found = key_index_store.load(folder, table, head_id(port), ("id", "part"), (1, 2))
     assert found is not None and len(found.runs) == 1 and found.tombstones == ()
     assert_same(port, rows(list(range(110)), 0.0).select(["id", "part"]))
     assert len(state(port, ("id", "part"))) == 54
@@ -288,9 +288,9 @@ def head_id(port: Any) -> int:
     return snapshot_id
 
 
-def _load_current(port: Any) -> key_index.KeyIndex | None:
-    key_index._memo.clear()  # as a new process: check the files again
-    return key_index.load(index_folder(port), port.table(), head_id(port), ("id",), (1,))
+def _load_current(port: Any) -> key_runs.KeyIndex | None:
+    key_index_store._memo.clear()  # as a new process: check the files again
+    return key_index_store.load(index_folder(port), port.table(), head_id(port), ("id",), (1,))
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "zeros"])
@@ -330,8 +330,8 @@ def test_a_row_number_outside_its_file_makes_the_index_rebuilt(keyed: ml.Lake) -
     port = _indexed_port(keyed)
     index = _load_current(port)
     assert index is not None
-    bad = key_index.Run("bad", np.array([10_000], np.int64), np.array([8], np.int64))
-    key_index.save(index_folder(port), key_index.KeyIndex(**{**index.__dict__, "runs": (*index.runs, bad)}))
+    bad = key_runs.Run("bad", np.array([10_000], np.int64), np.array([8], np.int64))
+    key_index_store.save(index_folder(port), key_runs.KeyIndex(**{**index.__dict__, "runs": (*index.runs, bad)}))
     assert_same(port, rows([8, 9], 0.0).select(["id"]))
 
 
@@ -346,15 +346,15 @@ def test_an_index_of_another_table_or_snapshot_is_never_used(keyed: ml.Lake) -> 
     # this table's manifest, named for another snapshot, and copied under the other table's folder
     manifest = (mine / f"snap-{head.snapshot_id}.json").read_bytes()
     (mine / f"snap-{parent}.json").write_bytes(manifest)
-    assert key_index.load(mine, table, parent, ("id",), (1,)) is None
+    assert key_index_store.load(mine, table, parent, ("id",), (1,)) is None
     theirs = index_folder(other)
     theirs.mkdir(parents=True, exist_ok=True)
     other_head = head_id(other)
     entry = json.loads(manifest)
     entry["snapshot"] = other_head
     (theirs / f"snap-{other_head}.json").write_text(json.dumps(entry))
-    assert key_index.load(theirs, other.table(), other_head, ("id",), (1,)) is None
-    assert key_index.load(mine, table, head.snapshot_id, ("id", "part"), (1, 2)) is None, "another key"
+    assert key_index_store.load(theirs, other.table(), other_head, ("id",), (1,)) is None
+    assert key_index_store.load(mine, table, head.snapshot_id, ("id", "part"), (1, 2)) is None, "another key"
 
 
 def test_a_rebased_upsert_keeps_an_index_of_the_snapshot_it_committed(keyed: ml.Lake) -> None:
@@ -379,9 +379,9 @@ def test_a_rebased_upsert_keeps_an_index_of_the_snapshot_it_committed(keyed: ml.
     assert result.rebases == 1 and result.rows_updated == 3 and index_keeper.wait_all(60)
     found = state(port)
     assert len(found) == 110 and found[(505,)] == 2.0 and found[(20,)] == 3.0 and found[(0,)] == 1.5
-    key_index._memo.clear()
+    key_index_store._memo.clear()
     assert result.snapshot_id is not None
-    assert key_index.load(index_folder(port), port.table(), result.snapshot_id, ("id",), (1,)) is not None
+    assert key_index_store.load(index_folder(port), port.table(), result.snapshot_id, ("id",), (1,)) is not None
     assert_same(port, rows(list(range(0, 610, 5)), 0.0).select(["id"]))
 
 
@@ -396,7 +396,7 @@ def test_with_the_caches_off_an_upsert_scans_and_keeps_no_index(
     port.write(rows(list(range(100)), 1.0))
     result = port.write(rows([1, 2, 300], 2.0), mode="upsert", write_mode="merge-on-read")
     assert result.rows_updated == 2 and "key index" not in result.phases
-    assert key_index.folder_of(port.table()) is None
+    assert key_index_store.folder_of(port.table()) is None
     found = state(port)
     assert len(found) == 101 and found[(2,)] == 2.0
     assert not list(tmp_path.rglob("snap-*.json"))
@@ -503,14 +503,14 @@ def test_a_string_key_index_is_refused_where_strings_hash_otherwise_or_its_bytes
     assert index_keeper.wait_all(60)
     folder, table, head = index_folder(port), port.table(), head_id(port)
 
-    def load() -> key_index.KeyIndex | None:
-        key_index._memo.clear()
-        return key_index.load(folder, table, head, ("k0",), (1,), ("string",))
+    def load() -> key_runs.KeyIndex | None:
+        key_index_store._memo.clear()
+        return key_index_store.load(folder, table, head, ("k0",), (1,), ("string",))
 
     assert load() is not None
-    assert key_index.load(folder, table, head, ("k0",), (1,)) is None, "not an index of integer keys"
+    assert key_index_store.load(folder, table, head, ("k0",), (1,)) is None, "not an index of integer keys"
     with monkeypatch.context() as patched:
-        patched.setattr(key_index, "HASH_PROBE", ("another probe",))  # as if strings now hashed otherwise
+        patched.setattr(key_index_store, "HASH_PROBE", ("another probe",))  # as if strings now hashed otherwise
         assert load() is None
     for path in folder.glob("*.b0.npy"):
         data = bytearray(path.read_bytes())
@@ -525,12 +525,12 @@ def test_a_string_key_index_is_refused_where_strings_hash_otherwise_or_its_bytes
 
 def force_hash_collisions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make every key share its `sort_key` hash with a third of the others."""
-    original = key_index.sort_key
+    original = key_hashing.sort_key
 
     def colliding(columns: Any) -> np.ndarray:
         return np.asarray(original(columns) % 3)
 
-    monkeypatch.setattr(key_index, "sort_key", colliding)
+    monkeypatch.setattr(key_hashing, "sort_key", colliding)
 
 
 @pytest.mark.parametrize("name", ["text", "mixed"])
@@ -553,9 +553,9 @@ def test_hash_collisions_of_a_string_key_are_told_apart_by_its_strings(
 
 def test_the_string_hash_is_fixed_and_reads_every_byte() -> None:
     strings = pa.array(["", "a", "ab", "abcdefgh", "abcdefghi", "abcdefgh\x00", "ünïcode ✓"], pa.large_string())
-    hashed = key_index.string_hash(strings)
+    hashed = key_hashing.string_hash(strings)
     assert len(set(hashed.tolist())) == len(strings), "the length and each byte count"
-    sliced = key_index.string_hash(pa.array(["zz", *strings.to_pylist()], pa.large_string()).slice(1))
+    sliced = key_hashing.string_hash(pa.array(["zz", *strings.to_pylist()], pa.large_string()).slice(1))
     assert hashed.tolist() == sliced.tolist(), "an array's offset is honoured"
     assert hashed.tolist() == [reference_hash(text) for text in strings.to_pylist()]
 
@@ -566,9 +566,9 @@ def test_values_of_one_width_hash_as_any_string_does() -> None:
     for width in (8, 16, 24):
         values = [rng.bytes(width) for _ in range(50)]
         held = pa.array([b"x" * 5, *values], pa.large_binary()).slice(1)  # an offset into the bytes, unaligned
-        assert key_index.string_hash(held).tolist() == [reference_hash(v) for v in values]
+        assert key_hashing.string_hash(held).tolist() == [reference_hash(v) for v in values]
     mixed = pa.array([b"a" * 16, b"b" * 8], pa.large_binary())  # two widths: the general path
-    assert key_index.string_hash(mixed).tolist() == [reference_hash(b"a" * 16), reference_hash(b"b" * 8)]
+    assert key_hashing.string_hash(mixed).tolist() == [reference_hash(b"a" * 16), reference_hash(b"b" * 8)]
 
 
 def reference_hash(text: str | bytes) -> int:
@@ -592,13 +592,13 @@ def reference_hash(text: str | bytes) -> int:
 def test_hash_collisions_of_a_compound_key_are_told_apart_by_its_columns(
     keyed: ml.Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = key_index.sort_key
+    original = key_hashing.sort_key
 
     def colliding(columns: Any) -> np.ndarray:
         keys = original(columns)
         return keys if len(columns) == 1 else keys % 3  # every key shares its hash with a third of the others
 
-    monkeypatch.setattr(key_index, "sort_key", colliding)
+    monkeypatch.setattr(key_hashing, "sort_key", colliding)
     port = keyed.port("keys.idx.pair")
     port.write(rows(list(range(60)), 1.0))
     change = rows([1, 2, 4, 70], 2.0, parts=[1, 0, 0, 1])  # (1, 1) exists; (2, 0), (4, 0) and (70, 1) do not
@@ -616,7 +616,7 @@ def test_old_manifests_and_the_runs_only_they_name_are_pruned(keyed: ml.Lake) ->
     assert index_keeper.wait_all(60)
     folder = index_folder(port)
     (folder / "snap-1.json.123-456.tmp").write_bytes(b"{")  # as left by a killed writer
-    key_index.prune(folder, keep=1, grace_seconds=0.0)
+    key_index_store.prune(folder, keep=1, grace_seconds=0.0)
     assert not list(folder.glob("*.tmp"))
     assert [p.name for p in folder.glob("snap-*.json")] == [f"snap-{head_id(port)}.json"]
     named = json.loads((folder / f"snap-{head_id(port)}.json").read_text())
@@ -631,10 +631,10 @@ def test_an_index_that_does_not_cover_its_own_snapshot_is_caught_up_not_used(key
     index = _load_current(port)
     assert index is not None
     first = index.files[0]
-    files = (key_index.FileEntry(first.path, 0, first.count, frozenset()), *index.files[1:])
-    forged = key_index.KeyIndex(**{**index.__dict__, "files": files, "tombstones": ()})
+    files = (key_runs.FileEntry(first.path, 0, first.count, frozenset()), *index.files[1:])
+    forged = key_runs.KeyIndex(**{**index.__dict__, "files": files, "tombstones": ()})
     assert not key_index.covers(forged, cached_plan(port.table(), head_id(port)))
-    key_index.save(index_folder(port), forged)  # as if the delete file of rows 1 and 2 had been forgotten
+    key_index_store.save(index_folder(port), forged)  # as if the delete file of rows 1 and 2 had been forgotten
     assert_same(port, rows([1, 2, 3, 300], 0.0).select(["id"]))
 
 
@@ -680,25 +680,25 @@ def test_two_processes_upserting_with_one_cache_folder_keep_the_index_right(keye
     assert len(found) == 200
     for first in (0, 100):
         assert found[(first + 5 * 7 % 100,)] == float(first + 5)
-    key_index._memo.clear()
+    key_index_store._memo.clear()
     assert_same(port, rows(list(range(0, 200, 3)), 0.0).select(["id"]))
 
 
 def test_a_large_run_is_checked_by_sampled_blocks(tmp_path: Path) -> None:
     target = tmp_path / "big.rows.npy"
     array = np.arange(2_000_000, dtype=np.int64)  # 16 MB: above the size checked whole
-    written = key_index._write_array(target, array)
+    written = key_index_store._write_array(target, array)
     assert written is not None
     described = {"size": written[0], "crc": written[1]}
-    assert np.array_equal(key_index._load_array(target, described, len(array)), array)
+    assert np.array_equal(key_index_store._load_array(target, described, len(array)), array)
     data = bytearray(target.read_bytes())
     data[len(data) // 2 : len(data) // 2 + 4096 * 70] = bytes(4096 * 70)  # zeros over at least one sampled block
     target.write_bytes(bytes(data))
-    key_index._memo.clear()
-    with pytest.raises(key_index._BrokenIndexError, match="checksum"):
-        key_index._load_array(target, described, len(array))
-    with pytest.raises(key_index._BrokenIndexError, match="size"):
-        key_index._load_array(target, {**described, "size": written[0] + 8}, len(array))
+    key_index_store._memo.clear()
+    with pytest.raises(key_runs.BrokenIndexError, match="checksum"):
+        key_index_store._load_array(target, described, len(array))
+    with pytest.raises(key_runs.BrokenIndexError, match="size"):
+        key_index_store._load_array(target, {**described, "size": written[0] + 8}, len(array))
 
 
 def test_a_failing_index_update_leaves_the_committed_upsert_and_the_next_one_right(
@@ -726,10 +726,10 @@ KILLED_WHILE_KEEPING = """
 import sys
 import pyarrow as pa
 import meshlake as ml
-from meshlake.write import key_index
+from meshlake.write import key_merge
 
 if "merge" in sys.argv[2:]:
-    key_index.MERGE_SHARE = 0.0  # the keeping merges, and the process dies there
+    key_merge.MERGE_SHARE = 0.0  # the keeping merges, and the process dies there
 port = ml.connect(home=sys.argv[1]).port("keys.idx.single")
 ids = [5, 6, 700]
 change = pa.table({"id": pa.array(ids, pa.int64()), "part": pa.array([i % 3 for i in ids], pa.int32()),
@@ -775,13 +775,13 @@ def test_a_lookup_waits_for_the_keeping_of_its_base_snapshot(keyed: ml.Lake, mon
     so it finds the index of its base ready (no delete file is read back)."""
     port = _indexed_port(keyed)
     release = __import__("threading").Event()
-    original = key_index.keep_current
+    original = key_index_keeping.keep_current
 
     def slow(*args: Any, **kwargs: Any) -> None:
         release.wait(30)
         original(*args, **kwargs)
 
-    monkeypatch.setattr(key_index, "keep_current", slow)
+    monkeypatch.setattr(key_index_keeping, "keep_current", slow)
     wait_for = index_keeper.wait_for
 
     def released_later(*args: Any, **kwargs: Any) -> float:
@@ -830,7 +830,7 @@ def test_threads_of_one_process_upserting_one_port_keep_one_index_right(keyed: m
     for first in (0, 10):
         for n in range(5):
             assert found[(first + n,)] == found[(first + 40 + n,)] == found[(1000 + first + n,)] == float(first + n)
-    key_index._memo.clear()
+    key_index_store._memo.clear()
     assert_same(port, rows([*range(0, 110, 3), *range(1000, 1020)], 0.0).select(["id"]))
 
 
@@ -875,19 +875,19 @@ def test_a_lookup_uses_the_index_a_keeping_is_still_saving(keyed: ml.Lake, monke
 
     port = _indexed_port(keyed)
     release = threading.Event()
-    save, catch_up = key_index.save, key_index.catch_up
+    save, catch_up = key_index_store.save, key_index.catch_up
     catching: list[str] = []
 
-    def slow_save(folder: Path, index: key_index.KeyIndex) -> bool:
+    def slow_save(folder: Path, index: key_runs.KeyIndex) -> bool:
         if threading.current_thread().name == "meshlake-key-index-keeper":
             release.wait(30)
         return save(folder, index)
 
-    def recorded(*args: Any, **kwargs: Any) -> key_index.KeyIndex | None:
+    def recorded(*args: Any, **kwargs: Any) -> key_runs.KeyIndex | None:
         catching.append(threading.current_thread().name)
         return catch_up(*args, **kwargs)
 
-    monkeypatch.setattr(key_index, "save", slow_save)
+    monkeypatch.setattr(key_index_store, "save", slow_save)
     monkeypatch.setattr(key_index, "catch_up", recorded)
     monkeypatch.setattr(index_keeper, "SAVE_DELAY_SECONDS", 0.0)  # the first's save starts at once, and blocks
     try:
@@ -913,8 +913,8 @@ def test_a_repeated_key_is_refused_by_the_sorted_check_even_among_hash_collision
     """An integer key is sorted by its value; a compound key by a hash, forced here to collide (a third of the keys
     share each one), whose equal sort keys are then compared exactly."""
     if output == "pair":
-        original = key_index.sort_key
-        monkeypatch.setattr(key_index, "sort_key", lambda columns: original(columns) % 3)
+        original = key_hashing.sort_key
+        monkeypatch.setattr(key_hashing, "sort_key", lambda columns: original(columns) % 3)
     port = keyed.port(f"keys.idx.{output}")
     port.write(rows(list(range(20)), 1.0))
     key = ("id",) if output == "single" else ("id", "part")
@@ -931,16 +931,16 @@ def test_a_repeated_key_is_refused_by_the_sorted_check_even_among_hash_collision
 
 def test_sorted_keys_name_the_rows_sharing_a_sort_key_and_refuse_nulls(monkeypatch: pytest.MonkeyPatch) -> None:
     keys = pa.table({"id": pa.array([5, 1, 4, 2], pa.int64()), "part": pa.array([1, 1, 1, 2], pa.int32())})
-    found = key_index.sorted_keys(keys, ("integer", "integer"))
+    found = key_runs.sorted_keys(keys, ("integer", "integer"))
     assert found is not None and found.source is keys and len(found.repeated()) == 0
     assert np.all(found.keys[1:] >= found.keys[:-1]) and sorted(found.order.tolist()) == [0, 1, 2, 3]
     assert found.columns[0].tolist() == [[5, 1, 4, 2][i] for i in found.order.tolist()]  # type: ignore[union-attr]
-    original = key_index.sort_key
-    monkeypatch.setattr(key_index, "sort_key", lambda columns: original(columns) * 0)  # one sort key for all
-    colliding = key_index.sorted_keys(keys, ("integer", "integer"))
+    original = key_hashing.sort_key
+    monkeypatch.setattr(key_hashing, "sort_key", lambda columns: original(columns) * 0)  # one sort key for all
+    colliding = key_runs.sorted_keys(keys, ("integer", "integer"))
     assert colliding is not None and sorted(colliding.repeated().tolist()) == [0, 1, 2, 3]
     with_null = pa.table({"id": pa.array([1, None], pa.int64()), "part": pa.array([1, 1], pa.int32())})
-    assert key_index.sorted_keys(with_null, ("integer", "integer")) is None
+    assert key_runs.sorted_keys(with_null, ("integer", "integer")) is None
 
 
 def test_the_keeping_takes_the_new_rows_run_from_the_lookups_sort(
@@ -949,13 +949,13 @@ def test_the_keeping_takes_the_new_rows_run_from_the_lookups_sort(
     import threading
 
     port = _indexed_port(keyed)
-    original, sorted_on = key_index.sort_key, []
+    original, sorted_on = key_hashing.sort_key, []
 
     def recorded(columns: Any) -> np.ndarray:
         sorted_on.append(threading.current_thread().name)
         return original(columns)
 
-    monkeypatch.setattr(key_index, "sort_key", recorded)
+    monkeypatch.setattr(key_hashing, "sort_key", recorded)
     port.write(rows([30, 31, 900, 901], 2.0), mode="upsert", write_mode="merge-on-read")
     assert index_keeper.wait_all(60)
     assert sorted_on == [threading.current_thread().name], "sorted once, by the write, none by the keeper"
@@ -972,21 +972,21 @@ def test_neither_the_next_lookup_nor_the_next_keeping_waits_for_a_merge(
     import threading
 
     port = _indexed_port(keyed)
-    monkeypatch.setattr(key_index, "MERGE_SHARE", 0.0)  # a merge due at every keeping
+    monkeypatch.setattr(key_merge, "MERGE_SHARE", 0.0)  # a merge due at every keeping
     merging, release = threading.Event(), threading.Event()
-    merged, catch_up = key_index.merged, key_index.catch_up
+    merged, catch_up = key_merge.merged, key_index.catch_up
     caught_from: list[int] = []
 
-    def slow(index: key_index.KeyIndex) -> key_index.KeyIndex:
+    def slow(index: key_runs.KeyIndex) -> key_runs.KeyIndex:
         merging.set()
         release.wait(30)
         return merged(index)
 
-    def recorded(table: Any, index: key_index.KeyIndex, *args: Any, **kwargs: Any) -> key_index.KeyIndex | None:
+    def recorded(table: Any, index: key_runs.KeyIndex, *args: Any, **kwargs: Any) -> key_runs.KeyIndex | None:
         caught_from.append(len(index.runs) + len(index.tombstones))
         return catch_up(table, index, *args, **kwargs)
 
-    monkeypatch.setattr(key_index, "merged", slow)
+    monkeypatch.setattr(key_merge, "merged", slow)
     monkeypatch.setattr(key_index, "catch_up", recorded)
     try:
         port.write(rows([40, 41, 940], 2.0), mode="upsert", write_mode="merge-on-read")
@@ -1036,15 +1036,15 @@ def test_a_process_killed_while_merging_its_index_leaves_a_usable_one(
 
 
 def test_a_run_searched_through_its_fences_finds_what_a_binary_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(key_index, "FENCED_RUN", 1)  # every run through its fences
+    monkeypatch.setattr(key_runs, "FENCED_RUN", 1)  # every run through its fences
     rng = np.random.default_rng(7)
     big = np.iinfo(np.int64)
     for n in (1, 2, 63, 64, 65, 127, 128, 129, 1000, 4097):
         for spread in (10, 2**62):  # many repeated keys, or nearly none
             keys = np.sort(rng.integers(-spread, spread, n, dtype=np.int64))
-            run = key_index.Run(f"r{n}s{spread.bit_length()}", np.arange(n, dtype=np.int64), keys, False)
+            run = key_runs.Run(f"r{n}s{spread.bit_length()}", np.arange(n, dtype=np.int64), keys, False)
             needles = np.sort(
                 np.concatenate([keys[rng.integers(0, n, 50)], rng.integers(-spread, spread, 50), [big.min, big.max]])
             )
-            assert np.array_equal(key_index._search(run, needles), np.searchsorted(keys, needles, side="left")), n
-            assert len(key_index._fences_of(run)) == n // key_index.FENCE_STRIDE
+            assert np.array_equal(key_runs._search(run, needles), np.searchsorted(keys, needles, side="left")), n
+            assert len(key_runs.fences_of(run)) == n // key_runs.FENCE_STRIDE

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import meshlake as ml
-from meshlake.write import index_keeper, key_index
+from meshlake.write import index_keeper, key_index, key_index_keeping, key_index_store
 from tests.conftest import DescriptorWriter
 from tests.write.test_key_index import (
     KEYED,
@@ -68,11 +68,11 @@ def test_back_to_back_upserts_save_only_the_newest_index(keyed: ml.Lake, monkeyp
         settled(keeping)
         assert keeping.superseded and keeping.error is None and keeping.seconds is not None
     assert not keepings[-1].done and saved_snapshots(port) == before, "the newest save waits"
-    assert key_index._recent[str(port.table().metadata.table_uuid)].snapshot_id == head_id(port)
+    assert key_index_keeping._recent[str(port.table().metadata.table_uuid)].snapshot_id == head_id(port)
     assert index_keeper.wait_all(60), "waiting runs the deferred save at once"
     assert not keepings[-1].superseded and keepings[-1].error is None
     assert saved_snapshots(port) - before == {head_id(port)}
-    assert str(port.table().metadata.table_uuid) not in key_index._recent, "saved: served from disk again"
+    assert str(port.table().metadata.table_uuid) not in key_index_keeping._recent, "saved: served from disk again"
     loaded = _load_current(port)
     assert loaded is not None and loaded.snapshot_id == head_id(port)
     found = state(port)
@@ -143,17 +143,17 @@ def test_a_lookup_catches_up_from_an_unsaved_index_in_memory(keyed: ml.Lake, mon
     first.index_keeping.wait_ready(60)
     appended = port.write(rows([3000, 3001], 5.0)).snapshot_id  # an append by another writer
     loaded: list[int] = []
-    load = key_index.load
+    load = key_index_store.load
 
     def counted(folder: Path, table: Any, snapshot_id: int, *args: Any, **kwargs: Any) -> Any:
         loaded.append(snapshot_id)
         return load(folder, table, snapshot_id, *args, **kwargs)
 
-    monkeypatch.setattr(key_index, "load", counted)
+    monkeypatch.setattr(key_index_store, "load", counted)
     second = upserts(port, 1, first=25)[0]
     assert second.rows_updated == 2
     assert loaded == [appended], "none saved for the head; the first upsert's snapshot's came from memory"
-    monkeypatch.setattr(key_index, "load", load)
+    monkeypatch.setattr(key_index_store, "load", load)
     assert index_keeper.wait_all(60)
     found = state(port)
     assert found[(20,)] == 20.0 and found[(75,)] == 25.0 and found[(3000,)] == 5.0
@@ -195,8 +195,8 @@ def test_a_process_killed_in_a_stream_of_upserts_leaves_an_older_index_the_next_
     assert head_id(port) == committed and saved_snapshots(port) == before, "no save ran: all deferred"
     assert _load_current(port) is None
     for snapshot_id in before:  # every saved index is exactly that of the snapshot it names
-        key_index._memo.clear()
-        assert key_index.load(index_folder(port), port.table(), snapshot_id, ("id",), (1,)) is not None
+        key_index_store._memo.clear()
+        assert key_index_store.load(index_folder(port), port.table(), snapshot_id, ("id",), (1,)) is not None
     assert_same(port, rows([*range(60, 130), *range(2070, 2075)], 0.0).select(["id"]))
     result = port.write(rows([72, 73, 2080], 9.0), mode="upsert", write_mode="merge-on-read")
     assert result.rows_updated == 2 and index_keeper.wait_all(60)

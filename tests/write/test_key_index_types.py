@@ -24,7 +24,7 @@ from pyiceberg.types import BinaryType, DecimalType, FixedType, LongType, Nested
 import meshlake as ml
 from meshlake.maintenance.compact import compact
 from meshlake.query.plan import cached_plan
-from meshlake.write import index_keeper, key_hashing, key_index
+from meshlake.write import index_keeper, key_hashing, key_index, key_index_store, key_runs
 from tests.conftest import DescriptorWriter
 from tests.write.test_key_index import (
     assert_same,
@@ -243,27 +243,29 @@ def test_hash_collisions_of_a_bytes_key_are_told_apart_by_its_bytes(
 def test_the_index_holds_exactly_the_bytes_and_digits_of_each_key() -> None:
     """Keys equal but for a trailing zero byte, a digit beyond int64, or a UUID's last bit hash apart and never
     compare equal; decimals at their scale are their unscaled values."""
-    binary = key_index.key_values(pa.array([b"ab", b"ab\x00", b"", b"\x00"], pa.binary()), "binary")
-    assert len(set(key_index.string_hash(binary).tolist())) == 4
-    wide = key_index.key_values(pa.array([Decimal(10**25), Decimal(10**25 + 1)], pa.decimal128(30, 0)), "decimal128:0")
+    binary = key_hashing.key_values(pa.array([b"ab", b"ab\x00", b"", b"\x00"], pa.binary()), "binary")
+    assert len(set(key_hashing.string_hash(binary).tolist())) == 4
+    wide = key_hashing.key_values(
+        pa.array([Decimal(10**25), Decimal(10**25 + 1)], pa.decimal128(30, 0)), "decimal128:0"
+    )
     assert isinstance(wide, pa.LargeBinaryArray) and wide[0].as_py() != wide[1].as_py()
     assert int.from_bytes(wide[1].as_py(), "little", signed=True) == 10**25 + 1
-    narrow = key_index.key_values(pa.array([Decimal("-1.25"), Decimal("123.40")], pa.decimal128(10, 2)), "decimal:2")
+    narrow = key_hashing.key_values(pa.array([Decimal("-1.25"), Decimal("123.40")], pa.decimal128(10, 2)), "decimal:2")
     assert isinstance(narrow, np.ndarray) and narrow.tolist() == [-125, 12340]
-    rescaled = key_index.key_values(pa.array([Decimal("1.5")], pa.decimal128(5, 1)), "decimal:3")
+    rescaled = key_hashing.key_values(pa.array([Decimal("1.5")], pa.decimal128(5, 1)), "decimal:3")
     assert isinstance(rescaled, np.ndarray) and rescaled.tolist() == [1500], "a needle is brought to the column's scale"
     with pytest.raises(ValueError, match="18 digits"):
-        key_index.key_values(pa.array([Decimal(10**20)], pa.decimal128(30, 0)), "decimal:0")
+        key_hashing.key_values(pa.array([Decimal(10**20)], pa.decimal128(30, 0)), "decimal:0")
     ids = [uuid.UUID(int=1 << 127), uuid.UUID(int=(1 << 127) | 1)]
     uuids = pa.ExtensionArray.from_storage(pa.uuid(), pa.array([u.bytes for u in ids], pa.binary(16)))
-    held = key_index.key_values(uuids, "uuid")
+    held = key_hashing.key_values(uuids, "uuid")
     assert isinstance(held, pa.LargeBinaryArray) and held.to_pylist() == [u.bytes for u in ids]
-    assert key_index.key_values(pa.array([True, False]), "boolean").tolist() == [1, 0]
+    assert key_hashing.key_values(pa.array([True, False]), "boolean").tolist() == [1, 0]
     nanos = pa.array([1_000, 2_000_000], pa.timestamp("ns", "UTC"))
-    assert key_index.key_values(nanos, "timestamp").tolist() == [1, 2_000], "held in the column's microseconds"
-    assert key_index.key_values(pa.array([5_000], pa.time64("ns")), "time").tolist() == [5]
+    assert key_hashing.key_values(nanos, "timestamp").tolist() == [1, 2_000], "held in the column's microseconds"
+    assert key_hashing.key_values(pa.array([5_000], pa.time64("ns")), "time").tolist() == [5]
     with pytest.raises(ValueError):  # a nanosecond no microsecond column holds
-        key_index.key_values(pa.array([1_001], pa.timestamp("ns")), "timestamp")
+        key_hashing.key_values(pa.array([1_001], pa.timestamp("ns")), "timestamp")
 
 
 def test_float_and_double_keys_stay_on_the_scan() -> None:
@@ -284,9 +286,9 @@ def test_a_damaged_bytes_column_is_refused_and_the_index_rebuilt(kinds_lake: ml.
     folder, table, head = index_folder(port), port.table(), head_id(port)
     kinds_held = ("uuid", "decimal:3")
 
-    def load() -> key_index.KeyIndex | None:
-        key_index._memo.clear()  # as a new process: check the files again
-        return key_index.load(folder, table, head, ("k0", "k1"), (1, 2), kinds_held)
+    def load() -> key_runs.KeyIndex | None:
+        key_index_store._memo.clear()  # as a new process: check the files again
+        return key_index_store.load(folder, table, head, ("k0", "k1"), (1, 2), kinds_held)
 
     assert load() is not None
     damaged = list(folder.glob(f"*.{target}.npy"))
@@ -296,7 +298,7 @@ def test_a_damaged_bytes_column_is_refused_and_the_index_rebuilt(kinds_lake: ml.
         data[len(data) // 2 + 3] ^= 0x40
         path.write_bytes(bytes(data))
     assert load() is None
-    key_index._memo.clear()
+    key_index_store._memo.clear()
     result = port.write(typed_rows(kinds, [1, 5, 301], 3.0), mode="upsert", write_mode="merge-on-read")
     assert result.rows_updated == 2 and index_keeper.wait_all(60)
     assert len(values_by_n(port)) == 102
@@ -309,10 +311,10 @@ def test_an_index_of_another_scale_or_precision_class_is_refused(kinds_lake: ml.
     port.write(typed_rows(["decimal(10,2)"], [1, 60], 2.0), mode="upsert", write_mode="merge-on-read")
     assert index_keeper.wait_all(60)
     folder, table, head = index_folder(port), port.table(), head_id(port)
-    key_index._memo.clear()
-    assert key_index.load(folder, table, head, ("k0",), (1,), ("decimal:2",)) is not None
+    key_index_store._memo.clear()
+    assert key_index_store.load(folder, table, head, ("k0",), (1,), ("decimal:2",)) is not None
     for other in [("decimal:3",), ("decimal128:2",), ("integer",), ("string",)]:
-        assert key_index.load(folder, table, head, ("k0",), (1,), other) is None, other
+        assert key_index_store.load(folder, table, head, ("k0",), (1,), other) is None, other
 
 
 @pytest.mark.parametrize(("wider", "kind"), [(16, "decimal:2"), (24, "decimal128:2")])
@@ -328,7 +330,7 @@ def test_a_decimal_key_widened_by_schema_evolution_is_served_right(kinds_lake: m
     with table.update_schema() as update:
         update.update_column("k0", DecimalType(wider, 2))
     table = port.table()
-    assert key_index.key_kinds(table.schema(), ("k0",)) == (kind,)
+    assert key_hashing.key_kinds(table.schema(), ("k0",)) == (kind,)
     big = Decimal(10 ** (wider - 3)) + Decimal("0.01")  # needs the new precision
     added = pa.table(
         {
@@ -346,8 +348,8 @@ def test_a_decimal_key_widened_by_schema_evolution_is_served_right(kinds_lake: m
     plan = cached_plan(table, head_id(port))
     index, _, _ = key_index.lookup(table, plan, probe) or (None, None, None)
     assert index is not None and index.kinds == (kind,)
-    key_index._memo.clear()
-    old = key_index.load(index_folder(port), table, before, ("k0",), (1,), (kind,))
+    key_index_store._memo.clear()
+    old = key_index_store.load(index_folder(port), table, before, ("k0",), (1,), (kind,))
     assert (old is not None) == (kind == "decimal:2"), "the old index is refused only where the kind changed"
 
 
@@ -420,10 +422,10 @@ def test_a_string_index_keeps_the_layout_of_format_version_2(kinds_lake: ml.Lake
     )
     table = kinds_lake.catalog.load_table("raw.text")
     assert indexed(table, pa.table({"k": pa.array(["a", "zz"])})) == scanned(table, pa.table({"k": ["a", "zz"]}))
-    folder = key_index.folder_of(table)
+    folder = key_index_store.folder_of(table)
     assert folder is not None
     manifest = json.loads(next(folder.glob("snap-*.json")).read_bytes())
-    assert manifest["version"] == key_index.VERSION == 2 and manifest["kinds"] == ["string"]
+    assert manifest["version"] == key_index_store.VERSION == 2 and manifest["kinds"] == ["string"]
     run = manifest["runs"][0]["name"]
     offsets = np.load(folder / f"{run}.c0.npy")
     data = np.load(folder / f"{run}.b0.npy").view(np.uint8).tobytes()
