@@ -724,10 +724,24 @@ def test_a_failing_index_update_leaves_the_committed_upsert_and_the_next_one_rig
 
 KILLED_WHILE_KEEPING = """
 import sys
+import threading
 import pyarrow as pa
 import meshlake as ml
-from meshlake.write import key_merge
+from meshlake.write import faults, key_merge
 
+printed = threading.Event()
+reached = faults.reached
+
+
+def reached_after_the_print(phase, table=()):
+    # The keeping runs on its own thread while write() returns: its faults wait until the snapshot id is printed,
+    # else a kill in the keeping could come before the print and the parent could not tell what was committed.
+    if phase.startswith("key index"):
+        printed.wait(60)
+    reached(phase, table)
+
+
+faults.reached = reached_after_the_print
 if "merge" in sys.argv[2:]:
     key_merge.MERGE_SHARE = 0.0  # the keeping merges, and the process dies there
 port = ml.connect(home=sys.argv[1]).port("keys.idx.single")
@@ -736,6 +750,7 @@ change = pa.table({"id": pa.array(ids, pa.int64()), "part": pa.array([i % 3 for 
                    "v": pa.array([9.0] * 3)})
 result = port.write(change, mode="upsert", write_mode="merge-on-read")
 print(result.snapshot_id, flush=True)
+printed.set()
 if "wait" in sys.argv[2:]:
     result.index_keeping.wait()  # the keeping reaches its fault and kills the process
 """
