@@ -18,7 +18,9 @@ manifest is rewritten again and again as it grows.
 The rewrite follows Iceberg's rules (pyiceberg's `_ManifestMergeManager`): entries this commit adds stay
 added, entries it deletes stay deleted, other live entries become existing (with their sequence numbers), and
 entries deleted by earlier commits are dropped. The manifest of the files this commit adds is never read back
-(its entries are known); other manifests are read with meshlake's manifest reader. If one cannot be read
+(its entries are known); a committed manifest whose counts in the manifest list say it holds no live entry (the
+one of the files an overwrite or a compaction removed) is not read, as it merges to nothing; other manifests are
+read with meshlake's manifest reader. If one cannot be read
 (a principal that may append to meshlake's records but not read their manifests), nothing is merged: the
 commit goes on as a plain append, and a later commit by someone who can read them merges.
 
@@ -413,7 +415,16 @@ def _rewrite(
 def _entries(producer: _Merging, group: Iterable[ManifestFile]) -> Iterable[ManifestEntry]:
     for manifest in group:
         own = producer.own_entries(manifest)
-        yield from own if own is not None else read_manifest(producer._io, manifest, discard_deleted=False)
+        if own is not None:
+            yield from own
+        elif holds_live_entries(manifest):  # else only entries earlier commits deleted, which the merge drops
+            yield from read_manifest(producer._io, manifest, discard_deleted=False)
+
+
+def holds_live_entries(manifest: ManifestFile) -> bool:
+    """Whether a manifest may hold live (added or existing) entries, by its counts in the manifest list (True when
+    they are unknown): one that does not records only files removed by the commit that wrote it."""
+    return manifest.has_added_files() or manifest.has_existing_files()
 
 
 def _entry_count(manifest: ManifestFile) -> int:

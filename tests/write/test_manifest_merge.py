@@ -38,6 +38,22 @@ def merging(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: Descrip
     return port
 
 
+def manifest_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The manifests opened for reading from now on (by any table's file IO; manifest lists are not counted)."""
+    from pyiceberg.io.pyarrow import PyArrowFileIO
+
+    opened: list[str] = []
+    new_input = PyArrowFileIO.new_input
+
+    def counted(self: PyArrowFileIO, location: str) -> Any:
+        if location.endswith(".avro") and "/snap-" not in location:
+            opened.append(location)
+        return new_input(self, location)
+
+    monkeypatch.setattr(PyArrowFileIO, "new_input", counted)
+    return opened
+
+
 def _manifests(port: Any, snapshot_id: int | None = None) -> list[Any]:
     table = port.table()
     snapshot = table.metadata.snapshot_by_id(snapshot_id) if snapshot_id else table.metadata.current_snapshot()
@@ -159,3 +175,30 @@ def test_merge_in_commit_counts_the_merges_of_the_quality_records_the_commit_app
     merged = [i for i, w in enumerate(written) if "merge in commit" in w.phases]
     assert len(merged) == 1, [w.phases for w in written]
     assert len(_manifests(port)) == 20, "the port itself merged nothing"
+
+
+def test_a_manifest_that_holds_only_removed_files_merges_away_unread(
+    merging: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete of four whole files lists a manifest of its four removed entries (tier 1 from 4): the commit whose
+    tier merge takes it in drops it without reading it."""
+    for i in range(4):
+        merging.write(_rows(range(i, i + 1)))
+    merging.delete("shipment_id IN ('s0000', 's0001', 's0002', 's0003')")
+    policy = MergePolicy.of(merging.table().metadata.properties)
+    dead = [m for m in _manifests(merging) if not manifest_merge.holds_live_entries(m)]
+    assert [policy.tier(m) for m in dead] == [1]
+    reads = manifest_reads(monkeypatch)
+    kept: list[str] = []
+    for i in range(10, 30):  # a tier-1 manifest every 4 appends: the fourth fills the tier
+        merging.write(_rows(range(i, i + 1)))
+        kept.append(f"s{i:04d}")
+        if dead[0].manifest_path not in {m.manifest_path for m in _manifests(merging)}:
+            break
+        reads.clear()
+    else:
+        pytest.fail("no commit merged the tier")
+    assert reads, "the commit read the other manifests of the tier"
+    assert dead[0].manifest_path not in reads, "not the one of removed files"
+    assert sorted(merging.latest().to_arrow().column("shipment_id").to_pylist()) == kept
+    assert sorted(merging.table().scan().to_arrow().column("shipment_id").to_pylist()) == kept
