@@ -56,6 +56,7 @@ from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
 from meshlake.write import manifest_premerge as premerge
+from meshlake.write.live_entries import ReadOnceOverwrite, holds_live_entries
 from meshlake.write.manifest_schemas import DataManifestWriter, KeptSchemas
 from meshlake.write.staged_manifests import StagedManifests, added_entry, manifest_list
 
@@ -315,8 +316,9 @@ class MergingAppend(_Merging, _FastAppendFiles):
     """pyiceberg's fast append, merging manifests by tier (see the module docstring)."""
 
 
-class MergingOverwrite(_Merging, _OverwriteFiles):
-    """pyiceberg's overwrite, merging manifests by tier (see the module docstring)."""
+class MergingOverwrite(_Merging, ReadOnceOverwrite, _OverwriteFiles):
+    """pyiceberg's overwrite, merging manifests by tier (see the module docstring), reading each parent manifest
+    at most once (`meshlake.write.live_entries`)."""
 
 
 def merge_manifests(producer: _Merging, manifests: list[ManifestFile], policy: MergePolicy) -> list[ManifestFile]:
@@ -419,12 +421,6 @@ def _entries(producer: _Merging, group: Iterable[ManifestFile]) -> Iterable[Mani
             yield from own
         elif holds_live_entries(manifest):  # else only entries earlier commits deleted, which the merge drops
             yield from read_manifest(producer._io, manifest, discard_deleted=False)
-
-
-def holds_live_entries(manifest: ManifestFile) -> bool:
-    """Whether a manifest may hold live (added or existing) entries, by its counts in the manifest list (True when
-    they are unknown): one that does not records only files removed by the commit that wrote it."""
-    return manifest.has_added_files() or manifest.has_existing_files()
 
 
 def _entry_count(manifest: ManifestFile) -> int:

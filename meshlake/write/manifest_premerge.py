@@ -142,7 +142,8 @@ def premerge(table: Table, *, min_tier: int = MIN_TIER) -> Premerged | None:
     """A merge of the manifests of `main` that the next commits would merge, built now: first those that hold no
     live entry (dropped, unread), else a tier of at least `min_tier` one manifest short of `min_count` (read and
     rewritten as one); None when there is neither."""
-    from meshlake.write.manifest_merge import MergePolicy, _bins, holds_live_entries
+    from meshlake.write.live_entries import holds_live_entries
+    from meshlake.write.manifest_merge import MergePolicy, _bins
 
     head = table.metadata.snapshot_by_name(MAIN)
     if head is None:

@@ -191,7 +191,7 @@ def test_a_look_reads_no_manifest_of_compacted_files_and_none_twice(
     twice."""
     from meshlake.catalog.catalogs import open_catalog
     from meshlake.maintenance.compact import compact
-    from meshlake.write.manifest_merge import holds_live_entries
+    from meshlake.write.live_entries import holds_live_entries
     from meshlake.write.manifest_premerge import withdraw
     from tests.write.test_manifest_merge import manifest_reads
 

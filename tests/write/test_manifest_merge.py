@@ -11,6 +11,7 @@ import pytest
 
 import meshlake as ml
 from meshlake.write import manifest_merge
+from meshlake.write.live_entries import holds_live_entries
 from meshlake.write.manifest_merge import MergePolicy
 from tests.conftest import DescriptorWriter
 
@@ -186,7 +187,7 @@ def test_a_manifest_that_holds_only_removed_files_merges_away_unread(
         merging.write(_rows(range(i, i + 1)))
     merging.delete("shipment_id IN ('s0000', 's0001', 's0002', 's0003')")
     policy = MergePolicy.of(merging.table().metadata.properties)
-    dead = [m for m in _manifests(merging) if not manifest_merge.holds_live_entries(m)]
+    dead = [m for m in _manifests(merging) if not holds_live_entries(m)]
     assert [policy.tier(m) for m in dead] == [1]
     reads = manifest_reads(monkeypatch)
     kept: list[str] = []
@@ -202,3 +203,46 @@ def test_a_manifest_that_holds_only_removed_files_merges_away_unread(
     assert dead[0].manifest_path not in reads, "not the one of removed files"
     assert sorted(merging.latest().to_arrow().column("shipment_id").to_pylist()) == kept
     assert sorted(merging.table().scan().to_arrow().column("shipment_id").to_pylist()) == kept
+
+
+def test_an_overwrite_reads_each_manifest_once_and_none_of_removed_files(
+    merging: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyiceberg's overwrite read every parent manifest twice (to find the removed files' entries, then to rewrite
+    their manifests) and read the manifests of only removed files too: a compaction committed between a stream's
+    batches did that on the stream's thread."""
+    from meshlake.write.commit import Change, commit_snapshot
+
+    for i in range(6):
+        merging.write(_rows(range(i, i + 1)))
+    merging.delete("shipment_id = 's0000'")
+    table = merging.table()
+    dead = {m.manifest_path for m in _manifests(merging) if not holds_live_entries(m)}
+    assert dead, "the delete listed a manifest of the file it removed"
+    live = [
+        entry.data_file
+        for manifest in _manifests(merging)
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+    ]
+    assert len(live) == 5
+    reads = manifest_reads(monkeypatch)
+
+    commit_snapshot(
+        merging.lake.catalog,
+        table,
+        Change("overwrite", (), (live[0],)),
+        branch="main",
+        base_id=table.metadata.current_snapshot_id,
+        properties={},
+    )
+
+    assert reads, "the overwrite read the manifests that list what it removes"
+    assert not dead & set(reads), "no manifest of removed files read"
+    assert len(reads) == len(set(reads)), "none read twice"
+    monkeypatch.undo()
+    table = merging.table()
+    after = sorted(table.scan().to_arrow().column("shipment_id").to_pylist())
+    assert len(after) == 4 and set(after) < {f"s{i:04d}" for i in range(1, 6)}
+    snapshot = table.metadata.current_snapshot()
+    assert snapshot is not None and snapshot.summary is not None
+    assert snapshot.summary["deleted-data-files"] == "1" and snapshot.summary["total-data-files"] == "4"

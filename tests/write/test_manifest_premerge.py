@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from meshlake.write import manifest_premerge
-from meshlake.write.manifest_merge import holds_live_entries
+from meshlake.write.live_entries import holds_live_entries
 from meshlake.write.manifest_premerge import offer, offered, premerge, settle
 from tests.write.test_manifest_merge import ADDRESS, _manifests, _rows, manifest_reads, merging
 
