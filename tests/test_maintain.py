@@ -352,6 +352,39 @@ def test_a_concurrent_append_during_compaction_is_kept(lake: ml.Lake, port: Any)
     assert port.history()[-1].mode == "compact" and port.history()[-2].mode == "append"
 
 
+def test_a_compaction_rebased_onto_appends_reads_none_of_their_manifests(
+    lake: ml.Lake, port: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compaction commits between a stream's batches, on the stream's thread, re-based onto the batches committed
+    since it read: the files it replaces must still be there, but no added file can conflict with it (its conflict
+    filter matches none), so the manifests the batches added are not read to find none."""
+    from meshlake.maintenance.compact import Options, commit_rewrite, find_groups, rewrite
+    from meshlake.write.commit import check_rebase
+    from tests.write.test_manifest_merge import manifest_reads
+
+    for index in range(6):
+        port.write(rows([f"s{index}"]))
+    table = port.table()
+    base = table.metadata.current_snapshot_id
+    assert base is not None
+    found = find_groups(table, Options())
+    rewritten = rewrite(table, found, base, product_version="1.4.0", run_id="r1")
+    for late in ("late1", "late2"):
+        port.write(rows([late]))
+    table = port.table()
+    head = table.metadata.current_snapshot_id
+    reads = manifest_reads(monkeypatch)
+
+    check_rebase(table, rewritten.change, old_base=base, new_head=head)
+
+    assert reads == [], "no manifest read"
+    monkeypatch.undo()
+    commit_rewrite(lake.catalog, table, rewritten, found)
+    assert found.rebases == 1 and found.files_after == 1
+    expected = sorted([f"s{i}" for i in range(6)] + ["late1", "late2"])
+    assert sorted(r["shipment_id"] for r in sorted_rows(port)) == expected
+
+
 def test_compaction_gives_up_when_a_concurrent_commit_replaces_its_files(lake: ml.Lake, port: Any) -> None:
     for index in range(6):
         port.write(rows([f"s{index}"]))

@@ -114,7 +114,8 @@ class Compaction:
 
 
 def find_groups(table: Table, options: Options) -> Compaction:
-    """The rewrite groups of `main`'s head: per partition, small files in bins of at most `max_group_bytes`."""
+    """The rewrite groups of `main`'s head: per partition, small files in bins of at most `max_group_bytes`
+    (a manifest that records only removed files, by its counts in the manifest list, is not read)."""
     found = Compaction()
     head = table.metadata.snapshot_by_name(MAIN_BRANCH)
     if head is None:
@@ -122,7 +123,7 @@ def find_groups(table: Table, options: Options) -> Compaction:
     entries = [
         entry
         for manifest in head.manifests(table.io)
-        if manifest.content == ManifestContent.DATA
+        if manifest.content == ManifestContent.DATA and (manifest.has_added_files() or manifest.has_existing_files())
         for entry in read_manifest(table.io, manifest)
         if entry.data_file.content == DataFileContent.DATA
     ]

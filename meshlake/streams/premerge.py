@@ -3,7 +3,8 @@
 After each committed batch the loop wakes `Premerger`'s thread, which (at most every `LOOK_EVERY` seconds) looks
 at the port's `main` on a catalog of its own: an offer a commit swapped in is settled, one whose manifests `main` no
 longer lists is dropped, and when none is pending and a tier is one manifest short of merging, the merge is written
-now and offered to the next commit (`meshlake.write.manifest_premerge`). It does the same for the lake's quality
+now and offered to the next commit (`meshlake.write.manifest_premerge`); manifests of only removed files (one per
+compaction) are offered for dropping as soon as they appear, unread. It does the same for the lake's quality
 records (`meshlake.system.quality_results`), which every gated batch's commit appends its verdict to: that table's
 manifests merge by the same tiers, and at its 4,096th append a commit merged 4,096 entries (a 0.7 s commit in the
 10-minute benchmark); a port without expectations has no gate and appends no verdict, so its stream leaves that

@@ -29,7 +29,7 @@ from pyiceberg.exceptions import (
     CommitStateUnknownException,
     ValidationException,
 )
-from pyiceberg.expressions import AlwaysTrue, BooleanExpression
+from pyiceberg.expressions import AlwaysFalse, AlwaysTrue, BooleanExpression
 from pyiceberg.manifest import DataFile
 from pyiceberg.table import Table, Transaction
 from pyiceberg.table.metadata import TableMetadata
@@ -336,7 +336,10 @@ def check_rebase(table: Table, change: Change, *, old_base: int | None, new_head
     try:
         if change.deleted:
             _validate_data_files_exist(table, head, set(change.deleted), base)
-        _validate_added_data_files(table, head, change.conflict_filter or AlwaysTrue(), base)
+        if not isinstance(change.conflict_filter, AlwaysFalse):
+            # (a filter no file matches, a compaction's, finds no conflict: pyiceberg would read every manifest
+            # added since the base to find none, in the stream's thread when a compaction commits between batches)
+            _validate_added_data_files(table, head, change.conflict_filter or AlwaysTrue(), base)
     except ValidationException as exc:
         raise RebaseConflictError(str(exc)) from exc
     if change.referenced:

@@ -18,7 +18,9 @@ manifest is rewritten again and again as it grows.
 The rewrite follows Iceberg's rules (pyiceberg's `_ManifestMergeManager`): entries this commit adds stay
 added, entries it deletes stay deleted, other live entries become existing (with their sequence numbers), and
 entries deleted by earlier commits are dropped. The manifest of the files this commit adds is never read back
-(its entries are known); other manifests are read with meshlake's manifest reader. If one cannot be read
+(its entries are known); a committed manifest whose counts in the manifest list say it holds no live entry (the
+one of the files an overwrite or a compaction removed) is not read, as it merges to nothing; other manifests are
+read with meshlake's manifest reader. If one cannot be read
 (a principal that may append to meshlake's records but not read their manifests), nothing is merged: the
 commit goes on as a plain append, and a later commit by someone who can read them merges.
 
@@ -54,6 +56,7 @@ from pyiceberg.utils.properties import property_as_bool, property_as_int
 
 from meshlake.query.manifests import read_manifest
 from meshlake.write import manifest_premerge as premerge
+from meshlake.write.live_entries import ReadOnceOverwrite, holds_live_entries
 from meshlake.write.manifest_schemas import DataManifestWriter, KeptSchemas
 from meshlake.write.staged_manifests import StagedManifests, added_entry, manifest_list
 
@@ -313,8 +316,9 @@ class MergingAppend(_Merging, _FastAppendFiles):
     """pyiceberg's fast append, merging manifests by tier (see the module docstring)."""
 
 
-class MergingOverwrite(_Merging, _OverwriteFiles):
-    """pyiceberg's overwrite, merging manifests by tier (see the module docstring)."""
+class MergingOverwrite(_Merging, ReadOnceOverwrite, _OverwriteFiles):
+    """pyiceberg's overwrite, merging manifests by tier (see the module docstring), reading each parent manifest
+    at most once (`meshlake.write.live_entries`)."""
 
 
 def merge_manifests(producer: _Merging, manifests: list[ManifestFile], policy: MergePolicy) -> list[ManifestFile]:
@@ -413,7 +417,10 @@ def _rewrite(
 def _entries(producer: _Merging, group: Iterable[ManifestFile]) -> Iterable[ManifestEntry]:
     for manifest in group:
         own = producer.own_entries(manifest)
-        yield from own if own is not None else read_manifest(producer._io, manifest, discard_deleted=False)
+        if own is not None:
+            yield from own
+        elif holds_live_entries(manifest):  # else only entries earlier commits deleted, which the merge drops
+            yield from read_manifest(producer._io, manifest, discard_deleted=False)
 
 
 def _entry_count(manifest: ManifestFile) -> int:

@@ -167,3 +167,71 @@ def test_the_background_merges_run_below_the_streams_batches(
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == stream_niceness
     assert report.premerges is not None and not report.premerges.errors
     assert port_ids(port) == list(range(6))
+
+
+def _order_rows(ids: range) -> Any:
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            "order_id": pa.array(list(ids), pa.int64()),
+            "drone": [f"d{i % 7}" for i in ids],
+            "weight_kg": [2.5 for _ in ids],
+            "placed_at": pa.array([1_796_371_200_000_000 for _ in ids], pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def test_a_look_reads_no_manifest_of_compacted_files_and_none_twice(
+    orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each compaction lists a manifest of the files it removed. In the 10-minute stream 15 of them filled a tier
+    one short of merging, and every look read all of them again (4,500 removed entries, nothing to merge) for half
+    a minute, holding the GIL the stream's commits wait for. The looks drop them unread now, and read no manifest
+    twice."""
+    from meshlake.catalog.catalogs import open_catalog
+    from meshlake.maintenance.compact import compact
+    from meshlake.write.live_entries import holds_live_entries
+    from meshlake.write.manifest_premerge import withdraw
+    from tests.write.test_manifest_merge import manifest_reads
+
+    port = _merging_from_3(orders())
+    catalog = open_catalog(port.lake.settings)
+    premerger = premerge_module.Premerger(port)
+    reads = manifest_reads(monkeypatch)
+    looks: list[list[str]] = []
+    dead: set[str] = set()
+    written = 0
+
+    def write_and_look(count: int) -> None:
+        nonlocal written
+        for _ in range(count):
+            port.write(_order_rows(range(written, written + 1)))
+            written += 1
+            reads.clear()
+            premerger.once(catalog)
+            looks.append(list(reads))
+
+    try:
+        for round_ in range(3):
+            write_and_look(9)
+            compact(port.lake.catalog, port.table(), product_version="1.0.0", run_id=f"r{round_}", apply=True)
+            table = port.table()
+            head = table.metadata.current_snapshot()
+            assert head is not None
+            dead |= {m.manifest_path for m in head.manifests(table.io) if not holds_live_entries(m)}
+        write_and_look(9)
+    finally:
+        withdraw(port.table())
+    assert len(dead) == 3, "each compaction listed a manifest of the files it removed"
+    assert premerger.done.errors == []
+    assert not dead & {path for look in looks for path in look}, "no manifest of removed files read"
+    every = [path for look in looks for path in look]
+    assert every, "the tiers' merges were built ahead"
+    assert len(every) == len(set(every)), "no manifest read twice"
+    assert premerger.done.swapped >= 3
+    table = port.table()
+    head = table.metadata.current_snapshot()
+    assert head is not None
+    assert not dead & {m.manifest_path for m in head.manifests(table.io)}, "dropped from the list"
+    assert port_ids(port) == list(range(written))

@@ -11,6 +11,7 @@ import pytest
 
 import meshlake as ml
 from meshlake.write import manifest_merge
+from meshlake.write.live_entries import holds_live_entries
 from meshlake.write.manifest_merge import MergePolicy
 from tests.conftest import DescriptorWriter
 
@@ -36,6 +37,22 @@ def merging(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: Descrip
     port = lake.port(ADDRESS)
     port.table().transaction().set_properties({"commit.manifest.min-count-to-merge": "4"}).commit_transaction()
     return port
+
+
+def manifest_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The manifests opened for reading from now on (by any table's file IO; manifest lists are not counted)."""
+    from pyiceberg.io.pyarrow import PyArrowFileIO
+
+    opened: list[str] = []
+    new_input = PyArrowFileIO.new_input
+
+    def counted(self: PyArrowFileIO, location: str) -> Any:
+        if location.endswith(".avro") and "/snap-" not in location:
+            opened.append(location)
+        return new_input(self, location)
+
+    monkeypatch.setattr(PyArrowFileIO, "new_input", counted)
+    return opened
 
 
 def _manifests(port: Any, snapshot_id: int | None = None) -> list[Any]:
@@ -159,3 +176,73 @@ def test_merge_in_commit_counts_the_merges_of_the_quality_records_the_commit_app
     merged = [i for i, w in enumerate(written) if "merge in commit" in w.phases]
     assert len(merged) == 1, [w.phases for w in written]
     assert len(_manifests(port)) == 20, "the port itself merged nothing"
+
+
+def test_a_manifest_that_holds_only_removed_files_merges_away_unread(
+    merging: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delete of four whole files lists a manifest of its four removed entries (tier 1 from 4): the commit whose
+    tier merge takes it in drops it without reading it."""
+    for i in range(4):
+        merging.write(_rows(range(i, i + 1)))
+    merging.delete("shipment_id IN ('s0000', 's0001', 's0002', 's0003')")
+    policy = MergePolicy.of(merging.table().metadata.properties)
+    dead = [m for m in _manifests(merging) if not holds_live_entries(m)]
+    assert [policy.tier(m) for m in dead] == [1]
+    reads = manifest_reads(monkeypatch)
+    kept: list[str] = []
+    for i in range(10, 30):  # a tier-1 manifest every 4 appends: the fourth fills the tier
+        merging.write(_rows(range(i, i + 1)))
+        kept.append(f"s{i:04d}")
+        if dead[0].manifest_path not in {m.manifest_path for m in _manifests(merging)}:
+            break
+        reads.clear()
+    else:
+        pytest.fail("no commit merged the tier")
+    assert reads, "the commit read the other manifests of the tier"
+    assert dead[0].manifest_path not in reads, "not the one of removed files"
+    assert sorted(merging.latest().to_arrow().column("shipment_id").to_pylist()) == kept
+    assert sorted(merging.table().scan().to_arrow().column("shipment_id").to_pylist()) == kept
+
+
+def test_an_overwrite_reads_each_manifest_once_and_none_of_removed_files(
+    merging: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyiceberg's overwrite read every parent manifest twice (to find the removed files' entries, then to rewrite
+    their manifests) and read the manifests of only removed files too: a compaction committed between a stream's
+    batches did that on the stream's thread."""
+    from meshlake.write.commit import Change, commit_snapshot
+
+    for i in range(6):
+        merging.write(_rows(range(i, i + 1)))
+    merging.delete("shipment_id = 's0000'")
+    table = merging.table()
+    dead = {m.manifest_path for m in _manifests(merging) if not holds_live_entries(m)}
+    assert dead, "the delete listed a manifest of the file it removed"
+    live = [
+        entry.data_file
+        for manifest in _manifests(merging)
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+    ]
+    assert len(live) == 5
+    reads = manifest_reads(monkeypatch)
+
+    commit_snapshot(
+        merging.lake.catalog,
+        table,
+        Change("overwrite", (), (live[0],)),
+        branch="main",
+        base_id=table.metadata.current_snapshot_id,
+        properties={},
+    )
+
+    assert reads, "the overwrite read the manifests that list what it removes"
+    assert not dead & set(reads), "no manifest of removed files read"
+    assert len(reads) == len(set(reads)), "none read twice"
+    monkeypatch.undo()
+    table = merging.table()
+    after = sorted(table.scan().to_arrow().column("shipment_id").to_pylist())
+    assert len(after) == 4 and set(after) < {f"s{i:04d}" for i in range(1, 6)}
+    snapshot = table.metadata.current_snapshot()
+    assert snapshot is not None and snapshot.summary is not None
+    assert snapshot.summary["deleted-data-files"] == "1" and snapshot.summary["total-data-files"] == "4"
