@@ -65,7 +65,7 @@ import pyarrow.compute as pc
 
 from benchmarks import iceberg_extension_peer
 from benchmarks.bench_write import GATE_YAML, new_port, raw_writers, run_pyiceberg_upsert
-from benchmarks.common import fresh_dir, lineitem, machine, save, timed
+from benchmarks.common import fresh_dir, lineitem, machine, runs_summary, save, timed
 from meshlake.write import index_keeper, key_index_store
 
 PHASES = ("conform", "key index wait", "key lookup", "write rows", "deletes", "gate", "commit", "key index")
@@ -486,16 +486,7 @@ def alternating(functions: dict[str, Callable[[], Any]], repeat: int) -> dict[st
             functions[name]()
             walls[name].append(time.perf_counter() - wall)
             cpus[name].append(time.process_time() - cpu)
-    return {
-        name: {
-            "median_s": statistics.median(walls[name]),
-            "min_s": min(walls[name]),
-            "runs_s": walls[name],
-            "cpu_median_s": statistics.median(cpus[name]),
-            "cpu_runs_s": cpus[name],
-        }
-        for name in names
-    }
+    return {name: runs_summary(walls[name], cpus[name]) for name in names}
 
 
 def _close(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:

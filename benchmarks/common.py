@@ -128,6 +128,17 @@ def timed(function: Callable[[], Any], repeat: int, setup: Callable[[], Any] | N
     return {"median_s": statistics.median(times), "min_s": min(times), "runs_s": times}
 
 
+def runs_summary(walls: list[float], cpus: list[float]) -> dict[str, Any]:
+    """Timed runs as the benchmarks report them: median and minimum wall time, median CPU time, and every run."""
+    return {
+        "median_s": statistics.median(walls),
+        "min_s": min(walls),
+        "runs_s": walls,
+        "cpu_median_s": statistics.median(cpus),
+        "cpu_runs_s": cpus,
+    }
+
+
 def machine() -> dict[str, Any]:
     import duckdb
     import polars

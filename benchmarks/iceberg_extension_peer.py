@@ -15,10 +15,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import runs_summary
+
 VENV = Path(os.environ.get("MESHLAKE_INTEROP_VENV", Path(__file__).resolve().parents[1] / ".venv-interop"))
 
 _CHILD = r"""
-import json, statistics, sys, time
+import json, sys, time
 import duckdb, duckdb_ext
 job = json.load(sys.stdin)
 con = duckdb.connect()
@@ -40,16 +42,8 @@ for _ in range(job["repeat"]):
         cpus[name].append(time.process_time() - cpu)
 print(json.dumps({
     "duckdb_version": duckdb.__version__,
-    "timings": {
-        name: {
-            "median_s": statistics.median(walls[name]),
-            "min_s": min(walls[name]),
-            "runs_s": walls[name],
-            "cpu_median_s": statistics.median(cpus[name]),
-            "cpu_runs_s": cpus[name],
-        }
-        for name in queries
-    },
+    "walls": walls,
+    "cpus": cpus,
     "answers": {name: [list(map(str, row)) for row in rows] for name, rows in answers.items()},
 }))
 """
@@ -79,5 +73,6 @@ def time_snapshots(metadata_location: str, snapshots: dict[str, int], query: str
     )
     if done.returncode != 0:
         raise RuntimeError(f"DuckDB's iceberg extension failed (exit {done.returncode}): {done.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    found = json.loads(done.stdout)
+    timings = {name: runs_summary(found["walls"][name], found["cpus"][name]) for name in snapshots}
+    return {"duckdb_version": found["duckdb_version"], "timings": timings, "answers": found["answers"]}

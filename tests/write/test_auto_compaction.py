@@ -9,11 +9,9 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
 import meshlake as ml
@@ -22,27 +20,8 @@ from meshlake.errors import ConfigError, DescriptorError, QualityGateError
 from meshlake.maintenance.auto_compact import after_write, suspended
 from meshlake.maintenance.compact import size_class
 from meshlake.write import faults
-from tests.conftest import DescriptorWriter, raise_major
-
-ADDRESS = "logistics.shipments.daily"
-DAY1 = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def rows(ids: list[str], day: int = 1, weight: float = 1.5) -> pa.Table:
-    return pa.table(
-        {
-            "shipment_id": pa.array(ids, pa.string()),
-            "shipped_at": pa.array([DAY1 + timedelta(days=day - 1)] * len(ids), pa.timestamp("us", tz="UTC")),
-            "weight_kg": pa.array([weight] * len(ids), pa.float64()),
-        }
-    )
-
-
-def deploy(lake: ml.Lake, descriptor: dict[str, Any], write: DescriptorWriter, **output: Any) -> Any:
-    descriptor["outputs"][0].update(output)
-    raise_major(descriptor)
-    lake.deploy(write(descriptor))
-    return lake.port(ADDRESS)
+from tests.conftest import DescriptorWriter
+from tests.test_maintain import ADDRESS, deploy, rows
 
 
 def ids(snapshot: Any) -> list[str]:

@@ -756,6 +756,17 @@ if "wait" in sys.argv[2:]:
 """
 
 
+def assert_right_after_the_killed_upsert(port: Any) -> None:
+    """After `KILLED_WHILE_KEEPING`'s child upserted (5, 6, 700) and was killed in its keeping: the port holds its
+    rows, the next upsert is right, and its keeping saves an index."""
+    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+    port.write(rows([6, 7, 701], 10.0), mode="upsert", write_mode="merge-on-read")
+    found = state(port)
+    assert len(found) == 103 and found[(5,)] == 9.0 and found[(6,)] == 10.0 and found[(700,)] == 9.0
+    assert index_keeper.wait_all(60) and _load_current(port) is not None
+    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+
+
 @pytest.mark.parametrize("killed", [True, False])
 def test_a_process_ending_with_its_keeping_pending_leaves_no_torn_index_that_is_trusted(
     keyed: ml.Lake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: bool
@@ -1042,12 +1053,7 @@ def test_a_process_killed_while_merging_its_index_leaves_a_usable_one(
     assert head_id(port) == int(child.stdout.split()[0]), "the upsert committed before its keeping"
     kept = _load_current(port)
     assert kept is None or len(kept.runs) + len(kept.tombstones) > 1, "at most the caught-up index, not merged"
-    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
-    port.write(rows([6, 7, 701], 10.0), mode="upsert", write_mode="merge-on-read")
-    found = state(port)
-    assert len(found) == 103 and found[(5,)] == 9.0 and found[(6,)] == 10.0 and found[(700,)] == 9.0
-    assert index_keeper.wait_all(60) and _load_current(port) is not None
-    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+    assert_right_after_the_killed_upsert(port)
 
 
 def test_a_run_searched_through_its_fences_finds_what_a_binary_search_finds(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ from tests.write.test_key_index import (
     Story,
     _indexed_port,
     _load_current,
+    assert_right_after_the_killed_upsert,
     assert_same,
     head_id,
     index_folder,
@@ -208,12 +209,7 @@ def test_a_process_killed_after_writing_a_middle_merges_runs_leaves_a_usable_ind
     folder = index_folder(port)
     unnamed = _runs_on_disk(folder) - _named(folder)
     assert unnamed, "the merge wrote its runs before the kill"
-    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
-    port.write(rows([6, 7, 701], 10.0), mode="upsert", write_mode="merge-on-read")
-    found = state(port)
-    assert len(found) == 103 and found[(5,)] == 9.0 and found[(6,)] == 10.0 and found[(700,)] == 9.0
-    assert index_keeper.wait_all(60) and _load_current(port) is not None
-    assert_same(port, rows(list(range(0, 710, 3)), 0.0).select(["id"]))
+    assert_right_after_the_killed_upsert(port)
     key_index_store.prune(folder, grace_seconds=0.0)
     assert not _runs_on_disk(folder) & unnamed, "the merged runs no manifest names are pruned"
 
