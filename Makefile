@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 DEMO_DIR ?= meshlake-demo
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint clean clean-bench
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("meshlake needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -30,3 +30,7 @@ test: lint
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache
+
+# The lakes the benchmarks grow and reuse (tens of GB after the 20 M-row and 10,000-snapshot runs).
+clean-bench:
+	rm -rf benchmarks/.work
