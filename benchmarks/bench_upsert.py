@@ -121,7 +121,9 @@ def q1_of(frame: Any) -> Any:
 
 def clocked(function: Callable[[], Any], repeat: int, setup: Callable[[], Any] | None = None) -> dict[str, Any]:
     """`timed`, with this process's CPU time of each run too, and what each run returned."""
-    walls, cpus, returned = [], [], []
+    walls: list[float] = []
+    cpus: list[float] = []
+    returned: list[Any] = []
     for _ in range(repeat):
         if setup is not None:
             setup()
@@ -129,14 +131,7 @@ def clocked(function: Callable[[], Any], repeat: int, setup: Callable[[], Any] |
         returned.append(function())
         walls.append(time.perf_counter() - wall)
         cpus.append(time.process_time() - cpu)
-    return {
-        "median_s": statistics.median(walls),
-        "min_s": min(walls),
-        "runs_s": walls,
-        "cpu_median_s": statistics.median(cpus),
-        "cpu_runs_s": cpus,
-        "returned": returned,
-    }
+    return {**runs_summary(walls, cpus), "returned": returned}
 
 
 def fastest_limit(change: pa.Table, root: Path, repeat: int) -> dict[str, Any]:
