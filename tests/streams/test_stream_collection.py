@@ -84,9 +84,15 @@ def test_a_freeze_made_by_the_application_is_left_alone() -> None:
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
+        made = [_Cycle() for _ in range(1000)]  # tracked after the application's freeze: a freeze would take them
         with steady_collection() as collection:
             assert not collection.enabled
-        assert gc.get_freeze_count() == frozen
+        # Neither unfrozen (the count would drop to 0) nor frozen again (it would grow by `made` at least). It is not
+        # compared for equality: a frozen object freed by its reference count (any thread's, any cache's) leaves the
+        # permanent generation meanwhile, which once made it 2 lower in CI.
+        after = gc.get_freeze_count()
+        assert 0 < after <= frozen, (after, frozen)
+        assert all(gc.is_tracked(o) for o in made)
     finally:
         gc.unfreeze()
 
