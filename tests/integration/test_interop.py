@@ -1,10 +1,13 @@
 """meshlake's tables read by other Iceberg readers: DuckDB's own iceberg extension, pyiceberg and Polars.
 
 Commits render `metadata.json` from cached parts and merge manifests in tiers (`meshlake.write.manifest_merge`):
-every snapshot of such a port must read the same rows in every engine. DuckDB's iceberg extension exists only for
-duckdb 1.4.4 (meshlake uses 2.x), so it runs in a venv of its own that `.ci/interop-venv.sh` creates (CI does;
-`MESHLAKE_INTEROP_PYTHON` names its python, default `.venv-interop/bin/python`). Without it the DuckDB test
-skips with that reason, or fails under MESHLAKE_TEST_REQUIRE_SERVICES=1.
+every snapshot of such a port must read the same rows in every engine: one written by batches (copy-on-write),
+one by merge-on-read upserts, deletes and replaces, and one fed by a stream (issue 15's "interop test on the streamed
+port") with the compactions of its stream and of automatic compaction after batch appends. DuckDB's iceberg
+extension exists only for duckdb 1.4.4 (meshlake uses 2.x), so it runs in a venv of its own that
+`.ci/interop-venv.sh` creates (CI does; `MESHLAKE_INTEROP_PYTHON` names its python, default
+`.venv-interop/bin/python`). Without it the DuckDB test skips with that reason, or fails under
+MESHLAKE_TEST_REQUIRE_SERVICES=1.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,9 +118,51 @@ def mor_port(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: Descri
     return port, snapshots
 
 
-@pytest.fixture(params=["long_port", "mor_port"])
+def _shipment(i: int) -> bytes:
+    """One shipment message, as a producer would publish it (ids below 100,000: the batch appends use those above)."""
+    day = datetime(2026, 1, 1 + i % 3, tzinfo=UTC).isoformat()
+    return json.dumps({"shipment_id": f"s{i:04d}", "shipped_at": day, "weight_kg": 1.0 + i}).encode()
+
+
+@pytest.fixture
+def streamed_port(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter
+) -> tuple[Any, list[int]]:
+    """A partitioned port fed by a stream that compacted while it ran (`compact_every`), then by batch appends
+    that compacted automatically after their writes (4 small files a partition), with manifests merged from 4:
+    every snapshot of its history, the rewrites included."""
+    from meshlake.contract.autocompact import MIN_FILES_PROPERTY
+    from meshlake.streams.memory import MemorySource
+
+    lake.deploy(write_descriptor(descriptor))
+    port = lake.port("logistics.shipments.daily")
+    properties = {"commit.manifest.min-count-to-merge": "4", MIN_FILES_PROPERTY: "4"}
+    port.table().transaction().set_properties(properties).commit_transaction()
+    source = MemorySource("shipments")
+
+    def feed() -> None:  # until the stream's compactor has committed once (its worker process starts slowly)
+        ends, sent = time.monotonic() + 90.0, 0
+        while time.monotonic() < ends and not any(s.mode == "compact" for s in port.history()):
+            for _ in range(6):
+                source.publish(_shipment(sent))
+                sent += 1
+            time.sleep(0.05)
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    report = port.stream(source, max_rows=6, max_wait=0.02, idle=1.0, compact_every=0.3)
+    feeder.join()
+    assert report.compactions, "the stream compacted while it ran"
+    compacted = [port.write(_rows(range(100_000 + 4 * i, 100_004 + 4 * i))).auto_compaction for i in range(10)]
+    assert any(done and "snapshot_id" in done for done in compacted), compacted
+    snapshots = [entry.snapshot_id for entry in port.table().metadata.snapshots]
+    return port, snapshots
+
+
+@pytest.fixture(params=["long_port", "mor_port", "streamed_port"])
 def ports(request: pytest.FixtureRequest) -> tuple[Any, list[int]]:
-    """Each port history the readers must agree on: copy-on-write writes, and merge-on-read ones."""
+    """Each port history the readers must agree on: copy-on-write writes, merge-on-read ones, and a stream's with
+    the compactions that ran while it streamed and after batch appends."""
     found: tuple[Any, list[int]] = request.getfixturevalue(request.param)
     return found
 
