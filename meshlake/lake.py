@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from meshlake.query.read_log import ReadRecorder
     from meshlake.site.search import SearchHit
     from meshlake.snapshot import PortSnapshot
-    from meshlake.write.flow import Gate
+    from meshlake.write.gate_protocol import Gate
 
 
 def connect(

@@ -18,8 +18,9 @@ from meshlake.errors import CommitConflictError, InvalidNameError, QualityGateEr
 from meshlake.query.history import History, port_history
 from meshlake.snapshot import PortSnapshot
 from meshlake.write.commit import QUARANTINE_PREFIX
-from meshlake.write.flow import StagedWrite, WriteResult, delete_rows, discard, publish, stage_write
+from meshlake.write.flow import delete_rows, discard, publish, stage_write
 from meshlake.write.modes import RowChangeMode, WriteMode
+from meshlake.write.results import StagedWrite, WriteResult
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from meshlake.streams.consume import BatchResult, StreamReport
     from meshlake.streams.serve import ServeReport, StreamSink
     from meshlake.streams.source import Position, StreamSource
-    from meshlake.write.flow import RebaseCheck
+    from meshlake.write.results import RebaseCheck
 
 
 class Port:

@@ -28,7 +28,7 @@ from meshlake.write.phases import PhaseClock
 
 if TYPE_CHECKING:
     from meshlake.port import Port
-    from meshlake.write.flow import WriteResult
+    from meshlake.write.results import WriteResult
 
 
 class PortDaftSink(DataSink):  # type: ignore[misc]  # daft is untyped here

@@ -34,8 +34,11 @@ from meshlake.distributed.keyed import BROADCAST_KEYS, FILES_PER_TASK, KeyedPlan
 from meshlake.distributed.staging import Share, WorkerSpec
 from meshlake.errors import ContractViolationError, WriteModeError
 from meshlake.write.commit import QUARANTINE_PREFIX, Change, ReplacedKeys, main_head
-from meshlake.write.flow import AUTO_MAX_SHARE, Gate, StagedWrite, WriteResult, stage_files, stage_written_change
+from meshlake.write.gate_protocol import Gate
 from meshlake.write.modes import ROW_CHANGE_MODES
+from meshlake.write.prewritten import stage_files, stage_written_change
+from meshlake.write.results import StagedWrite, WriteResult
+from meshlake.write.row_changes import AUTO_MAX_SHARE
 
 if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression

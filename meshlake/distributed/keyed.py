@@ -15,7 +15,7 @@ A distributed upsert (or delete by key) of a port whose rows can be removed by p
 
 `where=` deletes need no join: each worker matches meshlake's filter on the live rows of its files and writes
 their delete files. Only the delete files' metadata comes back to the driver, which commits new data files and
-delete files in one gated snapshot on the pinned snapshot (`meshlake.write.flow.stage_written_change`).
+delete files in one gated snapshot on the pinned snapshot (`meshlake.write.prewritten.stage_written_change`).
 
 What runs on a worker (`read_*`, `write_*`) takes a `KeyedSpec`, which pickles; the engines' pipelines are in
 `daft_keyed` and `ray_keyed`.

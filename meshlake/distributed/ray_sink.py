@@ -20,7 +20,7 @@ from meshlake.write.phases import PhaseClock
 
 if TYPE_CHECKING:
     from meshlake.port import Port
-    from meshlake.write.flow import WriteResult
+    from meshlake.write.results import WriteResult
 
 
 class PortRayDatasink(Datasink):  # type: ignore[misc]  # ray is untyped here

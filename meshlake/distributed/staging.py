@@ -138,7 +138,7 @@ def write_partition(
 
     batches_out: Iterator[pa.RecordBatch] = conformed()
     if spec.where is not None:
-        from meshlake.write.flow import only_matching
+        from meshlake.write.row_changes import only_matching
         from meshlake.write.rowfilter import row_filter
 
         batches_out = only_matching(batches_out, row_filter(spec.where, spec.metadata.schema()), spec.address)

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from meshlake.lake import Lake
     from meshlake.product import Product
     from meshlake.snapshot import PortSnapshot
-    from meshlake.write.flow import StagedWrite, WriteResult
+    from meshlake.write.results import StagedWrite, WriteResult
 
 PARAMS = "meshlake.run-params"
 REPLAY_OF = "meshlake.replay-of"

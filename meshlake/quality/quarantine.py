@@ -50,7 +50,7 @@ from meshlake.write.commit import QUARANTINE_PREFIX, Change, RebaseConflictError
 if TYPE_CHECKING:
     from meshlake.lake import Lake
     from meshlake.port import Port
-    from meshlake.write.flow import WriteResult
+    from meshlake.write.results import WriteResult
 
 RELEASED_FROM = "meshlake.released-from"
 RELEASED_BY = "meshlake.released-by"
@@ -286,7 +286,8 @@ def _named_file(delete_file: DataFile) -> str | None:
 
 def release_write(port: Port, write: QuarantinedWrite, *, force: bool, reason: str | None) -> WriteResult:
     """Re-apply a quarantined write on the current `main` (gated unless `force`); then drop its branch."""
-    from meshlake.write.flow import publish, stage_change
+    from meshlake.write.flow import publish
+    from meshlake.write.prewritten import stage_change
 
     lake, address = port.lake, str(port.address)
     table = port.table()

@@ -48,7 +48,7 @@ from meshlake.write import faults
 if TYPE_CHECKING:
     from meshlake.port import Port
     from meshlake.streams.serve import StreamSink
-    from meshlake.write.flow import RebaseCheck
+    from meshlake.write.results import RebaseCheck
 
 _LOG = logging.getLogger("meshlake.streams")
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from pyiceberg.table.snapshots import Snapshot
 
     from meshlake.streams.source import Position
-    from meshlake.write.flow import RebaseCheck
+    from meshlake.write.results import RebaseCheck
 
 STREAM_PREFIX = "meshlake.stream."
 SOURCE_PREFIX = "meshlake.stream-source."

@@ -1,4 +1,4 @@
-"""The process's threads that encode an upsert's new rows while its keys are looked up (`flow._prepare_upsert`).
+"""The process's threads that encode an upsert's new rows while its keys are looked up (`upsert.prepare_upsert`).
 
 Kept for the life of the process rather than started per upsert: starting a thread and waiting for it to run
 costs ~0.1 ms on an idle machine and was measured at tens of milliseconds on a loaded one (the writer waits until

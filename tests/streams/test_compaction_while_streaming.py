@@ -98,13 +98,13 @@ def test_a_batch_that_waits_for_another_commit_says_so_in_its_phases(
     from meshlake.write.commit import commit_lock
 
     committing = threading.Event()
-    commit_loop = flow._commit_loop
+    commit_loop = flow.commit_loop  # looked up in `flow` by `publish`
 
     def announced(*args: Any, **kwargs: Any) -> Any:
         committing.set()
         return commit_loop(*args, **kwargs)
 
-    monkeypatch.setattr(flow, "_commit_loop", announced)
+    monkeypatch.setattr(flow, "commit_loop", announced)
     port = orders()
     source = MemorySource("orders")
     for i in range(5):
