@@ -28,7 +28,8 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   whoever wrote it (meshlake, another process, pyiceberg, an engine, compaction): the key columns of the data files
   added since (or whose deletes cannot be explained as additions) are read, data files removed are marked dead,
   and the positions of delete files added since become tombstones. More than `REBUILD_SHARE` of the port to read,
-  or no ancestor's index: rebuilt from a full scan (today's lookup cost plus a sort). A meshlake upsert brings the
+  or no ancestor's index: rebuilt from a full scan (files without deletes read by pyarrow, `key_scan`; sorted by
+  `key_sorting`), saved on the keeper thread. A meshlake upsert brings the
   index to the snapshot it commits right after the commit, from what it wrote (no delete file read back, nor
   its data file when it wrote one: the keys it holds are in the file's order, sorted already by the lookup:
   `SortedKeys`); lookups of the process use that index from memory while it is saved.
@@ -43,8 +44,9 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   a held key column adds 8 bytes per row, a column held as bytes 8 bytes of offset plus its bytes.
 
 This module finds, builds and catches up an index; its parts live beside it: `key_runs` (the index, its runs and
-their search), `key_index_store` (manifests and run files on disk, their checks and pruning), `key_merge` (merging
-runs) and `key_index_keeping` (the keeping after a commit: served from memory, merged aside, rebased).
+their search), `key_sorting` (sorting a run), `key_scan` (reading whole files' keys), `key_index_store` (manifests
+and run files on disk, their checks and pruning), `key_merge` (merging runs) and `key_index_keeping` (the keeping
+after a commit: served from memory, merged aside, rebased).
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ def _ancestors(table: Table, snapshot_id: int) -> list[int]:
 
 
 def build(table: Table, plan: ScanPlan, key: tuple[str, ...], kinds: tuple[str, ...] = ()) -> KeyIndex:
-    """A new index of `plan`'s live rows from a full scan of the key columns (one column: sorted by DuckDB)."""
+    """A new index of `plan`'s live rows from a full scan of the key columns (`_keyed_run`)."""
     assert plan.snapshot_id is not None
     kinds = kinds or ("integer",) * len(key)
     files = tuple(_entries(plan.tasks, 0))
