@@ -22,6 +22,7 @@ import numpy as np
 PACKED_FROM = 1 << 15
 """Runs shorter than this are sorted by `np.argsort` (the packing's passes cost more than they save)."""
 THREADS = 2
+CHUNK = 1 << 20
 PARALLEL_FROM = 1 << 18
 """Arrays of at least this many values are sorted and gathered on `THREADS` threads."""
 REGROUPED_MAX = 4096
@@ -48,17 +49,22 @@ def sorted_by(keys: np.ndarray, arrays: Sequence[np.ndarray]) -> tuple[np.ndarra
     if shift:
         packed >>= np.uint64(shift)
     packed <<= np.uint64(index_bits)
-    packed |= np.arange(n, dtype=np.uint64)
+    for start in range(0, n, CHUNK):  # the index, without a second array of n values
+        packed[start : start + CHUNK] |= np.arange(start, min(start + CHUNK, n), dtype=np.uint64)
     _sort(packed)
-    order = (packed & np.uint64((1 << index_bits) - 1)).view(np.int64)
     if not shift:  # the packed values are the keys, exactly: no gather needed
+        order = (packed & np.uint64((1 << index_bits) - 1)).view(np.int64)
         packed >>= np.uint64(index_bits)
         packed += low
         packed ^= np.uint64(1 << 63)
         return packed.view(np.int64), order, gathered(arrays, order)
+    packed &= np.uint64((1 << index_bits) - 1)
+    order = packed.view(np.int64)
     ordered, *taken = gathered([keys, *arrays], order)
-    packed >>= np.uint64(index_bits)
-    if not _regrouped(ordered, [order, *taken], packed):
+    coarse = ordered.view(np.uint64) ^ np.uint64(1 << 63)  # the keys' packed bits, as sorted
+    coarse -= low
+    coarse >>= np.uint64(shift)
+    if not _regrouped(ordered, [order, *taken], coarse):
         order = np.asarray(np.argsort(keys, kind="stable"), np.int64)
         return keys[order], order, [np.asarray(a)[order] for a in arrays]
     return ordered, order, taken
