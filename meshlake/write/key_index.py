@@ -246,7 +246,9 @@ def _keyed_run(
         columns.append([key_values(read.column(f"k{i}"), kind) for i, kind in enumerate(kinds)])
     joined = [concat(parts) for parts in zip(*columns, strict=True)]
     return new_run(
-        key_hashing.sort_key(joined), np.concatenate(rows).astype(np.int64), joined if holds_columns(kinds) else ()
+        key_hashing.sort_key(joined),
+        np.concatenate(rows).astype(np.int64, copy=False),
+        joined if holds_columns(kinds) else (),
     )
 
 
