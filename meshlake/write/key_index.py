@@ -28,7 +28,8 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   whoever wrote it (meshlake, another process, pyiceberg, an engine, compaction): the key columns of the data files
   added since (or whose deletes cannot be explained as additions) are read, data files removed are marked dead,
   and the positions of delete files added since become tombstones. More than `REBUILD_SHARE` of the port to read,
-  or no ancestor's index: rebuilt from a full scan (today's lookup cost plus a sort). A meshlake upsert brings the
+  or no ancestor's index: rebuilt from a full scan (files without deletes read by pyarrow, `key_scan`; sorted by
+  `key_sorting`), saved on the keeper thread. A meshlake upsert brings the
   index to the snapshot it commits right after the commit, from what it wrote (no delete file read back, nor
   its data file when it wrote one: the keys it holds are in the file's order, sorted already by the lookup:
   `SortedKeys`); lookups of the process use that index from memory while it is saved.
@@ -43,8 +44,9 @@ sorted, memory-mapped array: O(m log n). Like Hudi's record index or Paimon's, b
   a held key column adds 8 bytes per row, a column held as bytes 8 bytes of offset plus its bytes.
 
 This module finds, builds and catches up an index; its parts live beside it: `key_runs` (the index, its runs and
-their search), `key_index_store` (manifests and run files on disk, their checks and pruning), `key_merge` (merging
-runs) and `key_index_keeping` (the keeping after a commit: served from memory, merged aside, rebased).
+their search), `key_sorting` (sorting a run), `key_scan` (reading whole files' keys), `key_index_store` (manifests
+and run files on disk, their checks and pruning), `key_merge` (merging runs) and `key_index_keeping` (the keeping
+after a commit: served from memory, merged aside, rebased).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from meshlake.write import key_hashing, key_index_store, key_merge
+from meshlake.write import key_hashing, key_index_store, key_merge, key_scan
 from meshlake.write.key_hashing import Column, holds_columns, key_kinds, key_values
 from meshlake.write.key_runs import (
     BrokenIndexError,
@@ -114,7 +116,7 @@ def lookup(
         file_ids, positions = index.find(needles)
     except BrokenIndexError:
         index = build(table, plan, key, kinds)
-        key_index_store.save(folder, index)
+        _save_built(table, folder, index)
         file_ids, positions = index.find(needles)
     task_of = {task.path: i for i, task in enumerate(plan.tasks)}
     tasks = np.array([task_of.get(e.path, -1) if e.live else -1 for e in index.files], np.int64)[file_ids]
@@ -143,8 +145,21 @@ def current(table: Table, plan: ScanPlan, key: tuple[str, ...], folder: Path, ki
             return caught
         break
     built = build(table, plan, key, kinds)
-    key_index_store.save(folder, built)
+    _save_built(table, folder, built)
     return built
+
+
+def _save_built(table: Table, folder: Path, index: KeyIndex) -> None:
+    """Save a new index on the keeper thread (`index_keeper.keep`; inline when keeping is), off the lookup's path:
+    its runs are written while the upsert writes and commits (a 20 M-row index is 640 MB of run files), in the
+    keeper's order, before the keeping of the snapshot the upsert commits. A lookup of this process waits for it
+    (`index_keeper.wait_for`); a process killed meanwhile leaves no manifest (the next lookup builds again)."""
+    from meshlake.write import index_keeper
+
+    def save() -> None:
+        key_index_store.save(folder, index)
+
+    index_keeper.keep(index.table_uuid, save, name=".".join(table.name()))
 
 
 def covers(index: KeyIndex, plan: ScanPlan) -> bool:
@@ -172,7 +187,7 @@ def _ancestors(table: Table, snapshot_id: int) -> list[int]:
 
 
 def build(table: Table, plan: ScanPlan, key: tuple[str, ...], kinds: tuple[str, ...] = ()) -> KeyIndex:
-    """A new index of `plan`'s live rows from a full scan of the key columns (one column: sorted by DuckDB)."""
+    """A new index of `plan`'s live rows from a full scan of the key columns (`_keyed_run`)."""
     assert plan.snapshot_id is not None
     kinds = kinds or ("integer",) * len(key)
     files = tuple(_entries(plan.tasks, 0))
@@ -213,6 +228,16 @@ def _keyed_run(
             mask = pa.array(valid)
             columns.append([key_values(keys.column(n).filter(mask), k) for n, k in zip(key, kinds, strict=True)])
     unread = [(task, entry) for task, entry, keys in zip(tasks, entries, held, strict=True) if keys is None]
+    plain = [(task, entry) for task, entry in unread if key_scan.plain(task)]
+    if plain:
+        field_ids = [plan.schema.find_field(name).field_id for name in key]
+        scanned = key_scan.read_keys(table.io, [task for task, _ in plain], field_ids, kinds)
+        for (_, entry), found in zip(plain, scanned, strict=True):
+            if found is not None:
+                rows.append(entry.offset + found[0])
+                columns.append(found[1])
+        done = {task.path for (task, _), found in zip(plain, scanned, strict=True) if found is not None}
+        unread = [(task, entry) for task, entry in unread if task.path not in done]
     if unread or not rows:
         ordered = not holds_columns(kinds) and not rows
         read = _read_keys(table, plan, [t for t, _ in unread], key, kinds, ordered=ordered)
@@ -221,7 +246,9 @@ def _keyed_run(
         columns.append([key_values(read.column(f"k{i}"), kind) for i, kind in enumerate(kinds)])
     joined = [concat(parts) for parts in zip(*columns, strict=True)]
     return new_run(
-        key_hashing.sort_key(joined), np.concatenate(rows).astype(np.int64), joined if holds_columns(kinds) else ()
+        key_hashing.sort_key(joined),
+        np.concatenate(rows).astype(np.int64, copy=False),
+        joined if holds_columns(kinds) else (),
     )
 
 

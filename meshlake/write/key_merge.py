@@ -20,9 +20,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
+import pyarrow as pa
 
 from meshlake.write.key_hashing import Column
 from meshlake.write.key_runs import KeyIndex, Run, concat, new_run, select, take, tombstone_run
+from meshlake.write.key_sorting import sorted_by
 
 MERGE_SHARE = 0.25
 """Merge all runs into a new base once the runs after the base and the tombstones hold this share of its rows."""
@@ -117,8 +119,10 @@ def _inserted(first: list[Column] | None, others: Sequence[list[Column]]) -> lis
         assert first is not None
         return first
     delta = [concat(arrays) for arrays in zip(*others, strict=True)]
-    order = np.argsort(delta[0], kind="stable")
-    delta = [take(a, order) for a in delta]
+    ints = [np.asarray(a) for a in delta[1:] if not isinstance(a, pa.Array)]
+    keys, order, taken = sorted_by(np.asarray(delta[0]), ints)  # the stable argsort's order (`key_sorting`)
+    held = iter(taken)
+    delta = [keys, *(take(a, order) if isinstance(a, pa.Array) else next(held) for a in delta[1:])]
     if first is None:
         return delta
     at = np.searchsorted(np.asarray(first[0]), np.asarray(delta[0]), side="right")

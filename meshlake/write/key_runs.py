@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from meshlake.write import key_hashing
 from meshlake.write.key_hashing import Column, key_values
+from meshlake.write.key_sorting import sorted_by
 
 
 @dataclass(frozen=True)
@@ -275,11 +276,23 @@ def new_run(keys: np.ndarray, rows: np.ndarray, columns: Sequence[Column] = ()) 
     memory (by `key_values`, or taken from a checked run), none mapped from an index file."""
     keys = np.asarray(keys, np.int64)
     if len(keys) > 1 and not bool(np.all(keys[1:] >= keys[:-1])):
-        order = np.argsort(keys, kind="stable")
-        keys, rows, columns = keys[order], rows[order], [take(c, order, in_memory=True) for c in columns]
+        # in the order of `np.argsort(keys, kind="stable")`, found several times faster (`key_sorting.sorted_by`)
+        rows = np.asarray(rows, np.int64)
+        counted = _counting(rows)  # 0…n-1 (a build reading whole files): sorted, they are the order itself
+        ints = [np.asarray(c) for c in columns if not isinstance(c, pa.Array)]
+        keys, order, taken = sorted_by(keys, [*([] if counted else [rows]), *ints])
+        rows = order if counted else taken.pop(0)
+        held = iter(taken)
+        columns = [take(c, order, in_memory=True) if isinstance(c, pa.Array) else next(held) for c in columns]
     unique = len(keys) < 2 or bool(np.all(keys[1:] != keys[:-1]))
     kept = tuple(c if isinstance(c, pa.Array) else np.ascontiguousarray(c, np.int64) for c in columns)
     return Run(uuid.uuid4().hex, np.ascontiguousarray(rows, np.int64), np.ascontiguousarray(keys), unique, kept)
+
+
+def _counting(rows: np.ndarray) -> bool:
+    """Whether `rows` are 0, 1, … n-1."""
+    n = len(rows)
+    return n > 0 and rows[0] == 0 and rows[-1] == n - 1 and bool(np.all(rows[1:] > rows[:-1]))
 
 
 def tombstone_run(rows: np.ndarray) -> Run:

@@ -141,7 +141,7 @@ def deletes_for_keys(
         found = key_index.lookup(table, plan, keys, presorted) if plan.tasks else None
         if found is not None:
             index, task_ids, positions = found
-            touched = {plan.tasks[i].path for i in np.unique(task_ids).tolist()}
+            touched = {plan.tasks[i].path for i in distinct(task_ids, len(plan.tasks))}
             data_files = data_files_of(table, snapshot, touched)
             if len(data_files) == len(touched):
                 result = _record(table, plan.tasks, data_files, task_ids, positions, max_share)
@@ -160,6 +160,13 @@ def deletes_for_keys(
         return con.sql(query).to_arrow_table()
 
     return _deletes(table, snapshot, files, table.schema().select(*names), matching, max_share)
+
+
+def distinct(index: np.ndarray, size: int) -> list[int]:
+    """The distinct values of `index` (indices into a sequence of `size`), ascending: counted in one pass, where
+    `np.unique` (hash-based in NumPy 2, or a sort) cost ~1 ms on the 10 k rows of a 1 M-row port's upsert."""
+    found: list[int] = np.flatnonzero(np.bincount(np.asarray(index, np.int64), minlength=size)).tolist()
+    return found
 
 
 def data_files_of(table: Table, snapshot: Snapshot, paths: set[str]) -> dict[str, DataFile]:
@@ -245,7 +252,7 @@ def _record(
     """Write the position deletes of rows (`tasks[index]`, `positions`), one delete file per data file."""
     if len(index) == 0:
         return NOTHING
-    touched = np.unique(index).tolist()
+    touched = distinct(index, len(tasks))
     referenced = tuple(data_files[tasks[i].path] for i in touched)
     removed, rows = len(index), sum(tasks[i].record_count for i in touched)
     if max_share is not None and removed >= max_share * rows:
