@@ -1,6 +1,7 @@
-"""Polars' read of data files with file-scoped position deletes: each such file is scanned with a row index and its
-deleted positions filtered out (`polars_scan._scan_filtered`), and must read exactly what Polars' own deletion-file
-reader (`FILTERED_MAX_FILES = 0`), DuckDB and pyiceberg read."""
+"""Polars' read of data files with file-scoped position deletes: the files are scanned together with a row index
+running across them and each file's deleted positions, shifted by the rows before it, filtered out
+(`polars_scan._scan_file_scoped`), and must read exactly what Polars' own deletion-file reader
+(`FILTERED_MAX_FILES = 0`), DuckDB and pyiceberg read."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pyiceberg.table import Table
 from pyiceberg.types import LongType, NestedField, StringType
 
 from meshlake.query import polars_scan
+from meshlake.query.errors import UnsupportedScanError
 from meshlake.query.plan import ScanPlan, plan_scan
 
 from .conftest import Files, duck_rows
@@ -34,19 +36,29 @@ def table(catalog: SqlCatalog) -> Table:
 @pytest.fixture(autouse=True)
 def nothing_kept() -> Iterator[None]:
     polars_scan.delete_positions.clear()
+    polars_scan.row_counts.clear()
     yield
     polars_scan.delete_positions.clear()
+    polars_scan.row_counts.clear()
 
 
 def current(table: Table) -> ScanPlan:
     return plan_scan(table, table.current_snapshot().snapshot_id)
 
 
-def add(table: Table, mor: type[Files], ids: list[int], *, row_group_size: int | None = None) -> str:
-    """A data file of `ids` (in row groups of `row_group_size`), committed; its path."""
+def add(
+    table: Table,
+    mor: type[Files],
+    ids: list[int],
+    *,
+    row_group_size: int | None = None,
+    record_count: int | None = None,
+) -> str:
+    """A data file of `ids` (in row groups of `row_group_size`; its manifest entry saying `record_count` rows if
+    given), committed; its path."""
     data = pa.Table.from_pylist([{"id": i, "v": f"v{i}"} for i in ids], schema=table.schema().as_arrow())
     file = mor.data_file(table, data)
-    if row_group_size is not None:
+    if row_group_size is not None or record_count is not None:
         with table.io.new_output(file.file_path).create(overwrite=True) as out:
             pq.write_table(data, out, row_group_size=row_group_size)
         file = DataFile.from_args(
@@ -54,7 +66,7 @@ def add(table: Table, mor: type[Files], ids: list[int], *, row_group_size: int |
             file_path=file.file_path,
             file_format=FileFormat.PARQUET,
             partition=file.partition,
-            record_count=data.num_rows,
+            record_count=data.num_rows if record_count is None else record_count,
             file_size_in_bytes=len(table.io.new_input(file.file_path)),
         )
     mor.commit(table, add=[file])
@@ -106,6 +118,28 @@ def test_positions_outside_the_file_delete_nothing(table: Table, mor: type[Files
     a = add(table, mor, [1, 2, 3])
     mor.commit(table, deletes=[mor.position_deletes(table, [(a, -1), (a, 1), (a, 3), (a, 1 << 40)])])
     assert sorted(current(table).to_polars().collect()["id"].to_list()) == [1, 3]
+
+
+def test_a_position_past_a_files_rows_does_not_delete_a_row_of_the_next_file(table: Table, mor: type[Files]) -> None:
+    a = add(table, mor, [1, 2, 3])
+    b = add(table, mor, [10, 11, 12])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 3), (a, 4), (a, 0)])])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(b, 2)])])
+    plan = current(table)
+    assert [t.record_count for t in plan.tasks] == [3, 3]
+    assert sorted(plan.to_polars().collect()["id"].to_list()) == [2, 3, 10, 11]
+
+
+@pytest.mark.parametrize("counted", [2, 4], ids=["fewer", "more"])
+def test_a_data_file_whose_manifest_miscounts_its_rows_fails_the_polars_read(
+    table: Table, mor: type[Files], counted: int
+) -> None:
+    """The row index runs across files, so a wrong record count would shift the next file's deletes: refused."""
+    a = add(table, mor, [1, 2, 3], record_count=counted)
+    b = add(table, mor, [10, 11, 12])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 0)]), mor.position_deletes(table, [(b, 0)])])
+    with pytest.raises(UnsupportedScanError, match=f"holds 3 rows, its manifest entry says {counted}"):
+        current(table).to_polars()
 
 
 def test_delete_positions_are_read_once_per_delete_file_and_kept_within_their_bound(
