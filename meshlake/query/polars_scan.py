@@ -194,22 +194,27 @@ Polars' native deletion-file reader (the positions of thousands of delete files 
 
 
 def _scan_file_scoped(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> list[pl.LazyFrame]:
-    """`tasks` (no equality or shared deletes) in plan order: one scan with a row index running across the files,
-    keeping the rows whose index is not among the deleted positions (each file's shifted by the rows before it);
-    one native scan past `FILTERED_MAX_FILES` dirty files or when the row index cannot hold every row."""
+    """`tasks` (no equality or shared deletes) in plan order: the files from the first dirty one to the last in one
+    scan with a row index running across them, keeping the rows whose index is not among the deleted positions
+    (each file's shifted by the rows before it), the clean files before and after in plain scans; one native scan
+    past `FILTERED_MAX_FILES` dirty files or when the row index cannot hold the span's rows."""
     import polars as pl
 
     arrow_schema = schema_to_pyarrow(plan.schema)
-    dirty = [t for t in tasks if t.position_deletes]
+    dirty = [i for i, t in enumerate(tasks) if t.position_deletes]
+    if not 0 < len(dirty) <= FILTERED_MAX_FILES:
+        return [_scan_native(plan, tasks, options, arrow_schema)]
+    before, span, after = tasks[: dirty[0]], tasks[dirty[0] : dirty[-1] + 1], tasks[dirty[-1] + 1 :]
     top = (1 << 32) - 1 if pl.get_index_type() == pl.UInt32 else (1 << 63) - 1
-    if not 0 < len(dirty) <= FILTERED_MAX_FILES or sum(t.record_count for t in tasks) > top:
+    if any(t.record_count < 0 for t in span) or sum(t.record_count for t in span) > top:
         return [_scan_native(plan, tasks, options, arrow_schema)]
-    if any(t.record_count < 0 for t in tasks):
-        return [_scan_native(plan, tasks, options, arrow_schema)]
-    row_counts.check(tasks, options)
-    deleted = delete_positions.across(tasks, options)
-    frame = _scan(plan, [t.path for t in tasks], options, arrow_schema, row_index_name=_ROW)
-    return [frame.filter(~pl.col(_ROW).is_in(deleted.implode())).drop(_ROW)]
+    row_counts.check(span, options)
+    deleted = delete_positions.across(span, options)
+    frame = _scan(plan, [t.path for t in span], options, arrow_schema, row_index_name=_ROW)
+    frame = frame.filter(~pl.col(_ROW).is_in(deleted.implode())).drop(_ROW)
+    head = [_scan_native(plan, before, options, arrow_schema)] if before else []
+    tail = [_scan_native(plan, after, options, arrow_schema)] if after else []
+    return [*head, frame, *tail]
 
 
 class RowCounts:

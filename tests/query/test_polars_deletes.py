@@ -142,6 +142,19 @@ def test_a_data_file_whose_manifest_miscounts_its_rows_fails_the_polars_read(
         current(table).to_polars()
 
 
+def test_clean_files_before_and_after_the_dirty_ones_are_read_plainly_in_plan_order(
+    table: Table, mor: type[Files]
+) -> None:
+    """Only the files from the first dirty one to the last share the row index, so only their counts must hold."""
+    first = add(table, mor, [1, 2], record_count=5)  # miscounted, but outside the span: no position depends on it
+    dirty = add(table, mor, [10, 11, 12])
+    last = add(table, mor, [20, 21], record_count=7)
+    mor.commit(table, deletes=[mor.position_deletes(table, [(dirty, 0)])])
+    live = {first: [1, 2], dirty: [11, 12], last: [20, 21]}
+    plan = current(table)
+    assert plan.to_polars().collect()["id"].to_list() == [i for t in plan.tasks for i in live[t.path]]
+
+
 def test_delete_positions_are_read_once_per_delete_file_and_kept_within_their_bound(
     table: Table, mor: type[Files], monkeypatch: pytest.MonkeyPatch
 ) -> None:
