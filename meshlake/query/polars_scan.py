@@ -256,8 +256,9 @@ row_counts = RowCounts()
 
 class DeletePositions:
     """The positions file-scoped delete files list, read once and kept (delete files never change): per delete file
-    as read, and per data file's set of delete files as one sorted, distinct Series of Polars' row-index type. A
-    snapshot after an upsert reads only its new delete files. Both are LRUs bounded by `max_positions` each."""
+    as read, per data file's set of delete files as one sorted, distinct Series of Polars' row-index type, and per
+    span of data files read in one scan as their positions shifted into its row index (`across`). A snapshot after
+    an upsert reads only its new delete files. All three are LRUs bounded by `max_positions` each."""
 
     def __init__(self, max_positions: int = 1 << 24) -> None:
         self.max_positions = max_positions

@@ -179,6 +179,11 @@ def test_delete_positions_are_read_once_per_delete_file_and_kept_within_their_bo
     dirty = [t for t in current(table).tasks if t.position_deletes]
     assert sorted(kept.of(t, None).to_list() for t in dirty) == [[1, 2, 7], [3]]
     assert len(read) == 1, "only the new delete file is read; the others are kept"
+    span = list(current(table).tasks)
+    shift = {t.path: sum(u.record_count for u in span[:i]) for i, t in enumerate(span)}
+    expected = sorted([p + shift[a] for p in (1, 2, 7)] + [3 + shift[b]])
+    assert kept.across(span, None).to_list() == expected, "each file's positions shifted by the rows before it"
+    assert len(read) == 1, "the span's positions come from the kept ones"
     small = polars_scan.DeletePositions(max_positions=2)
     assert sorted(small.of(t, None).to_list() for t in dirty) == [[1, 2, 7], [3]]
     assert len(small._files) <= 2 and len(small._sets) <= 2, "the bound holds: the least recently used went"
