@@ -34,9 +34,12 @@ Shapes (docs/write-modes.md, "Reading pending deletes", says why each was or was
 
 Polars shapes (the same queries as lazy frames, `--skip-polars` leaves them out):
 
-- `compacted` and `meshlake`: `to_polars` of the two snapshots (a dirty file is its own scan with a row index,
-  filtered on its deleted positions, kept after the first read);
-- `meshlake, first read`: the same with the kept positions dropped before each run (the first read of a snapshot);
+- `compacted` and `meshlake`: `to_polars` of the two snapshots (the files in one scan with a row index running
+  across them, filtered on their deleted positions shifted by the rows before each file, kept after the first read);
+- `meshlake, first read`: the same with the kept positions and checked row counts dropped before each run (the
+  first read of a snapshot);
+- `a scan per dirty file (before)`: each dirty file its own scan with its own row index, filtered on its deleted
+  positions (kept), the clean files between them in plain scans;
 - `native deletion files`: every file in one scan, Polars applying the delete files itself (`_deletion_files`,
   meshlake's read before);
 - `native, merged layout`: the same with each data file's delete files merged into one;
@@ -257,7 +260,28 @@ def polars_shapes(pending: Any, compacted: Any, merged: Any) -> dict[str, Callab
 
     def first_read() -> Any:
         polars_scan.delete_positions.clear()
+        polars_scan.row_counts.clear()
         return to_polars(pending)
+
+    def per_file() -> Any:
+        """meshlake's shape before: each dirty file a scan of its own with its own row index, the clean files between
+        them in plain scans."""
+        import polars as pl
+
+        schema = schema_to_pyarrow(pending.schema)
+        frames: list[Any] = []
+        run: list[str] = []
+        for task in pending.tasks:
+            if not task.position_deletes:
+                run.append(task.path)
+                continue
+            frames += [_scan(pending, run, None, schema)] if run else []
+            run = []
+            deleted = polars_scan.delete_positions.of(task, None).implode()
+            frame = _scan(pending, [task.path], None, schema, row_index_name="__ml_row")
+            frames.append(frame.filter(~pl.col("__ml_row").is_in(deleted)).drop("__ml_row"))
+        frames += [_scan(pending, run, None, schema)] if run else []
+        return pl.concat(frames)
 
     def plain() -> Any:
         return _scan(pending, [t.path for t in pending.tasks], None, schema_to_pyarrow(pending.schema))
@@ -266,6 +290,7 @@ def polars_shapes(pending: Any, compacted: Any, merged: Any) -> dict[str, Callab
         "compacted": lambda: to_polars(compacted),
         "meshlake": lambda: to_polars(pending),
         "meshlake, first read": first_read,
+        "a scan per dirty file (before)": per_file,
         "native deletion files": lambda: native(pending),
         "native, merged layout": lambda: native(merged),
         "no deletes": plain,

@@ -5,13 +5,15 @@ Polars' own Iceberg reader does the heavy lifting: `scan_parquet` with the (priv
 id, applies the table's name mapping to files without ids and casts widened types. The lazy frame keeps
 predicate and projection pushdown.
 
-A data file with file-scoped position deletes (each delete file lists rows of that file only, as meshlake writes
-them) is scanned on its own with a row index, and its rows are kept when the index is not among the deleted
-positions (`is_in` on one sorted list of them; each delete file is read once and kept, `DeletePositions`).
-Polars 2.1 can apply such delete files itself (`_deletion_files`), but then reads every row group of the file
-whatever the query's filter (a 3 M-row file: 55 ms for a query its statistics answer from one row group, 1.2 ms
-without the delete files), and costs more CPU than the filter on a full scan too (docs/write-modes.md, "Reading
-pending deletes", "Polars"). Past `FILTERED_MAX_FILES` dirty files (a scan each) the native reader takes them.
+Data files with file-scoped position deletes (each delete file lists rows of that file only, as meshlake writes them)
+are read with the files around them in one scan with a row index running across the files, keeping the rows whose
+index is not among the deleted positions, each file's shifted by the record counts before it (`is_in` on one sorted
+list; each delete file is read once and kept, `DeletePositions`; each file's row count is checked once against its
+manifest entry, `RowCounts`). One scan costs about what the compacted read costs; a scan per dirty file, as before,
+cost 0.2-0.3x of it more, and a keep mask gathered at the row index stops the query's filters from going into the
+scan (docs/write-modes.md, "Polars"). Polars 2.1 can apply such delete files itself (`_deletion_files`), but then
+reads every row group of the file whatever the query's filter. Past `FILTERED_MAX_FILES` dirty files the native
+reader takes them.
 
 Polars' native reader refuses position delete files that span several data files and does not do equality
 deletes, so data files with such deletes are read with a row index and anti-joined instead:
@@ -77,7 +79,7 @@ def _frame(plan: ScanPlan, io: FileIO | None, storage_options: Mapping[str, Any]
             return pl.LazyFrame(pl.from_arrow(arrow_schema.empty_table()))
         native = [t for t in plan.tasks if _native(t)]
         joined = [t for t in plan.tasks if not _native(t)]
-        frames = _scan_native_runs(plan, native, options) if native else []
+        frames = _scan_file_scoped(plan, native, options) if native else []
         if joined:
             frames.append(_scan_joined(plan, joined, options))
         return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
@@ -178,54 +180,91 @@ def _initial_defaults(schema: Schema) -> dict[int, pl.Series]:
     return out
 
 
-def _scan_native(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> pl.LazyFrame:
+def _scan_native(
+    plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None, arrow_schema: pa.Schema
+) -> pl.LazyFrame:
     deletes = {i: [polars_path(d.path) for d in t.position_deletes] for i, t in enumerate(tasks) if t.position_deletes}
     extra: dict[str, Any] = {"_deletion_files": ("iceberg", (deletes, {}))} if deletes else {}
-    return _scan(plan, [t.path for t in tasks], options, schema_to_pyarrow(plan.schema), **extra)
+    return _scan(plan, [t.path for t in tasks], options, arrow_schema, **extra)
 
 
 FILTERED_MAX_FILES = 256
-"""Data files with file-scoped position deletes read one scan each, with a row-index filter; more go to Polars'
-native deletion-file reader in one scan (one source each is cheap for a few files, not for thousands)."""
+"""Up to this many data files with file-scoped position deletes are filtered by row index in one scan; more go to
+Polars' native deletion-file reader (the positions of thousands of delete files are not worth keeping)."""
 
 
-def _scan_native_runs(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> list[pl.LazyFrame]:
-    """`tasks` (no equality or shared deletes) in plan order: each dirty file a filtered scan of its own, each run
-    of files between them one plain scan; all in one native scan past `FILTERED_MAX_FILES` dirty files."""
-    if not 0 < sum(1 for t in tasks if t.position_deletes) <= FILTERED_MAX_FILES:
-        return [_scan_native(plan, tasks, options)]
-    delete_positions.load([t for t in tasks if t.position_deletes], options)  # the delete files not kept, in one scan
-    frames: list[pl.LazyFrame] = []
-    run: list[DataTask] = []
-    for task in tasks:
-        if task.position_deletes:
-            frames += [_scan_native(plan, run, options)] if run else []
-            frames.append(_scan_filtered(plan, task, options))
-            run = []
-        else:
-            run.append(task)
-    return frames + ([_scan_native(plan, run, options)] if run else [])
-
-
-def _scan_filtered(plan: ScanPlan, task: DataTask, options: dict[str, Any] | None) -> pl.LazyFrame:
-    """One data file with file-scoped position deletes: its rows whose row index is not a deleted position."""
+def _scan_file_scoped(plan: ScanPlan, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> list[pl.LazyFrame]:
+    """`tasks` (no equality or shared deletes) in plan order: the files from the first dirty one to the last in one
+    scan with a row index running across them, keeping the rows whose index is not among the deleted positions
+    (each file's shifted by the rows before it), the clean files before and after in plain scans; one native scan
+    past `FILTERED_MAX_FILES` dirty files or when the row index cannot hold the span's rows."""
     import polars as pl
 
-    deleted = delete_positions.of(task, options)
-    frame = _scan(plan, [task.path], options, schema_to_pyarrow(plan.schema), row_index_name=_ROW)
-    frame = frame.filter(~pl.col(_ROW).is_in(deleted.implode()))
-    return frame.select([f.name for f in plan.schema.fields])
+    arrow_schema = schema_to_pyarrow(plan.schema)
+    dirty = [i for i, t in enumerate(tasks) if t.position_deletes]
+    if not 0 < len(dirty) <= FILTERED_MAX_FILES:
+        return [_scan_native(plan, tasks, options, arrow_schema)]
+    before, span, after = tasks[: dirty[0]], tasks[dirty[0] : dirty[-1] + 1], tasks[dirty[-1] + 1 :]
+    top = (1 << 32) - 1 if pl.get_index_type() == pl.UInt32 else (1 << 63) - 1
+    if any(t.record_count < 0 for t in span) or sum(t.record_count for t in span) > top:
+        return [_scan_native(plan, tasks, options, arrow_schema)]
+    row_counts.check(span, options)
+    deleted = delete_positions.across(span, options)
+    frame = _scan(plan, [t.path for t in span], options, arrow_schema, row_index_name=_ROW)
+    frame = frame.filter(~pl.col(_ROW).is_in(deleted.implode())).drop(_ROW)
+    head = [_scan_native(plan, before, options, arrow_schema)] if before else []
+    tail = [_scan_native(plan, after, options, arrow_schema)] if after else []
+    return [*head, frame, *tail]
+
+
+class RowCounts:
+    """Each data file's rows as its Parquet footer counts them, checked once per file against its manifest entry's
+    record count (data files never change), so a row index running across files cannot be shifted by a wrong
+    count: a mismatch refuses the read. Keeps up to `max_files` checked paths (an LRU)."""
+
+    def __init__(self, max_files: int = 1 << 16) -> None:
+        self.max_files = max_files
+        self._checked: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def check(self, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> None:
+        import polars as pl
+
+        with self._lock:
+            wanted = [t for t in tasks if (t.path, t.record_count) not in self._checked]
+        for task in wanted:
+            counted = (
+                pl.scan_parquet(polars_path(task.path), glob=False, storage_options=options).select(pl.len()).collect()
+            ).item()
+            if counted != task.record_count:
+                raise UnsupportedScanError(
+                    f"data file {task.path} holds {counted} rows, its manifest entry says {task.record_count}",
+                    hint="its position deletes cannot be placed: rewrite its manifest entry or compact the table",
+                )
+            with self._lock:
+                self._checked[(task.path, task.record_count)] = None
+                while len(self._checked) > self.max_files:
+                    self._checked.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._checked.clear()
+
+
+row_counts = RowCounts()
 
 
 class DeletePositions:
     """The positions file-scoped delete files list, read once and kept (delete files never change): per delete file
-    as read, and per data file's set of delete files as one sorted, distinct Series of Polars' row-index type. A
-    snapshot after an upsert reads only its new delete files. Both are LRUs bounded by `max_positions` each."""
+    as read, per data file's set of delete files as one sorted, distinct Series of Polars' row-index type, and per
+    span of data files read in one scan as their positions shifted into its row index (`across`). A snapshot after
+    an upsert reads only its new delete files. All three are LRUs bounded by `max_positions` each."""
 
     def __init__(self, max_positions: int = 1 << 24) -> None:
         self.max_positions = max_positions
         self._files: _Kept[str] = _Kept(max_positions)
         self._sets: _Kept[tuple[str, ...]] = _Kept(max_positions)
+        self._across: _Kept[tuple[str, ...]] = _Kept(max_positions)
         self._lock = threading.Lock()
 
     def of(self, task: DataTask, options: dict[str, Any] | None) -> pl.Series:
@@ -256,10 +295,34 @@ class DeletePositions:
                 self._sets.put(key, positions)
         return found | made
 
+    def across(self, tasks: Sequence[DataTask], options: dict[str, Any] | None) -> pl.Series:
+        """The deleted rows of `tasks` read as one scan, in its row index: each file's positions shifted by the
+        record counts of the files before it (one sorted Series, kept like the sets)."""
+        import polars as pl
+
+        key = tuple(f"{t.path}\0{t.record_count}\0{chr(0).join(_key(t))}" for t in tasks)
+        with self._lock:
+            kept = self._across.get(key)
+        if kept is not None:
+            return kept
+        sets = self.load([t for t in tasks if t.position_deletes], options)
+        index_type = pl.get_index_type()
+        shifted, offset = [], 0
+        for task in tasks:
+            if task.position_deletes:
+                positions = sets[_key(task)]
+                shifted.append(positions.filter(positions < task.record_count).cast(pl.Int64) + offset)
+            offset += task.record_count
+        across = pl.concat(shifted).cast(index_type) if shifted else pl.Series("pos", [], dtype=index_type)
+        with self._lock:
+            self._across.put(key, across)
+        return across
+
     def clear(self) -> None:
         with self._lock:
             self._files.clear()
             self._sets.clear()
+            self._across.clear()
 
 
 class _Kept(Generic[_K]):

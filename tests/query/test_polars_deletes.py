@@ -1,6 +1,7 @@
-"""Polars' read of data files with file-scoped position deletes: each such file is scanned with a row index and its
-deleted positions filtered out (`polars_scan._scan_filtered`), and must read exactly what Polars' own deletion-file
-reader (`FILTERED_MAX_FILES = 0`), DuckDB and pyiceberg read."""
+"""Polars' read of data files with file-scoped position deletes: the files are scanned together with a row index
+running across them and each file's deleted positions, shifted by the rows before it, filtered out
+(`polars_scan._scan_file_scoped`), and must read exactly what Polars' own deletion-file reader
+(`FILTERED_MAX_FILES = 0`), DuckDB and pyiceberg read."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pyiceberg.table import Table
 from pyiceberg.types import LongType, NestedField, StringType
 
 from meshlake.query import polars_scan
+from meshlake.query.errors import UnsupportedScanError
 from meshlake.query.plan import ScanPlan, plan_scan
 
 from .conftest import Files, duck_rows
@@ -34,19 +36,29 @@ def table(catalog: SqlCatalog) -> Table:
 @pytest.fixture(autouse=True)
 def nothing_kept() -> Iterator[None]:
     polars_scan.delete_positions.clear()
+    polars_scan.row_counts.clear()
     yield
     polars_scan.delete_positions.clear()
+    polars_scan.row_counts.clear()
 
 
 def current(table: Table) -> ScanPlan:
     return plan_scan(table, table.current_snapshot().snapshot_id)
 
 
-def add(table: Table, mor: type[Files], ids: list[int], *, row_group_size: int | None = None) -> str:
-    """A data file of `ids` (in row groups of `row_group_size`), committed; its path."""
+def add(
+    table: Table,
+    mor: type[Files],
+    ids: list[int],
+    *,
+    row_group_size: int | None = None,
+    record_count: int | None = None,
+) -> str:
+    """A data file of `ids` (in row groups of `row_group_size`; its manifest entry saying `record_count` rows if
+    given), committed; its path."""
     data = pa.Table.from_pylist([{"id": i, "v": f"v{i}"} for i in ids], schema=table.schema().as_arrow())
     file = mor.data_file(table, data)
-    if row_group_size is not None:
+    if row_group_size is not None or record_count is not None:
         with table.io.new_output(file.file_path).create(overwrite=True) as out:
             pq.write_table(data, out, row_group_size=row_group_size)
         file = DataFile.from_args(
@@ -54,7 +66,7 @@ def add(table: Table, mor: type[Files], ids: list[int], *, row_group_size: int |
             file_path=file.file_path,
             file_format=FileFormat.PARQUET,
             partition=file.partition,
-            record_count=data.num_rows,
+            record_count=data.num_rows if record_count is None else record_count,
             file_size_in_bytes=len(table.io.new_input(file.file_path)),
         )
     mor.commit(table, add=[file])
@@ -108,6 +120,41 @@ def test_positions_outside_the_file_delete_nothing(table: Table, mor: type[Files
     assert sorted(current(table).to_polars().collect()["id"].to_list()) == [1, 3]
 
 
+def test_a_position_past_a_files_rows_does_not_delete_a_row_of_the_next_file(table: Table, mor: type[Files]) -> None:
+    a = add(table, mor, [1, 2, 3])
+    b = add(table, mor, [10, 11, 12])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 3), (a, 4), (a, 0)])])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(b, 2)])])
+    plan = current(table)
+    assert [t.record_count for t in plan.tasks] == [3, 3]
+    assert sorted(plan.to_polars().collect()["id"].to_list()) == [2, 3, 10, 11]
+
+
+@pytest.mark.parametrize("counted", [2, 4], ids=["fewer", "more"])
+def test_a_data_file_whose_manifest_miscounts_its_rows_fails_the_polars_read(
+    table: Table, mor: type[Files], counted: int
+) -> None:
+    """The row index runs across files, so a wrong record count would shift the next file's deletes: refused."""
+    a = add(table, mor, [1, 2, 3], record_count=counted)
+    b = add(table, mor, [10, 11, 12])
+    mor.commit(table, deletes=[mor.position_deletes(table, [(a, 0)]), mor.position_deletes(table, [(b, 0)])])
+    with pytest.raises(UnsupportedScanError, match=f"holds 3 rows, its manifest entry says {counted}"):
+        current(table).to_polars()
+
+
+def test_clean_files_before_and_after_the_dirty_ones_are_read_plainly_in_plan_order(
+    table: Table, mor: type[Files]
+) -> None:
+    """Only the files from the first dirty one to the last share the row index, so only their counts must hold."""
+    first = add(table, mor, [1, 2], record_count=5)  # miscounted, but outside the span: no position depends on it
+    dirty = add(table, mor, [10, 11, 12])
+    last = add(table, mor, [20, 21], record_count=7)
+    mor.commit(table, deletes=[mor.position_deletes(table, [(dirty, 0)])])
+    live = {first: [1, 2], dirty: [11, 12], last: [20, 21]}
+    plan = current(table)
+    assert plan.to_polars().collect()["id"].to_list() == [i for t in plan.tasks for i in live[t.path]]
+
+
 def test_delete_positions_are_read_once_per_delete_file_and_kept_within_their_bound(
     table: Table, mor: type[Files], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,6 +179,11 @@ def test_delete_positions_are_read_once_per_delete_file_and_kept_within_their_bo
     dirty = [t for t in current(table).tasks if t.position_deletes]
     assert sorted(kept.of(t, None).to_list() for t in dirty) == [[1, 2, 7], [3]]
     assert len(read) == 1, "only the new delete file is read; the others are kept"
+    span = list(current(table).tasks)
+    shift = {t.path: sum(u.record_count for u in span[:i]) for i, t in enumerate(span)}
+    expected = sorted([p + shift[a] for p in (1, 2, 7)] + [3 + shift[b]])
+    assert kept.across(span, None).to_list() == expected, "each file's positions shifted by the rows before it"
+    assert len(read) == 1, "the span's positions come from the kept ones"
     small = polars_scan.DeletePositions(max_positions=2)
     assert sorted(small.of(t, None).to_list() for t in dirty) == [[1, 2, 7], [3]]
     assert len(small._files) <= 2 and len(small._sets) <= 2, "the bound holds: the least recently used went"
