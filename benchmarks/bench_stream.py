@@ -17,7 +17,10 @@ snapshot log every commit re-renders) and the p99 of the commits during which ne
 manifest merge ran; `--premerge off` leaves every manifest merge to the commits (`meshlake.streams.premerge`).
 `--compaction thread` runs the compactions in a thread of the stream's process instead of a worker process
 (`MESHLAKE_STREAM_COMPACTION`), to compare: the commit p99 while a compaction ran and while none did, and the CPU
-seconds of the stream's process and of the compactor's worker, tell them apart. Each window also names its slowest
+seconds of the stream's process and of the compactor's worker, tell them apart. `--size-classes off` compacts every
+small file of a partition together, as the compactor did before it kept to size classes
+(`MESHLAKE_STREAM_COMPACTION_CLASSES`), to compare: the bytes the compactions rewrote and their commits' time on
+the stream's thread (p50, max) are reported. Each window also names its slowest
 commit with its phases (staging, gate, commit, the manifest merge inside the commit, the wait for the commit lock),
 the collector's pause inside it and what ran beside it, so a lone slow window says what it was.
 Writes benchmarks/results/stream.json and .md (`--name` for other names).
@@ -39,6 +42,7 @@ from typing import Any
 import meshlake as ml
 from benchmarks.common import fresh_dir, machine, save
 from meshlake.streams.collection import ENV
+from meshlake.streams.compactor import CLASSES_ENV
 from meshlake.streams.compactor import ENV as COMPACTION_ENV
 from meshlake.streams.premerge import ENV as PREMERGE_ENV
 from tests.stream_services import start_nats
@@ -207,11 +211,19 @@ def main() -> None:
         default="process",
         help="where --compact-every's compactions run: a worker process (the default) or a thread of the stream's",
     )
+    parser.add_argument(
+        "--size-classes",
+        choices=["on", "off"],
+        default="on",
+        help="--compact-every's compactions by size classes (the default) or every small file of a partition "
+        "together, as before (MESHLAKE_STREAM_COMPACTION_CLASSES), to compare",
+    )
     parser.add_argument("--name", default="stream", help="result files benchmarks/results/NAME.json and .md")
     args = parser.parse_args()
     os.environ[ENV] = args.gc
     os.environ[PREMERGE_ENV] = args.premerge
     os.environ[COMPACTION_ENV] = args.compaction
+    os.environ[CLASSES_ENV] = args.size_classes
     work = fresh_dir(args.name)
     lake = ml.connect(home=str(work / ".meshlake"))
     port = deploy_orders(lake, work / "orders")
@@ -291,6 +303,11 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
         "cpu_s": cpu,
         "compaction": args.compaction,
         "compaction_runs": report.compactions,
+        "size_classes": args.size_classes,
+        "compaction_bytes_rewritten": sum(run.get("bytes_before", 0) for run in report.compactions),
+        "compaction_commit_ms": _spread(
+            [r["commit_seconds"] * 1000 for r in report.compactions if r.get("commit_seconds") is not None]
+        ),
         "compaction_errors": report.compaction_errors[:5],
         "windows": windows,
         "slowest": _slowest(batches),
@@ -305,6 +322,13 @@ def _run(args: Any, lake: ml.Lake, port: Any, server: Any) -> tuple[dict[str, An
         "rows_in_port": port.latest().rows,
     }
     return result, windows, elapsed
+
+
+def _spread(values: list[float]) -> dict[str, float] | None:
+    """p50 and max of `values` (None when there are none)."""
+    if not values:
+        return None
+    return {"p50": round(statistics.median(values), 1), "max": round(max(values), 1)}
 
 
 def _cpu() -> dict[str, float]:
@@ -469,7 +493,7 @@ def _markdown(
     command = f"python -m benchmarks.bench_stream --seconds {args.seconds:g} --batch {args.batch}"
     command += f" --interval {args.interval:g}"
     if args.compact_every:
-        command += f" --compact-every {args.compact_every:g}"
+        command += f" --compact-every {args.compact_every:g} --size-classes {args.size_classes}"
     command += f" --premerge {args.premerge}"
     markdown = f"""# Sustained JetStream ingestion into a gated port
 
@@ -493,6 +517,8 @@ load average is sampled at each batch).
 {r["batches_rebased"]} / {r["batches_waited_for_lock"]} |
 | CPU seconds: the stream's process (all threads) / the compactor's worker (0 with a thread) | {cpu["stream"]} / \
 {cpu["compactor_process"]} |
+| bytes rewritten by those compactions (`--size-classes {r["size_classes"]}`) / their commits on the stream's \
+thread (ms) | {r["compaction_bytes_rewritten"]:,} / {r["compaction_commit_ms"]} |
 | manifest merges ahead of the commits (`--premerge`) | {r["premerges"]} |
 | data files before / after `maintain` | {files} |
 | query (`count(*)`, `avg`) before / after | {queries} |

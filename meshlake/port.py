@@ -18,7 +18,7 @@ from meshlake.errors import CommitConflictError, InvalidNameError, QualityGateEr
 from meshlake.query.history import History, port_history
 from meshlake.snapshot import PortSnapshot
 from meshlake.write.commit import QUARANTINE_PREFIX
-from meshlake.write.flow import delete_rows, discard, publish, stage_write
+from meshlake.write.flow import discard, publish, stage_write
 from meshlake.write.modes import RowChangeMode, WriteMode
 from meshlake.write.results import StagedWrite, WriteResult
 
@@ -164,10 +164,12 @@ class Port:
         except QualityGateError:
             self._expire_quarantine()
             raise
-        return self._compacted_after(staged, result)
+        return self.compacted_after(staged, result)
 
-    def _compacted_after(self, staged: StagedWrite, result: WriteResult) -> WriteResult:
-        """`result` with the automatic compaction that ran after it, if the port's setting made one due."""
+    def compacted_after(self, staged: StagedWrite, result: WriteResult) -> WriteResult:
+        """`result` with the automatic compaction that ran after it, if the port's setting made one due: every
+        write path that commits a data change onto `main` (`publish`, so `write`, `delete` and the distributed
+        sinks; a quarantined write's release) calls it after its commit. It never raises (docs/write-modes.md)."""
         if staged.committed is None or not result.changed:
             return result
         from dataclasses import replace
@@ -252,23 +254,27 @@ class Port:
         Anything else raises `InvalidFilterError` showing the part it could not read (a pyiceberg
         `BooleanExpression` is accepted too). Nothing is deleted unless the filter parses. `write_mode` overrides
         the port's: "merge-on-read" records the rows in position delete files instead of rewriting their files.
+        Like `write`, a delete that leaves a partition with the port's `auto_compact.min_files` small files of one size
+        class compacts them after its commit (`WriteResult.auto_compaction`).
         """
         self._check_write("delete")
         stamps = self._stamps("delete", None, run_id, writer)
-        try:
-            return delete_rows(
-                self.lake.catalog,
-                self.table(),
-                where,
-                address=str(self.address),
-                stamps=stamps,
-                gate=self.lake._gate_for(self),
-                quarantine_name=f"{QUARANTINE_PREFIX}{stamps.run_id}",
-                write_mode=write_mode or self.contract.write_mode,
-            )
-        except QualityGateError:
-            self._expire_quarantine()
-            raise
+        table = self.table()
+        auto_compact_setting(table.properties)  # a malformed setting is refused before anything is written
+        staged = stage_write(
+            self.lake.catalog,
+            table,
+            None,
+            address=str(self.address),
+            mode="delete",
+            where=where,
+            primary_key=[],
+            stamps=stamps,
+            gate=self.lake._gate_for(self),
+            quarantine_name=f"{QUARANTINE_PREFIX}{stamps.run_id}",
+            write_mode=write_mode or self.contract.write_mode,
+        )
+        return self.publish(staged)
 
     def stream(
         self,

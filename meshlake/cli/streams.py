@@ -48,8 +48,9 @@ from meshlake.cli.main import Context, cli, json_option, pass_context
     type=float,
     callback=lambda _ctx, _param, value: _seconds(value),
     metavar="SECONDS",
-    help="Compact the port's small files every this many seconds while consuming (a worker process rewrites "
-    "them; MESHLAKE_STREAM_COMPACTION=thread keeps it in a thread). Default: never.",
+    help="Compact the port's small files every this many seconds while consuming, 8 of one size class at a time (a "
+    "worker process rewrites them; MESHLAKE_STREAM_COMPACTION=thread keeps it in a thread, "
+    "MESHLAKE_STREAM_COMPACTION_CLASSES=off compacts all small files together). Default: never.",
 )
 @click.option(
     "--serve-to",

@@ -323,7 +323,7 @@ def release_write(port: Port, write: QuarantinedWrite, *, force: bool, reason: s
         raise QualityGateError(address, refused, quarantine_branch=write.branch)
     result = publish(staged)
     drop_branch(lake.catalog, port.table(), write.branch)
-    return result
+    return port.compacted_after(staged, result)
 
 
 def _release_stamps(

@@ -1,7 +1,10 @@
 """Compaction while a stream runs: the port's small files compacted every few seconds beside the consume loop.
 
-It uses maintenance's compaction (`meshlake.maintenance.compact`) on a catalog of its own. Compaction
-rewrites only files already on `main` when it reads the head; a batch being committed meanwhile is not among
+It uses maintenance's compaction (`meshlake.maintenance.compact`) on a catalog of its own, by size classes
+(`compaction_options`): small files are compacted only with files of their own size class (`compact.size_class`:
+under 256 KB, to 2 MB, to 16 MB, ...), `MIN_FILES` of a class at a time, so the file a run made is rewritten again
+only with files of its own size (a row once per class), not with every run until it passes the small-file size.
+Compaction rewrites only files already on `main` when it reads the head; a batch being committed meanwhile is not among
 them, and whichever commits second is re-based onto the other (an append onto the compaction, or the
 compaction onto the append, which leaves appended files alone). So query speed does not decay with the
 stream's age, and no batch is rewritten before it lands. A compaction that fails is reported and retried at
@@ -27,14 +30,16 @@ from meshlake.streams.switches import switch
 
 if TYPE_CHECKING:
     from meshlake.contract.address import Address
-    from meshlake.maintenance.compact import Compaction
+    from meshlake.maintenance.compact import Compaction, Options
     from meshlake.port import Port
 
 _LOG = logging.getLogger("meshlake.streams")
 ENV = "MESHLAKE_STREAM_COMPACTION"
 MODES = ("process", "thread")
+CLASSES_ENV = "MESHLAKE_STREAM_COMPACTION_CLASSES"
+CLASS_MODES = ("on", "off")
 MIN_FILES = 8
-"""Small files a partition needs before it is compacted while streaming."""
+"""Small files (of one size class) a partition needs before it is compacted while streaming."""
 
 
 def compaction_mode() -> str:
@@ -66,6 +71,15 @@ class BackgroundCompactor(Protocol):
         """Called by the consume loop after each batch: the moment to commit what is ready without racing a batch."""
 
 
+def compaction_options(min_files: int = MIN_FILES) -> Options:
+    """The options of a compaction while streaming: by size classes unless `MESHLAKE_STREAM_COMPACTION_CLASSES` is
+    `off` (every small file of a partition together, as before, to compare); an unknown value is a `ConfigError`."""
+    from meshlake.maintenance.compact import Options
+
+    classes = switch(CLASSES_ENV, CLASS_MODES, "whether compaction while streaming keeps to size classes") == "on"
+    return Options(min_files=min_files, size_classes=classes)
+
+
 def background_compactor(port: Port, every: float, *, min_files: int = MIN_FILES) -> BackgroundCompactor:
     """The compactor `MESHLAKE_STREAM_COMPACTION` chooses, compacting `port` every `every` seconds."""
     if compaction_mode() == "thread":
@@ -89,7 +103,7 @@ class Compactor:
         check_every(every)
         self.port = port
         self.every = every
-        self.min_files = min_files
+        self.options = compaction_options(min_files)
         self.done = CompactionRuns()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=f"compact {port.address}", daemon=True)
@@ -113,20 +127,20 @@ class Compactor:
         """Nothing: this thread commits its own compactions (re-based onto, or re-basing, the stream's batches)."""
 
     def once(self, catalog: Any) -> None:
-        compact_once(catalog, self.port.address, self.port.descriptor.version, self.min_files, self.done)
+        compact_once(catalog, self.port.address, self.port.descriptor.version, self.options, self.done)
 
 
 def compact_once(
     catalog: Any,
     address: Address,
     product_version: str,
-    min_files: int,
+    options: Options,
     done: CompactionRuns,
 ) -> None:
     """One compaction of the port at `address`, recorded in `done` (a failure too: it is never raised)."""
     from meshlake.contract.registry import load_port_table
     from meshlake.contract.stamps import new_run_id
-    from meshlake.maintenance.compact import Options, compact
+    from meshlake.maintenance.compact import compact
 
     started, began = time.perf_counter(), time.monotonic()
     try:
@@ -137,7 +151,7 @@ def compact_once(
             product_version=product_version,
             run_id=new_run_id(),
             apply=True,
-            options=Options(min_files=min_files),
+            options=options,
         )
     except Exception as exc:  # reported; the next interval tries again
         done.spans.append((began, time.monotonic()))
@@ -149,12 +163,15 @@ def compact_once(
         done.runs.append(run_record(found, time.perf_counter() - started))
 
 
-def run_record(found: Compaction, seconds: float) -> dict[str, Any]:
-    """One committed compaction in `CompactionRuns.runs`."""
+def run_record(found: Compaction, seconds: float, commit_seconds: float | None = None) -> dict[str, Any]:
+    """One committed compaction in `CompactionRuns.runs`: `seconds` in all, `commit_seconds` of its commit on the
+    stream's side (`CompactorProcess`; a thread's run does not time its commit apart)."""
     return {
         "snapshot_id": found.snapshot_id,
         "files_before": found.files_before,
         "files_after": found.files_after,
+        "bytes_before": found.bytes_before,
         "rebases": found.rebases,
         "seconds": round(seconds, 3),
+        "commit_seconds": round(commit_seconds, 4) if commit_seconds is not None else None,
     }

@@ -46,14 +46,14 @@ from typing import TYPE_CHECKING, Any
 
 from meshlake.catalog.settings import redact_uri
 from meshlake.errors import BrokenProductError
-from meshlake.streams.compactor import MIN_FILES, CompactionRuns, check_every, run_record
+from meshlake.streams.compactor import MIN_FILES, CompactionRuns, check_every, compaction_options, run_record
 
 if TYPE_CHECKING:
     from pyiceberg.table import Table
 
     from meshlake.catalog.settings import Settings
     from meshlake.contract.address import Address
-    from meshlake.maintenance.compact import Compaction, Rewritten
+    from meshlake.maintenance.compact import Compaction, Options, Rewritten
     from meshlake.port import Port
 
 _LOG = logging.getLogger("meshlake.streams")
@@ -92,7 +92,8 @@ class CompactorProcess:
         self._stop = threading.Event()
         """Set when the stream ends (each worker is told through its own pipe, `_stop_worker`)."""
         self._stop_worker: Connection | None = None
-        self._args = (settings or port.lake.settings, port.address, port.descriptor.version, every, min_files)
+        options = compaction_options(min_files)
+        self._args = (settings or port.lake.settings, port.address, port.descriptor.version, every, options)
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._workers_lock = threading.Lock()
@@ -251,7 +252,8 @@ class CompactorProcess:
             self._failed(f"{type(exc).__name__}: {exc}"[:500])
             return ("failed", None)
         self.done.spans.append((began, time.monotonic()))
-        self.done.runs.append(run_record(found, seconds + time.perf_counter() - started))
+        committing = time.perf_counter() - started
+        self.done.runs.append(run_record(found, seconds + committing, committing))
         return ("committed", None)
 
     def _failed(self, error: str) -> None:
@@ -298,7 +300,7 @@ def work(
     address: Address,
     product_version: str,
     every: float,
-    min_files: int,
+    options: Options,
     *,
     stop: Connection,
     conn: Connection,
@@ -323,22 +325,22 @@ def work(
             conn.close()
             return
     while not stop.poll(every):  # True once the stream's end closed its side
-        _rewrite_once(catalog, address, product_version, min_files, conn)
+        _rewrite_once(catalog, address, product_version, options, conn)
     conn.close()
 
 
-def _rewrite_once(catalog: Any, address: Address, product_version: str, min_files: int, conn: Connection) -> None:
+def _rewrite_once(catalog: Any, address: Address, product_version: str, options: Options, conn: Connection) -> None:
     """Find and rewrite the port's small files, hand the rewrite to the stream's process, and delete its files
     if the commit there failed."""
     from pyiceberg.table.refs import MAIN_BRANCH
 
     from meshlake.contract.stamps import new_run_id
-    from meshlake.maintenance.compact import Options, discard, find_groups, rewrite
+    from meshlake.maintenance.compact import discard, find_groups, rewrite
 
     began, started = time.monotonic(), time.perf_counter()
     try:
         table = _load(catalog, address)
-        found = find_groups(table, Options(min_files=min_files))
+        found = find_groups(table, options)
         head = table.metadata.snapshot_by_name(MAIN_BRANCH)
         if not found.groups or head is None:
             conn.send(("span", (began, time.monotonic())))

@@ -38,7 +38,13 @@ from meshlake.errors import (
 )
 from meshlake.maintenance.auto_compact import suspended
 from meshlake.streams.collection import Collection, gc_mode, steady_collection
-from meshlake.streams.compactor import BackgroundCompactor, background_compactor, check_every, compaction_mode
+from meshlake.streams.compactor import (
+    BackgroundCompactor,
+    background_compactor,
+    check_every,
+    compaction_mode,
+    compaction_options,
+)
 from meshlake.streams.decode import decode_batch
 from meshlake.streams.offsets import recorded_offsets, refuse_concurrent_consumer, stream_stamps, unprefixed
 from meshlake.streams.premerge import Premerger, Premerges, premerge_mode
@@ -172,10 +178,11 @@ def consume(
     """Consume `source` into `port` until a limit ends the loop (see the module docstring)."""
     address = str(port.address)
     validate_name(source.source_id, "stream source id")
-    gc_mode()  # an unknown MESHLAKE_STREAM_GC, _PREMERGE or _COMPACTION is refused before anything is read
+    gc_mode()  # an unknown MESHLAKE_STREAM_GC, _PREMERGE, _COMPACTION(_CLASSES) is refused before anything is read
     premerging = premerge_mode() == "on"
     if limits.compact_every is not None:
         compaction_mode()
+        compaction_options()
     policy = port.contract.stream_options.on_failure
     recorded = recorded_offsets(port.table(), source.source_id)
     if recorded.identity is not None and recorded.identity != source.identity:

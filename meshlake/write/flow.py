@@ -191,33 +191,6 @@ def discard(staged: StagedWrite) -> None:
     delete_all(staged.table, staged.prepared.written_paths)
 
 
-def delete_rows(
-    catalog: Catalog,
-    table: Table,
-    where: str | BooleanExpression,
-    *,
-    address: str,
-    stamps: Stamps,
-    gate: Gate | None,
-    quarantine_name: str,
-    write_mode: str = "copy-on-write",
-) -> WriteResult:
-    """Delete the rows matching `where` (as `write_mode` says), through the same gate as writes."""
-    return write_port(
-        catalog,
-        table,
-        None,
-        address=address,
-        mode="delete",
-        where=where,
-        primary_key=[],
-        stamps=stamps,
-        gate=gate,
-        quarantine_name=quarantine_name,
-        write_mode=write_mode,
-    )
-
-
 def check_mode(mode: str, where: object, primary_key: list[str], address: str) -> None:
     if mode == "delete":
         return
