@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ import pytest
 import meshlake as ml
 from tests.conftest import DescriptorWriter
 from tests.integration.conftest import service_unavailable
+from tests.streams.feeding import compaction_landed, feed_until
 
 INTEROP_PYTHON = "MESHLAKE_INTEROP_PYTHON"
 _REPO = Path(__file__).resolve().parents[2]
@@ -141,12 +141,7 @@ def streamed_port(
     source = MemorySource("shipments")
 
     def feed() -> None:  # until the stream's compactor has committed once (its worker process starts slowly)
-        ends, sent = time.monotonic() + 90.0, 0
-        while time.monotonic() < ends and not any(s.mode == "compact" for s in port.history()):
-            for _ in range(6):
-                source.publish(_shipment(sent))
-                sent += 1
-            time.sleep(0.05)
+        feed_until(source.publish, lambda: compaction_landed(port), message=_shipment, batch=6)
 
     feeder = threading.Thread(target=feed)
     feeder.start()

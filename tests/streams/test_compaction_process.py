@@ -22,6 +22,7 @@ from meshlake.streams.compactor import ENV
 from meshlake.streams.compactor_process import CompactorProcess
 from meshlake.streams.memory import MemorySource
 from tests.streams.conftest import ADDRESS, deploy_orders, order, port_ids
+from tests.streams.feeding import compaction_landed, feed_until
 from tests.streams.file_source import FileSource
 
 WORKER = "meshlake compact"
@@ -38,24 +39,6 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-def _compacted(port: Any) -> bool:
-    return any(s.mode == "compact" for s in port.history())
-
-
-def _feed_until(publish: Callable[[bytes], Any], done: Callable[[], bool], first: int = 0) -> tuple[int, bool]:
-    """Publish orders (ids from `first`) until `done()` or `WAIT` seconds; returns the next id and whether done."""
-    ends = time.monotonic() + WAIT
-    sent = first
-    while time.monotonic() < ends:
-        for _ in range(10):
-            publish(order(sent))
-            sent += 1
-        time.sleep(0.05)
-        if done():
-            return sent, True
-    return sent, False
-
-
 def test_the_stream_compacts_in_a_worker_process_that_is_gone_when_it_ends(
     orders: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -68,7 +51,7 @@ def test_the_stream_compacts_in_a_worker_process_that_is_gone_when_it_ends(
         workers.update(p.pid for p in multiprocessing.active_children() if p.name.startswith(WORKER) and p.pid)
 
     fed: list[tuple[int, bool]] = []
-    feeder = threading.Thread(target=lambda: fed.append(_feed_until(source.publish, lambda: _compacted(port))))
+    feeder = threading.Thread(target=lambda: fed.append(feed_until(source.publish, lambda: compaction_landed(port))))
     feeder.start()
     report = port.stream(source, max_rows=5, max_wait=0.02, idle=1.0, compact_every=0.3, on_batch=seen)
     feeder.join()
@@ -120,7 +103,7 @@ def test_a_compaction_that_fails_is_reported_and_the_stream_goes_on(orders: Call
             target=lambda: streaming.append(port.stream(source, max_rows=5, max_wait=0.02, idle=1.0))
         )
         runner.start()
-        sent, failed = _feed_until(source.publish, lambda: bool(worker.done.errors), first=40)
+        sent, failed = feed_until(source.publish, lambda: bool(worker.done.errors), first=40)
         runner.join()
     assert failed, "no compaction failed"
     assert all(e.startswith(("FileNotFoundError", "OSError", "IOException")) for e in worker.done.errors), worker.done
@@ -154,8 +137,8 @@ def test_a_killed_stream_leaves_no_worker_and_its_rows_land_exactly_once(
     )
     child = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[2])
     try:
-        ready = (lambda: _compacted(port)) if every < 1 else printed.exists
-        sent, done = _feed_until(stream.publish, ready)
+        ready = (lambda: compaction_landed(port)) if every < 1 else printed.exists
+        sent, done = feed_until(stream.publish, ready)
         assert done, "no compaction committed while streaming" if every < 1 else "no worker started"
         os.kill(child.pid, signal.SIGKILL)
         child.wait(30)
@@ -232,7 +215,7 @@ def test_the_worker_s_compaction_commits_between_two_batches_so_no_batch_waits_f
     port = orders()
     source = MemorySource("orders")
     fed: list[tuple[int, bool]] = []
-    feeder = threading.Thread(target=lambda: fed.append(_feed_until(source.publish, lambda: _compacted(port))))
+    feeder = threading.Thread(target=lambda: fed.append(feed_until(source.publish, lambda: compaction_landed(port))))
     feeder.start()
     report = port.stream(source, max_rows=5, max_wait=0.02, idle=1.0, compact_every=0.3)
     feeder.join()
@@ -265,7 +248,7 @@ def test_a_rewrite_no_batch_takes_is_committed_by_the_compactor_s_own_thread(
             time.sleep(0.1)
     assert worker.done.runs and not worker.done.errors, worker.done
     assert committers and threading.current_thread().name not in committers, committers
-    assert _compacted(port)
+    assert compaction_landed(port)
     assert port_ids(port) == list(range(40))
 
 
@@ -288,10 +271,10 @@ def test_a_worker_killed_mid_stream_is_restarted_and_the_next_one_compacts(
     fed: list[tuple[int, bool]] = []
 
     def feed() -> None:
-        sent, done = _feed_until(source.publish, lambda: compactions() >= 1)
+        sent, done = feed_until(source.publish, lambda: compactions() >= 1)
         if done:
             os.kill(workers[0], signal.SIGKILL)
-            sent, done = _feed_until(source.publish, lambda: compactions() >= 2 and len(workers) >= 2, first=sent)
+            sent, done = feed_until(source.publish, lambda: compactions() >= 2 and len(workers) >= 2, first=sent)
         fed.append((sent, done))
 
     feeder = threading.Thread(target=feed)

@@ -12,6 +12,7 @@ import pytest
 from meshlake.streams.compactor import ENV
 from meshlake.streams.memory import MemorySource
 from tests.streams.conftest import order, port_ids
+from tests.streams.feeding import compaction_landed, feed_until
 
 
 @pytest.mark.parametrize("mode", ["process", "thread"])
@@ -22,21 +23,16 @@ def test_compaction_runs_while_streaming_and_loses_or_repeats_nothing(
     port = orders()
     source = MemorySource("orders")
 
-    sent = 0
+    fed: list[tuple[int, bool]] = []
 
     def feed() -> None:  # 240 orders at least, then on until a compaction landed (a worker starts slowly)
-        nonlocal sent
-        ends = time.monotonic() + 90
-        while sent < 240 or (time.monotonic() < ends and "compact" not in [s.mode for s in port.history()]):
-            for _ in range(10):
-                source.publish(order(sent))
-                sent += 1
-            time.sleep(0.1)
+        fed.append(feed_until(source.publish, lambda: compaction_landed(port), at_least=240, pause=0.1))
 
     feeder = threading.Thread(target=feed)
     feeder.start()
     report = port.stream(source, max_rows=5, max_wait=0.02, idle=1.5, compact_every=0.4)
     feeder.join()
+    ((sent, _),) = fed
     assert report.compactions, report.to_dict()
     assert port_ids(port) == list(range(sent))
     files = len(port.table().inspect.files())
