@@ -602,16 +602,19 @@ class Lake:
         self, con: DuckDBPyConnection | None = None, *, held: bool = True, as_of: datetime | None = None
     ) -> MeshSession:
         """A mesh session on `con` (or a new connection), kept by `con` (`held`) or only by this lake."""
-        import duckdb
-
         from meshlake.query.mesh import MeshSession
+        from meshlake.query.native.masks import connect, load
 
         access = self._mesh_reads()
         if access is not None and con is not None:
             from meshlake.query.lockdown import refuse_locked
 
             refuse_locked(con)
-        connection = con if con is not None else duckdb.connect()
+        # meshlake's DuckDB extension (position deletes as row masks in the scan) where it can be loaded: always on
+        # a connection of our own, on the caller's only when it allows unsigned extensions (docs/write-modes.md).
+        connection = connect() if con is None else con
+        if con is not None:
+            load(con)
         if self.settings.uses_s3:
             from meshlake.catalog.catalogs import storage_properties
             from meshlake.catalog.storage import register_s3

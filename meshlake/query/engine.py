@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from pyiceberg.io import FileIO
 
+from meshlake.query.native.masks import connect, loaded
 from meshlake.query.plan import ScanPlan
 from meshlake.query.policy import ReadPolicy, restricted
 from meshlake.query.sql import scan_sql
@@ -30,15 +31,12 @@ def read_arrow(
     policy: ReadPolicy | None = None,
 ) -> pa.Table:
     """The snapshot's rows as an Arrow table, read by DuckDB in place (as `policy` lets its reader see them)."""
-    import duckdb
-
-    sql = scan_sql(plan)
-    if restricted(policy):
-        sql = policy.relation(sql, plan.schema)
-
     own = con is None
-    connection = duckdb.connect() if con is None else con
+    connection = connect() if con is None else con
     try:
+        sql = scan_sql(plan, native=loaded(connection))
+        if restricted(policy):
+            sql = policy.relation(sql, plan.schema)
         if io is not None:
             register_filesystems(connection, plan, io)
         # DuckDB 2.0: `.arrow()` is a RecordBatchReader; `to_arrow_table()` is the table.

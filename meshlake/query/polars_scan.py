@@ -73,7 +73,7 @@ def _frame(plan: ScanPlan, io: FileIO | None, storage_options: Mapping[str, Any]
         if storage_options is not None:
             options: dict[str, Any] | None = dict(storage_options)
         else:
-            options = _storage_options(io.properties if io is not None else plan.io_properties)
+            options = object_store_options(io.properties if io is not None else plan.io_properties)
         arrow_schema = schema_to_pyarrow(plan.schema)
         if not plan.tasks:
             return pl.LazyFrame(pl.from_arrow(arrow_schema.empty_table()))
@@ -127,7 +127,8 @@ def _native(task: DataTask) -> bool:
     return not task.equality_deletes and all(d.referenced_file == task.path for d in task.position_deletes)
 
 
-def _storage_options(properties: Mapping[str, str]) -> dict[str, Any] | None:
+def object_store_options(properties: Mapping[str, str]) -> dict[str, Any] | None:
+    """Polars (object_store) options for a FileIO's properties; None for local files."""
     if not properties:
         return None
     try:

@@ -29,6 +29,7 @@ from pyiceberg.io import FileIO
 from pyiceberg.schema import Schema
 
 from meshlake.query.access import MeshAccess
+from meshlake.query.native.masks import connect, loaded
 from meshlake.query.plan import ScanPlan
 from meshlake.query.pushdown import predicate_sql
 from meshlake.query.sql import empty_relation, scan_sql
@@ -62,10 +63,10 @@ class PrivateDatabase:
     """The DuckDB database restricted reads run in; nothing of it is reachable from the caller's connection."""
 
     def __init__(self, access: MeshAccess) -> None:
-        import duckdb
-
         self.access = access
-        self.db = duckdb.connect()
+        self.db = connect()
+        self.native = loaded(self.db)
+        """Whether meshlake's DuckDB extension applies position deletes here (`meshlake.query.native`)."""
         self._lock = threading.Lock()
         self._schemas: dict[tuple[str, str, str], pa.Schema] = {}
 
@@ -104,7 +105,7 @@ class PrivateDatabase:
         self.register_filesystems(plan, io)
         contract = served.contract()
         restricted = self.access.restrict(
-            served.address, scan_sql(plan), plan.schema, contract=contract, salt=served.salt
+            served.address, scan_sql(plan, native=self.native), plan.schema, contract=contract, salt=served.salt
         )
         full = self.schema(served.address, plan.schema, contract)
         wanted = list(columns) if columns is not None else full.names

@@ -29,6 +29,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.types import ListType, MapType, NestedField, StructType
 
 from meshlake.query.errors import UnsupportedScanError
+from meshlake.query.native.masks import maskable
 from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, DataTask, DeleteFile, ScanPlan
 from meshlake.query.types import default_literal, duckdb_type, quote_ident, quote_literal
 
@@ -40,8 +41,11 @@ def relation_sql(plan: ScanPlan) -> str:
     return scan_sql(plan)
 
 
-def scan_sql(plan: ScanPlan) -> str:
-    """The SELECT text reading `plan`; an empty plan gives a typed relation with no rows."""
+def scan_sql(plan: ScanPlan, *, native: bool = False) -> str:
+    """The SELECT text reading `plan`; an empty plan gives a typed relation with no rows.
+
+    `native`: the text runs on a connection with meshlake's DuckDB extension loaded (`meshlake.query.native`), so
+    file-scoped position deletes are applied by a row mask inside one scan (`_masked`) instead of joins."""
     try:
         check_readable(plan)
         if not plan.tasks:
@@ -56,6 +60,8 @@ def scan_sql(plan: ScanPlan) -> str:
             read = _read(clean, schema_map(plan.schema.fields), texts=texts)
             parts = [f"SELECT {columns} FROM {read}"] if clean else []
             return " UNION ALL ".join([*parts, *([imported] if imported else [])])
+        if native and maskable(tasks):
+            return _masked(plan, tasks, dirty, clean, imported)
         ctes, body = _with_deletes(replace(plan, tasks=tuple(tasks)), dirty)
         parts = [body]
         if clean:
@@ -65,6 +71,38 @@ def scan_sql(plan: ScanPlan) -> str:
         return f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts)
     except UnsupportedScanError as exc:
         raise exc.at(plan.name) from None
+
+
+def _masked(
+    plan: ScanPlan,
+    tasks: Sequence[DataTask],
+    dirty: Sequence[DataTask],
+    clean: Sequence[DataTask],
+    imported: str | None,
+) -> str:
+    """`tasks` read with their position deletes as a row mask tested in the scan's filter (`meshlake_kept`).
+
+    When the files with deletes hold at least half the rows, every file is one scan (one pipeline, so DuckDB's
+    threads share all row groups); otherwise the clean files are a plain scan of their own and only the dirty ones
+    are masked, so the clean rows skip the test. docs/write-modes.md ("Reading pending deletes") has the numbers."""
+    from meshlake.query.native.masks import masks
+    from meshlake.query.polars_scan import object_store_options
+
+    one_scan = 2 * sum(t.record_count for t in dirty) >= sum(t.record_count for t in tasks)
+    scanned = tasks if one_scan else dirty
+    key = masks.ensure(scanned, object_store_options(plan.io_properties))
+    fields = plan.schema.fields
+    read = _read(
+        scanned, schema_map(fields, {f.field_id: f"__ml_c{f.field_id}" for f in fields}), ", file_row_number = true"
+    )
+    select = ", ".join(f"{_col(f.field_id)} AS {quote_ident(f.name)}" for f in fields)
+    parts = [f"SELECT {select} FROM {read} WHERE meshlake_kept({quote_literal(key)}, file_index, file_row_number)"]
+    if clean and not one_scan:
+        columns = ", ".join(quote_ident(f.name) for f in fields)
+        parts.insert(0, f"SELECT {columns} FROM {_read(clean, schema_map(fields))}")
+    if imported:
+        parts.append(imported)
+    return " UNION ALL ".join(parts)
 
 
 def empty_relation(schema: Schema) -> str:

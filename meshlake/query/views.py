@@ -46,6 +46,7 @@ from meshlake.contract.address import RELEASE_REF, Address, validate_release_ran
 from meshlake.errors import InvalidNameError, PortNotFoundError, SnapshotNotFoundError
 from meshlake.query.access import MeshAccess, ReadMode
 from meshlake.query.lockdown import lock_connection, table_directory, within
+from meshlake.query.native.masks import loaded
 from meshlake.query.plan import PlanCache, ScanPlan, cached_plan
 from meshlake.query.sql import empty_relation, scan_sql
 from meshlake.query.timetravel import AtSpec, rewrite
@@ -272,7 +273,7 @@ class MeshViews:
         if at is None and port.sql is not None:
             return port.sql
         plan, _ = self._planned(port, at)
-        sql = scan_sql(plan)
+        sql = scan_sql(plan, native=loaded(self.con))
         if at is None:
             port.sql = sql
         return sql

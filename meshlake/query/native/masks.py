@@ -1,0 +1,222 @@
+"""Row masks of position deletes, loaded into meshlake's DuckDB extension, and connections that can use them.
+
+    con = connect()                        # a DuckDB connection with the extension loaded, if it can be
+    if loaded(con):
+        key = masks.ensure(tasks)          # one bit per row of each data file with deletes
+        sql = f"... WHERE meshlake_kept('{key}', file_index, file_row_number)"
+
+A mask covers the data files of one scan, in `file_index` order: a file with (file-scoped) position deletes gets
+its record count's bits, set where a row is deleted; a file without deletes keeps every row. Masks are built from
+the positions the Polars reader already keeps (`polars_scan.delete_positions`: each delete file read once), keyed by
+a digest of the files and their delete files, and kept in an LRU bounded by bytes (`MaskRegistry.max_bytes`). A
+query bound to a mask keeps it alive when it is dropped; a query text whose mask was dropped fails at bind with a
+clear error rather than reading deleted rows.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from meshlake.query.native.build import extension_path
+from meshlake.query.plan import DataTask
+from meshlake.query.types import quote_literal
+
+if TYPE_CHECKING:
+    import duckdb
+
+FUNCTION = "meshlake_kept"
+
+
+class _Library:
+    """The extension's mask functions, called through ctypes (the same loaded library DuckDB uses)."""
+
+    def __init__(self, path: Path) -> None:
+        lib = ctypes.CDLL(str(path))
+        i64 = ctypes.c_int64
+        pointer = ctypes.c_void_p
+        lib.meshlake_mask_put.argtypes = [ctypes.c_char_p, i64, pointer, pointer, pointer, i64]
+        lib.meshlake_mask_put.restype = ctypes.c_int
+        lib.meshlake_mask_drop.argtypes = [ctypes.c_char_p]
+        lib.meshlake_mask_drop.restype = ctypes.c_int
+        lib.meshlake_mask_count.argtypes = []
+        lib.meshlake_mask_count.restype = i64
+        self._lib = lib
+
+    def put(self, key: str, offsets: np.ndarray, counts: np.ndarray, words: np.ndarray, bits: int) -> None:
+        done = self._lib.meshlake_mask_put(
+            key.encode(), len(offsets), offsets.ctypes.data, counts.ctypes.data, words.ctypes.data, bits
+        )
+        if done != 0:
+            raise MemoryError(f"the DuckDB extension refused the row mask {key} ({done})")
+
+    def drop(self, key: str) -> None:
+        self._lib.meshlake_mask_drop(key.encode())
+
+    def count(self) -> int:
+        return int(self._lib.meshlake_mask_count())
+
+
+_libraries: dict[Path, _Library] = {}
+_library_lock = threading.Lock()
+
+
+def _lib() -> _Library | None:
+    path = extension_path()
+    if path is None:
+        return None
+    with _library_lock:
+        if path not in _libraries:
+            _libraries[path] = _Library(path)
+        return _libraries[path]
+
+
+def connect(config: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+    """A new DuckDB connection with meshlake's extension loaded when it can be (`loaded` says whether)."""
+    import duckdb
+
+    settings = dict(config or {})
+    if extension_path() is not None:
+        settings.setdefault("allow_unsigned_extensions", "true")
+    con = duckdb.connect(config=settings)
+    load(con)
+    return con
+
+
+_loaded: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+_loaded_lock = threading.Lock()
+
+
+def load(con: duckdb.DuckDBPyConnection) -> bool:
+    """Load the extension into `con`; False when it is unavailable or `con` refuses unsigned extensions."""
+    import duckdb
+
+    path = extension_path()
+    if path is None or _lib() is None:
+        return False
+    try:
+        con.execute(f"LOAD {quote_literal(str(path))}")
+    except duckdb.Error:
+        return False
+    with _loaded_lock:
+        _loaded.add(con)
+    return True
+
+
+def loaded(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `load` loaded the extension into `con` (this very connection object)."""
+    with _loaded_lock:
+        return con in _loaded
+
+
+class MaskRegistry:
+    """The masks loaded into the extension, an LRU bounded by `max_bytes` (the newest is kept whatever its size)."""
+
+    def __init__(self, max_bytes: int = 1 << 30) -> None:
+        self.max_bytes = max_bytes
+        self._sizes: OrderedDict[str, int] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def ensure(self, tasks: Sequence[DataTask], options: dict[str, Any] | None = None) -> str:
+        """The key of the mask of `tasks` (one scan's data files, in order), loading it when it is not loaded.
+
+        Only file-scoped position deletes may be on `tasks` (`maskable`). Deleted positions outside a file's rows
+        delete nothing."""
+        lib = _lib()
+        if lib is None:
+            raise RuntimeError("meshlake's DuckDB extension is not available")
+        key = mask_key(tasks)
+        with self._lock:
+            if key in self._sizes:
+                self._sizes.move_to_end(key)
+                return key
+        offsets, counts, words, bits = build_mask(tasks, options)
+        lib.put(key, offsets, counts, words, bits)
+        dropped: list[str] = []
+        with self._lock:
+            if key not in self._sizes:
+                self._sizes[key] = int(words.nbytes)
+                self._bytes += int(words.nbytes)
+            while self._bytes > self.max_bytes and len(self._sizes) > 1:
+                old, size = self._sizes.popitem(last=False)
+                self._bytes -= size
+                dropped.append(old)
+        for old in dropped:
+            lib.drop(old)
+        return key
+
+    def clear(self) -> None:
+        lib = _lib()
+        with self._lock:
+            keys = list(self._sizes)
+            self._sizes.clear()
+            self._bytes = 0
+        if lib is not None:
+            for key in keys:
+                lib.drop(key)
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+
+masks = MaskRegistry()
+
+
+def maskable(tasks: Sequence[DataTask]) -> bool:
+    """Whether a mask can apply `tasks`' deletes: no equality deletes, and each position delete file lists rows of
+    its own data file only (as meshlake writes them)."""
+    return all(
+        not t.equality_deletes and all(d.referenced_file == t.path for d in t.position_deletes) for t in tasks
+    ) and all(t.record_count >= 0 for t in tasks if t.position_deletes)
+
+
+def mask_key(tasks: Sequence[DataTask]) -> str:
+    """A digest of the scan's files, their record counts and their delete files: equal keys, equal masks."""
+    h = hashlib.sha256()
+    for task in tasks:
+        h.update(f"{task.path}\0{task.record_count}\0".encode())
+        for delete in sorted(d.path for d in task.position_deletes):
+            h.update(f"{delete}\0".encode())
+        h.update(b"\1")
+    return "ml" + h.hexdigest()[:40]
+
+
+def build_mask(
+    tasks: Sequence[DataTask], options: dict[str, Any] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(offsets, counts, words, bits) of `tasks`' mask: per file its first bit (-1 without deletes) and record
+    count; the bits packed little-endian into 64-bit words."""
+    from meshlake.query.polars_scan import delete_positions
+
+    dirty = [t for t in tasks if t.position_deletes]
+    sets = delete_positions.load(dirty, options) if dirty else {}
+    offsets = np.full(len(tasks), -1, dtype=np.int64)
+    counts = np.array([max(t.record_count, 0) for t in tasks], dtype=np.int64)
+    bits = 0
+    for index, task in enumerate(tasks):
+        if task.position_deletes:
+            offsets[index] = bits
+            bits += int(counts[index])
+    deleted = np.zeros(bits, dtype=bool)
+    for index, task in enumerate(tasks):
+        if task.position_deletes:
+            positions = sets[tuple(sorted(d.path for d in task.position_deletes))].to_numpy().astype(np.int64)
+            positions = positions[(positions >= 0) & (positions < counts[index])]
+            deleted[offsets[index] + positions] = True
+    packed = np.packbits(deleted, bitorder="little")
+    packed = np.concatenate([packed, np.zeros((-len(packed)) % 8, dtype=np.uint8)])
+    words = np.ascontiguousarray(packed.view(np.uint64)) if len(packed) else np.zeros(1, dtype=np.uint64)
+    return offsets, counts, words, bits
