@@ -43,6 +43,20 @@ typedef struct mask {
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static mask *registry = NULL;
+static pthread_once_t fork_handlers_once = PTHREAD_ONCE_INIT;
+
+/* A fork while another thread holds the lock would leave it held in the child: hold it across fork(). */
+static void lock_for_fork(void) {
+	pthread_mutex_lock(&registry_lock);
+}
+
+static void unlock_after_fork(void) {
+	pthread_mutex_unlock(&registry_lock);
+}
+
+static void install_fork_handlers(void) {
+	pthread_atfork(lock_for_fork, unlock_after_fork, unlock_after_fork);
+}
 
 static void release(mask *m) {
 	pthread_mutex_lock(&registry_lock);
@@ -71,6 +85,7 @@ static mask *unlink_key(const char *key) {
  * Every file's bits must lie inside the `bits` bits of `words`. */
 EXPORTED int meshlake_mask_put(const char *key, int64_t files, const int64_t *offsets, const int64_t *counts,
                                const uint64_t *words, int64_t bits) {
+	pthread_once(&fork_handlers_once, install_fork_handlers);
 	if (!key || strlen(key) >= KEY_BYTES || files < 0 || bits < 0 || (files && (!offsets || !counts)) ||
 	    (bits && !words)) {
 		return -1;
