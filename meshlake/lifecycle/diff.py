@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from meshlake.errors import DiffError
+from meshlake.query.native.masks import connect, loaded
 from meshlake.query.policy import restricted
 from meshlake.query.sql import scan_sql
 from meshlake.query.types import quote_ident
@@ -104,7 +105,6 @@ def diff_snapshots(
 ) -> Diff:
     """Diff two snapshots of one port by `key` (see the module docstring); `DiffError` for snapshots of different
     tables, a key column missing from either snapshot, or a key that is not unique."""
-    import duckdb
 
     if a.address != b.address or a.metadata.table_uuid != b.metadata.table_uuid:
         raise DiffError(
@@ -131,7 +131,7 @@ def diff_snapshots(
     only_b = tuple(t for t in b.plan.tasks if _signature(t) not in shared)
     result.files_read = len(_files(only_a) | _files(only_b))
     result.files_total = len(_files(a.plan.tasks) | _files(b.plan.tasks))
-    con = duckdb.connect()
+    con = connect()  # meshlake's DuckDB extension applies pending deletes where it loads
     try:
         _load(con, "__a", a, only_a)
         _load(con, "__b", b, only_b)
@@ -150,9 +150,9 @@ def diff_snapshots(
     return result
 
 
-def _relation(snap: PortSnapshot, tasks: tuple[DataTask, ...]) -> tuple[str, ScanPlan]:
+def _relation(snap: PortSnapshot, tasks: tuple[DataTask, ...], *, native: bool) -> tuple[str, ScanPlan]:
     plan = dataclasses.replace(snap.plan, tasks=tasks)
-    sql = scan_sql(plan)
+    sql = scan_sql(plan, native=native)
     if restricted(snap.policy):
         sql = snap.policy.relation(sql, plan.schema)
     return sql, plan
@@ -161,7 +161,7 @@ def _relation(snap: PortSnapshot, tasks: tuple[DataTask, ...]) -> tuple[str, Sca
 def _load(con: duckdb.DuckDBPyConnection, name: str, snap: PortSnapshot, tasks: tuple[DataTask, ...]) -> None:
     from meshlake.query.engine import register_filesystems
 
-    sql, plan = _relation(snap, tasks)
+    sql, plan = _relation(snap, tasks, native=loaded(con))
     register_filesystems(con, plan, snap.io)
     con.execute(f"CREATE TEMP VIEW {name} AS {sql}")
 
@@ -189,7 +189,7 @@ def _check_shared_keys(
     """Refuse a key of the rows read that a shared file holds too (a duplicate the rows read alone cannot show)."""
     if not tasks:
         return
-    sql, plan = _relation(snap, tasks)
+    sql, plan = _relation(snap, tasks, native=loaded(con))
     from meshlake.query.engine import register_filesystems
 
     register_filesystems(con, plan, snap.io)
