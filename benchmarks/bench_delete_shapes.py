@@ -13,8 +13,15 @@ which the compacted read answers from one row group of each file by its statisti
 Shapes (docs/write-modes.md, "Reading pending deletes", says why each was or was not kept):
 
 - `compacted`: meshlake's scan of the compacted snapshot — the reference, the target is ≤ 1.3 × of it;
-- `meshlake`: meshlake's scan of the pending snapshot (`scan_sql`: a bit mask per dirty file, joined by file index);
-- `anti joins`: the same with anti joins on (file index, position) instead of masks (`MASK_BITS = 0`: meshlake's
+- `meshlake native`: meshlake's default scan of the pending snapshot (`scan_sql(plan, native=True)` on a connection
+  from `meshlake.query.native.masks.connect()`: every file in one `read_parquet`, or the clean files plain and the
+  dirty ones masked when those hold under half the rows, filtered by `meshlake_kept`, the row mask of meshlake's
+  DuckDB extension; left out, with the reason, where the extension cannot be built or loaded);
+- `meshlake native, first read`: the same with its mask and the delete files' positions it is built from dropped
+  before each run (a snapshot's first read);
+- `meshlake SQL`: meshlake's scan of the pending snapshot without the extension, its fallback (`scan_sql`: a bit
+  mask per dirty file, joined by file index);
+- `anti joins`: `meshlake SQL` with anti joins on (file index, position) instead of masks (`MASK_BITS = 0`: meshlake's
   shape before the masks);
 - `one anti join`: every dirty file in one anti join (one scan, so a port's row groups spread over all threads; one
   larger hash table);
@@ -28,7 +35,7 @@ Shapes (docs/write-modes.md, "Reading pending deletes", says why each was or was
   index, filtered with `get_bit` (meshlake's masks without the `LEFT JOIN` and the row-count check);
 - `arrow stream` (Q1 only): pyarrow reads Q1's columns of each file and drops the deleted rows per batch;
   DuckDB aggregates the stream;
-- `merged layout`: meshlake's scan with each data file's delete files merged into one (the layout of one delete
+- `merged layout`: `meshlake SQL` with each data file's delete files merged into one (the layout of one delete
   file per data file kept across upserts, which the writer does not produce: it measures what that layout would
   save readers).
 
@@ -323,17 +330,17 @@ def race(runs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, dict[str,
 
 
 def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float, polars: bool = True) -> dict[str, Any]:
-    import duckdb
-
+    from meshlake.query.native.masks import connect
     from meshlake.query.sql import scan_sql
 
     pending, compacted = build_port(root, rows, upserts, share)
     merged = merged_layout(pending, root / f"merged_{rows}")
-    con = duckdb.connect()
+    con = connect()  # meshlake's extension loaded, as on meshlake's own connections, when it can be built here
     con.execute("SET parquet_metadata_cache = true; SET enable_progress_bar = false")  # as meshlake's sessions
     shapes = {
         "compacted": scan_sql(compacted),
-        "meshlake": scan_sql(pending),
+        **native_shapes(pending, con),
+        "meshlake SQL": scan_sql(pending),
         "anti joins": anti_joins(pending),
         "one anti join": anti_joins(pending, one_group=True),
         "no deletes": no_deletes(pending),
@@ -344,6 +351,7 @@ def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float, p
     }
     result: dict[str, Any] = {
         "rows": rows,
+        "native": native_state(con),
         "data_files": len(pending.tasks),
         "delete_files": len({d.path for t in pending.tasks for d in t.position_deletes}),
         "deleted_rows": sum(d.record_count for t in pending.tasks for d in t.position_deletes),
@@ -352,6 +360,12 @@ def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float, p
     for query_name, query in (("q1", Q1), ("selective", SELECTIVE)):
         text = query.replace(ADDRESS, "{port}")
         runs = {name: _runner(con, text.format(port=f"({sql}) AS t")) for name, sql in shapes.items()}
+        if NATIVE in runs:  # the first read builds the mask again (the query text names it by its digest)
+            first = text.format(port="({sql}) AS t")
+            items = list(runs.items())
+            at = [name for name, _ in items].index(NATIVE) + 1
+            first_read = (f"{NATIVE}, first read", lambda first=first: _first_native_read(con, pending, first))
+            runs = dict([*items[:at], first_read, *items[at:]])
         if query_name == "q1":
             stream = arrow_stream(pending)
             runs["arrow stream"] = lambda text=text, stream=stream: _arrow_run(con, text, stream)
@@ -365,6 +379,39 @@ def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float, p
             result[f"polars_{query_name}"] = race(runs, rounds)
             result[f"polars_{query_name}_load_average"] = os.getloadavg()
     return result
+
+
+NATIVE = "meshlake native"
+"""The shape meshlake reads pending deletes with by default: `scan_sql(plan, native=True)` on a connection with its
+DuckDB extension loaded (`meshlake.query.native`)."""
+
+
+def native_shapes(pending: Any, con: Any) -> dict[str, str]:
+    """`NATIVE`'s text when `con` loaded meshlake's extension (its mask built and loaded now), else nothing."""
+    from meshlake.query.native.masks import loaded
+    from meshlake.query.sql import scan_sql
+
+    return {NATIVE: scan_sql(pending, native=True)} if loaded(con) else {}
+
+
+def native_state(con: Any) -> dict[str, Any]:
+    """Whether `con` loaded meshlake's extension, and why not."""
+    from meshlake.query.native.build import unavailable_reason
+    from meshlake.query.native.masks import loaded
+
+    return {"loaded": loaded(con), "unavailable": None if loaded(con) else unavailable_reason() or "refused"}
+
+
+def _first_native_read(con: Any, pending: Any, text: str) -> Any:
+    """`NATIVE`'s first read of the snapshot: its mask, and the delete files' positions it is built from, dropped
+    first, so the query text's building builds them again."""
+    from meshlake.query.native.masks import masks
+    from meshlake.query.polars_scan import delete_positions
+    from meshlake.query.sql import scan_sql
+
+    masks.clear()
+    delete_positions.clear()
+    return con.execute(text.format(sql=scan_sql(pending, native=True))).fetchall()
 
 
 def _runner(con: Any, sql: str) -> Callable[[], Any]:
@@ -388,6 +435,15 @@ def markdown(results: dict[str, Any]) -> str:
         f"each shape is a relation over the same pending snapshot, rounds alternate the shapes, median of "
         f"{results['rounds']}. Wall time, CPU time of all threads in brackets, ratio to `compacted` (CPU ratio). "
         f"Polars {results['machine']['polars']}: the same queries as lazy frames.",
+        "",
+        f"`{NATIVE}` is how meshlake reads pending position deletes on DuckDB by default (`lake.sql`, "
+        "`lake.duckdb()`, `read_arrow`, the private database): one `read_parquet` filtered by `meshlake_kept`, a row "
+        "mask tested in the scan by meshlake's DuckDB extension, which is compiled with the machine's C compiler "
+        f"on first use; `{NATIVE}, first read` builds its mask from the delete files before each run. `meshlake SQL` "
+        "is meshlake's fallback where the extension is not loaded (no C compiler, `MESHLAKE_NATIVE_DELETES=off`, a "
+        "caller's connection that refuses unsigned extensions): anti joins, or masks from `bitstring_agg` joined by "
+        "file index. On Polars, `meshlake` is `to_polars`, the default.",
+        *_native_missing(results),
     ]
     for size in results["sizes"]:
         lines += [
@@ -403,11 +459,22 @@ def markdown(results: dict[str, Any]) -> str:
             lines += ["", f"Load average (1 min) when {engine}'s Q1 / selective query ended: {loads}."]
     lines += [
         "",
+        "",
         "`no deletes` reads the pending files without applying their deletes (a wrong answer, on purpose): the "
         "floor of any shape that reads them. The target (issue 18) is ≤ 1.3 × the compacted read.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _native_missing(results: dict[str, Any]) -> list[str]:
+    """A line saying why the native shape is missing from a size's table, if it is."""
+    missing = {
+        f"{size['rows']:,} rows: {size['native']['unavailable']}"
+        for size in results["sizes"]
+        if "native" in size and not size["native"]["loaded"]
+    }
+    return [f"Not timed, meshlake's extension was not loaded ({'; '.join(sorted(missing))})."] if missing else []
 
 
 def _table(size: dict[str, Any], prefix: str, engine: str) -> list[str]:

@@ -36,9 +36,14 @@ the machine may be shared.
 Then `--upserts` such upserts in a row (merge-on-read) and a TPC-H Q1-like aggregate on the DuckDB
 (`lake.sql`) and Polars (`to_polars`) paths, with the pending deletes (read by time travel, `AT (VERSION => …)`)
 and after compaction folded them in, one engine at a time (DuckDB's rounds, then Polars': a Polars read right after
-a DuckDB query ran slower, so mixing them weighed on whichever followed DuckDB more often), its two reads alternating
+a DuckDB query ran slower, so mixing them weighed on whichever followed DuckDB more often), its reads alternating
 (pending, compacted, pending, …, after one untimed read of each): wall and CPU time (of every thread of the process)
-and the load average, as the machine may be shared.
+and the load average, as the machine may be shared. DuckDB reads on two connections of `lake.duckdb()`: meshlake's
+own, with its DuckDB extension loaded (the default: a row mask tested in the scan, `meshlake.query.native`; compiled
+with the machine's C compiler on first use), and one with DuckDB's defaults, which refuse the unsigned extension, so
+its views apply the deletes in SQL (the fallback). Then each path's first read of the pending snapshot, with what
+it keeps per snapshot dropped before each run (DuckDB's row mask and the positions it is built from, Polars' kept
+positions and row counts), and the mask build alone.
 `--reads-only` runs only this part.
 
 `--key-type decimal|uuid` runs instead one series on a port keyed by a single `decimal(18,2)` or `uuid` column:
@@ -406,8 +411,15 @@ def bench_reads(
     root: Path, base: pa.Table, rows: int, share: float, upserts: int, first_new: int, repeat: int
 ) -> dict[str, Any]:
     """Q1 on DuckDB and Polars after `upserts` merge-on-read upserts (read by time travel to that snapshot) and
-    after compaction, one engine at a time, its two reads alternating (`alternating`)."""
+    after compaction, one engine at a time, its reads alternating (`alternating`). DuckDB twice: on a connection
+    of `lake.duckdb()` (meshlake's extension loaded where it can be built: the default) and on one that refuses
+    unsigned extensions (the SQL path, the fallback). Then each path's first read of the pending snapshot, its
+    row mask or kept positions dropped before each run (`first_reads`)."""
+    import duckdb
+
     from meshlake.maintenance.compact import Options, compact
+    from meshlake.query.native import build
+    from meshlake.query.native.masks import loaded
 
     port = new_port(root, f"reads_{rows}")
     port.write(base)
@@ -436,40 +448,71 @@ def bench_reads(
         options=Options(deleted_share=0.0),
     )
     assert not port.latest().plan.has_deletes
+    # Connected after the compaction: a connection's views stay on the snapshots they were first planned at.
+    native_con = lake.duckdb()  # a connection of meshlake's own: the extension loaded when it can be
+    sql_con = lake.duckdb(duckdb.connect())  # DuckDB's defaults refuse unsigned extensions: the SQL path
+    native = {"loaded": loaded(native_con), "unavailable": build.unavailable_reason()}
+    if loaded(sql_con):
+        raise RuntimeError("the SQL path's connection loaded meshlake's extension: it would time the native path")
     pending_sql = Q1.replace(f"FROM {ADDRESS}", f"FROM {ADDRESS} AT (VERSION => {pending_id})")
     reads: dict[str, Callable[[], Any]] = {
-        "duckdb_pending": lambda: lake.sql(pending_sql).fetchall(),
-        "duckdb_compacted": lambda: lake.sql(Q1).fetchall(),
+        "duckdb_pending": lambda: lake.sql(pending_sql, con=native_con).fetchall(),
+        "duckdb_compacted": lambda: lake.sql(Q1, con=native_con).fetchall(),
+        "duckdb_sql_pending": lambda: lake.sql(pending_sql, con=sql_con).fetchall(),
+        "duckdb_sql_compacted": lambda: lake.sql(Q1, con=sql_con).fetchall(),
         "polars_pending": lambda: q1_polars(port, pending_id),
         "polars_compacted": lambda: q1_polars(port),
     }
     timings: dict[str, dict[str, Any]] = {}
     for engine in ENGINES:  # one engine at a time: a Polars read right after a DuckDB query is slower
         timings |= alternating({name: read for name, read in reads.items() if name.startswith(engine)}, repeat)
-    duck_pending, duck_compacted = timings["duckdb_pending"], timings["duckdb_compacted"]
-    polars_pending, polars_compacted = timings["polars_pending"], timings["polars_compacted"]
-    same = (
-        _close(answer, reads["duckdb_pending"]())
-        and _close(answer, reads["duckdb_compacted"]())
-        and _close(polars_answer.rows(), reads["polars_pending"]().rows())
-        and _close(polars_answer.rows(), reads["polars_compacted"]().rows())
+    firsts = first_reads(reads, port.table(), pending_id, repeat)
+    same = all(_close(answer, reads[name]()) for name in reads if name.startswith("duckdb")) and all(
+        _close(polars_answer.rows(), reads[name]().rows()) for name in reads if name.startswith("polars")
     )
+    ratios = {
+        f"ratio_{path}{cpu}": timings[f"{path}_pending"][f"{kind}median_s"]
+        / timings[f"{path}_compacted"][f"{kind}median_s"]
+        for path in ("duckdb", "duckdb_sql", "polars")
+        for cpu, kind in (("", ""), ("_cpu", "cpu_"))
+    }
     return {
         "upserts": upserts,
         "pending": pending,
         "files_compacted": done.files_before,
+        "native": native,
         "duckdb_iceberg_extension": extension_reads(port, pending_id, answer, repeat),
-        "duckdb_pending": duck_pending,
-        "duckdb_compacted": duck_compacted,
-        "polars_pending": polars_pending,
-        "polars_compacted": polars_compacted,
-        "ratio_duckdb": duck_pending["median_s"] / duck_compacted["median_s"],
-        "ratio_polars": polars_pending["median_s"] / polars_compacted["median_s"],
-        "ratio_duckdb_cpu": duck_pending["cpu_median_s"] / duck_compacted["cpu_median_s"],
-        "ratio_polars_cpu": polars_pending["cpu_median_s"] / polars_compacted["cpu_median_s"],
+        **timings,
+        **firsts,
+        **ratios,
         "load_average": os.getloadavg(),
         "same_answers": same,
     }
+
+
+def first_reads(reads: dict[str, Callable[[], Any]], table: Any, pending_id: int, repeat: int) -> dict[str, Any]:
+    """The first read of the pending snapshot on each path that keeps something per snapshot, timed with that
+    dropped before each run: DuckDB's native path builds its row mask (`masks.ensure`, from the delete files' kept
+    positions, dropped too), Polars reads its delete files and checks its data files' row counts again. Also the
+    mask build alone (`build_mask` of the snapshot's files, its delete files read afresh)."""
+    from meshlake.query.native.masks import build_mask, masks
+    from meshlake.query.plan import cached_plan
+    from meshlake.query.polars_scan import delete_positions, row_counts
+
+    def forget() -> None:
+        masks.clear()
+        delete_positions.clear()
+        row_counts.clear()
+
+    tasks = cached_plan(table, pending_id).tasks
+    found = {
+        "duckdb_first_read": clocked(reads["duckdb_pending"], repeat, setup=forget),
+        "duckdb_mask_build": clocked(lambda: build_mask(tasks), repeat, setup=forget),
+        "polars_first_read": clocked(reads["polars_pending"], repeat, setup=forget),
+    }
+    for timing in found.values():
+        timing.pop("returned")
+    return found
 
 
 def extension_reads(port: Any, pending_id: int, answer: list[tuple[Any, ...]], repeat: int) -> dict[str, Any]:
@@ -680,37 +723,76 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {series['wait_median_s'] * 1000:,.0f} ms | {series['lookup_median_s'] * 1000:,.0f} ms "
                 f"| {series['series_total_median_s'] * 1000:,.0f} ms ({series['length']} upserts) |"
             )
-    if any("reads" in size for size in results["sizes"]):
-        lines += [
-            "",
-            "## Reading with pending deletes vs after compaction (TPC-H Q1-like aggregate)",
-            "",
-            "Each engine is timed on its own, DuckDB first, then Polars (a Polars read right after a DuckDB query "
-            "ran ~30 % slower): its pending and compacted reads alternate (pending, compacted, pending, …, after "
-            "one untimed read of each); median wall time, with the CPU time of all of the process's threads in "
-            "brackets, and the ratio of the medians of each; the load average when the reads ended.",
-            "",
-            "| port rows | upserts | data / delete files pending | DuckDB pending | DuckDB compacted | ratio (CPU) "
-            "| Polars pending | Polars compacted | ratio (CPU) | same answers | load average |",
-            "|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|",
-        ]
-    for size in results["sizes"]:
-        if "reads" not in size:
-            continue
-        reads = size["reads"]
-        load = reads.get("load_average")
-        lines.append(
-            f"| {size['base_rows']:,} | {reads['upserts']} | {reads['pending']['data_files']} / "
-            f"{reads['pending']['delete_files']} | {ms_cpu(reads['duckdb_pending'])} "
-            f"| {ms_cpu(reads['duckdb_compacted'])} | {ratio(reads, 'duckdb')} | {ms_cpu(reads['polars_pending'])} "
-            f"| {ms_cpu(reads['polars_compacted'])} | {ratio(reads, 'polars')} | {reads['same_answers']} "
-            f"| {' / '.join(f'{x:.1f}' for x in load) if load else '—'} |"
-        )
-    if any("reads" in size for size in results["sizes"]):
-        lines += ["", "Target: a read with pending deletes ≤ 1.3 × the compacted read."]
-        lines += extension_markdown(results)
+    lines += reads_markdown(results)
     lines.append("")
     return "\n".join(lines)
+
+
+READ_PATHS = (
+    ("duckdb", "DuckDB, meshlake's extension (the default)", "duckdb_first_read"),
+    ("duckdb_sql", "DuckDB, SQL (the fallback)", None),
+    ("polars", "Polars", "polars_first_read"),
+)
+"""The rows of the reads table: the results' key prefix, its label, the key of its first read (None: no state kept
+per snapshot)."""
+
+
+def reads_markdown(results: dict[str, Any]) -> list[str]:
+    """The table of reads with pending deletes against the compacted read: a row per read path and port size."""
+    sized = [size for size in results["sizes"] if "reads" in size]
+    if not sized:
+        return []
+    lines = [
+        "",
+        "## Reading with pending deletes vs after compaction (TPC-H Q1-like aggregate)",
+        "",
+        "DuckDB reads through `lake.sql` on two connections of `lake.duckdb()`: meshlake's own, where its DuckDB "
+        "extension is loaded (the default: the position deletes become one row mask per scan, tested inside the "
+        "Parquet scan by `meshlake_kept`; the extension is compiled with the machine's C compiler on first use and "
+        "kept in the cache folder, `MESHLAKE_NATIVE_DELETES=off` turns it off), and one with DuckDB's defaults, "
+        "which refuse the unsigned extension, so the deletes are applied in SQL (anti joins, or masks from "
+        "`bitstring_agg` joined by file index: the fallback where no C compiler is found or on a caller's connection "
+        "that does not allow unsigned extensions). Each engine is timed on its own, DuckDB first, then Polars (a "
+        "Polars read right after a DuckDB query ran ~30 % slower): its reads alternate (pending, compacted, …, after "
+        "one untimed read of each); median wall time, with the CPU time of all of the process's threads in "
+        "brackets, and the ratio of the medians of each; the load average when the reads ended. `first read`: the "
+        "pending snapshot's first read, with what the path keeps per snapshot dropped before each run (DuckDB's row "
+        "mask and the delete files' positions it is built from, after it the mask build alone; Polars' kept "
+        "positions and checked row counts); later reads of the snapshot reuse them.",
+        "",
+        "| port rows | upserts | data / delete files pending | read path | pending | compacted | ratio (CPU) "
+        "| first read | same answers | load average |",
+        "|---:|---:|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for size in sized:
+        reads = size["reads"]
+        load = reads.get("load_average")
+        for path, label, first_key in READ_PATHS:
+            if f"{path}_pending" not in reads:  # results from before the SQL path had a row of its own
+                continue
+            first = reads.get(first_key) if first_key else None
+            native = path == "duckdb" and reads.get("native", {}).get("loaded")
+            built = reads.get("duckdb_mask_build") if native else None  # no mask where the extension was not loaded
+            first_cell = "—" if first is None else ms_cpu(first) + (f"; mask {ms(built)}" if built else "")
+            lines.append(
+                f"| {size['base_rows']:,} | {reads['upserts']} | {reads['pending']['data_files']} / "
+                f"{reads['pending']['delete_files']} | {path_label(reads, path, label)} "
+                f"| {ms_cpu(reads[f'{path}_pending'])} "
+                f"| {ms_cpu(reads[f'{path}_compacted'])} | {ratio(reads, path)} | {first_cell} "
+                f"| {reads['same_answers']} | {' / '.join(f'{x:.1f}' for x in load) if load else '—'} |"
+            )
+    lines += ["", "Target: a read with pending deletes ≤ 1.3 × the compacted read."]
+    return lines + extension_markdown(results)
+
+
+def path_label(reads: dict[str, Any], path: str, label: str) -> str:
+    """`label`, unless the DuckDB path ran without meshlake's extension (not loaded, or results from before it)."""
+    native = reads.get("native")
+    if path != "duckdb" or (native is not None and native["loaded"]):
+        return label
+    if native is None:
+        return "DuckDB"
+    return f"DuckDB, extension not loaded ({native['unavailable'] or 'refused'}): SQL"
 
 
 def extension_markdown(results: dict[str, Any]) -> list[str]:

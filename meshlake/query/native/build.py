@@ -4,11 +4,13 @@
 
 The library is compiled with the C compiler (`$CC`, else `cc`) against the DuckDB C extension API headers this
 package ships (`include/`, from DuckDB 2.0.1, MIT licensed), then DuckDB's 534-byte metadata footer is appended
-(platform, C API version v1.5.6, ABI `C_STRUCT`; unsigned). It lands in `$MESHLAKE_CACHE_DIR` (else
-`$XDG_CACHE_HOME/meshlake`, else `~/.cache/meshlake`) under `duckdb/<digest>/`, where the digest covers the source,
-the headers, the compiler command and the platform, so a change to any of them builds anew. The file is written to
-a temporary name and renamed, so concurrent processes never load half a library; a cached file is loaded only when
-it and its folder belong to the current user and nobody else may write them.
+(platform, C API version v1.5.6, ABI `C_STRUCT`; unsigned). It lands in meshlake's cache folder
+(`meshlake.catalog.disk_cache`: `$MESHLAKE_CACHE_DIR`, else `$XDG_CACHE_HOME/meshlake`, else `~/.cache/meshlake`)
+under `duckdb/<digest>/`, where the digest covers the source, the headers, the compiler command and the platform,
+so a change to any of them builds anew; with the caches off (`MESHLAKE_CACHE_DIR=off`) or their folder not private,
+it is not built. The file is written to a temporary name and renamed, so concurrent processes never load half a
+library; a cached file is loaded only when it and its folder belong to the current user and nobody else may write
+them.
 
 `MESHLAKE_NATIVE_DELETES=off` turns the extension off (every read applies deletes in plain SQL); `on`, the default,
 uses it where it can be built. Any other value is a `ConfigError`.
@@ -26,6 +28,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from meshlake.catalog.disk_cache import CACHE_DIR_ENV, cache_folder
 from meshlake.errors import ConfigError
 
 SOURCE = Path(__file__).with_name("meshlake_deletes.c")
@@ -116,19 +119,19 @@ def _digest(platform: str) -> str:
     return h.hexdigest()[:24]
 
 
-def cache_root() -> Path:
-    """Where compiled extensions are kept (`MESHLAKE_CACHE_DIR`, else the XDG cache folder)."""
-    configured = os.environ.get("MESHLAKE_CACHE_DIR")
-    if configured:
-        return Path(configured)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "meshlake"
+def cache_root() -> Path | None:
+    """Where compiled extensions are kept: `duckdb/` in meshlake's cache folder (`MESHLAKE_CACHE_DIR`, else the XDG
+    cache folder; `meshlake.catalog.disk_cache`); None when the caches are off or their folder is not private."""
+    return cache_folder("duckdb")
 
 
 def _build(platform: str) -> Path:
     if sys.platform.startswith("win"):
         raise _UnavailableError("the native delete extension is not built on Windows")
-    folder = cache_root() / "duckdb" / _digest(platform)
+    root = cache_root()
+    if root is None:
+        raise _UnavailableError(f"meshlake's cache folder is off or not private ({CACHE_DIR_ENV}): nowhere to keep it")
+    folder = root / _digest(platform)
     target = folder / f"{NAME}.duckdb_extension"
     if target.exists():
         _check_private(folder)

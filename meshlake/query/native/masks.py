@@ -80,14 +80,21 @@ def _lib() -> _Library | None:
 
 
 def connect(config: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
-    """A new DuckDB connection with meshlake's extension loaded when it can be (`loaded` says whether)."""
+    """A new DuckDB connection with meshlake's extension loaded when it can be (`loaded` says whether).
+
+    Unsigned extensions are allowed only while meshlake loads its own: then the setting is off again (DuckDB lets
+    it be switched off, never back on), so SQL run on the connection cannot load another unsigned library. A
+    `config` that sets `allow_unsigned_extensions` itself is left as it says."""
     import duckdb
 
     settings = dict(config or {})
-    if extension_path() is not None:
-        settings.setdefault("allow_unsigned_extensions", "true")
+    ours = extension_path() is not None and "allow_unsigned_extensions" not in settings
+    if ours:
+        settings["allow_unsigned_extensions"] = "true"
     con = duckdb.connect(config=settings)
     load(con)
+    if ours:
+        con.execute("SET allow_unsigned_extensions = false")
     return con
 
 
