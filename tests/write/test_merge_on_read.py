@@ -590,3 +590,26 @@ def test_a_quarantined_merge_on_read_upsert_is_released_with_its_deletes(
     found = port.latest().to_arrow()["shipment_id"].to_pylist()
     assert len(found) == len(set(found)) == 11, "the replaced row must not come back next to its new version"
     assert rows_of(port)["a-0-1"] == 99.0 and rows_of(port)["new-1"] == 99.0
+
+
+def test_a_view_reads_right_after_its_row_mask_was_dropped(filled: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mesh view caches its relation text, which names a row mask: once the LRU drops the mask (here: every
+    other mask it makes), the next query loads it again instead of failing or reading deleted rows."""
+    from meshlake.query.native import masks as native
+
+    lake = filled.lake
+    con = lake.duckdb()
+    if not native.loaded(con):
+        pytest.skip(f"meshlake's DuckDB extension is not available here: {native.extension_path.__module__}")
+    filled.write(changes(["a-0-1", "new-1"], 5.0), mode="upsert", write_mode="merge-on-read")
+    old = main_head(filled.table())
+    filled.delete("shipment_id = 'b-0-3'", write_mode="merge-on-read")
+    monkeypatch.setattr(native.masks, "max_bytes", 1)
+    name = "logistics.shipments.daily"
+    expected = rows_of(filled)
+    sql = f"SELECT shipment_id, weight_kg FROM {name}"
+    assert dict(con.sql(sql).fetchall()) == expected
+    before = dict(lake.sql(f"SELECT shipment_id, weight_kg FROM {name} AT (VERSION => {old})").fetchall())
+    assert "b-0-3" in before and before["a-0-1"] == 5.0  # its own mask: the latest one's was dropped for it
+    assert dict(con.sql(sql).fetchall()) == expected
+    assert "b-0-3" not in dict(con.sql(sql).fetchall())

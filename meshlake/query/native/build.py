@@ -40,7 +40,8 @@ SETTING = "MESHLAKE_NATIVE_DELETES"
 COMPILE_SECONDS = 120
 
 _lock = threading.Lock()
-_built: dict[str, Path | None] = {}
+_built: dict[str, Path] = {}
+_failed: dict[str, str] = {}
 _why: dict[str, str] = {}
 
 
@@ -53,18 +54,28 @@ def enabled() -> bool:
 
 
 def extension_path() -> Path | None:
-    """The compiled extension (built on first use); None when it is turned off or cannot be built here."""
+    """The compiled extension (built on first use); None when it is turned off or cannot be built here.
+
+    A build that worked is kept for the life of the process (every connection loads the same library, so they share
+    its masks); one that failed is not tried again while the cache folder stays the same."""
     if not enabled():
         _why[_platform()] = f"{SETTING}=off"
         return None
     platform = _platform()
     with _lock:
-        if platform not in _built:
-            try:
-                _built[platform] = _build(platform)
-            except _UnavailableError as exc:
-                _built[platform] = None
-                _why[platform] = str(exc)
+        built = _built.get(platform)
+        if built is not None:
+            return built
+        attempt = f"{platform}:{cache_root()}"
+        if attempt in _failed:
+            _why[platform] = _failed[attempt]
+            return None
+        try:
+            _built[platform] = _build(platform)
+        except _UnavailableError as exc:
+            _failed[attempt] = _why[platform] = str(exc)
+            return None
+        _why.pop(platform, None)
         return _built[platform]
 
 
