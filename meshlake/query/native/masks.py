@@ -52,11 +52,23 @@ class _Library:
         self._lib = lib
 
     def put(self, key: str, offsets: np.ndarray, counts: np.ndarray, words: np.ndarray, bits: int) -> None:
+        """Load a mask (`build_mask`'s arrays); `ValueError` for arrays the C side would read past, or that it
+        refuses (a file's bits outside `bits`), `MemoryError` when it cannot allocate the copy."""
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        words = np.ascontiguousarray(words, dtype=np.uint64)
+        if len(counts) != len(offsets) or bits < 0 or len(words) * 64 < bits:
+            raise ValueError(
+                f"the row mask {key} is malformed: {len(offsets)} offsets, {len(counts)} counts, {len(words)} "
+                f"words for {bits} bits"
+            )
         done = self._lib.meshlake_mask_put(
             key.encode(), len(offsets), offsets.ctypes.data, counts.ctypes.data, words.ctypes.data, bits
         )
+        if done == -2:
+            raise MemoryError(f"the DuckDB extension could not allocate the row mask {key}")
         if done != 0:
-            raise MemoryError(f"the DuckDB extension refused the row mask {key} ({done})")
+            raise ValueError(f"the DuckDB extension refused the row mask {key} (a file's bits lie outside its bits)")
 
     def drop(self, key: str) -> None:
         self._lib.meshlake_mask_drop(key.encode())

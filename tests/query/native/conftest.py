@@ -59,6 +59,11 @@ def read(con: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
     return sorted_rows(con.sql(sql).to_arrow_table())
 
 
+def mask_keys(sql: str) -> set[str]:
+    """The mask keys a native `scan_sql` text tests rows against."""
+    return {part.split("'")[1] for part in sql.split("meshlake_kept(")[1:]}
+
+
 def current(table: Table) -> ScanPlan:
     return plan_scan(table, table.current_snapshot().snapshot_id)  # type: ignore[union-attr]
 
