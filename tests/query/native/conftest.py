@@ -35,12 +35,12 @@ def native_con() -> Iterator[duckdb.DuckDBPyConnection]:
 def fresh_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     """The extension's cache in a new folder (returned) and build.py's per-process results forgotten, so the next
     `extension_path()` looks at that folder; the masks the test loads are dropped after it."""
-    monkeypatch.setattr(build, "_built", {})
-    monkeypatch.setattr(build, "_why", {})
+    masks.clear()
+    forget_build(monkeypatch)
     cache = tmp_path / "extension-cache"
     monkeypatch.setenv("MESHLAKE_CACHE_DIR", str(cache))
-    masks.clear()
     yield cache
+    monkeypatch.delenv("MESHLAKE_NATIVE_DELETES", raising=False)
     masks.clear()
 
 
