@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import re
 import threading
 import weakref
 from collections import OrderedDict
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import duckdb
 
 FUNCTION = "meshlake_kept"
+_KEYS = re.compile(FUNCTION + r"\('(ml[0-9a-f]+)'")
 
 
 class _Library:
@@ -165,6 +167,17 @@ class MaskRegistry:
         for old in dropped:
             lib.drop(old)
         return key
+
+    def holds(self, sql: str) -> bool:
+        """Whether every mask `sql` (a native `scan_sql` text) tests rows against is still loaded; those are marked
+        used. A text kept across reads (a view's) is planned again when one was dropped."""
+        keys = _KEYS.findall(sql) if FUNCTION in sql else []
+        with self._lock:
+            if not all(key in self._sizes for key in keys):
+                return False
+            for key in keys:
+                self._sizes.move_to_end(key)
+        return True
 
     def clear(self) -> None:
         lib = _lib()

@@ -88,3 +88,20 @@ def test_masks_serve_connections_of_different_databases(dirty: list[DataTask], p
     count = library.count()
     assert read(one, sql) == read(other, sql) == sorted_rows(port.table().scan().to_arrow())
     assert library.count() == count, "the second database used the mask the first did"
+
+
+def test_a_views_kept_text_is_planned_again_when_its_mask_was_dropped(port: Any, shipments: Any) -> None:
+    """A `lake.duckdb()` session keeps each view's relation text; once the registry drops its mask (the LRU, or
+    `clear`), the next read plans it again instead of failing at bind."""
+    port.write(batch("a", 0, 1000))
+    port.delete("shipment_id IN ('a-0-1', 'a-0-2')", write_mode="merge-on-read")
+    con = shipments.duckdb()
+    if not loaded(con):
+        pytest.skip("meshlake's DuckDB extension cannot be loaded here")
+    query = "SELECT * FROM logistics.shipments.daily"
+    expected = sorted_rows(port.table().scan().to_arrow())
+    assert read(con, query) == expected
+    masks.clear()
+    assert read(con, query) == expected and len(masks) == 1
+    masks.clear()
+    assert sorted_rows(shipments.sql(query).to_arrow_table()) == expected
