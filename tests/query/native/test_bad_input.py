@@ -55,7 +55,7 @@ def test_a_data_file_holding_more_rows_than_its_manifest_counts_fails_the_read(d
 def test_a_data_file_missing_from_storage_fails_the_read(deleted: Any, native_con: Any) -> None:
     plan = current(deleted.table())
     local(plan.tasks[1].path).unlink()
-    with pytest.raises(duckdb.IOException, match="No files found|No such file"):
+    with pytest.raises(duckdb.IOException, match=r"No files found|No such file"):
         native_con.sql(scan_sql(plan, native=True)).fetchall()
 
 
@@ -103,8 +103,6 @@ def test_the_extension_refuses_a_mask_whose_files_lie_outside_its_bits(
     library = native_masks._lib()
     assert library is not None
     before = library.count()
-    with pytest.raises(ValueError, match="refused the row mask|row mask ml-bad is malformed"):
-        library.put(
-            "ml-bad", np.array(offsets, np.int64), np.array(counts, np.int64), np.zeros(1, np.uint64), bits
-        )
+    with pytest.raises(ValueError, match=r"refused the row mask|row mask ml-bad is malformed"):
+        library.put("ml-bad", np.array(offsets, np.int64), np.array(counts, np.int64), np.zeros(1, np.uint64), bits)
     assert library.count() == before

@@ -18,10 +18,10 @@ import meshlake as ml
 from meshlake.query.native.masks import loaded, maskable, masks
 from meshlake.query.sql import scan_sql
 from tests.conftest import DescriptorWriter
+from tests.query.conftest import Files
 from tests.workers import batch
 from tests.write.test_merge_on_read import changes
 
-from ..conftest import Files
 from .conftest import current, read, reads_agree, shape, sorted_rows
 
 MOR = {"mode": "upsert", "write_mode": "merge-on-read"}
