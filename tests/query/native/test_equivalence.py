@@ -15,7 +15,9 @@ from pyiceberg.table import Table
 from pyiceberg.types import LongType, NestedField, StringType
 
 import meshlake as ml
+from meshlake.query.engine import read_arrow
 from meshlake.query.native.masks import loaded, maskable, masks
+from meshlake.query.plan import plan_scan
 from meshlake.query.sql import scan_sql
 from tests.conftest import DescriptorWriter
 from tests.query.conftest import Files
@@ -166,3 +168,12 @@ def test_a_plain_connection_never_gets_the_native_text(upserted: Any) -> None:
     with pytest.raises(duckdb.CatalogException, match="meshlake_kept"):
         plain.sql(scan_sql(plan, native=True)).fetchall()
     assert read(plain, scan_sql(plan)) == sorted_rows(upserted.table().scan().to_arrow())
+
+
+def test_read_arrow_applies_the_deletes_with_a_row_mask(upserted: Any, native_con: Any) -> None:
+    table = upserted.table()
+    masks.clear()
+    for snapshot in table.snapshots():
+        got = read_arrow(plan_scan(table, snapshot.snapshot_id), io=table.io)
+        assert sorted_rows(got) == sorted_rows(table.scan(snapshot_id=snapshot.snapshot_id).to_arrow())
+    assert len(masks) >= 2, "the snapshots with deletes were read through row masks"
