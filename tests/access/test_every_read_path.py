@@ -223,6 +223,11 @@ def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         time.sleep(0.01)
         second = _orders([HUBS[i % 4] for i in range(12)], 101, day=day + dt.timedelta(days=1), pii=pii, ids=ids)
         placed.write(second)
+        # pending merge-on-read deletes (new emails for two orders, one order gone): reads go through meshlake's
+        # DuckDB extension (`test_the_orders_are_read_through_the_native_row_mask`)
+        changed = _orders(["north", "south"], 101, day=day + dt.timedelta(days=1), pii=pii, ids=ids)
+        placed.write(changed, mode="upsert", write_mode="merge-on-read")
+        placed.delete("order_id = 'ORD-80000103'", write_mode="merge-on-read")
         with pytest.raises(QualityGateError) as stopped:  # an unknown hub and negative weights: quarantined
             placed.write(_orders(["mars", "north", "mars", "south", "mars"], 202, day=day, pii=pii, ids=ids))
         assert stopped.value.quarantine_branch is not None
@@ -695,6 +700,28 @@ def test_every_read_path_returns_no_pii_and_no_row_outside_the_filter(
     assert not leaked, f"{path}: rows outside {reader}'s row filter: {leaked}"
     if read.rows and decision.read and read.kind != "around":
         assert any(order in text for order in visible(mesh, decision)), f"{path}: none of the rows {reader} may read"
+
+
+def test_the_orders_are_read_through_the_native_row_mask(mesh: Mesh) -> None:
+    """The reads above meet pending position deletes on the orders, applied by meshlake's DuckDB extension where
+    it loads: a restricted read (the private database) and a view of `lake.duckdb()` each load a row mask."""
+    from meshlake.query.native.build import unavailable_reason
+    from meshlake.query.native.masks import masks
+
+    if unavailable_reason() is not None:
+        pytest.skip(f"meshlake's DuckDB extension cannot be loaded here: {unavailable_reason()}")
+    table = mesh.admin.port(PLACED).table()
+    assert any(t["content"] == 1 for t in table.inspect.files().to_pylist()), "position delete files are pending"
+    for principal, group in PRINCIPALS.items():
+        masks.clear()
+        lake = mesh.connect(principal, group)
+        rows = lake.sql(f"SELECT order_id FROM {PLACED}").fetchall()
+        assert rows and "ORD-80000103" not in {r[0] for r in rows}
+        assert len(masks) == 1, f"{principal}'s read applied the deletes with a row mask"
+        lake.close()
+    masks.clear()
+    con = mesh.admin.duckdb()
+    assert con.sql(f"SELECT count(*) FROM {PLACED}").fetchall() == [(23,)] and len(masks) == 1
 
 
 def test_the_quality_history_of_a_pii_port_read_whole_by_an_admin_holds_no_unmasked_sample(mesh: Mesh) -> None:

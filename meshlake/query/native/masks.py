@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import re
 import threading
 import weakref
 from collections import OrderedDict
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import duckdb
 
 FUNCTION = "meshlake_kept"
+_KEYS = re.compile(FUNCTION + r"\('(ml[0-9a-f]+)'")
 
 
 class _Library:
@@ -52,11 +54,23 @@ class _Library:
         self._lib = lib
 
     def put(self, key: str, offsets: np.ndarray, counts: np.ndarray, words: np.ndarray, bits: int) -> None:
+        """Load a mask (`build_mask`'s arrays); `ValueError` for arrays the C side would read past, or that it
+        refuses (a file's bits outside `bits`), `MemoryError` when it cannot allocate the copy."""
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        words = np.ascontiguousarray(words, dtype=np.uint64)
+        if len(counts) != len(offsets) or bits < 0 or len(words) * 64 < bits:
+            raise ValueError(
+                f"the row mask {key} is malformed: {len(offsets)} offsets, {len(counts)} counts, {len(words)} "
+                f"words for {bits} bits"
+            )
         done = self._lib.meshlake_mask_put(
             key.encode(), len(offsets), offsets.ctypes.data, counts.ctypes.data, words.ctypes.data, bits
         )
+        if done == -2:
+            raise MemoryError(f"the DuckDB extension could not allocate the row mask {key}")
         if done != 0:
-            raise MemoryError(f"the DuckDB extension refused the row mask {key} ({done})")
+            raise ValueError(f"the DuckDB extension refused the row mask {key} (a file's bits lie outside its bits)")
 
     def drop(self, key: str) -> None:
         self._lib.meshlake_mask_drop(key.encode())
@@ -160,6 +174,17 @@ class MaskRegistry:
         for old in dropped:
             lib.drop(old)
         return key
+
+    def holds(self, sql: str) -> bool:
+        """Whether every mask `sql` (a native `scan_sql` text) tests rows against is still loaded; those are marked
+        used. A text kept across reads (a view's) is planned again when one was dropped."""
+        keys = _KEYS.findall(sql) if FUNCTION in sql else []
+        with self._lock:
+            if not all(key in self._sizes for key in keys):
+                return False
+            for key in keys:
+                self._sizes.move_to_end(key)
+        return True
 
     def clear(self) -> None:
         lib = _lib()

@@ -1,0 +1,94 @@
+"""Fixtures for meshlake's DuckDB extension (`meshlake.query.native`): a connection that loaded it, a build of it
+in a fresh cache folder, and reads of a snapshot compared across the native path, the SQL path and pyiceberg."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+from pyiceberg.table import Table
+
+from meshlake.query.native import build
+from meshlake.query.native.masks import connect, loaded, masks
+from meshlake.query.plan import ScanPlan, plan_scan
+from meshlake.query.sql import scan_sql
+
+Row = tuple[Any, ...]
+
+
+@pytest.fixture
+def native_con() -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection with meshlake's extension loaded (the test is skipped, saying why, where it cannot be)."""
+    con = connect()
+    if not loaded(con):
+        con.close()
+        pytest.skip(f"meshlake's DuckDB extension cannot be loaded here: {build.unavailable_reason()}")
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def fresh_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """The extension's cache in a new folder (returned) and build.py's per-process results forgotten, so the next
+    `extension_path()` looks at that folder; the masks the test loads are dropped after it."""
+    masks.clear()
+    forget_build(monkeypatch)
+    cache = tmp_path / "extension-cache"
+    monkeypatch.setenv("MESHLAKE_CACHE_DIR", str(cache))
+    yield cache
+    monkeypatch.delenv("MESHLAKE_NATIVE_DELETES", raising=False)
+    masks.clear()
+
+
+def forget_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget what build.py found, so the next `extension_path()` checks the cache (or the compiler) again."""
+    monkeypatch.setattr(build, "_built", {})
+    monkeypatch.setattr(build, "_why", {})
+
+
+def sorted_rows(table: pa.Table) -> list[Row]:
+    """A table's rows as tuples, in an order that does not depend on the reader (values compared as text)."""
+    return sorted((tuple(row.values()) for row in table.to_pylist()), key=lambda row: [str(v) for v in row])
+
+
+def read(con: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
+    return sorted_rows(con.sql(sql).to_arrow_table())
+
+
+def mask_keys(sql: str) -> set[str]:
+    """The mask keys a native `scan_sql` text tests rows against."""
+    return {part.split("'")[1] for part in sql.split("meshlake_kept(")[1:]}
+
+
+def current(table: Table) -> ScanPlan:
+    return plan_scan(table, table.current_snapshot().snapshot_id)  # type: ignore[union-attr]
+
+
+def shape(sql: str) -> str:
+    """How a `scan_sql` text applies deletes: `sql` (joins, or none), `one scan` or `clean plain + dirty masked`."""
+    if "meshlake_kept" not in sql:
+        return "sql"
+    return "one scan" if sql.count("read_parquet(") == 1 else "clean plain + dirty masked"
+
+
+def reads_agree(table: Table, con: duckdb.DuckDBPyConnection, *, equality: bool = False) -> list[str]:
+    """Every snapshot of `table` read natively on `con`, by the SQL path and by pyiceberg (by Polars for a table
+    with `equality` deletes, which pyiceberg does not read): the same rows. Returns each snapshot's `shape` of the
+    native read."""
+    shapes = []
+    for snapshot in table.snapshots():
+        plan = plan_scan(table, snapshot.snapshot_id)
+        native = scan_sql(plan, native=True)
+        rows = read(con, native)
+        label = f"snapshot {snapshot.snapshot_id} ({shape(native)})"
+        assert rows == read(con, scan_sql(plan)), f"{label}: the native read differs from the SQL path"
+        if equality:
+            assert rows == sorted_rows(plan.to_polars().collect().to_arrow()), f"{label}: Polars"
+        else:
+            assert rows == sorted_rows(table.scan(snapshot_id=snapshot.snapshot_id).to_arrow()), f"{label}: pyiceberg"
+        shapes.append(shape(native))
+    return shapes

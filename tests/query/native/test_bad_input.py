@@ -1,0 +1,108 @@
+"""Malformed and malicious input to meshlake's DuckDB extension: every case is a clear error, never rows read
+without their deletes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from meshlake.query.native import masks as native_masks
+from meshlake.query.native.masks import masks
+from meshlake.query.sql import scan_sql
+from tests.workers import batch
+
+from .conftest import current, mask_keys, shape
+
+
+@pytest.fixture
+def deleted(port: Any) -> Any:
+    """A port of two files with merge-on-read deletes in both (read in one masked scan)."""
+    port.write(batch("a", 0, 1000))
+    port.write(batch("b", 0, 1000))
+    port.delete("shipment_id IN ('a-0-1', 'b-0-2')", write_mode="merge-on-read")
+    return port
+
+
+def local(path: str) -> Path:
+    return Path(path.removeprefix("file://"))
+
+
+def test_a_text_whose_mask_is_not_loaded_fails_at_bind_naming_the_key(deleted: Any, native_con: Any) -> None:
+    sql = scan_sql(current(deleted.table()), native=True)
+    assert shape(sql) == "one scan"
+    [key] = mask_keys(sql)
+    masks.clear()
+    with pytest.raises(duckdb.BinderException, match=f"no row mask is loaded under the key '{key}'"):
+        native_con.sql(sql).fetchall()
+
+
+def test_a_data_file_holding_more_rows_than_its_manifest_counts_fails_the_read(deleted: Any, native_con: Any) -> None:
+    plan = current(deleted.table())
+    dirty = local(plan.tasks[0].path)
+    rows = pq.read_table(dirty)
+    pq.write_table(pa.concat_tables([rows, rows.slice(0, 5)]), dirty)  # 1,005 rows; the manifest says 1,000
+    with pytest.raises(duckdb.InvalidInputException, match="holds more rows than its manifest entry counts"):
+        native_con.sql(scan_sql(plan, native=True)).fetchall()
+
+
+def test_a_data_file_missing_from_storage_fails_the_read(deleted: Any, native_con: Any) -> None:
+    plan = current(deleted.table())
+    local(plan.tasks[1].path).unlink()
+    with pytest.raises(duckdb.IOException, match=r"No files found|No such file"):
+        native_con.sql(scan_sql(plan, native=True)).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("damage", "error"), [("missing", FileNotFoundError), ("truncated", pl.exceptions.ComputeError)]
+)
+def test_a_damaged_delete_file_fails_while_the_mask_is_built(
+    deleted: Any, native_con: Any, damage: str, error: type[Exception]
+) -> None:
+    plan = current(deleted.table())
+    delete_file = local(plan.tasks[0].position_deletes[0].path)
+    if damage == "missing":
+        delete_file.unlink()
+    else:
+        delete_file.write_bytes(delete_file.read_bytes()[: delete_file.stat().st_size // 2])
+    before = len(masks)
+    with pytest.raises(error):
+        scan_sql(plan, native=True)
+    assert len(masks) == before, "no mask was loaded for the damaged plan"
+
+
+def test_a_key_that_is_not_a_constant_is_refused_at_bind(deleted: Any, native_con: Any) -> None:
+    [key] = mask_keys(scan_sql(current(deleted.table()), native=True))  # loaded: only the key's form is wrong
+    query = f"SELECT meshlake_kept(k, 0, 0) FROM (VALUES ('{key}')) AS t(k)"
+    with pytest.raises(duckdb.BinderException, match="the mask key must be a constant"):
+        native_con.sql(query).fetchall()
+
+
+@pytest.mark.parametrize(
+    ("offsets", "counts", "bits"),
+    [([5], [10], 8), ([0], [9], 8), ([-2], [1], 8), ([0], [-1], 8), ([-1], [4], -1), ([0], [4], 65), ([0, 4], [4], 8)],
+    ids=[
+        "offset past the bits",
+        "count past the bits",
+        "offset below -1",
+        "negative count",
+        "negative bits",
+        "bits past the words",
+        "an offset without a count",
+    ],
+)
+def test_the_extension_refuses_a_mask_whose_files_lie_outside_its_bits(
+    native_con: Any, offsets: list[int], counts: list[int], bits: int
+) -> None:
+    library = native_masks._lib()
+    assert library is not None
+    before = library.count()
+    with pytest.raises(ValueError, match=r"refused the row mask|row mask ml-bad is malformed"):
+        library.put("ml-bad", np.array(offsets, np.int64), np.array(counts, np.int64), np.zeros(1, np.uint64), bits)
+    assert library.count() == before

@@ -1,0 +1,117 @@
+"""Building and trusting meshlake's DuckDB extension: the setting, the cache folder's permissions, the compiler.
+Whenever the extension is not loaded, reads apply deletes in plain SQL and stay right."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import meshlake as ml
+from meshlake.errors import ConfigError
+from meshlake.query.native import build
+from meshlake.query.native.masks import connect, loaded
+from tests.workers import batch
+
+from .conftest import forget_build, read, sorted_rows
+
+PORT = "logistics.shipments.daily"
+
+
+@pytest.fixture
+def deleted(port: Any) -> Any:
+    port.write(batch("a", 0, 1000))
+    port.write(batch("b", 0, 1000))
+    port.delete("shipment_id IN ('a-0-1', 'b-0-2')", write_mode="merge-on-read")
+    return port
+
+
+def reads_right_without_the_extension(lake: ml.Lake, port: Any) -> None:
+    """`lake.duckdb()` gets a connection without the extension, whose views still apply the deletes."""
+    con = lake.duckdb()
+    assert not loaded(con)
+    rows = read(con, f"SELECT * FROM {PORT}")
+    assert rows == sorted_rows(port.table().scan().to_arrow()) and len(rows) == 1998
+
+
+def built(cache: Path) -> Path:
+    path = build.extension_path()
+    if path is None:
+        pytest.skip(f"meshlake's DuckDB extension cannot be built here: {build.unavailable_reason()}")
+    assert path.is_relative_to(cache)
+    return path
+
+
+def test_a_setting_other_than_on_or_off_is_a_config_error(monkeypatch: pytest.MonkeyPatch, fresh_build: Path) -> None:
+    monkeypatch.setenv("MESHLAKE_NATIVE_DELETES", "bogus")
+    with pytest.raises(ConfigError, match="MESHLAKE_NATIVE_DELETES must be 'on' or 'off', not 'bogus'"):
+        connect()
+
+
+def test_off_gives_connections_without_the_extension_that_read_right(
+    monkeypatch: pytest.MonkeyPatch, shipments: ml.Lake, deleted: Any, fresh_build: Path
+) -> None:
+    monkeypatch.setenv("MESHLAKE_NATIVE_DELETES", "off")
+    assert not loaded(connect())
+    assert build.unavailable_reason() == "MESHLAKE_NATIVE_DELETES=off"
+    assert not fresh_build.exists(), "nothing is compiled when the extension is off"
+    reads_right_without_the_extension(shipments, deleted)
+
+
+@pytest.mark.parametrize("writable", ["folder", "file"])
+def test_a_cached_extension_others_may_write_is_not_loaded(
+    monkeypatch: pytest.MonkeyPatch, shipments: ml.Lake, deleted: Any, fresh_build: Path, writable: str
+) -> None:
+    path = built(fresh_build)
+    forget_build(monkeypatch)
+    (path.parent if writable == "folder" else path).chmod(0o770 if writable == "folder" else 0o622)
+    assert build.extension_path() is None
+    assert build.unavailable_reason() == f"{path.parent if writable == 'folder' else path} is writable by other " \
+        "users: not loading it"  # fmt: skip
+    assert not loaded(connect())
+    reads_right_without_the_extension(shipments, deleted)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_cached_extension_another_user_owns_is_not_loaded(
+    monkeypatch: pytest.MonkeyPatch, shipments: ml.Lake, deleted: Any, fresh_build: Path
+) -> None:
+    path = built(fresh_build)
+    forget_build(monkeypatch)
+    os.chown(path, os.getuid() + 4242, -1)
+    assert build.extension_path() is None
+    assert build.unavailable_reason() == f"{path} belongs to another user: not loading it"
+    assert not loaded(connect())
+    reads_right_without_the_extension(shipments, deleted)
+
+
+@pytest.mark.parametrize(
+    ("compiler", "reason"),
+    [("/nonexistent/cc", "cannot run the C compiler (/nonexistent/cc)"), ("false", "the C compiler failed (false)")],
+)
+def test_without_a_working_compiler_the_extension_is_not_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+    shipments: ml.Lake,
+    deleted: Any,
+    fresh_build: Path,
+    compiler: str,
+    reason: str,
+) -> None:
+    monkeypatch.setenv("CC", compiler)
+    assert build.extension_path() is None
+    assert (build.unavailable_reason() or "").startswith(reason)
+    assert not loaded(connect())
+    assert not list(fresh_build.rglob("*.duckdb_extension")) and not list(fresh_build.rglob("*.tmp"))
+    reads_right_without_the_extension(shipments, deleted)
+
+
+def test_a_cached_extension_is_reused_not_rebuilt(monkeypatch: pytest.MonkeyPatch, fresh_build: Path) -> None:
+    path = built(fresh_build)
+    made = path.stat().st_mtime_ns
+    forget_build(monkeypatch)
+    monkeypatch.setenv("CC", "/nonexistent/cc")  # a compile would fail; the digest covers the command, so keep it
+    monkeypatch.setattr(build, "_digest", lambda platform: path.parent.name)
+    assert build.extension_path() == path and path.stat().st_mtime_ns == made
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600) and oct(path.parent.stat().st_mode & 0o777) == oct(0o700)
