@@ -48,6 +48,7 @@ def forget_build(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget what build.py found, so the next `extension_path()` checks the cache (or the compiler) again."""
     monkeypatch.setattr(build, "_built", {})
     monkeypatch.setattr(build, "_why", {})
+    monkeypatch.setattr(build, "_failed", {})
 
 
 def sorted_rows(table: pa.Table) -> list[Row]:

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from meshlake.query.native import build, masks
+from tests.query.native.conftest import forget_build
 
 
 @pytest.fixture
 def fresh_build(monkeypatch: pytest.MonkeyPatch) -> None:
     """This process's record of the extension forgotten for the test (restored after it)."""
-    monkeypatch.setattr(build, "_built", {})
-    monkeypatch.setattr(build, "_why", {})
+    forget_build(monkeypatch)
 
 
 @pytest.mark.usefixtures("fresh_build")
