@@ -139,10 +139,13 @@ def loaded(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 class MaskRegistry:
-    """The masks loaded into the extension, an LRU bounded by `max_bytes` (the newest is kept whatever its size)."""
+    """The masks loaded into the extension, an LRU bounded by `max_bytes`; the `min_kept` most recently used are
+    kept whatever their size, so a mask handed to one thread's query is not dropped by another thread's `ensure`
+    before that query binds it (unless `min_kept` others were used in between)."""
 
-    def __init__(self, max_bytes: int = 1 << 30) -> None:
+    def __init__(self, max_bytes: int = 1 << 30, min_kept: int = 8) -> None:
         self.max_bytes = max_bytes
+        self.min_kept = max(1, min_kept)
         self._sizes: OrderedDict[str, int] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -167,7 +170,7 @@ class MaskRegistry:
             if key not in self._sizes:
                 self._sizes[key] = int(words.nbytes)
                 self._bytes += int(words.nbytes)
-            while self._bytes > self.max_bytes and len(self._sizes) > 1:
+            while self._bytes > self.max_bytes and len(self._sizes) > self.min_kept:
                 old, size = self._sizes.popitem(last=False)
                 self._bytes -= size
                 dropped.append(old)

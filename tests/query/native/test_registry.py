@@ -45,7 +45,7 @@ def test_the_registry_drops_the_least_recently_used_masks_past_its_bytes(
     library = native_masks._lib()
     assert library is not None
     before = library.count()
-    registry = MaskRegistry(max_bytes=256)
+    registry = MaskRegistry(max_bytes=256, min_kept=1)
     a, b = registry.ensure(dirty[:1]), registry.ensure(dirty[1:2])
     assert (len(registry), registry.bytes, library.count() - before) == (2, 256, 2)
     c = registry.ensure(dirty[2:])
@@ -105,3 +105,20 @@ def test_a_views_kept_text_is_planned_again_when_its_mask_was_dropped(port: Any,
     assert read(con, query) == expected and len(masks) == 1
     masks.clear()
     assert sorted_rows(shipments.sql(query).to_arrow_table()) == expected
+
+
+def test_the_most_recently_used_masks_stay_past_the_bound(port: Any, native_con: Any) -> None:
+    """A mask just handed out survives other threads' masks made before its query binds: the `min_kept` newest are
+    never dropped, whatever the bytes they hold."""
+    port.write(batch("a", 0, 1000))
+    port.write(batch("b", 0, 1000))
+    port.write(batch("c", 0, 1000))
+    port.delete("shipment_id IN ('a-0-1', 'b-0-1', 'c-0-1')", write_mode="merge-on-read")
+    dirty = [t for t in current(port.table()).tasks if t.position_deletes]
+    assert len(dirty) == 3
+    registry = MaskRegistry(max_bytes=1, min_kept=2)
+    a, b = registry.ensure(dirty[:1]), registry.ensure(dirty[1:2])
+    assert len(registry) == 2 and registry.bytes > registry.max_bytes, "both kept past the bound"
+    c = registry.ensure(dirty[2:])
+    assert [binds(native_con, k) for k in (a, b, c)] == [False, True, True], "only the least recently used went"
+    registry.clear()
