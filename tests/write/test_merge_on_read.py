@@ -600,11 +600,14 @@ def test_a_view_reads_right_after_its_row_mask_was_dropped(filled: Any, monkeypa
     lake = filled.lake
     con = lake.duckdb()
     if not native.loaded(con):
-        pytest.skip(f"meshlake's DuckDB extension is not available here: {native.extension_path.__module__}")
+        from meshlake.query.native.build import unavailable_reason
+
+        pytest.skip(f"meshlake's DuckDB extension is not available here: {unavailable_reason()}")
     filled.write(changes(["a-0-1", "new-1"], 5.0), mode="upsert", write_mode="merge-on-read")
     old = main_head(filled.table())
     filled.delete("shipment_id = 'b-0-3'", write_mode="merge-on-read")
     monkeypatch.setattr(native.masks, "max_bytes", 1)
+    monkeypatch.setattr(native.masks, "min_kept", 1)
     name = "logistics.shipments.daily"
     expected = rows_of(filled)
     sql = f"SELECT shipment_id, weight_kg FROM {name}"
