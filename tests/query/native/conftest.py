@@ -16,6 +16,7 @@ from meshlake.query.native import build
 from meshlake.query.native.masks import connect, loaded, masks
 from meshlake.query.plan import ScanPlan, plan_scan
 from meshlake.query.sql import scan_sql
+from tests.workers import batch
 
 Row = tuple[Any, ...]
 
@@ -42,6 +43,15 @@ def fresh_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Pat
     yield cache
     monkeypatch.delenv("MESHLAKE_NATIVE_DELETES", raising=False)
     masks.clear()
+
+
+@pytest.fixture
+def deleted(port: Any) -> Any:
+    """A port of two files with merge-on-read deletes in both (read in one masked scan)."""
+    port.write(batch("a", 0, 1000))
+    port.write(batch("b", 0, 1000))
+    port.delete("shipment_id IN ('a-0-1', 'b-0-2')", write_mode="merge-on-read")
+    return port
 
 
 def forget_build(monkeypatch: pytest.MonkeyPatch) -> None:

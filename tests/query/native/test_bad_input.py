@@ -16,18 +16,8 @@ import pytest
 from meshlake.query.native import masks as native_masks
 from meshlake.query.native.masks import masks
 from meshlake.query.sql import scan_sql
-from tests.workers import batch
 
 from .conftest import current, mask_keys, shape
-
-
-@pytest.fixture
-def deleted(port: Any) -> Any:
-    """A port of two files with merge-on-read deletes in both (read in one masked scan)."""
-    port.write(batch("a", 0, 1000))
-    port.write(batch("b", 0, 1000))
-    port.delete("shipment_id IN ('a-0-1', 'b-0-2')", write_mode="merge-on-read")
-    return port
 
 
 def local(path: str) -> Path:

@@ -13,19 +13,10 @@ import meshlake as ml
 from meshlake.errors import ConfigError
 from meshlake.query.native import build
 from meshlake.query.native.masks import connect, loaded
-from tests.workers import batch
 
 from .conftest import forget_build, read, sorted_rows
 
 PORT = "logistics.shipments.daily"
-
-
-@pytest.fixture
-def deleted(port: Any) -> Any:
-    port.write(batch("a", 0, 1000))
-    port.write(batch("b", 0, 1000))
-    port.delete("shipment_id IN ('a-0-1', 'b-0-2')", write_mode="merge-on-read")
-    return port
 
 
 def reads_right_without_the_extension(lake: ml.Lake, port: Any) -> None:
