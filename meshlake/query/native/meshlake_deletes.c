@@ -225,11 +225,47 @@ static void bind_kept(duckdb_bind_info info) {
 static const char *PAST_END =
     "a data file holds more rows than its manifest entry counts: its position deletes cannot be applied";
 
-static inline int is_valid(const uint64_t *validity, idx_t row) {
-	return !validity || ((validity[row >> 6] >> (row & 63)) & 1);
+static int any_null(const uint64_t *validity, idx_t n) {
+	if (!validity) {
+		return 0;
+	}
+	for (idx_t w = 0; w < n / 64; w++) {
+		if (validity[w] != UINT64_MAX) {
+			return 1;
+		}
+	}
+	return n % 64 && (~validity[n / 64] & ((UINT64_C(1) << (n % 64)) - 1));
 }
 
-/* meshlake_kept(key VARCHAR, file_index UBIGINT, file_row_number BIGINT) -> BOOLEAN: false for a deleted row. */
+/* out[k] for rows[k] of one file whose row 0 is bit `offset`; false when a row lies outside [0, count). */
+static int test_rows(const mask *m, int64_t offset, int64_t count, const int64_t *rows, idx_t n, bool *out) {
+	const uint64_t *words = m->words;
+	if (rows[0] >= 0 && rows[n - 1] < count && rows[n - 1] - rows[0] == (int64_t)n - 1) {
+		/* Consecutive rows (the usual chunk): then each is its predecessor plus one, checked as we go. */
+		uint64_t bit = (uint64_t)(offset + rows[0]);
+		int64_t expected = rows[0];
+		int64_t strays = 0;
+		for (idx_t k = 0; k < n; k++, bit++) {
+			strays |= rows[k] ^ expected++;
+			out[k] = !((words[bit >> 6] >> (bit & 63)) & 1);
+		}
+		if (!strays) {
+			return 1;
+		}
+	}
+	uint64_t outside = 0;
+	for (idx_t k = 0; k < n; k++) {
+		uint64_t row = (uint64_t)rows[k];
+		uint64_t inside = row < (uint64_t)count;
+		outside |= inside ^ 1;
+		uint64_t bit = (uint64_t)offset + (inside ? row : 0);
+		out[k] = !((words[bit >> 6] >> (bit & 63)) & 1);
+	}
+	return !outside;
+}
+
+/* meshlake_kept(key VARCHAR, file_index UBIGINT, file_row_number BIGINT) -> BOOLEAN: false for a deleted row.
+ * A chunk comes from one file in practice, so rows are tested in runs of one file index. */
 static void kept(duckdb_function_info info, duckdb_data_chunk input, duckdb_vector output) {
 	const mask *m = (const mask *)duckdb_scalar_function_get_bind_data(info);
 	idx_t n = duckdb_data_chunk_get_size(input);
@@ -237,35 +273,27 @@ static void kept(duckdb_function_info info, duckdb_data_chunk input, duckdb_vect
 	duckdb_vector row_vector = duckdb_data_chunk_get_vector(input, 2);
 	const uint64_t *files = (const uint64_t *)duckdb_vector_get_data(file_vector);
 	const int64_t *rows = (const int64_t *)duckdb_vector_get_data(row_vector);
-	const uint64_t *file_valid = duckdb_vector_get_validity(file_vector);
-	const uint64_t *row_valid = duckdb_vector_get_validity(row_vector);
 	bool *out = (bool *)duckdb_vector_get_data(output);
-	const int64_t *offsets = m->offsets;
-	const int64_t *counts = m->counts;
-	const uint64_t *words = m->words;
+	if (any_null(duckdb_vector_get_validity(file_vector), n) || any_null(duckdb_vector_get_validity(row_vector), n)) {
+		duckdb_scalar_function_set_error(info, "meshlake_kept: a NULL file index or row number");
+		return;
+	}
 	uint64_t nfiles = (uint64_t)m->files;
-	for (idx_t i = 0; i < n; i++) {
-		if (!is_valid(file_valid, i) || !is_valid(row_valid, i)) {
-			duckdb_scalar_function_set_error(info, "meshlake_kept: a NULL file index or row number");
-			return;
-		}
+	for (idx_t i = 0, j; i < n; i = j) {
 		uint64_t f = files[i];
+		for (j = i + 1; j < n && files[j] == f; j++) {
+		}
 		if (f >= nfiles) {
 			duckdb_scalar_function_set_error(info, "meshlake_kept: a file index past the files of its mask");
 			return;
 		}
-		int64_t offset = offsets[f];
+		int64_t offset = m->offsets[f];
 		if (offset < 0) {
-			out[i] = true;
-			continue;
-		}
-		int64_t row = rows[i];
-		if (row < 0 || row >= counts[f]) {
+			memset(out + i, 1, j - i);
+		} else if (!test_rows(m, offset, m->counts[f], rows + i, j - i, out + i)) {
 			duckdb_scalar_function_set_error(info, PAST_END);
 			return;
 		}
-		uint64_t bit = (uint64_t)(offset + row);
-		out[i] = !((words[bit >> 6] >> (bit & 63)) & 1);
 	}
 }
 
