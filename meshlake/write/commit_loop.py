@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import TYPE_CHECKING
 
@@ -13,12 +14,16 @@ from pyiceberg.table.refs import MAIN_BRANCH
 from meshlake.contract.stamps import Stamps
 from meshlake.errors import CommitConflictError, QualityGateError
 from meshlake.write import commit, faults
-from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
+from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, commit_lock
 
 if TYPE_CHECKING:
     from meshlake.quality.report import QualityReport
     from meshlake.write.gate_protocol import Gate
     from meshlake.write.results import RebaseCheck
+
+MAX_REBASES = 100
+"""Re-bases after which a write gives up with `CommitConflictError`: writers of other processes (or engines) kept
+committing faster than it could check its change against their commits."""
 
 
 def commit_loop(
@@ -37,43 +42,56 @@ def commit_loop(
     """Check the staged change, then commit it as `main`'s next snapshot with the verdict stamped on it.
 
     A failed check commits the staged snapshot to a quarantine branch instead. When `main` moved,
-    the change is rebased (if nothing it depends on was touched) and checked again. `first_report` is the
-    check already run on `base_id` (by `stage_write`).
+    the change is rebased (if nothing it depends on was touched) and checked again. After the first lost race,
+    this process's other writers to the table wait for this one (`commit_lock`); after `MAX_REBASES` lost races
+    (to writers elsewhere) it gives up with `CommitConflictError`. `first_report` is the check already run on
+    `base_id` (by `stage_write`).
     """
     rebases = 0
     report = first_report
-    while True:
-        if gate is not None and (report is None or rebases):
-            report = gate.check(table, base_id, change, stamps)
-            faults.reached("checked", table.name())
-        properties = stamps.properties(quality=verdict(report))
-        if gate is not None and report is not None and not report.passed:
-            table, kept = commit.commit_snapshot(
-                catalog, table, change, branch=quarantine_name, base_id=base_id, properties=properties, stats=stats
-            )
-            report = gate.record(report, kept, published=False)
-            raise QualityGateError(stamps_address(table), report, quarantine_branch=quarantine_name)
-        try:
-            table, snapshot_id = commit.commit_snapshot(
-                catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties, stats=stats
-            )
-        except MainMovedError as moved:
-            table = moved.table
+    with contextlib.ExitStack() as fairness:
+        while True:
+            if gate is not None and (report is None or rebases):
+                report = gate.check(table, base_id, change, stamps)
+                faults.reached("checked", table.name())
+            properties = stamps.properties(quality=verdict(report))
+            if gate is not None and report is not None and not report.passed:
+                table, kept = commit.commit_snapshot(
+                    catalog, table, change, branch=quarantine_name, base_id=base_id, properties=properties, stats=stats
+                )
+                report = gate.record(report, kept, published=False)
+                raise QualityGateError(stamps_address(table), report, quarantine_branch=quarantine_name)
             try:
-                commit.check_rebase(table, change, old_base=base_id, new_head=moved.head)
-            except RebaseConflictError as conflict:
-                raise CommitConflictError(
-                    f"a concurrent commit changed data this {stamps.mode} replaces ({conflict}).",
-                    address=stamps_address(table),
-                ) from conflict
-            if rebase_check is not None:
-                rebase_check(table, base_id, moved.head)
-            base_id = moved.head
-            rebases += 1
-            continue
-        if gate is not None and report is not None:
-            report = gate.record(report, snapshot_id, published=True)
-        return table, snapshot_id, report, rebases
+                table, snapshot_id = commit.commit_snapshot(
+                    catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties, stats=stats
+                )
+            except MainMovedError as moved:
+                table = moved.table
+                if rebases >= MAX_REBASES:
+                    raise CommitConflictError(
+                        f"main moved {rebases + 1} times while this {stamps.mode} was committing: writers elsewhere "
+                        "kept committing faster than it could re-base onto their commits.",
+                        address=stamps_address(table),
+                    ) from None
+                if not rebases:
+                    # Lost a race: from now on this process's writers to the table wait for this one (the lock is
+                    # held across the re-base, the re-check and the commit), so they cannot starve it.
+                    fairness.enter_context(commit_lock(table))
+                try:
+                    commit.check_rebase(table, change, old_base=base_id, new_head=moved.head)
+                except RebaseConflictError as conflict:
+                    raise CommitConflictError(
+                        f"a concurrent commit changed data this {stamps.mode} replaces ({conflict}).",
+                        address=stamps_address(table),
+                    ) from conflict
+                if rebase_check is not None:
+                    rebase_check(table, base_id, moved.head)
+                base_id = moved.head
+                rebases += 1
+                continue
+            if gate is not None and report is not None:
+                report = gate.record(report, snapshot_id, published=True)
+            return table, snapshot_id, report, rebases
 
 
 def verdict(report: QualityReport | None) -> str | None:

@@ -1,0 +1,112 @@
+"""A write that keeps losing the race for `main` still ends: this process's other writers wait for it once it lost a
+race, and against writers elsewhere it gives up after `MAX_REBASES` re-bases with `CommitConflictError`, committing
+nothing. Real commits race it: meshlake's own writes on a thread, and pyiceberg appends (a foreign engine, which
+takes no meshlake lock) made right before each of its commit attempts."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+import meshlake as ml
+from meshlake.errors import CommitConflictError
+from meshlake.write import commit, commit_loop
+from tests.conftest import DescriptorWriter
+from tests.test_maintain import deploy, files_on_disk, referenced, rows
+
+KEPT = ["k0", "k1", "k2"]
+DELETED = ["d0", "d1"]
+
+
+def ids(port: Any) -> list[str]:
+    return sorted(str(r["shipment_id"]) for r in port.latest().to_arrow().to_pylist())
+
+
+@pytest.fixture
+def port(lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter) -> Any:
+    port = deploy(lake, descriptor, write_descriptor)
+    port.write(rows([*KEPT, *DELETED]))
+    return port
+
+
+def foreign_append(port: Any, shipment_id: str) -> None:
+    """An append by another engine: pyiceberg's own commit, outside meshlake's process-wide commit lock."""
+    table = port.table()
+    schema = table.schema().as_arrow()
+    row = rows([shipment_id])
+    missing = [pa.nulls(1, field.type) for field in schema if field.name not in row.column_names]
+    full = pa.table(
+        [*row.columns, *missing], names=[*row.column_names, *(f.name for f in schema if f.name not in row.column_names)]
+    )
+    table.append(full.select(schema.names).cast(schema))
+
+
+def before_main_commits(monkeypatch: pytest.MonkeyPatch, action: Callable[[int], None]) -> list[int]:
+    """Run `action(n)` before the n-th attempt (from 0) of this thread's write to commit on `main` (other threads'
+    writes commit untouched); returns the attempts."""
+    attempts: list[int] = []
+    real = commit.commit_snapshot
+    racer = threading.current_thread()
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("branch") == "main" and threading.current_thread() is racer:
+            action(len(attempts))
+            attempts.append(len(attempts))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commit, "commit_snapshot", racing)
+    return attempts
+
+
+def test_a_write_that_others_keep_beating_gives_up_and_commits_nothing(
+    port: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(commit_loop, "MAX_REBASES", 3)
+    attempts = before_main_commits(monkeypatch, lambda n: foreign_append(port, f"f{n}"))
+    on_disk = set(files_on_disk(port))
+
+    with pytest.raises(CommitConflictError, match="main moved 4 times while this delete was committing"):
+        port.delete("shipment_id IN ('d0', 'd1')", write_mode="copy-on-write")
+
+    assert len(attempts) == 4
+    assert ids(port) == sorted([*KEPT, *DELETED, "f0", "f1", "f2", "f3"]), "every foreign append kept, no delete"
+    left = {p for p in set(files_on_disk(port)) - on_disk if p.endswith(".parquet")}
+    assert left <= referenced(port), "the delete's own files were removed"
+
+
+def test_a_write_that_lost_once_makes_this_processs_writers_wait_for_it(
+    port: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After its first lost race (to a foreign append), a meshlake append on another thread of this process starts
+    during the delete's re-base: it must wait for the delete's commit, not move `main` under it again."""
+    appender: list[threading.Thread] = []
+    failures: list[BaseException] = []
+
+    def append_in_this_process() -> None:
+        try:
+            port.write(rows(["t0"]))
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    def race(attempt: int) -> None:
+        if attempt == 0:
+            foreign_append(port, "f0")
+        elif attempt == 1:  # the re-base is done and this process's commit lock held: the append must block
+            thread = threading.Thread(target=append_in_this_process)
+            appender.append(thread)
+            thread.start()
+            thread.join(timeout=3)
+            assert thread.is_alive(), "the append committed while the delete that lost a race was re-basing"
+
+    before_main_commits(monkeypatch, race)
+    result = port.delete("shipment_id IN ('d0', 'd1')", write_mode="copy-on-write")
+    appender[0].join()
+
+    assert not failures
+    assert result.rebases == 1
+    assert ids(port) == sorted([*KEPT, "f0", "t0"])
+    assert port.history()[-1].mode == "append", "the waiting append committed after the delete"
