@@ -63,12 +63,7 @@ def scan_sql(plan: ScanPlan, *, native: bool = False) -> str:
         if native and maskable(tasks):
             return _masked(plan, tasks, dirty, clean, imported)
         ctes, body = _with_deletes(replace(plan, tasks=tuple(tasks)), dirty)
-        parts = [body]
-        if clean:
-            parts.insert(0, f"SELECT {columns} FROM {_read(clean, schema_map(plan.schema.fields))}")
-        if imported:
-            parts.append(imported)
-        return f"WITH {', '.join(ctes)} " + " UNION ALL ".join(parts)
+        return f"WITH {', '.join(ctes)} " + _between(body, clean, imported, plan.schema.fields)
     except UnsupportedScanError as exc:
         raise exc.at(plan.name) from None
 
@@ -96,13 +91,15 @@ def _masked(
         scanned, schema_map(fields, {f.field_id: f"__ml_c{f.field_id}" for f in fields}), ", file_row_number = true"
     )
     select = ", ".join(f"{_col(f.field_id)} AS {quote_ident(f.name)}" for f in fields)
-    parts = [f"SELECT {select} FROM {read} WHERE meshlake_kept({quote_literal(key)}, file_index, file_row_number)"]
-    if clean and not one_scan:
-        columns = ", ".join(quote_ident(f.name) for f in fields)
-        parts.insert(0, f"SELECT {columns} FROM {_read(clean, schema_map(fields))}")
-    if imported:
-        parts.append(imported)
-    return " UNION ALL ".join(parts)
+    body = f"SELECT {select} FROM {read} WHERE meshlake_kept({quote_literal(key)}, file_index, file_row_number)"
+    return _between(body, () if one_scan else clean, imported, fields)
+
+
+def _between(body: str, clean: Sequence[DataTask], imported: str | None, fields: Sequence[NestedField]) -> str:
+    """`body` (the files with deletes) after a plain scan of the `clean` files and before the `imported` ones."""
+    columns = ", ".join(quote_ident(f.name) for f in fields)
+    plain = [f"SELECT {columns} FROM {_read(clean, schema_map(fields))}"] if clean else []
+    return " UNION ALL ".join([*plain, body, *([imported] if imported else [])])
 
 
 def empty_relation(schema: Schema) -> str:
