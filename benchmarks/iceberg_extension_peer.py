@@ -24,6 +24,7 @@ import json, sys, time
 import duckdb, duckdb_ext
 job = json.load(sys.stdin)
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # a query over 2 s would draw the bar on stdout, before the JSON
 duckdb_ext.init(con)
 con.execute("LOAD avro")
 con.execute("LOAD iceberg")
@@ -73,6 +74,10 @@ def time_snapshots(metadata_location: str, snapshots: dict[str, int], query: str
     )
     if done.returncode != 0:
         raise RuntimeError(f"DuckDB's iceberg extension failed (exit {done.returncode}): {done.stderr[-2000:]}")
-    found = json.loads(done.stdout)
+    lines = done.stdout.strip().splitlines()
+    try:
+        found = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError) as exc:
+        raise RuntimeError(f"DuckDB's iceberg extension printed no timings ({exc}): {done.stdout[-2000:]!r}") from None
     timings = {name: runs_summary(found["walls"][name], found["cpus"][name]) for name in snapshots}
     return {"duckdb_version": found["duckdb_version"], "timings": timings, "answers": found["answers"]}
