@@ -845,13 +845,7 @@ def run(
     # Timed upserts are rolled back to their base again and again: keep more manifests than a pipeline moving
     # forward needs, so that the base's index is never pruned by the manifests of the runs after it.
     kept, key_index_store.KEEP = key_index_store.KEEP, 64
-    try:
-        measured = [
-            bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads, series_length)
-            for rows in sizes
-        ]
-    finally:
-        key_index_store.KEEP = kept
+    measured: list[dict[str, Any]] = []
     results: dict[str, Any] = {
         "machine": machine(),
         "command": command,
@@ -859,7 +853,14 @@ def run(
         "repeat": repeat,
         "sizes": measured,
     }
-    save(name, results, markdown(results))
+    try:
+        for rows in sizes:
+            measured.append(
+                bench_size(rows, share, root, repeat, upserts, pyiceberg_timeout, reads_only, reads, series_length)
+            )
+            save(name, results, markdown(results))  # each size as it is done: a later failure keeps it
+    finally:
+        key_index_store.KEEP = kept
     return results
 
 
