@@ -50,7 +50,8 @@ class ReadOnceOverwrite:
         return self._read[path]
 
     def _candidates(self, manifest: ManifestFile, evaluators: dict[int, Any]) -> bool:
-        """Whether `manifest` may list a removed file (it holds live entries in a partition the removal touches)."""
+        """Whether `manifest` may list a removed file (it holds live entries in a partition the removal touches);
+        on one thread at a time only (the evaluators are not thread-safe)."""
         return holds_live_entries(manifest) and bool(evaluators[manifest.partition_spec_id](manifest))
 
     def _deleted_entries(self) -> list[ManifestEntry]:
@@ -63,8 +64,6 @@ class ReadOnceOverwrite:
         evaluators: dict[int, Any] = KeyDefaultDict(self._build_manifest_evaluator)
 
         def removed(manifest: ManifestFile) -> list[ManifestEntry]:
-            if not self._candidates(manifest, evaluators):
-                return []
             return [
                 ManifestEntry.from_args(
                     status=ManifestEntryStatus.DELETED,
@@ -77,8 +76,10 @@ class ReadOnceOverwrite:
                 if entry.data_file.content == DataFileContent.DATA and entry.data_file in self._deleted_data_files
             ]
 
-        manifests = manifest_list(parent, self._transaction._table)
-        entries = list(itertools.chain(*ExecutorFactory.get_or_create().map(removed, manifests)))
+        # pyiceberg's manifest evaluator keeps the manifest it tests on itself (`_ManifestEvalVisitor.eval`): tested
+        # on the executor's threads, a manifest could be judged by another's partition summaries and skipped
+        candidates = [m for m in manifest_list(parent, self._transaction._table) if self._candidates(m, evaluators)]
+        entries = list(itertools.chain(*ExecutorFactory.get_or_create().map(removed, candidates)))
         self._validate_required_deletes(entries)
         return entries
 
