@@ -43,12 +43,11 @@ from meshlake.query.manifests import read_manifest
 from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, ScanPlan, clear_plan_cache, plan_snapshot
 from meshlake.write.commit import (
     Change,
+    LostRaces,
     MainMovedError,
     RebaseConflictError,
     check_rebase,
-    commit_lock,
     commit_snapshot,
-    main_head,
 )
 from meshlake.write.datafiles import DataFileWriter
 from meshlake.write.positions import scoped_deletes
@@ -375,31 +374,27 @@ def _commit(
     """Commit on `main` at `base_id`, re-basing on each new head that left the rewritten files alone.
 
     After the first lost race, the re-base and the commit hold this process's commit lock on the table
-    (`commit_lock`): a stream in the same process committing every 100 ms would otherwise win every race."""
-    for rebases in range(MAX_REBASES):
-        with commit_lock(table) if rebases else contextlib.nullcontext():
-            if rebases:
-                table = table.refresh()
-                head = main_head(table)
-                if head is None:
-                    raise CompactionError("main was removed while compacting")
-                if head != base_id:
-                    try:
-                        check_rebase(table, change, old_base=base_id, new_head=head)
-                    except RebaseConflictError as conflict:
-                        raise CompactionError(
-                            f"a concurrent commit replaced files being compacted ({conflict})"
-                        ) from None
-                    _refuse_new_deletes(table, base_id, head)
-                    base_id = head
+    (`LostRaces`): a stream in the same process committing every 100 ms would otherwise win every race."""
+    with LostRaces(MAX_REBASES) as races:
+        while True:
             try:
                 table, snapshot_id = commit_snapshot(
                     catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
                 )
-            except MainMovedError:
+            except MainMovedError as moved:
+                table = moved.table
+                if not races.lost(table):
+                    raise CompactionError(f"main kept moving: gave up after {MAX_REBASES} re-bases") from None
+                if moved.head is None:
+                    raise CompactionError("main was removed while compacting") from None
+                try:
+                    check_rebase(table, change, old_base=base_id, new_head=moved.head)
+                except RebaseConflictError as conflict:
+                    raise CompactionError(f"a concurrent commit replaced files being compacted ({conflict})") from None
+                _refuse_new_deletes(table, base_id, moved.head)
+                base_id = moved.head
                 continue
-        return table, snapshot_id, rebases
-    raise CompactionError(f"main kept moving: gave up after {MAX_REBASES} re-bases")
+            return table, snapshot_id, races.count
 
 
 def _refuse_new_deletes(table: Table, old_base: int, new_head: int) -> None:

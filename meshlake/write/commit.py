@@ -15,6 +15,7 @@ snapshot silently) and retries on its own terms:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -208,6 +209,37 @@ def commit_lock(table: Table) -> threading.RLock:
     key = str(table.metadata.table_uuid)
     with _COMMIT_LOCKS_GUARD:
         return _COMMIT_LOCKS.setdefault(key, threading.RLock())
+
+
+class LostRaces:
+    """A commit's lost races for `main`. From the first, it holds this process's commit lock on the table
+    (`commit_lock`) until `close`: the process's other writers wait for this one instead of moving `main` under it
+    again. `lost` turns False once `limit` races are lost, since writers elsewhere (other processes, other engines)
+    take no meshlake lock and could beat it forever."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self._held = contextlib.ExitStack()
+
+    def __enter__(self) -> LostRaces:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lost(self, table: Table) -> bool:
+        """Count a lost race for `main` on `table`; False when the limit was already reached (give up)."""
+        if self.count >= self.limit:
+            return False
+        if not self.count:
+            self._held.enter_context(commit_lock(table))
+        self.count += 1
+        return True
+
+    def close(self) -> None:
+        """Let the process's other writers go: the commit landed (or the write gave up)."""
+        self._held.close()
 
 
 def commit_snapshot(

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,7 @@ from pyiceberg.table.refs import MAIN_BRANCH
 from meshlake.contract.stamps import Stamps
 from meshlake.errors import CommitConflictError, QualityGateError
 from meshlake.write import commit, faults
-from meshlake.write.commit import Change, MainMovedError, RebaseConflictError, commit_lock
+from meshlake.write.commit import Change, MainMovedError, RebaseConflictError
 
 if TYPE_CHECKING:
     from meshlake.quality.report import QualityReport
@@ -43,15 +42,14 @@ def commit_loop(
 
     A failed check commits the staged snapshot to a quarantine branch instead. When `main` moved,
     the change is rebased (if nothing it depends on was touched) and checked again. After the first lost race,
-    this process's other writers to the table wait for this one (`commit_lock`); after `MAX_REBASES` lost races
-    (to writers elsewhere) it gives up with `CommitConflictError`. `first_report` is the check already run on
-    `base_id` (by `stage_write`).
+    this process's other writers to the table wait for this one until it commits (`LostRaces`); after
+    `MAX_REBASES` lost races (to writers elsewhere) it gives up with `CommitConflictError`. `first_report` is the
+    check already run on `base_id` (by `stage_write`).
     """
-    rebases = 0
     report = first_report
-    with contextlib.ExitStack() as fairness:
+    with commit.LostRaces(MAX_REBASES) as races:
         while True:
-            if gate is not None and (report is None or rebases):
+            if gate is not None and (report is None or races.count):
                 report = gate.check(table, base_id, change, stamps)
                 faults.reached("checked", table.name())
             properties = stamps.properties(quality=verdict(report))
@@ -59,6 +57,7 @@ def commit_loop(
                 table, kept = commit.commit_snapshot(
                     catalog, table, change, branch=quarantine_name, base_id=base_id, properties=properties, stats=stats
                 )
+                races.close()
                 report = gate.record(report, kept, published=False)
                 raise QualityGateError(stamps_address(table), report, quarantine_branch=quarantine_name)
             try:
@@ -67,16 +66,14 @@ def commit_loop(
                 )
             except MainMovedError as moved:
                 table = moved.table
-                if rebases >= MAX_REBASES:
+                # From the first lost race, this process's writers to the table wait for this one (the lock is
+                # held across the re-base, the re-check and the commit), so they cannot starve it.
+                if not races.lost(table):
                     raise CommitConflictError(
-                        f"main moved {rebases + 1} times while this {stamps.mode} was committing: writers elsewhere "
-                        "kept committing faster than it could re-base onto their commits.",
+                        f"main moved {races.count + 1} times while this {stamps.mode} was committing: writers "
+                        "elsewhere kept committing faster than it could re-base onto their commits.",
                         address=stamps_address(table),
                     ) from None
-                if not rebases:
-                    # Lost a race: from now on this process's writers to the table wait for this one (the lock is
-                    # held across the re-base, the re-check and the commit), so they cannot starve it.
-                    fairness.enter_context(commit_lock(table))
                 try:
                     commit.check_rebase(table, change, old_base=base_id, new_head=moved.head)
                 except RebaseConflictError as conflict:
@@ -87,11 +84,11 @@ def commit_loop(
                 if rebase_check is not None:
                     rebase_check(table, base_id, moved.head)
                 base_id = moved.head
-                rebases += 1
                 continue
+            races.close()  # the waiting writers go now, not after the verdict's append to the quality history
             if gate is not None and report is not None:
                 report = gate.record(report, snapshot_id, published=True)
-            return table, snapshot_id, report, rebases
+            return table, snapshot_id, report, races.count
 
 
 def verdict(report: QualityReport | None) -> str | None:

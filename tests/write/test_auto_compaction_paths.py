@@ -113,8 +113,8 @@ def test_a_concurrent_writer_loses_nothing_while_deletes_compact(port: Any) -> N
         try:
             with suspended():  # its own appends leave their small files for the deletes' compactions
                 index = 0
-                # at least 10 appends race the deletes, at most 40: an unbounded writer can keep a delete rebasing
-                # forever on a slow machine (each retry rereads the manifests the appends keep adding)
+                # at least 10 appends race the deletes; at most 40 keeps the test short (a delete that lost a race
+                # makes these appends wait for it, `test_commit_fairness`, so it ends without the cap too)
                 while index < 10 or (not stop.is_set() and index < 40):
                     port.write(rows([f"w{index:03d}"]))
                     appended.append(f"w{index:03d}")

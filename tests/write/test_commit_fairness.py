@@ -110,3 +110,41 @@ def test_a_write_that_lost_once_makes_this_processs_writers_wait_for_it(
     assert result.rebases == 1
     assert ids(port) == sorted([*KEPT, "f0", "t0"])
     assert port.history()[-1].mode == "append", "the waiting append committed after the delete"
+
+
+def test_the_waiting_writers_go_as_soon_as_the_write_lands(
+    lake: ml.Lake, descriptor: dict[str, Any], write_descriptor: DescriptorWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The commit lock a write took after its lost race is let go once its snapshot is on `main`: the process's
+    other writers need not wait while the gate appends its verdict to the quality history."""
+    from meshlake.quality.gate import PortGate
+
+    expectations = [{"expect_column_values_to_be_between": {"column": "weight_kg", "min_value": 0, "max_value": 50}}]
+    port = deploy(lake, descriptor, write_descriptor, expectations=expectations)
+    port.write(rows([*KEPT, *DELETED]))
+
+    free_while_recording: list[bool] = []
+    record = PortGate.record
+
+    def recording(self: PortGate, report: Any, snapshot_id: int, *, published: bool) -> Any:
+        lock = commit.commit_lock(port.table())
+        taken: list[bool] = []
+
+        def take() -> None:
+            taken.append(lock.acquire(timeout=2))
+            if taken[-1]:
+                lock.release()
+
+        other = threading.Thread(target=take)
+        other.start()
+        other.join()
+        free_while_recording.append(taken == [True])
+        return record(self, report, snapshot_id, published=published)
+
+    monkeypatch.setattr(PortGate, "record", recording)
+    before_main_commits(monkeypatch, lambda n: foreign_append(port, "f0") if n == 0 else None)
+    result = port.delete("shipment_id IN ('d0', 'd1')", write_mode="copy-on-write")
+
+    assert result.rebases == 1, "the delete lost a race, so it held the lock"
+    assert free_while_recording == [True], "another thread could take the commit lock while the verdict was recorded"
+    assert ids(port) == sorted([*KEPT, "f0"])
