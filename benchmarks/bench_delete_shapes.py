@@ -515,15 +515,18 @@ def run(
     """Run the comparison for each port size; returns the results (also written to benchmarks/results/<name>)."""
     root = fresh_dir("delete_shapes")
     os.environ["MESHLAKE_CACHE_DIR"] = str(root / "cache")
+    measured: list[dict[str, Any]] = []
     results: dict[str, Any] = {
         "machine": machine(),
         "command": command,
         "rounds": rounds,
         "upserts": upserts,
         "share": share,
-        "sizes": [bench_size(root, rows, rounds, upserts, share, polars) for rows in sizes],
+        "sizes": measured,
     }
-    save(name, results, markdown(results))
+    for rows in sizes:
+        measured.append(bench_size(root, rows, rounds, upserts, share, polars))
+        save(name, results, markdown(results))  # each size as it is done: a later failure keeps it
     return results
 
 
