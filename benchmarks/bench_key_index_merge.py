@@ -221,10 +221,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 def run(sizes: list[int], *, upserts: int, share: float, repeat: int, name: str, command: str) -> dict[str, Any]:
     root = fresh_dir("key_index_merge")
-    try:
-        measured = [bench_size(size, upserts, share, repeat, root) for size in sizes]
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    measured: list[dict[str, Any]] = []
     results = {
         "machine": machine(),
         "command": command,
@@ -234,7 +231,12 @@ def run(sizes: list[int], *, upserts: int, share: float, repeat: int, name: str,
         "small_runs": key_merge.SMALL_RUNS,
         "sizes": measured,
     }
-    save(name, results, markdown(results))
+    try:
+        for size in sizes:
+            measured.append(bench_size(size, upserts, share, repeat, root))
+            save(name, results, markdown(results))  # each size as it is done: a later failure keeps it
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return results
 
 
