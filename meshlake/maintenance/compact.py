@@ -379,7 +379,7 @@ def _commit(
         while True:
             try:
                 table, snapshot_id = commit_snapshot(
-                    catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
+                    catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties, races=races
                 )
             except MainMovedError as moved:
                 table = moved.table

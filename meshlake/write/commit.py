@@ -215,12 +215,17 @@ class LostRaces:
     """A commit's lost races for `main`. From the first, it holds this process's commit lock on the table
     (`commit_lock`) until `close`: the process's other writers wait for this one instead of moving `main` under it
     again. `lost` turns False once `limit` races are lost, since writers elsewhere (other processes, other engines)
-    take no meshlake lock and could beat it forever."""
+    take no meshlake lock and could beat it forever.
+
+    Passed to `commit_snapshot`, it takes the lock over before the lost commit lets it go: a writer of this process
+    waiting for the lock cannot commit between the lost race and the re-base, which would make the table the
+    re-base starts from stale and lose the next race too."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.count = 0
         self._held = contextlib.ExitStack()
+        self._holding = False
 
     def __enter__(self) -> LostRaces:
         return self
@@ -232,14 +237,20 @@ class LostRaces:
         """Count a lost race for `main` on `table`; False when the limit was already reached (give up)."""
         if self.count >= self.limit:
             return False
-        if not self.count:
-            self._held.enter_context(commit_lock(table))
+        self.hold(commit_lock(table))
         self.count += 1
         return True
+
+    def hold(self, lock: threading.RLock) -> None:
+        """Hold `lock` until `close` (once: later calls do nothing)."""
+        if not self._holding:
+            self._held.enter_context(lock)
+            self._holding = True
 
     def close(self) -> None:
         """Let the process's other writers go: the commit landed (or the write gave up)."""
         self._held.close()
+        self._holding = False
 
 
 def commit_snapshot(
@@ -251,21 +262,28 @@ def commit_snapshot(
     base_id: int | None,
     properties: dict[str, str],
     stats: CommitStats | None = None,
+    races: LostRaces | None = None,
 ) -> tuple[Table, int]:
     """Commit `change` as one snapshot on `branch`, parented on `base_id`; returns the table and snapshot id.
 
     For `main`, raises `MainMovedError` if `main` is not at `base_id`; a staging branch is (re)pointed at
     `base_id` in the same commit. Each catalog-level retry is counted in `stats`. `meshlake.digest` binds the
-    stamps in `properties` to the change's files (`meshlake.query.provenance`). Holds `commit_lock(table)`.
+    stamps in `properties` to the change's files (`meshlake.query.provenance`). Holds `commit_lock(table)`, and
+    on `MainMovedError` hands it to `races` (see `LostRaces`) so that `MainMovedError.table` stays current.
     """
     lock = commit_lock(table)
     waiting = time.perf_counter()
     with lock:
         if stats is not None:
             stats.lock_wait += time.perf_counter() - waiting
-        return _commit_snapshot(
-            catalog, table, change, branch=branch, base_id=base_id, properties=properties, stats=stats
-        )
+        try:
+            return _commit_snapshot(
+                catalog, table, change, branch=branch, base_id=base_id, properties=properties, stats=stats
+            )
+        except MainMovedError:
+            if races is not None:
+                races.hold(lock)
+            raise
 
 
 def _commit_snapshot(

@@ -62,7 +62,14 @@ def commit_loop(
                 raise QualityGateError(stamps_address(table), report, quarantine_branch=quarantine_name)
             try:
                 table, snapshot_id = commit.commit_snapshot(
-                    catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties, stats=stats
+                    catalog,
+                    table,
+                    change,
+                    branch=MAIN_BRANCH,
+                    base_id=base_id,
+                    properties=properties,
+                    stats=stats,
+                    races=races,
                 )
             except MainMovedError as moved:
                 table = moved.table

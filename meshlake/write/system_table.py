@@ -153,7 +153,7 @@ def _append(catalog: Catalog, table: Table, rows: pa.Table, properties: dict[str
     """Commit `rows` as one appended data file on `main`, re-applied on the head when `main` moved."""
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
-    from meshlake.write.commit import Change, MainMovedError, commit_snapshot, main_head
+    from meshlake.write.commit import Change, LostRaces, MainMovedError, commit_snapshot, main_head
     from meshlake.write.datafiles import DataFileWriter
 
     target = schema_to_pyarrow(table.schema(), include_field_ids=True)
@@ -163,15 +163,19 @@ def _append(catalog: Catalog, table: Table, rows: pa.Table, properties: dict[str
     change = Change("append", added, new_rows=added)
     base_id = main_head(table)
     try:
-        for _ in range(APPEND_ATTEMPTS):
-            try:
-                table, _snapshot = commit_snapshot(
-                    catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties
-                )
-                return table
-            except MainMovedError as moved:  # another writer appended first: an append applies on any head
-                table, base_id = moved.table, moved.head
-        raise CommitFailedException(f"{table.name()}: main kept moving; the rows were not appended")
+        with LostRaces(APPEND_ATTEMPTS - 1) as races:
+            while True:
+                try:
+                    table, _snapshot = commit_snapshot(
+                        catalog, table, change, branch=MAIN_BRANCH, base_id=base_id, properties=properties, races=races
+                    )
+                    return table
+                except MainMovedError as moved:  # another writer appended first: an append applies on any head
+                    if not races.lost(moved.table):
+                        raise CommitFailedException(
+                            f"{table.name()}: main kept moving; the rows were not appended"
+                        ) from None
+                    table, base_id = moved.table, moved.head
     except BaseException:
         for path in writer.written_paths:
             with contextlib.suppress(Exception):

@@ -148,3 +148,58 @@ def test_the_waiting_writers_go_as_soon_as_the_write_lands(
     assert result.rebases == 1, "the delete lost a race, so it held the lock"
     assert free_while_recording == [True], "another thread could take the commit lock while the verdict was recorded"
     assert ids(port) == sorted([*KEPT, "f0"])
+
+
+@pytest.mark.parametrize("writer", ["delete", "compaction"])
+def test_no_writer_of_this_process_commits_between_a_lost_race_and_its_rebase(
+    lake: ml.Lake, port: Any, monkeypatch: pytest.MonkeyPatch, writer: str
+) -> None:
+    """A meshlake append on another thread of this process, waiting for the commit lock while a write loses its first
+    race (to a foreign append), must not get the lock before the re-base: the write would re-base onto a `main` that
+    already moved again and lose a second race."""
+    import meshlake.maintenance.compact as compact_module
+    from meshlake.maintenance.compact import compact
+
+    module: Any = commit if writer == "delete" else compact_module
+    real = module.commit_snapshot
+    racer = threading.current_thread()
+    appender: list[threading.Thread] = []
+    failures: list[BaseException] = []
+
+    def append_in_this_process() -> None:
+        try:
+            port.write(rows(["t0"]))
+        except BaseException as exc:  # pragma: no cover - reported below
+            failures.append(exc)
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("branch") != "main" or threading.current_thread() is not racer or appender:
+            return real(*args, **kwargs)
+        foreign_append(port, "f0")
+        try:
+            return real(*args, **kwargs)
+        except commit.MainMovedError:
+            thread = threading.Thread(target=append_in_this_process)
+            appender.append(thread)
+            thread.start()
+            thread.join(timeout=3)
+            assert thread.is_alive(), "another writer of this process committed between the lost race and the re-base"
+            raise
+
+    monkeypatch.setattr(module, "commit_snapshot", racing)
+    if writer == "delete":
+        rebases = port.delete("shipment_id IN ('d0', 'd1')", write_mode="copy-on-write").rebases
+        expected = [*KEPT, "f0", "t0"]
+    else:
+        for index in range(5):
+            port.write(rows([f"s{index}"]))
+        _, done = compact(lake.catalog, port.table(), product_version="1", run_id="r", apply=True)
+        assert done.files_before == 6
+        rebases = done.rebases
+        expected = [*KEPT, *DELETED, *(f"s{index}" for index in range(5)), "f0", "t0"]
+    appender[0].join()
+
+    assert not failures
+    assert rebases == 1
+    assert ids(port) == sorted(expected)
+    assert port.history()[-1].mode == "append", "the waiting append committed after the write that lost a race"
