@@ -714,20 +714,28 @@ def main() -> None:
     parser.add_argument("--skip-overhead", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = {"machine": machine(), "load_start": round(os.getloadavg()[0], 1)}
+
+    def checkpoint() -> None:
+        """Save what is measured so far: a failure in a later part keeps the parts done."""
+        results["load_end"] = round(os.getloadavg()[0], 1)
+        save("quality", results, markdown(results))
+
     if not args.skip_engines:
         lake = open_lake(fresh_dir("quality/engines"))
         results["engines"] = bench_engines(lake, args.rows, args.runs, args.ge_runs, not args.skip_ge)
+        checkpoint()
         results["engines_full"] = bench_engines(
             lake, args.rows, args.runs, args.ge_runs, not args.skip_ge, suite="full"
         )
+        checkpoint()
     if not args.skip_overhead:
-        results["appends"] = [
-            bench_appends(open_lake(fresh_dir(f"quality/appends{n}-{suite}")), n, args.appends, first=0, suite=suite)
-            for suite in ("gated", "full")
-            for n in (3_000, args.rows)
-        ]
-    results["load_end"] = round(os.getloadavg()[0], 1)
-    save("quality", results, markdown(results))
+        results["appends"] = []
+        for suite in ("gated", "full"):
+            for n in (3_000, args.rows):
+                lake = open_lake(fresh_dir(f"quality/appends{n}-{suite}"))
+                results["appends"].append(bench_appends(lake, n, args.appends, first=0, suite=suite))
+                checkpoint()
+    checkpoint()
 
 
 if __name__ == "__main__":
