@@ -62,6 +62,35 @@ def before_main_commits(monkeypatch: pytest.MonkeyPatch, action: Callable[[int],
     return attempts
 
 
+class AppendInThisProcess:
+    """A meshlake append of `t0` on another thread of this process, started while a write that lost a race holds (or
+    should hold) this process's commit lock on the table."""
+
+    def __init__(self, port: Any) -> None:
+        self.port = port
+        self.thread: threading.Thread | None = None
+        self.failures: list[BaseException] = []
+
+    def start(self, blocked: str) -> None:
+        """Start the append and give it 3 s: it must still be waiting for the lock (`blocked` says why not)."""
+        self.thread = threading.Thread(target=self._append)
+        self.thread.start()
+        self.thread.join(timeout=3)
+        assert self.thread.is_alive(), blocked
+
+    def _append(self) -> None:
+        try:
+            self.port.write(rows(["t0"]))
+        except BaseException as exc:  # pragma: no cover - reported by `join`
+            self.failures.append(exc)
+
+    def join(self) -> list[BaseException]:
+        """Wait for the append; its failures."""
+        assert self.thread is not None
+        self.thread.join()
+        return self.failures
+
+
 def test_a_write_that_others_keep_beating_gives_up_and_commits_nothing(
     port: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,28 +112,17 @@ def test_a_write_that_lost_once_makes_this_processs_writers_wait_for_it(
 ) -> None:
     """After its first lost race (to a foreign append), a meshlake append on another thread of this process starts
     during the delete's re-base: it must wait for the delete's commit, not move `main` under it again."""
-    appender: list[threading.Thread] = []
-    failures: list[BaseException] = []
-
-    def append_in_this_process() -> None:
-        try:
-            port.write(rows(["t0"]))
-        except BaseException as exc:  # pragma: no cover - reported below
-            failures.append(exc)
+    appender = AppendInThisProcess(port)
 
     def race(attempt: int) -> None:
         if attempt == 0:
             foreign_append(port, "f0")
         elif attempt == 1:  # the re-base is done and this process's commit lock held: the append must block
-            thread = threading.Thread(target=append_in_this_process)
-            appender.append(thread)
-            thread.start()
-            thread.join(timeout=3)
-            assert thread.is_alive(), "the append committed while the delete that lost a race was re-basing"
+            appender.start("the append committed while the delete that lost a race was re-basing")
 
     before_main_commits(monkeypatch, race)
     result = port.delete("shipment_id IN ('d0', 'd1')", write_mode="copy-on-write")
-    appender[0].join()
+    failures = appender.join()
 
     assert not failures
     assert result.rebases == 1
@@ -163,27 +181,16 @@ def test_no_writer_of_this_process_commits_between_a_lost_race_and_its_rebase(
     module: Any = commit if writer == "delete" else compact_module
     real = module.commit_snapshot
     racer = threading.current_thread()
-    appender: list[threading.Thread] = []
-    failures: list[BaseException] = []
-
-    def append_in_this_process() -> None:
-        try:
-            port.write(rows(["t0"]))
-        except BaseException as exc:  # pragma: no cover - reported below
-            failures.append(exc)
+    appender = AppendInThisProcess(port)
 
     def racing(*args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("branch") != "main" or threading.current_thread() is not racer or appender:
+        if kwargs.get("branch") != "main" or threading.current_thread() is not racer or appender.thread:
             return real(*args, **kwargs)
         foreign_append(port, "f0")
         try:
             return real(*args, **kwargs)
         except commit.MainMovedError:
-            thread = threading.Thread(target=append_in_this_process)
-            appender.append(thread)
-            thread.start()
-            thread.join(timeout=3)
-            assert thread.is_alive(), "another writer of this process committed between the lost race and the re-base"
+            appender.start("another writer of this process committed between the lost race and the re-base")
             raise
 
     monkeypatch.setattr(module, "commit_snapshot", racing)
@@ -197,7 +204,7 @@ def test_no_writer_of_this_process_commits_between_a_lost_race_and_its_rebase(
         assert done.files_before == 6
         rebases = done.rebases
         expected = [*KEPT, *DELETED, *(f"s{index}" for index in range(5)), "f0", "t0"]
-    appender[0].join()
+    failures = appender.join()
 
     assert not failures
     assert rebases == 1
