@@ -13,10 +13,12 @@ which the compacted read answers from one row group of each file by its statisti
 Shapes (docs/write-modes.md, "Reading pending deletes", says why each was or was not kept):
 
 - `compacted`: meshlake's scan of the compacted snapshot — the reference, the target is ≤ 1.3 × of it;
-- `meshlake native`: meshlake's default scan of the pending snapshot (`scan_sql(plan, native=True)` on a connection
-  from `meshlake.query.native.masks.connect()`: every file in one `read_parquet`, or the clean files plain and the
-  dirty ones masked when those hold under half the rows, filtered by `meshlake_kept`, the row mask of meshlake's
-  DuckDB extension; left out, with the reason, where the extension cannot be built or loaded);
+- `meshlake native`: meshlake's default scan of the pending snapshot (`scan_sql(plan, native=native_mode(con))` on
+  a connection from `meshlake.query.native.masks.connect()`: every file in one `meshlake_scan`, which applies the
+  row mask inside DuckDB's Parquet scan; left out, with the reason, where the extensions cannot be built or loaded);
+- `meshlake filter`: the C extension's shape (`native="filter"`, the default where `meshlake_scan` cannot be built):
+  every file in one `read_parquet`, or the clean files plain and the dirty ones masked when those hold under half
+  the rows, filtered by `meshlake_kept`;
 - `meshlake native, first read`: the same with its mask and the delete files' positions it is built from dropped
   before each run (a snapshot's first read);
 - `meshlake SQL`: meshlake's scan of the pending snapshot without the extension, its fallback (`scan_sql`: a bit
@@ -382,36 +384,51 @@ def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float, p
 
 
 NATIVE = "meshlake native"
-"""The shape meshlake reads pending deletes with by default: `scan_sql(plan, native=True)` on a connection with its
-DuckDB extension loaded (`meshlake.query.native`)."""
+"""The shape meshlake reads pending deletes with by default: `scan_sql(plan, native=native_mode(con))` on a
+connection with its DuckDB extensions loaded (`meshlake.query.native`): `meshlake_scan` where it can be built."""
+
+
+FILTER = "meshlake filter"
+"""The C extension's shape (`scan_sql(plan, native="filter")`): the mask tested by `meshlake_kept` in a filter above
+`read_parquet`, what meshlake reads with where `meshlake_scan` cannot be built."""
 
 
 def native_shapes(pending: Any, con: Any) -> dict[str, str]:
-    """`NATIVE`'s text when `con` loaded meshlake's extension (its mask built and loaded now), else nothing."""
-    from meshlake.query.native.masks import loaded
+    """`NATIVE`'s text (and `FILTER`'s, when `NATIVE` is `meshlake_scan`) when `con` loaded meshlake's extensions
+    (their mask built and loaded now), else nothing."""
+    from meshlake.query.native.masks import native_mode
     from meshlake.query.sql import scan_sql
 
-    return {NATIVE: scan_sql(pending, native=True)} if loaded(con) else {}
+    mode = native_mode(con)
+    if mode is None:
+        return {}
+    filtered = {FILTER: scan_sql(pending, native="filter")} if mode == "scan" else {}
+    return {NATIVE: scan_sql(pending, native=mode), **filtered}
 
 
 def native_state(con: Any) -> dict[str, Any]:
-    """Whether `con` loaded meshlake's extension, and why not."""
-    from meshlake.query.native.build import unavailable_reason
-    from meshlake.query.native.masks import loaded
+    """Whether `con` loaded meshlake's extensions (`mode`: `scan` or `filter`), and why not."""
+    from meshlake.query.native.build import scan_unavailable_reason, unavailable_reason
+    from meshlake.query.native.masks import loaded, native_mode
 
-    return {"loaded": loaded(con), "unavailable": None if loaded(con) else unavailable_reason() or "refused"}
+    return {
+        "loaded": loaded(con),
+        "mode": native_mode(con),
+        "unavailable": None if loaded(con) else unavailable_reason() or "refused",
+        "scan_unavailable": scan_unavailable_reason(),
+    }
 
 
 def _first_native_read(con: Any, pending: Any, text: str) -> Any:
     """`NATIVE`'s first read of the snapshot: its mask, and the delete files' positions it is built from, dropped
     first, so the query text's building builds them again."""
-    from meshlake.query.native.masks import masks
+    from meshlake.query.native.masks import masks, native_mode
     from meshlake.query.polars_scan import delete_positions
     from meshlake.query.sql import scan_sql
 
     masks.clear()
     delete_positions.clear()
-    return con.execute(text.format(sql=scan_sql(pending, native=True))).fetchall()
+    return con.execute(text.format(sql=scan_sql(pending, native=native_mode(con)))).fetchall()
 
 
 def _runner(con: Any, sql: str) -> Callable[[], Any]:
@@ -437,9 +454,11 @@ def markdown(results: dict[str, Any]) -> str:
         f"Polars {results['machine']['polars']}: the same queries as lazy frames.",
         "",
         f"`{NATIVE}` is how meshlake reads pending position deletes on DuckDB by default (`lake.sql`, "
-        "`lake.duckdb()`, `read_arrow`, the private database): one `read_parquet` filtered by `meshlake_kept`, a row "
-        "mask tested in the scan by meshlake's DuckDB extension, which is compiled with the machine's C compiler "
-        f"on first use; `{NATIVE}, first read` builds its mask from the delete files before each run. `meshlake SQL` "
+        "`lake.duckdb()`, `read_arrow`, the private database): one `meshlake_scan` (DuckDB's `read_parquet` with "
+        "meshlake's row mask applied inside the Parquet scan, a C++ extension for DuckDB 2.0.1 compiled on first "
+        f"use); `{FILTER}` is the same mask tested in a filter above `read_parquet` by the C extension's "
+        "`meshlake_kept` (what other DuckDB versions get, or `MESHLAKE_NATIVE_DELETES=filter`); "
+        f"`{NATIVE}, first read` builds its mask from the delete files before each run. `meshlake SQL` "
         "is meshlake's fallback where the extension is not loaded (no C compiler, `MESHLAKE_NATIVE_DELETES=off`, a "
         "caller's connection that refuses unsigned extensions): anti joins, or masks from `bitstring_agg` joined by "
         "file index. On Polars, `meshlake` is `to_polars`, the default.",

@@ -38,10 +38,12 @@ Then `--upserts` such upserts in a row (merge-on-read) and a TPC-H Q1-like aggre
 and after compaction folded them in, one engine at a time (DuckDB's rounds, then Polars': a Polars read right after
 a DuckDB query ran slower, so mixing them weighed on whichever followed DuckDB more often), its reads alternating
 (pending, compacted, pending, …, after one untimed read of each): wall and CPU time (of every thread of the process)
-and the load average, as the machine may be shared. DuckDB reads on two connections of `lake.duckdb()`: meshlake's
-own, with its DuckDB extension loaded (the default: a row mask tested in the scan, `meshlake.query.native`; compiled
-with the machine's C compiler on first use), and one with DuckDB's defaults, which refuse the unsigned extension, so
-its views apply the deletes in SQL (the fallback). Then each path's first read of the pending snapshot, with what
+and the load average, as the machine may be shared. DuckDB reads on three connections of `lake.duckdb()`:
+meshlake's own, with its DuckDB extensions loaded (the default: a row mask applied inside the Parquet scan by
+`meshlake_scan`, `meshlake.query.native`; compiled on first use), one opened with `MESHLAKE_NATIVE_DELETES=filter`
+(the mask tested in a filter above the scan by the C extension's `meshlake_kept`, what other DuckDB versions get),
+and one with DuckDB's defaults, which refuse unsigned extensions, so its views apply the deletes in SQL (the
+fallback). Then each path's first read of the pending snapshot, with what
 it keeps per snapshot dropped before each run (DuckDB's row mask and the positions it is built from, Polars' kept
 positions and row counts), and the mask build alone.
 `--reads-only` runs only this part.
@@ -62,8 +64,9 @@ import os
 import shutil
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -419,7 +422,7 @@ def bench_reads(
 
     from meshlake.maintenance.compact import Options, compact
     from meshlake.query.native import build
-    from meshlake.query.native.masks import loaded
+    from meshlake.query.native.masks import loaded, native_mode
 
     port = new_port(root, f"reads_{rows}")
     port.write(base)
@@ -449,15 +452,26 @@ def bench_reads(
     )
     assert not port.latest().plan.has_deletes
     # Connected after the compaction: a connection's views stay on the snapshots they were first planned at.
-    native_con = lake.duckdb()  # a connection of meshlake's own: the extension loaded when it can be
+    native_con = lake.duckdb()  # a connection of meshlake's own: the extensions loaded when they can be
+    with setting(build.SETTING, "filter"):
+        filter_con = lake.duckdb()  # meshlake's C extension only: the deletes tested in a filter above the scan
     sql_con = lake.duckdb(duckdb.connect())  # DuckDB's defaults refuse unsigned extensions: the SQL path
-    native = {"loaded": loaded(native_con), "unavailable": build.unavailable_reason()}
+    native = {
+        "loaded": loaded(native_con),
+        "mode": native_mode(native_con),
+        "unavailable": build.unavailable_reason(),
+        "scan_unavailable": build.scan_unavailable_reason(),
+    }
     if loaded(sql_con):
         raise RuntimeError("the SQL path's connection loaded meshlake's extension: it would time the native path")
+    if native_mode(filter_con) == "scan":
+        raise RuntimeError("the filter connection loaded meshlake_scan: it would time the scan twice")
     pending_sql = Q1.replace(f"FROM {ADDRESS}", f"FROM {ADDRESS} AT (VERSION => {pending_id})")
     reads: dict[str, Callable[[], Any]] = {
         "duckdb_pending": lambda: lake.sql(pending_sql, con=native_con).fetchall(),
         "duckdb_compacted": lambda: lake.sql(Q1, con=native_con).fetchall(),
+        "duckdb_filter_pending": lambda: lake.sql(pending_sql, con=filter_con).fetchall(),
+        "duckdb_filter_compacted": lambda: lake.sql(Q1, con=filter_con).fetchall(),
         "duckdb_sql_pending": lambda: lake.sql(pending_sql, con=sql_con).fetchall(),
         "duckdb_sql_compacted": lambda: lake.sql(Q1, con=sql_con).fetchall(),
         "polars_pending": lambda: q1_polars(port, pending_id),
@@ -473,7 +487,7 @@ def bench_reads(
     ratios = {
         f"ratio_{path}{cpu}": timings[f"{path}_pending"][f"{kind}median_s"]
         / timings[f"{path}_compacted"][f"{kind}median_s"]
-        for path in ("duckdb", "duckdb_sql", "polars")
+        for path in ("duckdb", "duckdb_filter", "duckdb_sql", "polars")
         for cpu, kind in (("", ""), ("_cpu", "cpu_"))
     }
     return {
@@ -488,6 +502,20 @@ def bench_reads(
         "load_average": os.getloadavg(),
         "same_answers": same,
     }
+
+
+@contextmanager
+def setting(name: str, value: str) -> Iterator[None]:
+    """The environment variable `name` set to `value` inside the block, as it was after it."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = before
 
 
 def first_reads(reads: dict[str, Callable[[], Any]], table: Any, pending_id: int, repeat: int) -> dict[str, Any]:
@@ -730,6 +758,7 @@ def markdown(results: dict[str, Any]) -> str:
 
 READ_PATHS = (
     ("duckdb", "DuckDB, meshlake's extension (the default)", "duckdb_first_read"),
+    ("duckdb_filter", "DuckDB, `MESHLAKE_NATIVE_DELETES=filter`", None),
     ("duckdb_sql", "DuckDB, SQL (the fallback)", None),
     ("polars", "Polars", "polars_first_read"),
 )
@@ -746,11 +775,13 @@ def reads_markdown(results: dict[str, Any]) -> list[str]:
         "",
         "## Reading with pending deletes vs after compaction (TPC-H Q1-like aggregate)",
         "",
-        "DuckDB reads through `lake.sql` on two connections of `lake.duckdb()`: meshlake's own, where its DuckDB "
-        "extension is loaded (the default: the position deletes become one row mask per scan, tested inside the "
-        "Parquet scan by `meshlake_kept`; the extension is compiled with the machine's C compiler on first use and "
-        "kept in the cache folder, `MESHLAKE_NATIVE_DELETES=off` turns it off), and one with DuckDB's defaults, "
-        "which refuse the unsigned extension, so the deletes are applied in SQL (anti joins, or masks from "
+        "DuckDB reads through `lake.sql` on three connections of `lake.duckdb()`: meshlake's own, where its DuckDB "
+        "extensions are loaded (the default: the position deletes become one row mask per scan, applied inside "
+        "DuckDB's Parquet scan by `meshlake_scan`, a C++ extension built for DuckDB 2.0.1; with "
+        "`MESHLAKE_NATIVE_DELETES=filter`, or another DuckDB, tested in a filter above the scan by the C "
+        "extension's `meshlake_kept`, timed on a third connection; both are compiled on first use and kept in the "
+        "cache folder, `MESHLAKE_NATIVE_DELETES=off` turns them off), and one with DuckDB's defaults, "
+        "which refuse unsigned extensions, so the deletes are applied in SQL (anti joins, or masks from "
         "`bitstring_agg` joined by file index: the fallback where no C compiler is found or on a caller's connection "
         "that does not allow unsigned extensions). Each engine is timed on its own, DuckDB first, then Polars (a "
         "Polars read right after a DuckDB query ran ~30 % slower): its reads alternate (pending, compacted, …, after "

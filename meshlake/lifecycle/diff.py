@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from meshlake.errors import DiffError
-from meshlake.query.native.masks import connect, loaded
+from meshlake.query.native.masks import Native, connect, native_mode
 from meshlake.query.policy import restricted
 from meshlake.query.sql import scan_sql
 from meshlake.query.types import quote_ident
@@ -150,7 +150,7 @@ def diff_snapshots(
     return result
 
 
-def _relation(snap: PortSnapshot, tasks: tuple[DataTask, ...], *, native: bool) -> tuple[str, ScanPlan]:
+def _relation(snap: PortSnapshot, tasks: tuple[DataTask, ...], *, native: Native | None) -> tuple[str, ScanPlan]:
     plan = dataclasses.replace(snap.plan, tasks=tasks)
     sql = scan_sql(plan, native=native)
     if restricted(snap.policy):
@@ -161,7 +161,7 @@ def _relation(snap: PortSnapshot, tasks: tuple[DataTask, ...], *, native: bool) 
 def _load(con: duckdb.DuckDBPyConnection, name: str, snap: PortSnapshot, tasks: tuple[DataTask, ...]) -> None:
     from meshlake.query.engine import register_filesystems
 
-    sql, plan = _relation(snap, tasks, native=loaded(con))
+    sql, plan = _relation(snap, tasks, native=native_mode(con))
     register_filesystems(con, plan, snap.io)
     con.execute(f"CREATE TEMP VIEW {name} AS {sql}")
 
@@ -189,7 +189,7 @@ def _check_shared_keys(
     """Refuse a key of the rows read that a shared file holds too (a duplicate the rows read alone cannot show)."""
     if not tasks:
         return
-    sql, plan = _relation(snap, tasks, native=loaded(con))
+    sql, plan = _relation(snap, tasks, native=native_mode(con))
     from meshlake.query.engine import register_filesystems
 
     register_filesystems(con, plan, snap.io)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from pyiceberg.io import FileIO
 
-from meshlake.query.native.masks import connect, loaded
+from meshlake.query.native.masks import connect, native_mode
 from meshlake.query.plan import ScanPlan
 from meshlake.query.policy import ReadPolicy, restricted
 from meshlake.query.sql import scan_sql
@@ -37,7 +37,7 @@ def read_arrow(
     # meshlake's extension (+8 ms to load) only where it has deletes to apply: a plain read needs a plain connection
     connection = con if con is not None else connect() if plan.has_deletes else duckdb.connect()
     try:
-        sql = scan_sql(plan, native=loaded(connection))
+        sql = scan_sql(plan, native=native_mode(connection))
         if restricted(policy):
             sql = policy.relation(sql, plan.schema)
         if io is not None:

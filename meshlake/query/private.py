@@ -29,7 +29,7 @@ from pyiceberg.io import FileIO
 from pyiceberg.schema import Schema
 
 from meshlake.query.access import MeshAccess
-from meshlake.query.native.masks import connect, loaded
+from meshlake.query.native.masks import connect, native_mode
 from meshlake.query.plan import ScanPlan
 from meshlake.query.pushdown import predicate_sql
 from meshlake.query.sql import empty_relation, scan_sql
@@ -65,7 +65,7 @@ class PrivateDatabase:
     def __init__(self, access: MeshAccess) -> None:
         self.access = access
         self.db = connect()
-        self.native = loaded(self.db)
+        self.native = native_mode(self.db)
         """Whether meshlake's DuckDB extension applies position deletes here (`meshlake.query.native`)."""
         self._lock = threading.Lock()
         self._schemas: dict[tuple[str, str, str], pa.Schema] = {}

@@ -29,7 +29,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.types import ListType, MapType, NestedField, StructType
 
 from meshlake.query.errors import UnsupportedScanError
-from meshlake.query.native.masks import maskable
+from meshlake.query.native.masks import Native, maskable
 from meshlake.query.plan import FILE_PATH_FIELD_ID, POS_FIELD_ID, DataTask, DeleteFile, ScanPlan
 from meshlake.query.types import default_literal, duckdb_type, quote_ident, quote_literal
 
@@ -41,11 +41,13 @@ def relation_sql(plan: ScanPlan) -> str:
     return scan_sql(plan)
 
 
-def scan_sql(plan: ScanPlan, *, native: bool = False) -> str:
+def scan_sql(plan: ScanPlan, *, native: bool | Native | None = False) -> str:
     """The SELECT text reading `plan`; an empty plan gives a typed relation with no rows.
 
-    `native`: the text runs on a connection with meshlake's DuckDB extension loaded (`meshlake.query.native`), so
-    file-scoped position deletes are applied by a row mask inside one scan (`_masked`) instead of joins."""
+    `native`: the text runs on a connection with meshlake's DuckDB extensions loaded (`meshlake.query.native`;
+    `native_mode(con)` says which), so file-scoped position deletes are applied by a row mask instead of joins:
+    inside the Parquet scan (`scan`, `meshlake_scan`) or in a filter right above it (`filter` or True,
+    `meshlake_kept`)."""
     try:
         check_readable(plan)
         if not plan.tasks:
@@ -60,12 +62,27 @@ def scan_sql(plan: ScanPlan, *, native: bool = False) -> str:
             read = _read(clean, schema_map(plan.schema.fields), texts=texts)
             parts = [f"SELECT {columns} FROM {read}"] if clean else []
             return " UNION ALL ".join([*parts, *([imported] if imported else [])])
+        if native == "scan" and maskable(tasks):
+            return _scanned(plan, tasks, imported)
         if native and maskable(tasks):
             return _masked(plan, tasks, dirty, clean, imported)
         ctes, body = _with_deletes(replace(plan, tasks=tuple(tasks)), dirty)
         return f"WITH {', '.join(ctes)} " + _between(body, clean, imported, plan.schema.fields)
     except UnsupportedScanError as exc:
         raise exc.at(plan.name) from None
+
+
+def _scanned(plan: ScanPlan, tasks: Sequence[DataTask], imported: str | None) -> str:
+    """`tasks` read in one `meshlake_scan`, which skips the rows their position deletes mark in a row mask while it
+    decodes them (files without deletes get no test at all)."""
+    from meshlake.query.native.masks import masks
+    from meshlake.query.polars_scan import object_store_options
+
+    key = masks.ensure(tasks, object_store_options(plan.io_properties))
+    fields = plan.schema.fields
+    columns = ", ".join(quote_ident(f.name) for f in fields)
+    read = _read(tasks, schema_map(fields), f", meshlake_mask = {quote_literal(key)}", function="meshlake_scan")
+    return _between(f"SELECT {columns} FROM {read}", (), imported, fields)
 
 
 def _masked(
@@ -310,13 +327,20 @@ def _by_name(plan: ScanPlan) -> str:
     return f"SELECT {', '.join(exprs)} FROM read_parquet({path_list(paths)}, union_by_name = true{nan})"
 
 
-def _read(tasks: Sequence[DataTask], schema: str, extra: str = "", *, texts: Sequence[str] | None = None) -> str:
+def _read(
+    tasks: Sequence[DataTask],
+    schema: str,
+    extra: str = "",
+    *,
+    texts: Sequence[str] | None = None,
+    function: str = "read_parquet",
+) -> str:
     # Parquet writers leave NaN out of float min/max statistics and DuckDB 2.0 trusts them
     # (duckdb/duckdb#25521: `WHERE isnan(x)` finds nothing, `max(x)` skips NaN) unless told otherwise.
     nan = ", can_have_nan = true" if _FLOATS.search(schema) else ""
     files = _joined(texts, len(tasks)) if texts is not None else None
     files = files or path_list([t.path for t in tasks])
-    return f"read_parquet({files}, schema = {schema}{extra}{nan})"
+    return f"{function}({files}, schema = {schema}{extra}{nan})"
 
 
 _FLOATS = re.compile(r"\b(DOUBLE|FLOAT|REAL)\b")

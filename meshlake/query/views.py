@@ -46,7 +46,7 @@ from meshlake.contract.address import RELEASE_REF, Address, validate_release_ran
 from meshlake.errors import InvalidNameError, PortNotFoundError, SnapshotNotFoundError
 from meshlake.query.access import MeshAccess, ReadMode
 from meshlake.query.lockdown import lock_connection, table_directory, within
-from meshlake.query.native.masks import loaded, masks
+from meshlake.query.native.masks import masks, native_mode
 from meshlake.query.plan import PlanCache, ScanPlan, cached_plan
 from meshlake.query.sql import empty_relation, scan_sql
 from meshlake.query.timetravel import AtSpec, rewrite
@@ -273,7 +273,7 @@ class MeshViews:
         if at is None and port.sql is not None and masks.holds(port.sql):
             return port.sql
         plan, _ = self._planned(port, at)
-        sql = scan_sql(plan, native=loaded(self.con))
+        sql = scan_sql(plan, native=native_mode(self.con))
         if at is None:
             port.sql = sql
         return sql

@@ -702,14 +702,27 @@ def test_every_read_path_returns_no_pii_and_no_row_outside_the_filter(
         assert any(order in text for order in visible(mesh, decision)), f"{path}: none of the rows {reader} may read"
 
 
-def test_the_orders_are_read_through_the_native_row_mask(mesh: Mesh) -> None:
-    """The reads above meet pending position deletes on the orders, applied by meshlake's DuckDB extension where
-    it loads: a restricted read (the private database) and a view of `lake.duckdb()` each load a row mask."""
-    from meshlake.query.native.build import unavailable_reason
+@pytest.mark.parametrize("native", ["scan", "filter"])
+def test_the_orders_are_read_through_the_native_row_mask(
+    mesh: Mesh, monkeypatch: pytest.MonkeyPatch, native: str
+) -> None:
+    """The reads above meet pending position deletes on the orders, applied by meshlake's DuckDB extensions where
+    they load: a restricted read (the private database) and a view of `lake.duckdb()` each load a row mask, and
+    apply it inside the Parquet scan (`meshlake_scan`) or in a filter above it (`MESHLAKE_NATIVE_DELETES=filter`),
+    with the same rows and masks either way."""
+    from meshlake.query import sql as scan_texts
+    from meshlake.query.native.build import scan_extension_path, scan_unavailable_reason, unavailable_reason
     from meshlake.query.native.masks import masks
 
+    if native == "filter":
+        monkeypatch.setenv("MESHLAKE_NATIVE_DELETES", "filter")
+    elif scan_extension_path() is None:
+        pytest.skip(f"meshlake_scan cannot be loaded here: {scan_unavailable_reason()}")
     if unavailable_reason() is not None:
         pytest.skip(f"meshlake's DuckDB extension cannot be loaded here: {unavailable_reason()}")
+    texts: dict[str, int] = {"scan": 0, "filter": 0}
+    for name, kind in (("_scanned", "scan"), ("_masked", "filter")):
+        monkeypatch.setattr(scan_texts, name, _counted(getattr(scan_texts, name), texts, kind))
     table = mesh.admin.port(PLACED).table()
     assert any(t["content"] == 1 for t in table.inspect.files().to_pylist()), "position delete files are pending"
     for principal, group in PRINCIPALS.items():
@@ -722,6 +735,18 @@ def test_the_orders_are_read_through_the_native_row_mask(mesh: Mesh) -> None:
     masks.clear()
     con = mesh.admin.duckdb()
     assert con.sql(f"SELECT count(*) FROM {PLACED}").fetchall() == [(23,)] and len(masks) == 1
+    other = "filter" if native == "scan" else "scan"
+    assert texts[native] >= len(PRINCIPALS) + 1 and texts[other] == 0, texts
+
+
+def _counted(real: Any, counts: dict[str, int], kind: str) -> Any:
+    """`real`, adding 1 to `counts[kind]` at each call."""
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        counts[kind] += 1
+        return real(*args, **kwargs)
+
+    return counted
 
 
 def test_the_quality_history_of_a_pii_port_read_whole_by_an_admin_holds_no_unmasked_sample(mesh: Mesh) -> None:

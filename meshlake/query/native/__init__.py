@@ -1,1 +1,2 @@
-"""meshlake's DuckDB extension: position deletes applied as one row mask inside the scan (`masks`, `build`)."""
+"""meshlake's DuckDB extensions: position deletes applied as one row mask, inside the Parquet scan (`meshlake_scan`,
+C++) or in a filter above it (`meshlake_kept`, C); `masks` loads the masks, `build` compiles both."""

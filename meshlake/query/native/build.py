@@ -1,19 +1,23 @@
-"""Compiling meshlake's DuckDB extension (`meshlake_deletes.c`) once per machine, into the user's cache.
+"""Compiling meshlake's DuckDB extensions once per machine, into the user's cache.
 
-    path = extension_path()   # None when it cannot be had here: `unavailable_reason()` says why
+    path = extension_path()        # the C library (`meshlake_kept`, the masks); None: `unavailable_reason()`
+    scan = scan_extension_path()   # the C++ `meshlake_scan`; None: `scan_unavailable_reason()`
 
-The library is compiled with the C compiler (`$CC`, else `cc`) against the DuckDB C extension API headers this
-package ships (`include/`, from DuckDB 2.0.1, MIT licensed), then DuckDB's 534-byte metadata footer is appended
-(platform, C API version v1.5.6, ABI `C_STRUCT`; unsigned). It lands in meshlake's cache folder
-(`meshlake.catalog.disk_cache`: `$MESHLAKE_CACHE_DIR`, else `$XDG_CACHE_HOME/meshlake`, else `~/.cache/meshlake`)
-under `duckdb/<digest>/`, where the digest covers the source, the headers, the compiler command and the platform,
-so a change to any of them builds anew; with the caches off (`MESHLAKE_CACHE_DIR=off`) or their folder not private,
-it is not built. The file is written to a temporary name and renamed, so concurrent processes never load half a
-library; a cached file is loaded only when it and its folder belong to the current user and nobody else may write
-them.
+`meshlake_deletes.c` is compiled with the C compiler (`$CC`, else `cc`) against the DuckDB C extension API headers
+this package ships (`include/`, from DuckDB 2.0.1, MIT licensed); its footer says C API v1.5.6, ABI `C_STRUCT`.
+`meshlake_scan.cpp` is compiled with the C++ compiler (`$CXX`, else `c++`) against DuckDB 2.0.1's C++ headers
+(`include_cpp/`, MIT licensed) and linked against the duckdb wheel's own library (`_duckdb`), only when the running
+DuckDB is 2.0.1 (its C++ API changes between versions); its footer says `v2.0.1`, ABI `CPP`. DuckDB's 534-byte
+metadata footer is appended to each (unsigned). They land in meshlake's cache folder (`meshlake.catalog.disk_cache`:
+`$MESHLAKE_CACHE_DIR`, else `$XDG_CACHE_HOME/meshlake`, else `~/.cache/meshlake`) under `duckdb/<digest>/`, where
+the digest covers the source, the headers, the compiler command and the platform, so a change to any of them builds
+anew; with the caches off (`MESHLAKE_CACHE_DIR=off`) or their folder not private, nothing is built. A file is
+written to a temporary name and renamed, so concurrent processes never load half a library; a cached file is loaded
+only when it and its folder belong to the current user and nobody else may write them.
 
-`MESHLAKE_NATIVE_DELETES=off` turns the extension off (every read applies deletes in plain SQL); `on`, the default,
-uses it where it can be built. Any other value is a `ConfigError`.
+`MESHLAKE_NATIVE_DELETES`: `on`, the default, uses `meshlake_scan` where it can be built, else `meshlake_kept`;
+`filter` uses `meshlake_kept` only; `off` neither (every read applies deletes in plain SQL). Any other value is a
+`ConfigError`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 from meshlake.catalog.disk_cache import CACHE_DIR_ENV, cache_folder
 from meshlake.errors import ConfigError
@@ -36,8 +42,14 @@ INCLUDE = Path(__file__).with_name("include")
 NAME = "meshlake_deletes"
 C_API_VERSION = "v1.5.6"
 """The C extension API version the source is written against (its `DUCKDB_EXTENSION_API_VERSION_*`)."""
+SCAN_SOURCE = Path(__file__).with_name("meshlake_scan.cpp")
+SCAN_INCLUDE = Path(__file__).with_name("include_cpp")
+SCAN_NAME = "meshlake_scan"
+SCAN_DUCKDB_VERSION = "2.0.1"
+"""The DuckDB whose C++ headers `include_cpp/` holds: the only one `meshlake_scan` is built for."""
 SETTING = "MESHLAKE_NATIVE_DELETES"
-COMPILE_SECONDS = 120
+MODES = ("on", "filter", "off")
+COMPILE_SECONDS = 180
 
 _lock = threading.Lock()
 _built: dict[str, Path] = {}
@@ -45,43 +57,90 @@ _failed: dict[str, str] = {}
 _why: dict[str, str] = {}
 
 
-def enabled() -> bool:
-    """Whether `MESHLAKE_NATIVE_DELETES` allows the extension (`on`, the default, or `off`)."""
+def mode() -> str:
+    """`MESHLAKE_NATIVE_DELETES`: `on` (the default: `meshlake_scan` where it can be built, else the C extension's
+    filter), `filter` (the C extension's filter only) or `off` (deletes applied in plain SQL)."""
     value = os.environ.get(SETTING, "on").strip().lower()
-    if value not in ("on", "off"):
-        raise ConfigError(f"{SETTING} must be 'on' or 'off', not {value!r}", key=SETTING)
-    return value == "on"
+    if value not in MODES:
+        raise ConfigError(f"{SETTING} must be 'on', 'filter' or 'off', not {value!r}", key=SETTING)
+    return value
+
+
+def enabled() -> bool:
+    """Whether `MESHLAKE_NATIVE_DELETES` allows the extension (`on` or `filter`)."""
+    return mode() != "off"
+
+
+class _Spec(NamedTuple):
+    """One of meshlake's DuckDB extensions: how it is compiled and which metadata its footer carries."""
+
+    name: str
+    source: Path
+    inputs: tuple[Path, ...]
+    """The files whose bytes decide the build (the source and the headers it includes)."""
+    command: Callable[[Path], list[str]]
+    version: str
+    abi: str
 
 
 def extension_path() -> Path | None:
-    """The compiled extension (built on first use); None when it is turned off or cannot be built here.
+    """The compiled C extension (built on first use); None when it is turned off or cannot be built here.
 
     A build that worked is kept for the life of the process (every connection loads the same library, so they share
     its masks); one that failed is not tried again while the cache folder stays the same."""
     if not enabled():
         _why[_platform()] = f"{SETTING}=off"
         return None
-    platform = _platform()
+    return _get(_platform(), _c_spec)
+
+
+def scan_extension_path() -> Path | None:
+    """The compiled C++ extension `meshlake_scan` (built on first use), which needs the C extension's masks; None
+    when the setting is not `on`, the C extension is unavailable, DuckDB is not the version of the vendored headers,
+    or it cannot be built here (`scan_unavailable_reason()` says why)."""
+    key = f"{SCAN_NAME}:{_platform()}"
+    current = mode()
+    if current != "on":
+        _why[key] = f"{SETTING}={current}"
+        return None
+    if extension_path() is None:
+        _why[key] = f"the C extension it shares masks with is unavailable: {unavailable_reason()}"
+        return None
+    import duckdb
+
+    if duckdb.__version__ != SCAN_DUCKDB_VERSION:
+        found = duckdb.__version__
+        _why[key] = f"it is built for DuckDB {SCAN_DUCKDB_VERSION}'s C++ API only, and this is DuckDB {found}"
+        return None
+    return _get(key, _scan_spec)
+
+
+def _get(key: str, spec: Callable[[], _Spec]) -> Path | None:
     with _lock:
-        built = _built.get(platform)
+        built = _built.get(key)
         if built is not None:
             return built
-        attempt = f"{platform}:{cache_root()}"
+        attempt = f"{key}:{cache_root()}"
         if attempt in _failed:
-            _why[platform] = _failed[attempt]
+            _why[key] = _failed[attempt]
             return None
         try:
-            _built[platform] = _build(platform)
+            _built[key] = _build(_platform(), spec())
         except _UnavailableError as exc:
-            _failed[attempt] = _why[platform] = str(exc)
+            _failed[attempt] = _why[key] = str(exc)
             return None
-        _why.pop(platform, None)
-        return _built[platform]
+        _why.pop(key, None)
+        return _built[key]
 
 
 def unavailable_reason() -> str | None:
     """Why `extension_path()` gave None (None when it gave a path or was not asked)."""
     return _why.get(_platform())
+
+
+def scan_unavailable_reason() -> str | None:
+    """Why `scan_extension_path()` gave None (None when it gave a path or was not asked)."""
+    return _why.get(f"{SCAN_NAME}:{_platform()}")
 
 
 class _UnavailableError(Exception):
@@ -111,22 +170,51 @@ def _duckdb_platform() -> str:
     return _platforms[duckdb.__version__]
 
 
-def _compiler() -> list[str]:
-    return shlex.split(os.environ.get("CC") or "cc")
+def _compiler(variable: str, default: str) -> list[str]:
+    return shlex.split(os.environ.get(variable) or default)
 
 
 def _command(output: Path) -> list[str]:
     flags = ["-O3", "-std=c11", "-fPIC", "-shared", "-fvisibility=hidden", "-D_POSIX_C_SOURCE=200809L"]
-    return [*_compiler(), *flags, "-I", str(INCLUDE), "-o", str(output), str(SOURCE), "-lpthread"]
+    return [*_compiler("CC", "cc"), *flags, "-I", str(INCLUDE), "-o", str(output), str(SOURCE), "-lpthread"]
 
 
-def _digest(platform: str) -> str:
+def _c_spec() -> _Spec:
+    inputs = (SOURCE, INCLUDE / "duckdb.h", INCLUDE / "duckdb_extension.h")
+    return _Spec(NAME, SOURCE, inputs, _command, C_API_VERSION, "C_STRUCT")
+
+
+def _duckdb_library() -> Path:
+    """The Python wheel's DuckDB library (`_duckdb`), which `meshlake_scan` links against: Python loads it with
+    RTLD_LOCAL, so the extension finds DuckDB's C++ symbols only through its own reference to that very file."""
+    import duckdb  # noqa: F401  (loads _duckdb)
+
+    module = sys.modules.get("_duckdb") or sys.modules.get("duckdb.duckdb")
+    location = getattr(module, "__file__", None)
+    if not location or not Path(location).is_file():
+        raise _UnavailableError("cannot find the DuckDB library of the duckdb package (_duckdb) to link against")
+    return Path(location).resolve()
+
+
+def _scan_command(output: Path) -> list[str]:
+    flags = ["-O3", "-DNDEBUG", "-std=c++17", "-fPIC", "-shared"]
+    compiler = _compiler("CXX", "c++")
+    includes = ["-I", str(SCAN_INCLUDE), "-I", str(INCLUDE)]  # `duckdb.h`, the C API, is the C library's
+    return [*compiler, *flags, *includes, "-o", str(output), str(SCAN_SOURCE), str(_duckdb_library())]
+
+
+def _scan_spec() -> _Spec:
+    headers = (*sorted(p for p in SCAN_INCLUDE.rglob("*") if p.is_file()), INCLUDE / "duckdb.h")
+    return _Spec(SCAN_NAME, SCAN_SOURCE, (SCAN_SOURCE, *headers), _scan_command, f"v{SCAN_DUCKDB_VERSION}", "CPP")
+
+
+def _digest(platform: str, spec: _Spec) -> str:
     h = hashlib.sha256()
-    for part in (SOURCE, INCLUDE / "duckdb.h", INCLUDE / "duckdb_extension.h"):
+    for part in spec.inputs:
         h.update(part.read_bytes())
-    h.update(" ".join(_command(Path("out"))).encode())
+    h.update(" ".join(spec.command(Path("out"))).encode())
     h.update(platform.encode())
-    h.update(C_API_VERSION.encode())
+    h.update(f"{spec.version}:{spec.abi}".encode())
     return h.hexdigest()[:24]
 
 
@@ -136,14 +224,14 @@ def cache_root() -> Path | None:
     return cache_folder("duckdb")
 
 
-def _build(platform: str) -> Path:
+def _build(platform: str, spec: _Spec) -> Path:
     if sys.platform.startswith("win"):
-        raise _UnavailableError("the native delete extension is not built on Windows")
+        raise _UnavailableError("meshlake's DuckDB extensions are not built on Windows")
     root = cache_root()
     if root is None:
         raise _UnavailableError(f"meshlake's cache folder is off or not private ({CACHE_DIR_ENV}): nowhere to keep it")
-    folder = root / _digest(platform)
-    target = folder / f"{NAME}.duckdb_extension"
+    folder = root / _digest(platform, spec)
+    target = folder / f"{spec.name}.duckdb_extension"
     if target.exists():
         _check_private(folder)
         _check_private(target)
@@ -153,20 +241,20 @@ def _build(platform: str) -> Path:
     except OSError as exc:
         raise _UnavailableError(f"cannot create the extension cache {folder}: {exc}") from None
     _check_private(folder)
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{NAME}-", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{spec.name}-", suffix=".tmp")
     os.close(descriptor)
     partial = Path(temporary)
     try:
-        command = _command(partial)
+        command = spec.command(partial)
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=COMPILE_SECONDS, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise _UnavailableError(f"cannot run the C compiler ({command[0]}): {exc}") from None
+            raise _UnavailableError(f"cannot run the compiler ({command[0]}): {exc}") from None
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
-            raise _UnavailableError(f"the C compiler failed ({command[0]}): {' | '.join(tail)}")
+            raise _UnavailableError(f"the compiler failed ({command[0]}): {' | '.join(tail)}")
         with partial.open("ab") as out:
-            out.write(metadata_footer(_duckdb_platform()))
+            out.write(metadata_footer(_duckdb_platform(), version=spec.version, abi=spec.abi))
         partial.chmod(0o600)
         os.replace(partial, target)
     finally:
@@ -183,10 +271,15 @@ def _check_private(path: Path) -> None:
         raise _UnavailableError(f"{path} is writable by other users: not loading it")
 
 
-def metadata_footer(platform: str, *, version: str = C_API_VERSION, extension_version: str = "meshlake") -> bytes:
+def metadata_footer(
+    platform: str, *, version: str = C_API_VERSION, extension_version: str = "meshlake", abi: str = "C_STRUCT"
+) -> bytes:
     """DuckDB's extension metadata: a WebAssembly-style custom section `duckdb_signature` holding eight 32-byte
-    fields (written last to first) and an empty 256-byte signature (DuckDB's scripts/append_metadata.cmake)."""
-    fields = ["4", platform, version, extension_version, "C_STRUCT", "", "", ""]
+    fields (written last to first) and an empty 256-byte signature (DuckDB's scripts/append_metadata.cmake).
+
+    `abi` is `C_STRUCT` (the C extension API; `version` is its version) or `CPP` (DuckDB's C++ API; `version` is
+    DuckDB's own, which must match the loading DuckDB's exactly)."""
+    fields = ["4", platform, version, extension_version, abi, "", "", ""]
 
     def field(text: str) -> bytes:
         raw = text.encode()

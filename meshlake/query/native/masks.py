@@ -1,8 +1,10 @@
-"""Row masks of position deletes, loaded into meshlake's DuckDB extension, and connections that can use them.
+"""Row masks of position deletes, loaded into meshlake's DuckDB extensions, and connections that can use them.
 
-    con = connect()                        # a DuckDB connection with the extension loaded, if it can be
-    if loaded(con):
+    con = connect()                        # a DuckDB connection with the extensions loaded, if they can be
+    if native_mode(con) == "scan":
         key = masks.ensure(tasks)          # one bit per row of each data file with deletes
+        sql = f"... FROM meshlake_scan([...], meshlake_mask = '{key}')"
+    elif native_mode(con) == "filter":
         sql = f"... WHERE meshlake_kept('{key}', file_index, file_row_number)"
 
 A mask covers the data files of one scan, in `file_index` order: a file with (file-scoped) position deletes gets
@@ -23,11 +25,11 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from meshlake.query.native.build import extension_path
+from meshlake.query.native.build import extension_path, scan_extension_path
 from meshlake.query.plan import DataTask
 from meshlake.query.types import quote_literal
 
@@ -35,7 +37,10 @@ if TYPE_CHECKING:
     import duckdb
 
 FUNCTION = "meshlake_kept"
-_KEYS = re.compile(FUNCTION + r"\('(ml[0-9a-f]+)'")
+SCAN = "meshlake_scan"
+_KEYS = re.compile(r"(?:meshlake_kept\(|meshlake_mask = )'(ml[0-9a-f]+)'")
+Native = Literal["scan", "filter"]
+"""How a connection applies position deletes: `meshlake_scan` (inside the Parquet scan) or `meshlake_kept`."""
 
 
 class _Library:
@@ -79,7 +84,32 @@ class _Library:
         return int(self._lib.meshlake_mask_count())
 
 
+class _ScanLibrary:
+    """`meshlake_scan`'s library, told where the C library's masks are (`meshlake_scan_use_registry`) before any
+    DuckDB loads it: ctypes and DuckDB's LOAD open the same file, so they share its state."""
+
+    def __init__(self, path: Path) -> None:
+        lib = ctypes.CDLL(str(path))
+        lib.meshlake_scan_use_registry.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.meshlake_scan_use_registry.restype = None
+        lib.meshlake_scan_has_registry.argtypes = []
+        lib.meshlake_scan_has_registry.restype = ctypes.c_int
+        self._lib = lib
+        self._path = path
+        self.registry: _Library | None = None
+
+    def use(self, registry: _Library) -> None:
+        """Look masks up in `registry` (the C library `masks` loads them into) from now on."""
+        acquire = ctypes.cast(registry._lib.meshlake_mask_acquire, ctypes.c_void_p)
+        release = ctypes.cast(registry._lib.meshlake_mask_release, ctypes.c_void_p)
+        self._lib.meshlake_scan_use_registry(acquire, release)
+        if not self._lib.meshlake_scan_has_registry():
+            raise OSError(f"{self._path} did not take meshlake's mask registry")
+        self.registry = registry
+
+
 _libraries: dict[Path, _Library] = {}
+_scan_libraries: dict[Path, _ScanLibrary] = {}
 _library_lock = threading.Lock()
 
 
@@ -91,6 +121,21 @@ def _lib() -> _Library | None:
         if path not in _libraries:
             _libraries[path] = _Library(path)
         return _libraries[path]
+
+
+def _scan_lib() -> Path | None:
+    """`meshlake_scan`'s file, its library ready to load (None when it is unavailable)."""
+    path = scan_extension_path()
+    registry = _lib()
+    if path is None or registry is None:
+        return None
+    with _library_lock:
+        library = _scan_libraries.get(path)
+        if library is None:
+            library = _scan_libraries[path] = _ScanLibrary(path)
+        if library.registry is not registry:
+            library.use(registry)  # the C library's file changes only when its cache folder does (tests)
+    return path
 
 
 def connect(config: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
@@ -113,6 +158,7 @@ def connect(config: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnectio
 
 
 _loaded: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
+_scanning: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
 _loaded_lock = threading.Lock()
 
 
@@ -129,6 +175,14 @@ def load(con: duckdb.DuckDBPyConnection) -> bool:
         return False
     with _loaded_lock:
         _loaded.add(con)
+    scan = _scan_lib()
+    if scan is not None:
+        try:
+            con.execute(f"LOAD {quote_literal(str(scan))}")
+        except duckdb.Error:
+            return True
+        with _loaded_lock:
+            _scanning.add(con)
     return True
 
 
@@ -136,6 +190,15 @@ def loaded(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether `load` loaded the extension into `con` (this very connection object)."""
     with _loaded_lock:
         return con in _loaded
+
+
+def native_mode(con: duckdb.DuckDBPyConnection) -> Native | None:
+    """How `con` applies position deletes natively: `scan` (`meshlake_scan` loaded too), `filter` (the C
+    extension's `meshlake_kept` only) or None (plain SQL)."""
+    with _loaded_lock:
+        if con in _scanning:
+            return "scan"
+        return "filter" if con in _loaded else None
 
 
 class MaskRegistry:
@@ -181,7 +244,7 @@ class MaskRegistry:
     def holds(self, sql: str) -> bool:
         """Whether every mask `sql` (a native `scan_sql` text) tests rows against is still loaded; those are marked
         used. A text kept across reads (a view's) is planned again when one was dropped."""
-        keys = _KEYS.findall(sql) if FUNCTION in sql else []
+        keys = _KEYS.findall(sql) if FUNCTION in sql or SCAN in sql else []
         with self._lock:
             if not all(key in self._sizes for key in keys):
                 return False

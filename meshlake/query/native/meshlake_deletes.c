@@ -10,8 +10,9 @@
  * its file's record count fails the query (the deletes could not be placed), as does a key that is not loaded.
  *
  * Built against DuckDB's C extension API (v1.5.6, stable struct; headers in include/, MIT licensed) by
- * meshlake/query/native/build.py. Masks are shared by every DuckDB database of the process; a bound query keeps
- * its mask alive (a reference count) even if meshlake drops the key meanwhile.
+ * meshlake/query/native/build.py. Masks are shared by every DuckDB database of the process, and by meshlake's C++
+ * scan extension (`meshlake_mask_acquire`); a bound query keeps its mask alive (a reference count) even if meshlake
+ * drops the key meanwhile.
  */
 #define DUCKDB_EXTENSION_NAME meshlake_deletes
 #define DUCKDB_EXTENSION_API_VERSION_MAJOR 1
@@ -167,6 +168,28 @@ static mask *acquire(const char *key) {
 	}
 	pthread_mutex_unlock(&registry_lock);
 	return found;
+}
+
+/* For meshlake's C++ scan extension (meshlake_scan.cpp), which shares this registry: the mask loaded under `key`
+ * with one more reference (NULL when none is), its arrays in the out parameters; give it back with
+ * `meshlake_mask_release`. */
+EXPORTED const void *meshlake_mask_acquire(const char *key, int64_t *files, const int64_t **offsets,
+                                           const int64_t **counts, const uint64_t **words, int64_t *bits) {
+	mask *m = key ? acquire(key) : NULL;
+	if (m) {
+		*files = m->files;
+		*offsets = m->offsets;
+		*counts = m->counts;
+		*words = m->words;
+		*bits = m->bits;
+	}
+	return m;
+}
+
+EXPORTED void meshlake_mask_release(const void *handle) {
+	if (handle) {
+		release((mask *)handle);
+	}
 }
 
 static void destroy_bound(void *data) {

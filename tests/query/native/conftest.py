@@ -3,6 +3,7 @@ in a fresh cache folder, and reads of a snapshot compared across the native path
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from pyiceberg.table import Table
 
 from meshlake.query.native import build
-from meshlake.query.native.masks import connect, loaded, masks
+from meshlake.query.native.masks import connect, loaded, masks, native_mode
 from meshlake.query.plan import ScanPlan, plan_scan
 from meshlake.query.sql import scan_sql
 from tests.workers import batch
@@ -21,13 +22,18 @@ from tests.workers import batch
 Row = tuple[Any, ...]
 
 
-@pytest.fixture
-def native_con() -> Iterator[duckdb.DuckDBPyConnection]:
-    """A DuckDB connection with meshlake's extension loaded (the test is skipped, saying why, where it cannot be)."""
+@pytest.fixture(params=["scan", "filter"])
+def native_con(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckDB connection with meshlake's extensions loaded, once applying deletes in `meshlake_scan` and once in
+    the C extension's `meshlake_kept` filter (`MESHLAKE_NATIVE_DELETES=filter`); the test is skipped, saying why,
+    where that cannot be had."""
+    if request.param == "filter":
+        monkeypatch.setenv("MESHLAKE_NATIVE_DELETES", "filter")
     con = connect()
-    if not loaded(con):
+    if native_mode(con) != request.param:
         con.close()
-        pytest.skip(f"meshlake's DuckDB extension cannot be loaded here: {build.unavailable_reason()}")
+        why = build.scan_unavailable_reason() if loaded(con) else build.unavailable_reason()
+        pytest.skip(f"meshlake's DuckDB extension cannot apply deletes by {request.param} here: {why}")
     yield con
     con.close()
 
@@ -54,11 +60,16 @@ def deleted(port: Any) -> Any:
     return port
 
 
-def forget_build(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forget what build.py found, so the next `extension_path()` checks the cache (or the compiler) again."""
-    monkeypatch.setattr(build, "_built", {})
-    monkeypatch.setattr(build, "_why", {})
-    monkeypatch.setattr(build, "_failed", {})
+def forget_build(monkeypatch: pytest.MonkeyPatch, *, scan: bool = False) -> None:
+    """Forget what build.py found, so the next `extension_path()` checks the cache (or the compiler) again; with
+    `scan`, `scan_extension_path()` too (else its build of this process is kept: it takes C++ 15 s to compile)."""
+
+    def kept(found: dict[str, Any]) -> dict[str, Any]:
+        return {} if scan else {k: v for k, v in found.items() if k.startswith(f"{build.SCAN_NAME}:")}
+
+    monkeypatch.setattr(build, "_built", kept(build._built))
+    monkeypatch.setattr(build, "_why", kept(build._why))
+    monkeypatch.setattr(build, "_failed", kept(build._failed))
 
 
 def sorted_rows(table: pa.Table) -> list[Row]:
@@ -72,7 +83,7 @@ def read(con: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
 
 def mask_keys(sql: str) -> set[str]:
     """The mask keys a native `scan_sql` text tests rows against."""
-    return {part.split("'")[1] for part in sql.split("meshlake_kept(")[1:]}
+    return set(re.findall(r"(?:meshlake_kept\(|meshlake_mask = )'(ml[0-9a-f]+)'", sql))
 
 
 def current(table: Table) -> ScanPlan:
@@ -80,7 +91,11 @@ def current(table: Table) -> ScanPlan:
 
 
 def shape(sql: str) -> str:
-    """How a `scan_sql` text applies deletes: `sql` (joins, or none), `one scan` or `clean plain + dirty masked`."""
+    """How a `scan_sql` text applies deletes: `sql` (joins, or none), `one scan` (every file in one masked scan:
+    `meshlake_scan`, or `read_parquet` filtered by `meshlake_kept`) or `clean plain + dirty masked` (the latter's
+    files with deletes apart)."""
+    if "meshlake_scan(" in sql:
+        return "one scan" if sql.count("meshlake_scan(") == 1 and "read_parquet(" not in sql else "several scans"
     if "meshlake_kept" not in sql:
         return "sql"
     return "one scan" if sql.count("read_parquet(") == 1 else "clean plain + dirty masked"
@@ -93,7 +108,7 @@ def reads_agree(table: Table, con: duckdb.DuckDBPyConnection, *, equality: bool 
     shapes = []
     for snapshot in table.snapshots():
         plan = plan_scan(table, snapshot.snapshot_id)
-        native = scan_sql(plan, native=True)
+        native = scan_sql(plan, native=native_mode(con))
         rows = read(con, native)
         label = f"snapshot {snapshot.snapshot_id} ({shape(native)})"
         assert rows == read(con, scan_sql(plan)), f"{label}: the native read differs from the SQL path"

@@ -12,7 +12,7 @@ import pytest
 import meshlake as ml
 from meshlake.errors import ConfigError
 from meshlake.query.native import build
-from meshlake.query.native.masks import connect, loaded
+from meshlake.query.native.masks import connect, loaded, native_mode
 
 from .conftest import forget_build, read, sorted_rows
 
@@ -37,7 +37,7 @@ def built(cache: Path) -> Path:
 
 def test_a_setting_other_than_on_or_off_is_a_config_error(monkeypatch: pytest.MonkeyPatch, fresh_build: Path) -> None:
     monkeypatch.setenv("MESHLAKE_NATIVE_DELETES", "bogus")
-    with pytest.raises(ConfigError, match="MESHLAKE_NATIVE_DELETES must be 'on' or 'off', not 'bogus'"):
+    with pytest.raises(ConfigError, match="MESHLAKE_NATIVE_DELETES must be 'on', 'filter' or 'off', not 'bogus'"):
         connect()
 
 
@@ -80,7 +80,7 @@ def test_a_cached_extension_another_user_owns_is_not_loaded(
 
 @pytest.mark.parametrize(
     ("compiler", "reason"),
-    [("/nonexistent/cc", "cannot run the C compiler (/nonexistent/cc)"), ("false", "the C compiler failed (false)")],
+    [("/nonexistent/cc", "cannot run the compiler (/nonexistent/cc)"), ("false", "the compiler failed (false)")],
 )
 def test_without_a_working_compiler_the_extension_is_not_loaded(
     monkeypatch: pytest.MonkeyPatch,
@@ -103,6 +103,54 @@ def test_a_cached_extension_is_reused_not_rebuilt(monkeypatch: pytest.MonkeyPatc
     made = path.stat().st_mtime_ns
     forget_build(monkeypatch)
     monkeypatch.setenv("CC", "/nonexistent/cc")  # a compile would fail; the digest covers the command, so keep it
-    monkeypatch.setattr(build, "_digest", lambda platform: path.parent.name)
+    monkeypatch.setattr(build, "_digest", lambda platform, spec: path.parent.name)
     assert build.extension_path() == path and path.stat().st_mtime_ns == made
     assert oct(path.stat().st_mode & 0o777) == oct(0o600) and oct(path.parent.stat().st_mode & 0o777) == oct(0o700)
+
+
+def scan_reads_right(shipments: ml.Lake, port: Any, expected: str) -> None:
+    """A new connection applies deletes by `expected` (`scan` or `filter`), and `lake.duckdb()`'s views read right."""
+    assert native_mode(connect()) == expected
+    con = shipments.duckdb()
+    assert native_mode(con) == expected
+    rows = read(con, f"SELECT * FROM {PORT}")
+    assert rows == sorted_rows(port.table().scan().to_arrow()) and len(rows) == 1998
+
+
+def test_meshlake_scan_is_built_into_the_cache_folder_and_loads(
+    monkeypatch: pytest.MonkeyPatch, shipments: ml.Lake, deleted: Any, fresh_build: Path
+) -> None:
+    forget_build(monkeypatch, scan=True)
+    path = build.scan_extension_path()
+    if path is None:
+        pytest.skip(f"meshlake_scan cannot be built here: {build.scan_unavailable_reason()}")
+    assert path.is_relative_to(fresh_build) and path.name == "meshlake_scan.duckdb_extension"
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600) and oct(path.parent.stat().st_mode & 0o777) == oct(0o700)
+    footer = path.read_bytes()[-512:]
+    assert b"CPP" in footer and f"v{build.SCAN_DUCKDB_VERSION}".encode() in footer and b"C_STRUCT" not in footer
+    scan_reads_right(shipments, deleted, "scan")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("filter", "MESHLAKE_NATIVE_DELETES=filter"),
+        ("no C++ compiler", "the compiler failed (false)"),
+        ("another DuckDB", "it is built for DuckDB 0.0.1's C++ API only, and this is DuckDB "),
+    ],
+)
+def test_where_meshlake_scan_cannot_be_had_the_c_extension_filters(
+    monkeypatch: pytest.MonkeyPatch, shipments: ml.Lake, deleted: Any, fresh_build: Path, change: str, reason: str
+) -> None:
+    forget_build(monkeypatch, scan=True)
+    if change == "filter":
+        monkeypatch.setenv("MESHLAKE_NATIVE_DELETES", "filter")
+    elif change == "no C++ compiler":
+        monkeypatch.setenv("CXX", "false")
+    else:
+        monkeypatch.setattr(build, "SCAN_DUCKDB_VERSION", "0.0.1")
+    built(fresh_build)
+    assert build.scan_extension_path() is None
+    assert (build.scan_unavailable_reason() or "").startswith(reason)
+    assert not list(fresh_build.rglob("meshlake_scan*"))
+    scan_reads_right(shipments, deleted, "filter")

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from meshlake.query.native import masks as native_masks
-from meshlake.query.native.masks import MaskRegistry, connect, loaded, masks
+from meshlake.query.native.masks import MaskRegistry, connect, loaded, masks, native_mode
 from meshlake.query.plan import DataTask
 from meshlake.query.sql import scan_sql
 from tests.workers import batch
@@ -63,7 +63,7 @@ def test_the_registry_drops_the_least_recently_used_masks_past_its_bytes(
 def test_a_bound_query_keeps_its_mask_while_the_registry_drops_it(port: Any, native_con: Any) -> None:
     port.write(batch("a", 0, 3000))
     port.delete("shipment_id IN ('a-0-1', 'a-0-2999')", write_mode="merge-on-read")
-    sql = scan_sql(current(port.table()), native=True)
+    sql = scan_sql(current(port.table()), native=native_mode(native_con))
     [key] = mask_keys(sql)
     reader = native_con.sql(sql).to_arrow_reader(1000)
     first = reader.read_next_batch()
@@ -84,7 +84,7 @@ def test_masks_serve_connections_of_different_databases(dirty: list[DataTask], p
     one.execute("CREATE TABLE only_here AS SELECT 1")
     with pytest.raises(duckdb.CatalogException):
         other.sql("SELECT * FROM only_here").fetchall()  # two databases, not two cursors of one
-    sql = scan_sql(current(port.table()), native=True)
+    sql = scan_sql(current(port.table()), native=native_mode(one))
     count = library.count()
     assert read(one, sql) == read(other, sql) == sorted_rows(port.table().scan().to_arrow())
     assert library.count() == count, "the second database used the mask the first did"
