@@ -337,7 +337,10 @@ def bench_size(root: Path, rows: int, rounds: int, upserts: int, share: float, p
 
     pending, compacted = build_port(root, rows, upserts, share)
     merged = merged_layout(pending, root / f"merged_{rows}")
-    con = connect()  # meshlake's extension loaded, as on meshlake's own connections, when it can be built here
+    from meshlake.query.native.build import scan_extension_path
+
+    scan_extension_path()  # compiled now (once per machine), not aside while `connect` filters
+    con = connect()  # meshlake's extensions loaded, as on meshlake's own connections, when they can be built here
     con.execute("SET parquet_metadata_cache = true; SET enable_progress_bar = false")  # as meshlake's sessions
     shapes = {
         "compacted": scan_sql(compacted),

@@ -424,6 +424,7 @@ def bench_reads(
     from meshlake.query.native import build
     from meshlake.query.native.masks import loaded, native_mode
 
+    build.scan_extension_path()  # compiled now (once per machine), not aside while the first connections filter
     port = new_port(root, f"reads_{rows}")
     port.write(base)
     size = int(rows * share)

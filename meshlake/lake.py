@@ -610,7 +610,7 @@ class Lake:
             from meshlake.query.lockdown import refuse_locked
 
             refuse_locked(con)
-        # meshlake's DuckDB extension (position deletes as row masks in the scan) where it can be loaded: always on
+        # meshlake's DuckDB extensions (position deletes as row masks, in the scan) where it can be loaded: always on
         # a connection of our own, on the caller's only when it allows unsigned extensions (docs/write-modes.md).
         connection = connect() if con is None else con
         if con is not None:

@@ -45,13 +45,28 @@ SHIPMENTS: dict[str, Any] = {
 }
 
 
+@pytest.fixture(scope="session")
+def _compiled_extensions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of meshlake's compiled DuckDB extensions for the whole run, shared by the xdist workers: every
+    test's cache folder links its `duckdb/` here, so `meshlake_scan`'s ~15 s compile runs once per run rather than
+    in each test's processes (tests of the build itself use a folder of their own: `fresh_build`)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "meshlake-duckdb-extensions"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(autouse=True)
-def _isolate_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Hide the user's MESHLAKE_* settings and any meshlake.yaml: each test starts in its own folder."""
+def _isolate_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, _compiled_extensions: Path) -> None:
+    """Hide the user's MESHLAKE_* settings and any meshlake.yaml: each test starts in its own folder, with its own
+    cache folder (but the compiled DuckDB extensions of the run)."""
     for name in list(os.environ):
         if name.startswith("MESHLAKE_") and not name.startswith("MESHLAKE_TEST_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("MESHLAKE_CACHE_DIR", str(tmp_path / ".meshlake-cache"))  # not the user's cache folder
+    cache = tmp_path / ".meshlake-cache"
+    cache.mkdir(mode=0o700)
+    (cache / "duckdb").symlink_to(_compiled_extensions, target_is_directory=True)
+    monkeypatch.setenv("MESHLAKE_CACHE_DIR", str(cache))  # not the user's cache folder
     monkeypatch.chdir(tmp_path)
 
 

@@ -1,5 +1,5 @@
 """The folder of meshlake's on-disk caches (decoded manifests, read views of table metadata, history journals, the
-compiled DuckDB extension).
+compiled DuckDB extensions).
 
 `MESHLAKE_CACHE_DIR` (`off`, `0`, `false`, `no` or empty turns every cache off), else `$XDG_CACHE_HOME/meshlake`,
 else `~/.cache/meshlake`; each cache has its own subfolder. Read at every call; deleting the folder is always
@@ -38,7 +38,7 @@ def cache_root() -> Path | None:
 
 def cache_folder(kind: str) -> Path | None:
     """The folder of the cache `kind` (`manifests`, `fieldids`, `metadata`, `keyindex`, `history`, `duckdb`: the
-    compiled DuckDB extension), None when the
+    compiled DuckDB extensions), None when the
     caches are off or their folder is not private to this user."""
     root = cache_root()
     if root is None or not _private(root):

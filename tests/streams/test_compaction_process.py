@@ -125,13 +125,14 @@ def test_a_killed_stream_leaves_no_worker_and_its_rows_land_exactly_once(
     printed = tmp_path / "worker.pid"
     stream = FileSource("orders", tmp_path / "orders.stream")
     code = (
-        "import multiprocessing, meshlake as ml\n"
+        "import multiprocessing, os, meshlake as ml\n"
         "from tests.streams.file_source import FileSource\n"
         f"port = ml.connect(home={str(tmp_path / '.meshlake')!r}).port({ADDRESS!r})\n"
         "def seen(_):\n"
         "    for p in multiprocessing.active_children():\n"
         f"        if p.name.startswith({WORKER!r}):\n"
-        f"            open({str(printed)!r}, 'w').write(str(p.pid))\n"
+        f"            open({str(printed) + '.part'!r}, 'w').write(str(p.pid))\n"  # renamed whole: the test may
+        f"            os.replace({str(printed) + '.part'!r}, {str(printed)!r})\n"  # read it as soon as it exists
         f"port.stream(FileSource('orders', {str(stream.path)!r}), max_rows=5, max_wait=0.02, compact_every={every},\n"
         "            on_batch=seen)\n"
     )

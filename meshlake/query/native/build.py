@@ -15,6 +15,11 @@ anew; with the caches off (`MESHLAKE_CACHE_DIR=off`) or their folder not private
 written to a temporary name and renamed, so concurrent processes never load half a library; a cached file is loaded
 only when it and its folder belong to the current user and nobody else may write them.
 
+`meshlake_scan` takes about 15 s to compile: connections load it with `scan_extension_path(wait=False)`, which,
+when it is not in the cache, runs `python -m meshlake.query.native.build CACHE_FOLDER` in a session of its own
+(watched by a daemon thread; it finishes even if this process exits first) and gives None meanwhile (those
+connections use `meshlake_kept`). A lock file per folder makes processes sharing it compile once between them.
+
 `MESHLAKE_NATIVE_DELETES`: `on`, the default, uses `meshlake_scan` where it can be built, else `meshlake_kept`;
 `filter` uses `meshlake_kept` only; `off` neither (every read applies deletes in plain SQL). Any other value is a
 `ConfigError`.
@@ -30,7 +35,8 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import NamedTuple
 
@@ -94,10 +100,14 @@ def extension_path() -> Path | None:
     return _get(_platform(), _c_spec)
 
 
-def scan_extension_path() -> Path | None:
-    """The compiled C++ extension `meshlake_scan` (built on first use), which needs the C extension's masks; None
-    when the setting is not `on`, the C extension is unavailable, DuckDB is not the version of the vendored headers,
-    or it cannot be built here (`scan_unavailable_reason()` says why)."""
+def scan_extension_path(*, wait: bool = True) -> Path | None:
+    """The compiled C++ extension `meshlake_scan`, which needs the C extension's masks; None when the setting is not
+    `on`, the C extension is unavailable, DuckDB is not the version of the vendored headers, or it cannot be built
+    here (`scan_unavailable_reason()` says why).
+
+    Compiling it takes about 15 s, once per machine. `wait=False` (how connections load it) never waits for that:
+    when it is not in the cache yet, it is compiled on a thread of its own and None is returned meanwhile (reads
+    use the C extension's filter until a later connection finds it built)."""
     key = f"{SCAN_NAME}:{_platform()}"
     current = mode()
     if current != "on":
@@ -112,25 +122,130 @@ def scan_extension_path() -> Path | None:
         found = duckdb.__version__
         _why[key] = f"it is built for DuckDB {SCAN_DUCKDB_VERSION}'s C++ API only, and this is DuckDB {found}"
         return None
-    return _get(key, _scan_spec)
+    if wait:
+        return _get(key, _scan_spec)
+    try:
+        return _get(key, _scan_spec, compile=False)
+    except _NotBuiltError:
+        _compile_aside(key, _scan_spec)
+        return None
 
 
-def _get(key: str, spec: Callable[[], _Spec]) -> Path | None:
-    with _lock:
+def _get(
+    key: str, spec: Callable[[], _Spec], *, compile: bool = True, aside: bool = False, root: Path | None = None
+) -> Path | None:
+    """The extension of `key`: built already in this process, found in the cache, or compiled now (`compile`; else
+    `_NotBuiltError`, also when another thread is compiling it). `aside`: a compile on a thread of its own, which
+    gives up (`_NotBuiltError`) rather than wait for another process compiling into the same folder. `root`: the
+    cache folder (default: the current)."""
+    root = root or cache_root()
+    attempt = f"{key}:{root}"
+    lock = _key_lock(key)
+    if not lock.acquire(blocking=compile):
+        raise _NotBuiltError(key)
+    try:
         built = _built.get(key)
         if built is not None:
             return built
-        attempt = f"{key}:{cache_root()}"
         if attempt in _failed:
             _why[key] = _failed[attempt]
             return None
         try:
-            _built[key] = _build(_platform(), spec())
+            _built[key] = _build(_platform(), spec(), root, compile=compile, aside=aside)
         except _UnavailableError as exc:
             _failed[attempt] = _why[key] = str(exc)
             return None
         _why.pop(key, None)
         return _built[key]
+    finally:
+        lock.release()
+
+
+_key_locks: dict[str, threading.Lock] = {}
+_compiling: dict[str, threading.Thread] = {}
+
+
+def _forget_compiles_in_child() -> None:
+    """A forked child has no compile thread: a key lock its parent's compile held stays held in the child's copy,
+    so the child starts with none (`_lock` itself is never held across a compile)."""
+    _key_locks.clear()
+    _compiling.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_compiles_in_child)
+
+
+def _key_lock(key: str) -> threading.Lock:
+    """One lock per extension and platform: a compile of one never holds up a lookup of the other."""
+    with _lock:
+        return _key_locks.setdefault(key, threading.Lock())
+
+
+def _compile_aside(key: str, spec: Callable[[], _Spec]) -> None:
+    """Compile `key`'s extension into the current cache folder in a process of its own (`_compile_detached`),
+    watched by a daemon thread of this one; once at a time."""
+    root = cache_root()
+    _why[key] = "it is being compiled in a process of its own (once per machine, about 15 s)"
+    with _lock:
+        running = _compiling.get(key)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(
+            target=_compile_detached, args=(key, spec, root), name=f"meshlake-build-{key}", daemon=True
+        )
+        _compiling[key] = thread
+        thread.start()
+
+
+GAVE_WAY = 3
+"""The exit status of `python -m meshlake.query.native.build` when another process holds the folder's compile
+lock."""
+
+
+def _compile_detached(key: str, spec: Callable[[], _Spec], root: Path | None) -> None:
+    """Run `python -m meshlake.query.native.build ROOT` in a session of its own and take its result. The compile
+    finishes even if this process exits first (a short command on a new machine still leaves the extension built
+    for the next one); a compile that failed is not tried again by this process."""
+    if root is None:
+        _why[key] = f"meshlake's cache folder is off or not private ({CACHE_DIR_ENV}): nowhere to keep it"
+        return
+    command = [sys.executable, "-m", "meshlake.query.native.build", str(root)]
+    attempt = f"{key}:{root}"
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=COMPILE_SECONDS + 60, start_new_session=True, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        _failed[attempt] = _why[key] = f"its compile could not be run ({exc})"
+        return
+    if done.returncode == GAVE_WAY:
+        _why[key] = "another process is compiling it (connections opened after it finished will load it)"
+        return
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        _failed[attempt] = _why[key] = tail[0]
+        return
+    with suppress(_NotBuiltError):
+        _get(key, spec, compile=False, root=root)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m meshlake.query.native.build ROOT`: compile `meshlake_scan` into the cache folder ROOT, unless
+    another process holds its compile lock (exit status `GAVE_WAY`); a failure's reason goes to stderr (status 1)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m meshlake.query.native.build CACHE_FOLDER", file=sys.stderr)
+        return 2
+    key = f"{SCAN_NAME}:{_platform()}"
+    try:
+        found = _get(key, _scan_spec, aside=True, root=Path(args[0]))
+    except _NotBuiltError:
+        return GAVE_WAY
+    if found is None:
+        print(_why.get(key, "it could not be compiled"), file=sys.stderr)
+        return 1
+    return 0
 
 
 def unavailable_reason() -> str | None:
@@ -145,6 +260,10 @@ def scan_unavailable_reason() -> str | None:
 
 class _UnavailableError(Exception):
     """The extension cannot be built or trusted here (the message says why)."""
+
+
+class _NotBuiltError(Exception):
+    """The extension is not in the cache yet, and the caller does not wait for it to be compiled."""
 
 
 def _platform() -> str:
@@ -224,10 +343,9 @@ def cache_root() -> Path | None:
     return cache_folder("duckdb")
 
 
-def _build(platform: str, spec: _Spec) -> Path:
+def _build(platform: str, spec: _Spec, root: Path | None, *, compile: bool = True, aside: bool = False) -> Path:
     if sys.platform.startswith("win"):
         raise _UnavailableError("meshlake's DuckDB extensions are not built on Windows")
-    root = cache_root()
     if root is None:
         raise _UnavailableError(f"meshlake's cache folder is off or not private ({CACHE_DIR_ENV}): nowhere to keep it")
     folder = root / _digest(platform, spec)
@@ -236,11 +354,40 @@ def _build(platform: str, spec: _Spec) -> Path:
         _check_private(folder)
         _check_private(target)
         return target
+    if not compile:
+        raise _NotBuiltError(spec.name)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise _UnavailableError(f"cannot create the extension cache {folder}: {exc}") from None
     _check_private(folder)
+    with _compile_lock(folder / f".{spec.name}.lock", wait=not aside):
+        if target.exists():  # compiled by the process that held the lock
+            _check_private(target)
+            return target
+        _remove_stale(folder, spec.name)
+        _compile_into(spec, folder, target)
+    return target
+
+
+@contextmanager
+def _compile_lock(path: Path, *, wait: bool) -> Iterator[None]:
+    """One compile of an extension at a time per folder, across processes (`flock`); `_NotBuiltError` when
+    another process holds it and `wait` is false."""
+    import fcntl
+
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            raise _NotBuiltError(path.name) from None
+        yield
+    finally:
+        os.close(descriptor)  # lets the lock go
+
+
+def _compile_into(spec: _Spec, folder: Path, target: Path) -> None:
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{spec.name}-", suffix=".tmp")
     os.close(descriptor)
     partial = Path(temporary)
@@ -259,7 +406,19 @@ def _build(platform: str, spec: _Spec) -> Path:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return target
+
+
+def _remove_stale(folder: Path, name: str) -> None:
+    """Remove temporary files of compiles that cannot still be running (a process that exited mid-compile leaves
+    its compiler's output behind)."""
+    import time
+
+    for partial in folder.glob(f".{name}-*.tmp"):
+        try:
+            if time.time() - partial.stat().st_mtime > 2 * COMPILE_SECONDS:
+                partial.unlink()
+        except OSError:
+            pass
 
 
 def _check_private(path: Path) -> None:
@@ -289,3 +448,7 @@ def metadata_footer(
 
     header = b"\x00" + bytes([147, 4, 16]) + b"duckdb_signature" + bytes([128, 4])
     return header + b"".join(field(f) for f in reversed(fields)) + b"\0" * 256
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -124,8 +124,8 @@ def _lib() -> _Library | None:
 
 
 def _scan_lib() -> Path | None:
-    """`meshlake_scan`'s file, its library ready to load (None when it is unavailable)."""
-    path = scan_extension_path()
+    """`meshlake_scan`'s file, its library ready to load (None when it is unavailable, or being compiled)."""
+    path = scan_extension_path(wait=False)
     registry = _lib()
     if path is None or registry is None:
         return None

@@ -29,6 +29,8 @@ def native_con(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     where that cannot be had."""
     if request.param == "filter":
         monkeypatch.setenv("MESHLAKE_NATIVE_DELETES", "filter")
+    else:
+        build.scan_extension_path()  # compiled now, not on a thread of its own while `connect` filters
     con = connect()
     if native_mode(con) != request.param:
         con.close()
@@ -70,6 +72,8 @@ def forget_build(monkeypatch: pytest.MonkeyPatch, *, scan: bool = False) -> None
     monkeypatch.setattr(build, "_built", kept(build._built))
     monkeypatch.setattr(build, "_why", kept(build._why))
     monkeypatch.setattr(build, "_failed", kept(build._failed))
+    if scan:
+        monkeypatch.setattr(build, "_compiling", {})
 
 
 def sorted_rows(table: pa.Table) -> list[Row]:

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from meshlake.query.native import masks as native_masks
-from meshlake.query.native.build import scan_unavailable_reason
+from meshlake.query.native.build import scan_extension_path, scan_unavailable_reason
 from meshlake.query.native.masks import connect, masks, native_mode
 from meshlake.query.sql import scan_sql
 
@@ -103,6 +103,7 @@ def test_the_extension_refuses_a_mask_whose_files_lie_outside_its_bits(
 @pytest.fixture
 def scan_con() -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection with `meshlake_scan` loaded (skipped, saying why, where it cannot be)."""
+    scan_extension_path()
     con = connect()
     if native_mode(con) != "scan":
         pytest.skip(f"meshlake_scan cannot be loaded here: {scan_unavailable_reason()}")
