@@ -48,6 +48,7 @@ std::atomic<release_fn> registry_release {nullptr};
 //! One reference to a mask of the C extension's registry, given back when the last scan holding it is gone.
 struct HeldMask {
 	std::string key;
+	release_fn release = nullptr; //! the registry's own, the one that gave `handle`
 	const void *handle = nullptr;
 	int64_t files = 0;
 	const int64_t *offsets = nullptr;
@@ -57,7 +58,8 @@ struct HeldMask {
 
 	explicit HeldMask(const std::string &key_p) : key(key_p) {
 		auto acquire = registry_acquire.load();
-		if (!acquire || !registry_release.load()) {
+		release = registry_release.load();
+		if (!acquire || !release) {
 			throw BinderException("meshlake_scan: meshlake's row masks are not available in this process");
 		}
 		handle = acquire(key.c_str(), &files, &offsets, &counts, &words, &bits);
@@ -68,7 +70,7 @@ struct HeldMask {
 		}
 	}
 	~HeldMask() {
-		registry_release.load()(handle);
+		release(handle);
 	}
 	HeldMask(const HeldMask &) = delete;
 	HeldMask &operator=(const HeldMask &) = delete;
